@@ -1,0 +1,28 @@
+/*
+ * cli.h — shared conventions for `openrx <command>` subcommands.
+ *
+ * Every subcommand is `int cmd_<name>(int argc, char **argv)` where argv[0] is the command name;
+ * it parses its own options (getopt_long, optind reset by the dispatcher), supports --help and,
+ * where it prints results, --json. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.
+ * Errors go to stderr as "openrx: <file>:<line>:<col>: <what is wrong>" where a location exists.
+ * To add a command: write src/cli/cmd_<name>.c and add one ORX_CMD line to commands.def.
+ */
+#ifndef ORX_CLI_H
+#define ORX_CLI_H
+
+#include "openrx.h"
+#include "util/util.h"
+
+#define ORX_CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "cli/commands.def"
+#undef ORX_CMD
+
+/* Print "openrx: <err->msg or status message>" to stderr; return the exit code for st. */
+int orx_cli_fail(orx_status st, const orx_error *err);
+/* Print "openrx <cmd>: <message>" and "Try 'openrx <cmd> --help'." to stderr; return 2. */
+int orx_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse a whole decimal integer/float option value; false if malformed or out of [lo, hi]. */
+bool orx_cli_parse_int(const char *s, long lo, long hi, long *out);
+bool orx_cli_parse_double(const char *s, double lo, double hi, double *out);
+
+#endif

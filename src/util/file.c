@@ -1,0 +1,149 @@
+/* file.c — whole-file reads, atomic writes, fsynced appends, mmap, directories. */
+#include "util/util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
+                         orx_error *err) {
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO,
+                                "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return orx_fail(err, ORX_ERR_IO, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    if (max_bytes && size > max_bytes) {
+        close(fd);
+        return orx_fail(err, ORX_ERR_RANGE, "%s: file is %zu bytes, larger than the %zu-byte limit",
+                        path, size, max_bytes);
+    }
+    char *buf = malloc(size + 1);
+    if (!buf) { close(fd); return orx_fail(err, ORX_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, size); }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != size) { free(buf); return orx_fail(err, ORX_ERR_IO, "%s: short read", path); }
+    buf[size] = '\0';
+    *out = buf;
+    if (out_len) *out_len = size;
+    return ORX_OK;
+}
+
+static orx_status write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return ORX_ERR_IO;
+        p += w;
+        len -= (size_t)w;
+    }
+    return ORX_OK;
+}
+
+static void fsync_parent_dir(const char *path) {
+    char *copy = strdup(path);
+    if (!copy) return;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    free(copy);
+}
+
+orx_status orx_write_file_atomic(const char *path, const void *data, size_t len, orx_error *err) {
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+        return orx_fail(err, ORX_ERR_RANGE, "%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return orx_fail(err, ORX_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (write_all(fd, data, len) != ORX_OK || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return orx_fail(err, ORX_ERR_IO, "%s: write failed: %s", tmp, strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return orx_fail(err, ORX_ERR_IO, "%s: rename failed: %s", path, strerror(e));
+    }
+    fsync_parent_dir(path);
+    return ORX_OK;
+}
+
+orx_status orx_append_fsync(const char *path, const void *data, size_t len, orx_error *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return orx_fail(err, ORX_ERR_IO, "%s: cannot open for append: %s", path, strerror(errno));
+    orx_status st = write_all(fd, data, len);
+    if (st == ORX_OK && fsync(fd) != 0) st = ORX_ERR_IO;
+    int e = errno;
+    close(fd);
+    if (st != ORX_OK) return orx_fail(err, st, "%s: append failed: %s", path, strerror(e));
+    return ORX_OK;
+}
+
+orx_status orx_mmap_open(const char *path, orx_mmap *m, orx_error *err) {
+    m->addr = NULL;
+    m->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO,
+                                "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return orx_fail(err, ORX_ERR_IO, "%s: not a regular file", path);
+    }
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return orx_fail(err, ORX_ERR_IO, "%s: mmap failed: %s", path, strerror(e));
+        }
+        m->addr = p;
+        m->size = (size_t)st.st_size;
+    }
+    close(fd);
+    return ORX_OK;
+}
+
+void orx_mmap_close(orx_mmap *m) {
+    if (m->addr) munmap(m->addr, m->size);
+    m->addr = NULL;
+    m->size = 0;
+}
+
+bool orx_file_exists(const char *path) { struct stat st; return stat(path, &st) == 0; }
+
+bool orx_is_dir(const char *path) { struct stat st; return stat(path, &st) == 0 && S_ISDIR(st.st_mode); }
+
+orx_status orx_mkdir_p(const char *path, orx_error *err) {
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", path) >= sizeof tmp)
+        return orx_fail(err, ORX_ERR_RANGE, "%s: path too long", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return orx_fail(err, ORX_ERR_IO, "%s: mkdir failed: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return orx_fail(err, ORX_ERR_IO, "%s: mkdir failed: %s", tmp, strerror(errno));
+    return ORX_OK;
+}

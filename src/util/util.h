@@ -1,0 +1,121 @@
+/*
+ * util.h — status/error helpers, growable buffers, whole-file and atomic file I/O, mmap,
+ * progress bars, hashing. The lowest layer: includes nothing else of openrx but openrx.h.
+ */
+#ifndef ORX_UTIL_H
+#define ORX_UTIL_H
+
+#include "openrx.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+/* ============================================================================================
+ * Errors
+ * ========================================================================================== */
+
+/* Record code + printf-style message in err (if non-NULL); returns code, so callers can write
+ * `return orx_fail(err, ORX_ERR_PARSE, "%s:%d:%d: expected ','", path, line, col);`. */
+orx_status orx_fail(orx_error *err, orx_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix an existing message: "context: <old message>". Keeps the code. */
+orx_status orx_error_prefix(orx_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void orx_error_clear(orx_error *err);
+
+/* CLI exit code for a status: 0 ok, 2 bad usage or bad input, 1 any other failure. */
+int orx_exit_code(orx_status status);
+
+/* ============================================================================================
+ * Growable byte/string buffer
+ * ========================================================================================== */
+typedef struct orx_buf {
+    char  *data; /* NUL-terminated contents (may contain NULs when used for bytes) */
+    size_t len;  /* bytes used, excluding the terminating NUL */
+    size_t cap;  /* bytes allocated */
+} orx_buf;
+
+void   orx_buf_init(orx_buf *b);
+void   orx_buf_free(orx_buf *b);
+void   orx_buf_reset(orx_buf *b);                         /* len = 0, keeps memory */
+bool   orx_buf_reserve(orx_buf *b, size_t extra);          /* false on OOM */
+bool   orx_buf_append(orx_buf *b, const void *p, size_t n);
+bool   orx_buf_puts(orx_buf *b, const char *s);
+bool   orx_buf_printf(orx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool   orx_buf_vprintf(orx_buf *b, const char *fmt, va_list ap);
+char  *orx_buf_steal(orx_buf *b);                          /* caller frees; b is reset */
+
+/* ============================================================================================
+ * Strings
+ * ========================================================================================== */
+char  *orx_strdup(const char *s);                          /* NULL-safe strdup */
+char  *orx_strndup(const char *s, size_t n);
+bool   orx_str_starts_with(const char *s, const char *prefix);
+bool   orx_str_ends_with(const char *s, const char *suffix);
+bool   orx_str_ieq(const char *a, const char *b);          /* ASCII case-insensitive equality */
+void   orx_str_lower(char *s);                             /* ASCII lower-case in place */
+char  *orx_str_trim(char *s);                              /* trims ASCII space in place */
+
+/* ============================================================================================
+ * Files
+ * ========================================================================================== */
+
+/* Read a whole file into a NUL-terminated malloc'd buffer. max_bytes = 0 means no limit;
+ * a larger file fails with ORX_ERR_RANGE naming the limit. */
+orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
+                         orx_error *err);
+
+/* Write a file whole or not at all: write to "<path>.tmp.<pid>", fsync, rename over path,
+ * fsync the directory. On failure the old file (if any) is untouched. */
+orx_status orx_write_file_atomic(const char *path, const void *data, size_t len, orx_error *err);
+
+/* Append one record to a file and fsync it (audit logs). Creates the file if missing. */
+orx_status orx_append_fsync(const char *path, const void *data, size_t len, orx_error *err);
+
+/* Read-only memory map of a whole file. */
+typedef struct orx_mmap {
+    void  *addr; /* mapping base, NULL when empty/unmapped */
+    size_t size; /* bytes mapped = file size */
+} orx_mmap;
+orx_status orx_mmap_open(const char *path, orx_mmap *m, orx_error *err);
+void       orx_mmap_close(orx_mmap *m);
+
+bool orx_file_exists(const char *path);
+bool orx_is_dir(const char *path);
+/* Create a directory and its parents (mode 0755). */
+orx_status orx_mkdir_p(const char *path, orx_error *err);
+
+/* ============================================================================================
+ * Hashing (SHA-256, FIPS 180-4) — audit records, model identity, download checks
+ * ========================================================================================== */
+typedef struct orx_sha256 {
+    uint32_t state[8];   /* H0..H7 */
+    uint64_t nbytes;     /* total bytes fed */
+    uint8_t  block[64];  /* pending partial block */
+    size_t   nblock;     /* bytes in block */
+} orx_sha256;
+void orx_sha256_init(orx_sha256 *h);
+void orx_sha256_update(orx_sha256 *h, const void *data, size_t len);
+void orx_sha256_final(orx_sha256 *h, uint8_t out[32]);
+/* hex digest of a buffer / whole file (65 bytes incl. NUL) */
+void       orx_sha256_hex(const void *data, size_t len, char out[65]);
+orx_status orx_sha256_file_hex(const char *path, char out[65], orx_error *err);
+
+/* ============================================================================================
+ * Progress bar (stderr, only when stderr is a TTY and not disabled)
+ * ========================================================================================== */
+typedef struct orx_progress {
+    const char *label;     /* shown before the bar */
+    uint64_t    total;     /* units of work; 0 = unknown (spinner-style count) */
+    uint64_t    done;      /* units finished */
+    double      t_start;   /* seconds, orx_now() at start */
+    double      t_last;    /* last redraw time */
+    bool        enabled;   /* false when stderr is not a TTY or ORX_NO_PROGRESS is set */
+} orx_progress;
+void orx_progress_start(orx_progress *p, const char *label, uint64_t total);
+void orx_progress_update(orx_progress *p, uint64_t done);  /* redraws at most ~10 times/s */
+void orx_progress_finish(orx_progress *p);
+
+/* Monotonic seconds. */
+double orx_now(void);
+
+#endif /* ORX_UTIL_H */

@@ -1,0 +1,34 @@
+/*
+ * testutil.h — helpers shared by the cmocka tests.
+ * Tests find project files through ORX_SOURCE_DIR (set by ctest) and the shared reference
+ * material at $ORX_SOURCE_DIR/../shared (present in CI and for developers, absent in a user's
+ * clone): a test that needs it calls ORX_REQUIRE_SHARED() and is skipped, loudly, without it.
+ */
+#ifndef ORX_TESTUTIL_H
+#define ORX_TESTUTIL_H
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdbool.h>
+
+/* Project source dir (for data/, tests/fixtures/). Never NULL. */
+const char *orx_test_source_dir(void);
+/* ../shared next to the project, or NULL if absent. */
+const char *orx_test_shared_dir(void);
+/* Path to the built openrx CLI (ORX_BIN), or NULL. */
+const char *orx_test_bin(void);
+/* Join into a static rotating buffer: orx_test_path("%s/data/x", dir). */
+const char *orx_test_path(const char *fmt, ...);
+/* Run a shell command; capture stdout (malloc'd, NUL-terminated) and return its exit status. */
+int orx_test_run(char **out, const char *fmt, ...);
+
+#define ORX_REQUIRE_SHARED()                                                              \
+    do {                                                                                  \
+        if (!orx_test_shared_dir()) {                                                     \
+            print_message("SKIPPED: ../shared is absent (reference data not available)\n"); \
+            skip();                                                                       \
+        }                                                                                 \
+    } while (0)
+#endif
