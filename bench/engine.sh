@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench/engine.sh — reproduce the engine speed table of README "## Performance".
+#
+# Synthesises random-weight GGUF files with TinyLlama-1.1B shapes (22 layers, dim 2048, 32 heads,
+# 4 KV heads, ff 5632, vocab 32000) in the tensor-type mixes llama-quantize uses, then runs
+# `openrx bench` with llama-bench's settings (-t 2 -p 128,512 -n 64 -r 3). The models
+# (0.6–1.1 GiB each) go to a build folder and are never committed; they are reused if present.
+#
+#   bash bench/engine.sh [BUILD_DIR]            (default: build)
+#   THREADS=4 TYPES="Q4_0 Q4_K_M" JSON=1 bash bench/engine.sh build-e2
+#
+# Compare with the llama.cpp table in ../shared/models/README.md (same shapes, same machine
+# kind, 2 threads). Machines are shared and noisy: compare ratios measured close in time.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build}
+BIN=${OPENRX:-$BUILD/openrx}
+MODELS=${MODELS_DIR:-$BUILD/bench-models}
+THREADS=${THREADS:-2}
+TYPES=${TYPES:-"Q4_0 Q8_0 Q4_K_M"}
+SHAPE=${SHAPE:-tinyllama}
+[ -x "$BIN" ] || { echo "bench/engine.sh: no openrx binary at $BIN (build first)" >&2; exit 2; }
+mkdir -p "$MODELS"
+for t in $TYPES; do
+    f="$MODELS/$SHAPE-$t.gguf"
+    [ -f "$f" ] || "$BIN" model synth --shape "$SHAPE" --type "$t" -o "$f" -t "$THREADS"
+done
+for t in $TYPES; do
+    f="$MODELS/$SHAPE-$t.gguf"
+    echo "== $SHAPE $t ($(date -u +%H:%M:%SZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    if [ -n "${JSON:-}" ]; then
+        "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 --json
+    else
+        "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3
+    fi
+done

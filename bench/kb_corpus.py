@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Regenerate data/labels/ (the default knowledge-base corpus) from ../shared/data.
+
+All label text is US FDA Structured Product Labeling (public domain). Transformations (documented
+in data/labels/SOURCE.md): the two labels_sections.jsonl files are copied line by line keeping only
+clinically used sections (Medication Guides, patient package inserts, clinical studies, nonclinical
+toxicology, animal pharmacology, references, package-label and product-data sections are dropped to
+keep the repository small) and the trailing page-chrome word "Close" of the dbmi HTML renderings is
+removed; text files are copied unchanged. Folders carry the snapshot year first so that directory
+order is oldest -> newest (a duplicate set id without version/date keeps the later copy).
+
+Usage: bench/kb_corpus.py [SHARED_DATA_DIR] [OUT_DIR]
+"""
+import json, os, re, shutil, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, '..', '..', 'shared', 'data')
+out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '..', 'data', 'labels')
+DROP = {'42231-1', '42230-3', '34092-7', '43680-8', '34091-9', '34093-5', '51945-4', '48780-1',
+        '88436-1'}
+
+def jsonl(src, dst, strip_close):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    with open(src, encoding='utf-8') as f, open(dst, 'w', encoding='utf-8') as o:
+        for line in f:
+            d = json.loads(line)
+            secs = []
+            for s in d['sections']:
+                if s.get('section_code') in DROP:
+                    continue
+                s.pop('subsections', None)
+                if strip_close:
+                    s['text'] = re.sub(r'\s*\bClose\s*$', '', s['text'])
+                secs.append(s)
+            d['sections'] = secs
+            o.write(json.dumps(d, ensure_ascii=False) + '\n')
+
+def copydir(src, dst, pattern=None):
+    os.makedirs(dst, exist_ok=True)
+    for n in sorted(os.listdir(src)):
+        if pattern is None or re.search(pattern, n):
+            shutil.copyfile(os.path.join(src, n), os.path.join(dst, n))
+
+if os.path.isdir(out):
+    shutil.rmtree(out)
+os.makedirs(out)
+D = lambda *p: os.path.join(data, *p)
+O = lambda *p: os.path.join(out, *p)
+copydir(D('dailymed-nlm-ddi-corpus-2014', 'txt'), O('2014-nlm-ddi-corpus', 'txt'), r'\.txt$')
+shutil.copyfile(D('dailymed-nlm-ddi-corpus-2014', 'SOURCE.txt'), O('2014-nlm-ddi-corpus', 'SOURCE.txt'))
+# label drug names per set id from the corpus annotations (many txt files have no title line)
+import tarfile
+with tarfile.open(D('dailymed-nlm-ddi-corpus-2014', 'annotated_xml.tar.gz')) as tf, \
+        open(O('2014-nlm-ddi-corpus', 'names.tsv'), 'w', encoding='utf-8') as o:
+    o.write('# set_id\tlabel_drug\tgeneric  (from annotated_xml.tar.gz: labelDrug/@name, generic/@name)\n')
+    rows = []
+    for m in tf.getmembers():
+        if m.isfile() and m.name.endswith('.xml'):
+            x = tf.extractfile(m).read().decode('utf-8')
+            sid = re.search(r'setID="([^"]+)"', x).group(1)
+            ld = re.search(r'<labelDrug name="([^"]*)"', x)
+            g = re.search(r'<generic name="([^"]*)"', x)
+            rows.append((sid, ld.group(1) if ld else '', g.group(1) if g else ''))
+    for r in sorted(rows):
+        o.write('\t'.join(r) + '\n')
+jsonl(D('dailymed-ddi-labels-dbmi-annotator', 'labels_sections.jsonl'),
+      O('2016-dailymed-ddi-labels-dbmi', 'labels_sections.jsonl'), True)
+shutil.copyfile(D('dailymed-ddi-labels-dbmi-annotator', 'SOURCE.txt'), O('2016-dailymed-ddi-labels-dbmi', 'SOURCE.txt'))
+copydir(D('fda-ars-100-labels', 'txt'), O('2018-fda-ars-100-labels', 'txt'), r'\.txt$')
+shutil.copyfile(D('fda-ars-100-labels', 'SOURCE.txt'), O('2018-fda-ars-100-labels', 'SOURCE.txt'))
+jsonl(D('spl-xml-nsaids-metformin-fdalabel', 'labels_sections.jsonl'),
+      O('2021-spl-nsaids-metformin', 'labels_sections.jsonl'), False)
+shutil.copyfile(D('spl-xml-nsaids-metformin-fdalabel', 'SOURCE.txt'), O('2021-spl-nsaids-metformin', 'SOURCE.txt'))
+copydir(D('openfda-spl-samples'), O('2024-openfda-spl-xml'), r'^(lipitor-orig|cough)\.xml$')
+shutil.copyfile(D('openfda-spl-samples', 'SOURCE.txt'), O('2024-openfda-spl-xml', 'SOURCE.txt'))

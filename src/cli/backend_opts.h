@@ -1,0 +1,30 @@
+/* backend_opts.h — the LLM backend options shared by serve, recommend and eval:
+ *   -m FILE | --backend local|openai --base-url URL --model-name NAME --api-key-env VAR, -t N */
+#ifndef ORX_CLI_BACKEND_OPTS_H
+#define ORX_CLI_BACKEND_OPTS_H
+#include "llm/llm.h"
+#include <getopt.h>
+
+typedef struct orx_backend_opts {
+    const char *model_path;   /* -m: local GGUF file */
+    const char *backend;      /* "local" | "openai" | NULL (local when -m given) */
+    const char *base_url;     /* openai */
+    const char *model_name;   /* openai */
+    const char *api_key_env;  /* openai: env var NAME holding the key */
+    int         threads;      /* local engine threads, 0 = default */
+    double      timeout_s;    /* openai request timeout, 0 = default */
+} orx_backend_opts;
+
+#define ORX_BACKEND_LONG_OPTS                                                          \
+    {"model", required_argument, 0, 'm'}, {"backend", required_argument, 0, 0x101},    \
+    {"base-url", required_argument, 0, 0x102}, {"model-name", required_argument, 0, 0x103}, \
+    {"api-key-env", required_argument, 0, 0x104}, {"threads", required_argument, 0, 't'},  \
+    {"timeout", required_argument, 0, 0x105}
+
+void orx_backend_opts_init(orx_backend_opts *o);
+/* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */
+int  orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const char *cmd);
+bool orx_backend_opts_given(const orx_backend_opts *o);
+/* Create the backend the options describe. */
+orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx_error *err);
+#endif

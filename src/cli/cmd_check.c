@@ -1,0 +1,216 @@
+/* cmd_check.c — `openrx check --patient FILE [--drug TEXT]... [--json] [--fail-on TIER]`: run the
+ * medication-safety checker on proposed drugs, or on the patient's current list pairwise. */
+#include "cli/cli.h"
+#include "safety/safety.h"
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_MAX_DRUGS 64 /* --drug options accepted */
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "Usage: openrx check --patient FILE [--drug TEXT|RXCUI]... [--json] [--fail-on TIER]\n"
+            "                    [--min-severity TIER] [--as-of YYYY-MM-DD] [--data DIR]\n\n"
+            "Deterministic medication-safety check. With --drug: each proposed drug (free text with an\n"
+            "optional dose, e.g. \"ibuprofen 400 mg orally every 6 hours\", a brand, an RxNorm clinical\n"
+            "drug string or an RxCUI) is checked against the patient (active medicines, allergies, labs,\n"
+            "genotype) and against the other proposed drugs. Without --drug: the patient's current\n"
+            "active list is checked, every pair once.\n"
+            "Checks: interactions (ONC high-priority / non-interruptive lists, VA NDF-RT, HL7 PDDI-CDS),\n"
+            "duplicate therapy, allergy, and the label-derived checks registered in the checker.\n"
+            "Every finding has a tier (contraindicated > major > moderate > minor > info), the drugs,\n"
+            "the patient fact that triggered it, management text where the source has one, and the\n"
+            "source + citation. An unrecognised drug is a finding, never silently skipped.\n\n"
+            "Options:\n"
+            "  --patient FILE       FHIR R4 Bundle or openrx patient form (required)\n"
+            "  --drug TEXT          proposed drug (repeatable, up to %d)\n"
+            "  --json               machine-readable output\n"
+            "  --fail-on TIER       exit 3 when a finding at or above TIER exists\n"
+            "                       (TIER: info, minor, moderate, major, contraindicated)\n"
+            "  --min-severity TIER  drop findings below TIER (default info = show all)\n"
+            "  --as-of DATE         date the patient's age and labs refer to (default today)\n"
+            "  --data DIR           project data/ folder (default $ORX_DATA_DIR or the source tree's)\n"
+            "  -h, --help           this help\n\n"
+            "Exit codes: 0 checked (findings printed, whatever their tier); 3 with --fail-on when a\n"
+            "finding at/above the tier exists; 1 runtime failure; 2 bad usage or bad input (unreadable\n"
+            "patient, a --drug dose that cannot be parsed or has contradictory units).\n",
+            CHECK_MAX_DRUGS);
+}
+
+static json_t *drug_json(const orx_proposed_drug *d) {
+    json_t *o = json_object(), *ing = json_array();
+    json_object_set_new(o, "text", json_string(d->text));
+    for (int i = 0; i < d->n_ingr; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "ingredient", json_string(d->ingr[i].ingredient));
+        json_object_set_new(e, "rxcui", json_string(d->ingr[i].rxcui));
+        json_object_set_new(e, "matched_by", json_string(d->ingr[i].matched_by));
+        json_array_append_new(ing, e);
+    }
+    json_object_set_new(o, "ingredients", ing);
+    json_object_set_new(o, "recognised", json_boolean(d->n_ingr > 0));
+    if (d->dose.present || d->dose.route[0] || d->dose.frequency[0]) {
+        json_t *ds = json_object();
+        if (d->dose.present) {
+            json_object_set_new(ds, "amount", json_real(d->dose.amount));
+            json_object_set_new(ds, "unit", json_string(d->dose.unit));
+        }
+        json_object_set_new(ds, "route", json_string(d->dose.route));
+        json_object_set_new(ds, "frequency", json_string(d->dose.frequency));
+        if (d->dose.per_day > 0) json_object_set_new(ds, "per_day", json_real(d->dose.per_day));
+        json_object_set_new(ds, "prn", json_boolean(d->dose.prn));
+        if (d->dose.daily_amount > 0) json_object_set_new(ds, "daily_amount", json_real(d->dose.daily_amount));
+        json_object_set_new(o, "dose", ds);
+    }
+    return o;
+}
+
+static void print_drug(const orx_proposed_drug *d) {
+    char name[512];
+    printf("  %s -> %s", d->text, d->n_ingr ? orx_proposed_drug_name(d, name, sizeof name) : "NOT RECOGNISED");
+    if (d->dose.present) printf("; dose %g %s", d->dose.amount, d->dose.unit);
+    if (d->dose.route[0]) printf("; route %s", d->dose.route);
+    if (d->dose.frequency[0]) printf("; %s", d->dose.frequency);
+    if (d->dose.prn) printf("; as needed");
+    printf("\n");
+}
+
+typedef struct check_opts {
+    const char  *patient, *as_of, *data;       /* paths / date */
+    const char  *drugs[CHECK_MAX_DRUGS];       /* --drug values */
+    int          n_drugs;                      /* count */
+    bool         json, fail_set;               /* flags */
+    orx_severity fail_on, min_sev;             /* tiers */
+} check_opts;
+
+static int parse_opts(int argc, char **argv, check_opts *o) {
+    static const struct option opts[] = {
+        {"patient", required_argument, NULL, 'p'}, {"drug", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},          {"fail-on", required_argument, NULL, 'f'},
+        {"min-severity", required_argument, NULL, 'm'}, {"as-of", required_argument, NULL, 'a'},
+        {"data", required_argument, NULL, 'D'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': o->patient = optarg; break;
+        case 'd':
+            if (o->n_drugs >= CHECK_MAX_DRUGS) return orx_cli_usage("check", "at most %d --drug options", CHECK_MAX_DRUGS);
+            o->drugs[o->n_drugs++] = optarg;
+            break;
+        case 'j': o->json = true; break;
+        case 'f':
+            if (!orx_severity_parse(optarg, &o->fail_on))
+                return orx_cli_usage("check", "--fail-on: unknown tier '%s' (info, minor, moderate, major, contraindicated)", optarg);
+            o->fail_set = true;
+            break;
+        case 'm':
+            if (!orx_severity_parse(optarg, &o->min_sev))
+                return orx_cli_usage("check", "--min-severity: unknown tier '%s'", optarg);
+            break;
+        case 'a': o->as_of = optarg; break;
+        case 'D': o->data = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: return orx_cli_usage("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc) return orx_cli_usage("check", "unexpected argument '%s'", argv[optind]);
+    if (!o->patient) return orx_cli_usage("check", "--patient FILE is required");
+    return 0;
+}
+
+static int report(const check_opts *o, const orx_patient *pt, const orx_proposed_drug *drugs,
+                  const orx_findings *fs) {
+    size_t counts[ORX_SEV_COUNT];
+    orx_findings_count(fs, counts);
+    orx_error err = ORX_ERROR_INIT;
+    orx_buf b;
+    orx_buf_init(&b);
+    orx_status st = ORX_OK;
+    if (o->json) {
+        json_t *root = json_object(), *dl = json_array(), *cn = json_object();
+        json_object_set_new(root, "patient", json_string(pt->id));
+        json_object_set_new(root, "mode", json_string(o->n_drugs ? "proposed" : "current"));
+        for (int i = 0; i < o->n_drugs; i++) json_array_append_new(dl, drug_json(&drugs[i]));
+        json_object_set_new(root, "proposed", dl);
+        for (int i = 0; i < ORX_SEV_COUNT; i++) json_object_set_new(cn, orx_severity_name((orx_severity)i), json_integer((json_int_t)counts[i]));
+        json_object_set_new(root, "counts", cn);
+        st = orx_findings_to_json(fs, &b, &err);
+        json_t *farr = st == ORX_OK ? json_loads(b.data, 0, NULL) : NULL;
+        json_object_set_new(root, "findings", farr ? farr : json_array());
+        json_object_set_new(root, "notice", json_string(ORX_DRAFT_NOTICE));
+        char *s = json_dumps(root, JSON_INDENT(2));
+        if (s) puts(s);
+        free(s);
+        json_decref(root);
+    } else {
+        printf("Patient %s (%s): %zu active medicine%s, %zu allerg%s\n", pt->id[0] ? pt->id : "-",
+               pt->source, pt->n_meds, pt->n_meds == 1 ? "" : "s", pt->n_allergies,
+               pt->n_allergies == 1 ? "y" : "ies");
+        if (o->n_drugs) {
+            printf("Proposed:\n");
+            for (int i = 0; i < o->n_drugs; i++) print_drug(&drugs[i]);
+        } else {
+            printf("Checking the current active list pairwise.\n");
+        }
+        printf("\n");
+        st = orx_findings_to_text(fs, &b, &err);
+        if (st == ORX_OK) fputs(b.data, stdout);
+        printf("\nFindings: %zu contraindicated, %zu major, %zu moderate, %zu minor, %zu info\n",
+               counts[ORX_SEV_CONTRAINDICATED], counts[ORX_SEV_MAJOR], counts[ORX_SEV_MODERATE],
+               counts[ORX_SEV_MINOR], counts[ORX_SEV_INFO]);
+        printf("%s\n", ORX_DRAFT_NOTICE);
+    }
+    orx_buf_free(&b);
+    if (st) return orx_cli_fail(st, &err);
+    if (fflush(stdout) != 0) return 1;
+    orx_severity mx;
+    if (o->fail_set && orx_findings_max_severity(fs, &mx) && mx >= o->fail_on) return 3;
+    return 0;
+}
+
+int cmd_check(int argc, char **argv) {
+    check_opts o = {.min_sev = ORX_SEV_INFO};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc) return rc < 0 ? 0 : rc;
+    orx_error err = ORX_ERROR_INIT;
+    orx_patient *pt = NULL;
+    orx_status st = orx_patient_load(o.patient, o.as_of, &pt, &err);
+    if (st) return orx_cli_fail(st, &err);
+    orx_checker_params cp = orx_checker_default_params();
+    cp.data_dir = o.data;
+    cp.min_severity = o.min_sev;
+    orx_checker *ck = NULL;
+    st = orx_checker_create(&cp, &ck, &err);
+    if (st) {
+        orx_patient_free(pt);
+        return orx_cli_fail(st, &err);
+    }
+    orx_proposed_drug *drugs = calloc((size_t)o.n_drugs + 1, sizeof *drugs);
+    orx_findings fs;
+    orx_findings_init(&fs);
+    rc = -1;
+    if (!drugs) rc = orx_cli_fail(orx_fail(&err, ORX_ERR_NOMEM, "out of memory"), &err);
+    for (int i = 0; rc < 0 && i < o.n_drugs; i++) {
+        st = orx_proposed_drug_init(ck, o.drugs[i], NULL, &drugs[i], &err);
+        if (st) rc = orx_cli_fail(st, &err);
+        else if (drugs[i].dose_error[0]) {
+            fprintf(stderr, "openrx check: --drug \"%s\": %s\n", o.drugs[i], drugs[i].dose_error);
+            rc = 2;
+        }
+    }
+    if (rc < 0) {
+        st = o.n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o.n_drugs, &fs, &err)
+                       : orx_check_current(ck, pt, &fs, &err);
+        rc = st ? orx_cli_fail(st, &err) : report(&o, pt, drugs, &fs);
+    }
+    orx_findings_free(&fs);
+    free(drugs);
+    orx_checker_free(ck);
+    orx_patient_free(pt);
+    return rc;
+}

@@ -1,0 +1,478 @@
+/* cmd_kb.c — `openrx kb build|search|stats|eval|bench|synth`: the drug-label knowledge base. */
+#include "cli/cli.h"
+#include "kb/kb.h"
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Helpers
+ * ========================================================================================== */
+static const char *default_labels_dir(void) {
+    static char path[4096];
+    if (orx_is_dir("data/labels")) return "data/labels";
+    snprintf(path, sizeof path, "%s/data/labels", ORX_SOURCE_DIR);
+    return path;
+}
+
+static void print_note(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "openrx kb build: note: %s\n", msg);
+}
+
+static int print_json(json_t *j) {
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!s) return orx_cli_fail(ORX_ERR_NOMEM, NULL);
+    puts(s);
+    free(s);
+    return 0;
+}
+
+static const char *const SUB_USAGE =
+    "Usage: openrx kb <build|search|stats|eval|bench|synth> [options]\n"
+    "  build   [--from DIR|FILE]... [--out kb.sqlite] [--max-words N] [--quiet] [--json]\n"
+    "  search  QUERY [--drug NAME] [--section NAME] [-k 8] [--no-expand] [--explain] [--json] [--kb FILE]\n"
+    "  stats   [--kb FILE] [--json]\n"
+    "  eval    [--questions TSV] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
+    "  bench   [--queries TSV] [-n 2000] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
+    "  synth   --chunks N --out FILE [--kb FILE]\n"
+    "The knowledge base defaults to $ORX_KB or ./kb.sqlite; build reads data/labels by default.\n";
+
+/* ============================================================================================
+ * build
+ * ========================================================================================== */
+static int kb_build(int argc, char **argv) {
+    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"max-words", required_argument, 0, 'w'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    size_t n = 0;
+    const char *out = orx_kb_default_path();
+    bool json = false, quiet = false;
+    long mw = 200;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:o:w:qjh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': inputs[n++] = optarg; break;
+        case 'o': out = optarg; break;
+        case 'w':
+            if (!orx_cli_parse_int(optarg, 20, 5000, &mw)) {
+                free(inputs);
+                return orx_cli_usage("kb build", "--max-words must be an integer in 20..5000");
+            }
+            break;
+        case 'q': quiet = true; break;
+        case 'j': json = true; break;
+        case 'h':
+            free(inputs);
+            printf("Usage: openrx kb build [--from DIR|FILE]... [FILE...] [--out kb.sqlite]\n"
+                   "                       [--max-words N] [--quiet] [--json]\n"
+                   "Ingest FDA labels (openFDA JSON, SPL XML, labels_sections.jsonl, label .txt) into\n"
+                   "one SQLite file with an FTS5 index. Default input: data/labels; default output:\n"
+                   "$ORX_KB or kb.sqlite. The build is atomic: the old file stays until the new one is\n"
+                   "complete. Duplicate set ids keep the newest version (reported).\n");
+            return 0;
+        default: free(inputs); return orx_cli_usage("kb build", "unknown option");
+        }
+    }
+    while (optind < argc) inputs[n++] = argv[optind++];
+    if (!n) inputs[n++] = default_labels_dir();
+    orx_kb_build_params p = orx_kb_build_default_params();
+    p.max_words = (int)mw;
+    p.progress = !quiet;
+    p.note = quiet ? NULL : print_note;
+    orx_kb_build_stats st;
+    orx_error err = ORX_ERROR_INIT;
+    orx_status s = orx_kb_build(out, inputs, n, &p, &st, &err);
+    free(inputs);
+    if (s != ORX_OK) return orx_cli_fail(s, &err);
+    double mb = (double)st.bytes_in / 1e6;
+    if (json)
+        return print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "out", out, "docs",
+                                    (json_int_t)st.docs, "chunks", (json_int_t)st.chunks,
+                                    "duplicates_dropped", (json_int_t)st.duplicates,
+                                    "empty_labels", (json_int_t)st.empty, "input_mb", mb, "seconds",
+                                    st.seconds, "mb_per_s", st.seconds > 0 ? mb / st.seconds : 0));
+    printf("built %s: %llu labels, %llu chunks, %llu duplicate versions dropped, %llu labels without "
+           "text skipped; %.1f MB in %.2f s (%.1f MB/s)\n",
+           out, (unsigned long long)st.docs, (unsigned long long)st.chunks,
+           (unsigned long long)st.duplicates, (unsigned long long)st.empty, mb, st.seconds,
+           st.seconds > 0 ? mb / st.seconds : 0);
+    return 0;
+}
+
+/* ============================================================================================
+ * search
+ * ========================================================================================== */
+static json_t *hit_json(const orx_kb_hit *h, bool with_text) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:s}",
+                          "citation", h->citation, "set_id", h->set_id, "section_code",
+                          h->section_code, "section_name", h->section_name, "section_title",
+                          h->section_title, "title", h->title, "drugs", h->drugs, "version",
+                          h->version, "effective_date", h->effective_date, "score", h->score,
+                          "chunk_id", (json_int_t)h->chunk_id, "start", (json_int_t)h->start, "end",
+                          (json_int_t)h->end, "snippet", h->snippet);
+    if (o && with_text) json_object_set_new(o, "text", json_string(h->text));
+    return o;
+}
+
+static orx_status open_kb(const char *path, bool lexicon, orx_kb **kb, orx_error *err) {
+    orx_status st = orx_kb_open(path, kb, err);
+    if (st == ORX_OK && lexicon) {
+        orx_error lerr = ORX_ERROR_INIT;
+        if (orx_kb_load_lexicon(*kb, NULL, &lerr) != ORX_OK && getenv("ORX_DEBUG"))
+            fprintf(stderr, "openrx kb: lexicon not used: %s\n", lerr.msg);
+    }
+    return st;
+}
+
+static int kb_search(int argc, char **argv) {
+    static const struct option opts[] = {{"drug", required_argument, 0, 'd'},
+                                         {"section", required_argument, 0, 's'},
+                                         {"kb", required_argument, 0, 'b'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"no-expand", no_argument, 0, 'x'},
+                                         {"explain", no_argument, 0, 'e'},
+                                         {"text", no_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    orx_kb_query q = {.k = 8, .expand = true};
+    const char *path = orx_kb_default_path();
+    bool json = false, explain = false, with_text = false;
+    long k = 8;
+    int c;
+    while ((c = getopt_long(argc, argv, "d:s:b:k:jxeth", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': q.drug = optarg; break;
+        case 's': q.section = optarg; break;
+        case 'b': path = optarg; break;
+        case 'k':
+            if (!orx_cli_parse_int(optarg, 1, 100, &k))
+                return orx_cli_usage("kb search", "-k must be an integer in 1..100");
+            break;
+        case 'j': json = true; break;
+        case 'x': q.expand = false; break;
+        case 'e': explain = true; break;
+        case 't': with_text = true; break;
+        case 'h':
+            printf("Usage: openrx kb search QUERY... [--drug NAME] [--section NAME|CODE] [-k 8]\n"
+                   "                        [--no-expand] [--explain] [--text] [--json] [--kb FILE]\n"
+                   "BM25 search of label sections. Each result carries a citation id\n"
+                   "(<set id>#<LOINC section code>) and a snippet with matched terms in **bold**.\n"
+                   "--section takes a code or a name: interactions, contraindications, dosage,\n"
+                   "warnings, precautions, adverse, boxed, pregnancy, lactation, renal, hepatic ...\n"
+                   "Drug names are expanded with lexicon brands/ingredients unless --no-expand.\n");
+            return 0;
+        default: return orx_cli_usage("kb search", "unknown option");
+        }
+    }
+    q.k = (int)k;
+    orx_buf text;
+    orx_buf_init(&text);
+    for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
+    q.text = text.data ? text.data : "";
+    if (!*q.text && !q.drug) {
+        orx_buf_free(&text);
+        return orx_cli_usage("kb search", "missing QUERY");
+    }
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    orx_kb_results r = {0};
+    orx_status st = open_kb(path, q.expand, &kb, &err);
+    if (st == ORX_OK) st = orx_kb_search(kb, &q, &r, &err);
+    int rc = 0;
+    if (st != ORX_OK) rc = orx_cli_fail(st, &err);
+    else if (json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r.n; i++) json_array_append_new(a, hit_json(&r.hits[i], with_text));
+        rc = print_json(json_pack("{s:s, s:s?, s:s?, s:s, s:o}", "query", q.text, "drug", q.drug,
+                                  "section", q.section, "fts_query", r.fts_query, "results", a));
+    } else {
+        if (explain) printf("fts: %s\n", r.fts_query);
+        if (!r.n) printf("no results\n");
+        for (size_t i = 0; i < r.n; i++) {
+            const orx_kb_hit *h = &r.hits[i];
+            printf("%zu. %s — %s%s%s  [score %.2f]\n   cite: %s  (v%s %s)\n   %s\n\n", i + 1,
+                   h->title, h->section_name, h->section_title[0] ? ": " : "", h->section_title,
+                   h->score, h->citation, h->version[0] ? h->version : "?",
+                   h->effective_date[0] ? h->effective_date : "date ?",
+                   with_text ? h->text : h->snippet);
+        }
+    }
+    orx_kb_results_free(&r);
+    orx_kb_free(kb);
+    orx_buf_free(&text);
+    return rc;
+}
+
+/* ============================================================================================
+ * stats / eval
+ * ========================================================================================== */
+static int kb_stats(int argc, char **argv) {
+    static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = orx_kb_default_path();
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:jh", opts, NULL)) != -1) {
+        if (c == 'b') path = optarg;
+        else if (c == 'j') json = true;
+        else if (c == 'h') {
+            printf("Usage: openrx kb stats [--kb FILE] [--json]\nCounts of labels, chunks, sources and sections.\n");
+            return 0;
+        } else return orx_cli_usage("kb stats", "unknown option");
+    }
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    orx_status st = orx_kb_open(path, &kb, &err);
+    char *js = NULL;
+    if (st == ORX_OK) st = orx_kb_stats_json(kb, &js, &err);
+    orx_kb_free(kb);
+    if (st != ORX_OK) return orx_cli_fail(st, &err);
+    json_error_t je;
+    json_t *o = json_loads(js, 0, &je);
+    free(js);
+    if (!o) return orx_cli_fail(ORX_ERR_INTERNAL, NULL);
+    if (json) return print_json(o);
+    printf("knowledge base %s (schema %lld, built %s)\n  labels: %lld\n  chunks: %lld\n  text: %.1f MB\n"
+           "  duplicate versions dropped at build: %lld\nsources (labels):\n",
+           json_string_value(json_object_get(o, "path")),
+           (long long)json_integer_value(json_object_get(o, "schema_version")),
+           json_string_value(json_object_get(o, "built_at")),
+           (long long)json_integer_value(json_object_get(o, "docs")),
+           (long long)json_integer_value(json_object_get(o, "chunks")),
+           (double)json_integer_value(json_object_get(o, "text_bytes")) / 1e6,
+           (long long)json_integer_value(json_object_get(o, "duplicates_dropped")));
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(o, "sources"), key, v)
+        printf("  %6lld  %s\n", (long long)json_integer_value(v), key);
+    printf("sections (chunks):\n");
+    int shown = 0;
+    json_object_foreach(json_object_get(o, "sections"), key, v) {
+        if (shown++ >= 25) break;
+        printf("  %6lld  %s\n", (long long)json_integer_value(v), key);
+    }
+    json_decref(o);
+    return 0;
+}
+
+static const char *default_questions(void) {
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/kb/ddi_questions.tsv", ORX_SOURCE_DIR);
+    return path;
+}
+
+static int kb_eval(int argc, char **argv) {
+    static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
+                                         {"questions", required_argument, 0, 'q'},
+                                         {"no-expand", no_argument, 0, 'x'},
+                                         {"exhaustive", no_argument, 0, 'X'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = orx_kb_default_path(), *qpath = default_questions();
+    bool json = false, expand = true, exhaustive = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:q:xXjh", opts, NULL)) != -1) {
+        if (c == 'b') path = optarg;
+        else if (c == 'X') exhaustive = true;
+        else if (c == 'q') qpath = optarg;
+        else if (c == 'x') expand = false;
+        else if (c == 'j') json = true;
+        else if (c == 'h') {
+            printf("Usage: openrx kb eval [--questions TSV] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
+                   "Recall@1/5/10 on a question set (default: the NLM DDI dev set in\n"
+                   "tests/fixtures/kb/ddi_questions.tsv: \"X with Y\" must find X's label section that\n"
+                   "mentions Y).\n");
+            return 0;
+        } else return orx_cli_usage("kb eval", "unknown option");
+    }
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    orx_kb_eval ev;
+    orx_status st = open_kb(path, expand, &kb, &err);
+    if (st == ORX_OK) st = orx_kb_eval_questions(kb, qpath, expand, exhaustive, &ev, &err);
+    orx_kb_free(kb);
+    if (st != ORX_OK) return orx_cli_fail(st, &err);
+    if (json)
+        return print_json(json_pack("{s:i, s:f, s:f, s:f, s:f}", "questions", ev.questions,
+                                    "recall_at_1", ev.recall_at[0], "recall_at_5", ev.recall_at[1],
+                                    "recall_at_10", ev.recall_at[2], "seconds", ev.seconds));
+    printf("%d questions: recall@1 %.3f  recall@5 %.3f  recall@10 %.3f  (%.2f s)\n", ev.questions,
+           ev.recall_at[0], ev.recall_at[1], ev.recall_at[2], ev.seconds);
+    return 0;
+}
+
+/* ============================================================================================
+ * bench / synth
+ * ========================================================================================== */
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* first column of non-comment lines */
+static char **read_queries(const char *path, size_t *n, orx_error *err) {
+    char *data = NULL;
+    size_t len = 0;
+    *n = 0;
+    if (orx_read_file(path, 64u << 20, &data, &len, err) != ORX_OK) return NULL;
+    size_t cap = 64;
+    char **v = malloc(cap * sizeof *v);
+    for (char *line = data, *nl; v && line && *line; line = nl) {
+        nl = strchr(line, '\n');
+        if (nl) *nl++ = 0;
+        char *tab = strchr(line, '\t');
+        if (tab) *tab = 0;
+        if (!*line || *line == '#') continue;
+        if (*n == cap) {
+            char **nv = realloc(v, (cap *= 2) * sizeof *v);
+            if (!nv) break;
+            v = nv;
+        }
+        v[(*n)++] = orx_strdup(line);
+    }
+    free(data);
+    return v;
+}
+
+static int kb_bench(int argc, char **argv) {
+    static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
+                                         {"queries", required_argument, 0, 'q'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"no-expand", no_argument, 0, 'x'},
+                                         {"exhaustive", no_argument, 0, 'X'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = orx_kb_default_path(), *qpath = default_questions();
+    bool json = false, expand = true, exhaustive = false;
+    long n = 2000;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:q:n:jxXh", opts, NULL)) != -1) {
+        if (c == 'b') path = optarg;
+        else if (c == 'X') exhaustive = true;
+        else if (c == 'x') expand = false;
+        else if (c == 'q') qpath = optarg;
+        else if (c == 'n') {
+            if (!orx_cli_parse_int(optarg, 1, 10000000, &n))
+                return orx_cli_usage("kb bench", "-n must be a positive integer");
+        } else if (c == 'j') json = true;
+        else if (c == 'h') {
+            printf("Usage: openrx kb bench [--queries TSV] [-n 2000] [--no-expand] [--exhaustive]\n"
+                   "                       [--kb FILE] [--json]\n"
+                   "Query latency (p50/p95/p99, k=10, snippets included) over the queries (first\n"
+                   "column of the TSV; default the dev question set), cycling until n queries ran,\n"
+                   "after one untimed warm-up pass.\n");
+            return 0;
+        } else return orx_cli_usage("kb bench", "unknown option");
+    }
+    orx_error err = ORX_ERROR_INIT;
+    size_t nq = 0;
+    char **qs = read_queries(qpath, &nq, &err);
+    if (!qs || !nq) {
+        free(qs);
+        return orx_cli_fail(err.code ? err.code : ORX_ERR_INVALID, &err);
+    }
+    orx_kb *kb = NULL;
+    orx_status st = open_kb(path, expand, &kb, &err);
+    double *lat = calloc((size_t)n, sizeof *lat);
+    for (size_t i = 0; st == ORX_OK && i < nq; i++) { /* warm-up */
+        orx_kb_results r;
+        orx_kb_query q = {.text = qs[i], .k = 10, .expand = expand, .exhaustive = exhaustive};
+        st = orx_kb_search(kb, &q, &r, &err);
+        orx_kb_results_free(&r);
+    }
+    double t0 = orx_now();
+    for (long i = 0; st == ORX_OK && lat && i < n; i++) {
+        orx_kb_results r;
+        orx_kb_query q = {.text = qs[(size_t)i % nq], .k = 10, .expand = expand, .exhaustive = exhaustive};
+        double a = orx_now();
+        st = orx_kb_search(kb, &q, &r, &err);
+        lat[i] = (orx_now() - a) * 1e3;
+        orx_kb_results_free(&r);
+    }
+    double total = orx_now() - t0;
+    orx_kb_stats ks = {0};
+    if (st == ORX_OK) orx_kb_get_stats(kb, &ks, &err);
+    orx_kb_free(kb);
+    for (size_t i = 0; i < nq; i++) free(qs[i]);
+    free(qs);
+    if (st != ORX_OK || !lat) {
+        free(lat);
+        return orx_cli_fail(st != ORX_OK ? st : ORX_ERR_NOMEM, &err);
+    }
+    qsort(lat, (size_t)n, sizeof *lat, cmp_double);
+    double p50 = lat[(size_t)(n * 0.50)], p95 = lat[(size_t)(n * 0.95)],
+           p99 = lat[(size_t)(n * 0.99)], mean = total * 1e3 / (double)n;
+    free(lat);
+    if (json)
+        return print_json(json_pack("{s:s, s:I, s:I, s:i, s:f, s:f, s:f, s:f}", "kb", path, "chunks",
+                                    (json_int_t)ks.chunks, "queries", (json_int_t)n,
+                                    "distinct_queries", (int)nq, "p50_ms", p50, "p95_ms", p95,
+                                    "p99_ms", p99, "mean_ms", mean));
+    printf("%s: %llu chunks, %ld queries (%zu distinct): p50 %.3f ms  p95 %.3f ms  p99 %.3f ms  "
+           "mean %.3f ms\n", path, (unsigned long long)ks.chunks, n, nq, p50, p95, p99, mean);
+    return 0;
+}
+
+static int kb_synth(int argc, char **argv) {
+    static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
+                                         {"chunks", required_argument, 0, 'c'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = orx_kb_default_path(), *out = NULL;
+    long n = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:c:o:h", opts, NULL)) != -1) {
+        if (c == 'b') path = optarg;
+        else if (c == 'o') out = optarg;
+        else if (c == 'c') {
+            if (!orx_cli_parse_int(optarg, 1, 100000000, &n))
+                return orx_cli_usage("kb synth", "--chunks must be a positive integer");
+        } else if (c == 'h') {
+            printf("Usage: openrx kb synth --chunks N --out FILE [--kb FILE]\n"
+                   "Benchmark corpus: copies the real chunks of --kb (with new set ids per copy) until\n"
+                   "N chunks exist. Write it under /tmp; it is not meant to be committed.\n");
+            return 0;
+        } else return orx_cli_usage("kb synth", "unknown option");
+    }
+    if (!out || !n) return orx_cli_usage("kb synth", "--chunks and --out are required");
+    orx_error err = ORX_ERROR_INIT;
+    double t0 = orx_now();
+    orx_status st = orx_kb_synthesize(path, out, (uint64_t)n, true, &err);
+    if (st != ORX_OK) return orx_cli_fail(st, &err);
+    printf("wrote %s: %ld chunks in %.1f s\n", out, n, orx_now() - t0);
+    return 0;
+}
+
+/* ============================================================================================
+ * Dispatch
+ * ========================================================================================== */
+int cmd_kb(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(SUB_USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *verb = argv[1];
+    argc--;
+    argv++;
+    optind = 1;
+    if (!strcmp(verb, "build")) return kb_build(argc, argv);
+    if (!strcmp(verb, "search")) return kb_search(argc, argv);
+    if (!strcmp(verb, "stats")) return kb_stats(argc, argv);
+    if (!strcmp(verb, "eval")) return kb_eval(argc, argv);
+    if (!strcmp(verb, "bench")) return kb_bench(argc, argv);
+    if (!strcmp(verb, "synth")) return kb_synth(argc, argv);
+    return orx_cli_usage("kb", "unknown verb '%s' (build, search, stats, eval, bench, synth)", verb);
+}

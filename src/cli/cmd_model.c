@@ -1,0 +1,437 @@
+/*
+ * cmd_model.c — `openrx model synth`: write a random-weight GGUF with a real model's shapes.
+ *
+ *   openrx model synth --shape tinyllama|llama3.2-1b|qwen2.5-0.5b --type F16|Q8_0|Q4_0|Q4_K_M
+ *                      -o FILE [--seed N] [--vocab VOCAB.gguf] [-t THREADS] [--layers N]
+ *
+ * Weights are drawn from N(0, 0.02²) (norms = 1, biases = 0), quantised with our reference
+ * quantisers in the tensor-type mix llama-quantize uses for that file type (Q4_0: output Q6_K;
+ * Q4_K_M: Q6_K for output and for attn_v / ffn_down in the "more bits" layers, Q4_K elsewhere;
+ * rows whose width is not a multiple of 256 fall back to Q5_0 / Q8_0). The tokenizer is copied
+ * from a vocab GGUF (default: ../shared/tokenizers for the shape's family) when there is one,
+ * else a synthetic byte-level vocabulary. Speed does not depend on weight values, so these files
+ * measure the engine on realistic sizes without downloading weights.
+ */
+#include "cli/cli.h"
+#include "engine/quant.h"
+#include "engine/threadpool.h"
+#include "gguf/gguf.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Shapes
+ * ========================================================================================== */
+typedef struct shape {
+    const char *name;      /* --shape value */
+    const char *arch;      /* general.architecture */
+    const char *vocab;     /* vocab GGUF basename in ../shared/tokenizers */
+    int32_t n_vocab;       /* embedding rows */
+    int32_t n_embd;        /* width */
+    int32_t n_layer;       /* blocks */
+    int32_t n_head;        /* query heads */
+    int32_t n_head_kv;     /* kv heads */
+    int32_t n_ff;          /* feed-forward width */
+    int32_t n_ctx;         /* context_length */
+    float   rope_base;     /* rope.freq_base */
+    float   rms_eps;       /* layer_norm_rms_epsilon */
+    bool    tied;          /* no output.weight */
+    bool    qkv_bias;      /* qwen2 biases */
+} shape;
+
+static const shape k_shapes[] = {
+    {"tinyllama", "llama", "ggml-vocab-llama-spm.gguf", 32000, 2048, 22, 32, 4, 5632, 2048, 10000.0f, 1e-5f, false, false},
+    {"llama3.2-1b", "llama", "ggml-vocab-llama-bpe.gguf", 128256, 2048, 16, 32, 8, 8192, 131072, 500000.0f, 1e-5f, true, false},
+    {"qwen2.5-0.5b", "qwen2", "ggml-vocab-qwen2.gguf", 151936, 896, 24, 14, 2, 4864, 32768, 1000000.0f, 1e-6f, true, true},
+    /* small shape for tests (like ../shared/models/random/rand-llama-256-*) */
+    {"mini", "llama", "ggml-vocab-llama-spm.gguf", 32000, 256, 2, 8, 2, 512, 512, 10000.0f, 1e-5f, false, false},
+};
+
+typedef struct mix {
+    const char *name;     /* --type value */
+    uint32_t    file_type; /* general.file_type (llama_ftype) */
+    uint32_t    base;     /* most 2-D weights */
+} mix;
+
+static const mix k_mixes[] = {
+    {"F16", 1, ORX_TYPE_F16}, {"Q8_0", 7, ORX_TYPE_Q8_0}, {"Q4_0", 2, ORX_TYPE_Q4_0},
+    {"Q4_K_M", 15, ORX_TYPE_Q4_K},
+};
+
+/* ============================================================================================
+ * Tensor plan
+ * ========================================================================================== */
+typedef enum { T_WEIGHT, T_NORM, T_BIAS } tkind;
+
+typedef struct plan_t {
+    char     name[64]; /* tensor name */
+    uint32_t type;     /* ggml type */
+    int64_t  ne0, ne1; /* values per row, rows (ne1 = 1 for vectors) */
+    tkind    kind;     /* how to fill */
+} plan_t;
+
+typedef struct synth {
+    const shape *sh;     /* model shape */
+    const mix   *mx;     /* type mix */
+    plan_t      *t;      /* tensors */
+    int          n;      /* count */
+    uint64_t     seed;   /* base seed */
+    orx_threadpool *pool; /* fill workers */
+    orx_progress prog;   /* progress bar */
+    uint64_t     done;   /* bytes written */
+    uint64_t     total;  /* bytes to write */
+} synth;
+
+static bool more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+/* fall back like llama-quantize when a row is not a whole number of 256-value super-blocks */
+static uint32_t fit_type(uint32_t t, int64_t ne0) {
+    if (ne0 % 256 == 0) return t;
+    if (t == ORX_TYPE_Q4_K) return ORX_TYPE_Q5_0;
+    if (t == ORX_TYPE_Q5_K) return ORX_TYPE_Q5_1;
+    if (t == ORX_TYPE_Q6_K) return ORX_TYPE_Q8_0;
+    return t;
+}
+
+static void add(synth *s, const char *name, uint32_t type, int64_t ne0, int64_t ne1, tkind k) {
+    plan_t *p = &s->t[s->n++];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->type = k == T_WEIGHT ? fit_type(type, ne0) : ORX_TYPE_F32;
+    p->ne0 = ne0;
+    p->ne1 = ne1;
+    p->kind = k;
+}
+
+static void make_plan(synth *s) {
+    const shape *h = s->sh;
+    int64_t hd = h->n_embd / h->n_head, kv = hd * h->n_head_kv;
+    uint32_t base = s->mx->base, km = s->mx->base == ORX_TYPE_Q4_K;
+    uint32_t out_t = base == ORX_TYPE_Q4_0 || km ? ORX_TYPE_Q6_K : base;
+    s->t = calloc((size_t)h->n_layer * 12 + 8, sizeof *s->t);
+    /* tied models keep the embedding at the output type (it is the output matrix too) */
+    add(s, "token_embd.weight", h->tied ? out_t : base, h->n_embd, h->n_vocab, T_WEIGHT);
+    char nm[64];
+    for (int i = 0; i < h->n_layer; i++) {
+        uint32_t more = km && more_bits(i, h->n_layer) ? ORX_TYPE_Q6_K : base;
+#define ADD(suffix, type, a, b, k) snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), add(s, nm, type, a, b, k)
+        ADD("attn_norm.weight", 0, h->n_embd, 1, T_NORM);
+        ADD("attn_q.weight", base, h->n_embd, h->n_embd, T_WEIGHT);
+        ADD("attn_k.weight", base, h->n_embd, kv, T_WEIGHT);
+        ADD("attn_v.weight", more, h->n_embd, kv, T_WEIGHT);
+        if (h->qkv_bias) {
+            ADD("attn_q.bias", 0, h->n_embd, 1, T_BIAS);
+            ADD("attn_k.bias", 0, kv, 1, T_BIAS);
+            ADD("attn_v.bias", 0, kv, 1, T_BIAS);
+        }
+        ADD("attn_output.weight", base, h->n_embd, h->n_embd, T_WEIGHT);
+        ADD("ffn_norm.weight", 0, h->n_embd, 1, T_NORM);
+        ADD("ffn_gate.weight", base, h->n_embd, h->n_ff, T_WEIGHT);
+        ADD("ffn_up.weight", base, h->n_embd, h->n_ff, T_WEIGHT);
+        ADD("ffn_down.weight", more, h->n_ff, h->n_embd, T_WEIGHT);
+#undef ADD
+    }
+    add(s, "output_norm.weight", 0, h->n_embd, 1, T_NORM);
+    if (!h->tied) add(s, "output.weight", out_t, h->n_embd, h->n_vocab, T_WEIGHT);
+}
+
+/* ============================================================================================
+ * Random fill (deterministic per tensor and row, whatever the thread count)
+ * ========================================================================================== */
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void normal_row(uint64_t seed, float *x, int64_t n, float sd) {
+    uint64_t st = seed;
+    for (int64_t i = 0; i < n; i += 2) {
+        uint64_t r = splitmix(&st);
+        float u = ((float)(r >> 40) + 0.5f) / 16777216.0f, v = (float)((r >> 8) & 0xFFFFFF) / 16777216.0f;
+        float m = sqrtf(-2.0f * logf(u)) * sd;
+        x[i] = m * cosf(6.2831853f * v);
+        if (i + 1 < n) x[i + 1] = m * sinf(6.2831853f * v);
+    }
+}
+
+typedef struct fill_job {
+    const plan_t *p;     /* tensor */
+    uint64_t      seed;  /* tensor seed */
+    char         *dst;   /* output bytes */
+    size_t        row;   /* bytes per row */
+} fill_job;
+
+static void fill_rows(void *vctx, int ith, int nth) {
+    fill_job *j = vctx;
+    float *buf = malloc((size_t)j->p->ne0 * sizeof *buf);
+    if (!buf) return;
+    for (int64_t r = ith; r < j->p->ne1; r += nth) {
+        normal_row(j->seed ^ ((uint64_t)r * 0xD1B54A32D192ED03ull), buf, j->p->ne0, 0.02f);
+        orx_quantize_row(j->p->type, buf, j->dst + (size_t)r * j->row, j->p->ne0);
+    }
+    free(buf);
+}
+
+static orx_status fill_cb(void *ctx, int64_t index, const char *name, void *dst, size_t nbytes,
+                          orx_error *err) {
+    synth *s = ctx;
+    const plan_t *p = &s->t[index];
+    if (p->kind == T_NORM || p->kind == T_BIAS) {
+        float *f = dst;
+        for (int64_t i = 0; i < p->ne0; i++) f[i] = p->kind == T_NORM ? 1.0f : 0.0f;
+    } else {
+        fill_job j = {p, s->seed * 0x9E3779B97F4A7C15ull + (uint64_t)index * 0xBF58476D1CE4E5B9ull, dst,
+                      orx_type_row_bytes(p->type, p->ne0)};
+        orx_threadpool_run(s->pool, fill_rows, &j);
+    }
+    s->done += nbytes;
+    orx_progress_update(&s->prog, s->done);
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Metadata
+ * ========================================================================================== */
+/* copy every tokenizer.* key of a vocab GGUF; pad/trim token arrays to n_vocab */
+static orx_status copy_vocab(orx_gguf_writer *w, const orx_gguf *v, int32_t n_vocab, orx_error *err) {
+    orx_status st = ORX_OK;
+    for (int64_t k = 0; k < orx_gguf_n_kv(v) && st == ORX_OK; k++) {
+        const char *key = orx_gguf_key_at(v, k);
+        if (!key || strncmp(key, "tokenizer.", 10) != 0) continue;
+        orx_gguf_vtype t = orx_gguf_key_type(v, k);
+        bool per_token = !strcmp(key, "tokenizer.ggml.tokens") || !strcmp(key, "tokenizer.ggml.scores") ||
+                         !strcmp(key, "tokenizer.ggml.token_type");
+        if (t == ORX_GGUF_STRING) {
+            const char *s; uint64_t len;
+            if (orx_gguf_get_str(v, key, &s, &len)) st = orx_gguf_writer_set_strn(w, key, s, (size_t)len, err);
+        } else if (t == ORX_GGUF_BOOL) {
+            bool b;
+            if (orx_gguf_get_bool(v, key, &b)) st = orx_gguf_writer_set_bool(w, key, b, err);
+        } else if (t == ORX_GGUF_FLOAT32 || t == ORX_GGUF_FLOAT64) {
+            float f;
+            if (orx_gguf_get_f32(v, key, &f)) st = orx_gguf_writer_set_f32(w, key, f, err);
+        } else if (t == ORX_GGUF_ARRAY) {
+            orx_gguf_vtype et; uint64_t n;
+            if (!orx_gguf_get_arr(v, key, &et, &n)) continue;
+            uint64_t m = per_token ? (uint64_t)n_vocab : n;
+            if (et == ORX_GGUF_STRING) {
+                const char **strs = calloc(m ? m : 1, sizeof *strs);
+                size_t *lens = calloc(m ? m : 1, sizeof *lens);
+                char (*pad)[32] = calloc(m > n ? m - n : 1, sizeof *pad);
+                if (!strs || !lens || !pad) { free(strs); free(lens); free(pad); return orx_fail(err, ORX_ERR_NOMEM, "out of memory copying %s", key); }
+                for (uint64_t i = 0; i < m; i++) {
+                    uint64_t len = 0;
+                    if (i < n && orx_gguf_karr_str(v, k, i, &strs[i], &len)) lens[i] = (size_t)len;
+                    else { snprintf(pad[i - n], sizeof pad[0], "[PAD%" PRIu64 "]", i); strs[i] = pad[i - n]; lens[i] = strlen(strs[i]); }
+                }
+                st = orx_gguf_writer_set_arr_str(w, key, strs, lens, m, err);
+                free(strs); free(lens); free(pad);
+            } else if (et == ORX_GGUF_FLOAT32) {
+                float *a = calloc(m ? m : 1, sizeof *a);
+                if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory copying %s", key);
+                for (uint64_t i = 0; i < m && i < n; i++) orx_gguf_karr_f32(v, k, i, &a[i]);
+                st = orx_gguf_writer_set_arr(w, key, ORX_GGUF_FLOAT32, a, m, err);
+                free(a);
+            } else if (et == ORX_GGUF_INT32 || et == ORX_GGUF_UINT32) {
+                int32_t *a = calloc(m ? m : 1, sizeof *a);
+                if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory copying %s", key);
+                for (uint64_t i = 0; i < m; i++) {
+                    int64_t x = !strcmp(key, "tokenizer.ggml.token_type") ? 1 : 0; /* pads: normal */
+                    if (i < n) orx_gguf_karr_i64(v, k, i, &x);
+                    a[i] = (int32_t)x;
+                }
+                st = orx_gguf_writer_set_arr(w, key, et, a, m, err);
+                free(a);
+            }
+        } else {
+            int64_t x;
+            if (!orx_gguf_get_i64(v, key, &x)) continue;
+            if (t == ORX_GGUF_UINT32) st = orx_gguf_writer_set_u32(w, key, (uint32_t)x, err);
+            else if (t == ORX_GGUF_INT32) st = orx_gguf_writer_set_i32(w, key, (int32_t)x, err);
+            else st = orx_gguf_writer_set_i64(w, key, x, err);
+        }
+    }
+    return st;
+}
+
+/* a byte-level vocabulary: <unk>, <s>, </s>, 256 byte tokens, then filler pieces */
+static orx_status synthetic_vocab(orx_gguf_writer *w, int32_t n_vocab, orx_error *err) {
+    char (*txt)[16] = calloc((size_t)n_vocab, sizeof *txt);
+    const char **strs = calloc((size_t)n_vocab, sizeof *strs);
+    float *scores = calloc((size_t)n_vocab, sizeof *scores);
+    int32_t *types = calloc((size_t)n_vocab, sizeof *types);
+    orx_status st = ORX_ERR_NOMEM;
+    if (!txt || !strs || !scores || !types) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); goto out; }
+    for (int32_t i = 0; i < n_vocab; i++) {
+        if (i == 0) snprintf(txt[i], sizeof txt[i], "<unk>"), types[i] = 2;
+        else if (i == 1) snprintf(txt[i], sizeof txt[i], "<s>"), types[i] = 3;
+        else if (i == 2) snprintf(txt[i], sizeof txt[i], "</s>"), types[i] = 3;
+        else if (i < 3 + 256) snprintf(txt[i], sizeof txt[i], "<0x%02X>", i - 3), types[i] = 6;
+        else snprintf(txt[i], sizeof txt[i], "tok%d", i), types[i] = 1;
+        strs[i] = txt[i];
+        scores[i] = -(float)i;
+    }
+    if ((st = orx_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama", err)) ||
+        (st = orx_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", strs, NULL, (uint64_t)n_vocab, err)) ||
+        (st = orx_gguf_writer_set_arr(w, "tokenizer.ggml.scores", ORX_GGUF_FLOAT32, scores, (uint64_t)n_vocab, err)) ||
+        (st = orx_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", ORX_GGUF_INT32, types, (uint64_t)n_vocab, err)) ||
+        (st = orx_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1, err)) ||
+        (st = orx_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2, err)))
+        goto out;
+out:
+    free(txt); free(strs); free(scores); free(types);
+    return st;
+}
+
+static orx_status set_meta(orx_gguf_writer *w, const synth *s, orx_error *err) {
+    const shape *h = s->sh;
+    char key[96];
+    orx_status st;
+#define KEY(suffix) (snprintf(key, sizeof key, "%s.%s", h->arch, suffix), key)
+    if ((st = orx_gguf_writer_set_str(w, "general.architecture", h->arch, err)) ||
+        (st = orx_gguf_writer_set_str(w, "general.name", h->name, err)) ||
+        (st = orx_gguf_writer_set_u32(w, "general.file_type", s->mx->file_type, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("context_length"), (uint32_t)h->n_ctx, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("embedding_length"), (uint32_t)h->n_embd, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("block_count"), (uint32_t)h->n_layer, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("feed_forward_length"), (uint32_t)h->n_ff, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("attention.head_count"), (uint32_t)h->n_head, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("attention.head_count_kv"), (uint32_t)h->n_head_kv, err)) ||
+        (st = orx_gguf_writer_set_f32(w, KEY("attention.layer_norm_rms_epsilon"), h->rms_eps, err)) ||
+        (st = orx_gguf_writer_set_f32(w, KEY("rope.freq_base"), h->rope_base, err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("rope.dimension_count"), (uint32_t)(h->n_embd / h->n_head), err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("vocab_size"), (uint32_t)h->n_vocab, err)))
+        return st;
+#undef KEY
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Command
+ * ========================================================================================== */
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: openrx model synth --shape SHAPE --type TYPE -o FILE [options]\n"
+            "Write a random-weight GGUF with a real model's shapes (for benchmarks).\n\n"
+            "  --shape SHAPE   tinyllama | llama3.2-1b | qwen2.5-0.5b | mini (256-wide, 2 layers: tests)\n"
+            "  --type TYPE     F16 | Q8_0 | Q4_0 | Q4_K_M (llama-quantize's tensor mix)\n"
+            "  -o, --output F  output file (written atomically)\n"
+            "  --vocab GGUF    copy the tokenizer from this GGUF (default: ../shared/tokenizers\n"
+            "                  vocab of the shape's family when present, else a synthetic vocab)\n"
+            "  --layers N      override the layer count (small test files)\n"
+            "  --seed N        random seed (default 1)\n"
+            "  -t, --threads N threads (default: physical cores)\n"
+            "  --json          print a JSON summary\n"
+            "  -h, --help      this help\n");
+}
+
+static char *default_vocab(const shape *h) {
+    const char *src = getenv("ORX_SOURCE_DIR");
+    char *p = malloc(4096);
+    if (!p) return NULL;
+    snprintf(p, 4096, "%s/../shared/tokenizers/%s", src ? src : ORX_SOURCE_DIR, h->vocab);
+    if (orx_file_exists(p)) return p;
+    free(p);
+    return NULL;
+}
+
+static int synth_main(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"shape", required_argument, NULL, 's'}, {"type", required_argument, NULL, 'y'},
+        {"output", required_argument, NULL, 'o'}, {"vocab", required_argument, NULL, 'v'},
+        {"layers", required_argument, NULL, 'l'}, {"seed", required_argument, NULL, 'S'},
+        {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {0}};
+    const char *shape_s = NULL, *type_s = NULL, *out = NULL, *vocab = NULL;
+    long layers = 0, seed = 1, threads = 0;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': shape_s = optarg; break;
+        case 'y': type_s = optarg; break;
+        case 'o': out = optarg; break;
+        case 'v': vocab = optarg; break;
+        case 'j': json = true; break;
+        case 'l': if (!orx_cli_parse_int(optarg, 1, 1000, &layers)) return orx_cli_usage("model synth", "bad --layers '%s'", optarg); break;
+        case 'S': if (!orx_cli_parse_int(optarg, 0, 1L << 40, &seed)) return orx_cli_usage("model synth", "bad --seed '%s'", optarg); break;
+        case 't': if (!orx_cli_parse_int(optarg, 1, 512, &threads)) return orx_cli_usage("model synth", "bad --threads '%s'", optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: return orx_cli_usage("model synth", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc) return orx_cli_usage("model synth", "unexpected argument '%s'", argv[optind]);
+    if (!shape_s || !type_s || !out) return orx_cli_usage("model synth", "--shape, --type and -o are required");
+    synth s;
+    memset(&s, 0, sizeof s);
+    for (size_t i = 0; i < sizeof k_shapes / sizeof k_shapes[0]; i++)
+        if (!strcmp(shape_s, k_shapes[i].name)) s.sh = &k_shapes[i];
+    for (size_t i = 0; i < sizeof k_mixes / sizeof k_mixes[0]; i++)
+        if (!strcmp(type_s, k_mixes[i].name)) s.mx = &k_mixes[i];
+    if (!s.sh) return orx_cli_usage("model synth", "unknown --shape '%s' (tinyllama, llama3.2-1b, qwen2.5-0.5b, mini)", shape_s);
+    if (!s.mx) return orx_cli_usage("model synth", "unknown --type '%s' (F16, Q8_0, Q4_0, Q4_K_M)", type_s);
+    shape sh = *s.sh;
+    if (layers > 0) sh.n_layer = (int32_t)layers;
+    s.sh = &sh;
+    s.seed = (uint64_t)seed;
+
+    orx_error err = ORX_ERROR_INIT;
+    orx_status st = ORX_OK;
+    orx_gguf_writer *w = orx_gguf_writer_create();
+    orx_gguf *v = NULL;
+    char *vpath = vocab ? orx_strdup(vocab) : default_vocab(&sh);
+    s.pool = orx_threadpool_create((int)threads);
+    if (!w || !s.pool) { st = orx_fail(&err, ORX_ERR_NOMEM, "out of memory"); goto done; }
+    make_plan(&s);
+    if ((st = set_meta(w, &s, &err))) goto done;
+    if (vpath) {
+        if ((st = orx_gguf_open(vpath, &v, &err))) goto done;
+        if ((st = copy_vocab(w, v, sh.n_vocab, &err))) goto done;
+    } else if ((st = synthetic_vocab(w, sh.n_vocab, &err))) {
+        goto done;
+    }
+    uint64_t params = 0;
+    for (int i = 0; i < s.n; i++) {
+        int64_t ne[2] = {s.t[i].ne0, s.t[i].ne1};
+        if ((st = orx_gguf_writer_add_tensor(w, s.t[i].name, s.t[i].type, s.t[i].ne1 > 1 ? 2 : 1, ne, NULL, false, &err)))
+            goto done;
+        s.total += orx_type_row_bytes(s.t[i].type, s.t[i].ne0) * (uint64_t)s.t[i].ne1;
+        params += (uint64_t)(s.t[i].ne0 * s.t[i].ne1);
+    }
+    orx_progress_start(&s.prog, "synth", s.total);
+    double t0 = orx_now();
+    st = orx_gguf_writer_write(w, out, fill_cb, &s, &err);
+    orx_progress_finish(&s.prog);
+    if (st) goto done;
+    if (json)
+        printf("{\"file\":\"%s\",\"shape\":\"%s\",\"type\":\"%s\",\"tensors\":%d,\"params\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"vocab\":\"%s\",\"seconds\":%.1f}\n",
+               out, sh.name, s.mx->name, s.n, params, s.total, vpath ? vpath : "synthetic", orx_now() - t0);
+    else
+        printf("wrote %s: %s %s, %d tensors, %.2f M params, %.1f MiB of tensors, vocab %s (%.1f s)\n",
+               out, sh.name, s.mx->name, s.n, (double)params / 1e6, (double)s.total / 1048576.0,
+               vpath ? vpath : "synthetic", orx_now() - t0);
+done:
+    if (v) orx_gguf_close(v);
+    orx_gguf_writer_free(w);
+    orx_threadpool_free(s.pool);
+    free(s.t);
+    free(vpath);
+    return st ? orx_cli_fail(st, &err) : 0;
+}
+
+int cmd_model(int argc, char **argv) {
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("Usage: openrx model synth ...   (openrx model synth --help)\n");
+        return 0;
+    }
+    if (argc < 2) return orx_cli_usage("model", "missing sub-command (synth)");
+    if (strcmp(argv[1], "synth") != 0) return orx_cli_usage("model", "unknown sub-command '%s' (expected: synth)", argv[1]);
+    return synth_main(argc - 1, argv + 1);
+}

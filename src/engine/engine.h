@@ -1,0 +1,170 @@
+/*
+ * engine.h — the face of the local inference engine: load a GGUF model (llama, qwen2 families),
+ * run the transformer forward pass over a KV cache, sample, apply chat templates, generate text.
+ *
+ * Weights are used in place from the GGUF mmap; every matrix product goes through orx_matmul and
+ * every row lookup through orx_dequantize_row (engine/quant.h), so kernels can be swapped freely.
+ * Activations and the KV cache are F32.
+ */
+#ifndef ORX_ENGINE_H
+#define ORX_ENGINE_H
+
+#include "openrx.h"
+#include "gguf/gguf.h"
+#include "engine/quant.h"
+#include "engine/threadpool.h"
+#include "engine/tokenizer.h"
+
+/* ============================================================================================
+ * Model
+ * ========================================================================================== */
+typedef enum orx_rope_mode {
+    ORX_ROPE_NORMAL = 0, /* rotate adjacent pairs (x[2i], x[2i+1]) — llama GGUF files */
+    ORX_ROPE_NEOX = 1,   /* rotate halves (x[i], x[i + d/2]) — qwen2, gemma, phi3 */
+} orx_rope_mode;
+
+typedef struct orx_hparams {
+    char          arch[32];        /* general.architecture */
+    int32_t       n_vocab;         /* tokens */
+    int32_t       n_embd;          /* model width */
+    int32_t       n_layer;         /* blocks */
+    int32_t       n_head;          /* query heads */
+    int32_t       n_head_kv;       /* key/value heads (GQA) */
+    int32_t       head_dim;        /* values per head */
+    int32_t       n_ff;            /* feed-forward width */
+    int32_t       n_ctx_train;     /* trained context, tokens */
+    int32_t       n_rot;           /* rotated values per head (rope.dimension_count) */
+    float         rope_base;       /* rope.freq_base */
+    float         rope_freq_scale; /* 1/linear scaling factor (1 = none) */
+    float         rms_eps;         /* attention.layer_norm_rms_epsilon */
+    orx_rope_mode rope_mode;       /* pair layout */
+    bool          tied_output;     /* output = token_embd (no output.weight) */
+    bool          has_rope_freqs;  /* per-dimension frequency factors (llama3 scaling) */
+} orx_hparams;
+
+typedef struct orx_model orx_model;
+
+/* Open + validate a GGUF model: architecture, hyperparameters, every tensor's shape and type. */
+orx_status orx_model_load(const char *path, orx_model **out, orx_error *err);
+void orx_model_free(orx_model *m);
+const orx_hparams *orx_model_hparams(const orx_model *m);
+const orx_gguf *orx_model_gguf(const orx_model *m);
+/* Architectures the engine can run (NULL-terminated list of general.architecture names). */
+const char *const *orx_engine_architectures(void);
+
+/* ============================================================================================
+ * Context: KV cache + scratch, one sequence
+ * ========================================================================================== */
+typedef struct orx_context_params {
+    int32_t n_ctx;     /* tokens of KV cache; 0 = min(n_ctx_train, 4096) */
+    int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
+    int32_t n_batch;   /* tokens per forward chunk during prompt evaluation */
+    bool    kv_f16;    /* round cached K/V (and Q, attention weights) to F16 like llama.cpp's
+                          default F16 cache; false = F32 cache */
+} orx_context_params;
+
+typedef struct orx_context orx_context;
+
+orx_context_params orx_context_default_params(void);
+orx_status orx_context_create(const orx_model *m, const orx_context_params *p, orx_context **out,
+                              orx_error *err);
+void orx_context_free(orx_context *c);
+int32_t orx_context_n_ctx(const orx_context *c);
+int32_t orx_context_n_past(const orx_context *c); /* tokens in the KV cache */
+int32_t orx_context_n_vocab(const orx_context *c); /* logits per row */
+void orx_context_reset(orx_context *c);           /* empty the KV cache */
+
+/* Feed n tokens at positions n_past.. (prompt batch or one decode token). all_logits: keep the
+ * logits of every token (else only the last). ORX_ERR_RANGE if the cache would overflow. */
+orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
+                            orx_error *err);
+/* Logits [n_vocab] of token i of the last eval (i = -1: the last token); NULL if not kept. */
+const float *orx_context_logits(const orx_context *c, int32_t i);
+
+/* ============================================================================================
+ * Sampling
+ * ========================================================================================== */
+typedef struct orx_sampler_params {
+    float    temp;             /* <= 0: greedy (argmax) */
+    int32_t  top_k;            /* <= 0: off */
+    float    top_p;            /* >= 1: off */
+    float    min_p;            /* <= 0: off */
+    float    repeat_penalty;   /* 1: off; logits of recent tokens divided (>0) / multiplied (<0) */
+    float    presence_penalty; /* 0: off; subtracted once from recent tokens' logits */
+    int32_t  repeat_last_n;    /* window of recent tokens for the penalties */
+    uint64_t seed;             /* RNG seed: same seed, same output */
+} orx_sampler_params;
+
+typedef struct orx_sampler orx_sampler;
+
+orx_sampler_params orx_sampler_default_params(void); /* temp 0.8, top_k 40, top_p 0.95, min_p 0.05 */
+orx_sampler *orx_sampler_create(const orx_sampler_params *p); /* NULL on OOM */
+void orx_sampler_free(orx_sampler *s);
+/* Choose a token from logits[n_vocab] (logits are not modified). -1 on OOM. */
+int32_t orx_sampler_sample(orx_sampler *s, const float *logits, int32_t n_vocab);
+/* Record a token (prompt or generated) for the repetition penalties. */
+void orx_sampler_accept(orx_sampler *s, int32_t token);
+/* Greedy helper: index of the largest logit (first on ties). */
+int32_t orx_argmax(const float *logits, int32_t n);
+
+/* ============================================================================================
+ * Chat templates
+ * ========================================================================================== */
+typedef enum orx_chat_template {
+    ORX_CHAT_UNKNOWN = 0,
+    ORX_CHAT_LLAMA2,
+    ORX_CHAT_LLAMA3,
+    ORX_CHAT_MISTRAL,
+    ORX_CHAT_CHATML,
+    ORX_CHAT_GEMMA,
+    ORX_CHAT_PHI3,
+    ORX_CHAT_ZEPHYR,
+    ORX_CHAT_VICUNA,
+} orx_chat_template;
+
+typedef struct orx_chat_msg {
+    const char *role;    /* "system", "user", "assistant" */
+    const char *content; /* UTF-8 text */
+} orx_chat_msg;
+
+const char *orx_chat_template_name(orx_chat_template t); /* "llama3"; "unknown" */
+/* By name (case-insensitive: llama2, llama3, mistral, chatml, qwen, gemma, phi3, zephyr, vicuna). */
+orx_chat_template orx_chat_template_by_name(const char *name);
+/* Recognise a Jinja template text (tokenizer.chat_template) by its distinctive substrings. */
+orx_chat_template orx_chat_template_detect(const char *tmpl, size_t len);
+/* Template of a model: tokenizer.chat_template recognised; ORX_ERR_UNSUPPORTED (naming the
+ * options) when it is absent or not recognised. */
+orx_status orx_chat_template_of(const orx_gguf *g, orx_chat_template *out, orx_error *err);
+/* Render messages into buf (NUL-terminated when it fits); returns the needed length (excl. NUL).
+ * add_assistant: end with the assistant turn's opening. BOS is not included (tokenizer adds it). */
+int64_t orx_chat_apply(orx_chat_template t, const orx_chat_msg *msgs, size_t n, bool add_assistant,
+                       char *buf, size_t cap);
+
+/* ============================================================================================
+ * Generation
+ * ========================================================================================== */
+typedef struct orx_generate_params {
+    int32_t            n_predict; /* max new tokens */
+    bool               stop_at_eog; /* stop at an end-of-generation token (not emitted) */
+    orx_sampler_params sampling;  /* sampler settings */
+} orx_generate_params;
+
+typedef struct orx_generate_stats {
+    int32_t n_prompt;    /* prompt tokens evaluated */
+    int32_t n_gen;       /* tokens generated */
+    double  t_prompt_s;  /* seconds for prompt evaluation (incl. first logits) */
+    double  t_gen_s;     /* seconds for the generated tokens after the first */
+    double  t_first_s;   /* time to first token, seconds */
+} orx_generate_stats;
+
+/* Called per generated token with its text piece; return false to stop. */
+typedef bool (*orx_token_fn)(void *ud, int32_t token, const char *piece, size_t len);
+
+orx_generate_params orx_generate_default_params(void);
+/* Evaluate prompt (appended after the cache contents), then sample up to n_predict tokens,
+ * calling on_token for each. tok may be NULL (pieces then empty). */
+orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t *prompt,
+                        int32_t n_prompt, const orx_generate_params *p, orx_token_fn on_token,
+                        void *ud, orx_generate_stats *stats, orx_error *err);
+
+#endif /* ORX_ENGINE_H */

@@ -1,0 +1,583 @@
+/* grammar.c — JSON-Schema → byte recogniser → token mask (see grammar.h). */
+#include "engine/grammar.h"
+#include "util/util.h"
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Compiled schema nodes
+ * ========================================================================================== */
+enum { G_OBJECT, G_ARRAY, G_STRING, G_ENUM, G_NUMBER, G_INTEGER, G_BOOL, G_NULL };
+
+#define G_MAX_PROPS 32   /* properties per object / values per enum (bitmask width) */
+#define G_MAX_DEPTH 24   /* nesting */
+#define G_DEFAULT_MAXLEN 512
+
+typedef struct gnode {
+    int            kind;        /* G_* */
+    int            n;           /* object: properties; enum/bool/null: literal options */
+    char         **names;       /* [n] object keys or enum/literal texts (owned) */
+    size_t        *lens;        /* [n] their lengths */
+    struct gnode **children;    /* [n] object property schemas */
+    bool          *required;    /* [n] object: required flags */
+    struct gnode  *items;       /* array item schema */
+    int            min_items, max_items; /* array bounds (max -1 = none) */
+    int            max_len;     /* string: max bytes */
+    bool           has_min, has_max; /* number bounds present */
+    double         min, max;    /* number bounds */
+} gnode;
+
+struct orx_grammar {
+    gnode *root;     /* compiled tree */
+};
+
+static void node_free(gnode *n) {
+    if (!n) return;
+    for (int i = 0; i < n->n; i++) {
+        free(n->names ? n->names[i] : NULL);
+        if (n->children) node_free(n->children[i]);
+    }
+    free(n->names);
+    free(n->lens);
+    free(n->children);
+    free(n->required);
+    node_free(n->items);
+    free(n);
+}
+
+static gnode *literal_set(int kind, const char *const *texts, int n) {
+    gnode *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->kind = kind;
+    g->n = n;
+    g->names = calloc((size_t)n, sizeof *g->names);
+    g->lens = calloc((size_t)n, sizeof *g->lens);
+    for (int i = 0; i < n; i++) { g->names[i] = orx_strdup(texts[i]); g->lens[i] = strlen(texts[i]); }
+    return g;
+}
+
+static orx_status compile(const json_t *s, const char *path, int depth, gnode **out, orx_error *err) {
+    *out = NULL;
+    if (depth >= G_MAX_DEPTH) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: schema nested too deeply", path);
+    if (!json_is_object(s)) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: a schema must be an object", path);
+    static const char *const ok_keys[] = {"type", "properties", "required", "items", "minItems", "maxItems", "enum",
+                                          "minimum", "maximum", "maxLength", "description", "title",
+                                          "additionalProperties", "$schema", NULL};
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)s, key, v) {
+        bool ok = false;
+        for (int i = 0; ok_keys[i]; i++) ok |= !strcmp(ok_keys[i], key);
+        if (!ok) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.%s: keyword not supported by constrained decoding", path, key);
+    }
+    json_t *en = json_object_get(s, "enum");
+    const char *type = json_string_value(json_object_get(s, "type"));
+    char sub[512];
+    if (en) {
+        if (!json_is_array(en) || json_array_size(en) == 0 || json_array_size(en) > G_MAX_PROPS)
+            return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.enum: needs 1..%d values", path, G_MAX_PROPS);
+        const char *texts[G_MAX_PROPS];
+        size_t i;
+        json_array_foreach(en, i, v) {
+            texts[i] = json_string_value(v);
+            if (!texts[i] || strchr(texts[i], '"') || strchr(texts[i], '\\'))
+                return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.enum[%zu]: only plain strings are supported", path, i);
+        }
+        *out = literal_set(G_ENUM, texts, (int)json_array_size(en));
+        return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
+    if (!type) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: needs \"type\" or \"enum\"", path);
+    gnode *g = calloc(1, sizeof *g);
+    if (!g) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    *out = g;
+    if (!strcmp(type, "object")) {
+        g->kind = G_OBJECT;
+        json_t *props = json_object_get(s, "properties");
+        size_t n = props ? json_object_size(props) : 0;
+        if (n > G_MAX_PROPS) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: more than %d properties", path, G_MAX_PROPS);
+        g->names = calloc(n + 1, sizeof *g->names);
+        g->lens = calloc(n + 1, sizeof *g->lens);
+        g->children = calloc(n + 1, sizeof *g->children);
+        g->required = calloc(n + 1, sizeof *g->required);
+        if (!g->names || !g->lens || !g->children || !g->required) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        json_object_foreach(props, key, v) {
+            if (strchr(key, '"') || strchr(key, '\\')) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: property name needs escaping", path);
+            int i = g->n++;
+            g->names[i] = orx_strdup(key);
+            g->lens[i] = strlen(key);
+            snprintf(sub, sizeof sub, "%s.properties.%s", path, key);
+            orx_status st = compile(v, sub, depth + 1, &g->children[i], err);
+            if (st != ORX_OK) return st;
+        }
+        size_t ri;
+        json_array_foreach(json_object_get(s, "required"), ri, v) {
+            bool found = false;
+            for (int i = 0; i < g->n; i++)
+                if (json_is_string(v) && !strcmp(g->names[i], json_string_value(v))) g->required[i] = found = true;
+            if (!found) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.required[%zu]: names no property", path, ri);
+        }
+        return ORX_OK;
+    }
+    if (!strcmp(type, "array")) {
+        g->kind = G_ARRAY;
+        json_t *mn = json_object_get(s, "minItems"), *mx = json_object_get(s, "maxItems");
+        g->min_items = mn ? (int)json_integer_value(mn) : 0;
+        g->max_items = mx ? (int)json_integer_value(mx) : -1;
+        if (!json_object_get(s, "items")) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: arrays need \"items\"", path);
+        snprintf(sub, sizeof sub, "%s.items", path);
+        return compile(json_object_get(s, "items"), sub, depth + 1, &g->items, err);
+    }
+    if (!strcmp(type, "string")) {
+        g->kind = G_STRING;
+        json_t *ml = json_object_get(s, "maxLength");
+        g->max_len = ml ? (int)json_integer_value(ml) : G_DEFAULT_MAXLEN;
+        return ORX_OK;
+    }
+    if (!strcmp(type, "number") || !strcmp(type, "integer")) {
+        g->kind = !strcmp(type, "number") ? G_NUMBER : G_INTEGER;
+        json_t *lo = json_object_get(s, "minimum"), *hi = json_object_get(s, "maximum");
+        if ((g->has_min = lo != NULL)) g->min = json_number_value(lo);
+        if ((g->has_max = hi != NULL)) g->max = json_number_value(hi);
+        if (g->has_max && g->max < 0)
+            return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.maximum: negative maxima are not supported", path);
+        return ORX_OK;
+    }
+    free(g);
+    *out = NULL;
+    static const char *const bools[] = {"true", "false"}, *const nulls[] = {"null"};
+    if (!strcmp(type, "boolean")) *out = literal_set(G_BOOL, bools, 2);
+    else if (!strcmp(type, "null")) *out = literal_set(G_NULL, nulls, 1);
+    else return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.type: '%s' is not supported", path, type);
+    return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+}
+
+orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_error *err) {
+    *out = NULL;
+    json_error_t je;
+    json_t *s = json_loads(schema_json, 0, &je);
+    if (!s) return orx_fail(err, ORX_ERR_PARSE, "schema:%d:%d: %s", je.line, je.column, je.text);
+    orx_grammar *g = calloc(1, sizeof *g);
+    orx_status st = g ? compile(s, "$", 0, &g->root, err) : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    json_decref(s);
+    if (st != ORX_OK) { orx_grammar_free(g); return st; }
+    *out = g;
+    return ORX_OK;
+}
+
+void orx_grammar_free(orx_grammar *g) {
+    if (!g) return;
+    node_free(g->root);
+    free(g);
+}
+
+/* ============================================================================================
+ * Recogniser state: a stack of frames, one per open value
+ * ========================================================================================== */
+enum {
+    /* object */ O_OPEN, O_FIRST, O_KEY_WS, O_KEY, O_COLON, O_VALUE, O_AFTER,
+    /* array  */ A_OPEN, A_FIRST, A_ITEM, A_AFTER,
+    /* string / enum */ S_OPEN, S_BODY,
+    /* number */ N_START, N_INT, N_FRAC0, N_FRAC,
+    /* literal */ L_BODY,
+};
+
+typedef struct gframe {
+    const gnode *node;   /* schema of this value */
+    uint8_t  phase;      /* O_*, A_*, S_*, N_*, L_BODY */
+    uint8_t  esc;        /* string: 0, 1 after '\\', 2..5 hex digits of \uXXXX still wanted (5-esc) */
+    uint8_t  u8;         /* string: UTF-8 continuation bytes still expected */
+    uint8_t  ws;         /* one optional space already taken at this point */
+    int16_t  last;       /* object: index of the last property written (-1 none) */
+    uint16_t count;      /* array: items; string: bytes; number: digits */
+    uint16_t pos;        /* key/enum/literal: bytes matched */
+    uint32_t cand;       /* key/enum/literal: candidates still matching (bitmask) */
+    double   num;        /* number: integer part so far */
+    uint8_t  neg, frac_nonzero, lead_zero; /* number flags */
+} gframe;
+
+struct orx_gstate {
+    int    depth;                 /* frames in use */
+    bool   done;                  /* root value complete */
+    gframe f[G_MAX_DEPTH + 1];    /* stack */
+};
+
+static void push(orx_gstate *s, const gnode *n) {
+    gframe *f = &s->f[s->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = n;
+    f->last = -1;
+    switch (n->kind) {
+    case G_OBJECT: f->phase = O_OPEN; break;
+    case G_ARRAY: f->phase = A_OPEN; break;
+    case G_STRING: case G_ENUM: f->phase = S_OPEN; f->cand = n->kind == G_ENUM ? (uint32_t)((1ull << n->n) - 1) : 0; break;
+    case G_NUMBER: case G_INTEGER: f->phase = N_START; break;
+    default: f->phase = L_BODY; f->cand = (uint32_t)((1ull << n->n) - 1); break;
+    }
+}
+
+orx_gstate *orx_gstate_create(const orx_grammar *g) {
+    orx_gstate *s = calloc(1, sizeof *s);
+    if (s) push(s, g->root);
+    return s;
+}
+
+void orx_gstate_free(orx_gstate *s) { free(s); }
+
+bool orx_gstate_done(const orx_gstate *s) { return s->done; }
+
+static void copy_state(orx_gstate *dst, const orx_gstate *src) {
+    dst->depth = src->depth;
+    dst->done = src->done;
+    memcpy(dst->f, src->f, (size_t)src->depth * sizeof src->f[0]);
+}
+
+/* The child value finished: pop it and advance the parent. */
+static void pop_value(orx_gstate *s) {
+    s->depth--;
+    if (s->depth == 0) { s->done = true; return; }
+    gframe *p = &s->f[s->depth - 1];
+    if (p->node->kind == G_OBJECT) p->phase = O_AFTER;
+    else { p->phase = A_AFTER; p->count++; }
+    p->ws = 0;
+}
+
+/* Object: properties allowed next (after p->last): following ones up to the first required. */
+static uint32_t next_keys(const gnode *n, int last) {
+    uint32_t m = 0;
+    for (int j = last + 1; j < n->n; j++) {
+        m |= 1u << j;
+        if (n->required[j]) break;
+    }
+    return m;
+}
+
+static bool can_close_object(const gnode *n, int last) {
+    for (int j = last + 1; j < n->n; j++)
+        if (n->required[j]) return false;
+    return true;
+}
+
+/* Match one byte against the candidate texts at position pos; keeps the survivors. */
+static bool match_cand(const gnode *n, uint32_t *cand, uint16_t pos, unsigned char c) {
+    uint32_t keep = 0;
+    for (int i = 0; i < n->n; i++)
+        if ((*cand >> i & 1) && pos < n->lens[i] && (unsigned char)n->names[i][pos] == c) keep |= 1u << i;
+    *cand = keep;
+    return keep != 0;
+}
+
+static int full_match(const gnode *n, uint32_t cand, uint16_t pos) {
+    for (int i = 0; i < n->n; i++)
+        if ((cand >> i & 1) && n->lens[i] == pos) return i;
+    return -1;
+}
+
+static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* Can the number in f end here? */
+static bool number_can_end(const gframe *f) {
+    if (f->phase != N_INT && f->phase != N_FRAC) return false;
+    double v = f->neg ? -f->num : f->num;
+    const gnode *n = f->node;
+    if (n->has_min && (v < n->min || (v == n->min && f->neg && f->frac_nonzero))) return false;
+    if (n->has_max && (v > n->max || (v == n->max && !f->neg && f->frac_nonzero))) return false;
+    return true;
+}
+
+static bool step(orx_gstate *s, unsigned char c);
+
+static bool number_step(orx_gstate *s, gframe *f, unsigned char c) {
+    const gnode *n = f->node;
+    switch (f->phase) {
+    case N_START:
+        if (c == '-' && !f->neg && (!n->has_min || n->min < 0)) { f->neg = 1; return true; }
+        if (!is_digit(c)) return false;
+        f->phase = N_INT;
+        f->lead_zero = c == '0';
+        f->num = c - '0';
+        f->count = 1;
+        return !(n->has_max && !f->neg && f->num > n->max);
+    case N_INT:
+        if (is_digit(c)) {
+            if (f->lead_zero || f->count >= 15) return false;
+            double v = f->num * 10 + (c - '0');
+            if (n->has_max && !f->neg && v > n->max) return false;
+            if (n->has_min && f->neg && -v < n->min) return false;
+            f->num = v;
+            f->count++;
+            return true;
+        }
+        if (c == '.' && n->kind == G_NUMBER) { f->phase = N_FRAC0; f->count = 0; return true; }
+        break;
+    case N_FRAC0:
+    case N_FRAC:
+        if (is_digit(c)) {
+            if (f->count >= 6) return false;
+            bool nz = c != '0';
+            if (nz && n->has_max && !f->neg && f->num >= n->max) return false;
+            if (nz && n->has_min && f->neg && -f->num <= n->min) return false;
+            f->frac_nonzero |= nz;
+            f->phase = N_FRAC;
+            f->count++;
+            return true;
+        }
+        if (f->phase == N_FRAC0) return false;
+        break;
+    }
+    /* any other byte ends the number (if it can end) and belongs to the parent */
+    if (!number_can_end(f)) return false;
+    pop_value(s);
+    if (s->done) return false; /* nothing may follow a complete root value */
+    return step(s, c);
+}
+
+static bool string_step(orx_gstate *s, gframe *f, unsigned char c) {
+    const gnode *n = f->node;
+    if (f->phase == S_OPEN) {
+        if (c != '"') return false;
+        f->phase = S_BODY;
+        return true;
+    }
+    if (n->kind == G_ENUM) {
+        if (c == '"') {
+            if (full_match(n, f->cand, f->pos) < 0) return false;
+            pop_value(s);
+            return true;
+        }
+        if (!match_cand(n, &f->cand, f->pos, c)) return false;
+        f->pos++;
+        return true;
+    }
+    if (f->esc == 1) {
+        if (c == 'u') { f->esc = 2; return true; }
+        if (!strchr("\"\\/bfnrt", c)) return false;
+        f->esc = 0;
+        return ++f->count <= n->max_len;
+    }
+    if (f->esc >= 2) {
+        if (!is_digit(c) && !((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) return false;
+        f->esc = f->esc == 5 ? 0 : f->esc + 1;
+        return f->esc ? true : ++f->count <= n->max_len;
+    }
+    if (f->u8) {
+        if ((c & 0xC0) != 0x80) return false;
+        f->u8--;
+        return true;
+    }
+    if (c == '"') { pop_value(s); return true; }
+    if (c < 0x20 || c == 0x7F) return false;
+    if (f->count >= n->max_len) return false;
+    if (c == '\\') { f->esc = 1; return true; }
+    if (c >= 0x80) {
+        if ((c & 0xE0) == 0xC0 && c >= 0xC2) f->u8 = 1;
+        else if ((c & 0xF0) == 0xE0) f->u8 = 2;
+        else if ((c & 0xF8) == 0xF0 && c <= 0xF4) f->u8 = 3;
+        else return false;
+    }
+    f->count++;
+    return true;
+}
+
+static bool object_step(orx_gstate *s, gframe *f, unsigned char c) {
+    const gnode *n = f->node;
+    switch (f->phase) {
+    case O_OPEN:
+        if (c != '{') return false;
+        f->phase = O_FIRST;
+        return true;
+    case O_FIRST:
+    case O_KEY_WS:
+        if (c == ' ' && f->phase == O_KEY_WS && !f->ws) { f->ws = 1; return true; }
+        if (c == '}' && f->phase == O_FIRST && can_close_object(n, f->last)) { pop_value(s); return true; }
+        if (c != '"') return false;
+        f->cand = next_keys(n, f->last);
+        if (!f->cand) return false;
+        f->phase = O_KEY;
+        f->pos = 0;
+        return true;
+    case O_KEY:
+        if (c == '"') {
+            int k = full_match(n, f->cand, f->pos);
+            if (k < 0) return false;
+            f->last = (int16_t)k;
+            f->phase = O_COLON;
+            return true;
+        }
+        if (!match_cand(n, &f->cand, f->pos, c)) return false;
+        f->pos++;
+        return true;
+    case O_COLON:
+        if (c != ':') return false;
+        f->phase = O_VALUE;
+        f->ws = 0;
+        return true;
+    case O_VALUE:
+        if (c == ' ' && !f->ws) { f->ws = 1; return true; }
+        if (s->depth > G_MAX_DEPTH) return false;
+        push(s, n->children[f->last]);
+        return step(s, c);
+    case O_AFTER:
+        if (c == ',' && next_keys(n, f->last)) { f->phase = O_KEY_WS; f->ws = 0; return true; }
+        if (c == '}' && can_close_object(n, f->last)) { pop_value(s); return true; }
+        return false;
+    }
+    return false;
+}
+
+static bool array_step(orx_gstate *s, gframe *f, unsigned char c) {
+    const gnode *n = f->node;
+    switch (f->phase) {
+    case A_OPEN:
+        if (c != '[') return false;
+        f->phase = A_FIRST;
+        return true;
+    case A_FIRST:
+        if (c == ']' && n->min_items <= 0) { pop_value(s); return true; }
+        if (n->max_items == 0) return false;
+        f->phase = A_ITEM;
+        f->ws = 1; /* no space right after '[' */
+        /* fall through */
+    case A_ITEM:
+        if (c == ' ' && !f->ws) { f->ws = 1; return true; }
+        if (s->depth > G_MAX_DEPTH) return false;
+        push(s, n->items);
+        return step(s, c);
+    case A_AFTER:
+        if (c == ',' && (n->max_items < 0 || f->count < n->max_items)) { f->phase = A_ITEM; f->ws = 0; return true; }
+        if (c == ']' && f->count >= n->min_items) { pop_value(s); return true; }
+        return false;
+    }
+    return false;
+}
+
+static bool literal_step(orx_gstate *s, gframe *f, unsigned char c) {
+    if (!match_cand(f->node, &f->cand, f->pos, c)) return false;
+    f->pos++;
+    if (full_match(f->node, f->cand, f->pos) >= 0) pop_value(s);
+    return true;
+}
+
+static bool step(orx_gstate *s, unsigned char c) {
+    if (s->done || s->depth == 0) return false;
+    gframe *f = &s->f[s->depth - 1];
+    switch (f->node->kind) {
+    case G_OBJECT: return object_step(s, f, c);
+    case G_ARRAY: return array_step(s, f, c);
+    case G_STRING: case G_ENUM: return string_step(s, f, c);
+    case G_NUMBER: case G_INTEGER: return number_step(s, f, c);
+    default: return literal_step(s, f, c);
+    }
+}
+
+bool orx_gstate_feed(orx_gstate *s, const char *bytes, size_t n) {
+    orx_gstate tmp;
+    copy_state(&tmp, s);
+    for (size_t i = 0; i < n; i++)
+        if (!step(&tmp, (unsigned char)bytes[i])) return false;
+    copy_state(s, &tmp);
+    return true;
+}
+
+/* ============================================================================================
+ * Vocabulary trie and masking
+ * ========================================================================================== */
+typedef struct tnode {
+    int32_t first_child;  /* index of the first child, -1 none */
+    int32_t next_sibling; /* index of the next sibling, -1 none */
+    int32_t first_token;  /* a token whose text ends here, -1 none; more via token_next */
+    uint8_t byte;         /* edge byte from the parent */
+} tnode;
+
+struct orx_gvocab {
+    tnode   *nodes;       /* [n_nodes], 0 = root */
+    int32_t  n_nodes, cap_nodes;
+    int32_t *token_next;  /* [n_vocab] next token with the same text, -1 end */
+    int32_t  n_vocab;
+    int32_t  max_len;     /* longest token text */
+};
+
+static int32_t child(orx_gvocab *v, int32_t parent, uint8_t b) {
+    int32_t *link = &v->nodes[parent].first_child;
+    while (*link >= 0 && v->nodes[*link].byte < b) link = &v->nodes[*link].next_sibling;
+    if (*link >= 0 && v->nodes[*link].byte == b) return *link;
+    if (v->n_nodes == v->cap_nodes) {
+        int32_t cap = v->cap_nodes * 2;
+        tnode *p = realloc(v->nodes, (size_t)cap * sizeof *p);
+        if (!p) return -1;
+        v->nodes = p;
+        v->cap_nodes = cap;
+        link = &v->nodes[parent].first_child; /* re-find after realloc */
+        while (*link >= 0 && v->nodes[*link].byte < b) link = &v->nodes[*link].next_sibling;
+    }
+    int32_t id = v->n_nodes++;
+    v->nodes[id] = (tnode){-1, *link, -1, b};
+    *link = id;
+    return id;
+}
+
+orx_gvocab *orx_gvocab_create(const orx_tokenizer *tok) {
+    orx_gvocab *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->n_vocab = orx_tokenizer_n_vocab(tok);
+    v->cap_nodes = 1024;
+    v->nodes = malloc((size_t)v->cap_nodes * sizeof *v->nodes);
+    v->token_next = malloc((size_t)(v->n_vocab > 0 ? v->n_vocab : 1) * sizeof *v->token_next);
+    if (!v->nodes || !v->token_next) { orx_gvocab_free(v); return NULL; }
+    v->nodes[0] = (tnode){-1, -1, -1, 0};
+    v->n_nodes = 1;
+    char buf[512];
+    for (int32_t t = 0; t < v->n_vocab; t++) {
+        v->token_next[t] = -1;
+        int32_t len = orx_token_to_piece(tok, t, buf, sizeof buf);
+        if (len <= 0 || len > (int32_t)sizeof buf || orx_tokenizer_is_eog(tok, t)) continue;
+        int32_t node = 0;
+        for (int32_t i = 0; i < len && node >= 0; i++) node = child(v, node, (uint8_t)buf[i]);
+        if (node < 0) { orx_gvocab_free(v); return NULL; }
+        v->token_next[t] = v->nodes[node].first_token;
+        v->nodes[node].first_token = t;
+        if (len > v->max_len) v->max_len = len;
+    }
+    return v;
+}
+
+void orx_gvocab_free(orx_gvocab *v) {
+    if (!v) return;
+    free(v->nodes);
+    free(v->token_next);
+    free(v);
+}
+
+/* Depth-first over the trie; states[d] is the state after d bytes. Marks allowed tokens. */
+static int32_t walk(const orx_gvocab *v, int32_t node, orx_gstate *states, int depth, uint8_t *allowed) {
+    int32_t count = 0;
+    for (int32_t ch = v->nodes[node].first_child; ch >= 0; ch = v->nodes[ch].next_sibling) {
+        orx_gstate *next = &states[depth + 1];
+        copy_state(next, &states[depth]);
+        if (!step(next, v->nodes[ch].byte)) continue;
+        for (int32_t t = v->nodes[ch].first_token; t >= 0; t = v->token_next[t]) { allowed[t] = 1; count++; }
+        count += walk(v, ch, states, depth + 1, allowed);
+    }
+    return count;
+}
+
+int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tokenizer *tok,
+                         float *logits, int32_t n_vocab) {
+    int32_t n = n_vocab < v->n_vocab ? n_vocab : v->n_vocab;
+    uint8_t *allowed = calloc((size_t)n_vocab, 1);
+    orx_gstate *states = malloc((size_t)(v->max_len + 2) * sizeof *states);
+    if (!allowed || !states) { free(allowed); free(states); return 0; }
+    int32_t count = 0;
+    if (!s->done) {
+        copy_state(&states[0], s);
+        count = walk(v, 0, states, 0, allowed);
+    }
+    for (int32_t t = 0; t < n_vocab; t++) {
+        if (t < n && orx_tokenizer_is_eog(tok, t) && s->done) { count++; continue; }
+        if (!allowed[t]) logits[t] = -INFINITY;
+    }
+    free(allowed);
+    free(states);
+    return count;
+}

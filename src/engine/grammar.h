@@ -1,0 +1,47 @@
+/*
+ * grammar.h — JSON-Schema constrained decoding for the local engine.
+ *
+ * A schema (the subset of llm/jsonschema.h: object with properties/required, array with items
+ * and min/maxItems, string with maxLength or an enum of strings, number/integer with
+ * minimum/maximum, boolean, null) is compiled into a byte-level recogniser. At each decoding step
+ * orx_grammar_mask() leaves only the tokens whose text keeps the output a valid prefix of some
+ * instance of the schema, and end-of-generation only once the value is complete. So the local
+ * model can only emit JSON valid for the schema; citation fields given as an enum of retrieved
+ * ids can only name evidence actually given.
+ *
+ * Layout rules of the emitted JSON: object properties in schema order (optional ones may be
+ * skipped), at most one space after ':' and ',', no other insignificant whitespace, numbers
+ * without exponent (at most 15 integer and 6 fraction digits), strings of valid UTF-8 with the
+ * JSON escapes; a string without maxLength is limited to 512 bytes.
+ */
+#ifndef ORX_ENGINE_GRAMMAR_H
+#define ORX_ENGINE_GRAMMAR_H
+
+#include "openrx.h"
+#include "engine/tokenizer.h"
+
+typedef struct orx_grammar orx_grammar;   /* compiled schema */
+typedef struct orx_gstate  orx_gstate;    /* recogniser state (a few hundred bytes) */
+typedef struct orx_gvocab  orx_gvocab;    /* token texts in a byte trie */
+
+/* Compile a JSON Schema text. ORX_ERR_UNSUPPORTED names a keyword/path it cannot enforce. */
+orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_error *err);
+void       orx_grammar_free(orx_grammar *g);
+
+orx_gstate *orx_gstate_create(const orx_grammar *g);   /* NULL on OOM */
+void        orx_gstate_free(orx_gstate *s);
+/* Advance by bytes; returns false (state unchanged) when they are not a valid continuation. */
+bool orx_gstate_feed(orx_gstate *s, const char *bytes, size_t n);
+/* True when a whole value has been recognised (only end-of-generation may follow). */
+bool orx_gstate_done(const orx_gstate *s);
+
+/* Build the trie of a tokenizer's token texts (control tokens excluded). */
+orx_gvocab *orx_gvocab_create(const orx_tokenizer *tok);  /* NULL on OOM */
+void        orx_gvocab_free(orx_gvocab *v);
+/* Set logits[t] = -INFINITY for every token t that the state does not allow; end-of-generation
+ * tokens are allowed only when the state is done. Returns the number of allowed tokens
+ * (0: dead end). */
+int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tokenizer *tok,
+                         float *logits, int32_t n_vocab);
+
+#endif

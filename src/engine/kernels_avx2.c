@@ -1,0 +1,475 @@
+/*
+ * kernels_avx2.c — AVX2 + FMA (+F16C) kernels, compiled with target attributes (no -march).
+ *
+ * Q4_0 / Q8_0: per 32-value block an 8-bit dot (maddubs with the sign trick), scaled per block
+ *   in float vectors (summation order differs from the scalar reference: tested with tolerance).
+ * Q4_K / Q5_K / Q6_K: per 256-value super-block the integer sum is exact and the float formula is
+ *   the reference's, so results are bit-identical to the scalar path.
+ * gemm tiles unpack each weight block once and use it for every token of the tile.
+ * F16 / BF16 / F32: f32 FMA over 32 values per step.
+ */
+#include "engine/quant.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* ============================================================================================
+ * Helpers
+ * ========================================================================================== */
+AVX2 static inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2 static inline int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+AVX2 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* signed int8 x signed int8 → 8 x int32 partial sums */
+AVX2 static inline __m256i dot_i8(__m256i x, __m256i y) {
+    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+
+/* 16 bytes of Q4 nibbles → 32 unsigned values in natural order (low nibbles first) */
+AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0F);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+}
+
+/* ============================================================================================
+ * Q4_0 / Q8_0 (activations Q8_0)
+ * ========================================================================================== */
+AVX2 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_0 *w = vw;
+    const orx_block_q8_0 *x = vx;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const __m256i off = _mm256_set1_epi8(8);
+    int64_t nb = n / 32, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        __m256i q0 = _mm256_sub_epi8(unpack_nibbles(w[i].qs), off);
+        __m256i q1 = _mm256_sub_epi8(unpack_nibbles(w[i + 1].qs), off);
+        __m256i p0 = dot_i8(q0, _mm256_loadu_si256((const __m256i *)x[i].qs));
+        __m256i p1 = dot_i8(q1, _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i + 1].d) * h2f(x[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; i++) {
+        __m256i q = _mm256_sub_epi8(unpack_nibbles(w[i].qs), off);
+        __m256i p = dot_i8(q, _mm256_loadu_si256((const __m256i *)x[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), _mm256_cvtepi32_ps(p), acc0);
+    }
+    *s = hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+AVX2 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q8_0 *w = vw, *x = vx;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t nb = n / 32, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        __m256i p0 = dot_i8(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
+        __m256i p1 = dot_i8(_mm256_loadu_si256((const __m256i *)w[i + 1].qs), _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i + 1].d) * h2f(x[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; i++) {
+        __m256i p = dot_i8(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), _mm256_cvtepi32_ps(p), acc0);
+    }
+    *s = hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+#define MAXT 8 /* tokens per gemm tile */
+
+/* rows x tokens: each weight block is unpacked once per row and used for every token */
+AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                           size_t x_stride, int nt, float *y, int64_t y_stride) {
+    const __m256i off = _mm256_set1_epi8(8);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m256 acc[MAXT];
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < n / 32; i++) {
+            __m256i q = _mm256_sub_epi8(unpack_nibbles(wb[i].qs), off);
+            __m256i aq = _mm256_sign_epi8(q, q);
+            float dw = h2f(wb[i].d);
+            for (int t = 0; t < nt; t++) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
+                __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, yy), _mm256_set1_epi16(1));
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[i].d)), _mm256_cvtepi32_ps(p), acc[t]);
+            }
+        }
+        for (int t = 0; t < nt; t++) y[t * y_stride + r] = hsum_ps(acc[t]);
+    }
+}
+
+AVX2 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                           size_t x_stride, int nt, float *y, int64_t y_stride) {
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m256 acc[MAXT];
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < n / 32; i++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)wb[i].qs);
+            __m256i aq = _mm256_sign_epi8(q, q);
+            float dw = h2f(wb[i].d);
+            for (int t = 0; t < nt; t++) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
+                __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, yy), _mm256_set1_epi16(1));
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[i].d)), _mm256_cvtepi32_ps(p), acc[t]);
+            }
+        }
+        for (int t = 0; t < nt; t++) y[t * y_stride + r] = hsum_ps(acc[t]);
+    }
+}
+
+/* ============================================================================================
+ * K-quants (activations Q8_K): unpack a super-block to unsigned bytes + int16 scales, then an
+ * exact integer dot per token.
+ * ========================================================================================== */
+typedef struct kunpacked {
+    uint8_t q[256];      /* unsigned quants in value order */
+    int16_t sc[16];      /* scale per 16 values (sub-block scales repeated for Q4_K/Q5_K) */
+    int16_t mins[16];    /* min per 16 values (Q4_K/Q5_K), 0 for Q6_K */
+    float   d, dmin;     /* super-block scales (dmin 0 for Q6_K) */
+    int     offset;      /* value offset subtracted from q (32 for Q6_K, else 0) */
+} kunpacked;
+
+AVX2 static void unpack_q4_K(const orx_block_q4_K *b, kunpacked *u) {
+    const __m256i m = _mm256_set1_epi8(0x0F);
+    for (int j = 0; j < 4; j++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j), _mm256_and_si256(q, m));
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m));
+    }
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, mn;
+        orx_get_scale_min_k4(j, b->scales, &sc, &mn);
+        u->sc[2 * j] = u->sc[2 * j + 1] = sc;
+        u->mins[2 * j] = u->mins[2 * j + 1] = mn;
+    }
+    u->d = h2f(b->d);
+    u->dmin = h2f(b->dmin);
+    u->offset = 0;
+}
+
+AVX2 static void unpack_q5_K(const orx_block_q5_K *b, kunpacked *u) {
+    const __m256i m = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
+    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
+    for (int j = 0; j < 4; j++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
+        __m256i h = _mm256_srli_epi16(hb, 2 * j);
+        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(h, one), 4);
+        __m256i hh = _mm256_slli_epi16(_mm256_and_si256(h, two), 3);
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j), _mm256_or_si256(_mm256_and_si256(q, m), hl));
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j + 32),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m), hh));
+    }
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, mn;
+        orx_get_scale_min_k4(j, b->scales, &sc, &mn);
+        u->sc[2 * j] = u->sc[2 * j + 1] = sc;
+        u->mins[2 * j] = u->mins[2 * j + 1] = mn;
+    }
+    u->d = h2f(b->d);
+    u->dmin = h2f(b->dmin);
+    u->offset = 0;
+}
+
+AVX2 static void unpack_q6_K(const orx_block_q6_K *b, kunpacked *u) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; h++) {
+        __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+        __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+        __m256i q1 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+        __m256i q2 = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+        __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+        __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+        _mm256_storeu_si256((__m256i *)(u->q + 128 * h), q1);
+        _mm256_storeu_si256((__m256i *)(u->q + 128 * h + 32), q2);
+        _mm256_storeu_si256((__m256i *)(u->q + 128 * h + 64), q3);
+        _mm256_storeu_si256((__m256i *)(u->q + 128 * h + 96), q4);
+    }
+    for (int j = 0; j < 16; j++) { u->sc[j] = b->scales[j]; u->mins[j] = 0; }
+    u->d = h2f(b->d);
+    u->dmin = 0.0f;
+    u->offset = 32;
+}
+
+/* exact integer parts: sum_k sc_k * sum(q*y over 16) and sum_k (mins_k or offset*sc_k) * bsum_k */
+AVX2 static inline float kdot(const kunpacked *u, const orx_block_q8_K *x) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int j = 0; j < 8; j++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(u->q + 32 * j));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * j));
+        __m256i p = _mm256_maddubs_epi16(q, y); /* 16 x int16, lanes 0-7 sub-block 2j, 8-15 2j+1 */
+        __m256i sc = _mm256_set_m128i(_mm_set1_epi16(u->sc[2 * j + 1]), _mm_set1_epi16(u->sc[2 * j]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, sc));
+    }
+    int sumi = hsum_i32(acc);
+    __m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
+    if (u->offset) {
+        __m256i sc = _mm256_loadu_si256((const __m256i *)u->sc);
+        sumi -= u->offset * hsum_i32(_mm256_madd_epi16(bs, sc));
+        return (x->d * u->d) * (float)sumi;
+    }
+    __m256i mn = _mm256_loadu_si256((const __m256i *)u->mins);
+    int summ = hsum_i32(_mm256_madd_epi16(bs, mn));
+    return (x->d * u->d) * (float)sumi + (-x->d * u->dmin) * (float)summ;
+}
+
+typedef void (*kunpack_fn)(const void *b, kunpacked *u);
+
+AVX2 static void kgemm(kunpack_fn unpack, size_t bbytes, int64_t n, const void *w, size_t w_stride,
+                       int nr, const void *x, size_t x_stride, int nt, float *y, int64_t y_stride) {
+    kunpacked u;
+    for (int r = 0; r < nr; r++) {
+        const char *wr = (const char *)w + (size_t)r * w_stride;
+        float acc[MAXT];
+        for (int t = 0; t < nt; t++) acc[t] = 0.0f;
+        for (int64_t i = 0; i < n / 256; i++) {
+            unpack(wr + (size_t)i * bbytes, &u);
+            for (int t = 0; t < nt; t++) {
+                const orx_block_q8_K *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                acc[t] += kdot(&u, &xb[i]);
+            }
+        }
+        for (int t = 0; t < nt; t++) y[t * y_stride + r] = acc[t];
+    }
+}
+
+static void up_q4_K(const void *b, kunpacked *u) { unpack_q4_K(b, u); }
+static void up_q5_K(const void *b, kunpacked *u) { unpack_q5_K(b, u); }
+static void up_q6_K(const void *b, kunpacked *u) { unpack_q6_K(b, u); }
+
+AVX2 static void gemm_q4_K(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt, float *y, int64_t ys) {
+    kgemm(up_q4_K, sizeof(orx_block_q4_K), n, w, ws, nr, x, xs, nt, y, ys);
+}
+AVX2 static void gemm_q5_K(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt, float *y, int64_t ys) {
+    kgemm(up_q5_K, sizeof(orx_block_q5_K), n, w, ws, nr, x, xs, nt, y, ys);
+}
+AVX2 static void gemm_q6_K(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt, float *y, int64_t ys) {
+    kgemm(up_q6_K, sizeof(orx_block_q6_K), n, w, ws, nr, x, xs, nt, y, ys);
+}
+/* 12 packed bytes → 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block */
+static inline void k4_scales(const uint8_t *packed, uint8_t out[16]) {
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    uint32_t lo_mins = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = lo_mins;
+    u[0] &= m6;
+    memcpy(out, u, 16);
+}
+
+/* decode path: fused, no unpack to memory */
+AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_K *w = vw;
+    const orx_block_q8_K *x = vx;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 256; i++) {
+        uint8_t sm[16];
+        k4_scales(w[i].scales, sm);
+        __m128i smv = _mm_loadu_si128((const __m128i *)sm);
+        /* mins, each repeated for its two 16-value bsums */
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
+        __m256i bs = _mm256_loadu_si256((const __m256i *)x[i].bsums);
+        int summ = hsum_i32(_mm256_madd_epi16(bs, mins));
+        __m256i sumi = _mm256_setzero_si256();
+        const uint8_t *q = w[i].qs;
+        const int8_t *a = x[i].qs;
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            __m256i qq = _mm256_loadu_si256((const __m256i *)q);
+            __m256i lo = _mm256_and_si256(qq, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qq, 4), m4);
+            __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
+            __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
+            __m256i s0 = _mm256_set1_epi16((short)sm[2 * j]), s1 = _mm256_set1_epi16((short)sm[2 * j + 1]);
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+        }
+        float d = x[i].d * h2f(w[i].d), dmin = -x[i].d * h2f(w[i].dmin);
+        acc += d * (float)hsum_i32(sumi) + dmin * (float)summ;
+    }
+    *s = acc;
+}
+AVX2 static void dot_q5_K(int64_t n, float *s, const void *w, const void *x) {
+    gemm_q5_K(n, w, 0, 1, x, 0, 1, s, 0);
+}
+AVX2 static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q6_K *w = vw;
+    const orx_block_q8_K *x = vx;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 256; i++) {
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
+        __m256i bs = _mm256_loadu_si256((const __m256i *)x[i].bsums);
+        int corr = hsum_i32(_mm256_madd_epi16(bs, sc16));
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t *a = x[i].qs;
+        for (int h = 0; h < 2; h++) {
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)(w[i].ql + 64 * h));
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(w[i].ql + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(w[i].qh + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+            for (int k = 0; k < 4; k++) {
+                int sb = 8 * h + 2 * k;
+                __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(a + 128 * h + 32 * k)));
+                __m256i sc = _mm256_set_m128i(_mm_set1_epi16(w[i].scales[sb + 1]), _mm_set1_epi16(w[i].scales[sb]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sc));
+            }
+        }
+        acc += (x[i].d * h2f(w[i].d)) * (float)(hsum_i32(sumi) - 32 * corr);
+    }
+    *s = acc;
+}
+
+/* ============================================================================================
+ * F16 / BF16 / F32
+ * ========================================================================================== */
+AVX2 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+#define F16L(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+        a0 = _mm256_fmadd_ps(F16L(w + i), F16L(x + i), a0);
+        a1 = _mm256_fmadd_ps(F16L(w + i + 8), F16L(x + i + 8), a1);
+        a2 = _mm256_fmadd_ps(F16L(w + i + 16), F16L(x + i + 16), a2);
+        a3 = _mm256_fmadd_ps(F16L(w + i + 24), F16L(x + i + 24), a3);
+    }
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) sum += h2f(w[i]) * h2f(x[i]);
+    *s = sum;
+}
+
+AVX2 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                          size_t x_stride, int nt, float *y, int64_t y_stride) {
+    /* 2 rows x 2 tokens register tile */
+    int r = 0;
+    for (; r + 2 <= nr; r += 2) {
+        const uint16_t *w0 = (const void *)((const char *)w + (size_t)r * w_stride);
+        const uint16_t *w1 = (const void *)((const char *)w0 + w_stride);
+        int t = 0;
+        for (; t + 2 <= nt; t += 2) {
+            const uint16_t *x0 = (const void *)((const char *)x + (size_t)t * x_stride);
+            const uint16_t *x1 = (const void *)((const char *)x0 + x_stride);
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+            int64_t i = 0;
+            for (; i + 8 <= n; i += 8) {
+                __m256 vw0 = F16L(w0 + i), vw1 = F16L(w1 + i), vx0 = F16L(x0 + i), vx1 = F16L(x1 + i);
+                a00 = _mm256_fmadd_ps(vw0, vx0, a00);
+                a01 = _mm256_fmadd_ps(vw1, vx0, a01);
+                a10 = _mm256_fmadd_ps(vw0, vx1, a10);
+                a11 = _mm256_fmadd_ps(vw1, vx1, a11);
+            }
+            float s00 = hsum_ps(a00), s01 = hsum_ps(a01), s10 = hsum_ps(a10), s11 = hsum_ps(a11);
+            for (; i < n; i++) {
+                s00 += h2f(w0[i]) * h2f(x0[i]); s01 += h2f(w1[i]) * h2f(x0[i]);
+                s10 += h2f(w0[i]) * h2f(x1[i]); s11 += h2f(w1[i]) * h2f(x1[i]);
+            }
+            y[t * y_stride + r] = s00; y[t * y_stride + r + 1] = s01;
+            y[(t + 1) * y_stride + r] = s10; y[(t + 1) * y_stride + r + 1] = s11;
+        }
+        for (; t < nt; t++) {
+            const void *xt = (const char *)x + (size_t)t * x_stride;
+            dot_f16(n, &y[t * y_stride + r], w0, xt);
+            dot_f16(n, &y[t * y_stride + r + 1], w1, xt);
+        }
+    }
+    for (; r < nr; r++)
+        for (int t = 0; t < nt; t++)
+            dot_f16(n, &y[t * y_stride + r], (const char *)w + (size_t)r * w_stride,
+                    (const char *)x + (size_t)t * x_stride);
+}
+#undef F16L
+
+AVX2 static void dot_bf16(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int64_t i = 0;
+#define BF16L(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(BF16L(w + i), BF16L(x + i), a0);
+        a1 = _mm256_fmadd_ps(BF16L(w + i + 8), BF16L(x + i + 8), a1);
+    }
+#undef BF16L
+    float sum = hsum_ps(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) sum += orx_bf16_to_f32(w[i]) * orx_bf16_to_f32(x[i]);
+    *s = sum;
+}
+
+AVX2 static void dot_f32(int64_t n, float *s, const void *vw, const void *vx) {
+    const float *w = vw, *x = vx;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+    }
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) sum += w[i] * x[i];
+    *s = sum;
+}
+
+/* f32 → f16 activations with F16C (same rounding as orx_f32_to_fp16) */
+AVX2 static void act_f16(const float *x, void *vy, int64_t n) {
+    uint16_t *y = vy;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = orx_f32_to_fp16(x[i]);
+}
+
+/* ============================================================================================
+ * Table
+ * ========================================================================================== */
+orx_kernel orx_kernels_avx2(uint32_t type) {
+    orx_kernel k = orx_kernel_ref(type);
+    k.isa = "avx2";
+    switch (type) {
+    case ORX_TYPE_F32: k.vec_dot = dot_f32; break;
+    case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 4; k.from_float = act_f16; break;
+    case ORX_TYPE_BF16: k.vec_dot = dot_bf16; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.gemm = gemm_q6_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
+    default: k.vec_dot = NULL; break; /* Q4_1/Q5_0/Q5_1: the reference via orx_kernel_best */
+    }
+    return k;
+}
+
+#else /* not x86-64 */
+orx_kernel orx_kernels_avx2(uint32_t type) {
+    orx_kernel k = {0, 0, 1, 1, 0, "avx2", 0, 0};
+    (void)type;
+    return k;
+}
+#endif

@@ -1,0 +1,250 @@
+/*
+ * kernels_avx512.c — AVX-512 (F, BW, VL) + VNNI kernels, compiled with target attributes.
+ *
+ * Q4_0 / Q8_0: two 32-value blocks per 512-bit register, u8 x s8 dot products with vpdpbusd;
+ * Q4_0's offset of 8 is removed with a second vpdpbusd against the constant 8 (exact integers).
+ * Lanes 0-7 hold block i, lanes 8-15 block i+1, so per-block scales are applied per half.
+ * Types without a kernel here use the AVX2 ones (orx_kernels_avx2).
+ */
+#include "engine/quant.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+/* ============================================================================================
+ * Helpers
+ * ========================================================================================== */
+AVX512 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* [s0 x 8 | s1 x 8] */
+AVX512 static inline __m512 scale2(float s0, float s1) {
+    return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+}
+
+/* two Q4_0 blocks → 64 unsigned nibble values in natural order per block */
+AVX512 static inline __m512i unpack2_q4(const orx_block_q4_0 *b) {
+    const __m256i m = _mm256_set1_epi8(0x0F);
+    __m256i qq = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)b[1].qs),
+                                  _mm_loadu_si128((const __m128i *)b[0].qs));
+    __m256i lo = _mm256_and_si256(qq, m), hi = _mm256_and_si256(_mm256_srli_epi16(qq, 4), m);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); /* [lo0 lo1 hi0 hi1] */
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));         /* [lo0 hi0 lo1 hi1] */
+}
+
+AVX512 static inline __m512i load2_q8(const orx_block_q8_0 *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)b[0].qs)),
+                              _mm256_loadu_si256((const __m256i *)b[1].qs), 1);
+}
+
+/* signed x signed: |w| (u8) x sign(w)*y (s8) */
+AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
+    __mmask64 neg = _mm512_movepi8_mask(w);
+    __m512i aw = _mm512_abs_epi8(w);
+    __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sy);
+}
+
+/* ============================================================================================
+ * Q4_0 / Q8_0 dot products
+ * ========================================================================================== */
+AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_0 *w = vw;
+    const orx_block_q8_0 *x = vx;
+    const __m512i eight = _mm512_set1_epi8(8);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t nb = n / 32, i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
+        __m512i q0 = unpack2_q4(w + i), q1 = unpack2_q4(w + i + 2);
+        __m512i y0 = load2_q8(x + i), y1 = load2_q8(x + i + 2);
+        __m512i p0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q0, y0),
+                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y0));
+        __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q1, y1),
+                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y1));
+        acc0 = _mm512_fmadd_ps(scale2(h2f(w[i].d) * h2f(x[i].d), h2f(w[i + 1].d) * h2f(x[i + 1].d)),
+                               _mm512_cvtepi32_ps(p0), acc0);
+        acc1 = _mm512_fmadd_ps(scale2(h2f(w[i + 2].d) * h2f(x[i + 2].d), h2f(w[i + 3].d) * h2f(x[i + 3].d)),
+                               _mm512_cvtepi32_ps(p1), acc1);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (; i < nb; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
+        sum += (float)sumi * (h2f(w[i].d) * h2f(x[i].d));
+    }
+    *s = sum;
+}
+
+AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q8_0 *w = vw, *x = vx;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t nb = n / 32, i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        __m512i p0 = dot2_s8(load2_q8(w + i), load2_q8(x + i));
+        __m512i p1 = dot2_s8(load2_q8(w + i + 2), load2_q8(x + i + 2));
+        acc0 = _mm512_fmadd_ps(scale2(h2f(w[i].d) * h2f(x[i].d), h2f(w[i + 1].d) * h2f(x[i + 1].d)),
+                               _mm512_cvtepi32_ps(p0), acc0);
+        acc1 = _mm512_fmadd_ps(scale2(h2f(w[i + 2].d) * h2f(x[i + 2].d), h2f(w[i + 3].d) * h2f(x[i + 3].d)),
+                               _mm512_cvtepi32_ps(p1), acc1);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (; i < nb; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
+        sum += (float)sumi * (h2f(w[i].d) * h2f(x[i].d));
+    }
+    *s = sum;
+}
+
+/* ============================================================================================
+ * Q4_0 / Q8_0 tiles: per row, each pair of weight blocks is unpacked once for all tokens
+ * ========================================================================================== */
+#define MAXT 8
+
+AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                             size_t x_stride, int nt, float *y, int64_t y_stride) {
+    const __m512i eight = _mm512_set1_epi8(8);
+    int64_t nb = n / 32, np = nb / 2;
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 acc[MAXT];
+        for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
+        for (int64_t pi = 0; pi < np; pi++) {
+            int64_t i = 2 * pi;
+            __m512i q = unpack2_q4(wb + i);
+            float d0 = h2f(wb[i].d), d1 = h2f(wb[i + 1].d);
+            for (int t = 0; t < nt; t++) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                __m512i yy = load2_q8(xb + i);
+                __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, yy),
+                                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yy));
+                acc[t] = _mm512_fmadd_ps(scale2(d0 * h2f(xb[i].d), d1 * h2f(xb[i + 1].d)),
+                                         _mm512_cvtepi32_ps(p), acc[t]);
+            }
+        }
+        for (int t = 0; t < nt; t++) {
+            float sum = _mm512_reduce_add_ps(acc[t]);
+            if (nb & 1) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                float tail;
+                dot_q4_0(32, &tail, wb + nb - 1, xb + nb - 1);
+                sum += tail;
+            }
+            y[t * y_stride + r] = sum;
+        }
+    }
+}
+
+AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                             size_t x_stride, int nt, float *y, int64_t y_stride) {
+    int64_t nb = n / 32, np = nb / 2;
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 acc[MAXT];
+        for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
+        for (int64_t pi = 0; pi < np; pi++) {
+            int64_t i = 2 * pi;
+            __m512i q = load2_q8(wb + i);
+            __mmask64 neg = _mm512_movepi8_mask(q);
+            __m512i aq = _mm512_abs_epi8(q);
+            float d0 = h2f(wb[i].d), d1 = h2f(wb[i + 1].d);
+            for (int t = 0; t < nt; t++) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                __m512i yy = load2_q8(xb + i);
+                __m512i sy = _mm512_mask_sub_epi8(yy, neg, _mm512_setzero_si512(), yy);
+                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, sy);
+                acc[t] = _mm512_fmadd_ps(scale2(d0 * h2f(xb[i].d), d1 * h2f(xb[i + 1].d)),
+                                         _mm512_cvtepi32_ps(p), acc[t]);
+            }
+        }
+        for (int t = 0; t < nt; t++) {
+            float sum = _mm512_reduce_add_ps(acc[t]);
+            if (nb & 1) {
+                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
+                float tail;
+                dot_q8_0(32, &tail, wb + nb - 1, xb + nb - 1);
+                sum += tail;
+            }
+            y[t * y_stride + r] = sum;
+        }
+    }
+}
+
+/* ============================================================================================
+ * F16
+ * ========================================================================================== */
+AVX512 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+    int64_t i = 0;
+#define F16Z(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm512_fmadd_ps(F16Z(w + i), F16Z(x + i), a0);
+        a1 = _mm512_fmadd_ps(F16Z(w + i + 16), F16Z(x + i + 16), a1);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    for (; i < n; i++) sum += h2f(w[i]) * h2f(x[i]);
+    *s = sum;
+}
+
+AVX512 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                            size_t x_stride, int nt, float *y, int64_t y_stride) {
+    for (int r = 0; r < nr; r++) {
+        const uint16_t *wr = (const void *)((const char *)w + (size_t)r * w_stride);
+        int t = 0;
+        for (; t + 4 <= nt; t += 4) {
+            const uint16_t *x0 = (const void *)((const char *)x + (size_t)t * x_stride);
+            const uint16_t *x1 = (const void *)((const char *)x0 + x_stride);
+            const uint16_t *x2 = (const void *)((const char *)x1 + x_stride);
+            const uint16_t *x3 = (const void *)((const char *)x2 + x_stride);
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            int64_t i = 0;
+            for (; i + 16 <= n; i += 16) {
+                __m512 vw = F16Z(wr + i);
+                a0 = _mm512_fmadd_ps(vw, F16Z(x0 + i), a0);
+                a1 = _mm512_fmadd_ps(vw, F16Z(x1 + i), a1);
+                a2 = _mm512_fmadd_ps(vw, F16Z(x2 + i), a2);
+                a3 = _mm512_fmadd_ps(vw, F16Z(x3 + i), a3);
+            }
+            float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1);
+            float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
+            for (; i < n; i++) {
+                float wv = h2f(wr[i]);
+                s0 += wv * h2f(x0[i]); s1 += wv * h2f(x1[i]); s2 += wv * h2f(x2[i]); s3 += wv * h2f(x3[i]);
+            }
+            y[t * y_stride + r] = s0; y[(t + 1) * y_stride + r] = s1;
+            y[(t + 2) * y_stride + r] = s2; y[(t + 3) * y_stride + r] = s3;
+        }
+        for (; t < nt; t++) dot_f16(n, &y[t * y_stride + r], wr, (const char *)x + (size_t)t * x_stride);
+    }
+}
+#undef F16Z
+
+/* ============================================================================================
+ * Table
+ * ========================================================================================== */
+orx_kernel orx_kernels_avx512(uint32_t type) {
+    orx_kernel k = orx_kernels_avx2(type);
+    if (!k.vec_dot) return k;
+    k.isa = "avx512";
+    switch (type) {
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
+    case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 8; break;
+    default: break; /* AVX2 kernel */
+    }
+    return k;
+}
+
+#else
+orx_kernel orx_kernels_avx512(uint32_t type) {
+    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0};
+    (void)type;
+    return k;
+}
+#endif

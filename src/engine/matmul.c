@@ -1,0 +1,142 @@
+/*
+ * matmul.c — Y = X · Wᵀ over the thread pool.
+ *
+ * 1. Activations are converted once into the weight type's dot type (Q8_0/Q8_1/Q8_K/F16/BF16)
+ *    into a per-thread scratch buffer that is reused between calls.
+ * 2. Output rows are handed out in chunks from an atomic counter (threads that run late on a
+ *    busy machine simply take fewer chunks). Inside a chunk the work is tiled rows × tokens: a
+ *    tile of weight rows stays in L1 while every token of the batch streams past it, so each
+ *    weight block is read from memory once per tile, not once per token.
+ */
+#include "engine/quant.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Scratch (per calling thread, grows, never shrinks)
+ * ========================================================================================== */
+static _Thread_local void  *g_scratch;     /* converted activations */
+static _Thread_local size_t g_scratch_cap; /* bytes */
+
+static void *scratch_get(size_t bytes) {
+    if (bytes > g_scratch_cap) {
+        void *p = realloc(g_scratch, bytes);
+        if (!p) return NULL;
+        g_scratch = p;
+        g_scratch_cap = bytes;
+    }
+    return g_scratch;
+}
+
+/* ============================================================================================
+ * Work
+ * ========================================================================================== */
+typedef struct mm_ctx {
+    orx_kernel   k;        /* kernel set */
+    const char  *W;        /* weights */
+    size_t       w_row;    /* bytes per weight row */
+    int64_t      n_out;    /* rows */
+    int64_t      n_in;     /* values per row */
+    const float *X;        /* f32 activations (conversion phase) */
+    char        *Xq;       /* converted activations */
+    size_t       x_row;    /* bytes per converted row */
+    int64_t      n_tok;    /* tokens */
+    float       *Y;        /* output */
+    int64_t      chunk;    /* rows per work item */
+    atomic_llong next;     /* next chunk start */
+} mm_ctx;
+
+static void convert_fn(void *vctx, int ith, int nth) {
+    mm_ctx *c = vctx;
+    for (int64_t t = ith; t < c->n_tok; t += nth)
+        c->k.from_float(c->X + t * c->n_in, c->Xq + (size_t)t * c->x_row, c->n_in);
+}
+
+static void gemm_loop(const orx_kernel *k, int64_t n, const void *w, size_t w_stride, int nr,
+                      const void *x, size_t x_stride, int nt, float *y, int64_t y_stride) {
+    if (k->gemm && nt > 1) {
+        k->gemm(n, w, w_stride, nr, x, x_stride, nt, y, y_stride);
+        return;
+    }
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++)
+            k->vec_dot(n, y + t * y_stride + r, (const char *)w + (size_t)r * w_stride,
+                       (const char *)x + (size_t)t * x_stride);
+}
+
+static void rows_fn(void *vctx, int ith, int nth) {
+    mm_ctx *c = vctx;
+    const int TR = c->k.tile_rows > 0 ? c->k.tile_rows : 1;
+    const int TT = c->k.tile_toks > 0 ? c->k.tile_toks : 1;
+    for (;;) {
+        int64_t o0 = atomic_fetch_add(&c->next, c->chunk);
+        if (o0 >= c->n_out) break;
+        int64_t o1 = o0 + c->chunk < c->n_out ? o0 + c->chunk : c->n_out;
+        for (int64_t r = o0; r < o1; r += TR) {
+            int nr = (int)(o1 - r < TR ? o1 - r : TR);
+            for (int64_t t = 0; t < c->n_tok; t += TT) {
+                int nt = (int)(c->n_tok - t < TT ? c->n_tok - t : TT);
+                gemm_loop(&c->k, c->n_in, c->W + (size_t)r * c->w_row, c->w_row, nr,
+                          c->Xq + (size_t)t * c->x_row, c->x_row, nt, c->Y + t * c->n_out + r,
+                          c->n_out);
+            }
+        }
+    }
+}
+
+static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, const void *W,
+                        int64_t n_out, int64_t n_in, const float *X, int64_t n_tok, float *Y) {
+    if (n_out <= 0 || n_tok <= 0) return;
+    int64_t bv = orx_type_block_values(wtype);
+    if (!k.vec_dot || bv <= 0 || n_in % bv != 0) {
+        memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
+        return;
+    }
+    mm_ctx c;
+    memset(&c, 0, sizeof c);
+    c.k = k;
+    c.W = W;
+    c.w_row = orx_type_row_bytes(wtype, n_in);
+    c.n_out = n_out;
+    c.n_in = n_in;
+    c.X = X;
+    c.n_tok = n_tok;
+    c.Y = Y;
+    int nth = orx_threadpool_size(pool);
+    if (k.from_float) {
+        uint32_t dt = orx_type_dot_type(wtype);
+        c.x_row = orx_type_row_bytes(dt, n_in);
+        c.Xq = scratch_get(c.x_row * (size_t)n_tok);
+        if (!c.Xq) { memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float)); return; }
+        if (n_tok >= 4 && nth > 1) orx_threadpool_run(pool, convert_fn, &c);
+        else convert_fn(&c, 0, 1);
+    } else {
+        c.Xq = (char *)(uintptr_t)X;
+        c.x_row = (size_t)n_in * sizeof(float);
+    }
+    if (k.mm && n_tok >= k.mm_min_tok) {
+        k.mm(pool, wtype, W, c.w_row, n_out, n_in, c.Xq, c.x_row, n_tok, Y);
+        return;
+    }
+    /* ~8 chunks per thread for balance, a multiple of the row tile */
+    int TR = k.tile_rows > 0 ? k.tile_rows : 1;
+    int64_t chunk = n_out / ((int64_t)nth * 8);
+    if (chunk < 16) chunk = 16;
+    chunk = (chunk + TR - 1) / TR * TR;
+    c.chunk = chunk;
+    atomic_init(&c.next, 0);
+    if (nth > 1 && n_out > chunk) orx_threadpool_run(pool, rows_fn, &c);
+    else rows_fn(&c, 0, 1);
+}
+
+void orx_matmul(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
+                const float *X, int64_t n_tok, float *Y) {
+    matmul_with(orx_kernel_best(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y);
+}
+
+void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out,
+                    int64_t n_in, const float *X, int64_t n_tok, float *Y) {
+    matmul_with(orx_kernel_ref(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y);
+}

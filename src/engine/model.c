@@ -1,0 +1,272 @@
+/* model.c — load a GGUF model: architecture, hyperparameters, tensors checked for shape and type. */
+#include "engine/model_impl.h"
+#include "util/util.h"
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Hyperparameters
+ * ========================================================================================== */
+typedef struct loader {
+    orx_model  *m;    /* model being filled */
+    const char *path; /* for messages */
+    orx_error  *err;  /* out */
+} loader;
+
+static bool key_u32(const orx_gguf *g, const char *arch, const char *suffix, uint32_t *out) {
+    char key[160];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return orx_gguf_get_u32(g, key, out);
+}
+
+static bool key_f32(const orx_gguf *g, const char *arch, const char *suffix, float *out) {
+    char key[160];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return orx_gguf_get_f32(g, key, out);
+}
+
+static orx_status need_u32(loader *L, const char *suffix, uint32_t lo, uint32_t hi, int32_t *out) {
+    uint32_t v;
+    if (!key_u32(L->m->g, L->m->hp.arch, suffix, &v))
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: missing or non-integer key '%s.%s'", L->path,
+                        L->m->hp.arch, suffix);
+    if (v < lo || v > hi)
+        return orx_fail(L->err, ORX_ERR_RANGE, "%s: %s.%s = %u is outside %u..%u", L->path,
+                        L->m->hp.arch, suffix, v, lo, hi);
+    *out = (int32_t)v;
+    return ORX_OK;
+}
+
+static orx_status load_rope_scaling(loader *L) {
+    orx_hparams *hp = &L->m->hp;
+    const orx_gguf *g = L->m->g;
+    char key[160];
+    const char *s;
+    uint64_t len;
+    float factor = 1.0f;
+    hp->rope_freq_scale = 1.0f;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", hp->arch);
+    bool has_type = orx_gguf_get_str(g, key, &s, &len);
+    bool has_factor = key_f32(g, hp->arch, "rope.scaling.factor", &factor) ||
+                      key_f32(g, hp->arch, "rope.scale_linear", &factor);
+    if (!has_type) {
+        if (has_factor && factor > 0 && !orx_gguf_find_tensor(g, "rope_freqs.weight"))
+            hp->rope_freq_scale = 1.0f / factor;
+        return ORX_OK;
+    }
+    if ((len == 4 && !memcmp(s, "none", 4)) || (len == 6 && !memcmp(s, "llama3", 6))) return ORX_OK;
+    if (len == 6 && !memcmp(s, "linear", 6)) {
+        if (!(factor > 0)) return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad rope.scaling.factor", L->path);
+        hp->rope_freq_scale = 1.0f / factor;
+        return ORX_OK;
+    }
+    return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: rope scaling type '%.*s' is not supported "
+                    "(supported: none, linear, llama3 rope_freqs)", L->path, (int)len, s);
+}
+
+static orx_status load_hparams(loader *L, const orx_arch **arch) {
+    orx_hparams *hp = &L->m->hp;
+    const orx_gguf *g = L->m->g;
+    const char *s;
+    uint64_t len;
+    if (!orx_gguf_get_str(g, "general.architecture", &s, &len))
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: missing general.architecture", L->path);
+    snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)(len < 31 ? len : 31), s);
+    if (!(*arch = orx_arch_find(hp->arch)))
+        return orx_fail(L->err, ORX_ERR_UNSUPPORTED,
+                        "%s: architecture '%s' is not supported (supported: llama, qwen2)", L->path, hp->arch);
+    orx_status st;
+    if ((st = need_u32(L, "embedding_length", 1, 1 << 16, &hp->n_embd)) ||
+        (st = need_u32(L, "block_count", 1, 1024, &hp->n_layer)) ||
+        (st = need_u32(L, "feed_forward_length", 1, 1 << 20, &hp->n_ff)) ||
+        (st = need_u32(L, "attention.head_count", 1, 1024, &hp->n_head)))
+        return st;
+    uint32_t v;
+    hp->n_head_kv = key_u32(g, hp->arch, "attention.head_count_kv", &v) ? (int32_t)v : hp->n_head;
+    if (hp->n_head_kv < 1 || hp->n_head % hp->n_head_kv)
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: head_count %d is not a multiple of head_count_kv %d",
+                        L->path, hp->n_head, hp->n_head_kv);
+    hp->head_dim = key_u32(g, hp->arch, "attention.key_length", &v) ? (int32_t)v : hp->n_embd / hp->n_head;
+    if (hp->head_dim < 2 || hp->head_dim > 1024 || hp->head_dim % 2)
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad head dimension %d", L->path, hp->head_dim);
+    hp->n_rot = key_u32(g, hp->arch, "rope.dimension_count", &v) ? (int32_t)v : hp->head_dim;
+    if (hp->n_rot < 2 || hp->n_rot > hp->head_dim || hp->n_rot % 2)
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad rope.dimension_count %d", L->path, hp->n_rot);
+    hp->n_ctx_train = key_u32(g, hp->arch, "context_length", &v) && v > 0 && v <= (1u << 24) ? (int32_t)v : 2048;
+    if (!key_f32(g, hp->arch, "rope.freq_base", &hp->rope_base)) hp->rope_base = 10000.0f;
+    if (!key_f32(g, hp->arch, "attention.layer_norm_rms_epsilon", &hp->rms_eps)) hp->rms_eps = 1e-5f;
+    if (!(hp->rope_base > 0) || !(hp->rms_eps >= 0))
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad rope.freq_base or rms epsilon", L->path);
+    hp->rope_mode = (*arch)->rope;
+    return load_rope_scaling(L);
+}
+
+/* ============================================================================================
+ * Tensors
+ * ========================================================================================== */
+static const orx_gguf_tensor *tensor(loader *L, const char *name, bool required) {
+    const orx_gguf_tensor *t = orx_gguf_find_tensor(L->m->g, name);
+    if (!t && required) orx_fail(L->err, ORX_ERR_NOT_FOUND, "%s: missing tensor '%s'", L->path, name);
+    return t;
+}
+
+/* Matrix [n_out][n_in]: checks shape and that the kernels support its type. */
+static orx_status get_mat(loader *L, const char *name, int64_t n_in, int64_t n_out, bool required,
+                          orx_wmat *w) {
+    memset(w, 0, sizeof *w);
+    const orx_gguf_tensor *t = tensor(L, name, required);
+    if (!t) return required ? L->err->code : ORX_OK;
+    if (t->n_dims > 2 || t->ne[0] != n_in || t->ne[1] != n_out)
+        return orx_fail(L->err, ORX_ERR_INVALID,
+                        "%s: tensor '%s' has shape [%" PRId64 ", %" PRId64 "], expected [%" PRId64 ", %" PRId64 "]",
+                        L->path, name, t->ne[0], t->ne[1], n_in, n_out);
+    if (!orx_type_supported(t->type))
+        return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: tensor '%s' has type %s, which the engine cannot run",
+                        L->path, name, orx_type_name(t->type));
+    *w = (orx_wmat){t->data, t->type, n_in, n_out};
+    return ORX_OK;
+}
+
+/* Vector [n] of any supported type, converted to an owned F32 copy. */
+static orx_status get_vec(loader *L, const char *name, int64_t n, bool required, float **out) {
+    *out = NULL;
+    const orx_gguf_tensor *t = tensor(L, name, required);
+    if (!t) return required ? L->err->code : ORX_OK;
+    if (orx_gguf_tensor_nelements(t) != n || t->ne[0] != n)
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: tensor '%s' has %" PRId64 " values, expected %" PRId64,
+                        L->path, name, orx_gguf_tensor_nelements(t), n);
+    if (!orx_type_supported(t->type) || n % orx_type_block_values(t->type))
+        return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: tensor '%s' type %s not supported for vectors",
+                        L->path, name, orx_type_name(t->type));
+    if (!(*out = malloc((size_t)n * sizeof(float)))) return orx_fail(L->err, ORX_ERR_NOMEM, "out of memory");
+    orx_dequantize_row(t->type, t->data, *out, n);
+    return ORX_OK;
+}
+
+static orx_status load_layer(loader *L, const orx_arch *arch, int il, orx_layer *ly) {
+    const orx_hparams *hp = &L->m->hp;
+    int64_t E = hp->n_embd, QD = (int64_t)hp->n_head * hp->head_dim, KD = (int64_t)hp->n_head_kv * hp->head_dim;
+    char n[96];
+    orx_status st;
+#define NAME(s) (snprintf(n, sizeof n, "blk.%d.%s", il, s), n)
+    if ((st = get_vec(L, NAME("attn_norm.weight"), E, true, &ly->attn_norm)) ||
+        (st = get_mat(L, NAME("attn_q.weight"), E, QD, true, &ly->wq)) ||
+        (st = get_mat(L, NAME("attn_k.weight"), E, KD, true, &ly->wk)) ||
+        (st = get_mat(L, NAME("attn_v.weight"), E, KD, true, &ly->wv)) ||
+        (st = get_mat(L, NAME("attn_output.weight"), QD, E, true, &ly->wo)) ||
+        (st = get_vec(L, NAME("attn_q.bias"), QD, arch->qkv_bias, &ly->bq)) ||
+        (st = get_vec(L, NAME("attn_k.bias"), KD, arch->qkv_bias, &ly->bk)) ||
+        (st = get_vec(L, NAME("attn_v.bias"), KD, arch->qkv_bias, &ly->bv)) ||
+        (st = get_vec(L, NAME("ffn_norm.weight"), E, true, &ly->ffn_norm)) ||
+        (st = get_mat(L, NAME("ffn_gate.weight"), E, hp->n_ff, true, &ly->gate)) ||
+        (st = get_mat(L, NAME("ffn_up.weight"), E, hp->n_ff, true, &ly->up)) ||
+        (st = get_mat(L, NAME("ffn_down.weight"), hp->n_ff, E, true, &ly->down)))
+        return st;
+#undef NAME
+    return ORX_OK;
+}
+
+/* llama3 frequency factors computed from rope.scaling.* when the file has no rope_freqs tensor. */
+static orx_status llama3_factors(loader *L) {
+    orx_hparams *hp = &L->m->hp;
+    const char *s;
+    uint64_t len;
+    char key[160];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", hp->arch);
+    if (!orx_gguf_get_str(L->m->g, key, &s, &len) || len != 6 || memcmp(s, "llama3", 6)) return ORX_OK;
+    float factor = 8, lo = 1, hi = 4;
+    uint32_t orig = 8192;
+    key_f32(L->m->g, hp->arch, "rope.scaling.factor", &factor);
+    key_f32(L->m->g, hp->arch, "rope.scaling.low_freq_factor", &lo);
+    key_f32(L->m->g, hp->arch, "rope.scaling.high_freq_factor", &hi);
+    key_u32(L->m->g, hp->arch, "rope.scaling.original_context_length", &orig);
+    if (!(factor > 0) || !(hi > lo) || !orig)
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad llama3 rope scaling parameters", L->path);
+    int n = hp->n_rot / 2;
+    if (!(L->m->rope_freqs = malloc((size_t)n * sizeof(float)))) return orx_fail(L->err, ORX_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        double freq = pow(hp->rope_base, -2.0 * i / hp->n_rot), wavelen = 2 * M_PI / freq;
+        double lw = orig / lo, hw = orig / hi, f;
+        if (wavelen < hw) f = 1;
+        else if (wavelen > lw) f = factor;
+        else {
+            double smooth = (orig / wavelen - lo) / (hi - lo);
+            f = 1 / ((1 - smooth) / factor + smooth);
+        }
+        L->m->rope_freqs[i] = (float)f;
+    }
+    hp->has_rope_freqs = true;
+    return ORX_OK;
+}
+
+static orx_status load_tensors(loader *L, const orx_arch *arch) {
+    orx_model *m = L->m;
+    orx_hparams *hp = &m->hp;
+    const orx_gguf_tensor *te = tensor(L, "token_embd.weight", true);
+    if (!te) return L->err->code;
+    if (te->ne[1] < 1 || te->ne[1] > (1 << 24))
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: token_embd.weight has a bad vocabulary size", L->path);
+    hp->n_vocab = (int32_t)te->ne[1];
+    orx_status st;
+    if ((st = get_mat(L, "token_embd.weight", hp->n_embd, hp->n_vocab, true, &m->tok_embd)) ||
+        (st = get_mat(L, "output.weight", hp->n_embd, hp->n_vocab, false, &m->output)) ||
+        (st = get_vec(L, "output_norm.weight", hp->n_embd, true, &m->out_norm)) ||
+        (st = get_vec(L, "rope_freqs.weight", hp->n_rot / 2, false, &m->rope_freqs)))
+        return st;
+    hp->has_rope_freqs = m->rope_freqs != NULL;
+    if (!m->rope_freqs && (st = llama3_factors(L))) return st;
+    hp->tied_output = m->output.data == NULL;
+    if (hp->tied_output) m->output = m->tok_embd;
+    if (!(m->layers = calloc((size_t)hp->n_layer, sizeof(orx_layer))))
+        return orx_fail(L->err, ORX_ERR_NOMEM, "out of memory");
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((st = load_layer(L, arch, il, &m->layers[il]))) return st;
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Public
+ * ========================================================================================== */
+orx_status orx_model_load(const char *path, orx_model **out, orx_error *err) {
+    *out = NULL;
+    orx_model *m = calloc(1, sizeof(*m));
+    if (!m) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    orx_error local = ORX_ERROR_INIT;
+    if (!err) err = &local;
+    orx_status st = orx_gguf_open(path, &m->g, err);
+    loader L = {m, path, err};
+    const orx_arch *arch = NULL;
+    if (!st) st = load_hparams(&L, &arch);
+    if (!st) st = load_tensors(&L, arch);
+    if (st) {
+        orx_model_free(m);
+        return st;
+    }
+    *out = m;
+    return ORX_OK;
+}
+
+void orx_model_free(orx_model *m) {
+    if (!m) return;
+    if (m->layers) {
+        for (int il = 0; il < m->hp.n_layer; il++) {
+            orx_layer *ly = &m->layers[il];
+            free(ly->attn_norm);
+            free(ly->ffn_norm);
+            free(ly->bq);
+            free(ly->bk);
+            free(ly->bv);
+        }
+        free(m->layers);
+    }
+    free(m->out_norm);
+    free(m->rope_freqs);
+    orx_gguf_close(m->g);
+    free(m);
+}
+
+const orx_hparams *orx_model_hparams(const orx_model *m) { return &m->hp; }
+const orx_gguf *orx_model_gguf(const orx_model *m) { return m->g; }

@@ -1,0 +1,61 @@
+/*
+ * model_impl.h — private structures shared by the engine's model, forward pass and generate
+ * files (not part of the engine's face).
+ */
+#ifndef ORX_ENGINE_MODEL_IMPL_H
+#define ORX_ENGINE_MODEL_IMPL_H
+
+#include "engine/engine.h"
+
+/* A weight matrix used in place from the map: n_out rows of n_in values of `type`. */
+typedef struct orx_wmat {
+    const void *data;  /* row-major [n_out][n_in] in ggml blocks; NULL when absent */
+    uint32_t    type;  /* ggml type id */
+    int64_t     n_in;  /* values per row */
+    int64_t     n_out; /* rows */
+} orx_wmat;
+
+typedef struct orx_layer {
+    float   *attn_norm;      /* [n_embd] */
+    orx_wmat wq, wk, wv, wo; /* [n_head*hd][n_embd], [kv*hd][n_embd] x2, [n_embd][n_head*hd] */
+    float   *bq, *bk, *bv;   /* biases or NULL: [n_head*hd], [kv*hd], [kv*hd] */
+    float   *ffn_norm;       /* [n_embd] */
+    orx_wmat gate, up, down; /* [n_ff][n_embd] x2, [n_embd][n_ff] */
+} orx_layer;
+
+/* One architecture in the registry (arch.c). */
+typedef struct orx_arch {
+    const char   *name;     /* general.architecture */
+    orx_rope_mode rope;     /* pair layout */
+    bool          qkv_bias; /* attention biases expected (optional when false) */
+} orx_arch;
+
+const orx_arch *orx_arch_find(const char *name);
+
+struct orx_model {
+    orx_gguf   *g;          /* owns the mmap */
+    orx_hparams hp;         /* hyperparameters */
+    orx_wmat    tok_embd;   /* [n_vocab][n_embd] */
+    orx_wmat    output;     /* [n_vocab][n_embd] (== tok_embd when tied) */
+    float      *out_norm;   /* [n_embd] */
+    float      *rope_freqs; /* [n_rot/2] frequency divisors or NULL */
+    orx_layer  *layers;     /* [n_layer] */
+};
+
+/* F32 key/value cache of one sequence (kv_cache.c). */
+typedef struct orx_kv_cache {
+    float  *k;       /* [n_layer][n_ctx][kv_dim] */
+    float  *v;       /* [n_layer][n_ctx][kv_dim] */
+    int32_t n_layer; /* blocks */
+    int32_t n_ctx;   /* positions */
+    int32_t kv_dim;  /* n_head_kv * head_dim */
+} orx_kv_cache;
+
+orx_status orx_kv_cache_init(orx_kv_cache *kv, int32_t n_layer, int32_t n_ctx, int32_t kv_dim,
+                             orx_error *err);
+void orx_kv_cache_free(orx_kv_cache *kv);
+/* Row of layer il at position pos. */
+float *orx_kv_cache_k(const orx_kv_cache *kv, int32_t il, int32_t pos);
+float *orx_kv_cache_v(const orx_kv_cache *kv, int32_t il, int32_t pos);
+
+#endif

@@ -1,0 +1,746 @@
+/*
+ * quant.c — type table, f16/bf16 conversion, reference (scalar) dequantisation, quantisation,
+ * activation quantisers and dot products for every supported tensor type.
+ *
+ * This is the plain reference every SIMD kernel is tested against. Written from the published
+ * block layouts (see quant.h); the integer dot products apply per-block scales in the same order
+ * as llama.cpp's CPU backend so that results agree to float rounding.
+ */
+#include "engine/quant.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* ============================================================================================
+ * f16 / bf16
+ * ========================================================================================== */
+static inline uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+float orx_fp16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F, man = h & 0x3FF;
+    if (exp == 0x1F) return bits_f32(sign | 0x7F800000u | (man << 13)); /* inf / nan */
+    if (exp == 0) {
+        if (man == 0) return bits_f32(sign);
+        /* subnormal: man * 2^-24 */
+        float v = (float)man * (1.0f / 16777216.0f);
+        return (h & 0x8000) ? -v : v;
+    }
+    return bits_f32(sign | ((exp + 112) << 23) | (man << 13));
+}
+
+uint16_t orx_f32_to_fp16(float f) {
+    uint32_t x = f32_bits(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t a = x & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return sign | 0x7E00 | (uint16_t)((a >> 13) & 0x3FF); /* nan stays nan */
+    if (a == 0x7F800000u) return sign | 0x7C00;
+    int e = (int)(a >> 23) - 127;
+    uint32_t m = a & 0x7FFFFF;
+    if (e > 15) return sign | 0x7C00;
+    if (e >= -14) {
+        uint32_t h = ((uint32_t)(e + 15) << 10) | (m >> 13);
+        uint32_t rem = m & 0x1FFF;
+        if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* carry may reach inf: correct */
+        return sign | (uint16_t)h;
+    }
+    /* subnormal half: units of 2^-24 */
+    int s = -e - 1; /* shift of the 24-bit mantissa */
+    if (s > 24) return sign;
+    uint32_t mant = m | 0x800000u;
+    uint32_t h = mant >> s;
+    uint32_t rem = mant & ((1u << s) - 1), half = 1u << (s - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return sign | (uint16_t)h;
+}
+
+float orx_bf16_to_f32(uint16_t h) { return bits_f32((uint32_t)h << 16); }
+
+uint16_t orx_f32_to_bf16(float f) {
+    uint32_t x = f32_bits(f);
+    if ((x & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((x >> 16) | 64); /* quiet nan */
+    return (uint16_t)((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+}
+
+#define FP16(h) orx_fp16_to_f32(h)
+
+/* round half to even (what the magic-number trick in the reference K-quantisers computes) */
+static inline int nearest_int(float f) { return (int)lrintf(f); }
+
+/* ============================================================================================
+ * Type table
+ * ========================================================================================== */
+typedef struct { const char *name; int64_t blck; size_t bytes; uint32_t dot; bool supported; } tinfo;
+
+static const tinfo *tinfo_of(uint32_t t) {
+    static const tinfo tab[ORX_TYPE_COUNT] = {
+        [ORX_TYPE_F32] = {"F32", 1, 4, ORX_TYPE_F32, true},
+        [ORX_TYPE_F16] = {"F16", 1, 2, ORX_TYPE_F16, true},
+        [ORX_TYPE_Q4_0] = {"Q4_0", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, true},
+        [ORX_TYPE_Q4_1] = {"Q4_1", 32, sizeof(orx_block_q4_1), ORX_TYPE_Q8_1, true},
+        [ORX_TYPE_Q5_0] = {"Q5_0", 32, sizeof(orx_block_q5_0), ORX_TYPE_Q8_0, true},
+        [ORX_TYPE_Q5_1] = {"Q5_1", 32, sizeof(orx_block_q5_1), ORX_TYPE_Q8_1, true},
+        [ORX_TYPE_Q8_0] = {"Q8_0", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, true},
+        [ORX_TYPE_Q8_1] = {"Q8_1", 32, sizeof(orx_block_q8_1), ORX_TYPE_Q8_1, false},
+        [ORX_TYPE_Q2_K] = {"Q2_K", 256, 84, ORX_TYPE_Q8_K, false},
+        [ORX_TYPE_Q3_K] = {"Q3_K", 256, 110, ORX_TYPE_Q8_K, false},
+        [ORX_TYPE_Q4_K] = {"Q4_K", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, true},
+        [ORX_TYPE_Q5_K] = {"Q5_K", 256, sizeof(orx_block_q5_K), ORX_TYPE_Q8_K, true},
+        [ORX_TYPE_Q6_K] = {"Q6_K", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, true},
+        [ORX_TYPE_Q8_K] = {"Q8_K", 256, sizeof(orx_block_q8_K), ORX_TYPE_Q8_K, false},
+        [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true},
+    };
+    if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
+    return &tab[t];
+}
+
+const char *orx_type_name(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->name : "?"; }
+bool orx_type_supported(uint32_t t) { const tinfo *i = tinfo_of(t); return i && i->supported; }
+bool orx_type_known(uint32_t t) { return tinfo_of(t) != NULL; }
+int64_t orx_type_block_values(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->blck : 0; }
+size_t orx_type_block_bytes(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->bytes : 0; }
+uint32_t orx_type_dot_type(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->dot : t; }
+
+size_t orx_type_row_bytes(uint32_t t, int64_t n) {
+    const tinfo *i = tinfo_of(t);
+    if (!i || n < 0) return 0;
+    return (size_t)(n / i->blck) * i->bytes;
+}
+
+/* ============================================================================================
+ * Dequantisation
+ * ========================================================================================== */
+static void deq_q4_0(const orx_block_q4_0 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)((x[i].qs[j] & 0xF) - 8) * d;
+            y[j + 16] = (float)((x[i].qs[j] >> 4) - 8) * d;
+        }
+    }
+}
+
+static void deq_q4_1(const orx_block_q4_1 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d), m = FP16(x[i].m);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)(x[i].qs[j] & 0xF) * d + m;
+            y[j + 16] = (float)(x[i].qs[j] >> 4) * d + m;
+        }
+    }
+}
+
+static void deq_q5_0(const orx_block_q5_0 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d);
+        uint32_t qh; memcpy(&qh, x[i].qh, 4);
+        for (int j = 0; j < 16; j++) {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            y[j] = (float)(((x[i].qs[j] & 0xF) | h0) - 16) * d;
+            y[j + 16] = (float)(((x[i].qs[j] >> 4) | h1) - 16) * d;
+        }
+    }
+}
+
+static void deq_q5_1(const orx_block_q5_1 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d), m = FP16(x[i].m);
+        uint32_t qh; memcpy(&qh, x[i].qh, 4);
+        for (int j = 0; j < 16; j++) {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            y[j] = (float)((x[i].qs[j] & 0xF) | h0) * d + m;
+            y[j + 16] = (float)((x[i].qs[j] >> 4) | h1) * d + m;
+        }
+    }
+}
+
+static void deq_q8_0(const orx_block_q8_0 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d);
+        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
+    }
+}
+
+static void deq_q8_1(const orx_block_q8_1 *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 32) {
+        float d = FP16(x[i].d);
+        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
+    }
+}
+
+static void deq_q4_K(const orx_block_q4_K *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++) {
+        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
+        const uint8_t *q = x[i].qs;
+        for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
+            uint8_t sc, m;
+            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
+            float d1 = d * sc, m1 = dmin * m;
+            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
+            float d2 = d * sc, m2 = dmin * m;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xF) - m1;
+            for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
+        }
+    }
+}
+
+static void deq_q5_K(const orx_block_q5_K *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++) {
+        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
+        const uint8_t *ql = x[i].qs, *qh = x[i].qh;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0, is = 0; j < 256; j += 64, is += 2, ql += 32) {
+            uint8_t sc, m;
+            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
+            float d1 = d * sc, m1 = dmin * m;
+            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
+            float d2 = d * sc, m2 = dmin * m;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
+        }
+    }
+}
+
+/* 6-bit value k (0..255) of a Q6_K block, 0..63 (subtract 32 for the signed value) */
+static inline int q6_get(const orx_block_q6_K *b, int k) {
+    int half = k / 128, r = k % 128, quarter = r / 32, l = r % 32;
+    const uint8_t *ql = b->ql + 64 * half, *qh = b->qh + 32 * half;
+    int lo = (quarter & 1) ? ql[l + 32] : ql[l];
+    lo = (quarter >= 2) ? (lo >> 4) : (lo & 0xF);
+    int hi = (qh[l] >> (2 * quarter)) & 3;
+    return lo | (hi << 4);
+}
+
+static void deq_q6_K(const orx_block_q6_K *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 256) {
+        float d = FP16(x[i].d);
+        for (int k = 0; k < 256; k++) y[k] = d * (float)x[i].scales[k / 16] * (float)(q6_get(&x[i], k) - 32);
+    }
+}
+
+static void deq_q8_K(const orx_block_q8_K *x, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += 256)
+        for (int j = 0; j < 256; j++) y[j] = x[i].d * (float)x[i].qs[j];
+}
+
+void orx_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
+    int64_t nb32 = n / 32, nb256 = n / 256;
+    switch (type) {
+    case ORX_TYPE_F32: memcpy(dst, src, (size_t)n * sizeof(float)); return;
+    case ORX_TYPE_F16: {
+        const uint16_t *s = src;
+        for (int64_t i = 0; i < n; i++) dst[i] = orx_fp16_to_f32(s[i]);
+        return;
+    }
+    case ORX_TYPE_BF16: {
+        const uint16_t *s = src;
+        for (int64_t i = 0; i < n; i++) dst[i] = orx_bf16_to_f32(s[i]);
+        return;
+    }
+    case ORX_TYPE_Q4_0: deq_q4_0(src, dst, nb32); return;
+    case ORX_TYPE_Q4_1: deq_q4_1(src, dst, nb32); return;
+    case ORX_TYPE_Q5_0: deq_q5_0(src, dst, nb32); return;
+    case ORX_TYPE_Q5_1: deq_q5_1(src, dst, nb32); return;
+    case ORX_TYPE_Q8_0: deq_q8_0(src, dst, nb32); return;
+    case ORX_TYPE_Q8_1: deq_q8_1(src, dst, nb32); return;
+    case ORX_TYPE_Q4_K: deq_q4_K(src, dst, nb256); return;
+    case ORX_TYPE_Q5_K: deq_q5_K(src, dst, nb256); return;
+    case ORX_TYPE_Q6_K: deq_q6_K(src, dst, nb256); return;
+    case ORX_TYPE_Q8_K: deq_q8_K(src, dst, nb256); return;
+    default: memset(dst, 0, (size_t)n * sizeof(float)); return;
+    }
+}
+
+/* ============================================================================================
+ * Reference quantisers (weights; used by the writer)
+ * ========================================================================================== */
+static void absmax_signed(const float *x, int n, float *amax, float *max) {
+    *amax = 0.0f; *max = 0.0f;
+    for (int j = 0; j < n; j++) {
+        float a = fabsf(x[j]);
+        if (a > *amax) { *amax = a; *max = x[j]; }
+    }
+}
+
+static void minmax(const float *x, int n, float *mn, float *mx) {
+    *mn = FLT_MAX; *mx = -FLT_MAX;
+    for (int j = 0; j < n; j++) {
+        if (x[j] < *mn) *mn = x[j];
+        if (x[j] > *mx) *mx = x[j];
+    }
+}
+
+static void q_q4_0(const float *x, orx_block_q4_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax, max;
+        absmax_signed(x, 32, &amax, &max);
+        float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        for (int j = 0; j < 16; j++) {
+            int a = (int8_t)(x[j] * id + 8.5f), b = (int8_t)(x[j + 16] * id + 8.5f);
+            if (a > 15) a = 15;
+            if (b > 15) b = 15;
+            y[i].qs[j] = (uint8_t)(a | (b << 4));
+        }
+    }
+}
+
+static void q_q4_1(const float *x, orx_block_q4_1 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float mn, mx;
+        minmax(x, 32, &mn, &mx);
+        float d = (mx - mn) / 15.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        y[i].m = orx_f32_to_fp16(mn);
+        for (int j = 0; j < 16; j++) {
+            int a = (int8_t)((x[j] - mn) * id + 0.5f), b = (int8_t)((x[j + 16] - mn) * id + 0.5f);
+            if (a > 15) a = 15;
+            if (b > 15) b = 15;
+            y[i].qs[j] = (uint8_t)(a | (b << 4));
+        }
+    }
+}
+
+static void pack5(const int *L, uint8_t *qs, uint8_t qh_out[4]) {
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; j++) {
+        qs[j] = (uint8_t)((L[j] & 0xF) | ((L[j + 16] & 0xF) << 4));
+        qh |= (uint32_t)((L[j] & 0x10) >> 4) << j;
+        qh |= (uint32_t)((L[j + 16] & 0x10) >> 4) << (j + 16);
+    }
+    memcpy(qh_out, &qh, 4);
+}
+
+static void q_q5_0(const float *x, orx_block_q5_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax, max;
+        absmax_signed(x, 32, &amax, &max);
+        float d = max / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        int L[32];
+        for (int j = 0; j < 32; j++) {
+            int v = (int8_t)(x[j] * id + 16.5f);
+            L[j] = v > 31 ? 31 : v;
+        }
+        pack5(L, y[i].qs, y[i].qh);
+    }
+}
+
+static void q_q5_1(const float *x, orx_block_q5_1 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float mn, mx;
+        minmax(x, 32, &mn, &mx);
+        float d = (mx - mn) / 31.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        y[i].m = orx_f32_to_fp16(mn);
+        int L[32];
+        for (int j = 0; j < 32; j++) {
+            int v = (uint8_t)((x[j] - mn) * id + 0.5f);
+            L[j] = v > 31 ? 31 : v;
+        }
+        pack5(L, y[i].qs, y[i].qh);
+    }
+}
+
+static void q_q8_0(const float *x, orx_block_q8_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax, max;
+        absmax_signed(x, 32, &amax, &max);
+        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)roundf(x[j] * id);
+    }
+}
+
+/* Pack 8 6-bit scales + 8 6-bit mins into the 12-byte K-quant layout. */
+static void pack_scales_k4(const uint8_t ls[8], const uint8_t lm[8], uint8_t s[12]) {
+    memset(s, 0, 12);
+    for (int j = 0; j < 8; j++) {
+        if (j < 4) {
+            s[j] = ls[j];
+            s[j + 4] = lm[j];
+        } else {
+            s[j + 4] = (uint8_t)((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+            s[j - 4] |= (uint8_t)((ls[j] >> 4) << 6);
+            s[j] |= (uint8_t)((lm[j] >> 4) << 6);
+        }
+    }
+}
+
+/* Shared by Q4_K (nmax 15) and Q5_K (nmax 31): per sub-block of 32 an affine scale and min,
+ * both quantised to 6 bits against super-block d / dmin; values rounded to nearest. */
+static void quant_kx(const float *x, int nmax, uint16_t *d_out, uint16_t *dmin_out,
+                     uint8_t scales[12], int L[256]) {
+    float sc[8], mn[8], max_sc = 0.0f, max_mn = 0.0f;
+    for (int j = 0; j < 8; j++) {
+        float lo, hi;
+        minmax(x + 32 * j, 32, &lo, &hi);
+        if (lo > 0.0f) lo = 0.0f;
+        sc[j] = (hi - lo) / (float)nmax;
+        mn[j] = -lo;
+        if (sc[j] > max_sc) max_sc = sc[j];
+        if (mn[j] > max_mn) max_mn = mn[j];
+    }
+    float inv_s = max_sc > 0.0f ? 63.0f / max_sc : 0.0f, inv_m = max_mn > 0.0f ? 63.0f / max_mn : 0.0f;
+    uint8_t ls[8], lm[8];
+    for (int j = 0; j < 8; j++) {
+        int a = nearest_int(inv_s * sc[j]), b = nearest_int(inv_m * mn[j]);
+        ls[j] = (uint8_t)(a < 0 ? 0 : a > 63 ? 63 : a);
+        lm[j] = (uint8_t)(b < 0 ? 0 : b > 63 ? 63 : b);
+    }
+    *d_out = orx_f32_to_fp16(max_sc / 63.0f);
+    *dmin_out = orx_f32_to_fp16(max_mn / 63.0f);
+    pack_scales_k4(ls, lm, scales);
+    float d = orx_fp16_to_f32(*d_out), dmin = orx_fp16_to_f32(*dmin_out);
+    for (int j = 0; j < 8; j++) {
+        float dl = d * ls[j], ml = dmin * lm[j];
+        for (int l = 0; l < 32; l++) {
+            int v = dl != 0.0f ? nearest_int((x[32 * j + l] + ml) / dl) : 0;
+            L[32 * j + l] = v < 0 ? 0 : v > nmax ? nmax : v;
+        }
+    }
+}
+
+static void q_q4_K(const float *x, orx_block_q4_K *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        int L[256];
+        quant_kx(x, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+        uint8_t *q = y[i].qs;
+        for (int j = 0; j < 256; j += 64, q += 32)
+            for (int l = 0; l < 32; l++) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+    }
+}
+
+static void q_q5_K(const float *x, orx_block_q5_K *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        int L[256];
+        quant_kx(x, 31, &y[i].d, &y[i].dmin, y[i].scales, L);
+        memset(y[i].qh, 0, 32);
+        uint8_t *ql = y[i].qs;
+        uint8_t m1 = 1, m2 = 2;
+        for (int n = 0; n < 256; n += 64, ql += 32) {
+            for (int j = 0; j < 32; j++) {
+                int l1 = L[n + j], l2 = L[n + j + 32];
+                if (l1 > 15) { l1 -= 16; y[i].qh[j] |= m1; }
+                if (l2 > 15) { l2 -= 16; y[i].qh[j] |= m2; }
+                ql[j] = (uint8_t)(l1 | (l2 << 4));
+            }
+            m1 = (uint8_t)(m1 << 2); m2 = (uint8_t)(m2 << 2);
+        }
+    }
+}
+
+static void q_q6_K(const float *x, orx_block_q6_K *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        float sc[16], max_abs_sc = 0.0f, max_sc = 0.0f;
+        for (int j = 0; j < 16; j++) {
+            float amax, max;
+            absmax_signed(x + 16 * j, 16, &amax, &max);
+            sc[j] = max / -32.0f;
+            if (fabsf(sc[j]) > max_abs_sc) { max_abs_sc = fabsf(sc[j]); max_sc = sc[j]; }
+        }
+        float iscale = max_sc != 0.0f ? -128.0f / max_sc : 0.0f;
+        y[i].d = orx_f32_to_fp16(iscale != 0.0f ? 1.0f / iscale : 0.0f);
+        float d = orx_fp16_to_f32(y[i].d);
+        int L[256];
+        for (int j = 0; j < 16; j++) {
+            int s = nearest_int(iscale * sc[j]);
+            s = s < -128 ? -128 : s > 127 ? 127 : s;
+            y[i].scales[j] = (int8_t)s;
+            float dl = d * (float)s;
+            for (int l = 0; l < 16; l++) {
+                int v = dl != 0.0f ? nearest_int(x[16 * j + l] / dl) : 0;
+                v = v < -32 ? -32 : v > 31 ? 31 : v;
+                L[16 * j + l] = v + 32;
+            }
+        }
+        uint8_t *ql = y[i].ql, *qh = y[i].qh;
+        for (int j = 0; j < 256; j += 128, ql += 64, qh += 32) {
+            for (int l = 0; l < 32; l++) {
+                int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+                ql[l] = (uint8_t)((q1 & 0xF) | ((q3 & 0xF) << 4));
+                ql[l + 32] = (uint8_t)((q2 & 0xF) | ((q4 & 0xF) << 4));
+                qh[l] = (uint8_t)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+            }
+        }
+    }
+}
+
+void orx_quantize_row(uint32_t type, const float *src, void *dst, int64_t n) {
+    int64_t nb32 = n / 32, nb256 = n / 256;
+    switch (type) {
+    case ORX_TYPE_F32: memcpy(dst, src, (size_t)n * sizeof(float)); return;
+    case ORX_TYPE_F16: {
+        uint16_t *d = dst;
+        for (int64_t i = 0; i < n; i++) d[i] = orx_f32_to_fp16(src[i]);
+        return;
+    }
+    case ORX_TYPE_BF16: {
+        uint16_t *d = dst;
+        for (int64_t i = 0; i < n; i++) d[i] = orx_f32_to_bf16(src[i]);
+        return;
+    }
+    case ORX_TYPE_Q4_0: q_q4_0(src, dst, nb32); return;
+    case ORX_TYPE_Q4_1: q_q4_1(src, dst, nb32); return;
+    case ORX_TYPE_Q5_0: q_q5_0(src, dst, nb32); return;
+    case ORX_TYPE_Q5_1: q_q5_1(src, dst, nb32); return;
+    case ORX_TYPE_Q8_0: q_q8_0(src, dst, nb32); return;
+    case ORX_TYPE_Q8_1: orx_quantize_q8_1_act(src, dst, n); return;
+    case ORX_TYPE_Q4_K: q_q4_K(src, dst, nb256); return;
+    case ORX_TYPE_Q5_K: q_q5_K(src, dst, nb256); return;
+    case ORX_TYPE_Q6_K: q_q6_K(src, dst, nb256); return;
+    case ORX_TYPE_Q8_K: orx_quantize_q8_K_act(src, dst, n); return;
+    default: return;
+    }
+}
+
+/* ============================================================================================
+ * Activation quantisers (as llama.cpp's x86 path: scale 127/amax, round half to even)
+ * ========================================================================================== */
+void orx_quantize_q8_0_act(const float *x, void *vy, int64_t n) {
+    orx_block_q8_0 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax, max;
+        absmax_signed(x, 32, &amax, &max);
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = orx_f32_to_fp16(d);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
+    }
+}
+
+void orx_quantize_q8_1_act(const float *x, void *vy, int64_t n) {
+    orx_block_q8_1 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax, max;
+        absmax_signed(x, 32, &amax, &max);
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        y[i].d = orx_f32_to_fp16(d);
+        y[i].s = orx_f32_to_fp16(d * (float)sum);
+    }
+}
+
+void orx_quantize_q8_K_act(const float *x, void *vy, int64_t n) {
+    orx_block_q8_K *y = vy;
+    for (int64_t i = 0; i < n / 256; i++, x += 256) {
+        float amax, max;
+        absmax_signed(x, 256, &amax, &max);
+        memset(y[i].bsums, 0, sizeof y[i].bsums);
+        if (amax == 0.0f) {
+            y[i].d = 0.0f;
+            memset(y[i].qs, 0, 256);
+            continue;
+        }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < 256; j++) {
+            int v = nearest_int(iscale * x[j]);
+            y[i].qs[j] = (int8_t)(v > 127 ? 127 : v);
+        }
+        for (int j = 0; j < 16; j++) {
+            int s = 0;
+            for (int l = 0; l < 16; l++) s += y[i].qs[16 * j + l];
+            y[i].bsums[j] = (int16_t)s;
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+static void act_f16(const float *x, void *vy, int64_t n) {
+    uint16_t *y = vy;
+    for (int64_t i = 0; i < n; i++) y[i] = orx_f32_to_fp16(x[i]);
+}
+
+static void act_bf16(const float *x, void *vy, int64_t n) {
+    uint16_t *y = vy;
+    for (int64_t i = 0; i < n; i++) y[i] = orx_f32_to_bf16(x[i]);
+}
+
+/* ============================================================================================
+ * Scalar dot products (weights · activations in the dot type)
+ * ========================================================================================== */
+static void dot_f32(int64_t n, float *s, const void *vw, const void *vx) {
+    const float *w = vw, *x = vx;
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; i++) acc += (double)(w[i] * x[i]);
+    *s = (float)acc;
+}
+
+static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; i++) acc += (double)(orx_fp16_to_f32(w[i]) * orx_fp16_to_f32(x[i]));
+    *s = (float)acc;
+}
+
+static void dot_bf16(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; i++) acc += (double)(orx_bf16_to_f32(w[i]) * orx_bf16_to_f32(x[i]));
+    *s = (float)acc;
+}
+
+static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_0 *w = vw;
+    const orx_block_q8_0 *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
+        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
+    }
+    *s = acc;
+}
+
+static void dot_q4_1(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_1 *w = vw;
+    const orx_block_q8_1 *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += (w[i].qs[j] & 0xF) * x[i].qs[j] + (w[i].qs[j] >> 4) * x[i].qs[j + 16];
+        acc += (FP16(w[i].d) * FP16(x[i].d)) * (float)sumi + FP16(w[i].m) * FP16(x[i].s);
+    }
+    *s = acc;
+}
+
+static void dot_q5_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q5_0 *w = vw;
+    const orx_block_q8_0 *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        uint32_t qh; memcpy(&qh, w[i].qh, 4);
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            sumi += (((w[i].qs[j] & 0xF) | h0) - 16) * x[i].qs[j] + (((w[i].qs[j] >> 4) | h1) - 16) * x[i].qs[j + 16];
+        }
+        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
+    }
+    *s = acc;
+}
+
+static void dot_q5_1(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q5_1 *w = vw;
+    const orx_block_q8_1 *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        uint32_t qh; memcpy(&qh, w[i].qh, 4);
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            sumi += ((w[i].qs[j] & 0xF) | h0) * x[i].qs[j] + ((w[i].qs[j] >> 4) | h1) * x[i].qs[j + 16];
+        }
+        acc += (FP16(w[i].d) * FP16(x[i].d)) * (float)sumi + FP16(w[i].m) * FP16(x[i].s);
+    }
+    *s = acc;
+}
+
+static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q8_0 *w = vw, *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
+        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
+    }
+    *s = acc;
+}
+
+/* K-quants: per super-block, sumf += d_w*d_x * sum_j(scale_j * isum_j) - dmin_w*d_x * sum_j(min_j * bsum_j) */
+static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q4_K *w = vw;
+    const orx_block_q8_K *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *q = w[i].qs;
+        const int8_t *a = x[i].qs;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < 8; j += 2, q += 32, a += 64) {
+            uint8_t sc0, m0, sc1, m1;
+            orx_get_scale_min_k4(j, w[i].scales, &sc0, &m0);
+            orx_get_scale_min_k4(j + 1, w[i].scales, &sc1, &m1);
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) { s0 += (q[l] & 0xF) * a[l]; s1 += (q[l] >> 4) * a[l + 32]; }
+            sumi += sc0 * s0 + sc1 * s1;
+            summ += m0 * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]) + m1 * (x[i].bsums[2 * j + 2] + x[i].bsums[2 * j + 3]);
+        }
+        float d = x[i].d * FP16(w[i].d), dmin = -x[i].d * FP16(w[i].dmin);
+        acc += d * (float)sumi + dmin * (float)summ;
+    }
+    *s = acc;
+}
+
+static void dot_q5_K(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q5_K *w = vw;
+    const orx_block_q8_K *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *q = w[i].qs, *qh = w[i].qh;
+        const int8_t *a = x[i].qs;
+        int sumi = 0, summ = 0;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0; j < 8; j += 2, q += 32, a += 64) {
+            uint8_t sc0, m0, sc1, m1;
+            orx_get_scale_min_k4(j, w[i].scales, &sc0, &m0);
+            orx_get_scale_min_k4(j + 1, w[i].scales, &sc1, &m1);
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) {
+                s0 += ((q[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) * a[l];
+                s1 += ((q[l] >> 4) + (qh[l] & u2 ? 16 : 0)) * a[l + 32];
+            }
+            u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
+            sumi += sc0 * s0 + sc1 * s1;
+            summ += m0 * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]) + m1 * (x[i].bsums[2 * j + 2] + x[i].bsums[2 * j + 3]);
+        }
+        float d = x[i].d * FP16(w[i].d), dmin = -x[i].d * FP16(w[i].dmin);
+        acc += d * (float)sumi + dmin * (float)summ;
+    }
+    *s = acc;
+}
+
+static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
+    const orx_block_q6_K *w = vw;
+    const orx_block_q8_K *x = vx;
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / 256; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            int isum = 0;
+            for (int l = 0; l < 16; l++) isum += (q6_get(&w[i], 16 * j + l) - 32) * x[i].qs[16 * j + l];
+            sumi += w[i].scales[j] * isum;
+        }
+        acc += (x[i].d * FP16(w[i].d)) * (float)sumi;
+    }
+    *s = acc;
+}
+
+/* ============================================================================================
+ * Reference kernels
+ * ========================================================================================== */
+orx_kernel orx_kernel_ref(uint32_t type) {
+    orx_kernel k = {NULL, NULL, 1, 1, NULL, "scalar", NULL, 0};
+    switch (type) {
+    case ORX_TYPE_F32: k.vec_dot = dot_f32; break;
+    case ORX_TYPE_F16: k.vec_dot = dot_f16; k.from_float = act_f16; break;
+    case ORX_TYPE_BF16: k.vec_dot = dot_bf16; k.from_float = act_bf16; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.from_float = orx_quantize_q8_0_act; break;
+    case ORX_TYPE_Q4_1: k.vec_dot = dot_q4_1; k.from_float = orx_quantize_q8_1_act; break;
+    case ORX_TYPE_Q5_0: k.vec_dot = dot_q5_0; k.from_float = orx_quantize_q8_0_act; break;
+    case ORX_TYPE_Q5_1: k.vec_dot = dot_q5_1; k.from_float = orx_quantize_q8_1_act; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.from_float = orx_quantize_q8_0_act; break;
+    case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.from_float = orx_quantize_q8_K_act; break;
+    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.from_float = orx_quantize_q8_K_act; break;
+    case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.from_float = orx_quantize_q8_K_act; break;
+    default: break;
+    }
+    return k;
+}

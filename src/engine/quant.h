@@ -1,0 +1,186 @@
+/*
+ * quant.h — tensor types (ggml's ids, as stored in GGUF files), their block layouts,
+ * dequantisation, quantisation, and the matrix multiply the forward pass uses.
+ *
+ * Layout facts follow the published GGUF/ggml block formats (little-endian, packed):
+ *   Q4_0  32 values: f16 d, 16 B nibbles; x = (q - 8) * d; low nibbles = values 0..15, high = 16..31
+ *   Q4_1  32 values: f16 d, f16 m, 16 B nibbles; x = q * d + m
+ *   Q5_0  32 values: f16 d, u32 qh (5th bits), 16 B nibbles; x = (q - 16) * d
+ *   Q5_1  32 values: f16 d, f16 m, u32 qh, 16 B nibbles; x = q * d + m
+ *   Q8_0  32 values: f16 d, 32 x int8; x = q * d
+ *   Q8_1  32 values: f16 d, f16 s (= d * sum q), 32 x int8 (activations only)
+ *   Q4_K 256 values: f16 d, f16 dmin, 12 B packed 6-bit scales/mins (8 sub-blocks of 32), 128 B nibbles
+ *   Q5_K 256 values: as Q4_K plus 32 B of 5th bits
+ *   Q6_K 256 values: 128 B low 4 bits, 64 B high 2 bits, 16 x int8 scales (sub-blocks of 16), f16 d
+ *   Q8_K 256 values: f32 d, 256 x int8, 16 x int16 block sums (activations only)
+ *
+ * Numerics follow llama.cpp's CPU backend: for quantised weights, activations are quantised to
+ * the weight type's "dot type" (Q8_0, Q8_1 or Q8_K) and integer dot products are scaled per block;
+ * F16/BF16 weights see activations rounded to F16/BF16; F32 is plain.
+ */
+#ifndef ORX_ENGINE_QUANT_H
+#define ORX_ENGINE_QUANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/threadpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+ * Types
+ * ========================================================================================== */
+typedef enum orx_ggml_type {
+    ORX_TYPE_F32 = 0, ORX_TYPE_F16 = 1, ORX_TYPE_Q4_0 = 2, ORX_TYPE_Q4_1 = 3,
+    ORX_TYPE_Q5_0 = 6, ORX_TYPE_Q5_1 = 7, ORX_TYPE_Q8_0 = 8, ORX_TYPE_Q8_1 = 9,
+    ORX_TYPE_Q2_K = 10, ORX_TYPE_Q3_K = 11, ORX_TYPE_Q4_K = 12, ORX_TYPE_Q5_K = 13,
+    ORX_TYPE_Q6_K = 14, ORX_TYPE_Q8_K = 15, ORX_TYPE_BF16 = 30
+} orx_ggml_type;
+
+#define ORX_TYPE_COUNT 40 /* upper bound of ids in our tables */
+
+const char *orx_type_name(uint32_t type);                 /* "Q4_K"; "?" if unknown */
+bool        orx_type_supported(uint32_t type);            /* we can dequantize + matmul it */
+bool        orx_type_known(uint32_t type);                /* block size known (may be unsupported) */
+int64_t     orx_type_block_values(uint32_t type);         /* values per block (1 for F32/F16/BF16); 0 unknown */
+size_t      orx_type_block_bytes(uint32_t type);          /* 0 if unknown */
+size_t      orx_type_row_bytes(uint32_t type, int64_t n); /* n must be a multiple of block values */
+/* The type activations are converted to for orx_matmul with weights of `type`. */
+uint32_t    orx_type_dot_type(uint32_t type);
+
+/* Dequantize n values (n a multiple of the block size). Unsupported types write zeros. */
+void orx_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
+/* Quantize n values with the reference (round-to-nearest) quantiser; used by the writer. */
+void orx_quantize_row(uint32_t type, const float *src, void *dst, int64_t n);
+
+float    orx_fp16_to_f32(uint16_t h);
+uint16_t orx_f32_to_fp16(float f); /* round to nearest even, like F16C */
+float    orx_bf16_to_f32(uint16_t h);
+uint16_t orx_f32_to_bf16(float f); /* round to nearest even */
+
+/* ============================================================================================
+ * Matrix multiply
+ * ========================================================================================== */
+/* Y[t][o] = sum_i W[o][i] * X[t][i] for t < n_tok, o < n_out. W has n_in values per row, row-major
+ * [n_out][n_in] of type wtype; X [n_tok][n_in], Y [n_tok][n_out] f32. Split over the pool by output
+ * rows (pool may be NULL = single thread). Scratch for the converted activations is kept per
+ * calling thread and reused (no allocation once warm). */
+void orx_matmul(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
+                const float *X, int64_t n_tok, float *Y);
+/* Same with the plain scalar reference kernels (for tests and comparisons). */
+void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out,
+                    int64_t n_in, const float *X, int64_t n_tok, float *Y);
+
+/* ============================================================================================
+ * Block layouts (for kernels and tests; engine code outside quant/kernels should not need them)
+ * ========================================================================================== */
+#define ORX_QK 32   /* values per block of the simple quants */
+#define ORX_QK_K 256 /* values per super-block of the K-quants */
+
+typedef struct { uint16_t d; uint8_t qs[16]; } orx_block_q4_0;                     /* 18 B */
+typedef struct { uint16_t d, m; uint8_t qs[16]; } orx_block_q4_1;                  /* 20 B */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } orx_block_q5_0;      /* 22 B */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } orx_block_q5_1;   /* 24 B */
+typedef struct { uint16_t d; int8_t qs[32]; } orx_block_q8_0;                      /* 34 B */
+typedef struct { uint16_t d, s; int8_t qs[32]; } orx_block_q8_1;                   /* 36 B */
+typedef struct {
+    uint16_t d, dmin;     /* super-block scale for scales / for mins (f16) */
+    uint8_t  scales[12];  /* 8 x 6-bit scales + 8 x 6-bit mins, packed */
+    uint8_t  qs[128];     /* 4-bit quants */
+} orx_block_q4_K;                                                                  /* 144 B */
+typedef struct {
+    uint16_t d, dmin;     /* f16 */
+    uint8_t  scales[12];  /* as Q4_K */
+    uint8_t  qh[32];      /* 5th bits */
+    uint8_t  qs[128];     /* low 4 bits */
+} orx_block_q5_K;                                                                  /* 176 B */
+typedef struct {
+    uint8_t  ql[128];     /* low 4 bits */
+    uint8_t  qh[64];      /* high 2 bits */
+    int8_t   scales[16];  /* 8-bit scales, one per 16 values */
+    uint16_t d;           /* f16 super-block scale */
+} orx_block_q6_K;                                                                  /* 210 B */
+typedef struct {
+    float   d;            /* scale (f32) */
+    int8_t  qs[256];      /* quants */
+    int16_t bsums[16];    /* sum of qs in groups of 16 */
+} orx_block_q8_K;                                                                  /* 292 B */
+
+/* Unpack the 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
+static inline void orx_get_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m  = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m  = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+/* ============================================================================================
+ * Kernel interface (quant.c = scalar reference; kernels_*.c = SIMD; chosen at runtime)
+ * ========================================================================================== */
+/* *s = dot(w, x) over n values; w of the weight type, x of its dot type. */
+typedef void (*orx_vec_dot_fn)(int64_t n, float *s, const void *w, const void *x);
+/* Convert n f32 activations into the dot type. */
+typedef void (*orx_from_float_fn)(const float *x, void *y, int64_t n);
+/* Tile: y[t * y_stride + r] = dot(w row r, x row t) for r < nr, t < nt. Row strides in bytes. */
+typedef void (*orx_gemm_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                            size_t x_stride, int nt, float *y, int64_t y_stride);
+
+/* Whole matmul on activations already in the dot type (Xq rows of x_row bytes); splits over the
+ * pool itself. Used for batches of at least mm_min_tok tokens (AMX tiles). */
+typedef void (*orx_mm_fn)(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row,
+                          int64_t n_out, int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok,
+                          float *Y);
+
+typedef struct orx_kernel {
+    orx_vec_dot_fn    vec_dot;    /* one row x one token; NULL = unsupported */
+    orx_gemm_fn       gemm;       /* tile; NULL = loop over vec_dot */
+    int               tile_rows;  /* preferred rows per gemm call (>= 1) */
+    int               tile_toks;  /* preferred tokens per gemm call (>= 1) */
+    orx_from_float_fn from_float; /* activations -> dot type (NULL for F32) */
+    const char       *isa;        /* "scalar", "avx2", "avx512", "amx" */
+    orx_mm_fn         mm;         /* whole-matrix path for batches; NULL = tiles */
+    int               mm_min_tok; /* tokens from which mm is used */
+} orx_kernel;
+
+/* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported). */
+orx_kernel orx_kernel_ref(uint32_t type);
+/* Fastest kernel for this CPU (runtime dispatch); falls back to the reference. */
+orx_kernel orx_kernel_best(uint32_t type);
+/* Kernel for a specific ISA level ("avx2", "avx512", "amx"); vec_dot NULL if not on this CPU. */
+orx_kernel orx_kernel_isa(uint32_t type, const char *isa);
+
+/* Per-ISA kernel tables (kernels_avx2.c, kernels_avx512.c); vec_dot NULL where a type has no
+ * kernel at that level. They do not check the CPU: orx_kernel_isa()/orx_kernel_best() do. */
+orx_kernel orx_kernels_avx2(uint32_t type);
+orx_kernel orx_kernels_avx512(uint32_t type);
+orx_kernel orx_kernels_amx(uint32_t type); /* AMX int8 batches (Q8_0/Q4_0/Q5_0), else avx512 */
+
+/* CPU features (cpu.c, cpuid + xgetbv). */
+typedef struct orx_cpu_features {
+    bool avx2, fma, f16c;              /* AVX2 level */
+    bool avx512f, avx512bw, avx512vl;  /* AVX-512 foundation */
+    bool avx512vnni, avx512bf16, avxvnni; /* dot-product extensions */
+    bool amx_int8;                     /* AMX tiles usable (CPU + OS permission granted) */
+} orx_cpu_features;
+const orx_cpu_features *orx_cpu_get(void);
+/* Short description "avx2 fma f16c avx512f ..." of what this CPU offers and what is used. */
+const char *orx_cpu_describe(void);
+/* Cap dispatch at "scalar", "avx2", "avx512" or "amx" (tests/bench); NULL = best. Env ORX_ISA too. */
+void orx_cpu_force_isa(const char *isa);
+
+/* Scalar reference activation quantisers (as llama.cpp's x86 path does them). */
+void orx_quantize_q8_0_act(const float *x, void *y, int64_t n);
+void orx_quantize_q8_1_act(const float *x, void *y, int64_t n);
+void orx_quantize_q8_K_act(const float *x, void *y, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ORX_ENGINE_QUANT_H */

@@ -1,0 +1,104 @@
+/*
+ * tokenizer_spm.c — SentencePiece-style merging (tokenizer.ggml.model = "llama").
+ *
+ * The text (spaces already '▁') is split into UTF-8 characters; repeatedly the adjacent pair whose
+ * concatenation is a vocabulary token with the highest score is merged (ties: the leftmost pair,
+ * which is what makes an all-equal-score vocabulary deterministic). Symbols that are not tokens
+ * at the end fall back to <0xNN> byte tokens. Also home of the merge heap shared with BPE.
+ */
+#include "engine/tokenizer_impl.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Merge heap (max score, then min left)
+ * ========================================================================================== */
+static bool heap_before(const tok_bigram *a, const tok_bigram *b) {
+    return a->score > b->score || (a->score == b->score && a->left < b->left);
+}
+
+bool tok_heap_push(tok_heap *h, tok_bigram b) {
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 64;
+        tok_bigram *nv = realloc(h->v, nc * sizeof *nv);
+        if (!nv) return false;
+        h->v = nv; h->cap = nc;
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!heap_before(&b, &h->v[p])) break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = b;
+    return true;
+}
+
+tok_bigram tok_heap_pop(tok_heap *h) {
+    tok_bigram top = h->v[0];
+    tok_bigram last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const tok_bigram *best = &last;
+        if (l < h->n && heap_before(&h->v[l], best)) { m = l; best = &h->v[l]; }
+        if (r < h->n && heap_before(&h->v[r], best)) { m = r; }
+        if (m == i) break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n > 0) h->v[i] = last;
+    return top;
+}
+
+/* ============================================================================================
+ * SPM
+ * ========================================================================================== */
+static bool spm_try_bigram(const orx_tokenizer *t, const char *text, const tok_sym *sy,
+                           int32_t left, int32_t right, tok_heap *h) {
+    if (left < 0 || right < 0) return true;
+    uint32_t size = sy[left].n + sy[right].n;
+    int32_t id = tok_find(t, text + sy[left].off, size);
+    if (id < 0) return true;
+    return tok_heap_push(h, (tok_bigram){t->scores[id], left, right, size});
+}
+
+void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
+    if (len == 0) return;
+    tok_sym *sy = malloc(len * sizeof *sy);
+    tok_heap h = {0};
+    if (!sy) { out->oom = true; return; }
+    int32_t ns = 0;
+    for (size_t off = 0; off < len;) {
+        size_t n = tok_utf8_len((unsigned char)text[off]);
+        if (n > len - off) n = len - off;
+        sy[ns] = (tok_sym){ns - 1, off + n == len ? -1 : ns + 1, (uint32_t)off, (uint32_t)n};
+        off += n;
+        ns++;
+    }
+    bool ok = true;
+    for (int32_t i = 1; i < ns && ok; i++) ok = spm_try_bigram(t, text, sy, i - 1, i, &h);
+    while (ok && h.n > 0) {
+        tok_bigram b = tok_heap_pop(&h);
+        tok_sym *l = &sy[b.left], *r = &sy[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0) sy[r->next].prev = b.left;
+        ok = spm_try_bigram(t, text, sy, l->prev, b.left, &h) &&
+             spm_try_bigram(t, text, sy, b.left, l->next, &h);
+    }
+    if (!ok) out->oom = true;
+    for (int32_t i = 0; ok && i != -1; i = sy[i].next) {
+        int32_t id = tok_find(t, text + sy[i].off, sy[i].n);
+        if (id >= 0) { tok_vec_push(out, id); continue; }
+        for (uint32_t j = 0; j < sy[i].n; j++) {
+            int32_t b = t->byte_tok[(unsigned char)text[sy[i].off + j]];
+            if (b >= 0) tok_vec_push(out, b);
+        }
+    }
+    free(h.v);
+    free(sy);
+}

@@ -1,0 +1,225 @@
+/*
+ * kb.h — the drug-label knowledge base: ingest FDA labels (openFDA JSON, SPL XML, section text
+ * files, labels_sections.jsonl), chunk them by section, store them in one SQLite file with an
+ * FTS5 index, and retrieve cited label sections (BM25 weighted by section) behind a retriever
+ * interface so a dense or hybrid retriever can be added later.
+ *
+ * Citation ids are "<set id>#<LOINC section code>" ("#" alone when a section has no code).
+ * The drug-name lexicon (kb/lexicon.h, a separate concern) is used for query expansion when
+ * it is available.
+ */
+#ifndef ORX_KB_H
+#define ORX_KB_H
+
+#include "openrx.h"
+
+struct orx_lexicon; /* kb/lexicon.h */
+
+/* ============================================================================================
+ * Documents as produced by the ingesters
+ * ========================================================================================== */
+typedef struct orx_kb_section {
+    char        code[16]; /* LOINC section code ("34073-7"), "" when unknown */
+    const char *name;     /* canonical section name ("Drug Interactions"), never NULL */
+    const char *title;    /* heading as printed in the label, "" when none */
+    const char *text;     /* plain UTF-8 text; paragraphs separated by "\n\n" */
+    size_t      len;      /* bytes of text */
+} orx_kb_section;
+
+typedef struct orx_kb_doc {
+    const char           *set_id;         /* SPL set id (or "<corpus>:<name>" when absent) */
+    const char           *version;        /* SPL version number as text, "" unknown */
+    const char           *effective_date; /* YYYYMMDD, "" unknown */
+    const char           *title;          /* label title */
+    const char           *generic_names;  /* "; "-separated, lower-case where known, may be "" */
+    const char           *brand_names;    /* "; "-separated, may be "" */
+    const char           *rxcuis;         /* "; "-separated RxCUIs, "" when none */
+    const char           *source_file;    /* file the document came from (+ "#n" element index) */
+    const orx_kb_section *sections;       /* document-order sections */
+    size_t                n_sections;     /* count of sections (0 = a label without sections) */
+    uint64_t              src_bytes;      /* input bytes this document consumed (progress, MB/s) */
+} orx_kb_doc;
+
+/* Called once per parsed document; a non-OK return stops the ingest with that status. */
+typedef orx_status (*orx_kb_doc_fn)(void *ctx, const orx_kb_doc *doc, orx_error *err);
+
+/* ============================================================================================
+ * Ingesters (one file each; errors carry "file:line:col: what")
+ * ========================================================================================== */
+/* openFDA drug-label JSON: {"meta":…, "results":[…]} or a bare array; streamed element by element
+ * (memory bounded by the largest single label, limit 64 MiB). */
+orx_status orx_kb_ingest_openfda(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+/* One SPL XML document (DailyMed). */
+orx_status orx_kb_ingest_spl(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+orx_status orx_kb_ingest_spl_buf(const char *xml, size_t len, const char *name, orx_kb_doc_fn fn,
+                                 void *ctx, orx_error *err);
+/* labels_sections.jsonl (one label per line: setid, sections[{section_code, section_name, text}]). */
+orx_status orx_kb_ingest_jsonl(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+/* Plain-text label files: an NLM DDI corpus file (<setid>.txt with upper-case section headings) or
+ * a group of fda-ars files <DRUG>_<section>.txt of one drug (paths of one group, n >= 1). */
+orx_status orx_kb_ingest_text(const char *const *paths, size_t n, orx_kb_doc_fn fn, void *ctx,
+                              orx_error *err);
+/* "PLAVIX (clopidogrel bisulfate) tablet" / "REMERON- mirtazapine tablet, film coated" →
+ * brand "PLAVIX", generic "clopidogrel bisulfate" (lower-case); either may come back "". */
+void orx_kb_parse_label_name(const char *name, char *brand, size_t bcap, char *generic, size_t gcap);
+/* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl, .xml, .txt). */
+orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+
+/* ============================================================================================
+ * Sections and chunking
+ * ========================================================================================== */
+/* Canonical name for a LOINC section code ("Drug Interactions"), NULL when unknown. */
+const char *orx_kb_section_name(const char *code);
+/* Section code for a heading or alias ("7 DRUG INTERACTIONS", "drug_interactions",
+ * "interactions", "renal"), NULL when none. */
+const char *orx_kb_section_code_for(const char *heading);
+/* Ranking weight of a section code (>1 boosts; 1.0 neutral) and its small class id (0..15). */
+double      orx_kb_section_weight(const char *code);
+int         orx_kb_section_class(const char *code);
+double      orx_kb_class_weight(int klass);
+#define ORX_KB_TERM 64 /* bytes of one query term or phrase */
+
+typedef struct orx_kb_span {
+    size_t off;   /* byte offset of the chunk in the section text */
+    size_t len;   /* bytes */
+    int    words; /* whitespace-separated words in the chunk */
+} orx_kb_span;
+/* Split text into chunks of at most ~max_words words at paragraph, then sentence boundaries
+ * (never mid-sentence; a single sentence longer than the budget becomes its own chunk).
+ * Writes up to cap spans; returns the number needed. */
+size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *out, size_t cap);
+
+/* ============================================================================================
+ * Building a knowledge base (atomic: temp file + rename)
+ * ========================================================================================== */
+#define ORX_KB_SCHEMA_VERSION 1
+
+typedef struct orx_kb_build_params {
+    int   max_words;                              /* chunk budget in words (default 200) */
+    bool  progress;                               /* progress bar on a TTY (stderr) */
+    void (*note)(void *ctx, const char *message); /* duplicates, empty labels; may be NULL */
+    void *note_ctx;                               /* passed to note */
+} orx_kb_build_params;
+orx_kb_build_params orx_kb_build_default_params(void);
+
+typedef struct orx_kb_build_stats {
+    uint64_t docs;        /* documents kept */
+    uint64_t chunks;      /* chunks indexed */
+    uint64_t duplicates;  /* documents dropped because a newer version of the set id won */
+    uint64_t empty;       /* documents without any section text (kept out of the index) */
+    uint64_t bytes_in;    /* input bytes read */
+    double   seconds;     /* wall time of the build */
+} orx_kb_build_stats;
+
+orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t n_inputs,
+                        const orx_kb_build_params *params, orx_kb_build_stats *stats,
+                        orx_error *err);
+
+/* Synthetic corpus for benchmarks: copies the chunks of src round-robin (new set ids per copy)
+ * until n_chunks chunks exist, into out_path (atomic). */
+orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_t n_chunks,
+                             bool progress, orx_error *err);
+
+/* ============================================================================================
+ * Opening and searching
+ * ========================================================================================== */
+typedef struct orx_kb orx_kb;
+
+/* Opens read-only; fails with ORX_ERR_UNSUPPORTED when the schema version differs. */
+orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err);
+void       orx_kb_free(orx_kb *kb);
+/* Use a lexicon for query expansion (not owned; NULL disables). */
+void       orx_kb_set_lexicon(orx_kb *kb, const struct orx_lexicon *lex);
+/* Open the project lexicon from data_dir (NULL = default) if the lexicon is built in; the kb owns it.
+ * Returns ORX_ERR_UNSUPPORTED when no lexicon is compiled in. */
+orx_status orx_kb_load_lexicon(orx_kb *kb, const char *data_dir, orx_error *err);
+
+typedef struct orx_kb_stats {
+    uint64_t docs;            /* documents */
+    uint64_t chunks;          /* chunks */
+    uint64_t text_bytes;      /* bytes of chunk text */
+    uint64_t duplicates;      /* dropped duplicate versions recorded at build */
+    int      schema_version;  /* PRAGMA user_version */
+    char     built_at[32];    /* UTC build time */
+} orx_kb_stats;
+orx_status orx_kb_get_stats(orx_kb *kb, orx_kb_stats *out, orx_error *err);
+/* Per-source and per-section counts as JSON text (malloc'd) for `kb stats`. */
+orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err);
+
+typedef struct orx_kb_query {
+    const char *text;    /* free text ("warfarin with aspirin") */
+    const char *drug;    /* restrict to labels of this drug (name, brand; lexicon-expanded), or NULL */
+    const char *section; /* restrict to a section: LOINC code or name/alias ("interactions"), or NULL */
+    int         k;       /* results wanted (default 8, max 100) */
+    bool        expand;  /* expand terms with lexicon synonyms when a lexicon is set */
+    bool        exhaustive; /* score every matching chunk: no drug anchoring / common-word pruning */
+} orx_kb_query;
+
+typedef struct orx_kb_hit {
+    char    citation[96];     /* "<set id>#<section code>" */
+    char    set_id[64];       /* label set id */
+    char    section_code[16]; /* LOINC code, "" unknown */
+    char    section_name[64]; /* canonical section name */
+    char    section_title[160]; /* heading as printed */
+    char    title[256];       /* label title */
+    char    drugs[256];       /* generic; brand names */
+    char    version[16];      /* SPL version */
+    char    effective_date[16]; /* YYYYMMDD */
+    int64_t chunk_id;         /* chunk row id */
+    size_t  start, end;       /* byte offsets of the chunk in its section text */
+    double  score;            /* higher is better (negated weighted BM25) */
+    char   *text;             /* whole chunk text (malloc'd) */
+    char   *snippet;          /* ~40 words around the matches, terms wrapped in ** ** (malloc'd) */
+} orx_kb_hit;
+
+typedef struct orx_kb_results {
+    orx_kb_hit *hits; /* best first */
+    size_t      n;    /* count */
+    char       *fts_query; /* the FTS5 MATCH expression used (malloc'd), for --explain */
+} orx_kb_results;
+void orx_kb_results_free(orx_kb_results *r);
+
+orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
+
+/* Dev question set (TSV: query, comma-separated expected set ids, term the chunk must mention;
+ * '#' lines are comments). A question is answered at rank r when the r-th result is from an
+ * expected set id and its text mentions the term (case-insensitive). */
+typedef struct orx_kb_eval {
+    int    questions;    /* questions asked */
+    int    hits_at[3];   /* answered within the top 1, 5, 10 */
+    double recall_at[3]; /* hits_at / questions */
+    double seconds;      /* wall time of all searches */
+} orx_kb_eval;
+orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, bool exhaustive,
+                                 orx_kb_eval *out, orx_error *err);
+
+/* ============================================================================================
+ * Retrieval interface for the recommend pipeline
+ * ========================================================================================== */
+typedef struct orx_retrieval_request {
+    const char        *indication;   /* what is being treated ("atrial fibrillation"), may be NULL */
+    const char *const *drugs;        /* candidate / current drugs (names), may be NULL */
+    size_t             n_drugs;      /* count of drugs */
+    const char *const *facts;        /* patient facts as short phrases ("CrCl 25 mL/min",
+                                        "pregnant", "CYP2C19 poor metabolizer"), may be NULL */
+    size_t             n_facts;      /* count of facts */
+    int                k;            /* total results wanted (default 8) */
+} orx_retrieval_request;
+
+typedef struct orx_retriever {
+    const char *name; /* "bm25" */
+    void       *self; /* implementation state */
+    /* one free-text query */
+    orx_status (*search)(void *self, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
+    /* patient facts + indication → merged, de-duplicated cited sections */
+    orx_status (*retrieve)(void *self, const orx_retrieval_request *req, orx_kb_results *out,
+                           orx_error *err);
+    void (*free)(void *self);
+} orx_retriever;
+
+/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. */
+orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err);
+/* Default KB path: $ORX_KB, else "kb.sqlite" in the working directory. */
+const char *orx_kb_default_path(void);
+
+#endif /* ORX_KB_H */

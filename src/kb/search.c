@@ -1,0 +1,870 @@
+/*
+ * search.c — opening a knowledge base, stats, BM25 search over the FTS5 index (weighted by
+ * column and by section class), snippets with highlighted terms, lexicon query expansion, and
+ * the BM25 implementation of the orx_retriever interface.
+ *
+ * Ranking: score = -bm25(chunks_fts; drug 2.0, section 0.5, text 1.0) * class_weight(rowid & 15),
+ * where the section class is carried in the chunk row id (see store.c). Two phases: the FTS query
+ * returns only row ids and scores (no snippet work for rows that are not returned), then the k
+ * winners are read from the chunk table.
+ */
+#define _GNU_SOURCE 1 /* memmem, strcasestr */
+#include "kb/kb.h"
+#include "util/util.h"
+#include <ctype.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_include)
+#if __has_include("kb/lexicon.h")
+#include "kb/lexicon.h"
+#define ORX_KB_HAVE_LEXICON 1
+#endif
+#endif
+
+#define MAX_TERMS 48  /* query terms after expansion */
+#define MAX_K 100     /* results per query */
+
+/* ============================================================================================
+ * Handle
+ * ========================================================================================== */
+struct orx_kb {
+    sqlite3                  *db;       /* read-only connection */
+    sqlite3_stmt             *hit;      /* chunk + doc row for one id */
+    sqlite3_stmt             *df;       /* term_stats row for one stemmed term */
+    sqlite3_stmt             *rank;     /* the ranked FTS query */
+    fts5_tokenizer            tok;      /* the index's tokenizer (porter over unicode61) */
+    Fts5Tokenizer            *tok_inst; /* its instance, NULL when unavailable */
+    int64_t                   n_chunks; /* chunks in the index */
+    const struct orx_lexicon *lex;      /* query expansion, not owned unless lex_owned */
+    struct orx_lexicon       *lex_owned; /* opened by orx_kb_load_lexicon */
+    char                     *path;     /* file */
+};
+
+const char *orx_kb_default_path(void) {
+    const char *e = getenv("ORX_KB");
+    return e && *e ? e : "kb.sqlite";
+}
+
+static int64_t scalar_i64(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *s;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static void secw_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    sqlite3_int64 id = sqlite3_value_int64(argv[0]);
+    sqlite3_result_double(ctx, orx_kb_class_weight((int)(id & 15)));
+}
+
+/* the FTS5 API of this connection (NULL when FTS5 is missing) */
+static fts5_api *fts5_of(sqlite3 *db) {
+    fts5_api *api = NULL;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK) return NULL;
+    sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+    return api;
+}
+
+/* term statistics (for anchors and pruning) and the tokenizer that stems query terms the way the
+ * index did; all optional: without them queries run unpruned */
+static void open_term_stats(orx_kb *kb) {
+    if (sqlite3_prepare_v2(kb->db, "SELECT df_all, df_drug FROM term_stats WHERE term = ?1", -1,
+                           &kb->df, NULL) != SQLITE_OK)
+        return;
+    kb->n_chunks = scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='chunks'");
+    fts5_api *api = fts5_of(kb->db);
+    void *ud = NULL;
+    if (!api || api->xFindTokenizer(api, "porter", &ud, &kb->tok) != SQLITE_OK) return;
+    const char *args[] = {"unicode61", "remove_diacritics", "2"};
+    if (kb->tok.xCreate(ud, args, 3, &kb->tok_inst) != SQLITE_OK) kb->tok_inst = NULL;
+}
+
+orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
+    *out = NULL;
+    if (!orx_file_exists(path))
+        return orx_fail(err, ORX_ERR_NOT_FOUND,
+                        "%s: no knowledge base (build one with 'openrx kb build')", path);
+    orx_kb *kb = calloc(1, sizeof *kb);
+    if (!kb) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    kb->path = orx_strdup(path);
+    orx_status st = ORX_OK;
+    if (sqlite3_open_v2(path, &kb->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        st = orx_fail(err, ORX_ERR_DB, "%s: cannot open: %s", path, sqlite3_errmsg(kb->db));
+        goto fail;
+    }
+    sqlite3_busy_timeout(kb->db, 2000);
+    /* read through a memory map and keep hot index pages cached: query latency on large KBs */
+    sqlite3_exec(kb->db, "PRAGMA mmap_size=4294967296; PRAGMA cache_size=-131072;", NULL, NULL, NULL);
+    sqlite3_stmt *s = NULL;
+    int uv = -1;
+    if (sqlite3_prepare_v2(kb->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        uv = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (uv < 0) {
+        st = orx_fail(err, ORX_ERR_DB, "%s: not a SQLite database: %s", path, sqlite3_errmsg(kb->db));
+        goto fail;
+    }
+    if (uv != ORX_KB_SCHEMA_VERSION) {
+        st = orx_fail(err, ORX_ERR_UNSUPPORTED,
+                      "%s: knowledge base schema version %d, this openrx reads version %d; rebuild "
+                      "it with 'openrx kb build'", path, uv, ORX_KB_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(kb->db,
+                           "SELECT c.section_code, c.section_name, c.section_title, c.start_off,"
+                           " c.end_off, c.text, d.set_id, d.title, d.generic_names, d.brand_names,"
+                           " d.version, d.effective_date FROM chunks c JOIN docs d ON d.id = c.doc_id"
+                           " WHERE c.id = ?", -1, &kb->hit, NULL) != SQLITE_OK) {
+        st = orx_fail(err, ORX_ERR_DB, "%s: not an openrx knowledge base: %s", path,
+                      sqlite3_errmsg(kb->db));
+        goto fail;
+    }
+    sqlite3_create_function(kb->db, "orx_secw", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            secw_fn, NULL, NULL);
+    if (sqlite3_prepare_v2(kb->db,
+                           "SELECT rowid, bm25(chunks_fts, ?3, ?4, 1.0) * orx_secw(rowid) AS r"
+                           " FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY r LIMIT ?2",
+                           -1, &kb->rank, NULL) != SQLITE_OK) {
+        st = orx_fail(err, ORX_ERR_DB, "%s: not an openrx knowledge base: %s", path,
+                      sqlite3_errmsg(kb->db));
+        goto fail;
+    }
+    open_term_stats(kb);
+    *out = kb;
+    return ORX_OK;
+fail:
+    orx_kb_free(kb);
+    return st;
+}
+
+void orx_kb_free(orx_kb *kb) {
+    if (!kb) return;
+    sqlite3_finalize(kb->hit);
+    sqlite3_finalize(kb->df);
+    sqlite3_finalize(kb->rank);
+    if (kb->tok_inst) kb->tok.xDelete(kb->tok_inst);
+    sqlite3_close(kb->db);
+#ifdef ORX_KB_HAVE_LEXICON
+    orx_lexicon_free(kb->lex_owned);
+#endif
+    free(kb->path);
+    free(kb);
+}
+
+void orx_kb_set_lexicon(orx_kb *kb, const struct orx_lexicon *lex) { kb->lex = lex; }
+
+orx_status orx_kb_load_lexicon(orx_kb *kb, const char *data_dir, orx_error *err) {
+#ifdef ORX_KB_HAVE_LEXICON
+    orx_lexicon *lex = NULL;
+    orx_status st = orx_lexicon_open(data_dir, &lex, err);
+    if (st != ORX_OK) return st;
+    orx_lexicon_free(kb->lex_owned);
+    kb->lex_owned = lex;
+    kb->lex = lex;
+    return ORX_OK;
+#else
+    (void)kb;
+    (void)data_dir;
+    return orx_fail(err, ORX_ERR_UNSUPPORTED, "no drug-name lexicon in this build");
+#endif
+}
+
+/* ============================================================================================
+ * Stats
+ * ========================================================================================== */
+static int64_t scalar(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *s;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+orx_status orx_kb_get_stats(orx_kb *kb, orx_kb_stats *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    out->docs = (uint64_t)scalar(kb->db, "SELECT count(*) FROM docs");
+    out->chunks = (uint64_t)scalar(kb->db, "SELECT count(*) FROM chunks");
+    out->text_bytes = (uint64_t)scalar(kb->db, "SELECT sum(length(CAST(text AS BLOB))) FROM chunks");
+    out->duplicates = (uint64_t)scalar(kb->db, "SELECT count(*) FROM duplicates");
+    out->schema_version = (int)scalar(kb->db, "PRAGMA user_version");
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(kb->db, "SELECT value FROM meta WHERE key='built_at'", -1, &s, NULL) ==
+            SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        snprintf(out->built_at, sizeof out->built_at, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    (void)err;
+    return ORX_OK;
+}
+
+/* JSON string literal of s appended to b */
+static void json_str(orx_buf *b, const char *s) {
+    orx_buf_puts(b, "\"");
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') orx_buf_printf(b, "\\%c", c);
+        else if (c == '\n') orx_buf_puts(b, "\\n");
+        else if (c == '\t') orx_buf_puts(b, "\\t");
+        else if (c < 0x20) orx_buf_printf(b, "\\u%04x", c);
+        else orx_buf_append(b, s, 1);
+    }
+    orx_buf_puts(b, "\"");
+}
+
+orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
+    orx_kb_stats st;
+    orx_kb_get_stats(kb, &st, err);
+    orx_buf b;
+    orx_buf_init(&b);
+    orx_buf_printf(&b, "{\"path\":");
+    json_str(&b, kb->path);
+    orx_buf_printf(&b, ",\"schema_version\":%d,\"built_at\":\"%s\",\"docs\":%llu,\"chunks\":%llu,"
+                       "\"text_bytes\":%llu,\"duplicates_dropped\":%llu,\"sources\":{",
+                   st.schema_version, st.built_at, (unsigned long long)st.docs,
+                   (unsigned long long)st.chunks, (unsigned long long)st.text_bytes,
+                   (unsigned long long)st.duplicates);
+    /* documents per source directory */
+    sqlite3_stmt *s;
+    const char *q1 = "SELECT CASE WHEN instr(source_file,'/') THEN rtrim(source_file,"
+                     " replace(source_file,'/','')) ELSE '.' END AS dir, count(*) FROM docs"
+                     " GROUP BY dir ORDER BY dir";
+    bool first = true;
+    if (sqlite3_prepare_v2(kb->db, q1, -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            if (!first) orx_buf_puts(&b, ",");
+            first = false;
+            json_str(&b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
+        }
+    sqlite3_finalize(s);
+    orx_buf_puts(&b, "},\"sections\":{");
+    first = true;
+    if (sqlite3_prepare_v2(kb->db, "SELECT section_code || ' ' || section_name, count(*) FROM chunks"
+                                   " GROUP BY section_code, section_name ORDER BY 2 DESC",
+                           -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            if (!first) orx_buf_puts(&b, ",");
+            first = false;
+            json_str(&b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
+        }
+    sqlite3_finalize(s);
+    orx_buf_puts(&b, "}}");
+    if (!b.data) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    *json_out = orx_buf_steal(&b);
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Query building
+ * ========================================================================================== */
+typedef struct terms {
+    char   v[MAX_TERMS][ORX_KB_TERM]; /* lower-case terms (may contain spaces: phrases) */
+    int    n;                         /* count */
+} terms;
+
+static bool stopword(const char *w) {
+    static const char *const SW[] = {
+        "a", "an", "the", "of", "and", "or", "with", "in", "on", "for", "to", "is", "are", "be",
+        "by", "as", "at", "from", "that", "this", "it", "its", "what", "which", "when", "how",
+        "does", "do", "should", "can", "i", "my", "me", "into", "about", "than", "then", "there",
+        "was", "were", "will", "if", "not", "no", "any", "all", "has", "have", "had", "but",
+        "mg", NULL};
+    for (int i = 0; SW[i]; i++)
+        if (!strcmp(w, SW[i])) return true;
+    return false;
+}
+
+static void terms_add(terms *t, const char *w) {
+    if (!*w || t->n >= MAX_TERMS) return;
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->v[i], w)) return;
+    snprintf(t->v[t->n++], ORX_KB_TERM, "%s", w);
+}
+
+/* split text into lower-case words (letters/digits/UTF-8), drop stop words */
+static void tokenize(const char *text, terms *t, bool keep_stop) {
+    char w[ORX_KB_TERM];
+    size_t n = 0;
+    for (const char *p = text;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c && (isalnum(c) || c >= 0x80)) {
+            if (n + 1 < sizeof w) w[n++] = (char)tolower(c);
+            continue;
+        }
+        if (n) {
+            w[n] = 0;
+            if ((n > 1 || isdigit((unsigned char)w[0])) && (keep_stop || !stopword(w))) terms_add(t, w);
+            n = 0;
+        }
+        if (!c) break;
+    }
+}
+
+/* lower-case words of a name joined by single spaces ("Warfarin  Sodium" → "warfarin sodium") */
+static void phrase_of(const char *name, char *out, size_t cap) {
+    terms t = {.n = 0};
+    tokenize(name, &t, true);
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < t.n && n + 2 < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", t.v[i]);
+}
+
+/* true when some label carries this name (phrase) in its drug column */
+static bool drug_known(const orx_kb *kb, const char *phrase) {
+    char *m = sqlite3_mprintf("{drug} : \"%w\"", phrase);
+    sqlite3_stmt *s;
+    bool found = false;
+    if (m && sqlite3_prepare_v2(kb->db, "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ?1 LIMIT 1",
+                                -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, m, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+    }
+    sqlite3_free(m);
+    return found;
+}
+
+/* lexicon expansion: ingredients found in text plus their brand names (only for names no label
+ * carries when only_unknown) */
+static void expand(const orx_kb *kb, const char *text, terms *t, bool only_unknown) {
+#ifdef ORX_KB_HAVE_LEXICON
+    if (!kb->lex || !text) return;
+    orx_lex_match m[8];
+    int n = orx_lexicon_lookup(kb->lex, text, m, 8);
+    if (n > 8) n = 8;
+    for (int i = 0; i < n; i++) {
+        char ph[ORX_KB_TERM];
+        if (only_unknown) {
+            /* the knowledge base already has labels under this name: no expansion needed */
+            phrase_of(m[i].matched, ph, sizeof ph);
+            if (ph[0] && drug_known(kb, ph)) continue;
+        }
+        phrase_of(m[i].ingredient, ph, sizeof ph);
+        terms_add(t, ph);
+        char (*br)[ORX_LEX_NAME] = calloc(4, sizeof *br);
+        if (!br) return;
+        int nb = orx_lexicon_brands(kb->lex, m[i].ingredient, br, 4);
+        for (int j = 0; j < nb && j < 4; j++) {
+            phrase_of(br[j], ph, sizeof ph);
+            terms_add(t, ph);
+        }
+        free(br);
+    }
+#else
+    (void)kb;
+    (void)text;
+    (void)t;
+    (void)only_unknown;
+#endif
+}
+
+/* "a" OR "b c" … */
+static void or_group(orx_buf *b, const terms *t) {
+    for (int i = 0; i < t->n; i++) {
+        if (i) orx_buf_puts(b, " OR ");
+        orx_buf_printf(b, "\"%s\"", t->v[i]);
+    }
+}
+
+/* ============================================================================================
+ * Term statistics: anchors and pruning
+ * ========================================================================================== */
+typedef struct stem_ctx {
+    char out[ORX_KB_TERM]; /* first token */
+    int  n;                /* tokens seen */
+} stem_ctx;
+
+static int stem_cb(void *ctx, int flags, const char *tok, int n, int start, int end) {
+    (void)flags; (void)start; (void)end;
+    stem_ctx *c = ctx;
+    if (c->n++ == 0) snprintf(c->out, sizeof c->out, "%.*s", n, tok);
+    return SQLITE_OK;
+}
+
+/* document frequency of a query word in all columns / the drug column; false when unknown */
+static bool term_df(orx_kb *kb, const char *word, int64_t *df_all, int64_t *df_drug) {
+    *df_all = *df_drug = 0;
+    if (!kb->df || !kb->tok_inst || kb->n_chunks <= 0) return false;
+    stem_ctx c = {.n = 0};
+    if (kb->tok.xTokenize(kb->tok_inst, &c, FTS5_TOKENIZE_QUERY, word, (int)strlen(word), stem_cb) !=
+            SQLITE_OK || c.n != 1)
+        return false;
+    sqlite3_reset(kb->df);
+    sqlite3_bind_text(kb->df, 1, c.out, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(kb->df) == SQLITE_ROW) {
+        *df_all = sqlite3_column_int64(kb->df, 0);
+        *df_drug = sqlite3_column_int64(kb->df, 1);
+    }
+    sqlite3_reset(kb->df);
+    return true;
+}
+
+#define ANCHOR_MAX_FRAC 0.02 /* a word naming <= 2% of chunks in the drug column names a drug */
+#define COMMON_FRAC 0.08     /* words in > 8% of chunks are dropped from the match (kept for
+                                highlighting) when rarer words remain */
+
+/* Split query words into kept words and drug anchors. With anchors the match is restricted to
+ * those drugs' labels ("X with Y" searches X's label); very common words are pruned. Both only
+ * decide which rows get scored; BM25 itself is unchanged. */
+static void plan_terms(orx_kb *kb, const terms *t, terms *kept, terms *anchors) {
+    kept->n = anchors->n = 0;
+    int64_t n = kb->n_chunks;
+    int64_t dfa[MAX_TERMS], dfd[MAX_TERMS];
+    bool known = true;
+    for (int i = 0; i < t->n && known; i++) known = term_df(kb, t->v[i], &dfa[i], &dfd[i]);
+    if (!known || n <= 0) {
+        *kept = *t;
+        return;
+    }
+    double common = COMMON_FRAC;
+    if (getenv("ORX_KB_COMMON")) common = atof(getenv("ORX_KB_COMMON")); /* tuning only */
+    int rare = 0;
+    for (int i = 0; i < t->n; i++) rare += dfa[i] > 0 && dfa[i] <= common * (double)n;
+    bool all_anchor = true; /* a drug-column word too common to anchor: anchor nothing */
+    for (int i = 0; i < t->n; i++) {
+        if (dfd[i] > 0 && dfd[i] <= ANCHOR_MAX_FRAC * (double)n && !isdigit((unsigned char)t->v[i][0]))
+            terms_add(anchors, t->v[i]);
+        else if (dfd[i] > 0)
+            all_anchor = false;
+        if (!rare || dfa[i] <= common * (double)n) terms_add(kept, t->v[i]);
+    }
+    if (!all_anchor) anchors->n = 0;
+}
+
+static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_buf *m, terms *hl,
+                              bool *anchored, orx_error *err) {
+    *anchored = false;
+    terms t = {.n = 0}, x = {.n = 0};
+    tokenize(q->text ? q->text : "", &t, false);
+    /* expansions (ingredient, brands of drugs named in the query) match the drug column only:
+     * in label text they mostly hit other labels' interaction lists */
+    if (q->expand) expand(kb, q->text, &x, true);
+    terms xo = {.n = 0};
+    for (int i = 0; i < x.n; i++) {
+        bool dup = false;
+        for (int j = 0; j < t.n && !dup; j++) dup = !strcmp(t.v[j], x.v[i]);
+        if (!dup) terms_add(&xo, x.v[i]);
+    }
+    *hl = t;
+    for (int i = 0; i < xo.n; i++) tokenize(xo.v[i], hl, false);
+    if (!t.n && !(q->drug && *q->drug))
+        return orx_fail(err, ORX_ERR_INVALID, "query \"%s\" has no searchable words",
+                        q->text ? q->text : "");
+    terms kept = t, anchors = {.n = 0};
+    if (plan && !(q->drug && *q->drug)) plan_terms(kb, &t, &kept, &anchors);
+    if (t.n) {
+        orx_buf_puts(m, "(");
+        or_group(m, &kept);
+        if (xo.n) {
+            orx_buf_puts(m, " OR {drug} : (");
+            or_group(m, &xo);
+            orx_buf_puts(m, ")");
+        }
+        orx_buf_puts(m, ")");
+    }
+    if (anchors.n || (plan && xo.n && !(q->drug && *q->drug))) {
+        /* anchors and expanded names of unknown brands restrict to those drugs' labels */
+        *anchored = true;
+        orx_buf_puts(m, " AND {drug} : (");
+        or_group(m, &anchors);
+        if (xo.n) orx_buf_printf(m, "%s", anchors.n ? " OR " : "");
+        or_group(m, &xo);
+        orx_buf_puts(m, ")");
+    }
+    if (q->drug && *q->drug) {
+        terms d = {.n = 0};
+        char ph[ORX_KB_TERM];
+        phrase_of(q->drug, ph, sizeof ph);
+        if (!ph[0]) return orx_fail(err, ORX_ERR_INVALID, "--drug \"%s\" has no letters", q->drug);
+        terms_add(&d, ph);
+        expand(kb, q->drug, &d, false);
+        orx_buf_printf(m, "%s{drug} : (", t.n ? " AND " : "");
+        or_group(m, &d);
+        orx_buf_puts(m, ")");
+    }
+    if (q->section && *q->section) {
+        const char *code = orx_kb_section_code_for(q->section);
+        if (!code)
+            return orx_fail(err, ORX_ERR_INVALID,
+                            "unknown section \"%s\" (use a LOINC code or a name such as "
+                            "interactions, contraindications, dosage, warnings, adverse, "
+                            "pregnancy, renal, boxed)", q->section);
+        char c5[16];
+        snprintf(c5, sizeof c5, "%s", code);
+        char *dash = strchr(c5, '-');
+        if (dash) *dash = ' ';
+        orx_buf_printf(m, " AND {section} : \"%s\"", c5);
+    }
+    return m->data ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+}
+
+/* ============================================================================================
+ * Snippets
+ * ========================================================================================== */
+/* term matches word when the word starts with the term's first max(4, len-2) letters */
+static bool word_hits(const char *w, size_t wl, const terms *t) {
+    for (int i = 0; i < t->n; i++) {
+        const char *tv = t->v[i];
+        if (strchr(tv, ' ')) continue;
+        size_t tl = strlen(tv), need = tl > 6 ? tl - 2 : tl;
+        if (wl < need) continue;
+        size_t k = 0;
+        while (k < need && tolower((unsigned char)w[k]) == tv[k]) k++;
+        if (k == need) return true;
+    }
+    return false;
+}
+
+typedef struct wspan {
+    size_t off, len; /* word bytes in text */
+    bool   hit;      /* matches a query term */
+} wspan;
+
+static char *make_snippet(const char *text, const terms *t, int width) {
+    size_t len = strlen(text), nw = 0, cap = 256;
+    wspan *w = malloc(cap * sizeof *w);
+    if (!w) return NULL;
+    for (size_t i = 0; i < len;) {
+        while (i < len && isspace((unsigned char)text[i])) i++;
+        if (i >= len) break;
+        size_t b = i;
+        while (i < len && !isspace((unsigned char)text[i])) i++;
+        if (nw == cap) {
+            wspan *nw2 = realloc(w, (cap *= 2) * sizeof *w);
+            if (!nw2) { free(w); return NULL; }
+            w = nw2;
+        }
+        /* match on the alphanumeric core of the word */
+        size_t cb = b, ce = i;
+        while (cb < ce && !isalnum((unsigned char)text[cb])) cb++;
+        w[nw] = (wspan){b, i - b, word_hits(text + cb, ce - cb, t)};
+        nw++;
+    }
+    /* best window */
+    size_t best = 0, wsz = (size_t)width < nw ? (size_t)width : nw;
+    int hits = 0, best_hits = -1;
+    for (size_t i = 0; i < nw; i++) {
+        hits += w[i].hit;
+        if (i >= wsz) hits -= w[i - wsz].hit;
+        if (i + 1 >= wsz && hits > best_hits) best_hits = hits, best = i + 1 - wsz;
+    }
+    orx_buf b;
+    orx_buf_init(&b);
+    if (best > 0) orx_buf_puts(&b, "… ");
+    for (size_t i = best; i < best + wsz; i++) {
+        if (i > best) orx_buf_puts(&b, " ");
+        if (w[i].hit) {
+            /* bold only the alphanumeric core, keep punctuation outside */
+            const char *s = text + w[i].off;
+            size_t a = 0, e = w[i].len;
+            while (a < e && !isalnum((unsigned char)s[a])) a++;
+            while (e > a && !isalnum((unsigned char)s[e - 1])) e--;
+            orx_buf_append(&b, s, a);
+            orx_buf_puts(&b, "**");
+            orx_buf_append(&b, s + a, e - a);
+            orx_buf_puts(&b, "**");
+            orx_buf_append(&b, s + e, w[i].len - e);
+        } else {
+            orx_buf_append(&b, text + w[i].off, w[i].len);
+        }
+    }
+    if (best + wsz < nw) orx_buf_puts(&b, " …");
+    free(w);
+    return b.data ? orx_buf_steal(&b) : orx_strdup("");
+}
+
+/* ============================================================================================
+ * Search
+ * ========================================================================================== */
+void orx_kb_results_free(orx_kb_results *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->hits[i].text);
+        free(r->hits[i].snippet);
+    }
+    free(r->hits);
+    free(r->fts_query);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *col(sqlite3_stmt *s, int i) {
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    return v ? v : "";
+}
+
+static orx_status fill_hit(orx_kb *kb, int64_t id, double score, const terms *hl, orx_kb_hit *h,
+                           orx_error *err) {
+    sqlite3_stmt *s = kb->hit;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return orx_fail(err, ORX_ERR_DB, "%s: chunk %lld missing: %s", kb->path, (long long)id,
+                        sqlite3_errmsg(kb->db));
+    memset(h, 0, sizeof *h);
+    h->chunk_id = id;
+    h->score = score;
+    snprintf(h->section_code, sizeof h->section_code, "%s", col(s, 0));
+    snprintf(h->section_name, sizeof h->section_name, "%s", col(s, 1));
+    snprintf(h->section_title, sizeof h->section_title, "%s", col(s, 2));
+    h->start = (size_t)sqlite3_column_int64(s, 3);
+    h->end = (size_t)sqlite3_column_int64(s, 4);
+    h->text = orx_strdup(col(s, 5));
+    snprintf(h->set_id, sizeof h->set_id, "%s", col(s, 6));
+    snprintf(h->title, sizeof h->title, "%s", col(s, 7));
+    const char *g = col(s, 8), *br = col(s, 9);
+    snprintf(h->drugs, sizeof h->drugs, "%s%s%s", g, *g && *br ? "; " : "", br);
+    snprintf(h->version, sizeof h->version, "%s", col(s, 10));
+    snprintf(h->effective_date, sizeof h->effective_date, "%s", col(s, 11));
+    snprintf(h->citation, sizeof h->citation, "%s#%s", h->set_id, h->section_code);
+    sqlite3_reset(s);
+    h->snippet = h->text ? make_snippet(h->text, hl, 40) : NULL;
+    if (!h->text || !h->snippet) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    return ORX_OK;
+}
+
+/* run one MATCH; fills up to k ids/scores */
+static orx_status run_match(orx_kb *kb, const char *match, bool anchored, int k, int64_t *ids,
+                            double *scores, size_t *n, orx_error *err) {
+    *n = 0;
+    sqlite3_stmt *s = kb->rank;
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, k);
+    double wd = 2.0, ws = 0.5;
+    const char *wenv = getenv("ORX_KB_WEIGHTS"); /* tuning only: "drug,section" column weights */
+    if (wenv) sscanf(wenv, "%lf,%lf", &wd, &ws);
+    (void)anchored; /* the anchor phrases add a second drug-column match; measured: keeping the
+                       full weight ranks better (recall@1 0.76 vs 0.73 halved) */
+    sqlite3_bind_double(s, 3, wd);
+    sqlite3_bind_double(s, 4, ws);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)k) {
+        ids[*n] = sqlite3_column_int64(s, 0);
+        scores[*n] = -sqlite3_column_double(s, 1);
+        (*n)++;
+    }
+    orx_status st = ORX_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = orx_fail(err, ORX_ERR_DB, "%s: search \"%s\": %s", kb->path, match,
+                      sqlite3_errmsg(kb->db));
+    sqlite3_reset(s);
+    return st;
+}
+
+orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    int k = q->k > 0 ? q->k : 8;
+    if (k > MAX_K) k = MAX_K;
+    int64_t ids[MAX_K];
+    double scores[MAX_K];
+    size_t n = 0;
+    terms hl;
+    orx_status st = ORX_OK;
+    /* planned (anchored, pruned) first; when that finds nothing, score every match */
+    for (int pass = q->exhaustive ? 1 : 0; pass < 2 && st == ORX_OK && n == 0; pass++) {
+        orx_buf m;
+        orx_buf_init(&m);
+        bool anchored;
+        st = build_match(kb, q, pass == 0, &m, &hl, &anchored, err);
+        if (st != ORX_OK) {
+            orx_buf_free(&m);
+            break;
+        }
+        if (out->fts_query && !strcmp(out->fts_query, m.data)) { /* same query: no second pass */
+            orx_buf_free(&m);
+            break;
+        }
+        free(out->fts_query);
+        out->fts_query = orx_buf_steal(&m);
+        st = run_match(kb, out->fts_query, anchored, k, ids, scores, &n, err);
+    }
+    if (st == ORX_OK && n) {
+        out->hits = calloc(n, sizeof *out->hits);
+        if (!out->hits) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == ORX_OK && i < n; i++) {
+            st = fill_hit(kb, ids[i], scores[i], &hl, &out->hits[i], err);
+            out->n = i + 1;
+        }
+    }
+    return st;
+}
+
+/* ============================================================================================
+ * Dev-set evaluation
+ * ========================================================================================== */
+static bool in_list(const char *csv, const char *id) {
+    size_t n = strlen(id);
+    for (const char *p = csv; p && *p;) {
+        const char *c = strchr(p, ',');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        if (l == n && !strncmp(p, id, n)) return true;
+        p = c ? c + 1 : NULL;
+    }
+    return false;
+}
+
+orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, bool exhaustive,
+                                 orx_kb_eval *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    char *data = NULL;
+    size_t len = 0;
+    orx_status st = orx_read_file(tsv_path, 64u << 20, &data, &len, err);
+    if (st != ORX_OK) return st;
+    double t0 = orx_now();
+    static const int KS[3] = {1, 5, 10};
+    int lineno = 0;
+    for (char *line = data, *nl; st == ORX_OK && line && *line; line = nl) {
+        nl = strchr(line, '\n');
+        if (nl) *nl++ = 0;
+        lineno++;
+        if (line[0] == '#' || !line[0]) continue;
+        char *f[3] = {line, NULL, NULL};
+        for (int i = 1; i < 3; i++) {
+            f[i] = f[i - 1] ? strchr(f[i - 1], '\t') : NULL;
+            if (f[i]) *f[i]++ = 0;
+        }
+        if (!f[1] || !f[2]) {
+            st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected 3 tab-separated fields", tsv_path,
+                          lineno);
+            break;
+        }
+        orx_kb_results r;
+        orx_kb_query q = {.text = f[0], .k = 10, .expand = expand, .exhaustive = exhaustive};
+        st = orx_kb_search(kb, &q, &r, err);
+        if (st != ORX_OK) break;
+        out->questions++;
+        size_t first = (size_t)-1;
+        for (size_t i = 0; i < r.n && first == (size_t)-1; i++)
+            if (in_list(f[1], r.hits[i].set_id) && strcasestr(r.hits[i].text, f[2])) first = i;
+        for (int j = 0; j < 3; j++)
+            if (first != (size_t)-1 && first < (size_t)KS[j]) out->hits_at[j]++;
+        orx_kb_results_free(&r);
+    }
+    free(data);
+    out->seconds = orx_now() - t0;
+    for (int j = 0; j < 3; j++)
+        out->recall_at[j] = out->questions ? (double)out->hits_at[j] / out->questions : 0;
+    return st;
+}
+
+/* ============================================================================================
+ * Retriever: BM25
+ * ========================================================================================== */
+static orx_status r_search(void *self, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
+    return orx_kb_search(self, q, out, err);
+}
+
+static int cmp_hit(const void *a, const void *b) {
+    double x = ((const orx_kb_hit *)a)->score, y = ((const orx_kb_hit *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* move hits of r into acc unless their chunk is already there */
+static orx_status merge(orx_kb_results *acc, orx_kb_results *r, orx_error *err) {
+    orx_kb_hit *nh = realloc(acc->hits, (acc->n + r->n + 1) * sizeof *nh);
+    if (!nh) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    acc->hits = nh;
+    for (size_t i = 0; i < r->n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < acc->n && !dup; j++) dup = acc->hits[j].chunk_id == r->hits[i].chunk_id;
+        if (dup) {
+            free(r->hits[i].text);
+            free(r->hits[i].snippet);
+        } else {
+            acc->hits[acc->n++] = r->hits[i];
+        }
+    }
+    free(r->hits);
+    r->hits = NULL;
+    r->n = 0;
+    orx_kb_results_free(r);
+    return ORX_OK;
+}
+
+static orx_status r_retrieve(void *self, const orx_retrieval_request *req, orx_kb_results *out,
+                             orx_error *err) {
+    orx_kb *kb = self;
+    memset(out, 0, sizeof *out);
+    int k = req->k > 0 ? req->k : 8;
+    orx_buf ctx;
+    orx_buf_init(&ctx);
+    if (req->indication) orx_buf_puts(&ctx, req->indication);
+    for (size_t i = 0; i < req->n_facts; i++) orx_buf_printf(&ctx, " %s", req->facts[i]);
+    const char *context = ctx.data ? ctx.data : "";
+    orx_status st = ORX_OK;
+    size_t nd = req->n_drugs < 8 ? req->n_drugs : 8;
+    int per = nd ? (k / (int)nd) + 2 : k;
+    /* each drug's label, queried with the indication and patient facts */
+    for (size_t i = 0; st == ORX_OK && i < nd; i++) {
+        orx_kb_results r;
+        orx_kb_query q = {.text = *context ? context : req->drugs[i], .drug = req->drugs[i],
+                          .k = per, .expand = true};
+        orx_error e2 = ORX_ERROR_INIT;
+        if (orx_kb_search(kb, &q, &r, &e2) == ORX_OK && r.n == 0) {
+            /* nothing about the context in this label: still ground the drug with its own label */
+            orx_kb_results_free(&r);
+            q.text = req->drugs[i];
+            orx_kb_search(kb, &q, &r, &e2);
+        }
+        if (r.n) st = merge(out, &r, err);
+        else orx_kb_results_free(&r);
+    }
+    /* pairwise: drug i's label mentioning drug j (interactions) */
+    for (size_t i = 0; st == ORX_OK && i < nd; i++)
+        for (size_t j = 0; st == ORX_OK && j < nd; j++) {
+            if (i == j) continue;
+            orx_kb_results r;
+            orx_kb_query q = {.text = req->drugs[j], .drug = req->drugs[i], .k = 2, .expand = true};
+            orx_error e2 = ORX_ERROR_INIT;
+            if (orx_kb_search(kb, &q, &r, &e2) == ORX_OK) st = merge(out, &r, err);
+            else orx_kb_results_free(&r);
+        }
+    if (st == ORX_OK && !nd && *context) {
+        orx_kb_results r;
+        orx_kb_query q = {.text = context, .k = k, .expand = true};
+        st = orx_kb_search(kb, &q, &r, err);
+        if (st == ORX_OK) st = merge(out, &r, err);
+        else orx_kb_results_free(&r);
+    }
+    orx_buf_free(&ctx);
+    if (st != ORX_OK) {
+        orx_kb_results_free(out);
+        return st;
+    }
+    qsort(out->hits, out->n, sizeof *out->hits, cmp_hit);
+    while (out->n > (size_t)k) {
+        out->n--;
+        free(out->hits[out->n].text);
+        free(out->hits[out->n].snippet);
+    }
+    return ORX_OK;
+}
+
+static void r_free(void *self) { orx_kb_free(self); }
+
+orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    orx_kb *kb = NULL;
+    orx_status st = orx_kb_open(kb_path, &kb, err);
+    if (st != ORX_OK) return st;
+    orx_error lerr = ORX_ERROR_INIT;
+    orx_kb_load_lexicon(kb, NULL, &lerr); /* optional: expansion works without it */
+    out->name = "bm25";
+    out->self = kb;
+    out->search = r_search;
+    out->retrieve = r_retrieve;
+    out->free = r_free;
+    return ORX_OK;
+}

@@ -1,0 +1,44 @@
+/* llm.c — the backend-independent part of the LLM interface. */
+#include "llm/llm.h"
+#include <stdlib.h>
+#include <string.h>
+
+orx_llm_request orx_llm_default_request(void) {
+    orx_llm_request r;
+    memset(&r, 0, sizeof r);
+    r.max_tokens = 512;
+    r.temperature = 0.0f;
+    r.top_p = 1.0f;
+    r.schema_name = "response";
+    return r;
+}
+
+void orx_llm_response_free(orx_llm_response *r) {
+    if (!r) return;
+    free(r->content);
+    r->content = NULL;
+}
+
+orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    out->prompt_tokens = out->completion_tokens = -1;
+    out->t_first_token_s = -1;
+    if (!llm || !req || req->n_messages <= 0 || !req->messages)
+        return orx_fail(err, ORX_ERR_USAGE, "chat request needs at least one message");
+    if (req->max_tokens <= 0)
+        return orx_fail(err, ORX_ERR_RANGE, "max_tokens must be positive (got %d)", req->max_tokens);
+    for (int i = 0; i < req->n_messages; i++)
+        if (!req->messages[i].role || !req->messages[i].content)
+            return orx_fail(err, ORX_ERR_USAGE, "message %d has no role or content", i);
+    double t0 = orx_now();
+    orx_status st = llm->vt->chat(llm, req, out, err);
+    out->t_total_s = orx_now() - t0;
+    if (st != ORX_OK) orx_llm_response_free(out);
+    return st;
+}
+
+void orx_llm_free(orx_llm *llm) {
+    if (llm) llm->vt->free(llm);
+}
+
+const char *orx_llm_name(const orx_llm *llm) { return llm ? llm->name : ""; }

@@ -1,0 +1,106 @@
+/*
+ * llm.h — one backend interface for chat completion, two implementations:
+ *   - openai: any OpenAI-compatible /v1/chat/completions server over libcurl (llm/openai.c);
+ *   - local:  our engine on a GGUF file (llm/local.c, when the engine is present).
+ * The recommend pipeline, the evaluator and the server talk only to orx_llm.
+ */
+#ifndef ORX_LLM_H
+#define ORX_LLM_H
+
+#include "openrx.h"
+#include "util/util.h"
+
+/* ============================================================================================
+ * Requests and responses
+ * ========================================================================================== */
+typedef struct orx_llm_msg {
+    const char *role;    /* "system" | "user" | "assistant" */
+    const char *content; /* UTF-8 text */
+} orx_llm_msg;
+
+/* Called for each streamed piece of generated text; return false to stop generation. */
+typedef bool (*orx_llm_token_cb)(void *user, const char *piece, size_t len);
+
+typedef struct orx_llm_request {
+    const orx_llm_msg *messages;  /* [n_messages] */
+    int                 n_messages;
+    int                 max_tokens;   /* > 0; generation limit */
+    float               temperature;  /* 0 = greedy */
+    float               top_p;        /* (0,1]; 1 = off */
+    int                 top_k;        /* 0 = off (local only; not sent to openai servers) */
+    bool                has_seed;     /* seed is meaningful */
+    uint64_t            seed;         /* sampling seed */
+    const char         *json_schema;  /* JSON Schema text for response_format, or NULL */
+    const char         *schema_name;  /* response_format.json_schema.name ("prescription") */
+    bool                json_object;  /* response_format {"type":"json_object"} when no schema */
+    const char *const  *stop;         /* [n_stop] stop strings, may be NULL */
+    int                 n_stop;
+    bool                stream;       /* stream pieces through on_token */
+    orx_llm_token_cb    on_token;     /* may be NULL */
+    void               *user;         /* passed to on_token */
+} orx_llm_request;
+
+/* Fill defaults: max_tokens 512, temperature 0, top_p 1, no schema, no stream. */
+orx_llm_request orx_llm_default_request(void);
+
+typedef struct orx_llm_response {
+    char  *content;            /* malloc'd generated text (NUL-terminated); free with orx_llm_response_free */
+    char   finish_reason[16];  /* "stop" | "length" | "cancelled" */
+    int    prompt_tokens;      /* usage as reported (-1 if unknown) */
+    int    completion_tokens;  /* usage as reported (-1 if unknown) */
+    double t_total_s;          /* wall time of the call, seconds */
+    double t_first_token_s;    /* time to first generated piece, seconds (-1 if unknown) */
+    int    http_status;        /* last HTTP status for remote backends, 0 for local */
+    int    attempts;           /* requests sent including retries (remote) */
+} orx_llm_response;
+void orx_llm_response_free(orx_llm_response *r);
+
+/* ============================================================================================
+ * Backend handle
+ * ========================================================================================== */
+typedef struct orx_llm orx_llm;
+
+typedef struct orx_llm_vtable {
+    const char *kind; /* "openai" | "local" */
+    orx_status (*chat)(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
+    void (*free)(orx_llm *llm);
+} orx_llm_vtable;
+
+struct orx_llm {
+    const orx_llm_vtable *vt;   /* implementation */
+    char                  name[256]; /* model name for reports and audit ("model.gguf", "gpt-4o") */
+};
+
+/* Run one chat completion. out is zeroed first; on failure out->content is NULL. */
+orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
+void       orx_llm_free(orx_llm *llm);
+const char *orx_llm_name(const orx_llm *llm);
+
+/* ============================================================================================
+ * openai backend
+ * ========================================================================================== */
+typedef struct orx_openai_params {
+    const char *base_url;     /* e.g. "http://127.0.0.1:8080/v1" (…/chat/completions is appended) */
+    const char *model;        /* model name sent in requests */
+    const char *api_key_env;  /* NAME of an environment variable holding the key, or NULL (no auth) */
+    double      timeout_s;    /* whole-request timeout, seconds (default 120) */
+    double      connect_timeout_s; /* default 10 */
+    int         max_retries;  /* retries on 429/5xx/transport errors (default 3) */
+    double      backoff_s;    /* first backoff, doubled each retry (default 0.5); Retry-After honoured */
+} orx_openai_params;
+orx_openai_params orx_openai_default_params(void);
+orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err);
+
+/* ============================================================================================
+ * local backend (our engine)
+ * ========================================================================================== */
+typedef struct orx_local_params {
+    const char *model_path;     /* GGUF file */
+    const char *chat_template;  /* override by name, or NULL = the model's own (raw if none) */
+    int         n_threads;      /* 0 = physical cores */
+    int         n_ctx;          /* 0 = engine default */
+} orx_local_params;
+orx_local_params orx_local_default_params(void);
+orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);
+
+#endif /* ORX_LLM_H */

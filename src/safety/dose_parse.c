@@ -1,0 +1,479 @@
+/*
+ * dose_parse.c — parse the dose part of a drug string: "ibuprofen 400 mg orally every 6 hours"
+ * -> amount 400, unit "mg", route "oral", frequency "q6h" (4 per day, interval 6 h).
+ *
+ * Grammar (case-insensitive, words in any order; drug-name words are skipped):
+ *   amount    NUMBER [("-"|"to") NUMBER] UNIT         "400 mg", "1-2 tablets", "400mg"
+ *   strength  NUMBER UNIT "/" [NUMBER] UNIT           "250 mg/5 mL", "0.01 MG/MG": not a dose
+ *   route     orally|oral|po|by mouth|iv|intravenous(ly)|im|subcutaneous(ly)|sc|topical(ly)|...
+ *   frequency every|q NUMBER[-NUMBER] hour(s)|day(s)|week(s); qNh; q4-6h; daily|qd|bid|tid|qid|
+ *             once/twice/three times/four times/N times daily|a day|per day|weekly; every other
+ *             day|qod; at bedtime|qhs|nightly; once|stat; prn|as needed
+ *   ignored   "for N days", "x N days", "24 HR" (release descriptor), amounts in parentheses
+ *             (restatements such as "(2 tablets)") are checked but not used
+ * Errors: a number without a unit, an unknown unit, a unit followed by another unit
+ * ("400 mg mL"), two amounts that disagree ("5 mg 10 mcg", "400 mg 5 mL"), two routes or two
+ * frequencies that disagree, a non-positive amount.
+ */
+#include "safety/safety.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Tokens
+ * ========================================================================================== */
+typedef enum { TK_NUM, TK_WORD, TK_LPAREN, TK_RPAREN, TK_SLASH } tk_type;
+
+typedef struct dtok {
+    tk_type type;   /* kind */
+    double  num;    /* TK_NUM value */
+    char    w[48];  /* TK_WORD text, lower-case */
+    int     col;    /* 1-based byte column in the input */
+} dtok;
+
+#define DOSE_MAX_TOK 96
+
+static bool is_delim(char c) {
+    return c == 0 || isspace((unsigned char)c) || c == ',' || c == ';' || c == '(' || c == ')' ||
+           c == ':' || c == '[' || c == ']';
+}
+
+static int tokenize(const char *s, dtok *t, int cap) {
+    int n = 0;
+    size_t i = 0;
+    while (s[i] && n < cap) {
+        char c = s[i];
+        if (isspace((unsigned char)c) || c == ',' || c == ';' || c == ':' || c == '[' || c == ']') { i++; continue; }
+        dtok *k = &t[n];
+        memset(k, 0, sizeof *k);
+        k->col = (int)i + 1;
+        if (c == '(' || c == ')') { k->type = c == '(' ? TK_LPAREN : TK_RPAREN; i++; n++; continue; }
+        if (c == '/') { k->type = TK_SLASH; i++; n++; continue; }
+        if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)s[i + 1]))) {
+            size_t j = i;
+            char num[64];
+            size_t o = 0;
+            while ((isdigit((unsigned char)s[j]) || s[j] == '.' ||
+                    (s[j] == ',' && isdigit((unsigned char)s[j + 1]) && isdigit((unsigned char)s[j + 2]) &&
+                     isdigit((unsigned char)s[j + 3]) && !isdigit((unsigned char)s[j + 4]))) && o < sizeof num - 1) {
+                if (s[j] != ',') num[o++] = s[j];
+                j++;
+            }
+            num[o] = 0;
+            if (s[j] == '-' && isalpha((unsigned char)s[j + 1])) { /* "5-hydroxytryptophan": a word */
+                while (!is_delim(s[j]) && s[j] != '/') j++;
+                k->type = TK_WORD;
+                orx_fset(k->w, sizeof k->w, "%.*s", (int)(j - i), s + i);
+            } else {
+                k->type = TK_NUM;
+                k->num = strtod(num, NULL);
+            }
+            i = j;
+            n++;
+            continue;
+        }
+        if (c == '-' && n > 0 && t[n - 1].type == TK_NUM) { /* range dash "1-2" */
+            k->type = TK_WORD;
+            orx_fset(k->w, sizeof k->w, "-");
+            i++;
+            n++;
+            continue;
+        }
+        size_t j = i;
+        while (!is_delim(s[j]) && !(s[j] == '/' && j == i)) {
+            if (s[j] == '/' && !isalpha((unsigned char)s[j + 1]) && !isdigit((unsigned char)s[j + 1])) break;
+            j++;
+        }
+        if (j == i) j = i + 1;
+        k->type = TK_WORD;
+        orx_fset(k->w, sizeof k->w, "%.*s", (int)(j - i), s + i);
+        for (char *p = k->w; *p; p++) *p = (char)tolower((unsigned char)*p);
+        i = j;
+        n++;
+    }
+    return n;
+}
+
+/* ============================================================================================
+ * Vocabulary
+ * ========================================================================================== */
+typedef enum { DIM_NONE = 0, DIM_MASS, DIM_VOLUME, DIM_UNITS, DIM_MOLAR, DIM_COUNT, DIM_PERKG,
+               DIM_PERM2 } dim;
+
+typedef struct unit_def {
+    const char *word;   /* as written (lower-case) */
+    const char *norm;   /* normalised unit */
+    dim         d;      /* dimension */
+    double      to_base;/* factor to the dimension's base (mg, mL) where comparable, else 0 */
+} unit_def;
+
+static const unit_def UNITS[] = {
+    {"mg", "mg", DIM_MASS, 1}, {"milligram", "mg", DIM_MASS, 1}, {"milligrams", "mg", DIM_MASS, 1},
+    {"mcg", "mcg", DIM_MASS, 1e-3}, {"µg", "mcg", DIM_MASS, 1e-3}, {"ug", "mcg", DIM_MASS, 1e-3},
+    {"microgram", "mcg", DIM_MASS, 1e-3}, {"micrograms", "mcg", DIM_MASS, 1e-3},
+    {"g", "g", DIM_MASS, 1e3}, {"gm", "g", DIM_MASS, 1e3}, {"gram", "g", DIM_MASS, 1e3},
+    {"grams", "g", DIM_MASS, 1e3}, {"ng", "ng", DIM_MASS, 1e-6},
+    {"ml", "mL", DIM_VOLUME, 1}, {"milliliter", "mL", DIM_VOLUME, 1},
+    {"milliliters", "mL", DIM_VOLUME, 1}, {"millilitre", "mL", DIM_VOLUME, 1},
+    {"l", "L", DIM_VOLUME, 1e3}, {"liter", "L", DIM_VOLUME, 1e3}, {"litre", "L", DIM_VOLUME, 1e3},
+    {"unit", "unit", DIM_UNITS, 1}, {"units", "unit", DIM_UNITS, 1}, {"unt", "unit", DIM_UNITS, 1},
+    {"iu", "unit", DIM_UNITS, 1}, {"meq", "meq", DIM_MOLAR, 1}, {"mmol", "mmol", DIM_MOLAR, 0},
+    {"tablet", "tablet", DIM_COUNT, 0}, {"tablets", "tablet", DIM_COUNT, 0},
+    {"tab", "tablet", DIM_COUNT, 0}, {"tabs", "tablet", DIM_COUNT, 0},
+    {"capsule", "capsule", DIM_COUNT, 0}, {"capsules", "capsule", DIM_COUNT, 0},
+    {"cap", "capsule", DIM_COUNT, 0}, {"caps", "capsule", DIM_COUNT, 0},
+    {"puff", "puff", DIM_COUNT, 0}, {"puffs", "puff", DIM_COUNT, 0},
+    {"drop", "drop", DIM_COUNT, 0}, {"drops", "drop", DIM_COUNT, 0}, {"gtt", "drop", DIM_COUNT, 0},
+    {"patch", "patch", DIM_COUNT, 0}, {"patches", "patch", DIM_COUNT, 0},
+    {"spray", "spray", DIM_COUNT, 0}, {"sprays", "spray", DIM_COUNT, 0},
+    {"suppository", "suppository", DIM_COUNT, 0}, {"suppositories", "suppository", DIM_COUNT, 0},
+    {"application", "application", DIM_COUNT, 0}, {"applications", "application", DIM_COUNT, 0},
+    {"actuation", "actuation", DIM_COUNT, 0}, {"actuations", "actuation", DIM_COUNT, 0},
+    {"vial", "vial", DIM_COUNT, 0}, {"ampule", "ampule", DIM_COUNT, 0},
+    {"mg/kg", "mg/kg", DIM_PERKG, 1}, {"mcg/kg", "mcg/kg", DIM_PERKG, 1e-3},
+    {"units/kg", "unit/kg", DIM_PERKG, 0}, {"unit/kg", "unit/kg", DIM_PERKG, 0},
+    {"mg/m2", "mg/m2", DIM_PERM2, 1}, {"mg/m²", "mg/m2", DIM_PERM2, 1},
+    {NULL, NULL, DIM_NONE, 0}};
+
+static const unit_def *find_unit(const char *w) {
+    for (int i = 0; UNITS[i].word; i++)
+        if (strcmp(w, UNITS[i].word) == 0) return &UNITS[i];
+    return NULL;
+}
+
+/* A strength/concentration unit written as one word: "mg/ml", "unt/ml", "mg/mg", "mcg/actuat". */
+static bool is_concentration_word(const char *w) {
+    const char *sl = strchr(w, '/');
+    if (!sl || find_unit(w)) return false;
+    char head[48];
+    orx_fset(head, sizeof head, "%.*s", (int)(sl - w), w);
+    return find_unit(head) != NULL;
+}
+
+typedef struct route_def { const char *word, *norm; } route_def;
+static const route_def ROUTES[] = {
+    {"orally", "oral"}, {"oral", "oral"}, {"po", "oral"}, {"iv", "iv"}, {"intravenous", "iv"},
+    {"intravenously", "iv"}, {"im", "im"}, {"intramuscular", "im"}, {"intramuscularly", "im"},
+    {"sc", "subcutaneous"}, {"subq", "subcutaneous"}, {"subcut", "subcutaneous"},
+    {"sq", "subcutaneous"}, {"subcutaneous", "subcutaneous"}, {"subcutaneously", "subcutaneous"},
+    {"topical", "topical"}, {"topically", "topical"}, {"cutaneous", "topical"},
+    {"inhaled", "inhaled"}, {"inhalation", "inhaled"}, {"inh", "inhaled"},
+    {"rectal", "rectal"}, {"rectally", "rectal"}, {"pr", "rectal"},
+    {"vaginal", "vaginal"}, {"vaginally", "vaginal"}, {"transdermal", "transdermal"},
+    {"sublingual", "sublingual"}, {"sublingually", "sublingual"}, {"sl", "sublingual"},
+    {"nasal", "nasal"}, {"intranasal", "nasal"}, {"intranasally", "nasal"},
+    {"ophthalmic", "ophthalmic"}, {"otic", "otic"}, {"buccal", "buccal"}, {NULL, NULL}};
+
+static const char *find_route(const char *w) {
+    for (int i = 0; ROUTES[i].word; i++)
+        if (strcmp(w, ROUTES[i].word) == 0) return ROUTES[i].norm;
+    return NULL;
+}
+
+/* ============================================================================================
+ * Parser state
+ * ========================================================================================== */
+typedef struct dstate {
+    const dtok *t;      /* tokens */
+    int         n;      /* count */
+    orx_dose   *d;      /* output */
+    orx_error  *err;    /* error sink */
+    dim         amount_dim;   /* dimension of the kept amount */
+    double      amount_base;  /* kept amount in the dimension base, 0 when not comparable */
+    const char *amount_unit;  /* as written, for messages */
+    bool        have_freq;    /* a frequency was set */
+    int         route_col;    /* column of the route word */
+} dstate;
+
+static bool word_is(const dstate *s, int i, const char *w) {
+    return i < s->n && s->t[i].type == TK_WORD && strcmp(s->t[i].w, w) == 0;
+}
+
+static orx_status set_route(dstate *s, const char *r, int col) {
+    if (s->d->route[0] && strcmp(s->d->route, r) != 0)
+        return orx_fail(s->err, ORX_ERR_INVALID, "dose:1:%d: two routes given ('%s' and '%s')", col,
+                        s->d->route, r);
+    orx_fset(s->d->route, sizeof s->d->route, "%s", r);
+    s->route_col = col;
+    return ORX_OK;
+}
+
+static orx_status set_freq(dstate *s, const char *text, double per_day, double interval_h,
+                           int col) {
+    if (s->have_freq) {
+        if (fabs(s->d->per_day - per_day) < 1e-9) return ORX_OK;
+        return orx_fail(s->err, ORX_ERR_INVALID, "dose:1:%d: two frequencies given ('%s' and '%s')",
+                        col, s->d->frequency, text);
+    }
+    s->have_freq = true;
+    orx_fset(s->d->frequency, sizeof s->d->frequency, "%s", text);
+    s->d->per_day = per_day;
+    s->d->interval_h = interval_h;
+    return ORX_OK;
+}
+
+/* "every"/"q" NUMBER[-NUMBER] hour|day|week|minute ... starting at token i (after "every").
+ * Returns tokens consumed (0 = not a frequency). */
+static int every_clause(dstate *s, int i, int col, orx_status *st) {
+    char txt[48];
+    if (word_is(s, i, "other") && (word_is(s, i + 1, "day"))) {
+        *st = set_freq(s, "every other day", 0.5, 48, col);
+        return 2;
+    }
+    if (i < s->n && s->t[i].type == TK_WORD) {
+        const char *w = s->t[i].w;
+        if (!strcmp(w, "day") || !strcmp(w, "morning") || !strcmp(w, "evening") ||
+            !strcmp(w, "night") || !strcmp(w, "bedtime")) {
+            *st = set_freq(s, "once daily", 1, 24, col);
+            return 1;
+        }
+        if (!strcmp(w, "hour")) { *st = set_freq(s, "q1h", 24, 1, col); return 1; }
+        if (!strcmp(w, "week")) { *st = set_freq(s, "weekly", 1.0 / 7, 168, col); return 1; }
+        return 0;
+    }
+    if (i >= s->n || s->t[i].type != TK_NUM) return 0;
+    double lo = s->t[i].num, hi = lo;
+    int k = i + 1;
+    if ((word_is(s, k, "-") || word_is(s, k, "to")) && k + 1 < s->n && s->t[k + 1].type == TK_NUM) {
+        hi = s->t[k + 1].num;
+        k += 2;
+    }
+    if (k >= s->n || s->t[k].type != TK_WORD || lo <= 0 || hi < lo) return 0;
+    const char *u = s->t[k].w;
+    if (!strcmp(u, "hours") || !strcmp(u, "hour") || !strcmp(u, "hrs") || !strcmp(u, "hr") ||
+        !strcmp(u, "h")) {
+        if (hi > lo) orx_fset(txt, sizeof txt, "q%g-%gh", lo, hi);
+        else orx_fset(txt, sizeof txt, "q%gh", lo);
+        *st = set_freq(s, txt, 24.0 / lo, lo, col);
+    } else if (!strcmp(u, "days") || !strcmp(u, "day")) {
+        orx_fset(txt, sizeof txt, "every %g days", lo);
+        *st = set_freq(s, txt, 1.0 / lo, 24 * lo, col);
+    } else if (!strcmp(u, "weeks") || !strcmp(u, "week")) {
+        orx_fset(txt, sizeof txt, "every %g weeks", lo);
+        *st = set_freq(s, txt, 1.0 / (7 * lo), 168 * lo, col);
+    } else if (!strcmp(u, "minutes") || !strcmp(u, "min")) {
+        orx_fset(txt, sizeof txt, "every %g minutes", lo);
+        *st = set_freq(s, txt, 1440.0 / lo, lo / 60, col);
+    } else {
+        return 0;
+    }
+    return k + 1 - i;
+}
+
+/* "qNh" / "qN-Mh" as one word */
+static bool q_word(dstate *s, const char *w, int col, orx_status *st) {
+    if (w[0] != 'q' || !isdigit((unsigned char)w[1])) return false;
+    char *end;
+    double lo = strtod(w + 1, &end), hi = lo;
+    if (*end == '-') hi = strtod(end + 1, &end);
+    if (strcmp(end, "h") != 0 && strcmp(end, "hr") != 0 && strcmp(end, "hrs") != 0) return false;
+    if (lo <= 0 || hi < lo) return false;
+    char txt[48];
+    if (hi > lo) orx_fset(txt, sizeof txt, "q%g-%gh", lo, hi);
+    else orx_fset(txt, sizeof txt, "q%gh", lo);
+    *st = set_freq(s, txt, 24.0 / lo, lo, col);
+    return true;
+}
+
+/* times-per-day words at i: "once|twice|three times|N times" + "daily|a day|per day|weekly..." */
+static int times_clause(dstate *s, int i, orx_status *st) {
+    double k = 0;
+    int j = i;
+    const char *w = s->t[i].type == TK_WORD ? s->t[i].w : "";
+    if (!strcmp(w, "once")) { k = 1; j = i + 1; }
+    else if (!strcmp(w, "twice")) { k = 2; j = i + 1; }
+    else if ((!strcmp(w, "three") || !strcmp(w, "four") || !strcmp(w, "two")) && word_is(s, i + 1, "times")) {
+        k = !strcmp(w, "two") ? 2 : !strcmp(w, "three") ? 3 : 4;
+        j = i + 2;
+    } else if (s->t[i].type == TK_NUM && word_is(s, i + 1, "times")) {
+        k = s->t[i].num;
+        j = i + 2;
+    } else {
+        return 0;
+    }
+    if (k <= 0) return 0;
+    int col = s->t[i].col;
+    char txt[48];
+    static const char *const NAMES[] = {"", "once", "twice", "three times", "four times"};
+    char kt[16];
+    if (k == (int)k && k <= 4) orx_fset(kt, sizeof kt, "%s", NAMES[(int)k]);
+    else orx_fset(kt, sizeof kt, "%g times", k);
+    if (word_is(s, j, "daily") || word_is(s, j, "day")) {
+        orx_fset(txt, sizeof txt, "%s daily", kt);
+        *st = set_freq(s, txt, k, 24 / k, col);
+        return j + 1 - i;
+    }
+    if ((word_is(s, j, "a") || word_is(s, j, "per") || word_is(s, j, "each") || word_is(s, j, "every")) &&
+        (word_is(s, j + 1, "day") || word_is(s, j + 1, "week"))) {
+        bool week = word_is(s, j + 1, "week");
+        orx_fset(txt, sizeof txt, "%s %s", kt, week ? "weekly" : "daily");
+        *st = set_freq(s, txt, week ? k / 7 : k, week ? 168 / k : 24 / k, col);
+        return j + 2 - i;
+    }
+    if (word_is(s, j, "weekly")) {
+        orx_fset(txt, sizeof txt, "%s weekly", kt);
+        *st = set_freq(s, txt, k / 7, 168 / k, col);
+        return j + 1 - i;
+    }
+    if (k == 1 && !strcmp(w, "once")) { /* "once" alone: a single dose */
+        *st = set_freq(s, "once", 0, 0, col);
+        return 1;
+    }
+    return 0;
+}
+
+/* Single-word frequencies. */
+static bool freq_word(dstate *s, const char *w, int col, orx_status *st) {
+    struct { const char *w, *text; double per_day, interval; } F[] = {
+        {"daily", "once daily", 1, 24}, {"qd", "once daily", 1, 24}, {"od", "once daily", 1, 24},
+        {"qday", "once daily", 1, 24}, {"nightly", "at bedtime", 1, 24}, {"qhs", "at bedtime", 1, 24},
+        {"bid", "twice daily", 2, 12}, {"tid", "three times daily", 3, 8},
+        {"qid", "four times daily", 4, 6}, {"qod", "every other day", 0.5, 48},
+        {"weekly", "weekly", 1.0 / 7, 168}, {"stat", "once", 0, 0}, {"hourly", "q1h", 24, 1},
+        {NULL, NULL, 0, 0}};
+    for (int i = 0; F[i].w; i++) {
+        if (strcmp(w, F[i].w) == 0) {
+            *st = set_freq(s, F[i].text, F[i].per_day, F[i].interval, col);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Record an amount NUMBER[-NUMBER] UNIT. in_paren: a restatement, validated but not kept. */
+static orx_status take_amount(dstate *s, double lo, double hi, const unit_def *u, int col,
+                              bool in_paren, bool combo) {
+    if (!(lo > 0) || !isfinite(lo) || !isfinite(hi))
+        return orx_fail(s->err, ORX_ERR_INVALID, "dose:1:%d: amount must be a positive number", col);
+    if (in_paren) return ORX_OK;
+    if (s->d->present && !combo) {
+        dim a = s->amount_dim, b = u->d;
+        if (a == b) {
+            double x = s->amount_base, y = hi * u->to_base;
+            bool same = (x > 0 && y > 0) ? fabs(x - y) <= 1e-9 * (x > y ? x : y)
+                                         : (fabs(s->d->amount - hi) < 1e-12 &&
+                                            strcmp(s->d->unit, u->norm) == 0);
+            if (!same)
+                return orx_fail(s->err, ORX_ERR_INVALID,
+                                "dose:1:%d: contradictory amounts '%g %s' and '%g %s'", col,
+                                s->d->amount, s->d->unit, hi, u->norm);
+            return ORX_OK;
+        }
+        if (a == DIM_COUNT || b == DIM_COUNT) { /* "2 tablets 400 mg": keep the non-count */
+            if (b == DIM_COUNT) return ORX_OK;
+        } else {
+            return orx_fail(s->err, ORX_ERR_INVALID, "dose:1:%d: contradictory units '%s' and '%s'",
+                            col, s->d->unit, u->norm);
+        }
+    }
+    if (s->d->present && combo) return ORX_OK; /* combination product: keep the first amount */
+    s->d->present = true;
+    s->d->amount = hi;
+    s->d->amount_low = lo;
+    orx_fset(s->d->unit, sizeof s->d->unit, "%s", u->norm);
+    s->amount_dim = u->d;
+    s->amount_base = hi * u->to_base;
+    s->amount_unit = u->norm;
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Main loop
+ * ========================================================================================== */
+orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err) {
+    if (!dose) return orx_fail(err, ORX_ERR_USAGE, "orx_dose_parse: dose is NULL");
+    memset(dose, 0, sizeof *dose);
+    if (!text) return orx_fail(err, ORX_ERR_USAGE, "orx_dose_parse: text is NULL");
+    orx_fset(dose->text, sizeof dose->text, "%s", text);
+    dtok t[DOSE_MAX_TOK];
+    int n = tokenize(text, t, DOSE_MAX_TOK);
+    dstate s = {.t = t, .n = n, .d = dose, .err = err};
+    orx_status st = ORX_OK;
+    int depth = 0;
+    bool combo = false;
+    for (int i = 0; i < n && st == ORX_OK;) {
+        const dtok *k = &t[i];
+        if (k->type == TK_LPAREN) { depth++; i++; continue; }
+        if (k->type == TK_RPAREN) { if (depth) depth--; i++; continue; }
+        if (k->type == TK_SLASH) { if (dose->present) combo = true; i++; continue; }
+        if (k->type == TK_NUM) {
+            int used = times_clause(&s, i, &st);
+            if (used) { i += used; continue; }
+            double lo = k->num, hi = lo;
+            int j = i + 1;
+            if ((word_is(&s, j, "-") || word_is(&s, j, "to")) && j + 1 < n && t[j + 1].type == TK_NUM) {
+                hi = t[j + 1].num;
+                j += 2;
+                if (hi < lo)
+                    return orx_fail(err, ORX_ERR_INVALID, "dose:1:%d: range %g-%g is reversed",
+                                    k->col, lo, hi);
+            }
+            if (j >= n || t[j].type != TK_WORD)
+                return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: amount %g has no unit", k->col, lo);
+            const char *w = t[j].w;
+            if (!strcmp(w, "hr") || !strcmp(w, "hour") || !strcmp(w, "hours")) { i = j + 1; continue; } /* "24 HR" */
+            if (!strcmp(w, "days") || !strcmp(w, "day") || !strcmp(w, "weeks") || !strcmp(w, "week")) {
+                if (i > 0 && (word_is(&s, i - 1, "for") || word_is(&s, i - 1, "x"))) { i = j + 1; continue; }
+                return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: '%g %s' is not a dose or frequency",
+                                k->col, lo, w);
+            }
+            if (is_concentration_word(w)) { i = j + 1; continue; } /* strength "0.01 mg/mg" */
+            const unit_def *u = find_unit(w);
+            if (!u) {
+                if (find_route(w))
+                    return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: amount %g has no unit", k->col, lo);
+                return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: unknown unit '%s' after %g", t[j].col,
+                                w, lo);
+            }
+            /* strength written "250 mg / 5 mL": unit, slash, [number], unit */
+            if (j + 1 < n && t[j + 1].type == TK_SLASH) {
+                int m = j + 2;
+                if (m < n && t[m].type == TK_NUM) m++;
+                if (m < n && t[m].type == TK_WORD && find_unit(t[m].w) &&
+                    find_unit(t[m].w)->d != u->d && find_unit(t[m].w)->d != DIM_COUNT) {
+                    i = m + 1;
+                    continue;
+                }
+            }
+            if (j + 1 < n && t[j + 1].type == TK_WORD && find_unit(t[j + 1].w))
+                return orx_fail(err, ORX_ERR_INVALID,
+                                "dose:1:%d: contradictory units '%s' and '%s' for one amount",
+                                t[j + 1].col, w, t[j + 1].w);
+            st = take_amount(&s, lo, hi, u, k->col, depth > 0, combo);
+            i = j + 1;
+            continue;
+        }
+        /* words */
+        const char *w = k->w;
+        const char *r = find_route(w);
+        if (!strcmp(w, "by") && word_is(&s, i + 1, "mouth")) { st = set_route(&s, "oral", k->col); i += 2; continue; }
+        if (r) { st = set_route(&s, r, k->col); i++; continue; }
+        if (!strcmp(w, "every") || !strcmp(w, "each") || !strcmp(w, "q")) {
+            int used = every_clause(&s, i + 1, k->col, &st);
+            i += 1 + used;
+            continue;
+        }
+        if (q_word(&s, w, k->col, &st)) { i++; continue; }
+        if (freq_word(&s, w, k->col, &st)) { i++; continue; }
+        if (!strcmp(w, "at") && word_is(&s, i + 1, "bedtime")) { st = set_freq(&s, "at bedtime", 1, 24, k->col); i += 2; continue; }
+        if (!strcmp(w, "prn") || (!strcmp(w, "as") && (word_is(&s, i + 1, "needed") || word_is(&s, i + 1, "required")))) {
+            dose->prn = true;
+            i += !strcmp(w, "prn") ? 1 : 2;
+            continue;
+        }
+        int used = times_clause(&s, i, &st);
+        if (used) { i += used; continue; }
+        if (find_unit(w) && i > 0 && t[i - 1].type != TK_NUM && !dose->present && depth == 0 &&
+            strlen(w) > 1 && !find_unit(w)->to_base) {
+            i++; /* a dose-form word such as "tablet" in a product name */
+            continue;
+        }
+        i++;
+    }
+    if (st) return st;
+    if (dose->present && dose->per_day > 0) dose->daily_amount = dose->amount * dose->per_day;
+    return ORX_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * duplicates.c — duplicate therapy: the proposed drug shares an ingredient with another drug of
+ * the regimen (tier moderate), or both ingredients are listed in the same therapeutic class by a
+ * shipped source (tier info; mechanism groups such as "CYP3A4 inhibitors" or "QT prolonging
+ * agents" are not therapeutic classes and are skipped). Tiers: data/interactions/SOURCE.md.
+ */
+#include "safety/safety.h"
+
+#include <string.h>
+
+#define DUP_MAX_CLASSES 32 /* classes considered per ingredient */
+
+/* Mechanism/pharmacokinetic groupings in the ONC class columns: not therapeutic classes. */
+bool orx_class_is_mechanism(const char *cls) {
+    return strstr(cls, "cyp") || strstr(cls, "inducer") || strstr(cls, "prolonging") ||
+           strstr(cls, "inhibitors /");
+}
+
+static orx_status same_ingredient(const orx_proposed_drug *d, const orx_proposed_drug *o,
+                                  const char *ingr, int i, int j, orx_findings *out, orx_error *err) {
+    orx_finding *f = orx_findings_push(out, "duplicate", ORX_SEV_MODERATE);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "duplicates: out of memory");
+    orx_fset(f->drugs, sizeof f->drugs, "%s + %s", d->text, o->text);
+    orx_fset(f->trigger, sizeof f->trigger, "%s: %s", o->is_current ? "active medicine" : "proposed drug",
+             o->text);
+    orx_fset(f->message, sizeof f->message,
+             "Same ingredient twice: both contain %s (matched by %s '%s' and by %s '%s').", ingr,
+             d->ingr[i].matched_by, d->ingr[i].matched, o->ingr[j].matched_by, o->ingr[j].matched);
+    orx_fset(f->management, sizeof f->management,
+             "Confirm the duplication is intended (e.g. a dose change replacing the old order); "
+             "otherwise stop one.");
+    orx_fset(f->source, sizeof f->source, "openrx duplicate-therapy rule (same ingredient)");
+    orx_fset(f->citation, sizeof f->citation,
+             "data/lexicon/lexicon.tsv: ingredient '%s'%s%s%s", ingr, d->ingr[i].rxcui[0] ? " (RxCUI " : "",
+             d->ingr[i].rxcui, d->ingr[i].rxcui[0] ? ")" : "");
+    return ORX_OK;
+}
+
+static orx_status same_class(const orx_checker *ck, const orx_proposed_drug *d,
+                             const orx_proposed_drug *o, const char *a, const char *b,
+                             orx_findings *out, orx_error *err) {
+    const orx_lexicon *L = orx_checker_lexicon(ck);
+    char cls[DUP_MAX_CLASSES][ORX_LEX_NAME];
+    int n = orx_lexicon_classes(L, a, cls, DUP_MAX_CLASSES);
+    if (n > DUP_MAX_CLASSES) n = DUP_MAX_CLASSES;
+    for (int k = 0; k < n; k++) {
+        if (orx_class_is_mechanism(cls[k]) || !orx_lexicon_in_class(L, b, cls[k])) continue;
+        orx_finding *f = orx_findings_push(out, "duplicate", ORX_SEV_INFO);
+        if (!f) return orx_fail(err, ORX_ERR_NOMEM, "duplicates: out of memory");
+        orx_fset(f->drugs, sizeof f->drugs, "%s + %s", a, b);
+        orx_fset(f->trigger, sizeof f->trigger, "%s: %s", o->is_current ? "active medicine" : "proposed drug",
+                 o->text);
+        orx_fset(f->message, sizeof f->message,
+                 "Same class: %s and %s are both listed in class '%s'; review for therapeutic "
+                 "duplication.", a, b, cls[k]);
+        orx_fset(f->source, sizeof f->source, "class membership (see citation)");
+        orx_fset(f->citation, sizeof f->citation, "%s", orx_lexicon_class_source(L, a, cls[k]));
+        (void)d;
+        return ORX_OK; /* one class finding per pair is enough */
+    }
+    return ORX_OK;
+}
+
+orx_status orx_check_duplicate(const orx_checker *ck, const orx_patient *pt,
+                               const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
+    for (size_t k = 0; k < drug->n_others; k++) {
+        const orx_proposed_drug *o = &drug->others[k];
+        bool shared = false;
+        for (int i = 0; i < drug->n_ingr && !shared; i++)
+            for (int j = 0; j < o->n_ingr && !shared; j++)
+                if (!strcmp(drug->ingr[i].ingredient, o->ingr[j].ingredient)) {
+                    orx_status st = same_ingredient(drug, o, drug->ingr[i].ingredient, i, j, out, err);
+                    if (st) return st;
+                    shared = true;
+                }
+        if (shared) continue;
+        for (int i = 0; i < drug->n_ingr; i++)
+            for (int j = 0; j < o->n_ingr; j++) {
+                orx_status st = same_class(ck, drug, o, drug->ingr[i].ingredient,
+                                           o->ingr[j].ingredient, out, err);
+                if (st) return st;
+            }
+    }
+    (void)pt;
+    return ORX_OK;
+}

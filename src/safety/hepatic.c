@@ -1,0 +1,260 @@
+/*
+ * hepatic.c — hepatic check:
+ *  1. label statements about hepatic impairment / liver disease (data/rules/hepatic.tsv, kind
+ *     "condition", quoted) against the patient's active problems that name liver disease;
+ *  2. label statements with an ALT/AST/bilirubin threshold as a multiple of the upper limit of
+ *     normal (kind "lab"): the patient record carries no reference range, so these yield an
+ *     "unable to assess" note naming the patient's value and the label's threshold;
+ *  3. FDA DILIrank concern level (data/dili/dilirank.tsv): moderate (Most-DILI-Concern) / minor
+ *     (Less-DILI-Concern) when the patient has liver disease on the problem list, info otherwise
+ *     for Most-DILI-Concern drugs.
+ * Grade of impairment: the problem text is searched for "mild"/"moderate"/"severe", Child-Pugh
+ * class A/B/C and "decompensated"; when no grade is recorded and the label statement is for a
+ * specific grade, the finding is one tier lower and says the grade needs checking.
+ */
+#include "safety/label_rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct hepatic_state {
+    srl_table rules;  /* data/rules/hepatic.tsv */
+    srl_table dili;   /* data/dili/dilirank.tsv */
+} hepatic_state;
+
+static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void fmt(char *dst, size_t cap, const char *f, ...) {
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(dst, cap, f, ap);
+    va_end(ap);
+}
+
+orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error *err) {
+    static const char *const need[] = {"id", "ingredients", "kind", "grades", "lab", "comparator", "uln_text",
+        "uln_multiple", "action", "severity", "setid", "corpus", "section", "quote", NULL};
+    static const char *const need_d[] = {"compound", "ltkbid", "concern", "row", NULL};
+    hepatic_state *s = calloc(1, sizeof *s);
+    if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    const char *dir = orx_checker_data_dir(ck);
+    orx_status st = srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
+    if (st == ORX_OK) st = srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
+    for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) {
+        orx_severity sev;
+        double v;
+        bool pr;
+        st = srl_severity(&s->rules, r, srl_col(&s->rules, "severity"), &sev, err);
+        if (st == ORX_OK) st = srl_num(&s->rules, r, srl_col(&s->rules, "uln_multiple"), &v, &pr, err);
+    }
+    if (st != ORX_OK) {
+        srl_table_free(&s->rules);
+        srl_table_free(&s->dili);
+        free(s);
+        return st;
+    }
+    *state = s;
+    return ORX_OK;
+}
+
+void orx_check_hepatic_fini(void *state) {
+    hepatic_state *s = state;
+    if (!s) return;
+    srl_table_free(&s->rules);
+    srl_table_free(&s->dili);
+    free(s);
+}
+
+/* ============================================================================================
+ * Patient context
+ * ========================================================================================== */
+typedef struct liver_ctx {
+    const orx_condition *cond;  /* first problem naming liver disease, NULL if none */
+    char grade[16];             /* "mild","moderate","severe", "" when not recorded */
+} liver_ctx;
+
+static const char *const LIVER_WORDS[] = {"cirrhosis", "hepatic", "liver", "hepatitis",
+                                          "child-pugh", "child pugh", NULL};
+
+/* Child-Pugh class letter ('a','b','c') written after "Child-Pugh [class|score]", or 0. */
+static char child_pugh_class(const char *t) {
+    for (const char *p = t; *p; p++) {
+        if (strncasecmp(p, "child-pugh", 10) != 0 && strncasecmp(p, "child pugh", 10) != 0) continue;
+        const char *q = p + 10;
+        while (*q == ' ') q++;
+        if (strncasecmp(q, "class", 5) == 0) q += 5;
+        else if (strncasecmp(q, "score", 5) == 0) q += 5;
+        while (*q == ' ') q++;
+        char l = (char)tolower((unsigned char)*q);
+        if ((l == 'a' || l == 'b' || l == 'c') && !isalnum((unsigned char)q[1])) return l;
+    }
+    return 0;
+}
+
+static void liver_context(const orx_patient *pt, liver_ctx *c) {
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < pt->n_conditions && !c->cond; i++)
+        for (int w = 0; LIVER_WORDS[w]; w++)
+            if (srl_icontains(pt->conditions[i].text, LIVER_WORDS[w])) {
+                c->cond = &pt->conditions[i];
+                break;
+            }
+    if (!c->cond) return;
+    const char *t = c->cond->text;
+    char cp = child_pugh_class(t);
+    if (srl_icontains(t, "severe") || cp == 'c' || srl_icontains(t, "decompensated"))
+        strcpy(c->grade, "severe");
+    else if (srl_icontains(t, "moderate") || cp == 'b')
+        strcpy(c->grade, "moderate");
+    else if (srl_icontains(t, "mild") || cp == 'a')
+        strcpy(c->grade, "mild");
+}
+
+static bool grade_listed(const char *grades, const char *g) {
+    char buf[128];
+    fmt(buf, sizeof buf, "%s", grades);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (strcmp(tok, g) == 0) return true;
+    return false;
+}
+
+/* ============================================================================================
+ * Findings
+ * ========================================================================================== */
+static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_ctx *c,
+                                 const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->rules;
+    const char *grades = srl_cell(t, r, srl_col(t, "grades"));
+    orx_severity sev;
+    orx_status st = srl_severity(t, r, srl_col(t, "severity"), &sev, err);
+    if (st != ORX_OK) return st;
+    bool any = grade_listed(grades, "any") || grade_listed(grades, "active");
+    bool unsure = false;
+    if (!any) {
+        if (!*c->grade) unsure = true;
+        else if (!grade_listed(grades, c->grade)) return ORX_OK; /* label is for another grade */
+    }
+    if (unsure) sev = srl_lower(sev);
+    orx_finding *f = orx_findings_push(out, "hepatic", sev);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    f->interruptive = sev >= ORX_SEV_MAJOR;
+    srl_fill_drugs(f, d);
+    fmt(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
+        *c->grade ? " (grade: " : " (grade not recorded", c->grade, ")");
+    if (unsure)
+        fmt(f->message, sizeof f->message, "The label has a statement (%s) for %s hepatic "
+            "impairment; the patient has liver disease of unrecorded grade — check the grade "
+            "(e.g. Child-Pugh).", srl_cell(t, r, srl_col(t, "action")), grades);
+    else
+        fmt(f->message, sizeof f->message, "The label has a statement (%s) for patients with "
+            "%s hepatic impairment / liver disease, which applies to this patient.",
+            srl_cell(t, r, srl_col(t, "action")), grades);
+    fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
+    srl_fill_label(f, t, r);
+    return ORX_OK;
+}
+
+static orx_status lab_rule(const hepatic_state *s, size_t r, const orx_patient *pt,
+                           const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->rules;
+    const char *lab = srl_cell(t, r, srl_col(t, "lab"));
+    const orx_lab *alt = &pt->labs[ORX_LAB_ALT], *ast = &pt->labs[ORX_LAB_AST];
+    const orx_lab *bil = &pt->labs[ORX_LAB_BILIRUBIN];
+    char have[192] = "";
+    if (strcmp(lab, "bilirubin") == 0) {
+        if (bil->present) fmt(have, sizeof have, "bilirubin %.2f mg/dL (%s)", bil->value, bil->date);
+    } else {
+        size_t n = 0;
+        if (alt->present && strcmp(lab, "AST") != 0)
+            n += (size_t)snprintf(have, sizeof have, "ALT %.0f U/L (%s) ", alt->value, alt->date);
+        if (ast->present && strcmp(lab, "ALT") != 0 && n < sizeof have)
+            snprintf(have + n, sizeof have - n, "AST %.0f U/L (%s)", ast->value, ast->date);
+    }
+    orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    srl_fill_drugs(f, d);
+    const char *mult = srl_cell(t, r, srl_col(t, "uln_multiple"));
+    if (*have) {
+        fmt(f->trigger, sizeof f->trigger, "%s; no upper limit of normal in the record", have);
+        fmt(f->message, sizeof f->message, "Unable to assess: the label's threshold is %s > %s x "
+            "ULN (%s) and the record has no reference range for the patient's value.", lab, mult,
+            srl_cell(t, r, srl_col(t, "action")));
+        fmt(f->management, sizeof f->management, "Compare the value with the reporting "
+            "laboratory's upper limit of normal.");
+    } else {
+        fmt(f->trigger, sizeof f->trigger, "no %s result in the record", lab);
+        fmt(f->message, sizeof f->message, "Unable to assess: the label's threshold is %s > %s x "
+            "ULN (%s) and the record has no %s value.", lab, mult,
+            srl_cell(t, r, srl_col(t, "action")), lab);
+        fmt(f->management, sizeof f->management, "Obtain liver tests if the label's monitoring "
+            "applies.");
+    }
+    srl_fill_label(f, t, r);
+    return ORX_OK;
+}
+
+static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
+                            const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->dili;
+    int c_name = srl_col(t, "compound"), c_conc = srl_col(t, "concern");
+    for (int i = 0; i < d->n_ingr && i < ORX_MAX_INGR; i++)
+        for (size_t r = 0; r < t->nrows; r++) {
+            if (strcasecmp(srl_cell(t, r, c_name), d->ingr[i].ingredient) != 0) continue;
+            const char *conc = srl_cell(t, r, c_conc);
+            bool most = srl_icontains(conc, "Most-DILI"), less = srl_icontains(conc, "Less-DILI");
+            if (!most && !(less && c->cond)) break;
+            orx_severity sev = c->cond ? (most ? ORX_SEV_MODERATE : ORX_SEV_MINOR) : ORX_SEV_INFO;
+            orx_finding *f = orx_findings_push(out, "hepatic", sev);
+            if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+            srl_fill_drugs(f, d);
+            if (c->cond)
+                fmt(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
+            else
+                fmt(f->trigger, sizeof f->trigger, "drug property (no liver disease recorded)");
+            fmt(f->message, sizeof f->message, "%s is classed '%s' for drug-induced liver injury "
+                "in FDA DILIrank%s.", d->ingr[i].ingredient, conc,
+                c->cond ? "; the patient has liver disease" : "");
+            fmt(f->source, sizeof f->source, "FDA DILIrank (NCTR, 2016)");
+            fmt(f->citation, sizeof f->citation, "DILIrank %s (%s; data/dili/dilirank.tsv:%zu)",
+                srl_cell(t, r, srl_col(t, "ltkbid")), srl_cell(t, r, srl_col(t, "row")), r + 2);
+            break;
+        }
+    return ORX_OK;
+}
+
+orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
+                             const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
+    const hepatic_state *s = orx_checker_state(ck, "hepatic");
+    if (!s || !pt || !drug || drug->n_ingr <= 0) return ORX_OK;
+    liver_ctx c;
+    liver_context(pt, &c);
+    const srl_table *t = &s->rules;
+    int c_ingr = srl_col(t, "ingredients"), c_kind = srl_col(t, "kind");
+    bool lab_done = false;
+    char seen[8][64];
+    int n_seen = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (!srl_drug_matches(drug, srl_cell(t, r, c_ingr), false)) continue;
+        orx_status st = ORX_OK;
+        if (strcmp(srl_cell(t, r, c_kind), "lab") == 0) {
+            if (lab_done) continue; /* one "unable to assess" note per drug */
+            lab_done = true;
+            st = lab_rule(s, r, pt, drug, out, err);
+        } else if (c.cond) {
+            char key[64];
+            fmt(key, sizeof key, "%s|%s", srl_cell(t, r, srl_col(t, "grades")),
+                srl_cell(t, r, srl_col(t, "action")));
+            bool dup = false;
+            for (int i = 0; i < n_seen; i++) if (strcmp(seen[i], key) == 0) dup = true;
+            if (dup) continue;
+            if (n_seen < 8) memcpy(seen[n_seen++], key, sizeof key);
+            st = condition_rule(s, r, &c, drug, out, err);
+        }
+        if (st != ORX_OK) return st;
+    }
+    return dili_note(s, &c, drug, out, err);
+}

@@ -1,0 +1,357 @@
+/*
+ * pgx.c — pharmacogenomics check: CPIC recommendations (data/pgx/cpic_recommendations.tsv,
+ * PharmGKB's export of the CPIC guidelines as shipped in PharmCAT) keyed by gene phenotype or
+ * activity score, against the patient's pharmacogene results. A diplotype is translated with the
+ * CPIC diplotype→phenotype tables (data/pgx/diplotype_phenotype.tsv); an activity score is
+ * taken from that table, or from a stated phenotype when the table gives that phenotype exactly
+ * one score. CPIC levels come from data/pgx/cpic_pairs.tsv where the cpic-data snapshot states
+ * them; level C/D pairs are informational, A/B (and pairs whose level the snapshot does not
+ * state, said so in the message) are flagged by the recommendation's content:
+ *   "avoid"/"not recommended"/"contraindicated"/alternative drug → major;
+ *   dosing change → moderate; use at standard dose / no recommendation → no finding.
+ */
+#include "safety/label_rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct pgx_state {
+    srl_table recs;   /* data/pgx/cpic_recommendations.tsv */
+    srl_table dip;    /* data/pgx/diplotype_phenotype.tsv */
+    srl_table pairs;  /* data/pgx/cpic_pairs.tsv */
+} pgx_state;
+
+static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void fmt(char *dst, size_t cap, const char *f, ...) {
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(dst, cap, f, ap);
+    va_end(ap);
+}
+
+orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *err) {
+    static const char *const need_r[] = {"drugs", "genes", "lookup_key", "population", "strength",
+        "implications", "recommendation", "dosing_information", "alternate_drug", "guideline",
+        "guideline_url", "row", NULL};
+    static const char *const need_d[] = {"gene", "diplotype", "phenotype", "activity_score", NULL};
+    static const char *const need_p[] = {"gene", "drug", "cpic_level", "source", NULL};
+    pgx_state *s = calloc(1, sizeof *s);
+    if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    const char *dir = orx_checker_data_dir(ck);
+    orx_status st = srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
+    if (st == ORX_OK) st = srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
+    if (st == ORX_OK) st = srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
+    if (st != ORX_OK) {
+        srl_table_free(&s->recs);
+        srl_table_free(&s->dip);
+        srl_table_free(&s->pairs);
+        free(s);
+        return st;
+    }
+    *state = s;
+    return ORX_OK;
+}
+
+void orx_check_pgx_fini(void *state) {
+    pgx_state *s = state;
+    if (!s) return;
+    srl_table_free(&s->recs);
+    srl_table_free(&s->dip);
+    srl_table_free(&s->pairs);
+    free(s);
+}
+
+/* ============================================================================================
+ * Patient genotype → lookup value
+ * ========================================================================================== */
+static bool list_has(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',' || *p == ';') p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ';') e++;
+        const char *te = e;
+        while (te > p && te[-1] == ' ') te--;
+        if ((size_t)(te - p) == n && strncasecmp(p, name, n) == 0) return true;
+        p = e;
+    }
+    return false;
+}
+
+static bool is_score(const char *v) {
+    return isdigit((unsigned char)v[0]) || strncmp(v, "\xe2\x89\xa5", 3) == 0 /* ≥ */ ||
+           strcasecmp(v, "n/a") == 0;
+}
+
+/* Phenotype text without a leading gene name ("CYP2C19 Poor Metabolizer" → "Poor Metabolizer"). */
+static const char *strip_gene(const char *ph, const char *gene) {
+    size_t n = strlen(gene);
+    if (strncasecmp(ph, gene, n) == 0 && ph[n] == ' ') return ph + n + 1;
+    return ph;
+}
+
+/* Patient value for gene in the style of want (phenotype text or activity score). why: how. */
+static bool patient_value(const pgx_state *s, const orx_patient *pt, const char *gene,
+                          const char *want, char *val, size_t cap, char *why, size_t wcap) {
+    const srl_table *d = &s->dip;
+    int c_g = srl_col(d, "gene"), c_d = srl_col(d, "diplotype"), c_p = srl_col(d, "phenotype");
+    int c_a = srl_col(d, "activity_score");
+    for (size_t i = 0; i < pt->n_pgx; i++) {
+        const orx_pgx *g = &pt->pgx[i];
+        if (strncasecmp(gene, "HLA-", 4) == 0 && strncasecmp(g->gene, gene, strlen(gene)) == 0 &&
+            g->gene[strlen(gene)] == '*') {
+            const char *res = *g->phenotype ? g->phenotype : g->diplotype;
+            if (!*res) return false;
+            fmt(val, cap, "%s %s", g->gene + strlen(gene), res);
+            fmt(why, wcap, "%s %s", g->gene, res);
+            return true;
+        }
+        if (strcasecmp(g->gene, gene) != 0) continue;
+        bool score = is_score(want);
+        if (!score && *g->phenotype) {
+            fmt(val, cap, "%s", strip_gene(g->phenotype, gene));
+            fmt(why, wcap, "%s %s%s%s%s", gene, val, *g->diplotype ? " (diplotype " : "",
+                g->diplotype, *g->diplotype ? ")" : "");
+            return true;
+        }
+        if (*g->diplotype)
+            for (size_t r = 0; r < d->nrows; r++)
+                if (strcasecmp(srl_cell(d, r, c_g), gene) == 0 &&
+                    strcmp(srl_cell(d, r, c_d), g->diplotype) == 0) {
+                    fmt(val, cap, "%s", srl_cell(d, r, score ? c_a : c_p));
+                    fmt(why, wcap, "%s %s → %s %s (CPIC diplotype-phenotype table)", gene,
+                        g->diplotype, score ? "activity score" : "phenotype", val);
+                    return true;
+                }
+        if (score && *g->phenotype) { /* a phenotype with exactly one activity score */
+            const char *ph = strip_gene(g->phenotype, gene), *found = NULL;
+            for (size_t r = 0; r < d->nrows; r++) {
+                if (strcasecmp(srl_cell(d, r, c_g), gene) != 0) continue;
+                if (strcasecmp(srl_cell(d, r, c_p), ph) != 0) continue;
+                const char *a = srl_cell(d, r, c_a);
+                if (found && strcmp(found, a) != 0) return false;
+                found = a;
+            }
+            if (!found) return false;
+            fmt(val, cap, "%s", found);
+            fmt(why, wcap, "%s %s → activity score %s (the only score the CPIC table gives that "
+                "phenotype)", gene, ph, found);
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+static bool value_matches(const char *want, const char *have) {
+    if (strncmp(want, "\xe2\x89\xa5", 3) == 0) { /* "≥3.0" */
+        char *e1, *e2;
+        double w = strtod(want + 3, &e1), h = strtod(have, &e2);
+        return e1 != want + 3 && e2 != have && *e2 == '\0' && h >= w;
+    }
+    if (isdigit((unsigned char)want[0]) && isdigit((unsigned char)have[0]))
+        return strtod(want, NULL) == strtod(have, NULL);
+    return strcasecmp(want, have) == 0;
+}
+
+/* Per-call cache of patient values (the diplotype table is large; keys repeat genes). */
+typedef struct pgx_cache_entry {
+    char gene[24];      /* gene symbol as in the key */
+    bool score;         /* activity-score style (else phenotype) */
+    bool ok;            /* a value exists */
+    char val[128];      /* the value */
+    char why[256];      /* how it was obtained */
+} pgx_cache_entry;
+typedef struct pgx_cache { pgx_cache_entry e[16]; int n; } pgx_cache;
+
+static bool cached_value(const pgx_state *s, const orx_patient *pt, pgx_cache *c,
+                         const char *gene, const char *want, char *val, size_t cap, char *why,
+                         size_t wcap) {
+    bool score = is_score(want);
+    for (int i = 0; i < c->n; i++)
+        if (c->e[i].score == score && strcasecmp(c->e[i].gene, gene) == 0) {
+            if (!c->e[i].ok) return false;
+            fmt(val, cap, "%s", c->e[i].val);
+            fmt(why, wcap, "%s", c->e[i].why);
+            return true;
+        }
+    bool ok = patient_value(s, pt, gene, want, val, cap, why, wcap);
+    if (c->n < 16) {
+        pgx_cache_entry *e = &c->e[c->n++];
+        fmt(e->gene, sizeof e->gene, "%s", gene);
+        e->score = score;
+        e->ok = ok;
+        fmt(e->val, sizeof e->val, "%s", ok ? val : "");
+        fmt(e->why, sizeof e->why, "%s", ok ? why : "");
+    }
+    return ok;
+}
+
+/* Does the lookup key "G1=V1; G2=V2" match the patient? trig gets the patient facts used. */
+static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *cache,
+                        const char *key, char *trig, size_t tcap) {
+    char buf[512];
+    fmt(buf, sizeof buf, "%s", key);
+    trig[0] = '\0';
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+        while (*part == ' ') part++;
+        char *eq = strchr(part, '=');
+        if (!eq) return false;
+        *eq = '\0';
+        char val[128], why[256];
+        if (!cached_value(s, pt, cache, part, eq + 1, val, sizeof val, why, sizeof why)) return false;
+        if (!value_matches(eq + 1, val)) return false;
+        size_t n = strlen(trig);
+        fmt(trig + n, tcap - n, "%s%s", n ? "; " : "", why);
+    }
+    return trig[0] != '\0';
+}
+
+/* ============================================================================================
+ * Findings
+ * ========================================================================================== */
+static const char *pair_level(const pgx_state *s, const char *genes, const char *drug,
+                              size_t *row) {
+    const srl_table *p = &s->pairs;
+    for (size_t r = 0; r < p->nrows; r++)
+        if (strcasecmp(srl_cell(p, r, srl_col(p, "drug")), drug) == 0 &&
+            list_has(genes, srl_cell(p, r, srl_col(p, "gene")))) {
+            *row = r;
+            return srl_cell(p, r, srl_col(p, "cpic_level"));
+        }
+    return NULL;
+}
+
+static orx_severity rec_severity(const srl_table *t, size_t r) {
+    const char *rec = srl_cell(t, r, srl_col(t, "recommendation"));
+    if (strcmp(srl_cell(t, r, srl_col(t, "alternate_drug")), "True") == 0 ||
+        srl_icontains(rec, "avoid") || srl_icontains(rec, "not recommended") ||
+        srl_icontains(rec, "contraindicated"))
+        return ORX_SEV_MAJOR;
+    if (strcmp(srl_cell(t, r, srl_col(t, "dosing_information")), "True") == 0)
+        return ORX_SEV_MODERATE;
+    return ORX_SEV_INFO; /* standard dosing / no recommendation: no finding */
+}
+
+static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const char *ingr,
+                       const char *key, const char *trig, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->recs;
+    int c_key = srl_col(t, "lookup_key"), c_drugs = srl_col(t, "drugs");
+    orx_severity sev = ORX_SEV_INFO;
+    size_t first = (size_t)-1;
+    char mgmt[512] = "";
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcmp(srl_cell(t, r, c_key), key) != 0 || !list_has(srl_cell(t, r, c_drugs), ingr))
+            continue;
+        orx_severity rs = rec_severity(t, r);
+        if (rs == ORX_SEV_INFO) continue;
+        if (first == (size_t)-1 || rs > sev) { sev = rs; first = r; }
+        size_t n = strlen(mgmt);
+        if (n + 8 < sizeof mgmt)
+            fmt(mgmt + n, sizeof mgmt - n, "%s[%s; %s] %s", n ? " | " : "",
+                srl_cell(t, r, srl_col(t, "population")), srl_cell(t, r, srl_col(t, "strength")),
+                srl_cell(t, r, srl_col(t, "recommendation")));
+    }
+    if (first == (size_t)-1) return ORX_OK;
+    size_t prow = 0;
+    const char *level = pair_level(s, srl_cell(t, first, srl_col(t, "genes")), ingr, &prow);
+    bool low = level && (level[0] == 'C' || level[0] == 'D');
+    if (low) sev = ORX_SEV_INFO;
+    orx_finding *f = orx_findings_push(out, "pgx", sev);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    f->interruptive = sev >= ORX_SEV_MAJOR;
+    srl_fill_drugs(f, d);
+    fmt(f->trigger, sizeof f->trigger, "%s", trig);
+    char lv[160];
+    if (level)
+        fmt(lv, sizeof lv, "CPIC level %s (cpic-data %s)", level,
+            srl_cell(&s->pairs, prow, srl_col(&s->pairs, "source")));
+    else
+        fmt(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
+    fmt(f->message, sizeof f->message, "%s: %s. %s.", key,
+        srl_cell(t, first, srl_col(t, "implications")), lv);
+    fmt(f->management, sizeof f->management, "%s", mgmt);
+    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+        srl_cell(t, first, srl_col(t, "guideline")), srl_cell(t, first, srl_col(t, "guideline_url")),
+        first + 2);
+    return ORX_OK;
+}
+
+static bool patient_has_gene(const orx_patient *pt, const char *gene) {
+    for (size_t i = 0; i < pt->n_pgx; i++) {
+        const char *g = pt->pgx[i].gene;
+        if (strcasecmp(g, gene) == 0) return true;
+        if (strncasecmp(g, gene, strlen(gene)) == 0 && g[strlen(gene)] == '*') return true;
+    }
+    return false;
+}
+
+/* No lookup key matched: when the patient has some but not all genes of the guideline, say so. */
+static orx_status partial_note(const pgx_state *s, const orx_patient *pt,
+                               const orx_proposed_drug *d, const char *ingr, size_t row,
+                               orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->recs;
+    char genes[128], have[128] = "", lack[128] = "";
+    fmt(genes, sizeof genes, "%s", srl_cell(t, row, srl_col(t, "genes")));
+    char *save = NULL;
+    for (char *g = strtok_r(genes, ";, ", &save); g; g = strtok_r(NULL, ";, ", &save)) {
+        char *dst = patient_has_gene(pt, g) ? have : lack;
+        size_t n = strlen(dst);
+        fmt(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
+    }
+    if (!*have || !*lack) return ORX_OK;
+    orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    srl_fill_drugs(f, d);
+    fmt(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
+    fmt(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
+        "are keyed on %s and the record has no result for %s.", ingr,
+        srl_cell(t, row, srl_col(t, "genes")), lack);
+    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+        srl_cell(t, row, srl_col(t, "guideline")), srl_cell(t, row, srl_col(t, "guideline_url")),
+        row + 2);
+    return ORX_OK;
+}
+
+orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt,
+                         const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
+    const pgx_state *s = orx_checker_state(ck, "pgx");
+    if (!s || !pt || !drug || drug->n_ingr <= 0 || pt->n_pgx == 0) return ORX_OK;
+    const srl_table *t = &s->recs;
+    int c_key = srl_col(t, "lookup_key"), c_drugs = srl_col(t, "drugs");
+    pgx_cache cache;
+    cache.n = 0;
+    for (int i = 0; i < drug->n_ingr && i < ORX_MAX_INGR; i++) {
+        const char *ingr = drug->ingr[i].ingredient;
+        const char *done[1024];
+        int n_done = 0;
+        bool matched = false;
+        size_t first_row = (size_t)-1;
+        for (size_t r = 0; r < t->nrows; r++) {
+            if (!list_has(srl_cell(t, r, c_drugs), ingr)) continue;
+            if (first_row == (size_t)-1) first_row = r;
+            const char *key = srl_cell(t, r, c_key);
+            bool seen = false;
+            for (int k = 0; k < n_done; k++) if (strcmp(done[k], key) == 0) seen = true;
+            if (seen) continue;
+            if (n_done < 1024) done[n_done++] = key;
+            char trig[256];
+            if (!key_matches(s, pt, &cache, key, trig, sizeof trig)) continue;
+            matched = true;
+            orx_status st = emit(s, drug, ingr, key, trig, out, err);
+            if (st != ORX_OK) return st;
+        }
+        if (!matched && first_row != (size_t)-1) {
+            orx_status st = partial_note(s, pt, drug, ingr, first_row, out, err);
+            if (st != ORX_OK) return st;
+        }
+    }
+    return ORX_OK;
+}

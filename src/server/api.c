@@ -1,0 +1,426 @@
+/* api.c — /v1/check, /v1/recommend and the CDS Hooks service (see api.h). */
+#include "server/api.h"
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ============================================================================================
+ * Helpers
+ * ========================================================================================== */
+static char *error_body(const char *msg) { return orx_server_error_json(msg, "invalid_request_error", NULL); }
+
+static char *dumps(json_t *o) {
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+static void today(char out[16]) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* Parse the "patient" member (FHIR Bundle or openrx form) of a request. */
+static orx_status patient_from(json_t *req, orx_patient **pt, orx_error *err) {
+    json_t *p = json_object_get(req, "patient");
+    if (!json_is_object(p)) return orx_fail(err, ORX_ERR_INVALID, "request needs a \"patient\" object (FHIR Bundle or openrx form)");
+    const char *as_of = json_string_value(json_object_get(req, "as_of"));
+    char *txt = json_dumps(p, JSON_COMPACT);
+    if (!txt) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    orx_status st = orx_patient_parse(txt, strlen(txt), "request.patient", as_of, pt, err);
+    free(txt);
+    return st;
+}
+
+static json_t *findings_json(const orx_findings *fs) {
+    orx_buf b;
+    orx_buf_init(&b);
+    orx_error e = ORX_ERROR_INIT;
+    orx_findings_to_json(fs, &b, &e);
+    json_error_t je;
+    json_t *v = b.data ? json_loadb(b.data, b.len, 0, &je) : NULL;
+    orx_buf_free(&b);
+    return v ? v : json_array();
+}
+
+/* ============================================================================================
+ * POST /v1/check  {"patient": {...}, "drugs": ["ibuprofen 400 mg orally every 6 hours", ...]}
+ * ========================================================================================== */
+int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    char msg[1200];
+    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    orx_error err = ORX_ERROR_INIT;
+    orx_patient *pt = NULL;
+    orx_status st = patient_from(req, &pt, &err);
+    json_t *drugs = json_object_get(req, "drugs");
+    if (st == ORX_OK && drugs && (!json_is_array(drugs) || json_array_size(drugs) > 32))
+        st = orx_fail(&err, ORX_ERR_INVALID, "\"drugs\" must be an array of at most 32 strings");
+    orx_findings fs;
+    orx_findings_init(&fs);
+    orx_proposed_drug *pd = NULL;
+    size_t n = drugs ? json_array_size(drugs) : 0;
+    if (st == ORX_OK && n) {
+        pd = calloc(n, sizeof *pd);
+        for (size_t i = 0; st == ORX_OK && i < n; i++) {
+            const char *t = json_string_value(json_array_get(drugs, i));
+            if (!t) st = orx_fail(&err, ORX_ERR_INVALID, "drugs[%zu] must be a string", i);
+            else st = orx_proposed_drug_init(api->checker, t, NULL, &pd[i], &err);
+        }
+        if (st == ORX_OK) st = orx_check_proposed(api->checker, pt, pd, n, &fs, &err);
+    } else if (st == ORX_OK) {
+        st = orx_check_current(api->checker, pt, &fs, &err);
+    }
+    int status = 200;
+    if (st != ORX_OK) {
+        status = orx_exit_code(st) == 2 ? 400 : 500;
+        *out = error_body(err.msg);
+    } else {
+        json_t *o = json_object();
+        json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
+        json_object_set_new(o, "checked", json_string(n ? "proposed" : "current"));
+        json_object_set_new(o, "findings", findings_json(&fs));
+        *out = dumps(o);
+    }
+    free(pd);
+    orx_findings_free(&fs);
+    orx_patient_free(pt);
+    json_decref(req);
+    return status;
+}
+
+/* ============================================================================================
+ * POST /v1/recommend  {"patient": {...}, "indication": "...", "rag": true, "k": 6, "seed": 0, ...}
+ * ========================================================================================== */
+static int api_recommend(orx_api *api, const char *body, size_t len, char **out) {
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    char msg[1200];
+    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    orx_error err = ORX_ERROR_INIT;
+    orx_patient *pt = NULL;
+    orx_status st = patient_from(req, &pt, &err);
+    orx_rx_params p = orx_rx_default_params();
+    p.indication = json_string_value(json_object_get(req, "indication"));
+    if (st == ORX_OK && (!p.indication || !*p.indication)) st = orx_fail(&err, ORX_ERR_INVALID, "request needs an \"indication\" string");
+    json_t *v;
+    if ((v = json_object_get(req, "rag"))) p.rag = json_is_true(v);
+    if ((v = json_object_get(req, "k")) && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 50) p.k = (int)json_integer_value(v);
+    if ((v = json_object_get(req, "seed")) && json_is_integer(v)) p.seed = (uint64_t)json_integer_value(v);
+    if ((v = json_object_get(req, "max_tokens")) && json_is_integer(v) && json_integer_value(v) >= 16 && json_integer_value(v) <= 4096) p.max_tokens = (int)json_integer_value(v);
+    if ((v = json_object_get(req, "temperature")) && json_is_number(v)) p.temperature = (float)json_number_value(v);
+    p.audit_path = api->audit_path;
+    orx_rx_result r;
+    memset(&r, 0, sizeof r);
+    int status = 200;
+    if (st == ORX_OK) {
+        if (api->llm) orx_server_lock_model(api->srv);
+        st = orx_recommend(api->llm, api->retriever, api->checker, pt, &p, &r, &err);
+        if (api->llm) orx_server_unlock_model(api->srv);
+    }
+    if (st == ORX_OK) {
+        orx_buf b;
+        orx_buf_init(&b);
+        st = orx_rx_render_json(&r, pt, &b, &err);
+        *out = orx_buf_steal(&b);
+    }
+    if (st != ORX_OK) {
+        status = orx_exit_code(st) == 2 ? 400 : st == ORX_ERR_NETWORK ? 502 : 500;
+        free(*out);
+        *out = error_body(err.msg);
+    }
+    orx_rx_result_free(&r);
+    orx_patient_free(pt);
+    json_decref(req);
+    return status;
+}
+
+/* ============================================================================================
+ * CDS Hooks
+ * ========================================================================================== */
+static json_t *prefetch_templates(void) {
+    json_t *p = json_object();
+    json_object_set_new(p, "patient", json_string("Patient/{{context.patientId}}"));
+    json_object_set_new(p, "medications", json_string("MedicationRequest?patient={{context.patientId}}&status=active"));
+    json_object_set_new(p, "conditions", json_string("Condition?patient={{context.patientId}}&clinical-status=active"));
+    json_object_set_new(p, "allergies", json_string("AllergyIntolerance?patient={{context.patientId}}"));
+    json_object_set_new(p, "observations", json_string("Observation?patient={{context.patientId}}&category=laboratory,vital-signs&_sort=-date&_count=100"));
+    return p;
+}
+
+char *orx_api_cds_discovery(void) {
+    json_t *root = json_object(), *svcs = json_array();
+    const char *hooks[2] = {"order-select", "order-sign"};
+    for (int i = 0; i < 2; i++) {
+        json_t *s = json_object();
+        char id[64];
+        snprintf(id, sizeof id, "openrx-%s", hooks[i]);
+        json_object_set_new(s, "hook", json_string(hooks[i]));
+        json_object_set_new(s, "id", json_string(id));
+        json_object_set_new(s, "title", json_string(i ? "openrx medication safety check (order sign)" : "openrx medication safety check (order select)"));
+        json_object_set_new(s, "description", json_string("Deterministic medication-safety checks of draft MedicationRequests against the "
+                                                          "patient's medicines, allergies, renal/hepatic function, pregnancy and genotype, "
+                                                          "with sourced findings. Drafts for clinician review."));
+        json_object_set_new(s, "prefetch", prefetch_templates());
+        json_array_append_new(svcs, s);
+    }
+    json_object_set_new(root, "services", svcs);
+    return dumps(root);
+}
+
+/* Gather resources from a prefetch value / bundle / wrapper into out (borrowed refs increfed). */
+static void gather(json_t *v, json_t *out, int depth) {
+    if (!json_is_object(v) || depth > 4) return;
+    const char *rt = json_string_value(json_object_get(v, "resourceType"));
+    if (!rt) {
+        json_t *r = json_object_get(v, "resource"); /* {"response":…, "resource":…} wrapper */
+        if (r) gather(r, out, depth + 1);
+        return;
+    }
+    if (!strcmp(rt, "Bundle")) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(v, "entry"), i, e) gather(json_object_get(e, "resource") ? json_object_get(e, "resource") : e, out, depth + 1);
+        return;
+    }
+    json_array_append(out, v);
+}
+
+static const char *med_text(json_t *mr, const char **rxcui) {
+    json_t *cc = json_object_get(mr, "medicationCodeableConcept");
+    *rxcui = NULL;
+    size_t i;
+    json_t *c;
+    const char *display = NULL;
+    json_array_foreach(json_object_get(cc, "coding"), i, c) {
+        const char *sys = json_string_value(json_object_get(c, "system"));
+        if (sys && strstr(sys, "rxnorm")) *rxcui = json_string_value(json_object_get(c, "code"));
+        if (!display) display = json_string_value(json_object_get(c, "display"));
+    }
+    const char *text = json_string_value(json_object_get(cc, "text"));
+    return text ? text : display;
+}
+
+static bool selected(json_t *selections, json_t *mr) {
+    if (!json_is_array(selections) || json_array_size(selections) == 0) return true;
+    const char *id = json_string_value(json_object_get(mr, "id"));
+    size_t i;
+    json_t *s;
+    json_array_foreach(selections, i, s) {
+        const char *sel = json_string_value(s);
+        const char *slash = sel ? strrchr(sel, '/') : NULL;
+        if (id && sel && !strcmp(slash ? slash + 1 : sel, id)) return true;
+    }
+    return false;
+}
+
+static const char *indicator(orx_severity s) {
+    return s >= ORX_SEV_MAJOR ? "critical" : s == ORX_SEV_MODERATE ? "warning" : "info";
+}
+
+static void card_uuid(const orx_finding *f, const char *hook_instance, int idx, char out[37]) {
+    char seed[1400];
+    snprintf(seed, sizeof seed, "%s|%d|%s|%s|%s", hook_instance ? hook_instance : "", idx, f->kind, f->drugs, f->message);
+    char hex[65];
+    orx_sha256_hex(seed, strlen(seed), hex);
+    snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8, hex + 13, hex + 17, hex + 20);
+}
+
+static json_t *card(const orx_finding *f, const char *hook_instance, int idx) {
+    json_t *c = json_object(), *src = json_object();
+    char uuid[37], summary[140], sev[32];
+    card_uuid(f, hook_instance, idx, uuid);
+    snprintf(sev, sizeof sev, "%s", orx_severity_name(f->severity));
+    if (sev[0] >= 'a' && sev[0] <= 'z') sev[0] = (char)(sev[0] - 32);
+    int n = snprintf(summary, sizeof summary, "%s %s: %s", sev, f->kind, f->drugs);
+    if (n >= (int)sizeof summary) memcpy(summary + sizeof summary - 4, "...", 4); /* < 140 chars */
+    json_object_set_new(c, "uuid", json_string(uuid));
+    json_object_set_new(c, "summary", json_string(summary));
+    json_object_set_new(c, "indicator", json_string(indicator(f->severity)));
+    orx_buf d;
+    orx_buf_init(&d);
+    orx_buf_printf(&d, "**%s** (%s%s)\n\n%s\n", f->kind, orx_severity_name(f->severity), f->interruptive ? ", interruptive" : "", f->message);
+    if (f->trigger[0]) orx_buf_printf(&d, "\n*Patient fact:* %s\n", f->trigger);
+    if (f->management[0]) orx_buf_printf(&d, "\n*Management (from the source):* %s\n", f->management);
+    if (f->quote[0]) orx_buf_printf(&d, "\n> %s\n", f->quote);
+    if (f->citation[0]) orx_buf_printf(&d, "\n*Citation:* %s\n", f->citation);
+    orx_buf_printf(&d, "\n_%s_", ORX_DRAFT_NOTICE);
+    json_object_set_new(c, "detail", json_string(d.data));
+    orx_buf_free(&d);
+    json_object_set_new(src, "label", json_string(f->source[0] ? f->source : "openrx"));
+    if (orx_str_starts_with(f->citation, "http")) json_object_set_new(src, "url", json_string(f->citation));
+    json_object_set_new(c, "source", src);
+    return c;
+}
+
+int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out) {
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    char msg[1200];
+    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *ctx = json_object_get(req, "context");
+    if (!json_is_object(ctx)) { json_decref(req); *out = error_body("CDS Hooks request has no \"context\" object"); return 400; }
+    const char *hook_instance = json_string_value(json_object_get(req, "hookInstance"));
+    /* draft orders: context.draftOrders (order-select/sign) or context.medications (medication-prescribe) */
+    json_t *drafts = json_array(), *res = json_array();
+    gather(json_object_get(ctx, "draftOrders"), drafts, 0);
+    gather(json_object_get(ctx, "medications"), drafts, 0);
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(req, "prefetch"), key, v) gather(v, res, 0);
+    /* early PDDI-CDS examples (medication-prescribe, STU3) nest prefetch inside the context */
+    json_object_foreach(json_object_get(ctx, "prefetch"), key, v) gather(v, res, 0);
+    json_object_foreach(ctx, key, v) if (orx_str_starts_with(key, "item")) gather(v, res, 0);
+    /* the patient: resources of the prefetch (not the drafts), as one Bundle */
+    json_t *bundle = json_object(), *entries = json_array();
+    bool have_patient = false;
+    size_t i;
+    json_array_foreach(res, i, v) {
+        const char *rt = json_string_value(json_object_get(v, "resourceType"));
+        const char *id = json_string_value(json_object_get(v, "id"));
+        bool is_draft = false;
+        size_t j;
+        json_t *d;
+        json_array_foreach(drafts, j, d) {
+            const char *did = json_string_value(json_object_get(d, "id"));
+            if (id && did && !strcmp(id, did)) is_draft = true;
+        }
+        if (is_draft) continue;
+        if (!strcmp(rt, "Patient")) { if (have_patient) continue; have_patient = true; }
+        json_t *e = json_object();
+        if ((!strcmp(rt, "MedicationDispense") || !strcmp(rt, "MedicationAdministration")) &&
+            json_object_get(v, "medicationCodeableConcept")) {
+            /* A dispensing or administration record (as in the PDDI-CDS scenarios) is evidence
+             * that the patient is taking the drug: checked as an active MedicationStatement. */
+            json_t *ms = json_object();
+            json_object_set_new(ms, "resourceType", json_string("MedicationStatement"));
+            json_object_set_new(ms, "status", json_string("active"));
+            json_object_set(ms, "medicationCodeableConcept", json_object_get(v, "medicationCodeableConcept"));
+            json_object_set_new(e, "resource", ms);
+        } else {
+            json_object_set(e, "resource", v);
+        }
+        json_array_append_new(entries, e);
+    }
+    if (!have_patient) {
+        const char *pid = json_string_value(json_object_get(ctx, "patientId"));
+        const char *slash = pid ? strrchr(pid, '/') : NULL;
+        json_t *p = json_object(), *e = json_object();
+        json_object_set_new(p, "resourceType", json_string("Patient"));
+        json_object_set_new(p, "id", json_string(pid ? (slash ? slash + 1 : pid) : "unknown"));
+        json_object_set_new(e, "resource", p);
+        json_array_insert_new(entries, 0, e);
+    }
+    json_object_set_new(bundle, "resourceType", json_string("Bundle"));
+    json_object_set_new(bundle, "type", json_string("collection"));
+    json_object_set_new(bundle, "entry", entries);
+    char *btxt = json_dumps(bundle, JSON_COMPACT);
+    json_decref(bundle);
+    orx_error err = ORX_ERROR_INIT;
+    orx_patient *pt = NULL;
+    char as_of[16];
+    today(as_of);
+    orx_status st = orx_patient_parse(btxt, strlen(btxt), "cds-request.prefetch", as_of, &pt, &err);
+    free(btxt);
+    /* proposed drugs: the selected draft MedicationRequests */
+    size_t n = json_array_size(drafts), np = 0;
+    orx_proposed_drug *pd = n ? calloc(n, sizeof *pd) : NULL;
+    bool select_hook = service && strstr(service, "order-select");
+    json_array_foreach(drafts, i, v) {
+        if (st != ORX_OK) break;
+        const char *rt = json_string_value(json_object_get(v, "resourceType"));
+        if (!rt || strcmp(rt, "MedicationRequest")) continue;
+        if (select_hook && !selected(json_object_get(ctx, "selections"), v)) continue;
+        const char *rxcui;
+        const char *text = med_text(v, &rxcui);
+        if (!text && !rxcui) continue;
+        st = orx_proposed_drug_init(api->checker, text ? text : rxcui, rxcui, &pd[np++], &err);
+    }
+    orx_findings fs;
+    orx_findings_init(&fs);
+    if (st == ORX_OK && np) st = orx_check_proposed(api->checker, pt, pd, np, &fs, &err);
+    int status = 200;
+    if (st != ORX_OK) {
+        status = orx_exit_code(st) == 2 ? 400 : 500;
+        *out = error_body(err.msg);
+    } else {
+        json_t *root = json_object(), *cards = json_array();
+        for (size_t k = 0; k < fs.n; k++) {
+            const orx_finding *f = &fs.items[k];
+            /* informational notes other than interactions (e.g. "pregnancy status unknown") stay
+             * out of the EHR's card list; /v1/check returns them all */
+            if (f->severity == ORX_SEV_INFO && strcmp(f->kind, "interaction") != 0) continue;
+            json_array_append_new(cards, card(f, hook_instance, (int)k));
+        }
+        json_object_set_new(root, "cards", cards);
+        *out = dumps(root);
+    }
+    orx_findings_free(&fs);
+    free(pd);
+    orx_patient_free(pt);
+    json_decref(drafts);
+    json_decref(res);
+    json_decref(req);
+    return status;
+}
+
+/* ============================================================================================
+ * Routes
+ * ========================================================================================== */
+static void route_check(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
+    r->status = orx_api_check(u, body, len, &r->body);
+}
+static void route_recommend(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
+    r->status = api_recommend(u, body, len, &r->body);
+}
+static void route_discovery(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
+    r->status = 200;
+    r->body = orx_api_cds_discovery();
+}
+static void route_cds(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
+    r->status = orx_api_cds(u, path, body, len, &r->body);
+}
+static void route_feedback(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
+    orx_api *api = u;
+    json_error_t je;
+    json_t *fb = json_loadb(body, len, 0, &je);
+    if (!fb) { r->status = 400; r->body = error_body("feedback body is not valid JSON"); return; }
+    if (api->audit_path) {
+        json_t *rec = json_object();
+        json_object_set_new(rec, "type", json_string("cds-feedback"));
+        json_object_set_new(rec, "service", json_string(path));
+        json_object_set(rec, "feedback", fb);
+        char *line = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        orx_buf b;
+        orx_buf_init(&b);
+        orx_buf_printf(&b, "%s\n", line ? line : "{}");
+        free(line);
+        orx_append_fsync(api->audit_path, b.data, b.len, NULL);
+        orx_buf_free(&b);
+    }
+    json_decref(fb);
+    r->status = 200;
+    r->body = orx_strdup("{}");
+}
+
+orx_status orx_api_register(orx_api *api, orx_error *err) {
+    if (!api->checker) return orx_fail(err, ORX_ERR_USAGE, "the API needs a safety checker");
+    struct { const char *m, *p; orx_route_fn fn; } routes[] = {
+        {"POST", "/v1/check", route_check},
+        {"POST", "/v1/recommend", route_recommend},
+        {"GET", "/cds-services", route_discovery},
+        {"POST", "/cds-services/openrx-order-select", route_cds},
+        {"POST", "/cds-services/openrx-order-sign", route_cds},
+        {"POST", "/cds-services/openrx-order-select/feedback", route_feedback},
+        {"POST", "/cds-services/openrx-order-sign/feedback", route_feedback},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (orx_server_route(api->srv, routes[i].m, routes[i].p, routes[i].fn, api) != ORX_OK)
+            return orx_fail(err, ORX_ERR_RANGE, "too many routes");
+    return ORX_OK;
+}

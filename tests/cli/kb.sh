@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# kb.sh — `openrx kb` from the command line: build from fixtures, search with citations and
+# snippets (text and JSON), filters, stats, exit codes for bad usage / bad input / missing KB.
+# Usage: bash kb.sh /path/to/openrx
+set -u
+BIN=${1:?usage: kb.sh /path/to/openrx}
+SRC=${ORX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+FX=$SRC/tests/fixtures/kb
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export ORX_NO_PROGRESS=1
+fails=0
+
+# run NAME WANT_RC PATTERN(stdout+stderr) args...
+run() {
+    local name=$1 want=$2 pattern=$3
+    shift 3
+    "$BIN" "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL $name: exit $rc (want $want); stderr: $(head -c 400 "$T/err")"; fails=$((fails + 1)); return
+    fi
+    if ! cat "$T/out" "$T/err" | grep -qE -- "$pattern"; then
+        echo "FAIL $name: output does not match /$pattern/: $(head -c 400 "$T/out") $(head -c 300 "$T/err")"
+        fails=$((fails + 1)); return
+    fi
+    echo "ok   $name"
+}
+
+KB=$T/kb.sqlite
+run help 0 "kb <build\|search" kb --help
+run build 0 "built .*: 2 labels, .* 2 duplicate versions dropped" kb build --from "$FX/openfda_labels.json" --from "$FX/spl_small.xml" --out "$KB"
+run build-note 0 "duplicate set id d2f6d2d0-1b32-4caf-9fce-6b798c94204b: kept version 7" kb build "$FX/openfda_labels.json" --out "$T/kb2.sqlite"
+run search 0 "cite: 01b14603-8f29-4fa3-8d7e-9d523f802e0b#34073-7" kb search --kb "$KB" omeprazole
+run search-snippet 0 '\*\*omeprazole\*\*' kb search --kb "$KB" omeprazole -k 1
+run search-json 0 '"citation": "01b14603-8f29-4fa3-8d7e-9d523f802e0b#34070-3"' kb search --kb "$KB" --json --drug plavix --section contraindications bleeding
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["results"] and all(r["section_code"]=="34070-3" for r in d["results"])' "$T/out" \
+    && echo "ok   search-json-parses" || { echo "FAIL search-json-parses"; fails=$((fails + 1)); }
+run stats 0 "labels: 2" kb stats --kb "$KB"
+run stats-json 0 '"duplicates_dropped": 2' kb stats --kb "$KB" --json
+run no-results 0 "no results" kb search --kb "$KB" zzyzxqwv
+# bad usage and bad input
+run bad-verb 2 "unknown verb" kb frobnicate
+run no-query 2 "missing QUERY" kb search --kb "$KB"
+run bad-k 2 "-k must be" kb search --kb "$KB" -k 0 warfarin
+run bad-section 2 "unknown section" kb search --kb "$KB" --section nonsense warfarin
+run stopwords-only 2 "no searchable words" kb search --kb "$KB" the of and
+run missing-kb 2 "no knowledge base" kb search --kb "$T/none.sqlite" warfarin
+printf '{"results": [{"set_id": "a", "warnings": ["x"]},\n {"set_id": "b", "warnings": ["y" "z"]}]}' >"$T/bad.json"
+run bad-json 2 "bad.json:2:" kb build "$T/bad.json" --out "$KB"
+printf '<document>\n<title>t</titl>\n</document>' >"$T/bad.xml"
+run bad-xml 2 "bad.xml:2:9: mismatched end tag" kb build "$T/bad.xml" --out "$KB"
+run old-kb-kept 0 "labels: 2" kb stats --kb "$KB"
+run missing-input 2 "no such file" kb build "$T/nothing-here" --out "$KB"
+
+[ "$fails" -eq 0 ] && echo "all kb CLI checks passed" || echo "$fails kb CLI check(s) failed"
+exit $((fails > 0))

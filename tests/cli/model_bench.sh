@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# model_bench.sh — `openrx model synth` and `openrx bench`: usage errors, a small synthetic model
+# (real vocab when ../shared is present, synthetic otherwise) that loads and benchmarks.
+# Usage: bash model_bench.sh /path/to/openrx
+set -u
+BIN=${1:?usage: model_bench.sh /path/to/openrx}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export ORX_NO_PROGRESS=1
+fail=0
+expect() {
+    local want=$1; shift
+    OUT=$("$@" 2>&1); local rc=$?
+    if [ "$rc" != "$want" ]; then
+        echo "FAIL: '$*' exited $rc, expected $want"; echo "$OUT" | head -5; fail=1
+    fi
+}
+has() { case "$OUT" in *"$1"*) ;; *) echo "FAIL: output lacks '$1'"; echo "$OUT" | head -5; fail=1 ;; esac; }
+
+expect 0 "$BIN" model synth --help;                                   has "--shape"
+expect 0 "$BIN" bench --help;                                         has "-p, --prompt"
+expect 2 "$BIN" model;                                                has "missing sub-command"
+expect 2 "$BIN" model frob;                                           has "unknown sub-command"
+expect 2 "$BIN" model synth --shape nope --type Q4_0 -o "$TMP/x.gguf"; has "unknown --shape"
+expect 2 "$BIN" model synth --shape mini --type Q3 -o "$TMP/x.gguf";   has "unknown --type"
+expect 2 "$BIN" model synth --shape mini --type Q4_0;                  has "required"
+expect 2 "$BIN" bench;                                                has "missing -m"
+expect 2 "$BIN" bench -m "$TMP/x.gguf" -p 12,abc;                     has "bad -p"
+expect 2 "$BIN" bench -m "$TMP/missing.gguf" -p 8 -n 0;               has "missing.gguf"
+[ -e "$TMP/x.gguf" ] && { echo "FAIL: a refused synth left a file"; fail=1; }
+
+# a real-vocab (or synthetic-vocab) mini model per type, then a tiny bench with JSON output
+for t in Q4_K_M Q8_0; do
+    expect 0 "$BIN" model synth --shape mini --type $t -o "$TMP/mini-$t.gguf" -t 2;  has "wrote"
+    expect 0 "$BIN" bench -m "$TMP/mini-$t.gguf" -t 2 -p 16 -n 4 -r 1 --bw-mib 8 --json
+    has '"test": "pp16"'; has '"test": "tg4"'; has '"bandwidth_gb_s"'
+done
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 1 -p 8 -n 2 -r 2 --bw-mib 0
+has " tg2 |"; has "time to first token (pp8)"
+# synthetic vocabulary when no vocab GGUF is found
+ORX_SOURCE_DIR="$TMP" expect 0 "$BIN" model synth --shape mini --type F16 -o "$TMP/syn.gguf"
+has "vocab synthetic"
+expect 0 "$BIN" bench -m "$TMP/syn.gguf" -p 8 -n 2 -r 1 --bw-mib 0
+exit $fail

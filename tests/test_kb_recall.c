@@ -1,0 +1,86 @@
+/* test_kb_recall.c — the default knowledge base (data/labels) answers the NLM DDI dev question set
+ * (tests/fixtures/kb/ddi_questions.tsv): "X with Y" must retrieve X's label section that mentions Y.
+ * Floors are the recall measured when the set was made (see README "Knowledge base"). */
+#include "testutil.h"
+#include "kb/kb.h"
+#include "util/util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char g_db[256];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(g_db, sizeof g_db, "/tmp/orx-test-kb-recall-%ld.sqlite", (long)getpid());
+    orx_kb_build_params p = orx_kb_build_default_params();
+    p.progress = false;
+    const char *in[1] = {orx_test_path("%s/data/labels", orx_test_source_dir())};
+    orx_kb_build_stats st;
+    orx_error err = ORX_ERROR_INIT;
+    if (orx_kb_build(g_db, in, 1, &p, &st, &err) != ORX_OK) {
+        fprintf(stderr, "build failed: %s\n", err.msg);
+        return -1;
+    }
+    print_message("default KB: %llu labels, %llu chunks, %.1f MB in %.2f s\n",
+                  (unsigned long long)st.docs, (unsigned long long)st.chunks, st.bytes_in / 1e6,
+                  st.seconds);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    unlink(g_db);
+    return 0;
+}
+
+static void test_default_corpus_shape(void **state) {
+    (void)state;
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_kb_open(g_db, &kb, &err), ORX_OK);
+    orx_kb_stats st;
+    assert_int_equal(orx_kb_get_stats(kb, &st, &err), ORX_OK);
+    assert_true(st.docs >= 400);    /* 5 shipped sources, ~450 labels */
+    assert_true(st.chunks >= 8000);
+    assert_true(st.duplicates >= 3); /* NLM 2014 copies superseded by the 2016 renderings */
+    orx_kb_free(kb);
+}
+
+static void run_eval(bool expand, bool exhaustive, double r1, double r5, double r10) {
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_kb_open(g_db, &kb, &err), ORX_OK);
+    if (expand) orx_kb_load_lexicon(kb, NULL, &err); /* optional */
+    orx_kb_eval ev;
+    const char *q = orx_test_path("%s/tests/fixtures/kb/ddi_questions.tsv", orx_test_source_dir());
+    assert_int_equal(orx_kb_eval_questions(kb, q, expand, exhaustive, &ev, &err), ORX_OK);
+    print_message("%s%s: %d questions recall@1 %.3f @5 %.3f @10 %.3f\n",
+                  expand ? "expanded" : "plain", exhaustive ? " exhaustive" : "", ev.questions,
+                  ev.recall_at[0], ev.recall_at[1], ev.recall_at[2]);
+    assert_int_equal(ev.questions, 276);
+    assert_true(ev.recall_at[0] >= r1);
+    assert_true(ev.recall_at[1] >= r5);
+    assert_true(ev.recall_at[2] >= r10);
+    orx_kb_free(kb);
+}
+
+/* Floors = recall measured 2026-11-27 (rounded down to 2 decimals):
+ *   default (anchored + pruned), plain     0.764 / 0.971 / 0.989
+ *   default (anchored + pruned), expanded  0.761 / 0.967 / 0.986
+ *   exhaustive (every match scored), expanded 0.815 / 0.967 / 0.986 */
+static void test_recall_plain(void **state) { (void)state; run_eval(false, false, 0.76, 0.97, 0.98); }
+static void test_recall_expanded(void **state) { (void)state; run_eval(true, false, 0.76, 0.96, 0.98); }
+static void test_recall_exhaustive(void **state) { (void)state; run_eval(true, true, 0.81, 0.96, 0.98); }
+
+int main(void) {
+    setenv("ORX_NO_PROGRESS", "1", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_corpus_shape),
+        cmocka_unit_test(test_recall_plain),
+        cmocka_unit_test(test_recall_expanded),
+        cmocka_unit_test(test_recall_exhaustive),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

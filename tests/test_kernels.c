@@ -1,0 +1,178 @@
+/*
+ * test_kernels.c — every SIMD kernel against the scalar reference, on random data, for every
+ * supported tensor type and for shape edge cases (rows not a multiple of the tile, odd token
+ * counts, one token, K of one block). ISA levels this CPU lacks are skipped loudly.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "engine/quant.h"
+#include "engine/threadpool.h"
+
+static uint64_t g_rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd_u32(void) {
+    g_rng ^= g_rng << 13; g_rng ^= g_rng >> 7; g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng >> 16);
+}
+static float rnd_unit(void) { return ((float)(rnd_u32() & 0xFFFFFF) + 0.5f) / 16777216.0f; }
+static float rnd_normal(void) {
+    return sqrtf(-2.0f * logf(rnd_unit())) * cosf(6.2831853f * rnd_unit());
+}
+
+static const uint32_t k_types[] = {ORX_TYPE_F32, ORX_TYPE_F16, ORX_TYPE_BF16, ORX_TYPE_Q4_0,
+                                   ORX_TYPE_Q4_1, ORX_TYPE_Q5_0, ORX_TYPE_Q5_1, ORX_TYPE_Q8_0,
+                                   ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
+#define N_TYPES (sizeof k_types / sizeof k_types[0])
+
+/* random weights of type t: n_out rows of n_in, plus |w| dequantised for error magnitudes */
+static void *make_weights(uint32_t t, int64_t n_out, int64_t n_in, float **deq) {
+    size_t wrow = orx_type_row_bytes(t, n_in);
+    char *W = malloc(wrow * n_out);
+    float *tmp = malloc(n_in * sizeof *tmp);
+    *deq = malloc(n_out * n_in * sizeof **deq);
+    for (int64_t o = 0; o < n_out; o++) {
+        for (int64_t i = 0; i < n_in; i++) tmp[i] = rnd_normal() * 0.05f;
+        if (o == 1) for (int64_t i = 0; i < n_in; i++) tmp[i] = 0.0f; /* an all-zero row */
+        orx_quantize_row(t, tmp, W + o * wrow, n_in);
+        orx_dequantize_row(t, W + o * wrow, *deq + o * n_in, n_in);
+    }
+    free(tmp);
+    return W;
+}
+
+static double tol_for(uint32_t t) {
+    switch (t) {
+    case ORX_TYPE_Q4_K: case ORX_TYPE_Q5_K: case ORX_TYPE_Q6_K: return 2e-6; /* exact ints */
+    default: return 2e-5; /* float summation order */
+    }
+}
+
+/* Compare orx_kernel_isa(t, isa) against the reference through the matmul driver and directly. */
+static int check_type_isa(uint32_t t, const char *isa, int64_t n_out, int64_t n_in, int64_t n_tok,
+                          orx_threadpool *pool) {
+    orx_kernel k = orx_kernel_isa(t, isa), ref = orx_kernel_ref(t);
+    if (!k.vec_dot) return 0; /* this level has no kernel for t: best() falls back to reference */
+    float *deq;
+    void *W = make_weights(t, n_out, n_in, &deq);
+    float *X = malloc(n_tok * n_in * sizeof *X);
+    for (int64_t i = 0; i < n_tok * n_in; i++) X[i] = rnd_normal();
+    if (n_tok > 2) for (int64_t i = 0; i < n_in; i++) X[2 * n_in + i] = 0.0f; /* a zero token */
+    /* activations in the dot type, converted by both converters: must be byte-identical */
+    uint32_t dt = orx_type_dot_type(t);
+    size_t xrow = t == ORX_TYPE_F32 ? n_in * sizeof(float) : orx_type_row_bytes(dt, n_in);
+    char *xq = malloc(xrow * n_tok), *xq2 = malloc(xrow * n_tok);
+    for (int64_t j = 0; j < n_tok; j++) {
+        if (ref.from_float) {
+            ref.from_float(X + j * n_in, xq + j * xrow, n_in);
+            k.from_float(X + j * n_in, xq2 + j * xrow, n_in);
+        } else {
+            memcpy(xq + j * xrow, X + j * n_in, xrow);
+            memcpy(xq2 + j * xrow, X + j * n_in, xrow);
+        }
+    }
+    assert_memory_equal(xq, xq2, xrow * n_tok);
+    size_t wrow = orx_type_row_bytes(t, n_in);
+    float *Yr = malloc(n_tok * n_out * sizeof *Yr), *Yk = malloc(n_tok * n_out * sizeof *Yk);
+    float *Yg = malloc(n_tok * n_out * sizeof *Yg);
+    for (int64_t j = 0; j < n_tok; j++)
+        for (int64_t o = 0; o < n_out; o++) {
+            ref.vec_dot(n_in, &Yr[j * n_out + o], (char *)W + o * wrow, xq + j * xrow);
+            k.vec_dot(n_in, &Yk[j * n_out + o], (char *)W + o * wrow, xq + j * xrow);
+        }
+    /* gemm tiles of awkward sizes */
+    if (k.gemm) {
+        for (int64_t o = 0; o < n_out; o += 3)
+            for (int64_t j = 0; j < n_tok; j += 5) {
+                int nr = (int)(n_out - o < 3 ? n_out - o : 3), nt = (int)(n_tok - j < 5 ? n_tok - j : 5);
+                k.gemm(n_in, (char *)W + o * wrow, wrow, nr, xq + j * xrow, xrow, nt, Yg + j * n_out + o, n_out);
+            }
+    } else {
+        memcpy(Yg, Yk, n_tok * n_out * sizeof *Yg);
+    }
+    double worst = 0;
+    for (int64_t j = 0; j < n_tok; j++)
+        for (int64_t o = 0; o < n_out; o++) {
+            double mag = 1e-30;
+            for (int64_t i = 0; i < n_in; i++) mag += fabs((double)deq[o * n_in + i] * X[j * n_in + i]);
+            double e1 = fabs(Yk[j * n_out + o] - Yr[j * n_out + o]) / mag;
+            double e2 = fabs(Yg[j * n_out + o] - Yr[j * n_out + o]) / mag;
+            if (e1 > worst) worst = e1;
+            if (e2 > worst) worst = e2;
+            if (o == 1 || (j == 2 && n_tok > 2)) { /* zero row / zero token: exactly 0 */
+                assert_true(Yk[j * n_out + o] == 0.0f && Yg[j * n_out + o] == 0.0f);
+            }
+        }
+    if (worst > tol_for(t))
+        fail_msg("%s/%s %ldx%ldx%ld: rel err %.3g > %.3g", orx_type_name(t), isa, (long)n_out,
+                 (long)n_in, (long)n_tok, worst, tol_for(t));
+    /* the full driver with the best kernel vs the reference driver, pooled */
+    orx_cpu_force_isa(isa);
+    orx_matmul(pool, t, W, n_out, n_in, X, n_tok, Yk);
+    orx_cpu_force_isa(NULL);
+    orx_matmul_ref(NULL, t, W, n_out, n_in, X, n_tok, Yr);
+    for (int64_t i = 0; i < n_tok * n_out; i++) {
+        int64_t j = i / n_out, o = i % n_out;
+        double mag = 1e-30;
+        for (int64_t q = 0; q < n_in; q++) mag += fabs((double)deq[o * n_in + q] * X[j * n_in + q]);
+        if (fabs(Yk[i] - Yr[i]) / mag > tol_for(t))
+            fail_msg("%s/%s matmul %ldx%ldx%ld at [%ld][%ld]: %g vs %g", orx_type_name(t), isa,
+                     (long)n_out, (long)n_in, (long)n_tok, (long)j, (long)o, Yk[i], Yr[i]);
+    }
+    free(W); free(deq); free(X); free(xq); free(xq2); free(Yr); free(Yk); free(Yg);
+    return 1;
+}
+
+static void run_isa(const char *isa) {
+    orx_kernel probe = orx_kernel_isa(ORX_TYPE_F32, isa);
+    if (!probe.vec_dot) {
+        print_message("SKIPPED: this CPU has no %s (cpu: %s)\n", isa, orx_cpu_describe());
+        skip();
+    }
+    orx_threadpool *pool = orx_threadpool_create(3);
+    int covered = 0;
+    for (size_t ti = 0; ti < N_TYPES; ti++) {
+        uint32_t t = k_types[ti];
+        int64_t bv = orx_type_block_values(t) > 1 ? orx_type_block_values(t) : 32;
+        int c = 0;
+        c += check_type_isa(t, isa, 1, bv, 1, pool);            /* K = one block, one token */
+        c += check_type_isa(t, isa, 7, bv * 3, 3, pool);        /* odd everything */
+        c += check_type_isa(t, isa, 37, bv * 8, 9, pool);       /* rows not a multiple of any tile */
+        c += check_type_isa(t, isa, 64, 1024, 17, pool);        /* several chunks, tokens > tile */
+        c += check_type_isa(t, isa, 33, bv * 4, 40, pool);      /* AMX: partial strip, 2+ token groups */
+        if (t == ORX_TYPE_F32 || t == ORX_TYPE_F16 || t == ORX_TYPE_BF16)
+            c += check_type_isa(t, isa, 5, 37, 3, pool);        /* unblocked types: K not a multiple of 8 */
+        if (c) covered++;
+        print_message("%-6s %-5s %s\n", isa, orx_type_name(t), c ? "checked" : "no kernel (reference used)");
+    }
+    assert_true(covered >= 6);
+    orx_threadpool_free(pool);
+}
+
+static void test_avx2(void **state) { (void)state; run_isa("avx2"); }
+static void test_avx512(void **state) { (void)state; run_isa("avx512"); }
+static void test_amx(void **state) { (void)state; run_isa("amx"); }
+
+static void test_dispatch(void **state) {
+    (void)state;
+    print_message("cpu: %s\n", orx_cpu_describe());
+    for (size_t ti = 0; ti < N_TYPES; ti++) assert_non_null(orx_kernel_best(k_types[ti]).vec_dot);
+    orx_cpu_force_isa("scalar");
+    assert_string_equal(orx_kernel_best(ORX_TYPE_Q4_0).isa, "scalar");
+    orx_cpu_force_isa(NULL);
+    assert_null(orx_kernel_best(ORX_TYPE_Q2_K).vec_dot);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_avx2),
+        cmocka_unit_test(test_avx512),
+        cmocka_unit_test(test_amx),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
