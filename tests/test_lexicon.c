@@ -66,7 +66,10 @@ static void test_names_brands_salts(void **state) {
     expect("warfarin sodium", "salt", "warfarin", NULL);     /* RxNorm PIN -> IN */
     expect("Jantoven", "brand", "warfarin", NULL);
     expect("Advil", "brand", "ibuprofen", NULL);
-    expect("amlodipine besylate", "salt", "amlodipine", NULL); /* salt word rule (A-gap ingredient) */
+    expect("amlodipine besylate", NULL, "amlodipine", NULL);   /* A-gap ingredient, FDA term */
+    expect("metformin hydrochloride monohydrate", "salt", "metformin", NULL); /* salt words, twice */
+    expect("apixaban sodium", "salt", "apixaban", NULL); /* salt word rule on an A-gap ingredient */
+    expect("Lipitor", NULL, "atorvastatin", NULL);             /* FDA term sharing the salt's UNII */
     expect("metoprolol tartrate", "salt", "metoprolol", NULL);
     expect("5640", "rxcui", "ibuprofen", NULL);             /* IN RxCUI */
     char out[64];
@@ -85,6 +88,11 @@ static void test_combinations_and_free_text(void **state) {
     expect("24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet", NULL, "metformin", NULL);
     expect("Diclofenac Sodium 0.01 MG/MG Topical Gel [Voltaren]", NULL, "diclofenac", NULL);
     expect("take Motrin 200 mg by mouth twice daily", NULL, "ibuprofen", NULL);
+    /* inside free text, names of non-prescribable DrugBank entries (no RxCUI) do not match:
+     * "monitor" is a DrugBank synonym of the pesticide methamidophos */
+    expect("Start apixaban 5 mg orally twice daily; monitor renal function and bleeding", NULL,
+           "apixaban", NULL);
+    expect("metamizole 500 mg orally", NULL, "metamizole", NULL); /* at the start it still does */
 }
 
 static void test_unknown(void **state) {

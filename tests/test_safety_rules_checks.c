@@ -56,6 +56,9 @@ static void run(orx_check_fn fn, const char *pname, const char *drug, orx_findin
     if (d.n_ingr <= 0) fail_msg("lexicon did not resolve '%s'", drug);
     orx_findings_init(fs);
     if (fn(CK, pt, &d, fs, &err) != ORX_OK) fail_msg("check failed: %s", err.msg);
+    for (size_t i = 0; i < fs->n; i++) /* every finding says where it comes from */
+        if (!fs->items[i].source[0] || !fs->items[i].citation[0] || !fs->items[i].trigger[0])
+            fail_msg("finding without source/citation/trigger: %s %s", fs->items[i].kind, fs->items[i].message);
     orx_patient_free(pt);
 }
 
@@ -205,6 +208,20 @@ static void test_hepatic_uln_rule_unable_without_range(void **state) {
     orx_findings_free(&fs);
 }
 
+/* A label's ingredient name is matched through the lexicon ("aspirin" in the label, the lexicon's
+ * own name for it in the proposed drug). */
+static void test_rule_names_match_through_lexicon(void **state) {
+    (void)state;
+    orx_findings fs;
+    run(orx_check_hepatic, "liver_ungraded", "aspirin and omeprazole", &fs);
+    dump(&fs);
+    const orx_finding *f = top(&fs, "hepatic");
+    assert_non_null(f);
+    assert_true(f->severity >= ORX_SEV_MAJOR); /* "any degree of hepatic impairment" */
+    assert_true(quote_in_table("rules/hepatic.tsv", "aspirin+omeprazole", f->quote));
+    orx_findings_free(&fs);
+}
+
 /* ============================================================================================
  * Pregnancy / lactation
  * ========================================================================================== */
@@ -306,6 +323,33 @@ static void test_pgx_normal_metabolizer_silent(void **state) {
     orx_findings_free(&fs);
     run(orx_check_pgx, "renal_normal", "clopidogrel", &fs); /* no genotype at all */
     assert_null(top(&fs, "pgx"));
+    orx_findings_free(&fs);
+}
+
+/* Activity-score keys (CYP2C9): the diplotype is translated to its CPIC activity score. */
+static void test_pgx_activity_score_from_diplotype(void **state) {
+    (void)state;
+    orx_findings fs;
+    run(orx_check_pgx, "cyp2c9_pm", "celecoxib", &fs);
+    dump(&fs);
+    const orx_finding *f = top(&fs, "pgx");
+    assert_non_null(f);
+    assert_true(f->severity >= ORX_SEV_MODERATE);
+    assert_non_null(strstr(f->trigger, "activity score"));
+    assert_non_null(strstr(f->message, "CPIC level A")); /* stated in cpic-data V6 migration */
+    orx_findings_free(&fs);
+}
+
+/* HLA results: "HLA-B*57:01 positive" matches the key "HLA-B=*57:01 positive". */
+static void test_pgx_hla_positive(void **state) {
+    (void)state;
+    orx_findings fs;
+    run(orx_check_pgx, "hla_b5701_positive", "abacavir", &fs);
+    dump(&fs);
+    const orx_finding *f = top(&fs, "pgx");
+    assert_non_null(f);
+    assert_int_equal(f->severity, ORX_SEV_MAJOR);
+    assert_non_null(strstr(f->management, "not recommended"));
     orx_findings_free(&fs);
 }
 
@@ -416,12 +460,15 @@ int main(void) {
         cmocka_unit_test(test_hepatic_other_grade_or_none_silent),
         cmocka_unit_test(test_hepatic_ungraded_is_lower_and_says_so),
         cmocka_unit_test(test_hepatic_uln_rule_unable_without_range),
+        cmocka_unit_test(test_rule_names_match_through_lexicon),
         cmocka_unit_test(test_pregnancy_fires_when_pregnant),
         cmocka_unit_test(test_pregnancy_silent_when_not),
         cmocka_unit_test(test_pregnancy_unknown_status_unable),
         cmocka_unit_test(test_lactation_fires_when_breastfeeding),
         cmocka_unit_test(test_pgx_clopidogrel_poor_metabolizer),
         cmocka_unit_test(test_pgx_normal_metabolizer_silent),
+        cmocka_unit_test(test_pgx_activity_score_from_diplotype),
+        cmocka_unit_test(test_pgx_hla_positive),
         cmocka_unit_test(test_pgx_missing_second_gene_unable),
         cmocka_unit_test(test_dose_above_label_maximum),
         cmocka_unit_test(test_dose_within_maximum_silent),

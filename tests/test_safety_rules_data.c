@@ -384,6 +384,56 @@ static void test_pgx_rows_match_shared(void **state) {
     tsv_free(&t);
 }
 
+/* Organ-impairment values equal the cells of the shared sheet row they cite. */
+static void test_organ_impairment_rows_match_shared(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    const char *dir = "pddi-public-merged/fda-organ-impairment-didb";
+    char *sheets[2] = {NULL, NULL};
+    size_t len = 0;
+    orx_error err = {0};
+    assert_int_equal(orx_read_file(orx_test_path("%s/data/%s/FDA-OI-DIDB-2015-sd1.tsv", orx_test_shared_dir(), dir),
+                                   0, &sheets[0], &len, &err), ORX_OK);
+    assert_int_equal(orx_read_file(orx_test_path("%s/data/%s/FDA-OI-DIDB-2015-sd3_renal.tsv", orx_test_shared_dir(), dir),
+                                   0, &sheets[1], &len, &err), ORX_OK);
+    tsv t;
+    tsv_load(&t, "rules/organ_impairment.tsv");
+    int c_org = col(&t, "organ"), c_row = col(&t, "row"), c_band[4];
+    c_band[0] = col(&t, "mild"); c_band[1] = col(&t, "moderate"); c_band[2] = col(&t, "severe"); c_band[3] = col(&t, "esrd");
+    size_t checked = 0;
+    for (size_t r = 0; r < t.nrows; r++) {
+        const char *row = cell(&t, r, c_row);
+        int sheet = !strncmp(row, "sd3:", 4);
+        int line = atoi(row + 4);
+        /* first data column of the bands in that sheet (0-based, see tools/derive_safety_rules.py) */
+        int first = sheet ? 3 : (!strcmp(cell(&t, r, c_org), "hepatic") ? 18 : 26);
+        int nb = (!sheet && !strcmp(cell(&t, r, c_org), "hepatic")) ? 3 : 4;
+        const char *p = sheets[sheet];
+        for (int i = 1; i < line && p; i++) { p = strchr(p, '\n'); if (p) p++; }
+        assert_non_null(p);
+        for (int b = 0; b < nb; b++) {
+            const char *q = p;
+            for (int k = 0; k < first + b && q; k++) { q = strpbrk(q, "\t\n"); if (q && *q == '\t') q++; else q = NULL; }
+            assert_non_null(q);
+            size_t n = strcspn(q, "\t\n");
+            char buf[128];
+            snprintf(buf, sizeof buf, "%.*s", (int)n, q);
+            char *tb = buf;
+            while (*tb == ' ') tb++;
+            size_t e = strlen(tb);
+            while (e && (tb[e - 1] == ' ' || tb[e - 1] == '\r')) tb[--e] = '\0';
+            if (strcmp(tb, cell(&t, r, c_band[b])) != 0)
+                fail_msg("organ_impairment.tsv:%zu band %d: '%s' but %s has '%s'", r + 2, b,
+                         cell(&t, r, c_band[b]), row, tb);
+            checked++;
+        }
+    }
+    print_message("%zu organ-impairment cells match their shared rows\n", checked);
+    tsv_free(&t);
+    free(sheets[0]);
+    free(sheets[1]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quotes_verbatim_in_shipped_excerpts),
@@ -392,6 +442,7 @@ int main(void) {
         cmocka_unit_test(test_numbers_come_from_quotes),
         cmocka_unit_test(test_tables_well_formed),
         cmocka_unit_test(test_pgx_rows_match_shared),
+        cmocka_unit_test(test_organ_impairment_rows_match_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,28 @@ static void test_truncation(void **state) {
     orx_sampler_free(s);
 }
 
+static void test_top_k_large(void **state) {
+    enum { N = 5000, K = 10 };
+    float *l = malloc(sizeof(float) * N), *sorted = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) l[i] = sorted[i] = (float)sin(i * 12.9898) * 43758.5453f;
+    for (int i = 0; i < K; i++) /* partial selection sort: the K largest first */
+        for (int j = i + 1; j < N; j++)
+            if (sorted[j] > sorted[i]) { float t = sorted[i]; sorted[i] = sorted[j]; sorted[j] = t; }
+    orx_sampler_params p = plain(1e6f); /* flat: every kept token is likely */
+    p.top_k = K;
+    orx_sampler *s = orx_sampler_create(&p);
+    int hits[K] = {0};
+    for (int i = 0; i < 2000; i++) {
+        int32_t t = orx_sampler_sample(s, l, N);
+        assert_true(l[t] >= sorted[K - 1]);
+        for (int k = 0; k < K; k++) hits[k] += l[t] == sorted[k];
+    }
+    for (int k = 0; k < K; k++) assert_true(hits[k] > 0);
+    orx_sampler_free(s);
+    free(l);
+    free(sorted);
+}
+
 static void test_penalties(void **state) {
     float l[3] = {2.0f, 1.9f, -1.0f};
     orx_sampler_params p = plain(0);
@@ -123,7 +145,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy),       cmocka_unit_test(test_seeded),
         cmocka_unit_test(test_distribution), cmocka_unit_test(test_truncation),
-        cmocka_unit_test(test_penalties),
+        cmocka_unit_test(test_penalties),    cmocka_unit_test(test_top_k_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

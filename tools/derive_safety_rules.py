@@ -487,17 +487,22 @@ def derive_oi(shared):
     rows = []
     with open(os.path.join(d, "FDA-OI-DIDB-2015-sd1.tsv"), encoding="utf-8", errors="replace") as f:
         lines = f.read().split("\n")
+    # header rows 2-3 of sheet 1: col 18-20 hepatic dAUC% mild/moderate/severe (Child-Pugh), col 24 ref;
+    # col 26-29 renal dAUC% mild/moderate/severe/ESRD (GFR bands), col 34 ref (0-based)
+    hdr = lines[2].split("\t")
+    assert hdr[18].strip().startswith("mild") and hdr[20].strip().startswith("severe"), "sd1 layout changed"
+    assert hdr[26].strip().startswith("mild") and hdr[29].strip().startswith("ESRD"), "sd1 layout changed"
     for i, ln in enumerate(lines[3:], start=4):
         c = ln.split("\t")
-        if len(c) < 33 or not c[1].strip():
+        if len(c) < 35 or not c[1].strip():
             continue
         name = c[1].strip().lower()
-        hep = [x.strip() for x in c[17:20]]
-        ren = [x.strip() for x in c[25:29]]
+        hep = [x.strip() for x in c[18:21]]
+        ren = [x.strip() for x in c[26:30]]
         if any(hep):
-            rows.append([name, "hepatic", "dAUC%", hep[0], hep[1], hep[2], "", c[23].strip(), "sd1:%d" % i])
+            rows.append([name, "hepatic", "dAUC%", hep[0], hep[1], hep[2], "", c[24].strip(), "sd1:%d" % i])
         if any(ren):
-            rows.append([name, "renal", "dAUC%", ren[0], ren[1], ren[2], ren[3], c[33].strip() if len(c) > 33 else "", "sd1:%d" % i])
+            rows.append([name, "renal", "dAUC%", ren[0], ren[1], ren[2], ren[3], c[34].strip(), "sd1:%d" % i])
     with open(os.path.join(d, "FDA-OI-DIDB-2015-sd3_renal.tsv"), encoding="utf-8", errors="replace") as f:
         lines = f.read().split("\n")
     for i, ln in enumerate(lines[2:], start=3):

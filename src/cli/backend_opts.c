@@ -21,6 +21,7 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
         if (!orx_cli_parse_int(arg, 1, 512, &v)) { orx_cli_usage(cmd, "--threads: '%s' must be 1..512", arg); return 2; }
         o->threads = (int)v;
         return 1;
+    case 0x106: o->chat_template = arg; return 1;
     case 0x105:
         if (!orx_cli_parse_double(arg, 0.1, 86400, &d)) { orx_cli_usage(cmd, "--timeout: '%s' must be seconds in 0.1..86400", arg); return 2; }
         o->timeout_s = d;
@@ -48,5 +49,10 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
         return orx_llm_openai_create(&p, out, err);
     }
     if (!o->model_path) return orx_fail(err, ORX_ERR_USAGE, "give a model: -m MODEL.gguf, or --backend openai --base-url URL --model-name NAME");
-    return orx_fail(err, ORX_ERR_UNSUPPORTED, "the local backend is not built yet");
+    if (!orx_file_exists(o->model_path)) return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: model file not found", o->model_path);
+    orx_local_params lp = orx_local_default_params();
+    lp.model_path = o->model_path;
+    lp.n_threads = o->threads;
+    lp.chat_template = o->chat_template;
+    return orx_llm_local_create(&lp, out, err);
 }

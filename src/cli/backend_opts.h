@@ -13,13 +13,14 @@ typedef struct orx_backend_opts {
     const char *api_key_env;  /* openai: env var NAME holding the key */
     int         threads;      /* local engine threads, 0 = default */
     double      timeout_s;    /* openai request timeout, 0 = default */
+    const char *chat_template;/* local: override the model's chat template by name */
 } orx_backend_opts;
 
 #define ORX_BACKEND_LONG_OPTS                                                          \
     {"model", required_argument, 0, 'm'}, {"backend", required_argument, 0, 0x101},    \
     {"base-url", required_argument, 0, 0x102}, {"model-name", required_argument, 0, 0x103}, \
     {"api-key-env", required_argument, 0, 0x104}, {"threads", required_argument, 0, 't'},  \
-    {"timeout", required_argument, 0, 0x105}
+    {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */

@@ -28,7 +28,8 @@ typedef struct gen_opts {
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: openrx generate -m FILE -p PROMPT [options]\n\n"
-            "Generate text with a local GGUF model (architectures: llama, qwen2). The text streams to\n"
+            "Generate text with a local GGUF model (architectures: llama, qwen2, phi3, gemma). The text\n"
+            "streams to "
             "stdout; token counts and speeds go to stderr.\n\n"
             "Options:\n"
             "  -m, --model FILE         GGUF model\n"
@@ -150,10 +151,6 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     orx_buf_init(&s.text);
     orx_status st = orx_model_load(o->model, &m, err);
     if (!st) st = orx_tokenizer_load(orx_model_gguf(m), &tk, err);
-    orx_context_params cp = orx_context_default_params();
-    cp.n_threads = (int32_t)o->threads;
-    cp.n_ctx = (int32_t)o->ctx;
-    if (!st) st = orx_context_create(m, &cp, &c, err);
     if (!st) st = prompt_text(o, m, &text, err);
     int32_t n = 0;
     if (!st) {
@@ -163,6 +160,14 @@ static orx_status run(const gen_opts *o, orx_error *err) {
             orx_tokenize(tk, text, len, true, o->chat, ids, n) != n)
             st = orx_fail(err, ORX_ERR_INVALID, "could not tokenize the prompt");
     }
+    orx_context_params cp = orx_context_default_params();
+    cp.n_threads = (int32_t)o->threads;
+    cp.n_ctx = (int32_t)o->ctx;
+    if (!st && !cp.n_ctx) { /* just what this run needs (KV cache memory), within the trained context */
+        int64_t want = (int64_t)n + o->n + 16, train = orx_model_hparams(m)->n_ctx_train;
+        cp.n_ctx = (int32_t)(want < train ? want : train > n ? train : want);
+    }
+    if (!st) st = orx_context_create(m, &cp, &c, err);
     if (!st && n + o->n > orx_context_n_ctx(c))
         fprintf(stderr, "openrx generate: note: %d prompt + %ld new tokens exceed the context of %d; "
                 "generation stops when it is full\n", n, o->n, orx_context_n_ctx(c));

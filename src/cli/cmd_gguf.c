@@ -50,17 +50,26 @@ static json_t *value_json(const orx_gguf *g, int64_t k) {
         orx_gguf_vtype et;
         uint64_t n;
         orx_gguf_get_arr(g, key, &et, &n);
-        return json_pack("{s:s,s:I}", "array_of", orx_gguf_vtype_name(et), (json_int_t)n);
+        return json_pack("{s:s,s:I}", "array_of", orx_gguf_vtype_name(et), "count", (json_int_t)n);
     }
     if (t == ORX_GGUF_BOOL && orx_gguf_get_bool(g, key, &b)) return json_boolean(b);
-    if ((t == ORX_GGUF_FLOAT32 || t == ORX_GGUF_FLOAT64) && orx_gguf_get_f32(g, key, &f)) return json_real(f);
+    if ((t == ORX_GGUF_FLOAT32 || t == ORX_GGUF_FLOAT64) && orx_gguf_get_f32(g, key, &f)) {
+        char num[32]; /* shortest decimal that reads back as the same float */
+        snprintf(num, sizeof num, "%.9g", f);
+        return json_real(strtod(num, NULL));
+    }
     if (orx_gguf_get_i64(g, key, &i)) return json_integer(i);
     return json_string("(u64 beyond int64)");
 }
 
 static void print_value(const orx_gguf *g, int64_t k) {
     json_t *v = value_json(g, k);
-    char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    char *txt = json_is_real(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (json_is_real(v)) {
+        char num[32];
+        snprintf(num, sizeof num, "%g", json_real_value(v));
+        txt = orx_strdup(num);
+    }
     const char *key = orx_gguf_key_at(g, k);
     size_t n = txt ? strlen(txt) : 0;
     printf("  %-44s %-7s %.*s%s\n", key, orx_gguf_vtype_name(orx_gguf_key_type(g, k)),
@@ -136,7 +145,7 @@ static int info(const char *path, bool as_json) {
                                                 "shape", shape, "bytes", (json_int_t)t->nbytes));
         }
         json_object_set_new(o, "tensors", ts);
-        char *txt = json_dumps(o, JSON_INDENT(2));
+        char *txt = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         printf("%s\n", txt ? txt : "{}");
         free(txt);
         json_decref(o);

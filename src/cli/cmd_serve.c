@@ -3,6 +3,7 @@
 #include "llm/llm.h"
 #include "server/server.h"
 #include "server/api.h"
+#include "server/static.h" /* clinician page at / [helper W] */
 #include "cli/backend_opts.h"
 #include <getopt.h>
 #include <signal.h>
@@ -19,8 +20,8 @@ static void usage(FILE *f) {
         "Usage: openrx serve [-m MODEL.gguf | --backend openai --base-url URL --model-name NAME\n"
         "                    [--api-key-env VAR]] [--host 127.0.0.1] [--port 8080]\n"
         "                    [--api-key-file FILE] [--max-body BYTES] [-t THREADS]\n"
-        "                    [--kb FILE] [--data DIR] [--audit FILE]\n\n"
-        "Routes: GET /health, GET /v1/models, POST /v1/chat/completions (OpenAI shapes, SSE\n"
+        "                    [--kb FILE] [--data DIR] [--audit FILE] [--web DIR]\n\n"
+        "Routes: GET / (clinician page), GET /health, GET /v1/models, POST /v1/chat/completions (OpenAI shapes, SSE\n"
         "streaming), POST /v1/check, POST /v1/recommend, CDS Hooks 2.0: GET /cds-services,\n"
         "POST /cds-services/openrx-order-select, POST /cds-services/openrx-order-sign (+ /feedback).\n"
         "A non-loopback --host requires --api-key-file (Bearer key). Ctrl-C stops.\n\n"
@@ -38,6 +39,7 @@ static void usage(FILE *f) {
         "      --kb FILE           knowledge base for /v1/recommend (default $ORX_KB or kb.sqlite)\n"
         "      --data DIR          project data/ folder (lexicon, rule tables)\n"
         "      --audit FILE        audit log of recommendations (default openrx-audit.jsonl; 'none' = off)\n"
+        "      --web DIR           serve the page from DIR (e.g. web/) instead of the built-in copy\n"
         "  -h, --help              this help\n");
 }
 
@@ -55,12 +57,13 @@ int cmd_serve(int argc, char **argv) {
     orx_backend_opts bo;
     orx_backend_opts_init(&bo);
     orx_server_params sp = orx_server_default_params();
+    orx_static web = {0};
     const char *key_file = NULL, *kb = NULL, *data_dir = NULL, *audit = "openrx-audit.jsonl";
     static const struct option opts[] = {
         ORX_BACKEND_LONG_OPTS,
         {"host", required_argument, 0, 'H'}, {"port", required_argument, 0, 'P'},
         {"api-key-file", required_argument, 0, 'K'}, {"max-body", required_argument, 0, 'B'},
-        {"kb", required_argument, 0, 0x301}, {"data", required_argument, 0, 0x302}, {"audit", required_argument, 0, 0x303},
+        {"kb", required_argument, 0, 0x301}, {"data", required_argument, 0, 0x302}, {"audit", required_argument, 0, 0x303}, {"web", required_argument, 0, 0x304},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
@@ -74,6 +77,7 @@ int cmd_serve(int argc, char **argv) {
         case 'K': key_file = optarg; break;
         case 0x301: kb = optarg; break;
         case 0x302: data_dir = optarg; break;
+        case 0x304: web.web_dir = optarg; break;
         case 0x303: audit = strcmp(optarg, "none") ? optarg : NULL; break;
         case 'B':
             if (!orx_cli_parse_int(optarg, 1024, 1L << 30, &v)) return orx_cli_usage("serve", "--max-body: '%s' must be 1024..2^30", optarg);
@@ -118,6 +122,7 @@ int cmd_serve(int argc, char **argv) {
     }
     orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = llm, .audit_path = audit};
     if ((st = orx_api_register(&api, &err)) != ORX_OK) goto fail;
+    if ((st = orx_static_register(srv, &web, &err)) != ORX_OK) goto fail;
     orx_server_set_ready(srv, true);
     printf("openrx: ready on http://%s:%d  model: %s\n", sp.host, orx_server_port(srv), llm ? orx_llm_name(llm) : "(none)");
     fflush(stdout);

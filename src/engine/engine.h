@@ -73,6 +73,9 @@ int32_t orx_context_n_ctx(const orx_context *c);
 int32_t orx_context_n_past(const orx_context *c); /* tokens in the KV cache */
 int32_t orx_context_n_vocab(const orx_context *c); /* logits per row */
 void orx_context_reset(orx_context *c);           /* empty the KV cache */
+/* Keep only the first n_keep positions of the KV cache (prefix reuse); ORX_ERR_RANGE if n_keep
+ * exceeds n_past. The logits of the last eval are dropped. */
+orx_status orx_context_truncate(orx_context *c, int32_t n_keep);
 
 /* Feed n tokens at positions n_past.. (prompt batch or one decode token). all_logits: keep the
  * logits of every token (else only the last). ORX_ERR_RANGE if the cache would overflow. */

@@ -108,6 +108,14 @@ void orx_context_reset(orx_context *c) {
     c->n_logits = 0;
     c->n_last = 0;
 }
+/* Keep the first n_keep cached positions (prefix cache): later evals overwrite the rest. */
+orx_status orx_context_truncate(orx_context *c, int32_t n_keep) {
+    if (n_keep < 0 || n_keep > c->n_past) return ORX_ERR_RANGE;
+    c->n_past = n_keep;
+    c->n_logits = 0;
+    c->n_last = 0;
+    return ORX_OK;
+}
 
 const float *orx_context_logits(const orx_context *c, int32_t i) {
     if (c->n_logits == 0) return NULL;
@@ -125,6 +133,12 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
     for (int i = 0; i < n; i++) ss += (double)(x[i] * x[i]);
     float scale = 1.0f / sqrtf((float)(ss / n) + eps);
     for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+/* GELU, tanh approximation (as ggml and Gemma use) */
+static float gelu(float x) {
+    const float k = 0.79788456080286535588f; /* sqrt(2/pi) */
+    return 0.5f * x * (1.0f + tanhf(k * x * (1.0f + 0.044715f * x * x)));
 }
 
 static void matmul(orx_context *c, const orx_wmat *w, const float *x, int n_tok, float *y) {
@@ -232,12 +246,14 @@ static void attention_one(orx_context *c, int il, int t, int h, int32_t pos, flo
     float inv = (float)(1.0 / sum);
     for (int32_t p = 0; p <= pos; p++) sc[p] = c->kv_f16 ? f16r(sc[p] * inv) : sc[p] * inv;
     float *o = c->att + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) {
-        double acc = 0;
-        for (int32_t p = 0; p <= pos; p++)
-            acc += (double)(orx_kv_cache_v(&c->kv, il, p)[(size_t)kvh * hd + i] * sc[p]);
-        o[i] = (float)acc;
+    double acc[1024]; /* per value, positions summed in order (head_dim <= 1024 checked at load) */
+    for (int i = 0; i < hd; i++) acc[i] = 0;
+    for (int32_t p = 0; p <= pos; p++) {
+        const float *v = orx_kv_cache_v(&c->kv, il, p) + (size_t)kvh * hd;
+        float w = sc[p];
+        for (int i = 0; i < hd; i++) acc[i] += (double)(v[i] * w);
     }
+    for (int i = 0; i < hd; i++) o[i] = (float)acc[i];
 }
 
 static void attention_worker(void *ctx, int ith, int nth) {
@@ -279,10 +295,13 @@ static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->ffn_norm, E, hp->rms_eps);
     matmul(c, &ly->gate, c->xn, n, c->gate);
     matmul(c, &ly->up, c->xn, n, c->up);
-    for (size_t i = 0; i < (size_t)n * F; i++) {
-        float g = c->gate[i];
-        c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-    }
+    if (c->m->arch->act == ORX_ACT_GELU)
+        for (size_t i = 0; i < (size_t)n * F; i++) c->gate[i] = gelu(c->gate[i]) * c->up[i];
+    else
+        for (size_t i = 0; i < (size_t)n * F; i++) {
+            float g = c->gate[i];
+            c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
+        }
     matmul(c, &ly->down, c->gate, n, c->tmp);
     for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
 }
@@ -325,6 +344,10 @@ orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bo
         for (int t = 0; t < nb; t++)
             orx_dequantize_row(te->type, (const uint8_t *)te->data + (size_t)tokens[done + t] * row_bytes,
                                c->x + (size_t)t * hp->n_embd, hp->n_embd);
+        if (c->m->arch->embd_scale) {
+            float sc = sqrtf((float)hp->n_embd);
+            for (size_t i = 0; i < (size_t)nb * hp->n_embd; i++) c->x[i] *= sc;
+        }
         for (int il = 0; il < hp->n_layer; il++) layer_forward(c, il, nb, c->n_past);
         if (all_logits) output_head(c, 0, nb, done);
         else if (done + nb == n) output_head(c, nb - 1, 1, 0);

@@ -27,6 +27,8 @@ typedef struct gnode {
     int            max_len;     /* string: max bytes */
     bool           has_min, has_max; /* number bounds present */
     double         min, max;    /* number bounds */
+    int            minlen;      /* bytes of the shortest valid value of this schema */
+    int           *req_suffix;  /* object [n+1]: bytes of ',"key":<min value>' for required props >= j */
 } gnode;
 
 struct orx_grammar {
@@ -43,6 +45,7 @@ static void node_free(gnode *n) {
     free(n->lens);
     free(n->children);
     free(n->required);
+    free(n->req_suffix);
     node_free(n->items);
     free(n);
 }
@@ -153,6 +156,37 @@ static orx_status compile(const json_t *s, const char *path, int depth, gnode **
     return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
 }
 
+/* Shortest serialisation of each node (for the closing budget), computed bottom-up. */
+static int shortest(const gnode *n) {
+    int best = -1;
+    for (int i = 0; i < n->n; i++)
+        if (best < 0 || (int)n->lens[i] < best) best = (int)n->lens[i];
+    return best < 0 ? 0 : best;
+}
+
+static bool compute_minlen(gnode *n) {
+    switch (n->kind) {
+    case G_OBJECT:
+        n->req_suffix = calloc((size_t)n->n + 1, sizeof *n->req_suffix);
+        if (!n->req_suffix) return false;
+        for (int i = 0; i < n->n; i++)
+            if (!compute_minlen(n->children[i])) return false;
+        for (int j = n->n - 1; j >= 0; j--)
+            n->req_suffix[j] = n->req_suffix[j + 1] +
+                               (n->required[j] ? 1 + (int)n->lens[j] + 3 + n->children[j]->minlen : 0);
+        n->minlen = 2 + (n->req_suffix[0] > 0 ? n->req_suffix[0] - 1 : 0);
+        return true;
+    case G_ARRAY:
+        if (!compute_minlen(n->items)) return false;
+        n->minlen = 2 + (n->min_items > 0 ? n->min_items * n->items->minlen + n->min_items - 1 : 0);
+        return true;
+    case G_STRING: n->minlen = 2; return true;
+    case G_ENUM: n->minlen = 2 + shortest(n); return true;
+    case G_NUMBER: case G_INTEGER: n->minlen = 1; return true;
+    default: n->minlen = shortest(n); return true;
+    }
+}
+
 orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_error *err) {
     *out = NULL;
     json_error_t je;
@@ -161,6 +195,7 @@ orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_e
     orx_grammar *g = calloc(1, sizeof *g);
     orx_status st = g ? compile(s, "$", 0, &g->root, err) : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     json_decref(s);
+    if (st == ORX_OK && !compute_minlen(g->root)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st != ORX_OK) { orx_grammar_free(g); return st; }
     *out = g;
     return ORX_OK;
@@ -226,6 +261,8 @@ orx_gstate *orx_gstate_create(const orx_grammar *g) {
 void orx_gstate_free(orx_gstate *s) { free(s); }
 
 bool orx_gstate_done(const orx_gstate *s) { return s->done; }
+
+int32_t orx_grammar_min_tokens(const orx_grammar *g) { return g->root->minlen; }
 
 static void copy_state(orx_gstate *dst, const orx_gstate *src) {
     dst->depth = src->depth;
@@ -481,6 +518,62 @@ bool orx_gstate_feed(orx_gstate *s, const char *bytes, size_t n) {
 }
 
 /* ============================================================================================
+ * Closing budget: the fewest bytes that complete the value from a state
+ * ========================================================================================== */
+static int cand_cost(const gnode *n, uint32_t cand, int pos, bool object_key) {
+    int best = -1;
+    for (int j = 0; j < n->n; j++) {
+        if (!(cand >> j & 1)) continue;
+        int c = (int)n->lens[j] - pos;
+        if (object_key) c += 2 + n->children[j]->minlen + n->req_suffix[j + 1]; /* '"' ':' value, rest */
+        if (best < 0 || c < best) best = c;
+    }
+    return best < 0 ? 0 : best;
+}
+
+static int frame_cost(const gframe *f, bool top) {
+    const gnode *n = f->node;
+    switch (f->phase) {
+    case O_OPEN: case A_OPEN: case S_OPEN: return n->minlen;
+    case O_FIRST: return (n->req_suffix[0] > 0 ? n->req_suffix[0] - 1 : 0) + 1;
+    /* cand_cost(object key) = rest of the key + '"' + ':' + shortest value + required props after;
+     * then the object's '}' */
+    case O_KEY_WS: return cand_cost(n, next_keys(n, f->last), -1, true) + 1; /* pos -1: opening '"' */
+    case O_KEY: return cand_cost(n, f->cand, f->pos, true) + 1;
+    case O_COLON: return 1 + n->children[f->last]->minlen + n->req_suffix[f->last + 1] + 1;
+    case O_VALUE: return (top ? n->children[f->last]->minlen : 0) + n->req_suffix[f->last + 1] + 1;
+    case O_AFTER: return n->req_suffix[f->last + 1] + 1;
+    case A_FIRST: return n->min_items <= 0 ? 1 : n->min_items * n->items->minlen + n->min_items - 1 + 1;
+    case A_ITEM: {
+        int more = n->min_items - f->count - 1;
+        if (more < 0) more = 0;
+        return (top ? n->items->minlen : 0) + more * (1 + n->items->minlen) + 1;
+    }
+    case A_AFTER: {
+        int more = n->min_items - f->count;
+        if (more < 0) more = 0;
+        return more * (1 + n->items->minlen) + 1;
+    }
+    case S_BODY:
+        if (n->kind == G_ENUM) return cand_cost(n, f->cand, f->pos, false) + 1;
+        if (f->esc == 1) return 2;
+        if (f->esc >= 2) return (6 - f->esc) + 1;
+        return f->u8 + 1;
+    case N_START: case N_FRAC0: return 1;
+    case N_INT: case N_FRAC: return 0;
+    case L_BODY: return cand_cost(n, f->cand, f->pos, false);
+    }
+    return 0;
+}
+
+static int close_cost(const orx_gstate *s) {
+    if (s->done) return 0;
+    int c = 0;
+    for (int i = 0; i < s->depth; i++) c += frame_cost(&s->f[i], i == s->depth - 1);
+    return c;
+}
+
+/* ============================================================================================
  * Vocabulary trie and masking
  * ========================================================================================== */
 typedef struct tnode {
@@ -550,20 +643,23 @@ void orx_gvocab_free(orx_gvocab *v) {
 }
 
 /* Depth-first over the trie; states[d] is the state after d bytes. Marks allowed tokens. */
-static int32_t walk(const orx_gvocab *v, int32_t node, orx_gstate *states, int depth, uint8_t *allowed) {
+static int32_t walk(const orx_gvocab *v, int32_t node, orx_gstate *states, int depth, uint8_t *allowed,
+                    int32_t after) {
     int32_t count = 0;
     for (int32_t ch = v->nodes[node].first_child; ch >= 0; ch = v->nodes[ch].next_sibling) {
         orx_gstate *next = &states[depth + 1];
         copy_state(next, &states[depth]);
         if (!step(next, v->nodes[ch].byte)) continue;
-        for (int32_t t = v->nodes[ch].first_token; t >= 0; t = v->token_next[t]) { allowed[t] = 1; count++; }
-        count += walk(v, ch, states, depth + 1, allowed);
+        /* budget: the tokens left after this one must be able to close the value (one byte each) */
+        if (v->nodes[ch].first_token >= 0 && (after < 0 || close_cost(next) <= after))
+            for (int32_t t = v->nodes[ch].first_token; t >= 0; t = v->token_next[t]) { allowed[t] = 1; count++; }
+        count += walk(v, ch, states, depth + 1, allowed, after);
     }
     return count;
 }
 
 int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tokenizer *tok,
-                         float *logits, int32_t n_vocab) {
+                         float *logits, int32_t n_vocab, int32_t budget) {
     int32_t n = n_vocab < v->n_vocab ? n_vocab : v->n_vocab;
     uint8_t *allowed = calloc((size_t)n_vocab, 1);
     orx_gstate *states = malloc((size_t)(v->max_len + 2) * sizeof *states);
@@ -571,7 +667,7 @@ int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tok
     int32_t count = 0;
     if (!s->done) {
         copy_state(&states[0], s);
-        count = walk(v, 0, states, 0, allowed);
+        count = walk(v, 0, states, 0, allowed, budget < 0 ? -1 : budget - 1);
     }
     for (int32_t t = 0; t < n_vocab; t++) {
         if (t < n && orx_tokenizer_is_eog(tok, t) && s->done) { count++; continue; }

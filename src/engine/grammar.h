@@ -39,9 +39,14 @@ bool orx_gstate_done(const orx_gstate *s);
 orx_gvocab *orx_gvocab_create(const orx_tokenizer *tok);  /* NULL on OOM */
 void        orx_gvocab_free(orx_gvocab *v);
 /* Set logits[t] = -INFINITY for every token t that the state does not allow; end-of-generation
- * tokens are allowed only when the state is done. Returns the number of allowed tokens
- * (0: dead end). */
+ * tokens are allowed only when the state is done. budget = tokens that may still be generated,
+ * this one included (-1 = unlimited): a token is allowed only if the value can still be closed
+ * in the tokens left after it (at one byte per token, which byte-fallback and byte-level vocabs
+ * guarantee), so a generation with max_tokens >= orx_grammar_min_tokens() always ends in a
+ * complete, valid value. Returns the number of allowed tokens (0: dead end). */
 int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tokenizer *tok,
-                         float *logits, int32_t n_vocab);
+                         float *logits, int32_t n_vocab, int32_t budget);
+/* Bytes (= worst-case tokens) of the shortest valid value. */
+int32_t orx_grammar_min_tokens(const orx_grammar *g);
 
 #endif

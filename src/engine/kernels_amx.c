@@ -286,18 +286,23 @@ AMX static void kunpack_strip(const kjob *j, int64_t r0, kstrip *st) {
         }
         const char *row = j->W + (size_t)(r0 + r) * j->w_row;
         for (int64_t sb = 0; sb < j->nsb; sb++) {
-            float tmp[256];
             int8_t *av = a + sb * 256;
             if (j->wtype == ORX_TYPE_Q6_K) {
                 const orx_block_q6_K *b = (const orx_block_q6_K *)row + sb;
-                for (int h = 0; h < 2; h++)
-                    for (int l = 0; l < 32; l++) {
-                        const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
-                        av[128 * h + l] = (int8_t)(((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32);
-                        av[128 * h + l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
-                        av[128 * h + l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
-                        av[128 * h + l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
-                    }
+                const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
+                for (int h = 0; h < 2; h++) {
+                    __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+                    __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+                    __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+                    __m256i q1 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+                    __m256i q2 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+                    __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+                    __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+                    _mm256_storeu_si256((__m256i *)(av + 128 * h), _mm256_sub_epi8(q1, o32));
+                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 32), _mm256_sub_epi8(q2, o32));
+                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 64), _mm256_sub_epi8(q3, o32));
+                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 96), _mm256_sub_epi8(q4, o32));
+                }
                 for (int k = 0; k < 16; k++) sc[sb * 16 + k] = b->scales[k];
                 d[sb] = _cvtsh_ss(b->d);
                 dm[sb] = 0.0f;
@@ -306,18 +311,25 @@ AMX static void kunpack_strip(const kjob *j, int64_t r0, kstrip *st) {
                 uint16_t dd, dmin;
                 if (j->wtype == ORX_TYPE_Q4_K) {
                     const orx_block_q4_K *b = (const orx_block_q4_K *)row + sb;
-                    const uint8_t *q = b->qs;
-                    for (int c = 0; c < 4; c++, q += 32)
-                        for (int l = 0; l < 32; l++) { av[64 * c + l] = (int8_t)(q[l] & 0xF); av[64 * c + 32 + l] = (int8_t)(q[l] >> 4); }
+                    const __m256i m4 = _mm256_set1_epi8(0x0F);
+                    for (int c = 0; c < 4; c++) {
+                        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
+                        _mm256_storeu_si256((__m256i *)(av + 64 * c), _mm256_and_si256(q, m4));
+                        _mm256_storeu_si256((__m256i *)(av + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+                    }
                     scales = b->scales; dd = b->d; dmin = b->dmin;
                 } else {
                     const orx_block_q5_K *b = (const orx_block_q5_K *)row + sb;
-                    const uint8_t *q = b->qs;
-                    for (int c = 0; c < 4; c++, q += 32)
-                        for (int l = 0; l < 32; l++) {
-                            av[64 * c + l] = (int8_t)((q[l] & 0xF) | (((b->qh[l] >> (2 * c)) & 1) << 4));
-                            av[64 * c + 32 + l] = (int8_t)((q[l] >> 4) | (((b->qh[l] >> (2 * c + 1)) & 1) << 4));
-                        }
+                    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
+                    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
+                    for (int c = 0; c < 4; c++) {
+                        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
+                        __m256i hs = _mm256_srli_epi16(hb, 2 * c);
+                        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(hs, one), 4);
+                        __m256i hh = _mm256_slli_epi16(_mm256_and_si256(hs, two), 3);
+                        _mm256_storeu_si256((__m256i *)(av + 64 * c), _mm256_or_si256(_mm256_and_si256(q, m4), hl));
+                        _mm256_storeu_si256((__m256i *)(av + 64 * c + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh));
+                    }
                     scales = b->scales; dd = b->d; dmin = b->dmin;
                 }
                 for (int k = 0; k < 8; k++) {
@@ -329,7 +341,6 @@ AMX static void kunpack_strip(const kjob *j, int64_t r0, kstrip *st) {
                 d[sb] = _cvtsh_ss(dd);
                 dm[sb] = _cvtsh_ss(dmin);
             }
-            (void)tmp;
         }
     }
 }

@@ -77,7 +77,7 @@ static orx_status load_hparams(loader *L, const orx_arch **arch) {
     snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)(len < 31 ? len : 31), s);
     if (!(*arch = orx_arch_find(hp->arch)))
         return orx_fail(L->err, ORX_ERR_UNSUPPORTED,
-                        "%s: architecture '%s' is not supported (supported: llama, qwen2)", L->path, hp->arch);
+                        "%s: architecture '%s' is not supported (supported: llama, qwen2, phi3, gemma)", L->path, hp->arch);
     orx_status st;
     if ((st = need_u32(L, "embedding_length", 1, 1 << 16, &hp->n_embd)) ||
         (st = need_u32(L, "block_count", 1, 1024, &hp->n_layer)) ||
@@ -146,24 +146,55 @@ static orx_status get_vec(loader *L, const char *name, int64_t n, bool required,
     return ORX_OK;
 }
 
-static orx_status load_layer(loader *L, const orx_arch *arch, int il, orx_layer *ly) {
+/* Rows [r0, r0+n) of a matrix, as a matrix (quantized rows are whole blocks, so this is exact). */
+static orx_wmat rows_of(const orx_wmat *w, int64_t r0, int64_t n) {
+    size_t rb = orx_type_row_bytes(w->type, w->n_in);
+    return (orx_wmat){(const uint8_t *)w->data + (size_t)r0 * rb, w->type, w->n_in, n};
+}
+
+static orx_status load_attn(loader *L, const orx_arch *arch, int il, orx_layer *ly) {
     const orx_hparams *hp = &L->m->hp;
     int64_t E = hp->n_embd, QD = (int64_t)hp->n_head * hp->head_dim, KD = (int64_t)hp->n_head_kv * hp->head_dim;
     char n[96];
     orx_status st;
 #define NAME(s) (snprintf(n, sizeof n, "blk.%d.%s", il, s), n)
-    if ((st = get_vec(L, NAME("attn_norm.weight"), E, true, &ly->attn_norm)) ||
-        (st = get_mat(L, NAME("attn_q.weight"), E, QD, true, &ly->wq)) ||
-        (st = get_mat(L, NAME("attn_k.weight"), E, KD, true, &ly->wk)) ||
-        (st = get_mat(L, NAME("attn_v.weight"), E, KD, true, &ly->wv)) ||
-        (st = get_mat(L, NAME("attn_output.weight"), QD, E, true, &ly->wo)) ||
+    if (arch->fused_qkv && orx_gguf_find_tensor(L->m->g, NAME("attn_qkv.weight"))) {
+        orx_wmat qkv;
+        if ((st = get_mat(L, NAME("attn_qkv.weight"), E, QD + 2 * KD, true, &qkv))) return st;
+        ly->wq = rows_of(&qkv, 0, QD);
+        ly->wk = rows_of(&qkv, QD, KD);
+        ly->wv = rows_of(&qkv, QD + KD, KD);
+    } else if ((st = get_mat(L, NAME("attn_q.weight"), E, QD, true, &ly->wq)) ||
+               (st = get_mat(L, NAME("attn_k.weight"), E, KD, true, &ly->wk)) ||
+               (st = get_mat(L, NAME("attn_v.weight"), E, KD, true, &ly->wv)))
+        return st;
+    if ((st = get_mat(L, NAME("attn_output.weight"), QD, E, true, &ly->wo)) ||
         (st = get_vec(L, NAME("attn_q.bias"), QD, arch->qkv_bias, &ly->bq)) ||
         (st = get_vec(L, NAME("attn_k.bias"), KD, arch->qkv_bias, &ly->bk)) ||
-        (st = get_vec(L, NAME("attn_v.bias"), KD, arch->qkv_bias, &ly->bv)) ||
+        (st = get_vec(L, NAME("attn_v.bias"), KD, arch->qkv_bias, &ly->bv)))
+        return st;
+#undef NAME
+    return ORX_OK;
+}
+
+static orx_status load_layer(loader *L, const orx_arch *arch, int il, orx_layer *ly) {
+    const orx_hparams *hp = &L->m->hp;
+    int64_t E = hp->n_embd, F = hp->n_ff;
+    char n[96];
+    orx_status st;
+#define NAME(s) (snprintf(n, sizeof n, "blk.%d.%s", il, s), n)
+    if ((st = get_vec(L, NAME("attn_norm.weight"), E, true, &ly->attn_norm)) ||
+        (st = load_attn(L, arch, il, ly)) ||
         (st = get_vec(L, NAME("ffn_norm.weight"), E, true, &ly->ffn_norm)) ||
-        (st = get_mat(L, NAME("ffn_gate.weight"), E, hp->n_ff, true, &ly->gate)) ||
-        (st = get_mat(L, NAME("ffn_up.weight"), E, hp->n_ff, true, &ly->up)) ||
-        (st = get_mat(L, NAME("ffn_down.weight"), hp->n_ff, E, true, &ly->down)))
+        (st = get_mat(L, NAME("ffn_down.weight"), F, E, true, &ly->down)))
+        return st;
+    if (arch->fused_gate_up) { /* llama.cpp's fused SwiGLU: first half gate, second half up */
+        orx_wmat gu;
+        if ((st = get_mat(L, NAME("ffn_up.weight"), E, 2 * F, true, &gu))) return st;
+        ly->gate = rows_of(&gu, 0, F);
+        ly->up = rows_of(&gu, F, F);
+    } else if ((st = get_mat(L, NAME("ffn_gate.weight"), E, F, true, &ly->gate)) ||
+               (st = get_mat(L, NAME("ffn_up.weight"), E, F, true, &ly->up)))
         return st;
 #undef NAME
     return ORX_OK;
@@ -217,6 +248,9 @@ static orx_status load_tensors(loader *L, const orx_arch *arch) {
         (st = get_vec(L, "rope_freqs.weight", hp->n_rot / 2, false, &m->rope_freqs)))
         return st;
     hp->has_rope_freqs = m->rope_freqs != NULL;
+    if (orx_gguf_find_tensor(m->g, "rope_factors_long.weight"))
+        return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: LongRoPE (rope_factors_long/short, e.g. Phi-3 128k) "
+                        "is not supported", L->path);
     if (!m->rope_freqs && (st = llama3_factors(L))) return st;
     hp->tied_output = m->output.data == NULL;
     if (hp->tied_output) m->output = m->tok_embd;
@@ -240,6 +274,7 @@ orx_status orx_model_load(const char *path, orx_model **out, orx_error *err) {
     loader L = {m, path, err};
     const orx_arch *arch = NULL;
     if (!st) st = load_hparams(&L, &arch);
+    m->arch = arch;
     if (!st) st = load_tensors(&L, arch);
     if (st) {
         orx_model_free(m);

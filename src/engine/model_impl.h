@@ -23,16 +23,26 @@ typedef struct orx_layer {
     orx_wmat gate, up, down; /* [n_ff][n_embd] x2, [n_embd][n_ff] */
 } orx_layer;
 
+typedef enum orx_ffn_act {
+    ORX_ACT_SILU = 0, /* SwiGLU: silu(gate) * up */
+    ORX_ACT_GELU = 1, /* GeGLU: gelu_tanh(gate) * up (gemma) */
+} orx_ffn_act;
+
 /* One architecture in the registry (arch.c). */
 typedef struct orx_arch {
-    const char   *name;     /* general.architecture */
-    orx_rope_mode rope;     /* pair layout */
-    bool          qkv_bias; /* attention biases expected (optional when false) */
+    const char   *name;          /* general.architecture */
+    orx_rope_mode rope;          /* pair layout */
+    bool          qkv_bias;      /* attention biases expected (optional when false) */
+    bool          fused_qkv;     /* attn_qkv.weight [E][QD+2KD] may replace attn_q/k/v */
+    bool          fused_gate_up; /* ffn_up.weight holds [gate; up] (2*n_ff rows), no ffn_gate */
+    orx_ffn_act   act;           /* feed-forward activation */
+    bool          embd_scale;    /* multiply embeddings by sqrt(n_embd) (gemma) */
 } orx_arch;
 
 const orx_arch *orx_arch_find(const char *name);
 
 struct orx_model {
+    const orx_arch *arch;   /* registry entry */
     orx_gguf   *g;          /* owns the mmap */
     orx_hparams hp;         /* hyperparameters */
     orx_wmat    tok_embd;   /* [n_vocab][n_embd] */

@@ -85,6 +85,30 @@ static int cmp_desc(const void *a, const void *b) {
     return x->id - y->id; /* stable on ties: lower id first */
 }
 
+/* Move the k best candidates to c[0..k) (unordered) in O(n log k) with a min-heap; returns k. */
+static bool worse(const cand *a, const cand *b) { return cmp_desc(a, b) > 0; }
+static void sift_down(cand *h, int32_t k, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && worse(&h[l], &h[m])) m = l;
+        if (r < k && worse(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        cand t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+static int32_t select_top(cand *c, int32_t n, int32_t k) {
+    for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+    for (int32_t i = k; i < n; i++)
+        if (worse(&c[0], &c[i])) {
+            c[0] = c[i];
+            sift_down(c, k, 0);
+        }
+    return k;
+}
+
 static void apply_penalties(orx_sampler *s, cand *c) {
     bool rep = s->p.repeat_penalty != 1.0f && s->p.repeat_penalty > 0, pres = s->p.presence_penalty != 0;
     if (!rep && !pres) return;
@@ -127,8 +151,8 @@ int32_t orx_sampler_sample(orx_sampler *s, const float *logits, int32_t n_vocab)
         return best;
     }
     int32_t n = n_vocab;
+    if (s->p.top_k > 0 && s->p.top_k < n) n = select_top(c, n_vocab, s->p.top_k);
     qsort(c, (size_t)n, sizeof(cand), cmp_desc);
-    if (s->p.top_k > 0 && s->p.top_k < n) n = s->p.top_k;
     softmax(c, n);
     if (s->p.top_p < 1.0f) {
         double cum = 0;

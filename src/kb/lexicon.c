@@ -494,16 +494,27 @@ static void scan_text(lk_ctx *c, const char *t) {
             for (int k = i; k < j && o < sizeof span - 1; k++)
                 o += (size_t)snprintf(span + o, sizeof span - o, "%s%s", k > i ? " " : "", tok[k]);
             if (o >= sizeof span) continue;
-            int before = c->n;
             uint32_t idx;
-            /* spans of one word must be an ingredient, brand or salt form, not any synonym */
+            /* a one-word synonym shorter than 5 characters is not matched inside free text */
             if (j == i + 1 && !map_get(&c->L->ingr_map, span, &idx)) {
                 if (map_get(&c->L->name_map, span, &idx)) {
                     const lex_entry *e = &c->L->names[idx];
                     if (strcmp(e->kind, "synonym") == 0 && strlen(span) < 5) continue;
                 }
             }
-            if (match_name(c, span) || c->n > before) found = j - i;
+            /* resolve into a scratch context; a match to ingredients without an RxCUI (mostly
+             * non-prescribable DrugBank entries: pesticides, metabolites, "monitor" ->
+             * methamidophos) is accepted inside free text only at its start */
+            lk_ctx tmp = {.L = c->L, .out = NULL, .cap = 0};
+            orx_lex_match tm[8];
+            tmp.out = tm;
+            tmp.cap = 8;
+            if (!match_name(&tmp, span) || tmp.n == 0) continue;
+            bool coded = true;
+            for (int k = 0; k < tmp.n_seen; k++) coded &= c->L->ingr[tmp.seen[k]].rxcui[0] != 0;
+            if (!coded && i > 0) continue;
+            for (int k = 0; k < tmp.n_seen && k < 8; k++) add_match(c, tmp.seen[k], tm[k].matched_by, tm[k].matched);
+            found = j - i;
         }
         i += found ? found : 1;
     }

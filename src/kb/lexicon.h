@@ -55,7 +55,10 @@ typedef struct orx_lex_match {
  * Oral Tablet"), a combination ("amoxicillin / clavulanate") or free text ("ibuprofen 400 mg
  * orally every 6 hours" -> ibuprofen). Case and extra spaces are ignored. Fills up to cap matches
  * (distinct ingredients, in order found) and returns the number found (0 = not recognised; may
- * exceed cap, in which case only cap were written). */
+ * exceed cap, in which case only cap were written). Inside free text, spans of up to 6 words are
+ * matched longest-first; dose/route/form words never match alone, one-word synonyms need 5+
+ * characters, and an ingredient without an RxCUI (non-prescribable DrugBank entry) matches only
+ * at the start of the text. */
 int orx_lexicon_lookup(const orx_lexicon *lex, const char *text, orx_lex_match *out, int cap);
 
 /* True when name is a known base ingredient (exact, case-insensitive). */

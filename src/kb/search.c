@@ -3,7 +3,7 @@
  * column and by section class), snippets with highlighted terms, lexicon query expansion, and
  * the BM25 implementation of the orx_retriever interface.
  *
- * Ranking: score = -bm25(chunks_fts; drug 2.0, section 0.5, text 1.0) * class_weight(rowid & 15),
+ * Ranking: score = -bm25(chunks_fts; drug 2.0, section 0.5, text 1.0, anchor 0) * class_weight(rowid & 15),
  * where the section class is carried in the chunk row id (see store.c). Two phases: the FTS query
  * returns only row ids and scores (no snippet work for rows that are not returned), then the k
  * winners are read from the chunk table.
@@ -132,7 +132,7 @@ orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
     sqlite3_create_function(kb->db, "orx_secw", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             secw_fn, NULL, NULL);
     if (sqlite3_prepare_v2(kb->db,
-                           "SELECT rowid, bm25(chunks_fts, ?3, ?4, 1.0) * orx_secw(rowid) AS r"
+                           "SELECT rowid, bm25(chunks_fts, ?3, ?4, 1.0, 0.0) * orx_secw(rowid) AS r"
                            " FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY r LIMIT ?2",
                            -1, &kb->rank, NULL) != SQLITE_OK) {
         st = orx_fail(err, ORX_ERR_DB, "%s: not an openrx knowledge base: %s", path,
@@ -436,8 +436,8 @@ static void plan_terms(orx_kb *kb, const terms *t, terms *kept, terms *anchors) 
     for (int i = 0; i < t->n; i++) {
         if (dfd[i] > 0 && dfd[i] <= ANCHOR_MAX_FRAC * (double)n && !isdigit((unsigned char)t->v[i][0]))
             terms_add(anchors, t->v[i]);
-        else if (dfd[i] > 0)
-            all_anchor = false;
+        else if (dfd[i] > 0 && dfd[i] * 2 >= dfa[i] && dfa[i] <= common * (double)n)
+            all_anchor = false; /* mostly a drug name, but too many labels carry it */
         if (!rare || dfa[i] <= common * (double)n) terms_add(kept, t->v[i]);
     }
     if (!all_anchor) anchors->n = 0;
@@ -477,7 +477,7 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
     if (anchors.n || (plan && xo.n && !(q->drug && *q->drug))) {
         /* anchors and expanded names of unknown brands restrict to those drugs' labels */
         *anchored = true;
-        orx_buf_puts(m, " AND {drug} : (");
+        orx_buf_puts(m, " AND {anchor} : (");
         or_group(m, &anchors);
         if (xo.n) orx_buf_printf(m, "%s", anchors.n ? " OR " : "");
         or_group(m, &xo);
@@ -490,7 +490,7 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
         if (!ph[0]) return orx_fail(err, ORX_ERR_INVALID, "--drug \"%s\" has no letters", q->drug);
         terms_add(&d, ph);
         expand(kb, q->drug, &d, false);
-        orx_buf_printf(m, "%s{drug} : (", t.n ? " AND " : "");
+        orx_buf_printf(m, "%s{anchor} : (", t.n ? " AND " : "");
         or_group(m, &d);
         orx_buf_puts(m, ")");
     }
@@ -645,8 +645,7 @@ static orx_status run_match(orx_kb *kb, const char *match, bool anchored, int k,
     double wd = 2.0, ws = 0.5;
     const char *wenv = getenv("ORX_KB_WEIGHTS"); /* tuning only: "drug,section" column weights */
     if (wenv) sscanf(wenv, "%lf,%lf", &wd, &ws);
-    (void)anchored; /* the anchor phrases add a second drug-column match; measured: keeping the
-                       full weight ranks better (recall@1 0.76 vs 0.73 halved) */
+    (void)anchored; /* anchor phrases hit the weight-0 anchor column: scores are unchanged */
     sqlite3_bind_double(s, 3, wd);
     sqlite3_bind_double(s, 4, ws);
     int rc;

@@ -4,12 +4,16 @@
  * and synthetic corpora for benchmarks.
  *
  * Chunk row ids carry the section's ranking class in their low 4 bits (id = seq * 16 + class), so
- * ranking can weight by section without reading the chunk row (see search.c).
+ * ranking can weight by section without reading the chunk row (see search.c). The FTS column
+ * "anchor" repeats the drug names with ranking weight 0: it restricts a query to some drugs' labels
+ * without changing scores.
  */
 #define _GNU_SOURCE 1 /* nftw */
 #include "kb/kb.h"
 #include "util/util.h"
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -31,12 +35,12 @@ static const char *SCHEMA_SQL =
     " source_file TEXT, n_chunks INTEGER);"
     "CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, section_code TEXT,"
     " section_name TEXT, section_title TEXT, seq INTEGER, start_off INTEGER, end_off INTEGER,"
-    " drug TEXT, section TEXT, text TEXT NOT NULL);"
+    " drug TEXT, section TEXT, text TEXT NOT NULL, anchor TEXT);"
     "CREATE INDEX chunks_doc ON chunks(doc_id);"
     "CREATE TABLE duplicates(set_id TEXT, kept_version TEXT, kept_date TEXT, kept_source TEXT,"
     " dropped_version TEXT, dropped_date TEXT, dropped_source TEXT);"
     "CREATE TABLE term_stats(term TEXT PRIMARY KEY, df_all INTEGER, df_drug INTEGER) WITHOUT ROWID;"
-    "CREATE VIRTUAL TABLE chunks_fts USING fts5(drug, section, text, content='chunks',"
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(drug, section, text, anchor, content='chunks',"
     " content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');";
 
 static orx_status db_fail(sqlite3 *db, orx_error *err, const char *what) {
@@ -108,7 +112,8 @@ static orx_status prepare(builder *b, orx_error *err) {
         {&b->ins_doc, "INSERT INTO docs(set_id, version, effective_date, title, generic_names,"
                       " brand_names, rxcuis, source_file, n_chunks) VALUES(?,?,?,?,?,?,?,?,0)"},
         {&b->ins_chunk, "INSERT INTO chunks(id, doc_id, section_code, section_name, section_title,"
-                        " seq, start_off, end_off, drug, section, text) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
+                        " seq, start_off, end_off, drug, section, text, anchor)"
+                        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?9)"},
         {&b->del_doc, "DELETE FROM docs WHERE id=?"},
         {&b->del_chunks, "DELETE FROM chunks WHERE doc_id=?"},
         {&b->ins_dup, "INSERT INTO duplicates VALUES(?,?,?,?,?,?,?)"},
@@ -328,10 +333,38 @@ static orx_status publish(sqlite3 *db, const char *tmp, const char *out_path, or
     return ORX_OK;
 }
 
+/* remove "<out>.tmp.<pid>" files left by builds that were killed (their pid no longer runs) */
+static void remove_stale_temps(const char *out_path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out_path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : out_path;
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    size_t pl = strlen(prefix);
+    DIR *d = opendir(slash && !dir[0] ? "/" : dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, pl) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + pl, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char p[4600];
+            snprintf(p, sizeof p, "%s/%s", slash && !dir[0] ? "" : dir, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+}
+
 static orx_status open_temp(const char *out_path, char *tmp, size_t cap, sqlite3 **db,
                             orx_error *err) {
     if ((size_t)snprintf(tmp, cap, "%s.tmp.%ld", out_path, (long)getpid()) >= cap)
         return orx_fail(err, ORX_ERR_RANGE, "%s: path too long", out_path);
+    remove_stale_temps(out_path);
     unlink(tmp);
     if (sqlite3_open_v2(tmp, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         orx_status st = orx_fail(err, ORX_ERR_DB, "%s: cannot create: %s", tmp, sqlite3_errmsg(*db));
@@ -486,8 +519,8 @@ orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_
             "INSERT INTO docs SELECT id + %lld, set_id || '~r%lld', version, effective_date, title,"
             " generic_names, brand_names, rxcuis, source_file, n_chunks FROM src.docs;"
             "INSERT INTO chunks SELECT ((id / 16) + %lld) * 16 + (id %% 16), doc_id + %lld,"
-            " section_code, section_name, section_title, seq, start_off, end_off, drug, section, text"
-            " FROM src.chunks ORDER BY id LIMIT %llu;",
+            " section_code, section_name, section_title, seq, start_off, end_off, drug, section, text,"
+            " anchor FROM src.chunks ORDER BY id LIMIT %llu;",
             (long long)(r * (max_doc + 1)), (long long)r, (long long)(r * (max_seq + 1)),
             (long long)(r * (max_doc + 1)), (unsigned long long)take);
         st = exec(db, q, err);

@@ -69,6 +69,7 @@ typedef struct orx_llm_vtable {
 struct orx_llm {
     const orx_llm_vtable *vt;   /* implementation */
     char                  name[256]; /* model name for reports and audit ("model.gguf", "gpt-4o") */
+    int                   n_ctx;     /* context window in tokens, 0 when unknown (remote) */
 };
 
 /* Run one chat completion. out is zeroed first; on failure out->content is NULL. */

@@ -1,5 +1,6 @@
 /* pipeline.c — orx_recommend: retrieval → prompt → model → parse → check → (re-ask) → audit. */
 #include "rx/rx.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +130,16 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
 
     orx_status st = ORX_OK;
     double t = orx_now();
-    if (retriever && (p->rag || !llm)) st = retrieve(retriever, pt, p, &out->evidence, err);
+    orx_rx_params fitted = *p;
+    if (llm && llm->n_ctx > 0) {
+        /* Fit the evidence to the model's context: what is left after the answer (max_tokens) and
+         * ~1300 tokens of instructions, patient and schema, at ~2 tokens per word of label text
+         * (numbers, units and drug names tokenize densely). */
+        int room = (int)((llm->n_ctx - fitted.max_tokens - 1300) / 2.0);
+        if (room < 60) room = 60;
+        if (fitted.evidence_words <= 0 || fitted.evidence_words > room) fitted.evidence_words = room;
+    }
+    if (retriever && (p->rag || !llm)) st = retrieve(retriever, pt, &fitted, &out->evidence, err);
     out->timing.retrieval_s = orx_now() - t;
 
     t = orx_now();
@@ -141,6 +151,7 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
         char *sys = orx_rx_system_prompt(out->rag);
         char *user = orx_rx_user_prompt(pt, p->indication, out->rag ? &out->evidence : NULL, schema);
         orx_llm_msg msgs[4] = {{"system", sys}, {"user", user}, {0}, {0}};
+        if (getenv("ORX_DEBUG_PROMPT")) fprintf(stderr, "--- system ---\n%s\n--- user ---\n%s\n---\n", sys, user);
         st = ask(llm, msgs, 2, schema, p, out, err);
         if (st == ORX_OK) {
             parse_answer(out);

@@ -149,8 +149,9 @@ char *orx_rx_system_prompt(bool rag) {
 }
 
 static void patient_block(const orx_patient *pt, orx_buf *b) {
-    orx_buf_printf(b, "Patient: %s, %s", pt->age.present ? "" : "age unknown", orx_sex_name(pt->sex));
+    orx_buf_printf(b, "Patient: %s", orx_sex_name(pt->sex));
     if (pt->age.present) orx_buf_printf(b, ", %.0f years", pt->age.value);
+    else orx_buf_puts(b, ", age unknown");
     const orx_lab *w = &pt->labs[ORX_LAB_WEIGHT];
     if (w->present) orx_buf_printf(b, ", weight %.1f kg", w->value);
     orx_buf_puts(b, "\n");
@@ -194,7 +195,14 @@ char *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const or
     }
     patient_block(pt, &b);
     orx_buf_printf(&b, "Indication: %s\n", indication);
-    orx_buf_printf(&b, "Output schema: %s\n", schema);
+    /* The full JSON Schema goes to the backend as response_format (and constrains local decoding);
+     * the prompt carries a compact description of it to save context. */
+    orx_buf_puts(&b, "Answer format: one JSON object with keys, in this order: insufficient_evidence (true/false); "
+                     "candidates (at most 3 objects: ingredient, dose_amount (number), dose_unit (mg, mcg, g, mL, unit, ...), "
+                     "route (oral, iv, im, subcutaneous, ...), frequency, duration, adjustments, monitoring");
+    if (ev && ev->n) orx_buf_puts(&b, ", citations (evidence ids like \"S1\")");
+    orx_buf_puts(&b, "); alternatives (at most 3 ingredient names); confidence (low, medium, high); rationale.\n");
+    (void)schema;
     orx_buf_puts(&b, "Draft the prescription as JSON.");
     return orx_buf_steal(&b);
 }

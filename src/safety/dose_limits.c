@@ -47,7 +47,8 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     orx_status st = srl_table_load(orx_checker_data_dir(ck), "rules/dose_limits.tsv", need,
                                    &s->rules, err);
-    if (st != ORX_OK) { free(s); return st; }
+    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredient", orx_checker_lexicon(ck), err);
+    if (st != ORX_OK) { srl_table_free(&s->rules); free(s); return st; }
     s->c_ingr = srl_col(&s->rules, "ingredient");
     s->c_amount = srl_col(&s->rules, "amount");
     s->c_unit = srl_col(&s->rules, "unit");
@@ -115,7 +116,7 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
     const srl_table *t = &s->rules;
     bool have_rx = false;
     for (size_t r = 0; r < t->nrows; r++)
-        if (strcasecmp(srl_cell(t, r, s->c_ingr), ingr) == 0 &&
+        if (strcasecmp(srl_ingr(t, r, s->c_ingr), ingr) == 0 &&
             strcmp(srl_cell(t, r, s->c_type), "Rx") == 0 &&
             form_fits(srl_cell(t, r, s->c_form), drug->dose.route))
             have_rx = true;
@@ -125,7 +126,7 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         size_t best = (size_t)-1;
         double best_mg = 0;
         for (size_t r = 0; r < t->nrows; r++) {
-            if (strcasecmp(srl_cell(t, r, s->c_ingr), ingr) != 0) continue;
+            if (strcasecmp(srl_ingr(t, r, s->c_ingr), ingr) != 0) continue;
             if (strcmp(srl_cell(t, r, s->c_period), periods[p]) != 0) continue;
             if (have_rx && strcmp(srl_cell(t, r, s->c_type), "Rx") != 0) continue;
             if (!form_fits(srl_cell(t, r, s->c_form), drug->dose.route)) continue;

@@ -5,6 +5,7 @@
  *  2. label statements with an ALT/AST/bilirubin threshold as a multiple of the upper limit of
  *     normal (kind "lab"): the patient record carries no reference range, so these yield an
  *     "unable to assess" note naming the patient's value and the label's threshold;
+ *  4. FDA Organ Impairment DIDB exposure change for the recorded grade (info);
  *  3. FDA DILIrank concern level (data/dili/dilirank.tsv): moderate (Most-DILI-Concern) / minor
  *     (Less-DILI-Concern) when the patient has liver disease on the problem list, info otherwise
  *     for Most-DILI-Concern drugs.
@@ -24,6 +25,7 @@
 typedef struct hepatic_state {
     srl_table rules;  /* data/rules/hepatic.tsv */
     srl_table dili;   /* data/dili/dilirank.tsv */
+    srl_table oi;     /* data/rules/organ_impairment.tsv (ncols 0 when absent) */
 } hepatic_state;
 
 static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -43,6 +45,16 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
     const char *dir = orx_checker_data_dir(ck);
     orx_status st = srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
     if (st == ORX_OK) st = srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
+    static const char *const need_oi[] = {"ingredient", "organ", "metric", "mild", "moderate",
+                                          "severe", "ref", "row", NULL};
+    char oi_path[1024];
+    snprintf(oi_path, sizeof oi_path, "%s/rules/organ_impairment.tsv", dir);
+    if (st == ORX_OK && orx_file_exists(oi_path))
+        st = srl_table_load(dir, "rules/organ_impairment.tsv", need_oi, &s->oi, err);
+    const orx_lexicon *lex = orx_checker_lexicon(ck);
+    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredients", lex, err);
+    if (st == ORX_OK) st = srl_table_normalise(&s->dili, "compound", lex, err);
+    if (st == ORX_OK && s->oi.ncols) st = srl_table_normalise(&s->oi, "ingredient", lex, err);
     for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) {
         orx_severity sev;
         double v;
@@ -53,6 +65,7 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
     if (st != ORX_OK) {
         srl_table_free(&s->rules);
         srl_table_free(&s->dili);
+        srl_table_free(&s->oi);
         free(s);
         return st;
     }
@@ -65,6 +78,7 @@ void orx_check_hepatic_fini(void *state) {
     if (!s) return;
     srl_table_free(&s->rules);
     srl_table_free(&s->dili);
+    srl_table_free(&s->oi);
     free(s);
 }
 
@@ -203,7 +217,7 @@ static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
     int c_name = srl_col(t, "compound"), c_conc = srl_col(t, "concern");
     for (int i = 0; i < d->n_ingr && i < ORX_MAX_INGR; i++)
         for (size_t r = 0; r < t->nrows; r++) {
-            if (strcasecmp(srl_cell(t, r, c_name), d->ingr[i].ingredient) != 0) continue;
+            if (strcasecmp(srl_ingr(t, r, c_name), d->ingr[i].ingredient) != 0) continue;
             const char *conc = srl_cell(t, r, c_conc);
             bool most = srl_icontains(conc, "Most-DILI"), less = srl_icontains(conc, "Less-DILI");
             if (!most && !(less && c->cond)) break;
@@ -226,6 +240,32 @@ static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
     return ORX_OK;
 }
 
+/* FDA Organ Impairment DIDB: measured exposure change for the patient's recorded grade (info). */
+static orx_status exposure_note(const hepatic_state *s, const liver_ctx *c,
+                                const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->oi;
+    if (!t->ncols || !c->cond || !*c->grade || d->n_ingr != 1) return ORX_OK;
+    int c_ing = srl_col(t, "ingredient"), c_org = srl_col(t, "organ"), c_val = srl_col(t, c->grade);
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcasecmp(srl_ingr(t, r, c_ing), d->ingr[0].ingredient) != 0) continue;
+        if (strcmp(srl_cell(t, r, c_org), "hepatic") != 0) continue;
+        const char *v = srl_cell(t, r, c_val);
+        if (!srl_is_number(v)) continue; /* empty, or text such as "no change" */
+        orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
+        if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        srl_fill_drugs(f, d);
+        fmt(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
+        fmt(f->message, sizeof f->message, "Measured exposure in %s hepatic impairment: AUC change "
+            "%s%% versus normal function (FDA Organ Impairment DIDB).", c->grade, v);
+        fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
+        fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
+            srl_cell(t, r, srl_col(t, "row")), *srl_cell(t, r, srl_col(t, "ref")) ? ", ref " : "",
+            srl_cell(t, r, srl_col(t, "ref")));
+        return ORX_OK;
+    }
+    return ORX_OK;
+}
+
 orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
                              const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
     const hepatic_state *s = orx_checker_state(ck, "hepatic");
@@ -238,7 +278,7 @@ orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
     char seen[8][64];
     int n_seen = 0;
     for (size_t r = 0; r < t->nrows; r++) {
-        if (!srl_drug_matches(drug, srl_cell(t, r, c_ingr), false)) continue;
+        if (!srl_drug_matches(drug, srl_ingr(t, r, c_ingr), false)) continue;
         orx_status st = ORX_OK;
         if (strcmp(srl_cell(t, r, c_kind), "lab") == 0) {
             if (lab_done) continue; /* one "unable to assess" note per drug */
@@ -256,5 +296,7 @@ orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
         }
         if (st != ORX_OK) return st;
     }
-    return dili_note(s, &c, drug, out, err);
+    orx_status st = dili_note(s, &c, drug, out, err);
+    if (st != ORX_OK) return st;
+    return exposure_note(s, &c, drug, out, err);
 }

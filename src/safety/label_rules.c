@@ -103,11 +103,55 @@ fail:
 
 void srl_table_free(srl_table *t) {
     if (!t) return;
+    if (t->norm)
+        for (size_t r = 0; r < t->nrows; r++) free(t->norm[r]);
+    free(t->norm);
+    t->norm = NULL;
     free(t->cells);
     free(t->data);
     t->cells = NULL;
     t->data = NULL;
     t->nrows = t->ncols = 0;
+}
+
+orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon *lex,
+                               orx_error *err) {
+    int c = srl_col(t, col);
+    if (c < 0) return orx_fail(err, ORX_ERR_INVALID, "%s: no column '%s'", t->path, col);
+    if (!lex || t->nrows == 0) return ORX_OK;
+    t->norm = calloc(t->nrows, sizeof *t->norm);
+    if (!t->norm) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    for (size_t r = 0; r < t->nrows; r++) {
+        orx_buf b;
+        orx_buf_init(&b);
+        const char *p = srl_cell(t, r, c);
+        bool ok = true;
+        while (*p && ok) {
+            const char *e = strchr(p, '+');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            char name[ORX_LEX_NAME];
+            snprintf(name, sizeof name, "%.*s", (int)len, p);
+            orx_lex_match m[4];
+            int n = orx_lexicon_lookup(lex, name, m, 4);
+            if (n <= 0 || n > 4) {
+                ok = ok && (b.len == 0 || orx_buf_puts(&b, "+")) && orx_buf_puts(&b, name);
+            } else {
+                for (int i = 0; i < n && ok; i++)
+                    ok = (b.len == 0 || orx_buf_puts(&b, "+")) && orx_buf_puts(&b, m[i].ingredient);
+            }
+            if (!e) break;
+            p = e + 1;
+        }
+        if (!ok) { orx_buf_free(&b); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+        t->norm[r] = orx_buf_steal(&b);
+        if (!t->norm[r]) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
+    return ORX_OK;
+}
+
+const char *srl_ingr(const srl_table *t, size_t row, int col) {
+    if (t->norm && row < t->nrows && t->norm[row]) return t->norm[row];
+    return srl_cell(t, row, col);
 }
 
 int srl_col(const srl_table *t, const char *name) {
@@ -142,6 +186,13 @@ orx_status srl_num(const srl_table *t, size_t row, int col, double *out, bool *p
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
+bool srl_is_number(const char *s) {
+    if (!s || !*s) return false;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    return end != s && *end == '\0' && isfinite(v);
+}
+
 bool srl_icontains(const char *hay, const char *needle) {
     if (!hay || !needle) return false;
     size_t n = strlen(needle);

@@ -20,6 +20,7 @@ typedef struct srl_table {
     size_t nrows;            /* data rows */
     size_t ncols;            /* columns (from the header) */
     const char *header[SRL_MAX_COLS]; /* column names */
+    char **norm;             /* nrows ingredient strings normalised through the lexicon (or NULL) */
 } srl_table;
 
 /* Load <data_dir>/<rel>. Every name in need[] (NULL-terminated) must be a header column.
@@ -28,6 +29,13 @@ typedef struct srl_table {
 orx_status srl_table_load(const char *data_dir, const char *rel, const char *const *need,
                           srl_table *t, orx_error *err);
 void srl_table_free(srl_table *t);
+/* Normalise the ingredient column col ('+'-joined names) of every row through the lexicon, so
+ * that a label's "aspirin" matches the lexicon's "acetylsalicylic acid": each name the lexicon
+ * resolves becomes the ingredient(s) it resolves to; others are kept as written. */
+orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon *lex,
+                               orx_error *err);
+/* The row's normalised ingredient string (falls back to the column cell). */
+const char *srl_ingr(const srl_table *t, size_t row, int col);
 /* Column index of name, or -1. */
 int srl_col(const srl_table *t, const char *name);
 /* Cell text (never NULL). */
@@ -52,6 +60,8 @@ orx_status srl_severity(const srl_table *t, size_t row, int col, orx_severity *o
                         orx_error *err);
 /* One tier lower (not below INFO). */
 orx_severity srl_lower(orx_severity s);
+/* True when s is a plain decimal number (the whole string). */
+bool srl_is_number(const char *s);
 /* Case-insensitive substring search. */
 bool srl_icontains(const char *hay, const char *needle);
 

@@ -45,6 +45,8 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     orx_status st = srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
     if (st == ORX_OK) st = srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
     if (st == ORX_OK) st = srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
+    if (st == ORX_OK) st = srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
+    if (st == ORX_OK) st = srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
     if (st != ORX_OK) {
         srl_table_free(&s->recs);
         srl_table_free(&s->dip);
@@ -219,7 +221,7 @@ static const char *pair_level(const pgx_state *s, const char *genes, const char 
                               size_t *row) {
     const srl_table *p = &s->pairs;
     for (size_t r = 0; r < p->nrows; r++)
-        if (strcasecmp(srl_cell(p, r, srl_col(p, "drug")), drug) == 0 &&
+        if (strcasecmp(srl_ingr(p, r, srl_col(p, "drug")), drug) == 0 &&
             list_has(genes, srl_cell(p, r, srl_col(p, "gene")))) {
             *row = r;
             return srl_cell(p, r, srl_col(p, "cpic_level"));
@@ -246,7 +248,7 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
     size_t first = (size_t)-1;
     char mgmt[512] = "";
     for (size_t r = 0; r < t->nrows; r++) {
-        if (strcmp(srl_cell(t, r, c_key), key) != 0 || !list_has(srl_cell(t, r, c_drugs), ingr))
+        if (strcmp(srl_cell(t, r, c_key), key) != 0 || !list_has(srl_ingr(t, r, c_drugs), ingr))
             continue;
         orx_severity rs = rec_severity(t, r);
         if (rs == ORX_SEV_INFO) continue;
@@ -269,7 +271,7 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
     fmt(f->trigger, sizeof f->trigger, "%s", trig);
     char lv[160];
     if (level)
-        fmt(lv, sizeof lv, "CPIC level %s (cpic-data %s)", level,
+        fmt(lv, sizeof lv, "CPIC level %s (%s)", level,
             srl_cell(&s->pairs, prow, srl_col(&s->pairs, "source")));
     else
         fmt(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
@@ -335,7 +337,7 @@ orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt,
         bool matched = false;
         size_t first_row = (size_t)-1;
         for (size_t r = 0; r < t->nrows; r++) {
-            if (!list_has(srl_cell(t, r, c_drugs), ingr)) continue;
+            if (!list_has(srl_ingr(t, r, c_drugs), ingr)) continue;
             if (first_row == (size_t)-1) first_row = r;
             const char *key = srl_cell(t, r, c_key);
             bool seen = false;

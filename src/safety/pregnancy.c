@@ -33,6 +33,7 @@ orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_err
     pregnancy_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     orx_status st = srl_table_load(orx_checker_data_dir(ck), "rules/pregnancy.tsv", need, &s->rules, err);
+    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredients", orx_checker_lexicon(ck), err);
     for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) {
         orx_severity sev;
         st = srl_severity(&s->rules, r, srl_col(&s->rules, "severity"), &sev, err);
@@ -62,7 +63,7 @@ static size_t matching_rows(const pregnancy_state *s, const orx_proposed_drug *d
     size_t n = 0;
     for (size_t r = 0; r < t->nrows && n < cap; r++) {
         if (strcmp(srl_cell(t, r, c_pop), pop) != 0) continue;
-        if (!srl_drug_matches(d, srl_cell(t, r, c_ingr), false)) continue;
+        if (!srl_drug_matches(d, srl_ingr(t, r, c_ingr), false)) continue;
         orx_severity sev = ORX_SEV_INFO;
         orx_severity_parse(srl_cell(t, r, c_sev), &sev); /* validated at load */
         size_t i = n++;

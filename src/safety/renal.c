@@ -50,6 +50,15 @@ orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *
         if (st != ORX_OK) { srl_table_free(&s->rules); free(s); return st; }
     }
     s->c_ingr = srl_col(&s->rules, "ingredients");
+    const orx_lexicon *lex = orx_checker_lexicon(ck);
+    st = srl_table_normalise(&s->rules, "ingredients", lex, err);
+    if (st == ORX_OK && s->oi.ncols) st = srl_table_normalise(&s->oi, "ingredient", lex, err);
+    if (st != ORX_OK) {
+        srl_table_free(&s->rules);
+        srl_table_free(&s->oi);
+        free(s);
+        return st;
+    }
     s->c_measure = srl_col(&s->rules, "measure");
     s->c_lo = srl_col(&s->rules, "lo");
     s->c_lo_incl = srl_col(&s->rules, "lo_incl");
@@ -181,10 +190,10 @@ static orx_status exposure_note(const renal_state *s, const orx_patient *pt,
     int c_ing = srl_col(&s->oi, "ingredient"), c_org = srl_col(&s->oi, "organ");
     int c_met = srl_col(&s->oi, "metric"), c_val = srl_col(&s->oi, col);
     for (size_t r = 0; r < s->oi.nrows; r++) {
-        if (strcasecmp(srl_cell(&s->oi, r, c_ing), d->ingr[0].ingredient) != 0) continue;
+        if (strcasecmp(srl_ingr(&s->oi, r, c_ing), d->ingr[0].ingredient) != 0) continue;
         if (strcmp(srl_cell(&s->oi, r, c_org), "renal") != 0) continue;
         const char *v = srl_cell(&s->oi, r, c_val);
-        if (!*v) continue;
+        if (!srl_is_number(v)) continue; /* empty, or text such as "no change" */
         orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
@@ -210,9 +219,10 @@ orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt,
                            const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
     const renal_state *s = orx_checker_state(ck, "renal");
     if (!s || !pt || !drug || drug->n_ingr <= 0) return ORX_OK;
-    size_t n_rules = 0;
+    size_t n_rules = 0, first = 0;
     for (size_t r = 0; r < s->rules.nrows; r++)
-        if (srl_drug_matches(drug, srl_cell(&s->rules, r, s->c_ingr), false)) n_rules++;
+        if (srl_drug_matches(drug, srl_ingr(&s->rules, r, s->c_ingr), false) && n_rules++ == 0)
+            first = r;
     if (n_rules == 0) return exposure_note(s, pt, drug, out, err);
     bool any_value = pt->crcl.present || pt->egfr.present || pt->labs[ORX_LAB_EGFR].present;
     if (!any_value) {
@@ -225,14 +235,14 @@ orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt,
             n_rules);
         fmt(f->management, sizeof f->management, "Obtain serum creatinine (and weight) or an eGFR "
             "before relying on the label's renal dosing.");
-        fmt(f->source, sizeof f->source, "openrx renal check (data/rules/renal.tsv)");
+        srl_fill_label(f, &s->rules, first); /* cites (and quotes) the first such statement */
         return ORX_OK;
     }
     /* emit each matching rule once per (band, action) */
     char seen[16][96];
     int n_seen = 0;
     for (size_t r = 0; r < s->rules.nrows; r++) {
-        if (!srl_drug_matches(drug, srl_cell(&s->rules, r, s->c_ingr), false)) continue;
+        if (!srl_drug_matches(drug, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
         renal_value v;
         if (!patient_value(pt, srl_cell(&s->rules, r, s->c_measure), &v)) continue;
         char band[96];

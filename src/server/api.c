@@ -117,6 +117,11 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
     orx_rx_result r;
     memset(&r, 0, sizeof r);
     int status = 200;
+    /* "format": "json" (default) | "fhir" (the FHIR R4 Bundle alone); "include_fhir": true adds
+     * the Bundle to the JSON result as "fhir" (the clinician page's "copy as FHIR"). [helper W] */
+    const char *format = json_string_value(json_object_get(req, "format"));
+    if (st == ORX_OK && format && strcmp(format, "json") != 0 && strcmp(format, "fhir") != 0)
+        st = orx_fail(&err, ORX_ERR_INVALID, "\"format\" must be \"json\" or \"fhir\", not \"%.40s\"", format);
     if (st == ORX_OK) {
         if (api->llm) orx_server_lock_model(api->srv);
         st = orx_recommend(api->llm, api->retriever, api->checker, pt, &p, &r, &err);
@@ -125,7 +130,23 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
     if (st == ORX_OK) {
         orx_buf b;
         orx_buf_init(&b);
-        st = orx_rx_render_json(&r, pt, &b, &err);
+        bool fhir = format && !strcmp(format, "fhir");
+        st = fhir ? orx_rx_render_fhir(&r, pt, &b, &err) : orx_rx_render_json(&r, pt, &b, &err);
+        if (st == ORX_OK && !fhir && json_is_true(json_object_get(req, "include_fhir"))) {
+            orx_buf fb;
+            orx_buf_init(&fb);
+            json_t *o = json_loadb(b.data, b.len, 0, &je), *f = NULL;
+            if (orx_rx_render_fhir(&r, pt, &fb, &err) == ORX_OK) f = json_loadb(fb.data, fb.len, 0, &je);
+            if (o && f) {
+                json_object_set_new(o, "fhir", f);
+                char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (s) { orx_buf_reset(&b); orx_buf_puts(&b, s); free(s); }
+            } else {
+                json_decref(f);
+            }
+            json_decref(o);
+            orx_buf_free(&fb);
+        }
         *out = orx_buf_steal(&b);
     }
     if (st != ORX_OK) {
@@ -275,6 +296,19 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
     /* early PDDI-CDS examples (medication-prescribe, STU3) nest prefetch inside the context */
     json_object_foreach(json_object_get(ctx, "prefetch"), key, v) gather(v, res, 0);
     json_object_foreach(ctx, key, v) if (orx_str_starts_with(key, "item")) gather(v, res, 0);
+    /* Missing prefetch: openrx does not query the EHR's FHIR server, so without prefetched data it
+     * cannot check the order against the patient's record. An empty {"cards":[]} would read as
+     * "nothing to say"; answer 412 (CDS Hooks: the service cannot obtain the data it needs). [helper W] */
+    if (json_array_size(res) == 0) {
+        json_decref(drafts);
+        json_decref(res);
+        json_decref(req);
+        *out = orx_server_error_json("CDS Hooks request has no prefetch data (Patient, MedicationRequests, Conditions, "
+                                     "AllergyIntolerances, Observations); openrx does not query the FHIR server, "
+                                     "so send the prefetch templates listed by GET /cds-services",
+                                     "invalid_request_error", "prefetch_missing");
+        return 412;
+    }
     /* the patient: resources of the prefetch (not the drafts), as one Bundle */
     json_t *bundle = json_object(), *entries = json_array();
     bool have_patient = false;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 orx_server_params orx_server_default_params(void) {
     orx_server_params p;
@@ -103,14 +104,37 @@ static bool authorised(orx_server *s, struct MHD_Connection *c) {
     return diff == 0;
 }
 
+/* POST bodies are JSON: accept application/json, application/<x>+json (e.g. fhir+json), with
+ * parameters (charset), no Content-Type at all, and application/x-www-form-urlencoded (what
+ * `curl -d` sends by default; the body is still parsed as JSON). Anything else (text/plain,
+ * multipart/form-data, application/xml, …) is a 415. [helper W] */
+static bool json_content_type(const char *ct) {
+    if (!ct || !*ct) return true;
+    while (*ct == ' ') ct++;
+    size_t n = strcspn(ct, "; ");
+    if (n == 16 && !strncasecmp(ct, "application/json", 16)) return true;
+    if (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) return true;
+    return n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
+}
+
 static enum MHD_Result dispatch(orx_server *s, struct MHD_Connection *c, const char *url,
                                 const char *method, conn_state *cs) {
     bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
     if (!strcmp(url, "/health") && get) return route_health(s, c);
+    for (int i = 0; get && i < s->n_routes; i++) /* open routes: the page's static files [helper W] */
+        if (s->routes[i].open && !strcmp(s->routes[i].path, url) && !strcmp(s->routes[i].method, "GET")) {
+            orx_http_reply reply = {200, NULL, NULL};
+            s->routes[i].fn(s->routes[i].user, method, url, NULL, 0, &reply);
+            return orx_srv_send(c, reply.status, reply.content_type, reply.body);
+        }
     if (!authorised(s, c))
         return orx_srv_send_error(c, 401, "authentication_error", "missing or wrong API key (Authorization: Bearer …)");
     if (cs->too_big)
         return orx_srv_send_error(c, 413, "invalid_request_error", "request body larger than the %zu-byte limit", s->p.max_body);
+    if (post && !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")))
+        return orx_srv_send_error(c, 415, "invalid_request_error",
+                                  "Content-Type must be application/json (got '%.80s')",
+                                  MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"));
     if (!strcmp(url, "/v1/models") && get) return route_models(s, c);
     if (!strcmp(url, "/v1/chat/completions")) {
         if (!post) return orx_srv_send_error(c, 405, "invalid_request_error", "use POST for %s", url);
@@ -223,7 +247,14 @@ orx_status orx_server_route(orx_server *s, const char *method, const char *path,
     snprintf(r->path, sizeof r->path, "%s", path);
     r->fn = fn;
     r->user = user;
+    r->open = false;
     return ORX_OK;
+}
+
+orx_status orx_server_route_open(orx_server *s, const char *method, const char *path, orx_route_fn fn, void *user) {
+    orx_status st = orx_server_route(s, method, path, fn, user);
+    if (st == ORX_OK) s->routes[s->n_routes - 1].open = true;
+    return st;
 }
 
 void orx_server_set_llm(orx_server *s, orx_llm *llm) { s->p.llm = llm; }

@@ -37,6 +37,9 @@ typedef void (*orx_route_fn)(void *user, const char *method, const char *path, c
 orx_status orx_server_start(const orx_server_params *p, orx_server **out, orx_error *err);
 /* Add a route (exact path match; method "GET"/"POST"). Call before requests arrive. */
 orx_status orx_server_route(orx_server *s, const char *method, const char *path, orx_route_fn fn, void *user);
+/* Same, but answered without the API key: for the clinician page's static files, which a browser
+ * loads before it can send a Bearer key (they hold no data). [helper W] */
+orx_status orx_server_route_open(orx_server *s, const char *method, const char *path, orx_route_fn fn, void *user);
 /* Attach the chat backend (before set_ready; not owned by the server). */
 void orx_server_set_llm(orx_server *s, orx_llm *llm);
 /* Serialise use of the model across routes (chat completions, recommend). */

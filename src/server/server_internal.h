@@ -17,6 +17,7 @@ typedef struct orx_route {
     char         path[128];  /* exact path */
     orx_route_fn fn;         /* handler */
     void        *user;       /* handler context */
+    bool         open;       /* served without the API key (the page's static files) [helper W] */
 } orx_route;
 
 struct orx_server {

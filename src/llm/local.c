@@ -1,0 +1,305 @@
+/*
+ * local.c — the local backend: our engine on a GGUF file behind the orx_llm interface.
+ *
+ * Messages are rendered with the model's chat template (tokenizer.chat_template recognised, or the
+ * one named in the params). A model without any chat template (a base model) is run in "raw"
+ * mode: the message contents joined by blank lines — said in the backend name. Stop strings end
+ * generation with the stop text removed. The KV cache of the previous request is reused for the
+ * longest shared token prefix (prefix cache: same system prompt + same evidence → no recompute).
+ */
+#include "llm/llm.h"
+#include "engine/engine.h"
+#include "engine/grammar.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================================================================================
+ * Handle
+ * ========================================================================================== */
+typedef struct local_llm {
+    orx_llm            base;       /* must be first */
+    orx_model         *model;      /* loaded GGUF */
+    orx_tokenizer     *tok;        /* from the model's metadata */
+    orx_context       *ctx;        /* KV cache, reused across requests */
+    orx_chat_template  tmpl;       /* ORX_CHAT_UNKNOWN = raw mode */
+    int32_t           *cached;     /* [n_cached] tokens whose KV is in ctx */
+    int32_t            n_cached;
+    int32_t            cap_cached; /* allocated entries of cached */
+    int64_t            reused_tokens; /* total prompt tokens served from the prefix cache */
+    orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
+} local_llm;
+
+orx_local_params orx_local_default_params(void) {
+    orx_local_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+/* ============================================================================================
+ * Prompt rendering
+ * ========================================================================================== */
+static char *render(const local_llm *l, const orx_llm_request *req, orx_error *err) {
+    orx_buf b;
+    orx_buf_init(&b);
+    if (l->tmpl == ORX_CHAT_UNKNOWN) {
+        for (int i = 0; i < req->n_messages; i++) {
+            if (i) orx_buf_puts(&b, "\n\n");
+            orx_buf_puts(&b, req->messages[i].content);
+        }
+        return orx_buf_steal(&b);
+    }
+    orx_chat_msg *m = calloc((size_t)req->n_messages, sizeof *m);
+    if (!m) { orx_fail(err, ORX_ERR_NOMEM, "out of memory"); return NULL; }
+    for (int i = 0; i < req->n_messages; i++) {
+        m[i].role = req->messages[i].role;
+        m[i].content = req->messages[i].content;
+    }
+    int64_t need = orx_chat_apply(l->tmpl, m, (size_t)req->n_messages, true, NULL, 0);
+    char *out = need >= 0 ? malloc((size_t)need + 1) : NULL;
+    if (out) orx_chat_apply(l->tmpl, m, (size_t)req->n_messages, true, out, (size_t)need + 1);
+    free(m);
+    if (!out) orx_fail(err, ORX_ERR_NOMEM, "cannot render the chat template");
+    return out;
+}
+
+static orx_status tokenize_all(const local_llm *l, const char *text, int32_t **ids, int32_t *n, orx_error *err) {
+    size_t len = strlen(text);
+    int32_t cap = (int32_t)(len + 16);
+    *ids = malloc((size_t)cap * sizeof **ids);
+    if (!*ids) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    int32_t got = orx_tokenize(l->tok, text, len, true, l->tmpl != ORX_CHAT_UNKNOWN, *ids, cap);
+    if (got > cap) {
+        int32_t *p = realloc(*ids, (size_t)got * sizeof *p);
+        if (!p) { free(*ids); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+        *ids = p;
+        got = orx_tokenize(l->tok, text, len, true, l->tmpl != ORX_CHAT_UNKNOWN, *ids, got);
+    }
+    if (got < 0) { free(*ids); return orx_fail(err, ORX_ERR_INVALID, "the prompt could not be tokenized"); }
+    *n = got;
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Generation with stop strings and streaming
+ * ========================================================================================== */
+/* ============================================================================================
+ * Decoding loop: sample → (grammar mask) → stop strings → stream
+ * ========================================================================================== */
+typedef struct gen_state {
+    const orx_llm_request *req;
+    orx_buf  text;       /* generated text so far */
+    size_t   emitted;    /* bytes of text already passed to on_token */
+    size_t   hold;       /* longest stop string - 1: bytes held back until they cannot start a stop */
+    bool     stopped;    /* a stop string matched */
+    bool     cancelled;  /* on_token returned false */
+} gen_state;
+
+static bool emit_upto(gen_state *g, size_t upto) {
+    if (upto <= g->emitted) return true;
+    bool ok = true;
+    if (g->req->on_token && g->req->stream) ok = g->req->on_token(g->req->user, g->text.data + g->emitted, upto - g->emitted);
+    g->emitted = upto;
+    if (!ok) g->cancelled = true;
+    return ok;
+}
+
+/* Append a piece; returns false when generation must stop (stop string or cancel). */
+static bool on_piece(gen_state *g, const char *piece, size_t len) {
+    orx_buf_append(&g->text, piece, len);
+    for (int i = 0; i < g->req->n_stop; i++) {
+        const char *hit = g->text.data ? strstr(g->text.data, g->req->stop[i]) : NULL;
+        if (hit) {
+            g->text.len = (size_t)(hit - g->text.data);
+            g->text.data[g->text.len] = '\0';
+            g->stopped = true;
+        }
+    }
+    if (g->stopped) { emit_upto(g, g->text.len); return false; }
+    size_t safe = g->text.len > g->hold ? g->text.len - g->hold : 0;
+    return emit_upto(g, safe);
+}
+
+static int32_t shared_prefix(const local_llm *l, const int32_t *ids, int32_t n) {
+    int32_t k = 0;
+    while (k < n && k < l->n_cached && ids[k] == l->cached[k]) k++;
+    return k;
+}
+
+/* Constraint for response_format: the schema (or a generic JSON object schema). */
+static orx_status make_grammar(const orx_llm_request *req, orx_grammar **g, orx_error *err) {
+    *g = NULL;
+    if (req->json_schema) return orx_grammar_compile(req->json_schema, g, err);
+    if (req->json_object)
+        return orx_fail(err, ORX_ERR_UNSUPPORTED, "response_format json_object needs a schema for the local backend "
+                                                  "(use json_schema with explicit properties)");
+    return ORX_OK;
+}
+
+static void remember_prompt(local_llm *l, const int32_t *ids, int32_t n) {
+    if (n > l->cap_cached) {
+        int32_t *p = realloc(l->cached, (size_t)n * sizeof *p);
+        if (!p) { l->n_cached = 0; return; }
+        l->cached = p;
+        l->cap_cached = n;
+    }
+    memcpy(l->cached, ids, (size_t)n * sizeof *ids);
+    l->n_cached = n;
+}
+
+static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, gen_state *g,
+                         int32_t *n_gen, double t0, double *t_first, orx_error *err) {
+    orx_sampler_params sp = orx_sampler_default_params();
+    sp.temp = req->temperature;
+    sp.top_k = req->top_k > 0 ? req->top_k : 0;
+    sp.top_p = req->top_p > 0 ? req->top_p : 1.0f;
+    sp.min_p = 0.0f;
+    sp.repeat_penalty = 1.0f;
+    sp.seed = req->has_seed ? req->seed : 0x6f70656e7278ULL; /* fixed default: reproducible */
+    orx_sampler *smp = orx_sampler_create(&sp);
+    orx_gstate *gs = gram ? orx_gstate_create(gram) : NULL;
+    int32_t nv = orx_context_n_vocab(l->ctx);
+    float *logits = malloc((size_t)nv * sizeof *logits);
+    orx_status st = ORX_OK;
+    if (!smp || !logits || (gram && !gs)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    *n_gen = 0;
+    char piece[512];
+    while (st == ORX_OK && *n_gen < req->max_tokens) {
+        const float *lg = orx_context_logits(l->ctx, -1);
+        if (!lg) { st = orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation"); break; }
+        memcpy(logits, lg, (size_t)nv * sizeof *logits);
+        if (gs && orx_grammar_mask(gs, l->voc, l->tok, logits, nv, req->max_tokens - *n_gen) == 0) {
+            st = orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the model's "
+                          "vocabulary cannot express the required JSON (e.g. no '{' token)", *n_gen);
+            break;
+        }
+        int32_t t = orx_sampler_sample(smp, logits, nv);
+        if (t < 0) { st = orx_fail(err, ORX_ERR_NOMEM, "sampling failed"); break; }
+        if (*t_first < 0) *t_first = orx_now() - t0;
+        if (orx_tokenizer_is_eog(l->tok, t)) break;
+        orx_sampler_accept(smp, t);
+        (*n_gen)++;
+        int32_t len = orx_token_to_piece(l->tok, t, piece, sizeof piece);
+        if (len > (int32_t)sizeof piece) len = 0;
+        if (gs && !orx_gstate_feed(gs, piece, (size_t)len)) { st = orx_fail(err, ORX_ERR_INTERNAL, "grammar rejected a masked token"); break; }
+        if (!on_piece(g, piece, (size_t)len)) break;
+        if (gs && orx_gstate_done(gs)) break; /* the value is complete: nothing else may follow */
+        st = orx_context_eval(l->ctx, &t, 1, false, err);
+    }
+    free(logits);
+    orx_gstate_free(gs);
+    orx_sampler_free(smp);
+    return st;
+}
+
+static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err) {
+    local_llm *l = (local_llm *)llm;
+    orx_grammar *gram = NULL;
+    orx_status st = make_grammar(req, &gram, err);
+    if (st != ORX_OK) return st;
+    if (gram && req->max_tokens < orx_grammar_min_tokens(gram)) {
+        int32_t need = orx_grammar_min_tokens(gram);
+        orx_grammar_free(gram);
+        return orx_fail(err, ORX_ERR_RANGE, "max_tokens %d is too small for the response schema (its shortest value needs up to %d tokens)",
+                        req->max_tokens, need);
+    }
+    if (gram && !l->voc && !(l->voc = orx_gvocab_create(l->tok))) { orx_grammar_free(gram); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+    char *prompt = render(l, req, err);
+    if (!prompt) { orx_grammar_free(gram); return err ? err->code : ORX_ERR_NOMEM; }
+    int32_t *ids = NULL, n = 0;
+    st = tokenize_all(l, prompt, &ids, &n, err);
+    free(prompt);
+    if (st != ORX_OK) { orx_grammar_free(gram); return st; }
+    int32_t n_ctx = orx_context_n_ctx(l->ctx);
+    if (n >= n_ctx) {
+        free(ids);
+        orx_grammar_free(gram);
+        return orx_fail(err, ORX_ERR_RANGE, "the prompt (%d tokens) does not fit the context of %d tokens", n, n_ctx);
+    }
+    /* generation stops at the end of the context ("length") */
+    orx_llm_request clamped = *req;
+    if (n + clamped.max_tokens > n_ctx) clamped.max_tokens = n_ctx - n;
+    req = &clamped;
+    /* Prefix cache: keep the KV of the shared prefix, evaluate only the rest (at least 1 token). */
+    int32_t keep = shared_prefix(l, ids, n);
+    if (keep >= n) keep = n - 1;
+    if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; }
+    l->reused_tokens += keep;
+    gen_state g;
+    memset(&g, 0, sizeof g);
+    g.req = req;
+    orx_buf_init(&g.text);
+    for (int i = 0; i < req->n_stop; i++) {
+        size_t sl = strlen(req->stop[i]);
+        if (sl > g.hold + 1) g.hold = sl - 1;
+    }
+    double t_first = -1;
+    int32_t n_gen = 0;
+    double t0 = orx_now();
+    st = orx_context_eval(l->ctx, ids + keep, n - keep, false, err);
+    if (st == ORX_OK) {
+        remember_prompt(l, ids, n);
+        st = decode(l, req, gram, &g, &n_gen, t0, &t_first, err);
+    } else {
+        l->n_cached = 0;
+    }
+    free(ids);
+    orx_grammar_free(gram);
+    if (st != ORX_OK) { orx_buf_free(&g.text); return st; }
+    if (!g.stopped && !g.cancelled) emit_upto(&g, g.text.len);
+    out->content = orx_buf_steal(&g.text);
+    snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
+             g.cancelled ? "cancelled" : g.stopped ? "stop" : n_gen >= req->max_tokens ? "length" : "stop");
+    out->prompt_tokens = n;
+    out->completion_tokens = n_gen;
+    out->t_first_token_s = t_first;
+    return ORX_OK;
+}
+
+static void local_free(orx_llm *llm) {
+    local_llm *l = (local_llm *)llm;
+    orx_gvocab_free(l->voc);
+    orx_context_free(l->ctx);
+    orx_tokenizer_free(l->tok);
+    orx_model_free(l->model);
+    free(l->cached);
+    free(l);
+}
+
+static const orx_llm_vtable LOCAL_VT = {"local", local_chat, local_free};
+
+/* ============================================================================================
+ * Create
+ * ========================================================================================== */
+orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err) {
+    *out = NULL;
+    if (!p || !p->model_path) return orx_fail(err, ORX_ERR_USAGE, "the local backend needs a model file (-m)");
+    local_llm *l = calloc(1, sizeof *l);
+    if (!l) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    l->base.vt = &LOCAL_VT;
+    orx_status st = orx_model_load(p->model_path, &l->model, err);
+    if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
+    if (st == ORX_OK) {
+        if (p->chat_template) {
+            l->tmpl = orx_chat_template_by_name(p->chat_template);
+            if (l->tmpl == ORX_CHAT_UNKNOWN)
+                st = orx_fail(err, ORX_ERR_USAGE, "unknown chat template '%s' (llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna)", p->chat_template);
+        } else if (orx_gguf_find_key(orx_model_gguf(l->model), "tokenizer.chat_template") >= 0) {
+            st = orx_chat_template_of(orx_model_gguf(l->model), &l->tmpl, err);
+        } else {
+            l->tmpl = ORX_CHAT_UNKNOWN; /* base model: raw mode */
+        }
+    }
+    if (st == ORX_OK) {
+        orx_context_params cp = orx_context_default_params();
+        if (p->n_threads > 0) cp.n_threads = p->n_threads;
+        if (p->n_ctx > 0) cp.n_ctx = p->n_ctx;
+        st = orx_context_create(l->model, &cp, &l->ctx, err);
+    }
+    if (st != ORX_OK) { local_free(&l->base); return st; }
+    l->base.n_ctx = orx_context_n_ctx(l->ctx);
+    const char *slash = strrchr(p->model_path, '/');
+    snprintf(l->base.name, sizeof l->base.name, "%s%s", slash ? slash + 1 : p->model_path,
+             l->tmpl == ORX_CHAT_UNKNOWN ? " (raw: no chat template)" : "");
+    *out = &l->base;
+    return ORX_OK;
+}
