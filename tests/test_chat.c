@@ -100,10 +100,22 @@ static void test_model_template(void **state) {
     orx_gguf_writer_free(w);
 }
 
+/* A real template: the Phi-3 vocabulary file in ../shared carries Microsoft's Jinja template. */
+static void test_real_template(void **state) {
+    ORX_REQUIRE_SHARED();
+    orx_error e = ORX_ERROR_INIT;
+    orx_gguf *g;
+    assert_int_equal(orx_gguf_open(orx_test_path("%s/tokenizers/ggml-vocab-phi-3.gguf", orx_test_shared_dir()), &g, &e), ORX_OK);
+    orx_chat_template t;
+    assert_int_equal(orx_chat_template_of(g, &t, &e), ORX_OK);
+    assert_int_equal(t, ORX_CHAT_PHI3);
+    orx_gguf_close(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detect), cmocka_unit_test(test_names), cmocka_unit_test(test_render),
-        cmocka_unit_test(test_model_template),
+        cmocka_unit_test(test_model_template), cmocka_unit_test(test_real_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 /* test_golden_arch.c — architecture plumbing checked by equivalence on small random models
+ * (and orx_generate: n_predict, callback stop, full context, seeded sampling)
  * written with the GGUF writer (no external reference needed):
  *   phi3 (fused attn_qkv, fused [gate; up] ffn_up)  ==  qwen2 with zero biases, same weights;
  *   llama with rope_freqs = 2 everywhere            ==  llama with linear rope scaling factor 2;
@@ -240,10 +241,68 @@ static void test_errors(void **state) {
     free(W);
 }
 
+/* orx_generate on a small random model: n_predict, the callback's stop, a full context, seeds. */
+typedef struct collect {
+    int32_t ids[64]; /* tokens seen */
+    int     n;       /* count */
+    int     stop_at; /* return false after this many */
+} collect;
+static bool on_tok(void *ud, int32_t token, const char *piece, size_t len) {
+    collect *c = ud;
+    c->ids[c->n++] = token;
+    return c->n < c->stop_at;
+}
+
+static void gen(orx_model *m, int n_ctx, int n_predict, int stop_at, uint64_t seed, float temp, collect *out,
+                orx_generate_stats *st) {
+    orx_error e = ORX_ERROR_INIT;
+    orx_context_params cp = orx_context_default_params();
+    cp.n_ctx = n_ctx;
+    cp.n_threads = 1;
+    orx_context *c;
+    assert_int_equal(orx_context_create(m, &cp, &c, &e), ORX_OK);
+    orx_generate_params gp = orx_generate_default_params();
+    gp.n_predict = n_predict;
+    gp.sampling.temp = temp;
+    gp.sampling.seed = seed;
+    memset(out, 0, sizeof *out);
+    out->stop_at = stop_at;
+    int32_t prompt[3] = {1, 2, 3};
+    assert_int_equal(orx_generate(c, NULL, prompt, 3, &gp, on_tok, out, st, &e), ORX_OK);
+    orx_context_free(c);
+}
+
+static void test_generate(void **state) {
+    weights *W = random_weights();
+    variant llama = {"llama", false, false, false, 1.0f, 0, 0};
+    const char *p = write_model(W, &llama, "gen");
+    orx_error e = ORX_ERROR_INIT;
+    orx_model *m;
+    assert_int_equal(orx_model_load(p, &m, &e), ORX_OK);
+    collect a, b, c;
+    orx_generate_stats st;
+    gen(m, 32, 10, 100, 1, 0.0f, &a, &st); /* greedy: n_predict tokens */
+    assert_int_equal(a.n, 10);
+    assert_int_equal(st.n_gen, 10);
+    assert_int_equal(st.n_prompt, 3);
+    gen(m, 32, 10, 4, 1, 0.0f, &b, &st); /* the callback stops after 4 */
+    assert_int_equal(b.n, 4);
+    assert_memory_equal(a.ids, b.ids, 4 * sizeof(int32_t));
+    gen(m, 8, 20, 100, 1, 0.0f, &c, &st); /* context of 8: 3 prompt + 5 fed back + the last sampled */
+    assert_int_equal(c.n, 6);
+    gen(m, 32, 12, 100, 7, 1.0f, &a, &st); /* same seed, same tokens */
+    gen(m, 32, 12, 100, 7, 1.0f, &b, &st);
+    assert_memory_equal(a.ids, b.ids, 12 * sizeof(int32_t));
+    orx_model_free(m);
+    unlink(p);
+    free(W);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phi3_equals_qwen2), cmocka_unit_test(test_rope_freqs_equals_linear),
         cmocka_unit_test(test_gemma_embedding_scale), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_generate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

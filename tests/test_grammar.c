@@ -39,7 +39,9 @@ static void test_recogniser(void **state) {
     assert_true(done);
     /* the same text is valid for the validator too */
     json_error_t je;
-    json_t *inst = json_loads(good, 0, &je), *sch = json_loads(orx_rx_output_schema(2), 0, &je);
+    char *schema2 = orx_rx_output_schema(2);
+    json_t *inst = json_loads(good, 0, &je), *sch = json_loads(schema2, 0, &je);
+    free(schema2);
     assert_int_equal(orx_jsonschema_validate(sch, inst, &err), ORX_OK);
     json_decref(inst);
     json_decref(sch);

@@ -144,6 +144,7 @@ static void run_isa(const char *isa) {
         c += check_type_isa(t, isa, 37, bv * 8, 9, pool);       /* rows not a multiple of any tile */
         c += check_type_isa(t, isa, 64, 1024, 17, pool);        /* several chunks, tokens > tile */
         c += check_type_isa(t, isa, 33, bv * 4, 40, pool);      /* AMX: partial strip, 2+ token groups */
+        c += check_type_isa(t, isa, 45, bv * 37, 1, pool);      /* decode gemv: 16-block groups + tail */
         if (t == ORX_TYPE_F32 || t == ORX_TYPE_F16 || t == ORX_TYPE_BF16)
             c += check_type_isa(t, isa, 5, 37, 3, pool);        /* unblocked types: K not a multiple of 8 */
         if (c) covered++;

@@ -392,6 +392,33 @@ static void test_static_page(void **state) {
     reply_free(&r);
 }
 
+/* --web DIR: the files come from DIR, re-read per request; a missing file is a JSON 500 */
+static void test_web_dir(void **state) {
+    char dir[] = "/tmp/orx-web-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    orx_error err = ORX_ERROR_INIT;
+    const char *page = "<!doctype html><title>from disk</title>";
+    assert_int_equal(orx_write_file_atomic(orx_test_path("%s/index.html", dir), page, strlen(page), &err), ORX_OK);
+    orx_server_params p = orx_server_default_params();
+    p.port = 0;
+    orx_server *s = NULL;
+    assert_int_equal(orx_server_start(&p, &s, &err), ORX_OK);
+    orx_static st = {.web_dir = dir};
+    assert_int_equal(orx_static_register(s, &st, &err), ORX_OK);
+    orx_server_set_ready(s, true);
+    reply r = http(s, "GET", "/", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, page);
+    reply_free(&r);
+    r = http(s, "GET", "/app.js", NULL, NULL, 0); /* not in DIR */
+    assert_json_error(&r, 500, "app.js");
+    reply_free(&r);
+    assert_alive(s);
+    orx_server_stop(s);
+    unlink(orx_test_path("%s/index.html", dir));
+    rmdir(dir);
+}
+
 static void test_recommend_formats(void **state) {
     const char *base = "{\"patient\": {\"openrx_patient\": 1, \"id\": \"srv-2\", \"birthDate\": \"1950-01-01\", \"sex\": \"female\","
                        " \"medications\": [{\"text\": \"warfarin sodium 5 MG Oral Tablet\", \"rxnorm\": \"855332\"}, {\"text\": \"ibuprofen 200 mg\"}]},"
@@ -440,6 +467,7 @@ int main(void) {
         cmocka_unit_test(test_bearer_key),
         cmocka_unit_test(test_static_page),
         cmocka_unit_test(test_recommend_formats),
+        cmocka_unit_test(test_web_dir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

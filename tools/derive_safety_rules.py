@@ -202,7 +202,9 @@ def derive_renal(records):
             key = (ings, s)
             if key in rows:
                 continue
-            rows[key] = [ings, measure, lo, lo_incl, hi, hi_incl, act, sev, rec["label_type"],
+            comparator = ("range" if lo and hi else ("le" if hi_incl == "1" else "lt") if hi
+                          else ("ge" if lo_incl == "1" else "gt"))
+            rows[key] = [ings, measure, comparator, lo, lo_incl, hi, hi_incl, act, sev, rec["label_type"],
                          rec["setid"], rec["corpus"], citation_section(rec, heading), s]
     return list(rows.values())
 
@@ -643,7 +645,8 @@ def main():
     dose = add_ids("D", derive_doses(recs))
     tail = ["label_type", "setid", "corpus", "section", "quote"]
     write_tsv(os.path.join(a.out, "rules", "renal.tsv"),
-              ["id", "ingredients", "measure", "lo", "lo_incl", "hi", "hi_incl", "action", "severity"] + tail, renal)
+              ["id", "ingredients", "measure", "comparator", "lo", "lo_incl", "hi", "hi_incl", "action", "severity"] + tail,
+              renal)
     write_tsv(os.path.join(a.out, "rules", "hepatic.tsv"),
               ["id", "ingredients", "kind", "grades", "lab", "comparator", "uln_multiple", "uln_text", "action",
                "severity"] + tail, hep)

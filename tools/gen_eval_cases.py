@@ -91,6 +91,7 @@ def clean(s):
 def phrase_from(text, banned):
     for m in IND_RE.finditer(text):
         ph = clean(m.group(1))
+        ph = re.sub(r"^for\s*:\s*", "", ph).lstrip("\u2022-* ")
         low = ph.lower()
         if any(b and b in low for b in banned):
             continue
@@ -134,7 +135,14 @@ class Indications:
 # ---------------------------------------------------------------------------------------------
 # Patients (openrx simple form, examples/patients/README.md)
 # ---------------------------------------------------------------------------------------------
-def base_patient(pid, note):
+_PATIENT_NO = [0]
+
+
+def base_patient(case_id, note):
+    """The patient's id and name are neutral ("eval-007"): they reach the model through the
+    summary, so they must not name the drug or the rule (the case id does, and stays out)."""
+    _PATIENT_NO[0] += 1
+    pid = "eval-%03d" % _PATIENT_NO[0]
     return {"openrx_patient": 1, "id": pid, "name": "Synthetic eval patient %s" % pid,
             "note": note, "birthDate": "1955-06-01", "sex": "male", "pregnant": "no",
             "lactating": "no", "labs": [], "conditions": [], "medications": [], "allergies": [],
@@ -346,7 +354,13 @@ def main():
             "renal": renal_cases(root, names, ind)}
     for k, v in sets.items():
         write(os.path.join(a.out, k + ".jsonl"), v)
-    write(os.path.join(a.out, "smoke.jsonl"), [v[0] for v in sets.values() if v])
+    # smoke: per set, the first case with acceptable drugs, else with a dose range, else the first
+    smoke = []
+    for v in sets.values():
+        pick = [c for c in v if c["truth"]["acceptable"]] + [c for c in v if c["truth"]["doses"]] + v
+        if pick:
+            smoke.append(pick[0])
+    write(os.path.join(a.out, "smoke.jsonl"), smoke)
 
 
 if __name__ == "__main__":

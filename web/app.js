@@ -5,8 +5,9 @@
  * evidence list, "copy as FHIR". No external resources; all text goes in through textContent.
  *
  * Automation (used by the headless-browser test): a URL fragment
- *   #autorun=<base64url of {"patient": {...}, "indication": "..."}>
- * fills the form and submits it once; <body data-state> becomes "done" or "error" afterwards.
+ *   #autorun=<base64url of {"patient": {...} or "form": {...}, "indication": "..."}>[&cite=N]
+ * fills the form and submits it once; <body data-state> becomes "done" or "error" afterwards;
+ * with cite=N the N-th citation button of the result is then clicked (its dialog opens).
  */
 (function () {
   "use strict";
@@ -14,6 +15,7 @@
   var TIERS = ["contraindicated", "major", "moderate", "minor", "info"];
   var $ = function (id) { return document.getElementById(id); };
   var lastResult = null;
+  var afterRender = null; /* automation: run once after the next result is shown */
 
   /* ---------------------------------------------------------------- small DOM helpers */
   function el(tag, attrs, children) {
@@ -153,7 +155,7 @@
           return j;
         });
       })
-      .then(function (j) { render(j); setState("done"); })
+      .then(function (j) { render(j); setState("done"); if (afterRender) { afterRender(); afterRender = null; } })
       .catch(function (e) { showError(e.message || String(e)); })
       .then(function () { $("submit").disabled = false; $("busy").hidden = true; });
   }
@@ -303,6 +305,7 @@
     renderDraft(r);
     renderFindings(r);
     renderEvidence(r);
+    $("fhir-text").textContent = r.fhir ? JSON.stringify(r.fhir, null, 2) : "(not in this answer)";
   }
 
   /* ---------------------------------------------------------------- FHIR export */
@@ -345,10 +348,23 @@
       var bin = atob(b64), bytes = new Uint8Array(bin.length);
       for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
       var req = JSON.parse(new TextDecoder("utf-8").decode(bytes));
-      $("patient-json").value = JSON.stringify(req.patient, null, 1);
       $("indication").value = req.indication || "";
-      summarise();
-      selectTab("tab-paste");
+      if (req.form) { /* fill the short form instead: {age, sex, weight, height, scr, scr_unit, pregnant, meds[], allergies[]} */
+        var f = req.form, set = function (id, v) { if (v != null) $(id).value = v; };
+        set("f-age", f.age); set("f-sex", f.sex); set("f-weight", f.weight); set("f-height", f.height);
+        set("f-scr", f.scr); set("f-scr-unit", f.scr_unit); set("f-pregnant", f.pregnant);
+        set("f-meds", (f.meds || []).join("\n")); set("f-allergies", (f.allergies || []).join("\n"));
+        selectTab("tab-form");
+      } else {
+        $("patient-json").value = JSON.stringify(req.patient, null, 1);
+        summarise();
+        selectTab("tab-paste");
+      }
+      var c = /[#&]cite=(\d+)/.exec(location.hash); /* also click the N-th citation button */
+      if (c) afterRender = function () {
+        var btns = document.querySelectorAll("#result .cite");
+        if (btns[+c[1]]) btns[+c[1]].click();
+      };
       history.replaceState(null, "", location.pathname + location.search); /* drop the data from the URL */
       submit(null);
     } catch (e) {

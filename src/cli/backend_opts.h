@@ -14,13 +14,15 @@ typedef struct orx_backend_opts {
     int         threads;      /* local engine threads, 0 = default */
     double      timeout_s;    /* openai request timeout, 0 = default */
     const char *chat_template;/* local: override the model's chat template by name */
+    bool        no_prefix_cache; /* local: do not reuse the KV cache across requests */
 } orx_backend_opts;
 
 #define ORX_BACKEND_LONG_OPTS                                                          \
     {"model", required_argument, 0, 'm'}, {"backend", required_argument, 0, 0x101},    \
     {"base-url", required_argument, 0, 0x102}, {"model-name", required_argument, 0, 0x103}, \
     {"api-key-env", required_argument, 0, 0x104}, {"threads", required_argument, 0, 't'},  \
-    {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}
+    {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}, \
+    {"no-prefix-cache", no_argument, 0, 0x107}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */

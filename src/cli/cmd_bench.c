@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -145,7 +146,15 @@ typedef struct result {
     int    n;         /* tokens */
     double mean, sd;  /* tokens/s */
     double ms_mean;   /* ms per run */
+    double cpu_share; /* process CPU time / (wall time x threads), 0..1: how much CPU we got */
 } result;
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec * 1e-6;
+}
 
 static void stats(const double *v, int n, double *mean, double *sd) {
     double s = 0, q = 0;
@@ -174,13 +183,13 @@ static orx_status run_tg(orx_context *c, const int32_t *toks, int n, double *sec
     return ORX_OK;
 }
 
-static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n, int reps, result *r,
-                            orx_error *err) {
+static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n, int reps, int nth,
+                            result *r, orx_error *err) {
     double secs, tps[64];
     snprintf(r->test, sizeof r->test, "%s%d", pp ? "pp" : "tg", n);
     r->n = n;
     orx_status st = pp ? run_pp(c, toks, n, &secs, err) : run_tg(c, toks, n, &secs, err); /* warm-up */
-    double ms = 0;
+    double ms = 0, cpu0 = cpu_seconds();
     for (int i = 0; i < reps && !st; i++) {
         st = pp ? run_pp(c, toks, n, &secs, err) : run_tg(c, toks, n, &secs, err);
         tps[i] = n / secs;
@@ -189,6 +198,7 @@ static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n,
     if (st) return st;
     stats(tps, reps, &r->mean, &r->sd);
     r->ms_mean = ms / reps;
+    r->cpu_share = ms > 0 ? (cpu_seconds() - cpu0) / (ms / 1e3 * nth) : 0.0;
     return ORX_OK;
 }
 
@@ -281,8 +291,8 @@ int cmd_bench(int argc, char **argv) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         toks[i] = (int32_t)(x % (uint64_t)hp->n_vocab);
     }
-    for (int i = 0; i < n_pp && !st; i++) st = bench_one(ctx, toks, true, pp[i], (int)reps, &res[n_res++], &err);
-    if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)reps, &res[n_res++], &err);
+    for (int i = 0; i < n_pp && !st; i++) st = bench_one(ctx, toks, true, pp[i], (int)reps, nth, &res[n_res++], &err);
+    if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)reps, nth, &res[n_res++], &err);
     if (st) goto done;
 
     orx_threadpool *probe = orx_threadpool_create(nth);
@@ -299,6 +309,7 @@ int cmd_bench(int argc, char **argv) {
                                   "threads", nth, "test", res[i].test, "t_s", res[i].mean, "t_s_sd", res[i].sd,
                                   "ms", res[i].ms_mean);
             if (res[i].test[0] == 'p') json_object_set_new(o, "ttft_ms", json_real(res[i].ms_mean));
+            json_object_set_new(o, "cpu_share", json_real(res[i].cpu_share));
             json_array_append_new(arr, o);
         }
         json_t *top = json_pack("{s:o,s:f,s:I,s:f,s:s}", "results", arr, "bandwidth_gb_s", bw,
@@ -320,6 +331,9 @@ int cmd_bench(int argc, char **argv) {
                    f.type, nth, res[i].test, res[i].mean, res[i].sd);
         for (int i = 0; i < n_res; i++)
             if (res[i].test[0] == 'p') printf("time to first token (%s): %.1f ms\n", res[i].test, res[i].ms_mean);
+        printf("CPU obtained (process CPU time / wall x threads; < 100 %% on a shared machine):");
+        for (int i = 0; i < n_res; i++) printf(" %s %.0f %%", res[i].test, 100.0 * res[i].cpu_share);
+        printf("\n");
         if (bw > 0) {
             printf("memory bandwidth (streaming read, %d threads, %ld MiB): %.1f GB/s\n", nth, bw_mib, bw);
             if (tg > 0)

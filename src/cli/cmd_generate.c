@@ -22,6 +22,7 @@ typedef struct gen_opts {
     long        n;        /* -n */
     long        threads;  /* -t */
     long        ctx;      /* -c */
+    orx_attn_numerics attn; /* --attn */
     orx_sampler_params sp; /* sampling */
 } gen_opts;
 
@@ -48,12 +49,14 @@ static void usage(FILE *f) {
             "  -c, --ctx N              context size in tokens (default: min(trained, 4096))\n"
             "  -t, --threads N          threads (default: all cores)\n"
             "      --ignore-eos         do not stop at end-of-generation tokens\n"
+            "      --attn MODE          attention rounding: f32 (default) or f16-flash (llama.cpp's CPU\n"
+            "                           defaults: F16 KV cache + flash attention; same tokens as llama.cpp)\n"
             "      --json               print {text, tokens, stats} as JSON at the end\n"
             "  -h, --help               this help\n");
 }
 
 static int parse(int argc, char **argv, gen_opts *o) {
-    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN };
+    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN, O_ATTN };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"prompt", required_argument, NULL, 'p'},
         {"n-predict", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
@@ -63,7 +66,8 @@ static int parse(int argc, char **argv, gen_opts *o) {
         {"presence-penalty", required_argument, NULL, O_PRES}, {"seed", required_argument, NULL, O_SEED},
         {"chat", no_argument, NULL, O_CHAT}, {"system", required_argument, NULL, O_SYS},
         {"chat-template", required_argument, NULL, O_TMPL}, {"json", no_argument, NULL, O_JSON},
-        {"ignore-eos", no_argument, NULL, O_IGN}, {"help", no_argument, NULL, 'h'}, {0}};
+        {"ignore-eos", no_argument, NULL, O_IGN}, {"attn", required_argument, NULL, O_ATTN},
+        {"help", no_argument, NULL, 'h'}, {0}};
     int c;
     double d;
     long l;
@@ -87,6 +91,11 @@ static int parse(int argc, char **argv, gen_opts *o) {
         case O_TMPL: o->tmpl = a; o->chat = true; break;
         case O_JSON: o->json = true; break;
         case O_IGN: o->ignore_eos = true; break;
+        case O_ATTN:
+            if (!strcmp(a, "f32")) o->attn = ORX_ATTN_F32;
+            else if (!strcmp(a, "f16-flash")) o->attn = ORX_ATTN_F16_FLASH;
+            else goto bad;
+            break;
         case 'h': usage(stdout); return 0;
         default: return orx_cli_usage("generate", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
@@ -163,6 +172,7 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     orx_context_params cp = orx_context_default_params();
     cp.n_threads = (int32_t)o->threads;
     cp.n_ctx = (int32_t)o->ctx;
+    cp.attn = o->attn;
     if (!st && !cp.n_ctx) { /* just what this run needs (KV cache memory), within the trained context */
         int64_t want = (int64_t)n + o->n + 16, train = orx_model_hparams(m)->n_ctx_train;
         cp.n_ctx = (int32_t)(want < train ? want : train > n ? train : want);

@@ -36,6 +36,9 @@ static void usage(FILE *f) {
         "      --data DIR          project data/ folder (lexicon and rule tables)\n"
         "      --fail-on TIER      exit 3 when a finding at/above TIER exists (info..contraindicated)\n"
         "  -t, --threads N         engine threads\n"
+        "      --chat-template NAME  override the model's chat template (llama2, llama3, mistral, chatml, ...)\n"
+        "      --no-prefix-cache   recompute the whole prompt each time (local backend)\n"
+        "      --repeat N          run N times and print per-run timings on stderr (prefix cache effect)\n"
         "Exit codes: 0 ok, 1 runtime failure (model/server), 2 bad usage or input, 3 --fail-on tripped.\n");
 }
 
@@ -50,6 +53,7 @@ static const char *default_kb(void) {
 typedef struct rec_opts {
     const char *patient, *indication, *kb, *format, *audit, *as_of, *data_dir;
     bool no_audit, fail_on_set;
+    int repeat;               /* run the pipeline this many times (timing; prefix cache) */
     orx_severity fail_on;
 } rec_opts;
 
@@ -82,8 +86,17 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
         if (bo->model_path && orx_sha256_file_hex(bo->model_path, model_hash, NULL) == ORX_OK) rp->model_hash = model_hash;
     }
     rp->audit_path = o->no_audit ? NULL : (o->audit ? o->audit : "openrx-audit.jsonl");
-    st = orx_recommend(llm, have_ret ? &ret : NULL, ck, pt, rp, &res, &err);
-    if (st != ORX_OK) goto done;
+    for (int i = 0; i < (o->repeat > 0 ? o->repeat : 1); i++) {
+        if (i) orx_rx_result_free(&res);
+        st = orx_recommend(llm, have_ret ? &ret : NULL, ck, pt, rp, &res, &err);
+        if (st != ORX_OK) goto done;
+        if (o->repeat > 1)
+            fprintf(stderr, "run %d: retrieval %.1f ms, prefill (to first token) %.3f s, decode %.3f s, checks %.1f ms, "
+                            "total %.3f s; prompt %d tokens (%d from prefix cache), generated %d\n",
+                    i + 1, res.timing.retrieval_s * 1e3, res.timing.first_token_s,
+                    res.timing.generate_s - (res.timing.first_token_s > 0 ? res.timing.first_token_s : 0),
+                    res.timing.check_s * 1e3, res.timing.total_s, res.prompt_tokens, res.cached_tokens, res.completion_tokens);
+    }
     orx_buf out;
     orx_buf_init(&out);
     if (!strcmp(o->format, "json")) st = orx_rx_render_json(&res, pt, &out, &err);
@@ -123,6 +136,7 @@ int cmd_recommend(int argc, char **argv) {
         {"no-reask", no_argument, 0, 0x207}, {"audit", required_argument, 0, 0x208},
         {"no-audit", no_argument, 0, 0x209}, {"as-of", required_argument, 0, 0x20a},
         {"data", required_argument, 0, 0x20b}, {"fail-on", required_argument, 0, 0x20c},
+        {"repeat", required_argument, 0, 0x20d},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
@@ -163,6 +177,10 @@ int cmd_recommend(int argc, char **argv) {
             if (!orx_severity_parse(optarg, &o.fail_on))
                 return orx_cli_usage("recommend", "--fail-on: '%s' is not a tier (info, minor, moderate, major, contraindicated)", optarg);
             o.fail_on_set = true;
+            break;
+        case 0x20d:
+            if (!orx_cli_parse_int(optarg, 1, 1000, &v)) return orx_cli_usage("recommend", "--repeat: '%s' must be 1..1000", optarg);
+            o.repeat = (int)v;
             break;
         case 'h': usage(stdout); return 0;
         default: {

@@ -1,6 +1,7 @@
 /*
  * engine.h — the face of the local inference engine: load a GGUF model (llama, qwen2 families),
  * run the transformer forward pass over a KV cache, sample, apply chat templates, generate text.
+ * Architectures: llama, qwen2, phi3, gemma (table in arch.c).
  *
  * Weights are used in place from the GGUF mmap; every matrix product goes through orx_matmul and
  * every row lookup through orx_dequantize_row (engine/quant.h), so kernels can be swapped freely.
@@ -55,12 +56,19 @@ const char *const *orx_engine_architectures(void);
 /* ============================================================================================
  * Context: KV cache + scratch, one sequence
  * ========================================================================================== */
+/* Attention numerics. Both are exact softmax attention; they differ only in rounding, and match
+ * llama.cpp's two CPU paths bit for bit where the rest of the computation does. */
+typedef enum orx_attn_numerics {
+    ORX_ATTN_F32 = 0,       /* F32 KV cache, softmax then weights x V (llama.cpp -fa off, F32 cache) */
+    ORX_ATTN_F16_FLASH = 1, /* K/V (and Q) rounded to F16, online softmax accumulating V in F16
+                               (llama.cpp's defaults on CPU: F16 cache, flash attention) */
+} orx_attn_numerics;
+
 typedef struct orx_context_params {
     int32_t n_ctx;     /* tokens of KV cache; 0 = min(n_ctx_train, 4096) */
     int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
     int32_t n_batch;   /* tokens per forward chunk during prompt evaluation */
-    bool    kv_f16;    /* round cached K/V (and Q, attention weights) to F16 like llama.cpp's
-                          default F16 cache; false = F32 cache */
+    orx_attn_numerics attn; /* how attention rounds (default ORX_ATTN_F32) */
 } orx_context_params;
 
 typedef struct orx_context orx_context;

@@ -1,6 +1,8 @@
 /* forward.c — the transformer forward pass (reference clarity, F32 activations): RMSNorm,
- * attention with RoPE and grouped KV heads over the KV cache, SwiGLU feed-forward, output head.
- * Prompts are evaluated in batches (one orx_matmul per weight per batch); decode is a batch of 1. */
+ * attention with RoPE and grouped KV heads over the KV cache, SwiGLU/GeGLU feed-forward, output
+ * head. Prompts are evaluated in batches (one orx_matmul per weight per batch); decode is a batch
+ * of 1. Rounding follows ggml's CPU backend where that is cheap to do, so greedy outputs match
+ * llama.cpp's (see tests/test_golden.c). */
 #include "engine/model_impl.h"
 #include "util/util.h"
 #include <math.h>
@@ -16,7 +18,8 @@ struct orx_context {
     orx_kv_cache     kv;       /* the sequence's keys and values */
     int32_t          n_past;   /* positions filled */
     int32_t          n_batch;  /* tokens per forward chunk */
-    bool             kv_f16;   /* cache values rounded to F16 (llama.cpp's default cache type) */
+    bool             kv_f16;   /* ORX_ATTN_F16_FLASH: cache values rounded to F16 */
+    bool             cpu_fma;  /* the CPU has AVX2 + FMA (attention kernel choice) */
     /* scratch, per chunk token t: */
     float *x;      /* [n_batch][n_embd] residual stream */
     float *xn;     /* [n_batch][n_embd] normalised input */
@@ -28,6 +31,7 @@ struct orx_context {
     float *gate;   /* [n_batch][n_ff] */
     float *up;     /* [n_batch][n_ff] */
     float *scores; /* [n_threads][n_ctx] attention weights */
+    float *vacc;   /* [n_threads][16][head_dim] partial sums of weights x V */
     float *rope_cos, *rope_sin; /* [n_rot/2] per position, recomputed per token */
     /* logits of the last eval */
     float  *logits;     /* [n_logits][n_vocab] */
@@ -42,7 +46,7 @@ orx_context_params orx_context_default_params(void) {
 
 static void free_scratch(orx_context *c) {
     float **bufs[] = {&c->x, &c->xn, &c->q, &c->k, &c->v, &c->att, &c->tmp, &c->gate, &c->up,
-                      &c->scores, &c->rope_cos, &c->rope_sin, &c->logits};
+                      &c->scores, &c->vacc, &c->rope_cos, &c->rope_sin, &c->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
         *bufs[i] = NULL;
@@ -61,7 +65,15 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     if (!c) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     c->m = m;
     c->n_batch = p->n_batch > 0 ? p->n_batch : 64;
-    c->kv_f16 = p->kv_f16;
+    if (p->attn != ORX_ATTN_F32 && p->attn != ORX_ATTN_F16_FLASH) {
+        free(c);
+        return orx_fail(err, ORX_ERR_USAGE, "unknown attention numerics %d", (int)p->attn);
+    }
+    c->kv_f16 = p->attn == ORX_ATTN_F16_FLASH;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    c->cpu_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
     int nth = p->n_threads > 0 ? p->n_threads : orx_threadpool_default_threads();
     if (nth > 1) c->pool = orx_threadpool_create(nth);
     int nthr = orx_threadpool_size(c->pool);
@@ -77,11 +89,12 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     c->gate = malloc(B * F * sizeof(float));
     c->up = malloc(B * F * sizeof(float));
     c->scores = malloc((size_t)nthr * (size_t)n_ctx * sizeof(float));
+    c->vacc = malloc((size_t)nthr * 16 * (size_t)hp->head_dim * sizeof(float));
     c->rope_cos = malloc((size_t)hp->n_rot * sizeof(float));
     c->rope_sin = malloc((size_t)hp->n_rot * sizeof(float));
     orx_status st = ORX_OK;
     if (!c->x || !c->xn || !c->q || !c->k || !c->v || !c->att || !c->tmp || !c->gate || !c->up ||
-        !c->scores || !c->rope_cos || !c->rope_sin)
+        !c->scores || !c->vacc || !c->rope_cos || !c->rope_sin)
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory for the context scratch");
     if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, err);
     if (st) {
@@ -193,16 +206,19 @@ typedef struct att_job {
 
 /* Attention dot products are rounded the way ggml's CPU backend rounds them on the AVX-512
  * machines the references come from, so that results match llama.cpp bit for bit where they can
- * (measured: rand-llama-256-Q8_0 generation logits within 5e-6 over 57 positions):
+ * (measured: rand-llama-256-Q8_0 p2 generation logits within 2e-7 relative):
  * K.Q as ggml_vec_dot_f32 (4 x 16 fused lanes per 64 values, pairwise lane reduction, then a
- * sequential fused tail), softmax.V accumulating float products in double. */
-static float reduce16(float *l) {
+ * sequential fused tail; Q is not contiguous there, so llamafile's GEMM is not used), weights x V
+ * as llamafile's tinyBLAS (16 fused lanes over positions, pairwise reduction). */
+#define ORX_INLINE static inline __attribute__((always_inline))
+
+ORX_INLINE float reduce16(float *l) {
     for (int w = 8; w >= 1; w /= 2)
         for (int k = 0; k < w; k++) l[k] = l[k] + l[k + w];
     return l[0];
 }
 
-static float dot_kq(const float *x, const float *y, int n) {
+ORX_INLINE float dot_kq(const float *x, const float *y, int n) {
     int np = n & ~63;
     float sum = 0.0f;
     if (np) {
@@ -224,18 +240,58 @@ static float dot_kq(const float *x, const float *y, int n) {
 
 static float f16r(float x) { return orx_fp16_to_f32(orx_f32_to_fp16(x)); }
 
-static void attention_one(orx_context *c, int il, int t, int h, int32_t pos, float *sc) {
+/* ggml_vec_dot_f16 order: the 64-value lanes as dot_kq, the tail accumulated in double. */
+ORX_INLINE float dot_f16(const float *x, const float *y, int n) {
+    int np = n & ~63;
+    double sum = np ? dot_kq(x, y, np) : 0.0;
+    for (int i = np; i < n; i++) sum += (double)(x[i] * y[i]);
+    return (float)sum;
+}
+
+/* Flash-attention order with an F16 cache (ggml_compute_forward_flash_attn_ext_f16): online
+ * softmax over positions, the V accumulator kept in F16 (rounded after every update). */
+ORX_INLINE void attention_flash_f16(orx_context *c, int t, int h, int32_t pos, const float *K,
+                                    const float *V, size_t stride, const float *q) {
+    const orx_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim;
+    float scale = 1.0f / sqrtf((float)hd), M = -INFINITY, S = 0, acc[1024];
+    for (int i = 0; i < hd; i++) acc[i] = 0;
+    for (int32_t p = 0; p <= pos; p++) {
+        float s = dot_f16(K + (size_t)p * stride, q, hd) * scale, ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            float m_old = M;
+            M = s;
+            ms = expf(m_old - M);
+            for (int i = 0; i < hd; i++) acc[i] = f16r(acc[i] * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        const float *v = V + (size_t)p * stride;
+        for (int i = 0; i < hd; i++) acc[i] = f16r(fmaf(v[i], vs, acc[i]));
+        S = S * ms + vs;
+    }
+    float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    float *o = c->att + ((size_t)t * hp->n_head + h) * hd;
+    for (int i = 0; i < hd; i++) o[i] = acc[i] * inv;
+}
+
+/* One query row (token t, head h) against cache positions 0..pos. */
+ORX_INLINE void attention_body(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
     const orx_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, kvh = h / (hp->n_head / hp->n_head_kv);
+    size_t stride = (size_t)c->kv.kv_dim; /* floats between positions */
+    const float *K = orx_kv_cache_k(&c->kv, il, 0) + (size_t)kvh * hd;
+    const float *V = orx_kv_cache_v(&c->kv, il, 0) + (size_t)kvh * hd;
     const float *q = c->q + ((size_t)t * hp->n_head + h) * hd;
-    float qr[1024];
-    if (c->kv_f16) { /* an F16 cache multiplies with Q converted to F16 */
+    if (c->kv_f16) { /* Q is converted to the cache's F16 before K.Q */
+        float qr[1024];
         for (int i = 0; i < hd; i++) qr[i] = f16r(q[i]);
-        q = qr;
+        attention_flash_f16(c, t, h, pos, K, V, stride, qr);
+        return;
     }
     float scale = 1.0f / sqrtf((float)hd), mx = -INFINITY;
     for (int32_t p = 0; p <= pos; p++) {
-        sc[p] = dot_kq(orx_kv_cache_k(&c->kv, il, p) + (size_t)kvh * hd, q, hd) * scale;
+        sc[p] = dot_kq(K + (size_t)p * stride, q, hd) * scale;
         if (sc[p] > mx) mx = sc[p];
     }
     double sum = 0;
@@ -244,24 +300,49 @@ static void attention_one(orx_context *c, int il, int t, int h, int32_t pos, flo
         sum += sc[p];
     }
     float inv = (float)(1.0 / sum);
-    for (int32_t p = 0; p <= pos; p++) sc[p] = c->kv_f16 ? f16r(sc[p] * inv) : sc[p] * inv;
-    float *o = c->att + ((size_t)t * hp->n_head + h) * hd;
-    double acc[1024]; /* per value, positions summed in order (head_dim <= 1024 checked at load) */
-    for (int i = 0; i < hd; i++) acc[i] = 0;
+    for (int32_t p = 0; p <= pos; p++) sc[p] = sc[p] * inv;
+    /* weights x V in tinyBLAS order: 16 fused partial sums (position mod 16), then pairwise */
+    for (int i = 0; i < 16 * hd; i++) va[i] = 0;
     for (int32_t p = 0; p <= pos; p++) {
-        const float *v = orx_kv_cache_v(&c->kv, il, p) + (size_t)kvh * hd;
-        float w = sc[p];
-        for (int i = 0; i < hd; i++) acc[i] += (double)(v[i] * w);
+        const float *v = V + (size_t)p * stride;
+        float *a = va + (size_t)(p & 15) * hd, w = sc[p];
+        for (int i = 0; i < hd; i++) a[i] = fmaf(v[i], w, a[i]);
     }
-    for (int i = 0; i < hd; i++) o[i] = (float)acc[i];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++)
+            for (int i = 0; i < hd; i++) va[k * hd + i] += va[(k + w) * hd + i];
+    memcpy(c->att + ((size_t)t * hp->n_head + h) * hd, va, (size_t)hd * sizeof(float));
+}
+
+/* The same code built for AVX2+FMA (fmaf becomes one instruction and the loops vectorize) and
+ * for any x86-64; the results are identical (fmaf is exact-rounded either way). */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"), optimize("O3"))) static void attention_fma(orx_context *c, int il, int t, int h,
+                                                               int32_t pos, float *sc, float *va) {
+    attention_body(c, il, t, h, pos, sc, va);
+}
+#endif
+static void attention_generic(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
+    attention_body(c, il, t, h, pos, sc, va);
+}
+
+static void attention_one(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (c->cpu_fma) {
+        attention_fma(c, il, t, h, pos, sc, va);
+        return;
+    }
+#endif
+    attention_generic(c, il, t, h, pos, sc, va);
 }
 
 static void attention_worker(void *ctx, int ith, int nth) {
     att_job *j = ctx;
     int nh = j->c->m->hp.n_head, total = j->n * nh;
     float *sc = j->c->scores + (size_t)ith * (size_t)j->c->kv.n_ctx;
+    float *va = j->c->vacc + (size_t)ith * 16 * (size_t)j->c->m->hp.head_dim;
     for (int w = ith; w < total; w += nth)
-        attention_one(j->c, j->il, w / nh, w % nh, j->pos0 + w / nh, sc);
+        attention_one(j->c, j->il, w / nh, w % nh, j->pos0 + w / nh, sc, va);
 }
 
 /* ============================================================================================

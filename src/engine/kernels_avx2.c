@@ -447,6 +447,72 @@ AVX2 static void act_f16(const float *x, void *vy, int64_t n) {
 }
 
 /* ============================================================================================
+ * Activation quantisers (same arithmetic as the reference: amax, d = amax/127, q = rint(x*127/amax))
+ * ========================================================================================== */
+AVX2 static inline float absmax8(const float *x, int n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int j = 0; j < n; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+#define ORX_RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* 32 floats * id, rounded to nearest even, → 32 int8 */
+AVX2 static inline __m256i round_pack32(const float *x, __m256 id) {
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x), id), ORX_RN));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8), id), ORX_RN));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 16), id), ORX_RN));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 24), id), ORX_RN));
+    __m256i w01 = _mm256_packs_epi32(i0, i1), w23 = _mm256_packs_epi32(i2, i3);
+    __m256i b = _mm256_packs_epi16(w01, w23);
+    /* undo the per-lane interleave of the two packs */
+    return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+AVX2 static void act_q8_0(const float *x, void *vy, int64_t n) {
+    orx_block_q8_0 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = absmax8(x, 32);
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = (uint16_t)_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        _mm256_storeu_si256((__m256i *)y[i].qs, round_pack32(x, _mm256_set1_ps(id)));
+    }
+}
+
+AVX2 static void act_q8_K(const float *x, void *vy, int64_t n) {
+    orx_block_q8_K *y = vy;
+    for (int64_t i = 0; i < n / 256; i++, x += 256) {
+        float amax = absmax8(x, 256);
+        memset(y[i].bsums, 0, sizeof y[i].bsums);
+        if (amax == 0.0f) {
+            y[i].d = 0.0f;
+            memset(y[i].qs, 0, 256);
+            continue;
+        }
+        float max = 0.0f;
+        for (int j = 0; j < 256; j++)
+            if (x[j] == amax || x[j] == -amax) { max = x[j]; break; } /* first, like the reference */
+        float iscale = -127.0f / max;
+        const __m256 is = _mm256_set1_ps(iscale);
+        for (int j = 0; j < 256; j += 32) {
+            __m256i q = round_pack32(x + j, is); /* |iscale*x| <= 127: no clamp needed */
+            _mm256_storeu_si256((__m256i *)(y[i].qs + j), q);
+            __m256i s16 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+            /* s16: 8 x int32, sums of 4 values; pairs of lanes form the two 16-value sums */
+            int32_t v[8];
+            _mm256_storeu_si256((__m256i *)v, s16);
+            y[i].bsums[j / 16] = (int16_t)(v[0] + v[1] + v[2] + v[3]);
+            y[i].bsums[j / 16 + 1] = (int16_t)(v[4] + v[5] + v[6] + v[7]);
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+/* ============================================================================================
  * Table
  * ========================================================================================== */
 orx_kernel orx_kernels_avx2(uint32_t type) {
@@ -456,11 +522,11 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
     case ORX_TYPE_F32: k.vec_dot = dot_f32; break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 4; k.from_float = act_f16; break;
     case ORX_TYPE_BF16: k.vec_dot = dot_bf16; break;
-    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
-    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
-    case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
-    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
-    case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.gemm = gemm_q6_K; k.tile_rows = 1; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0; break;
+    case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
+    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
+    case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.gemm = gemm_q6_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
     default: k.vec_dot = NULL; break; /* Q4_1/Q5_0/Q5_1: the reference via orx_kernel_best */
     }
     return k;
@@ -468,7 +534,7 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
 
 #else /* not x86-64 */
 orx_kernel orx_kernels_avx2(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "avx2", 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "avx2", 0, 0, 0};
     (void)type;
     return k;
 }

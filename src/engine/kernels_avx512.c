@@ -176,6 +176,133 @@ AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, 
 }
 
 /* ============================================================================================
+ * Decode (one token, a chunk of rows): per 16 blocks, 8 vpdpbusd give block partial sums that a
+ * hadd tree reduces to one vector of 16 block sums (in the lane order kS below); the 16 weight
+ * scales come in with one gather, so scaling costs one FMA per 16 blocks. The activation side
+ * (value order matching the unpacked weights, scales, offset corrections) is prepared once per
+ * chunk.
+ * ========================================================================================== */
+static const int kS[16] = {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15};
+#define GEMV_MAXB 1024 /* blocks per row handled here (n <= 32768); longer rows use vec_dot */
+
+/* 8 vectors of pair partial sums ([b2k x4, b2k+1 x4, b2k x4, b2k+1 x4]) → 16 block sums, kS order */
+AVX512 static inline __m512i reduce16(const __m512i p[8]) {
+    __m256i t[8];
+    for (int k = 0; k < 8; k++)
+        t[k] = _mm256_add_epi32(_mm512_castsi512_si256(p[k]), _mm512_extracti64x4_epi64(p[k], 1));
+    __m256i s0 = _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
+    __m256i s1 = _mm256_hadd_epi32(_mm256_hadd_epi32(t[4], t[5]), _mm256_hadd_epi32(t[6], t[7]));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(s0), s1, 1);
+}
+
+/* activations: x'[pair] = [x2k[0:16], x2k+1[0:16], x2k[16:32], x2k+1[16:32]]; per 16 blocks, in kS
+ * order: d_x and off * sum(x) */
+AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int8_t *xp, float *dx, int32_t *corr) {
+    for (int64_t g = 0; g < nb16; g++) {
+        for (int k = 0; k < 8; k++) {
+            const orx_block_q8_0 *a = x + g * 16 + 2 * k, *b = a + 1;
+            int8_t *o = xp + (g * 8 + k) * 64;
+            memcpy(o, a->qs, 16); memcpy(o + 16, b->qs, 16); memcpy(o + 32, a->qs + 16, 16); memcpy(o + 48, b->qs + 16, 16);
+        }
+        for (int l = 0; l < 16; l++) {
+            const orx_block_q8_0 *b = x + g * 16 + kS[l];
+            int sum = 0;
+            for (int j = 0; j < 32; j++) sum += b->qs[j];
+            dx[g * 16 + l] = _cvtsh_ss(b->d);
+            corr[g * 16 + l] = off * sum;
+        }
+    }
+}
+
+AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb = n / 32, nb16 = nb / 16;
+    if (nb > GEMV_MAXB) {
+        for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+        return;
+    }
+    _Alignas(64) int8_t xp[GEMV_MAXB * 32];
+    _Alignas(64) float dx[GEMV_MAXB];
+    _Alignas(64) int32_t corr[GEMV_MAXB];
+    gemv_prep(x, nb16, 8, xp, dx, corr);
+    __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t g = 0; g < nb16; g++) {
+            const orx_block_q4_0 *b = wb + g * 16;
+            _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
+            __m512i p[8];
+            for (int k = 0; k < 8; k++) {
+                __m256i qq = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)b[2 * k + 1].qs),
+                                              _mm_loadu_si128((const __m128i *)b[2 * k].qs));
+                __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(qq, m4)),
+                                               _mm256_and_si256(_mm256_srli_epi16(qq, 4), m4), 1);
+                p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_load_si512(xp + (g * 8 + k) * 64));
+            }
+            __m512i is = _mm512_sub_epi32(reduce16(p), _mm512_load_si512(corr + g * 16));
+            __m512i dh = _mm512_i32gather_epi32(gidx, (const void *)b, 1);
+            __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dh));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, _mm512_load_ps(dx + g * 16)), acc);
+        }
+        float sum = _mm512_reduce_add_ps(acc);
+        if (nb % 16) {
+            float tail;
+            dot_q4_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
+            sum += tail;
+        }
+        y[r] = sum;
+    }
+}
+
+AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb = n / 32, nb16 = nb / 16;
+    if (nb > GEMV_MAXB) {
+        for (int r = 0; r < nr; r++) dot_q8_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+        return;
+    }
+    _Alignas(64) int8_t xp[GEMV_MAXB * 32];
+    _Alignas(64) float dx[GEMV_MAXB];
+    _Alignas(64) int32_t corr[GEMV_MAXB];
+    gemv_prep(x, nb16, 128, xp, dx, corr); /* weights enter as w + 128 (unsigned) */
+    __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t g = 0; g < nb16; g++) {
+            const orx_block_q8_0 *b = wb + g * 16;
+            _mm_prefetch((const char *)b + 2048, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 2112, _MM_HINT_T0);
+            __m512i p[8];
+            for (int k = 0; k < 8; k++) {
+                const orx_block_q8_0 *a = b + 2 * k, *c = a + 1;
+                __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)a->qs));
+                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)c->qs), 1);
+                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(a->qs + 16)), 2);
+                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(c->qs + 16)), 3);
+                p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(q, flip),
+                                           _mm512_load_si512(xp + (g * 8 + k) * 64));
+            }
+            __m512i is = _mm512_sub_epi32(reduce16(p), _mm512_load_si512(corr + g * 16));
+            __m512i dh = _mm512_i32gather_epi32(gidx, (const void *)b, 1);
+            __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dh));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, _mm512_load_ps(dx + g * 16)), acc);
+        }
+        float sum = _mm512_reduce_add_ps(acc);
+        if (nb % 16) {
+            float tail;
+            dot_q8_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
+            sum += tail;
+        }
+        y[r] = sum;
+    }
+}
+
+/* ============================================================================================
  * F16
  * ========================================================================================== */
 AVX512 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
@@ -233,8 +360,8 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     if (!k.vec_dot) return k;
     k.isa = "avx512";
     switch (type) {
-    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
-    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 8; break;
     default: break; /* AVX2 kernel */
     }
@@ -243,7 +370,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
 
 #else
 orx_kernel orx_kernels_avx512(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0, 0};
     (void)type;
     return k;
 }

@@ -74,6 +74,10 @@ static void rows_fn(void *vctx, int ith, int nth) {
         int64_t o0 = atomic_fetch_add(&c->next, c->chunk);
         if (o0 >= c->n_out) break;
         int64_t o1 = o0 + c->chunk < c->n_out ? o0 + c->chunk : c->n_out;
+        if (c->n_tok == 1 && c->k.gemv) { /* decode: the whole chunk against the one token */
+            c->k.gemv(c->n_in, c->W + (size_t)o0 * c->w_row, c->w_row, (int)(o1 - o0), c->Xq, c->Y + o0);
+            continue;
+        }
         for (int64_t r = o0; r < o1; r += TR) {
             int nr = (int)(o1 - r < TR ? o1 - r : TR);
             for (int64_t t = 0; t < c->n_tok; t += TT) {

@@ -132,6 +132,9 @@ typedef void (*orx_from_float_fn)(const float *x, void *y, int64_t n);
 typedef void (*orx_gemm_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                             size_t x_stride, int nt, float *y, int64_t y_stride);
 
+/* One activation row x nr weight rows: y[r] = dot(w row r, x). */
+typedef void (*orx_gemv_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x, float *y);
+
 /* Whole matmul on activations already in the dot type (Xq rows of x_row bytes); splits over the
  * pool itself. Used for batches of at least mm_min_tok tokens (AMX tiles). */
 typedef void (*orx_mm_fn)(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row,
@@ -147,6 +150,7 @@ typedef struct orx_kernel {
     const char       *isa;        /* "scalar", "avx2", "avx512", "amx" */
     orx_mm_fn         mm;         /* whole-matrix path for batches; NULL = tiles */
     int               mm_min_tok; /* tokens from which mm is used */
+    orx_gemv_fn       gemv;       /* single-token path over a chunk of rows; NULL = vec_dot */
 } orx_kernel;
 
 /* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported). */

@@ -506,6 +506,12 @@ orx_status orx_kb_ingest_spl_buf(const char *xml, size_t len, const char *name, 
         if (title.data[i] == '\n') title.data[i] = ' ';
     if (title.data) orx_str_trim(title.data);
     collect_names(root, &brand, &generic, 0);
+    if ((!title.data || title.len > 120) && (brand.len || generic.len)) {
+        /* PLR titles are the Highlights boilerplate: name the label by its products instead */
+        orx_buf_reset(&title);
+        if (brand.len && generic.len) orx_buf_printf(&title, "%s (%s)", brand.data, generic.data);
+        else orx_buf_puts(&title, brand.len ? brand.data : generic.data);
+    }
     spl_out o = {0};
     xnode *comp = xchild(root, "component");
     xnode *body = xchild(comp, "structuredBody");

@@ -92,7 +92,7 @@ size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *ou
 /* ============================================================================================
  * Building a knowledge base (atomic: temp file + rename)
  * ========================================================================================== */
-#define ORX_KB_SCHEMA_VERSION 1
+#define ORX_KB_SCHEMA_VERSION 2 /* 2: anchor column, term_stats, length bucket in row ids */
 
 typedef struct orx_kb_build_params {
     int   max_words;                              /* chunk budget in words (default 200) */
@@ -125,7 +125,10 @@ orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_
  * ========================================================================================== */
 typedef struct orx_kb orx_kb;
 
-/* Opens read-only; fails with ORX_ERR_UNSUPPORTED when the schema version differs. */
+/* Opens read-only; fails with ORX_ERR_UNSUPPORTED when the schema version differs. A handle is
+ * used by one thread at a time (open one per thread). Ranking: orx_rank (BM25 with stored term
+ * statistics and the length bucket in the row id); ORX_KB_FTS5_BM25=1 in the environment selects
+ * FTS5's own bm25() instead. */
 orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err);
 void       orx_kb_free(orx_kb *kb);
 /* Use a lexicon for query expansion (not owned; NULL disables). */
@@ -167,7 +170,7 @@ typedef struct orx_kb_hit {
     char    effective_date[16]; /* YYYYMMDD */
     int64_t chunk_id;         /* chunk row id */
     size_t  start, end;       /* byte offsets of the chunk in its section text */
-    double  score;            /* higher is better (negated weighted BM25) */
+    double  score;            /* weighted BM25 × section weight; higher is better */
     char   *text;             /* whole chunk text (malloc'd) */
     char   *snippet;          /* ~40 words around the matches, terms wrapped in ** ** (malloc'd) */
 } orx_kb_hit;

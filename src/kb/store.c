@@ -3,8 +3,9 @@
  * version of a set id wins), chunk insertion, FTS5 index build, atomic replace of the target,
  * and synthetic corpora for benchmarks.
  *
- * Chunk row ids carry the section's ranking class in their low 4 bits (id = seq * 16 + class), so
- * ranking can weight by section without reading the chunk row (see search.c). The FTS column
+ * Chunk row ids carry the section's ranking class in their low 4 bits and the chunk's weighted
+ * length in 25-word buckets in the next 4 (id = seq * 256 + bucket * 16 + class), so ranking can
+ * weight by section and normalise by length without reading any other row (see search.c). The FTS column
  * "anchor" repeats the drug names with ranking weight 0: it restricts a query to some drugs' labels
  * without changing scores.
  */
@@ -187,6 +188,17 @@ static orx_status resolve_duplicate(builder *b, const orx_kb_doc *d, bool *inser
     return ORX_OK;
 }
 
+static int words_in(const char *s) {
+    int n = 0;
+    bool in = false;
+    for (; *s; s++) {
+        bool w = (unsigned char)*s > ' ';
+        n += w && !in;
+        in = w;
+    }
+    return n;
+}
+
 static orx_status insert_chunks(builder *b, const orx_kb_doc *d, int64_t doc_id, const char *drug,
                                 int64_t *n_out, orx_error *err) {
     int64_t n = 0;
@@ -205,11 +217,15 @@ static orx_status insert_chunks(builder *b, const orx_kb_doc *d, int64_t doc_id,
         snprintf(section_col, sizeof section_col, "%s %s %s", sec->code, nz(sec->name),
                  nz(sec->title));
         int klass = orx_kb_section_class(sec->code);
+        int drug_words = words_in(drug), section_words = words_in(section_col);
         for (size_t ci = 0; ci < need; ci++) {
             const orx_kb_span *sp = &b->spans[ci];
             sqlite3_stmt *s = b->ins_chunk;
             sqlite3_reset(s);
-            sqlite3_bind_int64(s, 1, (++b->next_chunk) * 16 + klass);
+            /* BM25-weighted length (drug 2, section 0.5, text 1) in 25-word buckets */
+            int wl = 2 * drug_words + section_words / 2 + sp->words;
+            int bucket = (wl + 12) / 25 > 15 ? 15 : (wl + 12) / 25;
+            sqlite3_bind_int64(s, 1, (++b->next_chunk) * 256 + bucket * 16 + klass);
             sqlite3_bind_int64(s, 2, doc_id);
             sqlite3_bind_text(s, 3, sec->code, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 4, nz(sec->name), -1, SQLITE_TRANSIENT);
@@ -313,7 +329,8 @@ static const char *INDEX_SQL =
     "UPDATE term_stats SET df_drug = (SELECT doc FROM temp.v_col WHERE v_col.term = term_stats.term"
     " AND col = 'drug') WHERE term IN (SELECT term FROM temp.v_col WHERE col = 'drug');"
     "DROP TABLE temp.v_row; DROP TABLE temp.v_col;"
-    "INSERT OR REPLACE INTO meta SELECT 'chunks', count(*) FROM chunks;";
+    "INSERT OR REPLACE INTO meta SELECT 'chunks', count(*) FROM chunks;"
+    "INSERT OR REPLACE INTO meta SELECT 'avg_len', avg(((id >> 4) & 15) * 25) FROM chunks;";
 
 /* Finish a temp database and move it over out_path. */
 static orx_status publish(sqlite3 *db, const char *tmp, const char *out_path, orx_error *err) {
@@ -495,7 +512,7 @@ orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_
     int64_t max_doc = 0, max_seq = 0, src_chunks = 0;
     if (st == ORX_OK) {
         sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(db, "SELECT (SELECT max(id) FROM src.docs), (SELECT max(id)/16 FROM"
+        if (sqlite3_prepare_v2(db, "SELECT (SELECT max(id) FROM src.docs), (SELECT max(id)/256 FROM"
                                    " src.chunks), (SELECT count(*) FROM src.chunks)",
                                -1, &s, NULL) != SQLITE_OK)
             st = db_fail(db, err, "read source");
@@ -518,7 +535,7 @@ orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_
         q = sqlite3_mprintf(
             "INSERT INTO docs SELECT id + %lld, set_id || '~r%lld', version, effective_date, title,"
             " generic_names, brand_names, rxcuis, source_file, n_chunks FROM src.docs;"
-            "INSERT INTO chunks SELECT ((id / 16) + %lld) * 16 + (id %% 16), doc_id + %lld,"
+            "INSERT INTO chunks SELECT ((id / 256) + %lld) * 256 + (id %% 256), doc_id + %lld,"
             " section_code, section_name, section_title, seq, start_off, end_off, drug, section, text,"
             " anchor FROM src.chunks ORDER BY id LIMIT %llu;",
             (long long)(r * (max_doc + 1)), (long long)r, (long long)(r * (max_seq + 1)),

@@ -48,6 +48,7 @@ typedef struct orx_llm_response {
     char   finish_reason[16];  /* "stop" | "length" | "cancelled" */
     int    prompt_tokens;      /* usage as reported (-1 if unknown) */
     int    completion_tokens;  /* usage as reported (-1 if unknown) */
+    int    cached_tokens;      /* prompt tokens served from the prefix cache (local; 0 otherwise) */
     double t_total_s;          /* wall time of the call, seconds */
     double t_first_token_s;    /* time to first generated piece, seconds (-1 if unknown) */
     int    http_status;        /* last HTTP status for remote backends, 0 for local */
@@ -100,6 +101,7 @@ typedef struct orx_local_params {
     const char *chat_template;  /* override by name, or NULL = the model's own (raw if none) */
     int         n_threads;      /* 0 = physical cores */
     int         n_ctx;          /* 0 = engine default */
+    bool        no_prefix_cache;/* recompute the whole prompt every request (benchmarks) */
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);

@@ -27,6 +27,7 @@ typedef struct local_llm {
     int32_t            cap_cached; /* allocated entries of cached */
     int64_t            reused_tokens; /* total prompt tokens served from the prefix cache */
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
+    bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -220,7 +221,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     if (n + clamped.max_tokens > n_ctx) clamped.max_tokens = n_ctx - n;
     req = &clamped;
     /* Prefix cache: keep the KV of the shared prefix, evaluate only the rest (at least 1 token). */
-    int32_t keep = shared_prefix(l, ids, n);
+    int32_t keep = l->prefix_cache ? shared_prefix(l, ids, n) : 0;
     if (keep >= n) keep = n - 1;
     if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; }
     l->reused_tokens += keep;
@@ -250,6 +251,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
              g.cancelled ? "cancelled" : g.stopped ? "stop" : n_gen >= req->max_tokens ? "length" : "stop");
     out->prompt_tokens = n;
+    out->cached_tokens = keep;
     out->completion_tokens = n_gen;
     out->t_first_token_s = t_first;
     return ORX_OK;
@@ -276,6 +278,7 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     local_llm *l = calloc(1, sizeof *l);
     if (!l) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     l->base.vt = &LOCAL_VT;
+    l->prefix_cache = !p->no_prefix_cache;
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
     if (st == ORX_OK) {

@@ -99,7 +99,7 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     r->prompt_tokens = resp.prompt_tokens;
     r->completion_tokens = resp.completion_tokens;
     r->timing.generate_s += resp.t_total_s;
-    if (r->asks == 1) r->timing.first_token_s = resp.t_first_token_s;
+    if (r->asks == 1) { r->timing.first_token_s = resp.t_first_token_s; r->cached_tokens = resp.cached_tokens; }
     return ORX_OK;
 }
 

@@ -154,6 +154,9 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_object_set_new(tm, "generate_s", json_real(r->timing.generate_s));
     json_object_set_new(tm, "check_s", json_real(r->timing.check_s));
     json_object_set_new(tm, "total_s", json_real(r->timing.total_s));
+    json_object_set_new(tm, "prompt_tokens", json_integer(r->prompt_tokens));
+    json_object_set_new(tm, "cached_prompt_tokens", json_integer(r->cached_tokens));
+    json_object_set_new(tm, "completion_tokens", json_integer(r->completion_tokens));
     json_object_set_new(o, "timing", tm);
     json_object_set_new(o, "input_sha256", json_string(r->input_hash));
     return o;

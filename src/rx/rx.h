@@ -86,6 +86,7 @@ typedef struct orx_rx_result {
     char             schema_error[512]; /* why not, when !schema_valid */
     int              asks;            /* model calls made (1, or 2 after a re-ask) */
     int              prompt_tokens, completion_tokens; /* last call's usage (-1 unknown) */
+    int              cached_tokens;   /* prompt tokens of the first call served from the prefix cache */
     char             input_hash[65];  /* sha256 of the patient JSON + indication + params */
     orx_rx_timing    timing;
 } orx_rx_result;

@@ -52,6 +52,8 @@ if [ -d "$SHARED/models/real" ]; then
     run generate-json 0 '"n_gen": 5' generate -m "$M" -p "Once" -n 5 --temp 0 --ignore-eos --json
     run generate-chat-no-template 2 "no tokenizer.chat_template" generate -m "$M" -p "hi" --chat
     run generate-chat-override 0 "generated" generate -m "$M" -p "hi" --chat-template chatml -n 3
+    run generate-attn-bad 2 "bad value" generate -m "$M" -p "hi" --attn f8
+    run generate-attn-f16 0 "^, there was a little girl named Lily" generate -m "$M" -p "Once upon a time" -n 20 --temp 0 --attn f16-flash
 else
     echo "SKIPPED: $SHARED/models absent (reference data not available)"
 fi

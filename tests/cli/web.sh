@@ -9,7 +9,8 @@
 set -u
 BIN=${1:?usage: web.sh /path/to/openrx}
 SRC=${ORX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+# ORX_CHROMIUM overrides the browser ("" = pretend it is absent)
+CHROME=${ORX_CHROMIUM-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}
 if [ -z "$CHROME" ]; then
     echo "SKIPPED: chromium not installed (apt-get install chromium; scripts/install-deps does)"
     exit 0
@@ -70,6 +71,9 @@ has "$T/dom1.html" "DRAFT for clinician review - not an order" && ok "synthea: d
 has "$T/dom1.html" 'id="ev-S1"' && ok "synthea: evidence list rendered" || fail "synthea: no evidence S1"
 has "$T/dom1.html" "On the current medicines (" && ok "synthea: findings section rendered" || fail "synthea: no findings section"
 has "$T/dom1.html" "7 MedicationRequest" && ok "synthea: bundle summary counts the medicines" || fail "synthea: no bundle summary"
+if tr '\n' ' ' <"$T/dom1.html" | grep -qE 'id="fhir-text"[^>]*>\{ *"resourceType": "Bundle".*"resourceType": "DetectedIssue"'; then
+    ok "synthea: FHIR Bundle (for Copy as FHIR) present with a DetectedIssue"
+else fail "synthea: no FHIR Bundle in the page"; fi
 chrome --screenshot="$OUTDIR/web-synthea.png" "$URL/#autorun=$FR" >/dev/null
 if [ -s "$OUTDIR/web-synthea.png" ] && [ "$(head -c 8 "$OUTDIR/web-synthea.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
     ok "screenshot $OUTDIR/web-synthea.png ($(wc -c <"$OUTDIR/web-synthea.png") bytes)"
@@ -89,7 +93,27 @@ if grep -qE 'class="finding sev-(major|contraindicated)"' "$T/dom2.html" && grep
     ok "form patient: warfarin + ibuprofen shown as a major/contraindicated finding"
 else fail "form patient: no major warfarin/ibuprofen finding in the page"; fi
 
-# 3. malformed patient → the server's 400 message shown in the page
+# 3. a label-derived finding: clicking its citation (&cite=0) opens the label's own sentence
+cat >"$T/renal.json" <<'JSON'
+{"openrx_patient": 1, "id": "web-renal-1", "birthDate": "1950-02-03", "sex": "female",
+ "labs": [{"kind": "egfr", "value": 32, "unit": "mL/min/{1.73_m2}", "date": "2025-12-01"}],
+ "medications": [{"text": "metformin 500 mg"}]}
+JSON
+chrome --dump-dom "$URL/#autorun=$(autorun "$T/renal.json" "type 2 diabetes")&cite=0" | tr '\n' ' ' >"$T/dom4.html"
+quote=$(grep -oE '<div id="quote-text" class="quote">[^<]*' "$T/dom4.html" | sed 's/.*class="quote">//')
+if grep -qE '<dialog id="quote-dialog" open' "$T/dom4.html" && [[ "$quote" == *eGFR* ]]; then
+    ok "renal finding: citation click shows the label sentence ('${quote:0:60}...')"
+else fail "renal finding: citation dialog not open or without the label sentence: '$quote'"; fi
+
+# 4. the short form (age, sex, weight, height, creatinine, medicines, allergies) → openrx patient JSON
+FORM='{"form":{"age":"76","sex":"male","weight":"70","height":"175","scr":"1.2","scr_unit":"mg/dL","meds":["warfarin 5 mg orally once daily","ibuprofen 400 mg"],"allergies":["penicillin"]},"indication":"pain"}'
+chrome --dump-dom "$URL/#autorun=$(printf '%s' "$FORM" | base64 -w0 | tr '+/' '-_')" | tr '\n' ' ' >"$T/dom5.html"
+if has "$T/dom5.html" 'data-state="done"' && has "$T/dom5.html" "Patient form-patient" && \
+   grep -qE 'class="finding sev-(major|contraindicated)"' "$T/dom5.html"; then
+    ok "short form: submitted as an openrx patient, major finding shown"
+else fail "short form: $(grep -o 'data-state="[a-z]*"' "$T/dom5.html" | head -1) $(grep -oE 'id="error"[^<]*<' "$T/dom5.html")"; fi
+
+# 5. malformed patient → the server's 400 message shown in the page
 printf '{"openrx_patient": 1, "labs": [{"kind": "weight", "value": -3, "unit": "kg"}]}' >"$T/bad.json"
 chrome --dump-dom "$URL/#autorun=$(autorun "$T/bad.json" "pain")" >"$T/dom3.html"
 if has "$T/dom3.html" 'data-state="error"' && has "$T/dom3.html" "HTTP 400"; then ok "bad patient: HTTP 400 shown as an error"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/cli/recommend.sh — `openrx recommend` from the command line: evidence mode, formats,
+# exit codes and messages for bad input, the audit record. Usage: recommend.sh /path/to/openrx
+set -u
+BIN=$1
+SRC=${ORX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_rc() { local want=$1; shift; "$@" >"$T/out" 2>"$T/err"; local rc=$?; [ $rc -eq "$want" ] && ok || bad "rc $rc != $want: $*: $(head -c 300 "$T/err")"; }
+has() { grep -q -- "$2" "$1" && ok || bad "'$2' not in $1: $(head -c 300 "$1")"; }
+
+"$BIN" kb build --from "$SRC/data/labels" --out "$T/kb.sqlite" >/dev/null 2>&1 || { echo "kb build failed"; exit 1; }
+P="$SRC/examples/patients/demo-patient.json"
+COMMON=(--patient "$P" --as-of 2026-01-01 --indication "atrial fibrillation, stroke prevention" --kb "$T/kb.sqlite")
+
+# evidence mode (no model): labelled, with evidence and findings; audit record appended
+expect_rc 0 "$BIN" recommend "${COMMON[@]}" --audit "$T/audit.jsonl"
+has "$T/out" "EVIDENCE MODE"
+has "$T/out" "DRAFT for clinician review"
+has "$T/out" "\[S1\]"
+[ "$(wc -l < "$T/audit.jsonl")" -eq 1 ] && ok || bad "audit should have 1 record"
+has "$T/audit.jsonl" '"mode":"evidence"'
+# JSON and FHIR
+expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format json
+has "$T/out" '"mode": "evidence"'
+has "$T/out" '"evidence": \['
+expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format fhir
+has "$T/out" '"resourceType": "Bundle"'
+has "$T/out" '"DetectedIssue"'
+# --fail-on: the demo patient has a major renal finding on metformin
+expect_rc 3 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on major
+# bad usage and input
+expect_rc 2 "$BIN" recommend --patient "$P" --kb "$T/kb.sqlite"
+has "$T/err" "indication"
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --format xml
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit -m "$T/missing.gguf"
+has "$T/err" "missing.gguf"
+expect_rc 2 "$BIN" recommend --patient "$T/nope.json" --indication x --no-audit
+echo '{"resourceType": "Bundle", "entry": [' > "$T/trunc.json"
+expect_rc 2 "$BIN" recommend --patient "$T/trunc.json" --indication x --no-audit
+has "$T/err" "trunc.json:"
+# an unreachable server: runtime failure (1), and the audit log says what happened
+expect_rc 1 "$BIN" recommend "${COMMON[@]}" --audit "$T/audit2.jsonl" --backend openai --base-url http://127.0.0.1:1/v1 --model-name x --timeout 3
+has "$T/audit2.jsonl" '"status":"network error"'
+# the API key comes from a named environment variable, never the command line
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --backend openai --base-url http://127.0.0.1:1/v1 --model-name x --api-key-env ORX_TEST_UNSET_KEY_VAR
+has "$T/err" "ORX_TEST_UNSET_KEY_VAR"
+expect_rc 0 "$BIN" recommend --help
+has "$T/out" "EVIDENCE MODE"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
