@@ -32,6 +32,8 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     unlink(g_db);
+    unlink(orx_test_path("%s-wal", g_db));
+    unlink(orx_test_path("%s-shm", g_db));
     return 0;
 }
 

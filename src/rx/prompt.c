@@ -122,6 +122,11 @@ char *orx_rx_output_schema(int n_evidence) {
     return s;
 }
 
+const char *orx_rx_evidence_name(const orx_kb_hit *h) {
+    bool boiler = orx_str_starts_with(h->title, "These highlights") || strlen(h->title) > 120;
+    return boiler && h->drugs[0] ? h->drugs : h->title;
+}
+
 /* ============================================================================================
  * Prompts
  * ========================================================================================== */
@@ -190,7 +195,7 @@ char *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const or
         orx_buf_puts(&b, "Evidence (FDA label sections):\n");
         for (size_t i = 0; i < ev->n; i++) {
             const orx_kb_hit *h = &ev->hits[i];
-            orx_buf_printf(&b, "[S%zu] %s — %s:\n%s\n\n", i + 1, h->title, h->section_name, h->text ? h->text : "");
+            orx_buf_printf(&b, "[S%zu] %s — %s:\n%s\n\n", i + 1, orx_rx_evidence_name(h), h->section_name, h->text ? h->text : "");
         }
     }
     patient_block(pt, &b);

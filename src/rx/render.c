@@ -49,7 +49,7 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
                 if (c->monitoring[0]) orx_buf_printf(out, "     Monitoring: %s\n", c->monitoring);
                 for (int j = 0; j < c->n_citations; j++) {
                     const orx_kb_hit *h = evidence_by_id(r, c->citations[j]);
-                    if (h) orx_buf_printf(out, "     Evidence [%s]: %s - %s (%s)\n", c->citations[j], h->title, h->section_name, h->citation);
+                    if (h) orx_buf_printf(out, "     Evidence [%s]: %s - %s (%s)\n", c->citations[j], orx_rx_evidence_name(h), h->section_name, h->citation);
                 }
             }
             if (r->n_alternatives) {
@@ -66,7 +66,7 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
     orx_buf_printf(out, "\nEvidence retrieved (%zu label sections):\n", r->evidence.n);
     for (size_t i = 0; i < r->evidence.n; i++) {
         const orx_kb_hit *h = &r->evidence.hits[i];
-        orx_buf_printf(out, "  [S%zu] %s - %s (%s)\n", i + 1, h->title, h->section_name, h->citation);
+        orx_buf_printf(out, "  [S%zu] %s - %s (%s)\n", i + 1, orx_rx_evidence_name(h), h->section_name, h->citation);
         if (h->snippet) orx_buf_printf(out, "       %s\n", h->snippet);
     }
     orx_buf_printf(out, "\nTimings: retrieval %.1f ms, checks %.1f ms, model %.2f s, total %.2f s\n",
@@ -142,7 +142,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         snprintf(id, sizeof id, "S%zu", (i + 1) % 1000);
         json_object_set_new(e, "id", json_string(id));
         json_object_set_new(e, "citation", json_string(h->citation));
-        json_object_set_new(e, "title", json_string(h->title));
+        json_object_set_new(e, "title", json_string(orx_rx_evidence_name(h)));
         json_object_set_new(e, "section", json_string(h->section_name));
         json_object_set_new(e, "text", json_string(h->text ? h->text : ""));
         json_array_append_new(ev, e);

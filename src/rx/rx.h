@@ -106,6 +106,10 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
 /* The pieces, exposed for tests and the evaluator. */
 /* Facts of the patient used for retrieval and in the prompt ("CrCl 28 mL/min", "age 81 years"…). */
 size_t orx_rx_patient_facts(const orx_patient *pt, char facts[][96], size_t cap);
+/* Short display name of an evidence label: its title, or its drug names when the title is the
+ * boilerplate Highlights sentence ("These highlights do not include all the information…") or
+ * longer than 120 bytes. */
+const char *orx_rx_evidence_name(const orx_kb_hit *h);
 /* Output JSON Schema text (malloc'd); citation ids enumerated S1..S<n_evidence> (none when 0). */
 char  *orx_rx_output_schema(int n_evidence);
 /* System and user prompt texts (malloc'd). */
