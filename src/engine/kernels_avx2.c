@@ -289,6 +289,9 @@ AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     float acc = 0.0f;
     for (int64_t i = 0; i < n / 256; i++) {
+        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2176, _MM_HINT_T0);
         uint8_t sm[16];
         k4_scales(w[i].scales, sm);
         __m128i smv = _mm_loadu_si128((const __m128i *)sm);
@@ -321,6 +324,10 @@ AVX2 static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
     float acc = 0.0f;
     for (int64_t i = 0; i < n / 256; i++) {
+        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2176, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2240, _MM_HINT_T0);
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
         __m256i bs = _mm256_loadu_si256((const __m256i *)x[i].bsums);
         int corr = hsum_i32(_mm256_madd_epi16(bs, sc16));

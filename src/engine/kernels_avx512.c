@@ -232,8 +232,7 @@ AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
         __m512 acc = _mm512_setzero_ps();
         for (int64_t g = 0; g < nb16; g++) {
             const orx_block_q4_0 *b = wb + g * 16;
-            _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
-            _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
+            for (int l = 0; l < 5; l++) _mm_prefetch((const char *)b + 1536 + 64 * l, _MM_HINT_T0); /* 288 B per step */
             __m512i p[8];
             for (int k = 0; k < 8; k++) {
                 __m256i qq = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)b[2 * k + 1].qs),
@@ -275,8 +274,7 @@ AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, 
         __m512 acc = _mm512_setzero_ps();
         for (int64_t g = 0; g < nb16; g++) {
             const orx_block_q8_0 *b = wb + g * 16;
-            _mm_prefetch((const char *)b + 2048, _MM_HINT_T0);
-            _mm_prefetch((const char *)b + 2112, _MM_HINT_T0);
+            for (int l = 0; l < 9; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0); /* 544 B per step */
             __m512i p[8];
             for (int k = 0; k < 8; k++) {
                 const orx_block_q8_0 *a = b + 2 * k, *c = a + 1;

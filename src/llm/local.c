@@ -28,6 +28,8 @@ typedef struct local_llm {
     int64_t            reused_tokens; /* total prompt tokens served from the prefix cache */
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
+    float             *prompt_logits; /* [n_vocab] logits after the cached prompt's last token */
+    bool               have_prompt_logits; /* prompt_logits belong to cached[0..n_cached) */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -147,7 +149,7 @@ static void remember_prompt(local_llm *l, const int32_t *ids, int32_t n) {
     l->n_cached = n;
 }
 
-static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, gen_state *g,
+static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          int32_t *n_gen, double t0, double *t_first, orx_error *err) {
     orx_sampler_params sp = orx_sampler_default_params();
     sp.temp = req->temperature;
@@ -165,7 +167,7 @@ static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *
     *n_gen = 0;
     char piece[512];
     while (st == ORX_OK && *n_gen < req->max_tokens) {
-        const float *lg = orx_context_logits(l->ctx, -1);
+        const float *lg = (*n_gen == 0 && first) ? first : orx_context_logits(l->ctx, -1);
         if (!lg) { st = orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation"); break; }
         memcpy(logits, lg, (size_t)nv * sizeof *logits);
         if (gs && orx_grammar_mask(gs, l->voc, l->tok, logits, nv, req->max_tokens - *n_gen) == 0) {
@@ -222,8 +224,11 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     req = &clamped;
     /* Prefix cache: keep the KV of the shared prefix, evaluate only the rest (at least 1 token). */
     int32_t keep = l->prefix_cache ? shared_prefix(l, ids, n) : 0;
-    if (keep >= n) keep = n - 1;
-    if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; }
+    /* The same prompt again: reuse its KV and its saved last logits, so a repeated request gives
+     * exactly the first answer (re-evaluating the last token alone would round differently). */
+    bool same_prompt = keep == n && n == l->n_cached && l->have_prompt_logits;
+    if (keep >= n && !same_prompt) keep = n - 1;
+    if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; same_prompt = false; }
     l->reused_tokens += keep;
     gen_state g;
     memset(&g, 0, sizeof g);
@@ -236,12 +241,22 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     double t_first = -1;
     int32_t n_gen = 0;
     double t0 = orx_now();
-    st = orx_context_eval(l->ctx, ids + keep, n - keep, false, err);
+    if (!same_prompt) {
+        l->have_prompt_logits = false;
+        st = orx_context_eval(l->ctx, ids + keep, n - keep, false, err);
+        if (st == ORX_OK) {
+            const float *lg = orx_context_logits(l->ctx, -1);
+            int32_t nv = orx_context_n_vocab(l->ctx);
+            if (!l->prompt_logits) l->prompt_logits = malloc((size_t)nv * sizeof *l->prompt_logits);
+            if (lg && l->prompt_logits) { memcpy(l->prompt_logits, lg, (size_t)nv * sizeof *lg); l->have_prompt_logits = true; }
+        }
+    }
     if (st == ORX_OK) {
         remember_prompt(l, ids, n);
-        st = decode(l, req, gram, &g, &n_gen, t0, &t_first, err);
+        st = decode(l, req, gram, same_prompt ? l->prompt_logits : NULL, &g, &n_gen, t0, &t_first, err);
     } else {
         l->n_cached = 0;
+        l->have_prompt_logits = false;
     }
     free(ids);
     orx_grammar_free(gram);
@@ -260,6 +275,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
 static void local_free(orx_llm *llm) {
     local_llm *l = (local_llm *)llm;
     orx_gvocab_free(l->voc);
+    free(l->prompt_logits);
     orx_context_free(l->ctx);
     orx_tokenizer_free(l->tok);
     orx_model_free(l->model);
