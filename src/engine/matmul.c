@@ -10,6 +10,7 @@
  */
 #include "engine/quant.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,19 @@
 static _Thread_local void  *g_scratch;     /* converted activations */
 static _Thread_local size_t g_scratch_cap; /* bytes */
 
+/* A thread-specific key frees the scratch when its thread exits (server connection threads). */
+static pthread_key_t  g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, free); }
+
 static void *scratch_get(size_t bytes) {
     if (bytes > g_scratch_cap) {
+        pthread_once(&g_scratch_once, scratch_key_init);
         void *p = realloc(g_scratch, bytes);
         if (!p) return NULL;
         g_scratch = p;
         g_scratch_cap = bytes;
+        pthread_setspecific(g_scratch_key, p);
     }
     return g_scratch;
 }

@@ -503,7 +503,7 @@ orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx
     }
     path_list l = {0};
     orx_status st = walk(path, &l, 0, err);
-    if (st == ORX_OK) qsort(l.v, l.n, sizeof *l.v, cmp_str);
+    if (st == ORX_OK && l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_str);
     for (size_t i = 0; st == ORX_OK && i < l.n;) {
         size_t pl, pl2, j = i + 1;
         if (ars_split(l.v[i], &pl)) {

@@ -910,7 +910,7 @@ static orx_status r_retrieve(void *self, const orx_retrieval_request *req, orx_k
         orx_kb_results_free(out);
         return st;
     }
-    qsort(out->hits, out->n, sizeof *out->hits, cmp_hit);
+    if (out->n > 1) qsort(out->hits, out->n, sizeof *out->hits, cmp_hit);
     while (out->n > (size_t)k) {
         out->n--;
         free(out->hits[out->n].text);
