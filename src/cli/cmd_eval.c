@@ -46,14 +46,6 @@ static void usage(FILE *f) {
         "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.\n");
 }
 
-static const char *default_kb(void) {
-    const char *env = getenv("ORX_KB");
-    if (env) return env;
-    if (orx_file_exists("kb.sqlite")) return "kb.sqlite";
-    if (orx_file_exists("build/kb.sqlite")) return "build/kb.sqlite";
-    return NULL;
-}
-
 static void progress_cb(void *user, uint64_t done, uint64_t total) {
     orx_progress *p = user;
     if (p->total != total) orx_progress_start(p, "eval", total);
@@ -149,7 +141,7 @@ static int eval_run(int argc, char **argv) {
     if (nm == 0) return orx_cli_usage("eval", "run: give --model FILE, --backend openai:URL,NAME or --evidence");
     p.models = models;
     p.n_models = nm;
-    p.kb_path = kb ? kb : default_kb();
+    p.kb_path = kb ? kb : orx_kb_find_default();
     if (!p.kb_path && p.rag_on) fprintf(stderr, "openrx: no knowledge base found (--kb): the RAG arm runs without evidence\n");
     orx_progress prog;
     memset(&prog, 0, sizeof prog);

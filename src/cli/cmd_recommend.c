@@ -42,14 +42,6 @@ static void usage(FILE *f) {
         "Exit codes: 0 ok, 1 runtime failure (model/server), 2 bad usage or input, 3 --fail-on tripped.\n");
 }
 
-static const char *default_kb(void) {
-    const char *env = getenv("ORX_KB");
-    if (env) return env;
-    if (orx_file_exists("kb.sqlite")) return "kb.sqlite";
-    if (orx_file_exists("build/kb.sqlite")) return "build/kb.sqlite";
-    return NULL;
-}
-
 typedef struct rec_opts {
     const char *patient, *indication, *kb, *format, *audit, *as_of, *data_dir;
     bool no_audit, fail_on_set;
@@ -73,7 +65,7 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
     orx_checker_params cp = orx_checker_default_params();
     cp.data_dir = o->data_dir;
     if ((st = orx_checker_create(&cp, &ck, &err)) != ORX_OK) goto done;
-    const char *kb = o->kb ? o->kb : default_kb();
+    const char *kb = o->kb ? o->kb : orx_kb_find_default();
     if (kb && (rp->rag || !orx_backend_opts_given(bo))) {
         if ((st = orx_kb_retriever_bm25(kb, &ret, &err)) != ORX_OK) goto done;
         have_ret = true;

@@ -36,7 +36,7 @@ static void usage(FILE *f) {
         "      --api-key-file FILE file holding the key clients must send as Bearer\n"
         "      --max-body BYTES    largest request body (default 1048576)\n"
         "  -t, --threads N         engine threads (local backend)\n"
-        "      --kb FILE           knowledge base for /v1/recommend (default $ORX_KB or kb.sqlite)\n"
+        "      --kb FILE           knowledge base for /v1/recommend (default $ORX_KB, kb.sqlite, build/kb.sqlite)\n"
         "      --data DIR          project data/ folder (lexicon, rule tables)\n"
         "      --audit FILE        audit log of recommendations (default openrx-audit.jsonl; 'none' = off)\n"
         "      --web DIR           serve the page from DIR (e.g. web/) instead of the built-in copy\n"
@@ -113,7 +113,7 @@ int cmd_serve(int argc, char **argv) {
     orx_retriever ret = {0};
     bool have_ret = false;
     if ((st = orx_checker_create(&cp, &ck, &err)) != ORX_OK) goto fail;
-    if (!kb) kb = getenv("ORX_KB") ? getenv("ORX_KB") : orx_file_exists("kb.sqlite") ? "kb.sqlite" : NULL;
+    if (!kb) kb = orx_kb_find_default();
     if (kb) {
         if ((st = orx_kb_retriever_bm25(kb, &ret, &err)) != ORX_OK) goto fail;
         have_ret = true;

@@ -224,5 +224,8 @@ typedef struct orx_retriever {
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err);
 /* Default KB path: $ORX_KB, else "kb.sqlite" in the working directory. */
 const char *orx_kb_default_path(void);
+/* An existing knowledge base to use when none is named: $ORX_KB, else ./kb.sqlite, else
+ * ./build/kb.sqlite (what `make demo` builds); NULL when there is none. */
+const char *orx_kb_find_default(void);
 
 #endif /* ORX_KB_H */

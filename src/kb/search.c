@@ -57,6 +57,14 @@ const char *orx_kb_default_path(void) {
     return e && *e ? e : "kb.sqlite";
 }
 
+const char *orx_kb_find_default(void) {
+    const char *e = getenv("ORX_KB");
+    if (e && *e) return e;
+    if (orx_file_exists("kb.sqlite")) return "kb.sqlite";
+    if (orx_file_exists("build/kb.sqlite")) return "build/kb.sqlite";
+    return NULL;
+}
+
 static int64_t scalar_i64(sqlite3 *db, const char *sql) {
     sqlite3_stmt *s;
     int64_t v = 0;

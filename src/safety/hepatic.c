@@ -63,10 +63,7 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
         if (st == ORX_OK) st = srl_num(&s->rules, r, srl_col(&s->rules, "uln_multiple"), &v, &pr, err);
     }
     if (st != ORX_OK) {
-        srl_table_free(&s->rules);
-        srl_table_free(&s->dili);
-        srl_table_free(&s->oi);
-        free(s);
+        orx_check_hepatic_fini(s);
         return st;
     }
     *state = s;

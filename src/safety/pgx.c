@@ -48,10 +48,7 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     if (st == ORX_OK) st = srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
     if (st == ORX_OK) st = srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
     if (st != ORX_OK) {
-        srl_table_free(&s->recs);
-        srl_table_free(&s->dip);
-        srl_table_free(&s->pairs);
-        free(s);
+        orx_check_pgx_fini(s);
         return st;
     }
     *state = s;

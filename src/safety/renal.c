@@ -75,9 +75,7 @@ orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *
         if ((st = srl_num(&s->rules, r, s->c_lo, &v, &pr, err)) != ORX_OK ||
             (st = srl_num(&s->rules, r, s->c_hi, &v, &pr, err)) != ORX_OK ||
             (st = srl_severity(&s->rules, r, s->c_sev, &sev, err)) != ORX_OK) {
-            srl_table_free(&s->rules);
-            srl_table_free(&s->oi);
-            free(s);
+            orx_check_renal_fini(s);
             return st;
         }
     }

@@ -109,6 +109,8 @@ printf 'reviewer,item,correctness,safety,personalisation,completeness,clarity,co
 [ $rc -eq 2 ] && grep -q "bad.csv:2: item" "$T/out" && ok "review-import unknown item: exit 2" || fail "bad csv: rc $rc $(cat "$T/out")"
 
 # ---- multiple choice (synthetic machinery set) ------------------------------------------------
+# (ORX_KB points at the test's KB so that a stale kb.sqlite in the working directory is never used)
+export ORX_KB="$T/kb.sqlite"
 if "$BIN" eval run --cases "$SRC/tests/fixtures/eval/mcq_machinery.jsonl" --model "$MODEL" --rag off --max-tokens 16 -t 1 \
        --out "$T/mcq" --json >"$T/out" 2>&1 && grep -q '"done":3' "$T/out" && grep -q '"kind":"mcq"' "$T/mcq/results.jsonl" \
    && "$BIN" eval report "$T/mcq" >/dev/null 2>&1; then
