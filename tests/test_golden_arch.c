@@ -145,26 +145,36 @@ static weights *random_weights(void) {
     return W;
 }
 
-/* logits of every token of a fixed 12-token sequence, evaluated in two batches */
-static float *run(const char *path) {
+/* logits of every token of a fixed 12-token sequence, evaluated in two batches; weights resident
+ * (the default) or used in place from the file map */
+static float *run_p(const char *path, bool use_mmap, int32_t *n_vocab) {
     orx_error e = ORX_ERROR_INIT;
     orx_model *m;
-    assert_int_equal(orx_model_load(path, &m, &e), ORX_OK);
+    orx_model_params mp = orx_model_default_params();
+    mp.use_mmap = use_mmap;
+    assert_int_equal(orx_model_load_params(path, &mp, &m, &e), ORX_OK);
     orx_context_params cp = orx_context_default_params();
     cp.n_threads = 2;
     cp.n_ctx = 32;
     orx_context *c;
     assert_int_equal(orx_context_create(m, &cp, &c, &e), ORX_OK);
+    int32_t nv = orx_context_n_vocab(c);
     int32_t toks[12] = {1, 5, 99, 42, 7, 7, 13, 0, 64, 3, 88, 21};
-    float *out = malloc(sizeof(float) * 12 * V);
+    float *out = malloc(sizeof(float) * 12 * (size_t)nv);
     assert_int_equal(orx_context_eval(c, toks, 8, true, &e), ORX_OK);
-    for (int i = 0; i < 8; i++) memcpy(out + i * V, orx_context_logits(c, i), sizeof(float) * V);
+    for (int i = 0; i < 8; i++) memcpy(out + (size_t)i * nv, orx_context_logits(c, i), sizeof(float) * nv);
     for (int i = 8; i < 12; i++) { /* one-token decode steps */
         assert_int_equal(orx_context_eval(c, &toks[i], 1, false, &e), ORX_OK);
-        memcpy(out + i * V, orx_context_logits(c, -1), sizeof(float) * V);
+        memcpy(out + (size_t)i * nv, orx_context_logits(c, -1), sizeof(float) * nv);
     }
     orx_context_free(c);
     orx_model_free(m);
+    if (n_vocab) *n_vocab = nv;
+    return out;
+}
+
+static float *run(const char *path) {
+    float *out = run_p(path, false, NULL);
     unlink(path);
     return out;
 }
@@ -298,11 +308,39 @@ static void test_generate(void **state) {
     free(W);
 }
 
+/* The resident copy (fused q/k/v and gate/up matmuls) gives exactly the file map's logits. */
+static void check_resident(const char *path) {
+    int32_t nv;
+    float *a = run_p(path, true, &nv), *b = run_p(path, false, NULL);
+    assert_memory_equal(a, b, sizeof(float) * 12 * (size_t)nv);
+    printf("  %s: resident copy == file map, %d logits bit for bit\n", strrchr(path, '/') + 1, 12 * nv);
+    free(a), free(b);
+}
+
+static void test_resident_equals_mmap(void **state) {
+    weights *W = random_weights();
+    variant llama = {"llama", false, false, false, 1.0f, 0, 0}, phi = {"phi3", true, false, false, 1.0f, 0, 0};
+    const char *p = write_model(W, &llama, "res-llama");
+    check_resident(p);
+    unlink(p);
+    p = write_model(W, &phi, "res-phi3"); /* fused tensors in the file */
+    check_resident(p);
+    unlink(p);
+    free(W);
+    const char *shared = orx_test_shared_dir();
+    if (!shared) {
+        printf("  SKIPPED quantized cases: ../shared is absent\n");
+        return;
+    }
+    const char *names[] = {"rand-llama-256-Q4_0", "rand-llama-256-Q8_0", "rand-llama-256-Q4_K_M"};
+    for (size_t i = 0; i < 3; i++) check_resident(orx_test_path("%s/models/random/%s.gguf", shared, names[i]));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phi3_equals_qwen2), cmocka_unit_test(test_rope_freqs_equals_linear),
         cmocka_unit_test(test_gemma_embedding_scale), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_generate),
+        cmocka_unit_test(test_generate), cmocka_unit_test(test_resident_equals_mmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

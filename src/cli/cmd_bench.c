@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #if defined(__x86_64__)
@@ -73,7 +74,10 @@ static void bw_fn(void *vctx, int ith, int nth) {
 static double measure_bandwidth(orx_threadpool *pool, size_t mib, int reps) {
     size_t bytes = mib << 20;
     uint64_t *buf = NULL;
-    if (posix_memalign((void **)&buf, 64, bytes) != 0) return 0.0;
+    if (posix_memalign((void **)&buf, (size_t)2 << 20, bytes) != 0) return 0.0;
+#ifdef MADV_HUGEPAGE
+    madvise(buf, bytes, MADV_HUGEPAGE); /* the same pages the resident weights get */
+#endif
     for (size_t i = 0; i < bytes / 8; i++) buf[i] = i * 0x9E3779B97F4A7C15ull;
     bw_job j;
     memset(&j, 0, sizeof j);
@@ -215,6 +219,7 @@ static void usage(FILE *f) {
             "  -n, --gen N        tokens to generate (default 128); 0 = none\n"
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
+            "  --mmap             use the weights in place from the file map (no resident copy)\n"
             "  --json             JSON output\n"
             "  -h, --help         this help\n"
             "ORX_ISA=scalar|avx2|avx512 caps the kernel level (for comparisons).\n");
@@ -238,11 +243,13 @@ int cmd_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 't'},
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
+        {"mmap", no_argument, NULL, 'M'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
     long threads = 0, gen = 128, reps = 5, bw_mib = 1024;
     int pp[16] = {512}, n_pp = 1;
     bool json = false;
+    orx_model_params mp = orx_model_default_params();
     int c;
     while ((c = getopt_long(argc, argv, "m:t:p:n:r:h", opts, NULL)) != -1) {
         switch (c) {
@@ -253,6 +260,7 @@ int cmd_bench(int argc, char **argv) {
         case 'r': if (!orx_cli_parse_int(optarg, 1, 64, &reps)) return orx_cli_usage("bench", "bad -r '%s' (1..64)", optarg); break;
         case 'B': if (!orx_cli_parse_int(optarg, 0, 1 << 16, &bw_mib)) return orx_cli_usage("bench", "bad --bw-mib '%s'", optarg); break;
         case 'j': json = true; break;
+        case 'M': mp.use_mmap = true; break;
         case 'h': usage(stdout); return 0;
         default: return orx_cli_usage("bench", "unknown option '%s'", argv[optind - 1]);
         }
@@ -263,7 +271,7 @@ int cmd_bench(int argc, char **argv) {
     orx_error err = ORX_ERROR_INIT;
     orx_model *m = NULL;
     orx_context *ctx = NULL;
-    orx_status st = orx_model_load(path, &m, &err);
+    orx_status st = orx_model_load_params(path, &mp, &m, &err);
     if (st) return orx_cli_fail(st, &err);
     const orx_hparams *hp = orx_model_hparams(m);
     int max_pp = 0;

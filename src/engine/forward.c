@@ -30,6 +30,8 @@ struct orx_context {
     float *tmp;    /* [n_batch][max(n_embd, n_head*hd)] projection output */
     float *gate;   /* [n_batch][n_ff] */
     float *up;     /* [n_batch][n_ff] */
+    float *qkv;    /* [n_batch][n_head*hd + 2*kv_dim] fused projection output (layer->wqkv) */
+    float *gu;     /* [n_batch][2*n_ff] fused gate/up output (layer->wgu) */
     float *scores; /* [n_threads][n_ctx] attention weights */
     float *vacc;   /* [n_threads][16][head_dim] partial sums of weights x V */
     float *rope_cos, *rope_sin; /* [n_rot/2] per position, recomputed per token */
@@ -45,7 +47,7 @@ orx_context_params orx_context_default_params(void) {
 }
 
 static void free_scratch(orx_context *c) {
-    float **bufs[] = {&c->x, &c->xn, &c->q, &c->k, &c->v, &c->att, &c->tmp, &c->gate, &c->up,
+    float **bufs[] = {&c->x, &c->xn, &c->q, &c->k, &c->v, &c->att, &c->tmp, &c->gate, &c->up, &c->qkv, &c->gu,
                       &c->scores, &c->vacc, &c->rope_cos, &c->rope_sin, &c->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
@@ -88,12 +90,14 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     c->tmp = malloc(B * (E > QD ? E : QD) * sizeof(float));
     c->gate = malloc(B * F * sizeof(float));
     c->up = malloc(B * F * sizeof(float));
+    c->qkv = malloc(B * (QD + 2 * KD) * sizeof(float));
+    c->gu = malloc(B * 2 * F * sizeof(float));
     c->scores = malloc((size_t)nthr * (size_t)n_ctx * sizeof(float));
     c->vacc = malloc((size_t)nthr * 16 * (size_t)hp->head_dim * sizeof(float));
     c->rope_cos = malloc((size_t)hp->n_rot * sizeof(float));
     c->rope_sin = malloc((size_t)hp->n_rot * sizeof(float));
     orx_status st = ORX_OK;
-    if (!c->x || !c->xn || !c->q || !c->k || !c->v || !c->att || !c->tmp || !c->gate || !c->up ||
+    if (!c->x || !c->xn || !c->q || !c->k || !c->v || !c->att || !c->tmp || !c->gate || !c->up || !c->qkv || !c->gu ||
         !c->scores || !c->vacc || !c->rope_cos || !c->rope_sin)
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory for the context scratch");
     if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, err);
@@ -345,17 +349,60 @@ static void attention_worker(void *ctx, int ith, int nth) {
         attention_one(j->c, j->il, w / nh, w % nh, j->pos0 + w / nh, sc, va);
 }
 
+/* q, k, v projections of the chunk: one fused matmul when the model has the fused view. */
+static void project_qkv(orx_context *c, const orx_layer *ly, int n) {
+    const orx_hparams *hp = &c->m->hp;
+    if (!ly->wqkv.data) {
+        matmul(c, &ly->wq, c->xn, n, c->q);
+        matmul(c, &ly->wk, c->xn, n, c->k);
+        matmul(c, &ly->wv, c->xn, n, c->v);
+        return;
+    }
+    size_t QD = (size_t)hp->n_head * hp->head_dim, KD = (size_t)hp->n_head_kv * hp->head_dim;
+    size_t W = QD + 2 * KD;
+    matmul(c, &ly->wqkv, c->xn, n, c->qkv);
+    for (int t = 0; t < n; t++) {
+        const float *row = c->qkv + (size_t)t * W;
+        memcpy(c->q + (size_t)t * QD, row, QD * sizeof(float));
+        memcpy(c->k + (size_t)t * KD, row + QD, KD * sizeof(float));
+        memcpy(c->v + (size_t)t * KD, row + QD + KD, KD * sizeof(float));
+    }
+}
+
+/* c->gate = act(x Wgate) * (x Wup) for the chunk; one fused matmul when the model has it. */
+static void ffn_gate_up(orx_context *c, const orx_layer *ly, int n) {
+    size_t F = (size_t)c->m->hp.n_ff;
+    const float *g = c->gate, *u = c->up;
+    size_t gs = F; /* floats between tokens in g and u */
+    if (ly->wgu.data) {
+        matmul(c, &ly->wgu, c->xn, n, c->gu);
+        g = c->gu;
+        u = c->gu + F;
+        gs = 2 * F;
+    } else {
+        matmul(c, &ly->gate, c->xn, n, c->gate);
+        matmul(c, &ly->up, c->xn, n, c->up);
+    }
+    bool gelu_act = c->m->arch->act == ORX_ACT_GELU;
+    for (int t = 0; t < n; t++) {
+        const float *gt = g + (size_t)t * gs, *ut = u + (size_t)t * gs;
+        float *o = c->gate + (size_t)t * F;
+        if (gelu_act)
+            for (size_t i = 0; i < F; i++) o[i] = gelu(gt[i]) * ut[i];
+        else
+            for (size_t i = 0; i < F; i++) o[i] = gt[i] / (1.0f + expf(-gt[i])) * ut[i];
+    }
+}
+
 /* ============================================================================================
  * One chunk of tokens through the network
  * ========================================================================================== */
 static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     const orx_hparams *hp = &c->m->hp;
     const orx_layer *ly = &c->m->layers[il];
-    int E = hp->n_embd, QD = hp->n_head * hp->head_dim, KD = hp->n_head_kv * hp->head_dim, F = hp->n_ff;
+    int E = hp->n_embd, QD = hp->n_head * hp->head_dim, KD = hp->n_head_kv * hp->head_dim;
     for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->attn_norm, E, hp->rms_eps);
-    matmul(c, &ly->wq, c->xn, n, c->q);
-    matmul(c, &ly->wk, c->xn, n, c->k);
-    matmul(c, &ly->wv, c->xn, n, c->v);
+    project_qkv(c, ly, n);
     add_bias(c->q, ly->bq, n, QD);
     add_bias(c->k, ly->bk, n, KD);
     add_bias(c->v, ly->bv, n, KD);
@@ -374,15 +421,7 @@ static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     matmul(c, &ly->wo, c->att, n, c->tmp);
     for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
     for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->ffn_norm, E, hp->rms_eps);
-    matmul(c, &ly->gate, c->xn, n, c->gate);
-    matmul(c, &ly->up, c->xn, n, c->up);
-    if (c->m->arch->act == ORX_ACT_GELU)
-        for (size_t i = 0; i < (size_t)n * F; i++) c->gate[i] = gelu(c->gate[i]) * c->up[i];
-    else
-        for (size_t i = 0; i < (size_t)n * F; i++) {
-            float g = c->gate[i];
-            c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-        }
+    ffn_gate_up(c, ly, n);
     matmul(c, &ly->down, c->gate, n, c->tmp);
     for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
 }

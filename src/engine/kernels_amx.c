@@ -136,57 +136,72 @@ AMX static void unpack_strip(const amx_job *j, int64_t r0, int8_t *A, float *dw)
     }
 }
 
+/* One 16-row x 16-token tile of outputs over all blocks, the 16 accumulators kept in registers:
+ * per block one tile product (exact int32 block sums), then acc_r += S_r * (d_w[r] * d_x). The
+ * products of block b+1 are started before block b's sums are scaled, so the tile unit and the
+ * vector unit overlap (tiles 0 and 1 alternate as C). */
+AMX static void strip_group(const amx_job *j, const int8_t *A, const float *dwT, int64_t g, float out[16][16]) {
+    const size_t n_in = (size_t)j->nb * 32;
+    const int8_t *Bg = j->B + (size_t)g * (size_t)j->nb * 512;
+    const float *dxg = j->dx + (size_t)g * (size_t)j->nb * 16;
+    _Alignas(64) int32_t C[2][256];
+    __m512 acc[16];
+    for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_ps();
+    _tile_zero(0);
+    _tile_loadd(2, A, (long)n_in);
+    _tile_loadd(3, Bg, 64);
+    _tile_dpbssd(0, 2, 3);
+    for (int64_t b = 0; b < j->nb; b++) {
+        int cur = (int)(b & 1);
+        if (cur) _tile_stored(1, C[1], 64); else _tile_stored(0, C[0], 64);
+        if (b + 1 < j->nb) { /* next block's product into the other C tile */
+            _tile_loadd(2, A + 32 * (b + 1), (long)n_in);
+            _tile_loadd(3, Bg + (size_t)(b + 1) * 512, 64);
+            if (cur) { _tile_zero(0); _tile_dpbssd(0, 2, 3); }
+            else { _tile_zero(1); _tile_dpbssd(1, 2, 3); }
+        }
+        const int32_t *Cb = C[cur];
+        const float *dw = dwT + (size_t)b * 16;
+        __m512 dx = _mm512_loadu_ps(dxg + (size_t)b * 16);
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; r++)
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(Cb + 16 * r)),
+                                     _mm512_mul_ps(_mm512_set1_ps(dw[r]), dx), acc[r]);
+    }
+    for (int r = 0; r < 16; r++) _mm512_storeu_ps(out[r], acc[r]);
+}
+
 AMX static void strips_fn(void *vctx, int ith, int nth) {
     amx_job *j = vctx;
     size_t n_in = (size_t)j->nb * 32;
     int8_t *A = alloc64(16 * n_in);
     float *dw = alloc64(16 * (size_t)j->nb * sizeof(float));
-    if (!A || !dw) { free(A); free(dw); j->fail = true; return; }
-    _Alignas(64) int32_t C0[256], C1[256];
-    _Alignas(64) float acc[16][32];
+    float *dwT = alloc64(16 * (size_t)j->nb * sizeof(float));
+    if (!A || !dw || !dwT) { free(A); free(dw); free(dwT); j->fail = true; return; }
+    _Alignas(64) float out[16][16];
     tiles_config(32);
     for (;;) {
         long s = j->next++;
         int64_t r0 = (int64_t)s * 16;
         if (r0 >= j->n_out) break;
         unpack_strip(j, r0, A, dw);
-        for (int64_t g = 0; g < j->n_grp; g += 2) {
-            memset(acc, 0, sizeof acc);
-            for (int64_t b = 0; b < j->nb; b++) {
-                const int8_t *B0 = j->B + ((size_t)g * (size_t)j->nb + (size_t)b) * 512;
-                const int8_t *B1 = j->B + ((size_t)(g + 1) * (size_t)j->nb + (size_t)b) * 512;
-                _tile_zero(0);
-                _tile_zero(1);
-                _tile_loadd(2, A + 32 * b, (long)n_in);
-                _tile_loadd(3, B0, 64);
-                _tile_loadd(4, B1, 64);
-                _tile_dpbssd(0, 2, 3);
-                _tile_dpbssd(1, 2, 4);
-                _tile_stored(0, C0, 64);
-                _tile_stored(1, C1, 64);
-                __m512 dx0 = _mm512_loadu_ps(j->dx + ((size_t)g * (size_t)j->nb + (size_t)b) * 16);
-                __m512 dx1 = _mm512_loadu_ps(j->dx + ((size_t)(g + 1) * (size_t)j->nb + (size_t)b) * 16);
-                for (int r = 0; r < 16; r++) {
-                    __m512 w = _mm512_set1_ps(dw[(size_t)r * (size_t)j->nb + (size_t)b]);
-                    __m512 a0 = _mm512_load_ps(&acc[r][0]), a1 = _mm512_load_ps(&acc[r][16]);
-                    a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(C0 + 16 * r)), _mm512_mul_ps(w, dx0), a0);
-                    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(C1 + 16 * r)), _mm512_mul_ps(w, dx1), a1);
-                    _mm512_store_ps(&acc[r][0], a0);
-                    _mm512_store_ps(&acc[r][16], a1);
-                }
-            }
-            for (int n = 0; n < 32; n++) {
+        for (int64_t b = 0; b < j->nb; b++) /* scales block-major: one line per block */
+            for (int r = 0; r < 16; r++) dwT[b * 16 + r] = dw[(size_t)r * (size_t)j->nb + (size_t)b];
+        int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
+        for (int64_t g = 0; g * 16 < j->n_tok; g++) {
+            strip_group(j, A, dwT, g, out);
+            for (int n = 0; n < 16; n++) {
                 int64_t t = g * 16 + n;
                 if (t >= j->n_tok) break;
                 float *y = j->Y + (size_t)t * (size_t)j->n_out + (size_t)r0;
-                int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
-                for (int r = 0; r < rmax; r++) y[r] = acc[r][n];
+                for (int r = 0; r < rmax; r++) y[r] = out[r][n];
             }
         }
     }
     _tile_release();
     free(A);
     free(dw);
+    free(dwT);
 }
 
 static void mm_amx(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
@@ -345,6 +360,59 @@ AMX static void kunpack_strip(const kjob *j, int64_t r0, kstrip *st) {
     }
 }
 
+/* One 16-row x 16-token tile of outputs: per sub-block a tile product (started one sub-block
+ * ahead, tiles 0 and 1 alternating), integer sums sum_k sc_k * C_k kept in 16 registers per
+ * super-block, then the reference's float step per super-block. scT: sub-block scales [nsub][16]. */
+AMX static void kstrip_group(const kjob *j, const kstrip *st, const int32_t *scT, int64_t g, float out[16][16]) {
+    const int per_sb = 256 / j->S;
+    const size_t btile = (size_t)j->S * 16;
+    const int8_t *Bg = j->B + (size_t)g * (size_t)j->nsub * btile;
+    _Alignas(64) int32_t C[2][256];
+    _Alignas(64) int32_t isum_s[16][16];
+    for (int r = 0; r < 16; r++) _mm512_storeu_ps(out[r], _mm512_setzero_ps());
+    _tile_zero(0);
+    _tile_loadd(2, st->A, (long)j->n_in);
+    _tile_loadd(3, Bg, 64);
+    _tile_dpbssd(0, 2, 3);
+    for (int64_t sb = 0; sb < j->nsb; sb++) {
+        __m512i isum[16];
+        for (int r = 0; r < 16; r++) isum[r] = _mm512_setzero_si512();
+        for (int k = 0; k < per_sb; k++) {
+            int64_t kk = sb * per_sb + k;
+            int cur = (int)(kk & 1);
+            if (cur) _tile_stored(1, C[1], 64); else _tile_stored(0, C[0], 64);
+            if (kk + 1 < j->nsub) {
+                _tile_loadd(2, st->A + (kk + 1) * j->S, (long)j->n_in);
+                _tile_loadd(3, Bg + (size_t)(kk + 1) * btile, 64);
+                if (cur) { _tile_zero(0); _tile_dpbssd(0, 2, 3); }
+                else { _tile_zero(1); _tile_dpbssd(1, 2, 3); }
+            }
+            const int32_t *Cb = C[cur], *sc = scT + (size_t)kk * 16;
+#pragma GCC unroll 16
+            for (int r = 0; r < 16; r++)
+                isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(_mm512_load_si512(Cb + 16 * r), _mm512_set1_epi32(sc[r])));
+        }
+        for (int r = 0; r < 16; r++) _mm512_store_si512(isum_s[r], isum[r]);
+        size_t gb = (size_t)g * (size_t)j->nsb + (size_t)sb;
+        __m512 dxv = _mm512_loadu_ps(j->dx + gb * 16);
+        for (int r = 0; r < 16; r++) {
+            __m512 sumf = _mm512_cvtepi32_ps(_mm512_load_si512(isum_s[r]));
+            __m512 dv = _mm512_mul_ps(dxv, _mm512_set1_ps(st->d[(size_t)r * (size_t)j->nsb + (size_t)sb]));
+            __m512 term = _mm512_mul_ps(dv, sumf);
+            if (j->bs) {
+                const float *m = st->mn + ((size_t)r * (size_t)j->nsb + (size_t)sb) * 8;
+                __m512 summ = _mm512_setzero_ps();
+                for (int q = 0; q < 8; q++) /* exact: small integers */
+                    summ = _mm512_fmadd_ps(_mm512_set1_ps(m[q]), _mm512_loadu_ps(j->bs + (gb * 8 + (size_t)q) * 16), summ);
+                __m512 dmv = _mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), dxv),
+                                           _mm512_set1_ps(st->dmin[(size_t)r * (size_t)j->nsb + (size_t)sb]));
+                term = _mm512_add_ps(term, _mm512_mul_ps(dmv, summ));
+            }
+            _mm512_storeu_ps(out[r], _mm512_add_ps(_mm512_loadu_ps(out[r]), term));
+        }
+    }
+}
+
 AMX static void kstrips_fn(void *vctx, int ith, int nth) {
     kjob *j = vctx;
     kstrip st;
@@ -353,77 +421,34 @@ AMX static void kstrips_fn(void *vctx, int ith, int nth) {
     st.mn = alloc64(16 * (size_t)j->nsb * 8 * sizeof(float));
     st.d = alloc64(16 * (size_t)j->nsb * sizeof(float));
     st.dmin = alloc64(16 * (size_t)j->nsb * sizeof(float));
-    if (!st.A || !st.sc || !st.mn || !st.d || !st.dmin) {
+    int32_t *scT = alloc64(16 * (size_t)j->nsub * sizeof(int32_t));
+    if (!st.A || !st.sc || !st.mn || !st.d || !st.dmin || !scT) {
         j->fail = true;
         goto out;
     }
-    _Alignas(64) int32_t C0[256], C1[256];
-    _Alignas(64) int32_t isum[16][32];
-    _Alignas(64) float acc[16][32];
-    const int per_sb = 256 / j->S;
-    const size_t btile = (size_t)j->S * 16;
+    _Alignas(64) float acc[16][16];
     tiles_config(j->S);
     for (;;) {
         long s = j->next++;
         int64_t r0 = (int64_t)s * 16;
         if (r0 >= j->n_out) break;
         kunpack_strip(j, r0, &st);
-        for (int64_t g = 0; g < j->n_grp; g += 2) {
-            memset(acc, 0, sizeof acc);
-            for (int64_t sb = 0; sb < j->nsb; sb++) {
-                memset(isum, 0, sizeof isum);
-                for (int k = 0; k < per_sb; k++) {
-                    int64_t kk = sb * per_sb + k;
-                    _tile_zero(0);
-                    _tile_zero(1);
-                    _tile_loadd(2, st.A + kk * j->S, (long)j->n_in);
-                    _tile_loadd(3, j->B + ((size_t)g * (size_t)j->nsub + (size_t)kk) * btile, 64);
-                    _tile_loadd(4, j->B + ((size_t)(g + 1) * (size_t)j->nsub + (size_t)kk) * btile, 64);
-                    _tile_dpbssd(0, 2, 3);
-                    _tile_dpbssd(1, 2, 4);
-                    _tile_stored(0, C0, 64);
-                    _tile_stored(1, C1, 64);
-                    for (int r = 0; r < 16; r++) {
-                        __m512i scv = _mm512_set1_epi32(st.sc[(size_t)r * (size_t)j->nsub + (size_t)kk]);
-                        __m512i i0 = _mm512_load_si512(&isum[r][0]), i1 = _mm512_load_si512(&isum[r][16]);
-                        i0 = _mm512_add_epi32(i0, _mm512_mullo_epi32(_mm512_load_si512(C0 + 16 * r), scv));
-                        i1 = _mm512_add_epi32(i1, _mm512_mullo_epi32(_mm512_load_si512(C1 + 16 * r), scv));
-                        _mm512_store_si512(&isum[r][0], i0);
-                        _mm512_store_si512(&isum[r][16], i1);
-                    }
-                }
-                for (int h = 0; h < 2; h++) {
-                    size_t gb = (size_t)(g + h) * (size_t)j->nsb + (size_t)sb;
-                    __m512 dxv = _mm512_loadu_ps(j->dx + gb * 16);
-                    for (int r = 0; r < 16; r++) {
-                        __m512 sumf = _mm512_cvtepi32_ps(_mm512_load_si512(&isum[r][16 * h]));
-                        __m512 dv = _mm512_mul_ps(dxv, _mm512_set1_ps(st.d[(size_t)r * (size_t)j->nsb + (size_t)sb]));
-                        __m512 term = _mm512_mul_ps(dv, sumf);
-                        if (j->bs) {
-                            const float *m = st.mn + ((size_t)r * (size_t)j->nsb + (size_t)sb) * 8;
-                            __m512 summ = _mm512_setzero_ps();
-                            for (int q = 0; q < 8; q++) /* exact: small integers */
-                                summ = _mm512_fmadd_ps(_mm512_set1_ps(m[q]), _mm512_loadu_ps(j->bs + (gb * 8 + (size_t)q) * 16), summ);
-                            __m512 dmv = _mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), dxv),
-                                                       _mm512_set1_ps(st.dmin[(size_t)r * (size_t)j->nsb + (size_t)sb]));
-                            term = _mm512_add_ps(term, _mm512_mul_ps(dmv, summ));
-                        }
-                        _mm512_store_ps(&acc[r][16 * h], _mm512_add_ps(_mm512_load_ps(&acc[r][16 * h]), term));
-                    }
-                }
-            }
-            for (int n = 0; n < 32; n++) {
+        for (int64_t kk = 0; kk < j->nsub; kk++) /* scales sub-block-major: one line each */
+            for (int r = 0; r < 16; r++) scT[kk * 16 + r] = st.sc[(size_t)r * (size_t)j->nsub + (size_t)kk];
+        int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
+        for (int64_t g = 0; g * 16 < j->n_tok; g++) {
+            kstrip_group(j, &st, scT, g, acc);
+            for (int n = 0; n < 16; n++) {
                 int64_t t = g * 16 + n;
                 if (t >= j->n_tok) break;
                 float *y = j->Y + (size_t)t * (size_t)j->n_out + (size_t)r0;
-                int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
                 for (int r = 0; r < rmax; r++) y[r] = acc[r][n];
             }
         }
     }
     _tile_release();
 out:
-    free(st.A); free(st.sc); free(st.mn); free(st.d); free(st.dmin);
+    free(st.A); free(st.sc); free(st.mn); free(st.d); free(st.dmin); free(scT);
 }
 
 static void mm_amx_k(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,

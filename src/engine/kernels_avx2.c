@@ -269,17 +269,6 @@ AVX2 static void gemm_q6_K(int64_t n, const void *w, size_t ws, int nr, const vo
     kgemm(up_q6_K, sizeof(orx_block_q6_K), n, w, ws, nr, x, xs, nt, y, ys);
 }
 /* 12 packed bytes → 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block */
-static inline void k4_scales(const uint8_t *packed, uint8_t out[16]) {
-    uint32_t u[4];
-    memcpy(u, packed, 12);
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-    uint32_t lo_mins = u[1] & m6;
-    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-    u[2] = lo_mins;
-    u[0] &= m6;
-    memcpy(out, u, 16);
-}
 
 /* decode path: fused, no unpack to memory */
 AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
@@ -293,7 +282,7 @@ AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
         _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
         _mm_prefetch((const char *)(w + i) + 2176, _MM_HINT_T0);
         uint8_t sm[16];
-        k4_scales(w[i].scales, sm);
+        orx_unpack_k4_scales(w[i].scales, sm);
         __m128i smv = _mm_loadu_si128((const __m128i *)sm);
         /* mins, each repeated for its two 16-value bsums */
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));

@@ -214,6 +214,26 @@ AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int
     }
 }
 
+/* Q4_0 decode, four blocks per 512-bit register: the 4 x 16 nibble bytes of blocks b..b+3 give
+ * the low values [0,16) and (after a shift) the high values [16,32) of all four; two vpdpbusd
+ * against the activations in the same order leave 4 lanes of exact partial sums per block. The
+ * offset of 8 is removed per lane in integers; each lane is then scaled by its block's
+ * d_w * d_x (16 scales per gather, spread 4 lanes each with one permute) and accumulated in f32.
+ * Activation side per 4 blocks: lo[64], hi[64] bytes, corr[16] lanes. */
+AVX512 static void gemv_prep_q4(const orx_block_q8_0 *x, int64_t nq, int8_t *xlo, int8_t *xhi, int32_t *corr) {
+    for (int64_t q = 0; q < nq; q++)
+        for (int k = 0; k < 4; k++) {
+            const orx_block_q8_0 *b = x + 4 * q + k;
+            memcpy(xlo + q * 64 + 16 * k, b->qs, 16);
+            memcpy(xhi + q * 64 + 16 * k, b->qs + 16, 16);
+            for (int s = 0; s < 4; s++) {
+                int sum = 0;
+                for (int i = 0; i < 4; i++) sum += b->qs[4 * s + i] + b->qs[16 + 4 * s + i];
+                corr[q * 16 + 4 * k + s] = 8 * sum;
+            }
+        }
+}
+
 AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
     const orx_block_q8_0 *x = vx;
     int64_t nb = n / 32, nb16 = nb / 16;
@@ -221,32 +241,41 @@ AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
         for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
         return;
     }
-    _Alignas(64) int8_t xp[GEMV_MAXB * 32];
+    _Alignas(64) int8_t xlo[GEMV_MAXB * 16], xhi[GEMV_MAXB * 16];
+    _Alignas(64) int32_t corr[GEMV_MAXB * 4];
     _Alignas(64) float dx[GEMV_MAXB];
-    _Alignas(64) int32_t corr[GEMV_MAXB];
-    gemv_prep(x, nb16, 8, xp, dx, corr);
-    __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    gemv_prep_q4(x, nb16 * 4, xlo, xhi, corr);
+    for (int64_t i = 0; i < nb16 * 16; i++) dx[i] = _cvtsh_ss(x[i].d);
+    const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int r = 0; r < nr; r++) {
         const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 acc = _mm512_setzero_ps();
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
         for (int64_t g = 0; g < nb16; g++) {
             const orx_block_q4_0 *b = wb + g * 16;
             for (int l = 0; l < 5; l++) _mm_prefetch((const char *)b + 1536 + 64 * l, _MM_HINT_T0); /* 288 B per step */
-            __m512i p[8];
-            for (int k = 0; k < 8; k++) {
-                __m256i qq = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)b[2 * k + 1].qs),
-                                              _mm_loadu_si128((const __m128i *)b[2 * k].qs));
-                __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(qq, m4)),
-                                               _mm256_and_si256(_mm256_srli_epi16(qq, 4), m4), 1);
-                p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_load_si512(xp + (g * 8 + k) * 64));
+            __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(gidx, (const void *)b, 1))),
+                                      _mm512_load_ps(dx + g * 16));
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; q++) {
+                const orx_block_q4_0 *c = b + 4 * q;
+                __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)c[0].qs));
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[1].qs), 1);
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[2].qs), 2);
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[3].qs), 3);
+                int64_t gq = g * 4 + q;
+                __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m4),
+                                                _mm512_load_si512(xlo + gq * 64));
+                s = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_load_si512(xhi + gq * 64));
+                s = _mm512_sub_epi32(s, _mm512_load_si512(corr + gq * 16));
+                __m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(spread, _mm512_set1_epi32(4 * q)), ds);
+                if (q & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc1);
+                else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc0);
             }
-            __m512i is = _mm512_sub_epi32(reduce16(p), _mm512_load_si512(corr + g * 16));
-            __m512i dh = _mm512_i32gather_epi32(gidx, (const void *)b, 1);
-            __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dh));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, _mm512_load_ps(dx + g * 16)), acc);
         }
-        float sum = _mm512_reduce_add_ps(acc);
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
         if (nb % 16) {
             float tail;
             dot_q4_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
@@ -297,6 +326,114 @@ AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, 
             sum += tail;
         }
         y[r] = sum;
+    }
+}
+
+/* ============================================================================================
+ * K-quant decode (activations Q8_K): integer sums per lane scaled by the sub-block scales with
+ * vpmulld, converted to f32 once per super-block (d_w * d_x), the mins / offset terms from the
+ * activations' 16-value sums; one horizontal sum per row.
+ * ========================================================================================== */
+#define GEMV_MAXSB 128 /* super-blocks per row handled here (n <= 32768) */
+
+/* Q4_K: a 512-bit load of qs holds 32-byte chunks 2c, 2c+1; their low nibbles are sub-blocks 4c
+ * and 4c+2, the high nibbles 4c+1 and 4c+3. The activations are laid out in that order. */
+static const int32_t kQ4KIdx[4][16] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2}, {1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7}};
+
+AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+    const orx_block_q8_K *x = vx;
+    int64_t nsb = n / 256;
+    if (nsb > GEMV_MAXSB) {
+        orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
+        for (int r = 0; r < nr; r++) k2.vec_dot(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+        return;
+    }
+    _Alignas(64) int8_t xp[GEMV_MAXSB * 256];
+    static const int order[8] = {0, 2, 1, 3, 4, 6, 5, 7}; /* sub-block at each 32-byte slot */
+    for (int64_t sb = 0; sb < nsb; sb++)
+        for (int k = 0; k < 8; k++) memcpy(xp + sb * 256 + 32 * k, x[sb].qs + 32 * order[k], 32);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    __m512i idx[4];
+    for (int k = 0; k < 4; k++) idx[k] = _mm512_loadu_si512(kQ4KIdx[k]);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q4_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 accf = _mm512_setzero_ps();
+        __m256 accm = _mm256_setzero_ps();
+        for (int64_t sb = 0; sb < nsb; sb++) {
+            const orx_block_q4_K *b = wb + sb;
+            _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 1664, _MM_HINT_T0);
+            uint8_t sm[16];
+            orx_unpack_k4_scales(b->scales, sm);
+            __m128i smv = _mm_loadu_si128((const __m128i *)sm);
+            __m512i scv = _mm512_cvtepu8_epi32(smv);
+            __m512i sumi = _mm512_setzero_si512();
+            for (int c = 0; c < 2; c++) {
+                __m512i v = _mm512_loadu_si512(b->qs + 64 * c);
+                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xp + sb * 256 + 128 * c));
+                __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(xp + sb * 256 + 128 * c + 64));
+                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(plo, _mm512_permutexvar_epi32(idx[2 * c], scv)));
+                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(phi, _mm512_permutexvar_epi32(idx[2 * c + 1], scv)));
+            }
+            accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(x[sb].d * h2f(b->d)), accf);
+            __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
+            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[sb].bsums), mins);
+            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-x[sb].d * h2f(b->dmin)), accm);
+        }
+        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm), _mm256_extractf128_ps(accm, 1));
+        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
+        y[r] = _mm512_reduce_add_ps(accf) + _mm_cvtss_f32(m);
+    }
+}
+
+/* Q6_K: per 128-value half, ql (64 B) and qh (32 B) give values 0..63 in one register (qh shifted
+ * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
+ * the offset of 32 taken off through the activations' 16-value sums. */
+AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+    const orx_block_q8_K *x = vx;
+    int64_t nsb = n / 256;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
+    const __m512i shA = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    const __m512i shB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    __m512i idx[4];
+    for (int k = 0; k < 4; k++) /* lane l of part k covers values 16k' .. : scale 4k + l/4 */
+        idx[k] = _mm512_setr_epi32(4 * k, 4 * k, 4 * k, 4 * k, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1,
+                                   4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q6_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m512 accf = _mm512_setzero_ps();
+        __m256 accm = _mm256_setzero_ps();
+        for (int64_t sb = 0; sb < nsb; sb++) {
+            const orx_block_q6_K *b = wb + sb;
+            for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0);
+            __m512i scv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales));
+            __m512i sumi = _mm512_setzero_si512();
+            for (int h = 0; h < 2; h++) {
+                __m512i L = _mm512_loadu_si512(b->ql + 64 * h);
+                __m512i Q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
+                __m512i A = _mm512_or_si512(_mm512_and_si512(L, m4),
+                                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shA), m2), 4));
+                __m512i B = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4),
+                                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shB), m2), 4));
+                __m512i pA = _mm512_dpbusd_epi32(_mm512_setzero_si512(), A, _mm512_loadu_si512(x[sb].qs + 128 * h));
+                __m512i pB = _mm512_dpbusd_epi32(_mm512_setzero_si512(), B, _mm512_loadu_si512(x[sb].qs + 128 * h + 64));
+                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(pA, _mm512_permutexvar_epi32(idx[2 * h], scv)));
+                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(pB, _mm512_permutexvar_epi32(idx[2 * h + 1], scv)));
+            }
+            float d = x[sb].d * h2f(b->d);
+            accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(d), accf);
+            __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[sb].bsums), sc16);
+            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-32.0f * d), accm);
+        }
+        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm), _mm256_extractf128_ps(accm, 1));
+        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
+        y[r] = _mm512_reduce_add_ps(accf) + _mm_cvtss_f32(m);
     }
 }
 
@@ -360,6 +497,8 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     switch (type) {
     case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; break;
     case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; break;
+    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; break;
+    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 8; break;
     default: break; /* AVX2 kernel */
     }

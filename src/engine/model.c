@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ============================================================================================
  * Hyperparameters
@@ -262,10 +263,105 @@ static orx_status load_tensors(loader *L, const orx_arch *arch) {
 }
 
 /* ============================================================================================
+ * Resident arena: the matrices copied once into anonymous memory on 2 MiB pages
+ *
+ * Decode streams every weight once per token, so it runs at memory speed; page-cache pages of a
+ * file map come in 4 KiB pages and streamed ~20 % slower here than anonymous huge pages (25 vs
+ * 31 GB/s, 2 threads). The copy also lays q/k/v rows and gate/up rows back to back, so each
+ * group is one matmul (one activation conversion, one thread-pool round) with identical results.
+ * ========================================================================================== */
+#define ARENA_PAGE ((size_t)2 << 20) /* huge page, bytes */
+
+typedef struct arena {
+    uint8_t *base; /* copy destination; NULL while sizing */
+    size_t   used; /* bytes laid out so far */
+} arena;
+
+static bool same_layout(orx_wmat *const parts[], int n) {
+    for (int i = 0; i < n; i++)
+        if (!parts[i]->data || parts[i]->type != parts[0]->type || parts[i]->n_in != parts[0]->n_in) return false;
+    return true;
+}
+
+/* Lay parts (same type and n_in) back to back at a 64-byte boundary; when copying, rebind each
+ * part to its copy. Returns the view of all their rows. */
+static orx_wmat arena_place(arena *a, orx_wmat *const parts[], int n) {
+    size_t off = (a->used + 63) & ~(size_t)63, pos = 0;
+    int64_t rows = 0;
+    for (int i = 0; i < n; i++) {
+        size_t bytes = orx_type_row_bytes(parts[i]->type, parts[i]->n_in) * (size_t)parts[i]->n_out;
+        if (a->base) {
+            memcpy(a->base + off + pos, parts[i]->data, bytes);
+            parts[i]->data = a->base + off + pos;
+        }
+        pos += bytes;
+        rows += parts[i]->n_out;
+    }
+    a->used = off + pos;
+    return (orx_wmat){a->base ? a->base + off : NULL, parts[0]->type, parts[0]->n_in, rows};
+}
+
+/* Place a group fused when its parts allow, else each part on its own. */
+static orx_wmat arena_group(arena *a, orx_wmat *const parts[], int n) {
+    if (same_layout(parts, n)) return arena_place(a, parts, n);
+    for (int i = 0; i < n; i++) arena_place(a, &parts[i], 1);
+    return (orx_wmat){NULL, 0, 0, 0};
+}
+
+static void arena_layout(arena *a, orx_model *m) {
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        orx_layer *ly = &m->layers[il];
+        orx_wmat *qkv[3] = {&ly->wq, &ly->wk, &ly->wv}, *gu[2] = {&ly->gate, &ly->up};
+        orx_wmat *wo[1] = {&ly->wo}, *down[1] = {&ly->down};
+        ly->wqkv = arena_group(a, qkv, 3);
+        arena_place(a, wo, 1);
+        ly->wgu = arena_group(a, gu, 2);
+        arena_place(a, down, 1);
+    }
+    orx_wmat *out[1] = {m->hp.tied_output ? &m->tok_embd : &m->output};
+    arena_place(a, out, 1);
+    if (m->hp.tied_output) m->output = m->tok_embd;
+}
+
+/* Copy the matrices into the arena; on any failure the model keeps using the file map. */
+static void arena_build(orx_model *m) {
+    arena a = {NULL, 0};
+    arena_layout(&a, m); /* sizing pass */
+    size_t len = (a.used + ARENA_PAGE - 1) & ~(ARENA_PAGE - 1);
+    uint8_t *map = mmap(NULL, len + ARENA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        for (int il = 0; il < m->hp.n_layer; il++) {
+            m->layers[il].wqkv = (orx_wmat){NULL, 0, 0, 0};
+            m->layers[il].wgu = (orx_wmat){NULL, 0, 0, 0};
+        }
+        return;
+    }
+    uint8_t *base = (uint8_t *)(((uintptr_t)map + ARENA_PAGE - 1) & ~(uintptr_t)(ARENA_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(base, len, MADV_HUGEPAGE);
+#endif
+    a = (arena){base, 0};
+    arena_layout(&a, m); /* copying pass */
+    mprotect(base, len, PROT_READ); /* weights are read-only from here on */
+    m->arena = map;
+    m->arena_bytes = len + ARENA_PAGE;
+}
+
+/* ============================================================================================
  * Public
  * ========================================================================================== */
+orx_model_params orx_model_default_params(void) { return (orx_model_params){.use_mmap = false}; }
+
 orx_status orx_model_load(const char *path, orx_model **out, orx_error *err) {
+    orx_model_params p = orx_model_default_params();
+    return orx_model_load_params(path, &p, out, err);
+}
+
+orx_status orx_model_load_params(const char *path, const orx_model_params *p, orx_model **out,
+                                 orx_error *err) {
     *out = NULL;
+    orx_model_params d = orx_model_default_params();
+    if (!p) p = &d;
     orx_model *m = calloc(1, sizeof(*m));
     if (!m) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     orx_error local = ORX_ERROR_INIT;
@@ -276,6 +372,7 @@ orx_status orx_model_load(const char *path, orx_model **out, orx_error *err) {
     if (!st) st = load_hparams(&L, &arch);
     m->arch = arch;
     if (!st) st = load_tensors(&L, arch);
+    if (!st && !p->use_mmap) arena_build(m);
     if (st) {
         orx_model_free(m);
         return st;
@@ -299,6 +396,7 @@ void orx_model_free(orx_model *m) {
     }
     free(m->out_norm);
     free(m->rope_freqs);
+    if (m->arena) munmap(m->arena, m->arena_bytes);
     orx_gguf_close(m->g);
     free(m);
 }

@@ -21,6 +21,10 @@ typedef struct orx_layer {
     float   *bq, *bk, *bv;   /* biases or NULL: [n_head*hd], [kv*hd], [kv*hd] */
     float   *ffn_norm;       /* [n_embd] */
     orx_wmat gate, up, down; /* [n_ff][n_embd] x2, [n_embd][n_ff] */
+    /* Fused views (data NULL when absent): one matmul instead of three / two, the activations
+     * quantised once. Rows are the parts above, back to back, so results are identical. */
+    orx_wmat wqkv;           /* [n_head*hd + 2*kv*hd][n_embd]: wq rows, wk rows, wv rows */
+    orx_wmat wgu;            /* [2*n_ff][n_embd]: gate rows, then up rows */
 } orx_layer;
 
 typedef enum orx_ffn_act {
@@ -50,6 +54,8 @@ struct orx_model {
     float      *out_norm;   /* [n_embd] */
     float      *rope_freqs; /* [n_rot/2] frequency divisors or NULL */
     orx_layer  *layers;     /* [n_layer] */
+    void       *arena;      /* resident copy of the matrices (anonymous, huge pages) or NULL */
+    size_t      arena_bytes; /* mapped length of arena */
 };
 
 /* F32 key/value cache of one sequence (kv_cache.c). */

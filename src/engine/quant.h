@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/threadpool.h"
 
@@ -109,6 +110,19 @@ typedef struct {
     int8_t  qs[256];      /* quants */
     int16_t bsums[16];    /* sum of qs in groups of 16 */
 } orx_block_q8_K;                                                                  /* 292 B */
+
+/* All 8 scales (out[0..7]) and 8 mins (out[8..15]) of a Q4_K/Q5_K block's 12 packed bytes. */
+static inline void orx_unpack_k4_scales(const uint8_t *packed, uint8_t out[16]) {
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    uint32_t lo_mins = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = lo_mins;
+    u[0] &= m6;
+    memcpy(out, u, 16);
+}
 
 /* Unpack the 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
 static inline void orx_get_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
