@@ -220,32 +220,46 @@ AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int
  * offset of 8 is removed per lane in integers; each lane is then scaled by its block's
  * d_w * d_x (16 scales per gather, spread 4 lanes each with one permute) and accumulated in f32.
  * Activation side per 4 blocks: lo[64], hi[64] bytes, corr[16] lanes. */
-AVX512 static void gemv_prep_q4(const orx_block_q8_0 *x, int64_t nq, int8_t *xlo, int8_t *xhi, int32_t *corr) {
-    for (int64_t q = 0; q < nq; q++)
+/* prepared layout, per 4 blocks: lo[64] and hi[64] bytes; then corr[16] int32 per 4 blocks,
+ * then d_x per block */
+typedef struct q4_prep { int8_t *xlo, *xhi; int32_t *corr; float *dx; } q4_prep;
+static q4_prep q4_prep_at(void *buf, int64_t nb) {
+    char *p = buf;
+    return (q4_prep){(int8_t *)p, (int8_t *)(p + nb * 16), (int32_t *)(p + nb * 32), (float *)(p + nb * 48)};
+}
+
+AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb16 = n / 32 / 16, nb = nb16 * 16;
+    if (n / 32 > GEMV_MAXB || (size_t)nb * 52 > ORX_GEMV_PREP_BYTES) return false;
+    q4_prep P = q4_prep_at(buf, nb);
+    for (int64_t q = 0; q < nb / 4; q++)
         for (int k = 0; k < 4; k++) {
             const orx_block_q8_0 *b = x + 4 * q + k;
-            memcpy(xlo + q * 64 + 16 * k, b->qs, 16);
-            memcpy(xhi + q * 64 + 16 * k, b->qs + 16, 16);
+            memcpy(P.xlo + q * 64 + 16 * k, b->qs, 16);
+            memcpy(P.xhi + q * 64 + 16 * k, b->qs + 16, 16);
             for (int s = 0; s < 4; s++) {
                 int sum = 0;
                 for (int i = 0; i < 4; i++) sum += b->qs[4 * s + i] + b->qs[16 + 4 * s + i];
-                corr[q * 16 + 4 * k + s] = 8 * sum;
+                P.corr[q * 16 + 4 * k + s] = 8 * sum;
             }
         }
+    for (int64_t i = 0; i < nb; i++) P.dx[i] = _cvtsh_ss(x[i].d);
+    return true;
 }
 
-AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     const orx_block_q8_0 *x = vx;
     int64_t nb = n / 32, nb16 = nb / 16;
-    if (nb > GEMV_MAXB) {
-        for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-        return;
+    _Alignas(64) char local[GEMV_MAXB * 52];
+    if (!prep) {
+        if (!gemv_prep_q4_0(n, vx, local)) {
+            for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+            return;
+        }
+        prep = local;
     }
-    _Alignas(64) int8_t xlo[GEMV_MAXB * 16], xhi[GEMV_MAXB * 16];
-    _Alignas(64) int32_t corr[GEMV_MAXB * 4];
-    _Alignas(64) float dx[GEMV_MAXB];
-    gemv_prep_q4(x, nb16 * 4, xlo, xhi, corr);
-    for (int64_t i = 0; i < nb16 * 16; i++) dx[i] = _cvtsh_ss(x[i].d);
+    q4_prep P = q4_prep_at((void *)(uintptr_t)prep, nb16 * 16);
     const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
@@ -257,7 +271,7 @@ AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
             const orx_block_q4_0 *b = wb + g * 16;
             for (int l = 0; l < 5; l++) _mm_prefetch((const char *)b + 1536 + 64 * l, _MM_HINT_T0); /* 288 B per step */
             __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(gidx, (const void *)b, 1))),
-                                      _mm512_load_ps(dx + g * 16));
+                                      _mm512_loadu_ps(P.dx + g * 16));
 #pragma GCC unroll 4
             for (int q = 0; q < 4; q++) {
                 const orx_block_q4_0 *c = b + 4 * q;
@@ -267,9 +281,9 @@ AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
                 v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[3].qs), 3);
                 int64_t gq = g * 4 + q;
                 __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m4),
-                                                _mm512_load_si512(xlo + gq * 64));
-                s = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_load_si512(xhi + gq * 64));
-                s = _mm512_sub_epi32(s, _mm512_load_si512(corr + gq * 16));
+                                                _mm512_loadu_si512(P.xlo + gq * 64));
+                s = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_loadu_si512(P.xhi + gq * 64));
+                s = _mm512_sub_epi32(s, _mm512_loadu_si512(P.corr + gq * 16));
                 __m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(spread, _mm512_set1_epi32(4 * q)), ds);
                 if (q & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc1);
                 else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc0);
@@ -285,17 +299,29 @@ AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
     }
 }
 
-AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+/* prepared layout: xp [nb*32] bytes, d_x [nb] floats, corr [nb] int32 (gemv_prep's) */
+AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
+    int64_t nb16 = n / 32 / 16, nb = nb16 * 16;
+    if (n / 32 > GEMV_MAXB || (size_t)nb * 40 > ORX_GEMV_PREP_BYTES) return false;
+    char *p = buf;
+    gemv_prep(vx, nb16, 128, (int8_t *)p, (float *)(p + nb * 32), (int32_t *)(p + nb * 36)); /* weights enter as w + 128 */
+    return true;
+}
+
+AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     const orx_block_q8_0 *x = vx;
     int64_t nb = n / 32, nb16 = nb / 16;
-    if (nb > GEMV_MAXB) {
-        for (int r = 0; r < nr; r++) dot_q8_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-        return;
+    _Alignas(64) char local[GEMV_MAXB * 40];
+    if (!prep) {
+        if (!gemv_prep_q8_0(n, vx, local)) {
+            for (int r = 0; r < nr; r++) dot_q8_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+            return;
+        }
+        prep = local;
     }
-    _Alignas(64) int8_t xp[GEMV_MAXB * 32];
-    _Alignas(64) float dx[GEMV_MAXB];
-    _Alignas(64) int32_t corr[GEMV_MAXB];
-    gemv_prep(x, nb16, 128, xp, dx, corr); /* weights enter as w + 128 (unsigned) */
+    const int8_t *xp = prep;
+    const float *dx = (const float *)((const char *)prep + nb16 * 16 * 32);
+    const int32_t *corr = (const int32_t *)((const char *)prep + nb16 * 16 * 36);
     __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     for (int r = 0; r < nr; r++) {
@@ -342,18 +368,31 @@ static const int32_t kQ4KIdx[4][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2}, {1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3},
     {4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7}};
 
-AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+/* prepared layout: per super-block 256 bytes, the sub-blocks in the order of the weight loads */
+AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
     const orx_block_q8_K *x = vx;
     int64_t nsb = n / 256;
-    if (nsb > GEMV_MAXSB) {
-        orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
-        for (int r = 0; r < nr; r++) k2.vec_dot(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-        return;
-    }
-    _Alignas(64) int8_t xp[GEMV_MAXSB * 256];
+    if (nsb > GEMV_MAXSB || (size_t)nsb * 256 > ORX_GEMV_PREP_BYTES) return false;
     static const int order[8] = {0, 2, 1, 3, 4, 6, 5, 7}; /* sub-block at each 32-byte slot */
+    int8_t *xp = buf;
     for (int64_t sb = 0; sb < nsb; sb++)
         for (int k = 0; k < 8; k++) memcpy(xp + sb * 256 + 32 * k, x[sb].qs + 32 * order[k], 32);
+    return true;
+}
+
+AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    const orx_block_q8_K *x = vx;
+    int64_t nsb = n / 256;
+    _Alignas(64) int8_t local[GEMV_MAXSB * 256];
+    if (!prep) {
+        if (!gemv_prep_q4_K(n, vx, local)) {
+            orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
+            for (int r = 0; r < nr; r++) k2.vec_dot(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+            return;
+        }
+        prep = local;
+    }
+    const int8_t *xp = prep;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     __m512i idx[4];
@@ -394,7 +433,8 @@ AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, 
 /* Q6_K: per 128-value half, ql (64 B) and qh (32 B) give values 0..63 in one register (qh shifted
  * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
  * the offset of 32 taken off through the activations' 16-value sums. */
-AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, float *y) {
+AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    (void)prep;
     const orx_block_q8_K *x = vx;
     int64_t nsb = n / 256;
     const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
@@ -488,6 +528,52 @@ AVX512 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, c
 #undef F16Z
 
 /* ============================================================================================
+ * BF16 (AVX512_BF16: vdpbf16ps, pairs of bf16 products summed into f32 lanes)
+ * ========================================================================================== */
+#define AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#define BF16V(p) ((__m512bh)_mm512_loadu_si512((const void *)(p)))
+
+AVX512BF16 static float bf16_tail(const uint16_t *w, const uint16_t *x, int64_t i, int64_t n) {
+    float sum = 0.0f;
+    for (; i < n; i++) sum += orx_bf16_to_f32(w[i]) * orx_bf16_to_f32(x[i]);
+    return sum;
+}
+
+AVX512BF16 static void dot_bf16x(int64_t n, float *s, const void *vw, const void *vx) {
+    const uint16_t *w = vw, *x = vx;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_dpbf16_ps(a0, BF16V(w + i), BF16V(x + i));
+        a1 = _mm512_dpbf16_ps(a1, BF16V(w + i + 32), BF16V(x + i + 32));
+    }
+    for (; i + 32 <= n; i += 32) a0 = _mm512_dpbf16_ps(a0, BF16V(w + i), BF16V(x + i));
+    *s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)) + bf16_tail(w, x, i, n);
+}
+
+/* 1 row x 4 tokens per pass: each weight vector is loaded once for the 4 tokens */
+AVX512BF16 static void gemm_bf16x(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                                  size_t x_stride, int nt, float *y, int64_t y_stride) {
+    for (int r = 0; r < nr; r++) {
+        const uint16_t *wr = (const void *)((const char *)w + (size_t)r * w_stride);
+        int t = 0;
+        for (; t + 4 <= nt; t += 4) {
+            const uint16_t *xs[4];
+            for (int k = 0; k < 4; k++) xs[k] = (const void *)((const char *)x + (size_t)(t + k) * x_stride);
+            __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            int64_t i = 0;
+            for (; i + 32 <= n; i += 32) {
+                __m512bh vw = BF16V(wr + i);
+                for (int k = 0; k < 4; k++) a[k] = _mm512_dpbf16_ps(a[k], vw, BF16V(xs[k] + i));
+            }
+            for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = _mm512_reduce_add_ps(a[k]) + bf16_tail(wr, xs[k], i, n);
+        }
+        for (; t < nt; t++) dot_bf16x(n, &y[t * y_stride + r], wr, (const char *)x + (size_t)t * x_stride);
+    }
+}
+#undef BF16V
+
+/* ============================================================================================
  * Table
  * ========================================================================================== */
 orx_kernel orx_kernels_avx512(uint32_t type) {
@@ -495,10 +581,13 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     if (!k.vec_dot) return k;
     k.isa = "avx512";
     switch (type) {
-    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; break;
-    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; break;
-    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; k.gemv_prep = gemv_prep_q4_0; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; k.gemv_prep = gemv_prep_q8_0; break;
+    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K; break;
     case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; break;
+    case ORX_TYPE_BF16:
+        if (orx_cpu_get()->avx512bf16) { k.vec_dot = dot_bf16x; k.gemm = gemm_bf16x; k.tile_rows = 4; k.tile_toks = 8; }
+        break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 8; break;
     default: break; /* AVX2 kernel */
     }
@@ -507,7 +596,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
 
 #else
 orx_kernel orx_kernels_avx512(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0, 0, 0};
     (void)type;
     return k;
 }

@@ -18,24 +18,28 @@
 /* ============================================================================================
  * Scratch (per calling thread, grows, never shrinks)
  * ========================================================================================== */
-static _Thread_local void  *g_scratch;     /* converted activations */
-static _Thread_local size_t g_scratch_cap; /* bytes */
+enum { SCRATCH_ACT = 0, SCRATCH_PREP = 1, N_SCRATCH = 2 };
+static _Thread_local void  *g_scratch[N_SCRATCH];     /* converted activations; gemv layout */
+static _Thread_local size_t g_scratch_cap[N_SCRATCH]; /* bytes */
 
-/* A thread-specific key frees the scratch when its thread exits (server connection threads). */
-static pthread_key_t  g_scratch_key;
+/* Thread-specific keys free the scratch when its thread exits (server connection threads). */
+static pthread_key_t  g_scratch_key[N_SCRATCH];
 static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
-static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, free); }
+static void scratch_key_init(void) {
+    for (int i = 0; i < N_SCRATCH; i++) pthread_key_create(&g_scratch_key[i], free);
+}
 
-static void *scratch_get(size_t bytes) {
-    if (bytes > g_scratch_cap) {
+static void *scratch_get(int slot, size_t bytes) {
+    if (bytes > g_scratch_cap[slot]) {
         pthread_once(&g_scratch_once, scratch_key_init);
-        void *p = realloc(g_scratch, bytes);
-        if (!p) return NULL;
-        g_scratch = p;
-        g_scratch_cap = bytes;
-        pthread_setspecific(g_scratch_key, p);
+        void *p = NULL;
+        if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+        free(g_scratch[slot]);
+        g_scratch[slot] = p;
+        g_scratch_cap[slot] = bytes;
+        pthread_setspecific(g_scratch_key[slot], p);
     }
-    return g_scratch;
+    return g_scratch[slot];
 }
 
 /* ============================================================================================
@@ -78,12 +82,19 @@ static void rows_fn(void *vctx, int ith, int nth) {
     mm_ctx *c = vctx;
     const int TR = c->k.tile_rows > 0 ? c->k.tile_rows : 1;
     const int TT = c->k.tile_toks > 0 ? c->k.tile_toks : 1;
+    void *prep = NULL;      /* this thread's gemv layout of the activation */
+    bool  prep_done = false;
     for (;;) {
         int64_t o0 = atomic_fetch_add(&c->next, c->chunk);
         if (o0 >= c->n_out) break;
         int64_t o1 = o0 + c->chunk < c->n_out ? o0 + c->chunk : c->n_out;
         if (c->n_tok == 1 && c->k.gemv) { /* decode: the whole chunk against the one token */
-            c->k.gemv(c->n_in, c->W + (size_t)o0 * c->w_row, c->w_row, (int)(o1 - o0), c->Xq, c->Y + o0);
+            if (c->k.gemv_prep && !prep_done) { /* once per thread, not per chunk */
+                prep = scratch_get(SCRATCH_PREP, ORX_GEMV_PREP_BYTES);
+                if (prep && !c->k.gemv_prep(c->n_in, c->Xq, prep)) prep = NULL;
+                prep_done = true;
+            }
+            c->k.gemv(c->n_in, c->W + (size_t)o0 * c->w_row, c->w_row, (int)(o1 - o0), c->Xq, prep, c->Y + o0);
             continue;
         }
         for (int64_t r = o0; r < o1; r += TR) {
@@ -120,7 +131,7 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
     if (k.from_float) {
         uint32_t dt = orx_type_dot_type(wtype);
         c.x_row = orx_type_row_bytes(dt, n_in);
-        c.Xq = scratch_get(c.x_row * (size_t)n_tok);
+        c.Xq = scratch_get(SCRATCH_ACT, c.x_row * (size_t)n_tok);
         if (!c.Xq) { memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float)); return; }
         if (n_tok >= 4 && nth > 1) orx_threadpool_run(pool, convert_fn, &c);
         else convert_fn(&c, 0, 1);

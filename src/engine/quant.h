@@ -146,8 +146,14 @@ typedef void (*orx_from_float_fn)(const float *x, void *y, int64_t n);
 typedef void (*orx_gemm_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                             size_t x_stride, int nt, float *y, int64_t y_stride);
 
-/* One activation row x nr weight rows: y[r] = dot(w row r, x). */
-typedef void (*orx_gemv_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x, float *y);
+/* Decode: the one activation row (dot type) rearranged for gemv once per matmul and thread, into
+ * prep (ORX_GEMV_PREP_BYTES, 64-byte aligned). False when n is past the kernel's prepared path. */
+#define ORX_GEMV_PREP_BYTES ((size_t)64 << 10)
+typedef bool (*orx_gemv_prep_fn)(int64_t n, const void *x, void *prep);
+/* One activation row x nr weight rows: y[r] = dot(w row r, x); prep = gemv_prep's output or NULL
+ * (the kernel then prepares from x itself). */
+typedef void (*orx_gemv_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                            const void *prep, float *y);
 
 /* Whole matmul on activations already in the dot type (Xq rows of x_row bytes); splits over the
  * pool itself. Used for batches of at least mm_min_tok tokens (AMX tiles). */
@@ -165,6 +171,7 @@ typedef struct orx_kernel {
     orx_mm_fn         mm;         /* whole-matrix path for batches; NULL = tiles */
     int               mm_min_tok; /* tokens from which mm is used */
     orx_gemv_fn       gemv;       /* single-token path over a chunk of rows; NULL = vec_dot */
+    orx_gemv_prep_fn  gemv_prep;  /* activation layout for gemv; NULL = gemv takes x as is */
 } orx_kernel;
 
 /* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported). */
