@@ -23,6 +23,8 @@ typedef struct gen_opts {
     long        threads;  /* -t */
     long        ctx;      /* -c */
     orx_attn_numerics attn; /* --attn */
+    long        repeat;   /* --repeat: runs of the same prompt in one context */
+    bool        no_prefix_cache; /* --no-prefix-cache: re-evaluate the whole prompt every run */
     orx_sampler_params sp; /* sampling */
 } gen_opts;
 
@@ -51,12 +53,15 @@ static void usage(FILE *f) {
             "      --ignore-eos         do not stop at end-of-generation tokens\n"
             "      --attn MODE          attention rounding: f32 (default) or f16-flash (llama.cpp's CPU\n"
             "                           defaults: F16 KV cache + flash attention; same tokens as llama.cpp)\n"
+            "      --repeat N           run the same prompt N times in one context (default 1); runs\n"
+            "                           after the first reuse the prompt's KV cache (prefix cache)\n"
+            "      --no-prefix-cache    with --repeat: evaluate the whole prompt every run\n"
             "      --json               print {text, tokens, stats} as JSON at the end\n"
             "  -h, --help               this help\n");
 }
 
 static int parse(int argc, char **argv, gen_opts *o) {
-    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN, O_ATTN };
+    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN, O_ATTN, O_REPEAT, O_NOPC };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"prompt", required_argument, NULL, 'p'},
         {"n-predict", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
@@ -67,6 +72,7 @@ static int parse(int argc, char **argv, gen_opts *o) {
         {"chat", no_argument, NULL, O_CHAT}, {"system", required_argument, NULL, O_SYS},
         {"chat-template", required_argument, NULL, O_TMPL}, {"json", no_argument, NULL, O_JSON},
         {"ignore-eos", no_argument, NULL, O_IGN}, {"attn", required_argument, NULL, O_ATTN},
+        {"repeat", required_argument, NULL, O_REPEAT}, {"no-prefix-cache", no_argument, NULL, O_NOPC},
         {"help", no_argument, NULL, 'h'}, {0}};
     int c;
     double d;
@@ -91,6 +97,8 @@ static int parse(int argc, char **argv, gen_opts *o) {
         case O_TMPL: o->tmpl = a; o->chat = true; break;
         case O_JSON: o->json = true; break;
         case O_IGN: o->ignore_eos = true; break;
+        case O_REPEAT: if (!orx_cli_parse_int(a, 1, 1000, &o->repeat)) goto bad; break;
+        case O_NOPC: o->no_prefix_cache = true; break;
         case O_ATTN:
             if (!strcmp(a, "f32")) o->attn = ORX_ATTN_F32;
             else if (!strcmp(a, "f16-flash")) o->attn = ORX_ATTN_F16_FLASH;
@@ -186,25 +194,40 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     gp.sampling = o->sp;
     gp.stop_at_eog = !o->ignore_eos;
     orx_generate_stats stats = {0};
-    if (!st) st = orx_generate(c, tk, ids, n, &gp, on_token, &s, &stats, err);
-    if (!st) {
+    json_t *runs = json_array();
+    for (long r = 0; !st && r < o->repeat; r++) {
+        if (r > 0) { /* a fresh result per run; the KV cache keeps the prompt unless told not to */
+            json_array_clear(s.ids);
+            orx_buf_reset(&s.text);
+            gp.n_cached = o->no_prefix_cache || n < 2 ? 0 : n - 1; /* the last token makes the logits */
+            if (!gp.n_cached) orx_context_reset(c);
+            if (s.stream) fprintf(stderr, "\n--- run %ld ---\n", r + 1);
+        }
+        st = orx_generate(c, tk, ids, n, &gp, on_token, &s, &stats, err);
+        if (st) break;
         double pp = stats.t_prompt_s > 0 ? stats.n_prompt / stats.t_prompt_s : 0;
         double tg = stats.t_gen_s > 0 && stats.n_gen > 1 ? (stats.n_gen - 1) / stats.t_gen_s : 0;
-        if (o->json) {
-            json_t *j = json_pack("{s:s%,s:O,s:{s:i,s:i,s:f,s:f,s:f}}", "text", s.text.data ? s.text.data : "",
-                                  s.text.len, "tokens", s.ids, "stats", "n_prompt", stats.n_prompt, "n_gen",
-                                  stats.n_gen, "prompt_tokens_per_s", pp, "gen_tokens_per_s", tg,
-                                  "time_to_first_token_s", stats.t_first_s);
-            char *txt = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-            printf("%s\n", txt ? txt : "{}");
-            free(txt);
-            json_decref(j);
-        } else {
-            printf("\n");
-        }
-        fprintf(stderr, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s; first token after %.3f s\n",
-                stats.n_prompt, pp, stats.n_gen, tg, stats.t_first_s);
+        json_array_append_new(runs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "n_prompt", stats.n_prompt,
+                                              "n_reused", stats.n_reused, "n_gen", stats.n_gen, "prompt_s",
+                                              stats.t_prompt_s, "prompt_tokens_per_s", pp, "gen_tokens_per_s", tg,
+                                              "time_to_first_token_s", stats.t_first_s));
+        if (!o->json) printf("\n");
+        fprintf(stderr, "prompt: %d tokens evaluated%s, %.1f tokens/s, %.3f s; generated: %d tokens, %.1f tokens/s; "
+                "first token after %.3f s\n", stats.n_prompt,
+                stats.n_reused ? " (the rest from the prefix cache)" : "", pp, stats.t_prompt_s, stats.n_gen, tg,
+                stats.t_first_s);
+        if (stats.n_reused) fprintf(stderr, "prefix cache: %d of %d prompt tokens reused\n", stats.n_reused, n);
     }
+    if (!st && o->json) {
+        json_t *last = json_array_get(runs, json_array_size(runs) - 1);
+        json_t *j = json_pack("{s:s%,s:O,s:O,s:O}", "text", s.text.data ? s.text.data : "", s.text.len, "tokens",
+                              s.ids, "stats", last, "runs", runs);
+        char *txt = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        printf("%s\n", txt ? txt : "{}");
+        free(txt);
+        json_decref(j);
+    }
+    json_decref(runs);
     json_decref(s.ids);
     orx_buf_free(&s.text);
     free(ids);
@@ -216,7 +239,7 @@ static orx_status run(const gen_opts *o, orx_error *err) {
 }
 
 int cmd_generate(int argc, char **argv) {
-    gen_opts o = {.n = 128, .sp = orx_sampler_default_params()};
+    gen_opts o = {.n = 128, .repeat = 1, .sp = orx_sampler_default_params()};
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     orx_error err = ORX_ERROR_INIT;

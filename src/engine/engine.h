@@ -168,10 +168,14 @@ typedef struct orx_generate_params {
     int32_t            n_predict; /* max new tokens */
     bool               stop_at_eog; /* stop at an end-of-generation token (not emitted) */
     orx_sampler_params sampling;  /* sampler settings */
+    int32_t            n_cached;  /* prefix cache: the first n_cached prompt tokens are already in
+                                     the context at positions 0.. (an earlier run); the context is
+                                     cut back to them and only the rest is evaluated. 0 = none */
 } orx_generate_params;
 
 typedef struct orx_generate_stats {
     int32_t n_prompt;    /* prompt tokens evaluated */
+    int32_t n_reused;    /* prompt tokens taken from the prefix cache instead */
     int32_t n_gen;       /* tokens generated */
     double  t_prompt_s;  /* seconds for prompt evaluation (incl. first logits) */
     double  t_gen_s;     /* seconds for the generated tokens after the first */
@@ -182,8 +186,9 @@ typedef struct orx_generate_stats {
 typedef bool (*orx_token_fn)(void *ud, int32_t token, const char *piece, size_t len);
 
 orx_generate_params orx_generate_default_params(void);
-/* Evaluate prompt (appended after the cache contents), then sample up to n_predict tokens,
- * calling on_token for each. tok may be NULL (pieces then empty). */
+/* Evaluate prompt (appended after the cache contents, or after its first p->n_cached tokens),
+ * then sample up to n_predict tokens, calling on_token for each. tok may be NULL (pieces then
+ * empty). */
 orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t *prompt,
                         int32_t n_prompt, const orx_generate_params *p, orx_token_fn on_token,
                         void *ud, orx_generate_stats *stats, orx_error *err);

@@ -17,12 +17,17 @@ orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t 
     if (!stats) stats = &st0;
     memset(stats, 0, sizeof *stats);
     if (n_prompt <= 0) return orx_fail(err, ORX_ERR_USAGE, "generate: empty prompt");
+    if (p->n_cached < 0 || p->n_cached >= n_prompt || p->n_cached > orx_context_n_past(c))
+        return orx_fail(err, ORX_ERR_USAGE, "generate: %d cached prompt tokens, but the prompt has %d and the "
+                        "context holds %d", p->n_cached, n_prompt, orx_context_n_past(c));
+    if (p->n_cached > 0) orx_context_truncate(c, p->n_cached);
     orx_sampler *s = orx_sampler_create(&p->sampling);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     for (int32_t i = 0; i < n_prompt; i++) orx_sampler_accept(s, prompt[i]);
     double t0 = orx_now();
-    orx_status st = orx_context_eval(c, prompt, n_prompt, false, err);
-    stats->n_prompt = n_prompt;
+    orx_status st = orx_context_eval(c, prompt + p->n_cached, n_prompt - p->n_cached, false, err);
+    stats->n_prompt = n_prompt - p->n_cached;
+    stats->n_reused = p->n_cached;
     stats->t_prompt_s = orx_now() - t0;
     double t_gen0 = 0;
     char piece[512];

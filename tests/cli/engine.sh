@@ -53,6 +53,15 @@ if [ -d "$SHARED/models/real" ]; then
     run generate-chat-no-template 2 "no tokenizer.chat_template" generate -m "$M" -p "hi" --chat
     run generate-chat-override 0 "generated" generate -m "$M" -p "hi" --chat-template chatml -n 3
     run generate-attn-bad 2 "bad value" generate -m "$M" -p "hi" --attn f8
+    run generate-repeat-bad 2 "bad value" generate -m "$M" -p "hi" --repeat 0
+    # prefix cache (BOS + 10 prompt tokens): runs 2 and 3 evaluate 1 prompt token and reuse the rest
+    run generate-prefix-cache 0 "prefix cache: 10 of 11 prompt tokens reused" \
+        generate -m "$M" -p "Once upon a time there was a big dog" -n 8 --temp 0 --repeat 3
+    if [ "$(grep -c 'prefix cache: 10 of 11' "$T/err")" -ne 2 ]; then echo "FAIL generate-prefix-cache-runs"; fails=$((fails + 1)); fi
+    run generate-no-prefix-cache 0 "prompt: 11 tokens evaluated," \
+        generate -m "$M" -p "Once upon a time there was a big dog" -n 8 --temp 0 --repeat 2 --no-prefix-cache
+    if grep -q "prefix cache:" "$T/err"; then echo "FAIL generate-no-prefix-cache-reuse"; fails=$((fails + 1)); fi
+    run generate-repeat-json 0 '"n_reused": 10' generate -m "$M" -p "Once upon a time there was a big dog" -n 4 --temp 0 --repeat 2 --json
     run generate-attn-f16 0 "^, there was a little girl named Lily" generate -m "$M" -p "Once upon a time" -n 20 --temp 0 --attn f16-flash
 else
     echo "SKIPPED: $SHARED/models absent (reference data not available)"
