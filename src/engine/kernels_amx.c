@@ -151,18 +151,24 @@ AMX static void strip_group(const amx_job *j, const int8_t *A, const float *dwT,
     _tile_loadd(2, A, (long)n_in);
     _tile_loadd(3, Bg, 64);
     _tile_dpbssd(0, 2, 3);
-    for (int64_t b = 0; b < j->nb; b++) {
+    /* iteration b: store block b's sums, start block b+1's product, scale block b-1's sums (stored
+     * one iteration ago, so the vector loads never wait on the tile store) */
+    for (int64_t b = 0; b <= j->nb; b++) {
         int cur = (int)(b & 1);
-        if (cur) _tile_stored(1, C[1], 64); else _tile_stored(0, C[0], 64);
-        if (b + 1 < j->nb) { /* next block's product into the other C tile */
-            _tile_loadd(2, A + 32 * (b + 1), (long)n_in);
-            _tile_loadd(3, Bg + (size_t)(b + 1) * 512, 64);
-            if (cur) { _tile_zero(0); _tile_dpbssd(0, 2, 3); }
-            else { _tile_zero(1); _tile_dpbssd(1, 2, 3); }
+        if (b < j->nb) {
+            if (cur) _tile_stored(1, C[1], 64); else _tile_stored(0, C[0], 64);
+            if (b + 1 < j->nb) {
+                _tile_loadd(2, A + 32 * (b + 1), (long)n_in);
+                _tile_loadd(3, Bg + (size_t)(b + 1) * 512, 64);
+                if (cur) { _tile_zero(0); _tile_dpbssd(0, 2, 3); }
+                else { _tile_zero(1); _tile_dpbssd(1, 2, 3); }
+            }
         }
-        const int32_t *Cb = C[cur];
-        const float *dw = dwT + (size_t)b * 16;
-        __m512 dx = _mm512_loadu_ps(dxg + (size_t)b * 16);
+        if (b == 0) continue;
+        int64_t pb = b - 1;
+        const int32_t *Cb = C[1 - cur];
+        const float *dw = dwT + (size_t)pb * 16;
+        __m512 dx = _mm512_loadu_ps(dxg + (size_t)pb * 16);
 #pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(Cb + 16 * r)),
@@ -369,17 +375,20 @@ AMX static void kstrip_group(const kjob *j, const kstrip *st, const int32_t *scT
     const int8_t *Bg = j->B + (size_t)g * (size_t)j->nsub * btile;
     _Alignas(64) int32_t C[2][256];
     _Alignas(64) int32_t isum_s[16][16];
-    for (int r = 0; r < 16; r++) _mm512_storeu_ps(out[r], _mm512_setzero_ps());
+    __m512i isum[16];
+    for (int r = 0; r < 16; r++) {
+        _mm512_storeu_ps(out[r], _mm512_setzero_ps());
+        isum[r] = _mm512_setzero_si512();
+    }
     _tile_zero(0);
     _tile_loadd(2, st->A, (long)j->n_in);
     _tile_loadd(3, Bg, 64);
     _tile_dpbssd(0, 2, 3);
-    for (int64_t sb = 0; sb < j->nsb; sb++) {
-        __m512i isum[16];
-        for (int r = 0; r < 16; r++) isum[r] = _mm512_setzero_si512();
-        for (int k = 0; k < per_sb; k++) {
-            int64_t kk = sb * per_sb + k;
-            int cur = (int)(kk & 1);
+    /* iteration kk: store sub-block kk's sums, start kk+1's product, scale kk-1's sums (stored one
+     * iteration ago, so the vector loads never wait on the tile store) */
+    for (int64_t kk = 0; kk <= j->nsub; kk++) {
+        int cur = (int)(kk & 1);
+        if (kk < j->nsub) {
             if (cur) _tile_stored(1, C[1], 64); else _tile_stored(0, C[0], 64);
             if (kk + 1 < j->nsub) {
                 _tile_loadd(2, st->A + (kk + 1) * j->S, (long)j->n_in);
@@ -387,12 +396,20 @@ AMX static void kstrip_group(const kjob *j, const kstrip *st, const int32_t *scT
                 if (cur) { _tile_zero(0); _tile_dpbssd(0, 2, 3); }
                 else { _tile_zero(1); _tile_dpbssd(1, 2, 3); }
             }
-            const int32_t *Cb = C[cur], *sc = scT + (size_t)kk * 16;
-#pragma GCC unroll 16
-            for (int r = 0; r < 16; r++)
-                isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(_mm512_load_si512(Cb + 16 * r), _mm512_set1_epi32(sc[r])));
         }
-        for (int r = 0; r < 16; r++) _mm512_store_si512(isum_s[r], isum[r]);
+        if (kk == 0) continue;
+        int64_t pk = kk - 1;
+        const int32_t *Cb = C[1 - cur], *sc = scT + (size_t)pk * 16;
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; r++)
+            isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(_mm512_load_si512(Cb + 16 * r), _mm512_set1_epi32(sc[r])));
+        if ((pk + 1) % per_sb) continue;
+        /* super-block sb complete: the reference's float step */
+        int64_t sb = pk / per_sb;
+        for (int r = 0; r < 16; r++) {
+            _mm512_store_si512(isum_s[r], isum[r]);
+            isum[r] = _mm512_setzero_si512();
+        }
         size_t gb = (size_t)g * (size_t)j->nsb + (size_t)sb;
         __m512 dxv = _mm512_loadu_ps(j->dx + gb * 16);
         for (int r = 0; r < 16; r++) {
