@@ -220,6 +220,8 @@ static void usage(FILE *f) {
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
+            "  -b, --batch N      tokens per forward chunk (default: the largest -p, like llama-bench's\n"
+            "                     ubatch; generate/recommend use the engine default)\n"
             "  --json             JSON output\n"
             "  -h, --help         this help\n"
             "ORX_ISA=scalar|avx2|avx512 caps the kernel level (for comparisons).\n");
@@ -243,15 +245,15 @@ int cmd_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 't'},
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
-        {"mmap", no_argument, NULL, 'M'},
+        {"mmap", no_argument, NULL, 'M'}, {"batch", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
-    long threads = 0, gen = 128, reps = 5, bw_mib = 1024;
+    long threads = 0, gen = 128, reps = 5, bw_mib = 1024, batch = 0;
     int pp[16] = {512}, n_pp = 1;
     bool json = false;
     orx_model_params mp = orx_model_default_params();
     int c;
-    while ((c = getopt_long(argc, argv, "m:t:p:n:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': path = optarg; break;
         case 't': if (!orx_cli_parse_int(optarg, 1, 512, &threads)) return orx_cli_usage("bench", "bad -t '%s'", optarg); break;
@@ -259,6 +261,7 @@ int cmd_bench(int argc, char **argv) {
         case 'n': if (!orx_cli_parse_int(optarg, 0, 65536, &gen)) return orx_cli_usage("bench", "bad -n '%s'", optarg); break;
         case 'r': if (!orx_cli_parse_int(optarg, 1, 64, &reps)) return orx_cli_usage("bench", "bad -r '%s' (1..64)", optarg); break;
         case 'B': if (!orx_cli_parse_int(optarg, 0, 1 << 16, &bw_mib)) return orx_cli_usage("bench", "bad --bw-mib '%s'", optarg); break;
+        case 'b': if (!orx_cli_parse_int(optarg, 1, 1 << 16, &batch)) return orx_cli_usage("bench", "bad -b '%s'", optarg); break;
         case 'j': json = true; break;
         case 'M': mp.use_mmap = true; break;
         case 'h': usage(stdout); return 0;
@@ -281,6 +284,7 @@ int cmd_bench(int argc, char **argv) {
     cp.n_threads = (int32_t)threads;
     cp.n_ctx = need;
     if (max_pp > cp.n_batch) cp.n_batch = max_pp;
+    if (batch > 0) cp.n_batch = (int32_t)batch;
     if (need > hp->n_ctx_train && hp->n_ctx_train > 0) {
         orx_model_free(m);
         return orx_cli_usage("bench", "test needs %d tokens of context, the model has %d", need, hp->n_ctx_train);

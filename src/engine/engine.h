@@ -77,7 +77,8 @@ typedef enum orx_attn_numerics {
 typedef struct orx_context_params {
     int32_t n_ctx;     /* tokens of KV cache; 0 = min(n_ctx_train, 4096) */
     int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
-    int32_t n_batch;   /* tokens per forward chunk during prompt evaluation */
+    int32_t n_batch;   /* tokens per forward chunk during prompt evaluation (default 256: each
+                          weight is read once per chunk; scratch grows with it) */
     orx_attn_numerics attn; /* how attention rounds (default ORX_ATTN_F32) */
 } orx_context_params;
 
