@@ -518,8 +518,10 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
     case ORX_TYPE_F32: k.vec_dot = dot_f32; break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 4; k.from_float = act_f16; break;
     case ORX_TYPE_BF16: k.vec_dot = dot_bf16; break;
-    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0; break;
-    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0; break;
+    case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0;
+        k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0;
+        k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
     case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
     case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.gemm = gemm_q6_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
