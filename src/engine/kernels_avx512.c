@@ -585,8 +585,9 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
         k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; k.gemv_prep = gemv_prep_q8_0;
         k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K; break;
-    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; break;
+    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K;
+        k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_BF16:
         if (orx_cpu_get()->avx512bf16) { k.vec_dot = dot_bf16x; k.gemm = gemm_bf16x; k.tile_rows = 4; k.tile_toks = 8; }
         break;
