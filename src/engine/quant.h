@@ -192,6 +192,8 @@ orx_mm_fn orx_avx512_mm(uint32_t type);
 orx_mm_fn orx_avx512_kmm(uint32_t type);
 /* AVX2 whole-matmul path for prompt batches (kernels_avx2_mm.c; Q4_0, Q8_0), or NULL. */
 orx_mm_fn orx_avx2_mm(uint32_t type);
+/* AVX2 whole-matmul path for K-quant prompt batches (kernels_avx2_kmm.c; Q4_K, Q6_K), or NULL. */
+orx_mm_fn orx_avx2_kmm(uint32_t type);
 
 /* CPU features (cpu.c, cpuid + xgetbv). */
 typedef struct orx_cpu_features {
