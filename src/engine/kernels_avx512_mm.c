@@ -43,6 +43,13 @@ typedef struct vjob {
     _Atomic long next;   /* next strip */
 } vjob;
 
+/* 4 activation bytes as one int32 (Q8_0 values sit 2 bytes into their block: unaligned) */
+static inline int32_t ld32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 static void *alloc64(size_t bytes) {
     void *p = NULL;
     return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
@@ -115,15 +122,15 @@ VNNI static void strip_tile(const vjob *j, const uint8_t *V, const float *dw, in
         __m512 dwv = _mm512_load_ps(dw + b * 16);
 #pragma GCC unroll 8
         for (int t = 0; t < TOK_TILE; t++) {
-            const int32_t *xq = (const int32_t *)(const void *)x[t][b].qs;
-            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(xq[0]));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(xq[1]));
-            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(xq[2]));
-            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(xq[3]));
-            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(xq[4]));
-            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(xq[5]));
-            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(xq[6]));
-            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(xq[7]));
+            const int8_t *xq = x[t][b].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(ld32(xq + 4 * 0)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(ld32(xq + 4 * 1)));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(ld32(xq + 4 * 2)));
+            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(ld32(xq + 4 * 3)));
+            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(ld32(xq + 4 * 4)));
+            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(ld32(xq + 4 * 5)));
+            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(ld32(xq + 4 * 6)));
+            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(ld32(xq + 4 * 7)));
             __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])), acc[t]);
         }
