@@ -8,6 +8,8 @@
 #
 #   bash bench/engine.sh [BUILD_DIR]            (default: build)
 #   THREADS=4 TYPES="Q4_0 Q4_K_M" JSON=1 bash bench/engine.sh build-e2
+#   ISAS="amx avx512 avx2" bash bench/engine.sh   (also the kernels of CPUs without AMX / AVX-512,
+#                                                  by capping the dispatch with ORX_ISA)
 #
 # Compare with the llama.cpp table in ../shared/models/README.md (same shapes, same machine
 # kind, 2 threads). Machines are shared and noisy: compare ratios measured close in time.
@@ -18,6 +20,7 @@ BIN=${OPENRX:-$BUILD/openrx}
 MODELS=${MODELS_DIR:-$BUILD/bench-models}
 THREADS=${THREADS:-2}
 TYPES=${TYPES:-"Q4_0 Q8_0 Q4_K_M"}
+ISAS=${ISAS:-best}
 SHAPE=${SHAPE:-tinyllama}
 [ -x "$BIN" ] || { echo "bench/engine.sh: no openrx binary at $BIN (build first)" >&2; exit 2; }
 mkdir -p "$MODELS"
@@ -25,12 +28,15 @@ for t in $TYPES; do
     f="$MODELS/$SHAPE-$t.gguf"
     [ -f "$f" ] || "$BIN" model synth --shape "$SHAPE" --type "$t" -o "$f" -t "$THREADS"
 done
-for t in $TYPES; do
-    f="$MODELS/$SHAPE-$t.gguf"
-    echo "== $SHAPE $t ($(date -u +%H:%M:%SZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
-    if [ -n "${JSON:-}" ]; then
-        "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 --json
-    else
-        "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3
-    fi
+for isa in $ISAS; do
+    for t in $TYPES; do
+        f="$MODELS/$SHAPE-$t.gguf"
+        echo "== $SHAPE $t, kernels: $isa ($(date -u +%H:%M:%SZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
+        if [ "$isa" = best ]; then unset ORX_ISA; else export ORX_ISA=$isa; fi
+        if [ -n "${JSON:-}" ]; then
+            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 --json
+        else
+            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3
+        fi
+    done
 done
