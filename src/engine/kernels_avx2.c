@@ -524,7 +524,8 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
         k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K;
         k.mm = orx_avx2_kmm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K; break;
+    case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.gemm = gemm_q5_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K;
+        k.mm = orx_avx2_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.gemm = gemm_q6_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K;
         k.mm = orx_avx2_kmm(type); k.mm_min_tok = 4; break;
     default: k.vec_dot = NULL; break; /* Q4_1/Q5_0/Q5_1: the reference via orx_kernel_best */

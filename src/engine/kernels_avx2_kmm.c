@@ -1,13 +1,15 @@
 /*
- * kernels_avx2_kmm.c — prompt batches of K-quant weights (Q4_K, Q6_K) with AVX2 (no VNNI),
+ * kernels_avx2_kmm.c — prompt batches of K-quant weights (Q4_K, Q5_K, Q6_K) with AVX2 (no VNNI),
  * against Q8_K activations: rows in the 8 lanes of a 256-bit register, as kernels_avx2_mm.c.
  *
  * Per token, super-block and sub-block k: vpmaddubsw (u8 weights x s8 activations broadcast,
  * adjacent pairs summed in i16) over the sub-block's groups of 4 values, summed in i16 while that
- * cannot overflow (Q4_K: 8 groups x 2 x 15 x 127 = 30480; Q6_K: 2 groups x 2 x 63 x 127 = 32004),
+ * cannot overflow (Q4_K: 8 groups x 2 x 15 x 128 = 30720; Q5_K: 4 x 2 x 31 x 128 = 31744; Q6_K:
+ * 2 x 2 x 63 x 128 = 32256),
  * then vpmaddwd against the row's sub-block scale in both i16 halves: exact int32
  * sc_k * (row sum). Mins (Q4_K) and the offset 32 (Q6_K) use vpmaddwd on int16 pairs of
- * sub-block activation sums. The float step per super-block is the scalar reference's, per row.
+ * sub-block activation sums (Q5_K as Q4_K). The float step per super-block is the scalar
+ * reference's, per row.
  */
 #include "engine/quant.h"
 
@@ -26,7 +28,7 @@
  * Job
  * ========================================================================================== */
 typedef struct k2job {
-    uint32_t     wtype;  /* ORX_TYPE_Q4_K / ORX_TYPE_Q6_K */
+    uint32_t     wtype;  /* ORX_TYPE_Q4_K / ORX_TYPE_Q5_K / ORX_TYPE_Q6_K */
     int          nsub;   /* sub-blocks per super-block: 8 (Q4_K) or 16 (Q6_K) */
     const char  *W;      /* weights */
     size_t       w_row;  /* bytes per weight row */
@@ -64,7 +66,7 @@ static void prep_fn(void *vctx, int ith, int nth) {
         for (int64_t sb = 0; sb < j->nsb; sb++) {
             int32_t *o = j->bsp + ((size_t)t * (size_t)j->nsb + (size_t)sb) * 8;
             const int16_t *bs = x[sb].bsums;
-            if (j->wtype == ORX_TYPE_Q4_K)
+            if (j->wtype != ORX_TYPE_Q6_K)
                 for (int i = 0; i < 4; i++) o[i] = pack16(bs[4 * i] + bs[4 * i + 1], bs[4 * i + 2] + bs[4 * i + 3]);
             else
                 for (int i = 0; i < 8; i++) o[i] = pack16(bs[2 * i], bs[2 * i + 1]);
@@ -81,6 +83,18 @@ KAVX2 static void values_q4_K(const orx_block_q4_K *b, uint8_t out[256]) {
         __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
         _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_and_si256(q, m4));
         _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    }
+}
+
+KAVX2 static void values_q5_K(const orx_block_q5_K *b, uint8_t out[256]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
+    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
+    for (int c = 0; c < 4; c++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
+        __m256i hs = _mm256_srli_epi16(hb, 2 * c);
+        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(hs, one), 4), hh = _mm256_slli_epi16(_mm256_and_si256(hs, two), 3);
+        _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_or_si256(_mm256_and_si256(q, m4), hl));
+        _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh));
     }
 }
 
@@ -120,6 +134,14 @@ KAVX2 static void unpack_strip(const k2job *j, int64_t r0, k2strip *st) {
                 for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
                 d = _cvtsh_ss(b->d);
                 dmin = _cvtsh_ss(b->dmin);
+            } else if (j->wtype == ORX_TYPE_Q5_K) {
+                const orx_block_q5_K *b = (const orx_block_q5_K *)row + sb;
+                uint8_t sm[16];
+                values_q5_K(b, vals);
+                orx_unpack_k4_scales(b->scales, sm);
+                for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
+                d = _cvtsh_ss(b->d);
+                dmin = _cvtsh_ss(b->dmin);
             } else {
                 const orx_block_q6_K *b = (const orx_block_q6_K *)row + sb;
                 values_q6_K(b, vals);
@@ -132,7 +154,7 @@ KAVX2 static void unpack_strip(const k2job *j, int64_t r0, k2strip *st) {
             int32_t *scd = st->sc + (size_t)sb * (size_t)nsub * STRIP + r;
             for (int k = 0; k < nsub; k++) scd[k * STRIP] = pack16(sc[k], sc[k]);
             int32_t *pd = st->scp + (size_t)sb * 8 * STRIP + r;
-            if (j->wtype == ORX_TYPE_Q4_K)
+            if (j->wtype != ORX_TYPE_Q6_K)
                 for (int i = 0; i < 4; i++) pd[i * STRIP] = pack16(mn[2 * i], mn[2 * i + 1]);
             else
                 for (int i = 0; i < 8; i++) pd[i * STRIP] = pack16(sc[2 * i], sc[2 * i + 1]);
@@ -155,7 +177,7 @@ KAVX2 static void strip_tile(const k2job *j, const k2strip *st, int64_t t0, int6
         x[t] = (const orx_block_q8_K *)(j->Xq + (size_t)tt * j->x_row);
         bsp[t] = j->bsp + (size_t)tt * (size_t)j->nsb * 8;
     }
-    const bool q4k = j->wtype == ORX_TYPE_Q4_K;
+    const bool q4k = j->wtype != ORX_TYPE_Q6_K; /* Q4_K / Q5_K: scales and mins */
     const int nsub = j->nsub;
     __m256 acc[TOK_TILE];
     for (int t = 0; t < TOK_TILE; t++) acc[t] = _mm256_setzero_ps();
@@ -166,8 +188,9 @@ KAVX2 static void strip_tile(const k2job *j, const k2strip *st, int64_t t0, int6
         __m256 dw = _mm256_load_ps(st->d + sb * STRIP), dmw = _mm256_load_ps(st->dmin + sb * STRIP);
         __m256i isum[TOK_TILE];
         for (int t = 0; t < TOK_TILE; t++) isum[t] = _mm256_setzero_si256();
-        /* i16 runs: Q4_K one per sub-block (8 groups), Q6_K two per sub-block (2 groups each) */
-        const int run = q4k ? 8 : 2, nrun = q4k ? 8 : 32;
+        /* i16 runs of groups that cannot overflow: Q4_K 8 (a sub-block), Q5_K 4, Q6_K 2 */
+        const int run = j->wtype == ORX_TYPE_Q4_K ? 8 : j->wtype == ORX_TYPE_Q5_K ? 4 : 2;
+        const int nrun = 64 / run, runs_per_sub = (64 / nsub) / run;
         for (int u = 0; u < nrun; u++) {
             __m256i s16[TOK_TILE];
             for (int t = 0; t < TOK_TILE; t++) s16[t] = _mm256_setzero_si256();
@@ -178,7 +201,7 @@ KAVX2 static void strip_tile(const k2job *j, const k2strip *st, int64_t t0, int6
                 for (int t = 0; t < TOK_TILE; t++)
                     s16[t] = _mm256_add_epi16(s16[t], _mm256_maddubs_epi16(v, _mm256_set1_epi32(((const int32_t *)(const void *)x[t][sb].qs)[q])));
             }
-            __m256i sck = LD(sc + STRIP * (q4k ? u : u / 2));
+            __m256i sck = LD(sc + STRIP * (u / runs_per_sub));
 #pragma GCC unroll 4
             for (int t = 0; t < TOK_TILE; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sck));
         }
@@ -236,7 +259,7 @@ static void mm_k_avx2(orx_threadpool *pool, uint32_t wtype, const void *W, size_
     k2job j;
     memset(&j, 0, sizeof j);
     j.wtype = wtype;
-    j.nsub = wtype == ORX_TYPE_Q4_K ? 8 : 16;
+    j.nsub = wtype == ORX_TYPE_Q6_K ? 16 : 8;
     j.W = W;
     j.w_row = w_row;
     j.n_out = n_out;
@@ -255,7 +278,7 @@ static void mm_k_avx2(orx_threadpool *pool, uint32_t wtype, const void *W, size_
 }
 
 orx_mm_fn orx_avx2_kmm(uint32_t type) {
-    return type == ORX_TYPE_Q4_K || type == ORX_TYPE_Q6_K ? mm_k_avx2 : NULL;
+    return type == ORX_TYPE_Q4_K || type == ORX_TYPE_Q5_K || type == ORX_TYPE_Q6_K ? mm_k_avx2 : NULL;
 }
 
 #else

@@ -588,6 +588,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K;
         k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q5_K: k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_BF16:
         if (orx_cpu_get()->avx512bf16) { k.vec_dot = dot_bf16x; k.gemm = gemm_bf16x; k.tile_rows = 4; k.tile_toks = 8; }
         break;

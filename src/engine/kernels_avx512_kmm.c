@@ -1,5 +1,5 @@
 /*
- * kernels_avx512_kmm.c — prompt batches of K-quant weights (Q4_K, Q6_K) with AVX-512 VNNI on CPUs
+ * kernels_avx512_kmm.c — prompt batches of K-quant weights (Q4_K, Q5_K, Q6_K) with AVX-512 VNNI on CPUs
  * without AMX, against Q8_K activations; the rows-in-lanes scheme of kernels_avx512_mm.c.
  *
  * A strip of 16 weight rows is unpacked once per matmul: for every sub-block k (Q4_K: 8 of 32
@@ -8,7 +8,7 @@
  * lanes. Per token and super-block:
  *   s_k    = sum_g vpdpbusd(V[k][g], 4 activation bytes broadcast)     exact row sums per sub-block
  *   isum   = sum_k s_k * sc_k                                          (vpmulld, exact)
- *   Q4_K:  summ = sum_k m_k * bsum_k  (vpdpwssd on int16 pairs, exact)
+ *   Q4_K, Q5_K: summ = sum_k m_k * bsum_k  (vpdpwssd on int16 pairs, exact)
  *          y += d_x d_w * isum + (-d_x dmin_w) * summ
  *   Q6_K:  corr = sum_k sc_k * bsum_k (vpdpwssd), y += d_x d_w * (isum - 32 corr)
  * which are the integer sums and the float step of the scalar reference, per row.
@@ -29,7 +29,7 @@
  * Job
  * ========================================================================================== */
 typedef struct kvjob {
-    uint32_t     wtype;  /* ORX_TYPE_Q4_K / ORX_TYPE_Q6_K */
+    uint32_t     wtype;  /* ORX_TYPE_Q4_K / ORX_TYPE_Q5_K / ORX_TYPE_Q6_K */
     int          nsub;   /* sub-blocks per super-block: 8 (Q4_K) or 16 (Q6_K) */
     const char  *W;      /* weights */
     size_t       w_row;  /* bytes per weight row */
@@ -68,7 +68,7 @@ static void prep_fn(void *vctx, int ith, int nth) {
         for (int64_t sb = 0; sb < j->nsb; sb++) {
             int32_t *o = j->bsp + ((size_t)t * (size_t)j->nsb + (size_t)sb) * 8;
             const int16_t *bs = x[sb].bsums;
-            if (j->wtype == ORX_TYPE_Q4_K)
+            if (j->wtype != ORX_TYPE_Q6_K)
                 for (int i = 0; i < 4; i++) o[i] = pack16(bs[4 * i] + bs[4 * i + 1], bs[4 * i + 2] + bs[4 * i + 3]);
             else
                 for (int i = 0; i < 8; i++) o[i] = pack16(bs[2 * i], bs[2 * i + 1]);
@@ -86,6 +86,18 @@ KVNNI static void values_q4_K(const orx_block_q4_K *b, uint8_t out[256]) {
         __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
         _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_and_si256(q, m4));
         _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    }
+}
+
+KVNNI static void values_q5_K(const orx_block_q5_K *b, uint8_t out[256]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
+    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
+    for (int c = 0; c < 4; c++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
+        __m256i hs = _mm256_srli_epi16(hb, 2 * c);
+        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(hs, one), 4), hh = _mm256_slli_epi16(_mm256_and_si256(hs, two), 3);
+        _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_or_si256(_mm256_and_si256(q, m4), hl));
+        _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh));
     }
 }
 
@@ -125,6 +137,14 @@ KVNNI static void unpack_strip(const kvjob *j, int64_t r0, kstrip *st) {
                 for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
                 d = _cvtsh_ss(b->d);
                 dmin = _cvtsh_ss(b->dmin);
+            } else if (j->wtype == ORX_TYPE_Q5_K) {
+                const orx_block_q5_K *b = (const orx_block_q5_K *)row + sb;
+                uint8_t sm[16];
+                values_q5_K(b, vals);
+                orx_unpack_k4_scales(b->scales, sm);
+                for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
+                d = _cvtsh_ss(b->d);
+                dmin = _cvtsh_ss(b->dmin);
             } else {
                 const orx_block_q6_K *b = (const orx_block_q6_K *)row + sb;
                 values_q6_K(b, vals);
@@ -137,7 +157,7 @@ KVNNI static void unpack_strip(const kvjob *j, int64_t r0, kstrip *st) {
             int32_t *scd = st->sc + (size_t)sb * (size_t)nsub * 16 + r;
             for (int k = 0; k < nsub; k++) scd[k * 16] = sc[k];
             int32_t *pd = st->scp + (size_t)sb * 8 * 16 + r;
-            if (j->wtype == ORX_TYPE_Q4_K)
+            if (j->wtype != ORX_TYPE_Q6_K)
                 for (int i = 0; i < 4; i++) pd[i * 16] = pack16(mn[2 * i], mn[2 * i + 1]);
             else
                 for (int i = 0; i < 8; i++) pd[i * 16] = pack16(sc[2 * i], sc[2 * i + 1]);
@@ -159,7 +179,7 @@ KVNNI static void strip_tile(const kvjob *j, const kstrip *st, int64_t t0, int64
         bsp[t] = j->bsp + (size_t)tt * (size_t)j->nsb * 8;
     }
     const int nsub = j->nsub, gps = 64 / nsub; /* groups of 4 values per sub-block */
-    const bool q4k = j->wtype == ORX_TYPE_Q4_K;
+    const bool q4k = j->wtype != ORX_TYPE_Q6_K; /* Q4_K / Q5_K: scales and mins */
     __m512 acc[TOK_TILE];
     for (int t = 0; t < TOK_TILE; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t sb = 0; sb < j->nsb; sb++) {
@@ -234,7 +254,7 @@ static void mm_kvnni(orx_threadpool *pool, uint32_t wtype, const void *W, size_t
     kvjob j;
     memset(&j, 0, sizeof j);
     j.wtype = wtype;
-    j.nsub = wtype == ORX_TYPE_Q4_K ? 8 : 16;
+    j.nsub = wtype == ORX_TYPE_Q6_K ? 16 : 8;
     j.W = W;
     j.w_row = w_row;
     j.n_out = n_out;
@@ -253,7 +273,7 @@ static void mm_kvnni(orx_threadpool *pool, uint32_t wtype, const void *W, size_t
 }
 
 orx_mm_fn orx_avx512_kmm(uint32_t type) {
-    return type == ORX_TYPE_Q4_K || type == ORX_TYPE_Q6_K ? mm_kvnni : NULL;
+    return type == ORX_TYPE_Q4_K || type == ORX_TYPE_Q5_K || type == ORX_TYPE_Q6_K ? mm_kvnni : NULL;
 }
 
 #else

@@ -188,11 +188,11 @@ orx_kernel orx_kernels_avx512(uint32_t type);
 orx_kernel orx_kernels_amx(uint32_t type); /* AMX int8 batches (Q8_0/Q4_0/Q5_0), else avx512 */
 /* AVX-512 VNNI whole-matmul path for prompt batches (kernels_avx512_mm.c; Q4_0, Q8_0), or NULL. */
 orx_mm_fn orx_avx512_mm(uint32_t type);
-/* AVX-512 VNNI whole-matmul path for K-quant prompt batches (kernels_avx512_kmm.c; Q4_K, Q6_K). */
+/* AVX-512 VNNI whole-matmul path for K-quant prompt batches (kernels_avx512_kmm.c; Q4_K, Q5_K, Q6_K). */
 orx_mm_fn orx_avx512_kmm(uint32_t type);
 /* AVX2 whole-matmul path for prompt batches (kernels_avx2_mm.c; Q4_0, Q8_0), or NULL. */
 orx_mm_fn orx_avx2_mm(uint32_t type);
-/* AVX2 whole-matmul path for K-quant prompt batches (kernels_avx2_kmm.c; Q4_K, Q6_K), or NULL. */
+/* AVX2 whole-matmul path for K-quant prompt batches (kernels_avx2_kmm.c; Q4_K, Q5_K, Q6_K), or NULL. */
 orx_mm_fn orx_avx2_kmm(uint32_t type);
 
 /* CPU features (cpu.c, cpuid + xgetbv). */
