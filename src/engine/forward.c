@@ -3,6 +3,7 @@
  * head. Prompts are evaluated in batches (one orx_matmul per weight per batch); decode is a batch
  * of 1. Rounding follows ggml's CPU backend where that is cheap to do, so greedy outputs match
  * llama.cpp's (see tests/test_golden.c). */
+#include "engine/attention.h"
 #include "engine/model_impl.h"
 #include "util/util.h"
 #include <math.h>
@@ -18,8 +19,8 @@ struct orx_context {
     orx_kv_cache     kv;       /* the sequence's keys and values */
     int32_t          n_past;   /* positions filled */
     int32_t          n_batch;  /* tokens per forward chunk */
-    bool             kv_f16;   /* ORX_ATTN_F16_FLASH: cache values rounded to F16 */
-    bool             cpu_fma;  /* the CPU has AVX2 + FMA (attention kernel choice) */
+    bool             kv_f16;   /* ORX_ATTN_F16_FLASH: F16 cache, flash attention numerics */
+    orx_attn_scratch *attn;    /* attention working memory (per thread) */
     /* scratch, per chunk token t: */
     float *x;      /* [n_batch][n_embd] residual stream */
     float *xn;     /* [n_batch][n_embd] normalised input */
@@ -32,8 +33,6 @@ struct orx_context {
     float *up;     /* [n_batch][n_ff] */
     float *qkv;    /* [n_batch][n_head*hd + 2*kv_dim] fused projection output (layer->wqkv) */
     float *gu;     /* [n_batch][2*n_ff] fused gate/up output (layer->wgu) */
-    float *scores; /* [n_threads][n_ctx] attention weights */
-    float *vacc;   /* [n_threads][16][head_dim] partial sums of weights x V */
     float *rope_cos, *rope_sin; /* [n_rot/2] per position, recomputed per token */
     /* logits of the last eval */
     float  *logits;     /* [n_logits][n_vocab] */
@@ -43,12 +42,12 @@ struct orx_context {
 };
 
 orx_context_params orx_context_default_params(void) {
-    return (orx_context_params){.n_ctx = 0, .n_threads = 0, .n_batch = 64};
+    return (orx_context_params){.n_ctx = 0, .n_threads = 0, .n_batch = 256};
 }
 
 static void free_scratch(orx_context *c) {
     float **bufs[] = {&c->x, &c->xn, &c->q, &c->k, &c->v, &c->att, &c->tmp, &c->gate, &c->up, &c->qkv, &c->gu,
-                      &c->scores, &c->vacc, &c->rope_cos, &c->rope_sin, &c->logits};
+                      &c->rope_cos, &c->rope_sin, &c->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
         *bufs[i] = NULL;
@@ -66,16 +65,13 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     orx_context *c = calloc(1, sizeof(*c));
     if (!c) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     c->m = m;
-    c->n_batch = p->n_batch > 0 ? p->n_batch : 64;
+    c->n_batch = p->n_batch > 0 ? p->n_batch : 256;
+    if (c->n_batch > n_ctx) c->n_batch = n_ctx; /* never more scratch than the context can use */
     if (p->attn != ORX_ATTN_F32 && p->attn != ORX_ATTN_F16_FLASH) {
         free(c);
         return orx_fail(err, ORX_ERR_USAGE, "unknown attention numerics %d", (int)p->attn);
     }
     c->kv_f16 = p->attn == ORX_ATTN_F16_FLASH;
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    c->cpu_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
     int nth = p->n_threads > 0 ? p->n_threads : orx_threadpool_default_threads();
     if (nth > 1) c->pool = orx_threadpool_create(nth);
     int nthr = orx_threadpool_size(c->pool);
@@ -92,15 +88,14 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     c->up = malloc(B * F * sizeof(float));
     c->qkv = malloc(B * (QD + 2 * KD) * sizeof(float));
     c->gu = malloc(B * 2 * F * sizeof(float));
-    c->scores = malloc((size_t)nthr * (size_t)n_ctx * sizeof(float));
-    c->vacc = malloc((size_t)nthr * 16 * (size_t)hp->head_dim * sizeof(float));
+    c->attn = orx_attn_scratch_create(nthr, n_ctx, hp->n_head, hp->n_head_kv, hp->head_dim);
     c->rope_cos = malloc((size_t)hp->n_rot * sizeof(float));
     c->rope_sin = malloc((size_t)hp->n_rot * sizeof(float));
     orx_status st = ORX_OK;
     if (!c->x || !c->xn || !c->q || !c->k || !c->v || !c->att || !c->tmp || !c->gate || !c->up || !c->qkv || !c->gu ||
-        !c->scores || !c->vacc || !c->rope_cos || !c->rope_sin)
+        !c->attn || !c->rope_cos || !c->rope_sin)
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory for the context scratch");
-    if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, err);
+    if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, c->kv_f16, err);
     if (st) {
         orx_context_free(c);
         return st;
@@ -112,6 +107,7 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
 void orx_context_free(orx_context *c) {
     if (!c) return;
     free_scratch(c);
+    orx_attn_scratch_free(c->attn);
     orx_kv_cache_free(&c->kv);
     orx_threadpool_free(c->pool);
     free(c);
@@ -199,154 +195,15 @@ static void rope_apply(const orx_context *c, float *x, int n_heads) {
 }
 
 /* ============================================================================================
- * Attention (threads split the (token, head) pairs)
+ * Attention (attention.c: threads split the (token, KV head) items)
  * ========================================================================================== */
-typedef struct att_job {
-    orx_context *c;    /* context */
-    int          il;   /* layer */
-    int          n;    /* tokens in the chunk */
-    int32_t      pos0; /* position of the chunk's first token */
-} att_job;
-
-/* Attention dot products are rounded the way ggml's CPU backend rounds them on the AVX-512
- * machines the references come from, so that results match llama.cpp bit for bit where they can
- * (measured: rand-llama-256-Q8_0 p2 generation logits within 2e-7 relative):
- * K.Q as ggml_vec_dot_f32 (4 x 16 fused lanes per 64 values, pairwise lane reduction, then a
- * sequential fused tail; Q is not contiguous there, so llamafile's GEMM is not used), weights x V
- * as llamafile's tinyBLAS (16 fused lanes over positions, pairwise reduction). */
-#define ORX_INLINE static inline __attribute__((always_inline))
-
-ORX_INLINE float reduce16(float *l) {
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++) l[k] = l[k] + l[k + w];
-    return l[0];
-}
-
-ORX_INLINE float dot_kq(const float *x, const float *y, int n) {
-    int np = n & ~63;
-    float sum = 0.0f;
-    if (np) {
-        float acc[4][16] = {{0}};
-        for (int i = 0; i < np; i += 64)
-            for (int j = 0; j < 4; j++)
-                for (int m = 0; m < 16; m++)
-                    acc[j][m] = fmaf(x[i + 16 * j + m], y[i + 16 * j + m], acc[j][m]);
-        for (int m = 0; m < 16; m++) {
-            acc[0][m] += acc[2][m];
-            acc[1][m] += acc[3][m];
-        }
-        for (int m = 0; m < 16; m++) acc[0][m] += acc[1][m];
-        sum = reduce16(acc[0]);
-    }
-    for (int i = np; i < n; i++) sum = fmaf(x[i], y[i], sum);
-    return sum;
-}
-
-static float f16r(float x) { return orx_fp16_to_f32(orx_f32_to_fp16(x)); }
-
-/* ggml_vec_dot_f16 order: the 64-value lanes as dot_kq, the tail accumulated in double. */
-ORX_INLINE float dot_f16(const float *x, const float *y, int n) {
-    int np = n & ~63;
-    double sum = np ? dot_kq(x, y, np) : 0.0;
-    for (int i = np; i < n; i++) sum += (double)(x[i] * y[i]);
-    return (float)sum;
-}
-
-/* Flash-attention order with an F16 cache (ggml_compute_forward_flash_attn_ext_f16): online
- * softmax over positions, the V accumulator kept in F16 (rounded after every update). */
-ORX_INLINE void attention_flash_f16(orx_context *c, int t, int h, int32_t pos, const float *K,
-                                    const float *V, size_t stride, const float *q) {
+static void attention(orx_context *c, int il, int n, int32_t pos0) {
     const orx_hparams *hp = &c->m->hp;
-    int hd = hp->head_dim;
-    float scale = 1.0f / sqrtf((float)hd), M = -INFINITY, S = 0, acc[1024];
-    for (int i = 0; i < hd; i++) acc[i] = 0;
-    for (int32_t p = 0; p <= pos; p++) {
-        float s = dot_f16(K + (size_t)p * stride, q, hd) * scale, ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            float m_old = M;
-            M = s;
-            ms = expf(m_old - M);
-            for (int i = 0; i < hd; i++) acc[i] = f16r(acc[i] * ms);
-        } else {
-            vs = expf(s - M);
-        }
-        const float *v = V + (size_t)p * stride;
-        for (int i = 0; i < hd; i++) acc[i] = f16r(fmaf(v[i], vs, acc[i]));
-        S = S * ms + vs;
-    }
-    float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    float *o = c->att + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) o[i] = acc[i] * inv;
-}
-
-/* One query row (token t, head h) against cache positions 0..pos. */
-ORX_INLINE void attention_body(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
-    const orx_hparams *hp = &c->m->hp;
-    int hd = hp->head_dim, kvh = h / (hp->n_head / hp->n_head_kv);
-    size_t stride = (size_t)c->kv.kv_dim; /* floats between positions */
-    const float *K = orx_kv_cache_k(&c->kv, il, 0) + (size_t)kvh * hd;
-    const float *V = orx_kv_cache_v(&c->kv, il, 0) + (size_t)kvh * hd;
-    const float *q = c->q + ((size_t)t * hp->n_head + h) * hd;
-    if (c->kv_f16) { /* Q is converted to the cache's F16 before K.Q */
-        float qr[1024];
-        for (int i = 0; i < hd; i++) qr[i] = f16r(q[i]);
-        attention_flash_f16(c, t, h, pos, K, V, stride, qr);
-        return;
-    }
-    float scale = 1.0f / sqrtf((float)hd), mx = -INFINITY;
-    for (int32_t p = 0; p <= pos; p++) {
-        sc[p] = dot_kq(K + (size_t)p * stride, q, hd) * scale;
-        if (sc[p] > mx) mx = sc[p];
-    }
-    double sum = 0;
-    for (int32_t p = 0; p <= pos; p++) {
-        sc[p] = expf(sc[p] - mx);
-        sum += sc[p];
-    }
-    float inv = (float)(1.0 / sum);
-    for (int32_t p = 0; p <= pos; p++) sc[p] = sc[p] * inv;
-    /* weights x V in tinyBLAS order: 16 fused partial sums (position mod 16), then pairwise */
-    for (int i = 0; i < 16 * hd; i++) va[i] = 0;
-    for (int32_t p = 0; p <= pos; p++) {
-        const float *v = V + (size_t)p * stride;
-        float *a = va + (size_t)(p & 15) * hd, w = sc[p];
-        for (int i = 0; i < hd; i++) a[i] = fmaf(v[i], w, a[i]);
-    }
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++)
-            for (int i = 0; i < hd; i++) va[k * hd + i] += va[(k + w) * hd + i];
-    memcpy(c->att + ((size_t)t * hp->n_head + h) * hd, va, (size_t)hd * sizeof(float));
-}
-
-/* The same code built for AVX2+FMA (fmaf becomes one instruction and the loops vectorize) and
- * for any x86-64; the results are identical (fmaf is exact-rounded either way). */
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"), optimize("O3"))) static void attention_fma(orx_context *c, int il, int t, int h,
-                                                               int32_t pos, float *sc, float *va) {
-    attention_body(c, il, t, h, pos, sc, va);
-}
-#endif
-static void attention_generic(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
-    attention_body(c, il, t, h, pos, sc, va);
-}
-
-static void attention_one(orx_context *c, int il, int t, int h, int32_t pos, float *sc, float *va) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (c->cpu_fma) {
-        attention_fma(c, il, t, h, pos, sc, va);
-        return;
-    }
-#endif
-    attention_generic(c, il, t, h, pos, sc, va);
-}
-
-static void attention_worker(void *ctx, int ith, int nth) {
-    att_job *j = ctx;
-    int nh = j->c->m->hp.n_head, total = j->n * nh;
-    float *sc = j->c->scores + (size_t)ith * (size_t)j->c->kv.n_ctx;
-    float *va = j->c->vacc + (size_t)ith * 16 * (size_t)j->c->m->hp.head_dim;
-    for (int w = ith; w < total; w += nth)
-        attention_one(j->c, j->il, w / nh, w % nh, j->pos0 + w / nh, sc, va);
+    orx_attn_job job = {.q = c->q, .k = orx_kv_cache_k(&c->kv, il, 0), .v = orx_kv_cache_v(&c->kv, il, 0),
+                        .out = c->att, .kv_stride = (size_t)c->kv.kv_dim, .n_tok = n, .pos0 = pos0,
+                        .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
+                        .f16 = c->kv_f16};
+    orx_attn_run(c->pool, c->attn, &job, ORX_ATTN_IMPL_AUTO);
 }
 
 /* q, k, v projections of the chunk: one fused matmul when the model has the fused view. */
@@ -410,14 +267,9 @@ static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
         rope_cache(c, pos0 + t);
         rope_apply(c, c->q + (size_t)t * QD, hp->n_head);
         rope_apply(c, c->k + (size_t)t * KD, hp->n_head_kv);
-        float *kc = orx_kv_cache_k(&c->kv, il, pos0 + t), *vc = orx_kv_cache_v(&c->kv, il, pos0 + t);
-        memcpy(kc, c->k + (size_t)t * KD, (size_t)KD * sizeof(float));
-        memcpy(vc, c->v + (size_t)t * KD, (size_t)KD * sizeof(float));
-        if (c->kv_f16)
-            for (int i = 0; i < KD; i++) kc[i] = f16r(kc[i]), vc[i] = f16r(vc[i]);
+        orx_kv_cache_store(&c->kv, il, pos0 + t, c->k + (size_t)t * KD, c->v + (size_t)t * KD);
     }
-    att_job job = {c, il, n, pos0};
-    orx_threadpool_run(c->pool, attention_worker, &job);
+    attention(c, il, n, pos0);
     matmul(c, &ly->wo, c->att, n, c->tmp);
     for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
     for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->ffn_norm, E, hp->rms_eps);

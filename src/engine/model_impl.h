@@ -58,20 +58,23 @@ struct orx_model {
     size_t      arena_bytes; /* mapped length of arena */
 };
 
-/* F32 key/value cache of one sequence (kv_cache.c). */
+/* Key/value cache of one sequence (kv_cache.c): F32, or F16 for ORX_ATTN_F16_FLASH. */
 typedef struct orx_kv_cache {
-    float  *k;       /* [n_layer][n_ctx][kv_dim] */
-    float  *v;       /* [n_layer][n_ctx][kv_dim] */
+    void   *k;       /* [n_layer][n_ctx][kv_dim] float, or uint16_t F16 when f16 */
+    void   *v;       /* [n_layer][n_ctx][kv_dim] as k */
     int32_t n_layer; /* blocks */
     int32_t n_ctx;   /* positions */
     int32_t kv_dim;  /* n_head_kv * head_dim */
+    bool    f16;     /* elements are F16 (2 bytes) instead of F32 */
 } orx_kv_cache;
 
-orx_status orx_kv_cache_init(orx_kv_cache *kv, int32_t n_layer, int32_t n_ctx, int32_t kv_dim,
+orx_status orx_kv_cache_init(orx_kv_cache *kv, int32_t n_layer, int32_t n_ctx, int32_t kv_dim, bool f16,
                              orx_error *err);
 void orx_kv_cache_free(orx_kv_cache *kv);
-/* Row of layer il at position pos. */
-float *orx_kv_cache_k(const orx_kv_cache *kv, int32_t il, int32_t pos);
-float *orx_kv_cache_v(const orx_kv_cache *kv, int32_t il, int32_t pos);
+/* Row of layer il at position pos: float *, or uint16_t * when f16. */
+void *orx_kv_cache_k(const orx_kv_cache *kv, int32_t il, int32_t pos);
+void *orx_kv_cache_v(const orx_kv_cache *kv, int32_t il, int32_t pos);
+/* Write position pos of layer il from the F32 rows k and v (rounded to nearest-even F16 when f16). */
+void orx_kv_cache_store(orx_kv_cache *kv, int32_t il, int32_t pos, const float *k, const float *v);
 
 #endif
