@@ -226,29 +226,85 @@ static void project_qkv(orx_context *c, const orx_layer *ly, int n) {
     }
 }
 
+/* ============================================================================================
+ * Element-wise steps over the thread pool: tokens split between threads for a prompt chunk;
+ * for one token (decode) the activation splits its n_ff values. Same operations, same order per
+ * value, so results do not depend on the thread count.
+ * ========================================================================================== */
+typedef struct ew_job {
+    orx_context     *c;   /* context */
+    const orx_layer *ly;  /* layer */
+    int              n;   /* tokens in the chunk */
+    int              op;  /* EW_* */
+} ew_job;
+
+enum {
+    EW_ATTN_NORM, /* xn = rmsnorm(x) * attn_norm */
+    EW_ATTN_RES,  /* x += attention projection; xn = rmsnorm(x) * ffn_norm */
+    EW_ACT,       /* gate = act(gate part) * up part */
+    EW_FFN_RES,   /* x += feed-forward output */
+};
+
+/* gate[t][i0..i1) = act(g) * u for token t (g, u: gate and up values of token t) */
+static void act_range(orx_context *c, const orx_layer *ly, int t, size_t i0, size_t i1) {
+    size_t F = (size_t)c->m->hp.n_ff;
+    bool fused = ly->wgu.data != NULL;
+    const float *g = fused ? c->gu + (size_t)t * 2 * F : c->gate + (size_t)t * F;
+    const float *u = fused ? g + F : c->up + (size_t)t * F;
+    float *o = c->gate + (size_t)t * F;
+    if (c->m->arch->act == ORX_ACT_GELU)
+        for (size_t i = i0; i < i1; i++) o[i] = gelu(g[i]) * u[i];
+    else
+        for (size_t i = i0; i < i1; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void ew_tokens(const ew_job *j, int t0, int t1) {
+    orx_context *c = j->c;
+    const orx_hparams *hp = &c->m->hp;
+    size_t E = (size_t)hp->n_embd;
+    for (int t = t0; t < t1; t++) {
+        float *x = c->x + (size_t)t * E, *xn = c->xn + (size_t)t * E;
+        const float *tmp = c->tmp + (size_t)t * E;
+        switch (j->op) {
+        case EW_ATTN_NORM: rmsnorm(xn, x, j->ly->attn_norm, (int)E, hp->rms_eps); break;
+        case EW_ATTN_RES:
+            for (size_t i = 0; i < E; i++) x[i] += tmp[i];
+            rmsnorm(xn, x, j->ly->ffn_norm, (int)E, hp->rms_eps);
+            break;
+        case EW_ACT: act_range(c, j->ly, t, 0, (size_t)hp->n_ff); break;
+        default: for (size_t i = 0; i < E; i++) x[i] += tmp[i]; break;
+        }
+    }
+}
+
+static void ew_worker(void *vctx, int ith, int nth) {
+    const ew_job *j = vctx;
+    if (j->n == 1) { /* only EW_ACT is run this way: split the values */
+        size_t F = (size_t)j->c->m->hp.n_ff, per = (F / (size_t)nth + 15) & ~(size_t)15;
+        size_t i0 = per * (size_t)ith, i1 = i0 + per < F ? i0 + per : F;
+        if (i0 < i1) act_range(j->c, j->ly, 0, i0, i1);
+        return;
+    }
+    int per = (j->n + nth - 1) / nth, t0 = per * ith, t1 = t0 + per < j->n ? t0 + per : j->n;
+    if (t0 < t1) ew_tokens(j, t0, t1);
+}
+
+static void elementwise(orx_context *c, const orx_layer *ly, int n, int op) {
+    ew_job j = {c, ly, n, op};
+    bool parallel = c->pool && (n > 1 || op == EW_ACT);
+    if (parallel) orx_threadpool_run(c->pool, ew_worker, &j);
+    else ew_tokens(&j, 0, n);
+}
+
 /* c->gate = act(x Wgate) * (x Wup) for the chunk; one fused matmul when the model has it. */
 static void ffn_gate_up(orx_context *c, const orx_layer *ly, int n) {
-    size_t F = (size_t)c->m->hp.n_ff;
-    const float *g = c->gate, *u = c->up;
-    size_t gs = F; /* floats between tokens in g and u */
     if (ly->wgu.data) {
         matmul(c, &ly->wgu, c->xn, n, c->gu);
-        g = c->gu;
-        u = c->gu + F;
-        gs = 2 * F;
     } else {
         matmul(c, &ly->gate, c->xn, n, c->gate);
         matmul(c, &ly->up, c->xn, n, c->up);
     }
-    bool gelu_act = c->m->arch->act == ORX_ACT_GELU;
-    for (int t = 0; t < n; t++) {
-        const float *gt = g + (size_t)t * gs, *ut = u + (size_t)t * gs;
-        float *o = c->gate + (size_t)t * F;
-        if (gelu_act)
-            for (size_t i = 0; i < F; i++) o[i] = gelu(gt[i]) * ut[i];
-        else
-            for (size_t i = 0; i < F; i++) o[i] = gt[i] / (1.0f + expf(-gt[i])) * ut[i];
-    }
+    elementwise(c, ly, n, EW_ACT);
 }
 
 /* ============================================================================================
@@ -257,8 +313,8 @@ static void ffn_gate_up(orx_context *c, const orx_layer *ly, int n) {
 static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     const orx_hparams *hp = &c->m->hp;
     const orx_layer *ly = &c->m->layers[il];
-    int E = hp->n_embd, QD = hp->n_head * hp->head_dim, KD = hp->n_head_kv * hp->head_dim;
-    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->attn_norm, E, hp->rms_eps);
+    int QD = hp->n_head * hp->head_dim, KD = hp->n_head_kv * hp->head_dim;
+    elementwise(c, ly, n, EW_ATTN_NORM);
     project_qkv(c, ly, n);
     add_bias(c->q, ly->bq, n, QD);
     add_bias(c->k, ly->bk, n, KD);
@@ -271,11 +327,10 @@ static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     }
     attention(c, il, n, pos0);
     matmul(c, &ly->wo, c->att, n, c->tmp);
-    for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
-    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, ly->ffn_norm, E, hp->rms_eps);
+    elementwise(c, ly, n, EW_ATTN_RES);
     ffn_gate_up(c, ly, n);
     matmul(c, &ly->down, c->gate, n, c->tmp);
-    for (size_t i = 0; i < (size_t)n * E; i++) c->x[i] += c->tmp[i];
+    elementwise(c, ly, n, EW_FFN_RES);
 }
 
 static orx_status reserve_logits(orx_context *c, int32_t rows, orx_error *err) {
