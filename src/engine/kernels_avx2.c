@@ -58,6 +58,7 @@ AVX2 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
     const __m256i off = _mm256_set1_epi8(8);
     int64_t nb = n / 32, i = 0;
     for (; i + 2 <= nb; i += 2) {
+        _mm_prefetch((const char *)(w + i) + 1536, _MM_HINT_T0); /* decode streams rows: stay ahead */
         __m256i q0 = _mm256_sub_epi8(unpack_nibbles(w[i].qs), off);
         __m256i q1 = _mm256_sub_epi8(unpack_nibbles(w[i + 1].qs), off);
         __m256i p0 = dot_i8(q0, _mm256_loadu_si256((const __m256i *)x[i].qs));
@@ -78,6 +79,8 @@ AVX2 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t nb = n / 32, i = 0;
     for (; i + 2 <= nb; i += 2) {
+        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
         __m256i p0 = dot_i8(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
         __m256i p1 = dot_i8(_mm256_loadu_si256((const __m256i *)w[i + 1].qs), _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), _mm256_cvtepi32_ps(p0), acc0);
