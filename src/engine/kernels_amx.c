@@ -11,7 +11,7 @@
  * int32 block sums, which are scaled by d_w * d_x and accumulated in f32 in block order, as the
  * reference does. Each weight block is read once per 32 tokens.
  */
-#include "engine/quant.h"
+#include "engine/kquant_unpack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +44,7 @@ AMX static void tiles_config(int S) {
 }
 
 /* ============================================================================================
- * Scratch
- * ========================================================================================== */
-/* Prompt batches only (never the one-token decode path): plain allocations per call. */
-static void *alloc64(size_t bytes) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
-}
-
-/* ============================================================================================
- * Job
+ * Job (scratch: orx_alloc64 per call — prompt batches only, never the one-token decode path)
  * ========================================================================================== */
 typedef struct amx_job {
     uint32_t     wtype;   /* Q8_0 / Q4_0 / Q5_0 */
@@ -180,9 +171,9 @@ AMX static void strip_group(const amx_job *j, const int8_t *A, const float *dwT,
 AMX static void strips_fn(void *vctx, int ith, int nth) {
     amx_job *j = vctx;
     size_t n_in = (size_t)j->nb * 32;
-    int8_t *A = alloc64(16 * n_in);
-    float *dw = alloc64(16 * (size_t)j->nb * sizeof(float));
-    float *dwT = alloc64(16 * (size_t)j->nb * sizeof(float));
+    int8_t *A = orx_alloc64(16 * n_in);
+    float *dw = orx_alloc64(16 * (size_t)j->nb * sizeof(float));
+    float *dwT = orx_alloc64(16 * (size_t)j->nb * sizeof(float));
     if (!A || !dw || !dwT) { free(A); free(dw); free(dwT); j->fail = true; return; }
     _Alignas(64) float out[16][16];
     tiles_config(32);
@@ -224,8 +215,8 @@ static void mm_amx(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w
     j.n_tok = n_tok;
     j.n_grp = ((n_tok + 15) / 16 + 1) & ~(int64_t)1;
     j.Y = Y;
-    j.B = alloc64((size_t)j.n_grp * (size_t)j.nb * 512);
-    j.dx = alloc64((size_t)j.n_grp * (size_t)j.nb * 16 * sizeof(float));
+    j.B = orx_alloc64((size_t)j.n_grp * (size_t)j.nb * 512);
+    j.dx = orx_alloc64((size_t)j.n_grp * (size_t)j.nb * 16 * sizeof(float));
     if (j.B && j.dx) {
         orx_threadpool_run(pool, repack_fn, &j);
         orx_threadpool_run(pool, strips_fn, &j);
@@ -433,12 +424,12 @@ AMX static void kstrip_group(const kjob *j, const kstrip *st, const int32_t *scT
 AMX static void kstrips_fn(void *vctx, int ith, int nth) {
     kjob *j = vctx;
     kstrip st;
-    st.A = alloc64(16 * (size_t)j->n_in);
-    st.sc = alloc64(16 * (size_t)j->nsub * sizeof(int32_t));
-    st.mn = alloc64(16 * (size_t)j->nsb * 8 * sizeof(float));
-    st.d = alloc64(16 * (size_t)j->nsb * sizeof(float));
-    st.dmin = alloc64(16 * (size_t)j->nsb * sizeof(float));
-    int32_t *scT = alloc64(16 * (size_t)j->nsub * sizeof(int32_t));
+    st.A = orx_alloc64(16 * (size_t)j->n_in);
+    st.sc = orx_alloc64(16 * (size_t)j->nsub * sizeof(int32_t));
+    st.mn = orx_alloc64(16 * (size_t)j->nsb * 8 * sizeof(float));
+    st.d = orx_alloc64(16 * (size_t)j->nsb * sizeof(float));
+    st.dmin = orx_alloc64(16 * (size_t)j->nsb * sizeof(float));
+    int32_t *scT = orx_alloc64(16 * (size_t)j->nsub * sizeof(int32_t));
     if (!st.A || !st.sc || !st.mn || !st.d || !st.dmin || !scT) {
         j->fail = true;
         goto out;
@@ -485,9 +476,9 @@ static void mm_amx_k(orx_threadpool *pool, uint32_t wtype, const void *W, size_t
     j.n_tok = n_tok;
     j.n_grp = ((n_tok + 15) / 16 + 1) & ~(int64_t)1;
     j.Y = Y;
-    j.B = alloc64((size_t)j.n_grp * (size_t)n_in * 16);
-    j.dx = alloc64((size_t)j.n_grp * (size_t)j.nsb * 16 * sizeof(float));
-    j.bs = wtype == ORX_TYPE_Q6_K ? NULL : alloc64((size_t)j.n_grp * (size_t)j.nsb * 8 * 16 * sizeof(float));
+    j.B = orx_alloc64((size_t)j.n_grp * (size_t)n_in * 16);
+    j.dx = orx_alloc64((size_t)j.n_grp * (size_t)j.nsb * 16 * sizeof(float));
+    j.bs = wtype == ORX_TYPE_Q6_K ? NULL : orx_alloc64((size_t)j.n_grp * (size_t)j.nsb * 8 * 16 * sizeof(float));
     bool ok = j.B && j.dx && (j.bs || wtype == ORX_TYPE_Q6_K);
     if (ok) {
         orx_threadpool_run(pool, krepack_fn, &j);

@@ -11,7 +11,7 @@
  * sub-block activation sums (Q5_K as Q4_K). The float step per super-block is the scalar
  * reference's, per row.
  */
-#include "engine/quant.h"
+#include "engine/kquant_unpack.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -52,114 +52,39 @@ typedef struct k2strip {
     float   *dmin; /* [nsb][8] dmin_w (Q4_K) */
 } k2strip;
 
-static void *alloc64(size_t bytes) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
-}
-
-static int32_t pack16(int lo, int hi) { return (int32_t)(((uint32_t)(uint16_t)(int16_t)hi << 16) | (uint16_t)(int16_t)lo); }
-
 static void prep_fn(void *vctx, int ith, int nth) {
     k2job *j = vctx;
-    for (int64_t t = ith; t < j->n_tok; t += nth) {
-        const orx_block_q8_K *x = (const orx_block_q8_K *)(j->Xq + (size_t)t * j->x_row);
-        for (int64_t sb = 0; sb < j->nsb; sb++) {
-            int32_t *o = j->bsp + ((size_t)t * (size_t)j->nsb + (size_t)sb) * 8;
-            const int16_t *bs = x[sb].bsums;
-            if (j->wtype != ORX_TYPE_Q6_K)
-                for (int i = 0; i < 4; i++) o[i] = pack16(bs[4 * i] + bs[4 * i + 1], bs[4 * i + 2] + bs[4 * i + 3]);
-            else
-                for (int i = 0; i < 8; i++) o[i] = pack16(bs[2 * i], bs[2 * i + 1]);
-        }
-    }
+    for (int64_t t = ith; t < j->n_tok; t += nth)
+        orx_kq_pair_sums(j->wtype, (const orx_block_q8_K *)(j->Xq + (size_t)t * j->x_row), j->nsb,
+                         j->bsp + (size_t)t * (size_t)j->nsb * 8);
 }
 
 /* ============================================================================================
  * Unpack
  * ========================================================================================== */
-KAVX2 static void values_q4_K(const orx_block_q4_K *b, uint8_t out[256]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int c = 0; c < 4; c++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-        _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_and_si256(q, m4));
-        _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
-    }
-}
-
-KAVX2 static void values_q5_K(const orx_block_q5_K *b, uint8_t out[256]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
-    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
-    for (int c = 0; c < 4; c++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-        __m256i hs = _mm256_srli_epi16(hb, 2 * c);
-        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(hs, one), 4), hh = _mm256_slli_epi16(_mm256_and_si256(hs, two), 3);
-        _mm256_storeu_si256((__m256i *)(out + 64 * c), _mm256_or_si256(_mm256_and_si256(q, m4), hl));
-        _mm256_storeu_si256((__m256i *)(out + 64 * c + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh));
-    }
-}
-
-KAVX2 static void values_q6_K(const orx_block_q6_K *b, uint8_t out[256]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
-    for (int h = 0; h < 2; h++) {
-        __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
-        __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
-        __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
-        __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
-        __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
-        __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
-        __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
-        _mm256_storeu_si256((__m256i *)(out + 128 * h), q0);
-        _mm256_storeu_si256((__m256i *)(out + 128 * h + 32), q1);
-        _mm256_storeu_si256((__m256i *)(out + 128 * h + 64), q2);
-        _mm256_storeu_si256((__m256i *)(out + 128 * h + 96), q3);
-    }
-}
-
 KAVX2 static void unpack_strip(const k2job *j, int64_t r0, k2strip *st) {
     int nsub = j->nsub;
+    size_t row_blk = orx_type_row_bytes(j->wtype, 256); /* bytes per super-block */
     for (int r = 0; r < STRIP; r++) {
         bool pad = r0 + r >= j->n_out;
         const char *row = j->W + (size_t)(r0 + r) * j->w_row;
         for (int64_t sb = 0; sb < j->nsb; sb++) {
-            _Alignas(32) uint8_t vals[256];
-            int sc[16] = {0}, mn[8] = {0};
-            float d = 0.0f, dmin = 0.0f;
-            if (pad) {
-                memset(vals, 0, sizeof vals);
-            } else if (j->wtype == ORX_TYPE_Q4_K) {
-                const orx_block_q4_K *b = (const orx_block_q4_K *)row + sb;
-                uint8_t sm[16];
-                values_q4_K(b, vals);
-                orx_unpack_k4_scales(b->scales, sm);
-                for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
-                d = _cvtsh_ss(b->d);
-                dmin = _cvtsh_ss(b->dmin);
-            } else if (j->wtype == ORX_TYPE_Q5_K) {
-                const orx_block_q5_K *b = (const orx_block_q5_K *)row + sb;
-                uint8_t sm[16];
-                values_q5_K(b, vals);
-                orx_unpack_k4_scales(b->scales, sm);
-                for (int k = 0; k < 8; k++) sc[k] = sm[k], mn[k] = sm[8 + k];
-                d = _cvtsh_ss(b->d);
-                dmin = _cvtsh_ss(b->dmin);
-            } else {
-                const orx_block_q6_K *b = (const orx_block_q6_K *)row + sb;
-                values_q6_K(b, vals);
-                for (int k = 0; k < 16; k++) sc[k] = b->scales[k];
-                d = _cvtsh_ss(b->d);
-            }
-            const uint32_t *v32 = (const uint32_t *)(const void *)vals;
+            orx_kq_block kb;
+            if (pad) memset(&kb, 0, sizeof kb);
+            else orx_kq_unpack(j->wtype, row + (size_t)sb * row_blk, &kb);
+            const int *sc = kb.sc, *mn = kb.mn;
+            const uint32_t *v32 = (const uint32_t *)(const void *)kb.vals;
             uint32_t *dst = (uint32_t *)(void *)(st->V + (size_t)sb * 2048) + r;
             for (int q = 0; q < 64; q++) dst[q * STRIP] = v32[q];
             int32_t *scd = st->sc + (size_t)sb * (size_t)nsub * STRIP + r;
-            for (int k = 0; k < nsub; k++) scd[k * STRIP] = pack16(sc[k], sc[k]);
+            for (int k = 0; k < nsub; k++) scd[k * STRIP] = orx_pack16(sc[k], sc[k]);
             int32_t *pd = st->scp + (size_t)sb * 8 * STRIP + r;
             if (j->wtype != ORX_TYPE_Q6_K)
-                for (int i = 0; i < 4; i++) pd[i * STRIP] = pack16(mn[2 * i], mn[2 * i + 1]);
+                for (int i = 0; i < 4; i++) pd[i * STRIP] = orx_pack16(mn[2 * i], mn[2 * i + 1]);
             else
-                for (int i = 0; i < 8; i++) pd[i * STRIP] = pack16(sc[2 * i], sc[2 * i + 1]);
-            st->d[sb * STRIP + r] = d;
-            st->dmin[sb * STRIP + r] = dmin;
+                for (int i = 0; i < 8; i++) pd[i * STRIP] = orx_pack16(sc[2 * i], sc[2 * i + 1]);
+            st->d[sb * STRIP + r] = kb.d;
+            st->dmin[sb * STRIP + r] = kb.dmin;
         }
     }
 }
@@ -235,11 +160,11 @@ KAVX2 static void strip_tile(const k2job *j, const k2strip *st, int64_t t0, int6
 static void strips_fn(void *vctx, int ith, int nth) {
     k2job *j = vctx;
     k2strip st;
-    st.V = alloc64((size_t)j->nsb * 2048);
-    st.sc = alloc64((size_t)j->nsb * (size_t)j->nsub * STRIP * sizeof(int32_t));
-    st.scp = alloc64((size_t)j->nsb * 8 * STRIP * sizeof(int32_t));
-    st.d = alloc64((size_t)j->nsb * STRIP * sizeof(float));
-    st.dmin = alloc64((size_t)j->nsb * STRIP * sizeof(float));
+    st.V = orx_alloc64((size_t)j->nsb * 2048);
+    st.sc = orx_alloc64((size_t)j->nsb * (size_t)j->nsub * STRIP * sizeof(int32_t));
+    st.scp = orx_alloc64((size_t)j->nsb * 8 * STRIP * sizeof(int32_t));
+    st.d = orx_alloc64((size_t)j->nsb * STRIP * sizeof(float));
+    st.dmin = orx_alloc64((size_t)j->nsb * STRIP * sizeof(float));
     if (!st.V || !st.sc || !st.scp || !st.d || !st.dmin) {
         j->fail = true;
     } else {
@@ -268,7 +193,7 @@ static void mm_k_avx2(orx_threadpool *pool, uint32_t wtype, const void *W, size_
     j.x_row = x_row;
     j.n_tok = n_tok;
     j.Y = Y;
-    j.bsp = alloc64((size_t)n_tok * (size_t)j.nsb * 8 * sizeof(int32_t));
+    j.bsp = orx_alloc64((size_t)n_tok * (size_t)j.nsb * 8 * sizeof(int32_t));
     if (j.bsp) {
         orx_threadpool_run(pool, prep_fn, &j);
         orx_threadpool_run(pool, strips_fn, &j);

@@ -12,7 +12,7 @@
  *         not); no offset.
  * The block's 8 exact int32 row sums are then scaled by d_w[row] * d_x with one FMA.
  */
-#include "engine/quant.h"
+#include "engine/kquant_unpack.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -49,11 +49,6 @@ static inline int32_t ld32(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
     return v;
-}
-
-static void *alloc64(size_t bytes) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
 static void prep_fn(void *vctx, int ith, int nth) {
@@ -168,9 +163,9 @@ AVX2MM static void strip_tile(const ajob *j, const uint8_t *A, const int8_t *S, 
 
 static void strips_fn(void *vctx, int ith, int nth) {
     ajob *j = vctx;
-    uint8_t *A = alloc64((size_t)j->nb * 256);
-    int8_t *S = j->wtype == ORX_TYPE_Q8_0 ? alloc64((size_t)j->nb * 256) : NULL;
-    float *dw = alloc64((size_t)j->nb * STRIP * sizeof(float));
+    uint8_t *A = orx_alloc64((size_t)j->nb * 256);
+    int8_t *S = j->wtype == ORX_TYPE_Q8_0 ? orx_alloc64((size_t)j->nb * 256) : NULL;
+    float *dw = orx_alloc64((size_t)j->nb * STRIP * sizeof(float));
     if (!A || !dw || (j->wtype == ORX_TYPE_Q8_0 && !S)) {
         j->fail = true;
     } else {
@@ -200,8 +195,8 @@ static void mm_avx2(orx_threadpool *pool, uint32_t wtype, const void *W, size_t 
     j.x_row = x_row;
     j.n_tok = n_tok;
     j.Y = Y;
-    j.dx = alloc64((size_t)n_tok * (size_t)j.nb * sizeof(float));
-    j.corr = alloc64((size_t)n_tok * (size_t)j.nb * sizeof(int32_t));
+    j.dx = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(float));
+    j.corr = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(int32_t));
     if (j.dx && j.corr) {
         orx_threadpool_run(pool, prep_fn, &j);
         orx_threadpool_run(pool, strips_fn, &j);

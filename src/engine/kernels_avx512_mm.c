@@ -12,7 +12,7 @@
  *
  * Shapes: Y[t][r] for t < n_tok, r < n_out; n_in a multiple of 32.
  */
-#include "engine/quant.h"
+#include "engine/kquant_unpack.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -48,11 +48,6 @@ static inline int32_t ld32(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
     return v;
-}
-
-static void *alloc64(size_t bytes) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
 /* per (token, block): d_x and off * sum(x) */
@@ -143,8 +138,8 @@ VNNI static void strip_tile(const vjob *j, const uint8_t *V, const float *dw, in
 
 static void strips_fn(void *vctx, int ith, int nth) {
     vjob *j = vctx;
-    uint8_t *V = alloc64((size_t)j->nb * 512);
-    float *dw = alloc64((size_t)j->nb * 16 * sizeof(float));
+    uint8_t *V = orx_alloc64((size_t)j->nb * 512);
+    float *dw = orx_alloc64((size_t)j->nb * 16 * sizeof(float));
     if (!V || !dw) {
         j->fail = true;
     } else {
@@ -173,8 +168,8 @@ static void mm_vnni(orx_threadpool *pool, uint32_t wtype, const void *W, size_t 
     j.x_row = x_row;
     j.n_tok = n_tok;
     j.Y = Y;
-    j.dx = alloc64((size_t)n_tok * (size_t)j.nb * sizeof(float));
-    j.corr = alloc64((size_t)n_tok * (size_t)j.nb * sizeof(int32_t));
+    j.dx = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(float));
+    j.corr = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(int32_t));
     if (j.dx && j.corr) {
         orx_threadpool_run(pool, prep_fn, &j);
         orx_threadpool_run(pool, strips_fn, &j);
