@@ -93,6 +93,87 @@ AVX2 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
     *s = hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
+/* Q4_0 decode: two blocks per 256-bit register. The 2 x 16 nibble bytes give the low values
+ * [0,16) and (shifted) the high values [16,32) of both blocks; vpmaddubsw against the activations
+ * in the same order, summed in i16 (2 x 2 x 15 x 127 fits), widened by vpmaddwd: 4 lanes of exact
+ * partial sums per block. The offset 8 is removed per lane, and each lane is scaled by its block's
+ * d_w * d_x (8 scales per gather, spread 4 lanes each by one permute). Activation side per 2
+ * blocks: lo[32], hi[32] bytes and corr[8] lanes; then d_x per block. */
+#define GEMV2_MAXB 1024 /* blocks per row on the prepared path (n <= 32768) */
+
+AVX2 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb = n / 32 / 8 * 8; /* whole groups of 8 blocks; the rest is a tail */
+    if (n / 32 > GEMV2_MAXB || (size_t)nb * 52 > ORX_GEMV_PREP_BYTES) return false;
+    int8_t *lo = buf, *hi = lo + nb * 16;
+    int32_t *corr = (int32_t *)(void *)(hi + nb * 16);
+    float *dx = (float *)(corr + nb * 4);
+    for (int64_t p = 0; p < nb / 2; p++)
+        for (int k = 0; k < 2; k++) {
+            const orx_block_q8_0 *b = x + 2 * p + k;
+            memcpy(lo + p * 32 + 16 * k, b->qs, 16);
+            memcpy(hi + p * 32 + 16 * k, b->qs + 16, 16);
+            for (int l = 0; l < 4; l++) {
+                int sum = 0;
+                for (int i = 0; i < 4; i++) sum += b->qs[4 * l + i] + b->qs[16 + 4 * l + i];
+                corr[p * 8 + 4 * k + l] = 8 * sum;
+            }
+        }
+    for (int64_t i = 0; i < nb; i++) dx[i] = _cvtsh_ss(x[i].d);
+    return true;
+}
+
+AVX2 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb = n / 32, nb8 = nb / 8 * 8;
+    _Alignas(64) char local[GEMV2_MAXB * 52];
+    if (!prep) {
+        if (!gemv_prep_q4_0(n, vx, local)) {
+            for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
+            return;
+        }
+        prep = local;
+    }
+    const int8_t *lo = prep, *hi = lo + nb8 * 16;
+    const int32_t *corr = (const int32_t *)(const void *)(hi + nb8 * 16);
+    const float *dx = (const float *)(corr + nb8 * 4);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i gidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)sizeof(orx_block_q4_0)));
+    const __m256i mask16 = _mm256_set1_epi32(0xFFFF);
+    for (int r = 0; r < nr; r++) {
+        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+        for (int64_t g = 0; g < nb8; g += 8) {
+            const orx_block_q4_0 *b = wb + g;
+            _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
+            _mm_prefetch((const char *)b + 1664, _MM_HINT_T0);
+            __m256i dh = _mm256_and_si256(_mm256_i32gather_epi32((const int *)(const void *)b, gidx, 1), mask16);
+            __m128i d16 = _mm_packus_epi32(_mm256_castsi256_si128(dh), _mm256_extracti128_si256(dh, 1));
+            __m256 ds = _mm256_mul_ps(_mm256_cvtph_ps(d16), _mm256_loadu_ps(dx + g));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const orx_block_q4_0 *c = b + 2 * k;
+                __m256i v = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)c[1].qs), _mm_loadu_si128((const __m128i *)c[0].qs));
+                int64_t pp = g / 2 + k;
+                __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, m4), _mm256_loadu_si256((const __m256i *)(lo + pp * 32))),
+                                               _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_loadu_si256((const __m256i *)(hi + pp * 32))));
+                __m256i s = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_loadu_si256((const __m256i *)(corr + pp * 8)));
+                __m256 sc = _mm256_permutevar8x32_ps(ds, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1));
+                if (k & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), sc, acc1);
+                else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), sc, acc0);
+            }
+        }
+        float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+        if (nb > nb8) {
+            float tail;
+            dot_q4_0((nb - nb8) * 32, &tail, wb + nb8, x + nb8);
+            sum += tail;
+        }
+        y[r] = sum;
+    }
+}
+
 #define MAXT 8 /* tokens per gemm tile */
 
 /* rows x tokens: each weight block is unpacked once per row and used for every token */
@@ -522,7 +603,7 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.gemm = gemm_f16; k.tile_rows = 4; k.tile_toks = 4; k.from_float = act_f16; break;
     case ORX_TYPE_BF16: k.vec_dot = dot_bf16; break;
     case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0;
-        k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; break;
+        k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; k.gemv = gemv_q4_0; k.gemv_prep = gemv_prep_q4_0; break;
     case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.from_float = act_q8_0;
         k.mm = orx_avx2_mm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.gemm = gemm_q4_K; k.tile_rows = 1; k.tile_toks = MAXT; k.from_float = act_q8_K;
