@@ -327,6 +327,7 @@ int cmd_bench(int argc, char **argv) {
         json_t *top = json_pack("{s:o,s:f,s:I,s:f,s:s}", "results", arr, "bandwidth_gb_s", bw,
                                 "bytes_per_token", (json_int_t)f.bytes_per_tok, "decode_fraction_of_bandwidth", frac,
                                 "cpu", orx_cpu_describe());
+        json_object_set_new(top, "weights_resident_bytes", json_integer((json_int_t)orx_model_resident_bytes(m)));
         char *s = json_dumps(top, JSON_INDENT(2));
         if (s) printf("%s\n", s);
         free(s);
@@ -353,6 +354,9 @@ int cmd_bench(int argc, char **argv) {
                        (double)f.bytes_per_tok / 1e6, tg, (double)f.bytes_per_tok * tg / 1e9, 100.0 * frac);
         }
         printf("kernels: %s\n", orx_cpu_describe());
+        size_t rb = orx_model_resident_bytes(m);
+        if (rb) printf("weights: resident copy, %.1f MiB on 2 MiB pages\n", (double)rb / 1048576.0);
+        else printf("weights: used in place from the file map%s\n", mp.use_mmap ? " (--mmap)" : " (not enough free memory for a copy)");
     }
 done:
     free(toks);

@@ -59,6 +59,8 @@ orx_status orx_model_load_params(const char *path, const orx_model_params *p, or
                                  orx_error *err);
 void orx_model_free(orx_model *m);
 const orx_hparams *orx_model_hparams(const orx_model *m);
+/* Bytes of weights held in the resident copy (0: used in place from the file map). */
+size_t orx_model_resident_bytes(const orx_model *m);
 const orx_gguf *orx_model_gguf(const orx_model *m);
 /* Architectures the engine can run (NULL-terminated list of general.architecture names). */
 const char *const *orx_engine_architectures(void);

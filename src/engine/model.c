@@ -323,12 +323,29 @@ static void arena_layout(arena *a, orx_model *m) {
     if (m->hp.tied_output) m->output = m->tok_embd;
 }
 
-/* Copy the matrices into the arena; on any failure the model keeps using the file map. */
+/* MemAvailable of /proc/meminfo in bytes (free + reclaimable page cache); 0 when unknown. */
+static uint64_t mem_available(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[128];
+    uint64_t kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1) break;
+    fclose(f);
+    return kib * 1024;
+}
+
+/* Copy the matrices into the arena; on any failure the model keeps using the file map. The
+ * copy is skipped when it would not fit in available memory with 1 GiB to spare (it would push
+ * out the page cache holding the file and then swap): the file map still works there. */
 static void arena_build(orx_model *m) {
     arena a = {NULL, 0};
     arena_layout(&a, m); /* sizing pass */
     size_t len = (a.used + ARENA_PAGE - 1) & ~(ARENA_PAGE - 1);
-    uint8_t *map = mmap(NULL, len + ARENA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t avail = mem_available();
+    bool fits = avail == 0 || (uint64_t)len + ((uint64_t)1 << 30) <= avail;
+    uint8_t *map = fits ? mmap(NULL, len + ARENA_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                        : MAP_FAILED;
     if (map == MAP_FAILED) {
         for (int il = 0; il < m->hp.n_layer; il++) {
             m->layers[il].wqkv = (orx_wmat){NULL, 0, 0, 0};
@@ -402,4 +419,5 @@ void orx_model_free(orx_model *m) {
 }
 
 const orx_hparams *orx_model_hparams(const orx_model *m) { return &m->hp; }
+size_t orx_model_resident_bytes(const orx_model *m) { return m->arena ? m->arena_bytes : 0; }
 const orx_gguf *orx_model_gguf(const orx_model *m) { return m->g; }
