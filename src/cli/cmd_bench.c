@@ -220,6 +220,8 @@ static void usage(FILE *f) {
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
+            "      --attn MODE    attention numerics: f32 (F32 KV cache) or f16-flash (F16 KV cache,\n"
+            "                     llama.cpp's CPU default); default: the engine's\n"
             "  -b, --batch N      tokens per forward chunk (default: the largest -p, like llama-bench's\n"
             "                     ubatch; generate/recommend use the engine default)\n"
             "  --json             JSON output\n"
@@ -246,12 +248,15 @@ int cmd_bench(int argc, char **argv) {
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
         {"mmap", no_argument, NULL, 'M'}, {"batch", required_argument, NULL, 'b'},
+        {"attn", required_argument, NULL, 'A'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
     long threads = 0, gen = 128, reps = 5, bw_mib = 1024, batch = 0;
     int pp[16] = {512}, n_pp = 1;
     bool json = false;
     orx_model_params mp = orx_model_default_params();
+    orx_context_params cdef = orx_context_default_params();
+    orx_attn_numerics attn = cdef.attn;
     int c;
     while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:h", opts, NULL)) != -1) {
         switch (c) {
@@ -264,6 +269,11 @@ int cmd_bench(int argc, char **argv) {
         case 'b': if (!orx_cli_parse_int(optarg, 1, 1 << 16, &batch)) return orx_cli_usage("bench", "bad -b '%s'", optarg); break;
         case 'j': json = true; break;
         case 'M': mp.use_mmap = true; break;
+        case 'A':
+            if (!strcmp(optarg, "f32")) attn = ORX_ATTN_F32;
+            else if (!strcmp(optarg, "f16-flash")) attn = ORX_ATTN_F16_FLASH;
+            else return orx_cli_usage("bench", "bad --attn '%s' (f32 or f16-flash)", optarg);
+            break;
         case 'h': usage(stdout); return 0;
         default: return orx_cli_usage("bench", "unknown option '%s'", argv[optind - 1]);
         }
@@ -285,6 +295,7 @@ int cmd_bench(int argc, char **argv) {
     cp.n_ctx = need;
     if (max_pp > cp.n_batch) cp.n_batch = max_pp;
     if (batch > 0) cp.n_batch = (int32_t)batch;
+    cp.attn = attn;
     if (need > hp->n_ctx_train && hp->n_ctx_train > 0) {
         orx_model_free(m);
         return orx_cli_usage("bench", "test needs %d tokens of context, the model has %d", need, hp->n_ctx_train);

@@ -51,8 +51,8 @@ static void usage(FILE *f) {
             "  -c, --ctx N              context size in tokens (default: min(trained, 4096))\n"
             "  -t, --threads N          threads (default: all cores)\n"
             "      --ignore-eos         do not stop at end-of-generation tokens\n"
-            "      --attn MODE          attention rounding: f32 (default) or f16-flash (llama.cpp's CPU\n"
-            "                           defaults: F16 KV cache + flash attention; same tokens as llama.cpp)\n"
+            "      --attn MODE          f16-flash (default: F16 KV cache + flash attention, llama.cpp's CPU\n"
+            "                           defaults, same tokens as llama.cpp) or f32 (F32 KV cache)\n"
             "      --repeat N           run the same prompt N times in one context (default 1); runs\n"
             "                           after the first reuse the prompt's KV cache (prefix cache)\n"
             "      --no-prefix-cache    with --repeat: evaluate the whole prompt every run\n"
@@ -239,7 +239,7 @@ static orx_status run(const gen_opts *o, orx_error *err) {
 }
 
 int cmd_generate(int argc, char **argv) {
-    gen_opts o = {.n = 128, .repeat = 1, .sp = orx_sampler_default_params()};
+    gen_opts o = {.n = 128, .repeat = 1, .attn = orx_context_default_params().attn, .sp = orx_sampler_default_params()};
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     orx_error err = ORX_ERROR_INIT;

@@ -81,7 +81,8 @@ typedef struct orx_context_params {
     int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
     int32_t n_batch;   /* tokens per forward chunk during prompt evaluation (default 256: each
                           weight is read once per chunk; scratch grows with it) */
-    orx_attn_numerics attn; /* how attention rounds (default ORX_ATTN_F32) */
+    orx_attn_numerics attn; /* KV cache and attention rounding (default ORX_ATTN_F16_FLASH: F16
+                               cache, half the memory, llama.cpp's CPU default) */
 } orx_context_params;
 
 typedef struct orx_context orx_context;

@@ -42,7 +42,7 @@ struct orx_context {
 };
 
 orx_context_params orx_context_default_params(void) {
-    return (orx_context_params){.n_ctx = 0, .n_threads = 0, .n_batch = 256};
+    return (orx_context_params){.n_ctx = 0, .n_threads = 0, .n_batch = 256, .attn = ORX_ATTN_F16_FLASH};
 }
 
 static void free_scratch(orx_context *c) {
