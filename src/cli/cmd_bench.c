@@ -5,6 +5,7 @@
  *
  * ppN: evaluate N prompt tokens from an empty cache (one batched pass); t/s = N / time.
  * tgN: generate N tokens one at a time from an empty cache; t/s = N / time.
+ * With -d D the cache holds D tokens first ("tg64 @ d1024", as llama-bench prints it).
  * Each test runs once as warm-up, then -r times; the table shows mean ± sample sd.
  * Also: time to first token for each prompt size (= the ppN time: the logits of the last prompt
  * token give the first new token), the machine's streaming-read bandwidth (a probe over a buffer
@@ -146,7 +147,7 @@ static void get_facts(const orx_model *m, const char *path, facts *f) {
  * Runs
  * ========================================================================================== */
 typedef struct result {
-    char   test[16];  /* "pp512", "tg64" */
+    char   test[24];  /* "pp512", "tg64", "tg64 @ d1024" */
     int    n;         /* tokens */
     double mean, sd;  /* tokens/s */
     double ms_mean;   /* ms per run */
@@ -168,34 +169,54 @@ static void stats(const double *v, int n, double *mean, double *sd) {
     *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
 }
 
-static orx_status run_pp(orx_context *c, const int32_t *toks, int n, double *secs, orx_error *err) {
-    orx_context_reset(c);
+/* The cache holds `depth` tokens (bench_one filled it) before every timed run: cut back to them. */
+static orx_status start_at(orx_context *c, int depth) {
+    if (depth == 0) {
+        orx_context_reset(c);
+        return ORX_OK;
+    }
+    return orx_context_truncate(c, depth);
+}
+
+static orx_status run_pp(orx_context *c, const int32_t *toks, int n, int depth, double *secs, orx_error *err) {
+    orx_status st = start_at(c, depth);
+    if (st) return orx_fail(err, st, "bench: cannot reuse the %d-token context", depth);
     double t0 = orx_now();
-    orx_status st = orx_context_eval(c, toks, n, false, err);
+    st = orx_context_eval(c, toks, n, false, err);
     *secs = orx_now() - t0;
     return st;
 }
 
-static orx_status run_tg(orx_context *c, const int32_t *toks, int n, double *secs, orx_error *err) {
-    orx_context_reset(c);
+static orx_status run_tg(orx_context *c, const int32_t *toks, int n, int depth, double *secs, orx_error *err) {
+    orx_status st = start_at(c, depth);
+    if (st) return orx_fail(err, st, "bench: cannot reuse the %d-token context", depth);
     double t0 = orx_now();
     for (int i = 0; i < n; i++) {
-        orx_status st = orx_context_eval(c, &toks[i], 1, false, err);
+        st = orx_context_eval(c, &toks[i], 1, false, err);
         if (st) return st;
     }
     *secs = orx_now() - t0;
     return ORX_OK;
 }
 
-static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n, int reps, int nth,
+/* One test: ppN or tgN after `depth` tokens already in the cache (llama-bench's -d), which are
+ * evaluated once, untimed, from toks[0..depth); the test's tokens follow them. */
+static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n, int depth, int reps, int nth,
                             result *r, orx_error *err) {
-    double secs, tps[64];
-    snprintf(r->test, sizeof r->test, "%s%d", pp ? "pp" : "tg", n);
+    double secs = 0, tps[64];
+    if (depth > 0) snprintf(r->test, sizeof r->test, "%s%d @ d%d", pp ? "pp" : "tg", n, depth);
+    else snprintf(r->test, sizeof r->test, "%s%d", pp ? "pp" : "tg", n);
     r->n = n;
-    orx_status st = pp ? run_pp(c, toks, n, &secs, err) : run_tg(c, toks, n, &secs, err); /* warm-up */
+    orx_status st = ORX_OK;
+    if (depth > 0) {
+        orx_context_reset(c);
+        st = orx_context_eval(c, toks, depth, false, err);
+    }
+    const int32_t *tt = toks + depth;
+    if (!st) st = pp ? run_pp(c, tt, n, depth, &secs, err) : run_tg(c, tt, n, depth, &secs, err); /* warm-up */
     double ms = 0, cpu0 = cpu_seconds();
     for (int i = 0; i < reps && !st; i++) {
-        st = pp ? run_pp(c, toks, n, &secs, err) : run_tg(c, toks, n, &secs, err);
+        st = pp ? run_pp(c, tt, n, depth, &secs, err) : run_tg(c, tt, n, depth, &secs, err);
         tps[i] = n / secs;
         ms += secs * 1e3;
     }
@@ -211,7 +232,7 @@ static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n,
  * ========================================================================================== */
 static void usage(FILE *f) {
     fprintf(f,
-            "Usage: openrx bench -m FILE [-t N] [-p 128,512] [-n 64] [-r 3] [--json]\n"
+            "Usage: openrx bench -m FILE [-t N] [-p 128,512] [-n 64] [-r 3] [-d N] [--json]\n"
             "Measure prompt processing (ppN) and decode (tgN) speed, llama-bench style.\n\n"
             "  -m, --model FILE   GGUF model\n"
             "  -t, --threads N    threads (default: physical cores)\n"
@@ -220,6 +241,8 @@ static void usage(FILE *f) {
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
+            "  -d, --depth N      tokens already in the KV cache before each test (llama-bench's -d;\n"
+            "                     evaluated once, untimed): decode and prompt speed at that context\n"
             "      --attn MODE    attention numerics: f32 (F32 KV cache) or f16-flash (F16 KV cache,\n"
             "                     llama.cpp's CPU default); default: the engine's\n"
             "  -b, --batch N      tokens per forward chunk (default: the largest -p, like llama-bench's\n"
@@ -248,17 +271,17 @@ int cmd_bench(int argc, char **argv) {
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
         {"mmap", no_argument, NULL, 'M'}, {"batch", required_argument, NULL, 'b'},
-        {"attn", required_argument, NULL, 'A'},
+        {"attn", required_argument, NULL, 'A'}, {"depth", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
-    long threads = 0, gen = 128, reps = 5, bw_mib = 1024, batch = 0;
+    long threads = 0, gen = 128, reps = 5, bw_mib = 1024, batch = 0, depth = 0;
     int pp[16] = {512}, n_pp = 1;
     bool json = false;
     orx_model_params mp = orx_model_default_params();
     orx_context_params cdef = orx_context_default_params();
     orx_attn_numerics attn = cdef.attn;
     int c;
-    while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': path = optarg; break;
         case 't': if (!orx_cli_parse_int(optarg, 1, 512, &threads)) return orx_cli_usage("bench", "bad -t '%s'", optarg); break;
@@ -266,6 +289,7 @@ int cmd_bench(int argc, char **argv) {
         case 'n': if (!orx_cli_parse_int(optarg, 0, 65536, &gen)) return orx_cli_usage("bench", "bad -n '%s'", optarg); break;
         case 'r': if (!orx_cli_parse_int(optarg, 1, 64, &reps)) return orx_cli_usage("bench", "bad -r '%s' (1..64)", optarg); break;
         case 'B': if (!orx_cli_parse_int(optarg, 0, 1 << 16, &bw_mib)) return orx_cli_usage("bench", "bad --bw-mib '%s'", optarg); break;
+        case 'd': if (!orx_cli_parse_int(optarg, 0, 1 << 20, &depth)) return orx_cli_usage("bench", "bad -d '%s'", optarg); break;
         case 'b': if (!orx_cli_parse_int(optarg, 1, 1 << 16, &batch)) return orx_cli_usage("bench", "bad -b '%s'", optarg); break;
         case 'j': json = true; break;
         case 'M': mp.use_mmap = true; break;
@@ -289,7 +313,7 @@ int cmd_bench(int argc, char **argv) {
     const orx_hparams *hp = orx_model_hparams(m);
     int max_pp = 0;
     for (int i = 0; i < n_pp; i++) if (pp[i] > max_pp) max_pp = pp[i];
-    int need = (max_pp > gen ? max_pp : (int)gen) + 1;
+    int need = (int)depth + (max_pp > gen ? max_pp : (int)gen) + 1;
     orx_context_params cp = orx_context_default_params();
     cp.n_threads = (int32_t)threads;
     cp.n_ctx = need;
@@ -314,8 +338,9 @@ int cmd_bench(int argc, char **argv) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         toks[i] = (int32_t)(x % (uint64_t)hp->n_vocab);
     }
-    for (int i = 0; i < n_pp && !st; i++) st = bench_one(ctx, toks, true, pp[i], (int)reps, nth, &res[n_res++], &err);
-    if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)reps, nth, &res[n_res++], &err);
+    for (int i = 0; i < n_pp && !st; i++)
+        if (pp[i] > 0) st = bench_one(ctx, toks, true, pp[i], (int)depth, (int)reps, nth, &res[n_res++], &err);
+    if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)depth, (int)reps, nth, &res[n_res++], &err);
     if (st) goto done;
 
     orx_threadpool *probe = orx_threadpool_create(nth);
@@ -347,12 +372,16 @@ int cmd_bench(int argc, char **argv) {
         char size[32];
         if (f.bytes >= (1ull << 30)) snprintf(size, sizeof size, "%.2f GiB", (double)f.bytes / (1 << 30));
         else snprintf(size, sizeof size, "%.2f MiB", (double)f.bytes / (1 << 20));
-        printf("| %-22s | %10s | %8s | %-6s | %7s | %6s | %16s |\n", "model", "size", "params", "type", "threads", "test", "t/s");
-        printf("| %.22s | %.10s | %.8s | %.6s | %.7s | %.6s | %.16s |\n", "------------------------------", "-----------",
-               "----------", "--------", "---------", "--------", "------------------");
+        int tw = 6; /* test column: as wide as its longest entry ("tg64 @ d1024") */
         for (int i = 0; i < n_res; i++)
-            printf("| %-22s | %10s | %7.2f B | %-6s | %7d | %6s | %8.2f ± %5.2f |\n", f.name, size, (double)f.params / 1e9,
-                   f.type, nth, res[i].test, res[i].mean, res[i].sd);
+            if ((int)strlen(res[i].test) > tw) tw = (int)strlen(res[i].test);
+        printf("| %-22s | %10s | %8s | %-6s | %7s | %*s | %16s |\n", "model", "size", "params", "type", "threads", tw,
+               "test", "t/s");
+        printf("| %.22s | %.10s | %.8s | %.6s | %.7s | %.*s | %.16s |\n", "------------------------------", "-----------",
+               "----------", "--------", "---------", tw, "------------------------", "------------------");
+        for (int i = 0; i < n_res; i++)
+            printf("| %-22s | %10s | %7.2f B | %-6s | %7d | %*s | %8.2f ± %5.2f |\n", f.name, size, (double)f.params / 1e9,
+                   f.type, nth, tw, res[i].test, res[i].mean, res[i].sd);
         for (int i = 0; i < n_res; i++)
             if (res[i].test[0] == 'p') printf("time to first token (%s): %.1f ms\n", res[i].test, res[i].ms_mean);
         printf("CPU obtained (process CPU time / wall x threads; < 100 %% on a shared machine):");

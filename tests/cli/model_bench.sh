@@ -37,6 +37,13 @@ for t in Q4_K_M Q8_0; do
 done
 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 1 -p 8 -n 2 -r 2 --bw-mib 0
 has " tg2 |"; has "time to first token (pp8)"
+# at a context depth (llama-bench's -d), F32 and F16 caches, the file map
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mib 0 --attn f32
+has "pp8 @ d24"; has "tg2 @ d24"; has "weights: resident copy"
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mib 0 --attn f16-flash --mmap --json
+has '"test": "tg2 @ d24"'; has '"weights_resident_bytes": 0'
+expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 --attn f8;   has "bad --attn"
+expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 -d -3;      has "bad -d"
 # synthetic vocabulary when no vocab GGUF is found
 ORX_SOURCE_DIR="$TMP" expect 0 "$BIN" model synth --shape mini --type F16 -o "$TMP/syn.gguf"
 has "vocab synthetic"
