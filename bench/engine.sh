@@ -10,6 +10,8 @@
 #   THREADS=4 TYPES="Q4_0 Q4_K_M" JSON=1 bash bench/engine.sh build-e2
 #   ISAS="amx avx512 avx2" bash bench/engine.sh   (also the kernels of CPUs without AMX / AVX-512,
 #                                                  by capping the dispatch with ORX_ISA)
+#   DEPTH=1024 bash bench/engine.sh               (the tests after 1,024 tokens already in the KV
+#                                                  cache, llama-bench's -d)
 #
 # Compare with the llama.cpp table in ../shared/models/README.md (same shapes, same machine
 # kind, 2 threads). Machines are shared and noisy: compare ratios measured close in time.
@@ -21,6 +23,7 @@ MODELS=${MODELS_DIR:-$BUILD/bench-models}
 THREADS=${THREADS:-2}
 TYPES=${TYPES:-"Q4_0 Q8_0 Q4_K_M"}
 ISAS=${ISAS:-best}
+DEPTH=${DEPTH:-0}
 SHAPE=${SHAPE:-tinyllama}
 [ -x "$BIN" ] || { echo "bench/engine.sh: no openrx binary at $BIN (build first)" >&2; exit 2; }
 mkdir -p "$MODELS"
@@ -34,9 +37,9 @@ for isa in $ISAS; do
         echo "== $SHAPE $t, kernels: $isa ($(date -u +%H:%M:%SZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
         if [ "$isa" = best ]; then unset ORX_ISA; else export ORX_ISA=$isa; fi
         if [ -n "${JSON:-}" ]; then
-            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 --json
+            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 -d "$DEPTH" --json
         else
-            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3
+            "$BIN" bench -m "$f" -t "$THREADS" -p 128,512 -n 64 -r 3 -d "$DEPTH"
         fi
     done
 done
