@@ -6,7 +6,8 @@
  *  - F32 cache: K.Q as ggml_vec_dot_f32 (4 x 16 fused lanes per 64 values, then (a0+a2)+(a1+a3),
  *    a pairwise tree over the 16 lanes, then a sequential fused tail; Q is not contiguous there,
  *    so llamafile's GEMM is not used), times 1/sqrt(head_dim);
- *    softmax with libm expf and a sequential double sum; weights x V as llamafile's tinyBLAS
+ *    softmax with vexp.h's e^x (within 1 ulp of libm's expf, which ggml's flash path calls; ggml's
+ *    softmax has its own vector exp) and a sequential double sum; weights x V as llamafile's tinyBLAS
  *    (16 fused partial sums by position mod 16, then a pairwise tree over them).
  *  - F16 cache (flash attention, ggml_compute_forward_flash_attn_ext_f16): Q rounded to F16, K.Q
  *    in ggml_vec_dot_f16 order, online softmax, the V accumulator rounded to F16 after every update.
@@ -22,6 +23,7 @@
  * -DORX_ATTN_PROFILE to see the stages as separate symbols in perf.
  */
 #include "engine/attention.h"
+#include "engine/vexp.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -192,10 +194,10 @@ ORX_INLINE void ref_flash(const orx_attn_job *j, thread_buf *b, int t, int h, in
         if (s > M) {
             float m_old = M;
             M = s;
-            ms = expf(m_old - M);
+            ms = orx_exp_f32(m_old - M);
             for (int i = 0; i < hd; i++) acc[i] = f16r(acc[i] * ms);
         } else {
-            vs = expf(s - M);
+            vs = orx_exp_f32(s - M);
         }
         f16_row(b->vb, V + (size_t)p * j->kv_stride, hd);
         for (int i = 0; i < hd; i++) acc[i] = f16r(fmaf(b->vb[i], vs, acc[i]));
@@ -226,7 +228,7 @@ ORX_INLINE void ref_body(const orx_attn_job *j, thread_buf *b, int t, int h) {
     }
     double sum = 0;
     for (int32_t p = 0; p <= pos; p++) {
-        sc[p] = expf(sc[p] - mx);
+        sc[p] = orx_exp_f32(sc[p] - mx);
         sum += sc[p];
     }
     float inv = (float)(1.0 / sum);
@@ -269,23 +271,32 @@ static void ref_one(const orx_attn_job *j, thread_buf *b, int t, int h) {
 /* ============================================================================================
  * Shared by the fast paths (scalar; inlined into each)
  * ========================================================================================== */
-/* Flash: the online softmax's per-(position, head) factors, sequentially per head (the branch and
- * expf of the reference): sc becomes vs (the weight of V), aux ms (the rescale of the
- * accumulator, 1 when none); st[G + h] = the final sum. */
+/* Flash: the online softmax's per-(position, head) factors (the branch and exponent of the
+ * reference, the exponentials done as one array): sc becomes vs (the weight of V), aux ms (the
+ * rescale of the accumulator, 1 when none); st[G + h] = the final sum. */
 ORX_INLINE void flash_factors(float *sc, float *aux, int np, int G, float *st) {
     float *M = st, *S = st + G;
     for (int h = 0; h < G; h++) M[h] = -INFINITY, S[h] = 0.0f;
+    /* the running maxima give each position's one exponent: the rescale when the maximum grows
+     * (aux = 1 marks it), else the weight; all exponentials then at once */
     for (int p = 0; p < np; p++)
         for (int h = 0; h < G; h++) {
             size_t n = (size_t)p * G + h;
-            float s = sc[n], ms = 1.0f, vs = 1.0f;
+            float s = sc[n];
             if (s > M[h]) {
-                float m_old = M[h];
+                sc[n] = M[h] - s;
                 M[h] = s;
-                ms = expf(m_old - s);
+                aux[n] = 1.0f;
             } else {
-                vs = expf(s - M[h]);
+                sc[n] = s - M[h];
+                aux[n] = 0.0f;
             }
+        }
+    orx_exp_array(sc, (size_t)np * (size_t)G);
+    for (int p = 0; p < np; p++)
+        for (int h = 0; h < G; h++) {
+            size_t n = (size_t)p * G + h;
+            float e = sc[n], ms = aux[n] != 0.0f ? e : 1.0f, vs = aux[n] != 0.0f ? 1.0f : e;
             S[h] = fmaf(S[h], ms, vs);
             sc[n] = vs;
             aux[n] = ms;
@@ -450,7 +461,7 @@ ORX_STAGE void scores_any(const float *q, const void *K, size_t stride, int np, 
     scores(q, K, stride, np, G, hd, f16, sc);
 }
 
-/* Softmax of each head's np scores in place: max, expf (libm) of the difference, sequential double
+/* Softmax of each head's np scores in place: max, e^x (vexp.h) of the difference, sequential double
  * sum, multiply by the float reciprocal. st: [2][G] scratch. */
 ORX_STAGE void softmax(float *sc, int np, int G, float *st) {
     size_t total = (size_t)np * G;
@@ -483,7 +494,7 @@ ORX_STAGE void softmax(float *sc, int np, int G, float *st) {
         for (int p = 0; p < np; p++)
             for (int h = 0; h < G; h++) sc[(size_t)p * G + h] -= mx[h];
     }
-    for (size_t n = 0; n < total; n++) sc[n] = expf(sc[n]);
+    orx_exp_array(sc, total);
     for (int h0 = 0; h0 < G; h0 += 8) { /* sequential double sums, 8 heads side by side */
         int hn = G - h0 < 8 ? G - h0 : 8;
         __mmask8 k = (__mmask8)((1u << hn) - 1);
@@ -747,7 +758,7 @@ ORX_STAGE void softmax8(float *sc, int np, int G, float *st) {
         for (int p = 0; p < np; p++)
             for (int h = 0; h < G; h++) sc[(size_t)p * G + h] -= mx[h];
     }
-    for (n = 0; n < total; n++) sc[n] = expf(sc[n]);
+    orx_exp_array(sc, total);
     for (int h0 = 0; h0 < G; h0 += 4) { /* sequential double sums, 4 heads side by side */
         int hn = G - h0 < 4 ? G - h0 : 4;
         __m128i k = _mm256_castsi256_si128(lanes_below(hn));

@@ -5,6 +5,7 @@
  * llama.cpp's (see tests/test_golden.c). */
 #include "engine/attention.h"
 #include "engine/model_impl.h"
+#include "engine/vexp.h"
 #include "util/util.h"
 #include <math.h>
 #include <stdlib.h>
@@ -252,10 +253,17 @@ static void act_range(orx_context *c, const orx_layer *ly, int t, size_t i0, siz
     const float *g = fused ? c->gu + (size_t)t * 2 * F : c->gate + (size_t)t * F;
     const float *u = fused ? g + F : c->up + (size_t)t * F;
     float *o = c->gate + (size_t)t * F;
-    if (c->m->arch->act == ORX_ACT_GELU)
+    if (c->m->arch->act == ORX_ACT_GELU) {
         for (size_t i = i0; i < i1; i++) o[i] = gelu(g[i]) * u[i];
-    else
-        for (size_t i = i0; i < i1; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        return;
+    }
+    float e[256]; /* e^-g for a run of values, vectorised (vexp.h) */
+    for (size_t a = i0; a < i1; a += 256) {
+        size_t len = i1 - a < 256 ? i1 - a : 256;
+        for (size_t k = 0; k < len; k++) e[k] = -g[a + k];
+        orx_exp_array(e, len);
+        for (size_t k = 0; k < len; k++) o[a + k] = g[a + k] / (1.0f + e[k]) * u[a + k];
+    }
 }
 
 static void ew_tokens(const ew_job *j, int t0, int t1) {
