@@ -360,7 +360,7 @@ AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-    float acc = 0.0f;
+    __m256 accf = _mm256_setzero_ps(), accm = _mm256_setzero_ps(); /* per-lane sums: one hsum per row */
     for (int64_t i = 0; i < n / 256; i++) {
         _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
         _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
@@ -371,7 +371,7 @@ AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
         /* mins, each repeated for its two 16-value bsums */
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
         __m256i bs = _mm256_loadu_si256((const __m256i *)x[i].bsums);
-        int summ = hsum_i32(_mm256_madd_epi16(bs, mins));
+        __m256i summ = _mm256_madd_epi16(bs, mins);
         __m256i sumi = _mm256_setzero_si256();
         const uint8_t *q = w[i].qs;
         const int8_t *a = x[i].qs;
@@ -384,9 +384,10 @@ AVX2 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
         }
         float d = x[i].d * h2f(w[i].d), dmin = -x[i].d * h2f(w[i].dmin);
-        acc += d * (float)hsum_i32(sumi) + dmin * (float)summ;
+        accf = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), accf);
+        accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_set1_ps(dmin), accm);
     }
-    *s = acc;
+    *s = hsum_ps(accf) + hsum_ps(accm);
 }
 AVX2 static void dot_q5_K(int64_t n, float *s, const void *w, const void *x) {
     gemm_q5_K(n, w, 0, 1, x, 0, 1, s, 0);
@@ -395,7 +396,7 @@ AVX2 static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q6_K *w = vw;
     const orx_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
-    float acc = 0.0f;
+    __m256 accf = _mm256_setzero_ps(); /* per-lane sums: one hsum per row */
     for (int64_t i = 0; i < n / 256; i++) {
         _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
         _mm_prefetch((const char *)(w + i) + 2112, _MM_HINT_T0);
@@ -403,7 +404,7 @@ AVX2 static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
         _mm_prefetch((const char *)(w + i) + 2240, _MM_HINT_T0);
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
         __m256i bs = _mm256_loadu_si256((const __m256i *)x[i].bsums);
-        int corr = hsum_i32(_mm256_madd_epi16(bs, sc16));
+        __m256i corr = _mm256_madd_epi16(bs, sc16);
         __m256i sumi = _mm256_setzero_si256();
         const int8_t *a = x[i].qs;
         for (int h = 0; h < 2; h++) {
@@ -422,9 +423,10 @@ AVX2 static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sc));
             }
         }
-        acc += (x[i].d * h2f(w[i].d)) * (float)(hsum_i32(sumi) - 32 * corr);
+        __m256i v = _mm256_sub_epi32(sumi, _mm256_slli_epi32(corr, 5));
+        accf = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(x[i].d * h2f(w[i].d)), accf);
     }
-    *s = acc;
+    *s = hsum_ps(accf);
 }
 
 /* ============================================================================================
