@@ -297,62 +297,23 @@ AMX static void kunpack_strip(const kjob *j, int64_t r0, kstrip *st) {
             continue;
         }
         const char *row = j->W + (size_t)(r0 + r) * j->w_row;
+        size_t row_blk = orx_type_row_bytes(j->wtype, 256); /* bytes per super-block */
         for (int64_t sb = 0; sb < j->nsb; sb++) {
+            orx_kq_block kb;
+            orx_kq_unpack(j->wtype, row + (size_t)sb * row_blk, &kb);
             int8_t *av = a + sb * 256;
-            if (j->wtype == ORX_TYPE_Q6_K) {
-                const orx_block_q6_K *b = (const orx_block_q6_K *)row + sb;
-                const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
-                for (int h = 0; h < 2; h++) {
-                    __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
-                    __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
-                    __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
-                    __m256i q1 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
-                    __m256i q2 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
-                    __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
-                    __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
-                    _mm256_storeu_si256((__m256i *)(av + 128 * h), _mm256_sub_epi8(q1, o32));
-                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 32), _mm256_sub_epi8(q2, o32));
-                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 64), _mm256_sub_epi8(q3, o32));
-                    _mm256_storeu_si256((__m256i *)(av + 128 * h + 96), _mm256_sub_epi8(q4, o32));
-                }
-                for (int k = 0; k < 16; k++) sc[sb * 16 + k] = b->scales[k];
-                d[sb] = _cvtsh_ss(b->d);
-                dm[sb] = 0.0f;
+            if (j->wtype == ORX_TYPE_Q6_K) { /* signed: q - 32 */
+                for (int i = 0; i < 256; i++) av[i] = (int8_t)(kb.vals[i] - 32);
+                for (int k = 0; k < 16; k++) sc[sb * 16 + k] = kb.sc[k];
             } else {
-                const uint8_t *scales;
-                uint16_t dd, dmin;
-                if (j->wtype == ORX_TYPE_Q4_K) {
-                    const orx_block_q4_K *b = (const orx_block_q4_K *)row + sb;
-                    const __m256i m4 = _mm256_set1_epi8(0x0F);
-                    for (int c = 0; c < 4; c++) {
-                        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-                        _mm256_storeu_si256((__m256i *)(av + 64 * c), _mm256_and_si256(q, m4));
-                        _mm256_storeu_si256((__m256i *)(av + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
-                    }
-                    scales = b->scales; dd = b->d; dmin = b->dmin;
-                } else {
-                    const orx_block_q5_K *b = (const orx_block_q5_K *)row + sb;
-                    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
-                    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
-                    for (int c = 0; c < 4; c++) {
-                        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-                        __m256i hs = _mm256_srli_epi16(hb, 2 * c);
-                        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(hs, one), 4);
-                        __m256i hh = _mm256_slli_epi16(_mm256_and_si256(hs, two), 3);
-                        _mm256_storeu_si256((__m256i *)(av + 64 * c), _mm256_or_si256(_mm256_and_si256(q, m4), hl));
-                        _mm256_storeu_si256((__m256i *)(av + 64 * c + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh));
-                    }
-                    scales = b->scales; dd = b->d; dmin = b->dmin;
-                }
+                memcpy(av, kb.vals, 256);
                 for (int k = 0; k < 8; k++) {
-                    uint8_t s6, m6;
-                    orx_get_scale_min_k4(k, scales, &s6, &m6);
-                    sc[sb * 8 + k] = s6;
-                    mn[sb * 8 + k] = (float)m6;
+                    sc[sb * 8 + k] = kb.sc[k];
+                    mn[sb * 8 + k] = (float)kb.mn[k];
                 }
-                d[sb] = _cvtsh_ss(dd);
-                dm[sb] = _cvtsh_ss(dmin);
             }
+            d[sb] = kb.d;
+            dm[sb] = kb.dmin;
         }
     }
 }

@@ -44,13 +44,6 @@ typedef struct ajob {
     _Atomic long next;   /* next strip */
 } ajob;
 
-/* 4 activation bytes as one int32 (Q8_0 values sit 2 bytes into their block: unaligned) */
-static inline int32_t ld32(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 static void prep_fn(void *vctx, int ith, int nth) {
     ajob *j = vctx;
     for (int64_t t = ith; t < j->n_tok; t += nth) {
@@ -105,10 +98,10 @@ AVX2MM static void unpack_strip(const ajob *j, int64_t r0, uint8_t *A, int8_t *S
 
 /* 8 rows' exact int32 sums of block b against one token's activation block */
 AVX2MM static inline __m256i block_q4_0(const uint8_t *ab, const int8_t *xq) {
-    __m256i s16 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)ab), _mm256_set1_epi32(ld32(xq + 4 * 0)));
+    __m256i s16 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)ab), _mm256_set1_epi32(orx_ld32(xq + 4 * 0)));
     for (int g = 1; g < 8; g++)
         s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(ab + 32 * g)),
-                                                         _mm256_set1_epi32(ld32(xq + 4 * g))));
+                                                         _mm256_set1_epi32(orx_ld32(xq + 4 * g))));
     return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
 }
 
@@ -116,7 +109,7 @@ AVX2MM static inline __m256i block_q8_0(const uint8_t *ab, const int8_t *sb, con
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i s = _mm256_setzero_si256();
     for (int g = 0; g < 8; g++) {
-        __m256i xs = _mm256_sign_epi8(_mm256_set1_epi32(ld32(xq + 4 * g)), _mm256_load_si256((const __m256i *)(sb + 32 * g)));
+        __m256i xs = _mm256_sign_epi8(_mm256_set1_epi32(orx_ld32(xq + 4 * g)), _mm256_load_si256((const __m256i *)(sb + 32 * g)));
         __m256i p = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(ab + 32 * g)), xs);
         s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
     }

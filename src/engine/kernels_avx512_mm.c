@@ -36,44 +36,26 @@ typedef struct vjob {
     const char  *Xq;     /* Q8_0 activations, n_tok rows of x_row bytes */
     size_t       x_row;  /* bytes per activation row */
     int64_t      n_tok;  /* tokens */
-    int64_t      n_tile; /* token tiles of TOK_TILE */
-    int8_t      *xt;     /* [n_tile][nb][TOK_TILE][32] activation values, tile-interleaved */
-    float       *dx;     /* [n_tile][nb][TOK_TILE] activation block scales (0 past n_tok) */
-    int32_t     *corr;   /* [n_tile][nb][TOK_TILE] offset x activation block sum */
+    float       *dx;     /* [n_tok][nb] activation block scales */
+    int32_t     *corr;   /* [n_tok][nb] offset x activation block sum */
     float       *Y;      /* [n_tok][n_out] */
     bool         fail;   /* a worker could not get scratch */
     _Atomic long next;   /* next strip */
 } vjob;
 
-/* 4 activation bytes as one int32 (Q8_0 values sit 2 bytes into their block: unaligned) */
-static inline int32_t ld32(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* Activations rearranged per tile of TOK_TILE tokens, so a tile's blocks are addressed from one
- * base: values, d_x and off * sum(x) per (block, token). Tokens past n_tok are zeros. */
+/* per (token, block): d_x and off * sum(x) */
 static void prep_fn(void *vctx, int ith, int nth) {
     vjob *j = vctx;
     int off = j->wtype == ORX_TYPE_Q4_0 ? 8 : 128;
-    for (int64_t tile = ith; tile < j->n_tile; tile += nth)
-        for (int u = 0; u < TOK_TILE; u++) {
-            int64_t t = tile * TOK_TILE + u;
-            const orx_block_q8_0 *x = t < j->n_tok ? (const orx_block_q8_0 *)(j->Xq + (size_t)t * j->x_row) : NULL;
-            for (int64_t b = 0; b < j->nb; b++) {
-                size_t at = ((size_t)tile * (size_t)j->nb + (size_t)b) * TOK_TILE + (size_t)u;
-                int sum = 0;
-                if (x) {
-                    memcpy(j->xt + at * 32, x[b].qs, 32);
-                    for (int i = 0; i < 32; i++) sum += x[b].qs[i];
-                } else {
-                    memset(j->xt + at * 32, 0, 32);
-                }
-                j->dx[at] = x ? orx_fp16_to_f32(x[b].d) : 0.0f;
-                j->corr[at] = off * sum;
-            }
+    for (int64_t t = ith; t < j->n_tok; t += nth) {
+        const orx_block_q8_0 *x = (const orx_block_q8_0 *)(j->Xq + (size_t)t * j->x_row);
+        for (int64_t b = 0; b < j->nb; b++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) sum += x[b].qs[i];
+            j->dx[t * j->nb + b] = orx_fp16_to_f32(x[b].d);
+            j->corr[t * j->nb + b] = off * sum;
         }
+    }
 }
 
 /* ============================================================================================
@@ -108,11 +90,17 @@ VNNI static void unpack_strip(const vjob *j, int64_t r0, uint8_t *V, float *dw) 
     }
 }
 
-/* the TOK_TILE tokens of tile `tile` against the 16 rows of the strip at r0 */
-VNNI static void strip_tile(const vjob *j, const uint8_t *V, const float *dw, int64_t tile, int64_t r0) {
-    const int8_t *xt = j->xt + (size_t)tile * (size_t)j->nb * TOK_TILE * 32;
-    const float *dxt = j->dx + (size_t)tile * (size_t)j->nb * TOK_TILE;
-    const int32_t *ct = j->corr + (size_t)tile * (size_t)j->nb * TOK_TILE;
+/* TOK_TILE tokens starting at t0 (indices past n_tok repeat the last token; not stored) */
+VNNI static void strip_tile(const vjob *j, const uint8_t *V, const float *dw, int64_t t0, int64_t r0) {
+    const orx_block_q8_0 *x[TOK_TILE];
+    const float *dx[TOK_TILE];
+    const int32_t *corr[TOK_TILE];
+    for (int t = 0; t < TOK_TILE; t++) {
+        int64_t tt = t0 + t < j->n_tok ? t0 + t : j->n_tok - 1;
+        x[t] = (const orx_block_q8_0 *)(j->Xq + (size_t)tt * j->x_row);
+        dx[t] = j->dx + tt * j->nb;
+        corr[t] = j->corr + tt * j->nb;
+    }
     __m512 acc[TOK_TILE];
     for (int t = 0; t < TOK_TILE; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < j->nb; b++) {
@@ -120,27 +108,25 @@ VNNI static void strip_tile(const vjob *j, const uint8_t *V, const float *dw, in
         __m512i v[8];
         for (int g = 0; g < 8; g++) v[g] = _mm512_load_si512(vb + 64 * g);
         __m512 dwv = _mm512_load_ps(dw + b * 16);
-        const int8_t *xb = xt + (size_t)b * TOK_TILE * 32;
 #pragma GCC unroll 8
         for (int t = 0; t < TOK_TILE; t++) {
-            const int8_t *xq = xb + 32 * t;
-            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(ld32(xq)));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(ld32(xq + 4)));
-            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(ld32(xq + 8)));
-            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(ld32(xq + 12)));
-            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(ld32(xq + 16)));
-            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(ld32(xq + 20)));
-            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(ld32(xq + 24)));
-            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(ld32(xq + 28)));
-            size_t at = (size_t)b * TOK_TILE + (size_t)t;
-            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(ct[at]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dxt[at])), acc[t]);
+            const int8_t *xq = x[t][b].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
+            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
+            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
+            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
+            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])), acc[t]);
         }
     }
     int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
     __mmask16 m = (__mmask16)((1u << rmax) - 1u);
-    for (int t = 0; t < TOK_TILE && tile * TOK_TILE + t < j->n_tok; t++)
-        _mm512_mask_storeu_ps(j->Y + (size_t)(tile * TOK_TILE + t) * (size_t)j->n_out + (size_t)r0, m, acc[t]);
+    for (int t = 0; t < TOK_TILE && t0 + t < j->n_tok; t++)
+        _mm512_mask_storeu_ps(j->Y + (size_t)(t0 + t) * (size_t)j->n_out + (size_t)r0, m, acc[t]);
 }
 
 static void strips_fn(void *vctx, int ith, int nth) {
@@ -155,7 +141,7 @@ static void strips_fn(void *vctx, int ith, int nth) {
             int64_t r0 = (int64_t)s * 16;
             if (r0 >= j->n_out) break;
             unpack_strip(j, r0, V, dw);
-            for (int64_t tile = 0; tile < j->n_tile; tile++) strip_tile(j, V, dw, tile, r0);
+            for (int64_t t0 = 0; t0 < j->n_tok; t0 += TOK_TILE) strip_tile(j, V, dw, t0, r0);
         }
     }
     free(V);
@@ -175,17 +161,13 @@ static void mm_vnni(orx_threadpool *pool, uint32_t wtype, const void *W, size_t 
     j.x_row = x_row;
     j.n_tok = n_tok;
     j.Y = Y;
-    j.n_tile = (n_tok + TOK_TILE - 1) / TOK_TILE;
-    size_t slots = (size_t)j.n_tile * (size_t)j.nb * TOK_TILE; /* (tile, block, token) */
-    j.xt = orx_alloc64(slots * 32);
-    j.dx = orx_alloc64(slots * sizeof(float));
-    j.corr = orx_alloc64(slots * sizeof(int32_t));
-    if (j.xt && j.dx && j.corr) {
+    j.dx = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(float));
+    j.corr = orx_alloc64((size_t)n_tok * (size_t)j.nb * sizeof(int32_t));
+    if (j.dx && j.corr) {
         orx_threadpool_run(pool, prep_fn, &j);
         orx_threadpool_run(pool, strips_fn, &j);
     }
-    if (!j.xt || !j.dx || !j.corr || j.fail) memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
-    free(j.xt);
+    if (!j.dx || !j.corr || j.fail) memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
     free(j.dx);
     free(j.corr);
 }

@@ -25,6 +25,95 @@ void orx_kq_pair_sums(uint32_t type, const orx_block_q8_K *x, int64_t nsb, int32
     }
 }
 
+/* ============================================================================================
+ * K-quant strip driver
+ * ========================================================================================== */
+static void kq_prep_fn(void *vctx, int ith, int nth) {
+    orx_kq_job *j = vctx;
+    for (int64_t t = ith; t < j->n_tok; t += nth)
+        orx_kq_pair_sums(j->wtype, (const orx_block_q8_K *)(j->Xq + (size_t)t * j->x_row), j->nsb,
+                         j->bsp + (size_t)t * (size_t)j->nsb * 8);
+}
+
+/* Rows past n_out are zero (their lanes are computed and not stored). */
+static void kq_unpack_strip(const orx_kq_job *j, int64_t r0, orx_kq_strip *st) {
+    int nsub = j->nsub, R = j->rows;
+    size_t row_blk = orx_type_row_bytes(j->wtype, 256); /* bytes per super-block */
+    for (int r = 0; r < R; r++) {
+        bool pad = r0 + r >= j->n_out;
+        const char *row = j->W + (size_t)(r0 + r) * j->w_row;
+        for (int64_t sb = 0; sb < j->nsb; sb++) {
+            orx_kq_block kb;
+            if (pad) memset(&kb, 0, sizeof kb);
+            else orx_kq_unpack(j->wtype, row + (size_t)sb * row_blk, &kb);
+            const int *sc = kb.sc, *mn = kb.mn;
+            const uint32_t *v32 = (const uint32_t *)(const void *)kb.vals;
+            uint32_t *dst = (uint32_t *)(void *)(st->V + (size_t)sb * 256 * (size_t)R) + r;
+            for (int q = 0; q < 64; q++) dst[q * R] = v32[q]; /* group q = values 4q..4q+3 */
+            int32_t *scd = st->sc + ((size_t)sb * (size_t)nsub) * (size_t)R + r;
+            for (int k = 0; k < nsub; k++) scd[k * R] = j->sc_twice ? orx_pack16(sc[k], sc[k]) : sc[k];
+            int32_t *pd = st->scp + (size_t)sb * 8 * (size_t)R + r;
+            if (j->wtype != ORX_TYPE_Q6_K)
+                for (int i = 0; i < 4; i++) pd[i * R] = orx_pack16(mn[2 * i], mn[2 * i + 1]);
+            else
+                for (int i = 0; i < 8; i++) pd[i * R] = orx_pack16(sc[2 * i], sc[2 * i + 1]);
+            st->d[sb * R + r] = kb.d;
+            st->dmin[sb * R + r] = kb.dmin;
+        }
+    }
+}
+
+static void kq_strips_fn(void *vctx, int ith, int nth) {
+    orx_kq_job *j = vctx;
+    size_t R = (size_t)j->rows, nsb = (size_t)j->nsb;
+    orx_kq_strip st = {orx_alloc64(nsb * 256 * R), orx_alloc64(nsb * (size_t)j->nsub * R * sizeof(int32_t)),
+                       orx_alloc64(nsb * 8 * R * sizeof(int32_t)), orx_alloc64(nsb * R * sizeof(float)),
+                       orx_alloc64(nsb * R * sizeof(float))};
+    if (!st.V || !st.sc || !st.scp || !st.d || !st.dmin) {
+        j->fail = true;
+    } else {
+        for (;;) {
+            long s = j->next++;
+            int64_t r0 = (int64_t)s * j->rows;
+            if (r0 >= j->n_out) break;
+            kq_unpack_strip(j, r0, &st);
+            for (int64_t t0 = 0; t0 < j->n_tok; t0 += j->tok_tile) j->tile(j, &st, t0, r0);
+        }
+    }
+    free(st.V); free(st.sc); free(st.scp); free(st.d); free(st.dmin);
+}
+
+void orx_kq_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
+               int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y, int rows,
+               int tok_tile, bool sc_twice, orx_kq_tile_fn tile) {
+    orx_kq_job j;
+    memset(&j, 0, sizeof j);
+    j.wtype = wtype;
+    j.nsub = wtype == ORX_TYPE_Q6_K ? 16 : 8;
+    j.rows = rows;
+    j.tok_tile = tok_tile;
+    j.sc_twice = sc_twice;
+    j.tile = tile;
+    j.W = W;
+    j.w_row = w_row;
+    j.n_out = n_out;
+    j.nsb = n_in / 256;
+    j.Xq = Xq;
+    j.x_row = x_row;
+    j.n_tok = n_tok;
+    j.Y = Y;
+    j.bsp = orx_alloc64((size_t)n_tok * (size_t)j.nsb * 8 * sizeof(int32_t));
+    if (j.bsp) {
+        orx_threadpool_run(pool, kq_prep_fn, &j);
+        orx_threadpool_run(pool, kq_strips_fn, &j);
+    }
+    if (!j.bsp || j.fail) memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
+    free(j.bsp);
+}
+
+/* ============================================================================================
+ * Super-block unpacking (AVX2)
+ * ========================================================================================== */
 #if defined(__x86_64__)
 #include <immintrin.h>
 
