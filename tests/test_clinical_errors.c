@@ -109,13 +109,38 @@ static void test_openrx_form_errors(void **state) {
     expect_fail("{\"openrx_patient\":1,\"wieght\":70}", NULL, ORX_ERR_INVALID, "unknown key 'wieght'", NULL);
     expect_fail("{\"openrx_patient\":2}", NULL, ORX_ERR_UNSUPPORTED, "version 1", NULL);
     expect_fail("{\"openrx_patient\":1,\"sex\":\"f\"}", NULL, ORX_ERR_INVALID, "sex", NULL);
-    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"glucose\",\"value\":5,\"unit\":\"mmol/L\"}]}", NULL,
-                ORX_ERR_INVALID, "unknown lab kind 'glucose'", NULL);
+    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"sodium\",\"value\":140,\"unit\":\"mmol/L\"}]}", NULL,
+                ORX_ERR_INVALID, "unknown lab kind 'sodium'", NULL);
+    /* reference ranges: reversed, unknown unit, not numbers, empty, unknown key */
+    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"potassium\",\"value\":5,\"unit\":\"mmol/L\","
+                "\"reference_range\":{\"low\":5.1,\"high\":3.5}}]}", NULL, ORX_ERR_INVALID,
+                "labs[0] (potassium)", "low 5.1 is above high 3.5", NULL);
+    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"potassium\",\"value\":5,\"unit\":\"mmol/L\","
+                "\"reference_range\":{\"low\":\"3.5\"}}]}", NULL, ORX_ERR_INVALID,
+                "labs[0] (potassium).reference_range", "must be numbers", NULL);
+    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"potassium\",\"value\":5,\"unit\":\"mmol/L\","
+                "\"reference_range\":{}}]}", NULL, ORX_ERR_INVALID, "give low, high or both", NULL);
+    expect_fail("{\"openrx_patient\":1,\"labs\":[{\"kind\":\"potassium\",\"value\":5,\"unit\":\"mmol/L\","
+                "\"reference_range\":{\"lo\":3}}]}", NULL, ORX_ERR_INVALID, "unknown key 'lo'", NULL);
     expect_fail("{\"openrx_patient\":1,\"medications\":[{\"rxnorm\":\"1\"}]}", NULL, ORX_ERR_INVALID,
                 "medications[0].text: required", NULL);
     expect_fail("{\"openrx_patient\":1,\"pharmacogenes\":[{\"gene\":\"CYP3A4\"}]}", NULL, ORX_ERR_INVALID,
                 "unsupported gene 'CYP3A4'", NULL);
     expect_fail("{\"openrx_patient\":1,\"pregnant\":\"maybe\"}", NULL, ORX_ERR_INVALID, "pregnant", NULL);
+}
+
+/* A FHIR referenceRange whose unit is not one of the lab's units, or whose limits disagree. */
+static void test_fhir_reference_range_errors(void **state) {
+    (void)state;
+#define K_OBS(range) BUNDLE_HEAD ",{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"k\"," \
+    "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2823-3\"}]}," \
+    "\"valueQuantity\":{\"value\":5.4,\"unit\":\"mmol/L\"},\"referenceRange\":[" range "]}}]}"
+    expect_fail(K_OBS("{\"low\":{\"value\":3.5,\"unit\":\"mg/dL\"},\"high\":{\"value\":5.1,\"unit\":\"mg/dL\"}}"),
+                NULL, ORX_ERR_INVALID, "Observation/k", "unknown unit 'mg/dL' in the reference range", NULL);
+    expect_fail(K_OBS("{\"low\":{\"value\":3.5,\"unit\":\"mmol/L\"},\"high\":{\"value\":5.1,\"unit\":\"meq/L\"}}"),
+                NULL, ORX_ERR_INVALID, "different units", NULL);
+    expect_fail(K_OBS("{\"low\":{\"value\":\"3.5\"}}"), NULL, ORX_ERR_INVALID, "referenceRange[0]", "not a number", NULL);
+#undef K_OBS
 }
 
 static void test_deep_nesting(void **state) {
@@ -161,6 +186,7 @@ int main(void) {
         cmocka_unit_test(test_negative_and_implausible),
         cmocka_unit_test(test_future_birth_date),
         cmocka_unit_test(test_openrx_form_errors),
+        cmocka_unit_test(test_fhir_reference_range_errors),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_size_limit),
     };

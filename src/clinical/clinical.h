@@ -42,6 +42,9 @@ typedef enum orx_lab_kind {
     ORX_LAB_BILIRUBIN,   /* total bilirubin, mg/dL     LOINC 1975-2, 42719-5 */
     ORX_LAB_ALBUMIN,     /* albumin, g/dL              LOINC 1751-7, 61151-7 */
     ORX_LAB_INR,         /* INR, ratio (no unit)       LOINC 6301-6, 34714-6, 46418-0 */
+    ORX_LAB_QTC,         /* QTc interval, ms           LOINC 8636-3 */
+    ORX_LAB_PLATELETS,   /* platelet count, 10*3/uL    LOINC 777-3, 26515-7 */
+    ORX_LAB_GLUCOSE,     /* glucose, mg/dL             LOINC 2345-7, 2339-0 */
     ORX_LAB_COUNT
 } orx_lab_kind;
 
@@ -104,7 +107,9 @@ typedef struct orx_condition {
     char onset[ORX_CLIN_DATE];       /* onsetDateTime, "" if absent */
 } orx_condition;
 
-/* Latest observed value of one lab kind, converted to the canonical unit. */
+/* Latest observed value of one lab kind, converted to the canonical unit, with the reference
+ * range the record gives for that observation (FHIR Observation.referenceRange of type "normal"
+ * or untyped; openrx form "reference_range"). No range is ever defaulted. */
 typedef struct orx_lab {
     bool   present;                  /* false: no observation of this kind */
     double value;                    /* in the canonical unit (see orx_lab_kind) */
@@ -113,7 +118,37 @@ typedef struct orx_lab {
     char   orig_unit[24];            /* unit (UCUM code) as recorded */
     char   date[ORX_CLIN_DATE];      /* effectiveDateTime as recorded, "" if absent */
     char   loinc[16];                /* LOINC code of the observation used, "" for openrx form */
+    bool   has_ref_low;              /* the record states a lower reference limit */
+    double ref_low;                  /* lower reference limit, canonical unit */
+    bool   has_ref_high;             /* the record states an upper reference limit */
+    double ref_high;                 /* upper reference limit, canonical unit */
+    char   ref_text[64];             /* referenceRange.text as recorded, "" if none */
 } orx_lab;
+
+/* A reference range as read from the record (units as recorded; converted by clin_add_lab). */
+typedef struct orx_lab_range {
+    bool   has_low;                  /* low given */
+    double low;                      /* in unit */
+    bool   has_high;                 /* high given */
+    double high;                     /* in unit */
+    char   unit[24];                 /* unit of low/high ("" = the value's unit) */
+    char   text[64];                 /* free text, "" if none */
+} orx_lab_range;
+
+/* Where a lab value lies against its recorded reference range. */
+typedef enum orx_lab_flag {
+    ORX_LAB_NO_RANGE = 0,            /* absent value or no reference range on record */
+    ORX_LAB_LOW,                     /* below the lower limit */
+    ORX_LAB_NORMAL,                  /* within the stated limit(s) */
+    ORX_LAB_HIGH,                    /* above the upper limit */
+} orx_lab_flag;
+
+/* Compare a lab with its own recorded range (strict: a value equal to a limit is within). A
+ * range with only one limit judges only that side (the other side gives ORX_LAB_NORMAL). */
+orx_lab_flag orx_lab_range_flag(const orx_lab *lab);
+const char  *orx_lab_flag_name(orx_lab_flag f);      /* "no range", "low", "normal", "high" */
+/* "K 5.4 mmol/L on 2025-12-15 (reference 3.5-5.1 mmol/L: high)" style text; "" when absent. */
+void orx_lab_describe(const orx_lab *lab, orx_lab_kind k, char *out, size_t cap);
 
 /* One pharmacogene result. Genotype and phenotype observations of the same gene are merged. */
 typedef struct orx_pgx {

@@ -139,6 +139,45 @@ static orx_status parse_patient(fhir_ctx *x, json_t *r, orx_error *err) {
 /* ============================================================================================
  * Observations: labs, pregnancy/lactation, pharmacogenes
  * ========================================================================================== */
+/* Unit of a Quantity: its code when that converts for kind k, else its unit text. */
+static const char *quantity_unit(json_t *q, orx_lab_kind k) {
+    const char *code = jstr(q, "code"), *unit = jstr(q, "unit");
+    double tmp;
+    if (code && orx_clinical_convert(k, 0, code, &tmp)) return code;
+    return unit ? unit : code;
+}
+
+/* The first Observation.referenceRange of type "normal" or without a type (ranges of other
+ * types — therapeutic, treatment, recommended, pre/post — are not a normal range). */
+static orx_status parse_range(fhir_ctx *x, json_t *r, orx_lab_kind k, orx_lab_range *out,
+                              orx_error *err) {
+    memset(out, 0, sizeof *out);
+    size_t i;
+    json_t *rr;
+    json_array_foreach(json_object_get(r, "referenceRange"), i, rr) {
+        json_t *type = json_object_get(rr, "type");
+        if (type && !cc_has_code(type, "normal")) continue;
+        json_t *lo = json_object_get(json_object_get(rr, "low"), "value");
+        json_t *hi = json_object_get(json_object_get(rr, "high"), "value");
+        if ((lo && !json_is_number(lo)) || (hi && !json_is_number(hi)))
+            return orx_fail(err, ORX_ERR_INVALID, "%s: %s: referenceRange[%zu] low/high value is "
+                            "not a number", x->p->source, x->where, i);
+        const char *ul = lo ? quantity_unit(json_object_get(rr, "low"), k) : NULL;
+        const char *uh = hi ? quantity_unit(json_object_get(rr, "high"), k) : NULL;
+        if (ul && uh && strcmp(ul, uh) != 0)
+            return orx_fail(err, ORX_ERR_INVALID, "%s: %s: referenceRange[%zu] low and high have "
+                            "different units ('%s', '%s')", x->p->source, x->where, i, ul, uh);
+        out->has_low = lo != NULL;
+        out->low = lo ? json_number_value(lo) : 0;
+        out->has_high = hi != NULL;
+        out->high = hi ? json_number_value(hi) : 0;
+        clin_copy(out->unit, sizeof out->unit, ul ? ul : uh);
+        clin_copy(out->text, sizeof out->text, jstr(rr, "text"));
+        return ORX_OK;
+    }
+    return ORX_OK;
+}
+
 static orx_status parse_lab(fhir_ctx *x, json_t *r, orx_lab_kind k, const char *loinc, orx_error *err) {
     json_t *vq = json_object_get(r, "valueQuantity");
     json_t *v = json_object_get(vq, "value");
@@ -146,13 +185,14 @@ static orx_status parse_lab(fhir_ctx *x, json_t *r, orx_lab_kind k, const char *
     if (!json_is_number(v))
         return orx_fail(err, ORX_ERR_INVALID, "%s: %s: valueQuantity.value is not a number",
                         x->p->source, x->where);
-    const char *code = jstr(vq, "code"), *unit = jstr(vq, "unit");
-    double tmp;
-    const char *use = code;
-    if (!use || !orx_clinical_convert(k, 0, use, &tmp)) use = unit ? unit : code;
+    const char *use = quantity_unit(vq, k);
+    orx_lab_range range;
+    orx_status st = parse_range(x, r, k, &range, err);
+    if (st != ORX_OK) return st;
     char where[220];
     snprintf(where, sizeof where, "%s valueQuantity (%s, LOINC %s)", x->where, orx_lab_kind_label(k), loinc);
-    return clin_add_lab(x->p, k, json_number_value(v), use ? use : "", effective_date(r), loinc, where, err);
+    return clin_add_lab(x->p, k, json_number_value(v), use ? use : "", effective_date(r), loinc,
+                        &range, where, err);
 }
 
 static orx_tristate yes_no(const char *t, json_t *cc) {

@@ -17,10 +17,12 @@ void *clin_push(void **arr, size_t *n, size_t elem);
 const char *clin_system_name(const char *url);
 
 /* Record one lab observation: converts unit → canonical, validates the value (finite; > 0 for
- * weight, height and creatinine; ≥ 0 for the rest), keeps the latest by date, ignores values
- * dated after p->as_of (counted). where names the field for error messages. */
+ * weight, height and creatinine; ≥ 0 for the rest) and its reference range (range may be NULL;
+ * its unit "" means the value's unit; low ≤ high), keeps the latest by date (with its range),
+ * ignores values dated after p->as_of (counted). where names the field for error messages. */
 orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
-                        const char *date, const char *loinc, const char *where, orx_error *err);
+                        const char *date, const char *loinc, const orx_lab_range *range,
+                        const char *where, orx_error *err);
 /* Lab kind for a LOINC code; returns false if the code is not one we keep. */
 bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k);
 

@@ -63,7 +63,16 @@ orx_status orx_patient_summary(const orx_patient *p, orx_buf *b, orx_error *err)
         orx_buf_printf(b, "  %-22s %.4g %s", orx_lab_kind_label((orx_lab_kind)k), l->value, l->unit);
         if (l->orig_unit[0] && fabs(l->orig_value - l->value) > 1e-9)
             orx_buf_printf(b, " (recorded %.6g %s)", l->orig_value, l->orig_unit);
-        orx_buf_printf(b, "  %.10s\n", or_dash(l->date));
+        orx_buf_printf(b, "  %.10s", or_dash(l->date));
+        if (l->has_ref_low || l->has_ref_high) {
+            orx_buf_puts(b, "  reference ");
+            if (l->has_ref_low) orx_buf_printf(b, "%.4g", l->ref_low);
+            orx_buf_puts(b, l->has_ref_low && l->has_ref_high ? "-" : l->has_ref_high ? "<= " : "");
+            if (l->has_ref_high) orx_buf_printf(b, "%.4g", l->ref_high);
+            if (!l->has_ref_high) orx_buf_puts(b, " (lower limit)");
+            orx_buf_printf(b, ": %s", orx_lab_flag_name(orx_lab_range_flag(l)));
+        }
+        orx_buf_puts(b, "\n");
     }
     if (p->n_ignored_future)
         orx_buf_printf(b, "  (%zu observation(s) dated after %s ignored)\n", p->n_ignored_future, p->as_of);
@@ -143,6 +152,11 @@ static json_t *build_json(const orx_patient *p) {
         json_t *lo = json_pack("{s:f,s:s,s:f,s:s,s:s,s:s}", "value", l->value, "unit", l->unit,
                                "recorded_value", l->orig_value, "recorded_unit", l->orig_unit,
                                "date", l->date, "loinc", l->loinc);
+        if (l->has_ref_low) json_object_set_new(lo, "ref_low", json_real(l->ref_low));
+        if (l->has_ref_high) json_object_set_new(lo, "ref_high", json_real(l->ref_high));
+        if (l->ref_text[0]) json_object_set_new(lo, "ref_text", json_string(l->ref_text));
+        if (l->has_ref_low || l->has_ref_high)
+            json_object_set_new(lo, "flag", json_string(orx_lab_flag_name(orx_lab_range_flag(l))));
         json_object_set_new(labs, orx_lab_kind_name((orx_lab_kind)k), lo);
     }
     json_object_set_new(o, "labs", labs);

@@ -81,6 +81,9 @@ static const struct { const char *name, *label, *unit; } LAB_INFO[ORX_LAB_COUNT]
     [ORX_LAB_BILIRUBIN] = {"bilirubin", "Total bilirubin", "mg/dL"},
     [ORX_LAB_ALBUMIN]   = {"albumin", "Albumin", "g/dL"},
     [ORX_LAB_INR]       = {"inr", "INR", ""},
+    [ORX_LAB_QTC]       = {"qtc", "QTc interval", "ms"},
+    [ORX_LAB_PLATELETS] = {"platelets", "Platelet count", "10*3/uL"},
+    [ORX_LAB_GLUCOSE]   = {"glucose", "Glucose", "mg/dL"},
 };
 
 const char *orx_lab_kind_name(orx_lab_kind k) {
@@ -141,6 +144,9 @@ static const struct { const char *loinc; orx_lab_kind kind; } LOINC_MAP[] = {
     {"1975-2", ORX_LAB_BILIRUBIN},  {"42719-5", ORX_LAB_BILIRUBIN},
     {"1751-7", ORX_LAB_ALBUMIN},    {"61151-7", ORX_LAB_ALBUMIN},
     {"6301-6", ORX_LAB_INR},        {"34714-6", ORX_LAB_INR},      {"46418-0", ORX_LAB_INR},
+    {"8636-3", ORX_LAB_QTC},
+    {"777-3", ORX_LAB_PLATELETS},   {"26515-7", ORX_LAB_PLATELETS},
+    {"2345-7", ORX_LAB_GLUCOSE},    {"2339-0", ORX_LAB_GLUCOSE},
 };
 
 bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k) {
@@ -153,7 +159,9 @@ bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k) {
 /* Unit table: UCUM code (or common text) → factor to the canonical unit of a kind.
  * Creatinine: 1 mg/dL = 88.4 µmol/L (molar mass 113.12 g/mol). Bilirubin: 1 mg/dL = 17.1 µmol/L
  * (molar mass 584.66 g/mol). Albumin: 1 g/dL = 10 g/L. Weight: 1 [lb_av] = 0.45359237 kg.
- * Height: 1 [in_i] = 2.54 cm. Potassium: mEq/L = mmol/L (monovalent). */
+ * Height: 1 [in_i] = 2.54 cm. Potassium: mEq/L = mmol/L (monovalent). Glucose: 1 mmol/L =
+ * 18.016 mg/dL (molar mass 180.16 g/mol). Platelets: 10*3/uL = 10*9/L = K/uL; 1/uL = 0.001 10*3/uL.
+ * QTc: 1 s = 1000 ms. */
 typedef struct unit_row { orx_lab_kind kind; const char *unit; double factor; } unit_row;
 static const unit_row UNITS[] = {
     {ORX_LAB_WEIGHT, "kg", 1.0},          {ORX_LAB_WEIGHT, "g", 0.001},
@@ -176,6 +184,12 @@ static const unit_row UNITS[] = {
     {ORX_LAB_ALBUMIN, "g/dL", 1.0},       {ORX_LAB_ALBUMIN, "g/L", 0.1},
     {ORX_LAB_INR, "{INR}", 1.0},          {ORX_LAB_INR, "{ratio}", 1.0}, {ORX_LAB_INR, "1", 1.0},
     {ORX_LAB_INR, "", 1.0},               {ORX_LAB_INR, "INR", 1.0},     {ORX_LAB_INR, "ratio", 1.0},
+    {ORX_LAB_QTC, "ms", 1.0},             {ORX_LAB_QTC, "msec", 1.0},    {ORX_LAB_QTC, "s", 1000.0},
+    {ORX_LAB_PLATELETS, "10*3/uL", 1.0},  {ORX_LAB_PLATELETS, "10^3/uL", 1.0},
+    {ORX_LAB_PLATELETS, "10*3/mm3", 1.0}, {ORX_LAB_PLATELETS, "K/uL", 1.0},
+    {ORX_LAB_PLATELETS, "10*9/L", 1.0},   {ORX_LAB_PLATELETS, "10^9/L", 1.0},
+    {ORX_LAB_PLATELETS, "/uL", 0.001},    {ORX_LAB_PLATELETS, "{cells}/uL", 0.001},
+    {ORX_LAB_GLUCOSE, "mg/dL", 1.0},      {ORX_LAB_GLUCOSE, "mmol/L", 18.016},
 };
 
 bool orx_clinical_convert(orx_lab_kind k, double value, const char *unit, double *out) {
@@ -192,6 +206,7 @@ static const double LAB_MAX[ORX_LAB_COUNT] = {
     [ORX_LAB_WEIGHT] = 700, [ORX_LAB_HEIGHT] = 280, [ORX_LAB_SCR] = 40, [ORX_LAB_EGFR] = 300,
     [ORX_LAB_POTASSIUM] = 15, [ORX_LAB_ALT] = 50000, [ORX_LAB_AST] = 50000,
     [ORX_LAB_BILIRUBIN] = 100, [ORX_LAB_ALBUMIN] = 10, [ORX_LAB_INR] = 30,
+    [ORX_LAB_QTC] = 1500, [ORX_LAB_PLATELETS] = 5000, [ORX_LAB_GLUCOSE] = 3000,
 };
 
 /* Compare two dates/dateTimes by their first 10 chars; "" sorts first. */
@@ -200,8 +215,32 @@ static int date_cmp(const char *a, const char *b) {
     return strncmp(a, b, 10);
 }
 
+/* Convert a recorded reference range into the canonical unit of k (unit "" = the value's). */
+static orx_status convert_range(orx_patient *p, orx_lab_kind k, const orx_lab_range *r,
+                                const char *value_unit, const char *where, orx_lab *out,
+                                orx_error *err) {
+    const char *u = r->unit[0] ? r->unit : (value_unit ? value_unit : "");
+    double lo = 0, hi = 0;
+    if ((r->has_low && !orx_clinical_convert(k, r->low, u, &lo)) ||
+        (r->has_high && !orx_clinical_convert(k, r->high, u, &hi)))
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s: unknown unit '%s' in the reference range "
+                        "for %s (expected UCUM, e.g. '%s')", p->source, where, u,
+                        orx_lab_kind_label(k), LAB_INFO[k].unit);
+    if ((r->has_low && !isfinite(r->low)) || (r->has_high && !isfinite(r->high)) ||
+        (r->has_low && r->has_high && lo > hi))
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s: reference range low %g is above high %g "
+                        "(or not a finite number)", p->source, where, r->low, r->high);
+    out->has_ref_low = r->has_low;
+    out->ref_low = lo;
+    out->has_ref_high = r->has_high;
+    out->ref_high = hi;
+    clin_copy(out->ref_text, sizeof out->ref_text, r->text);
+    return ORX_OK;
+}
+
 orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
-                        const char *date, const char *loinc, const char *where, orx_error *err) {
+                        const char *date, const char *loinc, const orx_lab_range *range,
+                        const char *where, orx_error *err) {
     if (!date) date = "";
     if (!isfinite(value))
         return orx_fail(err, ORX_ERR_INVALID, "%s: %s: value is not a finite number", p->source, where);
@@ -223,20 +262,62 @@ orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char
                         "%s: %s: %s %g %s is implausible (limit %g %s); check the unit", p->source,
                         where, orx_lab_kind_label(k), value, unit ? unit : "", LAB_MAX[k],
                         LAB_INFO[k].unit);
+    orx_lab tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (range && (range->has_low || range->has_high || range->text[0])) {
+        orx_status st = convert_range(p, k, range, unit, where, &tmp, err);
+        if (st != ORX_OK) return st;
+    }
     if (date[0] && p->as_of[0] && strncmp(date, p->as_of, 10) > 0) {
         p->n_ignored_future++;
         return ORX_OK;
     }
     orx_lab *lab = &p->labs[k];
     if (lab->present && date_cmp(date, lab->date) < 0) return ORX_OK; /* keep the latest */
-    lab->present = true;
-    lab->value = v;
-    clin_copy(lab->unit, sizeof lab->unit, LAB_INFO[k].unit);
-    lab->orig_value = value;
-    clin_copy(lab->orig_unit, sizeof lab->orig_unit, unit);
-    clin_copy(lab->date, sizeof lab->date, date);
-    clin_copy(lab->loinc, sizeof lab->loinc, loinc);
+    tmp.present = true;
+    tmp.value = v;
+    clin_copy(tmp.unit, sizeof tmp.unit, LAB_INFO[k].unit);
+    tmp.orig_value = value;
+    clin_copy(tmp.orig_unit, sizeof tmp.orig_unit, unit);
+    clin_copy(tmp.date, sizeof tmp.date, date);
+    clin_copy(tmp.loinc, sizeof tmp.loinc, loinc);
+    *lab = tmp;
     return ORX_OK;
+}
+
+orx_lab_flag orx_lab_range_flag(const orx_lab *lab) {
+    if (!lab || !lab->present || (!lab->has_ref_low && !lab->has_ref_high)) return ORX_LAB_NO_RANGE;
+    if (lab->has_ref_low && lab->value < lab->ref_low) return ORX_LAB_LOW;
+    if (lab->has_ref_high && lab->value > lab->ref_high) return ORX_LAB_HIGH;
+    return ORX_LAB_NORMAL;
+}
+
+const char *orx_lab_flag_name(orx_lab_flag f) {
+    switch (f) {
+    case ORX_LAB_LOW: return "low";
+    case ORX_LAB_NORMAL: return "within range";
+    case ORX_LAB_HIGH: return "high";
+    default: return "no reference range";
+    }
+}
+
+void orx_lab_describe(const orx_lab *lab, orx_lab_kind k, char *out, size_t cap) {
+    if (!out || !cap) return;
+    out[0] = '\0';
+    if (!lab || !lab->present || k >= ORX_LAB_COUNT) return;
+    char range[96] = "";
+    const char *u = LAB_INFO[k].unit;
+    if (lab->has_ref_low && lab->has_ref_high)
+        snprintf(range, sizeof range, "reference %.4g-%.4g%s%s", lab->ref_low, lab->ref_high, *u ? " " : "", u);
+    else if (lab->has_ref_high)
+        snprintf(range, sizeof range, "reference <= %.4g%s%s", lab->ref_high, *u ? " " : "", u);
+    else if (lab->has_ref_low)
+        snprintf(range, sizeof range, "reference >= %.4g%s%s", lab->ref_low, *u ? " " : "", u);
+    orx_lab_flag f = orx_lab_range_flag(lab);
+    snprintf(out, cap, "%s %.4g%s%s on %.10s (%s%s%s)", LAB_INFO[k].label, lab->value, *u ? " " : "",
+             u, lab->date[0] ? lab->date : "an undated observation",
+             range[0] ? range : "no reference range on record", range[0] ? ": " : "",
+             range[0] ? orx_lab_flag_name(f) : "");
 }
 
 /* ============================================================================================

@@ -65,8 +65,33 @@ static orx_status tri(const orx_patient *p, const char *key, const char *v, orx_
 /* ============================================================================================
  * Sections
  * ========================================================================================== */
+/* "reference_range": {"low": N, "high": N, "text": "..."} in the lab's unit (either limit may
+ * be left out). */
+static orx_status parse_lab_range(orx_patient *p, json_t *o, const char *where, orx_lab_range *r,
+                                  orx_error *err) {
+    static const char *const keys[] = {"low", "high", "text", NULL};
+    memset(r, 0, sizeof *r);
+    json_t *rr = json_object_get(o, "reference_range");
+    if (!rr) return ORX_OK;
+    char w[96];
+    snprintf(w, sizeof w, "%s.reference_range", where);
+    if (!json_is_object(rr)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, w);
+    orx_status st = check_keys(p, rr, w, keys, err);
+    if (st) return st;
+    json_t *lo = json_object_get(rr, "low"), *hi = json_object_get(rr, "high");
+    if ((lo && !json_is_number(lo)) || (hi && !json_is_number(hi)))
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s: low/high must be numbers", p->source, w);
+    if (!lo && !hi)
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s: give low, high or both", p->source, w);
+    r->has_low = lo != NULL;
+    r->low = lo ? json_number_value(lo) : 0;
+    r->has_high = hi != NULL;
+    r->high = hi ? json_number_value(hi) : 0;
+    return get_str(p, rr, "text", w, r->text, sizeof r->text, err);
+}
+
 static orx_status parse_labs(orx_patient *p, json_t *arr, orx_error *err) {
-    static const char *const keys[] = {"kind", "value", "unit", "date", NULL};
+    static const char *const keys[] = {"kind", "value", "unit", "date", "reference_range", NULL};
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o) {
@@ -82,12 +107,15 @@ static orx_status parse_labs(orx_patient *p, json_t *arr, orx_error *err) {
         while (k < ORX_LAB_COUNT && strcmp(orx_lab_kind_name((orx_lab_kind)k), kind) != 0) k++;
         if (k == ORX_LAB_COUNT)
             return orx_fail(err, ORX_ERR_INVALID, "%s: %s.kind: unknown lab kind '%s' (weight, height, "
-                            "scr, egfr, potassium, alt, ast, bilirubin, albumin, inr)", p->source, where, kind);
+                            "scr, egfr, potassium, alt, ast, bilirubin, albumin, inr, qtc, platelets, "
+                            "glucose)", p->source, where, kind);
         json_t *v = json_object_get(o, "value");
         if (!json_is_number(v))
             return orx_fail(err, ORX_ERR_INVALID, "%s: %s.value (%s): expected a number", p->source, where, kind);
         snprintf(where, sizeof where, "labs[%zu] (%s)", i, kind);
-        st = clin_add_lab(p, (orx_lab_kind)k, json_number_value(v), unit, date, "", where, err);
+        orx_lab_range range;
+        st = parse_lab_range(p, o, where, &range, err);
+        if (!st) st = clin_add_lab(p, (orx_lab_kind)k, json_number_value(v), unit, date, "", &range, where, err);
         if (st) return st;
     }
     return ORX_OK;
