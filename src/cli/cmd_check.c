@@ -12,8 +12,9 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "Usage: openrx check --patient FILE [--drug TEXT|RXCUI]... [--json] [--fail-on TIER]\n"
-            "                    [--min-severity TIER] [--as-of YYYY-MM-DD] [--data DIR]\n\n"
+            "Usage: openrx check --patient FILE [--drug TEXT|RXCUI]... [--indication TEXT] [--json]\n"
+            "                    [--fail-on TIER] [--min-severity TIER] [--as-of YYYY-MM-DD]\n"
+            "                    [--data DIR] [--repeat N]\n\n"
             "Deterministic medication-safety check. With --drug: each proposed drug (free text with an\n"
             "optional dose, e.g. \"ibuprofen 400 mg orally every 6 hours\", a brand, an RxNorm clinical\n"
             "drug string or an RxCUI) is checked against the patient (active medicines, allergies, labs,\n"
@@ -26,13 +27,20 @@ static void usage(FILE *out) {
             "source + citation. An unrecognised drug is a finding, never silently skipped.\n\n"
             "Options:\n"
             "  --patient FILE       FHIR R4 Bundle or openrx patient form (required)\n"
-            "  --drug TEXT          proposed drug (repeatable, up to %d)\n"
+            "  --drug TEXT          proposed drug (repeatable, up to %d); a combination strength may\n"
+            "                       be written \"800 mg/160 mg\" or \"800-160 mg\"\n"
+            "  --indication TEXT    what the proposed drugs are for (e.g. \"atrial fibrillation\");\n"
+            "                       label doses and rules scoped to an indication use it, else the\n"
+            "                       patient's active problems (when neither decides: the label\n"
+            "                       statements per indication are listed as info)\n"
             "  --json               machine-readable output\n"
             "  --fail-on TIER       exit 3 when a finding at or above TIER exists\n"
             "                       (TIER: info, minor, moderate, major, contraindicated)\n"
             "  --min-severity TIER  drop findings below TIER (default info = show all)\n"
             "  --as-of DATE         date the patient's age and labs refer to (default today)\n"
             "  --data DIR           project data/ folder (default $ORX_DATA_DIR or the source tree's)\n"
+            "  --repeat N           run the check N times and print the time per run and per\n"
+            "                       proposed drug on stderr (a benchmark; findings printed once)\n"
             "  -h, --help           this help\n\n"
             "Exit codes: 0 checked (findings printed, whatever their tier); 3 with --fail-on when a\n"
             "finding at/above the tier exists; 1 runtime failure; 2 bad usage or bad input (unreadable\n"
@@ -52,6 +60,7 @@ static json_t *drug_json(const orx_proposed_drug *d) {
     }
     json_object_set_new(o, "ingredients", ing);
     json_object_set_new(o, "recognised", json_boolean(d->n_ingr > 0));
+    if (d->indication[0]) json_object_set_new(o, "indication", json_string(d->indication));
     if (d->dose.present || d->dose.route[0] || d->dose.frequency[0]) {
         json_t *ds = json_object();
         if (d->dose.present) {
@@ -63,6 +72,11 @@ static json_t *drug_json(const orx_proposed_drug *d) {
         if (d->dose.per_day > 0) json_object_set_new(ds, "per_day", json_real(d->dose.per_day));
         json_object_set_new(ds, "prn", json_boolean(d->dose.prn));
         if (d->dose.daily_amount > 0) json_object_set_new(ds, "daily_amount", json_real(d->dose.daily_amount));
+        if (d->dose.n_parts > 1) {
+            json_t *parts = json_array();
+            for (int k = 0; k < d->dose.n_parts; k++) json_array_append_new(parts, json_real(d->dose.part[k]));
+            json_object_set_new(ds, "parts", parts);
+        }
         json_object_set_new(o, "dose", ds);
     }
     return o;
@@ -71,15 +85,23 @@ static json_t *drug_json(const orx_proposed_drug *d) {
 static void print_drug(const orx_proposed_drug *d) {
     char name[512];
     printf("  %s -> %s", d->text, d->n_ingr ? orx_proposed_drug_name(d, name, sizeof name) : "NOT RECOGNISED");
-    if (d->dose.present) printf("; dose %g %s", d->dose.amount, d->dose.unit);
+    if (d->dose.present && d->dose.n_parts > 1) {
+        printf("; dose");
+        for (int k = 0; k < d->dose.n_parts; k++) printf("%s%g %s", k ? " + " : " ", d->dose.part[k], d->dose.unit);
+    } else if (d->dose.present) {
+        printf("; dose %g %s", d->dose.amount, d->dose.unit);
+    }
     if (d->dose.route[0]) printf("; route %s", d->dose.route);
     if (d->dose.frequency[0]) printf("; %s", d->dose.frequency);
     if (d->dose.prn) printf("; as needed");
+    if (d->indication[0]) printf("; for %s", d->indication);
     printf("\n");
 }
 
 typedef struct check_opts {
     const char  *patient, *as_of, *data;       /* paths / date */
+    const char  *indication;                   /* --indication, NULL when not given */
+    int          repeat;                       /* --repeat N (0 = once, no timing) */
     const char  *drugs[CHECK_MAX_DRUGS];       /* --drug values */
     int          n_drugs;                      /* count */
     bool         json, fail_set;               /* flags */
@@ -92,6 +114,7 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
         {"json", no_argument, NULL, 'j'},          {"fail-on", required_argument, NULL, 'f'},
         {"min-severity", required_argument, NULL, 'm'}, {"as-of", required_argument, NULL, 'a'},
         {"data", required_argument, NULL, 'D'},    {"help", no_argument, NULL, 'h'},
+        {"indication", required_argument, NULL, 'i'}, {"repeat", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -114,12 +137,23 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
             break;
         case 'a': o->as_of = optarg; break;
         case 'D': o->data = optarg; break;
+        case 'i': o->indication = optarg; break;
+        case 'r': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 1000000)
+                return orx_cli_usage("check", "--repeat: expected a count 1..1000000, got '%s'", optarg);
+            o->repeat = (int)v;
+            break;
+        }
         case 'h': usage(stdout); return -1;
         default: return orx_cli_usage("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc) return orx_cli_usage("check", "unexpected argument '%s'", argv[optind]);
     if (!o->patient) return orx_cli_usage("check", "--patient FILE is required");
+    if (o->indication && !o->n_drugs)
+        return orx_cli_usage("check", "--indication applies to proposed drugs: give --drug too");
     return 0;
 }
 
@@ -173,6 +207,30 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
     return 0;
 }
 
+/* One check run, or --repeat N runs timed (the findings of the last run are kept). */
+static orx_status run_checks(const check_opts *o, const orx_checker *ck, const orx_patient *pt,
+                             const orx_proposed_drug *drugs, orx_findings *fs, orx_error *err) {
+    int runs = o->repeat > 0 ? o->repeat : 1;
+    double t0 = orx_now();
+    orx_status st = ORX_OK;
+    for (int r = 0; r < runs && st == ORX_OK; r++) {
+        orx_findings_free(fs);
+        orx_findings_init(fs);
+        st = o->n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o->n_drugs, fs, err)
+                        : orx_check_current(ck, pt, fs, err);
+    }
+    double dt = orx_now() - t0;
+    if (st == ORX_OK && o->repeat > 0) {
+        double per_run_ms = 1e3 * dt / runs;
+        size_t per = o->n_drugs ? (size_t)o->n_drugs : pt->n_meds;
+        fprintf(stderr, "check: %d runs in %.3f s: %.3f ms per run, %.3f ms per %s drug (%zu %s, "
+                "%zu findings)\n", runs, dt, per_run_ms, per ? per_run_ms / (double)per : 0.0,
+                o->n_drugs ? "proposed" : "current", per, o->n_drugs ? "proposed" : "current",
+                fs->n);
+    }
+    return st;
+}
+
 int cmd_check(int argc, char **argv) {
     check_opts o = {.min_sev = ORX_SEV_INFO};
     int rc = parse_opts(argc, argv, &o);
@@ -198,14 +256,15 @@ int cmd_check(int argc, char **argv) {
     for (int i = 0; rc < 0 && i < o.n_drugs; i++) {
         st = orx_proposed_drug_init(ck, o.drugs[i], NULL, &drugs[i], &err);
         if (st) rc = orx_cli_fail(st, &err);
-        else if (drugs[i].dose_error[0]) {
+        else if (o.indication)
+            snprintf(drugs[i].indication, sizeof drugs[i].indication, "%s", o.indication);
+        if (rc < 0 && drugs[i].dose_error[0]) {
             fprintf(stderr, "openrx check: --drug \"%s\": %s\n", o.drugs[i], drugs[i].dose_error);
             rc = 2;
         }
     }
     if (rc < 0) {
-        st = o.n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o.n_drugs, &fs, &err)
-                       : orx_check_current(ck, pt, &fs, &err);
+        st = run_checks(&o, ck, pt, drugs, &fs, &err);
         rc = st ? orx_cli_fail(st, &err) : report(&o, pt, drugs, &fs);
     }
     orx_findings_free(&fs);

@@ -520,6 +520,52 @@ static void scan_text(lk_ctx *c, const char *t) {
     }
 }
 
+/* Is t[a..b) a name the lexicon knows (ingredient or other name) that resolves only to
+ * prescribable ingredients (with an RxNorm RxCUI)? "tmp" (a DrugBank chemical) is not. */
+static bool known_span(const orx_lexicon *L, const char *t, size_t a, size_t b) {
+    char w[ORX_LEX_NAME * 2];
+    if (b <= a || b - a >= sizeof w) return false;
+    memcpy(w, t + a, b - a);
+    w[b - a] = 0;
+    uint32_t idx;
+    if (map_get(&L->ingr_map, w, &idx)) return L->ingr[idx].rxcui[0] != 0;
+    if (!map_get(&L->name_map, w, &idx)) return false;
+    const lex_entry *e = &L->names[idx];
+    for (uint32_t i = 0; i < e->n_ingr; i++)
+        if (!L->ingr[L->ingr_pool[e->ingr_off + i]].rxcui[0]) return false;
+    return e->n_ingr > 0;
+}
+
+/* Rewrite "a/b" (letters on both sides of the slash) and "a-b" (both halves known names) as
+ * "a / b" in place, so the combination path below splits them. Dose strengths ("800 mg/160 mg",
+ * "mg/kg": a digit or a unit next to the slash) are left alone because they are never names. */
+static void spread_combination(const orx_lexicon *L, char *t, size_t cap) {
+    char out[1024];
+    size_t o = 0, n = strlen(t);
+    for (size_t i = 0; i < n && o + 4 < sizeof out; i++) {
+        char c = t[i];
+        if ((c == '/' || c == '-') && i > 0 && i + 1 < n && isalpha((unsigned char)t[i - 1]) &&
+            isalpha((unsigned char)t[i + 1])) {
+            size_t a = i, b = i + 1;
+            while (a > 0 && (isalpha((unsigned char)t[a - 1]) || t[a - 1] == ' ')) a--;
+            while (b < n && isalpha((unsigned char)t[b])) b++;
+            size_t ws = i; /* start of the word left of the separator */
+            while (ws > 0 && isalpha((unsigned char)t[ws - 1])) ws--;
+            bool left = known_span(L, t, ws, i) || known_span(L, t, a, i);
+            bool right = known_span(L, t, i + 1, b);
+            if (left && right) {
+                out[o++] = ' ';
+                out[o++] = '/';
+                out[o++] = ' ';
+                continue;
+            }
+        }
+        out[o++] = c;
+    }
+    out[o] = 0;
+    if (o < cap) memcpy(t, out, o + 1);
+}
+
 int orx_lexicon_lookup(const orx_lexicon *L, const char *text, orx_lex_match *out, int cap) {
     if (!L || !text) return 0;
     lk_ctx c = {.L = L, .out = out, .cap = cap < 0 ? 0 : cap};
@@ -542,6 +588,9 @@ int orx_lexicon_lookup(const orx_lexicon *L, const char *text, orx_lex_match *ou
         if (match_name(&c, head)) return c.n;
         if (match_name(&c, brand)) return c.n;
     }
+    /* combination written without spaces: "a/b" -> "a / b"; "a-b" -> "a / b" when both halves
+     * are names the lexicon knows ("sulfamethoxazole-trimethoprim", not "co-trimoxazole") */
+    spread_combination(L, t, sizeof t);
     /* combination: split on " / " and scan each part */
     if (strstr(t, " / ")) {
         char *s = t;

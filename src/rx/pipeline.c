@@ -74,6 +74,8 @@ static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt,
         snprintf(text, sizeof text, "%.80s %g %.15s %.23s %.60s", c->ingredient, c->dose_amount, c->dose_unit, c->route, c->frequency);
         orx_status st = orx_proposed_drug_init(ck, text, NULL, &drugs[i], err);
         if (st != ORX_OK) return st;
+        /* the drug is proposed for the indication asked: label rules scoped to an indication use it */
+        snprintf(drugs[i].indication, sizeof drugs[i].indication, "%s", r->indication);
         if (drugs[i].n_ingr > 0) snprintf(c->rxcui, sizeof c->rxcui, "%s", drugs[i].ingr[0].rxcui);
     }
     return orx_check_proposed(ck, pt, drugs, (size_t)r->n_cands, &r->findings, err);

@@ -106,7 +106,7 @@ orx_status orx_proposed_drug_init(const orx_checker *ck, const char *text, const
     if (code && !out->rxcui[0]) orx_fset(out->rxcui, sizeof out->rxcui, "%s", text); /* a bare RxCUI */
     resolve(ck, out);
     orx_error derr = ORX_ERROR_INIT;
-    if (!code && orx_dose_parse(text, &out->dose, &derr) != ORX_OK) {
+    if (!code && orx_dose_parse_n(text, out->n_ingr, &out->dose, &derr) != ORX_OK) {
         orx_fset(out->dose_error, sizeof out->dose_error, "%s", derr.msg);
         memset(&out->dose, 0, sizeof out->dose);
     }
@@ -123,7 +123,7 @@ orx_status orx_proposed_drug_from_med(const orx_checker *ck, const orx_medicatio
     resolve(ck, out);
     orx_error derr = ORX_ERROR_INIT;
     const char *dt = med->dose_text[0] ? med->dose_text : "";
-    if (orx_dose_parse(dt, &out->dose, &derr) != ORX_OK) {
+    if (orx_dose_parse_n(dt, out->n_ingr, &out->dose, &derr) != ORX_OK) {
         orx_fset(out->dose_error, sizeof out->dose_error, "%s", derr.msg);
         memset(&out->dose, 0, sizeof out->dose);
     }

@@ -5,6 +5,9 @@
  * Grammar (case-insensitive, words in any order; drug-name words are skipped):
  *   amount    NUMBER [("-"|"to") NUMBER] UNIT         "400 mg", "1-2 tablets", "400mg"
  *   strength  NUMBER UNIT "/" [NUMBER] UNIT           "250 mg/5 mL", "0.01 MG/MG": not a dose
+ *   combination  NUMBER UNIT "/" NUMBER UNIT (same dimension): one amount per ingredient,
+ *             "800 mg/160 mg"; for a drug of 2+ ingredients also NUMBER ("-"|"/") NUMBER MASS-UNIT,
+ *             "800-160 mg", "800/160 mg" (a range "1-2 tablets" keeps a count unit)
  *   route     orally|oral|po|by mouth|iv|intravenous(ly)|im|subcutaneous(ly)|sc|topical(ly)|...
  *   frequency every|q NUMBER[-NUMBER] hour(s)|day(s)|week(s); qNh; q4-6h; daily|qd|bid|tid|qid|
  *             once/twice/three times/four times/N times daily|a day|per day|weekly; every other
@@ -84,7 +87,8 @@ static int tokenize(const char *s, dtok *t, int cap) {
         }
         size_t j = i;
         while (!is_delim(s[j]) && !(s[j] == '/' && j == i)) {
-            if (s[j] == '/' && !isalpha((unsigned char)s[j + 1]) && !isdigit((unsigned char)s[j + 1])) break;
+            /* "mg/kg" stays one word; "mg/160 mg" and "mg/5 mL" split at the slash */
+            if (s[j] == '/' && !isalpha((unsigned char)s[j + 1])) break;
             j++;
         }
         if (j == i) j = i + 1;
@@ -186,6 +190,7 @@ typedef struct dstate {
     const char *amount_unit;  /* as written, for messages */
     bool        have_freq;    /* a frequency was set */
     int         route_col;    /* column of the route word */
+    int         n_ingr;       /* ingredients of the drug (>= 2: combination strengths allowed) */
 } dstate;
 
 static bool word_is(const dstate *s, int i, const char *w) {
@@ -369,8 +374,16 @@ static orx_status take_amount(dstate *s, double lo, double hi, const unit_def *u
                             col, s->d->unit, u->norm);
         }
     }
-    if (s->d->present && combo) return ORX_OK; /* combination product: keep the first amount */
+    if (s->d->present && combo) { /* combination product: keep the first amount, record parts */
+        if (u->d == s->amount_dim && s->d->n_parts < (int)(sizeof s->d->part / sizeof s->d->part[0])) {
+            double f = (s->amount_base > 0 && u->to_base > 0) ? u->to_base * s->d->amount / s->amount_base : 1;
+            s->d->part[s->d->n_parts++] = hi * f;
+        }
+        return ORX_OK;
+    }
     s->d->present = true;
+    s->d->n_parts = 1;
+    s->d->part[0] = hi;
     s->d->amount = hi;
     s->d->amount_low = lo;
     orx_fset(s->d->unit, sizeof s->d->unit, "%s", u->norm);
@@ -380,17 +393,38 @@ static orx_status take_amount(dstate *s, double lo, double hi, const unit_def *u
     return ORX_OK;
 }
 
+/* For a drug of 2+ ingredients: NUMBER ("-"|"/") NUMBER MASS-UNIT at i is a combination
+ * strength ("800-160 mg": 800 mg of the first ingredient, 160 mg of the second). Returns the
+ * tokens consumed (0 = not one). */
+static int combination_strength(dstate *s, int i, orx_status *st) {
+    const dtok *t = s->t;
+    if (s->n_ingr < 2 || i + 3 >= s->n) return 0;
+    bool sep = (t[i + 1].type == TK_SLASH) || (t[i + 1].type == TK_WORD && !strcmp(t[i + 1].w, "-"));
+    if (!sep || t[i + 2].type != TK_NUM || t[i + 3].type != TK_WORD) return 0;
+    const unit_def *u = find_unit(t[i + 3].w);
+    if (!u || u->d != DIM_MASS) return 0;
+    if (s->d->present) return 0; /* a second amount: leave it to the contradiction checks */
+    double a = t[i].num, b = t[i + 2].num;
+    *st = take_amount(s, a, a, u, t[i].col, false, false);
+    if (*st == ORX_OK) *st = take_amount(s, b, b, u, t[i + 2].col, false, true);
+    return 4;
+}
+
 /* ============================================================================================
  * Main loop
  * ========================================================================================== */
 orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err) {
+    return orx_dose_parse_n(text, 1, dose, err);
+}
+
+orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_error *err) {
     if (!dose) return orx_fail(err, ORX_ERR_USAGE, "orx_dose_parse: dose is NULL");
     memset(dose, 0, sizeof *dose);
     if (!text) return orx_fail(err, ORX_ERR_USAGE, "orx_dose_parse: text is NULL");
     orx_fset(dose->text, sizeof dose->text, "%s", text);
     dtok t[DOSE_MAX_TOK];
     int n = tokenize(text, t, DOSE_MAX_TOK);
-    dstate s = {.t = t, .n = n, .d = dose, .err = err};
+    dstate s = {.t = t, .n = n, .d = dose, .err = err, .n_ingr = n_ingr};
     orx_status st = ORX_OK;
     int depth = 0;
     bool combo = false;
@@ -404,6 +438,8 @@ orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err) {
             if (used) { i += used; continue; }
             double lo = k->num, hi = lo;
             int j = i + 1;
+            int used_combo = combination_strength(&s, i, &st);
+            if (used_combo) { i += used_combo; continue; }
             if ((word_is(&s, j, "-") || word_is(&s, j, "to")) && j + 1 < n && t[j + 1].type == TK_NUM) {
                 hi = t[j + 1].num;
                 j += 2;
@@ -474,6 +510,7 @@ orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err) {
         i++;
     }
     if (st) return st;
+    if (dose->n_parts < 2) dose->n_parts = 0;
     if (dose->present && dose->per_day > 0) dose->daily_amount = dose->amount * dose->per_day;
     return ORX_OK;
 }

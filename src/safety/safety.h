@@ -98,6 +98,10 @@ typedef struct orx_dose {
     double interval_h;        /* hours between doses when stated/derivable, 0 = unknown */
     bool   prn;               /* "as needed" / "prn" */
     double daily_amount;      /* amount × per_day in unit (upper bound), 0 when unknown */
+    int    n_parts;           /* combination strength: amounts given per ingredient ("800 mg/160
+                                 mg", "800-160 mg" for a 2-ingredient drug); 0 = not a combination
+                                 strength. amount is then part[0]. */
+    double part[8];           /* per-ingredient amounts in unit, in the order written */
     char   text[256];         /* the dose part of the input as given */
 } orx_dose;
 
@@ -107,6 +111,11 @@ typedef struct orx_dose {
  * a unit, an unknown unit after a number, contradictory units ("400 mg mL", "5 mg 10 mcg"),
  * two routes or two frequencies that disagree, a negative / zero / non-finite amount. */
 orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err);
+/* Same, knowing how many ingredients the drug has: for n_ingr >= 2, "A-B unit" and "A/B unit"
+ * with a mass unit are a combination strength (one amount per ingredient, n_parts = 2), not a
+ * range (so "800-160 mg" is not "reversed"); "A unit/B unit" is recorded as parts for any n_ingr.
+ * orx_dose_parse(t, d, e) == orx_dose_parse_n(t, 1, d, e). */
+orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_error *err);
 
 /* ============================================================================================
  * Proposed drug (a --drug argument, or one of the patient's current medicines)
@@ -119,7 +128,12 @@ typedef struct orx_proposed_drug {
     orx_lex_match ingr[ORX_MAX_INGR];    /* resolved ingredients */
     orx_dose dose;                       /* parsed dose (dose.present false when none) */
     char dose_error[256];                /* dose parse error message, "" when parsed fine */
-    bool is_current;                     /* true: one of the patient's active medicines */
+    bool is_current;                     /* true: one of the patient's active medicines
+                                            (a continuation); false: a proposed new drug (an
+                                            initiation) */
+    char indication[160];                /* what the drug is for, as given by the caller (CLI
+                                            --indication, the recommend pipeline); "" = unknown
+                                            (checks then use the patient's problems) */
     /* Other drugs of the regimen this drug is checked against (filled by the checker):
      * the patient's active medicines + the proposed drugs before this one. */
     const struct orx_proposed_drug *others; /* array of n_others, may be NULL */

@@ -47,7 +47,8 @@ static json_t *findings_json(const orx_findings *fs) {
 }
 
 /* ============================================================================================
- * POST /v1/check  {"patient": {...}, "drugs": ["ibuprofen 400 mg orally every 6 hours", ...]}
+ * POST /v1/check  {"patient": {...}, "drugs": ["ibuprofen 400 mg orally every 6 hours", ...],
+ *                  "indication": "atrial fibrillation"}   (indication optional: what the drugs are for)
  * ========================================================================================== */
 int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
     json_error_t je;
@@ -60,6 +61,9 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
     json_t *drugs = json_object_get(req, "drugs");
     if (st == ORX_OK && drugs && (!json_is_array(drugs) || json_array_size(drugs) > 32))
         st = orx_fail(&err, ORX_ERR_INVALID, "\"drugs\" must be an array of at most 32 strings");
+    json_t *ind = json_object_get(req, "indication");
+    if (st == ORX_OK && ind && !json_is_string(ind))
+        st = orx_fail(&err, ORX_ERR_INVALID, "\"indication\" must be a string");
     orx_findings fs;
     orx_findings_init(&fs);
     orx_proposed_drug *pd = NULL;
@@ -70,6 +74,8 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
             const char *t = json_string_value(json_array_get(drugs, i));
             if (!t) st = orx_fail(&err, ORX_ERR_INVALID, "drugs[%zu] must be a string", i);
             else st = orx_proposed_drug_init(api->checker, t, NULL, &pd[i], &err);
+            if (st == ORX_OK && ind)
+                snprintf(pd[i].indication, sizeof pd[i].indication, "%s", json_string_value(ind));
         }
         if (st == ORX_OK) st = orx_check_proposed(api->checker, pt, pd, n, &fs, &err);
     } else if (st == ORX_OK) {
