@@ -1,6 +1,7 @@
 /*
  * test_safety_rules_data.c — the shipped label-rule tables (data/rules, data/pgx, data/dili):
- *  - every quote in renal/hepatic/pregnancy/dose_limits.tsv occurs verbatim in the shipped label
+ *  - every quote in renal/hepatic/pregnancy/dose_limits/lab_rules/switching.tsv occurs verbatim
+ *    in the shipped label
  *    excerpts (data/rules/label_excerpts.jsonl) for the same set id;
  *  - with ../shared present, every excerpt occurs verbatim in the original corpus file;
  *  - every quote occurs verbatim in the knowledge base's shipped corpus (data/labels/) for the
@@ -127,7 +128,9 @@ static bool quote_in_excerpts(const excerpts *e, const char *setid, const char *
  * Tests
  * ========================================================================================== */
 static const char *const LABEL_TABLES[] = {"rules/renal.tsv", "rules/hepatic.tsv",
-                                           "rules/pregnancy.tsv", "rules/dose_limits.tsv"};
+                                           "rules/pregnancy.tsv", "rules/dose_limits.tsv",
+                                           "rules/lab_rules.tsv", "rules/switching.tsv"};
+#define N_LABEL_TABLES (sizeof LABEL_TABLES / sizeof LABEL_TABLES[0])
 
 static void test_quotes_verbatim_in_shipped_excerpts(void **state) {
     (void)state;
@@ -135,10 +138,10 @@ static void test_quotes_verbatim_in_shipped_excerpts(void **state) {
     excerpts_load(&e);
     assert_true(e.n > 100);
     size_t total = 0;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < N_LABEL_TABLES; k++) {
         tsv t;
         tsv_load(&t, LABEL_TABLES[k]);
-        assert_true(t.nrows > 10);
+        assert_true(t.nrows >= 3);
         int cq = col(&t, "quote"), cs = col(&t, "setid"), cc = col(&t, "corpus");
         for (size_t r = 0; r < t.nrows; r++) {
             if (!quote_in_excerpts(&e, cell(&t, r, cs), cell(&t, r, cc), cell(&t, r, cq)))
@@ -254,7 +257,7 @@ static void test_quotes_verbatim_in_kb_corpus(void **state) {
             print_message("NOTE: data/labels lacks the %s corpus; its quotes are verified against "
                           "data/rules/label_excerpts.jsonl only\n", names[k]);
     size_t checked = 0;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < N_LABEL_TABLES; k++) {
         tsv t;
         tsv_load(&t, LABEL_TABLES[k]);
         int cq = col(&t, "quote"), cs = col(&t, "setid"), cc = col(&t, "corpus");
@@ -289,9 +292,11 @@ static void test_numbers_come_from_quotes(void **state) {
         {"rules/renal.tsv", {"lo", "hi", NULL}},
         {"rules/hepatic.tsv", {"uln_text", NULL, NULL}},
         {"rules/dose_limits.tsv", {"amount", NULL, NULL}},
+        {"rules/lab_rules.tsv", {"threshold", NULL, NULL}},
+        {"rules/switching.tsv", {"threshold", NULL, NULL}},
     };
     size_t checked = 0;
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < sizeof T / sizeof T[0]; k++) {
         tsv t;
         tsv_load(&t, T[k].table);
         int cq = col(&t, "quote");
@@ -312,11 +317,13 @@ static void test_numbers_come_from_quotes(void **state) {
 static void test_tables_well_formed(void **state) {
     (void)state;
     static const char *const sev[] = {"info", "minor", "moderate", "major", "contraindicated"};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < N_LABEL_TABLES; k++) {
         tsv t;
         tsv_load(&t, LABEL_TABLES[k]);
-        int ci = col(&t, k == 3 ? "ingredient" : "ingredients"), cs = col(&t, "setid");
-        int csev = k == 3 ? -1 : col(&t, "severity");
+        bool single = strstr(LABEL_TABLES[k], "dose_limits") || strstr(LABEL_TABLES[k], "switching");
+        int ci = col(&t, single ? "ingredient" : "ingredients"), cs = col(&t, "setid");
+        int csev = strstr(LABEL_TABLES[k], "dose_limits") || strstr(LABEL_TABLES[k], "switching")
+                   ? -1 : col(&t, "severity");
         for (size_t r = 0; r < t.nrows; r++) {
             assert_true(strlen(cell(&t, r, ci)) > 1);
             assert_int_equal(strlen(cell(&t, r, cs)), 36); /* SPL set id (UUID) */
@@ -348,6 +355,84 @@ static void test_tables_well_formed(void **state) {
         assert_true(strstr(cell(&t, r, csrc), "migrations/") != NULL);
     }
     tsv_free(&t);
+}
+
+/* renal.tsv: phase is one of three words; an indication is a heading of that label (occurs in
+ * its shipped text, checked in test_quotes_verbatim_in_kb_corpus's corpus copy below). */
+static void test_renal_scope_columns(void **state) {
+    (void)state;
+    tsv t;
+    tsv_load(&t, "rules/renal.tsv");
+    int cp = col(&t, "phase"), ci = col(&t, "indication"), cq = col(&t, "quote");
+    size_t scoped = 0, ini = 0, cont = 0;
+    for (size_t r = 0; r < t.nrows; r++) {
+        const char *ph = cell(&t, r, cp);
+        if (strcmp(ph, "any") && strcmp(ph, "initiation") && strcmp(ph, "continuation"))
+            fail_msg("renal.tsv:%zu: phase '%s'", r + 2, ph);
+        ini += !strcmp(ph, "initiation");
+        cont += !strcmp(ph, "continuation");
+        scoped += *cell(&t, r, ci) != 0;
+        /* an initiation statement says so; a continuation statement is about a current patient */
+        if (!strcmp(ph, "initiation") && !strstr(cell(&t, r, cq), "nitiat") && !strstr(cell(&t, r, cq), "start"))
+            fail_msg("renal.tsv:%zu: initiation phase without 'initiat'/'start' in the quote", r + 2);
+    }
+    print_message("renal.tsv: %zu scoped to an indication, %zu initiation, %zu continuation\n",
+                  scoped, ini, cont);
+    assert_true(scoped >= 10 && ini >= 3 && cont >= 3);
+    tsv_free(&t);
+}
+
+/* The warfarin genotype table: title, header and row lines verbatim in the shipped label; each
+ * cell's numbers at that genotype's column of its row line. */
+static void test_warfarin_table_verbatim(void **state) {
+    (void)state;
+    corpus_copy c;
+    corpus_open(&c, orx_test_path("%s/data/labels", orx_test_source_dir()), "2014-nlm-ddi-corpus/txt",
+                "2016-dailymed-ddi-labels-dbmi/labels_sections.jsonl",
+                "2021-spl-nsaids-metformin/labels_sections.jsonl");
+    tsv t;
+    tsv_load(&t, "pgx/warfarin_label_doses.tsv");
+    assert_int_equal(t.nrows, 18);
+    int cv = col(&t, "vkorc1"), cy = col(&t, "cyp2c9"), cl = col(&t, "low"), chh = col(&t, "high");
+    int ct = col(&t, "title"), ch = col(&t, "header_line"), cr = col(&t, "row_line");
+    int cs = col(&t, "setid"), cc = col(&t, "corpus");
+    for (size_t r = 0; r < t.nrows; r++) {
+        for (int k = 0; k < 3; k++) {
+            const char *line = cell(&t, r, k == 0 ? ct : k == 1 ? ch : cr);
+            if (!corpus_has(&c, cell(&t, r, cc), cell(&t, r, cs), line))
+                fail_msg("warfarin_label_doses.tsv:%zu: not verbatim in data/labels: %s", r + 2, line);
+        }
+        /* column of the genotype in the header, same column in the row line */
+        const char *hdr = cell(&t, r, ch), *row = cell(&t, r, cr);
+        int hcol = -1, i = 0;
+        char hb[256], rb[256];
+        snprintf(hb, sizeof hb, "%s", hdr);
+        snprintf(rb, sizeof rb, "%s", row);
+        char *save = NULL;
+        for (char *p = strtok_r(hb, "|", &save); p; p = strtok_r(NULL, "|", &save), i++) {
+            while (*p == ' ') p++;
+            char *e = p + strlen(p);
+            while (e > p && e[-1] == ' ') *--e = 0;
+            if (!strcmp(p, cell(&t, r, cy))) hcol = i;
+        }
+        assert_true(hcol >= 0);
+        char want[64];
+        snprintf(want, sizeof want, "%s-%s mg", cell(&t, r, cl), cell(&t, r, chh));
+        i = 0;
+        const char *got = NULL;
+        save = NULL;
+        for (char *p = strtok_r(rb, "|", &save); p; p = strtok_r(NULL, "|", &save), i++) {
+            while (*p == ' ') p++;
+            char *e = p + strlen(p);
+            while (e > p && e[-1] == ' ') *--e = 0;
+            if (i == 0 && strcmp(p, cell(&t, r, cv))) fail_msg("row %zu: VKORC1 %s vs %s", r + 2, p, cell(&t, r, cv));
+            if (i == hcol + 1) got = p; /* the row starts with its VKORC1 cell */
+        }
+        if (!got || strcmp(got, want)) fail_msg("warfarin_label_doses.tsv:%zu: %s/%s is '%s' in the label, table says '%s'",
+                                                r + 2, cell(&t, r, cv), cell(&t, r, cy), got ? got : "?", want);
+    }
+    tsv_free(&t);
+    json_decref(c.by_setid);
 }
 
 /* Numbers in the shipped PGx tables come from the shared source rows they cite. */
@@ -442,6 +527,8 @@ int main(void) {
         cmocka_unit_test(test_numbers_come_from_quotes),
         cmocka_unit_test(test_tables_well_formed),
         cmocka_unit_test(test_pgx_rows_match_shared),
+        cmocka_unit_test(test_renal_scope_columns),
+        cmocka_unit_test(test_warfarin_table_verbatim),
         cmocka_unit_test(test_organ_impairment_rows_match_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@ from collections import Counter, OrderedDict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labelcorpus as LC  # noqa: E402
+import derive_lab_rules as LR  # noqa: E402
 
 STATS = Counter()
 
@@ -161,10 +162,77 @@ def renal_thresholds(s):
     return out
 
 
-def derive_renal(records):
+# Continuation statements ("assess the benefit and risk of continuing") have no action word of
+# their own; they are what the label says for a patient already taking the drug.
+CONTINUING = re.compile(r"\b(assess\w*|weigh\w*|evaluat\w*)\b[^.]{0,40}\b(benefits?|risks?)\b[^.]{0,20}"
+                        r"\bcontinu\w*|\brisk/benefit of continuing", re.I)
+INITIATION = re.compile(r"\b(initiat\w*|initial therapy|starting|prior to starting|before starting)\b", re.I)
+CONTINUATION = re.compile(r"\b(continu\w*|(later )?falls? below|whose (e?GFR|CrCl|creatinine clearance)|"
+                          r"while (on|taking|receiving)|patients (taking|receiving) \w+|develops?)\b", re.I)
+
+
+def phase_of(s):
+    """initiation (a new start), continuation (a patient already taking it), or any."""
+    ini, cont = INITIATION.search(s), CONTINUATION.search(s)
+    if ini and not cont:
+        return "initiation"
+    if cont and not ini:
+        return "continuation"
+    return "any"
+
+
+# Words that make a heading generic (about dosing, a population, a section) rather than naming
+# what the drug is given for. Used only to decide whether a heading is an indication heading.
+IND_GENERIC = set("""dose doses dosage dosing recommended recommendation recommendations administration adjustment
+adjustments adjust renal hepatic impairment insufficiency function patients patient use specific populations
+population warnings precautions warning precaution general information important instructions missed switching
+converting conversion discontinuation temporary interruption overview table usual adults adult initial
+maintenance starting therapy clinical monitoring laboratory tests considerations other interventions options
+elderly geriatric pediatric children with from that this have been into when than also their those these
+which after before during about under over""".split())
+
+
+def content_words(t):
+    return [w for w in re.findall(r"[a-z]{4,}", t.lower()) if w not in IND_GENERIC]
+
+
+class Indications:
+    """The Indications & Usage text of every label (by set id, and by ingredient as a fallback)."""
+
+    def __init__(self, records):
+        self.by_setid, self.by_ingr = {}, {}
+        for rec in records:
+            sec = rec["section"] or ""
+            if rec["code"] == "34067-9" or re.match(r"^(1(\.\d+)?\s|INDICATIONS)", sec, re.I):
+                t = (sec + "\n" + rec["text"]).lower()
+                self.by_setid[rec["setid"]] = self.by_setid.get(rec["setid"], "") + "\n" + t
+                k = "+".join(rec["ingredients"])
+                self.by_ingr[k] = self.by_ingr.get(k, "") + "\n" + t
+
+    def heading_is_indication(self, rec, heading):
+        """True when the heading's content words are (75 %+) words of the label's indications."""
+        words = content_words(re.sub(r"^[\d.]+\s*", "", heading))
+        if not words:
+            return False
+        text = self.by_setid.get(rec["setid"]) or self.by_ingr.get("+".join(rec["ingredients"]), "")
+        if not text:
+            return False
+        have = set(re.findall(r"[a-z]{4,}", text))
+        return sum(1 for w in words if w in have) >= 0.75 * len(words)
+
+    def of_sentence(self, rec, heading, sub):
+        """The nearest heading above the sentence that names an indication ("" when none)."""
+        for h in (sub, heading, rec["section"] or ""):
+            h = " ".join((h or "").split())
+            if h and len(h) < 160 and self.heading_is_indication(rec, h):
+                return re.sub(r"^[\d.]+\s*", "", h)
+        return ""
+
+
+def derive_renal(records, ind):
     rows = OrderedDict()
     for rec in records:
-        for s, heading, block in LC.sentences(rec["text"]):
+        for s, heading, block, sub in LC.sentences_ctx(rec["text"]):
             if not MEASURE.search(s) or "mL" not in s and "ml" not in s:
                 continue
             STATS["renal.candidates"] += 1
@@ -178,6 +246,8 @@ def derive_renal(records):
                 STATS["renal.skip.population"] += 1
                 continue
             act, sev = action_of(s)
+            if not act and CONTINUING.search(s):
+                act, sev = "assess-continuation", "moderate"
             if not act:
                 STATS["renal.skip.no-action"] += 1
                 continue
@@ -204,8 +274,12 @@ def derive_renal(records):
                 continue
             comparator = ("range" if lo and hi else ("le" if hi_incl == "1" else "lt") if hi
                           else ("ge" if lo_incl == "1" else "gt"))
-            rows[key] = [ings, measure, comparator, lo, lo_incl, hi, hi_incl, act, sev, rec["label_type"],
-                         rec["setid"], rec["corpus"], citation_section(rec, heading), s]
+            indication = ind.of_sentence(rec, heading, sub)
+            phase = "continuation" if act == "assess-continuation" else phase_of(s)
+            rows[key] = [ings, measure, comparator, lo, lo_incl, hi, hi_incl, act, sev, indication, phase,
+                         rec["label_type"], rec["setid"], rec["corpus"],
+                         citation_section(rec, sub if sub and sub != heading and sub not in (rec["section"] or "")
+                                          and indication == re.sub(r"^[\d.]+\s*", "", sub) else heading), s]
     return list(rows.values())
 
 
@@ -639,14 +713,34 @@ def main():
         for i in r["ingredients"]:
             if re.fullmatch(r"[a-z]{5,}", i):
                 ALL_INGREDIENTS.add(i)
-    renal = add_ids("R", derive_renal(recs))
+    ind = Indications(recs)
+    renal = add_ids("R", derive_renal(recs, ind))
+    labs = add_ids("L", LR.derive_lab_rules(recs, names_other_drug, citation_section, STATS))
+    switching = add_ids("S", LR.derive_switching(recs, citation_section, STATS))
     hep = add_ids("H", derive_hepatic(recs))
     preg = add_ids("P", derive_pregnancy(recs))
     dose = add_ids("D", derive_doses(recs))
     tail = ["label_type", "setid", "corpus", "section", "quote"]
     write_tsv(os.path.join(a.out, "rules", "renal.tsv"),
-              ["id", "ingredients", "measure", "comparator", "lo", "lo_incl", "hi", "hi_incl", "action", "severity"] + tail,
+              ["id", "ingredients", "measure", "comparator", "lo", "lo_incl", "hi", "hi_incl", "action", "severity",
+               "indication", "phase"] + tail,
               renal)
+    write_tsv(os.path.join(a.out, "rules", "lab_rules.tsv"),
+              ["id", "ingredients", "lab", "direction", "statement", "comparator", "threshold", "unit",
+               "severity"] + tail, labs)
+    write_tsv(os.path.join(a.out, "rules", "switching.tsv"),
+              ["id", "ingredient", "from", "lab", "comparator", "threshold"] + tail, switching)
+    warf = LR.derive_warfarin_table(recs, citation_section)
+    if len(warf) != 18:
+        raise SystemExit("warfarin genotype table: expected 3 x 6 cells, got %d" % len(warf))
+    write_tsv(os.path.join(a.out, "pgx", "warfarin_label_doses.tsv"),
+              ["vkorc1", "cyp2c9", "low", "high", "unit", "per", "setid", "corpus", "section", "title",
+               "header_line", "row_line"], warf)
+    write_tsv(os.path.join(a.out, "pgx", "warfarin_cpic.tsv"), ["kind", "text", "url", "source"],
+              LR.derive_warfarin_cpic(a.shared))
+    write_tsv(os.path.join(a.out, "rules", "label_index.tsv"),
+              ["ingredients", "corpus", "setid", "has_dosage", "mentions_renal", "sections"],
+              LR.derive_label_index(recs, a.shared))
     write_tsv(os.path.join(a.out, "rules", "hepatic.tsv"),
               ["id", "ingredients", "kind", "grades", "lab", "comparator", "uln_multiple", "uln_text", "action",
                "severity"] + tail, hep)
@@ -658,7 +752,7 @@ def main():
               ["ingredient", "organ", "metric", "mild", "moderate", "severe", "esrd", "ref", "row"], derive_oi(a.shared))
     # the exact section texts quoted, so the quotes can be verified from the repository alone
     quoted = set()
-    for rows, qcol in ((renal, -1), (hep, -1), (preg, -1), (dose, -1)):
+    for rows, qcol in ((renal, -1), (hep, -1), (preg, -1), (dose, -1), (labs, -1), (switching, -1)):
         for r in rows:
             quoted.add((r[-4], r[-3], r[qcol]))
     by_label = {}

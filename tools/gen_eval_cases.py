@@ -19,7 +19,9 @@ statement into the case. Sets:
                "ONC High-Priority DDI list"): patient on drug A; indication = an indication quoted
                from the label of a partner B; truth: avoid every partner of A on the list.
   renal.jsonl  Label renal rules (data/rules/renal.tsv, quoted label sentences): avoid /
-               contraindicated / not-recommended rows for one ingredient with a CrCl/eGFR band ->
+               contraindicated / not-recommended rows for one ingredient with a CrCl/eGFR band
+               (not the statements for a patient already taking the drug; a statement under an
+               indication heading gets that heading as the case's indication) ->
                patient whose computed value lies inside the band; truth: avoid the drug. Dose-adjust
                rows whose quote states "recommended (initial) dose ... is N mg" -> truth dose range
                [N, N] mg for that drug.
@@ -301,11 +303,17 @@ def renal_cases(root, names, ind):
                     "frequency": (m.group(2) + " daily") if m.group(2) else ""}
         elif act not in ("avoid", "contraindicated", "not-recommended") or not r["hi"] or r["lo"]:
             continue  # only "below a threshold" rows: an open lower band is a dose statement
-        key = (drug, act, r["measure"], r["lo"], r["hi"])
+        if r.get("phase") == "continuation":
+            continue  # a statement for a patient already taking the drug: not about prescribing it
+        key = (drug, act, r["measure"], r["lo"], r["hi"], r.get("indication", ""))
         if key in seen:
             continue
         sec = re.sub(r"^[\d.]+\s*", "", r["section"].split(" > ")[0])
-        phrase, isrc = ind.find(drug)
+        if r.get("indication"):  # the statement is scoped to this indication heading of the label
+            phrase, isrc = r["indication"], {"citation": "label set id %s, heading of the statement (%s)"
+                                             % (r["setid"], r["section"]), "quote": r["indication"]}
+        else:
+            phrase, isrc = ind.find(drug)
         if not phrase and re.search(r"fibrillation|thrombosis|hypertension", sec, re.I):
             phrase, isrc = sec, {"citation": "label set id %s, section heading" % r["setid"], "quote": r["section"]}
         if not phrase:

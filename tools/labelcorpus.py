@@ -184,8 +184,24 @@ def _is_heading_block(b):
     flat = " ".join(b.split())
     if re.match(r"^\d+(\.\d+)+\s+\S", flat) and len(flat) < 150:
         return True
+    # up to 30 words: "Treatment of Deep Vein Thrombosis (DVT), Pulmonary Embolism (PE), and
+    # Reduction in the Risk of Recurrence of DVT and of PE" (21 words) is a heading
     return (len(flat) < 150 and not flat.endswith((".", ",", ";")) and flat[:1].isupper()
-            and len(flat.split()) <= 20 and not re.search(r"\d\s*(mg|mL|%)", flat))
+            and len(flat.split()) <= 30 and not re.search(r"\d\s*(mg|mL|%)", flat))
+
+
+def _is_heading_line(line):
+    """A single line that reads as a heading inside a block (DailyMed renderings put sub-headings
+    on their own line without a blank line around them): short, no closing punctuation, no
+    verb of a sentence, no dose."""
+    flat = " ".join(line.split())
+    if not flat or len(flat) >= 150 or flat.endswith((".", ",", ";", ":")) or not flat[:1].isupper():
+        return False
+    if len(flat.split()) < 2 or len(flat.split()) > 30 or flat.startswith(("|", "●", "•")):
+        return False
+    if re.search(r"\d\s*(mg|mL|%)|\b(is|are|was|were|should|may|can|must|will)\b", flat):
+        return False
+    return True
 
 
 def sentences(text):
@@ -195,19 +211,33 @@ def sentences(text):
     heading: the nearest preceding heading-like block (blank-line separated, whitespace folded);
     block: the blank-line separated block the sentence is in (whitespace folded), for context.
     """
+    for s, heading, block, _sub in sentences_ctx(text):
+        yield s, heading, block
+
+
+def sentences_ctx(text):
+    """Like sentences(), plus subhead: the nearest preceding heading line or heading block in
+    this text (a line-level heading inside a block counts: "Treatment of Deep Venous Thrombosis
+    and Pulmonary Embolism" directly above its paragraph)."""
     heading = ""
+    sub = ""
     for b in re.split(r"\n\s*\n", text):
         if not b.strip():
             continue
         block = " ".join(b.split())
         is_head = _is_heading_block(b) and block.lower() not in ("close", "top")
+        if is_head:
+            sub = block
         for para in b.split("\n"):
             p = para.strip()
             if not p:
                 continue
+            line_head = not is_head and _is_heading_line(p) and p.lower() not in ("close", "top")
             for s in SENT_SPLIT.split(p):
                 s = s.strip()
                 if 20 <= len(s) <= 600 and "\t" not in s and re.match(r"[A-Z0-9(\[•<]", s):
-                    yield s, heading, block
+                    yield s, heading, block, sub
+            if line_head:  # a heading line titles what follows it (it is still yielded above,
+                sub = " ".join(p.split())  # as before: "Pregnancy Category D" is a statement)
         if is_head:
             heading = block
