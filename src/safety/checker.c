@@ -21,6 +21,8 @@ static const orx_check_def CHECKS[] = {
     {"pregnancy", orx_check_pregnancy, orx_check_pregnancy_init, orx_check_pregnancy_fini},
     {"pgx", orx_check_pgx, orx_check_pgx_init, orx_check_pgx_fini},
     {"dose", orx_check_dose, orx_check_dose_init, orx_check_dose_fini},
+    {"dose_indication", orx_check_dose_indication, orx_check_dose_indication_init, orx_check_dose_indication_fini},
+    {"labs", orx_check_labs, orx_check_labs_init, orx_check_labs_fini},
 };
 #define N_CHECKS (sizeof CHECKS / sizeof CHECKS[0])
 
@@ -181,8 +183,8 @@ static orx_status add_dose_error(const orx_proposed_drug *d, orx_findings *out, 
     char name[256];
     orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
     orx_fset(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
-    orx_fset(f->message, sizeof f->message, "Dose could not be parsed (%s); dose limits were not checked.",
-             d->dose_error);
+    orx_fset(f->message, sizeof f->message, "The %s dose could not be parsed (%s); dose limits were "
+             "not checked.", f->drugs, d->dose_error);
     orx_fset(f->management, sizeof f->management, "Write the dose as amount, unit, route and frequency "
              "(e.g. \"400 mg orally every 6 hours\").");
     orx_fset(f->source, sizeof f->source, "openrx dose parser");

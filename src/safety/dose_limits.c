@@ -102,7 +102,8 @@ static orx_status unable(const orx_proposed_drug *d, const char *why, size_t rul
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
     fmt(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
-    fmt(f->message, sizeof f->message, "Unable to compare with the label's maximum dose: %s.", why);
+    fmt(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
+        "dose: %s.", f->drugs, why);
     srl_fill_label(f, &s->rules, rule_row);
     return ORX_OK;
 }
@@ -158,9 +159,9 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         f->interruptive = true;
         srl_fill_drugs(f, drug);
         fmt(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
-        fmt(f->message, sizeof f->message, "The proposed dose (%g mg %s) exceeds the maximum "
-            "stated in the label (%s %s per %s).", have_mg, what, srl_cell(t, best, s->c_amount),
-            srl_cell(t, best, s->c_unit), periods[p]);
+        fmt(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
+            "stated in its label (%s %s per %s).", f->drugs, have_mg, what,
+            srl_cell(t, best, s->c_amount), srl_cell(t, best, s->c_unit), periods[p]);
         fmt(f->management, sizeof f->management, "Do not exceed the label maximum unless the "
             "prescriber documents why.");
         srl_fill_label(f, t, best);

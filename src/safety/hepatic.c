@@ -3,8 +3,10 @@
  *  1. label statements about hepatic impairment / liver disease (data/rules/hepatic.tsv, kind
  *     "condition", quoted) against the patient's active problems that name liver disease;
  *  2. label statements with an ALT/AST/bilirubin threshold as a multiple of the upper limit of
- *     normal (kind "lab"): the patient record carries no reference range, so these yield an
- *     "unable to assess" note naming the patient's value and the label's threshold;
+ *     normal (kind "lab"): the upper limit is the observation's own reference range (FHIR
+ *     referenceRange.high / openrx "reference_range"); a value above the stated multiple gives
+ *     the statement's tier; without a value or an upper limit on record, one "unable to assess"
+ *     note names the patient's value and the label's threshold;
  *  4. FDA Organ Impairment DIDB exposure change for the recorded grade (info);
  *  3. FDA DILIrank concern level (data/dili/dilirank.tsv): moderate (Most-DILI-Concern) / minor
  *     (Less-DILI-Concern) when the patient has liver disease on the problem list, info otherwise
@@ -157,52 +159,106 @@ static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_c
     fmt(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
         *c->grade ? " (grade: " : " (grade not recorded", c->grade, ")");
     if (unsure)
-        fmt(f->message, sizeof f->message, "The label has a statement (%s) for %s hepatic "
+        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for %s hepatic "
             "impairment; the patient has liver disease of unrecorded grade — check the grade "
-            "(e.g. Child-Pugh).", srl_cell(t, r, srl_col(t, "action")), grades);
+            "(e.g. Child-Pugh).", f->drugs, srl_cell(t, r, srl_col(t, "action")), grades);
     else
-        fmt(f->message, sizeof f->message, "The label has a statement (%s) for patients with "
-            "%s hepatic impairment / liver disease, which applies to this patient.",
+        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for patients with "
+            "%s hepatic impairment / liver disease, which applies to this patient.", f->drugs,
             srl_cell(t, r, srl_col(t, "action")), grades);
     fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
     srl_fill_label(f, t, r);
     return ORX_OK;
 }
 
-static orx_status lab_rule(const hepatic_state *s, size_t r, const orx_patient *pt,
-                           const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->rules;
-    const char *lab = srl_cell(t, r, srl_col(t, "lab"));
-    const orx_lab *alt = &pt->labs[ORX_LAB_ALT], *ast = &pt->labs[ORX_LAB_AST];
-    const orx_lab *bil = &pt->labs[ORX_LAB_BILIRUBIN];
-    char have[192] = "";
-    if (strcmp(lab, "bilirubin") == 0) {
-        if (bil->present) fmt(have, sizeof have, "bilirubin %.2f mg/dL (%s)", bil->value, bil->date);
-    } else {
-        size_t n = 0;
-        if (alt->present && strcmp(lab, "AST") != 0)
-            n += (size_t)snprintf(have, sizeof have, "ALT %.0f U/L (%s) ", alt->value, alt->date);
-        if (ast->present && strcmp(lab, "ALT") != 0 && n < sizeof have)
-            snprintf(have + n, sizeof have - n, "AST %.0f U/L (%s)", ast->value, ast->date);
+/* The patient's labs a ×ULN statement names ("ALT", "AST", "ALT|AST", "bilirubin"). */
+static int rule_labs(const char *lab, orx_lab_kind *k) {
+    if (strcmp(lab, "bilirubin") == 0) { k[0] = ORX_LAB_BILIRUBIN; return 1; }
+    int n = 0;
+    if (strcmp(lab, "AST") != 0) k[n++] = ORX_LAB_ALT;
+    if (strcmp(lab, "ALT") != 0) k[n++] = ORX_LAB_AST;
+    return n;
+}
+
+typedef struct uln_eval {
+    bool   met;            /* a value is above the statement's multiple of its own ULN */
+    bool   judged;         /* at least one value had an upper limit on record */
+    char   text[256];      /* the values used, with their ULN multiples */
+} uln_eval;
+
+static void eval_uln(const orx_patient *pt, const char *lab, double mult, uln_eval *e) {
+    orx_lab_kind k[2];
+    int n = rule_labs(lab, k);
+    size_t o = 0;
+    memset(e, 0, sizeof *e);
+    for (int i = 0; i < n; i++) {
+        const orx_lab *l = &pt->labs[k[i]];
+        if (!l->present) continue;
+        if (l->has_ref_high && l->ref_high > 0) {
+            double x = l->value / l->ref_high;
+            e->judged = true;
+            e->met |= x > mult;
+            o += (size_t)snprintf(e->text + o, o < sizeof e->text ? sizeof e->text - o : 0,
+                                  "%s%s %.4g %s on %.10s = %.2g x ULN (ULN %.4g from the record)",
+                                  o ? "; " : "", orx_lab_kind_label(k[i]), l->value, l->unit, l->date,
+                                  x, l->ref_high);
+        } else {
+            o += (size_t)snprintf(e->text + o, o < sizeof e->text ? sizeof e->text - o : 0,
+                                  "%s%s %.4g %s on %.10s (no upper limit of normal on record)",
+                                  o ? "; " : "", orx_lab_kind_label(k[i]), l->value, l->unit, l->date);
+        }
+        if (o >= sizeof e->text) o = sizeof e->text - 1;
     }
-    orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
+}
+
+/* The drug's ×ULN statements against the patient's values: the most severe one met gives a
+ * finding at its tier; otherwise one info note (not met / unable to assess). */
+static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
+                            const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const srl_table *t = &s->rules;
+    int c_ingr = srl_col(t, "ingredients"), c_kind = srl_col(t, "kind"), c_lab = srl_col(t, "lab");
+    int c_mult = srl_col(t, "uln_multiple"), c_sev = srl_col(t, "severity");
+    size_t best = (size_t)-1, first = (size_t)-1;
+    orx_severity best_sev = ORX_SEV_INFO;
+    bool any_judged = false;
+    uln_eval ev, best_ev, first_ev;
+    memset(&best_ev, 0, sizeof best_ev);
+    memset(&first_ev, 0, sizeof first_ev);
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcmp(srl_cell(t, r, c_kind), "lab") != 0) continue;
+        if (!srl_drug_matches(d, srl_ingr(t, r, c_ingr), false)) continue;
+        eval_uln(pt, srl_cell(t, r, c_lab), strtod(srl_cell(t, r, c_mult), NULL), &ev);
+        any_judged |= ev.judged;
+        if (first == (size_t)-1) { first = r; first_ev = ev; }
+        orx_severity sev = ORX_SEV_INFO;
+        orx_severity_parse(srl_cell(t, r, c_sev), &sev);
+        if (ev.met && (best == (size_t)-1 || sev > best_sev)) { best = r; best_sev = sev; best_ev = ev; }
+    }
+    if (first == (size_t)-1) return ORX_OK;
+    size_t r = best != (size_t)-1 ? best : first;
+    uln_eval *e = best != (size_t)-1 ? &best_ev : &first_ev;
+    orx_finding *f = orx_findings_push(out, "hepatic", best != (size_t)-1 ? best_sev : ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    f->interruptive = f->severity >= ORX_SEV_MAJOR;
     srl_fill_drugs(f, d);
-    const char *mult = srl_cell(t, r, srl_col(t, "uln_multiple"));
-    if (*have) {
-        fmt(f->trigger, sizeof f->trigger, "%s; no upper limit of normal in the record", have);
-        fmt(f->message, sizeof f->message, "Unable to assess: the label's threshold is %s > %s x "
-            "ULN (%s) and the record has no reference range for the patient's value.", lab, mult,
-            srl_cell(t, r, srl_col(t, "action")));
-        fmt(f->management, sizeof f->management, "Compare the value with the reporting "
-            "laboratory's upper limit of normal.");
+    const char *lab = srl_cell(t, r, c_lab), *mult = srl_cell(t, r, c_mult);
+    const char *action = srl_cell(t, r, srl_col(t, "action"));
+    fmt(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
+    if (best != (size_t)-1) {
+        fmt(f->message, sizeof f->message, "The %s label's threshold %s > %s x ULN is met (%s): the "
+            "label says %s.", f->drugs, lab, mult, e->text, action);
+        fmt(f->management, sizeof f->management, "Follow the quoted label statement (%s).", action);
+    } else if (any_judged) {
+        fmt(f->message, sizeof f->message, "The %s label's liver-test thresholds (e.g. %s > %s x ULN, "
+            "%s) are not met by the values on record.", f->drugs, lab, mult, action);
+        fmt(f->management, sizeof f->management, "Monitor liver tests as the label says.");
     } else {
-        fmt(f->trigger, sizeof f->trigger, "no %s result in the record", lab);
-        fmt(f->message, sizeof f->message, "Unable to assess: the label's threshold is %s > %s x "
-            "ULN (%s) and the record has no %s value.", lab, mult,
-            srl_cell(t, r, srl_col(t, "action")), lab);
-        fmt(f->management, sizeof f->management, "Obtain liver tests if the label's monitoring "
-            "applies.");
+        fmt(f->message, sizeof f->message, "Unable to assess: the %s label's threshold is %s > %s x "
+            "ULN (%s) and the record has %s.", f->drugs, lab, mult, action,
+            *e->text ? "no upper limit of normal (reference range) for the value" : "no such value");
+        fmt(f->management, sizeof f->management, "%s", *e->text
+            ? "Compare the value with the reporting laboratory's upper limit of normal."
+            : "Obtain liver tests if the label's monitoring applies.");
     }
     srl_fill_label(f, t, r);
     return ORX_OK;
@@ -252,8 +308,8 @@ static orx_status exposure_note(const hepatic_state *s, const liver_ctx *c,
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
         fmt(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
-        fmt(f->message, sizeof f->message, "Measured exposure in %s hepatic impairment: AUC change "
-            "%s%% versus normal function (FDA Organ Impairment DIDB).", c->grade, v);
+        fmt(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
+            "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, c->grade, v);
         fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
         fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
             srl_cell(t, r, srl_col(t, "row")), *srl_cell(t, r, srl_col(t, "ref")) ? ", ref " : "",
@@ -271,16 +327,15 @@ orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
     liver_context(pt, &c);
     const srl_table *t = &s->rules;
     int c_ingr = srl_col(t, "ingredients"), c_kind = srl_col(t, "kind");
-    bool lab_done = false;
     char seen[8][64];
     int n_seen = 0;
+    orx_status st0 = lab_rules(s, pt, drug, out, err);
+    if (st0 != ORX_OK) return st0;
     for (size_t r = 0; r < t->nrows; r++) {
         if (!srl_drug_matches(drug, srl_ingr(t, r, c_ingr), false)) continue;
         orx_status st = ORX_OK;
         if (strcmp(srl_cell(t, r, c_kind), "lab") == 0) {
-            if (lab_done) continue; /* one "unable to assess" note per drug */
-            lab_done = true;
-            st = lab_rule(s, r, pt, drug, out, err);
+            continue; /* the ×ULN statements: lab_rules() above */
         } else if (c.cond) {
             char key[64];
             fmt(key, sizeof key, "%s|%s", srl_cell(t, r, srl_col(t, "grades")),

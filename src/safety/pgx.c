@@ -9,6 +9,13 @@
  * state, said so in the message) are flagged by the recommendation's content:
  *   "avoid"/"not recommended"/"contraindicated"/alternative drug → major;
  *   dosing change → moderate; use at standard dose / no recommendation → no finding.
+ * Warfarin has no per-genotype CPIC rows in the shipped export (CPIC uses a dosing algorithm): it
+ * gets the warfarin label's expected maintenance dose for the patient's CYP2C9 diplotype x VKORC1
+ * -1639G>A genotype (data/pgx/warfarin_label_doses.tsv, quoted) compared with the dose, plus the
+ * CPIC guidance the shipped data states (data/pgx/warfarin_cpic.tsv): moderate for a proposed
+ * warfarin when the genotype's range is below the range for CYP2C9 *1 homozygotes with VKORC1
+ * GG or the dose is outside the range, info otherwise and for a current warfarin (its dose is
+ * titrated by INR).
  */
 #include "safety/label_rules.h"
 
@@ -23,6 +30,8 @@ typedef struct pgx_state {
     srl_table recs;   /* data/pgx/cpic_recommendations.tsv */
     srl_table dip;    /* data/pgx/diplotype_phenotype.tsv */
     srl_table pairs;  /* data/pgx/cpic_pairs.tsv */
+    srl_table warf;   /* data/pgx/warfarin_label_doses.tsv */
+    srl_table wcpic;  /* data/pgx/warfarin_cpic.tsv */
 } pgx_state;
 
 static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -45,6 +54,17 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     orx_status st = srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
     if (st == ORX_OK) st = srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
     if (st == ORX_OK) st = srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
+    static const char *const need_w[] = {"vkorc1", "cyp2c9", "low", "high", "unit", "per", "setid",
+        "corpus", "section", "title", "header_line", "row_line", NULL};
+    static const char *const need_c[] = {"kind", "text", "url", "source", NULL};
+    if (st == ORX_OK) st = srl_table_load(dir, "pgx/warfarin_label_doses.tsv", need_w, &s->warf, err);
+    if (st == ORX_OK) st = srl_table_load(dir, "pgx/warfarin_cpic.tsv", need_c, &s->wcpic, err);
+    for (size_t r = 0; st == ORX_OK && r < s->warf.nrows; r++) {
+        double v;
+        bool pr;
+        st = srl_num(&s->warf, r, srl_col(&s->warf, "low"), &v, &pr, err);
+        if (st == ORX_OK) st = srl_num(&s->warf, r, srl_col(&s->warf, "high"), &v, &pr, err);
+    }
     if (st == ORX_OK) st = srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
     if (st == ORX_OK) st = srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
     if (st != ORX_OK) {
@@ -61,6 +81,8 @@ void orx_check_pgx_fini(void *state) {
     srl_table_free(&s->recs);
     srl_table_free(&s->dip);
     srl_table_free(&s->pairs);
+    srl_table_free(&s->warf);
+    srl_table_free(&s->wcpic);
     free(s);
 }
 
@@ -272,7 +294,7 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
             srl_cell(&s->pairs, prow, srl_col(&s->pairs, "source")));
     else
         fmt(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
-    fmt(f->message, sizeof f->message, "%s: %s. %s.", key,
+    fmt(f->message, sizeof f->message, "%s with %s: %s. %s.", f->drugs, key,
         srl_cell(t, first, srl_col(t, "implications")), lv);
     fmt(f->management, sizeof f->management, "%s", mgmt);
     fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
@@ -319,10 +341,150 @@ static orx_status partial_note(const pgx_state *s, const orx_patient *pt,
     return ORX_OK;
 }
 
+/* ============================================================================================
+ * Warfarin: the label's genotype table and the CPIC guidance
+ * ========================================================================================== */
+static const orx_pgx *gene_of(const orx_patient *pt, const char *gene) {
+    for (size_t i = 0; i < pt->n_pgx; i++)
+        if (strcasecmp(pt->pgx[i].gene, gene) == 0) return &pt->pgx[i];
+    return NULL;
+}
+
+/* "*3 / *1" written either way -> lowest allele first; false when not a star-allele pair. */
+static bool cyp2c9_diplotype(const char *t, char *out, size_t cap) {
+    int a, b;
+    char tail;
+    if (sscanf(t, " *%d/*%d %c", &a, &b, &tail) != 2 || a < 1 || b < 1 || a > 99 || b > 99) return false;
+    fmt(out, cap, "*%d/*%d", a < b ? a : b, a < b ? b : a);
+    return true;
+}
+
+/* VKORC1 -1639G>A genotype as the label writes it (GG, AG, AA) from "-1639G>A G/A", "G/A",
+ * "AG", or "rs9923231 C/T" (the PharmCAT note: rs9923231 is -1639G>A with the alleles displayed
+ * complemented, C = G, T = A). */
+static bool vkorc1_genotype(const char *t, char out[3]) {
+    bool rs = srl_icontains(t, "rs9923231");
+    const char *p = t;
+    if (srl_icontains(t, "1639")) { /* skip the variant name "-1639G>A" */
+        const char *gt = strchr(t, '>');
+        p = gt ? gt + 2 : t;
+    } else if (rs) {
+        p = t + 9;
+        while (*p && strncasecmp(p - 9, "rs9923231", 9) != 0) p++;
+    }
+    char al[2];
+    int n = 0;
+    for (; *p && n < 2; p++) {
+        char c = (char)toupper((unsigned char)*p);
+        if (rs && (c == 'C' || c == 'T')) c = c == 'C' ? 'G' : 'A';
+        if (c == 'G' || c == 'A') al[n++] = c;
+        else if (isalpha((unsigned char)*p)) return false;
+    }
+    if (n != 2) return false;
+    out[0] = al[0] == 'A' || al[1] == 'A' ? 'A' : 'G';
+    out[1] = al[0] == 'G' || al[1] == 'G' ? 'G' : 'A';
+    out[2] = '\0';
+    return true;
+}
+
+static void cpic_words(const pgx_state *s, char *out, size_t cap) {
+    const srl_table *t = &s->wcpic;
+    int c_k = srl_col(t, "kind"), c_t = srl_col(t, "text"), c_u = srl_col(t, "url");
+    out[0] = '\0';
+    size_t n = 0;
+    for (size_t r = 0; r < t->nrows && n < cap; r++) {
+        const char *k = srl_cell(t, r, c_k);
+        if (strcmp(k, "note") != 0 && strcmp(k, "guideline") != 0) continue;
+        if (strcmp(k, "note") == 0 && !srl_icontains(srl_cell(t, r, c_t), "flow chart")) continue;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s%s", n ? " " : "", srl_cell(t, r, c_t),
+                              *srl_cell(t, r, c_u) ? " (" : "", srl_cell(t, r, c_u),
+                              *srl_cell(t, r, c_u) ? ")." : ".");
+    }
+}
+
+static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
+                                    const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
+    const orx_pgx *c9 = gene_of(pt, "CYP2C9"), *vk = gene_of(pt, "VKORC1");
+    if (!c9 && !vk) return ORX_OK;
+    char dip[16] = "", gt[3] = "";
+    bool have_c9 = c9 && cyp2c9_diplotype(c9->diplotype, dip, sizeof dip);
+    bool have_vk = vk && vkorc1_genotype(vk->diplotype, gt);
+    const srl_table *t = &s->warf;
+    size_t row = (size_t)-1, ref = (size_t)-1;
+    for (size_t r = 0; r < t->nrows; r++) {
+        bool is_ref = !strcmp(srl_cell(t, r, srl_col(t, "cyp2c9")), "*1/*1") &&
+                      !strcmp(srl_cell(t, r, srl_col(t, "vkorc1")), "GG");
+        if (is_ref) ref = r;
+        if (have_c9 && have_vk && !strcmp(srl_cell(t, r, srl_col(t, "cyp2c9")), dip) &&
+            !strcmp(srl_cell(t, r, srl_col(t, "vkorc1")), gt))
+            row = r;
+    }
+    char cpic[700];
+    cpic_words(s, cpic, sizeof cpic);
+    char trig[256];
+    fmt(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
+        vk && *vk->diplotype ? vk->diplotype : "not on record");
+    if (row == (size_t)-1) {
+        orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
+        if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        srl_fill_drugs(f, d);
+        fmt(f->trigger, sizeof f->trigger, "%s", trig);
+        fmt(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
+            "maintenance doses by CYP2C9 (*1, *2, *3) and VKORC1 -1639G>A genotype together, and the "
+            "record has %s. CPIC: %s", f->drugs, !have_c9 && !have_vk ? "neither in a form the table uses"
+            : !have_c9 ? "no CYP2C9 diplotype of *1/*2/*3 alleles" : "no VKORC1 -1639G>A genotype", cpic);
+        fmt(f->source, sizeof f->source, "FDA drug label (warfarin) + CPIC via PharmCAT/cpic-data");
+        fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s",
+            srl_cell(t, 0, srl_col(t, "setid")), srl_cell(t, 0, srl_col(t, "section")),
+            srl_cell(t, 0, srl_col(t, "title")));
+        return ORX_OK;
+    }
+    double lo = strtod(srl_cell(t, row, srl_col(t, "low")), NULL);
+    double hi = strtod(srl_cell(t, row, srl_col(t, "high")), NULL);
+    bool reduced = ref != (size_t)-1 && hi < strtod(srl_cell(t, ref, srl_col(t, "low")), NULL);
+    double daily = 0;
+    if (d->dose.present && strcasecmp(d->dose.unit, "mg") == 0)
+        daily = d->dose.per_day > 0 ? d->dose.daily_amount : d->dose.amount;
+    const char *where = daily <= 0 ? "" : daily > hi + 1e-9 ? "above" : daily < lo - 1e-9 ? "below" : "within";
+    orx_severity sev = ORX_SEV_INFO;
+    if (!d->is_current && (reduced || !strcmp(where, "above") || !strcmp(where, "below")))
+        sev = ORX_SEV_MODERATE;
+    orx_finding *f = orx_findings_push(out, "pgx", sev);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    srl_fill_drugs(f, d);
+    fmt(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
+    char dose_txt[160] = "";
+    if (*where)
+        fmt(dose_txt, sizeof dose_txt, " The %s dose, %g mg a day, is %s that range%s.",
+            d->is_current ? "current" : "proposed", daily, where,
+            d->is_current ? " (a current dose is titrated by INR)" : "");
+    char ref_txt[64] = "";
+    if (reduced)
+        fmt(ref_txt, sizeof ref_txt, "; lower than %s-%s mg for *1/*1 with GG",
+            srl_cell(t, ref, srl_col(t, "low")), srl_cell(t, ref, srl_col(t, "high")));
+    fmt(f->message, sizeof f->message, "For CYP2C9 %s with VKORC1 -1639 %s the %s label's expected "
+        "maintenance dose is %s-%s mg a day (label Table 1, genotype-based ranges%s).%s CPIC: the "
+        "guideline's genotype-based dosing algorithm applies (see management).", dip, gt, f->drugs,
+        srl_cell(t, row, srl_col(t, "low")), srl_cell(t, row, srl_col(t, "high")), ref_txt, dose_txt);
+    fmt(f->management, sizeof f->management, "Consider the label's range when choosing the dose and "
+        "titrate by INR. CPIC: %s", cpic);
+    fmt(f->source, sizeof f->source, "FDA drug label (warfarin, genotype table) + CPIC guideline");
+    fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s [warfarin_label_doses.tsv:%zu]",
+        srl_cell(t, row, srl_col(t, "setid")), srl_cell(t, row, srl_col(t, "section")),
+        srl_cell(t, row, srl_col(t, "title")), row + 2);
+    fmt(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "row_line")));
+    return ORX_OK;
+}
+
 orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt,
                          const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
     const pgx_state *s = orx_checker_state(ck, "pgx");
     if (!s || !pt || !drug || drug->n_ingr <= 0 || pt->n_pgx == 0) return ORX_OK;
+    for (int i = 0; i < drug->n_ingr && i < ORX_MAX_INGR; i++)
+        if (strcasecmp(drug->ingr[i].ingredient, "warfarin") == 0) {
+            orx_status st = warfarin_genotype(s, pt, drug, out, err);
+            if (st != ORX_OK) return st;
+        }
     const srl_table *t = &s->recs;
     int c_key = srl_col(t, "lookup_key"), c_drugs = srl_col(t, "drugs");
     pgx_cache cache;

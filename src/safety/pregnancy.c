@@ -92,8 +92,8 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
         fmt(f->trigger, sizeof f->trigger, "%s status unknown (sex: %s)", pop, orx_sex_name(pt->sex));
-        fmt(f->message, sizeof f->message, "Unable to assess: the label has a %s statement for "
-            "%s (%s) and the record does not say whether the patient is %s.",
+        fmt(f->message, sizeof f->message, "Unable to assess: the %s label has a %s statement for "
+            "%s (%s) and the record does not say whether the patient is %s.", f->drugs,
             orx_severity_name(sevs[0]), pop, srl_cell(t, rows[0], c_act),
             strcmp(pop, "pregnancy") == 0 ? "pregnant" : "breastfeeding");
         fmt(f->management, sizeof f->management, "Confirm %s status before prescribing.", pop);
@@ -115,8 +115,8 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         fmt(f->trigger, sizeof f->trigger, "patient is %s (%s)",
             strcmp(pop, "pregnancy") == 0 ? "pregnant" : "breastfeeding", basis);
         const char *cat = srl_cell(t, rows[i], c_cat);
-        fmt(f->message, sizeof f->message, "The label's %s statement (%s%s%s) applies.", pop, act,
-            *cat ? ", Pregnancy Category " : "", cat);
+        fmt(f->message, sizeof f->message, "The %s label's %s statement (%s%s%s) applies.", f->drugs,
+            pop, act, *cat ? ", Pregnancy Category " : "", cat);
         fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
         srl_fill_label(f, t, rows[i]);
     }

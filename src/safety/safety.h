@@ -249,5 +249,11 @@ void       orx_check_pgx_fini(void *state);
 orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
 orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *err);
 void       orx_check_dose_fini(void *state);
+orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
+orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, orx_error *err);
+void       orx_check_dose_indication_fini(void *state);
+orx_status orx_check_labs(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
+orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *err);
+void       orx_check_labs_fini(void *state);
 
 #endif /* ORX_SAFETY_H */

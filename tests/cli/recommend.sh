@@ -30,8 +30,10 @@ has "$T/out" '"evidence": \['
 expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format fhir
 has "$T/out" '"resourceType": "Bundle"'
 has "$T/out" '"DetectedIssue"'
-# --fail-on: the demo patient has a major renal finding on metformin
-expect_rc 3 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on major
+# --fail-on: the demo patient's current metformin gets the label's continuation statement
+# ("assess the benefit and risk of continuing", moderate) at eGFR 32, not the initiation one
+expect_rc 3 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on moderate
+expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on major
 # bad usage and input
 expect_rc 2 "$BIN" recommend --patient "$P" --kb "$T/kb.sqlite"
 has "$T/err" "indication"
