@@ -77,10 +77,10 @@ LAB_OTHER_PRODUCT = re.compile(r"\b(supplement\w*|salt substitutes?)\b", re.I)
 LAB_SKIP = re.compile(r"\b(infants?|in utero|neonat\w*|pediatric|children|"
                       r"concomitant\w*|coadminist\w*|co-administ\w*|in combination|together with|"
                       r"with (ARBs?|ACEIs?|ACE inhibitors|NSAIDs|other drugs)|other (drugs|agents|products)|"
-                      r"patients taking|insulin|secretagogues?|sulfonylureas?|antidiabetic|hypoglycemic agents|"
+                      r"patients taking|concurrent\w*|solutions?|insulin|secretagogues?|sulfonylureas?|antidiabetic|hypoglycemic agents|"
                       r"digitalis|"
                       r"inhibitors?|inducers?|overdos\w*|animals?|rats?|dogs?|mice)\b", re.I)
-LAB_STUDY = re.compile(r"\b(placebo|comparator|volunteers|subjects|randomi[sz]ed|mean (increase|change)|"
+LAB_STUDY = re.compile(r"\b(placebo|comparator|volunteers|subjects?|randomi[sz]ed|mean (increase|change)|"
                        r"study|studies|pharmacokinetic)\b", re.I)
 
 
@@ -169,6 +169,9 @@ def derive_lab_rules(records, names_other_drug, citation_section, stats):
                 st, sev = lab_statement(s)
                 if not st:
                     stats["lab.skip.no-statement"] += 1
+                    continue
+                if re.search(r"\(7(\.\d+)?\)\s*$", s):  # a Drug Interactions highlight: the other drug is left out
+                    stats["lab.skip.interaction-highlight"] += 1
                     continue
                 if re.match(r"^\d+(\.\d+)*\s", s) or len(s.split()) < 5:
                     stats["lab.skip.heading"] += 1
