@@ -1,5 +1,5 @@
 /*
- * test_safety_rules_checks.c — helper S's checks (renal, hepatic, pregnancy/lactation, pgx,
+ * test_safety_rules_checks.c — the label-derived checks (renal, hepatic, pregnancy/lactation, pgx,
  * dose limits) on synthetic patients (tests/fixtures/safety/ (JSON), openrx patient form):
  * each fires on a patient who meets its threshold and not on one who does not; missing data gives
  * an "unable to assess" info finding; findings carry the quoted sentence / guideline citation.

@@ -15,7 +15,7 @@ static const orx_check_def CHECKS[] = {
     {"interaction", orx_check_interaction, orx_check_interaction_init, orx_check_interaction_fini},
     {"duplicate", orx_check_duplicate, NULL, NULL},
     {"allergy", orx_check_allergy, NULL, NULL},
-    /* helper S: {"renal", orx_check_renal, orx_check_renal_init, orx_check_renal_fini}, ... */
+    /* label-derived checks (tables under data/rules, data/pgx, data/dili) */
     {"renal", orx_check_renal, orx_check_renal_init, orx_check_renal_fini},
     {"hepatic", orx_check_hepatic, orx_check_hepatic_init, orx_check_hepatic_fini},
     {"pregnancy", orx_check_pregnancy, orx_check_pregnancy_init, orx_check_pregnancy_fini},

@@ -1,5 +1,5 @@
 /*
- * label_rules.c — TSV rule-table loader and shared helpers for helper S's checks (renal,
+ * label_rules.c — TSV rule-table loader and shared helpers for the label-derived checks (renal,
  * hepatic, pregnancy/lactation, pgx, dose limits). See label_rules.h.
  */
 #include "safety/label_rules.h"

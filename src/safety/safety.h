@@ -5,8 +5,8 @@
  *
  * Checks (one file each, rules as data under data/ with SOURCE notes):
  *   interaction (interactions.c), duplicate (duplicates.c), allergy (allergy.c)   — helper L
- *   renal, hepatic, pregnancy/lactation, pgx, dose (renal.c, hepatic.c, pregnancy.c, pgx.c,
- *   dose_limits.c)                                                                 — helper S
+ *   renal, hepatic, pregnancy/lactation, pgx, dose limits, dose by indication and band, lab-aware
+ *   rules (renal.c, hepatic.c, pregnancy.c, pgx.c, dose_limits.c, dose_rules.c, labs.c): label-derived
  * Each check is `orx_status orx_check_<kind>(const orx_checker *, const orx_patient *,
  * const orx_proposed_drug *, orx_findings *, orx_error *)` and is registered with one line in the
  * table in checker.c (optional init/fini hooks load its tables once per checker).
@@ -233,7 +233,7 @@ typedef struct orx_ddi_hit {
 int orx_interaction_lookup(const orx_checker *ck, const char *ingr_a, const char *ingr_b,
                            orx_ddi_hit *out, int cap);
 
-/* S's checks: declare them here (one line each) and register them in checker.c. */
+/* Label-derived checks: declare them here (one line each) and register them in checker.c. */
 orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
 orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *err);
 void       orx_check_renal_fini(void *state);
