@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define LEX_CLI_MAX 16 /* ingredients shown per lookup */
-#define LEX_CLI_LIST 12 /* synonyms/classes listed per ingredient */
+#define LEX_CLI_LIST 24 /* synonyms/classes listed per ingredient */
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -44,7 +44,8 @@ static void print_text(const orx_lexicon *L, const char *q, const orx_lex_match 
         }
         k = orx_lexicon_classes(L, m[i].ingredient, list, LEX_CLI_LIST);
         for (int j = 0; j < k && j < LEX_CLI_LIST; j++)
-            printf("    class: %s  (%s)\n", list[j],
+            printf("    class: %s [%s]  (%s)\n", list[j],
+                   orx_class_type_name(orx_lexicon_class_types(L, m[i].ingredient, list[j])),
                    orx_lexicon_class_source(L, m[i].ingredient, list[j]));
     }
 }
@@ -66,6 +67,8 @@ static json_t *to_json(const orx_lexicon *L, const char *q, const orx_lex_match 
         for (int j = 0; j < k && j < LEX_CLI_LIST; j++) {
             json_t *cl = json_object();
             json_object_set_new(cl, "class", json_string(list[j]));
+            json_object_set_new(cl, "type", json_string(orx_class_type_name(
+                                                orx_lexicon_class_types(L, m[i].ingredient, list[j]))));
             json_object_set_new(cl, "source",
                                 json_string(orx_lexicon_class_source(L, m[i].ingredient, list[j])));
             json_array_append_new(c, cl);

@@ -205,6 +205,10 @@ orx_status orx_check_allergy_unresolved(const orx_checker *ck, const orx_patient
 /* True for class names that are mechanism groups, not therapeutic classes ("cyp3a4 inhibitors /
  * azole", "strong cyp3a4 inducer", "qt prolonging agent"): skipped by duplicate/allergy checks. */
 bool orx_class_is_mechanism(const char *class_name);
+/* True when a shipped source lists ingredient in cls as a therapeutic class: an FDA Established
+ * Pharmacologic Class, or an ONC list class that is not a mechanism group. Duplicate therapy and
+ * shared-class allergy findings use only these. */
+bool orx_class_is_therapeutic(const orx_lexicon *L, const char *ingredient, const char *cls);
 
 /* Interaction lookup for one ingredient pair (tests, tools): fills up to cap findings-style
  * rows; returns the number of matching rules (0 none). Requires the interaction state. */
