@@ -105,7 +105,7 @@ struct orx_lexicon {
     lex_class *cls;     size_t n_cls;        /* C rows, sorted by (ingredient, class, type) */
     uint32_t  *cls_start;                    /* n_ingr + 1 offsets: ingredient i's rows are
                                                 cls[cls_start[i] .. cls_start[i + 1]) */
-    lex_map    cls_map;                      /* class name -> 1 (known class names) */
+    lex_map    cls_map;                      /* class name -> ORX_CLASS_* bits of its rows */
     uint32_t  *ingr_pool; size_t n_pool, cap_pool; /* ingredient index lists */
     lex_map    ingr_map, name_map, rx_map;   /* name -> ingr / names / rx index */
     size_t     n_classes;                    /* distinct classes */
@@ -290,8 +290,11 @@ static bool index_classes(orx_lexicon *L) {
     }
     for (size_t i = 0; i < L->n_cls; i++) {
         size_t before = L->cls_map.n;
-        if (!map_put(&L->cls_map, L->cls[i].cls, 1)) return false;
+        if (!map_put(&L->cls_map, L->cls[i].cls, 0)) return false;
         L->n_classes += L->cls_map.n > before;
+        size_t j = lex_hash(L->cls[i].cls) & (L->cls_map.cap - 1);
+        while (strcmp(L->cls_map.keys[j], L->cls[i].cls) != 0) j = (j + 1) & (L->cls_map.cap - 1);
+        L->cls_map.vals[j] |= L->cls[i].type; /* value: union of the class's membership kinds */
     }
     return true;
 }
@@ -724,12 +727,16 @@ bool orx_lexicon_in_class(const orx_lexicon *L, const char *ingredient, const ch
     return orx_lexicon_class_source(L, ingredient, class_name) != NULL;
 }
 
-bool orx_lexicon_is_class(const orx_lexicon *L, const char *class_name) {
-    if (!L || !class_name) return false;
+unsigned orx_lexicon_class_kinds(const orx_lexicon *L, const char *class_name) {
+    if (!L || !class_name || !L->cls_map.keys) return 0;
     char cn[ORX_LEX_NAME * 2];
     class_norm(class_name, cn, sizeof cn);
     uint32_t v;
-    return map_get(&L->cls_map, cn, &v);
+    return map_get(&L->cls_map, cn, &v) ? v : 0;
+}
+
+bool orx_lexicon_is_class(const orx_lexicon *L, const char *class_name) {
+    return orx_lexicon_class_kinds(L, class_name) != 0;
 }
 
 int orx_lexicon_classes_typed(const orx_lexicon *L, const char *ingredient, unsigned types,

@@ -117,8 +117,10 @@ const char *orx_lexicon_class_source_typed(const orx_lexicon *lex, const char *i
 /* Classes of an ingredient listed by a source of a kind in types (distinct names). */
 int orx_lexicon_classes_typed(const orx_lexicon *lex, const char *ingredient, unsigned types,
                               char (*out)[ORX_LEX_NAME], int cap);
-/* True when some source lists class_name (normalised) as a class. */
-bool orx_lexicon_is_class(const orx_lexicon *lex, const char *class_name);
+/* True when some source lists class_name (normalised) as a class; its kinds (ORX_CLASS_* bits of
+ * all its membership rows, 0 = unknown class). */
+bool     orx_lexicon_is_class(const orx_lexicon *lex, const char *class_name);
+unsigned orx_lexicon_class_kinds(const orx_lexicon *lex, const char *class_name);
 /* Members of a class. Returns the number available. */
 int orx_lexicon_class_members(const orx_lexicon *lex, const char *class_name,
                               char (*out)[ORX_LEX_NAME], int cap);

@@ -46,10 +46,23 @@ static orx_status same_ingredient(const orx_proposed_drug *d, const orx_proposed
     return ORX_OK;
 }
 
+/* A duplicate-therapy finding for a and b already given by the interaction check (a label
+ * statement's tier for a high-alert duplicate such as two anticoagulants). */
+static bool already_reported(const orx_findings *out, const char *a, const char *b) {
+    char ab[256], ba[256];
+    orx_fset(ab, sizeof ab, "%s + %s", a, b);
+    orx_fset(ba, sizeof ba, "%s + %s", b, a);
+    for (size_t i = 0; i < out->n; i++)
+        if (!strcmp(out->items[i].kind, "duplicate") && (!strcmp(out->items[i].drugs, ab) || !strcmp(out->items[i].drugs, ba)))
+            return true;
+    return false;
+}
+
 static orx_status same_class(const orx_checker *ck, const orx_proposed_drug *d,
                              const orx_proposed_drug *o, const char *a, const char *b,
                              orx_findings *out, orx_error *err) {
     const orx_lexicon *L = orx_checker_lexicon(ck);
+    if (already_reported(out, a, b)) return ORX_OK;
     char cls[DUP_MAX_CLASSES][ORX_LEX_NAME];
     int n = orx_lexicon_classes_typed(L, a, ORX_CLASS_EPC | ORX_CLASS_ONC, cls, DUP_MAX_CLASSES);
     if (n > DUP_MAX_CLASSES) n = DUP_MAX_CLASSES;

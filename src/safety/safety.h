@@ -53,6 +53,8 @@ typedef struct orx_finding {
     char source[128];         /* source name ("ONC High-Priority DDI list", "VA NDF-RT") */
     char citation[256];       /* set id + section, guideline URL, list row / concept URI */
     char quote[1024];         /* exact sentence for label-derived rules, "" otherwise */
+    char also[768];           /* other sources that give a finding for the same pair (grouped
+                                 into this one): "source (tier); ...", "" when none */
 } orx_finding;
 
 typedef struct orx_findings {
