@@ -94,7 +94,8 @@ def run_openrx(openrx, shared, tmp):
     with open(names, 'rb') as a, open(os.path.join(d, 'names.tsv'), 'wb') as b:
         b.write(a.read())
     out = os.path.join(tmp, 'nlm_rules.tsv')
-    subprocess.run([openrx, 'rules', 'ddi', '--from', d, '--out', out], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([openrx, 'rules', 'ddi', '--keep-repeats', '--from', d, '--out', out], check=True,
+                   stdout=subprocess.DEVNULL)
     rows = []
     with open(out, encoding='utf-8') as f:
         for line in f:

@@ -33,6 +33,9 @@ static void usage(FILE *out) {
             "  --min-severity TIER  drop findings below TIER (default info = show all)\n"
             "  --as-of DATE         date the patient's age and labs refer to (default today)\n"
             "  --data DIR           project data/ folder (default $ORX_DATA_DIR or the source tree's)\n"
+            "  --bench N            after the check, repeat it N times (drug resolution + every check)\n"
+            "                       and print the latency per proposed drug (p50 / p95 / mean) and\n"
+            "                       the checker's load time\n"
             "  -h, --help           this help\n\n"
             "Exit codes: 0 checked (findings printed, whatever their tier); 3 with --fail-on when a\n"
             "finding at/above the tier exists; 1 runtime failure; 2 bad usage or bad input (unreadable\n"
@@ -83,6 +86,7 @@ typedef struct check_opts {
     const char  *drugs[CHECK_MAX_DRUGS];       /* --drug values */
     int          n_drugs;                      /* count */
     bool         json, fail_set;               /* flags */
+    long         bench;                        /* --bench N: time N repeats of the check */
     orx_severity fail_on, min_sev;             /* tiers */
 } check_opts;
 
@@ -92,6 +96,7 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
         {"json", no_argument, NULL, 'j'},          {"fail-on", required_argument, NULL, 'f'},
         {"min-severity", required_argument, NULL, 'm'}, {"as-of", required_argument, NULL, 'a'},
         {"data", required_argument, NULL, 'D'},    {"help", no_argument, NULL, 'h'},
+        {"bench", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -114,6 +119,10 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
             break;
         case 'a': o->as_of = optarg; break;
         case 'D': o->data = optarg; break;
+        case 'b':
+            if (!orx_cli_parse_int(optarg, 1, 1000000, &o->bench))
+                return orx_cli_usage("check", "--bench: expected a count 1..1000000, got '%s'", optarg);
+            break;
         case 'h': usage(stdout); return -1;
         default: return orx_cli_usage("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -173,6 +182,45 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --bench: N timed repeats of what `check` does once the checker is loaded. */
+static int bench(const check_opts *o, const orx_checker *ck, const orx_patient *pt, double load_s) {
+    double *t = malloc((size_t)o->bench * sizeof *t);
+    orx_proposed_drug *d = calloc((size_t)o->n_drugs + 1, sizeof *d);
+    orx_error err = ORX_ERROR_INIT;
+    if (!t || !d) { free(t); free(d); return orx_cli_fail(orx_fail(&err, ORX_ERR_NOMEM, "out of memory"), &err); }
+    size_t findings = 0;
+    for (long r = 0; r < o->bench; r++) {
+        double t0 = orx_now();
+        orx_findings fs;
+        orx_findings_init(&fs);
+        for (int i = 0; i < o->n_drugs; i++) orx_proposed_drug_init(ck, o->drugs[i], NULL, &d[i], &err);
+        orx_status st = o->n_drugs ? orx_check_proposed(ck, pt, d, (size_t)o->n_drugs, &fs, &err)
+                                   : orx_check_current(ck, pt, &fs, &err);
+        t[r] = orx_now() - t0;
+        findings = fs.n;
+        orx_findings_free(&fs);
+        if (st) { free(t); free(d); return orx_cli_fail(st, &err); }
+    }
+    qsort(t, (size_t)o->bench, sizeof *t, cmp_double);
+    double sum = 0;
+    for (long r = 0; r < o->bench; r++) sum += t[r];
+    double per = o->n_drugs ? (double)o->n_drugs : (double)(pt->n_meds ? pt->n_meds : 1);
+    double p50 = t[o->bench / 2], p95 = t[(long)((double)o->bench * 0.95) < o->bench ? (long)((double)o->bench * 0.95) : o->bench - 1];
+    printf("bench: %ld runs, %d proposed drug%s vs %zu active medicine%s, %zu findings per run\n"
+           "bench: per %s: p50 %.3f ms, p95 %.3f ms, mean %.3f ms (whole check p50 %.3f ms); checker load %.1f ms\n",
+           o->bench, o->n_drugs, o->n_drugs == 1 ? "" : "s", pt->n_meds, pt->n_meds == 1 ? "" : "s", findings,
+           o->n_drugs ? "proposed drug" : "current medicine", 1e3 * p50 / per, 1e3 * p95 / per,
+           1e3 * sum / (double)o->bench / per, 1e3 * p50, 1e3 * load_s);
+    free(t);
+    free(d);
+    return 0;
+}
+
 int cmd_check(int argc, char **argv) {
     check_opts o = {.min_sev = ORX_SEV_INFO};
     int rc = parse_opts(argc, argv, &o);
@@ -185,7 +233,9 @@ int cmd_check(int argc, char **argv) {
     cp.data_dir = o.data;
     cp.min_severity = o.min_sev;
     orx_checker *ck = NULL;
+    double t_load = orx_now();
     st = orx_checker_create(&cp, &ck, &err);
+    t_load = orx_now() - t_load;
     if (st) {
         orx_patient_free(pt);
         return orx_cli_fail(st, &err);
@@ -207,6 +257,10 @@ int cmd_check(int argc, char **argv) {
         st = o.n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o.n_drugs, &fs, &err)
                        : orx_check_current(ck, pt, &fs, &err);
         rc = st ? orx_cli_fail(st, &err) : report(&o, pt, drugs, &fs);
+        if ((rc == 0 || rc == 3) && o.bench > 0) {
+            int brc = bench(&o, ck, pt, t_load);
+            if (brc) rc = brc;
+        }
     }
     orx_findings_free(&fs);
     free(drugs);

@@ -34,6 +34,8 @@ static void usage(FILE *out) {
             "  --json       machine-readable output\n"
             "  --data DIR   project data/ folder (default: $ORX_DATA_DIR or the source tree's data/)\n"
             "  --quiet      no per-label notes\n"
+            "  --keep-repeats  keep a statement once per label (default: once per label drug; for\n"
+            "               per-label evaluation, bench/ddi_nlm.py)\n"
             "  -h, --help   this help\n\n"
             "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.\n");
 }
@@ -56,7 +58,7 @@ static int do_text(const char *data, const char *label, const char *code, const 
     if (!st) st = orx_ddi_extract_section(x, label, "text", "", code, name ? name : "", text, &rules, &err);
     orx_buf b;
     orx_buf_init(&b);
-    if (!st) orx_ddi_rules_sort(&rules);
+    if (!st) orx_ddi_rules_sort(&rules, true);
     if (!st) st = json ? orx_ddi_rules_to_json(&rules, &b, &err) : orx_ddi_rules_to_tsv(&rules, &b, &err);
     if (!st) fputs(b.data ? b.data : "", stdout);
     orx_buf_free(&b);
@@ -66,7 +68,8 @@ static int do_text(const char *data, const char *label, const char *code, const 
     return st ? orx_cli_fail(st, &err) : 0;
 }
 
-static int do_ddi(const char *data, const char **from, int n_from, const char *out, bool json) {
+static int do_ddi(const char *data, const char **from, int n_from, const char *out, bool json,
+                  bool keep_repeats) {
     orx_error err = ORX_ERROR_INIT;
     orx_lexicon *L = NULL;
     orx_status st = orx_lexicon_open(data, &L, &err);
@@ -87,7 +90,7 @@ static int do_ddi(const char *data, const char **from, int n_from, const char *o
     orx_ddi_rules rules;
     orx_ddi_rules_init(&rules);
     orx_ddi_stats stats;
-    if (!st) st = orx_ddi_extract_paths(x, paths, np, &rules, &stats, &err);
+    if (!st) st = orx_ddi_extract_paths(x, paths, np, keep_repeats, &rules, &stats, &err);
     if (!st) st = orx_ddi_rules_write_tsv(&rules, out ? out : def_out, &err);
     int rc = 0;
     if (st) {
@@ -204,7 +207,7 @@ static int do_pairs(const char *data, const char *file) {
 }
 
 int cmd_rules(int argc, char **argv) {
-    bool json = false;
+    bool json = false, keep_repeats = false;
     const char *data = NULL, *out = NULL, *from[RULES_MAX_FROM], *pos[4] = {0};
     const char *label = NULL, *text = NULL, *section = "34073-7";
     int n_from = 0, npos = 0;
@@ -212,6 +215,7 @@ int cmd_rules(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--quiet")) continue;
+        else if (!strcmp(a, "--keep-repeats")) keep_repeats = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--data") || !strcmp(a, "--out") || !strcmp(a, "--from") ||
                  !strcmp(a, "--label") || !strcmp(a, "--text") || !strcmp(a, "--section")) {
@@ -232,7 +236,7 @@ int cmd_rules(int argc, char **argv) {
         if (npos != 1) return orx_cli_usage("rules", "ddi takes no arguments (use --from / --out)");
         if (!text != !label) return orx_cli_usage("rules", "--text and --label go together");
         if (text) return do_text(data, label, section, text, json);
-        return do_ddi(data, from, n_from, out, json);
+        return do_ddi(data, from, n_from, out, json, keep_repeats);
     }
     if (!strcmp(pos[0], "pair")) {
         if (npos != 3) return orx_cli_usage("rules", "pair needs two drugs");

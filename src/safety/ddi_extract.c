@@ -74,15 +74,39 @@ static int rule_cmp(const void *a, const void *b) {
     return c;
 }
 
-void orx_ddi_rules_sort(orx_ddi_rules *r) {
+/* The same statement about the same pair (same label drug, other side, tier and sentence) in
+ * several labels (a generic and its brand, an OTC family): kept once, from the first set id. */
+static bool same_statement(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    return !strcmp(x->kind, y->kind) && !strcmp(x->label_drug, y->label_drug) && !strcmp(x->other, y->other) &&
+           x->tier == y->tier && !strcmp(x->quote, y->quote) && !strcmp(x->examples, y->examples);
+}
+
+static int statement_cmp(const void *a, const void *b) {
+    const orx_ddi_rule *x = a, *y = b;
+    int c = strcmp(x->kind, y->kind);
+    if (!c) c = strcmp(x->label_drug, y->label_drug);
+    if (!c) c = strcmp(x->other, y->other);
+    if (!c) c = (int)y->tier - (int)x->tier;
+    if (!c) c = strcmp(x->quote, y->quote);
+    if (!c) c = strcmp(x->examples, y->examples);
+    if (!c) c = strcmp(x->set_id, y->set_id);
+    if (!c) c = strcmp(x->section_code, y->section_code);
+    if (!c) c = strcmp(x->context, y->context);
+    return c ? c : strcmp(x->other_text, y->other_text);
+}
+
+void orx_ddi_rules_sort(orx_ddi_rules *r, bool keep_repeats) {
     if (!r->n) return;
-    qsort(r->items, r->n, sizeof *r->items, rule_cmp);
+    qsort(r->items, r->n, sizeof *r->items, keep_repeats ? rule_cmp : statement_cmp);
     size_t w = 1;
     for (size_t i = 1; i < r->n; i++) {
-        if (rule_cmp(&r->items[w - 1], &r->items[i]) == 0) { rule_free(&r->items[i]); continue; }
+        bool drop = keep_repeats ? rule_cmp(&r->items[w - 1], &r->items[i]) == 0
+                                 : same_statement(&r->items[w - 1], &r->items[i]);
+        if (drop) { rule_free(&r->items[i]); continue; }
         r->items[w++] = r->items[i];
     }
     r->n = w;
+    if (!keep_repeats) qsort(r->items, r->n, sizeof *r->items, rule_cmp);
 }
 
 /* ============================================================================================
@@ -253,7 +277,7 @@ static void examples_of(const unit *u, int idx, char *buf, size_t cap) {
 static orx_status emit_members(sec_ctx *sc, const unit *u, orx_error *err) {
     for (int i = 0; i < u->nm; i++) {
         const ddi_mention *m = &u->m[i];
-        if (m->kind != DDI_M_ROLE) continue;
+        if (m->kind != DDI_M_ROLE || strncmp(m->key, "role:", 5)) continue;
         int alternatives = 0;
         for (int j = 0; j < u->nm; j++) alternatives += u->m[j].kind == DDI_M_ROLE && u->m[j].t0 == m->t0;
         char comp[DDI_KEY];

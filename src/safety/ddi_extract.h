@@ -58,8 +58,10 @@ typedef struct orx_ddi_rules {
 
 void orx_ddi_rules_init(orx_ddi_rules *r);
 void orx_ddi_rules_free(orx_ddi_rules *r);
-/* Sort (label drug, other, set id, section, quote) and drop exact repeats. */
-void orx_ddi_rules_sort(orx_ddi_rules *r);
+/* Sort (label drug, other, set id, section, quote). keep_repeats false: the same statement about
+ * the same pair in several labels (same label drug, other side, tier, sentence, examples) is
+ * kept once, from the first set id; true: only exact repeats are dropped (per-label evaluation). */
+void orx_ddi_rules_sort(orx_ddi_rules *r, bool keep_repeats);
 
 /* ============================================================================================
  * Extractor
@@ -97,7 +99,8 @@ typedef struct orx_ddi_stats {
  * labels_sections.jsonl, NLM/fda-ars text). A set id seen twice keeps the newer SPL version
  * (then effective date; on a tie the later input), as `openrx kb build` does. Sorted output. */
 orx_status orx_ddi_extract_paths(orx_ddi_extractor *x, const char *const *paths, size_t n,
-                                 orx_ddi_rules *out, orx_ddi_stats *stats, orx_error *err);
+                                 bool keep_repeats, orx_ddi_rules *out, orx_ddi_stats *stats,
+                                 orx_error *err);
 
 /* The table (header line "#openrx-label-ddi<TAB>1<TAB>...", column line, rows), written whole
  * or not at all (temp file + rename); or appended to buf. */

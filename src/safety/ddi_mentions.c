@@ -804,6 +804,24 @@ static void merge_restrictions(const ddi_tok *t, ddi_mention *m, int n) {
     }
 }
 
+/* "drugs known to prolong the QT interval and which are metabolized via CYP3A4 (such as ...)":
+ * a role that only restricts a set the sentence names in words no source lists. The rule then
+ * reaches only the sentence's own examples ("examples:" + key). */
+static void mark_restricted_roles(const ddi_tok *t, ddi_mention *m, int n) {
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_ROLE || !strncmp(m[i].key, "examples:", 9)) continue;
+        int k = m[i].t0 - 1;
+        if (k >= 0 && !strcmp(t[k].low, "are")) k--;
+        if (k < 0 || !(!strcmp(t[k].low, "which") || !strcmp(t[k].low, "that"))) continue;
+        bool merged = false; /* "X that are Y" already merged into the class X */
+        for (int j = 0; j < n; j++) merged |= m[j].kind == DDI_M_CLASS && strstr(m[j].key, m[i].key) && j != i;
+        if (merged) continue;
+        char key[DDI_KEY];
+        snprintf(key, sizeof key, "examples:%s", m[i].key);
+        snprintf(m[i].key, sizeof m[i].key, "%s", key);
+    }
+}
+
 /* ============================================================================================
  * Entry point
  * ========================================================================================== */
@@ -830,5 +848,6 @@ int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
     mark_self_class(c, t, nt, out, n);
     mark_descriptions(t, out, n);
     merge_restrictions(t, out, n);
+    mark_restricted_roles(t, out, n);
     return n;
 }

@@ -86,7 +86,8 @@ static orx_status take_rules(orx_ddi_rules *out, orx_ddi_rules *from, orx_error 
 }
 
 orx_status orx_ddi_extract_paths(orx_ddi_extractor *x, const char *const *paths, size_t n,
-                                 orx_ddi_rules *out, orx_ddi_stats *stats, orx_error *err) {
+                                 bool keep_repeats, orx_ddi_rules *out, orx_ddi_stats *stats,
+                                 orx_error *err) {
     orx_ddi_stats local;
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -104,7 +105,7 @@ orx_status orx_ddi_extract_paths(orx_ddi_extractor *x, const char *const *paths,
     for (size_t i = 0; i < b.n; i++) orx_ddi_rules_free(&b.docs[i].rules);
     free(b.docs);
     if (st) return st;
-    orx_ddi_rules_sort(out);
+    orx_ddi_rules_sort(out, keep_repeats);
     for (size_t i = 0; i < out->n; i++) {
         if (!strcmp(out->items[i].kind, "member")) { stats->members++; continue; }
         stats->rules++;

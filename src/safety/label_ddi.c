@@ -247,12 +247,42 @@ orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *
 }
 
 /* ============================================================================================
+ * Per-pair class cache
+ * ========================================================================================== */
+#define LDDI_ICLS 96 /* classes of one partner ingredient kept for matching */
+
+/* The classes of one ingredient (names as the lexicon normalises them, with their kinds),
+ * looked up once per pair instead of once per rule. */
+typedef struct icls {
+    const char *ingr;                         /* the ingredient */
+    char        names[LDDI_ICLS][ORX_LEX_NAME]; /* its classes */
+    unsigned    types[LDDI_ICLS];             /* ORX_CLASS_* bits of each */
+    int         n;                            /* count */
+} icls;
+
+static void icls_fill(icls *c, const orx_lexicon *L, const char *ingr) {
+    c->ingr = ingr;
+    c->n = orx_lexicon_classes(L, ingr, c->names, LDDI_ICLS);
+    if (c->n > LDDI_ICLS) c->n = LDDI_ICLS;
+    for (int i = 0; i < c->n; i++) c->types[i] = orx_lexicon_class_types(L, ingr, c->names[i]);
+}
+
+/* Kinds of the ingredient's membership in class name (0 = not a member). The rule's class
+ * names are written as the lexicon normalises them (lower case, no trailing plural 's'). */
+static unsigned icls_types(const icls *c, const char *name) {
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->names[i], name)) return c->types[i];
+    return 0;
+}
+
+/* ============================================================================================
  * Role membership
  * ========================================================================================== */
 /* Lexicon classes that state an ungraded role: DrugCentral FDA MoA names and the ONC lists' CYP
  * columns. "cyp3a4" also covers DrugCentral's "Cytochrome P450 3A Inhibitors". */
-static bool role_by_class(const orx_lexicon *L, const char *ingr, const char *enz, const char *noun,
+static bool role_by_class(const orx_lexicon *L, const icls *yc, const char *enz, const char *noun,
                           const char *grade, char *how, size_t cap) {
+    const char *ingr = yc->ingr;
     char names[6][96];
     int n = 0;
     if (!strncmp(enz, "cyp", 3) && strcmp(noun, "substrate")) {
@@ -266,6 +296,7 @@ static bool role_by_class(const orx_lexicon *L, const char *ingr, const char *en
     for (int i = 0; i < n; i++) {
         bool graded_onc = strstr(names[i], "strong ") != NULL;
         if (grade[0] && !(graded_onc && !strcmp(grade, "strong"))) continue;
+        if (!icls_types(yc, names[i])) continue;
         const char *src = orx_lexicon_class_source(L, ingr, names[i]);
         if (src) {
             snprintf(how, cap, "%s is listed as '%s' (%s)", ingr, names[i], src);
@@ -276,6 +307,7 @@ static bool role_by_class(const orx_lexicon *L, const char *ingr, const char *en
         static const char *const ONC[] = {"cyp3a4 inhibitors / azole", "cyp3a4 inhibitors / macrolide",
                                           "cyp3a4 inhibitors / protease inhibitor", "cyp3a4 inhibitors / indinavir", NULL};
         for (int i = 0; ONC[i]; i++) {
+            if (!icls_types(yc, ONC[i])) continue;
             const char *src = orx_lexicon_class_source(L, ingr, ONC[i]);
             if (src) { snprintf(how, cap, "%s is listed under '%s' (%s)", ingr, ONC[i], src); return true; }
         }
@@ -292,8 +324,9 @@ static const lmember *member_row(const orx_label_ddi *t, const char *ingr, const
 
 /* Is ingr a member of one role component "enz:noun[:grade]"? A graded component needs a
  * member row of that grade (or an ONC "strong" column); an ungraded one accepts any grade. */
-static bool component_member(const orx_label_ddi *t, const orx_lexicon *L, const char *ingr,
+static bool component_member(const orx_label_ddi *t, const orx_lexicon *L, const icls *yc,
                              const char *comp, char *how, size_t cap) {
+    const char *ingr = yc->ingr;
     char enz[32] = "", noun[16] = "", grade[16] = "";
     sscanf(comp, "%31[^:]:%15[^:]:%15s", enz, noun, grade);
     const lmember *m = member_row(t, ingr, comp);
@@ -311,12 +344,13 @@ static bool component_member(const orx_label_ddi *t, const orx_lexicon *L, const
                  m->section, m->quote, strlen(m->quote) > 120 ? "..." : "");
         return true;
     }
-    return role_by_class(L, ingr, enz, noun, grade, how, cap);
+    return role_by_class(L, yc, enz, noun, grade, how, cap);
 }
 
 /* ============================================================================================
  * Matching
  * ========================================================================================== */
+
 static bool in_list(const char *list, const char *ingr) {
     size_t n = strlen(ingr);
     for (const char *p = list; p && *p;) {
@@ -330,8 +364,9 @@ static bool in_list(const char *list, const char *ingr) {
 
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
  * set when y is in the class only through a MeSH Pharmacological Action umbrella class. */
-static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const char *term, const char *y,
+static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const char *term, const icls *yc,
                          char *how, size_t cap, bool *umbrella) {
+    const char *y = yc->ingr;
     if (!strncmp(term, "class:", 6)) {
         const char *pa = NULL, *pa_name = NULL;
         char names[256];
@@ -339,12 +374,16 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const cha
         for (char *p = names, *bar; p; p = bar) {
             bar = strchr(p, '|');
             if (bar) *bar++ = 0;
-            const char *src = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_ANY & ~ORX_CLASS_PA);
-            if (src) {
-                snprintf(how, cap, "%s is in class '%s' (%s)", y, p, src);
+            unsigned ty = icls_types(yc, p);
+            if (ty & ~ORX_CLASS_PA) {
+                snprintf(how, cap, "%s is in class '%s' (%s)", y, p,
+                         orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_ANY & ~ORX_CLASS_PA));
                 return true;
             }
-            if (!pa && (pa = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_PA))) pa_name = p;
+            if (!pa && (ty & ORX_CLASS_PA)) {
+                pa = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_PA);
+                pa_name = p;
+            }
         }
         if (!pa) return false;
         snprintf(how, cap, "%s is in class '%s' (%s; a broad MeSH class: tier at most moderate)", y, pa_name, pa);
@@ -358,7 +397,7 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const cha
         plus = strchr(c, '+');
         if (plus) *plus++ = 0;
         char one[300];
-        if (!component_member(t, L, y, c, one, sizeof one)) return false;
+        if (!component_member(t, L, yc, c, one, sizeof one)) return false;
         int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; " : "", one);
         if (w > 0) o += (size_t)w;
     }
@@ -367,9 +406,10 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const cha
 
 /* Does the rule's other side name ingredient y? Fills how. Terms joined by '&' must all hold
  * ("HMG-CoA reductase inhibitors that are CYP3A4 substrates"). */
-static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *y,
+static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const icls *yc,
                           char *how, size_t cap, bool *umbrella) {
-    if (strncmp(r->other, "class:", 6) && strncmp(r->other, "role:", 5)) {
+    const char *y = yc->ingr;
+    if (strncmp(r->other, "class:", 6) && strncmp(r->other, "role:", 5) && strncmp(r->other, "examples:", 9)) {
         if (strcmp(r->other, y)) return false;
         snprintf(how, cap, "named in the sentence");
         return true;
@@ -378,6 +418,7 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         snprintf(how, cap, "named in the sentence as an example of %s", r->other_text);
         return true;
     }
+    if (!strncmp(r->other, "examples:", 9)) return false; /* reaches its examples only */
     char terms[256];
     snprintf(terms, sizeof terms, "%s", r->other);
     size_t o = 0;
@@ -385,7 +426,7 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         amp = strchr(p, '&');
         if (amp) *amp++ = 0;
         char one[400];
-        if (!term_matches(t, L, p, y, one, sizeof one, umbrella)) return false;
+        if (!term_matches(t, L, p, yc, one, sizeof one, umbrella)) return false;
         int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; and " : "", one);
         if (w > 0) o += (size_t)w;
     }
@@ -408,19 +449,21 @@ static bool mentions_topical(const lrule *r) {
 
 /* One rule against the partner side; label_ingr: the label side's ingredient it applies to. */
 static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *label_ingr,
-                      const orx_ddi_side *partner, int from, orx_label_hit *out, int cap, int n) {
+                      const orx_ddi_side *partner, const icls *pc, int from, orx_label_hit *out, int cap,
+                      int n) {
     if (partner->topical && !mentions_topical(r)) return n; /* systemic statements */
     for (int j = 0; j < partner->n; j++) {
         char how[400];
         bool umbrella = false;
-        if (!strcmp(partner->ingr[j], label_ingr) ||
-            !other_matches(t, L, r, partner->ingr[j], how, sizeof how, &umbrella))
+        if (!strcmp(partner->ingr[j], label_ingr) || !other_matches(t, L, r, &pc[j], how, sizeof how, &umbrella))
             continue;
         if (n < cap && out) {
             orx_label_hit *h = &out[n];
             memset(h, 0, sizeof *h);
-            /* membership only through a broad MeSH umbrella class: at most moderate */
-            h->tier = umbrella && r->tier > ORX_SEV_MODERATE ? ORX_SEV_MODERATE : r->tier;
+            /* membership only through a broad MeSH umbrella class, or a "substrate of X" role the
+             * sentence does not illustrate with this drug: at most moderate */
+            bool broad = umbrella || (strstr(r->other, ":substrate") && !in_list(r->examples, partner->ingr[j]));
+            h->tier = broad && r->tier > ORX_SEV_MODERATE ? ORX_SEV_MODERATE : r->tier;
             h->from = from;
             snprintf(h->label_drug, sizeof h->label_drug, "%s", r->label_joined);
             snprintf(h->label_ingr, sizeof h->label_ingr, "%s", label_ingr);
@@ -435,7 +478,8 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             snprintf(h->title, sizeof h->title, "%s", r->title);
             h->quote = r->quote;
             h->context = r->context;
-            h->class_rule = !strncmp(r->other, "class:", 6) || !strncmp(r->other, "role:", 5);
+            h->class_rule = strncmp(r->other, "class:", 6) == 0 || strncmp(r->other, "role:", 5) == 0 ||
+                            strncmp(r->other, "examples:", 9) == 0;
             if (!strncmp(r->other, "class:", 6))
                 snprintf(h->class_key, sizeof h->class_key, "%.*s", (int)strcspn(r->other + 6, "&"), r->other + 6);
         }
@@ -444,29 +488,29 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
     return n;
 }
 
-#define LDDI_SIDE_CLASSES 64 /* classes of one ingredient considered for class-level rules */
 
 static int match_dir(const orx_label_ddi *t, const orx_lexicon *L, const orx_ddi_side *label_side,
-                     const orx_ddi_side *partner, int from, orx_label_hit *out, int cap, int n) {
+                     const icls *lc, const orx_ddi_side *partner, const icls *pc, int from,
+                     orx_label_hit *out, int cap, int n) {
     for (int i = 0; i < label_side->n; i++) {
         const char *li = label_side->ingr[i];
         for (int32_t k = smap_get(&t->by_label, li); k >= 0; k = t->rules[k].next)
-            if (label_applies(&t->rules[k], label_side)) n = match_rule(t, L, &t->rules[k], li, partner, from, out, cap, n);
+            if (label_applies(&t->rules[k], label_side))
+                n = match_rule(t, L, &t->rules[k], li, partner, pc, from, out, cap, n);
         /* class-level rules of the ingredient's classes (each rule once per ingredient) */
-        char cls[LDDI_SIDE_CLASSES][ORX_LEX_NAME];
-        int nc = orx_lexicon_classes(L, li, cls, LDDI_SIDE_CLASSES);
-        if (nc > LDDI_SIDE_CLASSES) nc = LDDI_SIDE_CLASSES;
+        const icls *mine = &lc[i];
+        int nc = mine->n;
         int32_t seen[256];
         int ns = 0;
         for (int c = 0; c < nc; c++)
-            for (int32_t nd = smap_get(&t->by_class, cls[c]); nd >= 0; nd = t->cnodes[nd].next) {
+            for (int32_t nd = smap_get(&t->by_class, mine->names[c]); nd >= 0; nd = t->cnodes[nd].next) {
                 int32_t k = t->cnodes[nd].rule;
                 bool dup = false;
                 for (int q = 0; q < ns && !dup; q++) dup = seen[q] == k;
                 if (dup) continue;
                 if (ns < 256) seen[ns++] = k;
                 if (label_side->topical && !t->rules[k].topical_label) continue;
-                n = match_rule(t, L, &t->rules[k], li, partner, from, out, cap, n);
+                n = match_rule(t, L, &t->rules[k], li, partner, pc, from, out, cap, n);
             }
     }
     return n;
@@ -475,6 +519,13 @@ static int match_dir(const orx_label_ddi *t, const orx_lexicon *L, const orx_ddi
 int orx_label_ddi_match(const orx_label_ddi *t, const orx_lexicon *lex, const orx_ddi_side *a,
                         const orx_ddi_side *b, orx_label_hit *out, int cap) {
     if (!t || !a || !b) return 0;
-    int n = match_dir(t, lex, a, b, 0, out, cap, 0);
-    return match_dir(t, lex, b, a, 1, out, cap, n);
+    icls *ca = malloc((size_t)(a->n + b->n + 1) * sizeof *ca);
+    if (!ca) return 0;
+    icls *cb = ca + a->n;
+    for (int i = 0; i < a->n; i++) icls_fill(&ca[i], lex, a->ingr[i]);
+    for (int i = 0; i < b->n; i++) icls_fill(&cb[i], lex, b->ingr[i]);
+    int n = match_dir(t, lex, a, ca, b, cb, 0, out, cap, 0);
+    n = match_dir(t, lex, b, cb, a, ca, 1, out, cap, n);
+    free(ca);
+    return n;
 }
