@@ -191,7 +191,9 @@ static bool conditional_discontinue(const char *low) {
     if (at == SIZE_MAX) return false;
     char before[1024];
     snprintf(before, sizeof before, "%.*s", (int)(at < sizeof before - 1 ? at : sizeof before - 1), low);
-    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || ddi_has_word(before, "to");
+    size_t bl = strlen(before);
+    bool infinitive = bl >= 3 && !strcmp(before + bl - 3, "to ");
+    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive;
 }
 
 ddi_action ddi_classify(const char *low) {

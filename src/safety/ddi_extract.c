@@ -347,9 +347,12 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     bool go;
     if (a.in_vitro && a.act < DDI_ACT_CAUTION) return ORX_OK;
     if (sc->dosing && a.act < DDI_ACT_CAUTION) return ORX_OK;
-    /* an effect statement in Contraindications is a contraindication only when it speaks of using
+    /* in Contraindications a list item naming the use together ("Coadministration with strong
+     * CYP3A4 inhibitors") is a contraindication; an effect statement only when it speaks of using
      * the drugs together */
-    bool ci_effect = sc->code && !strcmp(sc->code, "34070-3") && a.act == DDI_ACT_EFFECT && !u->cue;
+    bool in_ci = sc->code && !strcmp(sc->code, "34070-3");
+    if (in_ci && a.act == DDI_ACT_NONE && u->cue) a.act = DDI_ACT_CONTRA;
+    bool ci_effect = in_ci && a.act == DDI_ACT_EFFECT && !u->cue;
     orx_severity tier = ddi_tier(a.act, a.serious, ci_effect ? NULL : sc->code, &go);
     if (!go) return ORX_OK;
     if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);

@@ -710,7 +710,8 @@ static void mark_self_class(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_ment
 static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m, int n) {
     static const char *const CUE[] = {"hypersensitiv", "allerg", "anaphyla", "history of", "previous treatment",
                                       "previously treated", "reactions after", "intoleran", "idiosyncra",
-                                      "alternative", "switched to", "switch to", "instead of", NULL};
+                                      "alternative", "switched to", "switch to", "instead of", "coverage with",
+                                      "replaced by", "substitute", NULL};
     for (int i = 0; i < n; i++) {
         size_t end = t[m[i].t0].s;
         char low[2048];
@@ -822,6 +823,25 @@ static void mark_restricted_roles(const ddi_tok *t, ddi_mention *m, int n) {
     }
 }
 
+/* "anticoagulants other than warfarin", "NSAIDs except aspirin": the drugs after the exception
+ * are excluded from the class ("class:...&not:warfarin") and are no partners themselves. */
+static void mark_exceptions(const ddi_tok *t, int nt, ddi_mention *m, int n) {
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_CLASS) continue;
+        int k = m[i].t1;
+        int skip = tok_is(t, k, nt, "other") && tok_is(t, k + 1, nt, "than") ? 2
+                 : tok_is(t, k, nt, "except") ? (tok_is(t, k + 1, nt, "for") ? 2 : 1)
+                 : tok_is(t, k, nt, "excluding") ? 1 : 0;
+        if (!skip) continue;
+        for (int j = 0; j < n; j++) {
+            if (m[j].kind != DDI_M_DRUG || m[j].t0 < k + skip || m[j].t0 > k + skip + 6) continue;
+            size_t l = strlen(m[i].key);
+            snprintf(m[i].key + l, sizeof m[i].key - l, "&not:%s", m[j].key);
+            m[j].comparison = true;
+        }
+    }
+}
+
 /* ============================================================================================
  * Entry point
  * ========================================================================================== */
@@ -849,5 +869,6 @@ int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
     mark_descriptions(t, out, n);
     merge_restrictions(t, out, n);
     mark_restricted_roles(t, out, n);
+    mark_exceptions(t, nt, out, n);
     return n;
 }

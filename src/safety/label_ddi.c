@@ -367,6 +367,10 @@ static bool in_list(const char *list, const char *ingr) {
 static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const char *term, const icls *yc,
                          char *how, size_t cap, bool *umbrella) {
     const char *y = yc->ingr;
+    if (!strncmp(term, "not:", 4)) { /* "anticoagulants other than warfarin" */
+        how[0] = 0;
+        return strcmp(term + 4, y) != 0;
+    }
     if (!strncmp(term, "class:", 6)) {
         const char *pa = NULL, *pa_name = NULL;
         char names[256];
@@ -427,6 +431,7 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         if (amp) *amp++ = 0;
         char one[400];
         if (!term_matches(t, L, p, yc, one, sizeof one, umbrella)) return false;
+        if (!one[0]) continue;
         int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; and " : "", one);
         if (w > 0) o += (size_t)w;
     }
