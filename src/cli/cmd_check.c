@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHECK_MAX_DRUGS 64 /* --drug options accepted */
 
@@ -182,6 +183,12 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
     return 0;
 }
 
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -189,33 +196,37 @@ static int cmp_double(const void *a, const void *b) {
 
 /* --bench: N timed repeats of what `check` does once the checker is loaded. */
 static int bench(const check_opts *o, const orx_checker *ck, const orx_patient *pt, double load_s) {
-    double *t = malloc((size_t)o->bench * sizeof *t);
+    double *t = malloc((size_t)o->bench * 2 * sizeof *t), *cpu = t ? t + o->bench : NULL;
     orx_proposed_drug *d = calloc((size_t)o->n_drugs + 1, sizeof *d);
     orx_error err = ORX_ERROR_INIT;
     if (!t || !d) { free(t); free(d); return orx_cli_fail(orx_fail(&err, ORX_ERR_NOMEM, "out of memory"), &err); }
     size_t findings = 0;
     for (long r = 0; r < o->bench; r++) {
-        double t0 = orx_now();
+        double t0 = orx_now(), c0 = cpu_now();
         orx_findings fs;
         orx_findings_init(&fs);
         for (int i = 0; i < o->n_drugs; i++) orx_proposed_drug_init(ck, o->drugs[i], NULL, &d[i], &err);
         orx_status st = o->n_drugs ? orx_check_proposed(ck, pt, d, (size_t)o->n_drugs, &fs, &err)
                                    : orx_check_current(ck, pt, &fs, &err);
         t[r] = orx_now() - t0;
+        cpu[r] = cpu_now() - c0;
         findings = fs.n;
         orx_findings_free(&fs);
         if (st) { free(t); free(d); return orx_cli_fail(st, &err); }
     }
     qsort(t, (size_t)o->bench, sizeof *t, cmp_double);
+    qsort(cpu, (size_t)o->bench, sizeof *cpu, cmp_double);
     double sum = 0;
     for (long r = 0; r < o->bench; r++) sum += t[r];
     double per = o->n_drugs ? (double)o->n_drugs : (double)(pt->n_meds ? pt->n_meds : 1);
     double p50 = t[o->bench / 2], p95 = t[(long)((double)o->bench * 0.95) < o->bench ? (long)((double)o->bench * 0.95) : o->bench - 1];
     printf("bench: %ld runs, %d proposed drug%s vs %zu active medicine%s, %zu findings per run\n"
-           "bench: per %s: p50 %.3f ms, p95 %.3f ms, mean %.3f ms (whole check p50 %.3f ms); checker load %.1f ms\n",
+           "bench: per %s: p50 %.3f ms, p95 %.3f ms, mean %.3f ms (whole check p50 %.3f ms); checker load %.1f ms\n"
+           "bench: CPU time per %s: p50 %.3f ms, p95 %.3f ms (thread CPU: not inflated by other load)\n",
            o->bench, o->n_drugs, o->n_drugs == 1 ? "" : "s", pt->n_meds, pt->n_meds == 1 ? "" : "s", findings,
            o->n_drugs ? "proposed drug" : "current medicine", 1e3 * p50 / per, 1e3 * p95 / per,
-           1e3 * sum / (double)o->bench / per, 1e3 * p50, 1e3 * load_s);
+           1e3 * sum / (double)o->bench / per, 1e3 * p50, 1e3 * load_s, o->n_drugs ? "proposed drug" : "current medicine",
+           1e3 * cpu[o->bench / 2] / per, 1e3 * cpu[o->bench - 1 - o->bench / 20] / per);
     free(t);
     free(d);
     return 0;

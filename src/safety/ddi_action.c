@@ -91,6 +91,8 @@ static const char *const NEGATIONS[] = {
     "no apparent", "no notable", "no effect", "no effects", "no change", "no changes",
     "no difference", "no interaction", "no pharmacokinetic interaction", "no increase",
     "no decrease", "no alteration", "no impact", "no influence", "no evidence", "did not",
+    "no pharmacokinetic interactions", "no interactions", "has been studied", "have been studied",
+    "was studied", "were studied",
     "does not", "do not appear", "do not alter", "do not affect", "do not significantly",
     "do not inhibit", "do not induce", "was not", "were not", "is not expected", "are not expected",
     "not expected", "is unlikely", "are unlikely", "unlikely to", "had no", "has no", "have no",
@@ -224,7 +226,8 @@ ddi_action ddi_classify(const char *low) {
         else if (eff_at != SIZE_MAX) a.act = DDI_ACT_EFFECT;
     }
     for (int i = 0; SERIOUS[i] && !a.serious; i++) a.serious = ddi_has_word(low, SERIOUS[i]);
-    a.in_vitro = ddi_has_word(low, "in vitro") || ddi_has_word(low, "in-vitro");
+    a.in_vitro = ddi_has_word(low, "in vitro") || ddi_has_word(low, "in-vitro") ||
+                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture");
     return a;
 }
 

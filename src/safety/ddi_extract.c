@@ -400,6 +400,32 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
                 st = emit_rules(sc, sc->label_drug, u, sc->heading, i, u->act, sc->heading, err);
         return st;
     }
+    /* a sentence whose only partners are classes that list the label drug itself ("patients
+     * treated with antidepressants", "potassium salts" in a potassium label) speaks of the label
+     * drug's own class, not of a second drug */
+    bool other_partner = false;
+    bool own_class[DDI_MAX_MENTION] = {0};
+    for (int i = 0; i < u->nm; i++) {
+        const ddi_mention *m = &u->m[i];
+        if (!partner(m)) continue;
+        bool own = false;
+        if (m->kind == DDI_M_CLASS && !(m->t0 > 0 && (!strcmp(u->tok[m->t0 - 1].low, "other") ||
+                                                      !strcmp(u->tok[m->t0 - 1].low, "another")))) {
+            char names[DDI_KEY];
+            snprintf(names, sizeof names, "%s", m->key + 6);
+            names[strcspn(names, "&")] = 0;
+            for (char *p = names, *bar; p && !own; p = bar) {
+                bar = strchr(p, '|');
+                if (bar) *bar++ = 0;
+                for (int l = 0; l < sc->c.n_label && !own; l++) own = orx_lexicon_in_class(sc->c.lex, sc->c.label[l], p);
+            }
+        }
+        if (m->kind == DDI_M_DRUG)
+            for (int l = 0; l < sc->c.n_label && !own; l++) own = !strncmp(m->key, sc->c.label[l], strlen(m->key));
+        own_class[i] = own && m->kind == DDI_M_CLASS;
+        other_partner |= !own;
+    }
+    if (!other_partner) return st;
     /* a sentence about the label drug's class ("Concomitant use of benzodiazepines and opioids
      * may result in ...") states a class-level interaction: its rules apply to every member; in a
      * combination product's label a sentence that names one of its ingredients is about that one */
@@ -417,7 +443,9 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
     for (int i = 0; i < u->nm; i++)
         if (u->m[i].kind == DDI_M_CLASS && u->m[i].self_class) { label = u->m[i].key; break; }
     for (int i = 0; i < u->nm && !st; i++) {
-        if (!partner(&u->m[i])) continue;
+        /* the label drug's own class next to another partner ("Lithium generally should not be
+         * given with diuretics" in a thiazide label): the subject, not a partner */
+        if (!partner(&u->m[i]) || own_class[i]) continue;
         const unit *ctx;
         ddi_action a = mention_action(sc, u, &u->m[i], prev, next, &ctx);
         st = emit_rules(sc, label, u, u, i, a, ctx, err);

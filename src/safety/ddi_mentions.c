@@ -711,7 +711,8 @@ static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m
     static const char *const CUE[] = {"hypersensitiv", "allerg", "anaphyla", "history of", "previous treatment",
                                       "previously treated", "reactions after", "intoleran", "idiosyncra",
                                       "alternative", "switched to", "switch to", "instead of", "coverage with",
-                                      "replaced by", "substitute", NULL};
+                                      "replaced by", "substitute", "sensitiv", "triad", "asthma", "metabolizers",
+                                      NULL};
     for (int i = 0; i < n; i++) {
         size_t end = t[m[i].t0].s;
         char low[2048];

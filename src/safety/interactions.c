@@ -352,30 +352,31 @@ static void describe_label(const cand *c, orx_finding *f) {
              h->section, h->code[0] ? h->code : "-");
 }
 
-/* "also: ..." — the other sources for the same pair, one short entry each. */
+/* "also: ..." — the other sources for the same pair, one short entry each: the curated lists
+ * first, then the label statements (best first); "+N more" when the field is full. */
 static void describe_also(const cand *c, int n, orx_finding *f) {
     size_t o = 0;
-    int shown = 0;
-    for (int i = 1; i < n; i++) {
-        char one[200];
-        if (c[i].label)
-            orx_fset(one, sizeof one, "%s's label %s [%s, %s] (%s)", c[i].lab.from == 0 ? c[i].x : c[i].y,
-                     c[i].lab.set_id, c[i].lab.section, c[i].lab.action, orx_severity_name(c[i].tier));
-        else
-            orx_fset(one, sizeof one, "%s: %s (%s)", c[i].list->source, c[i].list->source_sev,
-                     orx_severity_name(c[i].tier));
-        bool dup = false; /* the same label section twice: one entry */
-        for (int j = 1; j < i && !dup; j++)
-            dup = c[j].label == c[i].label && c[j].tier == c[i].tier &&
-                  (c[i].label ? !strcmp(c[j].lab.set_id, c[i].lab.set_id) && !strcmp(c[j].lab.section, c[i].lab.section)
-                              : c[j].list == c[i].list);
-        if (dup) continue;
-        if (o + strlen(one) + 24 >= sizeof f->also) {
-            orx_fset(f->also + o, sizeof f->also - o, "; +%d more", n - i);
-            return;
+    int shown = 0, left = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 1; i < n; i++) {
+            if (c[i].label != (pass == 1)) continue;
+            char one[200];
+            if (c[i].label)
+                orx_fset(one, sizeof one, "%s's label %s [%s, %s] (%s)", c[i].lab.from == 0 ? c[i].x : c[i].y,
+                         c[i].lab.set_id, c[i].lab.section, c[i].lab.action, orx_severity_name(c[i].tier));
+            else
+                orx_fset(one, sizeof one, "%s: %s (%s)", c[i].list->source, c[i].list->source_sev,
+                         orx_severity_name(c[i].tier));
+            bool dup = false; /* the same label section twice: one entry */
+            for (int j = 1; j < i && !dup; j++)
+                dup = c[j].label == c[i].label && c[j].tier == c[i].tier &&
+                      (c[i].label ? !strcmp(c[j].lab.set_id, c[i].lab.set_id) && !strcmp(c[j].lab.section, c[i].lab.section)
+                                  : c[j].list == c[i].list);
+            if (dup) continue;
+            if (left || o + strlen(one) + 24 >= sizeof f->also) { left++; continue; }
+            o += (size_t)snprintf(f->also + o, sizeof f->also - o, "%s%s", shown++ ? "; " : "", one);
         }
-        o += (size_t)snprintf(f->also + o, sizeof f->also - o, "%s%s", shown++ ? "; " : "", one);
-    }
+    if (left) orx_fset(f->also + o, sizeof f->also - o, "; +%d more", left);
 }
 
 static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_proposed_drug *o,
