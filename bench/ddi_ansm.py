@@ -125,6 +125,7 @@ def main():
     ap.add_argument('--shared', default=os.path.join(here, '..', '..', 'shared'))
     ap.add_argument('--list-missed', type=int, default=0)
     ap.add_argument('--list-minor-major', type=int, default=0)
+    ap.add_argument('--data', default=None, help='data dir for the checker (default: the source tree)')
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(a.shared, 'data/pddi-public-merged')):
         sys.exit('ddi_ansm.py: %s/data/pddi-public-merged not found (pass --shared)' % a.shared)
@@ -155,7 +156,8 @@ def main():
             f.write('%s\t%s\n' % (x, y))
         pf = f.name
     try:
-        p = subprocess.run([a.openrx, 'rules', 'pairs', pf], capture_output=True, text=True, check=True)
+        p = subprocess.run([a.openrx, 'rules', 'pairs', pf] + (['--data', a.data] if a.data else []),
+                           capture_output=True, text=True, check=True)
     finally:
         os.unlink(pf)
     got = {}

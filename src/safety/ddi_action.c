@@ -205,6 +205,17 @@ ddi_action ddi_classify(const char *low) {
         /* "not recommended" is itself the action; everything else can be negated */
         bool neg_check = strncmp(ACTIONS[i].w, "not", 3) != 0;
         if (!has_live(low, ACTIONS[i].w, neg_check)) continue;
+        /* "dose adjustment is not recommended" says no change is needed */
+        if (!strcmp(ACTIONS[i].w, "not recommended") &&
+            (strstr(low, "adjustment is not recommended") || strstr(low, "adjustments are not recommended") ||
+             strstr(low, "adjustment not recommended")))
+            continue;
+        /* "to avoid significant interference": a purpose, not a prohibition */
+        if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && strstr(low, "to avoid") &&
+            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3) {
+            if (a.act < DDI_ACT_CAUTION) a.act = DDI_ACT_CAUTION;
+            continue;
+        }
         a.act = ACTIONS[i].act;
         if (a.act == DDI_ACT_DISCONTINUE && conditional_discontinue(low)) a.act = DDI_ACT_CAUTION;
     }
@@ -274,7 +285,8 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
 
 bool ddi_dose_qualified(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
-                                    "excessive amounts", "excessive doses", "higher doses of", NULL};
+                                    "excessive amounts", "excessive doses", "higher doses of",
+                                    "intramuscular", "parenteral", NULL};
     for (int i = 0; Q[i]; i++)
         if (strstr(low, Q[i])) return true;
     return false;

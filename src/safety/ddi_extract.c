@@ -321,6 +321,18 @@ static bool follow_up(const unit *n) {
     return false;
 }
 
+/* A sentence that lists what the previous one spoke of ("These include aspirin ...", "Such
+ * drugs include ..."). */
+static bool continues(const unit *u) {
+    static const char *const W[] = {"these", "such", "they", "this", "examples", "e", "including",
+                                    "include", "includes", NULL};
+    int i = 0;
+    while (i < u->nt && !u->tok[i].word) i++;
+    for (int k = 0; i < u->nt && W[k]; k++)
+        if (!strcmp(u->tok[i].low, W[k])) return true;
+    return false;
+}
+
 /* The action a partner mention takes, and the neighbour unit it came from (NULL = itself). */
 static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_mention *m,
                                  const unit *prev, const unit *next, const unit **ctx) {
@@ -336,7 +348,7 @@ static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_men
     }
     if (a.act != DDI_ACT_NONE) return a;
     if (next && !next->partners && next->act.act >= DDI_ACT_CAUTION) { *ctx = next; return next->act; }
-    if (prev && !prev->partners && prev->act.act >= DDI_ACT_EFFECT) { *ctx = prev; return prev->act; }
+    if (prev && !prev->partners && prev->act.act >= DDI_ACT_EFFECT && continues(u)) { *ctx = prev; return prev->act; }
     if (u->row && sc->have_lead) { *ctx = sc->lead; return sc->lead->act; }
     return a;
 }

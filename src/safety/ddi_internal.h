@@ -119,7 +119,8 @@ const char *ddi_act_name(ddi_act a);
  * *emit false when the action makes no rule. */
 orx_severity ddi_tier(ddi_act a, bool serious, const char *section_code, bool *emit);
 /* A statement restricted to large amounts / high doses of the partner ("in the presence of
- * large amounts of CNS depressants"): its tier is one step lower (ddi_extract.c). */
+ * large amounts of CNS depressants") or to an injected form ("intramuscular olanzapine and
+ * parenteral benzodiazepine"): its tier is one step lower (ddi_extract.c). */
 bool         ddi_dose_qualified(const char *low);
 
 #endif /* ORX_DDI_INTERNAL_H */

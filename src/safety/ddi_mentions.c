@@ -686,6 +686,20 @@ static void mark_self_class(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_ment
             names_label)
             m[i].self_class = true;
     }
+    /* alternatives listed with the label's class ("Do not co-administer aliskiren with ARBs, ACE
+     * inhibitors, including <label>"): the other items of that list are not its partners */
+    for (int i = 0; i < n; i++) {
+        if (!m[i].self_class) continue;
+        for (int j = 0; j < n; j++) {
+            if (j == i || m[j].kind != DDI_M_CLASS) continue;
+            int a = m[j].t1 <= m[i].t0 ? m[j].t1 : m[i].t1, b = m[j].t1 <= m[i].t0 ? m[i].t0 : m[j].t0;
+            bool sep_only = a <= b;
+            for (int q = a; q < b && sep_only; q++)
+                sep_only = !strcmp(t[q].low, ",") || !strcmp(t[q].low, "or") || !strcmp(t[q].low, "/") ||
+                           !strcmp(t[q].low, "(") || !strcmp(t[q].low, ")");
+            if (sep_only && b - a >= 1) m[j].comparison = true;
+        }
+    }
     /* co-subjects of a class statement: "SSRIs and SNRIs should not be used with an MAOI" —
      * mentions joined to the self class by "and" / "or" before a "with" are subjects too, not
      * its partners */
@@ -708,6 +722,14 @@ static void mark_self_class(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_ment
  * ("switched to an alternative statin") names no interaction partner: the cue word comes before
  * it in the same clause. */
 static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m, int n) {
+    /* cross-reactivity statements speak of allergy wherever the drug stands in them */
+    char all[2048];
+    ddi_lower(s, strlen(s), all, sizeof all);
+    if (strstr(all, "cross-reactiv") || strstr(all, "cross reactiv") || strstr(all, "aspirin-sensitive") ||
+        strstr(all, "aspirin sensitivity") || strstr(all, "aspirin triad")) {
+        for (int i = 0; i < n; i++) m[i].comparison = true;
+        return;
+    }
     static const char *const CUE[] = {"hypersensitiv", "allerg", "anaphyla", "history of", "previous treatment",
                                       "previously treated", "reactions after", "intoleran", "idiosyncra",
                                       "alternative", "switched to", "switch to", "instead of", "coverage with",
