@@ -333,6 +333,13 @@ static bool continues(const unit *u) {
     return false;
 }
 
+/* No partner, or only classes and roles ("Strong CYP3A4 inhibitors ... These include ..."). */
+static bool only_class_partners(const unit *u) {
+    for (int i = 0; i < u->nm; i++)
+        if (partner(&u->m[i]) && u->m[i].kind == DDI_M_DRUG) return false;
+    return true;
+}
+
 /* The action a partner mention takes, and the neighbour unit it came from (NULL = itself). */
 static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_mention *m,
                                  const unit *prev, const unit *next, const unit **ctx) {
@@ -348,7 +355,10 @@ static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_men
     }
     if (a.act != DDI_ACT_NONE) return a;
     if (next && !next->partners && next->act.act >= DDI_ACT_CAUTION) { *ctx = next; return next->act; }
-    if (prev && !prev->partners && prev->act.act >= DDI_ACT_EFFECT && continues(u)) { *ctx = prev; return prev->act; }
+    if (prev && only_class_partners(prev) && prev->act.act >= DDI_ACT_EFFECT && continues(u)) {
+        *ctx = prev;
+        return prev->act;
+    }
     if (u->row && sc->have_lead) { *ctx = sc->lead; return sc->lead->act; }
     return a;
 }
@@ -382,6 +392,26 @@ static bool capitals_title(const unit *u) {
         if (isalpha(c)) { letters++; upper += isupper(c) != 0; }
     }
     return letters >= 20 && upper * 10 >= letters * 8;
+}
+
+/* "Strong CYP3A4 inhibitors ... . These include itraconazole, ketoconazole ...": the drugs the
+ * continuation lists are members of the previous sentence's single role. */
+static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *prev, orx_error *err) {
+    if (!prev || !continues(u)) return ORX_OK;
+    const ddi_mention *role = NULL;
+    for (int i = 0; i < prev->nm; i++) {
+        const ddi_mention *m = &prev->m[i];
+        if (!partner(m)) continue;
+        if (m->kind != DDI_M_ROLE || role || strncmp(m->key, "role:", 5)) return ORX_OK; /* one role only */
+        role = m;
+    }
+    if (!role || strchr(role->key, '+')) return ORX_OK;
+    for (int j = 0; j < u->nm; j++) {
+        if (u->m[j].kind != DDI_M_DRUG || !partner(&u->m[j])) continue;
+        orx_status st = emit(sc, "member", u->m[j].key, role->key, role->text, "", ORX_SEV_INFO, "member", u, prev, err);
+        if (st) return st;
+    }
+    return ORX_OK;
 }
 
 /* All rules of one unit, given its neighbours in the same line (prev / next may be NULL). */
@@ -454,6 +484,7 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
     }
     for (int i = 0; i < u->nm; i++)
         if (u->m[i].kind == DDI_M_CLASS && u->m[i].self_class) { label = u->m[i].key; break; }
+    st = continuation_members(sc, u, prev, err);
     for (int i = 0; i < u->nm && !st; i++) {
         /* the label drug's own class next to another partner ("Lithium generally should not be
          * given with diuretics" in a thiazide label): the subject, not a partner */

@@ -783,8 +783,15 @@ static int drug_ending_at(const ddi_mention *m, int n, int k) {
  *   "<D>, a CYP3A inhibitor, ...", "<D> (CYP3A substrate)", "<D> (a sulfonamide)".
  * Said of the label's own drug: self_role / self_class; of another drug: describes = D. */
 static void mark_descriptions(const ddi_tok *t, ddi_mention *m, int n) {
+    /* "the antidepressant nefazodone", "the macrolide antibiotics erythromycin and clarithromycin",
+     * "the platelet aggregation inhibitor clopidogrel": a class right before a drug names it */
     for (int i = 0; i < n; i++) {
-        if (m[i].kind == DDI_M_DRUG) continue;
+        if (m[i].kind != DDI_M_CLASS) continue;
+        for (int j = 0; j < n; j++)
+            if (m[j].kind == DDI_M_DRUG && m[j].t0 == m[i].t1 && m[i].describes < 0) m[i].describes = j;
+    }
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind == DDI_M_DRUG || m[i].describes >= 0) continue;
         int k = m[i].t0 - 1, d = -1;
         while (k >= 0 && (!strcmp(t[k].low, "a") || !strcmp(t[k].low, "an") || !strcmp(t[k].low, "also") ||
                           !strcmp(t[k].low, "primarily") || !strcmp(t[k].low, "mainly") ||

@@ -4,7 +4,8 @@
  * and the registry of checks.
  *
  * Checks (one file each, rules as data under data/ with SOURCE notes):
- *   interaction (interactions.c), duplicate (duplicates.c), allergy (allergy.c)   — helper L
+ *   interaction (interactions.c + label_ddi.c: lists and label-derived rules), duplicate
+ *   (duplicates.c), allergy (allergy.c)
  *   renal, hepatic, pregnancy/lactation, pgx, dose (renal.c, hepatic.c, pregnancy.c, pgx.c,
  *   dose_limits.c)                                                                 — helper S
  * Each check is `orx_status orx_check_<kind>(const orx_checker *, const orx_patient *,
@@ -189,8 +190,8 @@ typedef struct orx_check_def {
 /* The registered checks, in run order (table in checker.c). */
 const orx_check_def *orx_checker_checks(size_t *n);
 
-/* L's checks (interactions.c, duplicates.c, allergy.c). They compare drug against
- * drug->others (interaction, duplicate) or against pt->allergies (allergy). */
+/* Interaction, duplicate and allergy checks (interactions.c, duplicates.c, allergy.c). They
+ * compare drug against drug->others (interaction, duplicate) or against pt->allergies (allergy). */
 orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
                                  const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
 orx_status orx_check_interaction_init(const orx_checker *ck, void **state, orx_error *err);
