@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check.sh — speed of `openrx check` on the demo patient: the checker alone (patient loaded and
-# checker created once, then `--repeat N` runs of orx_check_proposed), per proposed drug, for the
+# checker created once, then `--bench N` timed runs of drug resolution + orx_check_proposed), per proposed drug, for the
 # drugs of the demo-patient list and for all of them together; plus one whole command (process
 # start, lexicon and table loading included). Goal (issue 15): <= 5 ms per proposed drug.
 # Usage: bash bench/check.sh build/openrx [N]
@@ -15,15 +15,15 @@ DRUGS=("apixaban 5 mg twice daily" "dabigatran 150 mg twice daily" "rivaroxaban 
        "sulfamethoxazole/trimethoprim 800 mg/160 mg twice daily" "lisinopril 10 mg once daily")
 for d in "${DRUGS[@]}"; do
     printf '%-58s ' "$d"
-    "$BIN" check --patient "$P" --as-of 2026-01-01 --drug "$d" --repeat "$N" 2>&1 >/dev/null | tail -1 | sed 's/^check: //'
+    "$BIN" check --patient "$P" --as-of 2026-01-01 --drug "$d" --bench "$N" 2>/dev/null | grep "^bench: per\|^bench: CPU" | sed 's/^bench: //' | tr '\n' ' '; echo
 done
 ARGS=()
 for d in "${DRUGS[@]}"; do ARGS+=(--drug "$d"); done
 printf '%-58s ' "all ${#DRUGS[@]} together"
-"$BIN" check --patient "$P" --as-of 2026-01-01 "${ARGS[@]}" --repeat "$((N / 4))" 2>&1 >/dev/null | tail -1 | sed 's/^check: //'
+"$BIN" check --patient "$P" --as-of 2026-01-01 "${ARGS[@]}" --bench "$((N / 4))" 2>/dev/null | grep "^bench: per\|^bench: CPU" | sed 's/^bench: //' | tr '\n' ' '; echo
 printf '%-58s ' "current list (7 medicines, pairwise)"
-"$BIN" check --patient "$P" --as-of 2026-01-01 --repeat "$((N / 4))" 2>&1 >/dev/null | tail -1 | sed 's/^check: //'
-"$BIN" check --patient "$P" --as-of 2026-01-01 --drug x --repeat 1 2>&1 >/dev/null | head -1
+"$BIN" check --patient "$P" --as-of 2026-01-01 --bench "$((N / 4))" 2>/dev/null | grep "^bench: per\|^bench: CPU" | sed 's/^bench: //' | tr '\n' ' '; echo
+"$BIN" check --patient "$P" --as-of 2026-01-01 --drug x --bench 1 2>/dev/null | grep -o "checker load .*"
 S=$(date +%s.%N)
 for i in 1 2 3 4 5; do "$BIN" check --patient "$P" --as-of 2026-01-01 "${ARGS[@]}" >/dev/null; done
 E=$(date +%s.%N)

@@ -109,7 +109,7 @@ static bool has_ddi(const orx_findings *fs, const char *a, const char *b, orx_se
     for (size_t i = 0; i < fs->n; i++) {
         const orx_finding *f = &fs->items[i];
         if (!strcmp(f->kind, "interaction") && strstr(f->drugs, a) && strstr(f->drugs, b) &&
-            f->severity >= min_tier && strstr(f->source, "PDDI-CDS"))
+            f->severity >= min_tier && (strstr(f->source, "PDDI-CDS") || strstr(f->also, "PDDI-CDS")))
             return true;
     }
     return false;
@@ -180,10 +180,12 @@ static bool onc_detected(const char *text_a, const char *code_a, const char *tex
     orx_findings fs;
     orx_findings_init(&fs);
     assert_int_equal(orx_check_interaction(CK, EMPTY, &b, &fs, &err), ORX_OK);
+    /* every source's hits for a pair are one finding: the ONC row is its source, or is listed
+     * under `also` when a label statement gives the same or a higher tier */
     bool hit = false;
     for (size_t i = 0; i < fs.n; i++)
-        hit |= strstr(fs.items[i].source, "ONC High-Priority") && fs.items[i].severity == ORX_SEV_MAJOR &&
-               fs.items[i].interruptive;
+        hit |= (strstr(fs.items[i].source, "ONC High-Priority") || strstr(fs.items[i].also, "ONC High-Priority")) &&
+               fs.items[i].severity >= ORX_SEV_MAJOR && fs.items[i].interruptive;
     orx_findings_free(&fs);
     return hit;
 }

@@ -288,10 +288,21 @@ static void test_duplicates(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MODERATE);
     assert_non_null(strstr(f->message, "warfarin"));
-    f = find(&fs, "duplicate", "atorvastatin", NULL); /* both listed as statins by the ONC list */
+    /* two statins: a duplicate-therapy finding; its tier comes from a label sentence (quoted)
+     * when one names the combination, else it is the same-class note */
+    f = find(&fs, "duplicate", "atorvastatin", NULL);
+    assert_non_null(f);
+    if (f->severity > ORX_SEV_INFO) assert_true(f->quote[0] && strstr(f->citation, "set id"));
+    assert_true(orx_lexicon_in_class(orx_checker_lexicon(CK), "atorvastatin", "statins"));
+    orx_findings_free(&fs);
+    /* same FDA EPC, no label statement about the pair: the info note citing the DrugCentral row */
+    const char *ceph[] = {"cephalexin 500 mg orally four times daily", "cefazolin 1 g IV every 8 hours"};
+    fs = run(p, 2, ceph);
+    f = find(&fs, "duplicate", "cefazolin", NULL);
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
-    assert_non_null(strstr(f->citation, "ONC"));
+    assert_non_null(strstr(f->citation, "DrugCentral"));
+    assert_non_null(strstr(f->citation, "EPC"));
     orx_findings_free(&fs);
     orx_patient_free(p);
 }

@@ -142,7 +142,7 @@ class Lex:
         self.ingr = {}        # canonical name -> (rxcui, source)
         self.names = {}       # name -> {prio, ingrs(tuple), kind, src}
         self.rx = {}          # rxcui -> (ingrs tuple, tty, name)
-        self.classes = {}     # (class, ingr) -> citation
+        self.classes = {}     # (class, ingr) -> (citation, type)
         self.ambiguous = set()
     PRIO = {'name': 0, 'salt': 1, 'brand': 2, 'clinical-drug': 3, 'synonym': 4}
     def add_name(self, name, ingrs, kind, src):
@@ -310,6 +310,7 @@ def build_lexicon(shared):
         cui = r['RxNorm_CUI']
         if cui and cui.isdigit() and cui not in L.rx:
             L.rx[cui] = (canon, 'FDA', norm(r['FDA_PreferredTerm']))
+    L.unii = unii_to
     return L, db_to
 
 # ------------------------------------------------------------------------------------------
@@ -353,7 +354,7 @@ def add_classes(L, blocks, cite, sheetname):
                 if cn == class_norm(drug) or cn == ing[0]: continue   # a single drug, not a class
                 key = (cn, ing[0])
                 if key not in L.classes:
-                    L.classes[key] = '%s, %s row %d, class column "%s"' % (cite, sheetname, row, cls.strip().replace('\n', ' '))
+                    L.classes[key] = ('%s, %s row %d, class column "%s"' % (cite, sheetname, row, cls.strip().replace('\n', ' ')), 'ONC')
         # every object drug x every precipitant drug of the block (that is how the list reads)
         objs = [(oc, od, row) for oc, od, pc, pd, row in b['items'] if od]
         precs = [(pc, pd) for oc, od, pc, pd, row in b['items'] if pd]
@@ -362,6 +363,71 @@ def add_classes(L, blocks, cite, sheetname):
             for pc, pd in precs:
                 pairs.setdefault((norm(od), norm(pd)), (oc.strip().replace('\n', ' '), pc.strip().replace('\n', ' '), first))
     return pairs
+
+# ------------------------------------------------------------------------------------------
+# Classes from DrugCentral (FDA pharmacologic classes; MeSH PA only where FDA has gaps)
+# ------------------------------------------------------------------------------------------
+DC_DIR = 'data/drugcentral-2016-fda-pharm-class'
+DC_CITE = 'DrugCentral 2016 pharm_class.tsv:%d %s %s %s "%s"'
+DC_TYPE = {'EPC': 'EPC', 'MoA': 'MoA', 'PE': 'PE', 'Chemical/Ingredient': 'CS', 'PA': 'PA'}
+# MeSH Pharmacological Action umbrella classes that label text names ("other anticoagulants",
+# "antiplatelet agents", "CNS depressants", "diuretics") and that have no FDA class of the same
+# scope (FDA indexes the specific classes only: Vitamin K Antagonist, Factor Xa Inhibitor, ...).
+# Their MeSH rows are shipped for every member; all other MeSH rows only for ingredients that
+# have no FDA Established Pharmacologic Class at all (the 2016 snapshot's gaps, e.g. dabigatran,
+# lisinopril, furosemide). See data/lexicon/SOURCE.md.
+MESH_UMBRELLA = ('Anticoagulants', 'Platelet Aggregation Inhibitors', 'Fibrinolytic Agents',
+                 'Central Nervous System Depressants', 'Diuretics', 'Antihypertensive Agents',
+                 'Hypoglycemic Agents', 'Anti-Arrhythmia Agents', 'Antipsychotic Agents',
+                 'Antidepressive Agents', 'Anticonvulsants', 'Immunosuppressive Agents')
+
+def drugcentral_classes(shared, L, db_to):
+    """{(class, ingredient, type): citation} from DrugCentral's pharm_class.tsv. Ingredients are
+    joined by RxCUI, then UNII, then DrugBank id, then name (DrugCentral names are INN)."""
+    d = os.path.join(shared, DC_DIR)
+    ids = {}
+    for r in csv.DictReader(open(os.path.join(d, 'identifiers_open.tsv'), encoding='utf-8'), delimiter='\t'):
+        ids.setdefault(r['DRUG_ID'], []).append((r['ID_TYPE'], r['IDENTIFIER']))
+    def join(did, name):
+        order = ('RXNORM', 'UNII', 'DRUGBANK_ID')
+        for kind in order:
+            for t, v in sorted(ids.get(did, ())):
+                if t != kind: continue
+                got = None
+                if kind == 'RXNORM' and v in L.rx and L.rx[v][1] in ('IN', 'PIN'): got = L.rx[v][0]
+                elif kind == 'UNII': got = L.unii.get(v)
+                elif kind == 'DRUGBANK_ID': got = db_to.get(v)
+                if got and len(got) == 1: return got[0], kind
+        got = L.resolve(name)
+        if got and len(got) == 1: return got[0], 'name'
+        return None, None
+    rows = list(csv.DictReader(open(os.path.join(d, 'pharm_class.tsv'), encoding='utf-8'), delimiter='\t'))
+    has_epc = set()
+    for r in rows:
+        if r['SOURCE'] == 'FDA' and r['TYPE'] == 'EPC': has_epc.add(r['DRUG_ID'])
+    out, stats, seen_drug = {}, {}, {}
+    for line, r in enumerate(rows, start=2):
+        t = DC_TYPE.get(r['TYPE'])
+        if not t or r['SOURCE'] not in ('FDA', 'MeSH'): continue
+        if r['SOURCE'] == 'MeSH' and r['DRUG_ID'] in has_epc and r['CLASS'] not in MESH_UMBRELLA:
+            stats['mesh rows not needed (FDA EPC present)'] = stats.get('mesh rows not needed (FDA EPC present)', 0) + 1
+            continue
+        if r['DRUG_ID'] not in seen_drug: seen_drug[r['DRUG_ID']] = join(r['DRUG_ID'], r['DRUG_NAME'])
+        ing, how = seen_drug[r['DRUG_ID']]
+        if not ing:
+            stats['rows of unjoined ingredients'] = stats.get('rows of unjoined ingredients', 0) + 1
+            continue
+        cn = class_norm(r['CLASS'])
+        if not cn: continue
+        key = (cn, ing, t)
+        if key in out: continue
+        out[key] = DC_CITE % (line, r['SOURCE'], r['TYPE'], r['CLASS_SOURCE_ID'], r['CLASS'])
+        stats['rows ' + t] = stats.get('rows ' + t, 0) + 1
+        stats['joined by ' + how] = stats.get('joined by ' + how, 0)
+    for did, (ing, how) in seen_drug.items():
+        if ing: stats['joined by ' + how] = stats.get('joined by ' + how, 0) + 1
+    stats['ingredients unjoined'] = sum(1 for v in seen_drug.values() if not v[0])
+    return out, stats
 
 # ------------------------------------------------------------------------------------------
 # Interactions
@@ -431,6 +497,10 @@ def main():
     hp = add_classes(L, onc_blocks_hp(os.path.join(pd, 'ONC_High_Priority_List.xls')), ONC_HP_CITE, 'sheet "Revised Table 2"')
     ni = add_classes(L, onc_blocks_ni(os.path.join(pd, 'ONC_Non_Interruptive_List.xlsx')), ONC_NI_CITE, 'sheet1')
     ddi, skipped = build_interactions(a.shared, L, db_to, hp, ni)
+    class_rows = {(c, i, t): cite for (c, i), (cite, t) in L.classes.items()}
+    dc_rows, dc_stats = drugcentral_classes(a.shared, L, db_to)
+    for key, cite in dc_rows.items():
+        class_rows.setdefault(key, cite)
     lines = ['#openrx-lexicon\t1\tgenerated by tools/gen_drug_tables.py; format in data/lexicon/SOURCE.md']
     for n in sorted(L.ingr):
         lines.append('I\t%s\t%s\t%s' % (n, L.ingr[n][0], L.ingr[n][1]))
@@ -444,8 +514,8 @@ def main():
         ing, tty, name = L.rx[cui]
         if tty != 'SCD': name = ''          # only SCD names are needed (lookup by name)
         lines.append('R\t%s\t%s\t%s\t%s' % (cui, ';'.join(ing), tty, name))
-    for (c, i) in sorted(L.classes):
-        lines.append('C\t%s\t%s\t%s' % (c, i, L.classes[(c, i)]))
+    for (c, i, t) in sorted(class_rows):
+        lines.append('C\t%s\t%s\t%s\t%s' % (c, i, class_rows[(c, i, t)], t))
     os.makedirs(os.path.join(a.out, 'lexicon'), exist_ok=True)
     os.makedirs(os.path.join(a.out, 'interactions'), exist_ok=True)
     with open(os.path.join(a.out, 'lexicon', 'lexicon.tsv'), 'w', encoding='utf-8') as f:
@@ -455,8 +525,9 @@ def main():
         f.write('#a\tb\ttier\tinterruptive\tsource\tsource_severity\tcitation\tdescription\tmanagement\tcondition\n')
         for r in ddi:
             f.write('\t'.join(r) + '\n')
-    print('ingredients %d, names %d (ambiguous dropped %d), rxcuis %d, class memberships %d, interactions %d, unmapped %s'
-          % (len(L.ingr), len(L.names), len(L.ambiguous), len(L.rx), len(L.classes), len(ddi), skipped), file=sys.stderr)
+    print('ingredients %d, names %d (ambiguous dropped %d), rxcuis %d, class memberships %d (ONC %d, DrugCentral %d), interactions %d, unmapped %s'
+          % (len(L.ingr), len(L.names), len(L.ambiguous), len(L.rx), len(class_rows), len(L.classes), len(dc_rows), len(ddi), skipped), file=sys.stderr)
+    print('DrugCentral: %s' % ', '.join('%s %s' % (k, v) for k, v in sorted(dc_stats.items())), file=sys.stderr)
 
 if __name__ == '__main__':
     main()

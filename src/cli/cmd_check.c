@@ -15,14 +15,16 @@ static void usage(FILE *out) {
     fprintf(out,
             "Usage: openrx check --patient FILE [--drug TEXT|RXCUI]... [--indication TEXT] [--json]\n"
             "                    [--fail-on TIER] [--min-severity TIER] [--as-of YYYY-MM-DD]\n"
-            "                    [--data DIR] [--repeat N]\n\n"
+            "                    [--data DIR] [--bench N]\n\n"
             "Deterministic medication-safety check. With --drug: each proposed drug (free text with an\n"
             "optional dose, e.g. \"ibuprofen 400 mg orally every 6 hours\", a brand, an RxNorm clinical\n"
             "drug string or an RxCUI) is checked against the patient (active medicines, allergies, labs,\n"
             "genotype) and against the other proposed drugs. Without --drug: the patient's current\n"
             "active list is checked, every pair once.\n"
-            "Checks: interactions (ONC high-priority / non-interruptive lists, VA NDF-RT, HL7 PDDI-CDS),\n"
-            "duplicate therapy, allergy, and the label-derived checks registered in the checker.\n"
+            "Checks: interactions (ONC high-priority / non-interruptive lists, VA NDF-RT, HL7 PDDI-CDS,\n"
+            "rules derived from FDA label text: data/rules/label_ddi.tsv, both directions), duplicate\n"
+            "therapy, allergy, and the label-derived checks registered in the checker. All sources'\n"
+            "hits for one pair of drugs are one finding (highest tier; the others under 'also').\n"
             "Every finding has a tier (contraindicated > major > moderate > minor > info), the drugs,\n"
             "the patient fact that triggered it, management text where the source has one, and the\n"
             "source + citation. An unrecognised drug is a finding, never silently skipped.\n\n"
@@ -40,8 +42,9 @@ static void usage(FILE *out) {
             "  --min-severity TIER  drop findings below TIER (default info = show all)\n"
             "  --as-of DATE         date the patient's age and labs refer to (default today)\n"
             "  --data DIR           project data/ folder (default $ORX_DATA_DIR or the source tree's)\n"
-            "  --repeat N           run the check N times and print the time per run and per\n"
-            "                       proposed drug on stderr (a benchmark; findings printed once)\n"
+            "  --bench N            after the check, repeat it N times (drug resolution + every check)\n"
+            "                       and print the latency per proposed drug (p50 / p95 / mean) and\n"
+            "                       the checker's load time\n"
             "  -h, --help           this help\n\n"
             "Exit codes: 0 checked (findings printed, whatever their tier); 3 with --fail-on when a\n"
             "finding at/above the tier exists; 1 runtime failure; 2 bad usage or bad input (unreadable\n"
@@ -102,10 +105,10 @@ static void print_drug(const orx_proposed_drug *d) {
 typedef struct check_opts {
     const char  *patient, *as_of, *data;       /* paths / date */
     const char  *indication;                   /* --indication, NULL when not given */
-    int          repeat;                       /* --repeat N (0 = once, no timing) */
     const char  *drugs[CHECK_MAX_DRUGS];       /* --drug values */
     int          n_drugs;                      /* count */
     bool         json, fail_set;               /* flags */
+    long         bench;                        /* --bench N: time N repeats of the check */
     orx_severity fail_on, min_sev;             /* tiers */
 } check_opts;
 
@@ -115,7 +118,7 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
         {"json", no_argument, NULL, 'j'},          {"fail-on", required_argument, NULL, 'f'},
         {"min-severity", required_argument, NULL, 'm'}, {"as-of", required_argument, NULL, 'a'},
         {"data", required_argument, NULL, 'D'},    {"help", no_argument, NULL, 'h'},
-        {"indication", required_argument, NULL, 'i'}, {"repeat", required_argument, NULL, 'r'},
+        {"indication", required_argument, NULL, 'i'}, {"bench", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -139,14 +142,10 @@ static int parse_opts(int argc, char **argv, check_opts *o) {
         case 'a': o->as_of = optarg; break;
         case 'D': o->data = optarg; break;
         case 'i': o->indication = optarg; break;
-        case 'r': {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (!end || *end || v < 1 || v > 1000000)
-                return orx_cli_usage("check", "--repeat: expected a count 1..1000000, got '%s'", optarg);
-            o->repeat = (int)v;
+        case 'b':
+            if (!orx_cli_parse_int(optarg, 1, 1000000, &o->bench))
+                return orx_cli_usage("check", "--bench: expected a count 1..1000000, got '%s'", optarg);
             break;
-        }
         case 'h': usage(stdout); return -1;
         default: return orx_cli_usage("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -208,37 +207,53 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
     return 0;
 }
 
-/* CPU time of this process, seconds (the checker is single-threaded: wall time minus waiting
- * for a CPU on a shared machine). */
-static double cpu_seconds(void) {
+static double cpu_now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One check run, or --repeat N runs timed (the findings of the last run are kept). */
-static orx_status run_checks(const check_opts *o, const orx_checker *ck, const orx_patient *pt,
-                             const orx_proposed_drug *drugs, orx_findings *fs, orx_error *err) {
-    int runs = o->repeat > 0 ? o->repeat : 1;
-    double t0 = orx_now(), c0 = cpu_seconds();
-    orx_status st = ORX_OK;
-    for (int r = 0; r < runs && st == ORX_OK; r++) {
-        orx_findings_free(fs);
-        orx_findings_init(fs);
-        st = o->n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o->n_drugs, fs, err)
-                        : orx_check_current(ck, pt, fs, err);
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --bench: N timed repeats of what `check` does once the checker is loaded. */
+static int bench(const check_opts *o, const orx_checker *ck, const orx_patient *pt, double load_s) {
+    double *t = malloc((size_t)o->bench * 2 * sizeof *t), *cpu = t ? t + o->bench : NULL;
+    orx_proposed_drug *d = calloc((size_t)o->n_drugs + 1, sizeof *d);
+    orx_error err = ORX_ERROR_INIT;
+    if (!t || !d) { free(t); free(d); return orx_cli_fail(orx_fail(&err, ORX_ERR_NOMEM, "out of memory"), &err); }
+    size_t findings = 0;
+    for (long r = 0; r < o->bench; r++) {
+        double t0 = orx_now(), c0 = cpu_now();
+        orx_findings fs;
+        orx_findings_init(&fs);
+        for (int i = 0; i < o->n_drugs; i++) orx_proposed_drug_init(ck, o->drugs[i], NULL, &d[i], &err);
+        orx_status st = o->n_drugs ? orx_check_proposed(ck, pt, d, (size_t)o->n_drugs, &fs, &err)
+                                   : orx_check_current(ck, pt, &fs, &err);
+        t[r] = orx_now() - t0;
+        cpu[r] = cpu_now() - c0;
+        findings = fs.n;
+        orx_findings_free(&fs);
+        if (st) { free(t); free(d); return orx_cli_fail(st, &err); }
     }
-    double dt = orx_now() - t0, dc = cpu_seconds() - c0;
-    if (st == ORX_OK && o->repeat > 0) {
-        double per_run_ms = 1e3 * dt / runs;
-        size_t per = o->n_drugs ? (size_t)o->n_drugs : pt->n_meds;
-        fprintf(stderr, "check: %d runs in %.3f s: %.3f ms per run, %.3f ms per %s drug; CPU %.3f ms "
-                "per %s drug (%zu %s, %zu findings)\n", runs, dt, per_run_ms,
-                per ? per_run_ms / (double)per : 0.0, o->n_drugs ? "proposed" : "current",
-                per ? 1e3 * dc / runs / (double)per : 0.0, o->n_drugs ? "proposed" : "current", per,
-                o->n_drugs ? "proposed" : "current", fs->n);
-    }
-    return st;
+    qsort(t, (size_t)o->bench, sizeof *t, cmp_double);
+    qsort(cpu, (size_t)o->bench, sizeof *cpu, cmp_double);
+    double sum = 0;
+    for (long r = 0; r < o->bench; r++) sum += t[r];
+    double per = o->n_drugs ? (double)o->n_drugs : (double)(pt->n_meds ? pt->n_meds : 1);
+    double p50 = t[o->bench / 2], p95 = t[(long)((double)o->bench * 0.95) < o->bench ? (long)((double)o->bench * 0.95) : o->bench - 1];
+    printf("bench: %ld runs, %d proposed drug%s vs %zu active medicine%s, %zu findings per run\n"
+           "bench: per %s: p50 %.3f ms, p95 %.3f ms, mean %.3f ms (whole check p50 %.3f ms); checker load %.1f ms\n"
+           "bench: CPU time per %s: p50 %.3f ms, p95 %.3f ms (thread CPU: not inflated by other load)\n",
+           o->bench, o->n_drugs, o->n_drugs == 1 ? "" : "s", pt->n_meds, pt->n_meds == 1 ? "" : "s", findings,
+           o->n_drugs ? "proposed drug" : "current medicine", 1e3 * p50 / per, 1e3 * p95 / per,
+           1e3 * sum / (double)o->bench / per, 1e3 * p50, 1e3 * load_s, o->n_drugs ? "proposed drug" : "current medicine",
+           1e3 * cpu[o->bench / 2] / per, 1e3 * cpu[o->bench - 1 - o->bench / 20] / per);
+    free(t);
+    free(d);
+    return 0;
 }
 
 int cmd_check(int argc, char **argv) {
@@ -253,11 +268,9 @@ int cmd_check(int argc, char **argv) {
     cp.data_dir = o.data;
     cp.min_severity = o.min_sev;
     orx_checker *ck = NULL;
-    double t_create = orx_now();
+    double t_load = orx_now();
     st = orx_checker_create(&cp, &ck, &err);
-    t_create = orx_now() - t_create;
-    if (st == ORX_OK && o.repeat > 0)
-        fprintf(stderr, "check: checker created (lexicon + rule tables loaded) in %.1f ms\n", 1e3 * t_create);
+    t_load = orx_now() - t_load;
     if (st) {
         orx_patient_free(pt);
         return orx_cli_fail(st, &err);
@@ -278,8 +291,13 @@ int cmd_check(int argc, char **argv) {
         }
     }
     if (rc < 0) {
-        st = run_checks(&o, ck, pt, drugs, &fs, &err);
+        st = o.n_drugs ? orx_check_proposed(ck, pt, drugs, (size_t)o.n_drugs, &fs, &err)
+                       : orx_check_current(ck, pt, &fs, &err);
         rc = st ? orx_cli_fail(st, &err) : report(&o, pt, drugs, &fs);
+        if ((rc == 0 || rc == 3) && o.bench > 0) {
+            int brc = bench(&o, ck, pt, t_load);
+            if (brc) rc = brc;
+        }
     }
     orx_findings_free(&fs);
     free(drugs);

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #define LEX_CLI_MAX 16 /* ingredients shown per lookup */
-#define LEX_CLI_LIST 12 /* synonyms/classes listed per ingredient */
+#define LEX_CLI_LIST 24 /* synonyms/classes listed per ingredient */
 
 static void usage(FILE *out) {
     fprintf(out,
             "Usage: openrx lexicon lookup TEXT|RXCUI [--json] [--data DIR]\n"
+            "       openrx lexicon lookup --stdin [--data DIR]   (one TEXT per line; prints\n"
+            "                                      'TEXT<TAB>ingredient;ingredient', '' when unknown)\n"
             "       openrx lexicon stats [--json] [--data DIR]\n\n"
             "Normalise a drug as written — ingredient, salt (\"warfarin sodium\"), brand (\"Coumadin\"),\n"
             "RxNorm clinical-drug string (\"warfarin sodium 5 MG Oral Tablet\"), combination, free text\n"
@@ -44,7 +46,8 @@ static void print_text(const orx_lexicon *L, const char *q, const orx_lex_match 
         }
         k = orx_lexicon_classes(L, m[i].ingredient, list, LEX_CLI_LIST);
         for (int j = 0; j < k && j < LEX_CLI_LIST; j++)
-            printf("    class: %s  (%s)\n", list[j],
+            printf("    class: %s [%s]  (%s)\n", list[j],
+                   orx_class_type_name(orx_lexicon_class_types(L, m[i].ingredient, list[j])),
                    orx_lexicon_class_source(L, m[i].ingredient, list[j]));
     }
 }
@@ -66,6 +69,8 @@ static json_t *to_json(const orx_lexicon *L, const char *q, const orx_lex_match 
         for (int j = 0; j < k && j < LEX_CLI_LIST; j++) {
             json_t *cl = json_object();
             json_object_set_new(cl, "class", json_string(list[j]));
+            json_object_set_new(cl, "type", json_string(orx_class_type_name(
+                                                orx_lexicon_class_types(L, m[i].ingredient, list[j]))));
             json_object_set_new(cl, "source",
                                 json_string(orx_lexicon_class_source(L, m[i].ingredient, list[j])));
             json_array_append_new(c, cl);
@@ -80,12 +85,13 @@ static json_t *to_json(const orx_lexicon *L, const char *q, const orx_lex_match 
 
 int cmd_lexicon(int argc, char **argv) {
     /* options may come before or after the sub-command and its argument */
-    bool json = false;
+    bool json = false, from_stdin = false;
     const char *data = NULL, *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json")) json = true;
+        else if (!strcmp(a, "--stdin")) from_stdin = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--data")) {
             if (++i >= argc) return orx_cli_usage("lexicon", "--data needs a DIR");
@@ -100,7 +106,8 @@ int cmd_lexicon(int argc, char **argv) {
     bool lookup = strcmp(verb, "lookup") == 0, stats = strcmp(verb, "stats") == 0;
     if (!lookup && !stats)
         return orx_cli_usage("lexicon", "unknown sub-command '%s' (expected: lookup, stats)", verb);
-    if (lookup && npos != 2) return orx_cli_usage("lexicon", "lookup needs exactly one TEXT|RXCUI");
+    if (lookup && npos != 2 && !(from_stdin && npos == 1))
+        return orx_cli_usage("lexicon", "lookup needs exactly one TEXT|RXCUI (or --stdin)");
     if (stats && npos != 1) return orx_cli_usage("lexicon", "stats takes no arguments");
     orx_error err = ORX_ERROR_INIT;
     orx_lexicon *L = NULL;
@@ -117,6 +124,16 @@ int cmd_lexicon(int argc, char **argv) {
         else
             printf("ingredients %zu\nnames %zu\nrxcuis %zu\nclasses %zu\nclass memberships %zu\n",
                    s.ingredients, s.names, s.rxcuis, s.classes, s.class_members);
+    } else if (from_stdin) {
+        char line[4096];
+        while (fgets(line, sizeof line, stdin)) {
+            line[strcspn(line, "\r\n")] = 0;
+            orx_lex_match m[LEX_CLI_MAX];
+            int n = orx_lexicon_lookup(L, line, m, LEX_CLI_MAX);
+            printf("%s\t", line);
+            for (int i = 0; i < n && i < LEX_CLI_MAX; i++) printf("%s%s", i ? ";" : "", m[i].ingredient);
+            printf("\n");
+        }
     } else {
         const char *q = pos[1];
         orx_lex_match m[LEX_CLI_MAX];

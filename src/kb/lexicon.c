@@ -4,7 +4,8 @@
  *   I  name  rxcui  source                 base ingredient
  *   N  name  ingr[;ingr]  kind  source     other name (salt, brand, synonym, multi-ingredient)
  *   R  rxcui ingr[;ingr]  tty  name        RxCUI of any kind (name only for SCDs)
- *   C  class ingr  citation                 sourced class membership
+ *   C  class ingr  citation  [type]         sourced class membership; type ONC (default), EPC,
+ *                                           MoA, PE, CS, PA (DrugCentral: FDA classes, MeSH PA)
  */
 #include "kb/lexicon.h"
 #include "util/util.h"
@@ -93,6 +94,7 @@ typedef struct lex_class {
     const char *cls;            /* normalised class name */
     uint32_t    ingr;           /* member */
     const char *citation;       /* source row */
+    unsigned    type;           /* one ORX_CLASS_* bit */
 } lex_class;
 
 struct orx_lexicon {
@@ -100,7 +102,10 @@ struct orx_lexicon {
     lex_ingr  *ingr;    size_t n_ingr;       /* base ingredients */
     lex_entry *names;   size_t n_names;      /* N rows + SCD names from R rows */
     lex_entry *rx;      size_t n_rx;         /* R rows */
-    lex_class *cls;     size_t n_cls;        /* C rows */
+    lex_class *cls;     size_t n_cls;        /* C rows, sorted by (ingredient, class, type) */
+    uint32_t  *cls_start;                    /* n_ingr + 1 offsets: ingredient i's rows are
+                                                cls[cls_start[i] .. cls_start[i + 1]) */
+    lex_map    cls_map;                      /* class name -> ORX_CLASS_* bits of its rows */
     uint32_t  *ingr_pool; size_t n_pool, cap_pool; /* ingredient index lists */
     lex_map    ingr_map, name_map, rx_map;   /* name -> ingr / names / rx index */
     size_t     n_classes;                    /* distinct classes */
@@ -255,12 +260,43 @@ static orx_status lex_row(orx_lexicon *L, char *p, const char *path, size_t line
         uint32_t idx;
         if (!map_get(&L->ingr_map, b, &idx))
             return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown ingredient '%s'", path, line, b);
+        unsigned type = d && *d ? orx_class_type_parse(d) : ORX_CLASS_ONC;
+        if (!type) return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown class type '%s'", path, line, d);
         lex_class *k = &L->cls[L->n_cls++];
-        k->cls = a; k->ingr = idx; k->citation = c;
+        k->cls = a; k->ingr = idx; k->citation = c; k->type = type;
     } else {
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown row kind '%c'", path, line, kind);
     }
     return ORX_OK;
+}
+
+static int cls_cmp(const void *a, const void *b) {
+    const lex_class *x = a, *y = b;
+    if (x->ingr != y->ingr) return x->ingr < y->ingr ? -1 : 1;
+    int c = strcmp(x->cls, y->cls);
+    if (c) return c;
+    return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/* Sort memberships by ingredient (stable order within: class, type) and index them. */
+static bool index_classes(orx_lexicon *L) {
+    qsort(L->cls, L->n_cls, sizeof *L->cls, cls_cmp);
+    L->cls_start = calloc(L->n_ingr + 1, sizeof *L->cls_start);
+    if (!L->cls_start || !map_init(&L->cls_map, L->n_cls + 1)) return false;
+    size_t k = 0;
+    for (size_t i = 0; i <= L->n_ingr; i++) {
+        while (k < L->n_cls && L->cls[k].ingr < i) k++;
+        L->cls_start[i] = (uint32_t)k;
+    }
+    for (size_t i = 0; i < L->n_cls; i++) {
+        size_t before = L->cls_map.n;
+        if (!map_put(&L->cls_map, L->cls[i].cls, 0)) return false;
+        L->n_classes += L->cls_map.n > before;
+        size_t j = lex_hash(L->cls[i].cls) & (L->cls_map.cap - 1);
+        while (strcmp(L->cls_map.keys[j], L->cls[i].cls) != 0) j = (j + 1) & (L->cls_map.cap - 1);
+        L->cls_map.vals[j] |= L->cls[i].type; /* value: union of the class's membership kinds */
+    }
+    return true;
 }
 
 static orx_status lex_parse(orx_lexicon *L, const char *path, orx_error *err) {
@@ -322,12 +358,7 @@ static orx_status lex_parse(orx_lexicon *L, const char *path, orx_error *err) {
             return orx_fail(err, ORX_ERR_NOMEM, "lexicon: map full");
         L->n_names++;
     }
-    for (size_t i = 0; i < L->n_cls; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) seen = strcmp(L->cls[j].cls, L->cls[i].cls) == 0;
-        if (!seen) L->n_classes++;
-    }
-    return ORX_OK;
+    return index_classes(L) ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "lexicon: out of memory");
 }
 
 const char *orx_lexicon_default_data_dir(void) {
@@ -366,6 +397,8 @@ void orx_lexicon_free(orx_lexicon *L) {
     map_free(&L->ingr_map);
     map_free(&L->name_map);
     map_free(&L->rx_map);
+    map_free(&L->cls_map);
+    free(L->cls_start);
     free(L->ingr);
     free(L->names);
     free(L->rx);
@@ -606,6 +639,16 @@ int orx_lexicon_lookup(const orx_lexicon *L, const char *text, orx_lex_match *ou
     return c.n;
 }
 
+int orx_lexicon_lookup_exact(const orx_lexicon *L, const char *name, orx_lex_match *out, int cap) {
+    if (!L || !name) return 0;
+    lk_ctx c = {.L = L, .out = out, .cap = cap < 0 ? 0 : cap};
+    char t[1024];
+    lex_norm(name, t, sizeof t);
+    if (!t[0] || all_digits(t)) return 0;
+    match_name(&c, t);
+    return c.n;
+}
+
 bool orx_lexicon_is_ingredient(const orx_lexicon *L, const char *name) {
     if (!L || !name) return false;
     char t[512];
@@ -672,36 +715,97 @@ int orx_lexicon_clinical_drugs(const orx_lexicon *L, const char *ingredient, cha
 /* ============================================================================================
  * Classes
  * ========================================================================================== */
-const char *orx_lexicon_class_source(const orx_lexicon *L, const char *ingredient,
-                                     const char *class_name) {
+static const struct { unsigned type; const char *name; } CLASS_TYPES[] = {
+    {ORX_CLASS_ONC, "ONC"}, {ORX_CLASS_EPC, "EPC"}, {ORX_CLASS_MOA, "MoA"},
+    {ORX_CLASS_PE, "PE"},   {ORX_CLASS_CS, "CS"},   {ORX_CLASS_PA, "PA"},
+};
+
+unsigned orx_class_type_parse(const char *name) {
+    for (size_t i = 0; name && i < sizeof CLASS_TYPES / sizeof CLASS_TYPES[0]; i++)
+        if (strcmp(name, CLASS_TYPES[i].name) == 0) return CLASS_TYPES[i].type;
+    return 0;
+}
+
+const char *orx_class_type_name(unsigned type) {
+    for (size_t i = 0; i < sizeof CLASS_TYPES / sizeof CLASS_TYPES[0]; i++)
+        if (type & CLASS_TYPES[i].type) return CLASS_TYPES[i].name;
+    return "";
+}
+
+/* The ingredient's membership rows in class cn (normalised): [*lo, *hi). */
+static bool class_rows(const orx_lexicon *L, const char *ingredient, const char *class_name,
+                       size_t *lo, size_t *hi) {
     uint32_t idx;
-    if (!L || !ingredient || !class_name || !ingr_index(L, ingredient, &idx)) return NULL;
+    if (!L || !ingredient || !class_name || !L->cls_start || !ingr_index(L, ingredient, &idx)) return false;
     char cn[ORX_LEX_NAME * 2];
     class_norm(class_name, cn, sizeof cn);
-    for (size_t i = 0; i < L->n_cls; i++)
-        if (L->cls[i].ingr == idx && strcmp(L->cls[i].cls, cn) == 0) return L->cls[i].citation;
+    size_t a = L->cls_start[idx], b = L->cls_start[idx + 1];
+    while (a < b && strcmp(L->cls[a].cls, cn) != 0) a++;
+    if (a == b) return false;
+    size_t e = a;
+    while (e < b && strcmp(L->cls[e].cls, cn) == 0) e++;
+    *lo = a;
+    *hi = e;
+    return true;
+}
+
+const char *orx_lexicon_class_source_typed(const orx_lexicon *L, const char *ingredient,
+                                           const char *class_name, unsigned types) {
+    size_t lo, hi;
+    if (!class_rows(L, ingredient, class_name, &lo, &hi)) return NULL;
+    for (size_t i = lo; i < hi; i++)
+        if (L->cls[i].type & types) return L->cls[i].citation;
     return NULL;
+}
+
+unsigned orx_lexicon_class_types(const orx_lexicon *L, const char *ingredient,
+                                 const char *class_name) {
+    size_t lo, hi;
+    unsigned t = 0;
+    if (!class_rows(L, ingredient, class_name, &lo, &hi)) return 0;
+    for (size_t i = lo; i < hi; i++) t |= L->cls[i].type;
+    return t;
+}
+
+const char *orx_lexicon_class_source(const orx_lexicon *L, const char *ingredient,
+                                     const char *class_name) {
+    return orx_lexicon_class_source_typed(L, ingredient, class_name, ORX_CLASS_ANY);
 }
 
 bool orx_lexicon_in_class(const orx_lexicon *L, const char *ingredient, const char *class_name) {
     return orx_lexicon_class_source(L, ingredient, class_name) != NULL;
 }
 
-int orx_lexicon_classes(const orx_lexicon *L, const char *ingredient, char (*out)[ORX_LEX_NAME],
-                        int cap) {
+unsigned orx_lexicon_class_kinds(const orx_lexicon *L, const char *class_name) {
+    if (!L || !class_name || !L->cls_map.keys) return 0;
+    char cn[ORX_LEX_NAME * 2];
+    class_norm(class_name, cn, sizeof cn);
+    uint32_t v;
+    return map_get(&L->cls_map, cn, &v) ? v : 0;
+}
+
+bool orx_lexicon_is_class(const orx_lexicon *L, const char *class_name) {
+    return orx_lexicon_class_kinds(L, class_name) != 0;
+}
+
+int orx_lexicon_classes_typed(const orx_lexicon *L, const char *ingredient, unsigned types,
+                              char (*out)[ORX_LEX_NAME], int cap) {
     uint32_t idx;
-    if (!L || !ingredient || !ingr_index(L, ingredient, &idx)) return 0;
+    if (!L || !ingredient || !L->cls_start || !ingr_index(L, ingredient, &idx)) return 0;
     int n = 0;
-    for (size_t i = 0; i < L->n_cls; i++) {
-        if (L->cls[i].ingr != idx) continue;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = L->cls[j].ingr == idx && strcmp(L->cls[j].cls, L->cls[i].cls) == 0;
-        if (dup) continue;
+    const char *last = NULL;
+    for (size_t i = L->cls_start[idx]; i < L->cls_start[idx + 1]; i++) {
+        if (!(L->cls[i].type & types) || (last && strcmp(last, L->cls[i].cls) == 0)) continue;
+        last = L->cls[i].cls;
         if (n < cap && out) snprintf(out[n], ORX_LEX_NAME, "%s", L->cls[i].cls);
         n++;
     }
     return n;
+}
+
+int orx_lexicon_classes(const orx_lexicon *L, const char *ingredient, char (*out)[ORX_LEX_NAME],
+                        int cap) {
+    return orx_lexicon_classes_typed(L, ingredient, ORX_CLASS_ANY, out, cap);
 }
 
 int orx_lexicon_class_members(const orx_lexicon *L, const char *class_name,
@@ -710,8 +814,10 @@ int orx_lexicon_class_members(const orx_lexicon *L, const char *class_name,
     char cn[ORX_LEX_NAME * 2];
     class_norm(class_name, cn, sizeof cn);
     int n = 0;
+    uint32_t last = UINT32_MAX;
     for (size_t i = 0; i < L->n_cls; i++) {
-        if (strcmp(L->cls[i].cls, cn) != 0) continue;
+        if (strcmp(L->cls[i].cls, cn) != 0 || L->cls[i].ingr == last) continue;
+        last = L->cls[i].ingr;
         if (n < cap && out) snprintf(out[n], ORX_LEX_NAME, "%s", L->ingr[L->cls[i].ingr].name);
         n++;
     }

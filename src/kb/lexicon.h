@@ -7,8 +7,9 @@
  * data/lexicon/SOURCE.md). Sources: RxNorm Current Prescribable Content 2025-10-06 (ingredients,
  * clinical drugs, branded drugs, brand names), DrugBank Open Data vocabulary (CC0; names and
  * synonyms, and the ingredients starting with 'A' that the RxNorm extract lacks), the FDA/RxNorm/
- * DrugBank mapping of the PDDI analysis (FDA preferred terms incl. brand names -> UNII), and the
- * class columns of the ONC high-priority / non-interruptive DDI lists (class membership).
+ * DrugBank mapping of the PDDI analysis (FDA preferred terms incl. brand names -> UNII), and class
+ * membership from the class columns of the ONC high-priority / non-interruptive DDI lists and
+ * DrugCentral's FDA pharmacologic classes (EPC / MoA / PE / CS; MeSH PA for gaps; CC BY 4.0).
  * Loaded into hash maps at open (~0.1 s); the handle is read-only and thread-safe afterwards.
  *
  * Ingredient names are lower-case ("warfarin", "amoxicillin / clavulanate" is two ingredients).
@@ -61,6 +62,10 @@ typedef struct orx_lex_match {
  * at the start of the text. */
 int orx_lexicon_lookup(const orx_lexicon *lex, const char *text, orx_lex_match *out, int cap);
 
+/* Exact name only (ingredient, salt, synonym, brand, multi-ingredient or clinical-drug name, then
+ * the salt rule): no free-text scan, no RxCUIs. Same output as orx_lexicon_lookup. */
+int orx_lexicon_lookup_exact(const orx_lexicon *lex, const char *name, orx_lex_match *out, int cap);
+
 /* True when name is a known base ingredient (exact, case-insensitive). */
 bool orx_lexicon_is_ingredient(const orx_lexicon *lex, const char *name);
 
@@ -82,12 +87,40 @@ int orx_lexicon_clinical_drugs(const orx_lexicon *lex, const char *ingredient, c
 /* ============================================================================================
  * Classes (sourced membership only)
  * ========================================================================================== */
+/* Kinds of class membership (one bit each; data/lexicon/SOURCE.md): the ONC DDI lists' class
+ * columns; DrugCentral's FDA pharmacologic classes — Established Pharmacologic Class, Mechanism
+ * of Action, Physiologic Effect, Chemical Structure; MeSH Pharmacological Action (gaps only). */
+typedef enum orx_class_type {
+    ORX_CLASS_ONC = 1u,  /* ONC high-priority / non-interruptive list class column */
+    ORX_CLASS_EPC = 2u,  /* FDA Established Pharmacologic Class */
+    ORX_CLASS_MOA = 4u,  /* FDA Mechanism of Action (incl. CYP / P-gp inhibitors, inducers) */
+    ORX_CLASS_PE  = 8u,  /* FDA Physiologic Effect */
+    ORX_CLASS_CS  = 16u, /* FDA Chemical Structure ("Penicillins", "Sulfonamides") */
+    ORX_CLASS_PA  = 32u, /* MeSH Pharmacological Action */
+} orx_class_type;
+#define ORX_CLASS_ANY 63u
+/* "EPC" ... for one bit (the lowest set), "" for none; and back (0 when unknown). */
+const char *orx_class_type_name(unsigned type);
+unsigned    orx_class_type_parse(const char *name);
+
 /* Class names are normalised: lower-case, "nsaid"/"nsaids" -> "nsaids" (trailing 's' and
  * punctuation ignored when comparing). True only when a shipped source lists the membership. */
 bool orx_lexicon_in_class(const orx_lexicon *lex, const char *ingredient, const char *class_name);
 /* Classes of an ingredient (normalised names). Returns the number available. */
 int orx_lexicon_classes(const orx_lexicon *lex, const char *ingredient, char (*out)[ORX_LEX_NAME],
                         int cap);
+/* Kinds (ORX_CLASS_* bits) of the sources that list ingredient in class_name; 0 = not a member. */
+unsigned orx_lexicon_class_types(const orx_lexicon *lex, const char *ingredient, const char *class_name);
+/* Citation of the first membership row whose kind is in types, or NULL. */
+const char *orx_lexicon_class_source_typed(const orx_lexicon *lex, const char *ingredient,
+                                           const char *class_name, unsigned types);
+/* Classes of an ingredient listed by a source of a kind in types (distinct names). */
+int orx_lexicon_classes_typed(const orx_lexicon *lex, const char *ingredient, unsigned types,
+                              char (*out)[ORX_LEX_NAME], int cap);
+/* True when some source lists class_name (normalised) as a class; its kinds (ORX_CLASS_* bits of
+ * all its membership rows, 0 = unknown class). */
+bool     orx_lexicon_is_class(const orx_lexicon *lex, const char *class_name);
+unsigned orx_lexicon_class_kinds(const orx_lexicon *lex, const char *class_name);
 /* Members of a class. Returns the number available. */
 int orx_lexicon_class_members(const orx_lexicon *lex, const char *class_name,
                               char (*out)[ORX_LEX_NAME], int cap);

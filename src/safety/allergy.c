@@ -2,10 +2,15 @@
  * allergy.c — the proposed drug against the patient's AllergyIntolerance entries.
  *   same ingredient as the allergen                       -> contraindicated, interruptive
  *   the allergy names a class the drug is listed in       -> contraindicated, interruptive
- *   allergen and drug share a sourced therapeutic class   -> major
+ *     (a therapeutic class: FDA EPC or ONC list class; or an FDA chemical-structure class such as
+ *      "Penicillins", "Sulfonamides")
+ *   allergen and drug share a therapeutic class           -> major (penicillin G -> amoxicillin:
+ *                                                            FDA EPC Penicillin-class Antibacterial)
+ *   allergen and drug share only a chemical-structure class -> moderate
+ * Mechanism classes (FDA MoA, CYP groups), physiologic effects and MeSH actions never count.
  * Class membership comes only from shipped sources (lexicon). Cross-sensitivity between
  * different classes (e.g. penicillins / cephalosporins) is left to label-derived rules that
- * quote the label sentence (helper S). Food and environment allergies are not drug allergens.
+ * quote the label sentence. Food and environment allergies are not drug allergens.
  * Tiers: data/interactions/SOURCE.md.
  */
 #include "safety/safety.h"
@@ -49,6 +54,37 @@ static orx_finding *new_finding(orx_findings *out, orx_severity sev, const orx_a
     return f;
 }
 
+#define ALG_CLASS_TYPES (ORX_CLASS_EPC | ORX_CLASS_ONC | ORX_CLASS_CS)
+
+/* One finding when allergen and x share a class: a therapeutic class (major) or, with
+ * structure_only, an FDA chemical-structure class (moderate). ORX_ERR_NOT_FOUND when none. */
+static orx_status shared_class(const orx_lexicon *L, const orx_allergy *a, const orx_proposed_drug *d,
+                               const char *allergen, const char *x, bool structure_only,
+                               orx_findings *out, orx_error *err) {
+    char cls[ALG_MAX_CLASSES][ORX_LEX_NAME];
+    unsigned types = structure_only ? ORX_CLASS_CS : (ORX_CLASS_EPC | ORX_CLASS_ONC);
+    int nc = orx_lexicon_classes_typed(L, allergen, types, cls, ALG_MAX_CLASSES);
+    if (nc > ALG_MAX_CLASSES) nc = ALG_MAX_CLASSES;
+    for (int k = 0; k < nc; k++) {
+        bool shared = structure_only
+                          ? (orx_lexicon_class_types(L, x, cls[k]) & ORX_CLASS_CS) != 0
+                          : orx_class_is_therapeutic(L, allergen, cls[k]) &&
+                                orx_class_is_therapeutic(L, x, cls[k]);
+        if (!shared) continue;
+        orx_finding *f = new_finding(out, structure_only ? ORX_SEV_MODERATE : ORX_SEV_MAJOR, a, d, x);
+        if (!f) return orx_fail(err, ORX_ERR_NOMEM, "allergy: out of memory");
+        orx_fset(f->message, sizeof f->message,
+                 "Allergy to %s, and %s is in the same %s '%s' (class membership from the cited "
+                 "source; cross-reactivity is not stated by it).", allergen, x,
+                 structure_only ? "chemical class" : "class", cls[k]);
+        orx_fset(f->management, sizeof f->management,
+                 "Review the allergy history before giving a drug of the same class.");
+        orx_fset(f->citation, sizeof f->citation, "%s", orx_lexicon_class_source_typed(L, x, cls[k], types));
+        return ORX_OK;
+    }
+    return ORX_ERR_NOT_FOUND;
+}
+
 static orx_status check_one(const orx_lexicon *L, const orx_allergy *a, const orx_proposed_drug *d,
                             orx_findings *out, orx_error *err) {
     orx_lex_match m[ALG_MAX_INGR];
@@ -71,35 +107,25 @@ static orx_status check_one(const orx_lexicon *L, const orx_allergy *a, const or
             goto next_ingredient;
         }
         /* 2. the allergy names a class */
-        if (orx_lexicon_in_class(L, x, a->text)) {
+        if (orx_class_is_therapeutic(L, x, a->text) ||
+            (orx_lexicon_class_types(L, x, a->text) & ORX_CLASS_CS)) {
             orx_finding *f = new_finding(out, ORX_SEV_CONTRAINDICATED, a, d, x);
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "allergy: out of memory");
             orx_fset(f->message, sizeof f->message,
                      "Documented allergy to the class '%s', which lists %s.", a->text, x);
             orx_fset(f->management, sizeof f->management,
                      "Do not give unless the allergy has been assessed; choose a drug outside the class.");
-            orx_fset(f->citation, sizeof f->citation, "%s", orx_lexicon_class_source(L, x, a->text));
+            orx_fset(f->citation, sizeof f->citation, "%s",
+                     orx_lexicon_class_source_typed(L, x, a->text, ALG_CLASS_TYPES));
             continue;
         }
-        /* 3. allergen and drug share a therapeutic class */
-        for (int j = 0; j < na; j++) {
-            char cls[ALG_MAX_CLASSES][ORX_LEX_NAME];
-            int nc = orx_lexicon_classes(L, m[j].ingredient, cls, ALG_MAX_CLASSES);
-            if (nc > ALG_MAX_CLASSES) nc = ALG_MAX_CLASSES;
-            for (int k = 0; k < nc; k++) {
-                if (orx_class_is_mechanism(cls[k]) || !orx_lexicon_in_class(L, x, cls[k])) continue;
-                orx_finding *f = new_finding(out, ORX_SEV_MAJOR, a, d, x);
-                if (!f) return orx_fail(err, ORX_ERR_NOMEM, "allergy: out of memory");
-                orx_fset(f->message, sizeof f->message,
-                         "Allergy to %s, and %s is in the same class '%s' (class membership from the "
-                         "cited source; cross-reactivity is not stated by it).", m[j].ingredient, x,
-                         cls[k]);
-                orx_fset(f->management, sizeof f->management,
-                         "Review the allergy history before giving a drug of the same class.");
-                orx_fset(f->citation, sizeof f->citation, "%s", orx_lexicon_class_source(L, x, cls[k]));
-                goto next_ingredient;
+        /* 3. allergen and drug share a therapeutic class, else a chemical-structure class */
+        for (int pass = 0; pass < 2; pass++)
+            for (int j = 0; j < na; j++) {
+                orx_status st = shared_class(L, a, d, m[j].ingredient, x, pass == 1, out, err);
+                if (st == ORX_OK) goto next_ingredient;
+                if (st != ORX_ERR_NOT_FOUND) return st;
             }
-        }
     next_ingredient:;
     }
     return ORX_OK;

@@ -1,8 +1,12 @@
 /*
  * duplicates.c — duplicate therapy: the proposed drug shares an ingredient with another drug of
  * the regimen (tier moderate), or both ingredients are listed in the same therapeutic class by a
- * shipped source (tier info; mechanism groups such as "CYP3A4 inhibitors" or "QT prolonging
- * agents" are not therapeutic classes and are skipped). Tiers: data/interactions/SOURCE.md.
+ * shipped source (tier info). Therapeutic classes are FDA Established Pharmacologic Classes
+ * (DrugCentral) and the ONC lists' class columns; mechanism groups ("CYP3A4 inhibitors / azoles",
+ * "QT prolonging agents"), FDA Mechanism of Action / Physiologic Effect / Chemical Structure
+ * classes and MeSH Pharmacological Actions are not (a shared mechanism is not a duplicate).
+ * High-alert duplicates whose tier a label states (two anticoagulants ...) come from the
+ * label-derived interaction rules (interactions.c). Tiers: data/interactions/SOURCE.md.
  */
 #include "safety/safety.h"
 
@@ -14,6 +18,12 @@
 bool orx_class_is_mechanism(const char *cls) {
     return strstr(cls, "cyp") || strstr(cls, "inducer") || strstr(cls, "prolonging") ||
            strstr(cls, "inhibitors /");
+}
+
+bool orx_class_is_therapeutic(const orx_lexicon *L, const char *ingredient, const char *cls) {
+    unsigned t = orx_lexicon_class_types(L, ingredient, cls);
+    if (t & ORX_CLASS_EPC) return true;
+    return (t & ORX_CLASS_ONC) && !orx_class_is_mechanism(cls);
 }
 
 static orx_status same_ingredient(const orx_proposed_drug *d, const orx_proposed_drug *o,
@@ -36,15 +46,28 @@ static orx_status same_ingredient(const orx_proposed_drug *d, const orx_proposed
     return ORX_OK;
 }
 
+/* A duplicate-therapy finding for a and b already given by the interaction check (a label
+ * statement's tier for a high-alert duplicate such as two anticoagulants). */
+static bool already_reported(const orx_findings *out, const char *a, const char *b) {
+    char ab[256], ba[256];
+    orx_fset(ab, sizeof ab, "%s + %s", a, b);
+    orx_fset(ba, sizeof ba, "%s + %s", b, a);
+    for (size_t i = 0; i < out->n; i++)
+        if (!strcmp(out->items[i].kind, "duplicate") && (!strcmp(out->items[i].drugs, ab) || !strcmp(out->items[i].drugs, ba)))
+            return true;
+    return false;
+}
+
 static orx_status same_class(const orx_checker *ck, const orx_proposed_drug *d,
                              const orx_proposed_drug *o, const char *a, const char *b,
                              orx_findings *out, orx_error *err) {
     const orx_lexicon *L = orx_checker_lexicon(ck);
+    if (already_reported(out, a, b)) return ORX_OK;
     char cls[DUP_MAX_CLASSES][ORX_LEX_NAME];
-    int n = orx_lexicon_classes(L, a, cls, DUP_MAX_CLASSES);
+    int n = orx_lexicon_classes_typed(L, a, ORX_CLASS_EPC | ORX_CLASS_ONC, cls, DUP_MAX_CLASSES);
     if (n > DUP_MAX_CLASSES) n = DUP_MAX_CLASSES;
     for (int k = 0; k < n; k++) {
-        if (orx_class_is_mechanism(cls[k]) || !orx_lexicon_in_class(L, b, cls[k])) continue;
+        if (!orx_class_is_therapeutic(L, a, cls[k]) || !orx_class_is_therapeutic(L, b, cls[k])) continue;
         orx_finding *f = orx_findings_push(out, "duplicate", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "duplicates: out of memory");
         orx_fset(f->drugs, sizeof f->drugs, "%s + %s", a, b);
@@ -54,7 +77,8 @@ static orx_status same_class(const orx_checker *ck, const orx_proposed_drug *d,
                  "Same class: %s and %s are both listed in class '%s'; review for therapeutic "
                  "duplication.", a, b, cls[k]);
         orx_fset(f->source, sizeof f->source, "class membership (see citation)");
-        orx_fset(f->citation, sizeof f->citation, "%s", orx_lexicon_class_source(L, a, cls[k]));
+        orx_fset(f->citation, sizeof f->citation, "%s",
+                 orx_lexicon_class_source_typed(L, a, cls[k], ORX_CLASS_EPC | ORX_CLASS_ONC));
         (void)d;
         return ORX_OK; /* one class finding per pair is enough */
     }

@@ -123,6 +123,7 @@ orx_status orx_findings_to_text(const orx_findings *fs, orx_buf *out, orx_error 
         if (f->trigger[0]) ok = ok && orx_buf_printf(out, "  because: %s\n", f->trigger);
         if (f->management[0]) ok = ok && orx_buf_printf(out, "  management: %s\n", f->management);
         if (f->quote[0]) ok = ok && orx_buf_printf(out, "  quote: \"%s\"\n", f->quote);
+        if (f->also[0]) ok = ok && orx_buf_printf(out, "  also: %s\n", f->also);
         ok = ok && orx_buf_printf(out, "  source: %s%s%s\n", f->source, f->citation[0] ? " — " : "",
                                   f->citation);
     }
@@ -156,6 +157,7 @@ orx_status orx_findings_to_json(const orx_findings *fs, orx_buf *out, orx_error 
         json_object_set_new(o, "source", jstr(f->source));
         json_object_set_new(o, "citation", jstr(f->citation));
         json_object_set_new(o, "quote", jstr(f->quote));
+        json_object_set_new(o, "also", jstr(f->also));
         json_array_append_new(arr, o);
     }
     char *s = json_dumps(arr, JSON_INDENT(2));

@@ -3,9 +3,16 @@
  * drug of the regimen (drug->others), from data/interactions/interactions.tsv (ONC high-priority
  * and non-interruptive lists, VA NDF-RT pairs, HL7 PDDI-CDS IG rules; tiers mapped in
  * data/interactions/SOURCE.md). A side written "class:NAME" is a class rule: it matches an
- * ingredient the lexicon lists in that class (sourced membership only).
+ * ingredient the lexicon lists in that class (sourced membership only). Label-derived rules
+ * (data/rules/label_ddi.tsv, label_ddi.c) are matched in both directions. All hits for one pair
+ * of drugs become ONE finding: the highest tier (curated lists first on a tie), the other
+ * sources listed in `also`; when both drugs share a therapeutic class the finding is a
+ * duplicate-therapy finding with the tier the hit gives (high-alert duplicates: two
+ * anticoagulants, ...).
  */
 #include "safety/safety.h"
+#include "safety/label_ddi.h"
+#include "kb/kb.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,6 +38,7 @@ typedef struct ddi_rule {
 } ddi_rule;
 
 typedef struct ddi_state {
+    orx_label_ddi *labels;        /* label-derived rules (data/rules/label_ddi.tsv) */
     char     *text;               /* the file, split in place */
     ddi_rule *rules;  size_t n;   /* all rules */
     int32_t  *class_rules; size_t n_class; /* indices of rules with a class side */
@@ -72,6 +80,7 @@ void orx_check_interaction_fini(void *state) {
     free(s->rules);
     free(s->class_rules);
     free(s->text);
+    orx_label_ddi_free(s->labels);
     free(s);
 }
 
@@ -144,6 +153,10 @@ orx_status orx_check_interaction_init(const orx_checker *ck, void **state, orx_e
     if (st == ORX_OK && strncmp(s->text, "#openrx-interactions\t", 21) != 0)
         st = orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx interaction table (missing header)", path);
     if (st == ORX_OK) st = parse_rules(s, path, err);
+    if (st == ORX_OK) {
+        orx_fset(path, sizeof path, "%s/rules/label_ddi.tsv", orx_checker_data_dir(ck));
+        st = orx_label_ddi_load(path, &s->labels, err);
+    }
     if (st) {
         orx_check_interaction_fini(s);
         return st;
@@ -224,22 +237,67 @@ int orx_interaction_lookup(const orx_checker *ck, const char *ingr_a, const char
 }
 
 /* ============================================================================================
- * The check
+ * The check: every source's hits for one pair of drugs, grouped into one finding
  * ========================================================================================== */
-static orx_status emit(const ddi_rule *r, const orx_proposed_drug *d, const char *xi,
-                       const orx_proposed_drug *o, const char *yi, orx_findings *out, orx_error *err) {
-    orx_finding *f = orx_findings_push(out, "interaction", r->tier);
-    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "interactions: out of memory");
+typedef struct cand {
+    orx_severity tier;          /* the hit's tier */
+    bool         label;         /* a label-derived rule (else a list rule) */
+    const ddi_rule *list;       /* list rule, or NULL */
+    orx_label_hit   lab;        /* label hit (when label) */
+    char         x[ORX_LEX_NAME], y[ORX_LEX_NAME]; /* the drug's and the partner's ingredient */
+} cand;
+
+/* Best first: higher tier; then curated lists before label rules; then a label rule that
+ * names the partner before a class/role rule; then table order. */
+static int cand_cmp(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->tier != y->tier) return (int)y->tier - (int)x->tier;
+    if (x->label != y->label) return x->label ? 1 : -1;
+    if (x->label && x->lab.class_rule != y->lab.class_rule) return x->lab.class_rule ? 1 : -1;
+    return 0;
+}
+
+static const char *action_words(const char *action) {
+    if (!strcmp(action, "contraindicated")) return "says the combination is contraindicated";
+    if (!strcmp(action, "discontinue")) return "says to discontinue one of them";
+    if (!strcmp(action, "avoid")) return "says to avoid the combination (or that it is not recommended)";
+    if (!strcmp(action, "dose")) return "says to adjust the dose";
+    if (!strcmp(action, "monitor")) return "says to monitor or use caution";
+    return "describes an effect of the combination";
+}
+
+/* A therapeutic class (FDA EPC, ONC list class) both ingredients are in — the rule's own class
+ * first — or false. */
+static bool shared_class(const orx_lexicon *L, const cand *c, char *cls, size_t cap) {
+    if (c->label && c->lab.class_key[0]) {
+        char names[160];
+        orx_fset(names, sizeof names, "%s", c->lab.class_key);
+        for (char *p = names, *bar; p; p = bar) {
+            bar = strchr(p, '|');
+            if (bar) *bar++ = 0;
+            if (orx_class_is_therapeutic(L, c->x, p) && orx_class_is_therapeutic(L, c->y, p)) {
+                orx_fset(cls, cap, "%s", p);
+                return true;
+            }
+        }
+    }
+    char list[32][ORX_LEX_NAME];
+    int n = orx_lexicon_classes_typed(L, c->x, ORX_CLASS_EPC | ORX_CLASS_ONC, list, 32);
+    for (int k = 0; k < n && k < 32; k++)
+        if (orx_class_is_therapeutic(L, c->x, list[k]) && orx_class_is_therapeutic(L, c->y, list[k])) {
+            orx_fset(cls, cap, "%s", list[k]);
+            return true;
+        }
+    return false;
+}
+
+static void describe_list(const cand *c, orx_finding *f) {
+    const ddi_rule *r = c->list;
     f->interruptive = r->interruptive;
-    orx_fset(f->drugs, sizeof f->drugs, "%s + %s", xi, yi);
-    orx_fset(f->trigger, sizeof f->trigger, "%s: %s", o->is_current ? "active medicine" : "proposed drug",
-             o->text);
+    if (r->description[0]) orx_fset(f->message, sizeof f->message, "%s", r->description);
+    else orx_fset(f->message, sizeof f->message, "%s and %s are listed as an interacting pair (%s: %s).",
+                  c->x, c->y, r->source, r->source_sev);
     const char *cls = !strncmp(r->a, "class:", 6) ? r->a : !strncmp(r->b, "class:", 6) ? r->b : NULL;
-    if (r->description[0])
-        orx_fset(f->message, sizeof f->message, "%s", r->description);
-    else
-        orx_fset(f->message, sizeof f->message, "%s and %s are listed as an interacting pair (%s: %s).",
-                 xi, yi, r->source, r->source_sev);
     if (cls) {
         size_t l = strlen(f->message);
         orx_fset(f->message + l, sizeof f->message - l, " [class rule: %s]", cls + 6);
@@ -247,8 +305,155 @@ static orx_status emit(const ddi_rule *r, const orx_proposed_drug *d, const char
     orx_fset(f->management, sizeof f->management, "%s", r->management);
     orx_fset(f->source, sizeof f->source, "%s (%s)", r->source, r->source_sev);
     orx_fset(f->citation, sizeof f->citation, "%s", r->citation);
-    (void)d;
+}
+
+/* Label text for display: line breaks of hard-wrapped labels as spaces. */
+static void flat(char *dst, size_t cap, const char *src) {
+    orx_fset(dst, cap, "%s", src);
+    for (char *p = dst; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+}
+
+/* "ELIQUIS" from "ELIQUIS- apixaban tablet, film coated"; "Nexterone" from "Drug Label for drug
+ * brand Nexterone, containing ..."; else the title. */
+static void short_title(const char *title, char *out, size_t cap) {
+    const char *pre = "Drug Label for drug brand ";
+    if (!strncmp(title, pre, strlen(pre))) {
+        const char *b = title + strlen(pre);
+        orx_fset(out, cap, "%.*s", (int)strcspn(b, ","), b);
+        return;
+    }
+    if (!strncmp(title, "These highlights", 16)) { /* a Highlights boilerplate line, not a name */
+        orx_fset(out, cap, "FDA");
+        return;
+    }
+    char brand[128], generic[128];
+    orx_kb_parse_label_name(title, brand, sizeof brand, generic, sizeof generic);
+    orx_fset(out, cap, "%s", brand[0] ? brand : title);
+}
+
+static void describe_label(const cand *c, orx_finding *f) {
+    const orx_label_hit *h = &c->lab;
+    f->interruptive = h->tier >= ORX_SEV_MAJOR;
+    const char *label_ingr = h->from == 0 ? c->x : c->y;
+    char name[128], scope[200] = "";
+    short_title(h->title, name, sizeof name);
+    if (h->class_label)
+        orx_fset(scope, sizeof scope, " (a statement about its class, which lists %s: %s)", label_ingr,
+                 h->label_drug + 6);
+    orx_fset(f->message, sizeof f->message,
+             "The %s label%s (%s, %s) %s with %s: \"%s\" — %s.", h->class_label ? name : label_ingr, scope, name,
+             h->section, action_words(h->action), h->partner, h->other_text, h->how);
+    flat(f->management, sizeof f->management, h->context);
+    flat(f->quote, sizeof f->quote, h->quote);
+    orx_fset(f->source, sizeof f->source, "FDA drug label, %s's label (openrx label-derived rule: %s%s)",
+             h->class_label ? name : label_ingr, h->class_label ? "class statement, " : "", h->action);
+    orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s (LOINC %s); data/rules/label_ddi.tsv", h->set_id,
+             h->section, h->code[0] ? h->code : "-");
+}
+
+/* "also: ..." — the other sources for the same pair, one short entry each: the curated lists
+ * first, then the label statements (best first); "+N more" when the field is full. */
+static void describe_also(const cand *c, int n, orx_finding *f) {
+    size_t o = 0;
+    int shown = 0, left = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 1; i < n; i++) {
+            if (c[i].label != (pass == 1)) continue;
+            char one[200];
+            if (c[i].label)
+                orx_fset(one, sizeof one, "%s's label %s [%s, %s] (%s)", c[i].lab.from == 0 ? c[i].x : c[i].y,
+                         c[i].lab.set_id, c[i].lab.section, c[i].lab.action, orx_severity_name(c[i].tier));
+            else
+                orx_fset(one, sizeof one, "%s: %s (%s)", c[i].list->source, c[i].list->source_sev,
+                         orx_severity_name(c[i].tier));
+            bool dup = false; /* the same label section twice: one entry */
+            for (int j = 1; j < i && !dup; j++)
+                dup = c[j].label == c[i].label && c[j].tier == c[i].tier &&
+                      (c[i].label ? !strcmp(c[j].lab.set_id, c[i].lab.set_id) && !strcmp(c[j].lab.section, c[i].lab.section)
+                                  : c[j].list == c[i].list);
+            if (dup) continue;
+            if (left || o + strlen(one) + 24 >= sizeof f->also) { left++; continue; }
+            o += (size_t)snprintf(f->also + o, sizeof f->also - o, "%s%s", shown++ ? "; " : "", one);
+        }
+    if (left) orx_fset(f->also + o, sizeof f->also - o, "; +%d more", left);
+}
+
+static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_proposed_drug *o,
+                             orx_findings *out, orx_error *err) {
+    qsort(c, (size_t)n, sizeof *c, cand_cmp);
+    /* a curated rule written for this route (HL7 PDDI-CDS: topical diclofenac + warfarin, "no
+     * special precautions") decides the pair; the other hits stay listed under `also` */
+    for (int i = 1; i < n; i++)
+        if (!c[i].label && c[i].list->condition[0] && (c[0].label || !c[0].list->condition[0])) {
+            cand t = c[i];
+            memmove(&c[1], &c[0], (size_t)i * sizeof *c);
+            c[0] = t;
+            break;
+        }
+    char cls[ORX_LEX_NAME];
+    bool dup = c[0].tier >= ORX_SEV_MODERATE && shared_class(L, &c[0], cls, sizeof cls);
+    orx_finding *f = orx_findings_push(out, dup ? "duplicate" : "interaction", c[0].tier);
+    if (!f) return orx_fail(err, ORX_ERR_NOMEM, "interactions: out of memory");
+    orx_fset(f->drugs, sizeof f->drugs, "%s + %s", c[0].x, c[0].y);
+    orx_fset(f->trigger, sizeof f->trigger, "%s: %s", o->is_current ? "active medicine" : "proposed drug", o->text);
+    if (c[0].label) describe_label(&c[0], f);
+    else describe_list(&c[0], f);
+    if (dup) {
+        char msg[sizeof f->message];
+        orx_fset(msg, sizeof msg, "Duplicate therapy: %s and %s are both '%s'. %s", c[0].x, c[0].y, cls, f->message);
+        orx_fset(f->message, sizeof f->message, "%s", msg);
+    }
+    describe_also(c, n, f);
     return ORX_OK;
+}
+
+#define DDI_MAX_CANDS 96 /* hits gathered per pair of drugs */
+
+static void side_of(const orx_proposed_drug *d, orx_ddi_side *s) {
+    s->n = d->n_ingr;
+    for (int i = 0; i < d->n_ingr; i++) s->ingr[i] = d->ingr[i].ingredient;
+    s->topical = is_topical(d);
+}
+
+/* All hits between drug and o: list rules per ingredient pair, label rules both directions. */
+static int gather(const ddi_state *s, const orx_lexicon *L, const orx_proposed_drug *drug,
+                  const orx_proposed_drug *o, cand *c, int cap) {
+    int n = 0;
+    bool dt = is_topical(drug), ot = is_topical(o);
+    for (int i = 0; i < drug->n_ingr; i++)
+        for (int j = 0; j < o->n_ingr; j++) {
+            side x = {drug->ingr[i].ingredient, dt}, y = {o->ingr[j].ingredient, ot};
+            if (!strcmp(x.ingr, y.ingr)) continue; /* same ingredient: the duplicate check */
+            const ddi_rule *hits[DDI_MAX_HITS];
+            int nh = find_rules(s, L, &x, &y, hits, DDI_MAX_HITS);
+            for (int h = 0; h < nh && n < cap; h++) {
+                memset(&c[n], 0, sizeof c[n]);
+                c[n].tier = hits[h]->tier;
+                c[n].list = hits[h];
+                orx_fset(c[n].x, sizeof c[n].x, "%s", x.ingr);
+                orx_fset(c[n].y, sizeof c[n].y, "%s", y.ingr);
+                n++;
+            }
+        }
+    if (!s->labels) return n;
+    orx_ddi_side a, b;
+    side_of(drug, &a);
+    side_of(o, &b);
+    orx_label_hit lh[DDI_MAX_CANDS];
+    int nl = orx_label_ddi_match(s->labels, L, &a, &b, lh, DDI_MAX_CANDS);
+    for (int k = 0; k < nl && k < DDI_MAX_CANDS && n < cap; k++) {
+        memset(&c[n], 0, sizeof c[n]);
+        c[n].tier = lh[k].tier;
+        c[n].label = true;
+        c[n].lab = lh[k];
+        /* x: the drug's ingredient, y: the partner's; the label side is named by the label's
+         * (first) ingredient */
+        orx_fset(c[n].x, sizeof c[n].x, "%s", lh[k].from == 0 ? lh[k].label_ingr : lh[k].partner);
+        orx_fset(c[n].y, sizeof c[n].y, "%s", lh[k].from == 0 ? lh[k].partner : lh[k].label_ingr);
+        n++;
+    }
+    return n;
 }
 
 orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
@@ -256,23 +461,14 @@ orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
     const ddi_state *s = orx_checker_state(ck, "interaction");
     if (!s) return orx_fail(err, ORX_ERR_INTERNAL, "interactions: table not loaded");
     const orx_lexicon *L = orx_checker_lexicon(ck);
-    bool dt = is_topical(drug);
-    for (size_t k = 0; k < drug->n_others; k++) {
-        const orx_proposed_drug *o = &drug->others[k];
-        bool ot = is_topical(o);
-        for (int i = 0; i < drug->n_ingr; i++) {
-            for (int j = 0; j < o->n_ingr; j++) {
-                side x = {drug->ingr[i].ingredient, dt}, y = {o->ingr[j].ingredient, ot};
-                if (!strcmp(x.ingr, y.ingr)) continue; /* same ingredient: the duplicate check */
-                const ddi_rule *hits[DDI_MAX_HITS];
-                int n = find_rules(s, L, &x, &y, hits, DDI_MAX_HITS);
-                for (int h = 0; h < n; h++) {
-                    orx_status st = emit(hits[h], drug, x.ingr, o, y.ingr, out, err);
-                    if (st) return st;
-                }
-            }
-        }
+    cand *c = malloc(DDI_MAX_CANDS * sizeof *c);
+    if (!c) return orx_fail(err, ORX_ERR_NOMEM, "interactions: out of memory");
+    orx_status st = ORX_OK;
+    for (size_t k = 0; k < drug->n_others && !st; k++) {
+        int n = gather(s, L, drug, &drug->others[k], c, DDI_MAX_CANDS);
+        if (n > 0) st = emit_group(L, c, n, &drug->others[k], out, err);
     }
+    free(c);
     (void)pt;
-    return ORX_OK;
+    return st;
 }

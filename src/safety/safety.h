@@ -4,9 +4,11 @@
  * and the registry of checks.
  *
  * Checks (one file each, rules as data under data/ with SOURCE notes):
- *   interaction (interactions.c), duplicate (duplicates.c), allergy (allergy.c)   — helper L
+ *   interaction (interactions.c + label_ddi.c: lists and label-derived rules), duplicate
+ *   (duplicates.c), allergy (allergy.c);
  *   renal, hepatic, pregnancy/lactation, pgx, dose limits, dose by indication and band, lab-aware
  *   rules (renal.c, hepatic.c, pregnancy.c, pgx.c, dose_limits.c, dose_rules.c, labs.c): label-derived
+ *   tables under data/rules/.
  * Each check is `orx_status orx_check_<kind>(const orx_checker *, const orx_patient *,
  * const orx_proposed_drug *, orx_findings *, orx_error *)` and is registered with one line in the
  * table in checker.c (optional init/fini hooks load its tables once per checker).
@@ -53,6 +55,8 @@ typedef struct orx_finding {
     char source[128];         /* source name ("ONC High-Priority DDI list", "VA NDF-RT") */
     char citation[256];       /* set id + section, guideline URL, list row / concept URI */
     char quote[1024];         /* exact sentence for label-derived rules, "" otherwise */
+    char also[768];           /* other sources that give a finding for the same pair (grouped
+                                 into this one): "source (tier); ...", "" when none */
 } orx_finding;
 
 typedef struct orx_findings {
@@ -201,8 +205,8 @@ typedef struct orx_check_def {
 /* The registered checks, in run order (table in checker.c). */
 const orx_check_def *orx_checker_checks(size_t *n);
 
-/* L's checks (interactions.c, duplicates.c, allergy.c). They compare drug against
- * drug->others (interaction, duplicate) or against pt->allergies (allergy). */
+/* Interaction, duplicate and allergy checks (interactions.c, duplicates.c, allergy.c). They
+ * compare drug against drug->others (interaction, duplicate) or against pt->allergies (allergy). */
 orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
                                  const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
 orx_status orx_check_interaction_init(const orx_checker *ck, void **state, orx_error *err);
@@ -219,6 +223,10 @@ orx_status orx_check_allergy_unresolved(const orx_checker *ck, const orx_patient
 /* True for class names that are mechanism groups, not therapeutic classes ("cyp3a4 inhibitors /
  * azole", "strong cyp3a4 inducer", "qt prolonging agent"): skipped by duplicate/allergy checks. */
 bool orx_class_is_mechanism(const char *class_name);
+/* True when a shipped source lists ingredient in cls as a therapeutic class: an FDA Established
+ * Pharmacologic Class, or an ONC list class that is not a mechanism group. Duplicate therapy and
+ * shared-class allergy findings use only these. */
+bool orx_class_is_therapeutic(const orx_lexicon *L, const char *ingredient, const char *cls);
 
 /* Interaction lookup for one ingredient pair (tests, tools): fills up to cap findings-style
  * rows; returns the number of matching rules (0 none). Requires the interaction state. */

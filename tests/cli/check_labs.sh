@@ -4,7 +4,7 @@
 # dabigatran 150 mg BID at CrCl 22 (one dose finding), rivaroxaban for atrial fibrillation never
 # quoting the DVT-treatment sentence (but --indication "treatment of DVT" does), metformin as a
 # continuation, warfarin genotype range, SMX/TMP combination strength + sulfa allergy, potassium
-# tiers at K 5.4 vs 4.2, --indication / --repeat / JSON parts. Usage: bash check_labs.sh /path/to/openrx
+# tiers at K 5.4 vs 4.2, --indication / --bench / JSON parts. Usage: bash check_labs.sh /path/to/openrx
 set -u
 BIN=${1:?usage: check_labs.sh /path/to/openrx}
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,7 +55,7 @@ run single-reversed 2 'reversed' -- "${CK[@]}" --drug "ibuprofen 800-160 mg"
 run nitrofurantoin 0 'renal: nitrofurantoin .*NOT assessed.*no label in the shipped corpus' -- \
     "${CK[@]}" --drug "nitrofurantoin 100 mg twice daily"
 run indication-needs-drug 2 '--indication applies to proposed drugs' -- "${CK[@]}" --indication "atrial fibrillation"
-run repeat 0 'check: 50 runs in .* ms per proposed drug' -- "${CK[@]}" --drug "apixaban 5 mg twice daily" --repeat 50
+run bench 0 'bench: per proposed drug: p50 .* ms' -- "${CK[@]}" --drug "apixaban 5 mg twice daily" --bench 50
 
 # potassium: ACE inhibitor proposed with spironolactone on the list, K with a reference range
 kpat() {

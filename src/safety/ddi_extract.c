@@ -1,0 +1,750 @@
+/*
+ * ddi_extract.c — the label interaction extractor's driver: labels → sections → lines →
+ * sentences and table rows → rules (see ddi_extract.h for what a rule is).
+ *
+ * Per sentence: its mentions (ddi_mentions.c) and the action of the clause each mention sits in
+ * (ddi_action.c; clauses end at ";" and at "however" / "but" / "whereas" / "although"). A
+ * partner mention whose clause states no action takes, in this order, the sentence's action,
+ * the next sentence's when that one names no partner ("... increased exposure to X. Reduce the
+ * dose."), the previous sentence's when it named none ("Drugs affecting hemostasis increase
+ * the risk of bleeding. These include aspirin ..."), or for a table row the lead sentence of the
+ * table. A sentence with an action and no partner takes the partners of its heading ("7.2
+ * Digoxin", "Cimetidine: ..."). The neighbour is kept as the rule's context, verbatim.
+ */
+#include "safety/ddi_internal.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DDI_MAX_SENT 256   /* sentences per line */
+#define DDI_LEAD_LINES 3   /* a table's lead sentence is within this many lines before it */
+
+struct orx_ddi_extractor {
+    const orx_lexicon *lex;     /* not owned */
+    ddi_terms         *terms;   /* class wording */
+    ddi_drug_cache    *cache;   /* memo of the medicine test */
+};
+
+/* ============================================================================================
+ * Rule list
+ * ========================================================================================== */
+void orx_ddi_rules_init(orx_ddi_rules *r) { memset(r, 0, sizeof *r); }
+
+static void rule_free(orx_ddi_rule *x) {
+    free(x->examples);
+    free(x->quote);
+    free(x->context);
+}
+
+void orx_ddi_rules_free(orx_ddi_rules *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) rule_free(&r->items[i]);
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}
+
+static orx_ddi_rule *rules_push(orx_ddi_rules *r) {
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 256;
+        orx_ddi_rule *ni = realloc(r->items, nc * sizeof *ni);
+        if (!ni) return NULL;
+        r->items = ni;
+        r->cap = nc;
+    }
+    orx_ddi_rule *x = &r->items[r->n++];
+    memset(x, 0, sizeof *x);
+    return x;
+}
+
+static int rule_cmp(const void *a, const void *b) {
+    const orx_ddi_rule *x = a, *y = b;
+    int c = strcmp(x->kind, y->kind);
+    if (!c) c = strcmp(x->label_drug, y->label_drug);
+    if (!c) c = strcmp(x->other, y->other);
+    if (!c) c = (int)y->tier - (int)x->tier;
+    if (!c) c = strcmp(x->set_id, y->set_id);
+    if (!c) c = strcmp(x->section_code, y->section_code);
+    if (!c) c = strcmp(x->quote, y->quote);
+    if (!c) c = strcmp(x->context, y->context);
+    if (!c) c = strcmp(x->examples, y->examples);
+    if (!c) c = strcmp(x->other_text, y->other_text);
+    return c;
+}
+
+/* The same statement about the same pair (same label drug, other side, tier and sentence) in
+ * several labels (a generic and its brand, an OTC family): kept once, from the first set id. */
+static bool same_statement(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    return !strcmp(x->kind, y->kind) && !strcmp(x->label_drug, y->label_drug) && !strcmp(x->other, y->other) &&
+           x->tier == y->tier && !strcmp(x->quote, y->quote) && !strcmp(x->examples, y->examples);
+}
+
+static int statement_cmp(const void *a, const void *b) {
+    const orx_ddi_rule *x = a, *y = b;
+    int c = strcmp(x->kind, y->kind);
+    if (!c) c = strcmp(x->label_drug, y->label_drug);
+    if (!c) c = strcmp(x->other, y->other);
+    if (!c) c = (int)y->tier - (int)x->tier;
+    if (!c) c = strcmp(x->quote, y->quote);
+    if (!c) c = strcmp(x->examples, y->examples);
+    if (!c) c = strcmp(x->set_id, y->set_id);
+    if (!c) c = strcmp(x->section_code, y->section_code);
+    if (!c) c = strcmp(x->context, y->context);
+    return c ? c : strcmp(x->other_text, y->other_text);
+}
+
+void orx_ddi_rules_sort(orx_ddi_rules *r, bool keep_repeats) {
+    if (!r->n) return;
+    qsort(r->items, r->n, sizeof *r->items, keep_repeats ? rule_cmp : statement_cmp);
+    size_t w = 1;
+    for (size_t i = 1; i < r->n; i++) {
+        bool drop = keep_repeats ? rule_cmp(&r->items[w - 1], &r->items[i]) == 0
+                                 : same_statement(&r->items[w - 1], &r->items[i]);
+        if (drop) { rule_free(&r->items[i]); continue; }
+        r->items[w++] = r->items[i];
+    }
+    r->n = w;
+    if (!keep_repeats) qsort(r->items, r->n, sizeof *r->items, rule_cmp);
+}
+
+/* ============================================================================================
+ * Extractor
+ * ========================================================================================== */
+orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_path,
+                                    orx_ddi_extractor **out, orx_error *err) {
+    if (!lex || !out) return orx_fail(err, ORX_ERR_USAGE, "orx_ddi_extractor_create: NULL argument");
+    *out = NULL;
+    orx_ddi_extractor *x = calloc(1, sizeof *x);
+    if (!x) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    char path[4200];
+    if (!terms_path) {
+        snprintf(path, sizeof path, "%s/interactions/class_terms.tsv", orx_lexicon_default_data_dir());
+        terms_path = path;
+    }
+    x->lex = lex;
+    x->terms = ddi_terms_load(terms_path, err);
+    if (!x->terms) {
+        free(x);
+        return err && err->code ? err->code : ORX_ERR_IO;
+    }
+    x->cache = ddi_drug_cache_create();
+    if (!x->cache) {
+        orx_ddi_extractor_free(x);
+        return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    }
+    *out = x;
+    return ORX_OK;
+}
+
+void orx_ddi_extractor_free(orx_ddi_extractor *x) {
+    if (!x) return;
+    ddi_terms_free(x->terms);
+    ddi_drug_cache_free(x->cache);
+    free(x);
+}
+
+/* ============================================================================================
+ * One unit (sentence or table row)
+ * ========================================================================================== */
+typedef struct unit {
+    const char  *text;            /* the sentence / row, in the section text */
+    size_t       len;             /* bytes */
+    ddi_tok      tok[DDI_MAX_TOK];/* tokens */
+    int          nt;              /* count */
+    ddi_mention  m[DDI_MAX_MENTION]; /* mentions */
+    int          nm;              /* count */
+    char         low[4096];       /* lower-cased text (cut) */
+    ddi_action   act;             /* strongest action of the whole unit */
+    bool         cue;             /* interaction context words */
+    bool         partners;        /* names a partner (not the label drug, not a comparison) */
+    bool         row;             /* a table row */
+} unit;
+
+typedef struct sec_ctx {
+    orx_ddi_extractor *x;
+    ddi_ctx            c;                /* lexicon + label ingredients */
+    const char        *label_drug;       /* ";"-joined label ingredients */
+    const char        *set_id, *title, *code, *name;
+    bool               need_cue;         /* sections other than Drug Interactions */
+    bool               dosing;           /* Dosage and Administration: actions only */
+    orx_ddi_rules     *out;
+    unit              *heading;          /* last heading line (partners) */
+    bool               have_heading;
+    unit              *lead;             /* last sentence with an action (table lead) */
+    bool               have_lead;
+    int                lead_age;         /* lines since the lead */
+    unit              *header;           /* first row of the current table */
+    bool               in_table;
+} sec_ctx;
+
+static bool partner(const ddi_mention *m) {
+    return !m->is_label && !m->comparison && m->example_of < 0 && !m->self_role && !m->self_class &&
+           m->describes < 0;
+}
+
+static void unit_read(const ddi_ctx *c, unit *u, const char *text, size_t len, bool row) {
+    u->text = text;
+    u->len = len;
+    u->row = row;
+    u->nt = ddi_tokenize(text, len, u->tok, DDI_MAX_TOK);
+    u->nm = ddi_find_mentions(c, text, u->tok, u->nt, u->m, DDI_MAX_MENTION);
+    ddi_lower(text, len, u->low, sizeof u->low);
+    u->act = ddi_classify(u->low);
+    u->cue = ddi_has_cue(u->low);
+    u->partners = false;
+    for (int i = 0; i < u->nm; i++) u->partners |= partner(&u->m[i]);
+}
+
+/* Action of the clause holding byte offset off (clauses end at ";" and contrast words). */
+static ddi_action clause_action(const unit *u, size_t off) {
+    static const char *const SPLIT[] = {";", " however", " but ", " whereas ", " although ", NULL};
+    size_t n = strlen(u->low), a = 0, b = n;
+    for (int k = 0; SPLIT[k]; k++) {
+        for (const char *p = strstr(u->low, SPLIT[k]); p; p = strstr(p + 1, SPLIT[k])) {
+            size_t at = (size_t)(p - u->low);
+            if (at <= off && at + 1 > a) a = at + 1;
+            if (at > off && at < b) b = at;
+        }
+    }
+    if (a >= b) return u->act;
+    char clause[4096];
+    snprintf(clause, sizeof clause, "%.*s", (int)(b - a), u->low + a);
+    return ddi_classify(clause);
+}
+
+/* ============================================================================================
+ * Emitting rows
+ * ========================================================================================== */
+static char *dup_span(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) { memcpy(d, s, n); d[n] = 0; }
+    return d;
+}
+
+/* Cut a NUL-terminated string back to a whole UTF-8 character (after a snprintf that truncated). */
+static void utf8_trim(char *s) {
+    size_t n = strlen(s), k = n;
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80) k--;
+    if (k > 0 && (unsigned char)s[k - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)s[k - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (n - (k - 1) < need) s[k - 1] = 0;
+    }
+}
+
+static orx_status emit(sec_ctx *sc, const char *kind, const char *label, const char *other,
+                       const char *other_text, const char *examples, orx_severity tier,
+                       const char *action, const unit *u, const unit *ctx, orx_error *err) {
+    orx_ddi_rule *r = rules_push(sc->out);
+    if (!r) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    snprintf(r->label_drug, sizeof r->label_drug, "%s", label);
+    snprintf(r->other, sizeof r->other, "%s", other);
+    snprintf(r->other_text, sizeof r->other_text, "%s", other_text);
+    r->tier = tier;
+    snprintf(r->action, sizeof r->action, "%s", action);
+    snprintf(r->set_id, sizeof r->set_id, "%s", sc->set_id);
+    snprintf(r->section_code, sizeof r->section_code, "%s", sc->code ? sc->code : "");
+    snprintf(r->section, sizeof r->section, "%s", sc->name ? sc->name : "");
+    snprintf(r->title, sizeof r->title, "%s", sc->title ? sc->title : "");
+    utf8_trim(r->title);
+    utf8_trim(r->other_text);
+    r->examples = strdup(examples ? examples : "");
+    r->quote = dup_span(u->text, u->len);
+    r->context = ctx ? dup_span(ctx->text, ctx->len) : strdup("");
+    if (!r->examples || !r->quote || !r->context) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    return ORX_OK;
+}
+
+static void examples_of(const unit *u, int idx, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = 0;
+    for (int j = 0; j < u->nm; j++) {
+        if (u->m[j].example_of != idx) continue;
+        bool dup = false;
+        for (int k = 0; k < j; k++) dup |= u->m[k].example_of == idx && !strcmp(u->m[k].key, u->m[j].key);
+        if (dup) continue;
+        int w = snprintf(buf + o, cap - o, "%s%s", o ? ";" : "", u->m[j].key);
+        if (w < 0 || (size_t)w >= cap - o) break;
+        o += (size_t)w;
+    }
+}
+
+/* Role-membership rows: the label's own drug ("X is a strong inhibitor of CYP3A4") and the
+ * examples given for a single role ("strong CYP3A4 inhibitors (e.g., ketoconazole)"). */
+static orx_status emit_members(sec_ctx *sc, const unit *u, orx_error *err) {
+    for (int i = 0; i < u->nm; i++) {
+        const ddi_mention *m = &u->m[i];
+        if (m->kind != DDI_M_ROLE || strncmp(m->key, "role:", 5)) continue;
+        int alternatives = 0;
+        for (int j = 0; j < u->nm; j++) alternatives += u->m[j].kind == DDI_M_ROLE && u->m[j].t0 == m->t0;
+        char comp[DDI_KEY];
+        snprintf(comp, sizeof comp, "%s", m->key + 5);
+        for (char *c = comp, *next; c; c = next) {
+            next = strchr(c, '+');
+            if (next) *next++ = 0;
+            char key[DDI_KEY];
+            snprintf(key, sizeof key, "role:%s", c);
+            if (m->self_role && sc->c.n_label == 1) {
+                orx_status st = emit(sc, "member", sc->c.label[0], key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+                if (st) return st;
+            }
+            if (m->describes >= 0) {
+                orx_status st = emit(sc, "member", u->m[m->describes].key, key, m->text, "", ORX_SEV_INFO,
+                                     "member", u, NULL, err);
+                if (st) return st;
+            }
+            if (m->self_role || m->describes >= 0 || alternatives > 1) continue;
+            for (int j = 0; j < u->nm; j++) {
+                if (u->m[j].example_of != i) continue;
+                orx_status st = emit(sc, "member", u->m[j].key, key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+                if (st) return st;
+            }
+        }
+    }
+    return ORX_OK;
+}
+
+/* A follow-up sentence that continues the previous one: it starts with an anaphor ("These
+ * antiviral drugs must not ...", "It may be necessary to adjust ...") or an instruction
+ * ("Reduce the dose.", "Monitor INR."). */
+static bool follow_up(const unit *n) {
+    static const char *const W[] = {"these", "this", "such", "they", "it", "therefore", "thus",
+                                    "consequently", "accordingly", "reduce", "monitor", "avoid",
+                                    "consider", "adjust", "decrease", "discontinue", "do", "use", NULL};
+    int i = 0;
+    while (i < n->nt && !n->tok[i].word) i++;
+    for (int k = 0; i < n->nt && W[k]; k++)
+        if (!strcmp(n->tok[i].low, W[k])) return true;
+    return false;
+}
+
+/* A sentence that lists what the previous one spoke of ("These include aspirin ...", "Such
+ * drugs include ..."). */
+static bool continues(const unit *u) {
+    static const char *const W[] = {"these", "such", "they", "this", "examples", "e", "including",
+                                    "include", "includes", NULL};
+    int i = 0;
+    while (i < u->nt && !u->tok[i].word) i++;
+    for (int k = 0; i < u->nt && W[k]; k++)
+        if (!strcmp(u->tok[i].low, W[k])) return true;
+    return false;
+}
+
+/* No partner, or only classes and roles ("Strong CYP3A4 inhibitors ... These include ..."). */
+static bool only_class_partners(const unit *u) {
+    for (int i = 0; i < u->nm; i++)
+        if (partner(&u->m[i]) && u->m[i].kind == DDI_M_DRUG) return false;
+    return true;
+}
+
+/* The action a partner mention takes, and the neighbour unit it came from (NULL = itself). */
+static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_mention *m,
+                                 const unit *prev, const unit *next, const unit **ctx) {
+    *ctx = NULL;
+    ddi_action a = clause_action(u, u->tok[m->t0].s);
+    if (a.act == DDI_ACT_NONE) a = u->act;
+    if (a.act == DDI_ACT_NEGATED) return a;
+    if (next && !next->partners && next->act.act >= DDI_ACT_CAUTION && next->act.act > a.act && follow_up(next)) {
+        *ctx = next;
+        ddi_action b = next->act;
+        b.serious |= a.serious;
+        return b;
+    }
+    if (a.act != DDI_ACT_NONE) return a;
+    if (next && !next->partners && next->act.act >= DDI_ACT_CAUTION) { *ctx = next; return next->act; }
+    if (prev && only_class_partners(prev) && prev->act.act >= DDI_ACT_EFFECT && continues(u)) {
+        *ctx = prev;
+        return prev->act;
+    }
+    if (u->row && sc->have_lead) { *ctx = sc->lead; return sc->lead->act; }
+    return a;
+}
+
+static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
+                             ddi_action a, const unit *ctx, orx_error *err) {
+    const ddi_mention *m = &src->m[i];
+    bool go;
+    if (a.in_vitro && a.act < DDI_ACT_CAUTION) return ORX_OK;
+    if (sc->dosing && a.act < DDI_ACT_CAUTION) return ORX_OK;
+    /* in Contraindications a list item naming the use together ("Coadministration with strong
+     * CYP3A4 inhibitors") is a contraindication; an effect statement only when it speaks of using
+     * the drugs together */
+    bool in_ci = sc->code && !strcmp(sc->code, "34070-3");
+    if (in_ci && a.act == DDI_ACT_NONE && u->cue) a.act = DDI_ACT_CONTRA;
+    bool ci_effect = in_ci && a.act == DDI_ACT_EFFECT && !u->cue;
+    orx_severity tier = ddi_tier(a.act, a.serious, ci_effect ? NULL : sc->code, &go);
+    if (!go) return ORX_OK;
+    if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
+    char ex[1024];
+    examples_of(src, i, ex, sizeof ex);
+    return emit(sc, "rule", label, m->key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
+}
+
+/* A title in capitals ("WARNING: ... RISKS FROM CONCOMITANT USE WITH BENZODIAZEPINES OR OTHER CNS
+ * DEPRESSANTS"): it names topics, not statements. */
+static bool capitals_title(const unit *u) {
+    size_t letters = 0, upper = 0;
+    for (size_t i = 0; i < u->len; i++) {
+        unsigned char c = (unsigned char)u->text[i];
+        if (isalpha(c)) { letters++; upper += isupper(c) != 0; }
+    }
+    return letters >= 20 && upper * 10 >= letters * 8;
+}
+
+/* "Strong CYP3A4 inhibitors ... . These include itraconazole, ketoconazole ...": the drugs the
+ * continuation lists are members of the previous sentence's single role. */
+static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *prev, orx_error *err) {
+    if (!prev || !continues(u)) return ORX_OK;
+    const ddi_mention *role = NULL;
+    for (int i = 0; i < prev->nm; i++) {
+        const ddi_mention *m = &prev->m[i];
+        if (!partner(m)) continue;
+        if (m->kind != DDI_M_ROLE || role || strncmp(m->key, "role:", 5)) return ORX_OK; /* one role only */
+        role = m;
+    }
+    if (!role || strchr(role->key, '+')) return ORX_OK;
+    for (int j = 0; j < u->nm; j++) {
+        if (u->m[j].kind != DDI_M_DRUG || !partner(&u->m[j])) continue;
+        orx_status st = emit(sc, "member", u->m[j].key, role->key, role->text, "", ORX_SEV_INFO, "member", u, prev, err);
+        if (st) return st;
+    }
+    return ORX_OK;
+}
+
+/* All rules of one unit, given its neighbours in the same line (prev / next may be NULL). */
+/* Pregnancy and nursing statements ("... exposure to statins in pregnancy"): about the fetus or
+ * the infant, not a drug combination. */
+static bool pregnancy_statement(const unit *u) {
+    static const char *const W[] = {"pregnan", "fetal", "fetus", "intrauterine", "nursing", "lactat",
+                                    "breast-fed", "breastfed", "breast milk", "neonat", NULL};
+    for (int k = 0; W[k]; k++)
+        if (strstr(u->low, W[k])) return true;
+    return false;
+}
+
+static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const unit *next, orx_error *err) {
+    if (capitals_title(u) || pregnancy_statement(u)) return ORX_OK;
+    /* outside Drug Interactions an effect-only statement needs interaction words; an explicit
+     * action naming a partner does not (except in Dosage and Administration) */
+    bool context_ok = !sc->need_cue || u->cue || (u->row && sc->have_lead) ||
+                      (prev && prev->cue && !prev->partners) ||
+                      (!sc->dosing && u->act.act >= DDI_ACT_CAUTION);
+    orx_status st = emit_members(sc, u, err);
+    if (st || !context_ok) return st;
+    if (!u->partners) {
+        /* an action with no partner: the heading's partners ("7.3 Digoxin ... Monitor levels.") */
+        if (!sc->have_heading || u->act.act < DDI_ACT_EFFECT || (sc->need_cue && !u->cue)) return ORX_OK;
+        for (int i = 0; i < sc->heading->nm && !st; i++)
+            if (partner(&sc->heading->m[i]))
+                st = emit_rules(sc, sc->label_drug, u, sc->heading, i, u->act, sc->heading, err);
+        return st;
+    }
+    /* a sentence whose only partners are classes that list the label drug itself ("patients
+     * treated with antidepressants", "potassium salts" in a potassium label) speaks of the label
+     * drug's own class, not of a second drug */
+    bool other_partner = false;
+    bool own_class[DDI_MAX_MENTION] = {0};
+    for (int i = 0; i < u->nm; i++) {
+        const ddi_mention *m = &u->m[i];
+        if (!partner(m)) continue;
+        bool own = false;
+        if (m->kind == DDI_M_CLASS && !(m->t0 > 0 && (!strcmp(u->tok[m->t0 - 1].low, "other") ||
+                                                      !strcmp(u->tok[m->t0 - 1].low, "another")))) {
+            char names[DDI_KEY];
+            snprintf(names, sizeof names, "%s", m->key + 6);
+            names[strcspn(names, "&")] = 0;
+            for (char *p = names, *bar; p && !own; p = bar) {
+                bar = strchr(p, '|');
+                if (bar) *bar++ = 0;
+                for (int l = 0; l < sc->c.n_label && !own; l++) own = orx_lexicon_in_class(sc->c.lex, sc->c.label[l], p);
+            }
+        }
+        if (m->kind == DDI_M_DRUG)
+            for (int l = 0; l < sc->c.n_label && !own; l++) own = !strncmp(m->key, sc->c.label[l], strlen(m->key));
+        own_class[i] = own && m->kind == DDI_M_CLASS;
+        other_partner |= !own;
+    }
+    if (!other_partner) return st;
+    /* a sentence about the label drug's class ("Concomitant use of benzodiazepines and opioids
+     * may result in ...") states a class-level interaction: its rules apply to every member; in a
+     * combination product's label a sentence that names one of its ingredients is about that one */
+    const char *label = sc->label_drug;
+    if (sc->c.n_label > 1) {
+        const char *named = NULL;
+        bool several = false;
+        for (int i = 0; i < u->nm; i++)
+            if (u->m[i].is_label) {
+                several |= named && strcmp(named, u->m[i].key);
+                named = u->m[i].key;
+            }
+        if (named && !several) label = named;
+    }
+    for (int i = 0; i < u->nm; i++)
+        if (u->m[i].kind == DDI_M_CLASS && u->m[i].self_class) { label = u->m[i].key; break; }
+    st = continuation_members(sc, u, prev, err);
+    for (int i = 0; i < u->nm && !st; i++) {
+        /* the label drug's own class next to another partner ("Lithium generally should not be
+         * given with diuretics" in a thiazide label): the subject, not a partner */
+        if (!partner(&u->m[i]) || own_class[i]) continue;
+        const unit *ctx;
+        ddi_action a = mention_action(sc, u, &u->m[i], prev, next, &ctx);
+        st = emit_rules(sc, label, u, u, i, a, ctx, err);
+    }
+    return st;
+}
+
+/* ============================================================================================
+ * Lines: sentences, headings, table rows
+ * ========================================================================================== */
+static bool is_heading(const char *line, size_t len, int words) {
+    if (words == 0 || words > 12) return false;
+    char last = line[len - 1];
+    return last != '.' && last != ':' && last != ';' && last != ',';
+}
+
+/* Enzyme tables ("| Enzyme | Inhibitors | Inducers" then "| CYP2C9 | amiodarone, ... | ..."):
+ * each drug in an inhibitor/inducer column is a member of that role for the row's enzyme. */
+static orx_status table_members(sec_ctx *sc, const unit *u, orx_error *err) {
+    if (!sc->header || u->text == sc->header->text) return ORX_OK;
+    int col_noun[16] = {0}, col = -1;
+    for (int i = 0; i < sc->header->nt; i++) {
+        if (!strcmp(sc->header->tok[i].low, "|")) { col++; continue; }
+        if (col >= 0 && col < 16) {
+            const char *w = sc->header->tok[i].low;
+            if (!strncmp(w, "inhibitor", 9)) col_noun[col] = 1;
+            if (!strncmp(w, "inducer", 7)) col_noun[col] = 2;
+        }
+    }
+    int first = 0;
+    while (first < u->nt && !strcmp(u->tok[first].low, "|")) first++;
+    char enz[16];
+    int k = 0, cell_tokens = 0;
+    for (int i = first; i < u->nt && u->tok[i].low[0] != '|'; i++) cell_tokens++;
+    for (int i = first; i < u->nt && !k && cell_tokens <= 3; i++) {
+        if (!strcmp(u->tok[i].low, "|")) break;
+        const char *w = u->tok[i].low;
+        if (!strncmp(w, "cyp", 3) && w[3]) { snprintf(enz, sizeof enz, "%s", w); k = 1; }
+    }
+    if (!k) return ORX_OK;
+    if (!strcmp(enz, "cyp3a") || !strcmp(enz, "cyp3a5")) snprintf(enz, sizeof enz, "cyp3a4");
+    for (int j = 0; j < u->nm; j++) {
+        if (u->m[j].kind != DDI_M_DRUG || u->m[j].is_label) continue;
+        int c = -1;
+        for (int i = 0; i < u->m[j].t0; i++) c += !strcmp(u->tok[i].low, "|");
+        if (c < 0 || c >= 16 || !col_noun[c]) continue;
+        char key[64];
+        snprintf(key, sizeof key, "role:%s:%s", enz, col_noun[c] == 1 ? "inhibitor" : "inducer");
+        orx_status st = emit(sc, "member", u->m[j].key, key, u->m[j].text, "", ORX_SEV_INFO, "member", u,
+                             sc->header, err);
+        if (st) return st;
+    }
+    return ORX_OK;
+}
+
+static orx_status do_row(sec_ctx *sc, unit *u, const char *line, size_t len, orx_error *err) {
+    unit_read(&sc->c, u, line, len, true);
+    if (!sc->in_table) {
+        sc->in_table = true;
+        *sc->header = *u;
+    }
+    orx_status st = table_members(sc, u, err);
+    if (!st) st = do_unit(sc, u, NULL, NULL, err);
+    return st;
+}
+
+/* "Cimetidine: ..." / "Digoxin – ...": a lead of at most 6 words before ':' naming a partner
+ * gives this line its heading. Returns the token index of the ':' (0 = none). */
+static int colon_lead(const unit *u) {
+    for (int i = 1; i < u->nt && i <= 8; i++) {
+        if (strcmp(u->tok[i].low, ":") != 0) continue;
+        for (int k = 0; k < u->nm; k++)
+            if (partner(&u->m[k]) && u->m[k].t1 <= i) return i;
+        return 0;
+    }
+    return 0;
+}
+
+static orx_status do_line(sec_ctx *sc, unit *units, const char *line, size_t len, orx_error *err) {
+    ddi_span sp[DDI_MAX_SENT];
+    size_t ns = ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
+    if (ns > DDI_MAX_SENT) ns = DDI_MAX_SENT;
+    if (ns == 0) return ORX_OK;
+    int ip = -1, ic = 0, in = 1; /* units[0..2] rotate: previous, current, next */
+    unit_read(&sc->c, &units[ic], line + sp[0].off, sp[0].len, false);
+    int words = 0;
+    for (int i = 0; i < units[ic].nt; i++) words += units[ic].tok[i].word;
+    if (ns == 1 && is_heading(line + sp[0].off, sp[0].len, words)) {
+        *sc->heading = units[ic];
+        sc->have_heading = true;
+        return ORX_OK;
+    }
+    int colon = colon_lead(&units[ic]);
+    bool saved = sc->have_heading;
+    unit *keep = NULL;
+    if (colon) {
+        keep = malloc(sizeof *keep);
+        if (!keep) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+        *keep = *sc->heading;
+        unit_read(&sc->c, sc->heading, units[ic].text, units[ic].tok[colon].s, false);
+        sc->have_heading = true;
+    }
+    orx_status st = ORX_OK;
+    for (size_t k = 0; k < ns && !st; k++) {
+        bool more = k + 1 < ns;
+        if (more) unit_read(&sc->c, &units[in], line + sp[k + 1].off, sp[k + 1].len, false);
+        unit *cur = &units[ic];
+        st = do_unit(sc, cur, ip >= 0 ? &units[ip] : NULL, more ? &units[in] : NULL, err);
+        if (cur->act.act >= DDI_ACT_CAUTION || (cur->act.act == DDI_ACT_EFFECT && cur->cue)) {
+            *sc->lead = *cur;
+            sc->have_lead = true;
+            sc->lead_age = 0;
+        }
+        ip = ic;
+        ic = in;
+        in = 3 - ip - ic;
+    }
+    if (keep) {
+        *sc->heading = *keep;
+        sc->have_heading = saved;
+        free(keep);
+    }
+    return st;
+}
+
+/* ============================================================================================
+ * Sections
+ * ========================================================================================== */
+static bool section_wanted(const char *code, bool *need_cue, bool *dosing) {
+    static const char *const CUE_FREE[] = {"34073-7", NULL};                 /* Drug Interactions */
+    static const char *const WITH_CUE[] = {"34070-3", "34066-1", "43685-7", "34071-1", "42232-9",
+                                           "34090-1", "43682-4", "42229-5", "", NULL};
+    *dosing = code && !strcmp(code, "34068-7");
+    if (*dosing) { *need_cue = true; return true; }
+    for (int i = 0; CUE_FREE[i]; i++)
+        if (code && !strcmp(code, CUE_FREE[i])) { *need_cue = false; return true; }
+    for (int i = 0; WITH_CUE[i]; i++)
+        if (!strcmp(code ? code : "", WITH_CUE[i])) { *need_cue = true; return true; }
+    return false;
+}
+
+/* Length of the logical line at p: physical lines are joined when the text is hard-wrapped —
+ * a line that does not end a sentence (. : ; ? !) continued by a line that starts in lower case
+ * or a digit, or a line ending in a comma or a joining word. Table rows ('|') are never joined.
+ * The joined text keeps its newlines (quotes stay verbatim). */
+static size_t logical_line(const char *p) {
+    size_t len = strcspn(p, "\n");
+    if (p[0] == '|') return len;
+    for (;;) {
+        const char *nx = p + len;
+        if (*nx != '\n' || nx[1] == '\n' || nx[1] == 0 || nx[1] == '|') return len;
+        size_t e = len;
+        while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\r' || p[e - 1] == '\t')) e--;
+        if (e == 0) return len;
+        char last = p[e - 1];
+        const char *q = nx + 1;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q == '\n' || *q == 0 || *q == '|') return len;
+        bool lower_next = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '(';
+        bool open_end = last == ',' || last == '-' || last == '(';
+        static const char *const JOIN[] = {" and", " or", " the", " of", " with", " to", " in", " a", " an", NULL};
+        for (int k = 0; JOIN[k] && !open_end; k++) {
+            size_t jl = strlen(JOIN[k]);
+            open_end = e >= jl && !strncmp(p + e - jl, JOIN[k], jl);
+        }
+        bool ends = last == '.' || last == ':' || last == ';' || last == '?' || last == '!';
+        if (ends || !(lower_next || open_end)) return len;
+        len += 1 + strcspn(nx + 1, "\n");
+    }
+}
+
+static void join_label(const ddi_ctx *c, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < c->n_label && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", c->label[i]);
+}
+
+orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingredients,
+                                   const char *set_id, const char *title, const char *section_code,
+                                   const char *section_name, const char *text, orx_ddi_rules *out,
+                                   orx_error *err) {
+    if (!x || !label_ingredients || !text || !out)
+        return orx_fail(err, ORX_ERR_USAGE, "orx_ddi_extract_section: NULL argument");
+    sec_ctx sc = {.x = x, .set_id = set_id ? set_id : "", .title = title, .code = section_code,
+                  .name = section_name, .out = out};
+    if (!section_wanted(section_code, &sc.need_cue, &sc.dosing)) return ORX_OK;
+    char labels[ORX_MAX_INGR * ORX_LEX_NAME];
+    snprintf(labels, sizeof labels, "%s", label_ingredients);
+    sc.c.lex = x->lex;
+    sc.c.terms = x->terms;
+    sc.c.cache = x->cache;
+    for (char *p = labels, *semi; p && *p && sc.c.n_label < ORX_MAX_INGR; p = semi) {
+        semi = strchr(p, ';');
+        if (semi) *semi++ = 0;
+        sc.c.label[sc.c.n_label++] = p;
+    }
+    char joined[ORX_MAX_INGR * ORX_LEX_NAME];
+    join_label(&sc.c, joined, sizeof joined);
+    sc.label_drug = joined;
+    unit *units = calloc(6, sizeof *units);
+    if (!units) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    sc.heading = &units[3];
+    sc.lead = &units[4];
+    sc.header = &units[5];
+    orx_status st = ORX_OK;
+    for (const char *p = text; *p && !st;) {
+        size_t len = logical_line(p);
+        const char *line = p;
+        p += len;
+        if (*p == '\n') p++;
+        while (len && isspace((unsigned char)*line)) { line++; len--; }
+        while (len && isspace((unsigned char)line[len - 1])) len--;
+        if (!len) continue;
+        if (line[0] == '|') {
+            st = do_row(&sc, &units[0], line, len, err);
+            continue;
+        }
+        sc.in_table = false;
+        if (sc.have_lead && ++sc.lead_age > DDI_LEAD_LINES) sc.have_lead = false;
+        st = do_line(&sc, units, line, len, err);
+    }
+    free(units);
+    return st;
+}
+
+/* ============================================================================================
+ * Labels
+ * ========================================================================================== */
+static int label_ingredients(const orx_ddi_extractor *x, const orx_kb_doc *doc, char *buf, size_t cap) {
+    const char *cands[3] = {doc->generic_names, doc->title, doc->brand_names};
+    for (int k = 0; k < 3; k++) {
+        if (!cands[k] || !cands[k][0]) continue;
+        orx_lex_match m[ORX_MAX_INGR];
+        int n = orx_lexicon_lookup(x->lex, cands[k], m, ORX_MAX_INGR);
+        if (n > ORX_MAX_INGR) n = ORX_MAX_INGR;
+        if (n <= 0) continue;
+        size_t o = 0;
+        buf[0] = 0;
+        for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", m[i].ingredient);
+        return n;
+    }
+    return 0;
+}
+
+orx_status orx_ddi_extract_doc(orx_ddi_extractor *x, const orx_kb_doc *doc, orx_ddi_rules *out,
+                               orx_error *err) {
+    char labels[ORX_MAX_INGR * ORX_LEX_NAME];
+    if (label_ingredients(x, doc, labels, sizeof labels) == 0)
+        return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: label drug not recognised (%s)", doc->set_id,
+                        doc->title && doc->title[0] ? doc->title : doc->generic_names);
+    for (size_t i = 0; i < doc->n_sections; i++) {
+        const orx_kb_section *s = &doc->sections[i];
+        orx_status st = orx_ddi_extract_section(x, labels, doc->set_id, doc->title, s->code, s->name,
+                                                s->text, out, err);
+        if (st) return st;
+    }
+    return ORX_OK;
+}

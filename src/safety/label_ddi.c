@@ -1,0 +1,536 @@
+/*
+ * label_ddi.c — load data/rules/label_ddi.tsv, index it by label ingredient and by role member,
+ * and match the rules against two drugs (see label_ddi.h).
+ */
+#include "safety/label_ddi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LDDI_MAX_BYTES (64u * 1024u * 1024u) /* refuse a larger table */
+#define LDDI_FIELDS 13                        /* columns of a row */
+
+/* ============================================================================================
+ * Table
+ * ========================================================================================== */
+typedef struct lrule {
+    const char  *label[ORX_MAX_INGR]; /* label ingredients (all must be in the drug), or the
+                                         class names of a class-level rule ("class:a|b") */
+    int          n_label;             /* count */
+    bool         class_label;         /* a class-level rule: the drug must be in one label class */
+    const char  *label_joined;        /* "a;b" as in the table (kept for display) */
+    const char  *other, *other_text, *examples, *action, *set_id, *code, *section, *title;
+    const char  *quote, *context;     /* verbatim text */
+    orx_severity tier;                /* mapped tier */
+    bool         topical_label;       /* the label's title names a topical / transdermal form */
+    int32_t      next;                /* next rule of the same first label ingredient, -1 end */
+} lrule;
+
+typedef struct lmember {
+    const char *ingr, *role, *set_id, *section, *title, *quote; /* a member row */
+} lmember;
+
+typedef struct smap {          /* string -> int32 (open addressing) */
+    const char **keys;         /* cap slots */
+    int32_t     *vals;         /* values */
+    size_t       cap;          /* power of two */
+} smap;
+
+typedef struct cnode {
+    int32_t rule;              /* class-level rule index */
+    int32_t next;              /* next node of the same class name, -1 end */
+} cnode;
+
+struct orx_label_ddi {
+    char    *text;             /* the file, split in place */
+    lrule   *rules;   size_t n_rules;     /* rule rows */
+    lmember *members; size_t n_members;   /* member rows */
+    smap     by_label;         /* first label ingredient -> first rule */
+    smap     by_class;         /* class name -> first cnode (class-level rules) */
+    cnode   *cnodes;  size_t n_cnodes;    /* nodes, one per (rule, class name) */
+    smap     by_member;        /* "ingredient\x1frole" -> member row */
+    char   **keys;             /* owned member keys */
+};
+
+static uint64_t fnv(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static bool smap_init(smap *m, size_t n) {
+    m->cap = 16;
+    while (m->cap < n * 2 + 2) m->cap <<= 1;
+    m->keys = calloc(m->cap, sizeof *m->keys);
+    m->vals = calloc(m->cap, sizeof *m->vals);
+    return m->keys && m->vals;
+}
+
+/* Slot of key (existing or the empty one where it would go). */
+static size_t smap_slot(const smap *m, const char *key) {
+    size_t i = fnv(key) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static int32_t smap_get(const smap *m, const char *key) {
+    if (!m->keys) return -1;
+    size_t i = smap_slot(m, key);
+    return m->keys[i] ? m->vals[i] : -1;
+}
+
+void orx_label_ddi_free(orx_label_ddi *t) {
+    if (!t) return;
+    for (size_t i = 0; t->keys && i < t->n_members + t->n_rules; i++) free(t->keys[i]);
+    free(t->keys);
+    free(t->by_label.keys);
+    free(t->by_label.vals);
+    free(t->by_class.keys);
+    free(t->by_class.vals);
+    free(t->cnodes);
+    free(t->by_member.keys);
+    free(t->by_member.vals);
+    free(t->rules);
+    free(t->members);
+    free(t->text);
+    free(t);
+}
+
+void orx_label_ddi_counts(const orx_label_ddi *t, size_t *rules, size_t *members) {
+    if (rules) *rules = t ? t->n_rules : 0;
+    if (members) *members = t ? t->n_members : 0;
+}
+
+/* Undo the table's escapes in place: "\\t" "\\n" "\\r" -> tab, newline, CR; "\\\\" -> backslash. */
+static void unescape(char *s) {
+    char *w = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '\\' && p[1] == 't') { *w++ = '\t'; p++; }
+        else if (*p == '\\' && p[1] == 'n') { *w++ = '\n'; p++; }
+        else if (*p == '\\' && p[1] == 'r') { *w++ = '\r'; p++; }
+        else if (*p == '\\' && p[1] == '\\') { *w++ = '\\'; p++; }
+        else *w++ = *p;
+    }
+    *w = 0;
+}
+
+static bool topical_title(const char *title) {
+    static const char *const W[] = {"gel", "cream", "ointment", "topical", "patch", "transdermal",
+                                     "lotion", "solution, for topical", NULL};
+    char low[128];
+    size_t i = 0;
+    for (; title[i] && i + 1 < sizeof low; i++) low[i] = (char)(title[i] >= 'A' && title[i] <= 'Z' ? title[i] + 32 : title[i]);
+    low[i] = 0;
+    for (int k = 0; W[k]; k++)
+        if (strstr(low, W[k])) return true;
+    return false;
+}
+
+static orx_status add_rule(orx_label_ddi *t, char **f, const char *path, size_t line, orx_error *err) {
+    lrule *r = &t->rules[t->n_rules];
+    memset(r, 0, sizeof *r);
+    r->other = f[2]; r->other_text = f[3]; r->examples = f[4]; r->action = f[6]; r->set_id = f[7];
+    r->code = f[8]; r->section = f[9]; r->title = f[10]; r->quote = f[11]; r->context = f[12];
+    if (!orx_severity_parse(f[5], &r->tier))
+        return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown tier '%s'", path, line, f[5]);
+    r->topical_label = topical_title(r->title);
+    /* label ingredients: the joined text is kept for display, a copy is split */
+    r->label_joined = f[1];
+    char *copy = strdup(f[1]);
+    if (!copy) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    t->keys[t->n_members + t->n_rules] = copy; /* owned; freed with the member keys */
+    r->class_label = !strncmp(copy, "class:", 6);
+    if (r->class_label) {
+        char *names = copy + 6;
+        names[strcspn(names, "&")] = 0; /* a restriction on a lifted class is not kept */
+        for (char *p = names, *bar; p && *p && r->n_label < ORX_MAX_INGR; p = bar) {
+            bar = strchr(p, '|');
+            if (bar) *bar++ = 0;
+            r->label[r->n_label++] = p;
+            size_t s = smap_slot(&t->by_class, p);
+            cnode *nd = &t->cnodes[t->n_cnodes];
+            nd->rule = (int32_t)t->n_rules;
+            nd->next = t->by_class.keys[s] ? t->by_class.vals[s] : -1;
+            t->by_class.keys[s] = p;
+            t->by_class.vals[s] = (int32_t)t->n_cnodes++;
+        }
+        r->next = -1;
+        t->n_rules++;
+        return ORX_OK;
+    }
+    for (char *p = copy, *semi; p && *p && r->n_label < ORX_MAX_INGR; p = semi) {
+        semi = strchr(p, ';');
+        if (semi) *semi++ = 0;
+        r->label[r->n_label++] = p;
+    }
+    if (r->n_label == 0) return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: rule without a label drug", path, line);
+    size_t s = smap_slot(&t->by_label, r->label[0]);
+    r->next = t->by_label.keys[s] ? t->by_label.vals[s] : -1;
+    t->by_label.keys[s] = r->label[0];
+    t->by_label.vals[s] = (int32_t)t->n_rules;
+    t->n_rules++;
+    return ORX_OK;
+}
+
+static orx_status add_member(orx_label_ddi *t, char **f, orx_error *err) {
+    lmember *m = &t->members[t->n_members];
+    m->ingr = f[1]; m->role = f[2]; m->set_id = f[7]; m->section = f[9]; m->title = f[10]; m->quote = f[11];
+    size_t kl = strlen(m->ingr) + strlen(m->role) + 2;
+    char *key = malloc(kl);
+    if (!key) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    snprintf(key, kl, "%s\x1f%s", m->ingr, m->role + (strncmp(m->role, "role:", 5) ? 0 : 5));
+    t->keys[t->n_members + t->n_rules] = key;
+    size_t s = smap_slot(&t->by_member, key);
+    if (!t->by_member.keys[s]) {
+        t->by_member.keys[s] = key;
+        t->by_member.vals[s] = (int32_t)t->n_members;
+    }
+    t->n_members++;
+    return ORX_OK;
+}
+
+static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
+    size_t lines = 1;
+    for (char *p = t->text; *p; p++) lines += *p == '\n';
+    t->rules = calloc(lines, sizeof *t->rules);
+    t->members = calloc(lines, sizeof *t->members);
+    t->keys = calloc(lines, sizeof *t->keys);
+    t->cnodes = calloc(lines * ORX_MAX_INGR, sizeof *t->cnodes);
+    if (!t->rules || !t->members || !t->keys || !t->cnodes || !smap_init(&t->by_label, lines) ||
+        !smap_init(&t->by_member, lines) || !smap_init(&t->by_class, lines * 2))
+        return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    size_t line = 0;
+    for (char *p = t->text; p && *p;) {
+        line++;
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        char *row = p;
+        p = nl ? nl + 1 : NULL;
+        if (!row[0] || row[0] == '#') continue;
+        char *f[LDDI_FIELDS];
+        int nf = 0;
+        for (char *c = row; c && nf < LDDI_FIELDS;) {
+            f[nf++] = c;
+            char *tab = strchr(c, '\t');
+            if (tab) *tab = 0;
+            c = tab ? tab + 1 : NULL;
+        }
+        if (nf != LDDI_FIELDS)
+            return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected %d tab-separated fields, found %d", path,
+                            line, LDDI_FIELDS, nf);
+        for (int k = 0; k < LDDI_FIELDS; k++) unescape(f[k]);
+        orx_status st;
+        if (!strcmp(f[0], "rule")) st = add_rule(t, f, path, line, err);
+        else if (!strcmp(f[0], "member")) st = add_member(t, f, err);
+        else st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown row kind '%s'", path, line, f[0]);
+        if (st) return st;
+    }
+    return ORX_OK;
+}
+
+orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *err) {
+    *out = NULL;
+    orx_label_ddi *t = calloc(1, sizeof *t);
+    if (!t) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    size_t len = 0;
+    orx_status st = orx_read_file(path, LDDI_MAX_BYTES, &t->text, &len, err);
+    if (st == ORX_OK && strncmp(t->text, "#openrx-label-ddi\t", 18) != 0)
+        st = orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx label interaction table (missing header)", path);
+    if (st == ORX_OK) st = parse(t, path, err);
+    if (st) {
+        orx_label_ddi_free(t);
+        return st;
+    }
+    *out = t;
+    return ORX_OK;
+}
+
+/* ============================================================================================
+ * Per-pair class cache
+ * ========================================================================================== */
+#define LDDI_ICLS 96 /* classes of one partner ingredient kept for matching */
+
+/* The classes of one ingredient (names as the lexicon normalises them, with their kinds),
+ * looked up once per pair instead of once per rule. */
+typedef struct icls {
+    const char *ingr;                         /* the ingredient */
+    char        names[LDDI_ICLS][ORX_LEX_NAME]; /* its classes */
+    unsigned    types[LDDI_ICLS];             /* ORX_CLASS_* bits of each */
+    int         n;                            /* count */
+} icls;
+
+static void icls_fill(icls *c, const orx_lexicon *L, const char *ingr) {
+    c->ingr = ingr;
+    c->n = orx_lexicon_classes(L, ingr, c->names, LDDI_ICLS);
+    if (c->n > LDDI_ICLS) c->n = LDDI_ICLS;
+    for (int i = 0; i < c->n; i++) c->types[i] = orx_lexicon_class_types(L, ingr, c->names[i]);
+}
+
+/* Kinds of the ingredient's membership in class name (0 = not a member). The rule's class
+ * names are written as the lexicon normalises them (lower case, no trailing plural 's'). */
+static unsigned icls_types(const icls *c, const char *name) {
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->names[i], name)) return c->types[i];
+    return 0;
+}
+
+/* ============================================================================================
+ * Role membership
+ * ========================================================================================== */
+/* Lexicon classes that state an ungraded role: DrugCentral FDA MoA names and the ONC lists' CYP
+ * columns. "cyp3a4" also covers DrugCentral's "Cytochrome P450 3A Inhibitors". */
+static bool role_by_class(const orx_lexicon *L, const icls *yc, const char *enz, const char *noun,
+                          const char *grade, char *how, size_t cap) {
+    const char *ingr = yc->ingr;
+    char names[6][96];
+    int n = 0;
+    if (!strncmp(enz, "cyp", 3) && strcmp(noun, "substrate")) {
+        snprintf(names[n++], 96, "cytochrome p450 %s %s", enz + 3, noun);
+        if (!strcmp(enz, "cyp3a4")) snprintf(names[n++], 96, "cytochrome p450 3a %s", noun);
+    }
+    if (!strcmp(enz, "pgp") && strcmp(noun, "substrate")) snprintf(names[n++], 96, "p-glycoprotein %s", noun);
+    if (!strcmp(enz, "bcrp") && !strcmp(noun, "inhibitor")) snprintf(names[n++], 96, "breast cancer resistance protein inhibitor");
+    if (!strcmp(enz, "cyp3a4") && !strcmp(noun, "inducer")) snprintf(names[n++], 96, "strong cyp3a4 inducer");
+    if (!strcmp(enz, "cyp1a2") && !strcmp(noun, "inhibitor")) snprintf(names[n++], 96, "cyp 1a2 inhibitor");
+    for (int i = 0; i < n; i++) {
+        bool graded_onc = strstr(names[i], "strong ") != NULL;
+        if (grade[0] && !(graded_onc && !strcmp(grade, "strong"))) continue;
+        if (!icls_types(yc, names[i])) continue;
+        const char *src = orx_lexicon_class_source(L, ingr, names[i]);
+        if (src) {
+            snprintf(how, cap, "%s is listed as '%s' (%s)", ingr, names[i], src);
+            return true;
+        }
+    }
+    if (!strcmp(enz, "cyp3a4") && !strcmp(noun, "inhibitor") && !grade[0]) {
+        static const char *const ONC[] = {"cyp3a4 inhibitors / azole", "cyp3a4 inhibitors / macrolide",
+                                          "cyp3a4 inhibitors / protease inhibitor", "cyp3a4 inhibitors / indinavir", NULL};
+        for (int i = 0; ONC[i]; i++) {
+            if (!icls_types(yc, ONC[i])) continue;
+            const char *src = orx_lexicon_class_source(L, ingr, ONC[i]);
+            if (src) { snprintf(how, cap, "%s is listed under '%s' (%s)", ingr, ONC[i], src); return true; }
+        }
+    }
+    return false;
+}
+
+static const lmember *member_row(const orx_label_ddi *t, const char *ingr, const char *comp) {
+    char key[256];
+    snprintf(key, sizeof key, "%s\x1f%s", ingr, comp);
+    int32_t i = smap_get(&t->by_member, key);
+    return i >= 0 ? &t->members[i] : NULL;
+}
+
+/* Is ingr a member of one role component "enz:noun[:grade]"? A graded component needs a
+ * member row of that grade (or an ONC "strong" column); an ungraded one accepts any grade. */
+static bool component_member(const orx_label_ddi *t, const orx_lexicon *L, const icls *yc,
+                             const char *comp, char *how, size_t cap) {
+    const char *ingr = yc->ingr;
+    char enz[32] = "", noun[16] = "", grade[16] = "";
+    sscanf(comp, "%31[^:]:%15[^:]:%15s", enz, noun, grade);
+    const lmember *m = member_row(t, ingr, comp);
+    if (!m && !grade[0]) {
+        static const char *const G[] = {"strong", "moderate", "weak", NULL};
+        for (int i = 0; G[i] && !m; i++) {
+            char c2[96];
+            snprintf(c2, sizeof c2, "%s:%s:%s", enz, noun, G[i]);
+            m = member_row(t, ingr, c2);
+        }
+    }
+    if (m) {
+        snprintf(how, cap, "%s is named as a %s%s%s %s in the %s label (set id %s, %s): \"%.120s%s\"",
+                 ingr, grade[0] ? grade : "", grade[0] ? " " : "", enz, noun, m->title, m->set_id,
+                 m->section, m->quote, strlen(m->quote) > 120 ? "..." : "");
+        return true;
+    }
+    return role_by_class(L, yc, enz, noun, grade, how, cap);
+}
+
+/* ============================================================================================
+ * Matching
+ * ========================================================================================== */
+
+static bool in_list(const char *list, const char *ingr) {
+    size_t n = strlen(ingr);
+    for (const char *p = list; p && *p;) {
+        const char *semi = strchr(p, ';');
+        size_t l = semi ? (size_t)(semi - p) : strlen(p);
+        if (l == n && !strncmp(p, ingr, n)) return true;
+        p = semi ? semi + 1 : NULL;
+    }
+    return false;
+}
+
+/* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
+ * set when y is in the class only through a MeSH Pharmacological Action umbrella class. */
+static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const char *term, const icls *yc,
+                         char *how, size_t cap, bool *umbrella) {
+    const char *y = yc->ingr;
+    if (!strncmp(term, "not:", 4)) { /* "anticoagulants other than warfarin" */
+        how[0] = 0;
+        return strcmp(term + 4, y) != 0;
+    }
+    if (!strncmp(term, "class:", 6)) {
+        const char *pa = NULL, *pa_name = NULL;
+        char names[256];
+        snprintf(names, sizeof names, "%s", term + 6);
+        for (char *p = names, *bar; p; p = bar) {
+            bar = strchr(p, '|');
+            if (bar) *bar++ = 0;
+            unsigned ty = icls_types(yc, p);
+            if (ty & ~ORX_CLASS_PA) {
+                snprintf(how, cap, "%s is in class '%s' (%s)", y, p,
+                         orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_ANY & ~ORX_CLASS_PA));
+                return true;
+            }
+            if (!pa && (ty & ORX_CLASS_PA)) {
+                pa = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_PA);
+                pa_name = p;
+            }
+        }
+        if (!pa) return false;
+        snprintf(how, cap, "%s is in class '%s' (%s; a broad MeSH class: tier at most moderate)", y, pa_name, pa);
+        *umbrella = true;
+        return true;
+    }
+    char comps[256];
+    snprintf(comps, sizeof comps, "%s", term + 5);
+    size_t o = 0;
+    for (char *c = comps, *plus; c; c = plus) {
+        plus = strchr(c, '+');
+        if (plus) *plus++ = 0;
+        char one[300];
+        if (!component_member(t, L, yc, c, one, sizeof one)) return false;
+        int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; " : "", one);
+        if (w > 0) o += (size_t)w;
+    }
+    return true;
+}
+
+/* Does the rule's other side name ingredient y? Fills how. Terms joined by '&' must all hold
+ * ("HMG-CoA reductase inhibitors that are CYP3A4 substrates"). */
+static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const icls *yc,
+                          char *how, size_t cap, bool *umbrella) {
+    const char *y = yc->ingr;
+    if (strncmp(r->other, "class:", 6) && strncmp(r->other, "role:", 5) && strncmp(r->other, "examples:", 9)) {
+        if (strcmp(r->other, y)) return false;
+        snprintf(how, cap, "named in the sentence");
+        return true;
+    }
+    if (in_list(r->examples, y)) {
+        snprintf(how, cap, "named in the sentence as an example of %s", r->other_text);
+        return true;
+    }
+    if (!strncmp(r->other, "examples:", 9)) return false; /* reaches its examples only */
+    char terms[256];
+    snprintf(terms, sizeof terms, "%s", r->other);
+    size_t o = 0;
+    for (char *p = terms, *amp; p; p = amp) {
+        amp = strchr(p, '&');
+        if (amp) *amp++ = 0;
+        char one[400];
+        if (!term_matches(t, L, p, yc, one, sizeof one, umbrella)) return false;
+        if (!one[0]) continue;
+        int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; and " : "", one);
+        if (w > 0) o += (size_t)w;
+    }
+    return true;
+}
+
+static bool label_applies(const lrule *r, const orx_ddi_side *s) {
+    for (int i = 0; i < r->n_label; i++) {
+        bool found = false;
+        for (int j = 0; j < s->n && !found; j++) found = !strcmp(r->label[i], s->ingr[j]);
+        if (!found) return false;
+    }
+    /* a topical product is matched only by rules of labels of topical forms */
+    return !s->topical || r->topical_label;
+}
+
+static bool mentions_topical(const lrule *r) {
+    return strstr(r->quote, "topical") || strstr(r->quote, "Topical") || strstr(r->context, "topical");
+}
+
+/* One rule against the partner side; label_ingr: the label side's ingredient it applies to. */
+static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *label_ingr,
+                      const orx_ddi_side *partner, const icls *pc, int from, orx_label_hit *out, int cap,
+                      int n) {
+    if (partner->topical && !mentions_topical(r)) return n; /* systemic statements */
+    for (int j = 0; j < partner->n; j++) {
+        char how[400];
+        bool umbrella = false;
+        if (!strcmp(partner->ingr[j], label_ingr) || !other_matches(t, L, r, &pc[j], how, sizeof how, &umbrella))
+            continue;
+        if (n < cap && out) {
+            orx_label_hit *h = &out[n];
+            memset(h, 0, sizeof *h);
+            /* membership only through a broad MeSH umbrella class, or a "substrate of X" role the
+             * sentence does not illustrate with this drug: at most moderate */
+            bool broad = umbrella || (strstr(r->other, ":substrate") && !in_list(r->examples, partner->ingr[j]));
+            h->tier = broad && r->tier > ORX_SEV_MODERATE ? ORX_SEV_MODERATE : r->tier;
+            h->from = from;
+            snprintf(h->label_drug, sizeof h->label_drug, "%s", r->label_joined);
+            snprintf(h->label_ingr, sizeof h->label_ingr, "%s", label_ingr);
+            h->class_label = r->class_label;
+            snprintf(h->partner, sizeof h->partner, "%s", partner->ingr[j]);
+            snprintf(h->other_text, sizeof h->other_text, "%s", r->other_text);
+            snprintf(h->how, sizeof h->how, "%s", how);
+            snprintf(h->action, sizeof h->action, "%s", r->action);
+            snprintf(h->set_id, sizeof h->set_id, "%s", r->set_id);
+            snprintf(h->section, sizeof h->section, "%s", r->section);
+            snprintf(h->code, sizeof h->code, "%s", r->code);
+            snprintf(h->title, sizeof h->title, "%s", r->title);
+            h->quote = r->quote;
+            h->context = r->context;
+            h->class_rule = strncmp(r->other, "class:", 6) == 0 || strncmp(r->other, "role:", 5) == 0 ||
+                            strncmp(r->other, "examples:", 9) == 0;
+            if (!strncmp(r->other, "class:", 6))
+                snprintf(h->class_key, sizeof h->class_key, "%.*s", (int)strcspn(r->other + 6, "&"), r->other + 6);
+        }
+        return n + 1; /* one hit per rule */
+    }
+    return n;
+}
+
+
+static int match_dir(const orx_label_ddi *t, const orx_lexicon *L, const orx_ddi_side *label_side,
+                     const icls *lc, const orx_ddi_side *partner, const icls *pc, int from,
+                     orx_label_hit *out, int cap, int n) {
+    for (int i = 0; i < label_side->n; i++) {
+        const char *li = label_side->ingr[i];
+        for (int32_t k = smap_get(&t->by_label, li); k >= 0; k = t->rules[k].next)
+            if (label_applies(&t->rules[k], label_side))
+                n = match_rule(t, L, &t->rules[k], li, partner, pc, from, out, cap, n);
+        /* class-level rules of the ingredient's classes (each rule once per ingredient) */
+        const icls *mine = &lc[i];
+        int nc = mine->n;
+        int32_t seen[256];
+        int ns = 0;
+        for (int c = 0; c < nc; c++)
+            for (int32_t nd = smap_get(&t->by_class, mine->names[c]); nd >= 0; nd = t->cnodes[nd].next) {
+                int32_t k = t->cnodes[nd].rule;
+                bool dup = false;
+                for (int q = 0; q < ns && !dup; q++) dup = seen[q] == k;
+                if (dup) continue;
+                if (ns < 256) seen[ns++] = k;
+                if (label_side->topical && !t->rules[k].topical_label) continue;
+                n = match_rule(t, L, &t->rules[k], li, partner, pc, from, out, cap, n);
+            }
+    }
+    return n;
+}
+
+int orx_label_ddi_match(const orx_label_ddi *t, const orx_lexicon *lex, const orx_ddi_side *a,
+                        const orx_ddi_side *b, orx_label_hit *out, int cap) {
+    if (!t || !a || !b) return 0;
+    icls *ca = malloc((size_t)(a->n + b->n + 1) * sizeof *ca);
+    if (!ca) return 0;
+    icls *cb = ca + a->n;
+    for (int i = 0; i < a->n; i++) icls_fill(&ca[i], lex, a->ingr[i]);
+    for (int i = 0; i < b->n; i++) icls_fill(&cb[i], lex, b->ingr[i]);
+    int n = match_dir(t, lex, a, ca, b, cb, 0, out, cap, 0);
+    n = match_dir(t, lex, b, cb, a, ca, 1, out, cap, n);
+    free(ca);
+    return n;
+}
