@@ -852,7 +852,18 @@ static orx_status impact_match(orx_kb *kb, const orx_kb_query *q, const char *ma
     return orx_kb_impact_search(kb->impact, &iq, ids, scores, n, NULL, err);
 }
 
+static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
+
+/* one read transaction per search: the term lookups, the match and the hit rows see one snapshot
+ * and take the file locks once (not once per statement) */
 orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
+    bool txn = sqlite3_get_autocommit(kb->db) && sqlite3_exec(kb->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    orx_status st = search_in_txn(kb, q, out, err);
+    if (txn) sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
+    return st;
+}
+
+static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
     memset(out, 0, sizeof *out);
     int k = q->k > 0 ? q->k : 8;
     if (k > MAX_K) k = MAX_K;
