@@ -277,6 +277,18 @@ static int kb_stats(int argc, char **argv) {
     json_t *v;
     json_object_foreach(json_object_get(o, "sources"), key, v)
         printf("  %6lld  %s\n", (long long)json_integer_value(v), key);
+    json_t *rel = json_object_get(o, "releases");
+    if (json_array_size(rel)) printf("releases (source, kind, release date, labels, applied):\n");
+    for (size_t i = 0; i < json_array_size(rel); i++) {
+        json_t *r = json_array_get(rel, i);
+        const char *d = json_string_value(json_object_get(r, "release_date"));
+        printf("  %-9s %-8s %-10s %6lld  %s\n", json_string_value(json_object_get(r, "source")),
+               json_string_value(json_object_get(r, "kind")), d && *d ? d : "undated",
+               (long long)json_integer_value(json_object_get(r, "labels")),
+               json_string_value(json_object_get(r, "applied_at")));
+    }
+    printf("impact index: %s\n", json_is_true(json_object_get(o, "impact_index"))
+                                      ? "yes (exact top-k)" : "no (FTS5 ranks; 'openrx kb index' builds it)");
     printf("sections (chunks):\n");
     int shown = 0;
     json_object_foreach(json_object_get(o, "sections"), key, v) {

@@ -357,7 +357,26 @@ orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
             orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
         }
     sqlite3_finalize(s);
-    orx_buf_puts(&b, "}}");
+    orx_buf_puts(&b, "},\"releases\":[");
+    /* the release of each source (kb build: newest label date; kb update: the release's date) */
+    first = true;
+    if (sqlite3_prepare_v2(kb->db, "SELECT name, kind, release_date, applied_at, (SELECT count(*) FROM doc_source o"
+                                   " WHERE o.source = sources.name) FROM sources ORDER BY name",
+                           -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            orx_buf_puts(&b, first ? "{\"source\":" : ",{\"source\":");
+            first = false;
+            json_str(&b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_puts(&b, ",\"kind\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 1));
+            orx_buf_puts(&b, ",\"release_date\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 2));
+            orx_buf_puts(&b, ",\"applied_at\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 3));
+            orx_buf_printf(&b, ",\"labels\":%lld}", (long long)sqlite3_column_int64(s, 4));
+        }
+    sqlite3_finalize(s);
+    orx_buf_printf(&b, "],\"impact_index\":%s}", kb->impact ? "true" : "false");
     if (!b.data) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     *json_out = orx_buf_steal(&b);
     return ORX_OK;
