@@ -487,6 +487,17 @@ uint64_t orx_kb_impact_hash(const orx_kb_impact *ix, int64_t rowid) {
     return ix && seq <= ix->h->max_seq ? ix->hash[seq] : 0;
 }
 
+static const ientry *find_term(const orx_kb_impact *ix, const char *t);
+
+long orx_kb_impact_drug_rows(orx_kb_impact *ix, const char *phrase) {
+    char tok[2][64];
+    if (orx_kb_tokenize_query(ix->tok, phrase, tok, 2) != 1) return -1;
+    char key[80];
+    snprintf(key, sizeof key, "\1%s", tok[0]);
+    const ientry *e = find_term(ix, key);
+    return e ? (long)e->df : 0;
+}
+
 /* chunks and avg length the index was built for (callers compare with the KB's meta) */
 void orx_kb_impact_shape(const orx_kb_impact *ix, uint64_t *n_chunks, double *avg_len) {
     *n_chunks = ix->h->n_chunks;
@@ -775,11 +786,34 @@ static orx_status phrase_rows(orx_kb_impact *ix, const char *text, allow *a, orx
 }
 
 static void sort_unique(allow *a) {
-    if (a->n > 1) qsort(a->seq, a->n, sizeof *a->seq, cmp_u32);
+    bool sorted = true; /* one phrase's list already is */
+    for (size_t i = 1; i < a->n && sorted; i++) sorted = a->seq[i - 1] <= a->seq[i];
+    if (!sorted) qsort(a->seq, a->n, sizeof *a->seq, cmp_u32);
     size_t w = 0;
     for (size_t i = 0; i < a->n; i++)
         if (!w || a->seq[i] != a->seq[w - 1]) a->seq[w++] = a->seq[i];
     a->n = w;
+}
+
+/* g = g ∪ b, both sorted and unique */
+static bool merge_into(allow *g, const allow *b) {
+    if (!b->n) return true;
+    size_t alloc = g->n + b->n;
+    uint32_t *m = malloc(alloc * sizeof *m);
+    if (!m) return false;
+    size_t i = 0, j = 0, n = 0;
+    while (i < g->n || j < b->n) {
+        uint32_t x = i < g->n ? g->seq[i] : UINT32_MAX, y = j < b->n ? b->seq[j] : UINT32_MAX;
+        uint32_t v = x < y ? x : y;
+        m[n++] = v;
+        i += x == v;
+        j += y == v;
+    }
+    free(g->seq);
+    g->seq = m;
+    g->n = n;
+    g->cap = alloc;
+    return true;
 }
 
 static void intersect(allow *a, const allow *b) {
@@ -800,9 +834,14 @@ static orx_status load_filters(orx_kb_impact *ix, const orx_kb_iquery *q, allow 
         for (int j = 0; j < i && !seen; j++) seen = q->filters[j].group == q->filters[i].group;
         if (seen) continue;
         allow g = {0};
-        for (int j = i; st == ORX_OK && j < q->n_filters; j++)
-            if (q->filters[j].group == q->filters[i].group) st = phrase_rows(ix, q->filters[j].text, &g, err);
-        sort_unique(&g);
+        for (int j = i; st == ORX_OK && j < q->n_filters; j++) {
+            if (q->filters[j].group != q->filters[i].group) continue;
+            allow one = {0};
+            st = phrase_rows(ix, q->filters[j].text, &one, err);
+            sort_unique(&one); /* a no-op for a token's list */
+            if (st == ORX_OK && !merge_into(&g, &one)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+            free(one.seq);
+        }
         if (first) { *out = g; first = false; }
         else { intersect(out, &g); free(g.seq); }
     }

@@ -105,6 +105,8 @@ orx_status orx_kb_impact_search(orx_kb_impact *ix, const orx_kb_iquery *q, int64
 /* Evaluate orx_kb_search with the impact index (on, the default) or with FTS5 alone (off: the
  * reference the index is tested against). Returns whether the KB has a usable impact index. */
 bool       orx_kb_use_impact(orx_kb *kb, bool on);
+/* chunks whose drug column holds the one-token phrase (-1: not one token, ask FTS5) */
+long       orx_kb_impact_drug_rows(orx_kb_impact *ix, const char *phrase);
 /* copies hash of a chunk row id (0 when unknown) */
 uint64_t   orx_kb_impact_hash(const orx_kb_impact *ix, int64_t rowid);
 /* chunk count and mean length the index was built with (compared with the KB's meta at open) */

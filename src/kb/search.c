@@ -440,6 +440,8 @@ static void phrase_of(const char *name, char *out, size_t cap) {
 
 /* true when some label carries this name (phrase) in its drug column */
 static bool drug_known(const orx_kb *kb, const char *phrase) {
+    long rows = kb->impact ? orx_kb_impact_drug_rows(kb->impact, phrase) : -1;
+    if (rows >= 0) return rows > 0; /* the token's drug-column list in the impact index */
     char *m = sqlite3_mprintf("{drug} : \"%w\"", phrase);
     sqlite3_stmt *s;
     bool found = false;

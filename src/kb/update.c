@@ -563,9 +563,7 @@ static orx_status run_update(updater *u, const char *kb_path, const char *const 
     if (st == ORX_OK) st = prepare_all(u, err);
     if (st == ORX_OK) st = orx_kb_tokenizer_create(u->db, &u->tok, err);
     u->next_seq = scalar(u->db, "SELECT max(id) FROM chunks", 0) / 256 + 1;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) total += orx_is_dir(inputs[i]) ? 0 : (uint64_t)0;
-    orx_progress_start(&u->prog, "kb update", total);
+    orx_progress_start(&u->prog, "kb update: labels read (bytes)", 0);
     if (!u->p->progress) u->prog.enabled = false;
     for (size_t i = 0; st == ORX_OK && i < n; i++) st = apply_input(u, inputs[i], err);
     orx_progress_finish(&u->prog);
