@@ -320,7 +320,8 @@ static bool has_text(const orx_kb_doc *d) {
     return false;
 }
 
-/* >0 when (date_a, ver_a) is newer: effective date first, then the version number */
+/* >0 when (date_a, ver_a) is newer: effective date first, then the version number; a label that
+ * states a date (or a version) is newer than one that does not */
 static int newer(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b) {
     char da[16] = {0}, db[16] = {0};
     size_t na = 0, nb = 0;
@@ -329,10 +330,22 @@ static int newer(const char *date_a, const char *ver_a, const char *date_b, cons
     if (na && nb) {
         int c = strcmp(da, db);
         if (c) return c;
+    } else if (na || nb) {
+        return na ? 1 : -1;
     }
     long va = atol(nz(ver_a)), vb = atol(nz(ver_b));
-    if (va != vb && va && vb) return va < vb ? -1 : 1;
+    if (va != vb) return va < vb ? -1 : 1;
     return 0;
+}
+
+/* the label belongs to the source being applied (a later full release of it that lacks the label
+ * removes it); plain label files own only the labels they inserted */
+static orx_status set_origin(updater *u, const char *set_id, bool inserted, orx_error *err) {
+    if (!strcmp(u->source, "local") && !inserted) return ORX_OK;
+    sqlite3_reset(u->origin);
+    sqlite3_bind_text(u->origin, 1, set_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(u->origin, 2, u->source, -1, SQLITE_STATIC);
+    return sqlite3_step(u->origin) == SQLITE_DONE ? ORX_OK : dbfail(u->db, err, "label source");
 }
 
 static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
@@ -359,7 +372,7 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
         sqlite3_reset(f);
         if (newer(d->effective_date, d->version, oday, over) <= 0) {
             u->rep->unchanged++;
-            return ORX_OK;
+            return set_origin(u, d->set_id, false, err); /* the source carries it now */
         }
         unote(u, "replaced %s: version %s (%s) -> %s (%s)", d->set_id, over[0] ? over : "?", oday[0] ? oday : "?",
               nz(d->version)[0] ? d->version : "?", nz(d->effective_date)[0] ? d->effective_date : "?");
@@ -372,12 +385,7 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
         return dbfail(u->db, err, "find label");
     }
     if (st == ORX_OK) st = insert_doc(u, d, err); /* a dry run rolls everything back */
-    if (st == ORX_OK) {
-        sqlite3_reset(u->origin);
-        sqlite3_bind_text(u->origin, 1, d->set_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(u->origin, 2, u->source, -1, SQLITE_STATIC);
-        if (sqlite3_step(u->origin) != SQLITE_DONE) st = dbfail(u->db, err, "label source");
-    }
+    if (st == ORX_OK) st = set_origin(u, d->set_id, true, err);
     return st;
 }
 
