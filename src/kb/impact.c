@@ -936,6 +936,33 @@ static void advance_essential(isearch *s, uint32_t seq) {
     }
 }
 
+/* Block-max check: the sum over all lists of the bound of the block that holds rows >= d; when
+ * it cannot beat the k-th score, no row up to the end of the shortest of those blocks (*upto)
+ * can, and the essential lists skip past it. */
+static bool block_may_beat(const isearch *s, uint32_t d, uint32_t *upto) {
+    double th = threshold(&s->top);
+    if (th == -INFINITY) return true;
+    double ub = 0;
+    uint32_t lim = UINT32_MAX;
+    for (int i = 0; i < s->m; i++) {
+        const cursor *c = &s->c[s->order[i]];
+        if (c->seq == UINT32_MAX) continue;
+        if (!c->bh) { ub += c->ub; continue; }
+        uint32_t b = c->b;
+        if (c->bh[b].last_seq < d) {
+            uint32_t lo = b + 1, hi = c->nb;
+            while (lo < hi) { uint32_t m = (lo + hi) / 2; if (c->bh[m].last_seq < d) lo = m + 1; else hi = m; }
+            if (lo >= c->nb) continue;
+            b = lo;
+        }
+        ub += c->idf * (double)c->bh[b].ub;
+        if (c->bh[b].last_seq < lim) lim = c->bh[b].last_seq;
+    }
+    if (beats(ub * (1 + SLACK), th) || lim == UINT32_MAX) return true;
+    *upto = lim;
+    return false;
+}
+
 static void run(isearch *s) {
     for (;;) {
         if (s->first_ess >= s->m) return;
@@ -950,6 +977,11 @@ static void run(isearch *s) {
                 for (int i = s->first_ess; i < s->m; i++) cur_seek(&s->c[s->order[i]], s->al.seq[s->al.i]);
                 continue;
             }
+        }
+        uint32_t upto = d;
+        if (!block_may_beat(s, d, &upto)) { /* no row in [d, upto] can reach the top-k */
+            for (int i = s->first_ess; i < s->m; i++) cur_seek(&s->c[s->order[i]], upto + 1);
+            continue;
         }
         if (!s->want_sec || s->ix->sec[d] == s->want_sec) evaluate(s, d);
         advance_essential(s, d);
