@@ -345,6 +345,41 @@ static void test_killed_update_keeps_old_kb(void **state) {
     free(docs_before); free(docs_after); free(rank_before); free(rank_after);
 }
 
+/* a handle opened before an update (a server's) sees the update on its next search */
+static void test_open_handle_sees_update(void **state) {
+    (void)state;
+    const label *a[] = {&L1, &L2v1}, *b[] = {&L2v2, &L3};
+    write_json(tp("ha.json"), a, 2);
+    write_json(tp("hb.json"), b, 2);
+    const char *in[] = {tp("ha.json")};
+    assert_int_equal(build(tp("handle.sqlite"), in, 1), ORX_OK);
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_kb_open(tp("handle.sqlite"), &kb, &err), ORX_OK);
+    orx_kb_results r;
+    orx_kb_query q = {.text = "wombat narwhal quokka", .k = 10};
+    assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
+    assert_true(r.n > 0 && strstr(r.hits[0].text, "quokka"));
+    orx_kb_results_free(&r);
+    orx_kb_update_report rep;
+    assert_int_equal(update(tp("handle.sqlite"), tp("hb.json"), &rep, false), ORX_OK);
+    assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
+    assert_true(orx_kb_use_impact(kb, true)); /* the new impact index, not the superseded one */
+    bool quokka = false, wombat = false;
+    for (size_t i = 0; i < r.n; i++) {
+        quokka |= strstr(r.hits[i].text, "quokka") != NULL;
+        wombat |= strstr(r.hits[i].text, "wombat") != NULL;
+    }
+    assert_false(quokka);
+    assert_true(wombat);
+    orx_kb_results_free(&r);
+    orx_kb_free(kb);
+    char *x = ranking(tp("handle.sqlite"), "wombat narwhal", true), *y = ranking(tp("handle.sqlite"), "wombat narwhal", false);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+}
+
 static void test_dry_run_changes_nothing(void **state) {
     (void)state;
     const label *a[] = {&L1}, *b[] = {&L1, &L3};
@@ -426,6 +461,7 @@ int main(void) {
         cmocka_unit_test(test_update_equals_build),
         cmocka_unit_test(test_full_release_removes_and_records),
         cmocka_unit_test(test_killed_update_keeps_old_kb),
+        cmocka_unit_test(test_open_handle_sees_update),
         cmocka_unit_test(test_dry_run_changes_nothing),
         cmocka_unit_test(test_dailymed_nested_zip),
         cmocka_unit_test(test_update_errors),

@@ -214,7 +214,9 @@ static orx_status read_chunk_meta(sqlite3 *db, iwriter *w, uint64_t max_seq, uin
     orx_status st = ORX_OK;
     *secs = calloc(1, sizeof **secs); /* id 0: no code */
     *n_secs = 1;
+    uint64_t rows = 0;
     while (st == ORX_OK && sqlite3_step(s) == SQLITE_ROW) {
+        rows++;
         int64_t id = sqlite3_column_int64(s, 0);
         uint64_t seq = (uint64_t)id >> 8;
         if (seq > max_seq) continue;
@@ -235,6 +237,8 @@ static orx_status read_chunk_meta(sqlite3 *db, iwriter *w, uint64_t max_seq, uin
         sec[seq] = (uint16_t)j;
     }
     sqlite3_finalize(s);
+    if (st == ORX_OK && rows != (uint64_t)scalar64(db, "SELECT count(*) FROM chunks INDEXED BY chunks_doc"))
+        st = orx_fail(err, ORX_ERR_INVALID, "impact index: chunk_meta does not cover every chunk (run 'openrx kb index')");
     return st;
 }
 

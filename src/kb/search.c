@@ -56,6 +56,8 @@ struct orx_kb {
     unsigned char             ph_group[MAX_TERMS * 3]; /* their group (PH_* below) */
     int                       group;    /* group of the phrases being added */
     bool                      use_impact; /* evaluate with the impact index when present */
+    sqlite3_stmt             *dv;       /* PRAGMA data_version: another connection committed */
+    int64_t                   data_version; /* its value when the statistics were read */
     sqlite3_stmt             *hash_q;   /* chunk_meta hash of a row, NULL without chunk_meta */
     sqlite3_stmt             *copies_q; /* rows with a hash, NULL without chunk_meta */
 };
@@ -245,6 +247,7 @@ void orx_kb_free(orx_kb *kb) {
     orx_kb_impact_free(kb->impact);
     sqlite3_finalize(kb->hash_q);
     sqlite3_finalize(kb->copies_q);
+    sqlite3_finalize(kb->dv);
     if (kb->tok_inst) kb->tok.xDelete(kb->tok_inst);
     sqlite3_close(kb->db);
 #ifdef ORX_KB_HAVE_LEXICON
@@ -875,10 +878,33 @@ static orx_status impact_match(orx_kb *kb, const orx_kb_query *q, const char *ma
 
 static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
 
+/* After a `kb update` committed by another connection (the file changes in place): corpus
+ * statistics and the impact index are read again, so an open handle (the server's) never ranks
+ * with stale statistics or returns rows of a superseded index. */
+static void refresh_if_changed(orx_kb *kb) {
+    if (!kb->dv && sqlite3_prepare_v2(kb->db, "PRAGMA data_version", -1, &kb->dv, NULL) != SQLITE_OK) return;
+    sqlite3_reset(kb->dv);
+    int64_t v = sqlite3_step(kb->dv) == SQLITE_ROW ? sqlite3_column_int64(kb->dv, 0) : 0;
+    sqlite3_reset(kb->dv);
+    if (v == kb->data_version) return;
+    bool first = kb->data_version == 0;
+    kb->data_version = v;
+    if (first) return;
+    kb->n_chunks = scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='chunks'");
+    kb->avg_len = (double)scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='avg_len'");
+    orx_kb_impact_free(kb->impact);
+    kb->impact = NULL;
+    sqlite3_finalize(kb->hash_q);
+    sqlite3_finalize(kb->copies_q);
+    kb->hash_q = kb->copies_q = NULL;
+    open_impact(kb);
+}
+
 /* one read transaction per search: the term lookups, the match and the hit rows see one snapshot
  * and take the file locks once (not once per statement) */
 orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
     bool txn = sqlite3_get_autocommit(kb->db) && sqlite3_exec(kb->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    refresh_if_changed(kb);
     orx_status st = search_in_txn(kb, q, out, err);
     if (txn) sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
     return st;

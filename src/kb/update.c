@@ -581,7 +581,10 @@ static orx_status run_update(updater *u, const char *kb_path, const char *const 
                                           " FROM chunks INDEXED BY chunks_doc;", err);
     if (st == ORX_OK && scalar(u->db, "SELECT count(*) FROM docs", 0) == 0)
         st = orx_fail(err, ORX_ERR_INVALID, "kb update: the update would leave no labels; not applied");
-    if (st == ORX_OK && !u->p->dry_run) st = orx_kb_index_finish(u->db, kb_path, false, u->p->progress, err);
+    /* a KB built before chunk_meta existed gets it whole (the impact index needs every chunk's) */
+    bool full = scalar(u->db, "SELECT count(*) FROM chunk_meta", 0) !=
+                scalar(u->db, "SELECT count(*) FROM chunks INDEXED BY chunks_doc", 0);
+    if (st == ORX_OK && !u->p->dry_run) st = orx_kb_index_finish(u->db, kb_path, full, u->p->progress, err);
     finalize_all(u);
     if (st == ORX_OK && !u->p->dry_run) st = run_sql(u->db, "COMMIT;", err);
     if (st != ORX_OK || u->p->dry_run) sqlite3_exec(u->db, "ROLLBACK;", NULL, NULL, NULL);
