@@ -408,7 +408,7 @@ static void test_dailymed_nested_zip(void **state) {
                                    &xml, &len, &err), ORX_OK);
     const char *in_names[2] = {"0a1b2c3d.xml", "label.jpg"};
     const char *in_data[2] = {xml, "\xff\xd8\xff\xe0 not really a jpeg"};
-    size_t in_lens[2] = {len, 24};
+    size_t in_lens[2] = {len, strlen(in_data[1])};
     write_zip(tp("inner.zip"), in_names, in_data, in_lens, 2);
     char *inner = NULL;
     size_t ilen = 0;

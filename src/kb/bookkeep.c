@@ -118,7 +118,12 @@ static bool set_add(orx_kb_termset *s, const char *tok, size_t n) {
     return true;
 }
 
-typedef struct tok_ctx { orx_kb_termset *set; bool oom; char (*out)[64]; int n, cap; } tok_ctx;
+typedef struct tok_ctx {
+    orx_kb_termset *set;      /* distinct tokens go here (document mode), or NULL */
+    bool            oom;      /* the set could not grow */
+    char          (*out)[64]; /* query mode: tokens in order */
+    int             n, cap;   /* tokens seen / capacity of out */
+} tok_ctx;
 
 static int on_token(void *ctx, int flags, const char *tok, int n, int start, int end) {
     (void)flags; (void)start; (void)end;

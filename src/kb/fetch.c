@@ -271,7 +271,10 @@ orx_status orx_kb_parse_dailymed_index(const char *text, size_t len, const char 
 /* ============================================================================================
  * Index download (small, into memory)
  * ========================================================================================== */
-typedef struct membuf { orx_buf b; bool too_big; } membuf;
+typedef struct membuf {
+    orx_buf b;       /* body so far */
+    bool    too_big; /* over MAX_INDEX: transfer stopped */
+} membuf;
 
 static size_t on_mem(char *p, size_t size, size_t n, void *ud) {
     membuf *m = ud;

@@ -35,10 +35,10 @@
 #include <unistd.h>
 
 #define BLOCK 128
-#define MAGIC "ORXIMP1"
+#define MAGIC "ORXIMP2" /* 2: posting lists 4-byte aligned */
 
 typedef struct ihdr {
-    char     magic[8];    /* "ORXIMP1\0" */
+    char     magic[8];    /* MAGIC */
     uint64_t n_chunks;    /* chunks indexed (meta 'chunks') */
     double   avg_len;     /* mean weighted length the bounds were computed with (meta 'avg_len') */
     uint64_t max_seq;     /* largest chunk sequence number; arrays hold max_seq + 1 entries */
@@ -124,6 +124,8 @@ static bool flush_term(iwriter *w, const char *term, size_t tlen) {
         w->dcap = nc;
     }
     uint32_t nb = (uint32_t)((w->n + BLOCK - 1) / BLOCK);
+    static const uint8_t zero[4] = {0};
+    if (!put(w, zero, (4 - w->off % 4) % 4)) return false; /* block headers are 4-byte aligned */
     ientry *e = &w->dict[w->nd++];
     *e = (ientry){.str_off = (uint32_t)w->strs.len, .str_len = (uint32_t)tlen, .df = (uint32_t)w->n,
                   .n_blocks = nb, .post_off = w->off, .max_ub = 0, .pad = 0};
@@ -609,15 +611,22 @@ static double cur_bound_at(const cursor *c, uint32_t target) {
     return c->idf * (double)c->bh[b].ub;
 }
 
+/* an entry whose postings lie inside the file, aligned (a damaged file reads as "no postings") */
+static bool entry_ok(const orx_kb_impact *ix, const ientry *e) {
+    return e->post_off % 4 == 0 && e->n_blocks && e->df && in_file(ix, e->post_off, (uint64_t)e->n_blocks * sizeof(iblock)) &&
+           (uint64_t)e->n_blocks == (e->df + BLOCK - 1) / BLOCK;
+}
+
 static const ientry *find_term(const orx_kb_impact *ix, const char *t) {
     size_t lo = 0, hi = ix->h->n_terms, tl = strlen(t);
     while (lo < hi) {
         size_t m = (lo + hi) / 2;
         const ientry *e = &ix->dict[m];
+        if (!in_file(ix, ix->h->str_off + e->str_off, e->str_len)) return NULL;
         size_t n = e->str_len < tl ? e->str_len : tl;
         int c = memcmp(ix->strs + e->str_off, t, n);
         if (!c) c = (e->str_len > tl) - (e->str_len < tl);
-        if (!c) return e;
+        if (!c) return entry_ok(ix, e) ? e : NULL;
         if (c < 0) lo = m + 1;
         else hi = m;
     }
@@ -681,7 +690,11 @@ static void cur_close(cursor *c) {
 /* ============================================================================================
  * Top-k heap (worst at the root: lowest score, then highest row id), one entry per copies hash
  * ========================================================================================== */
-typedef struct hentry { double score; int64_t rowid; uint64_t hash; } hentry;
+typedef struct hentry {
+    double   score; /* exact orx_rank score */
+    int64_t  rowid; /* chunk row id (ties: lower wins) */
+    uint64_t hash;  /* copies hash of its text */
+} hentry;
 
 typedef struct topk {
     hentry *v;        /* heap */
@@ -738,7 +751,11 @@ static int cmp_best(const void *a, const void *b) {
  * Drug-name filters: rows whose drug column holds one phrase of every group, as sorted
  * sequence numbers (one-token phrases read the token's drug-column list, longer ones FTS5)
  * ========================================================================================== */
-typedef struct allow { uint32_t *seq; size_t n, i, cap; } allow;
+typedef struct allow {
+    uint32_t *seq;    /* allowed chunk sequence numbers, ascending */
+    size_t    n, cap; /* count / capacity */
+    size_t    i;      /* search position */
+} allow;
 
 static bool allow_add(allow *a, uint32_t seq) {
     if (a->n == a->cap) {
