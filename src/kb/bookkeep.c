@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-orx_status orx_kb_impact_write(sqlite3 *db, const char *path, bool progress, orx_error *err); /* impact.c */
 
 /* ============================================================================================
  * Scoring

@@ -60,6 +60,8 @@ orx_status orx_kb_recount_terms(sqlite3 *db, orx_error *err);
  * inside the caller's transaction; the index file is complete before the transaction commits. */
 orx_status orx_kb_index_finish(sqlite3 *db, const char *kb_path, bool full, bool progress,
                                orx_error *err);
+/* write the impact index of db's chunks to path (atomic: path.tmp, fsync, rename) */
+orx_status orx_kb_impact_write(sqlite3 *db, const char *path, bool progress, orx_error *err);
 /* remove impact files of kb_path that its meta no longer names */
 void       orx_kb_index_cleanup(const char *kb_path);
 /* (re)build the bookkeeping tables and the impact index of an existing KB (`kb index`) */
