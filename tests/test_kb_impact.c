@@ -172,6 +172,27 @@ static void test_copies_reported(void **state) {
     orx_kb_free(kb);
 }
 
+/* the retriever's merged evidence (several searches) holds no two chunks with the same text */
+static void test_retriever_no_copies(void **state) {
+    (void)state;
+    orx_retriever r;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_kb_retriever_bm25(g_synth, &r, &err), ORX_OK);
+    const char *drugs[] = {"warfarin", "aspirin", "clopidogrel"};
+    const char *facts[] = {"CrCl 25 mL/min", "age 82"};
+    orx_retrieval_request req = {.indication = "atrial fibrillation", .drugs = drugs, .n_drugs = 3,
+                                 .facts = facts, .n_facts = 2, .k = 16};
+    orx_kb_results out;
+    assert_int_equal(r.retrieve(r.self, &req, &out, &err), ORX_OK);
+    assert_true(out.n >= 8);
+    for (size_t i = 0; i < out.n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_true(orx_kb_text_hash(out.hits[i].text, strlen(out.hits[i].text)) !=
+                        orx_kb_text_hash(out.hits[j].text, strlen(out.hits[j].text)));
+    orx_kb_results_free(&out);
+    r.free(r.self);
+}
+
 /* an impact file for other contents, or a damaged one, is not used: FTS5 answers */
 static void test_stale_index_ignored(void **state) {
     (void)state;
@@ -203,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_real_corpus_exact),
         cmocka_unit_test(test_synthetic_copies_exact),
         cmocka_unit_test(test_copies_reported),
+        cmocka_unit_test(test_retriever_no_copies),
         cmocka_unit_test(test_stale_index_ignored),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1021,14 +1021,18 @@ static int cmp_hit(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* move hits of r into acc unless their chunk is already there */
+/* move hits of r into acc unless their chunk, or a copy of its text (another label's), is
+ * already there */
 static orx_status merge(orx_kb_results *acc, orx_kb_results *r, orx_error *err) {
     orx_kb_hit *nh = realloc(acc->hits, (acc->n + r->n + 1) * sizeof *nh);
     if (!nh) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     acc->hits = nh;
     for (size_t i = 0; i < r->n; i++) {
         bool dup = false;
-        for (size_t j = 0; j < acc->n && !dup; j++) dup = acc->hits[j].chunk_id == r->hits[i].chunk_id;
+        uint64_t h = orx_kb_text_hash(r->hits[i].text, strlen(r->hits[i].text));
+        for (size_t j = 0; j < acc->n && !dup; j++)
+            dup = acc->hits[j].chunk_id == r->hits[i].chunk_id ||
+                  orx_kb_text_hash(acc->hits[j].text, strlen(acc->hits[j].text)) == h;
         if (dup) {
             free(r->hits[i].text);
             free(r->hits[i].snippet);
