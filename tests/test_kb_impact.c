@@ -150,7 +150,7 @@ static void test_real_corpus_exact(void **state) {
 static void test_synthetic_copies_exact(void **state) {
     (void)state;
     tally t = {0};
-    compare_corpus(g_synth, 3, &t);
+    compare_corpus(g_synth, 6, &t);
     print_message("copies corpus: %d result lists (%d hits) identical; copies collapsed %d, without collapsing %d\n",
                   t.lists, t.hits, t.copies_collapsed, t.copies_all);
     assert_int_equal(t.copies_collapsed, 0);
