@@ -316,6 +316,26 @@ static void test_openfda_fetch_resume_and_verify(void **state) {
     orx_kb_free(kb);
 }
 
+/* a release with fewer parts: the part it no longer has is removed from the directory */
+static void test_openfda_fewer_parts(void **state) {
+    (void)state;
+    publish_openfda("2024-08-01", "1", "ocelot", NORMAL, 0);
+    orx_kb_fetch_params p = fetch_params(ORX_KB_SOURCE_OPENFDA, url("/download.json"), tp("ofda-few"));
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_kb_fetch(&p, NULL, &err), ORX_OK);
+    assert_true(orx_file_exists(tp("ofda-few/drug-label-0002-of-0002.json.zip")));
+    char *idx = NULL;
+    assert_true(asprintf(&idx, "{\"results\": {\"drug\": {\"label\": {\"export_date\": \"2024-09-01\", \"partitions\": ["
+                               "{\"file\": \"%s\", \"size_mb\": \"%.2f\", \"records\": 200}]}}}}",
+                         url(g_part[0]->path), (double)g_part[0]->len / 1e6) > 0);
+    serve("/download.json", idx, strlen(idx), NORMAL);
+    orx_kb_fetch_stats st;
+    assert_int_equal(orx_kb_fetch(&p, &st, &err), ORX_OK);
+    assert_int_equal(st.files, 1);
+    assert_false(orx_file_exists(tp("ofda-few/drug-label-0002-of-0002.json.zip")));
+    assert_true(orx_file_exists(tp("ofda-few/drug-label-0001-of-0002.json.zip")));
+}
+
 static void test_openfda_size_mismatch(void **state) {
     (void)state;
     publish_openfda("2024-07-01", "1", "ocelot", NORMAL, 0.05); /* part 1 stated 50 kB larger than it is */
@@ -499,6 +519,7 @@ static void test_dailymed_md5_mismatch(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openfda_fetch_resume_and_verify),
+        cmocka_unit_test(test_openfda_fewer_parts),
         cmocka_unit_test(test_openfda_size_mismatch),
         cmocka_unit_test(test_openfda_index_errors),
         cmocka_unit_test(test_dailymed_parse),

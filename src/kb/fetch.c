@@ -569,6 +569,23 @@ static orx_status read_index(const orx_kb_fetch_params *p, const char *url, orx_
     return st;
 }
 
+/* files the previous manifest listed that this release no longer has (a release with fewer
+ * parts): removed, so that `kb build --from dir` reads this release only */
+static void drop_superseded(const orx_kb_fetch_params *p, json_t *old, json_t *files) {
+    json_t *of = json_object_get(old, "files");
+    for (size_t i = 0; i < json_array_size(of); i++) {
+        const char *n = json_string_value(json_object_get(json_array_get(of, i), "name"));
+        if (!n || !safe_name(n)) continue;
+        bool keep = false;
+        for (size_t j = 0; j < json_array_size(files) && !keep; j++)
+            keep = !strcmp(n, json_string_value(json_object_get(json_array_get(files, j), "name")) ?: "");
+        if (keep) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", p->dir, n);
+        if (unlink(path) == 0) fnote(p, "%s: not in this release; removed", n);
+    }
+}
+
 orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats, orx_error *err) {
     orx_kb_fetch_stats local;
     if (!stats) stats = &local;
@@ -604,6 +621,7 @@ orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats,
         free(text);
         json_decref(m);
     }
+    if (st == ORX_OK) drop_superseded(p, fr.old, fr.files);
     json_decref(fr.old);
     json_decref(fr.files);
     orx_kb_release_free(&rel);
