@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # bench/kb.sh — knowledge-base benchmarks: ingest throughput (default corpus and a synthetic openFDA
 # bulk file made from the real shipped sections), dev-set recall, and query latency p50/p95 on the
-# real corpus and on synthetic 100k- and 1M-chunk corpora (copies of the real chunks, in /tmp).
-# Usage: bench/kb.sh [path/to/openrx] [--no-1m]
+# real corpus and on synthetic 100k-, 1M- and 2M-chunk corpora (copies of the real chunks, in /tmp):
+# the impact index (default) and FTS5 alone (--fts), planned and exhaustive queries, each run
+# checking that the impact index's top-10 equals FTS5's for every distinct query (--compare).
+# Runs under nice; the load average is printed with every number.
+# Usage: bench/kb.sh [path/to/openrx] [--no-1m|--no-2m]
 set -euo pipefail
 BIN=$(realpath "${1:-build/openrx}")
+nice_run() { nice -n 10 /usr/bin/time -f "  (%e s, peak RSS %M KiB)" "$@"; }
 cd "$(dirname "$0")/.."
 T=${ORX_BENCH_DIR:-/tmp/openrx-kb-bench}
 mkdir -p "$T"
@@ -49,14 +53,21 @@ echo "== recall (dev set tests/fixtures/kb/ddi_questions.tsv)"
 "$BIN" kb eval --kb "$T/kb.sqlite"
 "$BIN" kb eval --kb "$T/kb.sqlite" --exhaustive
 echo "== latency: real corpus"
-"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000
-"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000 --exhaustive
-SIZES="100000 1000000"
+"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000 --compare
+"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000 --exhaustive --compare
+"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000 --fts
+"$BIN" kb bench --kb "$T/kb.sqlite" -n 3000 --all-copies
+SIZES="100000 1000000 2000000"
+[ "${2:-}" = "--no-2m" ] && SIZES="100000 1000000"
 [ "${2:-}" = "--no-1m" ] && SIZES="100000"
 for N in $SIZES; do
-  echo "== latency: synthetic $N chunks"
-  "$BIN" kb synth --kb "$T/kb.sqlite" --chunks "$N" --out "$T/kb$N.sqlite"
-  "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 2000
-  "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 2000 --exhaustive
+  echo "== synthetic $N chunks: build (synth + FTS index + impact index), latency"
+  nice_run "$BIN" kb synth --kb "$T/kb.sqlite" --chunks "$N" --out "$T/kb$N.sqlite"
+  ls -l "$T/kb$N.sqlite" "$T/kb$N.sqlite".impact-*
+  nice -n 10 "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 2000 --compare
+  nice -n 10 "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 2000 --exhaustive --compare
+  nice -n 10 "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 1000 --fts
+  nice -n 10 "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 1000 --fts --exhaustive
+  nice -n 10 "$BIN" kb bench --kb "$T/kb$N.sqlite" -n 2000 --all-copies
   rm -f "$T/kb$N.sqlite"*
 done

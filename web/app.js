@@ -162,6 +162,12 @@
   $("rx-form").addEventListener("submit", submit);
 
   /* ---------------------------------------------------------------- rendering */
+  /* "; label version 5, effective 2023-06-01" for an evidence entry ("" when unknown) */
+  function labelVersion(e) {
+    var v = e.version ? "; label version " + e.version : "";
+    return v + (e.effective_date ? ", effective " + e.effective_date : "");
+  }
+
   function evidenceById(r, id) {
     var ev = r.evidence || [];
     for (var i = 0; i < ev.length; i++) if (ev[i].id === id) return ev[i];
@@ -181,7 +187,7 @@
     b.addEventListener("click", function () {
       var e = evidenceById(r, id);
       if (e) {
-        openQuote("[" + id + "] " + e.title + " — " + e.section, e.citation, e.text);
+        openQuote("[" + id + "] " + e.title + " — " + e.section, e.citation + labelVersion(e), e.text);
         var li = document.getElementById("ev-" + id);
         if (li) { li.classList.add("hl"); setTimeout(function () { li.classList.remove("hl"); }, 2500); }
       } else {
@@ -283,7 +289,7 @@
       var det = el("details");
       var title = e.title && e.title.length > 110 ? e.title.slice(0, 107) + "…" : (e.title || "");
       det.appendChild(el("summary", {title: e.title || ""}, [el("strong", {text: "[" + e.id + "] "}), title + " — " + e.section + " ",
-        el("span", {class: "hint", text: "(" + e.citation + ")"})]));
+        el("span", {class: "hint", text: "(" + e.citation + labelVersion(e) + ")"})]));
       det.appendChild(el("div", {class: "text", text: e.text || ""}));
       li.appendChild(det);
       ol.appendChild(li);

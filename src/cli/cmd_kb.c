@@ -1,8 +1,11 @@
-/* cmd_kb.c — `openrx kb build|search|stats|eval|bench|synth`: the drug-label knowledge base. */
+/* cmd_kb.c — `openrx kb build|search|stats|eval|bench|synth` (and fetch|update|index in
+ * cmd_kb_fetch.c): the drug-label knowledge base. */
 #include "cli/cli.h"
 #include "kb/kb.h"
+#include "kb/impact.h"
 #include <getopt.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +35,21 @@ static int print_json(json_t *j) {
     return 0;
 }
 
+int orx_cmd_kb_fetch(int argc, char **argv);  /* cmd_kb_fetch.c */
+int orx_cmd_kb_update(int argc, char **argv);
+int orx_cmd_kb_index(int argc, char **argv);
+
 static const char *const SUB_USAGE =
-    "Usage: openrx kb <build|search|stats|eval|bench|synth> [options]\n"
+    "Usage: openrx kb <build|search|stats|eval|bench|synth|fetch|update|index> [options]\n"
     "  build   [--from DIR|FILE]... [--out kb.sqlite] [--max-words N] [--quiet] [--json]\n"
     "  search  QUERY [--drug NAME] [--section NAME] [-k 8] [--no-expand] [--explain] [--json] [--kb FILE]\n"
     "  stats   [--kb FILE] [--json]\n"
     "  eval    [--questions TSV] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
     "  bench   [--queries TSV] [-n 2000] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
     "  synth   --chunks N --out FILE [--kb FILE]\n"
+    "  fetch   openfda|dailymed [--dir D] [--full|--weekly|--monthly] (download a label release)\n"
+    "  update  DIR|FILE... [--kb FILE] [--dry-run] (apply a release or update incrementally)\n"
+    "  index   [--kb FILE] (rebuild the impact index of an older KB)\n"
     "The knowledge base defaults to $ORX_KB or ./kb.sqlite; build reads data/labels by default.\n";
 
 /* ============================================================================================
@@ -120,6 +130,7 @@ static json_t *hit_json(const orx_kb_hit *h, bool with_text) {
                           h->version, "effective_date", h->effective_date, "score", h->score,
                           "chunk_id", (json_int_t)h->chunk_id, "start", (json_int_t)h->start, "end",
                           (json_int_t)h->end, "snippet", h->snippet);
+    if (o) json_object_set_new(o, "copies", json_integer(h->copies));
     if (o && with_text) json_object_set_new(o, "text", json_string(h->text));
     return o;
 }
@@ -142,6 +153,8 @@ static int kb_search(int argc, char **argv) {
                                          {"no-expand", no_argument, 0, 'x'},
                                          {"explain", no_argument, 0, 'e'},
                                          {"text", no_argument, 0, 't'},
+                                         {"all-copies", no_argument, 0, 'A'},
+                                         {"exhaustive", no_argument, 0, 'X'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     orx_kb_query q = {.k = 8, .expand = true};
@@ -149,7 +162,7 @@ static int kb_search(int argc, char **argv) {
     bool json = false, explain = false, with_text = false;
     long k = 8;
     int c;
-    while ((c = getopt_long(argc, argv, "d:s:b:k:jxeth", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:s:b:k:jxethAX", opts, NULL)) != -1) {
         switch (c) {
         case 'd': q.drug = optarg; break;
         case 's': q.section = optarg; break;
@@ -162,9 +175,14 @@ static int kb_search(int argc, char **argv) {
         case 'x': q.expand = false; break;
         case 'e': explain = true; break;
         case 't': with_text = true; break;
+        case 'A': q.all_copies = true; break;
+        case 'X': q.exhaustive = true; break;
         case 'h':
             printf("Usage: openrx kb search QUERY... [--drug NAME] [--section NAME|CODE] [-k 8]\n"
                    "                        [--no-expand] [--explain] [--text] [--json] [--kb FILE]\n"
+                   "                        [--all-copies] [--exhaustive]\n"
+                   "Chunks whose text repeats a better hit (repackagers' copies of one label) are\n"
+                   "collapsed into it (\"same text in N other label chunks\") unless --all-copies.\n"
                    "BM25 search of label sections. Each result carries a citation id\n"
                    "(<set id>#<LOINC section code>) and a snippet with matched terms in **bold**.\n"
                    "--section takes a code or a name: interactions, contraindications, dosage,\n"
@@ -200,10 +218,13 @@ static int kb_search(int argc, char **argv) {
         if (!r.n) printf("no results\n");
         for (size_t i = 0; i < r.n; i++) {
             const orx_kb_hit *h = &r.hits[i];
-            printf("%zu. %s — %s%s%s  [score %.2f]\n   cite: %s  (v%s %s)\n   %s\n\n", i + 1,
+            char copies[64] = "";
+            if (h->copies) snprintf(copies, sizeof copies, "; same text in %d other label chunk%s", h->copies,
+                                    h->copies == 1 ? "" : "s");
+            printf("%zu. %s — %s%s%s  [score %.2f]\n   cite: %s  (v%s %s%s)\n   %s\n\n", i + 1,
                    h->title, h->section_name, h->section_title[0] ? ": " : "", h->section_title,
                    h->score, h->citation, h->version[0] ? h->version : "?",
-                   h->effective_date[0] ? h->effective_date : "date ?",
+                   h->effective_date[0] ? h->effective_date : "date ?", copies,
                    with_text ? h->text : h->snippet);
         }
     }
@@ -257,6 +278,18 @@ static int kb_stats(int argc, char **argv) {
     json_t *v;
     json_object_foreach(json_object_get(o, "sources"), key, v)
         printf("  %6lld  %s\n", (long long)json_integer_value(v), key);
+    json_t *rel = json_object_get(o, "releases");
+    if (json_array_size(rel)) printf("releases (source, kind, release date, labels, applied):\n");
+    for (size_t i = 0; i < json_array_size(rel); i++) {
+        json_t *r = json_array_get(rel, i);
+        const char *d = json_string_value(json_object_get(r, "release_date"));
+        printf("  %-9s %-8s %-10s %6lld  %s\n", json_string_value(json_object_get(r, "source")),
+               json_string_value(json_object_get(r, "kind")), d && *d ? d : "undated",
+               (long long)json_integer_value(json_object_get(r, "labels")),
+               json_string_value(json_object_get(r, "applied_at")));
+    }
+    printf("impact index: %s\n", json_is_true(json_object_get(o, "impact_index"))
+                                      ? "yes (exact top-k)" : "no (FTS5 ranks; 'openrx kb index' builds it)");
     printf("sections (chunks):\n");
     int shown = 0;
     json_object_foreach(json_object_get(o, "sections"), key, v) {
@@ -278,20 +311,23 @@ static int kb_eval(int argc, char **argv) {
                                          {"questions", required_argument, 0, 'q'},
                                          {"no-expand", no_argument, 0, 'x'},
                                          {"exhaustive", no_argument, 0, 'X'},
+                                         {"fts", no_argument, 0, 'F'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *path = orx_kb_default_path(), *qpath = default_questions();
-    bool json = false, expand = true, exhaustive = false;
+    bool json = false, expand = true, exhaustive = false, fts = false;
     int c;
     while ((c = getopt_long(argc, argv, "b:q:xXjh", opts, NULL)) != -1) {
-        if (c == 'b') path = optarg;
+        if (c == 'F') fts = true;
+        else if (c == 'b') path = optarg;
         else if (c == 'X') exhaustive = true;
         else if (c == 'q') qpath = optarg;
         else if (c == 'x') expand = false;
         else if (c == 'j') json = true;
         else if (c == 'h') {
-            printf("Usage: openrx kb eval [--questions TSV] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
+            printf("Usage: openrx kb eval [--questions TSV] [--no-expand] [--exhaustive] [--fts] [--kb FILE] [--json]\n"
+                   "--fts ranks with FTS5 alone instead of the impact index (same results, slower).\n"
                    "Recall@1/5/10 on a question set (default: the NLM DDI dev set in\n"
                    "tests/fixtures/kb/ddi_questions.tsv: \"X with Y\" must find X's label section that\n"
                    "mentions Y).\n");
@@ -302,6 +338,7 @@ static int kb_eval(int argc, char **argv) {
     orx_error err = ORX_ERROR_INIT;
     orx_kb_eval ev;
     orx_status st = open_kb(path, expand, &kb, &err);
+    if (st == ORX_OK && fts) orx_kb_use_impact(kb, false);
     if (st == ORX_OK) st = orx_kb_eval_questions(kb, qpath, expand, exhaustive, &ev, &err);
     orx_kb_free(kb);
     if (st != ORX_OK) return orx_cli_fail(st, &err);
@@ -353,57 +390,144 @@ static double thread_cpu(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int kb_bench(int argc, char **argv) {
+static uint64_t chunk_count(const char *path) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    uint64_t n = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'chunks'", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* hits of r whose text repeats an earlier hit of the same list (case/spacing folded) */
+static int copies_in(const orx_kb_results *r) {
+    int n = 0;
+    for (size_t i = 1; i < r->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (orx_kb_text_hash(r->hits[i].text, strlen(r->hits[i].text)) ==
+                orx_kb_text_hash(r->hits[j].text, strlen(r->hits[j].text))) {
+                n++;
+                break;
+            }
+    return n;
+}
+
+/* per distinct query: the impact index's top-k against FTS5's (same ids, same scores) */
+static orx_status compare_engines(orx_kb *kb, char **qs, size_t nq, const orx_kb_query *base, size_t *same,
+                                  orx_error *err) {
+    *same = 0;
+    orx_status st = ORX_OK;
+    for (size_t i = 0; st == ORX_OK && i < nq; i++) {
+        orx_kb_query q = *base;
+        q.text = qs[i];
+        orx_kb_results a, b;
+        orx_kb_use_impact(kb, true);
+        st = orx_kb_search(kb, &q, &a, err);
+        orx_kb_use_impact(kb, false);
+        if (st == ORX_OK) st = orx_kb_search(kb, &q, &b, err);
+        if (st == ORX_OK) {
+            bool eq = a.n == b.n;
+            for (size_t j = 0; eq && j < a.n; j++)
+                eq = a.hits[j].chunk_id == b.hits[j].chunk_id && a.hits[j].score == b.hits[j].score;
+            *same += eq;
+            if (!eq && getenv("ORX_DEBUG")) fprintf(stderr, "kb bench: top-k differs for \"%s\"\n", qs[i]);
+            orx_kb_results_free(&b);
+        }
+        orx_kb_results_free(&a);
+    }
+    orx_kb_use_impact(kb, true);
+    return st;
+}
+
+typedef struct bench_opts {
+    const char *path, *qpath; /* knowledge base, queries */
+    bool json, expand, exhaustive, fts, all_copies, compare; /* flags */
+    long n;                   /* timed queries */
+    int k;                    /* results per query */
+} bench_opts;
+
+static int bench_args(int argc, char **argv, bench_opts *o) {
     static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
                                          {"queries", required_argument, 0, 'q'},
                                          {"json", no_argument, 0, 'j'},
                                          {"no-expand", no_argument, 0, 'x'},
                                          {"exhaustive", no_argument, 0, 'X'},
+                                         {"fts", no_argument, 0, 'F'},
+                                         {"all-copies", no_argument, 0, 'A'},
+                                         {"compare", no_argument, 0, 'C'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *path = orx_kb_default_path(), *qpath = default_questions();
-    bool json = false, expand = true, exhaustive = false;
-    long n = 2000;
     int c;
-    while ((c = getopt_long(argc, argv, "b:q:n:jxXh", opts, NULL)) != -1) {
-        if (c == 'b') path = optarg;
-        else if (c == 'X') exhaustive = true;
-        else if (c == 'x') expand = false;
-        else if (c == 'q') qpath = optarg;
+    while ((c = getopt_long(argc, argv, "b:q:n:k:jxXh", opts, NULL)) != -1) {
+        if (c == 'b') o->path = optarg;
+        else if (c == 'X') o->exhaustive = true;
+        else if (c == 'x') o->expand = false;
+        else if (c == 'F') o->fts = true;
+        else if (c == 'A') o->all_copies = true;
+        else if (c == 'C') o->compare = true;
+        else if (c == 'q') o->qpath = optarg;
         else if (c == 'n') {
-            if (!orx_cli_parse_int(optarg, 1, 10000000, &n))
+            if (!orx_cli_parse_int(optarg, 1, 10000000, &o->n))
                 return orx_cli_usage("kb bench", "-n must be a positive integer");
-        } else if (c == 'j') json = true;
+        } else if (c == 'k') {
+            long k;
+            if (!orx_cli_parse_int(optarg, 1, 100, &k)) return orx_cli_usage("kb bench", "-k must be in 1..100");
+            o->k = (int)k;
+        } else if (c == 'j') o->json = true;
         else if (c == 'h') {
-            printf("Usage: openrx kb bench [--queries TSV] [-n 2000] [--no-expand] [--exhaustive]\n"
-                   "                       [--kb FILE] [--json]\n"
-                   "Query latency (wall p50/p95/p99 and thread CPU time p50/p95, k=10, snippets\n"
-                   "included; the 1-minute load average is printed) over the queries (first\n"
-                   "column of the TSV; default the dev question set), cycling until n queries ran,\n"
-                   "after one untimed warm-up pass.\n");
-            return 0;
+            printf("Usage: openrx kb bench [--queries TSV] [-n 2000] [-k 10] [--no-expand] [--exhaustive]\n"
+                   "                       [--fts] [--all-copies] [--compare] [--kb FILE] [--json]\n"
+                   "Query latency (wall p50/p95/p99 and thread CPU time p50/p95, snippets included;\n"
+                   "the 1-minute load average is printed) over the queries (first column of the TSV;\n"
+                   "default the dev question set), cycling until n queries ran, after one untimed\n"
+                   "warm-up pass. --fts ranks with FTS5 alone (no impact index); --compare also checks\n"
+                   "every distinct query's top-k against FTS5's (ids and scores); copies = results\n"
+                   "per list whose text repeats an earlier result.\n");
+            return -1;
         } else return orx_cli_usage("kb bench", "unknown option");
     }
+    return 0;
+}
+
+static int kb_bench(int argc, char **argv) {
+    bench_opts o = {.path = orx_kb_default_path(), .qpath = default_questions(), .expand = true, .n = 2000, .k = 10};
+    int arc = bench_args(argc, argv, &o);
+    if (arc) return arc < 0 ? 0 : arc;
     orx_error err = ORX_ERROR_INIT;
     size_t nq = 0;
-    char **qs = read_queries(qpath, &nq, &err);
+    char **qs = read_queries(o.qpath, &nq, &err);
     if (!qs || !nq) {
         free(qs);
         return orx_cli_fail(err.code ? err.code : ORX_ERR_INVALID, &err);
     }
     orx_kb *kb = NULL;
-    orx_status st = open_kb(path, expand, &kb, &err);
-    double *lat = calloc((size_t)n, sizeof *lat), *cpu = calloc((size_t)n, sizeof *cpu);
-    for (size_t i = 0; st == ORX_OK && i < nq; i++) { /* warm-up */
+    orx_status st = open_kb(o.path, o.expand, &kb, &err);
+    bool has_impact = st == ORX_OK && orx_kb_use_impact(kb, !o.fts);
+    orx_kb_query base = {.k = o.k, .expand = o.expand, .exhaustive = o.exhaustive, .all_copies = o.all_copies};
+    size_t same = 0;
+    if (st == ORX_OK && o.compare && has_impact) st = compare_engines(kb, qs, nq, &base, &same, &err);
+    if (st == ORX_OK) orx_kb_use_impact(kb, !o.fts);
+    double *lat = calloc((size_t)o.n, sizeof *lat), *cpu = calloc((size_t)o.n, sizeof *cpu);
+    long copies = 0, lists_with_copies = 0;
+    for (size_t i = 0; st == ORX_OK && i < nq; i++) { /* warm-up; copies per result list */
         orx_kb_results r;
-        orx_kb_query q = {.text = qs[i], .k = 10, .expand = expand, .exhaustive = exhaustive};
+        orx_kb_query q = base;
+        q.text = qs[i];
         st = orx_kb_search(kb, &q, &r, &err);
+        int cp = st == ORX_OK ? copies_in(&r) : 0;
+        copies += cp;
+        lists_with_copies += cp > 0;
         orx_kb_results_free(&r);
     }
     double t0 = orx_now();
-    for (long i = 0; st == ORX_OK && lat && cpu && i < n; i++) {
+    for (long i = 0; st == ORX_OK && lat && cpu && i < o.n; i++) {
         orx_kb_results r;
-        orx_kb_query q = {.text = qs[(size_t)i % nq], .k = 10, .expand = expand, .exhaustive = exhaustive};
+        orx_kb_query q = base;
+        q.text = qs[(size_t)i % nq];
         double a = orx_now(), ca = thread_cpu();
         st = orx_kb_search(kb, &q, &r, &err);
         lat[i] = (orx_now() - a) * 1e3;
@@ -412,7 +536,7 @@ static int kb_bench(int argc, char **argv) {
     }
     double total = orx_now() - t0;
     orx_kb_stats ks = {0};
-    if (st == ORX_OK) orx_kb_get_stats(kb, &ks, &err);
+    ks.chunks = chunk_count(o.path); /* meta: kb stats would scan every chunk's text */
     orx_kb_free(kb);
     for (size_t i = 0; i < nq; i++) free(qs[i]);
     free(qs);
@@ -421,6 +545,7 @@ static int kb_bench(int argc, char **argv) {
         free(cpu);
         return orx_cli_fail(st != ORX_OK ? st : ORX_ERR_NOMEM, &err);
     }
+    long n = o.n;
     qsort(lat, (size_t)n, sizeof *lat, cmp_double);
     qsort(cpu, (size_t)n, sizeof *cpu, cmp_double);
     double p50 = lat[(size_t)(n * 0.50)], p95 = lat[(size_t)(n * 0.95)],
@@ -430,16 +555,23 @@ static int kb_bench(int argc, char **argv) {
     free(cpu);
     double load[1] = {0};
     getloadavg(load, 1);
-    if (json)
-        return print_json(json_pack("{s:s, s:I, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "kb",
-                                    path, "chunks", (json_int_t)ks.chunks, "queries",
-                                    (json_int_t)n, "distinct_queries", (int)nq, "p50_ms", p50,
-                                    "p95_ms", p95, "p99_ms", p99, "mean_ms", mean, "cpu_p50_ms",
-                                    c50, "cpu_p95_ms", c95, "loadavg", load[0]));
-    printf("%s: %llu chunks, %ld queries (%zu distinct)%s: wall p50 %.3f ms  p95 %.3f ms  p99 %.3f "
-           "ms  mean %.3f ms | cpu p50 %.3f ms  p95 %.3f ms | load %.1f\n",
-           path, (unsigned long long)ks.chunks, n, nq, exhaustive ? " exhaustive" : "", p50, p95,
-           p99, mean, c50, c95, load[0]);
+    const char *engine = has_impact && !o.fts ? "impact" : "fts5";
+    if (o.json) {
+        json_t *j = json_pack("{s:s, s:I, s:s, s:b, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "kb",
+                              o.path, "chunks", (json_int_t)ks.chunks, "engine", engine, "exhaustive", o.exhaustive,
+                              "queries", (json_int_t)n, "distinct_queries", (int)nq, "p50_ms", p50, "p95_ms", p95,
+                              "p99_ms", p99, "mean_ms", mean, "cpu_p50_ms", c50, "cpu_p95_ms", c95, "loadavg",
+                              load[0], "copies_in_results", (json_int_t)copies, "lists_with_copies",
+                              (json_int_t)lists_with_copies);
+        if (j && o.compare && has_impact) json_object_set_new(j, "identical_topk", json_integer((json_int_t)same));
+        return print_json(j);
+    }
+    printf("%s: %llu chunks, %ld queries (%zu distinct), %s%s: wall p50 %.3f ms  p95 %.3f ms  p99 %.3f "
+           "ms  mean %.3f ms | cpu p50 %.3f ms  p95 %.3f ms | load %.1f | copies in result lists %ld (%ld lists)",
+           o.path, (unsigned long long)ks.chunks, n, nq, engine, o.exhaustive ? " exhaustive" : "", p50, p95, p99,
+           mean, c50, c95, load[0], copies, lists_with_copies);
+    if (o.compare && has_impact) printf(" | identical top-%d %zu/%zu", o.k, same, nq);
+    printf("\n");
     return 0;
 }
 
@@ -492,5 +624,9 @@ int cmd_kb(int argc, char **argv) {
     if (!strcmp(verb, "eval")) return kb_eval(argc, argv);
     if (!strcmp(verb, "bench")) return kb_bench(argc, argv);
     if (!strcmp(verb, "synth")) return kb_synth(argc, argv);
-    return orx_cli_usage("kb", "unknown verb '%s' (build, search, stats, eval, bench, synth)", verb);
+    if (!strcmp(verb, "fetch")) return orx_cmd_kb_fetch(argc, argv);
+    if (!strcmp(verb, "update")) return orx_cmd_kb_update(argc, argv);
+    if (!strcmp(verb, "index")) return orx_cmd_kb_index(argc, argv);
+    return orx_cli_usage("kb", "unknown verb '%s' (build, search, stats, eval, bench, synth, fetch, update, index)",
+                         verb);
 }

@@ -5,6 +5,7 @@
  * largest single label (64 MiB limit), not by the file.
  */
 #include "kb/kb.h"
+#include "kb/fetch.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <errno.h>
@@ -341,19 +342,23 @@ static orx_status scan_top(reader *r, label_ctx *lc, orx_error *err) {
     return st;
 }
 
-orx_status orx_kb_ingest_openfda(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
+orx_status orx_kb_ingest_openfda_stream(FILE *f, const char *name, orx_kb_doc_fn fn, void *ctx,
+                                        orx_error *err) {
     reader *r = calloc(1, sizeof *r);
     if (!r) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    r->f = fopen(path, "rb");
-    if (!r->f) {
-        free(r);
-        return orx_fail(err, ORX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    r->path = path;
+    r->f = f;
+    r->path = name;
     r->line = r->col = 1;
-    label_ctx lc = {.path = path, .index = 0, .line = 1, .fn = fn, .ctx = ctx};
+    label_ctx lc = {.path = name, .index = 0, .line = 1, .fn = fn, .ctx = ctx};
     orx_status st = scan_top(r, &lc, err);
-    fclose(r->f);
     free(r);
+    return st;
+}
+
+orx_status orx_kb_ingest_openfda(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return orx_fail(err, ORX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    orx_status st = orx_kb_ingest_openfda_stream(f, path, fn, ctx, err);
+    fclose(f);
     return st;
 }

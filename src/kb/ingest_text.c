@@ -4,6 +4,7 @@
  * that picks an ingester per file.
  */
 #include "kb/kb.h"
+#include "kb/fetch.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <dirent.h>
@@ -461,10 +462,11 @@ static int cmp_str(const void *a, const void *b) {
 static bool wanted(const char *name) {
     if (name[0] == '.') return false;
     if (!strncmp(name, "SOURCE", 6) || !strncmp(name, "README", 6) || !strncmp(name, "LICENSE", 7) ||
-        !strncmp(name, "COPYING", 7))
+        !strncmp(name, "COPYING", 7) || !strcmp(name, "manifest.json")) /* kb fetch's manifest */
         return false;
     return orx_str_ends_with(name, ".json") || orx_str_ends_with(name, ".jsonl") ||
-           orx_str_ends_with(name, ".xml") || orx_str_ends_with(name, ".txt");
+           orx_str_ends_with(name, ".xml") || orx_str_ends_with(name, ".txt") ||
+           orx_str_ends_with(name, ".zip");
 }
 
 static orx_status walk(const char *dir, path_list *l, int depth, orx_error *err) {
@@ -491,6 +493,7 @@ static orx_status ingest_file(const char *p, orx_kb_doc_fn fn, void *ctx, orx_er
     if (orx_str_ends_with(p, ".jsonl")) return orx_kb_ingest_jsonl(p, fn, ctx, err);
     if (orx_str_ends_with(p, ".json")) return orx_kb_ingest_openfda(p, fn, ctx, err);
     if (orx_str_ends_with(p, ".xml")) return orx_kb_ingest_spl(p, fn, ctx, err);
+    if (orx_str_ends_with(p, ".zip")) return orx_kb_ingest_zip(p, fn, ctx, err);
     const char *one[1] = {p};
     return orx_kb_ingest_text(one, 1, fn, ctx, err);
 }

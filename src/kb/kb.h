@@ -92,7 +92,9 @@ size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *ou
 /* ============================================================================================
  * Building a knowledge base (atomic: temp file + rename)
  * ========================================================================================== */
-#define ORX_KB_SCHEMA_VERSION 2 /* 2: anchor column, term_stats, length bucket in row ids */
+#define ORX_KB_SCHEMA_VERSION 2 /* 2: anchor column, term_stats, length bucket in row ids; later
+                                   optional tables (chunk_meta, sources, …) and the impact index are
+                                   added by 'kb index' when missing */
 
 typedef struct orx_kb_build_params {
     int   max_words;                              /* chunk budget in words (default 200) */
@@ -156,6 +158,7 @@ typedef struct orx_kb_query {
     int         k;       /* results wanted (default 8, max 100) */
     bool        expand;  /* expand terms with lexicon synonyms when a lexicon is set */
     bool        exhaustive; /* score every matching chunk: no drug anchoring / common-word pruning */
+    bool        all_copies; /* keep chunks whose text repeats a better hit (default: collapsed) */
 } orx_kb_query;
 
 typedef struct orx_kb_hit {
@@ -173,6 +176,7 @@ typedef struct orx_kb_hit {
     double  score;            /* weighted BM25 × section weight; higher is better */
     char   *text;             /* whole chunk text (malloc'd) */
     char   *snippet;          /* ~40 words around the matches, terms wrapped in ** ** (malloc'd) */
+    int     copies;           /* other chunks (other labels) with the same text, collapsed into this hit */
 } orx_kb_hit;
 
 typedef struct orx_kb_results {

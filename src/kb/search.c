@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE 1 /* memmem, strcasestr */
 #include "kb/kb.h"
+#include "kb/impact.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <math.h>
@@ -50,7 +51,20 @@ struct orx_kb {
     const struct orx_lexicon *lex;      /* query expansion, not owned unless lex_owned */
     struct orx_lexicon       *lex_owned; /* opened by orx_kb_load_lexicon */
     char                     *path;     /* file */
+    struct orx_kb_impact     *impact;   /* impact-ordered index (exact top-k), NULL when absent */
+    char                      ph[MAX_TERMS * 3][ORX_KB_TERM]; /* phrases of the running query */
+    unsigned char             ph_group[MAX_TERMS * 3]; /* their group (PH_* below) */
+    int                       group;    /* group of the phrases being added */
+    bool                      use_impact; /* evaluate with the impact index when present */
+    sqlite3_stmt             *dv;       /* PRAGMA data_version: another connection committed */
+    int64_t                   data_version; /* its value when the statistics were read */
+    sqlite3_stmt             *hash_q;   /* chunk_meta hash of a row, NULL without chunk_meta */
+    sqlite3_stmt             *copies_q; /* rows with a hash, NULL without chunk_meta */
 };
+
+/* phrase groups of a query: scored words, scored drug-column expansions, anchors, drug filter,
+ * section filter */
+enum { PH_WORD = 1, PH_EXPANSION, PH_ANCHOR, PH_DRUG, PH_SECTION };
 
 const char *orx_kb_default_path(void) {
     const char *e = getenv("ORX_KB");
@@ -92,8 +106,7 @@ static void orx_rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_co
     int np = api->xPhraseCount(fc);
     sqlite3_int64 rowid = api->xRowid(fc);
     /* length normalisation (b = 0.75) from the length bucket in the row id */
-    double len = (double)((rowid >> 4) & 15) * 25.0;
-    double lnorm = kb->avg_len > 0 ? 0.25 + 0.75 * len / kb->avg_len : 1.0;
+    double lnorm = orx_kb_lnorm(rowid, kb->avg_len);
     double score = 0;
     for (int p = 0; p < np && p < kb->n_idf; p++) {
         if (kb->idf[p] <= 0) continue;
@@ -102,7 +115,7 @@ static void orx_rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_co
         double tf = 0;
         for (api->xPhraseFirst(fc, p, &it, &col, &off); col >= 0; api->xPhraseNext(fc, &it, &col, &off))
             tf += kb->colw[col & 3];
-        if (tf > 0) score += kb->idf[p] * (tf * 2.2) / (tf + 1.2 * lnorm);
+        if (tf > 0) score += orx_kb_bm25_term(kb->idf[p], tf, lnorm); /* shared with the impact index */
     }
     score *= orx_kb_class_weight((int)(rowid & 15));
     sqlite3_result_double(res, score);
@@ -133,11 +146,35 @@ static void open_term_stats(orx_kb *kb) {
     if (kb->n_chunks > 0 && !getenv("ORX_KB_FTS5_BM25") &&
         api->xCreateFunction(api, "orx_rank", kb, orx_rank_fn, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(kb->db, "SELECT rowid, orx_rank(chunks_fts) AS r FROM chunks_fts"
-                                   " WHERE chunks_fts MATCH ?1 ORDER BY r DESC LIMIT ?2",
+                                   " WHERE chunks_fts MATCH ?1 ORDER BY r DESC, rowid LIMIT ?2",
                            -1, &kb->fast, NULL) == SQLITE_OK)
         kb->fast_rank = true;
     const char *args[] = {"unicode61", "remove_diacritics", "2"};
     if (kb->tok.xCreate(ud, args, 3, &kb->tok_inst) != SQLITE_OK) kb->tok_inst = NULL;
+}
+
+/* the impact index and copies lookups (optional: without them search runs on FTS5 alone and
+ * copies are not collapsed); an index built for other contents (chunk count, mean length) is
+ * not used */
+static void open_impact(orx_kb *kb) {
+    if (sqlite3_prepare_v2(kb->db, "SELECT hash FROM chunk_meta WHERE id = ?1", -1, &kb->hash_q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(kb->db, "SELECT count(*) FROM chunk_meta WHERE hash = ?1", -1, &kb->copies_q, NULL) != SQLITE_OK)
+        return;
+    const char *e = getenv("ORX_KB_IMPACT");
+    if ((e && !strcmp(e, "0")) || !kb->fast_rank) return;
+    orx_error ierr = ORX_ERROR_INIT;
+    if (orx_kb_impact_open(kb->db, kb->path, &kb->impact, &ierr) != ORX_OK) {
+        if (getenv("ORX_DEBUG")) fprintf(stderr, "openrx kb: impact index not used: %s\n", ierr.msg);
+        return;
+    }
+    uint64_t n = 0;
+    double avg = 0;
+    if (kb->impact) orx_kb_impact_shape(kb->impact, &n, &avg);
+    if (kb->impact && (n != (uint64_t)kb->n_chunks || avg != kb->avg_len)) {
+        if (getenv("ORX_DEBUG")) fprintf(stderr, "openrx kb: impact index is stale; not used\n");
+        orx_kb_impact_free(kb->impact);
+        kb->impact = NULL;
+    }
 }
 
 orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
@@ -185,13 +222,15 @@ orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
                             secw_fn, NULL, NULL);
     if (sqlite3_prepare_v2(kb->db,
                            "SELECT rowid, bm25(chunks_fts, ?3, ?4, 1.0, 0.0) * orx_secw(rowid) AS r"
-                           " FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY r LIMIT ?2",
+                           " FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY r, rowid LIMIT ?2",
                            -1, &kb->rank, NULL) != SQLITE_OK) {
         st = orx_fail(err, ORX_ERR_DB, "%s: not an openrx knowledge base: %s", path,
                       sqlite3_errmsg(kb->db));
         goto fail;
     }
     open_term_stats(kb);
+    open_impact(kb);
+    kb->use_impact = true;
     *out = kb;
     return ORX_OK;
 fail:
@@ -205,6 +244,10 @@ void orx_kb_free(orx_kb *kb) {
     sqlite3_finalize(kb->df);
     sqlite3_finalize(kb->rank);
     sqlite3_finalize(kb->fast);
+    orx_kb_impact_free(kb->impact);
+    sqlite3_finalize(kb->hash_q);
+    sqlite3_finalize(kb->copies_q);
+    sqlite3_finalize(kb->dv);
     if (kb->tok_inst) kb->tok.xDelete(kb->tok_inst);
     sqlite3_close(kb->db);
 #ifdef ORX_KB_HAVE_LEXICON
@@ -215,6 +258,11 @@ void orx_kb_free(orx_kb *kb) {
 }
 
 void orx_kb_set_lexicon(orx_kb *kb, const struct orx_lexicon *lex) { kb->lex = lex; }
+
+bool orx_kb_use_impact(orx_kb *kb, bool on) {
+    kb->use_impact = on;
+    return kb->impact != NULL;
+}
 
 orx_status orx_kb_load_lexicon(orx_kb *kb, const char *data_dir, orx_error *err) {
 #ifdef ORX_KB_HAVE_LEXICON
@@ -312,7 +360,26 @@ orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
             orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
         }
     sqlite3_finalize(s);
-    orx_buf_puts(&b, "}}");
+    orx_buf_puts(&b, "},\"releases\":[");
+    /* the release of each source (kb build: newest label date; kb update: the release's date) */
+    first = true;
+    if (sqlite3_prepare_v2(kb->db, "SELECT name, kind, release_date, applied_at, (SELECT count(*) FROM doc_source o"
+                                   " WHERE o.source = sources.name) FROM sources ORDER BY name",
+                           -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            orx_buf_puts(&b, first ? "{\"source\":" : ",{\"source\":");
+            first = false;
+            json_str(&b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_puts(&b, ",\"kind\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 1));
+            orx_buf_puts(&b, ",\"release_date\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 2));
+            orx_buf_puts(&b, ",\"applied_at\":");
+            json_str(&b, (const char *)sqlite3_column_text(s, 3));
+            orx_buf_printf(&b, ",\"labels\":%lld}", (long long)sqlite3_column_int64(s, 4));
+        }
+    sqlite3_finalize(s);
+    orx_buf_printf(&b, "],\"impact_index\":%s}", kb->impact ? "true" : "false");
     if (!b.data) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     *json_out = orx_buf_steal(&b);
     return ORX_OK;
@@ -376,6 +443,8 @@ static void phrase_of(const char *name, char *out, size_t cap) {
 
 /* true when some label carries this name (phrase) in its drug column */
 static bool drug_known(const orx_kb *kb, const char *phrase) {
+    long rows = kb->impact ? orx_kb_impact_drug_rows(kb->impact, phrase) : -1;
+    if (rows >= 0) return rows > 0; /* the token's drug-column list in the impact index */
     char *m = sqlite3_mprintf("{drug} : \"%w\"", phrase);
     sqlite3_stmt *s;
     bool found = false;
@@ -436,6 +505,8 @@ static void note_phrase(orx_kb *kb, const char *phrase, bool scored) {
         idf = log((n - (double)dfa + 0.5) / ((double)dfa + 0.5));
         if (idf <= 0) idf = 1e-6;
     }
+    snprintf(kb->ph[kb->n_idf], ORX_KB_TERM, "%s", phrase);
+    kb->ph_group[kb->n_idf] = (unsigned char)kb->group;
     kb->idf[kb->n_idf++] = idf;
 }
 
@@ -538,9 +609,11 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
     if (plan && !(q->drug && *q->drug)) plan_terms(kb, &t, &kept, &anchors);
     if (t.n) {
         orx_buf_puts(m, "(");
+        kb->group = PH_WORD;
         or_group_k(kb, true, m, &kept);
         if (xo.n) {
             orx_buf_puts(m, " OR {drug} : (");
+            kb->group = PH_EXPANSION;
             or_group_k(kb, true, m, &xo);
             orx_buf_puts(m, ")");
         }
@@ -550,6 +623,7 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
         /* anchors and expanded names of unknown brands restrict to those drugs' labels */
         *anchored = true;
         orx_buf_puts(m, " AND {anchor} : (");
+        kb->group = PH_ANCHOR;
         or_group_k(kb, false, m, &anchors);
         if (xo.n) orx_buf_printf(m, "%s", anchors.n ? " OR " : "");
         or_group_k(kb, false, m, &xo);
@@ -563,6 +637,7 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
         terms_add(&d, ph);
         expand(kb, q->drug, &d, false);
         orx_buf_printf(m, "%s{anchor} : (", t.n ? " AND " : "");
+        kb->group = PH_DRUG;
         or_group_k(kb, false, m, &d);
         orx_buf_puts(m, ")");
     }
@@ -578,6 +653,7 @@ static orx_status build_match(orx_kb *kb, const orx_kb_query *q, bool plan, orx_
         char *dash = strchr(c5, '-');
         if (dash) *dash = ' ';
         orx_buf_printf(m, " AND {section} : \"%s\"", c5);
+        kb->group = PH_SECTION;
         note_phrase(kb, c5, false);
     }
     return m->data ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
@@ -677,6 +753,8 @@ static const char *col(sqlite3_stmt *s, int i) {
     return v ? v : "";
 }
 
+static uint64_t chunk_hash(orx_kb *kb, int64_t id);
+
 static orx_status fill_hit(orx_kb *kb, int64_t id, double score, const terms *hl, orx_kb_hit *h,
                            orx_error *err) {
     sqlite3_stmt *s = kb->hit;
@@ -703,42 +781,136 @@ static orx_status fill_hit(orx_kb *kb, int64_t id, double score, const terms *hl
     snprintf(h->citation, sizeof h->citation, "%s#%s", h->set_id, h->section_code);
     sqlite3_reset(s);
     h->snippet = h->text ? make_snippet(h->text, hl, 40) : NULL;
+    if (kb->copies_q) { /* same text in other chunks: collapsed into this hit */
+        sqlite3_reset(kb->copies_q);
+        sqlite3_bind_int64(kb->copies_q, 1, (sqlite3_int64)chunk_hash(kb, id));
+        if (sqlite3_step(kb->copies_q) == SQLITE_ROW) h->copies = sqlite3_column_int(kb->copies_q, 0) - 1;
+        if (h->copies < 0) h->copies = 0;
+        sqlite3_reset(kb->copies_q);
+    }
     if (!h->text || !h->snippet) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     return ORX_OK;
 }
 
-/* run one MATCH; fills up to k ids/scores */
-static orx_status run_match(orx_kb *kb, const char *match, bool anchored, int k, int64_t *ids,
-                            double *scores, size_t *n, orx_error *err) {
+/* copies hash of a chunk (0 when the KB has no chunk_meta) */
+static uint64_t chunk_hash(orx_kb *kb, int64_t id) {
+    if (kb->impact) return orx_kb_impact_hash(kb->impact, id);
+    if (!kb->hash_q) return 0;
+    sqlite3_reset(kb->hash_q);
+    sqlite3_bind_int64(kb->hash_q, 1, id);
+    uint64_t h = sqlite3_step(kb->hash_q) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(kb->hash_q, 0) : 0;
+    sqlite3_reset(kb->hash_q);
+    return h;
+}
+
+/* one pass of a MATCH with the ranked statement, up to `limit` rows; with collapse, rows whose
+ * text repeats an accepted row are skipped. Returns the rows stepped through in *stepped. */
+static orx_status match_rows(orx_kb *kb, const char *match, int k, int limit, bool collapse, int64_t *ids,
+                             double *scores, uint64_t *hashes, size_t *n, int *stepped, orx_error *err) {
     *n = 0;
+    *stepped = 0;
     sqlite3_stmt *s = kb->fast_rank ? kb->fast : kb->rank;
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, k);
+    sqlite3_bind_int(s, 2, limit);
     double wd = 2.0, ws = 0.5;
     const char *wenv = getenv("ORX_KB_WEIGHTS"); /* tuning only: "drug,section" column weights */
     if (wenv) sscanf(wenv, "%lf,%lf", &wd, &ws);
-    (void)anchored; /* anchor phrases hit the weight-0 anchor column: scores are unchanged */
     if (!kb->fast_rank) {
         sqlite3_bind_double(s, 3, wd);
         sqlite3_bind_double(s, 4, ws);
     }
     kb->colw[0] = wd, kb->colw[1] = ws, kb->colw[2] = 1.0, kb->colw[3] = 0.0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)k) {
-        ids[*n] = sqlite3_column_int64(s, 0);
-        scores[*n] = kb->fast_rank ? sqlite3_column_double(s, 1) : -sqlite3_column_double(s, 1);
+    while (*n < (size_t)k && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        (*stepped)++;
+        int64_t id = sqlite3_column_int64(s, 0);
+        double sc = kb->fast_rank ? sqlite3_column_double(s, 1) : -sqlite3_column_double(s, 1);
+        uint64_t h = collapse ? chunk_hash(kb, id) : 0;
+        bool dup = false;
+        for (size_t i = 0; collapse && h && i < *n && !dup; i++) dup = hashes[i] == h;
+        if (dup) continue;
+        ids[*n] = id, scores[*n] = sc, hashes[*n] = h;
         (*n)++;
     }
+    if (*n >= (size_t)k) rc = SQLITE_DONE;
     orx_status st = ORX_OK;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = orx_fail(err, ORX_ERR_DB, "%s: search \"%s\": %s", kb->path, match,
-                      sqlite3_errmsg(kb->db));
+        st = orx_fail(err, ORX_ERR_DB, "%s: search \"%s\": %s", kb->path, match, sqlite3_errmsg(kb->db));
     sqlite3_reset(s);
     return st;
 }
 
+/* run one MATCH; fills up to k ids/scores (best first; score desc, row id asc). Copies of an
+ * earlier hit are skipped unless all_copies: the row limit grows until k distinct texts are
+ * found or the matches run out. */
+static orx_status run_match(orx_kb *kb, const char *match, int k, bool collapse, int64_t *ids,
+                            double *scores, size_t *n, orx_error *err) {
+    uint64_t hashes[MAX_K];
+    collapse = collapse && (kb->impact || kb->hash_q);
+    for (int limit = collapse ? 4 * k + 16 : k;; limit = limit > (1 << 20) ? -1 : limit * 8) {
+        int stepped;
+        orx_status st = match_rows(kb, match, k, limit, collapse, ids, scores, hashes, n, &stepped, err);
+        if (st != ORX_OK || *n >= (size_t)k || limit < 0 || stepped < limit) return st;
+    }
+}
+
+/* the impact-index path: the unpruned query (every match a candidate), exact top-k */
+static orx_status impact_match(orx_kb *kb, const orx_kb_query *q, const char *match, int k, int64_t *ids,
+                               double *scores, size_t *n, orx_error *err) {
+    orx_kb_iphrase ph[MAX_TERMS * 3];
+    orx_kb_ifilter fl[MAX_TERMS * 3];
+    int np = 0, nf = 0;
+    for (int p = 0; p < kb->n_idf; p++) {
+        int g = kb->ph_group[p];
+        if (g == PH_WORD || g == PH_EXPANSION)
+            ph[np++] = (orx_kb_iphrase){.text = kb->ph[p], .idf = kb->idf[p], .drug_only = g == PH_EXPANSION};
+        else if (g == PH_ANCHOR || g == PH_DRUG) /* {anchor} : ( … ) groups, ANDed */
+            fl[nf++] = (orx_kb_ifilter){.text = kb->ph[p], .group = g};
+    }
+    if (!np) /* nothing scored (a --drug-only query): every row scores 0, FTS5 lists them */
+        return run_match(kb, match, k, !q->all_copies, ids, scores, n, err);
+    const char *code = q->section && *q->section ? orx_kb_section_code_for(q->section) : NULL;
+    orx_kb_iquery iq = {.phrases = ph, .n_phrases = np, .filters = fl, .n_filters = nf, .section = code, .k = k,
+                        .collapse = !q->all_copies};
+    return orx_kb_impact_search(kb->impact, &iq, ids, scores, n, NULL, err);
+}
+
+static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
+
+/* After a `kb update` committed by another connection (the file changes in place): corpus
+ * statistics and the impact index are read again, so an open handle (the server's) never ranks
+ * with stale statistics or returns rows of a superseded index. */
+static void refresh_if_changed(orx_kb *kb) {
+    if (!kb->dv && sqlite3_prepare_v2(kb->db, "PRAGMA data_version", -1, &kb->dv, NULL) != SQLITE_OK) return;
+    sqlite3_reset(kb->dv);
+    int64_t v = sqlite3_step(kb->dv) == SQLITE_ROW ? sqlite3_column_int64(kb->dv, 0) : 0;
+    sqlite3_reset(kb->dv);
+    if (v == kb->data_version) return;
+    bool first = kb->data_version == 0;
+    kb->data_version = v;
+    if (first) return;
+    kb->n_chunks = scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='chunks'");
+    kb->avg_len = (double)scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='avg_len'");
+    orx_kb_impact_free(kb->impact);
+    kb->impact = NULL;
+    sqlite3_finalize(kb->hash_q);
+    sqlite3_finalize(kb->copies_q);
+    kb->hash_q = kb->copies_q = NULL;
+    open_impact(kb);
+}
+
+/* one read transaction per search: the term lookups, the match and the hit rows see one snapshot
+ * and take the file locks once (not once per statement) */
 orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
+    bool txn = sqlite3_get_autocommit(kb->db) && sqlite3_exec(kb->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    refresh_if_changed(kb);
+    orx_status st = search_in_txn(kb, q, out, err);
+    if (txn) sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
+    return st;
+}
+
+static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
     memset(out, 0, sizeof *out);
     int k = q->k > 0 ? q->k : 8;
     if (k > MAX_K) k = MAX_K;
@@ -747,7 +919,9 @@ orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out,
     size_t n = 0;
     terms hl;
     orx_status st = ORX_OK;
-    /* planned (anchored, pruned) first; when that finds nothing, score every match */
+    /* planned (anchored, pruned) first; when that finds nothing, score every match. Either
+     * query is evaluated by the impact index when there is one (exact top-k), else by FTS5 */
+    bool impact = kb->impact && kb->use_impact && !getenv("ORX_KB_WEIGHTS");
     for (int pass = q->exhaustive ? 1 : 0; pass < 2 && st == ORX_OK && n == 0; pass++) {
         orx_buf m;
         orx_buf_init(&m);
@@ -763,7 +937,8 @@ orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out,
         }
         free(out->fts_query);
         out->fts_query = orx_buf_steal(&m);
-        st = run_match(kb, out->fts_query, anchored, k, ids, scores, &n, err);
+        if (impact) st = impact_match(kb, q, out->fts_query, k, ids, scores, &n, err);
+        else st = run_match(kb, out->fts_query, k, !q->all_copies, ids, scores, &n, err);
     }
     if (st == ORX_OK && n) {
         out->hits = calloc(n, sizeof *out->hits);
@@ -846,14 +1021,18 @@ static int cmp_hit(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* move hits of r into acc unless their chunk is already there */
+/* move hits of r into acc unless their chunk, or a copy of its text (another label's), is
+ * already there */
 static orx_status merge(orx_kb_results *acc, orx_kb_results *r, orx_error *err) {
     orx_kb_hit *nh = realloc(acc->hits, (acc->n + r->n + 1) * sizeof *nh);
     if (!nh) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     acc->hits = nh;
     for (size_t i = 0; i < r->n; i++) {
         bool dup = false;
-        for (size_t j = 0; j < acc->n && !dup; j++) dup = acc->hits[j].chunk_id == r->hits[i].chunk_id;
+        uint64_t h = orx_kb_text_hash(r->hits[i].text, strlen(r->hits[i].text));
+        for (size_t j = 0; j < acc->n && !dup; j++)
+            dup = acc->hits[j].chunk_id == r->hits[i].chunk_id ||
+                  orx_kb_text_hash(acc->hits[j].text, strlen(acc->hits[j].text)) == h;
         if (dup) {
             free(r->hits[i].text);
             free(r->hits[i].snippet);

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE 1 /* nftw */
 #include "kb/kb.h"
+#include "kb/impact.h"
 #include "util/util.h"
 #include <dirent.h>
 #include <errno.h>
@@ -473,6 +474,7 @@ orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t 
     }
     if (st == ORX_OK) st = write_meta(b.db, desc.data ? desc.data : "", params->max_words, err);
     orx_buf_free(&desc);
+    if (st == ORX_OK) st = orx_kb_index_finish(b.db, out_path, true, params->progress, err);
     if (st == ORX_OK) {
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(b.db, "SELECT count(*) FROM chunks", -1, &s, NULL) == SQLITE_OK &&
@@ -484,6 +486,7 @@ orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t 
     if (st == ORX_OK) {
         st = publish(b.db, tmp, out_path, err);
         b.db = NULL;
+        if (st == ORX_OK) orx_kb_index_cleanup(out_path);
     }
     if (st != ORX_OK) {
         if (b.db) sqlite3_close(b.db);
@@ -549,8 +552,13 @@ orx_status orx_kb_synthesize(const char *src_path, const char *out_path, uint64_
     if (st == ORX_OK)
         st = exec(db, "INSERT INTO meta SELECT * FROM src.meta;", err);
     if (st == ORX_OK) st = exec(db, INDEX_SQL, err);
+    if (st == ORX_OK) st = orx_kb_index_finish(db, out_path, true, progress, err);
     if (st == ORX_OK) st = exec(db, "COMMIT; DETACH src;", err);
-    if (st == ORX_OK) return publish(db, tmp, out_path, err);
+    if (st == ORX_OK) { /* publish closes db either way */
+        st = publish(db, tmp, out_path, err);
+        if (st == ORX_OK) orx_kb_index_cleanup(out_path);
+        return st;
+    }
     if (db) sqlite3_close(db);
     unlink(tmp);
     return st;

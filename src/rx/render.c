@@ -8,6 +8,13 @@
 /* ============================================================================================
  * Text
  * ========================================================================================== */
+/* a label's effective date as YYYY-MM-DD ("date unknown" when the label has none) */
+static void evidence_date(const orx_kb_hit *h, char *out, size_t cap) {
+    const char *d = h->effective_date;
+    if (strlen(d) == 8) snprintf(out, cap, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+    else snprintf(out, cap, "%s", d[0] ? d : "date unknown");
+}
+
 static const orx_kb_hit *evidence_by_id(const orx_rx_result *r, const char *id) {
     int i = id[0] == 'S' ? atoi(id + 1) : 0;
     return i >= 1 && (size_t)i <= r->evidence.n ? &r->evidence.hits[i - 1] : NULL;
@@ -66,7 +73,10 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
     orx_buf_printf(out, "\nEvidence retrieved (%zu label sections):\n", r->evidence.n);
     for (size_t i = 0; i < r->evidence.n; i++) {
         const orx_kb_hit *h = &r->evidence.hits[i];
-        orx_buf_printf(out, "  [S%zu] %s - %s (%s)\n", i + 1, orx_rx_evidence_name(h), h->section_name, h->citation);
+        char when[16];
+        evidence_date(h, when, sizeof when);
+        orx_buf_printf(out, "  [S%zu] %s - %s (%s; label version %s, effective %s)\n", i + 1, orx_rx_evidence_name(h),
+                       h->section_name, h->citation, h->version[0] ? h->version : "?", when);
         if (h->snippet) orx_buf_printf(out, "       %s\n", h->snippet);
     }
     orx_buf_printf(out, "\nTimings: retrieval %.1f ms, checks %.1f ms, model %.2f s, total %.2f s\n",
@@ -144,6 +154,11 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(e, "citation", json_string(h->citation));
         json_object_set_new(e, "title", json_string(orx_rx_evidence_name(h)));
         json_object_set_new(e, "section", json_string(h->section_name));
+        json_object_set_new(e, "version", json_string(h->version));
+        char when[16];
+        evidence_date(h, when, sizeof when);
+        json_object_set_new(e, "effective_date", h->effective_date[0] ? json_string(when) : json_null());
+        json_object_set_new(e, "copies", json_integer(h->copies));
         json_object_set_new(e, "text", json_string(h->text ? h->text : ""));
         json_array_append_new(ev, e);
     }

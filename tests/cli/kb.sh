@@ -57,5 +57,22 @@ run bad-xml 2 "bad.xml:2:9: mismatched end tag" kb build "$T/bad.xml" --out "$KB
 run old-kb-kept 0 "labels: 2" kb stats --kb "$KB"
 run missing-input 2 "no such file" kb build "$T/nothing-here" --out "$KB"
 
+# fetch / update / index
+run stats-impact 0 "impact index: yes" kb stats --kb "$KB"
+run stats-releases 0 "local +build +2016-01-01" kb stats --kb "$KB"
+run search-copies 0 "cite: " kb search --kb "$KB" --all-copies warfarin
+run fetch-help 0 "download.json" kb fetch --help
+run fetch-no-source 2 "name a source" kb fetch
+run fetch-bad-source 2 "unknown source 'fda'" kb fetch fda
+run fetch-bad-index 1 "(Could not|Couldn't|refused|connect)" kb fetch openfda --dir "$T/dl" --index http://127.0.0.1:9/download.json --retries 0 --quiet
+run update-help 0 "one transaction" kb update --help
+run update-no-input 2 "name a fetch directory" kb update --kb "$KB"
+run update-missing 2 "no such file" kb update --kb "$KB" "$T/nowhere"
+run update-dry 0 "dry run, nothing changed .* 0 labels added, 0 replaced.* 3 unchanged" kb update --kb "$KB" --dry-run "$FX/openfda_labels.json"
+run update-json 0 '"unchanged": 3' kb update --kb "$KB" --json --quiet "$FX/openfda_labels.json"
+run index 0 "indexed .*kb.sqlite" kb index --kb "$KB" --quiet
+run index-missing 2 "no knowledge base" kb index --kb "$T/none.sqlite"
+run search-after-index 0 "cite: 01b14603-8f29-4fa3-8d7e-9d523f802e0b#34073-7" kb search --kb "$KB" omeprazole
+
 [ "$fails" -eq 0 ] && echo "all kb CLI checks passed" || echo "$fails kb CLI check(s) failed"
 exit $((fails > 0))
