@@ -218,7 +218,7 @@ static int kb_search(int argc, char **argv) {
  * indications: the labels whose Indications & Usage states an indication
  * ========================================================================================== */
 static json_t *concepts_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class"};
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();

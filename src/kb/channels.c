@@ -382,35 +382,66 @@ static bool mentions(const char *text, const char *name) {
     return false;
 }
 
-/* drug's label (its best section about other) */
-static orx_status about(orx_kb *kb, const char *drug, const char *other, int option, channels *c, orx_error *err) {
-    orx_kb_query q = {.text = other, .drug = drug, .k = 3, .expand = true};
-    orx_kb_results r;
+/* label sections read once per retrieve() call (a medicine's label is read for every option) */
+typedef struct section_cache {
+    char           key[MAX_OPT_CH * 24][96]; /* "<set id>#<code>" */
+    orx_kb_results res[MAX_OPT_CH * 24];     /* its chunks */
+    int            n;                        /* entries */
+} section_cache;
+
+static const orx_kb_results *cached_section(orx_kb *kb, section_cache *c, const char *set_id, const char *code) {
+    char key[96];
+    snprintf(key, sizeof key, "%s#%s", set_id, code);
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->key[i], key)) return &c->res[i];
+    if (c->n == (int)(sizeof c->key / sizeof c->key[0])) return NULL;
     orx_error e2 = ORX_ERROR_INIT;
-    if (orx_kb_search(kb, &q, &r, &e2) != ORX_OK) return orx_kb_results_free(&r), ORX_OK;
-    orx_status st = ORX_OK;
-    for (size_t i = 0; i < r.n; i++) {
-        if (!mentions(r.hits[i].text, other) || r.hits[i].section_code[0] == 0) continue;
-        orx_kb_hit h = r.hits[i];
-        r.hits[i].text = r.hits[i].snippet = NULL;
-        free(h.snippet);
-        h.snippet = NULL;
-        st = push(c, ORX_KB_CH_INTERACTION, option, &h, err);
-        break;
-    }
-    orx_kb_results_free(&r);
-    return st;
+    orx_kb_results *r = &c->res[c->n];
+    if (orx_kb_label_section(kb, set_id, code, r, &e2) != ORX_OK) orx_kb_results_free(r);
+    snprintf(c->key[c->n++], sizeof c->key[0], "%s", key);
+    return r;
+}
+
+static void cache_free(section_cache *c) {
+    for (int i = 0; i < c->n; i++) orx_kb_results_free(&c->res[i]);
+    c->n = 0;
+}
+
+/* drug's label text about other: the first chunk of its Drug Interactions, Warnings and
+ * Precautions, Precautions or Warnings section that names other */
+static orx_status about(orx_kb *kb, section_cache *cache, const char *drug, const char *other, int option,
+                        channels *c, orx_error *err) {
+    static const char *const CODES[] = {"34073-7", "43685-7", "42232-9", "34071-1", NULL};
+    char ids[2][64];
+    int nl = orx_kb_labels_of(kb, drug, ids, 2);
+    for (int l = 0; l < nl && l < 2; l++)
+        for (int k = 0; CODES[k]; k++) {
+            const orx_kb_results *r = cached_section(kb, cache, ids[l], CODES[k]);
+            for (size_t i = 0; r && i < r->n; i++) {
+                if (!mentions(r->hits[i].text, other)) continue;
+                orx_kb_hit h = r->hits[i];
+                h.text = orx_strdup(r->hits[i].text);
+                h.snippet = NULL;
+                if (!h.text) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+                return push(c, ORX_KB_CH_INTERACTION, option, &h, err);
+            }
+        }
+    return ORX_OK;
 }
 
 static orx_status interaction_items(orx_kb *kb, const orx_retrieval_request *rq, channels *c, orx_error *err) {
+    section_cache *cache = calloc(1, sizeof *cache);
+    if (!cache) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     orx_status st = ORX_OK;
     for (size_t i = 0; st == ORX_OK && i < rq->n_options && i < MAX_OPT_CH; i++)
         for (size_t j = 0; st == ORX_OK && j < rq->n_drugs && j < 16; j++) {
             const char *opt = rq->options[i].name, *med = rq->drugs[j];
             if (!strcmp(opt, med)) continue;
-            st = about(kb, opt, med, (int)i, c, err);
-            if (st == ORX_OK) st = about(kb, med, opt, (int)i, c, err);
+            st = about(kb, cache, opt, med, (int)i, c, err);
+            if (st == ORX_OK) st = about(kb, cache, med, opt, (int)i, c, err);
         }
+    cache_free(cache);
+    free(cache);
     return st;
 }
 

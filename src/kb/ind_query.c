@@ -214,6 +214,12 @@ typedef struct segment {
     size_t       off, end;   /* bytes of the segment in the text */
 } segment;
 
+/* after a word about the patient ("woman with", "man who has"): the patient's conditions follow */
+static bool is_comorbid_connector(const char *w) {
+    return !strcmp(w, "with") || !strcmp(w, "who") || !strcmp(w, "ha") || !strcmp(w, "has") ||
+           !strcmp(w, "have") || !strcmp(w, "having");
+}
+
 /* connector words: a new primary concept (free text) or a refinement */
 static int connector(const char *w, bool *refine) {
     static const char *const PRIMARY[] = {"and", "or", "with", "for", "plus", "who", "what",
@@ -278,12 +284,14 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
     segment *cur = NULL;
     orx_ind_role next_role = ORX_IND_PRIMARY;
     bool swallow = false; /* "due to", "associated with": the second word belongs to the first */
+    bool prev_drop = false; /* the last word described the patient ("woman", "82-year-old") */
+    bool comorbid = false;  /* "… woman with CKD and diabetes": the patient's other conditions */
     for (int i = 0; i < nt; i++) {
         ind_tok *t = &tk[i];
         if (t->kind == 'p') {
             char c = text[t->off];
             /* a problem's commas are part of its name; " - " and ";" still separate */
-            if (!problem || c == '-' || c == ';') cur = NULL, next_role = ORX_IND_PRIMARY;
+            if (!problem || c == '-' || c == ';') cur = NULL, next_role = ORX_IND_PRIMARY, comorbid = false;
             continue;
         }
         if (!t->norm[0]) continue;
@@ -293,16 +301,26 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
              * condition); in a problem every connector refines its first condition */
             bool had = false;
             for (int k = 0; k < ns && !had; k++) had = seg[k].n > 0;
-            if (cur && cur->n == 0) next_role = cur->role;
+            if (!problem && prev_drop && is_comorbid_connector(t->norm)) comorbid = true;
+            else if (!problem && !refine && comorbid && !strcmp(t->norm, "and")) ; /* the list goes on */
+            else if (!refine) comorbid = false;
+            if (comorbid) next_role = ORX_IND_COMORBID;
+            else if (cur && cur->n == 0) next_role = cur->role;
             else next_role = had && (refine || problem) ? ORX_IND_REFINE : ORX_IND_PRIMARY;
             cur = NULL;
             swallow = refine;
+            prev_drop = false;
             continue;
         }
         swallow = false;
         if (ind_is_stop(t->norm)) continue;
         int ab = find_abbr(v, t, is_word, ctx);
-        if (ab < 0 && ind_is_drop(t->norm)) { add_ignored(q, t->raw); continue; }
+        if (ab < 0 && ind_is_drop(t->norm)) {
+            add_ignored(q, t->raw);
+            prev_drop = true;
+            continue;
+        }
+        prev_drop = false;
         if (!cur) {
             if (ns == max_seg) break;
             cur = &seg[ns++];
@@ -456,8 +474,13 @@ void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
     }
     segment seg[ORX_IND_MAX_CONCEPTS];
     int ns = segments_of(v, text, len, problem, is_word, ctx, q, seg, ORX_IND_MAX_CONCEPTS);
+    /* with no other condition, the patient's conditions are what is asked about */
+    bool primary = false;
+    for (int i = 0; i < ns; i++) drop_lone_numbers(&seg[i], q);
+    for (int i = 0; i < ns; i++) primary |= seg[i].role == ORX_IND_PRIMARY && seg[i].n > 0;
+    for (int i = 0; i < ns && !primary; i++)
+        if (seg[i].role == ORX_IND_COMORBID) seg[i].role = ORX_IND_PRIMARY;
     for (int i = 0; i < ns; i++) {
-        drop_lone_numbers(&seg[i], q);
         /* a refinement with nothing to refine is a condition of its own */
         if (seg[i].role == ORX_IND_REFINE && q->n == 0) seg[i].role = ORX_IND_PRIMARY;
         concept_of_segment(v, text, &seg[i], q);

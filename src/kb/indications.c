@@ -225,10 +225,21 @@ static bool fill_groups(ind_index *x) {
 }
 
 /* ---- sentences ----------------------------------------------------------------------------- */
-/* end of the sentence starting at i: a line break, or [.?!] + spaces + a capital, digit or '(' */
+/* end of the sentence starting at i: a line break, a list bullet, or [.?!] + spaces + a capital,
+ * digit or '(' */
+static bool bullet(const char *t, size_t i, size_t n) {
+    /* "•" U+2022, "●" U+25CF, "▪" U+25AA */
+    return i + 2 < n && (unsigned char)t[i] == 0xE2 &&
+           (((unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0xA2) ||
+            ((unsigned char)t[i + 1] == 0x97 && (unsigned char)t[i + 2] == 0x8F) ||
+            ((unsigned char)t[i + 1] == 0x96 && (unsigned char)t[i + 2] == 0xAA));
+}
+
 static size_t sentence_end(const char *t, size_t i, size_t n) {
+    size_t start = i;
     for (; i < n; i++) {
         if (t[i] == '\n') return i;
+        if (i > start && bullet(t, i, n)) return i; /* a list item starts a new statement */
         if ((t[i] == '.' || t[i] == '?' || t[i] == '!') && i + 1 < n && t[i + 1] == ' ') {
             size_t j = i + 1;
             while (j < n && t[j] == ' ') j++;
@@ -259,15 +270,18 @@ static void polarity(ind_sent *s, const ind_tok *t, int n) {
         if (s->risk_at < 0 && i + 1 < n && !strcmp(t[i].norm, "risk") && !strcmp(t[i + 1].norm, "factor"))
             s->risk_at = (int16_t)(i < 32000 ? i : 32000);
     }
-    for (int i = 0; i + 2 < n; i++)
-        if (!strcmp(t[i].norm, "limitation") && !strcmp(t[i + 1].norm, "of") && !strcmp(t[i + 2].norm, "use"))
-            s->limit = true;
+    /* "Limitations of Use": what follows it limits; at the start it limits the whole sentence */
+    for (int i = 0; i + 2 < n && s->neg_at < 0; i++)
+        if (!strcmp(t[i].norm, "limitation") && !strcmp(t[i + 1].norm, "of") && !strcmp(t[i + 2].norm, "use")) {
+            if (i == 0) s->limit = true;
+            s->neg_at = (int16_t)(i < 32000 ? i : 32000);
+        }
     static const char *const WHOLE[] = {"established", "studied", "evaluated", "shown", "proven",
                                         "demonstrated", "determined", NULL};
     for (int i = 0; i < n; i++) {
         const char *w = t[i].norm;
         if (strcmp(w, "not") && strcmp(w, "no") && strcmp(w, "never") && strcmp(w, "ineffectiv")) continue;
-        if (s->neg_at < 0) s->neg_at = (int16_t)(i < 32000 ? i : 32000);
+        if (s->neg_at < 0 || i < s->neg_at) s->neg_at = (int16_t)(i < 32000 ? i : 32000);
         for (int j = i + 1; j < n && j <= i + 3; j++)
             for (int k = 0; WHOLE[k]; k++)
                 if (!strcmp(t[j].norm, WHOLE[k])) s->neg_all = true;
@@ -281,7 +295,8 @@ static orx_status add_sentences(ind_index *x, int32_t doc, int64_t chunk_id, uin
     for (size_t i = 0; i < n;) {
         size_t e = sentence_end(text, i, n);
         size_t b = i;
-        i = e < n ? e + 1 : n;
+        i = e < n && (text[e] == '\n' || text[e] == ' ' || text[e] == '.') ? e + 1 : e;
+        if (i == b) i++; /* never stall */
         while (b < e && isspace((unsigned char)text[b])) b++;
         size_t l = e - b;
         while (l && isspace((unsigned char)text[b + l - 1])) l--;
@@ -499,7 +514,7 @@ typedef struct match_state {
 } match_state;
 
 static float role_factor(orx_ind_role r) {
-    return r == ORX_IND_PRIMARY ? 1.0f : r == ORX_IND_CLASS ? 0.5f : r == ORX_IND_REFINE ? 0.2f : 0.1f;
+    return r == ORX_IND_PRIMARY ? 1.0f : r == ORX_IND_CLASS ? 0.5f : r == ORX_IND_REFINE || r == ORX_IND_COMORBID ? 0.2f : 0.1f;
 }
 
 /* count positive sentences that state phrasing p (for backoff and weights) */
@@ -731,6 +746,17 @@ static orx_status collect(const match_state *m, orx_ind_options *out, orx_error 
         o->narrower = d->narrower;
         o->full_label = gr->full;
         o->n_labels = nl[g];
+        /* the labels stating it: the best first, then the others in label order */
+        int nid = 0;
+        snprintf(o->label_ids[nid++], sizeof o->label_ids[0], "%s", x->docs[best[g]].set_id);
+        for (int k = 0; k < gr->n_docs && nid < 48; k++) {
+            int32_t di = gr->docs[k];
+            if (di == best[g] || x->docs[di].group != (int32_t)g) continue;
+            bool prim;
+            doc_score(m, &m->dm[di], &prim);
+            if (prim && !m->dm[di].excluded && m->dm[di].best_sent_score > 0)
+                snprintf(o->label_ids[nid++], sizeof o->label_ids[0], "%s", x->docs[di].set_id);
+        }
         snprintf(o->via, sizeof o->via, "%s", d->via);
         fill_quote(x, d->best_sent, o->score, &o->quote);
         if (!o->quote.text) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");

@@ -98,6 +98,29 @@ static int lookup_same_subject(const orx_lexicon *lex, const char *t, size_t n, 
     return 0;
 }
 
+/* Last resort: the whole text (first 2,000 bytes, by sentences) names exactly one ingredient
+ * ("ClindacinP is indicated in the treatment of acne vulgaris … clindamycin …"); a text naming
+ * several (a drug and its co-medications) stays unresolved. */
+static int lookup_only_one(const orx_lexicon *lex, const char *t, size_t n, orx_lex_match *m) {
+    char one[ORX_LEX_NAME] = "";
+    orx_lex_match found[4];
+    size_t lim = n < 2000 ? n : 2000;
+    for (size_t i = 0; i < lim;) {
+        size_t fl = first_sentence_len(t + i, lim - i);
+        int k = lookup_span(lex, t + i, fl, found, 4);
+        for (int j = 0; j < k; j++) {
+            if (!one[0]) {
+                snprintf(one, sizeof one, "%s", found[j].ingredient);
+                m[0] = found[j];
+            } else if (strcmp(one, found[j].ingredient)) {
+                return 0;
+            }
+        }
+        i += fl ? fl + 1 : 1;
+    }
+    return one[0] ? 1 : 0;
+}
+
 static void resolve_drug(const orx_lexicon *lex, const char *t, size_t n, drug_names *d) {
     memset(d, 0, sizeof *d);
     size_t sl = subject_len(t, n), fl = first_sentence_len(t, n);
@@ -108,6 +131,7 @@ static void resolve_drug(const orx_lexicon *lex, const char *t, size_t n, drug_n
     int k = sl ? lookup_span(lex, t, sl, m, 8) : 0;
     if (k == 0) k = lookup_span(lex, t, fl, m, 8);
     if (k == 0) k = lookup_same_subject(lex, t, n, m, 8);
+    if (k == 0) k = lookup_only_one(lex, t, n, m);
     for (int i = 0; i < k; i++) {
         add_name(d->generic, sizeof d->generic, m[i].ingredient);
         if (!strcmp(m[i].matched_by, "brand")) add_name(d->brand, sizeof d->brand, m[i].matched);

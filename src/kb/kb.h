@@ -242,6 +242,8 @@ typedef enum orx_ind_role {
     ORX_IND_REFINE,      /* qualifies the concept before it ("of the knee", "due to CKD"): ranks only */
     ORX_IND_FUNCTION,    /* how the drug is used ("prevention", "treatment"): ranks only, lightly */
     ORX_IND_CLASS,       /* names a drug class of the lexicon ("anticoagulant"): ranks its members */
+    ORX_IND_COMORBID,    /* another condition of the patient ("a woman with CKD, what … for X"):
+                            ranks only; primary when the query names no other condition */
 } orx_ind_role;
 
 typedef struct orx_ind_concept {
@@ -282,6 +284,7 @@ typedef struct orx_ind_option {
     bool    narrower;           /* the label names a narrower condition ("pulmonary arterial hypertension") */
     bool    full_label;         /* a label of this drug with more than its Indications section is in the KB */
     int     n_labels;           /* labels stating it */
+    char    label_ids[48][64];  /* set ids of the labels stating it (the first 48), best first */
     char    via[160];           /* phrasing used when not as written ("abbreviation AF ...") */
     orx_kb_hit quote;           /* the sentence: citation "<set id>#34067-9", title, text = the
                                    sentence (malloc'd), chunk id, offsets in the section */

@@ -801,6 +801,36 @@ static orx_status ensure_index(orx_kb *kb, orx_error *err) {
 #endif
 }
 
+/* A concept that is only a drug's name ("on warfarin, with new atrial fibrillation") is not a
+ * condition: the patient's medicines come from the record. */
+static void drop_drug_names(orx_kb *kb, orx_ind_query *q) {
+#ifdef ORX_KB_HAVE_LEXICON
+    int k = 0;
+    for (int i = 0; i < q->n; i++) {
+        orx_lex_match m[2];
+        bool drug = false;
+        if (kb->lex && q->c[i].role != ORX_IND_FUNCTION && orx_lexicon_lookup(kb->lex, q->c[i].text, m, 2) == 1) {
+            char a[ORX_LEX_NAME], b[ORX_LEX_NAME];
+            snprintf(a, sizeof a, "%s", m[0].matched);
+            snprintf(b, sizeof b, "%s", q->c[i].text);
+            orx_str_lower(a);
+            orx_str_lower(b);
+            drug = !strcmp(orx_str_trim(a), orx_str_trim(b));
+        }
+        if (drug) {
+            size_t l = strlen(q->ignored);
+            snprintf(q->ignored + l, sizeof q->ignored - l, "%s%s (a drug)", l ? " " : "", q->c[i].text);
+        } else {
+            q->c[k++] = q->c[i];
+        }
+    }
+    q->n = k;
+#else
+    (void)kb;
+    (void)q;
+#endif
+}
+
 bool orx_kb_ind_is_word(void *kb, const char *w) { return ind_index_has_word(((orx_kb *)kb)->ind, w); }
 
 orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const char *indication,
@@ -814,6 +844,7 @@ orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const c
     }
     orx_ind_query q;
     orx_ind_parse(v, indication, problem, orx_kb_ind_is_word, kb, &q);
+    drop_drug_names(kb, &q);
     return ind_index_options(kb->ind, kb->lex, &q, out, err);
 }
 

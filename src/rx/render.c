@@ -195,7 +195,7 @@ static json_t *evidence_ref(int ev) {
 }
 
 static json_t *query_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class"};
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();
@@ -211,7 +211,7 @@ static json_t *query_json(const orx_ind_query *q) {
         }
         json_t *c = json_object();
         json_object_set_new(c, "text", json_string(q->c[i].text));
-        json_object_set_new(c, "role", json_string(ROLE[q->c[i].role & 3]));
+        json_object_set_new(c, "role", json_string(ROLE[q->c[i].role <= ORX_IND_COMORBID ? q->c[i].role : 0]));
         json_object_set_new(c, "phrasings", alts);
         json_array_append_new(a, c);
     }
@@ -231,6 +231,9 @@ static json_t *option_json(const orx_rx_option *x, int rank) {
     json_object_set_new(o, "label_indicated", json_true());
     json_object_set_new(o, "full_label_in_kb", json_boolean(x->ind.full_label));
     json_object_set_new(o, "labels", json_integer(x->ind.n_labels));
+    json_t *ids = json_array();
+    for (int i = 0; i < x->ind.n_labels && i < 48; i++) json_array_append_new(ids, json_string(x->ind.label_ids[i]));
+    json_object_set_new(o, "label_set_ids", ids);
     json_t *m = json_object();
     json_object_set_new(m, "score", json_real(x->ind.score));
     json_object_set_new(m, "partial", json_boolean(x->ind.partial));
