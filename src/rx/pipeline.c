@@ -241,15 +241,22 @@ static void prompt_build(const orx_patient *pt, const orx_rx_params *p, const or
                                           r->options.ran ? &r->options : NULL, p->open_choice);
 }
 
-/* Fit the prompt to the model's context: the answer's max_tokens and the estimated prompt must
- * fit; evidence is dropped from the end (least important channel first) until they do. */
+/* tokens of a prompt text: the model's own count (local tokenizer, the server's /tokenize), else
+ * the estimate */
+static int prompt_tokens(orx_llm *llm, const char *text) {
+    int n = orx_llm_count_tokens(llm, text);
+    return n >= 0 ? n : orx_rx_estimate_tokens(text);
+}
+
+/* Fit the prompt to the model's context: the answer's max_tokens and the prompt must fit;
+ * evidence is dropped from the end (least important channel first) until they do. */
 static orx_status fit_prompt(orx_llm *llm, const orx_patient *pt, const orx_rx_params *p, orx_rx_result *r,
                              prompt_set *ps, orx_error *err) {
     int max_tokens = p->max_tokens > 0 ? p->max_tokens : 512;
     for (;;) {
         prompt_build(pt, p, r, ps);
         if (llm->n_ctx <= 0) return ORX_OK;
-        int need = orx_rx_estimate_tokens(ps->sys) + orx_rx_estimate_tokens(ps->user) + PROMPT_OVERHEAD_TOKENS + max_tokens;
+        int need = prompt_tokens(llm, ps->sys) + prompt_tokens(llm, ps->user) + PROMPT_OVERHEAD_TOKENS + max_tokens;
         if (need <= llm->n_ctx) return ORX_OK;
         if (!r->evidence.n)
             return orx_fail(err, ORX_ERR_RANGE,
