@@ -14,7 +14,7 @@
  * A phrasing matches a sentence when all its words occur within a short window; a query concept
  * that no sentence states in full is backed off to its longest run of words that some sentence
  * states (the option is then marked partial). Scores: each concept weighs ln(1 + S / df) (S
- * sentences, df sentences stating it), times the phrasing's quality, times 0.85 when the label
+ * sentences, df sentences stating it), times the phrasing's quality, times 0.9 when the label
  * names a narrower condition (a content word right before the phrase: "pulmonary arterial
  * hypertension" for "hypertension"), times 1.05 when the sentence says "indicated" before it;
  * refinements count 0.2, function words 0.1, a drug class named in the query 0.5 of the
@@ -598,7 +598,7 @@ static void match_concept(match_state *m, int ci) {
             }
             float qv = c->alts[a].quality;
             bool narrow = c->role == ORX_IND_PRIMARY && narrower_at(x, s, f, m->q);
-            if (narrow) qv *= 0.85f;
+            if (narrow) qv *= 0.9f;
             if (s->risk_at >= 0 && s->risk_at < f) qv *= 0.7f; /* "risk factors … such as hypertension" */
             if (s->ind_at >= 0 && s->ind_at < f) qv *= 1.05f;  /* "… is indicated for the treatment of X" */
             if (qv > d->q[ci]) d->q[ci] = qv;
@@ -738,7 +738,7 @@ static orx_status collect(const match_state *m, orx_ind_options *out, orx_error 
         snprintf(o->name, sizeof o->name, "%s", gr->name);
         for (int k = 0; k < gr->n_ingr && k < 6; k++) snprintf(o->ingr[k], sizeof o->ingr[k], "%s", gr->ingr[k]);
         o->n_ingr = gr->n_ingr < 6 ? gr->n_ingr : 6;
-        o->score = (d->narrower ? bs[g] * 0.85 : bs[g]) + class_bonus(m, gr, &o->concepts);
+        o->score = bs[g] + class_bonus(m, gr, &o->concepts);
         for (int i = 0; i < m->q->n && i < 32; i++)
             if (d->q[i] > 0) o->concepts |= 1u << i;
         for (int i = 0; i < m->q->n; i++)
