@@ -246,6 +246,7 @@ static void options_block(const orx_rx_options *o, bool open_choice, orx_buf *b)
             orx_buf_printf(b, "%d. %s", ++k, x->ind.name);
             if (x->ev_indication) orx_buf_printf(b, " [S%d]", x->ev_indication);
             if (x->ev_dose) orx_buf_printf(b, " dose [S%d]", x->ev_dose);
+            if (x->ind.partial) orx_buf_puts(b, " (the label states a broader wording)");
             if (x->any_finding && x->worst >= ORX_SEV_MODERATE) {
                 orx_buf_printf(b, " — checker: %s", orx_severity_name(x->worst));
                 for (size_t f = 0; f < x->findings.n && f < 2; f++)
