@@ -38,16 +38,15 @@ orx_status orx_rx_parse_answer(const char *text, const char *schema_text, orx_rx
     if (st != ORX_OK) { json_decref(root); return orx_error_prefix(err, "the model's answer does not match the output schema"); }
     out->insufficient = json_is_true(json_object_get(root, "insufficient_evidence"));
     out->no_option = json_is_true(json_object_get(root, "no_suitable_option"));
-    if (out->no_option && json_array_size(json_object_get(root, "candidates")) > 0) {
-        json_decref(root);
-        return orx_fail(err, ORX_ERR_INVALID, "the model's answer says no_suitable_option but proposes candidates");
-    }
+    /* "no suitable option" and candidates at once (the schema cannot forbid the pair): the
+     * conservative reading wins, no drug is proposed, and the result says what was dropped */
+    out->discarded_cands = out->no_option ? (int)json_array_size(json_object_get(root, "candidates")) : 0;
     copy_str(out->confidence, sizeof out->confidence, json_object_get(root, "confidence"));
     copy_str(out->rationale, sizeof out->rationale, json_object_get(root, "rationale"));
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(root, "candidates"), i, c) {
-        if (out->n_cands >= ORX_RX_MAX_CANDIDATES) break;
+        if (out->n_cands >= ORX_RX_MAX_CANDIDATES || out->no_option) break;
         orx_rx_candidate *k = &out->cands[out->n_cands++];
         memset(k, 0, sizeof *k);
         k->option = -1;

@@ -117,6 +117,8 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
         } else if (r->no_option) {
             orx_buf_printf(out, "\nThe model answers NO SUITABLE OPTION among the label-indicated options%s%s\n",
                            r->rationale[0] ? ": " : ".", r->rationale);
+            if (r->discarded_cands)
+                orx_buf_printf(out, "(It also wrote %d candidate(s); with \"no suitable option\" they are not used.)\n", r->discarded_cands);
         } else if (r->insufficient && r->n_cands == 0) {
             orx_buf_puts(out, "\nThe model reports INSUFFICIENT EVIDENCE and proposes no drug.\n");
         } else {
@@ -286,6 +288,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(o, "insufficient_evidence", json_boolean(r->insufficient));
         json_object_set_new(o, "choice", json_string(r->grounded ? "label-indicated options" : "open"));
         json_object_set_new(o, "no_suitable_option", json_boolean(r->no_option));
+        if (r->discarded_cands) json_object_set_new(o, "discarded_candidates", json_integer(r->discarded_cands));
         json_t *cands = json_array();
         for (int i = 0; i < r->n_cands; i++) {
             const orx_rx_candidate *c = &r->cands[i];

@@ -125,6 +125,7 @@ typedef struct orx_rx_result {
     int              n_alternatives;
     bool             insufficient;    /* the model said the evidence is insufficient */
     bool             no_option;       /* the model answered "no suitable option" (reason: rationale) */
+    int              discarded_cands; /* candidates written with "no suitable option" (not used) */
     bool             grounded;        /* the choice was limited to the options (enum) */
     char             confidence[8];   /* "low" | "medium" | "high" | "" */
     char             rationale[1024]; /* model's short rationale */
