@@ -93,6 +93,7 @@ struct ind_index {
     char     **chunk_texts; /* [n_chunks] owned chunk texts */
     size_t     n_chunk_texts;
     int        labels;   /* labels with an Indications section */
+    int32_t    id_example, id_such, id_as, id_include; /* word ids of example cues (-1 absent) */
 };
 
 void ind_index_free(ind_index *x) {
@@ -391,6 +392,12 @@ orx_status ind_index_build(sqlite3 *db, const orx_lexicon *lex, ind_index **out,
     if (st == ORX_OK && !fill_groups(x)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st == ORX_OK) st = load_sentences(x, db, &doc_of, err);
     if (st == ORX_OK && !build_postings(x)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    if (st == ORX_OK) {
+        x->id_example = ind_map_get(&x->vocab, "exampl");
+        x->id_such = ind_map_get(&x->vocab, "such");
+        x->id_as = ind_map_get(&x->vocab, "as");
+        x->id_include = ind_map_get(&x->vocab, "including");
+    }
     ind_map_free(&doc_of);
     if (st != ORX_OK) {
         ind_index_free(x);
@@ -436,6 +443,18 @@ static bool match_in(const ind_index *x, const ind_sent *s, const phrase_ids *p,
             *first = lo, *last = hi;
             return true;
         }
+    }
+    return false;
+}
+
+/* the phrase is an example of a population or a list ("patients who are at higher risk … (for
+ * example, patients with diabetes or hyperlipidemia)", "risk factors such as …"): an example
+ * cue within the 8 words before it */
+static bool example_at(const ind_index *x, const ind_sent *s, int first) {
+    const int32_t *w = x->words + s->w0;
+    for (int i = first - 1; i >= 0 && i >= first - 8; i--) {
+        if (w[i] == x->id_example && x->id_example >= 0) return true;
+        if (i + 1 < s->nw && w[i] == x->id_such && w[i + 1] == x->id_as && x->id_such >= 0) return true;
     }
     return false;
 }
@@ -600,6 +619,7 @@ static void match_concept(match_state *m, int ci) {
             bool narrow = c->role == ORX_IND_PRIMARY && narrower_at(x, s, f, m->q);
             if (narrow) qv *= 0.9f;
             if (s->risk_at >= 0 && s->risk_at < f) qv *= 0.7f; /* "risk factors … such as hypertension" */
+            else if (example_at(x, s, f)) qv *= 0.7f;            /* "(for example, patients with …)" */
             if (s->ind_at >= 0 && s->ind_at < f) qv *= 1.05f;  /* "… is indicated for the treatment of X" */
             if (qv > d->q[ci]) d->q[ci] = qv;
             if (m->sent_seen[cand[i]] == ci + 1) continue; /* one phrasing per concept and sentence */
