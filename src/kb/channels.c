@@ -199,7 +199,7 @@ static bool bullet_at(const char *t, size_t i, size_t n) {
 /* end of the paragraph at i: a line end, unless the line is a heading (no closing '.', at most
  * 15 words: "Reduction of Risk of Stroke … Atrial Fibrillation" + its dose sentence), ends with ':'
  * or is a bare list bullet, or the next line is a list item ("… any 2 of the following:" + "•" +
- * "age ≥80 years" …); at most ~90 words */
+ * "age ≥80 years" …); table rows ("| …") and prose never share one; at most ~90 words */
 static size_t para_end(const char *t, size_t i, size_t n) {
     size_t e = i;
     int words = 0;
@@ -221,6 +221,12 @@ static size_t para_end(const char *t, size_t i, size_t n) {
         bool heading = lw > 0 && lw <= 15 && end_c != '.' && end_c != ';' && end_c != ')';
         bool bare_bullet = lw == 1 && bullet_at(t, b, last);
         if (!(end_c == ':' || heading || bare_bullet || lw == 0 || bullet_at(t, e + 1, n))) return e;
+        /* a table's rows ("| CrCl 15 to 30 mL/min: | 75 mg twice daily") stay apart from prose */
+        size_t nb = e + 1;
+        while (nb < n && (t[nb] == ' ' || t[nb] == '\n')) nb++;
+        size_t cb = b;
+        while (cb < last && t[cb] == ' ') cb++;
+        if (lw > 0 && nb < n && (t[cb] == '|') != (t[nb] == '|')) return e;
         e++;
     }
 }
@@ -260,6 +266,7 @@ static orx_status dosing_of(orx_kb *kb, const char *set_id, const orx_retrieval_
     size_t best = 0;
     for (size_t i = 1; i < nl; i++)
         if (ls[i].score > ls[best].score) best = i;
+
     orx_buf txt;
     orx_buf_init(&txt);
     if (nl && ls[best].score > 0) {

@@ -79,7 +79,7 @@ static void render_options_text(const orx_rx_result *r, orx_buf *out) {
         option_cite(out, x->ev_indication, x->ind.quote.citation);
         orx_buf_puts(out, "\n      label dose: ");
         if (x->dose[0]) {
-            quote_line(out, x->dose, 150);
+            quote_line(out, x->dose, 320);
             option_cite(out, x->ev_dose, x->dose_citation);
         } else {
             orx_buf_puts(out, x->ind.full_label ? "not in the evidence" : "no dosing section in the knowledge base");
