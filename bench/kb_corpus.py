@@ -41,9 +41,15 @@ def copydir(src, dst, pattern=None):
         if pattern is None or re.search(pattern, n):
             shutil.copyfile(os.path.join(src, n), os.path.join(dst, n))
 
+keep = None  # SOURCE.md is written by hand: kept across regenerations
 if os.path.isdir(out):
+    if os.path.exists(os.path.join(out, 'SOURCE.md')):
+        keep = open(os.path.join(out, 'SOURCE.md'), encoding='utf-8').read()
     shutil.rmtree(out)
 os.makedirs(out)
+if keep is not None:
+    with open(os.path.join(out, 'SOURCE.md'), 'w', encoding='utf-8') as f:
+        f.write(keep)
 D = lambda *p: os.path.join(data, *p)
 O = lambda *p: os.path.join(out, *p)
 copydir(D('dailymed-nlm-ddi-corpus-2014', 'txt'), O('2014-nlm-ddi-corpus', 'txt'), r'\.txt$')
@@ -73,3 +79,22 @@ jsonl(D('spl-xml-nsaids-metformin-fdalabel', 'labels_sections.jsonl'),
 shutil.copyfile(D('spl-xml-nsaids-metformin-fdalabel', 'SOURCE.txt'), O('2021-spl-nsaids-metformin', 'SOURCE.txt'))
 copydir(D('openfda-spl-samples'), O('2024-openfda-spl-xml'), r'^(lipitor-orig|cough)\.xml$')
 shutil.copyfile(D('openfda-spl-samples', 'SOURCE.txt'), O('2024-openfda-spl-xml', 'SOURCE.txt'))
+# DailyMed "Indications & Usage" texts (MaastrichtU-IDS/extract-dailymed-spl, MIT; label text public
+# domain): no set id or drug field upstream. Written as one JSON object per distinct text,
+# {"line": N, "text": T}, N = the 1-based line of its first occurrence in the upstream
+# curation.jsonl (the citation); exact duplicate texts (same text on several lines) are left out.
+# `openrx kb build` reads *.indications.jsonl files as indication-only documents and resolves each
+# text's drug with the drug-name lexicon.
+MA = 'dailymed-indications-maastricht'
+os.makedirs(O('2023-' + MA))
+seen = set()
+with open(D(MA, 'indications_curation.jsonl'), encoding='utf-8') as f, \
+        open(O('2023-' + MA, 'curation.indications.jsonl'), 'w', encoding='utf-8') as o:
+    for n, line in enumerate(f, 1):
+        t = json.loads(line)['text']
+        if t in seen:
+            continue
+        seen.add(t)
+        o.write(json.dumps({'line': n, 'text': t}, ensure_ascii=False) + '\n')
+for n in ('SOURCE.txt', 'LICENSE_MIT.txt', 'README_upstream.md'):
+    shutil.copyfile(D(MA, n), O('2023-' + MA, n))

@@ -454,20 +454,38 @@ static void test_retriever(void **state) {
     orx_retriever r;
     assert_int_equal(orx_kb_retriever_bm25(db, &r, &err), ORX_OK);
     assert_string_equal(r.name, "bm25");
-    const char *drugs[2] = {"clopidogrel", "warfarin"};
-    const char *facts[1] = {"active bleeding"};
-    orx_retrieval_request req = {.indication = "atrial fibrillation", .drugs = drugs, .n_drugs = 2,
-                                 .facts = facts, .n_facts = 1, .k = 6};
+    /* warfarin is the option, clopidogrel a current medicine: the safety channel brings the
+     * Coumadin contraindications, the interaction channel a label about the pair */
+    const char *drugs[1] = {"clopidogrel"};
+    orx_retrieval_option opt = {"warfarin", NULL};
+    orx_retrieval_request req = {.indication = "atrial fibrillation", .drugs = drugs, .n_drugs = 1,
+                                 .options = &opt, .n_options = 1, .k = 6};
     orx_kb_results res;
     assert_int_equal(r.retrieve(r.self, &req, &res, &err), ORX_OK);
     assert_true(res.n >= 2 && res.n <= 6);
-    bool plavix = false, coumadin = false;
+    bool safety = false, inter = false;
     for (size_t i = 0; i < res.n; i++) {
-        plavix |= !strcmp(res.hits[i].set_id, "01b14603-8f29-4fa3-8d7e-9d523f802e0b");
-        coumadin |= !strcmp(res.hits[i].set_id, "d2f6d2d0-1b32-4caf-9fce-6b798c94204b");
-        for (size_t j = 0; j < i; j++) assert_true(res.hits[j].chunk_id != res.hits[i].chunk_id);
+        const orx_kb_hit *h = &res.hits[i];
+        assert_int_equal(h->option, 0);
+        if (h->channel == ORX_KB_CH_SAFETY) {
+            safety = true;
+            assert_string_equal(h->section_code, "34070-3");
+            assert_true(strstr(h->drugs, "warfarin") || strstr(h->drugs, "WARFARIN"));
+        }
+        if (h->channel == ORX_KB_CH_INTERACTION) {
+            inter = true;
+            assert_true(strcasestr(h->text, "clopidogrel") || strcasestr(h->text, "warfarin"));
+        }
+        for (size_t j = 0; j < i; j++) assert_true(res.hits[j].channel <= h->channel);
     }
-    assert_true(plavix && coumadin);
+    assert_true(safety && inter);
+    orx_kb_results_free(&res);
+    /* without options the indication is searched as text: every hit in the search channel */
+    req.n_options = 0;
+    req.indication = "bleeding";
+    assert_int_equal(r.retrieve(r.self, &req, &res, &err), ORX_OK);
+    assert_true(res.n >= 1);
+    for (size_t i = 0; i < res.n; i++) assert_int_equal(res.hits[i].channel, ORX_KB_CH_SEARCH);
     orx_kb_results_free(&res);
     r.free(r.self);
 }

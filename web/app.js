@@ -1,8 +1,9 @@
 /*
  * app.js — the openrx clinician page. Builds the POST /v1/recommend request from a pasted or
  * uploaded patient (FHIR R4 Bundle or openrx patient JSON) or from the short form, and renders the
- * answer: draft prescription with citations (click → the evidence text), safety findings by tier,
- * evidence list, "copy as FHIR". No external resources; all text goes in through textContent.
+ * answer: draft prescription with citations (click → the evidence text), the options table (the
+ * drugs whose label states the indication: quoted sentence, the label's dose for this patient,
+ * findings by tier), safety findings by tier, evidence list, "copy as FHIR". No external resources; all text goes in through textContent.
  *
  * Automation (used by the headless-browser test): a URL fragment
  *   #autorun=<base64url of {"patient": {...} or "form": {...}, "indication": "..."}>[&cite=N]
@@ -182,8 +183,10 @@
     if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
   }
 
-  function citeButton(r, id, fallbackCitation) {
-    var b = el("button", {type: "button", class: "cite", text: id, title: fallbackCitation || id});
+  /* cls: "cite" (the draft's and the findings' citations: the automation's cite=N counts these)
+   * or "opt-cite" (the options table) */
+  function citeButton(r, id, fallbackCitation, cls) {
+    var b = el("button", {type: "button", class: cls || "cite", text: id, title: fallbackCitation || id});
     b.addEventListener("click", function () {
       var e = evidenceById(r, id);
       if (e) {
@@ -202,7 +205,8 @@
     clear(box);
     if (r.mode === "evidence") {
       box.appendChild(el("p", {class: "hint", text: "Evidence mode: no model is loaded, so no prescription is drafted. " +
-        "Below are the safety findings on the current medicines and the label evidence retrieved for the indication."}));
+        "Below are the options (the drugs whose label states the indication, screened for this patient), the " +
+        "safety findings on the current medicines and the label evidence retrieved for the indication."}));
       return;
     }
     box.appendChild(el("h3", {text: "Draft prescription"}));
@@ -210,6 +214,7 @@
       box.appendChild(el("div", {class: "error", text: "The model's answer did not match the output schema: " + (r.schema_error || "")}));
       return;
     }
+    if (r.no_suitable_option) box.appendChild(el("p", {class: "notice", text: "The model answers: no suitable option among the label-indicated drugs."}));
     if (r.insufficient_evidence) box.appendChild(el("p", {class: "notice", text: "The model says the evidence is insufficient for a recommendation."}));
     var cands = r.candidates || [];
     if (cands.length) {
@@ -218,7 +223,8 @@
       t.appendChild(head);
       cands.forEach(function (c) {
         var tr = el("tr");
-        tr.appendChild(el("td", {text: c.ingredient + (c.rxcui ? " (RxCUI " + c.rxcui + ")" : "")}));
+        tr.appendChild(el("td", {text: c.ingredient + (c.rxcui ? " (RxCUI " + c.rxcui + ")" : "") +
+          (c.label_indicated === false ? " — NOT LABEL-INDICATED" : "")}));
         tr.appendChild(el("td", {text: (c.dose_amount != null ? c.dose_amount : "") + " " + (c.dose_unit || "")}));
         tr.appendChild(el("td", {text: c.route || ""}));
         tr.appendChild(el("td", {text: c.frequency || ""}));
@@ -281,6 +287,59 @@
     });
   }
 
+  /* the options: one row per drug offered as the choice, then the contraindicated ones */
+  function tierText(t) {
+    var parts = TIERS.filter(function (k) { return t && t[k]; }).map(function (k) { return k + " " + t[k]; });
+    return parts.length ? parts.join(", ") : "none";
+  }
+  function worstTier(t) {
+    for (var i = 0; i < TIERS.length; i++) if (t && t[TIERS[i]]) return TIERS[i];
+    return "none";
+  }
+  function quoteCell(r, text, evId, citation) {
+    var td = el("td", null, [el("q", {text: text || ""})]);
+    if (evId) td.appendChild(citeButton(r, evId, citation, "opt-cite"));
+    else td.appendChild(el("span", {class: "hint", text: " (" + citation + ")"}));
+    return td;
+  }
+  function renderOptions(r) {
+    var box = $("options");
+    clear(box);
+    var o = r.options;
+    if (!o) { box.appendChild(el("p", {class: "hint", text: "No knowledge base: no options."})); return; }
+    var rows = (o.options || []).filter(function (x) { return x.in_choice; });
+    if (!rows.length) box.appendChild(el("p", {class: "notice", text: o.note || "No label-indicated option."}));
+    if (rows.length) {
+      var t = el("table", {class: "options", id: "options-table"}), head = el("tr");
+      ["#", "Drug", "Indication (label sentence)", "Label dose for this patient", "Findings by tier"].forEach(function (h) { head.appendChild(el("th", {text: h})); });
+      t.appendChild(head);
+      rows.forEach(function (x, i) {
+        var tr = el("tr", {"data-drug": x.drug});
+        tr.appendChild(el("td", {text: String(i + 1)}));
+        var flags = [];
+        if (x.match && x.match.partial) flags.push("partial match");
+        if (x.match && x.match.narrower) flags.push("label names a narrower condition");
+        if (!x.full_label_in_kb) flags.push("indication text only");
+        tr.appendChild(el("td", null, [el("strong", {text: x.drug}), flags.length ? el("div", {class: "hint", text: flags.join("; ")}) : null]));
+        tr.appendChild(quoteCell(r, x.indication.sentence, x.indication.evidence_id, x.indication.citation));
+        if (x.label_dose) tr.appendChild(quoteCell(r, x.label_dose.text, x.label_dose.evidence_id, x.label_dose.citation));
+        else tr.appendChild(el("td", {class: "hint", text: x.full_label_in_kb ? "not in the evidence" : "no dosing section in the knowledge base"}));
+        tr.appendChild(el("td", {class: "tier-" + worstTier(x.findings_by_tier), text: tierText(x.findings_by_tier)}));
+        t.appendChild(tr);
+      });
+      box.appendChild(t);
+    }
+    var out = (o.options || []).filter(function (x) { return x.excluded; });
+    if (out.length) {
+      box.appendChild(el("p", null, [el("strong", {text: "Left out (contraindicated for this patient): "})]));
+      var ul = el("ul", {id: "options-excluded"});
+      out.forEach(function (x) { ul.appendChild(el("li", {text: x.drug + " — " + (x.excluded_reason || "")})); });
+      box.appendChild(ul);
+    }
+    var rest = (o.options || []).length - rows.length - out.length;
+    if (rest > 0) box.appendChild(el("p", {class: "hint", text: rest + " more label-indicated option(s) beyond the choice."}));
+  }
+
   function renderEvidence(r) {
     var ol = $("evidence");
     clear(ol);
@@ -309,6 +368,7 @@
     $("result-meta").textContent = meta;
     $("copy-status").textContent = "";
     renderDraft(r);
+    renderOptions(r);
     renderFindings(r);
     renderEvidence(r);
     $("fhir-text").textContent = r.fhir ? JSON.stringify(r.fhir, null, 2) : "(not in this answer)";

@@ -47,6 +47,7 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
         p.model = o->model_name;
         p.api_key_env = o->api_key_env;
         if (o->timeout_s > 0) p.timeout_s = o->timeout_s;
+        p.n_ctx = o->n_ctx;
         return orx_llm_openai_create(&p, out, err);
     }
     if (!o->model_path) return orx_fail(err, ORX_ERR_USAGE, "give a model: -m MODEL.gguf, or --backend openai --base-url URL --model-name NAME");

@@ -15,6 +15,7 @@ typedef struct orx_backend_opts {
     double      timeout_s;    /* openai request timeout, 0 = default */
     const char *chat_template;/* local: override the model's chat template by name */
     bool        no_prefix_cache; /* local: do not reuse the KV cache across requests */
+    int         n_ctx;        /* the model's context in tokens (0 = the model's / the server's) */
 } orx_backend_opts;
 
 #define ORX_BACKEND_LONG_OPTS                                                          \

@@ -40,9 +40,10 @@ int orx_cmd_kb_update(int argc, char **argv);
 int orx_cmd_kb_index(int argc, char **argv);
 
 static const char *const SUB_USAGE =
-    "Usage: openrx kb <build|search|stats|eval|bench|synth|fetch|update|index> [options]\n"
+    "Usage: openrx kb <build|search|indications|stats|eval|bench|synth|fetch|update|index> [options]\n"
     "  build   [--from DIR|FILE]... [--out kb.sqlite] [--max-words N] [--quiet] [--json]\n"
     "  search  QUERY [--drug NAME] [--section NAME] [-k 8] [--no-expand] [--explain] [--json] [--kb FILE]\n"
+    "  indications TEXT [--problem] [-n 20] [--json] [--kb FILE]   labels stating an indication\n"
     "  stats   [--kb FILE] [--json]\n"
     "  eval    [--questions TSV] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
     "  bench   [--queries TSV] [-n 2000] [--no-expand] [--exhaustive] [--kb FILE] [--json]\n"
@@ -229,6 +230,96 @@ static int kb_search(int argc, char **argv) {
         }
     }
     orx_kb_results_free(&r);
+    orx_kb_free(kb);
+    orx_buf_free(&text);
+    return rc;
+}
+
+/* ============================================================================================
+ * indications: the labels whose Indications & Usage states an indication
+ * ========================================================================================== */
+static json_t *concepts_json(const orx_ind_query *q) {
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
+    json_t *a = json_array();
+    for (int i = 0; i < q->n; i++) {
+        json_t *alts = json_array();
+        for (int k = 0; k < q->c[i].n_alts; k++) {
+            orx_buf b;
+            orx_buf_init(&b);
+            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
+            json_array_append_new(alts, json_string(b.data ? b.data : ""));
+            orx_buf_free(&b);
+        }
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "text", q->c[i].text, "role", ROLE[q->c[i].role], "words", alts));
+    }
+    return a;
+}
+
+static int kb_indications(int argc, char **argv) {
+    static const struct option opts[] = {{"kb", required_argument, 0, 'b'}, {"json", no_argument, 0, 'j'},
+                                         {"problem", no_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = orx_kb_default_path();
+    bool json = false, problem = false;
+    long n = 20;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:n:jph", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': path = optarg; break;
+        case 'n':
+            if (!orx_cli_parse_int(optarg, 1, 10000, &n)) return orx_cli_usage("kb indications", "-n must be 1..10000");
+            break;
+        case 'j': json = true; break;
+        case 'p': problem = true; break;
+        case 'h':
+            printf("Usage: openrx kb indications TEXT... [--problem] [-n 20] [--json] [--kb FILE]\n"
+                   "The drugs whose label's Indications & Usage section states TEXT, best first, each\n"
+                   "with the sentence and its citation. --problem reads TEXT as one coded problem\n"
+                   "(a FHIR Condition display such as \"Osteoarthritis of hip\").\n");
+            return 0;
+        default: return orx_cli_usage("kb indications", "unknown option");
+        }
+    }
+    orx_buf text;
+    orx_buf_init(&text);
+    for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
+    if (!text.data || !*orx_str_trim(text.data)) {
+        orx_buf_free(&text);
+        return orx_cli_usage("kb indications", "missing TEXT");
+    }
+    orx_kb *kb = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    orx_ind_options o;
+    memset(&o, 0, sizeof o);
+    double t0 = orx_now();
+    orx_status st = orx_kb_open(path, &kb, &err);
+    if (st == ORX_OK) st = orx_kb_indication_options(kb, NULL, text.data, problem, &o, &err);
+    double dt = orx_now() - t0;
+    int rc = 0;
+    if (st != ORX_OK) rc = orx_cli_fail(st, &err);
+    else if (json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < o.n; i++) {
+            const orx_ind_option *x = &o.v[i];
+            json_array_append_new(a, json_pack("{s:s, s:f, s:b, s:b, s:b, s:i, s:s, s:s, s:s}", "name", x->name,
+                                               "score", x->score, "partial", x->partial, "narrower", x->narrower,
+                                               "full_label", x->full_label, "labels", x->n_labels, "citation",
+                                               x->quote.citation, "title", x->quote.title, "sentence", x->quote.text));
+        }
+        rc = print_json(json_pack("{s:s, s:o, s:s, s:i, s:o, s:f}", "indication", text.data, "concepts",
+                                  concepts_json(&o.query), "ignored", o.query.ignored, "count", (int)o.n,
+                                  "options", a, "seconds", dt));
+    } else {
+        printf("%zu option(s) from %d labels' indication sentences (%d) in %.1f ms\n", o.n, o.labels,
+               o.sentences, dt * 1e3);
+        for (size_t i = 0; i < o.n && i < (size_t)n; i++) {
+            const orx_ind_option *x = &o.v[i];
+            printf("%2zu. %s  [score %.2f%s%s%s]\n    \"%s\"\n    cite: %s (%s)\n", i + 1, x->name, x->score,
+                   x->partial ? ", partial" : "", x->narrower ? ", narrower" : "",
+                   x->full_label ? "" : ", indications text only", x->quote.text, x->quote.citation, x->quote.title);
+        }
+    }
+    orx_ind_options_free(&o);
     orx_kb_free(kb);
     orx_buf_free(&text);
     return rc;
@@ -620,6 +711,7 @@ int cmd_kb(int argc, char **argv) {
     optind = 1;
     if (!strcmp(verb, "build")) return kb_build(argc, argv);
     if (!strcmp(verb, "search")) return kb_search(argc, argv);
+    if (!strcmp(verb, "indications")) return kb_indications(argc, argv);
     if (!strcmp(verb, "stats")) return kb_stats(argc, argv);
     if (!strcmp(verb, "eval")) return kb_eval(argc, argv);
     if (!strcmp(verb, "bench")) return kb_bench(argc, argv);
@@ -627,6 +719,6 @@ int cmd_kb(int argc, char **argv) {
     if (!strcmp(verb, "fetch")) return orx_cmd_kb_fetch(argc, argv);
     if (!strcmp(verb, "update")) return orx_cmd_kb_update(argc, argv);
     if (!strcmp(verb, "index")) return orx_cmd_kb_index(argc, argv);
-    return orx_cli_usage("kb", "unknown verb '%s' (build, search, stats, eval, bench, synth, fetch, update, index)",
+    return orx_cli_usage("kb", "unknown verb '%s' (build, search, indications, stats, eval, bench, synth, fetch, update, index)",
                          verb);
 }

@@ -2,7 +2,9 @@
 #include "cli/backend_opts.h"
 #include "cli/cli.h"
 #include "rx/rx.h"
+#include <ctype.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +15,15 @@ static void usage(FILE *f) {
         "         [-m MODEL.gguf | --backend openai --base-url URL --model-name NAME --api-key-env VAR]\n"
         "         [--kb FILE] [--no-rag] [-k N] [--format text|json|fhir] [--seed S] [--temp T]\n"
         "         [--max-tokens N] [--no-reask] [--audit FILE | --no-audit] [--as-of DATE]\n"
-        "         [--data DIR] [--fail-on TIER] [-t THREADS]\n\n"
+        "         [--data DIR] [--fail-on TIER] [-t THREADS] [--open-choice] [--max-options N]\n"
+        "         [--ctx N] [--problem]\n"
+        "       openrx recommend --patient FILE (--batch FILE | --each-problem) [--kb FILE]   (JSONL, no model)\n\n"
         "Drafts a prescription for one patient, grounded in FDA label sections and checked by the\n"
-        "medication-safety checker. Without a model it runs in EVIDENCE MODE: retrieval and safety\n"
-        "findings only, no generated prescription. Every output is a DRAFT for clinician review.\n\n"
+        "medication-safety checker. The OPTIONS are the drugs whose FDA label's Indications & Usage\n"
+        "section states the indication (quoted and cited), each screened against the patient; the\n"
+        "model must choose one of them (contraindicated ones are left out) or answer that none suits.\n"
+        "Without a model it runs in EVIDENCE MODE: the options with their label doses, the evidence\n"
+        "and the safety findings; no generated prescription. Every output is a DRAFT for clinician review.\n\n"
         "Options:\n"
         "      --patient FILE      FHIR R4 Bundle or openrx patient JSON\n"
         "      --indication TEXT   what to treat\n"
@@ -24,7 +31,13 @@ static void usage(FILE *f) {
         "      --backend openai    any OpenAI-compatible server: --base-url, --model-name, --api-key-env\n"
         "      --kb FILE           knowledge base (default $ORX_KB, else kb.sqlite, else build/kb.sqlite)\n"
         "      --no-rag            no retrieval (the study's comparison arm)\n"
-        "  -k N                    evidence sections (default 6)\n"
+        "  -k N                    evidence items (default 10)\n"
+        "      --open-choice       let the model name a drug outside the options (flagged not label-indicated)\n"
+        "      --max-options N     options offered as the choice (default 12)\n"
+        "      --problem           the indication is one coded problem (a FHIR Condition display)\n"
+        "      --ctx N             the model's context in tokens (remote servers that do not report it)\n"
+        "      --batch FILE        evidence mode for each line of FILE (an indication); JSON lines out\n"
+        "      --each-problem      evidence mode for each active problem of the patient; JSON lines out\n"
         "      --format FMT        text (default), json or fhir (MedicationRequest + DetectedIssue)\n"
         "      --seed S            sampling seed (default 0)\n"
         "      --temp T            temperature (default 0 = greedy)\n"
@@ -44,10 +57,67 @@ static void usage(FILE *f) {
 
 typedef struct rec_opts {
     const char *patient, *indication, *kb, *format, *audit, *as_of, *data_dir;
+    const char *batch;        /* --batch FILE: one indication per line */
+    bool each_problem;        /* --each-problem */
+    int  ctx;                 /* --ctx N: the model's context (0 = from the backend) */
     bool no_audit, fail_on_set;
     int repeat;               /* run the pipeline this many times (timing; prefix cache) */
     orx_severity fail_on;
 } rec_opts;
+
+/* one compact JSON line of a result (evidence mode), with what it was run for */
+static orx_status print_line(const orx_rx_result *res, const orx_patient *pt, const char *problem, orx_error *err) {
+    orx_buf b;
+    orx_buf_init(&b);
+    orx_status st = orx_rx_render_json(res, pt, &b, err);
+    if (st == ORX_OK) {
+        json_error_t je;
+        json_t *o = json_loadb(b.data, b.len, 0, &je);
+        if (o && problem) json_object_set_new(o, "problem", json_string(problem));
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s) printf("%s\n", s);
+        else st = orx_fail(err, ORX_ERR_NOMEM, "cannot serialise a result");
+        free(s);
+        json_decref(o);
+    }
+    orx_buf_free(&b);
+    return st;
+}
+
+/* --batch FILE / --each-problem: evidence mode, one JSON line per indication */
+static orx_status run_batch(const rec_opts *o, const orx_retriever *ret, const orx_checker *ck,
+                            const orx_patient *pt, orx_rx_params *rp, orx_error *err) {
+    rp->audit_path = NULL;
+    orx_status st = ORX_OK;
+    if (o->each_problem) {
+        rp->problem = true;
+        for (size_t i = 0; st == ORX_OK && i < pt->n_conditions; i++) {
+            orx_rx_result res;
+            rp->indication = pt->conditions[i].text;
+            st = orx_recommend(NULL, ret, ck, pt, rp, &res, err);
+            if (st == ORX_OK) st = print_line(&res, pt, pt->conditions[i].text, err);
+            orx_rx_result_free(&res);
+        }
+        return st;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    if ((st = orx_read_file(o->batch, 16u << 20, &data, &len, err)) != ORX_OK) return st;
+    for (char *line = data, *nl; st == ORX_OK && line && *line; line = nl) {
+        nl = strchr(line, '\n');
+        if (nl) *nl++ = 0;
+        char *tab = strchr(line, '\t');
+        if (tab) *tab = 0; /* TSV: the indication is the first column */
+        if (!*orx_str_trim(line) || line[0] == '#') continue;
+        orx_rx_result res;
+        rp->indication = line;
+        st = orx_recommend(NULL, ret, ck, pt, rp, &res, err);
+        if (st == ORX_OK) st = print_line(&res, pt, NULL, err);
+        orx_rx_result_free(&res);
+    }
+    free(data);
+    return st;
+}
 
 static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp) {
     orx_error err = ORX_ERROR_INIT;
@@ -73,8 +143,15 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
         fprintf(stderr, "openrx: no knowledge base found (build one with 'openrx kb build' or pass --kb); "
                         "continuing without evidence\n");
     }
+    if (o->batch || o->each_problem) {
+        st = run_batch(o, have_ret ? &ret : NULL, ck, pt, rp, &err);
+        goto done;
+    }
     if (orx_backend_opts_given(bo)) {
-        if ((st = orx_backend_opts_create(bo, &llm, &err)) != ORX_OK) goto done;
+        orx_backend_opts b2 = *bo;
+        b2.n_ctx = o->ctx;
+        if ((st = orx_backend_opts_create(&b2, &llm, &err)) != ORX_OK) goto done;
+        if (o->ctx > 0) llm->n_ctx = o->ctx;
         if (bo->model_path && orx_sha256_file_hex(bo->model_path, model_hash, NULL) == ORX_OK) rp->model_hash = model_hash;
     }
     rp->audit_path = o->no_audit ? NULL : (o->audit ? o->audit : "openrx-audit.jsonl");
@@ -128,7 +205,10 @@ int cmd_recommend(int argc, char **argv) {
         {"no-reask", no_argument, 0, 0x207}, {"audit", required_argument, 0, 0x208},
         {"no-audit", no_argument, 0, 0x209}, {"as-of", required_argument, 0, 0x20a},
         {"data", required_argument, 0, 0x20b}, {"fail-on", required_argument, 0, 0x20c},
-        {"repeat", required_argument, 0, 0x20d},
+        {"repeat", required_argument, 0, 0x20d}, {"open-choice", no_argument, 0, 0x20e},
+        {"max-options", required_argument, 0, 0x20f}, {"ctx", required_argument, 0, 0x210},
+        {"problem", no_argument, 0, 0x211}, {"batch", required_argument, 0, 0x212},
+        {"each-problem", no_argument, 0, 0x213},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
@@ -174,6 +254,18 @@ int cmd_recommend(int argc, char **argv) {
             if (!orx_cli_parse_int(optarg, 1, 1000, &v)) return orx_cli_usage("recommend", "--repeat: '%s' must be 1..1000", optarg);
             o.repeat = (int)v;
             break;
+        case 0x20e: rp.open_choice = true; break;
+        case 0x20f:
+            if (!orx_cli_parse_int(optarg, 1, ORX_RX_MAX_CHOICE, &v)) return orx_cli_usage("recommend", "--max-options: '%s' must be 1..%d", optarg, ORX_RX_MAX_CHOICE);
+            rp.max_choice = (int)v;
+            break;
+        case 0x210:
+            if (!orx_cli_parse_int(optarg, 256, 10000000, &v)) return orx_cli_usage("recommend", "--ctx: '%s' must be 256..10000000 tokens", optarg);
+            o.ctx = (int)v;
+            break;
+        case 0x211: rp.problem = true; break;
+        case 0x212: o.batch = optarg; break;
+        case 0x213: o.each_problem = true; break;
         case 'h': usage(stdout); return 0;
         default: {
             int r = orx_backend_opts_parse(&bo, c, optarg, "recommend");
@@ -185,7 +277,14 @@ int cmd_recommend(int argc, char **argv) {
     }
     if (optind < argc) return orx_cli_usage("recommend", "unexpected argument '%s'", argv[optind]);
     if (!o.patient) return orx_cli_usage("recommend", "--patient FILE is required");
-    if (!o.indication || !*o.indication) return orx_cli_usage("recommend", "--indication TEXT is required");
+    if (o.batch || o.each_problem) {
+        if (o.batch && o.each_problem) return orx_cli_usage("recommend", "--batch and --each-problem exclude each other");
+        if (o.indication || orx_backend_opts_given(&bo)) return orx_cli_usage("recommend", "--batch/--each-problem run evidence mode: no --indication, no model");
+        return run(&o, &bo, &rp);
+    }
+    bool blank = true;
+    for (const char *c2 = o.indication; c2 && *c2 && blank; c2++) blank = isspace((unsigned char)*c2);
+    if (!o.indication || blank) return orx_cli_usage("recommend", "--indication TEXT is required (it is empty or only spaces)");
     rp.indication = o.indication;
     return run(&o, &bo, &rp);
 }

@@ -13,7 +13,7 @@ enum {
 };
 /* weight per class: interaction, contraindication and boxed-warning text ranks above package text */
 static const double CLASS_WEIGHT[16] = {1.0, 1.3, 1.2, 1.2, 1.3, 1.2, 1.3, 1.0,
-                                        1.2, 1.0, 0.7, 0.5, 1.0, 0.7, 1.0, 1.0};
+                                        1.2, 1.0, 0.7, 0.5, 1.0, 0.7, 0.5 /* supplement */, 1.0};
 
 typedef struct section_def {
     const char *code;  /* LOINC */

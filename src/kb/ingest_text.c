@@ -490,6 +490,7 @@ static orx_status walk(const char *dir, path_list *l, int depth, orx_error *err)
 }
 
 static orx_status ingest_file(const char *p, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
+    if (orx_str_ends_with(p, ".indications.jsonl")) return orx_kb_ingest_indications(p, fn, ctx, err);
     if (orx_str_ends_with(p, ".jsonl")) return orx_kb_ingest_jsonl(p, fn, ctx, err);
     if (orx_str_ends_with(p, ".json")) return orx_kb_ingest_openfda(p, fn, ctx, err);
     if (orx_str_ends_with(p, ".xml")) return orx_kb_ingest_spl(p, fn, ctx, err);

@@ -38,6 +38,8 @@ typedef struct orx_kb_doc {
     const orx_kb_section *sections;       /* document-order sections */
     size_t                n_sections;     /* count of sections (0 = a label without sections) */
     uint64_t              src_bytes;      /* input bytes this document consumed (progress, MB/s) */
+    bool                  indication_only; /* one Indications section from an indication-only
+                                              corpus (no full label): ranked as a supplement */
 } orx_kb_doc;
 
 /* Called once per parsed document; a non-OK return stops the ingest with that status. */
@@ -59,10 +61,15 @@ orx_status orx_kb_ingest_jsonl(const char *path, orx_kb_doc_fn fn, void *ctx, or
  * a group of fda-ars files <DRUG>_<section>.txt of one drug (paths of one group, n >= 1). */
 orx_status orx_kb_ingest_text(const char *const *paths, size_t n, orx_kb_doc_fn fn, void *ctx,
                               orx_error *err);
+/* Indication-only documents: *.indications.jsonl ({"line": N, "text": "<Indications & Usage
+ * text>"} per line); set id "dailymed-indications:<N>", one Indications & Usage section, drug
+ * names resolved from the text with the drug-name lexicon (left empty when it cannot). */
+orx_status orx_kb_ingest_indications(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
 /* "PLAVIX (clopidogrel bisulfate) tablet" / "REMERON- mirtazapine tablet, film coated" →
  * brand "PLAVIX", generic "clopidogrel bisulfate" (lower-case); either may come back "". */
 void orx_kb_parse_label_name(const char *name, char *brand, size_t bcap, char *generic, size_t gcap);
-/* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl, .xml, .txt). */
+/* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl,
+ * .indications.jsonl, .xml, .txt). */
 orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
 
 /* ============================================================================================
@@ -77,6 +84,9 @@ const char *orx_kb_section_code_for(const char *heading);
 double      orx_kb_section_weight(const char *code);
 int         orx_kb_section_class(const char *code);
 double      orx_kb_class_weight(int klass);
+/* Ranking class of indication-only documents' chunks (weight 0.5: below every label section
+ * in free-text search; the indication options read them directly). */
+#define ORX_KB_CLASS_SUPPLEMENT 14
 #define ORX_KB_TERM 64 /* bytes of one query term or phrase */
 
 typedef struct orx_kb_span {
@@ -174,10 +184,25 @@ typedef struct orx_kb_hit {
     int64_t chunk_id;         /* chunk row id */
     size_t  start, end;       /* byte offsets of the chunk in its section text */
     double  score;            /* weighted BM25 × section weight; higher is better */
-    char   *text;             /* whole chunk text (malloc'd) */
-    char   *snippet;          /* ~40 words around the matches, terms wrapped in ** ** (malloc'd) */
+    char   *text;             /* whole chunk text (malloc'd); a sentence or the chosen paragraphs
+                                 for channel evidence */
+    char   *snippet;          /* ~40 words around the matches, terms wrapped in ** ** (malloc'd),
+                                 NULL for channel evidence */
+    int     channel;          /* orx_kb_channel of retrieve() evidence, 0 for search results */
+    int     option;           /* index of the option it is about (retrieve), -1 none */
     int     copies;           /* other chunks (other labels) with the same text, collapsed into this hit */
 } orx_kb_hit;
+
+/* Evidence channels of orx_retriever.retrieve (orx_kb_hit.channel). */
+typedef enum orx_kb_channel {
+    ORX_KB_CH_NONE = 0,
+    ORX_KB_CH_INDICATION,  /* an option's indication sentence */
+    ORX_KB_CH_DOSING,      /* an option's Dosage & Administration paragraphs for the patient's band */
+    ORX_KB_CH_SAFETY,      /* an option's Boxed Warning / Contraindications */
+    ORX_KB_CH_INTERACTION, /* an option's label about a current medicine, or the reverse */
+    ORX_KB_CH_SEARCH,      /* free-text search of the indication (no option found) */
+} orx_kb_channel;
+const char *orx_kb_channel_name(int channel); /* "indication", "dosing", … */
 
 typedef struct orx_kb_results {
     orx_kb_hit *hits; /* best first */
@@ -201,16 +226,132 @@ orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, 
                                  orx_kb_eval *out, orx_error *err);
 
 /* ============================================================================================
+ * Indication options: which labels' Indications & Usage sections (LOINC 34067-9) state an
+ * indication (kb/ind_query.c: the query; kb/indications.c: the sentence index and matching)
+ * ========================================================================================== */
+#define ORX_IND_MAX_CONCEPTS 12 /* concepts of one query */
+#define ORX_IND_MAX_ALTS 6      /* phrasings of one concept */
+#define ORX_IND_MAX_WORDS 8     /* words of one phrasing */
+
+typedef struct orx_ind_phrase {
+    char  words[ORX_IND_MAX_WORDS][24]; /* normalised words (order as written) */
+    int   n;                            /* count of words */
+    float quality;                      /* 1 as written; 0.9 an abbreviation's expansion or a synonym */
+    char  via[160];                     /* "" as written, else its source ("abbreviation AF,
+                                           label <set id>", "MedDRA PT Hypertension") */
+} orx_ind_phrase;
+
+typedef enum orx_ind_role {
+    ORX_IND_PRIMARY = 0, /* a condition: a label stating it makes an option */
+    ORX_IND_REFINE,      /* qualifies the concept before it ("of the knee", "due to CKD"): ranks only */
+    ORX_IND_FUNCTION,    /* how the drug is used ("prevention", "treatment"): ranks only, lightly */
+    ORX_IND_CLASS,       /* names a drug class of the lexicon ("anticoagulant"): ranks its members */
+    ORX_IND_COMORBID,    /* another condition of the patient ("a woman with CKD, what … for X"):
+                            ranks only; primary when the query names no other condition */
+} orx_ind_role;
+
+typedef struct orx_ind_concept {
+    char           text[96];                /* as written, for display */
+    orx_ind_role   role;                    /* see orx_ind_role */
+    orx_ind_phrase alts[ORX_IND_MAX_ALTS];  /* phrasings; alts[0] as written */
+    int            n_alts;                  /* count */
+} orx_ind_concept;
+
+typedef struct orx_ind_query {
+    orx_ind_concept c[ORX_IND_MAX_CONCEPTS]; /* concepts in the order written */
+    int             n;                       /* count */
+    char            ignored[256];            /* words left out (patient and question words) */
+} orx_ind_query;
+
+/* The indication vocabulary (data/indications/: abbreviations the labels define, MedDRA
+ * synonyms); read-only after open, shareable between threads. */
+typedef struct orx_ind_vocab orx_ind_vocab;
+/* data_dir: the project's data/ folder, NULL = the lexicon's default. */
+orx_status orx_ind_vocab_open(const char *data_dir, orx_ind_vocab **out, orx_error *err);
+void       orx_ind_vocab_free(orx_ind_vocab *v);
+/* Indication text → concepts. problem: the text is one coded problem (a FHIR Condition
+ * display such as "Osteoarthritis of hip" or "Diabetes mellitus type 2 (disorder)": commas do
+ * not separate, the SNOMED CT semantic tag is removed, words after "of/with/in/due to" refine
+ * the first concept); otherwise free text (commas, "and", "with", "for" separate concepts).
+ * is_word (may be NULL) says whether a lower-case word occurs in label text; a lower-case word
+ * that is not, and spells an abbreviation ("copd"), is expanded like the abbreviation. */
+void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
+                   bool (*is_word)(void *ctx, const char *w), void *ctx, orx_ind_query *q);
+
+typedef struct orx_ind_option {
+    char    name[200];          /* ingredient(s), " / "-joined lexicon names ("amlodipine / olmesartan") */
+    char    ingr[6][96];        /* the ingredients */
+    int     n_ingr;             /* count */
+    double  score;              /* match strength (sum over matched concepts); higher first */
+    unsigned concepts;          /* bit i: query concept i matched */
+    bool    partial;            /* matched only after leaving words of the query out (broader) */
+    bool    narrower;           /* the label names a narrower condition ("pulmonary arterial hypertension") */
+    bool    full_label;         /* a label of this drug with more than its Indications section is in the KB */
+    int     n_labels;           /* labels stating it */
+    char    label_ids[48][64];  /* set ids of the labels stating it (the first 48), best first */
+    char    via[160];           /* phrasing used when not as written ("abbreviation AF ...") */
+    orx_kb_hit quote;           /* the sentence: citation "<set id>#34067-9", title, text = the
+                                   sentence (malloc'd), chunk id, offsets in the section */
+} orx_ind_option;
+
+typedef struct orx_ind_options {
+    orx_ind_option *v;          /* best first */
+    size_t          n;          /* count */
+    orx_ind_query   query;      /* the parsed query (after backing off) */
+    int             sentences;  /* indication sentences searched */
+    int             labels;     /* labels with an Indications section */
+} orx_ind_options;
+void orx_ind_options_free(orx_ind_options *o);
+
+/* Options for a parsed query: each drug (ingredient set, lexicon-resolved) whose label's
+ * Indications & Usage states a primary concept in a sentence that is not negated or a
+ * limitation ("not indicated for", "has not been established", "Limitations of Use"), with the
+ * best such sentence. A primary concept no sentence states in full is backed off to its longest
+ * run of words that some sentence states (partial = true). Needs a lexicon (orx_kb_load_lexicon). */
+orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const char *indication,
+                                     bool problem, orx_ind_options *out, orx_error *err);
+/* Set ids of the labels of exactly this ingredient set (name as in orx_ind_option.name), labels
+ * with the most chunks first. Returns the number available (writes at most cap). */
+int orx_kb_labels_of(orx_kb *kb, const char *name, char (*set_ids)[64], int cap);
+/* Chunks of one label's section (LOINC code), in document order; text and snippet set. */
+orx_status orx_kb_label_section(orx_kb *kb, const char *set_id, const char *code,
+                                orx_kb_results *out, orx_error *err);
+/* Does a lower-case normalised word occur in any label sentence? (orx_ind_parse's is_word) */
+bool orx_kb_ind_is_word(void *kb, const char *w);
+
+/* ============================================================================================
  * Retrieval interface for the recommend pipeline
  * ========================================================================================== */
+/* Patient facts that choose sections and paragraphs (they are never search words). */
+typedef struct orx_retrieval_band {
+    bool renal_impaired;   /* CrCl/eGFR below 60 mL/min */
+    bool renal_severe;     /* below 30 mL/min */
+    double renal_ml_min;   /* CrCl (else eGFR), mL/min, 0 unknown: a paragraph whose CrCl range
+                              holds it ("CrCl 15 to 30 mL/min") is preferred */
+    bool hepatic_impaired; /* liver disease on the problem list */
+    bool geriatric;        /* 65 years or older */
+    bool pediatric;        /* under 18 years */
+    bool pregnant;         /* pregnant */
+    bool lactating;        /* breastfeeding */
+} orx_retrieval_band;
+
+typedef struct orx_retrieval_option {
+    const char       *name;       /* ingredient set as in orx_ind_option.name ("apixaban") */
+    const orx_kb_hit *indication; /* its indication sentence (copied into the evidence), may be NULL */
+} orx_retrieval_option;
+
 typedef struct orx_retrieval_request {
-    const char        *indication;   /* what is being treated ("atrial fibrillation"), may be NULL */
-    const char *const *drugs;        /* candidate / current drugs (names), may be NULL */
-    size_t             n_drugs;      /* count of drugs */
-    const char *const *facts;        /* patient facts as short phrases ("CrCl 25 mL/min",
-                                        "pregnant", "CYP2C19 poor metabolizer"), may be NULL */
-    size_t             n_facts;      /* count of facts */
-    int                k;            /* total results wanted (default 8) */
+    const char                 *indication; /* what is being treated; the dosing paragraphs for it
+                                               are preferred; with no options, searched as text */
+    const char *const          *drugs;      /* current medicines (ingredient names), may be NULL */
+    size_t                      n_drugs;    /* count of drugs */
+    const char *const          *facts;      /* (unused: patient facts are never search words) */
+    size_t                      n_facts;    /* count of facts */
+    int                         k;          /* evidence items wanted (default 10) */
+    int                         words;      /* word budget of all evidence text (0 = 1200) */
+    const orx_retrieval_option *options;    /* the screened options, best first, may be NULL */
+    size_t                      n_options;  /* count */
+    orx_retrieval_band          band;       /* which dosing paragraphs to prefer */
 } orx_retrieval_request;
 
 typedef struct orx_retriever {
@@ -218,13 +359,21 @@ typedef struct orx_retriever {
     void       *self; /* implementation state */
     /* one free-text query */
     orx_status (*search)(void *self, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
-    /* patient facts + indication → merged, de-duplicated cited sections */
+    /* evidence in channels, each with a budget: the options' indication sentences; per option
+     * its Dosage & Administration paragraphs for the patient's band, its Boxed Warning and
+     * Contraindications; each option's label about each current medicine and the reverse.
+     * Without options: the indication searched as text. Hits best first within a channel, the
+     * channels in that order; each hit's channel and option are set. */
     orx_status (*retrieve)(void *self, const orx_retrieval_request *req, orx_kb_results *out,
                            orx_error *err);
+    /* the drugs whose label's Indications & Usage states the indication (orx_kb_indication_options) */
+    orx_status (*options)(void *self, const char *indication, bool problem, orx_ind_options *out,
+                          orx_error *err);
     void (*free)(void *self);
 } orx_retriever;
 
-/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. */
+/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. Safe to
+ * share between threads (calls are serialised on the one SQLite connection). */
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err);
 /* Default KB path: $ORX_KB, else "kb.sqlite" in the working directory. */
 const char *orx_kb_default_path(void);

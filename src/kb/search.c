@@ -13,9 +13,11 @@
 #define _GNU_SOURCE 1 /* memmem, strcasestr */
 #include "kb/kb.h"
 #include "kb/impact.h"
+#include "kb/kb_internal.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,9 @@ struct orx_kb {
     int64_t                   data_version; /* its value when the statistics were read */
     sqlite3_stmt             *hash_q;   /* chunk_meta hash of a row, NULL without chunk_meta */
     sqlite3_stmt             *copies_q; /* rows with a hash, NULL without chunk_meta */
+    ind_index                *ind;      /* indication sentence index, built on first use */
+    orx_ind_vocab            *vocab;    /* indication vocabulary, opened on first use */
+    sqlite3_stmt             *section;  /* chunk ids of one label's section */
 };
 
 /* phrase groups of a query: scored words, scored drug-column expansions, anchors, drug filter,
@@ -248,6 +253,9 @@ void orx_kb_free(orx_kb *kb) {
     sqlite3_finalize(kb->hash_q);
     sqlite3_finalize(kb->copies_q);
     sqlite3_finalize(kb->dv);
+    sqlite3_finalize(kb->section);
+    ind_index_free(kb->ind);
+    orx_ind_vocab_free(kb->vocab);
     if (kb->tok_inst) kb->tok.xDelete(kb->tok_inst);
     sqlite3_close(kb->db);
 #ifdef ORX_KB_HAVE_LEXICON
@@ -952,6 +960,104 @@ static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_result
 }
 
 /* ============================================================================================
+ * Indication options and label sections (the sentence index is in kb/indications.c)
+ * ========================================================================================== */
+static orx_status ensure_index(orx_kb *kb, orx_error *err) {
+    if (kb->ind) return ORX_OK;
+#ifdef ORX_KB_HAVE_LEXICON
+    if (!kb->lex) {
+        orx_error lerr = ORX_ERROR_INIT;
+        if (orx_kb_load_lexicon(kb, NULL, &lerr) != ORX_OK)
+            return orx_fail(err, lerr.code, "indication options need the drug-name lexicon: %s", lerr.msg);
+    }
+    return ind_index_build(kb->db, kb->lex, &kb->ind, err);
+#else
+    return orx_fail(err, ORX_ERR_UNSUPPORTED, "indication options need the drug-name lexicon");
+#endif
+}
+
+/* A concept that is only a drug's name ("on warfarin, with new atrial fibrillation") is not a
+ * condition: the patient's medicines come from the record. */
+static void drop_drug_names(orx_kb *kb, orx_ind_query *q) {
+#ifdef ORX_KB_HAVE_LEXICON
+    int k = 0;
+    for (int i = 0; i < q->n; i++) {
+        orx_lex_match m[2];
+        bool drug = false;
+        if (kb->lex && q->c[i].role != ORX_IND_FUNCTION && orx_lexicon_lookup(kb->lex, q->c[i].text, m, 2) == 1) {
+            char a[ORX_LEX_NAME], b[ORX_LEX_NAME];
+            snprintf(a, sizeof a, "%s", m[0].matched);
+            snprintf(b, sizeof b, "%s", q->c[i].text);
+            orx_str_lower(a);
+            orx_str_lower(b);
+            drug = !strcmp(orx_str_trim(a), orx_str_trim(b));
+        }
+        if (drug) {
+            size_t l = strlen(q->ignored);
+            snprintf(q->ignored + l, sizeof q->ignored - l, "%s%s (a drug)", l ? " " : "", q->c[i].text);
+        } else {
+            q->c[k++] = q->c[i];
+        }
+    }
+    q->n = k;
+#else
+    (void)kb;
+    (void)q;
+#endif
+}
+
+bool orx_kb_ind_is_word(void *kb, const char *w) { return ind_index_has_word(((orx_kb *)kb)->ind, w); }
+
+orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const char *indication,
+                                     bool problem, orx_ind_options *out, orx_error *err) {
+    memset(out, 0, sizeof *out);
+    orx_status st = ensure_index(kb, err);
+    if (st != ORX_OK) return st;
+    if (!v) {
+        if (!kb->vocab && (st = orx_ind_vocab_open(NULL, &kb->vocab, err)) != ORX_OK) return st;
+        v = kb->vocab;
+    }
+    orx_ind_query q;
+    orx_ind_parse(v, indication, problem, orx_kb_ind_is_word, kb, &q);
+    drop_drug_names(kb, &q);
+    return ind_index_options(kb->ind, kb->lex, &q, out, err);
+}
+
+int orx_kb_labels_of(orx_kb *kb, const char *name, char (*set_ids)[64], int cap) {
+    orx_error err = ORX_ERROR_INIT;
+    if (ensure_index(kb, &err) != ORX_OK) return 0;
+    return ind_index_labels_of(kb->ind, name, set_ids, cap);
+}
+
+orx_status orx_kb_label_section(orx_kb *kb, const char *set_id, const char *code, orx_kb_results *out,
+                                orx_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!kb->section &&
+        sqlite3_prepare_v2(kb->db, "SELECT c.id FROM chunks c JOIN docs d ON d.id = c.doc_id"
+                                   " WHERE d.set_id = ?1 AND c.section_code = ?2 ORDER BY c.seq",
+                           -1, &kb->section, NULL) != SQLITE_OK)
+        return orx_fail(err, ORX_ERR_DB, "%s: %s", kb->path, sqlite3_errmsg(kb->db));
+    sqlite3_stmt *s = kb->section;
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, set_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, code, -1, SQLITE_TRANSIENT);
+    int64_t ids[MAX_K];
+    size_t n = 0;
+    while (n < MAX_K && sqlite3_step(s) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (!n) return ORX_OK;
+    out->hits = calloc(n, sizeof *out->hits);
+    if (!out->hits) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    terms none = {.n = 0};
+    orx_status st = ORX_OK;
+    for (size_t i = 0; st == ORX_OK && i < n; i++) {
+        st = fill_hit(kb, ids[i], 0, &none, &out->hits[i], err);
+        out->n = i + 1;
+    }
+    return st;
+}
+
+/* ============================================================================================
  * Dev-set evaluation
  * ========================================================================================== */
 static bool in_list(const char *csv, const char *id) {
@@ -1012,101 +1118,46 @@ orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, 
 /* ============================================================================================
  * Retriever: BM25
  * ========================================================================================== */
+/* The retriever's state: one knowledge-base handle shared by every caller, one call at a time
+ * (a SQLite connection and the per-query ranking state are not for concurrent use). */
+typedef struct bm25_retriever {
+    orx_kb         *kb; /* the handle */
+    pthread_mutex_t mu; /* serialises calls */
+} bm25_retriever;
+
 static orx_status r_search(void *self, const orx_kb_query *q, orx_kb_results *out, orx_error *err) {
-    return orx_kb_search(self, q, out, err);
-}
-
-static int cmp_hit(const void *a, const void *b) {
-    double x = ((const orx_kb_hit *)a)->score, y = ((const orx_kb_hit *)b)->score;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* move hits of r into acc unless their chunk, or a copy of its text (another label's), is
- * already there */
-static orx_status merge(orx_kb_results *acc, orx_kb_results *r, orx_error *err) {
-    orx_kb_hit *nh = realloc(acc->hits, (acc->n + r->n + 1) * sizeof *nh);
-    if (!nh) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    acc->hits = nh;
-    for (size_t i = 0; i < r->n; i++) {
-        bool dup = false;
-        uint64_t h = orx_kb_text_hash(r->hits[i].text, strlen(r->hits[i].text));
-        for (size_t j = 0; j < acc->n && !dup; j++)
-            dup = acc->hits[j].chunk_id == r->hits[i].chunk_id ||
-                  orx_kb_text_hash(acc->hits[j].text, strlen(acc->hits[j].text)) == h;
-        if (dup) {
-            free(r->hits[i].text);
-            free(r->hits[i].snippet);
-        } else {
-            acc->hits[acc->n++] = r->hits[i];
-        }
-    }
-    free(r->hits);
-    r->hits = NULL;
-    r->n = 0;
-    orx_kb_results_free(r);
-    return ORX_OK;
+    bm25_retriever *r = self;
+    pthread_mutex_lock(&r->mu);
+    orx_status st = orx_kb_search(r->kb, q, out, err);
+    pthread_mutex_unlock(&r->mu);
+    return st;
 }
 
 static orx_status r_retrieve(void *self, const orx_retrieval_request *req, orx_kb_results *out,
                              orx_error *err) {
-    orx_kb *kb = self;
-    memset(out, 0, sizeof *out);
-    int k = req->k > 0 ? req->k : 8;
-    orx_buf ctx;
-    orx_buf_init(&ctx);
-    if (req->indication) orx_buf_puts(&ctx, req->indication);
-    for (size_t i = 0; i < req->n_facts; i++) orx_buf_printf(&ctx, " %s", req->facts[i]);
-    const char *context = ctx.data ? ctx.data : "";
-    orx_status st = ORX_OK;
-    size_t nd = req->n_drugs < 8 ? req->n_drugs : 8;
-    int per = nd ? (k / (int)nd) + 2 : k;
-    /* each drug's label, queried with the indication and patient facts */
-    for (size_t i = 0; st == ORX_OK && i < nd; i++) {
-        orx_kb_results r;
-        orx_kb_query q = {.text = *context ? context : req->drugs[i], .drug = req->drugs[i],
-                          .k = per, .expand = true};
-        orx_error e2 = ORX_ERROR_INIT;
-        if (orx_kb_search(kb, &q, &r, &e2) == ORX_OK && r.n == 0) {
-            /* nothing about the context in this label: still ground the drug with its own label */
-            orx_kb_results_free(&r);
-            q.text = req->drugs[i];
-            orx_kb_search(kb, &q, &r, &e2);
-        }
-        if (r.n) st = merge(out, &r, err);
-        else orx_kb_results_free(&r);
-    }
-    /* pairwise: drug i's label mentioning drug j (interactions) */
-    for (size_t i = 0; st == ORX_OK && i < nd; i++)
-        for (size_t j = 0; st == ORX_OK && j < nd; j++) {
-            if (i == j) continue;
-            orx_kb_results r;
-            orx_kb_query q = {.text = req->drugs[j], .drug = req->drugs[i], .k = 2, .expand = true};
-            orx_error e2 = ORX_ERROR_INIT;
-            if (orx_kb_search(kb, &q, &r, &e2) == ORX_OK) st = merge(out, &r, err);
-            else orx_kb_results_free(&r);
-        }
-    if (st == ORX_OK && !nd && *context) {
-        orx_kb_results r;
-        orx_kb_query q = {.text = context, .k = k, .expand = true};
-        st = orx_kb_search(kb, &q, &r, err);
-        if (st == ORX_OK) st = merge(out, &r, err);
-        else orx_kb_results_free(&r);
-    }
-    orx_buf_free(&ctx);
-    if (st != ORX_OK) {
-        orx_kb_results_free(out);
-        return st;
-    }
-    if (out->n > 1) qsort(out->hits, out->n, sizeof *out->hits, cmp_hit);
-    while (out->n > (size_t)k) {
-        out->n--;
-        free(out->hits[out->n].text);
-        free(out->hits[out->n].snippet);
-    }
-    return ORX_OK;
+    bm25_retriever *r = self;
+    pthread_mutex_lock(&r->mu);
+    orx_status st = kb_channels(r->kb, req, out, err);
+    pthread_mutex_unlock(&r->mu);
+    return st;
 }
 
-static void r_free(void *self) { orx_kb_free(self); }
+static orx_status r_options(void *self, const char *indication, bool problem, orx_ind_options *out,
+                            orx_error *err) {
+    bm25_retriever *r = self;
+    pthread_mutex_lock(&r->mu);
+    orx_status st = orx_kb_indication_options(r->kb, NULL, indication, problem, out, err);
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
+static void r_free(void *self) {
+    bm25_retriever *r = self;
+    if (!r) return;
+    orx_kb_free(r->kb);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
 
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err) {
     memset(out, 0, sizeof *out);
@@ -1115,10 +1166,18 @@ orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_er
     if (st != ORX_OK) return st;
     orx_error lerr = ORX_ERROR_INIT;
     orx_kb_load_lexicon(kb, NULL, &lerr); /* optional: expansion works without it */
+    bm25_retriever *r = calloc(1, sizeof *r);
+    if (!r) {
+        orx_kb_free(kb);
+        return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
+    r->kb = kb;
+    pthread_mutex_init(&r->mu, NULL);
     out->name = "bm25";
-    out->self = kb;
+    out->self = r;
     out->search = r_search;
     out->retrieve = r_retrieve;
+    out->options = r_options;
     out->free = r_free;
     return ORX_OK;
 }

@@ -217,7 +217,7 @@ static orx_status insert_chunks(builder *b, const orx_kb_doc *d, int64_t doc_id,
         /* code first, so a section filter can match the phrase "34073 7" */
         snprintf(section_col, sizeof section_col, "%s %s %s", sec->code, nz(sec->name),
                  nz(sec->title));
-        int klass = orx_kb_section_class(sec->code);
+        int klass = d->indication_only ? ORX_KB_CLASS_SUPPLEMENT : orx_kb_section_class(sec->code);
         int drug_words = words_in(drug), section_words = words_in(section_col);
         for (size_t ci = 0; ci < need; ci++) {
             const orx_kb_span *sp = &b->spans[ci];

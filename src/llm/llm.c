@@ -42,3 +42,7 @@ void orx_llm_free(orx_llm *llm) {
 }
 
 const char *orx_llm_name(const orx_llm *llm) { return llm ? llm->name : ""; }
+
+int orx_llm_count_tokens(orx_llm *llm, const char *text) {
+    return llm && llm->vt && llm->vt->count_tokens && text ? llm->vt->count_tokens(llm, text) : -1;
+}

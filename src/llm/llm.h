@@ -65,6 +65,8 @@ typedef struct orx_llm_vtable {
     const char *kind; /* "openai" | "local" */
     orx_status (*chat)(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
     void (*free)(orx_llm *llm);
+    /* tokens of text in the model's vocabulary (no special tokens), -1 when it cannot say */
+    int (*count_tokens)(orx_llm *llm, const char *text);
 } orx_llm_vtable;
 
 struct orx_llm {
@@ -77,6 +79,8 @@ struct orx_llm {
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
 void       orx_llm_free(orx_llm *llm);
 const char *orx_llm_name(const orx_llm *llm);
+/* Tokens of text: the local tokenizer, or the server's POST /tokenize (llama.cpp); -1 unknown. */
+int        orx_llm_count_tokens(orx_llm *llm, const char *text);
 
 /* ============================================================================================
  * openai backend
@@ -89,6 +93,11 @@ typedef struct orx_openai_params {
     double      connect_timeout_s; /* default 10 */
     int         max_retries;  /* retries on 429/5xx/transport errors (default 3) */
     double      backoff_s;    /* first backoff, doubled each retry (default 0.5); Retry-After honoured */
+    int         n_ctx;        /* the model's context in tokens; 0 = ask the server at create time
+                                 (GET {base}/models: data[].meta.n_ctx (llama.cpp, openrx),
+                                 max_model_len (vLLM), context_length; else GET {root}/props:
+                                 default_generation_settings.n_ctx (llama.cpp)); unknown stays 0 */
+    bool        no_ctx_probe; /* do not ask the server (n_ctx stays as given) */
 } orx_openai_params;
 orx_openai_params orx_openai_default_params(void);
 orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err);

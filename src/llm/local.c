@@ -283,7 +283,13 @@ static void local_free(orx_llm *llm) {
     free(l);
 }
 
-static const orx_llm_vtable LOCAL_VT = {"local", local_chat, local_free};
+static int local_count_tokens(orx_llm *llm, const char *text) {
+    local_llm *l = (local_llm *)llm;
+    size_t len = strlen(text);
+    return (int)orx_tokenize(l->tok, text, len, false, false, NULL, 0);
+}
+
+static const orx_llm_vtable LOCAL_VT = {"local", local_chat, local_free, local_count_tokens};
 
 /* ============================================================================================
  * Create

@@ -27,6 +27,7 @@ typedef struct openai_llm {
     double  connect_timeout_s;
     int     max_retries;   /* extra attempts after the first */
     double  backoff_s;     /* first retry delay, seconds */
+    int     tokenize;      /* the server's POST /tokenize: 0 untried, 1 works, -1 not there */
 } openai_llm;
 
 orx_openai_params orx_openai_default_params(void) {
@@ -315,7 +316,114 @@ static void openai_free(orx_llm *llm) {
     free(o);
 }
 
-static const orx_llm_vtable OPENAI_VT = {"openai", openai_chat, openai_free};
+static int openai_count_tokens(orx_llm *llm, const char *text);
+static const orx_llm_vtable OPENAI_VT = {"openai", openai_chat, openai_free, openai_count_tokens};
+
+/* ============================================================================================
+ * The model's context, from the server's metadata
+ * ========================================================================================== */
+static size_t on_get(char *p, size_t size, size_t nmemb, void *ud) {
+    orx_buf *b = ud;
+    if (b->len + size * nmemb > (4u << 20)) return 0; /* metadata is small */
+    orx_buf_append(b, p, size * nmemb);
+    return size * nmemb;
+}
+
+/* GET url (post_body NULL) or POST post_body, as JSON (NULL on any failure: best effort) */
+static json_t *fetch_json(const openai_llm *o, const char *url, const char *post_body) {
+    CURL *c = curl_easy_init();
+    if (!c) return NULL;
+    orx_buf b;
+    orx_buf_init(&b);
+    struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+    if (post_body) h = curl_slist_append(h, "Content-Type: application/json");
+    char auth[1024];
+    if (o->api_key) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->api_key);
+        h = curl_slist_append(h, auth);
+    }
+    double t = o->timeout_s < 10 ? o->timeout_s : 10;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_get);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    if (post_body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, post_body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout_s * 1000));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "openrx/" ORX_VERSION);
+    long status = 0;
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    json_error_t je;
+    json_t *j = rc == CURLE_OK && status == 200 && b.len ? json_loadb(b.data, b.len, 0, &je) : NULL;
+    orx_buf_free(&b);
+    return j;
+}
+
+static int ctx_of_model(json_t *m) {
+    json_t *v;
+    if ((v = json_object_get(json_object_get(m, "meta"), "n_ctx")) && json_is_integer(v)) return (int)json_integer_value(v);
+    if ((v = json_object_get(m, "max_model_len")) && json_is_integer(v)) return (int)json_integer_value(v);
+    if ((v = json_object_get(m, "context_length")) && json_is_integer(v)) return (int)json_integer_value(v);
+    if ((v = json_object_get(json_object_get(m, "meta"), "n_ctx_train")) && json_is_integer(v)) return (int)json_integer_value(v);
+    return 0;
+}
+
+static int root_len(const openai_llm *o);
+
+static int probe_ctx(const openai_llm *o) {
+    char url[2100];
+    snprintf(url, sizeof url, "%.2000s/models", o->base_url);
+    json_t *j = fetch_json(o, url, NULL), *data = json_object_get(j, "data"), *m;
+    size_t i;
+    int n = 0;
+    json_array_foreach(data, i, m) {
+        const char *id = json_string_value(json_object_get(m, "id"));
+        if ((id && !strcmp(id, o->model)) || json_array_size(data) == 1) n = ctx_of_model(m);
+        if (n) break;
+    }
+    json_decref(j);
+    if (n > 0) return n;
+    /* llama.cpp's /props lives at the server root, next to /v1 */
+    int root = root_len(o);
+    snprintf(url, sizeof url, "%.*s/props", root < 2000 ? root : 2000, o->base_url);
+    j = fetch_json(o, url, NULL);
+    json_t *v = json_object_get(json_object_get(j, "default_generation_settings"), "n_ctx");
+    if (!json_is_integer(v)) v = json_object_get(j, "n_ctx");
+    n = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+    json_decref(j);
+    return n > 0 ? n : 0;
+}
+
+/* the server root (base URL without a trailing "/v1") */
+static int root_len(const openai_llm *o) {
+    size_t l = strlen(o->base_url);
+    return (int)(l >= 3 && !strcmp(o->base_url + l - 3, "/v1") ? l - 3 : l);
+}
+
+/* POST {root}/tokenize {"content": text} -> {"tokens": [...]} (llama.cpp's server) */
+static int openai_count_tokens(orx_llm *llm, const char *text) {
+    openai_llm *o = (openai_llm *)llm;
+    if (o->tokenize < 0) return -1;
+    char url[2100];
+    int rl = root_len(o);
+    snprintf(url, sizeof url, "%.*s/tokenize", rl < 2000 ? rl : 2000, o->base_url);
+    json_t *body = json_object();
+    json_object_set_new(body, "content", json_string(text));
+    json_object_set_new(body, "add_special", json_false());
+    char *b = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_t *j = b ? fetch_json(o, url, b) : NULL;
+    free(b);
+    json_t *toks = json_object_get(j, "tokens");
+    int n = json_is_array(toks) ? (int)json_array_size(toks) : -1;
+    json_decref(j);
+    o->tokenize = n >= 0 ? 1 : -1;
+    return n;
+}
 
 orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err) {
     *out = NULL;
@@ -343,6 +451,7 @@ orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_
     o->connect_timeout_s = p->connect_timeout_s > 0 ? p->connect_timeout_s : 10;
     o->max_retries = p->max_retries >= 0 ? p->max_retries : 0;
     o->backoff_s = p->backoff_s >= 0 ? p->backoff_s : 0.5;
+    o->base.n_ctx = p->n_ctx > 0 ? p->n_ctx : p->no_ctx_probe ? 0 : probe_ctx(o);
     *out = &o->base;
     return ORX_OK;
 }

@@ -8,7 +8,8 @@ orx_rx_params orx_rx_default_params(void) {
     orx_rx_params p;
     memset(&p, 0, sizeof p);
     p.rag = true;
-    p.k = 6;
+    p.max_choice = ORX_RX_MAX_CHOICE;
+    p.k = 10;
     p.evidence_words = 1200;
     p.max_tokens = 512;
     p.reask = true;
@@ -74,9 +75,18 @@ static const char *const UNITS[] = {"mg", "mcg", "g", "mL", "unit", "mg/kg", "mc
 static const char *const ROUTES[] = {"oral", "iv", "im", "subcutaneous", "topical", "inhaled", "rectal", "vaginal", "transdermal", "sublingual", "nasal", "ophthalmic", "otic", NULL};
 static const char *const CONF[] = {"low", "medium", "high", NULL};
 
-char *orx_rx_output_schema(int n_evidence) {
+/* the prescription object; the ingredient an enum of choices when given */
+static json_t *candidate_schema(int n_evidence, const char *const *choices, int n_choices) {
     json_t *cand = json_object(), *props = json_object();
-    json_object_set_new(props, "ingredient", str_prop(80));
+    if (choices && n_choices > 0) {
+        json_t *o = json_object(), *e = json_array();
+        for (int i = 0; i < n_choices; i++) json_array_append_new(e, json_string(choices[i]));
+        json_object_set_new(o, "type", json_string("string"));
+        json_object_set_new(o, "enum", e);
+        json_object_set_new(props, "ingredient", o);
+    } else {
+        json_object_set_new(props, "ingredient", str_prop(80));
+    }
     json_t *amount = json_object();
     json_object_set_new(amount, "type", json_string("number"));
     json_object_set_new(amount, "minimum", json_integer(0));
@@ -104,22 +114,40 @@ char *orx_rx_output_schema(int n_evidence) {
     json_object_set_new(cand, "type", json_string("object"));
     json_object_set_new(cand, "properties", props);
     require(cand, n_evidence > 0 ? req_cite : req_base);
+    return cand;
+}
 
+/* grounded: choices given (possibly none) — "no_suitable_option" is asked for, and with no
+ * choices the candidates array must stay empty */
+static char *schema_text(int n_evidence, const char *const *choices, int n_choices, bool grounded) {
     json_t *root = json_object(), *rp = json_object();
     json_t *ins = json_object();
     json_object_set_new(ins, "type", json_string("boolean"));
     json_object_set_new(rp, "insufficient_evidence", ins);
-    json_object_set_new(rp, "candidates", array_of(cand, ORX_RX_MAX_CANDIDATES));
+    if (grounded) {
+        json_t *none = json_object();
+        json_object_set_new(none, "type", json_string("boolean"));
+        json_object_set_new(rp, "no_suitable_option", none);
+    }
+    int max_cands = grounded && n_choices == 0 ? 0 : ORX_RX_MAX_CANDIDATES;
+    json_object_set_new(rp, "candidates", array_of(candidate_schema(n_evidence, choices, n_choices), max_cands));
     json_object_set_new(rp, "alternatives", array_of(str_prop(80), 3));
     json_object_set_new(rp, "confidence", enum_prop(CONF));
     json_object_set_new(rp, "rationale", str_prop(600));
     json_object_set_new(root, "type", json_string("object"));
     json_object_set_new(root, "properties", rp);
     const char *const req_root[] = {"insufficient_evidence", "candidates", "alternatives", "confidence", "rationale", NULL};
-    require(root, req_root);
+    const char *const req_grounded[] = {"insufficient_evidence", "no_suitable_option", "candidates", "alternatives", "confidence", "rationale", NULL};
+    require(root, grounded ? req_grounded : req_root);
     char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
     return s;
+}
+
+char *orx_rx_output_schema(int n_evidence) { return schema_text(n_evidence, NULL, 0, false); }
+
+char *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices) {
+    return schema_text(n_evidence, choices, n_choices, choices != NULL);
 }
 
 const char *orx_rx_evidence_name(const orx_kb_hit *h) {
@@ -130,7 +158,9 @@ const char *orx_rx_evidence_name(const orx_kb_hit *h) {
 /* ============================================================================================
  * Prompts
  * ========================================================================================== */
-char *orx_rx_system_prompt(bool rag) {
+char *orx_rx_system_prompt(bool rag) { return orx_rx_system_prompt_for(rag, false); }
+
+char *orx_rx_system_prompt_for(bool rag, bool grounded) {
     orx_buf b;
     orx_buf_init(&b);
     orx_buf_puts(&b,
@@ -146,6 +176,11 @@ char *orx_rx_system_prompt(bool rag) {
         orx_buf_puts(&b,
             "No evidence sections are provided. If you are not confident of a dose for this patient, "
             "set insufficient_evidence to true.\n");
+    if (grounded)
+        orx_buf_puts(&b,
+            "Choose only among the listed options: the drugs whose FDA label states this indication, "
+            "already screened against this patient. If none suits this patient, say so "
+            "(no_suitable_option) and why.\n");
     orx_buf_puts(&b,
         "Personalise to the patient's renal and hepatic function, age, weight, pregnancy or "
         "lactation, allergies, current medicines and genotype, and say what you adjusted and why. "
@@ -188,7 +223,53 @@ static void patient_block(const orx_patient *pt, orx_buf *b) {
         orx_buf_printf(b, "Pharmacogenomics: %s %s %s\n", pt->pgx[i].gene, pt->pgx[i].diplotype, pt->pgx[i].phenotype);
 }
 
+int orx_rx_estimate_tokens(const char *text) {
+    size_t digits = 0, other = 0;
+    for (const char *p = text; p && *p; p++) {
+        if (*p >= '0' && *p <= '9') digits++;
+        else other++;
+    }
+    return (int)(digits + (other + 2) / 3);
+}
+
+/* One line per option: the choice first, then those left out with the reason. */
+static void options_block(const orx_rx_options *o, bool open_choice, orx_buf *b) {
+    if (!o || !o->ran) return;
+    if (o->n_choice == 0) {
+        orx_buf_printf(b, "Options: none — %s.\n", o->note[0] ? o->note : "no label-indicated option");
+    } else {
+        orx_buf_puts(b, "Options (drugs whose FDA label states this indication, screened for this patient):\n");
+        int k = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            const orx_rx_option *x = &o->v[i];
+            if (!x->in_choice) continue;
+            orx_buf_printf(b, "%d. %s", ++k, x->ind.name);
+            if (x->ev_indication) orx_buf_printf(b, " [S%d]", x->ev_indication);
+            if (x->ev_dose) orx_buf_printf(b, " dose [S%d]", x->ev_dose);
+            if (x->ind.partial) orx_buf_puts(b, " (the label states a broader wording)");
+            if (x->any_finding && x->worst >= ORX_SEV_MODERATE) {
+                orx_buf_printf(b, " — checker: %s", orx_severity_name(x->worst));
+                for (size_t f = 0; f < x->findings.n && f < 2; f++)
+                    if (x->findings.items[f].severity == x->worst)
+                        orx_buf_printf(b, "%s%s", f ? ", " : " ", x->findings.items[f].kind);
+            }
+            orx_buf_puts(b, "\n");
+        }
+    }
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].excluded) orx_buf_printf(b, "Left out (contraindicated for this patient): %s — %.160s\n", o->v[i].ind.name, o->v[i].excluded_why);
+    if (!open_choice)
+        orx_buf_puts(b, "The ingredient must be one of the options, written exactly as listed. If none suits this "
+                        "patient, set no_suitable_option to true, propose no candidate and give the reason in rationale.\n");
+}
+
 char *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const orx_kb_results *ev, const char *schema) {
+    (void)schema;
+    return orx_rx_user_prompt_options(pt, indication, ev, NULL, true);
+}
+
+char *orx_rx_user_prompt_options(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
+                                 const orx_rx_options *opts, bool open_choice) {
     orx_buf b;
     orx_buf_init(&b);
     if (ev && ev->n) {
@@ -200,14 +281,16 @@ char *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const or
     }
     patient_block(pt, &b);
     orx_buf_printf(&b, "Indication: %s\n", indication);
+    options_block(opts, open_choice, &b);
+    bool grounded = opts && opts->ran && !open_choice;
     /* The full JSON Schema goes to the backend as response_format (and constrains local decoding);
      * the prompt carries a compact description of it to save context. */
-    orx_buf_puts(&b, "Answer format: one JSON object with keys, in this order: insufficient_evidence (true/false); "
-                     "candidates (at most 3 objects: ingredient, dose_amount (number), dose_unit (mg, mcg, g, mL, unit, ...), "
-                     "route (oral, iv, im, subcutaneous, ...), frequency, duration, adjustments, monitoring");
+    orx_buf_printf(&b, "Answer format: one JSON object with keys, in this order: insufficient_evidence (true/false); %s"
+                     "candidates (at most 3 objects: ingredient, dose_amount (number), dose_unit (mg, mcg, g, mL, unit, ...), ",
+                   grounded ? "no_suitable_option (true/false); " : "");
+    orx_buf_puts(&b, "route (oral, iv, im, subcutaneous, ...), frequency, duration, adjustments, monitoring");
     if (ev && ev->n) orx_buf_puts(&b, ", citations (evidence ids like \"S1\")");
     orx_buf_puts(&b, "); alternatives (at most 3 ingredient names); confidence (low, medium, high); rationale.\n");
-    (void)schema;
     orx_buf_puts(&b, "Draft the prescription as JSON.");
     return orx_buf_steal(&b);
 }

@@ -2,6 +2,8 @@
  * DetectedIssue). Every rendering carries the draft notice. */
 #include "rx/rx.h"
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,82 @@ static void render_findings_text(const char *title, const orx_findings *fs, orx_
     orx_findings_to_text(fs, out, &e);
 }
 
+/* "major 1, info 2" or "none" */
+static void tiers_text(const orx_findings *fs, char *buf, size_t cap) {
+    size_t counts[ORX_SEV_COUNT];
+    orx_findings_count(fs, counts);
+    size_t l = 0;
+    buf[0] = 0;
+    for (int s = ORX_SEV_COUNT - 1; s >= 0; s--)
+        if (counts[s] && l + 24 < cap)
+            l += (size_t)snprintf(buf + l, cap - l, "%s%s %zu", l ? ", " : "", orx_severity_name((orx_severity)s), counts[s]);
+    if (!l) snprintf(buf, cap, "none");
+}
+
+/* text quoted on one line, at most max bytes (cut at a word) */
+static void quote_line(orx_buf *out, const char *t, size_t max) {
+    size_t n = strlen(t ? t : "");
+    bool cut = n > max;
+    if (cut) {
+        n = max;
+        while (n > max / 2 && t[n] != ' ') n--;
+    }
+    orx_buf_puts(out, "\"");
+    for (size_t i = 0; i < n; i++) orx_buf_append(out, t[i] == '\n' || t[i] == '\t' ? " " : t + i, 1);
+    orx_buf_puts(out, cut ? " …\"" : "\"");
+}
+
+static void option_cite(orx_buf *out, int ev, const char *citation) {
+    if (ev) orx_buf_printf(out, " [S%d]", ev);
+    orx_buf_printf(out, " (%s)", citation);
+}
+
+static void render_options_text(const orx_rx_result *r, orx_buf *out) {
+    const orx_rx_options *o = &r->options;
+    if (!o->ran) return;
+    orx_buf_printf(out, "\nOptions: %zu drug(s) whose FDA label states this indication", o->n);
+    if (o->n) orx_buf_printf(out, "; %zu offered as the choice; each screened against this patient", o->n_choice);
+    orx_buf_puts(out, "\n");
+    if (!o->n) {
+        orx_buf_printf(out, "  none: %s\n", o->note);
+        return;
+    }
+    orx_buf_puts(out, "   #  drug                        findings by tier\n"
+                      "      indication: label sentence [evidence] (citation) / label dose for this patient's band\n");
+    int k = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        const orx_rx_option *x = &o->v[i];
+        if (!x->in_choice) continue;
+        char tiers[160];
+        tiers_text(&x->findings, tiers, sizeof tiers);
+        orx_buf_printf(out, "  %2d. %-27s %s", ++k, x->ind.name, tiers);
+        if (x->ind.partial) orx_buf_puts(out, "  [partial match]");
+        if (x->ind.narrower) orx_buf_puts(out, "  [label names a narrower condition]");
+        if (!x->ind.full_label) orx_buf_puts(out, "  [indication text only: full label not in the knowledge base]");
+        orx_buf_puts(out, "\n      indication: ");
+        quote_line(out, x->ind.quote.text, 150);
+        option_cite(out, x->ev_indication, x->ind.quote.citation);
+        orx_buf_puts(out, "\n      label dose: ");
+        if (x->dose[0]) {
+            quote_line(out, x->dose, 320);
+            option_cite(out, x->ev_dose, x->dose_citation);
+        } else {
+            orx_buf_puts(out, x->ind.full_label ? "not in the evidence" : "no dosing section in the knowledge base");
+        }
+        orx_buf_puts(out, "\n");
+    }
+    bool any = false;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].excluded) {
+            if (!any) orx_buf_puts(out, "  Left out of the choice (contraindicated for this patient):\n");
+            any = true;
+            orx_buf_printf(out, "      %s: %.300s\n", o->v[i].ind.name, o->v[i].excluded_why);
+        }
+    size_t rest = 0;
+    for (size_t i = 0; i < o->n; i++) rest += !o->v[i].in_choice && !o->v[i].excluded;
+    if (rest) orx_buf_printf(out, "  %zu more label-indicated option(s) beyond the choice (--format json lists all).\n", rest);
+}
+
 orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
     orx_buf_printf(out, "=== %s ===\n", ORX_DRAFT_NOTICE);
     orx_buf_printf(out, "Patient: %s (%s", pt->id[0] ? pt->id : pt->source, orx_sex_name(pt->sex));
@@ -38,10 +116,16 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
     if (r->evidence_mode) {
         orx_buf_puts(out, "Mode: EVIDENCE MODE - no model configured; retrieval and safety checks only, "
                           "NO prescription was generated.\n");
+        render_options_text(r, out);
     } else {
         orx_buf_printf(out, "Mode: model %s, %s\n", r->model, r->rag ? "with retrieval (RAG)" : "without retrieval");
         if (!r->schema_valid) {
             orx_buf_printf(out, "\nThe model's answer could not be used: %s\n", r->schema_error);
+        } else if (r->no_option) {
+            orx_buf_printf(out, "\nThe model answers NO SUITABLE OPTION among the label-indicated options%s%s\n",
+                           r->rationale[0] ? ": " : ".", r->rationale);
+            if (r->discarded_cands)
+                orx_buf_printf(out, "(It also wrote %d candidate(s); with \"no suitable option\" they are not used.)\n", r->discarded_cands);
         } else if (r->insufficient && r->n_cands == 0) {
             orx_buf_puts(out, "\nThe model reports INSUFFICIENT EVIDENCE and proposes no drug.\n");
         } else {
@@ -51,6 +135,7 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
                 orx_buf_printf(out, "  %d. %s %g %s %s, %s", i + 1, c->ingredient, c->dose_amount, c->dose_unit, c->route, c->frequency);
                 if (c->duration[0]) orx_buf_printf(out, ", %s", c->duration);
                 if (c->rxcui[0]) orx_buf_printf(out, "  [RxCUI %s]", c->rxcui);
+                if (r->options.ran && !c->label_indicated) orx_buf_puts(out, "  [NOT LABEL-INDICATED]");
                 orx_buf_puts(out, "\n");
                 if (c->adjustments[0]) orx_buf_printf(out, "     Adjustments: %s\n", c->adjustments);
                 if (c->monitoring[0]) orx_buf_printf(out, "     Monitoring: %s\n", c->monitoring);
@@ -68,6 +153,7 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
             if (r->rationale[0]) orx_buf_printf(out, "  Rationale: %s\n", r->rationale);
         }
         render_findings_text("Safety findings on the draft", &r->findings, out);
+        render_options_text(r, out);
     }
     render_findings_text("Safety findings on current medicines", &r->current_findings, out);
     orx_buf_printf(out, "\nEvidence retrieved (%zu label sections):\n", r->evidence.n);
@@ -75,12 +161,18 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
         const orx_kb_hit *h = &r->evidence.hits[i];
         char when[16];
         evidence_date(h, when, sizeof when);
-        orx_buf_printf(out, "  [S%zu] %s - %s (%s; label version %s, effective %s)\n", i + 1, orx_rx_evidence_name(h),
-                       h->section_name, h->citation, h->version[0] ? h->version : "?", when);
+        orx_buf_printf(out, "  [S%zu] %s - %s (%s; label version %s, effective %s)%s%s\n", i + 1, orx_rx_evidence_name(h),
+                       h->section_name, h->citation, h->version[0] ? h->version : "?", when,
+                       h->channel ? "  channel: " : "", h->channel ? orx_kb_channel_name(h->channel) : "");
         if (h->snippet) orx_buf_printf(out, "       %s\n", h->snippet);
+        else if (h->text) {
+            orx_buf_puts(out, "       ");
+            quote_line(out, h->text, 240);
+            orx_buf_puts(out, "\n");
+        }
     }
-    orx_buf_printf(out, "\nTimings: retrieval %.1f ms, checks %.1f ms, model %.2f s, total %.2f s\n",
-                   r->timing.retrieval_s * 1e3, r->timing.check_s * 1e3, r->timing.generate_s, r->timing.total_s);
+    orx_buf_printf(out, "\nTimings: options + retrieval %.1f ms (options %.1f ms), checks %.1f ms, model %.2f s, total %.2f s\n",
+                   r->timing.retrieval_s * 1e3, r->timing.options_s * 1e3, r->timing.check_s * 1e3, r->timing.generate_s, r->timing.total_s);
     orx_buf_printf(out, "=== %s ===\n", ORX_DRAFT_NOTICE);
     return ORX_OK;
 }
@@ -99,6 +191,100 @@ static json_t *findings_json(const orx_findings *fs) {
     return v ? v : json_array();
 }
 
+static json_t *tiers_json(const orx_findings *fs) {
+    size_t counts[ORX_SEV_COUNT];
+    orx_findings_count(fs, counts);
+    json_t *o = json_object();
+    for (int s = ORX_SEV_COUNT - 1; s >= 0; s--) json_object_set_new(o, orx_severity_name((orx_severity)s), json_integer((json_int_t)counts[s]));
+    return o;
+}
+
+static json_t *evidence_ref(int ev) {
+    if (!ev) return json_null();
+    char id[16];
+    snprintf(id, sizeof id, "S%d", ev % 1000);
+    return json_string(id);
+}
+
+static json_t *query_json(const orx_ind_query *q) {
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
+    json_t *a = json_array();
+    for (int i = 0; i < q->n; i++) {
+        json_t *alts = json_array();
+        for (int k = 0; k < q->c[i].n_alts; k++) {
+            orx_buf b;
+            orx_buf_init(&b);
+            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
+            json_t *alt = json_object();
+            json_object_set_new(alt, "words", json_string(b.data ? b.data : ""));
+            if (q->c[i].alts[k].via[0]) json_object_set_new(alt, "via", json_string(q->c[i].alts[k].via));
+            json_array_append_new(alts, alt);
+            orx_buf_free(&b);
+        }
+        json_t *c = json_object();
+        json_object_set_new(c, "text", json_string(q->c[i].text));
+        json_object_set_new(c, "role", json_string(ROLE[q->c[i].role <= ORX_IND_COMORBID ? q->c[i].role : 0]));
+        json_object_set_new(c, "phrasings", alts);
+        json_array_append_new(a, c);
+    }
+    return a;
+}
+
+static json_t *option_json(const orx_rx_option *x, int rank) {
+    json_t *o = json_object(), *ing = json_array();
+    json_object_set_new(o, "rank", json_integer(rank));
+    json_object_set_new(o, "drug", json_string(x->ind.name));
+    for (int i = 0; i < x->ind.n_ingr; i++) json_array_append_new(ing, json_string(x->ind.ingr[i]));
+    json_object_set_new(o, "ingredients", ing);
+    json_object_set_new(o, "rxcui", x->rxcui[0] ? json_string(x->rxcui) : json_null());
+    json_object_set_new(o, "in_choice", json_boolean(x->in_choice));
+    json_object_set_new(o, "excluded", json_boolean(x->excluded));
+    json_object_set_new(o, "excluded_reason", x->excluded ? json_string(x->excluded_why) : json_null());
+    json_object_set_new(o, "label_indicated", json_true());
+    json_object_set_new(o, "full_label_in_kb", json_boolean(x->ind.full_label));
+    json_object_set_new(o, "labels", json_integer(x->ind.n_labels));
+    json_t *ids = json_array();
+    for (int i = 0; i < x->ind.n_labels && i < 48; i++) json_array_append_new(ids, json_string(x->ind.label_ids[i]));
+    json_object_set_new(o, "label_set_ids", ids);
+    json_t *m = json_object();
+    json_object_set_new(m, "score", json_real(x->ind.score));
+    json_object_set_new(m, "partial", json_boolean(x->ind.partial));
+    json_object_set_new(m, "narrower", json_boolean(x->ind.narrower));
+    if (x->ind.via[0]) json_object_set_new(m, "via", json_string(x->ind.via));
+    json_object_set_new(o, "match", m);
+    json_t *ind = json_object();
+    json_object_set_new(ind, "sentence", json_string(x->ind.quote.text ? x->ind.quote.text : ""));
+    json_object_set_new(ind, "citation", json_string(x->ind.quote.citation));
+    json_object_set_new(ind, "title", json_string(orx_rx_evidence_name(&x->ind.quote)));
+    json_object_set_new(ind, "evidence_id", evidence_ref(x->ev_indication));
+    json_object_set_new(o, "indication", ind);
+    if (x->dose[0]) {
+        json_t *d = json_object();
+        json_object_set_new(d, "text", json_string(x->dose));
+        json_object_set_new(d, "citation", json_string(x->dose_citation));
+        json_object_set_new(d, "evidence_id", evidence_ref(x->ev_dose));
+        json_object_set_new(o, "label_dose", d);
+    } else {
+        json_object_set_new(o, "label_dose", json_null());
+    }
+    json_object_set_new(o, "findings_by_tier", tiers_json(&x->findings));
+    json_object_set_new(o, "findings", findings_json(&x->findings));
+    return o;
+}
+
+static json_t *options_json(const orx_rx_options *o) {
+    json_t *j = json_object(), *a = json_array();
+    json_object_set_new(j, "count", json_integer((json_int_t)o->n));
+    json_object_set_new(j, "in_choice", json_integer((json_int_t)o->n_choice));
+    json_object_set_new(j, "labels_searched", json_integer(o->labels));
+    json_object_set_new(j, "note", o->note[0] ? json_string(o->note) : json_null());
+    json_object_set_new(j, "query", query_json(&o->query));
+    json_object_set_new(j, "ignored_words", json_string(o->query.ignored));
+    for (size_t i = 0; i < o->n; i++) json_array_append_new(a, option_json(&o->v[i], (int)i + 1));
+    json_object_set_new(j, "options", a);
+    return j;
+}
+
 static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_t *o = json_object();
     json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
@@ -110,6 +296,9 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(o, "schema_valid", json_boolean(r->schema_valid));
         if (!r->schema_valid) json_object_set_new(o, "schema_error", json_string(r->schema_error));
         json_object_set_new(o, "insufficient_evidence", json_boolean(r->insufficient));
+        json_object_set_new(o, "choice", json_string(r->grounded ? "label-indicated options" : "open"));
+        json_object_set_new(o, "no_suitable_option", json_boolean(r->no_option));
+        if (r->discarded_cands) json_object_set_new(o, "discarded_candidates", json_integer(r->discarded_cands));
         json_t *cands = json_array();
         for (int i = 0; i < r->n_cands; i++) {
             const orx_rx_candidate *c = &r->cands[i];
@@ -123,6 +312,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
             json_object_set_new(k, "duration", json_string(c->duration));
             json_object_set_new(k, "adjustments", json_string(c->adjustments));
             json_object_set_new(k, "monitoring", json_string(c->monitoring));
+            if (r->options.ran) json_object_set_new(k, "label_indicated", json_boolean(c->label_indicated));
             for (int j = 0; j < c->n_citations; j++) {
                 const orx_kb_hit *h = evidence_by_id(r, c->citations[j]);
                 json_t *ci = json_object();
@@ -144,6 +334,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(o, "asks", json_integer(r->asks));
     }
     json_object_set_new(o, "current_findings", findings_json(&r->current_findings));
+    json_object_set_new(o, "options", r->options.ran ? options_json(&r->options) : json_null());
     json_t *ev = json_array();
     for (size_t i = 0; i < r->evidence.n; i++) {
         const orx_kb_hit *h = &r->evidence.hits[i];
@@ -159,11 +350,13 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         evidence_date(h, when, sizeof when);
         json_object_set_new(e, "effective_date", h->effective_date[0] ? json_string(when) : json_null());
         json_object_set_new(e, "copies", json_integer(h->copies));
+        json_object_set_new(e, "channel", h->channel ? json_string(orx_kb_channel_name(h->channel)) : json_null());
         json_object_set_new(e, "text", json_string(h->text ? h->text : ""));
         json_array_append_new(ev, e);
     }
     json_object_set_new(o, "evidence", ev);
     json_t *tm = json_object();
+    json_object_set_new(tm, "options_s", json_real(r->timing.options_s));
     json_object_set_new(tm, "retrieval_s", json_real(r->timing.retrieval_s));
     json_object_set_new(tm, "first_token_s", json_real(r->timing.first_token_s));
     json_object_set_new(tm, "generate_s", json_real(r->timing.generate_s));
@@ -241,6 +434,70 @@ static void add_entry(json_t *entries, json_t *res) {
     json_array_append_new(entries, e);
 }
 
+static json_t *text_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *text_note(const char *fmt, ...) {
+    char buf[1600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    json_t *n = json_object();
+    json_object_set_new(n, "text", json_string(buf));
+    return n;
+}
+
+/* The options as MedicationRequests with intent "option" (status draft): the label's indication
+ * sentence and its dose for this patient's band in notes, the checker's findings of moderate tier
+ * and above as DetectedIssues implicating them; contraindicated options only as DetectedIssues. */
+static void options_fhir(const orx_rx_result *r, const char *patient_ref, json_t *entries, int *idx) {
+    const orx_rx_options *o = &r->options;
+    for (size_t i = 0; o->ran && i < o->n; i++) {
+        const orx_rx_option *x = &o->v[i];
+        if (!x->in_choice && !x->excluded) continue;
+        char id[40], ref[64];
+        snprintf(id, sizeof id, "openrx-option-%zu", i + 1);
+        snprintf(ref, sizeof ref, "MedicationRequest/%s", id);
+        if (x->in_choice) {
+            json_t *mr = json_object(), *med = json_object(), *subj = json_object(), *reason = json_array(), *note = json_array();
+            json_object_set_new(mr, "resourceType", json_string("MedicationRequest"));
+            json_object_set_new(mr, "id", json_string(id));
+            json_object_set_new(mr, "status", json_string("draft"));
+            json_object_set_new(mr, "intent", json_string("option"));
+            json_object_set_new(med, "text", json_string(x->ind.name));
+            if (x->rxcui[0] && x->ind.n_ingr == 1) {
+                json_t *coding = json_array(), *cd = json_object();
+                json_object_set_new(cd, "system", json_string("http://www.nlm.nih.gov/research/umls/rxnorm"));
+                json_object_set_new(cd, "code", json_string(x->rxcui));
+                json_object_set_new(cd, "display", json_string(x->ind.name));
+                json_array_append_new(coding, cd);
+                json_object_set_new(med, "coding", coding);
+            }
+            json_object_set_new(mr, "medicationCodeableConcept", med);
+            json_object_set_new(subj, "reference", json_string(patient_ref));
+            json_object_set_new(mr, "subject", subj);
+            json_array_append_new(reason, text_note("%s", r->indication));
+            json_object_set_new(mr, "reasonCode", reason);
+            json_array_append_new(note, text_note("%s", ORX_DRAFT_NOTICE));
+            json_array_append_new(note, text_note("Label indication (%s): \"%s\"", x->ind.quote.citation,
+                                                  x->ind.quote.text ? x->ind.quote.text : ""));
+            if (x->dose[0]) json_array_append_new(note, text_note("Label dose for this patient's band (%s): \"%s\"", x->dose_citation, x->dose));
+            json_object_set_new(mr, "note", note);
+            add_entry(entries, mr);
+        }
+        for (size_t f = 0; f < x->findings.n; f++) {
+            if (x->findings.items[f].severity < ORX_SEV_MODERATE) continue;
+            json_t *impl = NULL;
+            if (x->in_choice) {
+                json_t *rf = json_object();
+                impl = json_array();
+                json_object_set_new(rf, "reference", json_string(ref));
+                json_array_append_new(impl, rf);
+            }
+            add_entry(entries, detected_issue(&x->findings.items[f], patient_ref, ++*idx, impl));
+        }
+    }
+}
+
 orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
     json_t *bundle = json_object(), *entries = json_array();
     json_object_set_new(bundle, "resourceType", json_string("Bundle"));
@@ -291,6 +548,7 @@ orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx
         add_entry(entries, mr);
     }
     int idx = 0;
+    options_fhir(r, patient_ref, entries, &idx);
     for (size_t i = 0; i < r->findings.n; i++) {
         json_t *impl = json_array(), *ref = json_object();
         json_object_set_new(ref, "reference", json_string("MedicationRequest/openrx-draft-1"));

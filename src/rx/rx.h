@@ -1,15 +1,21 @@
 /*
  * rx.h — the recommend pipeline: patient + indication → grounded, checked DRAFT prescription.
  *
- *   patient ─► query (indication + patient facts + current medicines)
- *           ─► retrieval (kb retriever, top-k label sections, fitted to a word budget)
- *           ─► prompt (fixed system prompt, patient summary, evidence [S1..Sk], output schema)
- *           ─► LLM (any orx_llm backend; response_format = the schema, citations an enum of
- *              the retrieved ids)
+ *   patient + indication
+ *           ─► options (rx/options.c): the drugs whose label's Indications & Usage states the
+ *              indication (quoted, cited), each screened by the safety checker against this
+ *              patient; contraindicated ones are left out of the choice
+ *           ─► evidence in channels (kb retriever): indication sentences; per option the dosing
+ *              paragraphs for the patient's band, boxed warning, contraindications; interactions
+ *              option × current medicines. Patient facts choose sections, never search words.
+ *           ─► prompt (system prompt, evidence [S1..Sk], patient, options, answer format), fitted
+ *              to the model's context
+ *           ─► LLM (any orx_llm backend; response_format = the schema: the ingredient is an enum
+ *              of the options, citations an enum of the evidence ids)
  *           ─► parse + validate ─► safety checker ─► (one re-ask on contraindicated/major)
  *           ─► render (text / JSON / FHIR) + audit record.
- * With no model (llm == NULL) the same path runs in EVIDENCE MODE: retrieval + safety findings for
- * the current medicines, clearly labelled, and no generated prescription.
+ * With no model (llm == NULL) the same path runs in EVIDENCE MODE: the screened options with their
+ * label doses, the evidence and the safety findings, clearly labelled; no generated prescription.
  */
 #ifndef ORX_RX_H
 #define ORX_RX_H
@@ -23,14 +29,20 @@
 
 #define ORX_RX_MAX_CANDIDATES 3
 #define ORX_RX_MAX_CITES 4
+#define ORX_RX_MAX_CHOICE 12 /* options offered as the choice (the schema's enum) */
 
 /* ============================================================================================
  * Parameters
  * ========================================================================================== */
 typedef struct orx_rx_params {
     const char *indication;      /* what to treat ("atrial fibrillation, stroke prevention"); required */
+    bool        problem;         /* the indication is one coded problem (a FHIR Condition display) */
     bool        rag;             /* retrieve evidence (false = the study's no-RAG arm) */
-    int         k;               /* evidence sections wanted (default 6) */
+    bool        open_choice;     /* the model may name a drug outside the options (flagged
+                                    "not label-indicated"); default false: the ingredient is an
+                                    enum of the options */
+    int         max_choice;      /* options offered as the choice (default ORX_RX_MAX_CHOICE) */
+    int         k;               /* evidence items wanted (default 10) */
     int         evidence_words;  /* word budget for all evidence text (default 1200) */
     int         max_tokens;      /* generation limit (default 512) */
     float       temperature;     /* default 0 (greedy) */
@@ -56,10 +68,42 @@ typedef struct orx_rx_candidate {
     char   monitoring[256];          /* what to monitor */
     char   citations[ORX_RX_MAX_CITES][8]; /* evidence ids "S1".."Sk" */
     int    n_citations;
+    int    option;                   /* index in the options it is, -1 none */
+    bool   label_indicated;          /* a label in the knowledge base states the indication for it */
 } orx_rx_candidate;
 
+/* One option: a drug whose label states the indication, screened for this patient. */
+typedef struct orx_rx_option {
+    orx_ind_option ind;              /* name, ingredients, match, labels, the quoted sentence */
+    char           rxcui[16];        /* first ingredient's RxCUI (lexicon), "" unknown */
+    orx_findings   findings;         /* the checker's findings for this drug and this patient */
+    bool           any_finding;      /* findings.n > 0 */
+    orx_severity   worst;            /* highest tier (valid when any_finding) */
+    bool           excluded;         /* contraindicated for this patient: not in the choice */
+    char           excluded_why[512];/* the contraindicated finding */
+    bool           in_choice;        /* offered as the choice */
+    int            ev_indication;    /* evidence number n of [Sn] with its indication sentence, 0 none */
+    int            ev_dose;          /* evidence number of its dosing paragraphs, 0 none */
+    char           dose[512];        /* the label's dose paragraph chosen for this patient's band, "" none */
+    char           dose_citation[96];/* its "<set id>#34068-7" */
+} orx_rx_option;
+
+typedef struct orx_rx_options {
+    bool           ran;              /* the options step ran (a knowledge base was given) */
+    orx_rx_option *v;                /* choice first (no major finding, then major), then the rest by
+                                        match, contraindicated ones last */
+    size_t         n;                /* count */
+    size_t         n_choice;         /* options offered as the choice (v[0 .. n_choice) minus excluded) */
+    orx_ind_query  query;            /* how the indication was read */
+    int            labels;           /* labels with an Indications section searched */
+    int            sentences;        /* indication sentences searched */
+    double         seconds;          /* options + screening time */
+    char           note[256];        /* why there are none ("no label states …"), "" */
+} orx_rx_options;
+
 typedef struct orx_rx_timing {
-    double retrieval_s;   /* retrieval */
+    double options_s;     /* options: indication sentences + screening */
+    double retrieval_s;   /* options + evidence channels */
     double first_token_s; /* prompt processing until the first generated piece (prefill) */
     double generate_s;    /* whole model call(s) */
     double check_s;       /* safety checks */
@@ -71,6 +115,7 @@ typedef struct orx_rx_result {
     bool             rag;             /* evidence was given to the model */
     char             indication[256];
     char             model[256];      /* backend's model name, "" in evidence mode */
+    orx_rx_options   options;         /* label-indicated options, screened */
     orx_kb_results   evidence;        /* retrieved sections; evidence id of hits[i] is "S<i+1>" */
     orx_findings     current_findings;/* findings on the patient's current medicines */
     orx_findings     findings;        /* findings on the proposed candidates */
@@ -79,6 +124,9 @@ typedef struct orx_rx_result {
     char             alternatives[3][96]; /* alternative ingredients named by the model */
     int              n_alternatives;
     bool             insufficient;    /* the model said the evidence is insufficient */
+    bool             no_option;       /* the model answered "no suitable option" (reason: rationale) */
+    int              discarded_cands; /* candidates written with "no suitable option" (not used) */
+    bool             grounded;        /* the choice was limited to the options (enum) */
     char             confidence[8];   /* "low" | "medium" | "high" | "" */
     char             rationale[1024]; /* model's short rationale */
     char            *raw_output;      /* last raw model text (malloc'd), NULL in evidence mode */
@@ -104,18 +152,42 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
                          orx_error *err);
 
 /* The pieces, exposed for tests and the evaluator. */
-/* Facts of the patient used for retrieval and in the prompt ("CrCl 28 mL/min", "age 81 years"…). */
+/* Facts of the patient shown in the prompt ("CrCl 28 mL/min", "age 81 years"…). */
 size_t orx_rx_patient_facts(const orx_patient *pt, char facts[][96], size_t cap);
+/* The options step: the drugs whose label states the indication, screened by the checker against
+ * this patient, ordered (no major finding first; contraindicated ones last, left out of the
+ * choice). out is zeroed first; free with orx_rx_options_free. */
+orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, const orx_patient *pt,
+                               const char *indication, bool problem, int max_choice,
+                               orx_rx_options *out, orx_error *err);
+void       orx_rx_options_free(orx_rx_options *o);
+/* The patient facts that choose dosing paragraphs (renal/hepatic band, age group, pregnancy). */
+orx_retrieval_band orx_rx_band(const orx_patient *pt);
+/* Output JSON Schema for a grounded choice (malloc'd): the ingredient is an enum of choices
+ * (no candidates at all when n_choices is 0) and "no_suitable_option" is a required boolean;
+ * choices NULL = open choice (a free ingredient string, no "no_suitable_option"). */
+char  *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices);
+/* Parse and validate a model answer against schema (as given to the model). */
+orx_status orx_rx_parse_answer(const char *text, const char *schema, orx_rx_result *out, orx_error *err);
+/* Tokens a prompt text will take, estimated from its bytes (every digit a token, 3 bytes per
+ * token otherwise: conservative for Llama/Mistral/Qwen vocabularies on label text). */
+int    orx_rx_estimate_tokens(const char *text);
 /* Short display name of an evidence label: its title, or its drug names when the title is the
  * boilerplate Highlights sentence ("These highlights do not include all the information…") or
  * longer than 120 bytes. */
 const char *orx_rx_evidence_name(const orx_kb_hit *h);
-/* Output JSON Schema text (malloc'd); citation ids enumerated S1..S<n_evidence> (none when 0). */
+/* Output JSON Schema text (malloc'd); citation ids enumerated S1..S<n_evidence> (none when 0);
+ * the ingredient a free string (no options). */
 char  *orx_rx_output_schema(int n_evidence);
 /* System and user prompt texts (malloc'd). */
 char  *orx_rx_system_prompt(bool rag);
+/* grounded: the answer must choose among the listed options */
+char  *orx_rx_system_prompt_for(bool rag, bool grounded);
 char  *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
                           const char *schema);
+/* The same with the options block (opts NULL or not run: none). */
+char  *orx_rx_user_prompt_options(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
+                                  const orx_rx_options *opts, bool open_choice);
 /* Parse and validate a model answer into out (candidates, alternatives …). ORX_ERR_INVALID /
  * ORX_ERR_PARSE with the reason when it does not match the schema. */
 orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *out, orx_error *err);

@@ -1,5 +1,6 @@
 /* api.c — /v1/check, /v1/recommend and the CDS Hooks service (see api.h). */
 #include "server/api.h"
+#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,8 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
 }
 
 /* ============================================================================================
- * POST /v1/recommend  {"patient": {...}, "indication": "...", "rag": true, "k": 6, "seed": 0, ...}
+ * POST /v1/recommend  {"patient": {...}, "indication": "...", "rag": true, "k": 10, "seed": 0,
+ *                     "open_choice": false, "problem": false, "max_options": 12, ...}
  * ========================================================================================== */
 static int api_recommend(orx_api *api, const char *body, size_t len, char **out) {
     json_error_t je;
@@ -112,19 +114,26 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
     orx_status st = patient_from(req, &pt, &err);
     orx_rx_params p = orx_rx_default_params();
     p.indication = json_string_value(json_object_get(req, "indication"));
-    if (st == ORX_OK && (!p.indication || !*p.indication)) st = orx_fail(&err, ORX_ERR_INVALID, "request needs an \"indication\" string");
+    bool blank = true;
+    for (const char *c = p.indication; c && *c && blank; c++) blank = isspace((unsigned char)*c);
+    if (st == ORX_OK && (!p.indication || blank)) st = orx_fail(&err, ORX_ERR_INVALID, "request needs an \"indication\" string (not empty, not only spaces)");
     json_t *v;
     if ((v = json_object_get(req, "rag"))) p.rag = json_is_true(v);
     if ((v = json_object_get(req, "k")) && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 50) p.k = (int)json_integer_value(v);
     if ((v = json_object_get(req, "seed")) && json_is_integer(v)) p.seed = (uint64_t)json_integer_value(v);
     if ((v = json_object_get(req, "max_tokens")) && json_is_integer(v) && json_integer_value(v) >= 16 && json_integer_value(v) <= 4096) p.max_tokens = (int)json_integer_value(v);
     if ((v = json_object_get(req, "temperature")) && json_is_number(v)) p.temperature = (float)json_number_value(v);
+    /* the options: "open_choice" lets the model name a drug outside them (flagged), "problem"
+     * reads the indication as one coded problem, "max_options" caps the choice */
+    if ((v = json_object_get(req, "open_choice"))) p.open_choice = json_is_true(v);
+    if ((v = json_object_get(req, "problem"))) p.problem = json_is_true(v);
+    if ((v = json_object_get(req, "max_options")) && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= ORX_RX_MAX_CHOICE) p.max_choice = (int)json_integer_value(v);
     p.audit_path = api->audit_path;
     orx_rx_result r;
     memset(&r, 0, sizeof r);
     int status = 200;
     /* "format": "json" (default) | "fhir" (the FHIR R4 Bundle alone); "include_fhir": true adds
-     * the Bundle to the JSON result as "fhir" (the clinician page's "copy as FHIR"). [helper W] */
+     * the Bundle to the JSON result as "fhir" (the clinician page's "copy as FHIR"). */
     const char *format = json_string_value(json_object_get(req, "format"));
     if (st == ORX_OK && format && strcmp(format, "json") != 0 && strcmp(format, "fhir") != 0)
         st = orx_fail(&err, ORX_ERR_INVALID, "\"format\" must be \"json\" or \"fhir\", not \"%.40s\"", format);

@@ -23,13 +23,24 @@ has "$T/out" "DRAFT for clinician review"
 has "$T/out" "\[S1\]"
 [ "$(wc -l < "$T/audit.jsonl")" -eq 1 ] && ok || bad "audit should have 1 record"
 has "$T/audit.jsonl" '"mode":"evidence"'
+# the options table: the label-indicated drugs with their sentences, the label dose, findings by tier
+has "$T/out" "drug(s) whose FDA label states this indication"
+has "$T/out" ". apixaban"
+has "$T/out" "indication: \"ELIQUIS"
+has "$T/out" "label dose: \""
+has "$T/out" "channel: dosing"
 # JSON and FHIR
 expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format json
+has "$T/out" '"options": {'
+has "$T/out" '"label_dose": {'
+has "$T/out" '"channel": "interaction"' 
 has "$T/out" '"mode": "evidence"'
 has "$T/out" '"evidence": \['
 expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format fhir
 has "$T/out" '"resourceType": "Bundle"'
 has "$T/out" '"DetectedIssue"'
+has "$T/out" '"intent": "option"'
+
 # --fail-on: the demo patient's current metformin gets the label's continuation statement
 # ("assess the benefit and risk of continuing", moderate) at eGFR 32, not the initiation one
 expect_rc 3 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on moderate
@@ -37,6 +48,24 @@ expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --fail-on major
 # bad usage and input
 expect_rc 2 "$BIN" recommend --patient "$P" --kb "$T/kb.sqlite"
 has "$T/err" "indication"
+expect_rc 2 "$BIN" recommend --patient "$P" --kb "$T/kb.sqlite" --indication "   " --no-audit
+has "$T/err" "only spaces"
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --max-options 0
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --ctx 12
+expect_rc 2 "$BIN" recommend --patient "$P" --kb "$T/kb.sqlite" --batch "$T/q.txt" --each-problem
+# batch and each-problem: one JSON line per indication / active problem (evidence mode)
+printf 'hypertension\n\n# a comment\nGERD\nmajor depressive disorder\n' > "$T/q.txt"
+expect_rc 0 "$BIN" recommend --patient "$P" --as-of 2026-01-01 --kb "$T/kb.sqlite" --batch "$T/q.txt"
+[ "$(wc -l < "$T/out")" -eq 3 ] && ok || bad "--batch: want 3 JSON lines, got $(wc -l < "$T/out")"
+has "$T/out" '"indication":"GERD"'
+expect_rc 0 "$BIN" recommend --patient "$P" --as-of 2026-01-01 --kb "$T/kb.sqlite" --each-problem
+[ "$(wc -l < "$T/out")" -eq 7 ] && ok || bad "--each-problem: want 7 JSON lines (the demo's active problems), got $(wc -l < "$T/out")"
+has "$T/out" '"problem":"Essential hypertension"'
+# kb indications: the labels that state an indication, quoted
+expect_rc 0 "$BIN" kb indications --kb "$T/kb.sqlite" "AF"
+has "$T/out" "warfarin"
+has "$T/out" "#34067-9"
+expect_rc 2 "$BIN" kb indications --kb "$T/kb.sqlite" "  "
 expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --format xml
 expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit -m "$T/missing.gguf"
 has "$T/err" "missing.gguf"

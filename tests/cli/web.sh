@@ -69,6 +69,9 @@ else fail "synthea: state is $(grep -o 'data-state="[a-z]*"' "$T/dom1.html" | he
 has "$T/dom1.html" "Evidence and safety check — hypertension" && ok "synthea: result title shown" || fail "synthea: no result title"
 has "$T/dom1.html" "DRAFT for clinician review - not an order" && ok "synthea: draft notice from the server shown" || fail "synthea: no draft notice"
 has "$T/dom1.html" 'id="ev-S1"' && ok "synthea: evidence list rendered" || fail "synthea: no evidence S1"
+if tr '\n' ' ' <"$T/dom1.html" | grep -qE 'id="options-table".*<tr data-drug="[^"]+">.*<q>[^<]*[Hh]ypertension[^<]*</q>'; then
+    ok "synthea: options table with a drug whose label sentence states hypertension"
+else fail "synthea: no options table with a hypertension label sentence"; fi
 has "$T/dom1.html" "On the current medicines (" && ok "synthea: findings section rendered" || fail "synthea: no findings section"
 has "$T/dom1.html" "7 MedicationRequest" && ok "synthea: bundle summary counts the medicines" || fail "synthea: no bundle summary"
 if tr '\n' ' ' <"$T/dom1.html" | grep -qE 'id="fhir-text"[^>]*>\{ *"resourceType": "Bundle".*"resourceType": "DetectedIssue"'; then
@@ -89,6 +92,9 @@ cat >"$T/form.json" <<'JSON'
 JSON
 chrome --dump-dom "$URL/#autorun=$(autorun "$T/form.json" "atrial fibrillation")" >"$T/dom2.html"
 has "$T/dom2.html" 'data-state="done"' && ok "form patient: state done" || fail "form patient: not done"
+if grep -qE '<tr data-drug="(apixaban|rivaroxaban|dabigatran etexilate)">' "$T/dom2.html"; then
+    ok "form patient: atrial fibrillation options include a label-indicated anticoagulant"
+else fail "form patient: no apixaban/rivaroxaban/dabigatran row in the options table"; fi
 if grep -qE 'class="finding sev-(major|contraindicated)"' "$T/dom2.html" && grep -qiE 'ibuprofen \+ warfarin|warfarin \+ ibuprofen' "$T/dom2.html"; then
     ok "form patient: warfarin + ibuprofen shown as a major/contraindicated finding"
 else fail "form patient: no major warfarin/ibuprofen finding in the page"; fi
