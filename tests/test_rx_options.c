@@ -133,6 +133,47 @@ static void test_parse(void **state) {
     orx_ind_vocab_free(v);
 }
 
+/* ---- how a sentence states a condition: treated, a manifestation, or only the population ------ */
+static const orx_ind_phrase *parsed(const orx_ind_vocab *v, const char *text, orx_ind_query *q) {
+    orx_ind_parse(v, text, false, NULL, NULL, q);
+    assert_true(q->n >= 1);
+    return &q->c[0].alts[0];
+}
+
+static void test_text_states(void **state) {
+    (void)state;
+    orx_ind_vocab *v = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_ind_vocab_open(orx_test_path("%s/data", orx_test_source_dir()), &v, &err), ORX_OK);
+    orx_ind_query q;
+    const orx_ind_phrase *t2 = parsed(v, "type 2 diabetes", &q);
+    /* irbesartan: the drug treats nephropathy; type 2 diabetes is who is treated */
+    assert_int_equal(orx_ind_text_states("AVAPRO is indicated for the treatment of diabetic nephropathy with an elevated "
+                                         "serum creatinine and proteinuria (>300 mg/day) in patients with type 2 diabetes "
+                                         "and hypertension.", t2),
+                     ORX_IND_STATED_POPULATION);
+    assert_int_equal(orx_ind_text_states("Metformin hydrochloride tablets are indicated as an adjunct to diet and exercise "
+                                         "to improve glycemic control in adults with type 2 diabetes mellitus.", t2),
+                     ORX_IND_STATED);
+    assert_int_equal(orx_ind_text_states("indicated for the treatment of hypertension", t2), ORX_IND_NOT_STATED);
+    /* a preventing cue: the condition after "in patients with" is the reason for the drug */
+    orx_ind_query q2;
+    const orx_ind_phrase *af = parsed(v, "atrial fibrillation", &q2);
+    assert_int_equal(orx_ind_text_states("to reduce the risk of stroke and systemic embolism in patients with "
+                                         "nonvalvular atrial fibrillation", af), ORX_IND_STATED);
+    /* a manifestation of the syndrome is treated */
+    orx_ind_query q3;
+    const orx_ind_phrase *lgs = parsed(v, "Lennox-Gastaut syndrome", &q3);
+    assert_int_equal(orx_ind_text_states("adjunctive treatment of seizures associated with Lennox-Gastaut syndrome", lgs),
+                     ORX_IND_STATED_ASSOCIATED);
+    /* a hyphenated prefix is one word with the word it is written with */
+    orx_ind_query q4;
+    const orx_ind_phrase *nv = parsed(v, "non-valvular atrial fibrillation", &q4);
+    assert_true(phrase_is(nv, "nonvalvular atrial fibrillation"));
+    assert_int_equal(orx_ind_text_states("in patients with nonvalvular atrial fibrillation", nv), ORX_IND_STATED);
+    orx_ind_vocab_free(v);
+}
+
 /* ---- options: labels that state the indication ----------------------------------------------- */
 static void test_options_quote_verbatim(void **state) {
     (void)state;
@@ -549,6 +590,7 @@ static void test_abbreviation_quotes(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_text_states),
         cmocka_unit_test(test_options_quote_verbatim),
         cmocka_unit_test(test_options_negation_and_backoff),
         cmocka_unit_test(test_screening),

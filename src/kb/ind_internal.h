@@ -6,7 +6,7 @@
 #ifndef ORX_KB_IND_INTERNAL_H
 #define ORX_KB_IND_INTERNAL_H
 
-#include "kb/kb.h"
+#include "kb/indterms.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +37,47 @@ bool ind_is_stop(const char *w);     /* "of", "the", "with" … */
 bool ind_is_drop(const char *w);     /* patient and question words: "year", "woman", "what" … */
 bool ind_is_function(const char *w); /* how a drug is used, not what for: "treatment", "prevention" … */
 bool ind_is_numeric(const char *w);
+bool ind_is_person(const char *w);   /* who a statement is about: "patients", "adults", "women" */
+bool ind_is_degree(const char *w);   /* "mild", "severe", "chronic", "active": qualify, name nothing */
+bool ind_is_site(const char *w);     /* a body site: "nasal", "rectal", "knee", "prostate" */
+bool ind_is_generic(const char *w);  /* a head too general alone: "syndrome", "disease", "pregnancy" */
+
+/* How a statement's verb or noun acts on the condition after it. */
+typedef enum ind_cue {
+    IND_CUE_NONE = 0,
+    IND_CUE_TREAT, /* "treatment of", "management of", "therapy": what follows is treated */
+    IND_CUE_CARE,  /* "prevention", "reduce the risk of", "relief of", "control of", "improve" */
+} ind_cue;
+ind_cue ind_cue_of(const char *w);
+
+/* ============================================================================================
+ * Context of a condition in a sentence (ind_context.c)
+ * ========================================================================================== */
+#define IND_WF_SEP 1u /* word flag: punctuation (, ; : . ( ) …) right before the word */
+
+typedef struct ind_view {
+    const int32_t *ids;   /* [n] word ids of the sentence */
+    const uint8_t *flags; /* [n] IND_WF_* flags, NULL none */
+    char *const   *str;   /* word id -> normalised word */
+    int            n;     /* words */
+} ind_view;
+
+/* Next occurrence of a phrasing (ids p[0..np)) in the words w[0..n): every word within a window
+ * of 2·np + 3 around an anchor word >= from (equal to p[0]); first/last word of the occurrence. */
+bool ind_match_ids(const int32_t *w, int n, const int32_t *p, int np, int from, int *anchor, int *first,
+                   int *last);
+
+typedef enum ind_occ {
+    IND_OCC_FULL = 0, /* the condition the statement is about */
+    IND_OCC_ASSOC,    /* a manifestation of it is treated ("seizures associated with X") */
+    IND_OCC_POP,      /* only who is treated ("treatment of Y in patients with X") */
+} ind_occ;
+/* How the sentence v states the condition at words [f, l]. */
+ind_occ ind_occurrence(const ind_view *v, int f, int l);
+/* The label names another body site for the condition at [f, l] than any of sites (the query's
+ * site words): in the phrase, the modifiers before it or "of the …" after it, and the sentence
+ * names none of the query's sites. False when either side names no site. */
+bool ind_site_conflict(const ind_view *v, int f, int l, const char (*sites)[IND_WORD], int n_sites);
 
 /* ============================================================================================
  * String -> int map (open addressing; keys copied)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ============================================================================================
  * Normaliser
@@ -48,22 +49,56 @@ size_t ind_norm(const char *w, size_t n, char out[IND_WORD]) {
  * ========================================================================================== */
 static bool word_byte(unsigned char c) { return isalnum(c) || c >= 0x80; }
 
+/* A hyphenated prefix joins the word it is written with, so that "non-valvular" and
+ * "nonvalvular", "post-herpetic" and "postherpetic" are one word (a spelling variant, both
+ * forms occur in labels). */
+static bool joining_prefix(const char *w, size_t n) {
+    static const char *const P[] = {"non", "anti", "post", "pre", "sub", "semi", "peri", "intra",
+                                    "inter", "extra", "hyper", "hypo", "multi", "poly", NULL};
+    for (int i = 0; P[i]; i++)
+        if (strlen(P[i]) == n && !strncasecmp(w, P[i], n)) return true;
+    return false;
+}
+
+/* end of the word starting at b; the word's letters (hyphens of a joined prefix left out) go
+ * to buf (at most cap - 1 bytes), their count to *bn */
+static size_t word_end(const char *text, size_t len, size_t b, char *buf, size_t cap, size_t *bn) {
+    size_t i = b, k = 0;
+    for (;;) {
+        size_t s = i;
+        while (i < len && word_byte((unsigned char)text[i])) {
+            if (k + 1 < cap) buf[k++] = text[i];
+            i++;
+        }
+        if (i + 1 < len && text[i] == '-' && word_byte((unsigned char)text[i + 1]) && joining_prefix(text + s, i - s) &&
+            s == b) {
+            i++; /* "non-valvular": one word */
+            continue;
+        }
+        break;
+    }
+    buf[k] = 0;
+    *bn = k;
+    return i;
+}
+
 int ind_tokens(const char *text, size_t len, ind_tok *out, int cap) {
     int n = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)text[i];
         if (word_byte(c)) {
-            size_t b = i;
-            while (i < len && word_byte((unsigned char)text[i])) i++;
+            size_t b = i, bn = 0;
+            char buf[64];
+            i = word_end(text, len, b, buf, sizeof buf, &bn);
             /* "®", "™" and other symbols glued to a word: keep only the letters/digits core */
-            size_t e = i;
-            while (e > b && (unsigned char)text[e - 1] >= 0x80 && !isalnum((unsigned char)text[e - 1])) e--;
+            size_t e = bn;
+            while (e > 0 && (unsigned char)buf[e - 1] >= 0x80 && !isalnum((unsigned char)buf[e - 1])) e--;
             if (n < cap) {
                 ind_tok *t = &out[n];
                 t->off = b, t->len = i - b, t->kind = 'w';
-                ind_norm(text + b, e - b, t->norm);
-                size_t rl = i - b < IND_WORD - 1 ? i - b : IND_WORD - 1;
-                memcpy(t->raw, text + b, rl);
+                ind_norm(buf, e, t->norm);
+                size_t rl = bn < IND_WORD - 1 ? bn : IND_WORD - 1;
+                memcpy(t->raw, buf, rl);
                 t->raw[rl] = 0;
             }
             n++;
@@ -120,8 +155,58 @@ static const char *const FUNCTION[] = {
     "relieving", "control", "controlling", "adjunct", "adjunctive", "maintenance", "symptoms",
     "symptomatic", "signs", "improve", "improving", "lower", "lowering", "cure", NULL};
 
+/* Who a statement is about ("in adult patients with …", "in hypertensive patients"). */
+static const char *const PERSON[] = {
+    "patient", "patients", "adult", "adults", "child", "children", "woman", "women", "man", "men",
+    "subject", "subjects", "individual", "individuals", "people", "person", "persons", "infant",
+    "infants", "neonate", "neonates", "adolescent", "adolescents", "boy", "boys", "girl", "girls",
+    NULL};
+/* How a drug acts on what follows: treating it (what follows is the condition treated) … */
+static const char *const CUE_TREAT[] = {
+    "treatment", "treat", "treating", "treated", "management", "manage", "managing", "therapy",
+    "therapies", NULL};
+/* … or preventing, relieving, controlling or improving it (a condition named after it, "in
+ * patients with X", is the reason for the drug: "to reduce the risk of stroke … in patients
+ * with atrial fibrillation", "relief of bronchospasm in patients with asthma"). */
+static const char *const CUE_CARE[] = {
+    "prevention", "prevent", "preventing", "prophylaxis", "prophylactic", "reduce", "reducing",
+    "reduction", "risk", "relief", "relieve", "relieving", "control", "controlling", "improve",
+    "improving", "lower", "lowering", "maintenance", "maintain", "maintaining", "delay",
+    "delaying", "slow", "slowing", "decrease", "decreasing", NULL};
+/* Degree and course words: they qualify a condition without naming one. */
+static const char *const DEGREE[] = {
+    "mild", "moderate", "moderately", "severe", "severely", "active", "acute", "chronic", "stable",
+    "advanced", "early", "late", "refractory", "recurrent", "persistent", "initial", "short",
+    "long", "term", "adjunctive", "concomitant", "uncomplicated", "complicated", "confirmed",
+    "documented", "established", "suspected", "newly", "known", "clinically", "significant",
+    "inadequate", "inadequately", "controlled", "uncontrolled", "response", "responsive", NULL};
+/* Body sites (where a condition is): a label that names another site than the query ("nasal
+ * polyps" for a rectal polyp, "osteoarthritis of the knee" for the hip) names another
+ * condition. Anatomy words, not medical facts about drugs. */
+static const char *const SITE[] = {
+    "nasal", "nose", "rectal", "rectum", "anal", "anus", "perianal", "colon", "colonic",
+    "colorectal", "bowel", "intestinal", "intestine", "gastric", "stomach", "duodenal", "duodenum",
+    "esophageal", "oesophageal", "esophagus", "oral", "mouth", "dental", "gingival", "pharyngeal",
+    "throat", "tonsil", "laryngeal", "larynx", "ocular", "eye", "eyes", "ophthalmic",
+    "conjunctival", "corneal", "retinal", "otic", "ear", "ears", "cutaneous", "skin", "dermal",
+    "scalp", "nail", "nails", "vaginal", "vulvar", "vulvovaginal", "cervical", "cervix",
+    "uterine", "uterus", "endometrial", "ovarian", "ovary", "breast", "prostate", "prostatic",
+    "testicular", "penile", "urethral", "bladder", "urinary", "renal", "kidney", "kidneys",
+    "hepatic", "liver", "biliary", "gallbladder", "pancreatic", "pancreas", "pulmonary", "lung",
+    "lungs", "bronchial", "pleural", "cardiac", "heart", "coronary", "aortic", "cerebral", "brain",
+    "spinal", "spine", "vertebral", "cranial", "thyroid", "adrenal", "pituitary", "hip", "hips",
+    "knee", "knees", "hand", "hands", "foot", "feet", "forearm", "wrist", "ankle", "shoulder",
+    "elbow", "arm", "leg", "legs", "neck", "lumbar", "pelvic", "abdominal", "thoracic", "chest",
+    "bone", "bones", "maxillary", "facial", "lip", "lips", "tongue", NULL};
+/* Heads too general to name a condition on their own ("Metabolic syndrome X" is not any
+ * "syndrome", "Tubal pregnancy" not any "pregnancy", "Neoplasm of prostate" not any neoplasm). */
+static const char *const GENERIC[] = {
+    "syndrome", "disorder", "disease", "condition", "illness", "problem", "abnormality", "lesion",
+    "complication", "infection", "neoplasm", "tumor", "tumour", "cancer", "carcinoma",
+    "malignancy", "pregnancy", "state", "finding", NULL};
+
 typedef struct word_classes {
-    ind_map stop, drop, function; /* normalised word -> 1 */
+    ind_map stop, drop, function, person, treat, care, degree, site, generic; /* normalised word -> 1 */
 } word_classes;
 static word_classes g_wc;
 static pthread_once_t g_wc_once = PTHREAD_ONCE_INIT;
@@ -137,21 +222,31 @@ static void wc_init(void) {
     fill(&g_wc.stop, STOP);
     fill(&g_wc.drop, DROP);
     fill(&g_wc.function, FUNCTION);
+    fill(&g_wc.person, PERSON);
+    fill(&g_wc.treat, CUE_TREAT);
+    fill(&g_wc.care, CUE_CARE);
+    fill(&g_wc.degree, DEGREE);
+    fill(&g_wc.site, SITE);
+    fill(&g_wc.generic, GENERIC);
 }
 
-bool ind_is_stop(const char *w) {
+static bool in_class(const ind_map *m, const char *w) {
     pthread_once(&g_wc_once, wc_init);
-    return ind_map_get(&g_wc.stop, w) > 0;
+    return ind_map_get(m, w) > 0;
 }
 
-bool ind_is_drop(const char *w) {
-    pthread_once(&g_wc_once, wc_init);
-    return ind_map_get(&g_wc.drop, w) > 0;
-}
+bool ind_is_stop(const char *w) { return in_class(&g_wc.stop, w); }
+bool ind_is_drop(const char *w) { return in_class(&g_wc.drop, w); }
+bool ind_is_function(const char *w) { return in_class(&g_wc.function, w); }
+bool ind_is_person(const char *w) { return in_class(&g_wc.person, w); }
+bool ind_is_degree(const char *w) { return in_class(&g_wc.degree, w); }
+bool ind_is_site(const char *w) { return in_class(&g_wc.site, w); }
+bool ind_is_generic(const char *w) { return in_class(&g_wc.generic, w); }
 
-bool ind_is_function(const char *w) {
-    pthread_once(&g_wc_once, wc_init);
-    return ind_map_get(&g_wc.function, w) > 0;
+ind_cue ind_cue_of(const char *w) {
+    if (in_class(&g_wc.treat, w)) return IND_CUE_TREAT;
+    if (in_class(&g_wc.care, w)) return IND_CUE_CARE;
+    return IND_CUE_NONE;
 }
 
 bool ind_is_numeric(const char *w) { return w[0] && isdigit((unsigned char)w[0]); }

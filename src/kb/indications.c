@@ -84,6 +84,7 @@ struct ind_index {
     ind_sent  *sents;    /* [n_sents] */
     size_t     n_sents;
     int32_t   *words;    /* word ids of all sentences, back to back */
+    uint8_t   *wflag;    /* [n_words] WF_* flags of each word */
     size_t     n_words;
     ind_map    vocab;    /* normalised word -> id */
     char     **vocab_str;/* id -> word (borrowed from the map's keys) */
@@ -105,6 +106,7 @@ void ind_index_free(ind_index *x) {
     free(x->docs);
     free(x->sents);
     free(x->words);
+    free(x->wflag);
     free(x->vocab_str);
     free(x->post_off);
     free(x->post);
@@ -290,8 +292,8 @@ static void polarity(ind_sent *s, const ind_tok *t, int n) {
 }
 
 static orx_status add_sentences(ind_index *x, int32_t doc, int64_t chunk_id, uint32_t chunk_off,
-                                char *text, size_t *scap, size_t *wcap, size_t *vcap, ind_tok *tk,
-                                orx_error *err) {
+                                char *text, size_t *scap, size_t *wcap, size_t *fcap, size_t *vcap,
+                                ind_tok *tk, orx_error *err) {
     size_t n = strlen(text);
     for (size_t i = 0; i < n;) {
         size_t e = sentence_end(text, i, n);
@@ -305,11 +307,19 @@ static orx_status add_sentences(ind_index *x, int32_t doc, int64_t chunk_id, uin
         int nt = ind_tokens(text + b, l, tk, MAX_SENT_TOKS);
         if (nt > MAX_SENT_TOKS) nt = MAX_SENT_TOKS;
         int k = 0;
-        for (int j = 0; j < nt; j++)
-            if (tk[j].kind == 'w' && tk[j].norm[0]) tk[k++] = tk[j];
+        bool sep = false;
+        for (int j = 0; j < nt; j++) {
+            if (tk[j].kind == 'p') sep = true;
+            if (tk[j].kind == 'w' && tk[j].norm[0]) {
+                tk[k] = tk[j];
+                tk[k++].kind = sep ? 's' : 'w'; /* 's': a word after punctuation */
+                sep = false;
+            }
+        }
         if (!k) continue;
         if (!reserve((void **)&x->sents, scap, x->n_sents, sizeof *x->sents) ||
-            !reserve((void **)&x->words, wcap, x->n_words + (size_t)k, sizeof *x->words))
+            !reserve((void **)&x->words, wcap, x->n_words + (size_t)k, sizeof *x->words) ||
+            !reserve((void **)&x->wflag, fcap, x->n_words + (size_t)k, sizeof *x->wflag))
             return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         ind_sent *s = &x->sents[x->n_sents++];
         memset(s, 0, sizeof *s);
@@ -320,6 +330,7 @@ static orx_status add_sentences(ind_index *x, int32_t doc, int64_t chunk_id, uin
         for (int j = 0; j < k; j++) {
             int32_t id = word_id(x, tk[j].norm, vcap);
             if (id < 0) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+            x->wflag[x->n_words] = tk[j].kind == 's' && j > 0 ? IND_WF_SEP : 0;
             x->words[x->n_words++] = id;
         }
         polarity(s, tk, k);
@@ -334,7 +345,7 @@ static orx_status load_sentences(ind_index *x, sqlite3 *db, const ind_map *doc_o
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return orx_fail(err, ORX_ERR_DB, "indication index: %s", sqlite3_errmsg(db));
     ind_tok *tk = malloc(MAX_SENT_TOKS * sizeof *tk);
-    size_t scap = 0, wcap = 0, vcap = 0, ccap = 0;
+    size_t scap = 0, wcap = 0, fcap = 0, vcap = 0, ccap = 0;
     orx_status st = tk ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     int32_t last_doc = -1;
     while (st == ORX_OK && sqlite3_step(s) == SQLITE_ROW) {
@@ -348,7 +359,7 @@ static orx_status load_sentences(ind_index *x, sqlite3 *db, const ind_map *doc_o
         if (!text) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         x->chunk_texts[x->n_chunk_texts++] = text;
         st = add_sentences(x, doc, sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 2), text,
-                           &scap, &wcap, &vcap, tk, err);
+                           &scap, &wcap, &fcap, &vcap, tk, err);
     }
     free(tk);
     sqlite3_finalize(s);

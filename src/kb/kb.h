@@ -12,6 +12,7 @@
 #define ORX_KB_H
 
 #include "openrx.h"
+#include "kb/indterms.h"
 
 struct orx_lexicon; /* kb/lexicon.h */
 
@@ -227,57 +228,9 @@ orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, 
 
 /* ============================================================================================
  * Indication options: which labels' Indications & Usage sections (LOINC 34067-9) state an
- * indication (kb/ind_query.c: the query; kb/indications.c: the sentence index and matching)
+ * indication (kb/indterms.h: reading the indication; kb/indications.c: the sentence index and
+ * matching)
  * ========================================================================================== */
-#define ORX_IND_MAX_CONCEPTS 12 /* concepts of one query */
-#define ORX_IND_MAX_ALTS 6      /* phrasings of one concept */
-#define ORX_IND_MAX_WORDS 8     /* words of one phrasing */
-
-typedef struct orx_ind_phrase {
-    char  words[ORX_IND_MAX_WORDS][24]; /* normalised words (order as written) */
-    int   n;                            /* count of words */
-    float quality;                      /* 1 as written; 0.9 an abbreviation's expansion or a synonym */
-    char  via[160];                     /* "" as written, else its source ("abbreviation AF,
-                                           label <set id>", "MedDRA PT Hypertension") */
-} orx_ind_phrase;
-
-typedef enum orx_ind_role {
-    ORX_IND_PRIMARY = 0, /* a condition: a label stating it makes an option */
-    ORX_IND_REFINE,      /* qualifies the concept before it ("of the knee", "due to CKD"): ranks only */
-    ORX_IND_FUNCTION,    /* how the drug is used ("prevention", "treatment"): ranks only, lightly */
-    ORX_IND_CLASS,       /* names a drug class of the lexicon ("anticoagulant"): ranks its members */
-    ORX_IND_COMORBID,    /* another condition of the patient ("a woman with CKD, what … for X"):
-                            ranks only; primary when the query names no other condition */
-} orx_ind_role;
-
-typedef struct orx_ind_concept {
-    char           text[96];                /* as written, for display */
-    orx_ind_role   role;                    /* see orx_ind_role */
-    orx_ind_phrase alts[ORX_IND_MAX_ALTS];  /* phrasings; alts[0] as written */
-    int            n_alts;                  /* count */
-} orx_ind_concept;
-
-typedef struct orx_ind_query {
-    orx_ind_concept c[ORX_IND_MAX_CONCEPTS]; /* concepts in the order written */
-    int             n;                       /* count */
-    char            ignored[256];            /* words left out (patient and question words) */
-} orx_ind_query;
-
-/* The indication vocabulary (data/indications/: abbreviations the labels define, MedDRA
- * synonyms); read-only after open, shareable between threads. */
-typedef struct orx_ind_vocab orx_ind_vocab;
-/* data_dir: the project's data/ folder, NULL = the lexicon's default. */
-orx_status orx_ind_vocab_open(const char *data_dir, orx_ind_vocab **out, orx_error *err);
-void       orx_ind_vocab_free(orx_ind_vocab *v);
-/* Indication text → concepts. problem: the text is one coded problem (a FHIR Condition
- * display such as "Osteoarthritis of hip" or "Diabetes mellitus type 2 (disorder)": commas do
- * not separate, the SNOMED CT semantic tag is removed, words after "of/with/in/due to" refine
- * the first concept); otherwise free text (commas, "and", "with", "for" separate concepts).
- * is_word (may be NULL) says whether a lower-case word occurs in label text; a lower-case word
- * that is not, and spells an abbreviation ("copd"), is expanded like the abbreviation. */
-void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
-                   bool (*is_word)(void *ctx, const char *w), void *ctx, orx_ind_query *q);
-
 typedef struct orx_ind_option {
     char    name[200];          /* ingredient(s), " / "-joined lexicon names ("amlodipine / olmesartan") */
     char    ingr[6][96];        /* the ingredients */
