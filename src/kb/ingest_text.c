@@ -118,8 +118,8 @@ static bool sec_add(sec_list *l, const char *code, const char *name, const char 
     s->name = orx_strdup(canon ? canon : (name && *name ? name : "Unclassified"));
     s->title = orx_strdup(title ? title : "");
     s->text = orx_strndup(text, len);
-    s->len = len;
     if (!s->name || !s->title || !s->text) return false;
+    s->len = strlen(s->text); /* a NUL byte in a damaged file ends the text (len is what was copied) */
     l->n++;
     return true;
 }
