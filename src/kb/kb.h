@@ -220,8 +220,35 @@ typedef struct orx_retriever {
     void (*free)(void *self);
 } orx_retriever;
 
-/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. */
+/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. One
+ * thread at a time (per-query state lives in the handle): see orx_retriever_pool_create. */
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err);
+/* Same, expanding queries with a lexicon shared between retrievers (read-only, thread-safe, not
+ * owned, must outlive the retriever); NULL opens the project lexicon for this retriever alone. */
+orx_status orx_kb_retriever_bm25_lex(const char *kb_path, const struct orx_lexicon *lex, orx_retriever *out,
+                                     orx_error *err);
+
+/* ============================================================================================
+ * A retriever many threads may call at once (kb/retriever_pool.c)
+ * ========================================================================================== */
+/* Makes one single-threaded retriever (e.g. orx_kb_retriever_bm25 on a file). */
+typedef orx_status (*orx_retriever_make_fn)(void *ctx, orx_retriever *out, orx_error *err);
+
+typedef struct orx_retriever_pool_params {
+    orx_retriever_make_fn make;     /* makes a member */
+    void                 *ctx;      /* passed to make */
+    void (*ctx_free)(void *ctx);    /* frees ctx with the pool, or NULL */
+    int                   max;      /* members at most (default 8): a call waits for a free one */
+} orx_retriever_pool_params;
+
+/* out behaves as one retriever (same search/retrieve/free) and may be shared by every thread:
+ * each call borrows a member for its duration (members are made on demand, up to max, and
+ * kept), so no query state is ever shared. The first member is made now, so a bad file fails
+ * here. The pool owns ctx from this call on (freed on failure too); out->free(out->self) frees
+ * the pool, its members and ctx. */
+orx_status orx_retriever_pool_create(const orx_retriever_pool_params *p, orx_retriever *out, orx_error *err);
+/* A pool of BM25 retrievers over kb_path sharing one project lexicon (opened once). */
+orx_status orx_kb_retriever_bm25_pool(const char *kb_path, int max, orx_retriever *out, orx_error *err);
 /* Default KB path: $ORX_KB, else "kb.sqlite" in the working directory. */
 const char *orx_kb_default_path(void);
 /* An existing knowledge base to use when none is named: $ORX_KB, else ./kb.sqlite, else
