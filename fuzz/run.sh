@@ -3,6 +3,7 @@
 #
 #   bash fuzz/run.sh BUILD_DIR [SECONDS_PER_HARNESS] [HARNESS...]
 #   FUZZ_RUNS=10000000 bash fuzz/run.sh build-fuzz 3600      # stop at 10 M executions or 1 h
+#   FUZZ_APPEND=1 bash fuzz/run.sh build-fuzz 1800 model      # add to the previous summary
 #
 # Each harness starts from the committed seeds (fuzz/corpus/<name>) plus what earlier runs found
 # (BUILD_DIR/fuzz-corpus/<name>, kept between runs; the committed corpus is never written).
@@ -23,7 +24,10 @@ export ORX_SOURCE_DIR=$PWD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 summary="$B/fuzz-summary.tsv"
-printf 'harness\texecutions\texec_per_s\tseconds\tcorpus\tcrashes\n' > "$summary"
+# FUZZ_APPEND=1 adds to the summary of an earlier call (several calls with different budgets)
+if [ -z "${FUZZ_APPEND:-}" ] || [ ! -f "$summary" ]; then
+  printf 'harness\texecutions\texec_per_s\tseconds\tcorpus\tcrashes\n' > "$summary"
+fi
 failed=0
 for n in "${names[@]}"; do
   bin="$B/fuzz_$n"

@@ -62,8 +62,25 @@ orx_status orx_kb_ingest_text(const char *const *paths, size_t n, orx_kb_doc_fn 
 /* "PLAVIX (clopidogrel bisulfate) tablet" / "REMERON- mirtazapine tablet, film coated" →
  * brand "PLAVIX", generic "clopidogrel bisulfate" (lower-case); either may come back "". */
 void orx_kb_parse_label_name(const char *name, char *brand, size_t bcap, char *generic, size_t gcap);
-/* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl, .xml, .txt). */
+/* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl, .xml, .txt).
+ * Stops at the first file that cannot be read or parsed (see orx_kb_ingest_path_opts). */
 orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+
+/* How a directory walk treats a bad file (empty, garbage, unreadable, not the format its name
+ * says). A file named directly (not found in a directory) is always an error. */
+typedef struct orx_kb_ingest_opts {
+    bool  strict; /* stop at the first bad file (the error names it) */
+    /* not strict: a bad file's documents are undone (file_end ok=false) and it is reported here
+     * with the reason ("path:line:col: what"), then the walk goes on */
+    void (*bad_file)(void *ctx, const char *path, const orx_error *why);
+    /* around each file (or group of fda-ars files); either may be NULL. A non-OK return stops */
+    orx_status (*file_begin)(void *ctx, const char *path, orx_error *err);
+    orx_status (*file_end)(void *ctx, const char *path, bool ok, orx_error *err);
+    void *ctx;    /* passed to the three callbacks */
+} orx_kb_ingest_opts;
+/* Errors returned by fn (the consumer: e.g. the database) always stop the walk. */
+orx_status orx_kb_ingest_path_opts(const char *path, orx_kb_doc_fn fn, void *ctx, const orx_kb_ingest_opts *opts,
+                                   orx_error *err);
 
 /* ============================================================================================
  * Sections and chunking
@@ -97,6 +114,9 @@ size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *ou
 typedef struct orx_kb_build_params {
     int   max_words;                              /* chunk budget in words (default 200) */
     bool  progress;                               /* progress bar on a TTY (stderr) */
+    bool  strict;                                 /* a bad file in a directory stops the build
+                                                     (default: it is reported through note, with
+                                                     its path and reason, and skipped) */
     void (*note)(void *ctx, const char *message); /* duplicates, empty labels; may be NULL */
     void *note_ctx;                               /* passed to note */
 } orx_kb_build_params;
@@ -107,6 +127,7 @@ typedef struct orx_kb_build_stats {
     uint64_t chunks;      /* chunks indexed */
     uint64_t duplicates;  /* documents dropped because a newer version of the set id won */
     uint64_t empty;       /* documents without any section text (kept out of the index) */
+    uint64_t skipped_files; /* bad files in input directories, reported and skipped */
     uint64_t bytes_in;    /* input bytes read */
     double   seconds;     /* wall time of the build */
 } orx_kb_build_stats;
