@@ -28,11 +28,15 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ORX_ASAN=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
-# ThreadSanitizer build; runs the concurrency tests (concurrent requests against one server)
+# ThreadSanitizer build of the library and the tests where threads meet: concurrent recommend
+# (model queue and evidence mode), check, CDS Hooks and chat against shared handles; the model
+# queue's suspend/resume, streams, cancellation and drain; the connection reaper; the audit lock.
+TSAN_TESTS = test_server_concurrency test_server_queue test_server_limits test_audit
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORX_TSAN=ON >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_server_concurrency openrx
-	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^test_server_concurrency$$'
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|'))$$'
 
 # libFuzzer harnesses (clang, ASan + UBSan), each run FUZZ_TIME seconds in turn (fuzz/run.sh);
 # FUZZ_RUNS=N stops a harness after N executions instead.

@@ -104,10 +104,13 @@ static inline st_reply st_read(int fd, double t0) {
     return r;
 }
 
+/* Seconds a client waits for a reply (tests under ThreadSanitizer wait longer). */
+static double st_reply_timeout_s = 60;
+
 /* One request (Connection: close) from src; headers are "Name: value\r\n" lines. */
 static inline st_reply st_http(int port, const char *src, const char *method, const char *path, const char *headers,
                                const char *body) {
-    int fd = st_connect(port, src, 60);
+    int fd = st_connect(port, src, st_reply_timeout_s);
     if (fd < 0) return (st_reply){0};
     orx_buf req;
     orx_buf_init(&req);
@@ -185,7 +188,7 @@ static inline void st_write_model(const char *path, int n_embd, int n_layer, int
     orx_gguf_writer_set_u32(w, "llama.feed_forward_length", (uint32_t)n_ff, &e);
     orx_gguf_writer_set_u32(w, "llama.attention.head_count", (uint32_t)n_head, &e);
     orx_gguf_writer_set_u32(w, "llama.attention.head_count_kv", (uint32_t)n_head, &e);
-    orx_gguf_writer_set_u32(w, "llama.context_length", 4096, &e);
+    orx_gguf_writer_set_u32(w, "llama.context_length", 16384, &e);
     orx_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f, &e);
     char **toks = calloc((size_t)n_vocab, sizeof *toks);
     float *scores = calloc((size_t)n_vocab, sizeof *scores);

@@ -198,6 +198,10 @@ static void run_job(orx_server *s, orx_job *job) {
     }
     tl_job = NULL;
     atomic_fetch_add(&s->st.jobs_done, 1);
+}
+
+/* After the job is no longer q->running: give it to whoever frees it. */
+static void hand_over(orx_job *job) {
     if (job->kind == ORX_JOB_CHAT_STREAM) {
         orx_job_free(job); /* the stream lives on with the response */
         return;
@@ -223,9 +227,16 @@ static void *worker_main(void *arg) {
         double t0 = orx_srv_now();
         run_job(s, job);
         double dt = orx_srv_now() - t0;
+        /* not "running" any more before anyone else may free it (drain must not touch it then),
+         * but still counted until handed over (the daemon must not stop before the resume) */
         pthread_mutex_lock(&q->mu);
         q->running = NULL;
+        q->finishing++;
         q->avg_s = q->avg_s * 0.8 + dt * 0.2;
+        pthread_mutex_unlock(&q->mu);
+        hand_over(job);
+        pthread_mutex_lock(&q->mu);
+        q->finishing--;
         pthread_cond_broadcast(&q->cv);
     }
     pthread_mutex_unlock(&q->mu);
@@ -302,18 +313,18 @@ bool orx_modelq_drain(orx_server *s, double timeout_s) {
     pthread_mutex_lock(&q->mu);
     q->draining = true;
     double until = orx_srv_now() + (timeout_s > 0 ? timeout_s : 0);
-    while ((q->head || q->running) && orx_srv_now() < until) {
+    while ((q->head || q->running || q->finishing) && orx_srv_now() < until) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
         pthread_cond_timedwait(&q->cv, &q->mu, &ts);
     }
-    bool in_time = !q->head && !q->running;
-    if (!in_time) { /* cancel what is left and wait for the worker to answer it */
+    bool in_time = !q->head && !q->running && !q->finishing;
+    if (!in_time) { /* cancel what is left and wait for the worker to answer and hand it over */
         for (orx_job *j = q->head; j; j = j->next) atomic_store(&j->cancel, ORX_CANCEL_SHUTDOWN);
         if (q->running) atomic_store(&q->running->cancel, ORX_CANCEL_SHUTDOWN);
-        while (q->head || q->running) pthread_cond_wait(&q->cv, &q->mu);
+        while (q->head || q->running || q->finishing) pthread_cond_wait(&q->cv, &q->mu);
     }
     pthread_mutex_unlock(&q->mu);
     return in_time;

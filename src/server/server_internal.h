@@ -98,7 +98,8 @@ typedef struct orx_modelq {
     orx_job        *head, *tail; /* waiting jobs (FIFO) */
     int             waiting;   /* jobs in the list */
     int             capacity;  /* most waiting jobs; more → 503 */
-    orx_job        *running;   /* job being run, or NULL */
+    orx_job        *running;   /* job being run, or NULL (never one being handed over) */
+    int             finishing; /* jobs run but not yet handed to their connection / freed */
     double          avg_s;     /* moving average of job run time (Retry-After estimate) */
     bool            stop;      /* worker should exit */
     bool            draining;  /* refuse new jobs */
