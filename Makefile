@@ -5,6 +5,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME  ?= 60
+FUZZ_SEED  ?=
 
 .PHONY: all deps build demo test test-asan test-tsan fuzz fuzz-build bench clean
 
@@ -45,7 +46,7 @@ fuzz-build: deps
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 
 fuzz: fuzz-build
-	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+	@FUZZ_SEED=$(FUZZ_SEED) bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
 
 bench: build
 	@bash bench/run.sh $(BUILD)/openrx

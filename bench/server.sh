@@ -18,6 +18,7 @@
 # /health and /v1/check within 1 s during the flood; unauthenticated bodies cost no memory.
 # Usage: bench/server.sh [path/to/openrx] [-d 60s] [-c 200] [-t WRK_THREADS] [--flood-seconds 30]
 #                        [--no-hostile | --hostile-only]
+# ORX_SERVE_OPTS="--http-threads 4" passes options to every server the script starts.
 set -euo pipefail
 BIN=$(realpath "${1:-build/openrx}")
 [ $# -gt 0 ] && shift
@@ -51,7 +52,8 @@ trap cleanup EXIT
 start_server() { # extra serve options...
     [ -n "$SPID" ] && { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null || true; }
     : >"$T/serve.out"
-    "$BIN" serve --port 0 --data data --audit none "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    # shellcheck disable=SC2086 # ORX_SERVE_OPTS: extra serve options for every server started here
+    "$BIN" serve --port 0 --data data --audit none ${ORX_SERVE_OPTS:-} "$@" >"$T/serve.out" 2>"$T/serve.err" &
     SPID=$!
     PORT=
     for _ in $(seq 1 100); do

@@ -4,6 +4,7 @@
 #   bash fuzz/run.sh BUILD_DIR [SECONDS_PER_HARNESS] [HARNESS...]
 #   FUZZ_RUNS=10000000 bash fuzz/run.sh build-fuzz 3600      # stop at 10 M executions or 1 h
 #   FUZZ_APPEND=1 bash fuzz/run.sh build-fuzz 1800 model      # add to the previous summary
+#   FUZZ_SEED=1 ...                                           # fixed random seed (CI)
 #
 # Each harness starts from the committed seeds (fuzz/corpus/<name>) plus what earlier runs found
 # (BUILD_DIR/fuzz-corpus/<name>, kept between runs; the committed corpus is never written).
@@ -36,6 +37,7 @@ for n in "${names[@]}"; do
   mkdir -p "$work" "$crashes"
   dict=(); [ -f "fuzz/dict/$n.dict" ] && dict=(-dict="fuzz/dict/$n.dict")
   runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && runs+=(-seed="$FUZZ_SEED")
   log="$B/fuzz-$n.log"
   t0=$(date +%s)
   nice -n 19 "$bin" -max_total_time="$T" "${runs[@]}" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
