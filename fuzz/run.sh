@@ -39,6 +39,7 @@ for n in "${names[@]}"; do
   runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
   [ -n "${FUZZ_SEED:-}" ] && runs+=(-seed="$FUZZ_SEED")
   log="$B/fuzz-$n.log"
+  touch "$log.start"
   t0=$(date +%s)
   nice -n 19 "$bin" -max_total_time="$T" "${runs[@]}" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
       -artifact_prefix="$crashes/" "${dict[@]}" "$work" "fuzz/corpus/$n" > "$log" 2>&1
@@ -47,7 +48,9 @@ for n in "${names[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   ncorp=$(ls "$work" | wc -l)
-  ncrash=$(ls "$crashes" | wc -l)
+  # crash-, leak-, timeout-, oom- inputs are failures; slow-unit- ones (over 10 s, e.g. while the
+  # machine was busy) are kept for a look but are not
+  ncrash=$(find "$crashes" -type f ! -name 'slow-unit-*' -newer "$log.start" | wc -l)
   [ $rc -ne 0 ] && [ "$ncrash" -eq 0 ] && ncrash="rc=$rc"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "${execs:-?}" "${rate:-?}" "$secs" "$ncorp" "$ncrash" >> "$summary"
   printf 'fuzz %-14s %12s execs %8s/s %5ss corpus %5s crashes %s\n' "$n" "${execs:-?}" "${rate:-?}" "$secs" "$ncorp" "$ncrash"
