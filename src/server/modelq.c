@@ -29,11 +29,6 @@
 
 static __thread orx_job *tl_job; /* job being run by this thread (the worker), or NULL */
 
-orx_job *orx_modelq_current(orx_server *s) {
-    (void)s;
-    return tl_job;
-}
-
 /* ============================================================================================
  * Jobs
  * ========================================================================================== */

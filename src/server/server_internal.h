@@ -175,7 +175,6 @@ bool orx_modelq_submit(orx_server *s, orx_job *job, int *retry_after_s, int *pos
 orx_job *orx_job_new(orx_server *s, orx_job_kind kind, struct MHD_Connection *c);
 void orx_job_free(orx_job *job);
 bool orx_job_should_stop(orx_job *job); /* deadline, client gone or shutdown (sets job->cancel) */
-orx_job *orx_modelq_current(orx_server *s); /* job being run by the worker (its thread only) */
 orx_llm *orx_gate_create(orx_server *s, orx_llm *inner);
 void orx_modelq_counts(orx_server *s, int *waiting, int *running, int *capacity);
 bool orx_modelq_drain(orx_server *s, double timeout_s);
