@@ -126,6 +126,7 @@ def main():
     ap.add_argument('--list-missed', type=int, default=0)
     ap.add_argument('--list-minor-major', type=int, default=0)
     ap.add_argument('--data', default=None, help='data dir for the checker (default: the source tree)')
+    ap.add_argument('--dump', default=None, help='write every pair (A, B, ANSM level, openrx tier, source) as TSV')
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(a.shared, 'data/pddi-public-merged')):
         sys.exit('ddi_ansm.py: %s/data/pddi-public-merged not found (pass --shared)' % a.shared)
@@ -164,6 +165,11 @@ def main():
     for line in p.stdout.splitlines():
         c = line.split('\t')
         got[tuple(sorted((c[0], c[1])))] = (c[2], c[4] if len(c) > 4 else '')
+    if a.dump:
+        with open(a.dump, 'w', encoding='utf-8') as f:
+            for k in sorted(pairs):
+                t, src = got.get(k, ('none', ''))
+                f.write('%s\t%s\t%s\t%s\t%s\n' % (k[0], k[1], pairs[k], t, src))
     print('Common medicines: %d ingredients (%d Synthea medicine texts, %d EML names); ANSM pairs among them: %d'
           % (len(common), len(syn), len(eml), len(pairs)))
     print()

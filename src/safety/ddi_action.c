@@ -81,7 +81,7 @@ static const char *const EFFECTS[] = {
     "causes", "caused", "toxicity", "interact", "interacts", "interaction", "interactions",
     "alter", "alters", "altered", "affect", "affects", "augment", "augmented", "diminish",
     "diminished", "attenuate", "attenuated", "antagonize", "antagonizes", "antagonism", "blunt",
-    "blunted", "synergistic", "synergism", "accumulation", "fold", "reported", "observed",
+    "blunted", "synergistic", "synergism", "accumulation", "fold", "reported", "observed", "described",
     "associated with", "may occur", "can occur", "occurred", "has occurred", "have occurred",
     "may lead", "can lead", "leading to", "accelerate", "accelerates", "accelerated", NULL};
 
@@ -185,8 +185,9 @@ static size_t word_pos(const char *low, const char *w) {
     }
     return SIZE_MAX;
 }
-/* "if a decision is made to discontinue ...", "if ... occurs, discontinue": managing an adverse
- * event or a plan, not an instruction about the combination — counts as caution. */
+/* "if a decision is made to discontinue ...", "if ... occurs, discontinue", "... should be
+ * discontinued immediately if the above events occur": managing an adverse event or a plan, not
+ * an instruction about the combination — counts as caution. */
 static bool conditional_discontinue(const char *low) {
     size_t at = word_pos(low, "discontinue");
     if (at == SIZE_MAX) at = word_pos(low, "be discontinued");
@@ -195,7 +196,11 @@ static bool conditional_discontinue(const char *low) {
     snprintf(before, sizeof before, "%.*s", (int)(at < sizeof before - 1 ? at : sizeof before - 1), low);
     size_t bl = strlen(before);
     bool infinitive = bl >= 3 && !strcmp(before + bl - 3, "to ");
-    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive;
+    const char *after = low + at;
+    bool event_after = ddi_has_word(after, "if") && (ddi_has_word(after, "occur") || ddi_has_word(after, "occurs") ||
+                                                     ddi_has_word(after, "develop") || ddi_has_word(after, "develops") ||
+                                                     ddi_has_word(after, "suspected") || ddi_has_word(after, "signs"));
+    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive || event_after;
 }
 
 ddi_action ddi_classify(const char *low) {
@@ -281,6 +286,14 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
         t = ORX_SEV_CONTRAINDICATED; /* a Contraindications-section statement naming the drug */
     if (boxed && t < ORX_SEV_MAJOR) t = ORX_SEV_MAJOR;
     return t;
+}
+
+bool ddi_large_amounts(const char *low) {
+    static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
+                                    "excessive amounts", "excessive doses", "higher doses of", NULL};
+    for (int i = 0; Q[i]; i++)
+        if (strstr(low, Q[i])) return true;
+    return false;
 }
 
 bool ddi_dose_qualified(const char *low) {

@@ -25,6 +25,7 @@
 struct orx_ddi_extractor {
     const orx_lexicon *lex;     /* not owned */
     ddi_terms         *terms;   /* class wording */
+    ddi_effects       *effects; /* effect-role wording */
     ddi_drug_cache    *cache;   /* memo of the medicine test */
 };
 
@@ -129,6 +130,16 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
         free(x);
         return err && err->code ? err->code : ORX_ERR_IO;
     }
+    /* the effect-role table sits next to the class-term table */
+    char epath[4200];
+    const char *slash = strrchr(terms_path, '/');
+    if (slash) snprintf(epath, sizeof epath, "%.*s/effect_roles.tsv", (int)(slash - terms_path), terms_path);
+    else snprintf(epath, sizeof epath, "effect_roles.tsv");
+    x->effects = ddi_effects_load(epath, err);
+    if (!x->effects) {
+        orx_ddi_extractor_free(x);
+        return err && err->code ? err->code : ORX_ERR_IO;
+    }
     x->cache = ddi_drug_cache_create();
     if (!x->cache) {
         orx_ddi_extractor_free(x);
@@ -141,6 +152,7 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
 void orx_ddi_extractor_free(orx_ddi_extractor *x) {
     if (!x) return;
     ddi_terms_free(x->terms);
+    ddi_effects_free(x->effects);
     ddi_drug_cache_free(x->cache);
     free(x);
 }
@@ -258,13 +270,21 @@ static orx_status emit(sec_ctx *sc, const char *kind, const char *label, const c
     return ORX_OK;
 }
 
+/* In the example list of mention idx: its own examples; for an effect phrase every drug of its
+ * list, nested lists included. */
+static bool example_in(const unit *u, int idx, int j) {
+    const ddi_mention *m = &u->m[idx], *x = &u->m[j];
+    if (m->ex0 >= 0) return x->kind == DDI_M_DRUG && !x->is_label && x->t0 >= m->ex0 && x->t1 <= m->ex1;
+    return x->example_of == idx;
+}
+
 static void examples_of(const unit *u, int idx, char *buf, size_t cap) {
     size_t o = 0;
     buf[0] = 0;
     for (int j = 0; j < u->nm; j++) {
-        if (u->m[j].example_of != idx) continue;
+        if (!example_in(u, idx, j)) continue;
         bool dup = false;
-        for (int k = 0; k < j; k++) dup |= u->m[k].example_of == idx && !strcmp(u->m[k].key, u->m[j].key);
+        for (int k = 0; k < j; k++) dup |= example_in(u, idx, k) && !strcmp(u->m[k].key, u->m[j].key);
         if (dup) continue;
         int w = snprintf(buf + o, cap - o, "%s%s", o ? ";" : "", u->m[j].key);
         if (w < 0 || (size_t)w >= cap - o) break;
@@ -305,6 +325,71 @@ static orx_status emit_members(sec_ctx *sc, const unit *u, orx_error *err) {
         }
     }
     return ORX_OK;
+}
+
+/* A class of an effect's example list that gives examples of its own ("antipsychotic
+ * medications (e.g., ziprasidone, chlorpromazine)"): only those drugs are members. */
+static bool class_has_examples(const unit *u, int j) {
+    const ddi_mention *x = &u->m[j];
+    for (int k = 0; k < u->nm; k++)
+        if (k != j && u->m[k].kind == DDI_M_DRUG && u->m[k].example_of == j) return true;
+    int p = x->t1;
+    if (p < u->nt && strcmp(u->tok[p].low, "(")) p++; /* "antipsychotic medications (" */
+    if (p >= u->nt || strcmp(u->tok[p].low, "(")) return false;
+    for (int k = 0; k < u->nm; k++)
+        if (u->m[k].kind == DDI_M_DRUG && u->m[k].t0 > p && u->m[k].t0 <= p + 6) return true;
+    return false;
+}
+
+/* A class written with a word that restricts it ("certain antihistamine drugs", "some
+ * phenothiazines", "Class IA antiarrhythmics"): not every member is meant. */
+static bool class_qualified(const unit *u, int j) {
+    static const char *const Q[] = {"certain", "some", "specific", "selected", "particular", "many", "several",
+                                    "i", "ia", "ib", "ic", "1a", "1b", "1c", "iii", "3", "oral", "older", NULL};
+    int k = u->m[j].t0 - 1;
+    if (k < 0) return false;
+    for (int q = 0; Q[q]; q++)
+        if (!strcmp(u->tok[k].low, Q[q])) return true;
+    return false;
+}
+
+/* Effect-role membership rows: the drugs of an effect phrase's example list and its classes
+ * that give no examples of their own ("drugs that affect hemostasis, such as NSAIDs, platelet
+ * inhibitors, other anticoagulants"); and the label's statements about its own drug ("X
+ * prolongs the QT interval") in the sections that state effects (not Clinical Pharmacology,
+ * not Dosage and Administration). */
+static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err) {
+    orx_status st = ORX_OK;
+    for (int i = 0; i < u->nm && !st; i++) {
+        const ddi_mention *m = &u->m[i];
+        if (m->ex0 < 0) continue;
+        for (int j = 0; j < u->nm && !st; j++) {
+            const ddi_mention *x = &u->m[j];
+            if (j == i || x->is_label || x->t0 < m->ex0 || x->t1 > m->ex1) continue;
+            if (x->kind == DDI_M_DRUG) {
+                st = emit(sc, "member", x->key, m->key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+                continue;
+            }
+            if (x->kind != DDI_M_CLASS || class_has_examples(u, j) || class_qualified(u, j)) continue;
+            char cls[DDI_KEY];
+            snprintf(cls, sizeof cls, "%.*s", (int)strcspn(x->key, "&"), x->key);
+            st = emit(sc, "member", cls, m->key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+        }
+    }
+    static const char *const SELF_SECTIONS[] = {"34066-1", "43685-7", "34071-1", "42232-9", "34070-3",
+                                                "34073-7", "", NULL};
+    bool self_ok = false;
+    for (int k = 0; SELF_SECTIONS[k]; k++) self_ok |= !strcmp(sc->code ? sc->code : "", SELF_SECTIONS[k]);
+    if (!self_ok || st) return st;
+    ddi_self self[8];
+    int ns = ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
+    for (int k = 0; k < ns && !st; k++) {
+        const ddi_tok *a = &u->tok[self[k].t0], *b = &u->tok[self[k].t1 - 1];
+        char words[160];
+        snprintf(words, sizeof words, "%.*s", (int)(b->e - a->s), u->text + a->s);
+        st = emit(sc, "member", u->m[self[k].subject].key, self[k].key, words, "", ORX_SEV_INFO, "member", u, NULL, err);
+    }
+    return st;
 }
 
 /* A follow-up sentence that continues the previous one: it starts with an anaphor ("These
@@ -378,6 +463,7 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     orx_severity tier = ddi_tier(a.act, a.serious, ci_effect ? NULL : sc->code, &go);
     if (!go) return ORX_OK;
     if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
+    if (ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     char ex[1024];
     examples_of(src, i, ex, sizeof ex);
     return emit(sc, "rule", label, m->key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
@@ -402,7 +488,8 @@ static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *p
     for (int i = 0; i < prev->nm; i++) {
         const ddi_mention *m = &prev->m[i];
         if (!partner(m)) continue;
-        if (m->kind != DDI_M_ROLE || role || strncmp(m->key, "role:", 5)) return ORX_OK; /* one role only */
+        if (m->kind != DDI_M_ROLE || role || (strncmp(m->key, "role:", 5) && strncmp(m->key, "effect:", 7)))
+            return ORX_OK; /* one role only */
         role = m;
     }
     if (!role || strchr(role->key, '+')) return ORX_OK;
@@ -433,6 +520,7 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
                       (prev && prev->cue && !prev->partners) ||
                       (!sc->dosing && u->act.act >= DDI_ACT_CAUTION);
     orx_status st = emit_members(sc, u, err);
+    if (!st) st = emit_effect_members(sc, u, err);
     if (st || !context_ok) return st;
     if (!u->partners) {
         /* an action with no partner: the heading's partners ("7.3 Digoxin ... Monitor levels.") */
@@ -680,6 +768,7 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
     snprintf(labels, sizeof labels, "%s", label_ingredients);
     sc.c.lex = x->lex;
     sc.c.terms = x->terms;
+    sc.c.effects = x->effects;
     sc.c.cache = x->cache;
     for (char *p = labels, *semi; p && *p && sc.c.n_label < ORX_MAX_INGR; p = semi) {
         semi = strchr(p, ';');
