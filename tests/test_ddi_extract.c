@@ -80,6 +80,7 @@ static orx_ddi_rule *rules_push_copy(orx_ddi_rules *r, const orx_ddi_rule *x) {
 #define DI "34073-7"
 #define CI "34070-3"
 #define BW "34066-1"
+#define WP "43685-7"
 
 /* ============================================================================================
  * Statements
@@ -224,10 +225,71 @@ static void test_hard_wrapped_text(void **state) {
 }
 
 /* ============================================================================================
+ * Precision: sentences that name a drug but state no interaction of the pair
+ * ========================================================================================== */
+static void test_not_partners(void **state) {
+    (void)state;
+    /* a third drug's toxicity: the classes are its co-precipitants, the drug the partner */
+    orx_ddi_rules r = extract("eplerenone", DI, "Lithium toxicity has been reported in patients receiving lithium "
+                                                "concomitantly with diuretics and ACE inhibitors.");
+    assert_non_null(find(&r, "rule", "eplerenone", "lithium"));
+    assert_null(find(&r, "rule", "eplerenone", "class:diuretic"));
+    assert_null(find(&r, "rule", "eplerenone", "class:ace inhibitor|angiotensin converting enzyme inhibitor|angiotensin-converting enzyme inhibitor"));
+    orx_ddi_rules_free(&r);
+    static const struct { const char *label, *code, *text; } NONE[] = {
+        /* a trial's comparator arm */
+        {"prasugrel", WP, "The frequencies decreased to 11.3% in the prasugrel group and 3.4% in the clopidogrel group."},
+        /* a component of the label's own product */
+        {"elvitegravir", WP, "Assess creatinine clearance before initiating treatment with STRIBILD."},
+        /* metabolites of the drug spoken of */
+        {"thioridazine", DI, "Concentrations of its two active metabolites, mesoridazine and sulforidazine, were measured."},
+        /* whole-clause negations */
+        {"dabigatran etexilate", DI, "Diclofenac, Ranitidine, and Digoxin: None of these drugs alters exposure to dabigatran."},
+        {"saquinavir", DI, "The impact on the PR interval of co-administration of saquinavir with atazanavir has not been evaluated."},
+        /* adverse-event management by grade, overdose, trial comparisons, a fellow class member */
+        {"dabrafenib", WP, "Permanently discontinue TAFINLAR and trametinib for all Grade 4 hemorrhagic events."},
+        {"trazodone", WP, "Death from overdose has occurred in patients ingesting trazodone and alcohol concurrently."},
+        {"nabumetone", "34090-1", "In 5 clinical trials that compared patients on nabumetone or naproxen, nabumetone resulted in fewer lesions."},
+        {"trandolapril", WP, "Another ACE inhibitor, captopril, has been shown to cause agranulocytosis rarely."},
+    };
+    for (size_t i = 0; i < sizeof NONE / sizeof NONE[0]; i++) {
+        r = extract(NONE[i].label, NONE[i].code, NONE[i].text);
+        if (count(&r, "rule")) fail_msg("a rule from: %s", NONE[i].text);
+        orx_ddi_rules_free(&r);
+    }
+}
+
+static void test_tier_wording(void **state) {
+    (void)state;
+    const orx_ddi_rule *x;
+    orx_ddi_rules r = extract("nefazodone", "42232-9", "Patients should be advised to avoid alcohol while taking nefazodone.");
+    assert_non_null(x = find(&r, "rule", "nefazodone", "ethanol"));
+    assert_int_equal(x->tier, ORX_SEV_MAJOR); /* the instruction itself, not a purpose */
+    orx_ddi_rules_free(&r);
+    r = extract("dronedarone", DI, "Avoid doses greater than 10 mg once daily of simvastatin.");
+    assert_non_null(x = find(&r, "rule", "dronedarone", "simvastatin"));
+    assert_int_equal(x->tier, ORX_SEV_MODERATE); /* a dose limit */
+    orx_ddi_rules_free(&r);
+    r = extract("sertraline", "34071-1", "Treatment with sertraline and any concomitant serotonergic agents should be "
+                                         "discontinued immediately if the above events occur.");
+    assert_non_null(x = find(&r, "rule", "sertraline", "effect:serotonergic"));
+    assert_int_equal(x->tier, ORX_SEV_MODERATE); /* adverse-event management */
+    orx_ddi_rules_free(&r);
+    r = extract("chlorpromazine", CI, "Do not use in the presence of large amounts of central nervous system depressants "
+                                      "(alcohol, barbiturates, narcotics, etc.).");
+    for (size_t i = 0; i < r.n; i++) assert_true(r.items[i].tier <= ORX_SEV_MODERATE); /* "large amounts" */
+    orx_ddi_rules_free(&r);
+    /* "certain CNS depressant drugs (e.g., phenothiazines ...)": the sentence's examples only */
+    r = extract("hydrocodone", "34071-1", "There is increased risk in patients receiving certain CNS depressant drugs "
+                                          "(e.g., phenothiazines or general anesthetics); monitor for hypotension.");
+    assert_non_null(find(&r, "rule", "hydrocodone", "examples:effect:cns_depressant"));
+    assert_null(find(&r, "rule", "hydrocodone", "effect:cns_depressant"));
+    orx_ddi_rules_free(&r);
+}
+
+/* ============================================================================================
  * Effect roles (data/interactions/effect_roles.tsv)
  * ========================================================================================== */
-#define WP "43685-7"
-
 static void test_effect_phrases_and_examples(void **state) {
     (void)state;
     /* a category named by its effect: one rule; the examples (nested lists too) are members */
@@ -415,6 +477,8 @@ int main(void) {
         cmocka_unit_test(test_class_and_sections),
         cmocka_unit_test(test_self_statements_and_context),
         cmocka_unit_test(test_hard_wrapped_text),
+        cmocka_unit_test(test_not_partners),
+        cmocka_unit_test(test_tier_wording),
         cmocka_unit_test(test_effect_phrases_and_examples),
         cmocka_unit_test(test_effect_self_statements),
         cmocka_unit_test(test_effect_matching),

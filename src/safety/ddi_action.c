@@ -90,7 +90,7 @@ static const char *const NEGATIONS[] = {
     "no clinically", "not clinically", "no significant", "no relevant", "no meaningful",
     "no apparent", "no notable", "no effect", "no effects", "no change", "no changes",
     "no difference", "no interaction", "no pharmacokinetic interaction", "no increase",
-    "no decrease", "no alteration", "no impact", "no influence", "no evidence", "did not",
+    "no decrease", "no alteration", "no impact", "no influence", "no evidence", "did not", "none of",
     "no pharmacokinetic interactions", "no interactions", "has been studied", "have been studied",
     "was studied", "were studied",
     "does not", "do not appear", "do not alter", "do not affect", "do not significantly",
@@ -203,6 +203,21 @@ static bool conditional_discontinue(const char *low) {
     return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive || event_after;
 }
 
+static bool told_to_avoid(const char *low) {
+    static const char *const W[] = {"advised to avoid", "instructed to avoid", "told to avoid", "cautioned to avoid",
+                                    "encouraged to avoid", NULL};
+    for (int i = 0; W[i]; i++)
+        if (strstr(low, W[i])) return true;
+    return false;
+}
+
+static bool dose_limit(const char *low) {
+    static const char *const W[] = {"avoid doses", "avoid dosages", "avoid daily doses", "avoid a dose", NULL};
+    for (int i = 0; W[i]; i++)
+        if (strstr(low, W[i])) return true;
+    return false;
+}
+
 ddi_action ddi_classify(const char *low) {
     ddi_action a = {DDI_ACT_NONE, false, false};
     for (int i = 0; ACTIONS[i].w; i++) {
@@ -215,10 +230,16 @@ ddi_action ddi_classify(const char *low) {
             (strstr(low, "adjustment is not recommended") || strstr(low, "adjustments are not recommended") ||
              strstr(low, "adjustment not recommended")))
             continue;
-        /* "to avoid significant interference": a purpose, not a prohibition */
+        /* "to avoid significant interference": a purpose, not a prohibition ("advised to avoid
+         * alcohol" is the instruction itself) */
         if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && strstr(low, "to avoid") &&
-            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3) {
+            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3 && !told_to_avoid(low)) {
             if (a.act < DDI_ACT_CAUTION) a.act = DDI_ACT_CAUTION;
+            continue;
+        }
+        /* "Avoid doses greater than 10 mg of simvastatin": a dose limit */
+        if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && dose_limit(low)) {
+            if (a.act < DDI_ACT_DOSE) a.act = DDI_ACT_DOSE;
             continue;
         }
         a.act = ACTIONS[i].act;
@@ -237,13 +258,21 @@ ddi_action ddi_classify(const char *low) {
             size_t at = word_pos(low, EFFECTS[i]);
             if (at < eff_at) eff_at = at;
         }
-        bool clinical = ddi_has_word(low, "no clinically") || ddi_has_word(low, "not clinically");
+        /* "... has not been evaluated / studied", "None of these drugs alters ...": whatever
+         * the clause says before, it reports no interaction */
+        static const char *const WHOLE[] = {"no clinically", "not clinically", "has not been evaluated",
+                                            "have not been evaluated", "has not been studied", "have not been studied",
+                                            "not been conducted", "none of these", "none of the", NULL};
+        bool clinical = false;
+        for (int i = 0; WHOLE[i] && !clinical; i++) clinical = ddi_has_word(low, WHOLE[i]);
         if (neg_at != SIZE_MAX && (clinical || neg_at < eff_at)) a.act = DDI_ACT_NEGATED;
         else if (eff_at != SIZE_MAX) a.act = DDI_ACT_EFFECT;
     }
     for (int i = 0; SERIOUS[i] && !a.serious; i++) a.serious = ddi_has_word(low, SERIOUS[i]);
     a.in_vitro = ddi_has_word(low, "in vitro") || ddi_has_word(low, "in-vitro") ||
-                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture");
+                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture") ||
+                 ddi_has_word(low, "antiviral activity") || ddi_has_word(low, "antibacterial activity") ||
+                 ddi_has_word(low, "antifungal activity");
     return a;
 }
 
@@ -290,7 +319,8 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
 
 bool ddi_large_amounts(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
-                                    "excessive amounts", "excessive doses", "higher doses of", NULL};
+                                    "excessive amounts", "excessive doses", "higher doses of", "excessive alcohol",
+                                    "excessive use", "excessive intake", NULL};
     for (int i = 0; Q[i]; i++)
         if (strstr(low, Q[i])) return true;
     return false;

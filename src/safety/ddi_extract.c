@@ -345,9 +345,11 @@ static bool class_has_examples(const unit *u, int j) {
  * phenothiazines", "Class IA antiarrhythmics"): not every member is meant. */
 static bool class_qualified(const unit *u, int j) {
     static const char *const Q[] = {"certain", "some", "specific", "selected", "particular", "many", "several",
-                                    "i", "ia", "ib", "ic", "1a", "1b", "1c", "iii", "3", "oral", "older", NULL};
+                                    "i", "ia", "ib", "ic", "1a", "1b", "1c", "iii", "3", "older", NULL};
     int k = u->m[j].t0 - 1;
     if (k < 0) return false;
+    size_t l = strlen(u->tok[k].low);
+    if (l > 6 && !strcmp(u->tok[k].low + l - 6, "-based")) return true; /* "calcium-based antacids" */
     for (int q = 0; Q[q]; q++)
         if (!strcmp(u->tok[k].low, Q[q])) return true;
     return false;
@@ -448,6 +450,8 @@ static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_men
     return a;
 }
 
+static bool class_qualified(const unit *u, int j);
+
 static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
                              ddi_action a, const unit *ctx, orx_error *err) {
     const ddi_mention *m = &src->m[i];
@@ -466,7 +470,12 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     if (ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     char ex[1024];
     examples_of(src, i, ex, sizeof ex);
-    return emit(sc, "rule", label, m->key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
+    /* "certain CNS depressant drugs", "calcium-based antacids", "Class IA antiarrhythmics": not
+     * every member is meant; the rule reaches the sentence's own examples only */
+    char key[DDI_KEY + 16];
+    bool qualified = m->kind != DDI_M_DRUG && strncmp(m->key, "examples:", 9) && class_qualified(src, i);
+    snprintf(key, sizeof key, "%s%s", qualified ? "examples:" : "", m->key);
+    return emit(sc, "rule", label, key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
 }
 
 /* A title in capitals ("WARNING: ... RISKS FROM CONCOMITANT USE WITH BENZODIAZEPINES OR OTHER CNS
@@ -501,19 +510,51 @@ static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *p
     return ORX_OK;
 }
 
+/* The drug's own levels or toxicity are what the sentence speaks of ("lithium toxicity",
+ * "serum lithium", "digoxin concentrations"). */
+static bool affected(const unit *u, const ddi_mention *m) {
+    static const char *const AFTER[] = {"toxicity", "levels", "level", "concentrations", "concentration",
+                                        "clearance", "intoxication", NULL};
+    static const char *const BEFORE[] = {"serum", "plasma", "blood", NULL};
+    for (int k = 0; AFTER[k] && m->t1 < u->nt; k++)
+        if (!strcmp(u->tok[m->t1].low, AFTER[k])) return true;
+    for (int k = 0; BEFORE[k] && m->t0 > 0; k++)
+        if (!strcmp(u->tok[m->t0 - 1].low, BEFORE[k])) return true;
+    return false;
+}
+
 /* All rules of one unit, given its neighbours in the same line (prev / next may be NULL). */
 /* Pregnancy and nursing statements ("... exposure to statins in pregnancy"): about the fetus or
  * the infant, not a drug combination. */
 static bool pregnancy_statement(const unit *u) {
     static const char *const W[] = {"pregnan", "fetal", "fetus", "intrauterine", "nursing", "lactat",
-                                    "breast-fed", "breastfed", "breast milk", "neonat", NULL};
+                                    "breast-fed", "breastfed", "breast milk", "neonat", "labor and delivery",
+                                    "obstetric", NULL};
     for (int k = 0; W[k]; k++)
         if (strstr(u->low, W[k])) return true;
     return false;
 }
 
+/* Statements that are not about using two drugs together: adverse-event management by grade
+ * ("If Grade 3 or 4 neutropenia develops, consider ... G-CSF", "Permanently discontinue TAFINLAR
+ * and trametinib for all Grade 4 hemorrhagic events"), overdose reports, and trial comparisons
+ * that name no co-administration ("trials that compared nabumetone ... or naproxen"). */
+static bool not_a_combination(const unit *u) {
+    for (int i = 0; i + 1 < u->nt; i++)
+        if (!strcmp(u->tok[i].low, "grade") && (u->tok[i + 1].low[0] >= '1' && u->tok[i + 1].low[0] <= '4')) return true;
+    if (strstr(u->low, "overdose") || strstr(u->low, "overdosage")) return true;
+    bool compared = ddi_has_word(u->low, "compared") || ddi_has_word(u->low, "comparing") ||
+                    ddi_has_word(u->low, "versus") || ddi_has_word(u->low, "vs");
+    bool trial = strstr(u->low, "trial") && !strstr(u->low, "interaction"); /* a PK study "compared to X
+                                                                              alone" is an interaction */
+    bool together = strstr(u->low, "concomitant") || strstr(u->low, "coadminist") || strstr(u->low, "co-administ") ||
+                    strstr(u->low, "combination") || strstr(u->low, "together with") || strstr(u->low, "in addition to") ||
+                    strstr(u->low, "concurrent");
+    return compared && trial && !together;
+}
+
 static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const unit *next, orx_error *err) {
-    if (capitals_title(u) || pregnancy_statement(u)) return ORX_OK;
+    if (capitals_title(u) || pregnancy_statement(u) || not_a_combination(u)) return ORX_OK;
     /* outside Drug Interactions an effect-only statement needs interaction words; an explicit
      * action naming a partner does not (except in Dosage and Administration) */
     bool context_ok = !sc->need_cue || u->cue || (u->row && sc->have_lead) ||
@@ -556,6 +597,16 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
         other_partner |= !own;
     }
     if (!other_partner) return st;
+    /* a third drug whose levels or toxicity the sentence is about ("Use of a diuretic may further
+     * increase the risk of lithium toxicity", "Lithium toxicity has been reported in patients
+     * receiving lithium with diuretics and ACE inhibitors"): that drug is the label's partner;
+     * the classes it names are its co-precipitants, not the label drug's partners */
+    bool third = false;
+    for (int i = 0; i < u->nm && !third; i++)
+        third = u->m[i].kind == DDI_M_DRUG && partner(&u->m[i]) && affected(u, &u->m[i]);
+    if (third)
+        for (int i = 0; i < u->nm; i++)
+            if (u->m[i].kind != DDI_M_DRUG) own_class[i] = true;
     /* a sentence about the label drug's class ("Concomitant use of benzodiazepines and opioids
      * may result in ...") states a class-level interaction: its rules apply to every member; in a
      * combination product's label a sentence that names one of its ingredients is about that one */

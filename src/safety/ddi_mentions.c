@@ -111,7 +111,8 @@ static const char *const NOT_DRUGS[] = {
     "acetylcholine", "cholesterol", "glucose", "albumin", "aldosterone", "insulin resistance",
     "bilirubin", "hemoglobin", "platelet", "platelets", "plasma", "blood", "renin", "angiotensin",
     "angiotensin ii", "bradykinin", "prostaglandin", "prostaglandins", "tyramine", "hormone",
-    "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", NULL};
+    "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", "alkaline phosphatase",
+    "transaminase", "transaminases", "lactate dehydrogenase", "creatine kinase", "creatine phosphokinase", NULL};
 static bool not_drug(const char *span) {
     for (int i = 0; NOT_DRUGS[i]; i++)
         if (!strcmp(span, NOT_DRUGS[i])) return true;
@@ -284,9 +285,13 @@ static int scan_names(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
                 break;
             }
             if (nm > 0) {
+                /* a product name whose ingredients include the label's drug ("STRIBILD" in the
+                 * elvitegravir label): every component is the label's own product, no partner */
+                bool own_product = false;
+                for (int k = 0; k < nm; k++) own_product |= is_label_ingr(c, m[k].ingredient);
                 for (int k = 0; k < nm; k++) {
                     n = push(out, n, cap, DDI_M_DRUG, i, j, m[k].ingredient, s, t);
-                    if (n > 0) out[n - 1].is_label = is_label_ingr(c, m[k].ingredient);
+                    if (n > 0) out[n - 1].is_label = own_product;
                 }
                 adv = j - i;
                 break;
@@ -679,6 +684,17 @@ static void mark_effect_examples(const ddi_ctx *c, const ddi_tok *t, int nt, ddi
         /* then the category is the subject of the sentence and the other drug its partner */
         if (own && !other && partner_elsewhere) m[i].self_class = true;
     }
+    /* "... the use of drugs that prolong the QTc interval, including ... (3) concomitant use of
+     * other drugs that prolong the QTc interval": the first names the category the label drug is
+     * in, the one with "other" its partners */
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_ROLE || strncmp(m[i].key, "effect:", 7)) continue;
+        if (m[i].t0 > 0 && (!strcmp(t[m[i].t0 - 1].low, "other") || !strcmp(t[m[i].t0 - 1].low, "another"))) continue;
+        for (int j = 0; j < n; j++)
+            if (j != i && !strcmp(m[j].key, m[i].key) && m[j].t0 > 0 &&
+                (!strcmp(t[m[j].t0 - 1].low, "other") || !strcmp(t[m[j].t0 - 1].low, "another")))
+                m[i].comparison = true;
+    }
 }
 
 static void mark_examples(const ddi_tok *t, int nt, ddi_mention *m, int n) {
@@ -845,8 +861,48 @@ static void mark_aliases(const ddi_tok *t, ddi_mention *m, int n) {
     }
 }
 
+/* A trial's comparator arm ("in the clopidogrel group", "the sorafenib arm", "versus
+ * warfarin", "compared with placebo or naproxen"): no partner. */
+static void mark_comparators(const ddi_tok *t, int nt, ddi_mention *m, int n) {
+    static const char *const AFTER[] = {"arm", "arms", "group", "groups", "cohort", NULL};
+    static const char *const BEFORE[] = {"versus", "vs", "than", "racemic", NULL};
+    for (int i = 0; i < n; i++) {
+        int e = m[i].t1;
+        bool arm = false;
+        for (int q = 0; AFTER[q] && e < nt; q++) arm |= !strcmp(t[e].low, AFTER[q]);
+        int k = m[i].t0 - 1;
+        while (k >= 0 && (!strcmp(t[k].low, "the") || !strcmp(t[k].low, ".") || !strcmp(t[k].low, "or") ||
+                          !strcmp(t[k].low, "other")))
+            k--;
+        for (int q = 0; BEFORE[q] && k >= 0; q++) arm |= !strcmp(t[k].low, BEFORE[q]);
+        arm |= k >= 1 && !strcmp(t[k - 1].low, "compared") && (!strcmp(t[k].low, "with") || !strcmp(t[k].low, "to"));
+        arm |= k >= 1 && !strcmp(t[k - 1].low, "relative") && !strcmp(t[k].low, "to");
+        if (arm) m[i].comparison = true;
+    }
+}
+
+/* "thioridazine and its two active metabolites, mesoridazine and sulforidazine": a metabolite
+ * of the drug spoken of, not a second drug. */
+static void mark_metabolites(const ddi_tok *t, ddi_mention *m, int n) {
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_DRUG) continue;
+        int k = m[i].t0 - 1;
+        while (k >= 0 && (!strcmp(t[k].low, ",") || !strcmp(t[k].low, "(") || !strcmp(t[k].low, "and")))
+            k--;
+        bool met = k >= 0 && (!strcmp(t[k].low, "metabolite") || !strcmp(t[k].low, "metabolites"));
+        /* "conversion of risperidone to 9-hydroxyrisperidone", "hydrolyzed to ..." */
+        for (int q = k - 1; q >= 0 && q >= k - 6 && !met && k >= 0 && !strcmp(t[k].low, "to"); q--)
+            met = !strcmp(t[q].low, "conversion") || !strcmp(t[q].low, "converted") || !strcmp(t[q].low, "metabolized") ||
+                  !strcmp(t[q].low, "metabolised") || !strcmp(t[q].low, "hydrolyzed");
+        for (int j = 0; j < i && !met; j++) /* the next item of the same list */
+            met = m[j].kind == DDI_M_DRUG && m[j].comparison && m[j].t1 == k + 1 && k >= 0 &&
+                  (m[i].t0 - m[j].t1 <= 2);
+        if (met) m[i].comparison = true;
+    }
+}
+
 /* "like other NSAIDs", "as with other SSRIs", "similar to ...", "unlike ...". */
-static void mark_comparisons(const ddi_tok *t, ddi_mention *m, int n) {
+static void mark_comparisons(const ddi_tok *t, int nt, ddi_mention *m, int n) {
     for (int i = 0; i < n; i++) {
         int k = m[i].t0 - 1;
         if (k >= 0 && (!strcmp(t[k].low, "other") || !strcmp(t[k].low, "all"))) k--;
@@ -855,6 +911,19 @@ static void mark_comparisons(const ddi_tok *t, ddi_mention *m, int n) {
         m[i].comparison = !strcmp(w, "like") || !strcmp(w, "unlike") ||
                           (!strcmp(w, "with") && k > 0 && !strcmp(t[k - 1].low, "as")) ||
                           (!strcmp(w, "to") && k > 0 && !strcmp(t[k - 1].low, "similar"));
+    }
+    mark_comparators(t, nt, m, n);
+    mark_metabolites(t, m, n);
+    /* "Another ACE inhibitor, captopril, has been shown to cause agranulocytosis", "another
+     * long-acting beta2-adrenergic agonist (salmeterol)": what a fellow member of the label drug's
+     * class does, not a combination */
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_CLASS || m[i].t0 < 1 || strcmp(t[m[i].t0 - 1].low, "another") ||
+            !(tok_is(t, m[i].t1, nt, ",") || tok_is(t, m[i].t1, nt, "(")))
+            continue;
+        m[i].comparison = true;
+        for (int j = 0; j < n; j++)
+            if (m[j].kind == DDI_M_DRUG && m[j].t0 == m[i].t1 + 1) m[j].comparison = true;
     }
 }
 
@@ -993,7 +1062,7 @@ int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
     }
     n = scan_names(c, s, t, nt, taken, out, n, cap);
     mark_examples(t, nt, out, n);
-    mark_comparisons(t, out, n);
+    mark_comparisons(t, nt, out, n);
     mark_aliases(t, out, n);
     mark_allergy_context(s, t, out, n);
     mark_adjectival(t, nt, out, n);

@@ -49,6 +49,15 @@ typedef struct lemap {
     unsigned types;                    /* ORX_CLASS_* kinds that count */
 } lemap;
 
+/* The classes named among one effect's examples, each once (first row kept for the citation). */
+typedef struct legroup {
+    char           effect[40];         /* "effect:KEY" */
+    const char    *cls[128];           /* distinct class names */
+    const lmember *row[128];           /* the first row naming each */
+    int            n;                  /* count */
+    size_t         first, count;       /* its rows in eclass (sorted by effect) */
+} legroup;
+
 typedef struct lename {
     char key[32];                      /* effect key */
     char name[96];                     /* its name for messages */
@@ -74,7 +83,8 @@ struct orx_label_ddi {
     cnode   *cnodes;  size_t n_cnodes;    /* nodes, one per (rule, class name) */
     smap     by_member;        /* "ingredient\x1frole" -> member row */
     char   **keys;             /* owned member keys */
-    leclass *eclass;  size_t n_eclass;    /* effect example classes */
+    leclass *eclass;  size_t n_eclass;    /* effect example classes, grouped by effect */
+    legroup *egroups; size_t n_egroups;   /* one per effect */
     lemap   *emap;    size_t n_emap;      /* classes that are an effect */
     lename  *enames;  size_t n_enames;    /* effect names */
 };
@@ -120,6 +130,7 @@ void orx_label_ddi_free(orx_label_ddi *t) {
     free(t->rules);
     free(t->members);
     free(t->eclass);
+    free(t->egroups);
     free(t->emap);
     free(t->enames);
     free(t->text);
@@ -280,6 +291,44 @@ static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
     return ORX_OK;
 }
 
+static int eclass_cmp(const void *a, const void *b) {
+    const leclass *x = a, *y = b;
+    int c = strcmp(x->effect, y->effect);
+    return c ? c : (x->row < y->row ? -1 : x->row > y->row);
+}
+
+/* Group the effect example classes by effect, each class name once. */
+static orx_status group_effects(orx_label_ddi *t, orx_error *err) {
+    if (!t->n_eclass) return ORX_OK;
+    qsort(t->eclass, t->n_eclass, sizeof *t->eclass, eclass_cmp);
+    t->egroups = calloc(t->n_eclass, sizeof *t->egroups);
+    if (!t->egroups) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    for (size_t i = 0; i < t->n_eclass; i++) {
+        const leclass *e = &t->eclass[i];
+        legroup *g = t->n_egroups ? &t->egroups[t->n_egroups - 1] : NULL;
+        if (!g || strcmp(g->effect, e->effect)) {
+            g = &t->egroups[t->n_egroups++];
+            snprintf(g->effect, sizeof g->effect, "%s", e->effect);
+            g->first = i;
+        }
+        g->count++;
+        for (int k = 0; k < e->n; k++) {
+            bool dup = false;
+            for (int q = 0; q < g->n && !dup; q++) dup = !strcmp(g->cls[q], e->cls[k]);
+            if (dup || g->n == 128) continue;
+            g->cls[g->n] = e->cls[k];
+            g->row[g->n++] = e->row;
+        }
+    }
+    return ORX_OK;
+}
+
+static const legroup *effect_group(const orx_label_ddi *t, const char *comp) {
+    for (size_t i = 0; i < t->n_egroups; i++)
+        if (!strcmp(t->egroups[i].effect, comp)) return &t->egroups[i];
+    return NULL;
+}
+
 orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *err) {
     *out = NULL;
     orx_label_ddi *t = calloc(1, sizeof *t);
@@ -289,6 +338,7 @@ orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *
     if (st == ORX_OK && strncmp(t->text, "#openrx-label-ddi\t", 18) != 0)
         st = orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx label interaction table (missing header)", path);
     if (st == ORX_OK) st = parse(t, path, err);
+    if (st == ORX_OK) st = group_effects(t, err);
     if (st) {
         orx_label_ddi_free(t);
         return st;
@@ -495,9 +545,10 @@ static bool effect_member(const orx_label_ddi *t, const orx_lexicon *L, const ic
         if (*named) return true;
     }
     /* a class the rule's own sentence names among the examples */
-    for (size_t i = 0; i < t->n_eclass && r; i++) {
+    const legroup *g = effect_group(t, comp);
+    for (size_t i = g ? g->first : 0; g && r && i < g->first + g->count; i++) {
         const leclass *e = &t->eclass[i];
-        if (strcmp(e->effect, comp) || !same_sentence(r, e->row)) continue;
+        if (!same_sentence(r, e->row)) continue;
         int best = -1; /* a therapeutic / FDA class before a MeSH umbrella */
         for (int k = 0; k < e->n; k++) {
             unsigned ty = icls_types(yc, e->cls[k]);
@@ -513,19 +564,16 @@ static bool effect_member(const orx_label_ddi *t, const orx_lexicon *L, const ic
     }
     if (m) return true;
     for (int pass = 0; pass < 2; pass++) { /* full memberships first, MeSH umbrella ones second */
-        for (size_t i = 0; i < t->n_eclass; i++) {
-            const leclass *e = &t->eclass[i];
-            if (strcmp(e->effect, comp)) continue;
-            for (int k = 0; k < e->n; k++) {
-                unsigned ty = icls_types(yc, e->cls[k]);
-                if (!ty || (pass == 0) != ((ty & ~ORX_CLASS_PA) != 0)) continue;
-                snprintf(how, cap, "%s is in class '%s' (%s), which the %s label (set id %s) names among %s: \"%.100s%s\"",
-                         ingr, e->cls[k], orx_lexicon_class_source(L, ingr, e->cls[k]), e->row->title, e->row->set_id,
-                         name, e->row->quote, strlen(e->row->quote) > 100 ? "..." : "");
-                *umbrella = pass == 1;
-                *named = same_sentence(r, e->row);
-                return true;
-            }
+        for (int k = 0; g && k < g->n; k++) {
+            unsigned ty = icls_types(yc, g->cls[k]);
+            if (!ty || (pass == 0) != ((ty & ~ORX_CLASS_PA) != 0)) continue;
+            const lmember *row = g->row[k];
+            snprintf(how, cap, "%s is in class '%s' (%s), which the %s label (set id %s) names among %s: \"%.100s%s\"",
+                     ingr, g->cls[k], orx_lexicon_class_source(L, ingr, g->cls[k]), row->title, row->set_id, name,
+                     row->quote, strlen(row->quote) > 100 ? "..." : "");
+            *umbrella = pass == 1;
+            *named = false;
+            return true;
         }
         for (size_t i = 0; i < t->n_emap; i++) {
             const lemap *e = &t->emap[i];
