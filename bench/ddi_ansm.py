@@ -118,6 +118,17 @@ def ansm_pairs(shared, db_name):
     return rows
 
 
+def lexicon_classes(names):
+    """{class name: set of ingredients} from the shipped lexicon's FDA EPC rows."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = {n: set() for n in names}
+    for line in open(os.path.join(here, '..', 'data', 'lexicon', 'lexicon.tsv'), encoding='utf-8'):
+        c = line.rstrip('\n').split('\t')
+        if c[0] == 'C' and c[1] in out and c[4] == 'EPC':
+            out[c[1]].add(c[2])
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -205,6 +216,18 @@ def main():
             for k in miss[:a.list_missed]:
                 print('  ', k, got.get(k))
             print()
+        if lvl == 'minor':
+            # the opioid + benzodiazepine pairs, reported apart: the FDA opioid and benzodiazepine
+            # labels' 2016 Boxed Warning makes them major; ANSM grades them "a prendre en compte"
+            cls = lexicon_classes(('opioid agonist', 'partial opioid agonist', 'opioid agonist/antagonist', 'benzodiazepine'))
+            opi = cls['opioid agonist'] | cls['partial opioid agonist'] | cls['opioid agonist/antagonist']
+            ob = lambda k: (k[0] in opi and k[1] in cls['benzodiazepine']) or (k[1] in opi and k[0] in cls['benzodiazepine'])
+            hi = [k for k in ks if ge(got.get(k, ('none', ''))[0], 'major')]
+            nob = sum(1 for k in hi if ob(k))
+            print('\nminor pairs raised to major or higher: %d of %d (%.1f %%); opioid + benzodiazepine (FDA EPC '
+                  'opioid agonist / partial agonist x "Benzodiazepine", Boxed Warning): %d; all other minor pairs raised: %d of %d (%.1f %%)\n'
+                  % (len(hi), n, 100.0 * len(hi) / n, nob, len(hi) - nob, n - sum(1 for k in ks if ob(k)),
+                     100.0 * (len(hi) - nob) / max(n - sum(1 for k in ks if ob(k)), 1)))
         if lvl == 'minor' and a.list_minor_major:
             hi = [k for k in ks if ge(got.get(k, ('none', ''))[0], 'major')]
             print('\nminor pairs raised to major (sample):')

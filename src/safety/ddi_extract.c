@@ -365,17 +365,19 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     for (int i = 0; i < u->nm && !st; i++) {
         const ddi_mention *m = &u->m[i];
         if (m->ex0 < 0) continue;
+        char key[DDI_KEY]; /* "effect:qt&role:cyp3a4:substrate": its examples are members of the effect */
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(m->key, "&"), m->key);
         for (int j = 0; j < u->nm && !st; j++) {
             const ddi_mention *x = &u->m[j];
             if (j == i || x->is_label || x->t0 < m->ex0 || x->t1 > m->ex1) continue;
             if (x->kind == DDI_M_DRUG) {
-                st = emit(sc, "member", x->key, m->key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+                st = emit(sc, "member", x->key, key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
                 continue;
             }
             if (x->kind != DDI_M_CLASS || class_has_examples(u, j) || class_qualified(u, j)) continue;
             char cls[DDI_KEY];
             snprintf(cls, sizeof cls, "%.*s", (int)strcspn(x->key, "&"), x->key);
-            st = emit(sc, "member", cls, m->key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+            st = emit(sc, "member", cls, key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
         }
     }
     static const char *const SELF_SECTIONS[] = {"34066-1", "43685-7", "34071-1", "42232-9", "34070-3",
@@ -389,7 +391,7 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
         const ddi_tok *a = &u->tok[self[k].t0], *b = &u->tok[self[k].t1 - 1];
         char words[160];
         snprintf(words, sizeof words, "%.*s", (int)(b->e - a->s), u->text + a->s);
-        st = emit(sc, "member", u->m[self[k].subject].key, self[k].key, words, "", ORX_SEV_INFO, "member", u, NULL, err);
+        st = emit(sc, "member", u->m[self[k].subject].key, self[k].key, words, "", ORX_SEV_INFO, "self", u, NULL, err);
     }
     return st;
 }
