@@ -240,6 +240,39 @@ static void test_options_negation_and_backoff(void **state) {
     orx_ind_options_free(&b);
 }
 
+/* ---- a condition named only as the population, body sites, general heads ---------------------- */
+static void test_population_and_sites(void **state) {
+    (void)state;
+    orx_error err = ORX_ERROR_INIT;
+    orx_patient *pt = load_patient(orx_test_path("%s/bench/patients/adult-55-male.json", orx_test_source_dir()));
+    orx_rx_options o;
+    assert_int_equal(orx_rx_find_options(&g_ret, g_ck, pt, "type 2 diabetes", false, 0, &o, &err), ORX_OK);
+    const orx_rx_option *irb = find_option(&o, "irbesartan"), *met = find_option(&o, "metformin");
+    assert_non_null(irb);
+    assert_non_null(met);
+    /* "treatment of diabetic nephropathy … in patients with type 2 diabetes": listed, never offered */
+    assert_int_equal(irb->ind.stated, ORX_IND_STATED_POPULATION);
+    assert_false(irb->in_choice);
+    assert_int_equal(met->ind.stated, ORX_IND_STATED);
+    assert_true(met->in_choice);
+    assert_true(met < irb);
+    orx_rx_options_free(&o);
+    orx_patient_free(pt);
+    orx_ind_options io;
+    /* nasal polyps are not a rectal polyp; "syndrome" alone is not "Metabolic syndrome X" */
+    assert_int_equal(g_ret.options(g_ret.self, "Recurrent rectal polyp", true, &io, &err), ORX_OK);
+    for (size_t i = 0; i < io.n; i++) assert_null(strcasestr(io.v[i].quote.text, "nasal"));
+    orx_ind_options_free(&io);
+    assert_int_equal(g_ret.options(g_ret.self, "Metabolic syndrome X (disorder)", true, &io, &err), ORX_OK);
+    assert_int_equal(io.n, 0);
+    orx_ind_options_free(&io);
+    /* a site the label names among others still matches ("such as the knees and those of the hands") */
+    assert_int_equal(g_ret.options(g_ret.self, "Localized, primary osteoarthritis of the hand", true, &io, &err), ORX_OK);
+    assert_true(io.n >= 1);
+    assert_string_equal(io.v[0].name, "diclofenac");
+    orx_ind_options_free(&io);
+}
+
 /* ---- screening: ordered, contraindicated ones left out ---------------------------------------- */
 static void test_screening(void **state) {
     (void)state;
@@ -593,6 +626,7 @@ int main(void) {
         cmocka_unit_test(test_text_states),
         cmocka_unit_test(test_options_quote_verbatim),
         cmocka_unit_test(test_options_negation_and_backoff),
+        cmocka_unit_test(test_population_and_sites),
         cmocka_unit_test(test_screening),
         cmocka_unit_test(test_channels),
         cmocka_unit_test(test_schema_enum),

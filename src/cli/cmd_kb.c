@@ -316,8 +316,10 @@ static int kb_indications(int argc, char **argv) {
         json_t *a = json_array();
         for (size_t i = 0; i < o.n; i++) {
             const orx_ind_option *x = &o.v[i];
-            json_array_append_new(a, json_pack("{s:s, s:f, s:b, s:b, s:b, s:i, s:s, s:s, s:s}", "name", x->name,
+            json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:b, s:b, s:s, s:b, s:i, s:s, s:s, s:s}", "name", x->name,
+                                               "display_name", x->quote.drugs[0] ? x->quote.drugs : x->name,
                                                "score", x->score, "partial", x->partial, "narrower", x->narrower,
+                                               "kind", orx_ind_statement_name(x->stated),
                                                "full_label", x->full_label, "labels", x->n_labels, "citation",
                                                x->quote.citation, "title", x->quote.title, "sentence", x->quote.text));
         }
@@ -329,8 +331,9 @@ static int kb_indications(int argc, char **argv) {
                o.sentences, dt * 1e3);
         for (size_t i = 0; i < o.n && i < (size_t)n; i++) {
             const orx_ind_option *x = &o.v[i];
-            printf("%2zu. %s  [score %.2f%s%s%s]\n    \"%s\"\n    cite: %s (%s)\n", i + 1, x->name, x->score,
+            printf("%2zu. %s  [score %.2f%s%s%s%s]\n    \"%s\"\n    cite: %s (%s)\n", i + 1, x->name, x->score,
                    x->partial ? ", partial" : "", x->narrower ? ", narrower" : "",
+                   x->stated == ORX_IND_STATED ? "" : x->stated == ORX_IND_STATED_ASSOCIATED ? ", associated" : ", population only",
                    x->full_label ? "" : ", indications text only", x->quote.text, x->quote.citation, x->quote.title);
         }
     }

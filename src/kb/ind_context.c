@@ -216,3 +216,12 @@ done:
     free(flags);
     return best;
 }
+
+const char *orx_ind_statement_name(orx_ind_statement s) {
+    switch (s) {
+    case ORX_IND_STATED: return "stated";
+    case ORX_IND_STATED_ASSOCIATED: return "associated";
+    case ORX_IND_STATED_POPULATION: return "population";
+    default: return "not stated";
+    }
+}

@@ -528,6 +528,7 @@ typedef struct doc_match {
     float   best_sent_score;           /* its score */
     bool    narrower;                  /* the best sentence names a narrower condition */
     bool    excluded;                  /* a dropped query word is negated in this label */
+    int8_t  occ[ORX_IND_MAX_CONCEPTS]; /* best ind_occ + 1 per concept (0: not stated) */
     char    via[160];                  /* phrasing of the best sentence when not as written */
 } doc_match;
 
@@ -541,6 +542,8 @@ typedef struct match_state {
     float    weight[ORX_IND_MAX_CONCEPTS]; /* concept weights */
     int      df[ORX_IND_MAX_CONCEPTS];     /* positive sentences per concept */
     bool     partial[ORX_IND_MAX_CONCEPTS];/* concept backed off */
+    char     sites[12][IND_WORD];          /* body-site words of the query */
+    int      n_sites;                      /* count */
 } match_state;
 
 static float role_factor(orx_ind_role r) {
@@ -575,8 +578,15 @@ static int back_off(const ind_index *x, orx_ind_query *q, int ci, bool *partial)
             orx_ind_phrase sub = *p0;
             sub.n = len;
             for (int k = 0; k < len; k++) memcpy(sub.words[k], p0->words[s + k], sizeof sub.words[k]);
-            if (len == 1 && ind_is_numeric(sub.words[0])) continue;
+            if (len == 1 && (ind_is_numeric(sub.words[0]) || ind_is_generic(sub.words[0]) ||
+                             ind_is_degree(sub.words[0]) || ind_is_site(sub.words[0])))
+                continue; /* "syndrome" of "Metabolic syndrome X", "pregnancy" of "Tubal pregnancy" */
             if (ind_is_drop(sub.words[0]) || ind_is_function(sub.words[len - 1])) continue;
+            /* the named condition's general head left out ("metabolic" of "Metabolic syndrome
+             * X"): the words before it name a kind of it, not a condition */
+            bool head_dropped = false;
+            for (int k = s + len; k < p0->n; k++) head_dropped |= ind_is_generic(p0->words[k]);
+            if (head_dropped) continue;
             if (best < 0 && positive_count(x, &sub) > 0) best = s;
         }
         if (best < 0) continue;
@@ -606,6 +616,26 @@ static int back_off(const ind_index *x, orx_ind_query *q, int ci, bool *partial)
     return -1;
 }
 
+/* how sentence s states the phrase (the best over its occurrences) and whether the label puts
+ * it at another body site than the query: the primary concept's quality factor, 0 = skip */
+static float occurrence_factor(const match_state *m, const ind_sent *s, const phrase_ids *p, ind_occ *occ) {
+    const ind_index *x = m->x;
+    ind_view v = {.ids = x->words + s->w0, .flags = x->wflag + s->w0, .str = x->vocab_str, .n = s->nw};
+    int a = -1, f, l;
+    bool any = false, conflict = true;
+    *occ = IND_OCC_POP;
+    while (ind_match_ids(v.ids, v.n, p->id, p->n, a + 1, &a, &f, &l)) {
+        if (!positive_at(s, l)) continue;
+        any = true;
+        ind_occ o = ind_occurrence(&v, f, l);
+        if (o < *occ) *occ = o;
+        if (!ind_site_conflict(&v, f, l, (const char (*)[IND_WORD])m->sites, m->n_sites)) conflict = false;
+    }
+    if (!any) *occ = IND_OCC_FULL; /* the caller found it; keep its reading */
+    if (any && conflict) return 0.0f;
+    return *occ == IND_OCC_FULL ? 1.0f : *occ == IND_OCC_ASSOC ? 0.95f : 0.5f;
+}
+
 /* every sentence stating concept ci: update the labels' per-concept quality and sentence scores */
 static void match_concept(match_state *m, int ci) {
     const ind_index *x = m->x;
@@ -627,6 +657,13 @@ static void match_concept(match_state *m, int ci) {
                 continue;
             }
             float qv = c->alts[a].quality;
+            ind_occ occ = IND_OCC_FULL;
+            if (c->role == ORX_IND_PRIMARY) {
+                float of = occurrence_factor(m, s, &ids, &occ);
+                if (of <= 0) continue; /* the label's condition is at another body site */
+                qv *= of;
+            }
+            if (!d->occ[ci] || (int)occ + 1 < d->occ[ci]) d->occ[ci] = (int8_t)(occ + 1);
             bool narrow = c->role == ORX_IND_PRIMARY && narrower_at(x, s, f, m->q);
             if (narrow) qv *= 0.9f;
             if (s->risk_at >= 0 && s->risk_at < f) qv *= 0.7f; /* "risk factors … such as hypertension" */
@@ -738,6 +775,15 @@ static double class_bonus(const match_state *m, const ind_group *gr, unsigned *b
     return bonus;
 }
 
+/* how the label states the query's conditions: the best reading over its primary concepts */
+static orx_ind_statement option_statement(const match_state *m, const doc_match *d) {
+    int best = 0;
+    for (int i = 0; i < m->q->n; i++)
+        if (m->q->c[i].role == ORX_IND_PRIMARY && d->occ[i] && (!best || d->occ[i] < best)) best = d->occ[i];
+    return best == 1 + IND_OCC_ASSOC ? ORX_IND_STATED_ASSOCIATED : best == 1 + IND_OCC_POP ? ORX_IND_STATED_POPULATION
+                                                                                            : ORX_IND_STATED;
+}
+
 /* one option per ingredient group: its best label */
 static orx_status collect(const match_state *m, orx_ind_options *out, orx_error *err) {
     const ind_index *x = m->x;
@@ -775,6 +821,7 @@ static orx_status collect(const match_state *m, orx_ind_options *out, orx_error 
         for (int i = 0; i < m->q->n; i++)
             if (d->q[i] > 0 && m->partial[i]) o->partial = true;
         o->narrower = d->narrower;
+        o->stated = option_statement(m, d);
         o->full_label = gr->full;
         o->n_labels = nl[g];
         /* the labels stating it: the best first, then the others in label order */
@@ -819,6 +866,13 @@ orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, 
         }
     for (int i = 0; i < q->n; i++)
         if (q->c[i].role != ORX_IND_CLASS) m.weight[i] = concept_weight(x, &q->c[i], &m.df[i]);
+    /* where the asked-for conditions are ("rectal polyp", "of hip"): the primary concepts and
+     * their refinements, not the patient's other conditions ("… with chronic kidney disease") */
+    for (int i = 0; i < q->n; i++)
+        if (q->c[i].role == ORX_IND_PRIMARY || q->c[i].role == ORX_IND_REFINE)
+            for (int k = 0; k < q->c[i].alts[0].n && m.n_sites < 12; k++)
+                if (ind_is_site(q->c[i].alts[0].words[k]))
+                    memcpy(m.sites[m.n_sites++], q->c[i].alts[0].words[k], IND_WORD);
     m.dm = calloc(x->n_docs + 1, sizeof *m.dm);
     m.sent_score = calloc(x->n_sents + 1, sizeof *m.sent_score);
     m.sent_seen = calloc(x->n_sents + 1, sizeof *m.sent_seen);

@@ -76,5 +76,7 @@ typedef enum orx_ind_statement {
     ORX_IND_STATED_POPULATION, /* only who is treated ("treatment of Y in patients with X") */
 } orx_ind_statement;
 orx_ind_statement orx_ind_text_states(const char *text, const orx_ind_phrase *p);
+/* "stated", "associated", "population", "not stated" */
+const char *orx_ind_statement_name(orx_ind_statement s);
 
 #endif /* ORX_KB_INDTERMS_H */

@@ -260,6 +260,9 @@ typedef struct orx_ind_option {
     unsigned concepts;          /* bit i: query concept i matched */
     bool    partial;            /* matched only after leaving words of the query out (broader) */
     bool    narrower;           /* the label names a narrower condition ("pulmonary arterial hypertension") */
+    orx_ind_statement stated;   /* how its best label states the condition: ORX_IND_STATED (treated),
+                                   _ASSOCIATED (a manifestation of it), _POPULATION (only who is
+                                   treated for another condition: never offered as the choice) */
     bool    full_label;         /* a label of this drug with more than its Indications section is in the KB */
     int     n_labels;           /* labels stating it */
     char    label_ids[48][64];  /* set ids of the labels stating it (the first 48), best first */

@@ -11,7 +11,9 @@
  *   3. contraindicated options: shown with the reason, never offered as the choice.
  * The choice (what the model may pick) is the first ORX_RX_MAX_CHOICE options of groups 1–2 whose
  * match is at least 60 % of the best option's: with "atrial fibrillation, stroke prevention" the
- * labels that state both, not those that state only "stroke".
+ * labels that state both, not those that state only "stroke". A label that names the condition
+ * only as the patients treated for another one (irbesartan's "diabetic nephropathy … in patients
+ * with type 2 diabetes" for "type 2 diabetes") is listed, never offered as the choice.
  */
 #include "rx/rx.h"
 #include <stdio.h>
@@ -140,7 +142,8 @@ orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, 
         if (out->v[i].ind.score > best) best = out->v[i].ind.score;
     int cap = max_choice > 0 ? max_choice : ORX_RX_MAX_CHOICE;
     for (size_t i = 0; i < out->n && (int)out->n_choice < cap; i++)
-        if (!out->v[i].excluded && out->v[i].ind.score >= CHOICE_SHARE * best)
+        if (!out->v[i].excluded && out->v[i].ind.stated != ORX_IND_STATED_POPULATION &&
+            out->v[i].ind.score >= CHOICE_SHARE * best)
             out->v[i].in_choice = true, out->n_choice++;
     if (out->n == 0)
         snprintf(out->note, sizeof out->note, "no label in the knowledge base states this indication "

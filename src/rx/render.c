@@ -100,8 +100,18 @@ static void render_options_text(const orx_rx_result *r, orx_buf *out) {
             any = true;
             orx_buf_printf(out, "      %s: %.300s\n", o->v[i].ind.name, o->v[i].excluded_why);
         }
+    any = false;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].ind.stated == ORX_IND_STATED_POPULATION && !o->v[i].excluded) {
+            if (!any) orx_buf_puts(out, "  Not offered (the label names this condition only as the patients treated for another one):\n");
+            any = true;
+            orx_buf_printf(out, "      %s: ", o->v[i].ind.name);
+            quote_line(out, o->v[i].ind.quote.text, 150);
+            orx_buf_puts(out, "\n");
+        }
     size_t rest = 0;
-    for (size_t i = 0; i < o->n; i++) rest += !o->v[i].in_choice && !o->v[i].excluded;
+    for (size_t i = 0; i < o->n; i++)
+        rest += !o->v[i].in_choice && !o->v[i].excluded && o->v[i].ind.stated != ORX_IND_STATED_POPULATION;
     if (rest) orx_buf_printf(out, "  %zu more label-indicated option(s) beyond the choice (--format json lists all).\n", rest);
 }
 
@@ -234,6 +244,7 @@ static json_t *option_json(const orx_rx_option *x, int rank) {
     json_t *o = json_object(), *ing = json_array();
     json_object_set_new(o, "rank", json_integer(rank));
     json_object_set_new(o, "drug", json_string(x->ind.name));
+    json_object_set_new(o, "display_name", json_string(x->ind.quote.drugs[0] ? x->ind.quote.drugs : x->ind.name));
     for (int i = 0; i < x->ind.n_ingr; i++) json_array_append_new(ing, json_string(x->ind.ingr[i]));
     json_object_set_new(o, "ingredients", ing);
     json_object_set_new(o, "rxcui", x->rxcui[0] ? json_string(x->rxcui) : json_null());
@@ -250,6 +261,7 @@ static json_t *option_json(const orx_rx_option *x, int rank) {
     json_object_set_new(m, "score", json_real(x->ind.score));
     json_object_set_new(m, "partial", json_boolean(x->ind.partial));
     json_object_set_new(m, "narrower", json_boolean(x->ind.narrower));
+    json_object_set_new(m, "kind", json_string(orx_ind_statement_name(x->ind.stated)));
     if (x->ind.via[0]) json_object_set_new(m, "via", json_string(x->ind.via));
     json_object_set_new(o, "match", m);
     json_t *ind = json_object();
