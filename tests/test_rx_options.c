@@ -273,6 +273,27 @@ static void test_population_and_sites(void **state) {
     orx_ind_options_free(&io);
 }
 
+/* ---- an abbreviation no source defines: said so, with sourced suggestions, never expanded ------ */
+static void test_unrecognised_abbreviation(void **state) {
+    (void)state;
+    orx_ind_options o;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(g_ret.options(g_ret.self, "T2DM", false, &o, &err), ORX_OK);
+    assert_int_equal(o.n, 0); /* no meaning is invented for it */
+    assert_non_null(strstr(o.query.unrecognised, "'T2DM' is not an abbreviation"));
+    assert_non_null(strstr(o.query.unrecognised, "\"type 2 diabetes mellitus\"")); /* label words' initials */
+    orx_ind_options_free(&o);
+    assert_int_equal(g_ret.options(g_ret.self, "65-year-old man with HTN, what should I prescribe?", false, &o, &err), ORX_OK);
+    assert_non_null(strstr(o.query.unrecognised, "'HTN'"));
+    assert_non_null(strstr(o.query.unrecognised, "\"hypertension\""));
+    orx_ind_options_free(&o);
+    /* one the labels define is expanded, with no note */
+    assert_int_equal(g_ret.options(g_ret.self, "AF", false, &o, &err), ORX_OK);
+    assert_true(o.n >= 1);
+    assert_string_equal(o.query.unrecognised, "");
+    orx_ind_options_free(&o);
+}
+
 /* ---- screening: ordered, contraindicated ones left out ---------------------------------------- */
 static void test_screening(void **state) {
     (void)state;
@@ -627,6 +648,7 @@ int main(void) {
         cmocka_unit_test(test_options_quote_verbatim),
         cmocka_unit_test(test_options_negation_and_backoff),
         cmocka_unit_test(test_population_and_sites),
+        cmocka_unit_test(test_unrecognised_abbreviation),
         cmocka_unit_test(test_screening),
         cmocka_unit_test(test_channels),
         cmocka_unit_test(test_schema_enum),

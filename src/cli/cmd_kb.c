@@ -323,12 +323,14 @@ static int kb_indications(int argc, char **argv) {
                                                "full_label", x->full_label, "labels", x->n_labels, "citation",
                                                x->quote.citation, "title", x->quote.title, "sentence", x->quote.text));
         }
-        rc = print_json(json_pack("{s:s, s:o, s:s, s:i, s:o, s:f}", "indication", text.data, "concepts",
-                                  concepts_json(&o.query), "ignored", o.query.ignored, "count", (int)o.n,
+        rc = print_json(json_pack("{s:s, s:o, s:s, s:s, s:i, s:o, s:f}", "indication", text.data, "concepts",
+                                  concepts_json(&o.query), "ignored", o.query.ignored, "unrecognised",
+                                  o.query.unrecognised, "count", (int)o.n,
                                   "options", a, "seconds", dt));
     } else {
         printf("%zu option(s) from %d labels' indication sentences (%d) in %.1f ms\n", o.n, o.labels,
                o.sentences, dt * 1e3);
+        if (o.query.unrecognised[0]) printf("note: %s\n", o.query.unrecognised);
         for (size_t i = 0; i < o.n && i < (size_t)n; i++) {
             const orx_ind_option *x = &o.v[i];
             printf("%2zu. %s  [score %.2f%s%s%s%s]\n    \"%s\"\n    cite: %s (%s)\n", i + 1, x->name, x->score,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_EXP 3   /* expansions kept per abbreviation (most labels first) */
 #define MAX_TOKS 256
@@ -502,4 +503,66 @@ void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
             for (int k = 0; k < q->n && !dup; k++) dup = q->c[k].role == ORX_IND_FUNCTION && !strcmp(q->c[k].text, c->text);
             if (!dup) q->n++;
         }
+}
+
+/* ============================================================================================
+ * Suggestions for an abbreviation no source defines
+ * ========================================================================================== */
+bool orx_ind_looks_abbreviation(const char *raw) {
+    size_t n = strlen(raw);
+    int caps = 0;
+    if (n < 2 || n > 6) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)raw[i])) return false;
+        caps += isupper((unsigned char)raw[i]) != 0;
+    }
+    return caps >= 2;
+}
+
+/* the initials of a phrase: a letter per word, a number as itself, small words skipped */
+static void initials(const char *phrase, char *out, size_t cap) {
+    static const char *const SKIP[] = {"with", "of", "and", "the", "in", "to", "due", "or", "for", "a", NULL};
+    size_t k = 0;
+    for (const char *p = phrase; *p && k + 1 < cap;) {
+        while (*p && !isalnum((unsigned char)*p)) p++;
+        const char *b = p;
+        while (isalnum((unsigned char)*p)) p++;
+        if (p == b) break;
+        bool skip = false;
+        for (int i = 0; SKIP[i] && !skip; i++) skip = (size_t)(p - b) == strlen(SKIP[i]) && !strncasecmp(b, SKIP[i], (size_t)(p - b));
+        if (skip) continue;
+        if (isdigit((unsigned char)*b))
+            for (const char *d = b; d < p && k + 1 < cap; d++) out[k++] = *d;
+        else
+            out[k++] = (char)tolower((unsigned char)*b);
+    }
+    out[k] = 0;
+}
+
+static void suggest_add(char (*out)[96], int *n, int cap, const char *phrase) {
+    for (int i = 0; i < *n; i++)
+        if (!strcasecmp(out[i], phrase)) return;
+    if (*n < cap) snprintf(out[(*n)++], 96, "%s", phrase);
+}
+
+int orx_ind_vocab_suggest(const orx_ind_vocab *v, const char *abbr, char (*out)[96], int cap) {
+    if (!v || !abbr || cap <= 0) return 0;
+    char want[16], got[64];
+    size_t n = 0;
+    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
+        if (isalnum((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
+    want[n] = 0;
+    if (n < 2) return 0;
+    int k = 0;
+    for (size_t i = 0; i < v->n_abbr && k < cap; i++)
+        for (int e = 0; e < v->abbr[i].n && k < cap; e++) {
+            initials(v->abbr[i].exp[e], got, sizeof got);
+            if (!strcmp(got, want)) suggest_add(out, &k, cap, v->abbr[i].exp[e]);
+        }
+    for (size_t i = 0; i < v->n_terms && k < cap; i++) {
+        if (!v->term_vocab[i]) continue;
+        initials(v->terms[i], got, sizeof got);
+        if (!strcmp(got, want)) suggest_add(out, &k, cap, v->terms[i]);
+    }
+    return k;
 }

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define IND_CODE "34067-9"
 #define MAX_SENT_TOKS 400   /* words indexed per sentence */
@@ -891,6 +892,119 @@ orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, 
     free(m.sent_score);
     free(m.sent_seen);
     return st;
+}
+
+/* label words that hold the letters of abbr in order and start with its first letter ("HTN" ->
+ * "hypertension"), the most used first: suggestions for an abbreviation no source defines */
+static bool letters_in_order(const char *w, const char *letters) {
+    if (*w != *letters) return false;
+    for (const char *l = letters; *l; l++) {
+        w = strchr(w, *l);
+        if (!w) return false;
+        w++;
+    }
+    return true;
+}
+
+int ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
+    char want[16];
+    size_t n = 0;
+    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
+        if (isalpha((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
+    want[n] = 0;
+    if (n < 2 || cap <= 0) return 0;
+    int k = 0;
+    for (size_t v = 0; v < x->n_vocab; v++) {
+        const char *w = x->vocab_str[v];
+        if (strlen(w) < n + 3 || !letters_in_order(w, want)) continue;
+        int c = x->post_off[v + 1] - x->post_off[v];
+        int at = k < cap ? k++ : cap; /* insertion by sentence count, most first */
+        if (at == cap && c <= df[cap - 1]) continue;
+        if (at == cap) at = cap - 1;
+        while (at > 0 && df[at - 1] < c) {
+            memcpy(out[at], out[at - 1], sizeof out[0]);
+            df[at] = df[at - 1];
+            at--;
+        }
+        snprintf(out[at], sizeof out[0], "%s", w);
+        df[at] = c;
+    }
+    return k;
+}
+
+/* label phrases whose words' initials spell abbr ("T2DM" -> "type 2 diabetes mellitus", "HFrEF"
+ * -> "heart failure with reduced ejection fraction"; "with", "of", "and", "the", "in" skipped,
+ * a number counts as itself), the most used first */
+static bool small_word(const char *w, size_t n) {
+    static const char *const SKIP[] = {"with", "of", "and", "the", "in", "to", "or", "for", "a", NULL};
+    for (int i = 0; SKIP[i]; i++)
+        if (strlen(SKIP[i]) == n && !strncasecmp(w, SKIP[i], n)) return true;
+    return false;
+}
+
+/* the phrase of sentence text t starting at word b whose initials spell want: its end, 0 none */
+static size_t initials_at(const char *t, size_t n, size_t b, const char *want) {
+    size_t i = b;
+    for (const char *l = want; *l;) {
+        while (i < n && !isalnum((unsigned char)t[i])) {
+            if (t[i] != ' ' && t[i] != '-') return 0; /* punctuation ends the phrase */
+            i++;
+        }
+        size_t wb = i;
+        while (i < n && isalnum((unsigned char)t[i])) i++;
+        if (i == wb) return 0;
+        if (l != want && small_word(t + wb, i - wb)) continue;
+        if (isdigit((unsigned char)*l)) {
+            size_t k = 0;
+            while (l[k] && isdigit((unsigned char)l[k])) k++;
+            if (i - wb != k || strncmp(t + wb, l, k)) return 0;
+            l += k;
+        } else {
+            if (tolower((unsigned char)t[wb]) != *l || isdigit((unsigned char)t[wb])) return 0;
+            l++;
+        }
+    }
+    return i;
+}
+
+int ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
+    char want[16];
+    size_t n = 0;
+    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
+        if (isalnum((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
+    want[n] = 0;
+    if (n < 2 || cap <= 0) return 0;
+    char seen[32][96];
+    int cnt[32], ns = 0;
+    for (size_t si = 0; si < x->n_sents; si++) {
+        const ind_sent *s = &x->sents[si];
+        const char *t = s->text + s->off;
+        for (size_t i = 0; i < s->len; i++) {
+            if (!isalnum((unsigned char)t[i]) || (i > 0 && isalnum((unsigned char)t[i - 1]))) continue;
+            size_t e = initials_at(t, s->len, i, want);
+            if (!e || e - i >= 96) continue;
+            char ph[96];
+            size_t k = 0;
+            for (size_t j = i; j < e; j++) ph[k++] = (char)tolower((unsigned char)t[j]);
+            ph[k] = 0;
+            int at = -1;
+            for (int q = 0; q < ns && at < 0; q++)
+                if (!strcmp(seen[q], ph)) at = q;
+            if (at < 0 && ns < 32) memcpy(seen[at = ns++], ph, sizeof ph), cnt[at] = 0;
+            if (at >= 0) cnt[at]++;
+        }
+    }
+    int k = 0;
+    for (; k < cap; k++) { /* the most used first */
+        int b = -1;
+        for (int q = 0; q < ns; q++)
+            if (cnt[q] > 0 && (b < 0 || cnt[q] > cnt[b])) b = q;
+        if (b < 0) break;
+        snprintf(out[k], 96, "%s", seen[b]);
+        df[k] = cnt[b];
+        cnt[b] = 0;
+    }
+    return k;
 }
 
 int ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap) {

@@ -50,6 +50,8 @@ typedef struct orx_ind_query {
     orx_ind_concept c[ORX_IND_MAX_CONCEPTS]; /* concepts in the order written */
     int             n;                       /* count */
     char            ignored[256];            /* words left out (patient and question words) */
+    char            unrecognised[512];       /* abbreviations no source defines and no label uses,
+                                                with sourced suggestions; "" none */
 } orx_ind_query;
 
 /* The indication vocabulary (data/indications/: abbreviations the labels define, MedDRA
@@ -66,6 +68,16 @@ void       orx_ind_vocab_free(orx_ind_vocab *v);
  * that is not, and spells an abbreviation ("copd"), is expanded like the abbreviation. */
 void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
                    bool (*is_word)(void *ctx, const char *w), void *ctx, orx_ind_query *q);
+
+/* Phrases of the vocabulary (abbreviation expansions the labels define, MedDRA terms) whose
+ * words' initials spell abbr ("HFrEF" -> "heart failure with reduced ejection fraction"; words
+ * such as "with", "of" skipped, a number counts as itself: "T2DM" -> "type 2 diabetes
+ * mellitus"). Suggestions only: such a phrase is never used as the abbreviation's meaning.
+ * Returns the count written to out (at most cap). */
+int orx_ind_vocab_suggest(const orx_ind_vocab *v, const char *abbr, char (*out)[96], int cap);
+/* True when a word as written looks like an abbreviation: 2-6 letters or digits, at least two
+ * capitals ("HTN", "T2DM", "HFrEF"). */
+bool orx_ind_looks_abbreviation(const char *raw);
 
 /* How a text (a label sentence or heading) states a phrasing: all its words within a short
  * window, and in what role (the best over its occurrences). */

@@ -21,6 +21,8 @@ bool       ind_index_has_word(const ind_index *x, const char *w);
 /* Options for a parsed query (q is updated: backed-off concepts, their refinements). */
 orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
                              orx_ind_options *out, orx_error *err);
+int        ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
+int        ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
 int        ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap);
 
 /* ============================================================================================

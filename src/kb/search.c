@@ -1008,6 +1008,38 @@ static void drop_drug_names(orx_kb *kb, orx_ind_query *q) {
 
 bool orx_kb_ind_is_word(void *kb, const char *w) { return ind_index_has_word(((orx_kb *)kb)->ind, w); }
 
+/* An abbreviation that no source defines and no label uses ("HTN", "T2DM") is never given a
+ * meaning: the query says so, with suggestions from the sources (vocabulary phrases whose
+ * initials spell it; label words holding its letters in order), for the user to write out. */
+static void note_unrecognised(orx_kb *kb, const orx_ind_vocab *v, orx_ind_query *q) {
+    size_t n = 0;
+    for (int i = 0; i < q->n; i++) {
+        const orx_ind_concept *c = &q->c[i];
+        if ((c->role != ORX_IND_PRIMARY && c->role != ORX_IND_COMORBID) || c->n_alts != 1 || c->alts[0].n != 1 ||
+            !orx_ind_looks_abbreviation(c->text) || ind_index_has_word(kb->ind, c->alts[0].words[0]))
+            continue;
+        char sug[6][96];
+        int df[6] = {0};
+        int ns = orx_ind_vocab_suggest(v, c->text, sug, 3);
+        char words[3][96];
+        int nw = ind_index_suggest_phrases(kb->ind, c->text, words, df, 3);
+        bool digits = false;
+        for (const char *p = c->text; *p; p++) digits |= isdigit((unsigned char)*p) != 0;
+        if (!nw && !digits) nw = ind_index_suggest_words(kb->ind, c->text, words, df, 3);
+        while (nw > 1 && df[nw - 1] * 4 < df[0]) nw--; /* rarely used ones add noise */
+        char list[400] = "";
+        size_t l = 0;
+        for (int k = 0; k < ns; k++) l += (size_t)snprintf(list + l, l < sizeof list ? sizeof list - l : 0, "%s\"%s\" (vocabulary)", l ? ", " : "", sug[k]);
+        for (int k = 0; k < nw && l < sizeof list; k++)
+            l += (size_t)snprintf(list + l, sizeof list - l, "%s\"%s\" (in %d label sentences)", l ? ", " : "", words[k], df[k]);
+        n += (size_t)snprintf(q->unrecognised + n, n < sizeof q->unrecognised ? sizeof q->unrecognised - n : 0,
+                              "%s'%s' is not an abbreviation that any source defines and no label uses it, so it "
+                              "was not expanded; write the condition out%s%s%s", n ? "; " : "", c->text,
+                              list[0] ? " (did you mean: " : "", list, list[0] ? "?)" : "");
+        if (n >= sizeof q->unrecognised) break;
+    }
+}
+
 orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const char *indication,
                                      bool problem, orx_ind_options *out, orx_error *err) {
     memset(out, 0, sizeof *out);
@@ -1020,6 +1052,7 @@ orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const c
     orx_ind_query q;
     orx_ind_parse(v, indication, problem, orx_kb_ind_is_word, kb, &q);
     drop_drug_names(kb, &q);
+    note_unrecognised(kb, v, &q);
     return ind_index_options(kb->ind, kb->lex, &q, out, err);
 }
 

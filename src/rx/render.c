@@ -65,6 +65,7 @@ static void render_options_text(const orx_rx_result *r, orx_buf *out) {
     orx_buf_printf(out, "\nOptions: %zu drug(s) whose FDA label states this indication", o->n);
     if (o->n) orx_buf_printf(out, "; %zu offered as the choice; each screened against this patient", o->n_choice);
     orx_buf_puts(out, "\n");
+    if (o->query.unrecognised[0]) orx_buf_printf(out, "  Note: %s\n", o->query.unrecognised);
     if (!o->n) {
         orx_buf_printf(out, "  none: %s\n", o->note);
         return;
@@ -292,6 +293,7 @@ static json_t *options_json(const orx_rx_options *o) {
     json_object_set_new(j, "note", o->note[0] ? json_string(o->note) : json_null());
     json_object_set_new(j, "query", query_json(&o->query));
     json_object_set_new(j, "ignored_words", json_string(o->query.ignored));
+    json_object_set_new(j, "unrecognised", o->query.unrecognised[0] ? json_string(o->query.unrecognised) : json_null());
     for (size_t i = 0; i < o->n; i++) json_array_append_new(a, option_json(&o->v[i], (int)i + 1));
     json_object_set_new(j, "options", a);
     return j;
