@@ -414,6 +414,27 @@ static const char *write_tmp(const char *dir, const char *name, const char *text
     return p;
 }
 
+/* the checker reads indications with the options search's normaliser: plurals, "type II",
+ * hyphenated prefixes and case meet the vocabulary's spelling */
+static void test_indication_shared_normaliser(void **state) {
+    (void)state;
+    orx_proposed_drug d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.indication, sizeof d.indication, "%s", "urinary tract infection");
+    srl_indication ind;
+    srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(srl_indication_match("Treatment of Urinary Tract Infections", &ind), SRL_IND_MATCH);
+    assert_int_equal(srl_indication_match("Treatment of Hypertension", &ind), SRL_IND_OTHER);
+    snprintf(d.indication, sizeof d.indication, "%s", "Type II diabetes mellitus");
+    srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(srl_indication_match("type 2 diabetes", &ind), SRL_IND_MATCH);
+    snprintf(d.indication, sizeof d.indication, "%s", "nonvalvular AF");
+    srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(srl_indication_match("Non-valvular Atrial Fibrillation", &ind), SRL_IND_MATCH);
+    assert_int_equal(srl_indication_match("Postherpetic neuralgias", &ind), SRL_IND_OTHER);
+    assert_int_equal(srl_indication_match("a heading that names nothing known", &ind), SRL_IND_UNRECOGNISED);
+}
+
 static void test_loader_errors_name_file_line_field(void **state) {
     (void)state;
     char dir[] = "/tmp/orx_srl_XXXXXX";
@@ -473,6 +494,7 @@ int main(void) {
         cmocka_unit_test(test_dose_above_label_maximum),
         cmocka_unit_test(test_dose_within_maximum_silent),
         cmocka_unit_test(test_dose_without_frequency_unable),
+        cmocka_unit_test(test_indication_shared_normaliser),
         cmocka_unit_test(test_loader_errors_name_file_line_field),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -123,6 +123,25 @@ int ind_tokens(const char *text, size_t len, ind_tok *out, int cap) {
     return n;
 }
 
+int orx_ind_words(const char *text, size_t len, char (*out)[24], int cap) {
+    ind_tok tk[128];
+    int n = 0;
+    size_t at = 0;
+    while (at < len && n < cap) { /* in pieces of at most 120 bytes (so 128 tokens), cut at a space */
+        size_t piece = len - at;
+        if (piece > 120) {
+            piece = 120;
+            while (piece > 1 && text[at + piece] != ' ') piece--;
+        }
+        int nt = ind_tokens(text + at, piece, tk, 128);
+        if (nt > 128) nt = 128;
+        for (int i = 0; i < nt && n < cap; i++)
+            if (tk[i].kind == 'w' && tk[i].norm[0]) memcpy(out[n++], tk[i].norm, 24);
+        at += piece;
+    }
+    return n;
+}
+
 /* ============================================================================================
  * Word classes (lists in plain words; compared after normalisation)
  * ========================================================================================== */

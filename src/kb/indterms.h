@@ -69,6 +69,11 @@ void       orx_ind_vocab_free(orx_ind_vocab *v);
 void orx_ind_parse(const orx_ind_vocab *v, const char *text, bool problem,
                    bool (*is_word)(void *ctx, const char *w), void *ctx, orx_ind_query *q);
 
+/* The normalised words of text[0, len) as every indication reader compares them (lower case,
+ * plurals and a final -e folded, "non-valvular" = "nonvalvular", "ii" = "2", single letters and
+ * punctuation dropped). Writes at most cap words to out; returns the count written. */
+int orx_ind_words(const char *text, size_t len, char (*out)[24], int cap);
+
 /* Phrases of the vocabulary (abbreviation expansions the labels define, MedDRA terms) whose
  * words' initials spell abbr ("HFrEF" -> "heart failure with reduced ejection fraction"; words
  * such as "with", "of" skipped, a number counts as itself: "T2DM" -> "type 2 diabetes

@@ -7,13 +7,17 @@
  *
  * Both texts are reduced to a small set of indication concepts by word matching (a vocabulary of
  * how indications are written in labels and problem lists — not a medical fact; the concept names
- * are ours, every phrase is a plain-English spelling of the indication). A concept with a
+ * are ours, every phrase is a plain-English spelling of the indication). Words are compared after
+ * the normaliser the options search uses (kb/indterms.h orx_ind_words: plurals, a final -e,
+ * "non-valvular" = "nonvalvular", "type II" = "type 2"), so both readers agree. A concept with a
  * qualifier (VTE treatment / prophylaxis / recurrence) needs both its words in one comma- or
  * semicolon-separated segment, so "atrial fibrillation, stroke prevention" is not VTE prophylaxis.
  */
 #include "safety/label_rules.h"
+#include "kb/indterms.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -65,27 +69,46 @@ static const concept_def CONCEPTS[] = {
 };
 #define N_CONCEPTS (sizeof CONCEPTS / sizeof CONCEPTS[0])
 
-/* Whole-word, case-insensitive phrase search within [s, e). */
-static bool has_phrase(const char *s, const char *e, const char *w) {
-    size_t n = strlen(w);
-    for (const char *p = s; p + n <= e; p++) {
-        if (strncasecmp(p, w, n) != 0) continue;
-        bool left = p == s || !isalnum((unsigned char)p[-1]);
-        bool right = p + n == e || !isalnum((unsigned char)p[n]);
-        if (left && right) return true;
+#define SEG_WORDS 96 /* words of one segment compared */
+#define PHRASE_WORDS 6
+
+/* the vocabulary's phrases, normalised once */
+typedef struct norm_phrase {
+    char w[PHRASE_WORDS][24]; /* normalised words */
+    int  n;                   /* count */
+} norm_phrase;
+static norm_phrase g_phr[sizeof CONCEPTS / sizeof CONCEPTS[0]][8];
+static pthread_once_t g_phr_once = PTHREAD_ONCE_INIT;
+
+static void phrases_init(void) {
+    for (size_t i = 0; i < N_CONCEPTS; i++)
+        for (int k = 0; k < 8 && CONCEPTS[i].words[k]; k++)
+            g_phr[i][k].n = orx_ind_words(CONCEPTS[i].words[k], strlen(CONCEPTS[i].words[k]), g_phr[i][k].w, PHRASE_WORDS);
+}
+
+/* the phrase's words in a row among the segment's words */
+static bool has_phrase(char (*w)[24], int n, const norm_phrase *p) {
+    if (p->n <= 0) return false;
+    for (int i = 0; i + p->n <= n; i++) {
+        int k = 0;
+        while (k < p->n && !strcmp(w[i + k], p->w[k])) k++;
+        if (k == p->n) return true;
     }
     return false;
 }
 
 static unsigned segment_concepts(const char *s, const char *e) {
+    pthread_once(&g_phr_once, phrases_init);
+    char w[SEG_WORDS][24];
+    int n = orx_ind_words(s, (size_t)(e - s), w, SEG_WORDS);
     unsigned c = 0;
     for (int pass = 0; pass < 2; pass++) /* qualifiers after the concepts they need */
         for (size_t i = 0; i < N_CONCEPTS; i++) {
             const concept_def *d = &CONCEPTS[i];
             if ((pass == 0) != (d->needs == 0) || (c & d->bit)) continue;
             if (d->needs && (c & d->needs) != d->needs) continue;
-            for (int k = 0; d->words[k]; k++)
-                if (has_phrase(s, e, d->words[k])) { c |= d->bit; break; }
+            for (int k = 0; k < 8 && d->words[k]; k++)
+                if (has_phrase(w, n, &g_phr[i][k])) { c |= d->bit; break; }
         }
     return c;
 }
