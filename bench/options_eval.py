@@ -12,6 +12,9 @@ For each query with accepted labels in the knowledge base:
                     indication-only text whose drug no source names cannot be an option)
   channel share     evidence items from the options' labels (indication, dosing, safety) or the
                     interaction channel / all evidence items
+  choice precision  options offered as the choice whose stating labels include an accepted one /
+                    options offered (pessimistic: a label stating a synonym the phrase does not
+                    contain counts as wrong)
   latency           options + screening + channels (timing.retrieval_s), the first query left out
                     (it builds the sentence index)
 Prints a table and one JSON line of totals.
@@ -45,7 +48,8 @@ def pct(xs, p):
 
 def score(dev, res):
     out = {"queries": 0, "evidence_hit": 0, "recall_num": 0, "recall_den": 0, "named_num": 0, "named_den": 0,
-           "items": 0, "items_channel": 0, "lat": [], "misses": []}
+           "items": 0, "items_channel": 0, "lat": [], "misses": [],
+           "choice": 0, "choice_ok": 0}
     for i, ((q, kind, acc, named), r) in enumerate(zip(dev, res)):
         if r.get("indication") != q:
             raise SystemExit("results out of order at %d: %r vs %r" % (i, r.get("indication"), q))
@@ -56,6 +60,9 @@ def score(dev, res):
             ids = set(o.get("label_set_ids") or [])
             stating |= ids
             opt_accepted.append(bool(ids & acc))
+            if o.get("in_choice"):
+                out["choice"] += 1
+                out["choice_ok"] += bool(ids & acc)
         ev = r.get("evidence") or []
         hit = False
         for e in ev:
@@ -92,6 +99,7 @@ def report(name, s):
         "evidence_has_indicated_label": round(s["evidence_hit"] / n, 3),
         "candidate_recall": round(s["recall_num"] / max(1, s["recall_den"]), 3),
         "candidate_recall_named": round(s["named_num"] / max(1, s["named_den"]), 3),
+        "choice_precision": round(s["choice_ok"] / max(1, s["choice"]), 3),
         "evidence_from_options_or_interactions": round(s["items_channel"] / max(1, s["items"]), 3),
         "evidence_items_per_query": round(s["items"] / n, 2),
         "latency_ms_p50": round(pct(s["lat"], 50), 1),
@@ -108,14 +116,17 @@ def main():
         raise SystemExit("%d results for %d queries" % (len(res), len(dev)))
     rows = [report("all", score(dev, res))]
     if "--by-kind" in sys.argv:
-        for kind in ("phrase", "question"):
+        for kind in ("phrase", "question", "long"):
             sel = [i for i, d in enumerate(dev) if d[1] == kind]
+            if not sel:
+                continue
             rows.append(report(kind, score([dev[i] for i in sel], [res[i] for i in sel])))
-    print("| set | queries | evidence has an indicated label | candidate recall | recall, drug named | evidence from options/interactions | items/query | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| set | queries | evidence has an indicated label | candidate recall | recall, drug named | choice precision | evidence from options/interactions | items/query | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %.1f | %.1f |" % (
+        print("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.1f | %.1f |" % (
             r["set"], r["queries"], r["evidence_has_indicated_label"], r["candidate_recall"], r["candidate_recall_named"],
+            r["choice_precision"],
             r["evidence_from_options_or_interactions"], r["evidence_items_per_query"],
             r["latency_ms_p50"], r["latency_ms_p95"]))
     for r in rows:
