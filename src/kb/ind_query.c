@@ -221,6 +221,12 @@ static bool is_comorbid_connector(const char *w) {
            !strcmp(w, "have") || !strcmp(w, "having");
 }
 
+/* a word after which the condition asked about is named ("diagnosed with", "presents with") */
+static bool asked_cue(const char *w) {
+    return !strcmp(w, "diagnosed") || !strcmp(w, "diagnosis") || !strcmp(w, "present") || !strcmp(w, "presenting") ||
+           !strcmp(w, "now");
+}
+
 /* connector words: a new primary concept (free text) or a refinement */
 static int connector(const char *w, bool *refine) {
     static const char *const PRIMARY[] = {"and", "or", "with", "for", "plus", "who", "what",
@@ -287,6 +293,7 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
     bool swallow = false; /* "due to", "associated with": the second word belongs to the first */
     bool prev_drop = false; /* the last word described the patient ("woman", "82-year-old") */
     bool comorbid = false;  /* "… woman with CKD and diabetes": the patient's other conditions */
+    char last_drop[IND_WORD] = ""; /* the last patient or question word */
     for (int i = 0; i < nt; i++) {
         ind_tok *t = &tk[i];
         if (t->kind == 'p') {
@@ -298,6 +305,16 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
         if (!t->norm[0]) continue;
         bool refine = false;
         if (connector(t->norm, &refine) && !(swallow && !refine)) {
+            /* "diagnosed with X", "presents with X": X is what is asked about; "history of X":
+             * one of the patient's other conditions */
+            if (!problem && prev_drop && asked_cue(last_drop)) {
+                comorbid = false, next_role = ORX_IND_PRIMARY, cur = NULL, swallow = false, prev_drop = false;
+                continue;
+            }
+            if (!problem && prev_drop && !strcmp(last_drop, "history")) {
+                comorbid = true, next_role = ORX_IND_COMORBID, cur = NULL, swallow = false, prev_drop = false;
+                continue;
+            }
             /* "X of Y" refines X, unless X was only how ("prevention of stroke": stroke is the
              * condition); in a problem every connector refines its first condition */
             bool had = false;
@@ -319,6 +336,7 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
         if (ab < 0 && ind_is_drop(t->norm)) {
             add_ignored(q, t->raw);
             prev_drop = true;
+            snprintf(last_drop, sizeof last_drop, "%s", t->norm);
             continue;
         }
         prev_drop = false;

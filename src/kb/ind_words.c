@@ -166,7 +166,12 @@ static const char *const DROP[] = {
     "requires", "required", "requiring", "suitable", "appropriate", "good", "preferred",
     "prefer", "kg", "mg", "ml", "min", "weighs", "weighing", "weight", "take", "takes",
     "taking", "know", "known", "yo", "lb", "pounds", "suggest", "want", "like", "use", "used",
-    "using", "indicated", "indication", "regimen", "plan", NULL};
+    "using", "indicated", "indication", "regimen", "plan",
+    /* narrative words of a clinician's question ("lives alone", "follow-up visit today") */
+    "lives", "live", "living", "alone", "drinks", "drinking", "little", "please", "help", "now",
+    "watch", "last", "week", "weeks", "month", "months", "today", "clinic", "seeing", "seen",
+    "visit", "follow", "main", "problem", "already", "several", "fine", "normal", "would",
+    "should", "could", "can", "you", "me", "my", NULL};
 static const char *const FUNCTION[] = {
     "treatment", "treat", "treating", "treated", "therapy", "therapies", "management",
     "manage", "managing", "prevention", "prevent", "preventing", "prophylaxis",
