@@ -130,6 +130,16 @@ static void test_parse(void **state) {
     orx_ind_parse(v, "70-year-old man with gout, what should I prescribe?", false, NULL, NULL, &q);
     assert_int_equal(q.n, 1);
     assert_int_equal(q.c[0].role, ORX_IND_PRIMARY);
+    /* narrative words are not conditions; "diagnosed with X" names what is asked about, "history
+     * of Y" another condition of the patient */
+    orx_ind_parse(v, "Woman aged 72, lives alone, history of osteoarthritis; diagnosed with gout last week. "
+                     "What should I watch for?", false, NULL, NULL, &q);
+    assert_non_null(strstr(q.ignored, "lives"));
+    const orx_ind_concept *gout = concept_named(&q, "gout"), *oa = concept_named(&q, "osteoarthritis");
+    assert_non_null(gout);
+    assert_non_null(oa);
+    assert_int_equal(gout->role, ORX_IND_PRIMARY);
+    assert_int_equal(oa->role, ORX_IND_COMORBID);
     orx_ind_vocab_free(v);
 }
 
