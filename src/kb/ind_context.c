@@ -14,6 +14,7 @@
  * checker's reading of label headings). Word lists: kb/ind_words.c.
  */
 #include "kb/ind_internal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,17 +138,17 @@ bool ind_site_conflict(const ind_view *v, int f, int l, const char (*sites)[IND_
     /* the label's sites of this condition: in the phrase, in the modifiers right before it
      * ("chronic rhinosinusitis with nasal polyps"), in "of the …" right after it */
     for (int k = f; k <= l && nl < 12; k++)
-        if (ind_is_site(vw(v, k))) memcpy(label[nl++], vw(v, k), IND_WORD);
+        if (ind_is_site(vw(v, k))) snprintf(label[nl++], IND_WORD, "%s", vw(v, k));
     for (int k = f - 1; k >= 0 && k >= f - 3 && !vsep(v, k + 1) && nl < 12; k--) {
         const char *w = vw(v, k);
         if (ind_is_stop(w) || ind_is_function(w) || ind_cue_of(w) != IND_CUE_NONE) break;
-        if (ind_is_site(w)) memcpy(label[nl++], w, IND_WORD);
+        if (ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
     }
     if (l + 1 < v->n && !strcmp(vw(v, l + 1), "of"))
         for (int k = l + 2; k < v->n && k <= l + 5 && !vsep(v, k) && nl < 12; k++) {
             const char *w = vw(v, k);
             if (!strcmp(w, "the")) continue;
-            if (ind_is_site(w)) memcpy(label[nl++], w, IND_WORD);
+            if (ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
             else if (ind_is_stop(w)) break;
         }
     if (!nl) return false; /* the label names no site: the condition in general */
