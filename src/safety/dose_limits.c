@@ -13,7 +13,6 @@
  */
 #include "safety/label_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +22,6 @@ typedef struct dose_state {
     srl_table rules;  /* data/rules/dose_limits.tsv */
     int c_ingr, c_amount, c_unit, c_period, c_form, c_type;
 } dose_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 /* mg per unit, 0 for a non-mass unit. */
 static double mg_factor(const char *unit) {
@@ -101,8 +92,8 @@ static orx_status unable(const orx_proposed_drug *d, const char *why, size_t rul
     orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
-    fmt(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
+    orx_fset(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
+    orx_fset(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
         "dose: %s.", f->drugs, why);
     srl_fill_label(f, &s->rules, rule_row);
     return ORX_OK;
@@ -138,7 +129,7 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         double f_mg = mg_factor(drug->dose.unit);
         if (f_mg == 0) {
             char why[128];
-            fmt(why, sizeof why, "the dose unit '%s' is not a mass unit", drug->dose.unit);
+            orx_fset(why, sizeof why, "the dose unit '%s' is not a mass unit", drug->dose.unit);
             return unable(drug, why, best, s, out, err);
         }
         double have_mg;
@@ -158,11 +149,11 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = true;
         srl_fill_drugs(f, drug);
-        fmt(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
-        fmt(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
+        orx_fset(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
+        orx_fset(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
             "stated in its label (%s %s per %s).", f->drugs, have_mg, what,
             srl_cell(t, best, s->c_amount), srl_cell(t, best, s->c_unit), periods[p]);
-        fmt(f->management, sizeof f->management, "Do not exceed the label maximum unless the "
+        orx_fset(f->management, sizeof f->management, "Do not exceed the label maximum unless the "
             "prescriber documents why.");
         srl_fill_label(f, t, best);
     }

@@ -61,14 +61,6 @@ typedef struct dr_state {
     int c_ingr, c_ind, c_phase, c_crit, c_freq, c_unit, c_route;
 } dr_state;
 
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
-
 static const char *const VAR_NAME[V_COUNT] = {"crcl", "egfr", "age", "weight", "scr"};
 static const char *const VAR_LABEL[V_COUNT] = {"CrCl (mL/min)", "eGFR (mL/min/1.73m2)", "age (years)",
                                                "weight (kg)", "serum creatinine (mg/dL)"};
@@ -218,28 +210,28 @@ static void patient_values(const orx_patient *pt, pvals *p) {
     if (pt->crcl.present) {
         p->has[V_CRCL] = true;
         p->v[V_CRCL] = pt->crcl.value;
-        fmt(p->text[V_CRCL], sizeof p->text[V_CRCL], "CrCl %.0f mL/min (%s)", pt->crcl.value, pt->crcl.formula);
+        orx_fset(p->text[V_CRCL], sizeof p->text[V_CRCL], "CrCl %.0f mL/min (%s)", pt->crcl.value, pt->crcl.formula);
     }
     if (pt->egfr.present || pt->labs[ORX_LAB_EGFR].present) {
         p->has[V_EGFR] = true;
         p->v[V_EGFR] = pt->egfr.present ? pt->egfr.value : pt->labs[ORX_LAB_EGFR].value;
-        fmt(p->text[V_EGFR], sizeof p->text[V_EGFR], "eGFR %.0f mL/min/1.73m2", p->v[V_EGFR]);
+        orx_fset(p->text[V_EGFR], sizeof p->text[V_EGFR], "eGFR %.0f mL/min/1.73m2", p->v[V_EGFR]);
     }
     if (pt->age.present) {
         p->has[V_AGE] = true;
         p->v[V_AGE] = pt->age.value;
-        fmt(p->text[V_AGE], sizeof p->text[V_AGE], "age %.0f years", pt->age.value);
+        orx_fset(p->text[V_AGE], sizeof p->text[V_AGE], "age %.0f years", pt->age.value);
     }
     const orx_lab *w = &pt->labs[ORX_LAB_WEIGHT], *c = &pt->labs[ORX_LAB_SCR];
     if (w->present) {
         p->has[V_WEIGHT] = true;
         p->v[V_WEIGHT] = w->value;
-        fmt(p->text[V_WEIGHT], sizeof p->text[V_WEIGHT], "weight %.1f kg (%.10s)", w->value, w->date);
+        orx_fset(p->text[V_WEIGHT], sizeof p->text[V_WEIGHT], "weight %.1f kg (%.10s)", w->value, w->date);
     }
     if (c->present) {
         p->has[V_SCR] = true;
         p->v[V_SCR] = c->value;
-        fmt(p->text[V_SCR], sizeof p->text[V_SCR], "serum creatinine %.2f mg/dL (%.10s)", c->value, c->date);
+        orx_fset(p->text[V_SCR], sizeof p->text[V_SCR], "serum creatinine %.2f mg/dL (%.10s)", c->value, c->date);
     }
 }
 
@@ -303,11 +295,11 @@ static orx_finding *push(orx_findings *out, orx_severity sev, const orx_proposed
 
 static void dose_words(const dr_state *s, const dose_row *d, char *out, size_t cap) {
     const srl_table *t = &s->t;
-    if (d->no_rec) { fmt(out, cap, "no dose recommendation"); return; }
+    if (d->no_rec) { orx_fset(out, cap, "no dose recommendation"); return; }
     if (d->amount_low < d->amount)
-        fmt(out, cap, "%g to %g mg %s", d->amount_low, d->amount, srl_cell(t, d->row, s->c_freq));
+        orx_fset(out, cap, "%g to %g mg %s", d->amount_low, d->amount, srl_cell(t, d->row, s->c_freq));
     else
-        fmt(out, cap, "%g mg %s", d->amount, srl_cell(t, d->row, s->c_freq));
+        orx_fset(out, cap, "%g mg %s", d->amount, srl_cell(t, d->row, s->c_freq));
 }
 
 /* The drug's indication is unknown or ambiguous: list the label's doses per indication, with
@@ -335,16 +327,16 @@ static orx_status list_per_indication(const dr_state *s, const orx_proposed_drug
     if (first == (size_t)-1) return ORX_OK;
     orx_finding *f = push(out, ORX_SEV_INFO, d, s, first);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    fmt(f->trigger, sizeof f->trigger, "%s", ind->basis);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", ind->basis);
     if (all_other)
-        fmt(f->message, sizeof f->message, "The %s label gives doses only for other indications "
+        orx_fset(f->message, sizeof f->message, "The %s label gives doses only for other indications "
             "than the one given (%s), so the dose was not compared. For this patient: %s.",
             f->drugs, ind->basis, msg);
     else
-        fmt(f->message, sizeof f->message, "The %s label's dose depends on the indication, which "
+        orx_fset(f->message, sizeof f->message, "The %s label's dose depends on the indication, which "
             "is not known here (%s). Label doses for this patient by indication: %s.", f->drugs,
             ind->basis, msg);
-    fmt(f->management, sizeof f->management, "Give the indication (check --indication) to compare "
+    orx_fset(f->management, sizeof f->management, "Give the indication (check --indication) to compare "
         "the dose with the label's dose for it.");
     return ORX_OK;
 }
@@ -376,12 +368,12 @@ static orx_status compare(const dr_state *s, const orx_proposed_drug *d, const s
     const char *ri = srl_cell(&s->t, best->row, s->c_ind);
     bool starting = strcmp(srl_cell(&s->t, best->row, s->c_phase), "initiation") == 0;
     char for_txt[220]; /* "dose for <indication>" / "starting dose" */
-    fmt(for_txt, sizeof for_txt, "%sdose%s%s", starting ? "starting " : "", *ri ? " for " : "", ri);
+    orx_fset(for_txt, sizeof for_txt, "%sdose%s%s", starting ? "starting " : "", *ri ? " for " : "", ri);
     if (!d->dose.present || f == 0 || d->dose.per_day <= 0 || d->dose.n_parts > 1) {
         orx_finding *x = push(out, ORX_SEV_INFO, d, s, best->row);
         if (!x) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        fmt(x->trigger, sizeof x->trigger, "%s", trig);
-        fmt(x->message, sizeof x->message, "Unable to compare the %s dose with the label's %s "
+        orx_fset(x->trigger, sizeof x->trigger, "%s", trig);
+        orx_fset(x->message, sizeof x->message, "Unable to compare the %s dose with the label's %s "
             "(%s%s%s): the proposed dose %s.", x->drugs, for_txt, label, *crit_why ? "; " : "",
             crit_why, !d->dose.present ? "has no amount" : f == 0 ? "is not in mg, g or mcg"
             : d->dose.n_parts > 1 ? "is a combination strength" : "has no frequency");
@@ -399,17 +391,17 @@ static orx_status compare(const dr_state *s, const orx_proposed_drug *d, const s
     orx_severity sev = within ? ORX_SEV_INFO : ORX_SEV_MAJOR;
     orx_finding *x = push(out, sev, d, s, best->row);
     if (!x) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    fmt(x->trigger, sizeof x->trigger, "proposed %g mg %s; %s", mg, d->dose.frequency, trig);
+    orx_fset(x->trigger, sizeof x->trigger, "proposed %g mg %s; %s", mg, d->dose.frequency, trig);
     char crit_txt[300] = "";
-    if (*crit_why) fmt(crit_txt, sizeof crit_txt, " The patient meets the label's criteria: %s.", crit_why);
+    if (*crit_why) orx_fset(crit_txt, sizeof crit_txt, " The patient meets the label's criteria: %s.", crit_why);
     if (!within)
-        fmt(x->message, sizeof x->message, "%s %g mg %s is above the label's %s for this "
+        orx_fset(x->message, sizeof x->message, "%s %g mg %s is above the label's %s for this "
             "patient: %s.%s", x->drugs, mg, d->dose.frequency, for_txt, label, crit_txt);
     else
-        fmt(x->message, sizeof x->message, "%s %g mg %s %s the label's %s "
+        orx_fset(x->message, sizeof x->message, "%s %g mg %s %s the label's %s "
             "(%s).%s", x->drugs, mg, d->dose.frequency,
             equal ? "matches" : below ? "is below" : "is within", for_txt, label, crit_txt);
-    fmt(x->management, sizeof x->management, within ? "No change needed for the label's dose; "
+    orx_fset(x->management, sizeof x->management, within ? "No change needed for the label's dose; "
         "review the quoted statement." : "Use the label's dose for this indication and patient "
         "(quoted), or document why not.");
     return ORX_OK;
@@ -434,10 +426,10 @@ static tri applicable_rows(const dr_state *s, const orx_proposed_drug *d, const 
         char w[256];
         tri h = criteria_hold(&s->rows[r], pv, w, sizeof w);
         if (h == T_TRUE && n_crit < 32) {
-            if (!n_crit) fmt(why, wcap, "%s", w);
+            if (!n_crit) orx_fset(why, wcap, "%s", w);
             crit[n_crit++] = r;
         }
-        if (h == T_UNKNOWN && !unknown) { unknown = true; fmt(missing, mcap, "%s", w); }
+        if (h == T_UNKNOWN && !unknown) { unknown = true; orx_fset(missing, mcap, "%s", w); }
     }
     *n_app = 0;
     if (n_crit) { memcpy(app, crit, (size_t)n_crit * sizeof *app); *n_app = n_crit; return T_TRUE; }
@@ -476,12 +468,12 @@ static orx_status ds_note(const orx_proposed_drug *d, orx_findings *out, orx_err
     orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
-    fmt(f->message, sizeof f->message, "'DS' (double strength) is not defined in any shipped "
+    orx_fset(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
+    orx_fset(f->message, sizeof f->message, "'DS' (double strength) is not defined in any shipped "
         "source, so the strength of %s was not inferred and its dose was not checked.", f->drugs);
-    fmt(f->management, sizeof f->management, "Write the strengths, e.g. \"800 mg/160 mg\".");
-    fmt(f->source, sizeof f->source, "openrx dose parser");
-    fmt(f->citation, sizeof f->citation, "data/rules/SOURCE.md (dose rules: no sourced 'DS')");
+    orx_fset(f->management, sizeof f->management, "Write the strengths, e.g. \"800 mg/160 mg\".");
+    orx_fset(f->source, sizeof f->source, "openrx dose parser");
+    orx_fset(f->citation, sizeof f->citation, "data/rules/SOURCE.md (dose rules: no sourced 'DS')");
     return ORX_OK;
 }
 
@@ -516,12 +508,12 @@ orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *p
     if (h == T_UNKNOWN) {
         orx_finding *f = push(out, ORX_SEV_INFO, drug, s, (size_t)-1);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        fmt(f->trigger, sizeof f->trigger, "%s", trig);
-        fmt(f->message, sizeof f->message, "Unable to assess the %s dose for this patient: the "
+        orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
+        orx_fset(f->message, sizeof f->message, "Unable to assess the %s dose for this patient: the "
             "label's dose depends on %s.", f->drugs, missing);
-        fmt(f->management, sizeof f->management, "Record the missing value(s) to compare the dose.");
-        fmt(f->source, sizeof f->source, "openrx dose rules (data/rules/dose_rules.tsv)");
-        fmt(f->citation, sizeof f->citation, "data/rules/dose_rules.tsv rows for %s", ingr);
+        orx_fset(f->management, sizeof f->management, "Record the missing value(s) to compare the dose.");
+        orx_fset(f->source, sizeof f->source, "openrx dose rules (data/rules/dose_rules.tsv)");
+        orx_fset(f->citation, sizeof f->citation, "data/rules/dose_rules.tsv rows for %s", ingr);
         return ORX_OK;
     }
     for (int i = 0; i < n_app; i++)
@@ -529,10 +521,10 @@ orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *p
             orx_finding *f = push(out, ORX_SEV_MODERATE, drug, s, app[i]);
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
             const char *ri = srl_cell(&s->t, app[i], s->c_ind);
-            fmt(f->trigger, sizeof f->trigger, "%s; %s", why, trig);
-            fmt(f->message, sizeof f->message, "The %s label gives no dose recommendation %s%s for "
+            orx_fset(f->trigger, sizeof f->trigger, "%s; %s", why, trig);
+            orx_fset(f->message, sizeof f->message, "The %s label gives no dose recommendation %s%s for "
                 "this patient (%s).", f->drugs, *ri ? "for " : "", ri, why);
-            fmt(f->management, sizeof f->management, "Choose another drug or document the "
+            orx_fset(f->management, sizeof f->management, "Choose another drug or document the "
                 "decision; the label cannot support a dose here.");
             return ORX_OK;
         }

@@ -18,7 +18,6 @@
 #include "safety/label_rules.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +28,6 @@ typedef struct hepatic_state {
     srl_table dili;   /* data/dili/dilirank.tsv */
     srl_table oi;     /* data/rules/organ_impairment.tsv (ncols 0 when absent) */
 } hepatic_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need[] = {"id", "ingredients", "kind", "grades", "lab", "comparator", "uln_text",
@@ -128,7 +119,7 @@ static void liver_context(const orx_patient *pt, liver_ctx *c) {
 
 static bool grade_listed(const char *grades, const char *g) {
     char buf[128];
-    fmt(buf, sizeof buf, "%s", grades);
+    orx_fset(buf, sizeof buf, "%s", grades);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         if (strcmp(tok, g) == 0) return true;
@@ -156,17 +147,17 @@ static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_c
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
+    orx_fset(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
         *c->grade ? " (grade: " : " (grade not recorded", c->grade, ")");
     if (unsure)
-        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for %s hepatic "
+        orx_fset(f->message, sizeof f->message, "The %s label has a statement (%s) for %s hepatic "
             "impairment; the patient has liver disease of unrecorded grade — check the grade "
             "(e.g. Child-Pugh).", f->drugs, srl_cell(t, r, srl_col(t, "action")), grades);
     else
-        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for patients with "
+        orx_fset(f->message, sizeof f->message, "The %s label has a statement (%s) for patients with "
             "%s hepatic impairment / liver disease, which applies to this patient.", f->drugs,
             srl_cell(t, r, srl_col(t, "action")), grades);
-    fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
+    orx_fset(f->management, sizeof f->management, "Follow the quoted label statement.");
     srl_fill_label(f, t, r);
     return ORX_OK;
 }
@@ -243,20 +234,20 @@ static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
     srl_fill_drugs(f, d);
     const char *lab = srl_cell(t, r, c_lab), *mult = srl_cell(t, r, c_mult);
     const char *action = srl_cell(t, r, srl_col(t, "action"));
-    fmt(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
+    orx_fset(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
     if (best != (size_t)-1) {
-        fmt(f->message, sizeof f->message, "The %s label's threshold %s > %s x ULN is met (%s): the "
+        orx_fset(f->message, sizeof f->message, "The %s label's threshold %s > %s x ULN is met (%s): the "
             "label says %s.", f->drugs, lab, mult, e->text, action);
-        fmt(f->management, sizeof f->management, "Follow the quoted label statement (%s).", action);
+        orx_fset(f->management, sizeof f->management, "Follow the quoted label statement (%s).", action);
     } else if (any_judged) {
-        fmt(f->message, sizeof f->message, "The %s label's liver-test thresholds (e.g. %s > %s x ULN, "
+        orx_fset(f->message, sizeof f->message, "The %s label's liver-test thresholds (e.g. %s > %s x ULN, "
             "%s) are not met by the values on record.", f->drugs, lab, mult, action);
-        fmt(f->management, sizeof f->management, "Monitor liver tests as the label says.");
+        orx_fset(f->management, sizeof f->management, "Monitor liver tests as the label says.");
     } else {
-        fmt(f->message, sizeof f->message, "Unable to assess: the %s label's threshold is %s > %s x "
+        orx_fset(f->message, sizeof f->message, "Unable to assess: the %s label's threshold is %s > %s x "
             "ULN (%s) and the record has %s.", f->drugs, lab, mult, action,
             *e->text ? "no upper limit of normal (reference range) for the value" : "no such value");
-        fmt(f->management, sizeof f->management, "%s", *e->text
+        orx_fset(f->management, sizeof f->management, "%s", *e->text
             ? "Compare the value with the reporting laboratory's upper limit of normal."
             : "Obtain liver tests if the label's monitoring applies.");
     }
@@ -279,14 +270,14 @@ static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
             srl_fill_drugs(f, d);
             if (c->cond)
-                fmt(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
+                orx_fset(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
             else
-                fmt(f->trigger, sizeof f->trigger, "drug property (no liver disease recorded)");
-            fmt(f->message, sizeof f->message, "%s is classed '%s' for drug-induced liver injury "
+                orx_fset(f->trigger, sizeof f->trigger, "drug property (no liver disease recorded)");
+            orx_fset(f->message, sizeof f->message, "%s is classed '%s' for drug-induced liver injury "
                 "in FDA DILIrank%s.", d->ingr[i].ingredient, conc,
                 c->cond ? "; the patient has liver disease" : "");
-            fmt(f->source, sizeof f->source, "FDA DILIrank (NCTR, 2016)");
-            fmt(f->citation, sizeof f->citation, "DILIrank %s (%s; data/dili/dilirank.tsv:%zu)",
+            orx_fset(f->source, sizeof f->source, "FDA DILIrank (NCTR, 2016)");
+            orx_fset(f->citation, sizeof f->citation, "DILIrank %s (%s; data/dili/dilirank.tsv:%zu)",
                 srl_cell(t, r, srl_col(t, "ltkbid")), srl_cell(t, r, srl_col(t, "row")), r + 2);
             break;
         }
@@ -307,11 +298,11 @@ static orx_status exposure_note(const hepatic_state *s, const liver_ctx *c,
         orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
-        fmt(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
+        orx_fset(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
+        orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
             "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, c->grade, v);
-        fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
-        fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
+        orx_fset(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
+        orx_fset(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
             srl_cell(t, r, srl_col(t, "row")), *srl_cell(t, r, srl_col(t, "ref")) ? ", ref " : "",
             srl_cell(t, r, srl_col(t, "ref")));
         return ORX_OK;
@@ -338,7 +329,7 @@ orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
             continue; /* the ×ULN statements: lab_rules() above */
         } else if (c.cond) {
             char key[64];
-            fmt(key, sizeof key, "%s|%s", srl_cell(t, r, srl_col(t, "grades")),
+            orx_fset(key, sizeof key, "%s|%s", srl_cell(t, r, srl_col(t, "grades")),
                 srl_cell(t, r, srl_col(t, "action")));
             bool dup = false;
             for (int i = 0; i < n_seen; i++) if (strcmp(seen[i], key) == 0) dup = true;

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -224,14 +223,6 @@ bool srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool ex
     return !exact || count == d->n_ingr;
 }
 
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
-
 static const char *corpus_name(const char *c) {
     if (strcmp(c, "nlm2014") == 0) return "NLM DDI-in-SPL corpus 2014 (DailyMed label text)";
     if (strcmp(c, "dbmi2016") == 0) return "DailyMed label pages 2016 (dbmi-annotator)";
@@ -242,17 +233,17 @@ static const char *corpus_name(const char *c) {
 void srl_fill_label(orx_finding *f, const srl_table *t, size_t row) {
     const char *setid = srl_cell(t, row, srl_col(t, "setid"));
     const char *corpus = srl_cell(t, row, srl_col(t, "corpus"));
-    fmt(f->source, sizeof f->source, "FDA drug label: %s", corpus_name(corpus));
+    orx_fset(f->source, sizeof f->source, "FDA drug label: %s", corpus_name(corpus));
     const char *base = strrchr(t->path, '/');
     base = base ? base + 1 : t->path;
-    fmt(f->citation, sizeof f->citation, "SPL set id %s, %s [rule %s, %s:%zu]", setid,
+    orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s [rule %s, %s:%zu]", setid,
         srl_cell(t, row, srl_col(t, "section")), srl_cell(t, row, srl_col(t, "id")), base, row + 2);
-    fmt(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "quote")));
+    orx_fset(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "quote")));
 }
 
 void srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d) {
     char name[256];
-    fmt(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
 }
 
 orx_status srl_severity(const srl_table *t, size_t row, int col, orx_severity *out,

@@ -32,14 +32,6 @@ typedef struct labs_state {
     int c_ingr, c_lab, c_dir, c_stmt, c_cmp, c_thr, c_sev;
 } labs_state;
 
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
-
 /* The labs the table names, with the patient-model kind and the words for each direction. */
 static const struct { const char *name; orx_lab_kind kind; const char *high, *low; } LABS[] = {
     {"potassium", ORX_LAB_POTASSIUM, "hyperkalaemia (high potassium)", "hypokalaemia (low potassium)"},
@@ -253,7 +245,7 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
     char cond[96] = "";
     if (*thr) {
         const char *u = srl_cell(&s->rules, v.top, srl_col(&s->rules, "unit"));
-        fmt(cond, sizeof cond, " (%s %s %s%s%s)", label, cmp_symbol(srl_cell(&s->rules, v.top, s->c_cmp)),
+        orx_fset(cond, sizeof cond, " (%s %s %s%s%s)", label, cmp_symbol(srl_cell(&s->rules, v.top, s->c_cmp)),
             thr, *u ? " " : "", u);
     }
     if (!lab->present) {
@@ -285,19 +277,19 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
     char name[128];
     orx_proposed_drug_name(d, name, sizeof name);
     char first_other[128] = "";
-    if (n_others) fmt(first_other, sizeof first_other, "%.*s", (int)strcspn(others, " ("), others);
-    fmt(f->drugs, sizeof f->drugs, "%s%s%s", name, n_others ? " + " : "", first_other);
-    fmt(f->trigger, sizeof f->trigger, "%s", desc);
+    if (n_others) orx_fset(first_other, sizeof first_other, "%.*s", (int)strcspn(others, " ("), others);
+    orx_fset(f->drugs, sizeof f->drugs, "%s%s%s", name, n_others ? " + " : "", first_other);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", desc);
     char also[480] = "";
-    if (n_others) fmt(also, sizeof also, " Also in the regimen: %s.", others);
-    fmt(f->message, sizeof f->message, "The %s label %s %s%s; %s: the patient's value %s.%s", name,
+    if (n_others) orx_fset(also, sizeof also, " Also in the regimen: %s.", others);
+    orx_fset(f->message, sizeof f->message, "The %s label %s %s%s; %s: the patient's value %s.%s", name,
         stmt_words(stmt), what, cond, desc, v.met == MET_YES ? "meets this"
         : v.met == MET_NO ? "does not meet this" : "is not judged against it (no reference range, "
         "no threshold)", also);
     if (partner_met)
-        fmt(f->message + strlen(f->message), sizeof f->message - strlen(f->message),
+        orx_fset(f->message + strlen(f->message), sizeof f->message - strlen(f->message),
             " The value meets the other drug's statement.");
-    fmt(f->management, sizeof f->management, "%s", v.met == MET_YES
+    orx_fset(f->management, sizeof f->management, "%s", v.met == MET_YES
         ? "Review before giving: the quoted label statement applies to this value."
         : "Two drugs of the regimen carry this statement: monitor as the labels say.");
     srl_fill_label(f, &s->rules, v.top);
@@ -310,11 +302,11 @@ static orx_status emit_notes(const labs_state *s, const orx_proposed_drug *d, co
     orx_finding *f = orx_findings_push(out, "lab", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
+    orx_fset(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
         "record", ns->n, ns->n_missing);
-    fmt(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",
+    orx_fset(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",
         f->drugs, ns->text, ns->n_missing ? " Unable to assess the ones without a value." : "");
-    fmt(f->management, sizeof f->management, "%s", ns->n_missing
+    orx_fset(f->management, sizeof f->management, "%s", ns->n_missing
         ? "Obtain the missing lab value(s) before relying on these statements."
         : "No lab value meets these statements now; monitor as the label says.");
     srl_fill_label(f, &s->rules, ns->first_row);
@@ -349,27 +341,27 @@ static orx_status switching(const labs_state *s, const orx_patient *pt,
         f->interruptive = wait;
         char name[128];
         orx_proposed_drug_name(d, name, sizeof name);
-        fmt(f->drugs, sizeof f->drugs, "%s + %s", name, from);
+        orx_fset(f->drugs, sizeof f->drugs, "%s + %s", name, from);
         if (!inr->present) {
-            fmt(f->trigger, sizeof f->trigger, "current medicine %s; no INR on record", from);
-            fmt(f->message, sizeof f->message, "Switching from %s to %s: the label says to start %s "
+            orx_fset(f->trigger, sizeof f->trigger, "current medicine %s; no INR on record", from);
+            orx_fset(f->message, sizeof f->message, "Switching from %s to %s: the label says to start %s "
                 "when the INR is below %s; the record has no INR, so when to start cannot be "
                 "assessed.", from, name, name, srl_cell(t, r, c_thr));
-            fmt(f->management, sizeof f->management, "Stop %s and measure the INR; start %s when it "
+            orx_fset(f->management, sizeof f->management, "Stop %s and measure the INR; start %s when it "
                 "is below %s.", from, name, srl_cell(t, r, c_thr));
         } else {
-            fmt(f->trigger, sizeof f->trigger, "current medicine %s; latest INR %.2g on %.10s", from,
+            orx_fset(f->trigger, sizeof f->trigger, "current medicine %s; latest INR %.2g on %.10s", from,
                 inr->value, inr->date[0] ? inr->date : "an undated observation");
             if (wait)
-                fmt(f->message, sizeof f->message, "Wait before starting %s: the patient is on %s and "
+                orx_fset(f->message, sizeof f->message, "Wait before starting %s: the patient is on %s and "
                     "the latest INR is %.2g (%.10s); the label says to discontinue %s and start %s "
                     "when the INR is below %s.", name, from, inr->value, inr->date, from, name,
                     srl_cell(t, r, c_thr));
             else
-                fmt(f->message, sizeof f->message, "Switching from %s to %s: the latest INR %.2g "
+                orx_fset(f->message, sizeof f->message, "Switching from %s to %s: the latest INR %.2g "
                     "(%.10s) is below %s, the level at which the label says to start %s.", from,
                     name, inr->value, inr->date, srl_cell(t, r, c_thr), name);
-            fmt(f->management, sizeof f->management, "Stop %s; start %s only once the INR is below "
+            orx_fset(f->management, sizeof f->management, "Stop %s; start %s only once the INR is below "
                 "%s (recheck the INR).", from, name, srl_cell(t, r, c_thr));
         }
         srl_fill_label(f, t, r);

@@ -20,7 +20,6 @@
 #include "safety/label_rules.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +32,6 @@ typedef struct pgx_state {
     srl_table warf;   /* data/pgx/warfarin_label_doses.tsv */
     srl_table wcpic;  /* data/pgx/warfarin_cpic.tsv */
 } pgx_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need_r[] = {"drugs", "genes", "lookup_key", "population", "strength",
@@ -127,15 +118,15 @@ static bool patient_value(const pgx_state *s, const orx_patient *pt, const char 
             g->gene[strlen(gene)] == '*') {
             const char *res = *g->phenotype ? g->phenotype : g->diplotype;
             if (!*res) return false;
-            fmt(val, cap, "%s %s", g->gene + strlen(gene), res);
-            fmt(why, wcap, "%s %s", g->gene, res);
+            orx_fset(val, cap, "%s %s", g->gene + strlen(gene), res);
+            orx_fset(why, wcap, "%s %s", g->gene, res);
             return true;
         }
         if (strcasecmp(g->gene, gene) != 0) continue;
         bool score = is_score(want);
         if (!score && *g->phenotype) {
-            fmt(val, cap, "%s", strip_gene(g->phenotype, gene));
-            fmt(why, wcap, "%s %s%s%s%s", gene, val, *g->diplotype ? " (diplotype " : "",
+            orx_fset(val, cap, "%s", strip_gene(g->phenotype, gene));
+            orx_fset(why, wcap, "%s %s%s%s%s", gene, val, *g->diplotype ? " (diplotype " : "",
                 g->diplotype, *g->diplotype ? ")" : "");
             return true;
         }
@@ -143,8 +134,8 @@ static bool patient_value(const pgx_state *s, const orx_patient *pt, const char 
             for (size_t r = 0; r < d->nrows; r++)
                 if (strcasecmp(srl_cell(d, r, c_g), gene) == 0 &&
                     strcmp(srl_cell(d, r, c_d), g->diplotype) == 0) {
-                    fmt(val, cap, "%s", srl_cell(d, r, score ? c_a : c_p));
-                    fmt(why, wcap, "%s %s → %s %s (CPIC diplotype-phenotype table)", gene,
+                    orx_fset(val, cap, "%s", srl_cell(d, r, score ? c_a : c_p));
+                    orx_fset(why, wcap, "%s %s → %s %s (CPIC diplotype-phenotype table)", gene,
                         g->diplotype, score ? "activity score" : "phenotype", val);
                     return true;
                 }
@@ -158,8 +149,8 @@ static bool patient_value(const pgx_state *s, const orx_patient *pt, const char 
                 found = a;
             }
             if (!found) return false;
-            fmt(val, cap, "%s", found);
-            fmt(why, wcap, "%s %s → activity score %s (the only score the CPIC table gives that "
+            orx_fset(val, cap, "%s", found);
+            orx_fset(why, wcap, "%s %s → activity score %s (the only score the CPIC table gives that "
                 "phenotype)", gene, ph, found);
             return true;
         }
@@ -196,18 +187,18 @@ static bool cached_value(const pgx_state *s, const orx_patient *pt, pgx_cache *c
     for (int i = 0; i < c->n; i++)
         if (c->e[i].score == score && strcasecmp(c->e[i].gene, gene) == 0) {
             if (!c->e[i].ok) return false;
-            fmt(val, cap, "%s", c->e[i].val);
-            fmt(why, wcap, "%s", c->e[i].why);
+            orx_fset(val, cap, "%s", c->e[i].val);
+            orx_fset(why, wcap, "%s", c->e[i].why);
             return true;
         }
     bool ok = patient_value(s, pt, gene, want, val, cap, why, wcap);
     if (c->n < 16) {
         pgx_cache_entry *e = &c->e[c->n++];
-        fmt(e->gene, sizeof e->gene, "%s", gene);
+        orx_fset(e->gene, sizeof e->gene, "%s", gene);
         e->score = score;
         e->ok = ok;
-        fmt(e->val, sizeof e->val, "%s", ok ? val : "");
-        fmt(e->why, sizeof e->why, "%s", ok ? why : "");
+        orx_fset(e->val, sizeof e->val, "%s", ok ? val : "");
+        orx_fset(e->why, sizeof e->why, "%s", ok ? why : "");
     }
     return ok;
 }
@@ -216,7 +207,7 @@ static bool cached_value(const pgx_state *s, const orx_patient *pt, pgx_cache *c
 static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *cache,
                         const char *key, char *trig, size_t tcap) {
     char buf[512];
-    fmt(buf, sizeof buf, "%s", key);
+    orx_fset(buf, sizeof buf, "%s", key);
     trig[0] = '\0';
     char *save = NULL;
     for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
@@ -228,7 +219,7 @@ static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *ca
         if (!cached_value(s, pt, cache, part, eq + 1, val, sizeof val, why, sizeof why)) return false;
         if (!value_matches(eq + 1, val)) return false;
         size_t n = strlen(trig);
-        fmt(trig + n, tcap - n, "%s%s", n ? "; " : "", why);
+        orx_fset(trig + n, tcap - n, "%s%s", n ? "; " : "", why);
     }
     return trig[0] != '\0';
 }
@@ -274,7 +265,7 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
         if (first == (size_t)-1 || rs > sev) { sev = rs; first = r; }
         size_t n = strlen(mgmt);
         if (n + 8 < sizeof mgmt)
-            fmt(mgmt + n, sizeof mgmt - n, "%s[%s; %s] %s", n ? " | " : "",
+            orx_fset(mgmt + n, sizeof mgmt - n, "%s[%s; %s] %s", n ? " | " : "",
                 srl_cell(t, r, srl_col(t, "population")), srl_cell(t, r, srl_col(t, "strength")),
                 srl_cell(t, r, srl_col(t, "recommendation")));
     }
@@ -287,18 +278,18 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%s", trig);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
     char lv[160];
     if (level)
-        fmt(lv, sizeof lv, "CPIC level %s (%s)", level,
+        orx_fset(lv, sizeof lv, "CPIC level %s (%s)", level,
             srl_cell(&s->pairs, prow, srl_col(&s->pairs, "source")));
     else
-        fmt(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
-    fmt(f->message, sizeof f->message, "%s with %s: %s. %s.", f->drugs, key,
+        orx_fset(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
+    orx_fset(f->message, sizeof f->message, "%s with %s: %s. %s.", f->drugs, key,
         srl_cell(t, first, srl_col(t, "implications")), lv);
-    fmt(f->management, sizeof f->management, "%s", mgmt);
-    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
-    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+    orx_fset(f->management, sizeof f->management, "%s", mgmt);
+    orx_fset(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    orx_fset(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
         srl_cell(t, first, srl_col(t, "guideline")), srl_cell(t, first, srl_col(t, "guideline_url")),
         first + 2);
     return ORX_OK;
@@ -319,23 +310,23 @@ static orx_status partial_note(const pgx_state *s, const orx_patient *pt,
                                orx_findings *out, orx_error *err) {
     const srl_table *t = &s->recs;
     char genes[128], have[128] = "", lack[128] = "";
-    fmt(genes, sizeof genes, "%s", srl_cell(t, row, srl_col(t, "genes")));
+    orx_fset(genes, sizeof genes, "%s", srl_cell(t, row, srl_col(t, "genes")));
     char *save = NULL;
     for (char *g = strtok_r(genes, ";, ", &save); g; g = strtok_r(NULL, ";, ", &save)) {
         char *dst = patient_has_gene(pt, g) ? have : lack;
         size_t n = strlen(dst);
-        fmt(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
+        orx_fset(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
     }
     if (!*have || !*lack) return ORX_OK;
     orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
-    fmt(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
+    orx_fset(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
+    orx_fset(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
         "are keyed on %s and the record has no result for %s.", ingr,
         srl_cell(t, row, srl_col(t, "genes")), lack);
-    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
-    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+    orx_fset(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    orx_fset(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
         srl_cell(t, row, srl_col(t, "guideline")), srl_cell(t, row, srl_col(t, "guideline_url")),
         row + 2);
     return ORX_OK;
@@ -355,7 +346,7 @@ static bool cyp2c9_diplotype(const char *t, char *out, size_t cap) {
     int a, b;
     char tail;
     if (sscanf(t, " *%d/*%d %c", &a, &b, &tail) != 2 || a < 1 || b < 1 || a > 99 || b > 99) return false;
-    fmt(out, cap, "*%d/*%d", a < b ? a : b, a < b ? b : a);
+    orx_fset(out, cap, "*%d/*%d", a < b ? a : b, a < b ? b : a);
     return true;
 }
 
@@ -422,19 +413,19 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
     char cpic[700];
     cpic_words(s, cpic, sizeof cpic);
     char trig[256];
-    fmt(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
+    orx_fset(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
         vk && *vk->diplotype ? vk->diplotype : "not on record");
     if (row == (size_t)-1) {
         orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "%s", trig);
-        fmt(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
+        orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
+        orx_fset(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
             "maintenance doses by CYP2C9 (*1, *2, *3) and VKORC1 -1639G>A genotype together, and the "
             "record has %s. CPIC: %s", f->drugs, !have_c9 && !have_vk ? "neither in a form the table uses"
             : !have_c9 ? "no CYP2C9 diplotype of *1/*2/*3 alleles" : "no VKORC1 -1639G>A genotype", cpic);
-        fmt(f->source, sizeof f->source, "FDA drug label (warfarin) + CPIC via PharmCAT/cpic-data");
-        fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s",
+        orx_fset(f->source, sizeof f->source, "FDA drug label (warfarin) + CPIC via PharmCAT/cpic-data");
+        orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s, %s",
             srl_cell(t, 0, srl_col(t, "setid")), srl_cell(t, 0, srl_col(t, "section")),
             srl_cell(t, 0, srl_col(t, "title")));
         return ORX_OK;
@@ -452,27 +443,27 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
     orx_finding *f = orx_findings_push(out, "pgx", sev);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
+    orx_fset(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
     char dose_txt[160] = "";
     if (*where)
-        fmt(dose_txt, sizeof dose_txt, " The %s dose, %g mg a day, is %s that range%s.",
+        orx_fset(dose_txt, sizeof dose_txt, " The %s dose, %g mg a day, is %s that range%s.",
             d->is_current ? "current" : "proposed", daily, where,
             d->is_current ? " (a current dose is titrated by INR)" : "");
     char ref_txt[64] = "";
     if (reduced)
-        fmt(ref_txt, sizeof ref_txt, "; lower than %s-%s mg for *1/*1 with GG",
+        orx_fset(ref_txt, sizeof ref_txt, "; lower than %s-%s mg for *1/*1 with GG",
             srl_cell(t, ref, srl_col(t, "low")), srl_cell(t, ref, srl_col(t, "high")));
-    fmt(f->message, sizeof f->message, "For CYP2C9 %s with VKORC1 -1639 %s the %s label's expected "
+    orx_fset(f->message, sizeof f->message, "For CYP2C9 %s with VKORC1 -1639 %s the %s label's expected "
         "maintenance dose is %s-%s mg a day (label Table 1, genotype-based ranges%s).%s CPIC: the "
         "guideline's genotype-based dosing algorithm applies (see management).", dip, gt, f->drugs,
         srl_cell(t, row, srl_col(t, "low")), srl_cell(t, row, srl_col(t, "high")), ref_txt, dose_txt);
-    fmt(f->management, sizeof f->management, "Consider the label's range when choosing the dose and "
+    orx_fset(f->management, sizeof f->management, "Consider the label's range when choosing the dose and "
         "titrate by INR. CPIC: %s", cpic);
-    fmt(f->source, sizeof f->source, "FDA drug label (warfarin, genotype table) + CPIC guideline");
-    fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s [warfarin_label_doses.tsv:%zu]",
+    orx_fset(f->source, sizeof f->source, "FDA drug label (warfarin, genotype table) + CPIC guideline");
+    orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s, %s [warfarin_label_doses.tsv:%zu]",
         srl_cell(t, row, srl_col(t, "setid")), srl_cell(t, row, srl_col(t, "section")),
         srl_cell(t, row, srl_col(t, "title")), row + 2);
-    fmt(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "row_line")));
+    orx_fset(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "row_line")));
     return ORX_OK;
 }
 

@@ -10,7 +10,6 @@
  */
 #include "safety/label_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +17,6 @@
 typedef struct pregnancy_state {
     srl_table rules;  /* data/rules/pregnancy.tsv */
 } pregnancy_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need[] = {"id", "ingredients", "population", "category", "action",
@@ -91,12 +82,12 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         orx_finding *f = orx_findings_push(out, pop, ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "%s status unknown (sex: %s)", pop, orx_sex_name(pt->sex));
-        fmt(f->message, sizeof f->message, "Unable to assess: the %s label has a %s statement for "
+        orx_fset(f->trigger, sizeof f->trigger, "%s status unknown (sex: %s)", pop, orx_sex_name(pt->sex));
+        orx_fset(f->message, sizeof f->message, "Unable to assess: the %s label has a %s statement for "
             "%s (%s) and the record does not say whether the patient is %s.", f->drugs,
             orx_severity_name(sevs[0]), pop, srl_cell(t, rows[0], c_act),
             strcmp(pop, "pregnancy") == 0 ? "pregnant" : "breastfeeding");
-        fmt(f->management, sizeof f->management, "Confirm %s status before prescribing.", pop);
+        orx_fset(f->management, sizeof f->management, "Confirm %s status before prescribing.", pop);
         srl_fill_label(f, t, rows[0]);
         return ORX_OK;
     }
@@ -107,17 +98,17 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         bool dup = false;
         for (int k = 0; k < n_seen; k++) if (strcmp(seen[k], act) == 0) dup = true;
         if (dup) continue;
-        if (n_seen < 8) fmt(seen[n_seen++], sizeof seen[0], "%s", act);
+        if (n_seen < 8) orx_fset(seen[n_seen++], sizeof seen[0], "%s", act);
         orx_finding *f = orx_findings_push(out, pop, sevs[i]);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = sevs[i] >= ORX_SEV_MAJOR;
         srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "patient is %s (%s)",
+        orx_fset(f->trigger, sizeof f->trigger, "patient is %s (%s)",
             strcmp(pop, "pregnancy") == 0 ? "pregnant" : "breastfeeding", basis);
         const char *cat = srl_cell(t, rows[i], c_cat);
-        fmt(f->message, sizeof f->message, "The %s label's %s statement (%s%s%s) applies.", f->drugs,
+        orx_fset(f->message, sizeof f->message, "The %s label's %s statement (%s%s%s) applies.", f->drugs,
             pop, act, *cat ? ", Pregnancy Category " : "", cat);
-        fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
+        orx_fset(f->management, sizeof f->management, "Follow the quoted label statement.");
         srl_fill_label(f, t, rows[i]);
     }
     return ORX_OK;

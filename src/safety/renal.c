@@ -19,7 +19,6 @@
  */
 #include "safety/label_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +34,6 @@ typedef struct renal_state {
     int c_ingr, c_measure, c_lo, c_lo_incl, c_hi, c_hi_incl, c_action, c_sev, c_label_type;
     int c_ind, c_phase; /* indication heading, phase (initiation | continuation | any) */
 } renal_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need[] = {"id", "ingredients", "measure", "lo", "lo_incl", "hi",
@@ -120,7 +111,7 @@ typedef struct renal_value {
 static void value_crcl(const orx_patient *pt, renal_value *v) {
     v->present = true;
     v->value = pt->crcl.value;
-    fmt(v->text, sizeof v->text, "CrCl %.0f mL/min (%s, %s weight %.1f kg)", pt->crcl.value,
+    orx_fset(v->text, sizeof v->text, "CrCl %.0f mL/min (%s, %s weight %.1f kg)", pt->crcl.value,
         pt->crcl.formula, orx_weight_choice_name(pt->crcl_weight), pt->crcl_weight_kg);
 }
 
@@ -128,11 +119,11 @@ static void value_egfr(const orx_patient *pt, renal_value *v) {
     v->present = true;
     if (pt->egfr.present) {
         v->value = pt->egfr.value;
-        fmt(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (%s)", pt->egfr.value, pt->egfr.formula);
+        orx_fset(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (%s)", pt->egfr.value, pt->egfr.formula);
     } else {
         const orx_lab *l = &pt->labs[ORX_LAB_EGFR];
         v->value = l->value;
-        fmt(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (reported by the laboratory%s%s)",
+        orx_fset(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (reported by the laboratory%s%s)",
             l->value, *l->date ? ", " : "", l->date);
     }
 }
@@ -147,7 +138,7 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
         if (!has_egfr) return false;
         value_egfr(pt, v);
         char t[256];
-        fmt(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
+        orx_fset(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
         memcpy(v->text, t, sizeof t);
         return true;
     }
@@ -155,7 +146,7 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
     if (!has_crcl) return false;
     value_crcl(pt, v);
     char t[256];
-    fmt(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
+    orx_fset(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
     memcpy(v->text, t, sizeof t);
     return true;
 }
@@ -173,11 +164,11 @@ static bool in_band(const renal_state *s, size_t r, double x, char *band, size_t
     bool hi_incl = strcmp(srl_cell(&s->rules, r, s->c_hi_incl), "1") == 0;
     const char *m = srl_cell(&s->rules, r, s->c_measure);
     if (has_lo && has_hi)
-        fmt(band, cap, "%s %s%g to %s%g", m, lo_incl ? "" : ">", lo, hi_incl ? "" : "<", hi);
+        orx_fset(band, cap, "%s %s%g to %s%g", m, lo_incl ? "" : ">", lo, hi_incl ? "" : "<", hi);
     else if (has_hi)
-        fmt(band, cap, "%s %s %g", m, hi_incl ? "<=" : "<", hi);
+        orx_fset(band, cap, "%s %s %g", m, hi_incl ? "<=" : "<", hi);
     else if (has_lo)
-        fmt(band, cap, "%s %s %g", m, lo_incl ? ">=" : ">", lo);
+        orx_fset(band, cap, "%s %s %g", m, lo_incl ? ">=" : ">", lo);
     else
         return false;
     if (has_lo && (lo_incl ? x < lo : x <= lo)) return false;
@@ -219,17 +210,17 @@ static orx_status exposure_note(const renal_state *s, const orx_patient *pt,
         orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
+        orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
             pt->renal_basis);
         bool ratio = strcmp(srl_cell(&s->oi, r, c_met), "AUC-ratio") == 0;
         if (ratio)
-            fmt(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
+            orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
                 "ratio %s versus normal function (FDA Organ Impairment DIDB).", f->drugs, col, v);
         else
-            fmt(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
+            orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
                 "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, col, v);
-        fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
-        fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
+        orx_fset(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
+        orx_fset(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
             srl_cell(&s->oi, r, srl_col(&s->oi, "row")), *srl_cell(&s->oi, r, srl_col(&s->oi, "ref")) ? ", ref " : "",
             srl_cell(&s->oi, r, srl_col(&s->oi, "ref")));
         return ORX_OK; /* one note per drug */
@@ -321,10 +312,10 @@ static orx_status unable_no_value(const renal_state *s, const orx_patient *pt,
     orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, drug);
-    fmt(f->trigger, sizeof f->trigger, "no CrCl or eGFR: %s", pt->crcl.why_absent);
-    fmt(f->message, sizeof f->message, "Unable to assess renal dosing of %s: its label has %zu "
+    orx_fset(f->trigger, sizeof f->trigger, "no CrCl or eGFR: %s", pt->crcl.why_absent);
+    orx_fset(f->message, sizeof f->message, "Unable to assess renal dosing of %s: its label has %zu "
         "renal statement(s) but the record has no creatinine clearance or eGFR.", f->drugs, n_rules);
-    fmt(f->management, sizeof f->management, "Obtain serum creatinine (and weight) or an eGFR "
+    orx_fset(f->management, sizeof f->management, "Obtain serum creatinine (and weight) or an eGFR "
         "before relying on the label's renal dosing.");
     srl_fill_label(f, &s->rules, first); /* cites (and quotes) the first such statement */
     return ORX_OK;
@@ -341,7 +332,7 @@ static orx_status unknown_renal_handling(const orx_checker *ck, const orx_patien
     orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
+    orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
         pt->renal_basis);
     char where[200] = "", one[200];
     size_t n = 0;
@@ -350,13 +341,13 @@ static orx_status unknown_renal_handling(const orx_checker *ck, const orx_patien
         n += (size_t)snprintf(where + n, sizeof where - n, "%s%s: %s", n ? "; " : "",
                               d->ingr[i].ingredient, have ? one : "no label in the shipped corpus");
     }
-    fmt(f->message, sizeof f->message, "Renal dosing of %s NOT assessed: no label statement on "
+    orx_fset(f->message, sizeof f->message, "Renal dosing of %s NOT assessed: no label statement on "
         "renal function for it in the shipped corpus (%s). The patient's renal function is "
         "reduced; check the current label before prescribing.", f->drugs, where);
-    fmt(f->management, sizeof f->management, "Look up the renal dosing of %s in its current FDA "
+    orx_fset(f->management, sizeof f->management, "Look up the renal dosing of %s in its current FDA "
         "label; openrx has no sourced threshold for it and does not guess one.", f->drugs);
-    fmt(f->source, sizeof f->source, "openrx label index (data/rules/label_index.tsv)");
-    fmt(f->citation, sizeof f->citation, "data/rules/renal.tsv, data/rules/dose_rules.tsv: no row "
+    orx_fset(f->source, sizeof f->source, "openrx label index (data/rules/label_index.tsv)");
+    orx_fset(f->citation, sizeof f->citation, "data/rules/renal.tsv, data/rules/dose_rules.tsv: no row "
         "for %s", f->drugs);
     return ORX_OK;
 }
@@ -380,20 +371,20 @@ static orx_status emit_row(const renal_state *s, size_t r, const orx_proposed_dr
     const char *ph = srl_cell(&s->rules, r, s->c_phase);
     char scope_txt[320] = "";
     if (*rind && all_ind)
-        fmt(scope_txt, sizeof scope_txt, " (for every indication the label lists; the indication "
+        orx_fset(scope_txt, sizeof scope_txt, " (for every indication the label lists; the indication "
             "here is not known)");
     else if (*rind && scope == SRL_IND_MATCH)
-        fmt(scope_txt, sizeof scope_txt, " for %s", rind);
+        orx_fset(scope_txt, sizeof scope_txt, " for %s", rind);
     else if (*rind)
-        fmt(scope_txt, sizeof scope_txt, " for %s (%s: %s; shown for information, not as an alert)",
+        orx_fset(scope_txt, sizeof scope_txt, " for %s (%s: %s; shown for information, not as an alert)",
             rind, srl_ind_match_name(scope), ind->basis);
-    fmt(f->trigger, sizeof f->trigger, "%s", v->text);
-    fmt(f->message, sizeof f->message, "For %s at %s%s, the %s label %s%s; the patient's value is "
+    orx_fset(f->trigger, sizeof f->trigger, "%s", v->text);
+    orx_fset(f->message, sizeof f->message, "For %s at %s%s, the %s label %s%s; the patient's value is "
         "in that range.", f->drugs, band, scope_txt, f->drugs,
         sev == ORX_SEV_INFO && !scoped_unknown ? "states the dosing for that band" : action_words(action),
         strcmp(ph, "initiation") == 0 ? " when starting it"
         : strcmp(ph, "continuation") == 0 ? " in a patient already taking it" : "");
-    fmt(f->management, sizeof f->management, "Follow the quoted label statement (%s%s%s).", action,
+    orx_fset(f->management, sizeof f->management, "Follow the quoted label statement (%s%s%s).", action,
         *ph && strcmp(ph, "any") ? ", " : "", strcmp(ph, "any") ? ph : "");
     srl_fill_label(f, &s->rules, r);
     return ORX_OK;
@@ -436,7 +427,7 @@ orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt,
         orx_error e2 = {0};
         if (!in_band(s, r, v.value, band, sizeof band, &e2)) continue;
         char key[200]; /* one finding per action and indication (labels repeat sentences) */
-        fmt(key, sizeof key, "%s|%.160s", action, all_ind ? "*" : srl_cell(&s->rules, r, s->c_ind));
+        orx_fset(key, sizeof key, "%s|%.160s", action, all_ind ? "*" : srl_cell(&s->rules, r, s->c_ind));
         bool dup = false;
         for (int i = 0; i < n_seen; i++) if (strcmp(seen[i], key) == 0) dup = true;
         if (dup) continue;
