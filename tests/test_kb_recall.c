@@ -11,32 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static char g_db[256];
+static const char *g_db; /* the default knowledge base (read only) */
 
 static int setup(void **state) {
     (void)state;
-    snprintf(g_db, sizeof g_db, "/tmp/orx-test-kb-recall-%ld.sqlite", (long)getpid());
-    orx_kb_build_params p = orx_kb_build_default_params();
-    p.progress = false;
-    const char *in[1] = {orx_test_path("%s/data/labels", orx_test_source_dir())};
-    orx_kb_build_stats st;
-    orx_error err = ORX_ERROR_INIT;
-    if (orx_kb_build(g_db, in, 1, &p, &st, &err) != ORX_OK) {
-        fprintf(stderr, "build failed: %s\n", err.msg);
-        return -1;
-    }
-    print_message("default KB: %llu labels, %llu chunks, %.1f MB in %.2f s\n",
-                  (unsigned long long)st.docs, (unsigned long long)st.chunks, st.bytes_in / 1e6,
-                  st.seconds);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    unlink(g_db);
-    unlink(orx_test_path("%s-wal", g_db));
-    unlink(orx_test_path("%s-shm", g_db));
-    return 0;
+    g_db = orx_test_default_kb();
+    return g_db ? 0 : -1;
 }
 
 static void test_default_corpus_shape(void **state) {
@@ -134,5 +114,5 @@ int main(void) {
         cmocka_unit_test(test_recall_exhaustive),
         cmocka_unit_test(test_recall_fts5_bm25),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, NULL);
 }
