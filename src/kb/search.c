@@ -1167,7 +1167,7 @@ static orx_status r_retrieve(void *self, const orx_retrieval_request *req, orx_k
                              orx_error *err) {
     bm25_retriever *r = self;
     pthread_mutex_lock(&r->mu);
-    orx_status st = kb_channels(r->kb, req, out, err);
+    orx_status st = orx_kb_channels(r->kb, req, out, err);
     pthread_mutex_unlock(&r->mu);
     return st;
 }
