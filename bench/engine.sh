@@ -27,9 +27,12 @@ DEPTH=${DEPTH:-0}
 SHAPE=${SHAPE:-tinyllama}
 [ -x "$BIN" ] || { echo "bench/engine.sh: no openrx binary at $BIN (build first)" >&2; exit 2; }
 mkdir -p "$MODELS"
+# the family's real tokenizer from the reference set when present (else a synthetic vocab)
+VOCAB=()
+[ -d "$ROOT/../shared/tokenizers" ] && VOCAB=(--vocab-dir "$ROOT/../shared/tokenizers")
 for t in $TYPES; do
     f="$MODELS/$SHAPE-$t.gguf"
-    [ -f "$f" ] || "$BIN" model synth --shape "$SHAPE" --type "$t" -o "$f" -t "$THREADS"
+    [ -f "$f" ] || "$BIN" model synth --shape "$SHAPE" --type "$t" -o "$f" -t "$THREADS" "${VOCAB[@]}"
 done
 for isa in $ISAS; do
     for t in $TYPES; do

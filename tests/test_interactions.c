@@ -7,7 +7,7 @@
  *     the lexicon); the detection rate per form is printed and must be 100% for each form where
  *     the variant exists. */
 #include "testutil.h"
-#include "safety/safety.h"
+#include "safety/checks.h"
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>

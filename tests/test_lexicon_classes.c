@@ -6,7 +6,7 @@
 #include "testutil.h"
 #include "clinical/clinical.h"
 #include "kb/lexicon.h"
-#include "safety/safety.h"
+#include "safety/checks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,18 +12,14 @@
 #include <unistd.h>
 
 static char g_dir[64];
-static char g_kb[128];
+static char g_kb[4096]; /* the default knowledge base (read only) */
 
 static int setup(void **state) {
     snprintf(g_dir, sizeof g_dir, "/tmp/orx_rx_XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
-    snprintf(g_kb, sizeof g_kb, "%s/kb.sqlite", g_dir);
-    const char *in[] = {orx_test_path("%s/data/labels", orx_test_source_dir())};
-    orx_kb_build_params bp = orx_kb_build_default_params();
-    bp.progress = false;
-    orx_kb_build_stats stats;
-    orx_error err = ORX_ERROR_INIT;
-    if (orx_kb_build(g_kb, in, 1, &bp, &stats, &err) != ORX_OK) { fprintf(stderr, "%s\n", err.msg); return -1; }
+    const char *kb = orx_test_default_kb(); /* shared, read only */
+    if (!kb) return -1;
+    snprintf(g_kb, sizeof g_kb, "%s", kb);
     return 0;
 }
 

@@ -2,7 +2,7 @@
  * core on synthetic openrx-form patients: interactions through brands/salts/codes/classes,
  * duplicates, allergies, unrecognised drugs, current-list mode, severity filter. */
 #include "testutil.h"
-#include "safety/safety.h"
+#include "safety/checks.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * must be a quote of that drug's rows in the table.
  */
 #include "testutil.h"
-#include "safety/safety.h"
+#include "safety/checks.h"
 #include "safety/label_rules.h"
 
 #include <sys/stat.h>
@@ -440,30 +440,30 @@ static void test_loader_errors_name_file_line_field(void **state) {
     char dir[] = "/tmp/orx_srl_XXXXXX";
     assert_non_null(mkdtemp(dir));
     static const char *const need[] = {"id", "amount", NULL};
-    srl_table t;
+    orx_srl_table t;
     orx_error err = {0};
     /* wrong number of fields on line 3 */
     write_tmp(dir, "a.tsv", "id\tamount\nD1\t40\nD2\t40\textra\n");
-    assert_int_equal(srl_table_load(dir, "a.tsv", need, &t, &err), ORX_ERR_PARSE);
+    assert_int_equal(orx_srl_table_load(dir, "a.tsv", need, &t, &err), ORX_ERR_PARSE);
     assert_non_null(strstr(err.msg, "a.tsv:3: expected 2 fields, got 3"));
     /* missing column */
     write_tmp(dir, "b.tsv", "id\tamt\nD1\t40\n");
-    assert_int_equal(srl_table_load(dir, "b.tsv", need, &t, &err), ORX_ERR_PARSE);
+    assert_int_equal(orx_srl_table_load(dir, "b.tsv", need, &t, &err), ORX_ERR_PARSE);
     assert_non_null(strstr(err.msg, "b.tsv:1: missing column 'amount'"));
     /* non-numeric field */
     write_tmp(dir, "c.tsv", "id\tamount\nD1\t40\nD2\tforty\n");
-    assert_int_equal(srl_table_load(dir, "c.tsv", need, &t, &err), ORX_OK);
+    assert_int_equal(orx_srl_table_load(dir, "c.tsv", need, &t, &err), ORX_OK);
     assert_int_equal(t.nrows, 2);
     double v;
     bool present;
-    assert_int_equal(srl_num(&t, 0, 1, &v, &present, &err), ORX_OK);
+    assert_int_equal(orx_srl_num(&t, 0, 1, &v, &present, &err), ORX_OK);
     assert_true(present);
     assert_true(v == 40.0);
-    assert_int_equal(srl_num(&t, 1, 1, &v, &present, &err), ORX_ERR_PARSE);
+    assert_int_equal(orx_srl_num(&t, 1, 1, &v, &present, &err), ORX_ERR_PARSE);
     assert_non_null(strstr(err.msg, "c.tsv:3: field 'amount': 'forty' is not a number"));
-    srl_table_free(&t);
+    orx_srl_table_free(&t);
     /* missing file */
-    assert_int_not_equal(srl_table_load(dir, "nope.tsv", need, &t, &err), ORX_OK);
+    assert_int_not_equal(orx_srl_table_load(dir, "nope.tsv", need, &t, &err), ORX_OK);
     assert_non_null(strstr(err.msg, "nope.tsv"));
     unlink(orx_test_path("%s/a.tsv", dir));
     unlink(orx_test_path("%s/b.tsv", dir));

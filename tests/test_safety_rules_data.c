@@ -242,9 +242,9 @@ static void test_excerpts_verbatim_in_shared_corpus(void **state) {
     excerpts_free(&e);
 }
 
-/* Every quote occurs verbatim in the knowledge base's shipped label corpus (data/labels/, helper
- * K) for each corpus that it ships; corpora it does not ship are reported and left to the shipped
- * excerpts (test above). */
+/* Every quote occurs verbatim in the knowledge base's shipped label corpus (data/labels/, the
+ * corpus `openrx kb build` indexes by default) for each corpus that it ships; corpora it does not
+ * ship are reported and left to the shipped excerpts (test above). */
 static void test_quotes_verbatim_in_kb_corpus(void **state) {
     (void)state;
     corpus_copy c;

@@ -1,5 +1,8 @@
 /* testutil.c — see testutil.h. */
 #include "testutil.h"
+#include "kb/kb.h"
+#include "util/util.h"
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +55,48 @@ int orx_test_run(char **out, const char *fmt, ...) {
     int st = pclose(p);
     if (out) *out = buf; else free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- default knowledge base ---------------------------------------------------------------- */
+static char g_own_kb[256]; /* built by this process (no $ORX_TEST_KB), removed at exit */
+
+static void remove_own_kb(void) {
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s'-* '%s'.impact-*", g_own_kb, g_own_kb, g_own_kb);
+    if (system(cmd) != 0) fprintf(stderr, "testutil: could not remove %s\n", g_own_kb);
+}
+
+const char *orx_test_default_kb(void) {
+    static char path[4096];
+    if (path[0]) return path;
+    const char *env = getenv("ORX_TEST_KB");
+    if (env && *env) {
+        if (!orx_file_exists(env)) {
+            fprintf(stderr, "testutil: $ORX_TEST_KB=%s does not exist (kb_default_fixture failed?)\n", env);
+            return NULL;
+        }
+        snprintf(path, sizeof path, "%s", env);
+        return path;
+    }
+    snprintf(g_own_kb, sizeof g_own_kb, "/tmp/orx-test-kb-%ld.sqlite", (long)getpid());
+    orx_kb_build_params p = orx_kb_build_default_params();
+    p.progress = false;
+    const char *in[1] = {orx_test_path("%s/data/labels", orx_test_source_dir())};
+    orx_error err = ORX_ERROR_INIT;
+    if (orx_kb_build(g_own_kb, in, 1, &p, NULL, &err) != ORX_OK) {
+        fprintf(stderr, "testutil: building the default knowledge base failed: %s\n", err.msg);
+        return NULL;
+    }
+    atexit(remove_own_kb);
+    snprintf(path, sizeof path, "%s", g_own_kb);
+    return path;
+}
+
+const char *orx_test_copy_kb(const char *src, const char *dir) {
+    if (orx_test_run(NULL, "cp '%s' '%s'.impact-* '%s'/", src, src, dir) != 0) {
+        fprintf(stderr, "testutil: could not copy %s (and its impact index) into %s\n", src, dir);
+        return NULL;
+    }
+    const char *base = strrchr(src, '/');
+    return orx_test_path("%s/%s", dir, base ? base + 1 : src);
 }

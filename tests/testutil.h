@@ -24,6 +24,16 @@ const char *orx_test_path(const char *fmt, ...);
 /* Run a shell command; capture stdout (malloc'd, NUL-terminated) and return its exit status. */
 int orx_test_run(char **out, const char *fmt, ...);
 
+/* The default knowledge base (built from data/labels), shared read-only by the tests that need it.
+ * Under ctest it is built once per run by the kb_default_fixture test (CTest FIXTURES_SETUP) and
+ * named by $ORX_TEST_KB; a test binary run by hand builds its own into /tmp, removed at exit.
+ * A test that changes the knowledge base works on a copy (orx_test_copy_kb). NULL on failure
+ * (message on stderr). */
+const char *orx_test_default_kb(void);
+/* Copy a knowledge base and its impact index (<kb>.impact-*, named in the KB by base name) into
+ * the existing folder dir, keeping the base names; the copy's path (orx_test_path buffer), or NULL. */
+const char *orx_test_copy_kb(const char *src, const char *dir);
+
 #define ORX_REQUIRE_SHARED()                                                              \
     do {                                                                                  \
         if (!orx_test_shared_dir()) {                                                     \

@@ -153,6 +153,8 @@ static json_t *hit_json(const orx_kb_hit *h, bool with_text) {
 
 static orx_status open_kb(const char *path, bool lexicon, orx_kb **kb, orx_error *err) {
     orx_status st = orx_kb_open(path, kb, err);
+    if (st == ORX_OK && getenv("ORX_DEBUG") && orx_kb_impact_note(*kb)[0])
+        fprintf(stderr, "openrx kb: impact index not used: %s\n", orx_kb_impact_note(*kb));
     if (st == ORX_OK && lexicon) {
         orx_error lerr = ORX_ERROR_INIT;
         if (orx_kb_load_lexicon(*kb, NULL, &lerr) != ORX_OK && getenv("ORX_DEBUG"))

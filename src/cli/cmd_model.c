@@ -2,14 +2,14 @@
  * cmd_model.c — `openrx model synth`: write a random-weight GGUF with a real model's shapes.
  *
  *   openrx model synth --shape tinyllama|llama3.2-1b|qwen2.5-0.5b --type F16|Q8_0|Q4_0|Q4_K_M
- *                      -o FILE [--seed N] [--vocab VOCAB.gguf] [-t THREADS] [--layers N]
+ *                      -o FILE [--seed N] [--vocab VOCAB.gguf | --vocab-dir DIR] [-t THREADS] [--layers N]
  *
  * Weights are drawn from N(0, 0.02²) (norms = 1, biases = 0), quantised with our reference
  * quantisers in the tensor-type mix llama-quantize uses for that file type (Q4_0: output Q6_K;
  * Q4_K_M: Q6_K for output and for attn_v / ffn_down in the "more bits" layers, Q4_K elsewhere;
  * rows whose width is not a multiple of 256 fall back to Q5_0 / Q8_0). The tokenizer is copied
- * from a vocab GGUF (default: ../shared/tokenizers for the shape's family) when there is one,
- * else a synthetic byte-level vocabulary. Speed does not depend on weight values, so these files
+ * from a vocab GGUF when one is named (--vocab FILE, or --vocab-dir DIR holding llama.cpp's
+ * ggml-vocab-*.gguf for the shape's family), else a synthetic byte-level vocabulary. Speed does not depend on weight values, so these files
  * measure the engine on realistic sizes without downloading weights.
  */
 #include "cli/cli.h"
@@ -30,7 +30,7 @@
 typedef struct shape {
     const char *name;      /* --shape value */
     const char *arch;      /* general.architecture */
-    const char *vocab;     /* vocab GGUF basename in ../shared/tokenizers */
+    const char *vocab;     /* the family's vocab GGUF basename (llama.cpp's ggml-vocab-*.gguf) */
     int32_t n_vocab;       /* embedding rows */
     int32_t n_embd;        /* width */
     int32_t n_layer;       /* blocks */
@@ -48,7 +48,7 @@ static const shape k_shapes[] = {
     {"tinyllama", "llama", "ggml-vocab-llama-spm.gguf", 32000, 2048, 22, 32, 4, 5632, 2048, 10000.0f, 1e-5f, false, false},
     {"llama3.2-1b", "llama", "ggml-vocab-llama-bpe.gguf", 128256, 2048, 16, 32, 8, 8192, 131072, 500000.0f, 1e-5f, true, false},
     {"qwen2.5-0.5b", "qwen2", "ggml-vocab-qwen2.gguf", 151936, 896, 24, 14, 2, 4864, 32768, 1000000.0f, 1e-6f, true, true},
-    /* small shape for tests (like ../shared/models/random/rand-llama-256-*) */
+    /* small shape for tests: 256 wide, 2 layers */
     {"mini", "llama", "ggml-vocab-llama-spm.gguf", 32000, 256, 2, 8, 2, 512, 512, 10000.0f, 1e-5f, false, false},
 };
 
@@ -322,8 +322,8 @@ static void usage(FILE *f) {
             "  --shape SHAPE   tinyllama | llama3.2-1b | qwen2.5-0.5b | mini (256-wide, 2 layers: tests)\n"
             "  --type TYPE     F16 | Q8_0 | Q4_0 | Q4_K_M (llama-quantize's tensor mix)\n"
             "  -o, --output F  output file (written atomically)\n"
-            "  --vocab GGUF    copy the tokenizer from this GGUF (default: ../shared/tokenizers\n"
-            "                  vocab of the shape's family when present, else a synthetic vocab)\n"
+            "  --vocab GGUF    copy the tokenizer from this GGUF (default: a synthetic vocab)\n"
+            "  --vocab-dir DIR copy the tokenizer from DIR/<the shape family's ggml-vocab-*.gguf>\n"
             "  --layers N      override the layer count (small test files)\n"
             "  --seed N        random seed (default 1)\n"
             "  -t, --threads N threads (default: physical cores)\n"
@@ -331,24 +331,23 @@ static void usage(FILE *f) {
             "  -h, --help      this help\n");
 }
 
-static char *default_vocab(const shape *h) {
-    const char *src = getenv("ORX_SOURCE_DIR");
-    char *p = malloc(4096);
-    if (!p) return NULL;
-    snprintf(p, 4096, "%s/../shared/tokenizers/%s", src ? src : ORX_SOURCE_DIR, h->vocab);
-    if (orx_file_exists(p)) return p;
-    free(p);
-    return NULL;
+/* DIR/<vocab GGUF of the shape's family> (malloc'd); opening it reports a missing file. */
+static char *family_vocab(const char *dir, const shape *h) {
+    size_t n = strlen(dir) + strlen(h->vocab) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, h->vocab);
+    return p;
 }
 
 static int synth_main(int argc, char **argv) {
     static const struct option opts[] = {
         {"shape", required_argument, NULL, 's'}, {"type", required_argument, NULL, 'y'},
         {"output", required_argument, NULL, 'o'}, {"vocab", required_argument, NULL, 'v'},
+        {"vocab-dir", required_argument, NULL, 'V'},
         {"layers", required_argument, NULL, 'l'}, {"seed", required_argument, NULL, 'S'},
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'}, {0}};
-    const char *shape_s = NULL, *type_s = NULL, *out = NULL, *vocab = NULL;
+    const char *shape_s = NULL, *type_s = NULL, *out = NULL, *vocab = NULL, *vocab_dir = NULL;
     long layers = 0, seed = 1, threads = 0;
     bool json = false;
     int c;
@@ -358,6 +357,7 @@ static int synth_main(int argc, char **argv) {
         case 'y': type_s = optarg; break;
         case 'o': out = optarg; break;
         case 'v': vocab = optarg; break;
+        case 'V': vocab_dir = optarg; break;
         case 'j': json = true; break;
         case 'l': if (!orx_cli_parse_int(optarg, 1, 1000, &layers)) return orx_cli_usage("model synth", "bad --layers '%s'", optarg); break;
         case 'S': if (!orx_cli_parse_int(optarg, 0, 1L << 40, &seed)) return orx_cli_usage("model synth", "bad --seed '%s'", optarg); break;
@@ -368,6 +368,7 @@ static int synth_main(int argc, char **argv) {
     }
     if (optind != argc) return orx_cli_usage("model synth", "unexpected argument '%s'", argv[optind]);
     if (!shape_s || !type_s || !out) return orx_cli_usage("model synth", "--shape, --type and -o are required");
+    if (vocab && vocab_dir) return orx_cli_usage("model synth", "give --vocab or --vocab-dir, not both");
     synth s;
     memset(&s, 0, sizeof s);
     for (size_t i = 0; i < sizeof k_shapes / sizeof k_shapes[0]; i++)
@@ -385,7 +386,7 @@ static int synth_main(int argc, char **argv) {
     orx_status st = ORX_OK;
     orx_gguf_writer *w = orx_gguf_writer_create();
     orx_gguf *v = NULL;
-    char *vpath = vocab ? orx_strdup(vocab) : default_vocab(&sh);
+    char *vpath = vocab ? orx_strdup(vocab) : vocab_dir ? family_vocab(vocab_dir, &sh) : NULL;
     s.pool = orx_threadpool_create((int)threads);
     if (!w || !s.pool) { st = orx_fail(&err, ORX_ERR_NOMEM, "out of memory"); goto done; }
     make_plan(&s);

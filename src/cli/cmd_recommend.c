@@ -190,12 +190,19 @@ done:
     return rc;
 }
 
+/* ORX_DEBUG_PROMPT: show the prompts of each model call on stderr */
+static void show_prompt(void *user, const char *system_prompt, const char *user_prompt) {
+    (void)user;
+    fprintf(stderr, "--- system ---\n%s\n--- user ---\n%s\n---\n", system_prompt, user_prompt);
+}
+
 int cmd_recommend(int argc, char **argv) {
     rec_opts o = {0};
     o.format = "text";
     orx_backend_opts bo;
     orx_backend_opts_init(&bo);
     orx_rx_params rp = orx_rx_default_params();
+    if (getenv("ORX_DEBUG_PROMPT")) rp.on_prompt = show_prompt;
     static const struct option opts[] = {
         ORX_BACKEND_LONG_OPTS,
         {"patient", required_argument, 0, 'p'}, {"indication", required_argument, 0, 'i'},

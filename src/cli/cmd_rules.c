@@ -132,11 +132,8 @@ static orx_status pair_findings(const orx_checker *ck, const char *a, const char
     db.is_current = true;
     da.others = &db;
     da.n_others = 1;
-    size_t nchk;
-    const orx_check_def *defs = orx_checker_checks(&nchk);
-    for (size_t i = 0; i < nchk && !st; i++)
-        if (!strcmp(defs[i].kind, "interaction") || !strcmp(defs[i].kind, "duplicate"))
-            st = defs[i].run(ck, NULL, &da, fs, err);
+    st = orx_check_run(ck, "interaction", NULL, &da, fs, err);
+    if (!st) st = orx_check_run(ck, "duplicate", NULL, &da, fs, err);
     orx_findings_sort(fs);
     return st;
 }

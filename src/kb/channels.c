@@ -535,7 +535,7 @@ static orx_status search_items(orx_kb *kb, const orx_retrieval_request *rq, int 
     return st;
 }
 
-orx_status kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_results *out, orx_error *err) {
+orx_status orx_kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_results *out, orx_error *err) {
     memset(out, 0, sizeof *out);
     int k = rq->k > 0 ? rq->k : 10, words = rq->words > 0 ? rq->words : 1200;
     channels c;

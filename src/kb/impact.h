@@ -107,6 +107,8 @@ orx_status orx_kb_impact_search(orx_kb_impact *ix, const orx_kb_iquery *q, int64
 /* Evaluate orx_kb_search with the impact index (on, the default) or with FTS5 alone (off: the
  * reference the index is tested against). Returns whether the KB has a usable impact index. */
 bool       orx_kb_use_impact(orx_kb *kb, bool on);
+/* Why the knowledge base has no usable impact index ("" when it has one): for diagnostics. */
+const char *orx_kb_impact_note(const orx_kb *kb);
 /* chunks whose drug column holds the one-token phrase (-1: not one token, ask FTS5) */
 long       orx_kb_impact_drug_rows(orx_kb_impact *ix, const char *phrase);
 /* copies hash of a chunk row id (0 when unknown) */

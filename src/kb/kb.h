@@ -161,8 +161,9 @@ typedef struct orx_kb orx_kb;
 
 /* Opens read-only; fails with ORX_ERR_UNSUPPORTED when the schema version differs. A handle is
  * used by one thread at a time (open one per thread). Ranking: orx_rank (BM25 with stored term
- * statistics and the length bucket in the row id); ORX_KB_FTS5_BM25=1 in the environment selects
- * FTS5's own bm25() instead. */
+ * statistics and the length bucket in the row id). The tuning variables (ORX_KB_FTS5_BM25,
+ * ORX_KB_IMPACT, ORX_KB_COMMON, ORX_KB_WEIGHTS; README "Environment variables") are read here,
+ * once per handle. */
 orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err);
 void       orx_kb_free(orx_kb *kb);
 /* Use a lexicon for query expansion (not owned; NULL disables). */

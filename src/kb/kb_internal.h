@@ -28,6 +28,6 @@ int        ind_index_labels_of(const ind_index *x, const char *name, char (*set_
 /* ============================================================================================
  * Evidence channels (kb/channels.c): the BM25 retriever's retrieve()
  * ========================================================================================== */
-orx_status kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_results *out, orx_error *err);
+orx_status orx_kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_results *out, orx_error *err);
 
 #endif /* ORX_KB_INTERNAL_H */

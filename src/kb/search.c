@@ -33,6 +33,22 @@
 #define MAX_TERMS 48  /* query terms after expansion */
 #define MAX_K 100     /* results per query */
 
+#define ANCHOR_MAX_FRAC 0.02 /* a word naming <= 2% of chunks in the drug column names a drug */
+#define COMMON_FRAC 0.08     /* words in > 8% of chunks are dropped from the match (kept for
+                                highlighting) when rarer words remain */
+
+/* Tuning knobs for measurements, read from the environment once when a knowledge base is opened
+ * (README "Environment variables"); the defaults are the measured configuration. */
+typedef struct kb_tuning {
+    bool   fts5_bm25;   /* ORX_KB_FTS5_BM25 set: rank with FTS5's bm25() instead of orx_rank */
+    bool   no_impact;   /* ORX_KB_IMPACT=0: do not use the impact index */
+    double common;      /* ORX_KB_COMMON: share of chunks above which a word is "common"
+                           (default COMMON_FRAC) */
+    bool   weights_set; /* ORX_KB_WEIGHTS given: column weights differ from the impact index's */
+    double w_drug;      /* ORX_KB_WEIGHTS "drug,section": drug column weight (default 2.0) */
+    double w_section;   /* section-name column weight (default 0.5) */
+} kb_tuning;
+
 /* ============================================================================================
  * Handle
  * ========================================================================================== */
@@ -65,6 +81,8 @@ struct orx_kb {
     ind_index                *ind;      /* indication sentence index, built on first use */
     orx_ind_vocab            *vocab;    /* indication vocabulary, opened on first use */
     sqlite3_stmt             *section;  /* chunk ids of one label's section */
+    kb_tuning                 tune;     /* environment tuning, read once at open */
+    char                      impact_note[256]; /* why the impact index is not used, "" when it is */
 };
 
 /* phrase groups of a query: scored words, scored drug-column expansions, anchors, drug filter,
@@ -148,7 +166,7 @@ static void open_term_stats(orx_kb *kb) {
     fts5_api *api = fts5_of(kb->db);
     void *ud = NULL;
     if (!api || api->xFindTokenizer(api, "porter", &ud, &kb->tok) != SQLITE_OK) return;
-    if (kb->n_chunks > 0 && !getenv("ORX_KB_FTS5_BM25") &&
+    if (kb->n_chunks > 0 && !kb->tune.fts5_bm25 &&
         api->xCreateFunction(api, "orx_rank", kb, orx_rank_fn, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(kb->db, "SELECT rowid, orx_rank(chunks_fts) AS r FROM chunks_fts"
                                    " WHERE chunks_fts MATCH ?1 ORDER BY r DESC, rowid LIMIT ?2",
@@ -165,22 +183,40 @@ static void open_impact(orx_kb *kb) {
     if (sqlite3_prepare_v2(kb->db, "SELECT hash FROM chunk_meta WHERE id = ?1", -1, &kb->hash_q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(kb->db, "SELECT count(*) FROM chunk_meta WHERE hash = ?1", -1, &kb->copies_q, NULL) != SQLITE_OK)
         return;
-    const char *e = getenv("ORX_KB_IMPACT");
-    if ((e && !strcmp(e, "0")) || !kb->fast_rank) return;
+    if (kb->tune.no_impact || !kb->fast_rank) {
+        snprintf(kb->impact_note, sizeof kb->impact_note, "%s",
+                 kb->tune.no_impact ? "ORX_KB_IMPACT=0" : "the FTS5 bm25() ranker is in use");
+        return;
+    }
     orx_error ierr = ORX_ERROR_INIT;
     if (orx_kb_impact_open(kb->db, kb->path, &kb->impact, &ierr) != ORX_OK) {
-        if (getenv("ORX_DEBUG")) fprintf(stderr, "openrx kb: impact index not used: %s\n", ierr.msg);
+        snprintf(kb->impact_note, sizeof kb->impact_note, "%s", ierr.msg);
         return;
     }
     uint64_t n = 0;
     double avg = 0;
     if (kb->impact) orx_kb_impact_shape(kb->impact, &n, &avg);
     if (kb->impact && (n != (uint64_t)kb->n_chunks || avg != kb->avg_len)) {
-        if (getenv("ORX_DEBUG")) fprintf(stderr, "openrx kb: impact index is stale; not used\n");
+        snprintf(kb->impact_note, sizeof kb->impact_note, "the impact index is stale (built for other contents)");
         orx_kb_impact_free(kb->impact);
         kb->impact = NULL;
     }
 }
+
+static void read_tuning(kb_tuning *t) {
+    t->fts5_bm25 = getenv("ORX_KB_FTS5_BM25") != NULL;
+    const char *e = getenv("ORX_KB_IMPACT");
+    t->no_impact = e && !strcmp(e, "0");
+    t->common = COMMON_FRAC;
+    if ((e = getenv("ORX_KB_COMMON"))) t->common = atof(e);
+    t->w_drug = 2.0, t->w_section = 0.5;
+    if ((e = getenv("ORX_KB_WEIGHTS"))) {
+        t->weights_set = true;
+        sscanf(e, "%lf,%lf", &t->w_drug, &t->w_section);
+    }
+}
+
+const char *orx_kb_impact_note(const orx_kb *kb) { return kb ? kb->impact_note : ""; }
 
 orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
     *out = NULL;
@@ -190,6 +226,7 @@ orx_status orx_kb_open(const char *path, orx_kb **out, orx_error *err) {
     orx_kb *kb = calloc(1, sizeof *kb);
     if (!kb) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     kb->path = orx_strdup(path);
+    read_tuning(&kb->tune);
     orx_status st = ORX_OK;
     if (sqlite3_open_v2(path, &kb->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         st = orx_fail(err, ORX_ERR_DB, "%s: cannot open: %s", path, sqlite3_errmsg(kb->db));
@@ -561,10 +598,6 @@ static bool term_df(orx_kb *kb, const char *word, int64_t *df_all, int64_t *df_d
     return true;
 }
 
-#define ANCHOR_MAX_FRAC 0.02 /* a word naming <= 2% of chunks in the drug column names a drug */
-#define COMMON_FRAC 0.08     /* words in > 8% of chunks are dropped from the match (kept for
-                                highlighting) when rarer words remain */
-
 /* Split query words into kept words and drug anchors. With anchors the match is restricted to
  * those drugs' labels ("X with Y" searches X's label); very common words are pruned. Both only
  * decide which rows get scored; BM25 itself is unchanged. */
@@ -578,8 +611,7 @@ static void plan_terms(orx_kb *kb, const terms *t, terms *kept, terms *anchors) 
         *kept = *t;
         return;
     }
-    double common = COMMON_FRAC;
-    if (getenv("ORX_KB_COMMON")) common = atof(getenv("ORX_KB_COMMON")); /* tuning only */
+    double common = kb->tune.common;
     int rare = 0;
     for (int i = 0; i < t->n; i++) rare += dfa[i] > 0 && dfa[i] <= common * (double)n;
     bool all_anchor = true; /* a drug-column word too common to anchor: anchor nothing */
@@ -821,9 +853,7 @@ static orx_status match_rows(orx_kb *kb, const char *match, int k, int limit, bo
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, limit);
-    double wd = 2.0, ws = 0.5;
-    const char *wenv = getenv("ORX_KB_WEIGHTS"); /* tuning only: "drug,section" column weights */
-    if (wenv) sscanf(wenv, "%lf,%lf", &wd, &ws);
+    double wd = kb->tune.w_drug, ws = kb->tune.w_section;
     if (!kb->fast_rank) {
         sqlite3_bind_double(s, 3, wd);
         sqlite3_bind_double(s, 4, ws);
@@ -929,7 +959,7 @@ static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_result
     orx_status st = ORX_OK;
     /* planned (anchored, pruned) first; when that finds nothing, score every match. Either
      * query is evaluated by the impact index when there is one (exact top-k), else by FTS5 */
-    bool impact = kb->impact && kb->use_impact && !getenv("ORX_KB_WEIGHTS");
+    bool impact = kb->impact && kb->use_impact && !kb->tune.weights_set;
     for (int pass = q->exhaustive ? 1 : 0; pass < 2 && st == ORX_OK && n == 0; pass++) {
         orx_buf m;
         orx_buf_init(&m);
@@ -1170,7 +1200,7 @@ static orx_status r_retrieve(void *self, const orx_retrieval_request *req, orx_k
                              orx_error *err) {
     bm25_retriever *r = self;
     pthread_mutex_lock(&r->mu);
-    orx_status st = kb_channels(r->kb, req, out, err);
+    orx_status st = orx_kb_channels(r->kb, req, out, err);
     pthread_mutex_unlock(&r->mu);
     return st;
 }

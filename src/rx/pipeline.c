@@ -275,7 +275,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
     orx_status st = fit_prompt(llm, pt, p, r, &ps, err);
     if (st != ORX_OK) return prompt_free(&ps), st;
     orx_llm_msg msgs[4] = {{"system", ps.sys}, {"user", ps.user}, {0}, {0}};
-    if (getenv("ORX_DEBUG_PROMPT")) fprintf(stderr, "--- system ---\n%s\n--- user ---\n%s\n---\n", ps.sys, ps.user);
+    if (p->on_prompt) p->on_prompt(p->on_prompt_user, ps.sys, ps.user);
     st = ask(llm, msgs, 2, ps.schema, p, r, err);
     double t;
     if (st == ORX_OK) {

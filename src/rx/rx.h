@@ -50,6 +50,10 @@ typedef struct orx_rx_params {
     bool        reask;           /* re-ask once when a contraindicated/major finding remains (default true) */
     const char *audit_path;      /* JSONL audit log to append to, NULL = none */
     const char *model_hash;      /* sha256 of the model file (local) for the audit record, or NULL */
+    /* Called with the system and user prompt of the first model call, before it is made (the
+     * CLI shows them with ORX_DEBUG_PROMPT); NULL = not called. The library itself prints nothing. */
+    void      (*on_prompt)(void *user, const char *system_prompt, const char *user_prompt);
+    void       *on_prompt_user;  /* passed to on_prompt */
 } orx_rx_params;
 orx_rx_params orx_rx_default_params(void);
 

@@ -13,7 +13,7 @@
  * quote the label sentence. Food and environment allergies are not drug allergens.
  * Tiers: data/interactions/SOURCE.md.
  */
-#include "safety/safety.h"
+#include "safety/checks.h"
 
 #include <string.h>
 

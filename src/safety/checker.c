@@ -3,7 +3,8 @@
  * against a patient, and a patient's current list pairwise. Unrecognised drugs and unparseable
  * proposed doses become findings here; every other finding comes from a registered check.
  */
-#include "safety/safety.h"
+#include "safety/checks.h"
+#include "safety/label_rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,33 @@ struct orx_checker {
     orx_lexicon *lex;              /* drug-name lexicon */
     orx_severity min_severity;     /* findings below are dropped */
     void        *state[N_CHECKS];  /* per-check state from init hooks */
+    orx_srl_table organ_impairment; /* data/rules/organ_impairment.tsv (ncols 0 when absent) */
 };
+
+/* Tables shared by several checks (before their init hooks run). */
+static orx_status load_shared_tables(orx_checker *ck, orx_error *err) {
+    static const char *const need_oi[] = {"ingredient", "organ", "metric", "mild", "moderate",
+                                          "severe", "esrd", "ref", "row", NULL};
+    char p[4200];
+    snprintf(p, sizeof p, "%s/rules/organ_impairment.tsv", ck->data_dir);
+    if (!orx_file_exists(p)) return ORX_OK;
+    orx_status st = orx_srl_table_load(ck->data_dir, "rules/organ_impairment.tsv", need_oi,
+                                       &ck->organ_impairment, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&ck->organ_impairment, "ingredient", ck->lex, err);
+    return st;
+}
+
+const struct orx_srl_table *orx_checker_organ_impairment(const orx_checker *ck) {
+    return ck ? &ck->organ_impairment : NULL;
+}
+
+orx_status orx_check_run(const orx_checker *ck, const char *kind, const orx_patient *pt,
+                         const orx_proposed_drug *drug, orx_findings *out, orx_error *err) {
+    if (!ck || !kind || !drug || !out) return orx_fail(err, ORX_ERR_USAGE, "orx_check_run: missing argument");
+    for (size_t i = 0; i < N_CHECKS; i++)
+        if (!strcmp(CHECKS[i].kind, kind)) return CHECKS[i].run(ck, pt, drug, out, err);
+    return orx_fail(err, ORX_ERR_NOT_FOUND, "no check of kind \"%s\"", kind);
+}
 
 /* ============================================================================================
  * Create / free
@@ -56,6 +83,7 @@ orx_status orx_checker_create(const orx_checker_params *params, orx_checker **ou
              p.data_dir ? p.data_dir : orx_lexicon_default_data_dir());
     ck->min_severity = p.min_severity;
     orx_status st = orx_lexicon_open(ck->data_dir, &ck->lex, err);
+    if (st == ORX_OK) st = load_shared_tables(ck, err);
     for (size_t i = 0; st == ORX_OK && i < N_CHECKS; i++)
         if (CHECKS[i].init) st = CHECKS[i].init(ck, &ck->state[i], err);
     if (st) {
@@ -70,6 +98,7 @@ void orx_checker_free(orx_checker *ck) {
     if (!ck) return;
     for (size_t i = 0; i < N_CHECKS; i++)
         if (CHECKS[i].fini && ck->state[i]) CHECKS[i].fini(ck->state[i]);
+    orx_srl_table_free(&ck->organ_impairment);
     orx_lexicon_free(ck->lex);
     free(ck);
 }

@@ -13,24 +13,15 @@
  */
 #include "safety/label_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 typedef struct dose_state {
-    srl_table rules;  /* data/rules/dose_limits.tsv */
+    orx_srl_table rules;  /* data/rules/dose_limits.tsv */
     int c_ingr, c_amount, c_unit, c_period, c_form, c_type;
 } dose_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 /* mg per unit, 0 for a non-mass unit. */
 static double mg_factor(const char *unit) {
@@ -45,32 +36,32 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
         "label_type", "setid", "corpus", "section", "quote", NULL};
     dose_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_status st = srl_table_load(orx_checker_data_dir(ck), "rules/dose_limits.tsv", need,
+    orx_status st = orx_srl_table_load(orx_checker_data_dir(ck), "rules/dose_limits.tsv", need,
                                    &s->rules, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredient", orx_checker_lexicon(ck), err);
-    if (st != ORX_OK) { srl_table_free(&s->rules); free(s); return st; }
-    s->c_ingr = srl_col(&s->rules, "ingredient");
-    s->c_amount = srl_col(&s->rules, "amount");
-    s->c_unit = srl_col(&s->rules, "unit");
-    s->c_period = srl_col(&s->rules, "period");
-    s->c_form = srl_col(&s->rules, "form");
-    s->c_type = srl_col(&s->rules, "label_type");
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredient", orx_checker_lexicon(ck), err);
+    if (st != ORX_OK) { orx_srl_table_free(&s->rules); free(s); return st; }
+    s->c_ingr = orx_srl_col(&s->rules, "ingredient");
+    s->c_amount = orx_srl_col(&s->rules, "amount");
+    s->c_unit = orx_srl_col(&s->rules, "unit");
+    s->c_period = orx_srl_col(&s->rules, "period");
+    s->c_form = orx_srl_col(&s->rules, "form");
+    s->c_type = orx_srl_col(&s->rules, "label_type");
     for (size_t r = 0; r < s->rules.nrows && st == ORX_OK; r++) {
         double v;
         bool pr;
-        st = srl_num(&s->rules, r, s->c_amount, &v, &pr, err);
-        const char *per = srl_cell(&s->rules, r, s->c_period);
+        st = orx_srl_num(&s->rules, r, s->c_amount, &v, &pr, err);
+        const char *per = orx_srl_cell(&s->rules, r, s->c_period);
         if (st == ORX_OK && (!pr || v <= 0))
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'amount': must be a positive number",
                           s->rules.path, r + 2);
-        else if (st == ORX_OK && mg_factor(srl_cell(&s->rules, r, s->c_unit)) == 0)
+        else if (st == ORX_OK && mg_factor(orx_srl_cell(&s->rules, r, s->c_unit)) == 0)
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'unit': '%s' is not mg/g/mcg",
-                          s->rules.path, r + 2, srl_cell(&s->rules, r, s->c_unit));
+                          s->rules.path, r + 2, orx_srl_cell(&s->rules, r, s->c_unit));
         else if (st == ORX_OK && strcmp(per, "day") && strcmp(per, "dose") && strcmp(per, "week"))
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'period': '%s' is not day/dose/week",
                           s->rules.path, r + 2, per);
     }
-    if (st != ORX_OK) { srl_table_free(&s->rules); free(s); return st; }
+    if (st != ORX_OK) { orx_srl_table_free(&s->rules); free(s); return st; }
     *state = s;
     return ORX_OK;
 }
@@ -78,7 +69,7 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
 void orx_check_dose_fini(void *state) {
     dose_state *s = state;
     if (!s) return;
-    srl_table_free(&s->rules);
+    orx_srl_table_free(&s->rules);
     free(s);
 }
 
@@ -100,11 +91,11 @@ static orx_status unable(const orx_proposed_drug *d, const char *why, size_t rul
                          const dose_state *s, orx_findings *out, orx_error *err) {
     orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
-    fmt(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
+    orx_fset(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
         "dose: %s.", f->drugs, why);
-    srl_fill_label(f, &s->rules, rule_row);
+    orx_srl_fill_label(f, &s->rules, rule_row);
     return ORX_OK;
 }
 
@@ -114,12 +105,12 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
     if (!s || !drug || drug->n_ingr != 1 || !drug->dose.present || drug->dose_error[0])
         return ORX_OK;
     const char *ingr = drug->ingr[0].ingredient;
-    const srl_table *t = &s->rules;
+    const orx_srl_table *t = &s->rules;
     bool have_rx = false;
     for (size_t r = 0; r < t->nrows; r++)
-        if (strcasecmp(srl_ingr(t, r, s->c_ingr), ingr) == 0 &&
-            strcmp(srl_cell(t, r, s->c_type), "Rx") == 0 &&
-            form_fits(srl_cell(t, r, s->c_form), drug->dose.route))
+        if (strcasecmp(orx_srl_ingr(t, r, s->c_ingr), ingr) == 0 &&
+            strcmp(orx_srl_cell(t, r, s->c_type), "Rx") == 0 &&
+            form_fits(orx_srl_cell(t, r, s->c_form), drug->dose.route))
             have_rx = true;
     /* largest limit per period among applicable rules */
     static const char *const periods[] = {"dose", "day", "week"};
@@ -127,18 +118,18 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         size_t best = (size_t)-1;
         double best_mg = 0;
         for (size_t r = 0; r < t->nrows; r++) {
-            if (strcasecmp(srl_ingr(t, r, s->c_ingr), ingr) != 0) continue;
-            if (strcmp(srl_cell(t, r, s->c_period), periods[p]) != 0) continue;
-            if (have_rx && strcmp(srl_cell(t, r, s->c_type), "Rx") != 0) continue;
-            if (!form_fits(srl_cell(t, r, s->c_form), drug->dose.route)) continue;
-            double amt = strtod(srl_cell(t, r, s->c_amount), NULL) * mg_factor(srl_cell(t, r, s->c_unit));
+            if (strcasecmp(orx_srl_ingr(t, r, s->c_ingr), ingr) != 0) continue;
+            if (strcmp(orx_srl_cell(t, r, s->c_period), periods[p]) != 0) continue;
+            if (have_rx && strcmp(orx_srl_cell(t, r, s->c_type), "Rx") != 0) continue;
+            if (!form_fits(orx_srl_cell(t, r, s->c_form), drug->dose.route)) continue;
+            double amt = strtod(orx_srl_cell(t, r, s->c_amount), NULL) * mg_factor(orx_srl_cell(t, r, s->c_unit));
             if (best == (size_t)-1 || amt > best_mg) { best = r; best_mg = amt; }
         }
         if (best == (size_t)-1) continue;
         double f_mg = mg_factor(drug->dose.unit);
         if (f_mg == 0) {
             char why[128];
-            fmt(why, sizeof why, "the dose unit '%s' is not a mass unit", drug->dose.unit);
+            orx_fset(why, sizeof why, "the dose unit '%s' is not a mass unit", drug->dose.unit);
             return unable(drug, why, best, s, out, err);
         }
         double have_mg;
@@ -157,14 +148,14 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
         orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_MAJOR);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = true;
-        srl_fill_drugs(f, drug);
-        fmt(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
-        fmt(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
+        orx_srl_fill_drugs(f, drug);
+        orx_fset(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
+        orx_fset(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
             "stated in its label (%s %s per %s).", f->drugs, have_mg, what,
-            srl_cell(t, best, s->c_amount), srl_cell(t, best, s->c_unit), periods[p]);
-        fmt(f->management, sizeof f->management, "Do not exceed the label maximum unless the "
+            orx_srl_cell(t, best, s->c_amount), orx_srl_cell(t, best, s->c_unit), periods[p]);
+        orx_fset(f->management, sizeof f->management, "Do not exceed the label maximum unless the "
             "prescriber documents why.");
-        srl_fill_label(f, t, best);
+        orx_srl_fill_label(f, t, best);
     }
     (void)pt;
     return ORX_OK;

@@ -56,18 +56,10 @@ typedef struct dose_row {
 } dose_row;
 
 typedef struct dr_state {
-    srl_table t;       /* data/rules/dose_rules.tsv */
+    orx_srl_table t;       /* data/rules/dose_rules.tsv */
     dose_row *rows;    /* parsed rows, t.nrows */
     int c_ingr, c_ind, c_phase, c_crit, c_freq, c_unit, c_route;
 } dr_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 static const char *const VAR_NAME[V_COUNT] = {"crcl", "egfr", "age", "weight", "scr"};
 static const char *const VAR_LABEL[V_COUNT] = {"CrCl (mL/min)", "eGFR (mL/min/1.73m2)", "age (years)",
@@ -100,7 +92,7 @@ static orx_status parse_term(const dr_state *s, size_t r, const char *txt, size_
 }
 
 static orx_status parse_criteria(const dr_state *s, size_t r, dose_row *dr, orx_error *err) {
-    const char *c = srl_cell(&s->t, r, s->c_crit);
+    const char *c = orx_srl_cell(&s->t, r, s->c_crit);
     dr->nt = 0;
     dr->n_of = 0;
     if (!*c) return ORX_OK;
@@ -140,9 +132,9 @@ static double freq_per_day(const char *f) {
 static orx_status parse_row(const dr_state *s, size_t r, dose_row *dr, orx_error *err) {
     memset(dr, 0, sizeof *dr);
     dr->row = r;
-    const srl_table *t = &s->t;
-    const char *action = srl_cell(t, r, srl_col(t, "action"));
-    const char *phase = srl_cell(t, r, s->c_phase);
+    const orx_srl_table *t = &s->t;
+    const char *action = orx_srl_cell(t, r, orx_srl_col(t, "action"));
+    const char *phase = orx_srl_cell(t, r, s->c_phase);
     if (strcmp(phase, "initiation") && strcmp(phase, "continuation") && strcmp(phase, "any"))
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'phase': '%s' is not initiation/"
                         "continuation/any", t->path, r + 2, phase);
@@ -153,18 +145,18 @@ static orx_status parse_row(const dr_state *s, size_t r, dose_row *dr, orx_error
     orx_status st = parse_criteria(s, r, dr, err);
     if (st != ORX_OK || dr->no_rec) goto done;
     bool pr, pr_low;
-    if ((st = srl_num(t, r, srl_col(t, "amount"), &dr->amount, &pr, err)) != ORX_OK) return st;
-    if ((st = srl_num(t, r, srl_col(t, "amount_low"), &dr->amount_low, &pr_low, err)) != ORX_OK) return st;
-    if (!pr || dr->amount <= 0 || strcmp(srl_cell(t, r, s->c_unit), "mg") != 0)
+    if ((st = orx_srl_num(t, r, orx_srl_col(t, "amount"), &dr->amount, &pr, err)) != ORX_OK) return st;
+    if ((st = orx_srl_num(t, r, orx_srl_col(t, "amount_low"), &dr->amount_low, &pr_low, err)) != ORX_OK) return st;
+    if (!pr || dr->amount <= 0 || strcmp(orx_srl_cell(t, r, s->c_unit), "mg") != 0)
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu: a dose row needs a positive amount in mg",
                         t->path, r + 2);
     if (!pr_low) dr->amount_low = dr->amount;
-    dr->per_day = freq_per_day(srl_cell(t, r, s->c_freq));
+    dr->per_day = freq_per_day(orx_srl_cell(t, r, s->c_freq));
     if (dr->per_day <= 0)
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'frequency': unknown phrase '%s'",
-                        t->path, r + 2, srl_cell(t, r, s->c_freq));
+                        t->path, r + 2, orx_srl_cell(t, r, s->c_freq));
 done:
-    dr->concepts = srl_indication_concepts(srl_cell(t, r, s->c_ind));
+    dr->concepts = orx_srl_indication_concepts(orx_srl_cell(t, r, s->c_ind));
     return st;
 }
 
@@ -174,16 +166,16 @@ orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, o
         "section", "quote", NULL};
     dr_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_status st = srl_table_load(orx_checker_data_dir(ck), "rules/dose_rules.tsv", need, &s->t, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->t, "ingredient", orx_checker_lexicon(ck), err);
+    orx_status st = orx_srl_table_load(orx_checker_data_dir(ck), "rules/dose_rules.tsv", need, &s->t, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->t, "ingredient", orx_checker_lexicon(ck), err);
     if (st == ORX_OK) {
-        s->c_ingr = srl_col(&s->t, "ingredient");
-        s->c_ind = srl_col(&s->t, "indication");
-        s->c_phase = srl_col(&s->t, "phase");
-        s->c_crit = srl_col(&s->t, "criteria");
-        s->c_freq = srl_col(&s->t, "frequency");
-        s->c_unit = srl_col(&s->t, "unit");
-        s->c_route = srl_col(&s->t, "route");
+        s->c_ingr = orx_srl_col(&s->t, "ingredient");
+        s->c_ind = orx_srl_col(&s->t, "indication");
+        s->c_phase = orx_srl_col(&s->t, "phase");
+        s->c_crit = orx_srl_col(&s->t, "criteria");
+        s->c_freq = orx_srl_col(&s->t, "frequency");
+        s->c_unit = orx_srl_col(&s->t, "unit");
+        s->c_route = orx_srl_col(&s->t, "route");
         s->rows = calloc(s->t.nrows ? s->t.nrows : 1, sizeof *s->rows);
         if (!s->rows) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
@@ -199,7 +191,7 @@ orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, o
 void orx_check_dose_indication_fini(void *state) {
     dr_state *s = state;
     if (!s) return;
-    srl_table_free(&s->t);
+    orx_srl_table_free(&s->t);
     free(s->rows);
     free(s);
 }
@@ -218,28 +210,28 @@ static void patient_values(const orx_patient *pt, pvals *p) {
     if (pt->crcl.present) {
         p->has[V_CRCL] = true;
         p->v[V_CRCL] = pt->crcl.value;
-        fmt(p->text[V_CRCL], sizeof p->text[V_CRCL], "CrCl %.0f mL/min (%s)", pt->crcl.value, pt->crcl.formula);
+        orx_fset(p->text[V_CRCL], sizeof p->text[V_CRCL], "CrCl %.0f mL/min (%s)", pt->crcl.value, pt->crcl.formula);
     }
     if (pt->egfr.present || pt->labs[ORX_LAB_EGFR].present) {
         p->has[V_EGFR] = true;
         p->v[V_EGFR] = pt->egfr.present ? pt->egfr.value : pt->labs[ORX_LAB_EGFR].value;
-        fmt(p->text[V_EGFR], sizeof p->text[V_EGFR], "eGFR %.0f mL/min/1.73m2", p->v[V_EGFR]);
+        orx_fset(p->text[V_EGFR], sizeof p->text[V_EGFR], "eGFR %.0f mL/min/1.73m2", p->v[V_EGFR]);
     }
     if (pt->age.present) {
         p->has[V_AGE] = true;
         p->v[V_AGE] = pt->age.value;
-        fmt(p->text[V_AGE], sizeof p->text[V_AGE], "age %.0f years", pt->age.value);
+        orx_fset(p->text[V_AGE], sizeof p->text[V_AGE], "age %.0f years", pt->age.value);
     }
     const orx_lab *w = &pt->labs[ORX_LAB_WEIGHT], *c = &pt->labs[ORX_LAB_SCR];
     if (w->present) {
         p->has[V_WEIGHT] = true;
         p->v[V_WEIGHT] = w->value;
-        fmt(p->text[V_WEIGHT], sizeof p->text[V_WEIGHT], "weight %.1f kg (%.10s)", w->value, w->date);
+        orx_fset(p->text[V_WEIGHT], sizeof p->text[V_WEIGHT], "weight %.1f kg (%.10s)", w->value, w->date);
     }
     if (c->present) {
         p->has[V_SCR] = true;
         p->v[V_SCR] = c->value;
-        fmt(p->text[V_SCR], sizeof p->text[V_SCR], "serum creatinine %.2f mg/dL (%.10s)", c->value, c->date);
+        orx_fset(p->text[V_SCR], sizeof p->text[V_SCR], "serum creatinine %.2f mg/dL (%.10s)", c->value, c->date);
     }
 }
 
@@ -281,11 +273,11 @@ static const dr_state *state_of(const orx_checker *ck) {
 }
 
 static bool row_for(const dr_state *s, size_t r, const char *ingredient) {
-    return strcasecmp(srl_ingr(&s->t, r, s->c_ingr), ingredient) == 0;
+    return strcasecmp(orx_srl_ingr(&s->t, r, s->c_ingr), ingredient) == 0;
 }
 
 static bool phase_ok(const dr_state *s, size_t r, const orx_proposed_drug *d) {
-    const char *ph = srl_cell(&s->t, r, s->c_phase);
+    const char *ph = orx_srl_cell(&s->t, r, s->c_phase);
     if (strcmp(ph, "initiation") == 0) return !d->is_current;
     if (strcmp(ph, "continuation") == 0) return d->is_current;
     return true;
@@ -296,24 +288,24 @@ static orx_finding *push(orx_findings *out, orx_severity sev, const orx_proposed
     orx_finding *f = orx_findings_push(out, "dose", sev);
     if (!f) return NULL;
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    srl_fill_drugs(f, d);
-    if (row != (size_t)-1) srl_fill_label(f, &s->t, row);
+    orx_srl_fill_drugs(f, d);
+    if (row != (size_t)-1) orx_srl_fill_label(f, &s->t, row);
     return f;
 }
 
 static void dose_words(const dr_state *s, const dose_row *d, char *out, size_t cap) {
-    const srl_table *t = &s->t;
-    if (d->no_rec) { fmt(out, cap, "no dose recommendation"); return; }
+    const orx_srl_table *t = &s->t;
+    if (d->no_rec) { orx_fset(out, cap, "no dose recommendation"); return; }
     if (d->amount_low < d->amount)
-        fmt(out, cap, "%g to %g mg %s", d->amount_low, d->amount, srl_cell(t, d->row, s->c_freq));
+        orx_fset(out, cap, "%g to %g mg %s", d->amount_low, d->amount, orx_srl_cell(t, d->row, s->c_freq));
     else
-        fmt(out, cap, "%g mg %s", d->amount, srl_cell(t, d->row, s->c_freq));
+        orx_fset(out, cap, "%g mg %s", d->amount, orx_srl_cell(t, d->row, s->c_freq));
 }
 
 /* The drug's indication is unknown or ambiguous: list the label's doses per indication, with
  * whether the patient meets each row's criteria. */
 static orx_status list_per_indication(const dr_state *s, const orx_proposed_drug *d,
-                                      const char *ingr, const pvals *pv, const srl_indication *ind,
+                                      const char *ingr, const pvals *pv, const orx_srl_indication *ind,
                                       bool all_other, orx_findings *out, orx_error *err) {
     char msg[512];
     size_t o = 0;
@@ -325,7 +317,7 @@ static orx_status list_per_indication(const dr_state *s, const orx_proposed_drug
         if (h == T_FALSE) continue; /* only the rows for this patient's band */
         if (first == (size_t)-1) first = r;
         dose_words(s, &s->rows[r], dw, sizeof dw);
-        const char *ri = srl_cell(&s->t, r, s->c_ind);
+        const char *ri = orx_srl_cell(&s->t, r, s->c_ind);
         if (o + 1 < sizeof msg)
             o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s: %s%s", o ? "; " : "",
                                   *ri ? ri : "any indication", dw,
@@ -335,16 +327,16 @@ static orx_status list_per_indication(const dr_state *s, const orx_proposed_drug
     if (first == (size_t)-1) return ORX_OK;
     orx_finding *f = push(out, ORX_SEV_INFO, d, s, first);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    fmt(f->trigger, sizeof f->trigger, "%s", ind->basis);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", ind->basis);
     if (all_other)
-        fmt(f->message, sizeof f->message, "The %s label gives doses only for other indications "
+        orx_fset(f->message, sizeof f->message, "The %s label gives doses only for other indications "
             "than the one given (%s), so the dose was not compared. For this patient: %s.",
             f->drugs, ind->basis, msg);
     else
-        fmt(f->message, sizeof f->message, "The %s label's dose depends on the indication, which "
+        orx_fset(f->message, sizeof f->message, "The %s label's dose depends on the indication, which "
             "is not known here (%s). Label doses for this patient by indication: %s.", f->drugs,
             ind->basis, msg);
-    fmt(f->management, sizeof f->management, "Give the indication (check --indication) to compare "
+    orx_fset(f->management, sizeof f->management, "Give the indication (check --indication) to compare "
         "the dose with the label's dose for it.");
     return ORX_OK;
 }
@@ -373,15 +365,15 @@ static orx_status compare(const dr_state *s, const orx_proposed_drug *d, const s
     }
     char label[128];
     dose_words(s, best, label, sizeof label);
-    const char *ri = srl_cell(&s->t, best->row, s->c_ind);
-    bool starting = strcmp(srl_cell(&s->t, best->row, s->c_phase), "initiation") == 0;
+    const char *ri = orx_srl_cell(&s->t, best->row, s->c_ind);
+    bool starting = strcmp(orx_srl_cell(&s->t, best->row, s->c_phase), "initiation") == 0;
     char for_txt[220]; /* "dose for <indication>" / "starting dose" */
-    fmt(for_txt, sizeof for_txt, "%sdose%s%s", starting ? "starting " : "", *ri ? " for " : "", ri);
+    orx_fset(for_txt, sizeof for_txt, "%sdose%s%s", starting ? "starting " : "", *ri ? " for " : "", ri);
     if (!d->dose.present || f == 0 || d->dose.per_day <= 0 || d->dose.n_parts > 1) {
         orx_finding *x = push(out, ORX_SEV_INFO, d, s, best->row);
         if (!x) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        fmt(x->trigger, sizeof x->trigger, "%s", trig);
-        fmt(x->message, sizeof x->message, "Unable to compare the %s dose with the label's %s "
+        orx_fset(x->trigger, sizeof x->trigger, "%s", trig);
+        orx_fset(x->message, sizeof x->message, "Unable to compare the %s dose with the label's %s "
             "(%s%s%s): the proposed dose %s.", x->drugs, for_txt, label, *crit_why ? "; " : "",
             crit_why, !d->dose.present ? "has no amount" : f == 0 ? "is not in mg, g or mcg"
             : d->dose.n_parts > 1 ? "is a combination strength" : "has no frequency");
@@ -399,17 +391,17 @@ static orx_status compare(const dr_state *s, const orx_proposed_drug *d, const s
     orx_severity sev = within ? ORX_SEV_INFO : ORX_SEV_MAJOR;
     orx_finding *x = push(out, sev, d, s, best->row);
     if (!x) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    fmt(x->trigger, sizeof x->trigger, "proposed %g mg %s; %s", mg, d->dose.frequency, trig);
+    orx_fset(x->trigger, sizeof x->trigger, "proposed %g mg %s; %s", mg, d->dose.frequency, trig);
     char crit_txt[300] = "";
-    if (*crit_why) fmt(crit_txt, sizeof crit_txt, " The patient meets the label's criteria: %s.", crit_why);
+    if (*crit_why) orx_fset(crit_txt, sizeof crit_txt, " The patient meets the label's criteria: %s.", crit_why);
     if (!within)
-        fmt(x->message, sizeof x->message, "%s %g mg %s is above the label's %s for this "
+        orx_fset(x->message, sizeof x->message, "%s %g mg %s is above the label's %s for this "
             "patient: %s.%s", x->drugs, mg, d->dose.frequency, for_txt, label, crit_txt);
     else
-        fmt(x->message, sizeof x->message, "%s %g mg %s %s the label's %s "
+        orx_fset(x->message, sizeof x->message, "%s %g mg %s %s the label's %s "
             "(%s).%s", x->drugs, mg, d->dose.frequency,
             equal ? "matches" : below ? "is below" : "is within", for_txt, label, crit_txt);
-    fmt(x->management, sizeof x->management, within ? "No change needed for the label's dose; "
+    orx_fset(x->management, sizeof x->management, within ? "No change needed for the label's dose; "
         "review the quoted statement." : "Use the label's dose for this indication and patient "
         "(quoted), or document why not.");
     return ORX_OK;
@@ -418,7 +410,7 @@ static orx_status compare(const dr_state *s, const orx_proposed_drug *d, const s
 /* Rows of one indication (or the general rows) whose criteria the patient meets; UNKNOWN when a
  * criteria row could not be assessed and none was met. */
 static tri applicable_rows(const dr_state *s, const orx_proposed_drug *d, const char *ingr,
-                           const srl_indication *ind, bool ambiguous, const pvals *pv,
+                           const orx_srl_indication *ind, bool ambiguous, const pvals *pv,
                            size_t *app, int *n_app, char *why, size_t wcap, char *missing,
                            size_t mcap) {
     int n_crit = 0, n_base = 0;
@@ -427,17 +419,17 @@ static tri applicable_rows(const dr_state *s, const orx_proposed_drug *d, const 
     missing[0] = why[0] = '\0';
     for (size_t r = 0; r < s->t.nrows; r++) {
         if (!row_for(s, r, ingr) || !phase_ok(s, r, d)) continue;
-        srl_ind_match m = srl_indication_match(srl_cell(&s->t, r, s->c_ind), ind);
+        orx_srl_ind_match m = orx_srl_indication_match(orx_srl_cell(&s->t, r, s->c_ind), ind);
         if (ambiguous && m == SRL_IND_MATCH) m = SRL_IND_UNKNOWN;
         if (m != SRL_IND_MATCH && m != SRL_IND_GENERAL) continue;
         if (s->rows[r].nt == 0) { if (n_base < 32) base[n_base++] = r; continue; }
         char w[256];
         tri h = criteria_hold(&s->rows[r], pv, w, sizeof w);
         if (h == T_TRUE && n_crit < 32) {
-            if (!n_crit) fmt(why, wcap, "%s", w);
+            if (!n_crit) orx_fset(why, wcap, "%s", w);
             crit[n_crit++] = r;
         }
-        if (h == T_UNKNOWN && !unknown) { unknown = true; fmt(missing, mcap, "%s", w); }
+        if (h == T_UNKNOWN && !unknown) { unknown = true; orx_fset(missing, mcap, "%s", w); }
     }
     *n_app = 0;
     if (n_crit) { memcpy(app, crit, (size_t)n_crit * sizeof *app); *n_app = n_crit; return T_TRUE; }
@@ -448,7 +440,7 @@ static tri applicable_rows(const dr_state *s, const orx_proposed_drug *d, const 
 }
 
 static bool ambiguous_indication(const dr_state *s, const orx_proposed_drug *d, const char *ingr,
-                                 const srl_indication *ind, bool *any_match, bool *any_unknown,
+                                 const orx_srl_indication *ind, bool *any_match, bool *any_unknown,
                                  bool *any_rows) {
     unsigned first = 0;
     bool amb = false;
@@ -456,7 +448,7 @@ static bool ambiguous_indication(const dr_state *s, const orx_proposed_drug *d, 
     for (size_t r = 0; r < s->t.nrows; r++) {
         if (!row_for(s, r, ingr) || !phase_ok(s, r, d)) continue;
         *any_rows = true;
-        srl_ind_match m = srl_indication_match(srl_cell(&s->t, r, s->c_ind), ind);
+        orx_srl_ind_match m = orx_srl_indication_match(orx_srl_cell(&s->t, r, s->c_ind), ind);
         if (m == SRL_IND_GENERAL || m == SRL_IND_MATCH) *any_match = true;
         if (m == SRL_IND_UNKNOWN || m == SRL_IND_UNRECOGNISED) *any_unknown = true;
         if (m != SRL_IND_MATCH) continue;
@@ -475,13 +467,13 @@ static orx_status ds_note(const orx_proposed_drug *d, orx_findings *out, orx_err
     if (!ds || (d->dose.present && mg_of(&d->dose) > 0)) return ORX_OK;
     orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
-    fmt(f->message, sizeof f->message, "'DS' (double strength) is not defined in any shipped "
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
+    orx_fset(f->message, sizeof f->message, "'DS' (double strength) is not defined in any shipped "
         "source, so the strength of %s was not inferred and its dose was not checked.", f->drugs);
-    fmt(f->management, sizeof f->management, "Write the strengths, e.g. \"800 mg/160 mg\".");
-    fmt(f->source, sizeof f->source, "openrx dose parser");
-    fmt(f->citation, sizeof f->citation, "data/rules/SOURCE.md (dose rules: no sourced 'DS')");
+    orx_fset(f->management, sizeof f->management, "Write the strengths, e.g. \"800 mg/160 mg\".");
+    orx_fset(f->source, sizeof f->source, "openrx dose parser");
+    orx_fset(f->citation, sizeof f->citation, "data/rules/SOURCE.md (dose rules: no sourced 'DS')");
     return ORX_OK;
 }
 
@@ -493,8 +485,8 @@ orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *p
     orx_status st = ds_note(drug, out, err);
     if (st != ORX_OK || drug->n_ingr != 1) return st;
     const char *ingr = drug->ingr[0].ingredient;
-    srl_indication ind;
-    srl_drug_indication(pt, drug, &ind);
+    orx_srl_indication ind;
+    orx_srl_drug_indication(pt, drug, &ind);
     bool any_match, any_unknown, any_rows;
     bool amb = ambiguous_indication(s, drug, ingr, &ind, &any_match, &any_unknown, &any_rows);
     if (!any_rows) return ORX_OK;
@@ -512,27 +504,27 @@ orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *p
                             missing, sizeof missing);
     if (h == T_FALSE) return ORX_OK; /* no label dose for this band */
     char trig[256];
-    srl_indication_basis(&ind, n_app ? s->rows[app[0]].concepts : 0, trig, sizeof trig);
+    orx_srl_indication_basis(&ind, n_app ? s->rows[app[0]].concepts : 0, trig, sizeof trig);
     if (h == T_UNKNOWN) {
         orx_finding *f = push(out, ORX_SEV_INFO, drug, s, (size_t)-1);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        fmt(f->trigger, sizeof f->trigger, "%s", trig);
-        fmt(f->message, sizeof f->message, "Unable to assess the %s dose for this patient: the "
+        orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
+        orx_fset(f->message, sizeof f->message, "Unable to assess the %s dose for this patient: the "
             "label's dose depends on %s.", f->drugs, missing);
-        fmt(f->management, sizeof f->management, "Record the missing value(s) to compare the dose.");
-        fmt(f->source, sizeof f->source, "openrx dose rules (data/rules/dose_rules.tsv)");
-        fmt(f->citation, sizeof f->citation, "data/rules/dose_rules.tsv rows for %s", ingr);
+        orx_fset(f->management, sizeof f->management, "Record the missing value(s) to compare the dose.");
+        orx_fset(f->source, sizeof f->source, "openrx dose rules (data/rules/dose_rules.tsv)");
+        orx_fset(f->citation, sizeof f->citation, "data/rules/dose_rules.tsv rows for %s", ingr);
         return ORX_OK;
     }
     for (int i = 0; i < n_app; i++)
         if (s->rows[app[i]].no_rec) {
             orx_finding *f = push(out, ORX_SEV_MODERATE, drug, s, app[i]);
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-            const char *ri = srl_cell(&s->t, app[i], s->c_ind);
-            fmt(f->trigger, sizeof f->trigger, "%s; %s", why, trig);
-            fmt(f->message, sizeof f->message, "The %s label gives no dose recommendation %s%s for "
+            const char *ri = orx_srl_cell(&s->t, app[i], s->c_ind);
+            orx_fset(f->trigger, sizeof f->trigger, "%s; %s", why, trig);
+            orx_fset(f->message, sizeof f->message, "The %s label gives no dose recommendation %s%s for "
                 "this patient (%s).", f->drugs, *ri ? "for " : "", ri, why);
-            fmt(f->management, sizeof f->management, "Choose another drug or document the "
+            orx_fset(f->management, sizeof f->management, "Choose another drug or document the "
                 "decision; the label cannot support a dose here.");
             return ORX_OK;
         }
@@ -542,19 +534,19 @@ orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *p
 /* ============================================================================================
  * Queries from the renal check
  * ========================================================================================== */
-bool srl_dose_rules_have(const orx_checker *ck, const char *ingredient) {
+bool orx_srl_dose_rules_have(const orx_checker *ck, const char *ingredient) {
     const dr_state *s = state_of(ck);
     for (size_t r = 0; s && r < s->t.nrows; r++)
         if (row_for(s, r, ingredient)) return true;
     return false;
 }
 
-bool srl_dose_rules_cover(const orx_checker *ck, const orx_patient *pt,
+bool orx_srl_dose_rules_cover(const orx_checker *ck, const orx_patient *pt,
                           const orx_proposed_drug *d, const char *indication) {
     (void)pt;
     const dr_state *s = state_of(ck);
     if (!s || !d || d->n_ingr != 1) return false;
-    unsigned want = srl_indication_concepts(indication);
+    unsigned want = orx_srl_indication_concepts(indication);
     for (size_t r = 0; r < s->t.nrows; r++) {
         if (!row_for(s, r, d->ingr[0].ingredient)) continue;
         bool renal_row = false;

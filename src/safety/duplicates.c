@@ -8,7 +8,7 @@
  * High-alert duplicates whose tier a label states (two anticoagulants ...) come from the
  * label-derived interaction rules (interactions.c). Tiers: data/interactions/SOURCE.md.
  */
-#include "safety/safety.h"
+#include "safety/checks.h"
 
 #include <string.h>
 

@@ -18,25 +18,16 @@
 #include "safety/label_rules.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 typedef struct hepatic_state {
-    srl_table rules;  /* data/rules/hepatic.tsv */
-    srl_table dili;   /* data/dili/dilirank.tsv */
-    srl_table oi;     /* data/rules/organ_impairment.tsv (ncols 0 when absent) */
+    orx_srl_table rules;  /* data/rules/hepatic.tsv */
+    orx_srl_table dili;   /* data/dili/dilirank.tsv */
+    const orx_srl_table *oi; /* data/rules/organ_impairment.tsv (the checker's; ncols 0 when absent) */
 } hepatic_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need[] = {"id", "ingredients", "kind", "grades", "lab", "comparator", "uln_text",
@@ -45,24 +36,18 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
     hepatic_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     const char *dir = orx_checker_data_dir(ck);
-    orx_status st = srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
-    static const char *const need_oi[] = {"ingredient", "organ", "metric", "mild", "moderate",
-                                          "severe", "ref", "row", NULL};
-    char oi_path[1024];
-    snprintf(oi_path, sizeof oi_path, "%s/rules/organ_impairment.tsv", dir);
-    if (st == ORX_OK && orx_file_exists(oi_path))
-        st = srl_table_load(dir, "rules/organ_impairment.tsv", need_oi, &s->oi, err);
+    orx_status st = orx_srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
+    s->oi = orx_checker_organ_impairment(ck);
     const orx_lexicon *lex = orx_checker_lexicon(ck);
-    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredients", lex, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->dili, "compound", lex, err);
-    if (st == ORX_OK && s->oi.ncols) st = srl_table_normalise(&s->oi, "ingredient", lex, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->dili, "compound", lex, err);
     for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) {
         orx_severity sev;
         double v;
         bool pr;
-        st = srl_severity(&s->rules, r, srl_col(&s->rules, "severity"), &sev, err);
-        if (st == ORX_OK) st = srl_num(&s->rules, r, srl_col(&s->rules, "uln_multiple"), &v, &pr, err);
+        st = orx_srl_severity(&s->rules, r, orx_srl_col(&s->rules, "severity"), &sev, err);
+        if (st == ORX_OK) st = orx_srl_num(&s->rules, r, orx_srl_col(&s->rules, "uln_multiple"), &v, &pr, err);
     }
     if (st != ORX_OK) {
         orx_check_hepatic_fini(s);
@@ -75,9 +60,8 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
 void orx_check_hepatic_fini(void *state) {
     hepatic_state *s = state;
     if (!s) return;
-    srl_table_free(&s->rules);
-    srl_table_free(&s->dili);
-    srl_table_free(&s->oi);
+    orx_srl_table_free(&s->rules);
+    orx_srl_table_free(&s->dili);
     free(s);
 }
 
@@ -111,24 +95,24 @@ static void liver_context(const orx_patient *pt, liver_ctx *c) {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < pt->n_conditions && !c->cond; i++)
         for (int w = 0; LIVER_WORDS[w]; w++)
-            if (srl_icontains(pt->conditions[i].text, LIVER_WORDS[w])) {
+            if (orx_srl_icontains(pt->conditions[i].text, LIVER_WORDS[w])) {
                 c->cond = &pt->conditions[i];
                 break;
             }
     if (!c->cond) return;
     const char *t = c->cond->text;
     char cp = child_pugh_class(t);
-    if (srl_icontains(t, "severe") || cp == 'c' || srl_icontains(t, "decompensated"))
+    if (orx_srl_icontains(t, "severe") || cp == 'c' || orx_srl_icontains(t, "decompensated"))
         strcpy(c->grade, "severe");
-    else if (srl_icontains(t, "moderate") || cp == 'b')
+    else if (orx_srl_icontains(t, "moderate") || cp == 'b')
         strcpy(c->grade, "moderate");
-    else if (srl_icontains(t, "mild") || cp == 'a')
+    else if (orx_srl_icontains(t, "mild") || cp == 'a')
         strcpy(c->grade, "mild");
 }
 
 static bool grade_listed(const char *grades, const char *g) {
     char buf[128];
-    fmt(buf, sizeof buf, "%s", grades);
+    orx_fset(buf, sizeof buf, "%s", grades);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         if (strcmp(tok, g) == 0) return true;
@@ -140,10 +124,10 @@ static bool grade_listed(const char *grades, const char *g) {
  * ========================================================================================== */
 static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_ctx *c,
                                  const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->rules;
-    const char *grades = srl_cell(t, r, srl_col(t, "grades"));
+    const orx_srl_table *t = &s->rules;
+    const char *grades = orx_srl_cell(t, r, orx_srl_col(t, "grades"));
     orx_severity sev;
-    orx_status st = srl_severity(t, r, srl_col(t, "severity"), &sev, err);
+    orx_status st = orx_srl_severity(t, r, orx_srl_col(t, "severity"), &sev, err);
     if (st != ORX_OK) return st;
     bool any = grade_listed(grades, "any") || grade_listed(grades, "active");
     bool unsure = false;
@@ -151,23 +135,23 @@ static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_c
         if (!*c->grade) unsure = true;
         else if (!grade_listed(grades, c->grade)) return ORX_OK; /* label is for another grade */
     }
-    if (unsure) sev = srl_lower(sev);
+    if (unsure) sev = orx_srl_lower(sev);
     orx_finding *f = orx_findings_push(out, "hepatic", sev);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
         *c->grade ? " (grade: " : " (grade not recorded", c->grade, ")");
     if (unsure)
-        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for %s hepatic "
+        orx_fset(f->message, sizeof f->message, "The %s label has a statement (%s) for %s hepatic "
             "impairment; the patient has liver disease of unrecorded grade — check the grade "
-            "(e.g. Child-Pugh).", f->drugs, srl_cell(t, r, srl_col(t, "action")), grades);
+            "(e.g. Child-Pugh).", f->drugs, orx_srl_cell(t, r, orx_srl_col(t, "action")), grades);
     else
-        fmt(f->message, sizeof f->message, "The %s label has a statement (%s) for patients with "
+        orx_fset(f->message, sizeof f->message, "The %s label has a statement (%s) for patients with "
             "%s hepatic impairment / liver disease, which applies to this patient.", f->drugs,
-            srl_cell(t, r, srl_col(t, "action")), grades);
-    fmt(f->management, sizeof f->management, "Follow the quoted label statement.");
-    srl_fill_label(f, t, r);
+            orx_srl_cell(t, r, orx_srl_col(t, "action")), grades);
+    orx_fset(f->management, sizeof f->management, "Follow the quoted label statement.");
+    orx_srl_fill_label(f, t, r);
     return ORX_OK;
 }
 
@@ -215,9 +199,9 @@ static void eval_uln(const orx_patient *pt, const char *lab, double mult, uln_ev
  * finding at its tier; otherwise one info note (not met / unable to assess). */
 static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
                             const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->rules;
-    int c_ingr = srl_col(t, "ingredients"), c_kind = srl_col(t, "kind"), c_lab = srl_col(t, "lab");
-    int c_mult = srl_col(t, "uln_multiple"), c_sev = srl_col(t, "severity");
+    const orx_srl_table *t = &s->rules;
+    int c_ingr = orx_srl_col(t, "ingredients"), c_kind = orx_srl_col(t, "kind"), c_lab = orx_srl_col(t, "lab");
+    int c_mult = orx_srl_col(t, "uln_multiple"), c_sev = orx_srl_col(t, "severity");
     size_t best = (size_t)-1, first = (size_t)-1;
     orx_severity best_sev = ORX_SEV_INFO;
     bool any_judged = false;
@@ -225,13 +209,13 @@ static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
     memset(&best_ev, 0, sizeof best_ev);
     memset(&first_ev, 0, sizeof first_ev);
     for (size_t r = 0; r < t->nrows; r++) {
-        if (strcmp(srl_cell(t, r, c_kind), "lab") != 0) continue;
-        if (!srl_drug_matches(d, srl_ingr(t, r, c_ingr), false)) continue;
-        eval_uln(pt, srl_cell(t, r, c_lab), strtod(srl_cell(t, r, c_mult), NULL), &ev);
+        if (strcmp(orx_srl_cell(t, r, c_kind), "lab") != 0) continue;
+        if (!orx_srl_drug_matches(d, orx_srl_ingr(t, r, c_ingr), false)) continue;
+        eval_uln(pt, orx_srl_cell(t, r, c_lab), strtod(orx_srl_cell(t, r, c_mult), NULL), &ev);
         any_judged |= ev.judged;
         if (first == (size_t)-1) { first = r; first_ev = ev; }
         orx_severity sev = ORX_SEV_INFO;
-        orx_severity_parse(srl_cell(t, r, c_sev), &sev);
+        orx_severity_parse(orx_srl_cell(t, r, c_sev), &sev);
         if (ev.met && (best == (size_t)-1 || sev > best_sev)) { best = r; best_sev = sev; best_ev = ev; }
     }
     if (first == (size_t)-1) return ORX_OK;
@@ -240,54 +224,54 @@ static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
     orx_finding *f = orx_findings_push(out, "hepatic", best != (size_t)-1 ? best_sev : ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = f->severity >= ORX_SEV_MAJOR;
-    srl_fill_drugs(f, d);
-    const char *lab = srl_cell(t, r, c_lab), *mult = srl_cell(t, r, c_mult);
-    const char *action = srl_cell(t, r, srl_col(t, "action"));
-    fmt(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
+    orx_srl_fill_drugs(f, d);
+    const char *lab = orx_srl_cell(t, r, c_lab), *mult = orx_srl_cell(t, r, c_mult);
+    const char *action = orx_srl_cell(t, r, orx_srl_col(t, "action"));
+    orx_fset(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
     if (best != (size_t)-1) {
-        fmt(f->message, sizeof f->message, "The %s label's threshold %s > %s x ULN is met (%s): the "
+        orx_fset(f->message, sizeof f->message, "The %s label's threshold %s > %s x ULN is met (%s): the "
             "label says %s.", f->drugs, lab, mult, e->text, action);
-        fmt(f->management, sizeof f->management, "Follow the quoted label statement (%s).", action);
+        orx_fset(f->management, sizeof f->management, "Follow the quoted label statement (%s).", action);
     } else if (any_judged) {
-        fmt(f->message, sizeof f->message, "The %s label's liver-test thresholds (e.g. %s > %s x ULN, "
+        orx_fset(f->message, sizeof f->message, "The %s label's liver-test thresholds (e.g. %s > %s x ULN, "
             "%s) are not met by the values on record.", f->drugs, lab, mult, action);
-        fmt(f->management, sizeof f->management, "Monitor liver tests as the label says.");
+        orx_fset(f->management, sizeof f->management, "Monitor liver tests as the label says.");
     } else {
-        fmt(f->message, sizeof f->message, "Unable to assess: the %s label's threshold is %s > %s x "
+        orx_fset(f->message, sizeof f->message, "Unable to assess: the %s label's threshold is %s > %s x "
             "ULN (%s) and the record has %s.", f->drugs, lab, mult, action,
             *e->text ? "no upper limit of normal (reference range) for the value" : "no such value");
-        fmt(f->management, sizeof f->management, "%s", *e->text
+        orx_fset(f->management, sizeof f->management, "%s", *e->text
             ? "Compare the value with the reporting laboratory's upper limit of normal."
             : "Obtain liver tests if the label's monitoring applies.");
     }
-    srl_fill_label(f, t, r);
+    orx_srl_fill_label(f, t, r);
     return ORX_OK;
 }
 
 static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
                             const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->dili;
-    int c_name = srl_col(t, "compound"), c_conc = srl_col(t, "concern");
+    const orx_srl_table *t = &s->dili;
+    int c_name = orx_srl_col(t, "compound"), c_conc = orx_srl_col(t, "concern");
     for (int i = 0; i < d->n_ingr && i < ORX_MAX_INGR; i++)
         for (size_t r = 0; r < t->nrows; r++) {
-            if (strcasecmp(srl_ingr(t, r, c_name), d->ingr[i].ingredient) != 0) continue;
-            const char *conc = srl_cell(t, r, c_conc);
-            bool most = srl_icontains(conc, "Most-DILI"), less = srl_icontains(conc, "Less-DILI");
+            if (strcasecmp(orx_srl_ingr(t, r, c_name), d->ingr[i].ingredient) != 0) continue;
+            const char *conc = orx_srl_cell(t, r, c_conc);
+            bool most = orx_srl_icontains(conc, "Most-DILI"), less = orx_srl_icontains(conc, "Less-DILI");
             if (!most && !(less && c->cond)) break;
             orx_severity sev = c->cond ? (most ? ORX_SEV_MODERATE : ORX_SEV_MINOR) : ORX_SEV_INFO;
             orx_finding *f = orx_findings_push(out, "hepatic", sev);
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-            srl_fill_drugs(f, d);
+            orx_srl_fill_drugs(f, d);
             if (c->cond)
-                fmt(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
+                orx_fset(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
             else
-                fmt(f->trigger, sizeof f->trigger, "drug property (no liver disease recorded)");
-            fmt(f->message, sizeof f->message, "%s is classed '%s' for drug-induced liver injury "
+                orx_fset(f->trigger, sizeof f->trigger, "drug property (no liver disease recorded)");
+            orx_fset(f->message, sizeof f->message, "%s is classed '%s' for drug-induced liver injury "
                 "in FDA DILIrank%s.", d->ingr[i].ingredient, conc,
                 c->cond ? "; the patient has liver disease" : "");
-            fmt(f->source, sizeof f->source, "FDA DILIrank (NCTR, 2016)");
-            fmt(f->citation, sizeof f->citation, "DILIrank %s (%s; data/dili/dilirank.tsv:%zu)",
-                srl_cell(t, r, srl_col(t, "ltkbid")), srl_cell(t, r, srl_col(t, "row")), r + 2);
+            orx_fset(f->source, sizeof f->source, "FDA DILIrank (NCTR, 2016)");
+            orx_fset(f->citation, sizeof f->citation, "DILIrank %s (%s; data/dili/dilirank.tsv:%zu)",
+                orx_srl_cell(t, r, orx_srl_col(t, "ltkbid")), orx_srl_cell(t, r, orx_srl_col(t, "row")), r + 2);
             break;
         }
     return ORX_OK;
@@ -296,24 +280,24 @@ static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
 /* FDA Organ Impairment DIDB: measured exposure change for the patient's recorded grade (info). */
 static orx_status exposure_note(const hepatic_state *s, const liver_ctx *c,
                                 const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->oi;
+    const orx_srl_table *t = s->oi;
     if (!t->ncols || !c->cond || !*c->grade || d->n_ingr != 1) return ORX_OK;
-    int c_ing = srl_col(t, "ingredient"), c_org = srl_col(t, "organ"), c_val = srl_col(t, c->grade);
+    int c_ing = orx_srl_col(t, "ingredient"), c_org = orx_srl_col(t, "organ"), c_val = orx_srl_col(t, c->grade);
     for (size_t r = 0; r < t->nrows; r++) {
-        if (strcasecmp(srl_ingr(t, r, c_ing), d->ingr[0].ingredient) != 0) continue;
-        if (strcmp(srl_cell(t, r, c_org), "hepatic") != 0) continue;
-        const char *v = srl_cell(t, r, c_val);
-        if (!srl_is_number(v)) continue; /* empty, or text such as "no change" */
+        if (strcasecmp(orx_srl_ingr(t, r, c_ing), d->ingr[0].ingredient) != 0) continue;
+        if (strcmp(orx_srl_cell(t, r, c_org), "hepatic") != 0) continue;
+        const char *v = orx_srl_cell(t, r, c_val);
+        if (!orx_srl_is_number(v)) continue; /* empty, or text such as "no change" */
         orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
-        fmt(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
+        orx_srl_fill_drugs(f, d);
+        orx_fset(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
+        orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
             "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, c->grade, v);
-        fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
-        fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
-            srl_cell(t, r, srl_col(t, "row")), *srl_cell(t, r, srl_col(t, "ref")) ? ", ref " : "",
-            srl_cell(t, r, srl_col(t, "ref")));
+        orx_fset(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
+        orx_fset(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
+            orx_srl_cell(t, r, orx_srl_col(t, "row")), *orx_srl_cell(t, r, orx_srl_col(t, "ref")) ? ", ref " : "",
+            orx_srl_cell(t, r, orx_srl_col(t, "ref")));
         return ORX_OK;
     }
     return ORX_OK;
@@ -325,21 +309,21 @@ orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt,
     if (!s || !pt || !drug || drug->n_ingr <= 0) return ORX_OK;
     liver_ctx c;
     liver_context(pt, &c);
-    const srl_table *t = &s->rules;
-    int c_ingr = srl_col(t, "ingredients"), c_kind = srl_col(t, "kind");
+    const orx_srl_table *t = &s->rules;
+    int c_ingr = orx_srl_col(t, "ingredients"), c_kind = orx_srl_col(t, "kind");
     char seen[8][64];
     int n_seen = 0;
     orx_status st0 = lab_rules(s, pt, drug, out, err);
     if (st0 != ORX_OK) return st0;
     for (size_t r = 0; r < t->nrows; r++) {
-        if (!srl_drug_matches(drug, srl_ingr(t, r, c_ingr), false)) continue;
+        if (!orx_srl_drug_matches(drug, orx_srl_ingr(t, r, c_ingr), false)) continue;
         orx_status st = ORX_OK;
-        if (strcmp(srl_cell(t, r, c_kind), "lab") == 0) {
+        if (strcmp(orx_srl_cell(t, r, c_kind), "lab") == 0) {
             continue; /* the ×ULN statements: lab_rules() above */
         } else if (c.cond) {
             char key[64];
-            fmt(key, sizeof key, "%s|%s", srl_cell(t, r, srl_col(t, "grades")),
-                srl_cell(t, r, srl_col(t, "action")));
+            orx_fset(key, sizeof key, "%s|%s", orx_srl_cell(t, r, orx_srl_col(t, "grades")),
+                orx_srl_cell(t, r, orx_srl_col(t, "action")));
             bool dup = false;
             for (int i = 0; i < n_seen; i++) if (strcmp(seen[i], key) == 0) dup = true;
             if (dup) continue;

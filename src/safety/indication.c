@@ -113,7 +113,7 @@ static unsigned segment_concepts(const char *s, const char *e) {
     return c;
 }
 
-unsigned srl_indication_concepts(const char *text) {
+unsigned orx_srl_indication_concepts(const char *text) {
     unsigned c = 0;
     if (!text) return 0;
     const char *s = text;
@@ -130,17 +130,17 @@ unsigned srl_indication_concepts(const char *text) {
 /* ============================================================================================
  * The drug's indication
  * ========================================================================================== */
-void srl_drug_indication(const orx_patient *pt, const orx_proposed_drug *d, srl_indication *out) {
+void orx_srl_drug_indication(const orx_patient *pt, const orx_proposed_drug *d, orx_srl_indication *out) {
     memset(out, 0, sizeof *out);
     if (d && d->indication[0]) {
-        out->concepts = srl_indication_concepts(d->indication);
+        out->concepts = orx_srl_indication_concepts(d->indication);
         out->explicit_given = true;
         snprintf(out->basis, sizeof out->basis, "indication given: %s", d->indication);
         return;
     }
     size_t n = 0;
     for (size_t i = 0; pt && i < pt->n_conditions; i++) {
-        unsigned c = srl_indication_concepts(pt->conditions[i].text);
+        unsigned c = orx_srl_indication_concepts(pt->conditions[i].text);
         if (!c) continue;
         out->concepts |= c;
         if (out->n_problems < SRL_IND_MAX_PROBLEMS) {
@@ -157,9 +157,9 @@ void srl_drug_indication(const orx_patient *pt, const orx_proposed_drug *d, srl_
                  "problems names an indication the label statements are scoped to");
 }
 
-srl_ind_match srl_indication_match(const char *rule_indication, const srl_indication *ctx) {
+orx_srl_ind_match orx_srl_indication_match(const char *rule_indication, const orx_srl_indication *ctx) {
     if (!rule_indication || !*rule_indication) return SRL_IND_GENERAL;
-    unsigned r = srl_indication_concepts(rule_indication);
+    unsigned r = orx_srl_indication_concepts(rule_indication);
     if (!r) return SRL_IND_UNRECOGNISED;
     if (!ctx || !ctx->concepts) return SRL_IND_UNKNOWN;
     unsigned q = ctx->concepts;
@@ -172,7 +172,7 @@ srl_ind_match srl_indication_match(const char *rule_indication, const srl_indica
     return SRL_IND_MATCH;
 }
 
-const char *srl_ind_match_name(srl_ind_match m) {
+const char *orx_srl_ind_match_name(orx_srl_ind_match m) {
     switch (m) {
     case SRL_IND_GENERAL: return "general";
     case SRL_IND_MATCH: return "matches";
@@ -182,7 +182,7 @@ const char *srl_ind_match_name(srl_ind_match m) {
     }
 }
 
-void srl_indication_basis(const srl_indication *ind, unsigned concepts, char *out, size_t cap) {
+void orx_srl_indication_basis(const orx_srl_indication *ind, unsigned concepts, char *out, size_t cap) {
     if (!out || !cap) return;
     snprintf(out, cap, "%s", ind ? ind->basis : "");
     if (!ind || ind->explicit_given || !concepts) return;

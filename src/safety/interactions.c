@@ -10,7 +10,7 @@
  * duplicate-therapy finding with the tier the hit gives (high-alert duplicates: two
  * anticoagulants, ...).
  */
-#include "safety/safety.h"
+#include "safety/checks.h"
 #include "safety/label_ddi.h"
 #include "kb/kb.h"
 

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -25,7 +24,7 @@ static size_t count_fields(const char *line, const char *end) {
     return n;
 }
 
-static orx_status parse_header(srl_table *t, char *line, orx_error *err) {
+static orx_status parse_header(orx_srl_table *t, char *line, orx_error *err) {
     size_t n = 0;
     char *p = line;
     for (;;) {
@@ -41,8 +40,8 @@ static orx_status parse_header(srl_table *t, char *line, orx_error *err) {
     return ORX_OK;
 }
 
-orx_status srl_table_load(const char *data_dir, const char *rel, const char *const *need,
-                          srl_table *t, orx_error *err) {
+orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char *const *need,
+                          orx_srl_table *t, orx_error *err) {
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s/%s", data_dir ? data_dir : ".", rel);
     size_t len = 0;
@@ -58,7 +57,7 @@ orx_status srl_table_load(const char *data_dir, const char *rel, const char *con
     if (nl > t->data && nl[-1] == '\r') nl[-1] = '\0';
     if ((st = parse_header(t, t->data, err)) != ORX_OK) goto fail;
     for (size_t i = 0; need && need[i]; i++)
-        if (srl_col(t, need[i]) < 0) {
+        if (orx_srl_col(t, need[i]) < 0) {
             st = orx_fail(err, ORX_ERR_PARSE, "%s:1: missing column '%s'", t->path, need[i]);
             goto fail;
         }
@@ -97,11 +96,11 @@ orx_status srl_table_load(const char *data_dir, const char *rel, const char *con
     }
     return ORX_OK;
 fail:
-    srl_table_free(t);
+    orx_srl_table_free(t);
     return st;
 }
 
-void srl_table_free(srl_table *t) {
+void orx_srl_table_free(orx_srl_table *t) {
     if (!t) return;
     if (t->norm)
         for (size_t r = 0; r < t->nrows; r++) free(t->norm[r]);
@@ -114,9 +113,9 @@ void srl_table_free(srl_table *t) {
     t->nrows = t->ncols = 0;
 }
 
-orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon *lex,
+orx_status orx_srl_table_normalise(orx_srl_table *t, const char *col, const orx_lexicon *lex,
                                orx_error *err) {
-    int c = srl_col(t, col);
+    int c = orx_srl_col(t, col);
     if (c < 0) return orx_fail(err, ORX_ERR_INVALID, "%s: no column '%s'", t->path, col);
     if (!lex || t->nrows == 0) return ORX_OK;
     t->norm = calloc(t->nrows, sizeof *t->norm);
@@ -124,7 +123,7 @@ orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon 
     for (size_t r = 0; r < t->nrows; r++) {
         orx_buf b;
         orx_buf_init(&b);
-        const char *p = srl_cell(t, r, c);
+        const char *p = orx_srl_cell(t, r, c);
         bool ok = true;
         while (*p && ok) {
             const char *e = strchr(p, '+');
@@ -149,26 +148,26 @@ orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon 
     return ORX_OK;
 }
 
-const char *srl_ingr(const srl_table *t, size_t row, int col) {
+const char *orx_srl_ingr(const orx_srl_table *t, size_t row, int col) {
     if (t->norm && row < t->nrows && t->norm[row]) return t->norm[row];
-    return srl_cell(t, row, col);
+    return orx_srl_cell(t, row, col);
 }
 
-int srl_col(const srl_table *t, const char *name) {
+int orx_srl_col(const orx_srl_table *t, const char *name) {
     for (size_t i = 0; i < t->ncols; i++)
         if (strcmp(t->header[i], name) == 0) return (int)i;
     return -1;
 }
 
-const char *srl_cell(const srl_table *t, size_t row, int col) {
+const char *orx_srl_cell(const orx_srl_table *t, size_t row, int col) {
     if (col < 0 || (size_t)col >= t->ncols || row >= t->nrows) return "";
     const char *c = t->cells[row * t->ncols + (size_t)col];
     return c ? c : "";
 }
 
-orx_status srl_num(const srl_table *t, size_t row, int col, double *out, bool *present,
+orx_status orx_srl_num(const orx_srl_table *t, size_t row, int col, double *out, bool *present,
                    orx_error *err) {
-    const char *s = srl_cell(t, row, col);
+    const char *s = orx_srl_cell(t, row, col);
     *out = 0;
     *present = false;
     if (!*s) return ORX_OK;
@@ -186,14 +185,14 @@ orx_status srl_num(const srl_table *t, size_t row, int col, double *out, bool *p
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
-bool srl_is_number(const char *s) {
+bool orx_srl_is_number(const char *s) {
     if (!s || !*s) return false;
     char *end = NULL;
     double v = strtod(s, &end);
     return end != s && *end == '\0' && isfinite(v);
 }
 
-bool srl_icontains(const char *hay, const char *needle) {
+bool orx_srl_icontains(const char *hay, const char *needle) {
     if (!hay || !needle) return false;
     size_t n = strlen(needle);
     if (n == 0) return true;
@@ -209,7 +208,7 @@ static bool drug_has(const orx_proposed_drug *d, const char *name, size_t len) {
     return false;
 }
 
-bool srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool exact) {
+bool orx_srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool exact) {
     if (!d || d->n_ingr <= 0 || !rule_ingr || !*rule_ingr) return false;
     int count = 0;
     const char *p = rule_ingr;
@@ -224,14 +223,6 @@ bool srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool ex
     return !exact || count == d->n_ingr;
 }
 
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
-
 static const char *corpus_name(const char *c) {
     if (strcmp(c, "nlm2014") == 0) return "NLM DDI-in-SPL corpus 2014 (DailyMed label text)";
     if (strcmp(c, "dbmi2016") == 0) return "DailyMed label pages 2016 (dbmi-annotator)";
@@ -239,31 +230,31 @@ static const char *corpus_name(const char *c) {
     return c;
 }
 
-void srl_fill_label(orx_finding *f, const srl_table *t, size_t row) {
-    const char *setid = srl_cell(t, row, srl_col(t, "setid"));
-    const char *corpus = srl_cell(t, row, srl_col(t, "corpus"));
-    fmt(f->source, sizeof f->source, "FDA drug label: %s", corpus_name(corpus));
+void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row) {
+    const char *setid = orx_srl_cell(t, row, orx_srl_col(t, "setid"));
+    const char *corpus = orx_srl_cell(t, row, orx_srl_col(t, "corpus"));
+    orx_fset(f->source, sizeof f->source, "FDA drug label: %s", corpus_name(corpus));
     const char *base = strrchr(t->path, '/');
     base = base ? base + 1 : t->path;
-    fmt(f->citation, sizeof f->citation, "SPL set id %s, %s [rule %s, %s:%zu]", setid,
-        srl_cell(t, row, srl_col(t, "section")), srl_cell(t, row, srl_col(t, "id")), base, row + 2);
-    fmt(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "quote")));
+    orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s [rule %s, %s:%zu]", setid,
+        orx_srl_cell(t, row, orx_srl_col(t, "section")), orx_srl_cell(t, row, orx_srl_col(t, "id")), base, row + 2);
+    orx_fset(f->quote, sizeof f->quote, "%s", orx_srl_cell(t, row, orx_srl_col(t, "quote")));
 }
 
-void srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d) {
+void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d) {
     char name[256];
-    fmt(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
 }
 
-orx_status srl_severity(const srl_table *t, size_t row, int col, orx_severity *out,
+orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,
                         orx_error *err) {
-    const char *s = srl_cell(t, row, col);
+    const char *s = orx_srl_cell(t, row, col);
     if (!orx_severity_parse(s, out))
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field '%s': unknown severity '%s'", t->path,
                         row + 2, t->header[col], s);
     return ORX_OK;
 }
 
-orx_severity srl_lower(orx_severity s) {
+orx_severity orx_srl_lower(orx_severity s) {
     return s > ORX_SEV_INFO ? (orx_severity)(s - 1) : ORX_SEV_INFO;
 }

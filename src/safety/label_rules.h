@@ -8,13 +8,13 @@
 #ifndef ORX_SAFETY_LABEL_RULES_H
 #define ORX_SAFETY_LABEL_RULES_H
 
-#include "safety/safety.h"
+#include "safety/checks.h"
 
 /* ============================================================================================
  * TSV tables
  * ========================================================================================== */
 #define SRL_MAX_COLS 24
-typedef struct srl_table {
+typedef struct orx_srl_table {
     char   path[512];        /* file the table came from (for messages) */
     char  *data;             /* whole file, cut in place into NUL-terminated cells */
     char **cells;            /* nrows × ncols cell pointers (row-major), header excluded */
@@ -22,27 +22,27 @@ typedef struct srl_table {
     size_t ncols;            /* columns (from the header) */
     const char *header[SRL_MAX_COLS]; /* column names */
     char **norm;             /* nrows ingredient strings normalised through the lexicon (or NULL) */
-} srl_table;
+} orx_srl_table;
 
 /* Load <data_dir>/<rel>. Every name in need[] (NULL-terminated) must be a header column.
  * Errors: ORX_ERR_IO (missing/unreadable), ORX_ERR_PARSE "path:LINE: expected N fields, got M"
  * / "path:1: missing column 'x'". Files over 64 MiB are refused. */
-orx_status srl_table_load(const char *data_dir, const char *rel, const char *const *need,
-                          srl_table *t, orx_error *err);
-void srl_table_free(srl_table *t);
+orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char *const *need,
+                          orx_srl_table *t, orx_error *err);
+void orx_srl_table_free(orx_srl_table *t);
 /* Normalise the ingredient column col ('+'-joined names) of every row through the lexicon, so
  * that a label's "aspirin" matches the lexicon's "acetylsalicylic acid": each name the lexicon
  * resolves becomes the ingredient(s) it resolves to; others are kept as written. */
-orx_status srl_table_normalise(srl_table *t, const char *col, const orx_lexicon *lex,
+orx_status orx_srl_table_normalise(orx_srl_table *t, const char *col, const orx_lexicon *lex,
                                orx_error *err);
 /* The row's normalised ingredient string (falls back to the column cell). */
-const char *srl_ingr(const srl_table *t, size_t row, int col);
+const char *orx_srl_ingr(const orx_srl_table *t, size_t row, int col);
 /* Column index of name, or -1. */
-int srl_col(const srl_table *t, const char *name);
+int orx_srl_col(const orx_srl_table *t, const char *name);
 /* Cell text (never NULL). */
-const char *srl_cell(const srl_table *t, size_t row, int col);
+const char *orx_srl_cell(const orx_srl_table *t, size_t row, int col);
 /* Parse a numeric cell; "" gives ok=true with *present=false. Error names file:line: field. */
-orx_status srl_num(const srl_table *t, size_t row, int col, double *out, bool *present,
+orx_status orx_srl_num(const orx_srl_table *t, size_t row, int col, double *out, bool *present,
                    orx_error *err);
 
 /* ============================================================================================
@@ -50,65 +50,65 @@ orx_status srl_num(const srl_table *t, size_t row, int col, double *out, bool *p
  * ========================================================================================== */
 /* True when every '+'-separated ingredient of rule_ingr is one of the drug's ingredients and
  * the drug has no ingredient beyond them when exact is set. Case-insensitive. */
-bool srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool exact);
+bool orx_srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, bool exact);
 /* Fill source/citation/quote of a finding from a label-derived row (columns setid, corpus,
  * section, quote of t). */
-void srl_fill_label(orx_finding *f, const srl_table *t, size_t row);
+void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row);
 /* Drug display name into f->drugs. */
-void srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d);
+void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d);
 /* Severity from a rule cell (error names file:line). */
-orx_status srl_severity(const srl_table *t, size_t row, int col, orx_severity *out,
+orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,
                         orx_error *err);
 /* One tier lower (not below INFO). */
-orx_severity srl_lower(orx_severity s);
+orx_severity orx_srl_lower(orx_severity s);
 /* True when s is a plain decimal number (the whole string). */
-bool srl_is_number(const char *s);
+bool orx_srl_is_number(const char *s);
 /* Case-insensitive substring search. */
-bool srl_icontains(const char *hay, const char *needle);
+bool orx_srl_icontains(const char *hay, const char *needle);
 
 /* ============================================================================================
  * Indications (indication.c): is a label statement scoped to the indication the drug is for?
  * ========================================================================================== */
 #define SRL_IND_MAX_PROBLEMS 8
-typedef struct srl_indication {
+typedef struct orx_srl_indication {
     unsigned concepts;        /* indication concepts (bit set, see indication.c) */
     bool     explicit_given;  /* from orx_proposed_drug.indication (else from the problems) */
     char     basis[256];      /* "indication given: ..." / "patient's problems: ..." / why none */
     int      n_problems;      /* problems that name an indication (when not explicit) */
     unsigned problem_concepts[SRL_IND_MAX_PROBLEMS]; /* their concepts */
     char     problems[SRL_IND_MAX_PROBLEMS][96];     /* their text */
-} srl_indication;
+} orx_srl_indication;
 
-typedef enum srl_ind_match {
+typedef enum orx_srl_ind_match {
     SRL_IND_GENERAL = 0,      /* the statement names no indication: it applies */
     SRL_IND_MATCH,            /* scoped to the drug's indication: it applies */
     SRL_IND_OTHER,            /* scoped to another indication: it does not apply */
     SRL_IND_UNKNOWN,          /* the drug's indication is unknown or ambiguous for it */
     SRL_IND_UNRECOGNISED,     /* the statement's indication text names no known concept */
-} srl_ind_match;
+} orx_srl_ind_match;
 
 /* Concepts named in text (segments split at , ; and newlines). */
-unsigned srl_indication_concepts(const char *text);
+unsigned orx_srl_indication_concepts(const char *text);
 /* The drug's indication: the one given with the drug, else the patient's active problems. */
-void srl_drug_indication(const orx_patient *pt, const orx_proposed_drug *d, srl_indication *out);
+void orx_srl_drug_indication(const orx_patient *pt, const orx_proposed_drug *d, orx_srl_indication *out);
 /* Does a statement scoped to rule_indication ("" = unscoped) apply to ctx? */
-srl_ind_match srl_indication_match(const char *rule_indication, const srl_indication *ctx);
-const char *srl_ind_match_name(srl_ind_match m);
+orx_srl_ind_match orx_srl_indication_match(const char *rule_indication, const orx_srl_indication *ctx);
+const char *orx_srl_ind_match_name(orx_srl_ind_match m);
 /* The basis limited to what supports concepts ("patient's problem: Atrial fibrillation"); the
  * whole basis when concepts is 0 or the indication was given. */
-void srl_indication_basis(const srl_indication *ind, unsigned concepts, char *out, size_t cap);
+void orx_srl_indication_basis(const orx_srl_indication *ind, unsigned concepts, char *out, size_t cap);
 
 /* ============================================================================================
  * Label index (data/rules/label_index.tsv, loaded by the renal check) and cross-check queries
  * ========================================================================================== */
 /* Which shipped label corpora hold text for this ingredient: writes "dailymed 2016 (set id ...)"
  * style text into out; returns false when no shipped corpus has a label of it. */
-bool srl_label_presence(const orx_checker *ck, const char *ingredient, char *out, size_t cap);
+bool orx_srl_label_presence(const orx_checker *ck, const char *ingredient, char *out, size_t cap);
 /* True when the curated dose rules (dose_rules.c) compare this drug's dose with a row quoting
  * exactly this sentence for the patient: the renal check then leaves the sentence to them. */
-bool srl_dose_rules_cover(const orx_checker *ck, const orx_patient *pt,
+bool orx_srl_dose_rules_cover(const orx_checker *ck, const orx_patient *pt,
                           const orx_proposed_drug *d, const char *quote);
 /* True when the curated dose rules have any row for the ingredient (its renal dosing is known). */
-bool srl_dose_rules_have(const orx_checker *ck, const char *ingredient);
+bool orx_srl_dose_rules_have(const orx_checker *ck, const char *ingredient);
 
 #endif /* ORX_SAFETY_LABEL_RULES_H */

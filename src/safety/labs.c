@@ -27,18 +27,10 @@
 #include <strings.h>
 
 typedef struct labs_state {
-    srl_table rules;   /* data/rules/lab_rules.tsv */
-    srl_table sw;      /* data/rules/switching.tsv */
+    orx_srl_table rules;   /* data/rules/lab_rules.tsv */
+    orx_srl_table sw;      /* data/rules/switching.tsv */
     int c_ingr, c_lab, c_dir, c_stmt, c_cmp, c_thr, c_sev;
 } labs_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 /* The labs the table names, with the patient-model kind and the words for each direction. */
 static const struct { const char *name; orx_lab_kind kind; const char *high, *low; } LABS[] = {
@@ -66,33 +58,33 @@ orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *e
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     const char *dir = orx_checker_data_dir(ck);
     const orx_lexicon *lex = orx_checker_lexicon(ck);
-    orx_status st = srl_table_load(dir, "rules/lab_rules.tsv", need, &s->rules, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "rules/switching.tsv", need_sw, &s->sw, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->rules, "ingredients", lex, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->sw, "ingredient", lex, err);
+    orx_status st = orx_srl_table_load(dir, "rules/lab_rules.tsv", need, &s->rules, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "rules/switching.tsv", need_sw, &s->sw, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->sw, "ingredient", lex, err);
     if (st == ORX_OK) {
-        s->c_ingr = srl_col(&s->rules, "ingredients");
-        s->c_lab = srl_col(&s->rules, "lab");
-        s->c_dir = srl_col(&s->rules, "direction");
-        s->c_stmt = srl_col(&s->rules, "statement");
-        s->c_cmp = srl_col(&s->rules, "comparator");
-        s->c_thr = srl_col(&s->rules, "threshold");
-        s->c_sev = srl_col(&s->rules, "severity");
+        s->c_ingr = orx_srl_col(&s->rules, "ingredients");
+        s->c_lab = orx_srl_col(&s->rules, "lab");
+        s->c_dir = orx_srl_col(&s->rules, "direction");
+        s->c_stmt = orx_srl_col(&s->rules, "statement");
+        s->c_cmp = orx_srl_col(&s->rules, "comparator");
+        s->c_thr = orx_srl_col(&s->rules, "threshold");
+        s->c_sev = orx_srl_col(&s->rules, "severity");
     }
     for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) { /* fail at load, with file:line */
         double v;
         bool pr;
         orx_severity sev;
-        st = srl_num(&s->rules, r, s->c_thr, &v, &pr, err);
-        if (st == ORX_OK) st = srl_severity(&s->rules, r, s->c_sev, &sev, err);
-        if (st == ORX_OK && lab_index(srl_cell(&s->rules, r, s->c_lab)) < 0)
+        st = orx_srl_num(&s->rules, r, s->c_thr, &v, &pr, err);
+        if (st == ORX_OK) st = orx_srl_severity(&s->rules, r, s->c_sev, &sev, err);
+        if (st == ORX_OK && lab_index(orx_srl_cell(&s->rules, r, s->c_lab)) < 0)
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'lab': unknown lab '%s'", s->rules.path,
-                          r + 2, srl_cell(&s->rules, r, s->c_lab));
+                          r + 2, orx_srl_cell(&s->rules, r, s->c_lab));
     }
     for (size_t r = 0; st == ORX_OK && r < s->sw.nrows; r++) {
         double v;
         bool pr;
-        st = srl_num(&s->sw, r, srl_col(&s->sw, "threshold"), &v, &pr, err);
+        st = orx_srl_num(&s->sw, r, orx_srl_col(&s->sw, "threshold"), &v, &pr, err);
         if (st == ORX_OK && !pr)
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'threshold': empty", s->sw.path, r + 2);
     }
@@ -107,8 +99,8 @@ orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *e
 void orx_check_labs_fini(void *state) {
     labs_state *s = state;
     if (!s) return;
-    srl_table_free(&s->rules);
-    srl_table_free(&s->sw);
+    orx_srl_table_free(&s->rules);
+    orx_srl_table_free(&s->sw);
     free(s);
 }
 
@@ -127,11 +119,11 @@ static bool crosses(double v, const char *cmp, double thr) {
 
 /* Does the row's condition hold for this lab value? */
 static met_t row_met(const labs_state *s, size_t r, const orx_lab *lab, bool is_inr) {
-    const char *thr = srl_cell(&s->rules, r, s->c_thr);
-    if (*thr) return crosses(lab->value, srl_cell(&s->rules, r, s->c_cmp), strtod(thr, NULL)) ? MET_YES : MET_NO;
+    const char *thr = orx_srl_cell(&s->rules, r, s->c_thr);
+    if (*thr) return crosses(lab->value, orx_srl_cell(&s->rules, r, s->c_cmp), strtod(thr, NULL)) ? MET_YES : MET_NO;
     orx_lab_flag f = orx_lab_range_flag(lab);
     if (is_inr || f == ORX_LAB_NO_RANGE) return MET_UNJUDGED;
-    bool high = strcmp(srl_cell(&s->rules, r, s->c_dir), "high") == 0;
+    bool high = strcmp(orx_srl_cell(&s->rules, r, s->c_dir), "high") == 0;
     return (high ? f == ORX_LAB_HIGH : f == ORX_LAB_LOW) ? MET_YES : MET_NO;
 }
 
@@ -150,12 +142,12 @@ static void view(const labs_state *s, const orx_proposed_drug *d, size_t li, con
     bool have_met = false;
     orx_severity best = ORX_SEV_INFO;
     for (size_t r = 0; r < s->rules.nrows; r++) {
-        if (strcmp(srl_cell(&s->rules, r, s->c_lab), LABS[li].name) != 0) continue;
-        if (strcmp(srl_cell(&s->rules, r, s->c_dir), dir) != 0) continue;
-        if (is_inr && !*srl_cell(&s->rules, r, s->c_thr)) continue; /* INR wording without a level */
-        if (!srl_drug_matches(d, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
+        if (strcmp(orx_srl_cell(&s->rules, r, s->c_lab), LABS[li].name) != 0) continue;
+        if (strcmp(orx_srl_cell(&s->rules, r, s->c_dir), dir) != 0) continue;
+        if (is_inr && !*orx_srl_cell(&s->rules, r, s->c_thr)) continue; /* INR wording without a level */
+        if (!orx_srl_drug_matches(d, orx_srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
         orx_severity sev = ORX_SEV_INFO;
-        orx_severity_parse(srl_cell(&s->rules, r, s->c_sev), &sev);
+        orx_severity_parse(orx_srl_cell(&s->rules, r, s->c_sev), &sev);
         met_t m = lab->present ? row_met(s, r, lab, is_inr) : MET_UNJUDGED;
         bool better = v->n_rows == 0 || (m == MET_YES && (!have_met || sev > best)) ||
                       (!have_met && m != MET_YES && (sev > best || (m == MET_UNJUDGED && v->met == MET_NO)));
@@ -202,7 +194,7 @@ static int partners(const labs_state *s, const orx_proposed_drug *d, size_t li, 
         if (v.met == MET_YES && v.sev > *worst_met) *worst_met = v.sev;
         if (o + 1 < cap)
             o += (size_t)snprintf(buf + o, cap - o, "%s%s (its label %s %s)", n ? "; " : "", name,
-                                  stmt_words(srl_cell(&s->rules, v.top, s->c_stmt)),
+                                  stmt_words(orx_srl_cell(&s->rules, v.top, s->c_stmt)),
                                   !strcmp(dir, "high") ? LABS[li].high : LABS[li].low);
         if (o >= cap) o = cap - 1;
         n++;
@@ -248,12 +240,12 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
     if (!v.n_rows) return ORX_OK;
     const char *what = !strcmp(dir, "high") ? LABS[li].high : LABS[li].low;
     const char *label = orx_lab_kind_label(LABS[li].kind);
-    const char *stmt = srl_cell(&s->rules, v.top, s->c_stmt);
-    const char *thr = srl_cell(&s->rules, v.top, s->c_thr);
+    const char *stmt = orx_srl_cell(&s->rules, v.top, s->c_stmt);
+    const char *thr = orx_srl_cell(&s->rules, v.top, s->c_thr);
     char cond[96] = "";
     if (*thr) {
-        const char *u = srl_cell(&s->rules, v.top, srl_col(&s->rules, "unit"));
-        fmt(cond, sizeof cond, " (%s %s %s%s%s)", label, cmp_symbol(srl_cell(&s->rules, v.top, s->c_cmp)),
+        const char *u = orx_srl_cell(&s->rules, v.top, orx_srl_col(&s->rules, "unit"));
+        orx_fset(cond, sizeof cond, " (%s %s %s%s%s)", label, cmp_symbol(orx_srl_cell(&s->rules, v.top, s->c_cmp)),
             thr, *u ? " " : "", u);
     }
     if (!lab->present) {
@@ -285,22 +277,22 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
     char name[128];
     orx_proposed_drug_name(d, name, sizeof name);
     char first_other[128] = "";
-    if (n_others) fmt(first_other, sizeof first_other, "%.*s", (int)strcspn(others, " ("), others);
-    fmt(f->drugs, sizeof f->drugs, "%s%s%s", name, n_others ? " + " : "", first_other);
-    fmt(f->trigger, sizeof f->trigger, "%s", desc);
+    if (n_others) orx_fset(first_other, sizeof first_other, "%.*s", (int)strcspn(others, " ("), others);
+    orx_fset(f->drugs, sizeof f->drugs, "%s%s%s", name, n_others ? " + " : "", first_other);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", desc);
     char also[480] = "";
-    if (n_others) fmt(also, sizeof also, " Also in the regimen: %s.", others);
-    fmt(f->message, sizeof f->message, "The %s label %s %s%s; %s: the patient's value %s.%s", name,
+    if (n_others) orx_fset(also, sizeof also, " Also in the regimen: %s.", others);
+    orx_fset(f->message, sizeof f->message, "The %s label %s %s%s; %s: the patient's value %s.%s", name,
         stmt_words(stmt), what, cond, desc, v.met == MET_YES ? "meets this"
         : v.met == MET_NO ? "does not meet this" : "is not judged against it (no reference range, "
         "no threshold)", also);
     if (partner_met)
-        fmt(f->message + strlen(f->message), sizeof f->message - strlen(f->message),
+        orx_fset(f->message + strlen(f->message), sizeof f->message - strlen(f->message),
             " The value meets the other drug's statement.");
-    fmt(f->management, sizeof f->management, "%s", v.met == MET_YES
+    orx_fset(f->management, sizeof f->management, "%s", v.met == MET_YES
         ? "Review before giving: the quoted label statement applies to this value."
         : "Two drugs of the regimen carry this statement: monitor as the labels say.");
-    srl_fill_label(f, &s->rules, v.top);
+    orx_srl_fill_label(f, &s->rules, v.top);
     return ORX_OK;
 }
 
@@ -309,15 +301,15 @@ static orx_status emit_notes(const labs_state *s, const orx_proposed_drug *d, co
     if (!ns->n) return ORX_OK;
     orx_finding *f = orx_findings_push(out, "lab", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
         "record", ns->n, ns->n_missing);
-    fmt(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",
+    orx_fset(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",
         f->drugs, ns->text, ns->n_missing ? " Unable to assess the ones without a value." : "");
-    fmt(f->management, sizeof f->management, "%s", ns->n_missing
+    orx_fset(f->management, sizeof f->management, "%s", ns->n_missing
         ? "Obtain the missing lab value(s) before relying on these statements."
         : "No lab value meets these statements now; monitor as the label says.");
-    srl_fill_label(f, &s->rules, ns->first_row);
+    orx_srl_fill_label(f, &s->rules, ns->first_row);
     return ORX_OK;
 }
 
@@ -334,13 +326,13 @@ static bool regimen_has(const orx_proposed_drug *d, const char *ingredient) {
 static orx_status switching(const labs_state *s, const orx_patient *pt,
                             const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
     if (d->is_current || d->n_ingr != 1) return ORX_OK;
-    const srl_table *t = &s->sw;
-    int c_i = srl_col(t, "ingredient"), c_from = srl_col(t, "from"), c_thr = srl_col(t, "threshold");
+    const orx_srl_table *t = &s->sw;
+    int c_i = orx_srl_col(t, "ingredient"), c_from = orx_srl_col(t, "from"), c_thr = orx_srl_col(t, "threshold");
     for (size_t r = 0; r < t->nrows; r++) {
-        if (strcasecmp(srl_ingr(t, r, c_i), d->ingr[0].ingredient) != 0) continue;
-        const char *from = srl_cell(t, r, c_from);
+        if (strcasecmp(orx_srl_ingr(t, r, c_i), d->ingr[0].ingredient) != 0) continue;
+        const char *from = orx_srl_cell(t, r, c_from);
         if (!regimen_has(d, from)) continue;
-        double thr = strtod(srl_cell(t, r, c_thr), NULL);
+        double thr = strtod(orx_srl_cell(t, r, c_thr), NULL);
         const orx_lab *inr = &pt->labs[ORX_LAB_INR];
         bool wait = inr->present && inr->value >= thr;
         orx_severity sev = wait ? ORX_SEV_MAJOR : ORX_SEV_INFO;
@@ -349,30 +341,30 @@ static orx_status switching(const labs_state *s, const orx_patient *pt,
         f->interruptive = wait;
         char name[128];
         orx_proposed_drug_name(d, name, sizeof name);
-        fmt(f->drugs, sizeof f->drugs, "%s + %s", name, from);
+        orx_fset(f->drugs, sizeof f->drugs, "%s + %s", name, from);
         if (!inr->present) {
-            fmt(f->trigger, sizeof f->trigger, "current medicine %s; no INR on record", from);
-            fmt(f->message, sizeof f->message, "Switching from %s to %s: the label says to start %s "
+            orx_fset(f->trigger, sizeof f->trigger, "current medicine %s; no INR on record", from);
+            orx_fset(f->message, sizeof f->message, "Switching from %s to %s: the label says to start %s "
                 "when the INR is below %s; the record has no INR, so when to start cannot be "
-                "assessed.", from, name, name, srl_cell(t, r, c_thr));
-            fmt(f->management, sizeof f->management, "Stop %s and measure the INR; start %s when it "
-                "is below %s.", from, name, srl_cell(t, r, c_thr));
+                "assessed.", from, name, name, orx_srl_cell(t, r, c_thr));
+            orx_fset(f->management, sizeof f->management, "Stop %s and measure the INR; start %s when it "
+                "is below %s.", from, name, orx_srl_cell(t, r, c_thr));
         } else {
-            fmt(f->trigger, sizeof f->trigger, "current medicine %s; latest INR %.2g on %.10s", from,
+            orx_fset(f->trigger, sizeof f->trigger, "current medicine %s; latest INR %.2g on %.10s", from,
                 inr->value, inr->date[0] ? inr->date : "an undated observation");
             if (wait)
-                fmt(f->message, sizeof f->message, "Wait before starting %s: the patient is on %s and "
+                orx_fset(f->message, sizeof f->message, "Wait before starting %s: the patient is on %s and "
                     "the latest INR is %.2g (%.10s); the label says to discontinue %s and start %s "
                     "when the INR is below %s.", name, from, inr->value, inr->date, from, name,
-                    srl_cell(t, r, c_thr));
+                    orx_srl_cell(t, r, c_thr));
             else
-                fmt(f->message, sizeof f->message, "Switching from %s to %s: the latest INR %.2g "
+                orx_fset(f->message, sizeof f->message, "Switching from %s to %s: the latest INR %.2g "
                     "(%.10s) is below %s, the level at which the label says to start %s.", from,
-                    name, inr->value, inr->date, srl_cell(t, r, c_thr), name);
-            fmt(f->management, sizeof f->management, "Stop %s; start %s only once the INR is below "
-                "%s (recheck the INR).", from, name, srl_cell(t, r, c_thr));
+                    name, inr->value, inr->date, orx_srl_cell(t, r, c_thr), name);
+            orx_fset(f->management, sizeof f->management, "Stop %s; start %s only once the INR is below "
+                "%s (recheck the INR).", from, name, orx_srl_cell(t, r, c_thr));
         }
-        srl_fill_label(f, t, r);
+        orx_srl_fill_label(f, t, r);
         return ORX_OK; /* one statement per drug */
     }
     return ORX_OK;

@@ -20,27 +20,18 @@
 #include "safety/label_rules.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 typedef struct pgx_state {
-    srl_table recs;   /* data/pgx/cpic_recommendations.tsv */
-    srl_table dip;    /* data/pgx/diplotype_phenotype.tsv */
-    srl_table pairs;  /* data/pgx/cpic_pairs.tsv */
-    srl_table warf;   /* data/pgx/warfarin_label_doses.tsv */
-    srl_table wcpic;  /* data/pgx/warfarin_cpic.tsv */
+    orx_srl_table recs;   /* data/pgx/cpic_recommendations.tsv */
+    orx_srl_table dip;    /* data/pgx/diplotype_phenotype.tsv */
+    orx_srl_table pairs;  /* data/pgx/cpic_pairs.tsv */
+    orx_srl_table warf;   /* data/pgx/warfarin_label_doses.tsv */
+    orx_srl_table wcpic;  /* data/pgx/warfarin_cpic.tsv */
 } pgx_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need_r[] = {"drugs", "genes", "lookup_key", "population", "strength",
@@ -51,22 +42,22 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     pgx_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     const char *dir = orx_checker_data_dir(ck);
-    orx_status st = srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
+    orx_status st = orx_srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
     static const char *const need_w[] = {"vkorc1", "cyp2c9", "low", "high", "unit", "per", "setid",
         "corpus", "section", "title", "header_line", "row_line", NULL};
     static const char *const need_c[] = {"kind", "text", "url", "source", NULL};
-    if (st == ORX_OK) st = srl_table_load(dir, "pgx/warfarin_label_doses.tsv", need_w, &s->warf, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "pgx/warfarin_cpic.tsv", need_c, &s->wcpic, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_label_doses.tsv", need_w, &s->warf, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_cpic.tsv", need_c, &s->wcpic, err);
     for (size_t r = 0; st == ORX_OK && r < s->warf.nrows; r++) {
         double v;
         bool pr;
-        st = srl_num(&s->warf, r, srl_col(&s->warf, "low"), &v, &pr, err);
-        if (st == ORX_OK) st = srl_num(&s->warf, r, srl_col(&s->warf, "high"), &v, &pr, err);
+        st = orx_srl_num(&s->warf, r, orx_srl_col(&s->warf, "low"), &v, &pr, err);
+        if (st == ORX_OK) st = orx_srl_num(&s->warf, r, orx_srl_col(&s->warf, "high"), &v, &pr, err);
     }
-    if (st == ORX_OK) st = srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
     if (st != ORX_OK) {
         orx_check_pgx_fini(s);
         return st;
@@ -78,11 +69,11 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
 void orx_check_pgx_fini(void *state) {
     pgx_state *s = state;
     if (!s) return;
-    srl_table_free(&s->recs);
-    srl_table_free(&s->dip);
-    srl_table_free(&s->pairs);
-    srl_table_free(&s->warf);
-    srl_table_free(&s->wcpic);
+    orx_srl_table_free(&s->recs);
+    orx_srl_table_free(&s->dip);
+    orx_srl_table_free(&s->pairs);
+    orx_srl_table_free(&s->warf);
+    orx_srl_table_free(&s->wcpic);
     free(s);
 }
 
@@ -118,48 +109,48 @@ static const char *strip_gene(const char *ph, const char *gene) {
 /* Patient value for gene in the style of want (phenotype text or activity score). why: how. */
 static bool patient_value(const pgx_state *s, const orx_patient *pt, const char *gene,
                           const char *want, char *val, size_t cap, char *why, size_t wcap) {
-    const srl_table *d = &s->dip;
-    int c_g = srl_col(d, "gene"), c_d = srl_col(d, "diplotype"), c_p = srl_col(d, "phenotype");
-    int c_a = srl_col(d, "activity_score");
+    const orx_srl_table *d = &s->dip;
+    int c_g = orx_srl_col(d, "gene"), c_d = orx_srl_col(d, "diplotype"), c_p = orx_srl_col(d, "phenotype");
+    int c_a = orx_srl_col(d, "activity_score");
     for (size_t i = 0; i < pt->n_pgx; i++) {
         const orx_pgx *g = &pt->pgx[i];
         if (strncasecmp(gene, "HLA-", 4) == 0 && strncasecmp(g->gene, gene, strlen(gene)) == 0 &&
             g->gene[strlen(gene)] == '*') {
             const char *res = *g->phenotype ? g->phenotype : g->diplotype;
             if (!*res) return false;
-            fmt(val, cap, "%s %s", g->gene + strlen(gene), res);
-            fmt(why, wcap, "%s %s", g->gene, res);
+            orx_fset(val, cap, "%s %s", g->gene + strlen(gene), res);
+            orx_fset(why, wcap, "%s %s", g->gene, res);
             return true;
         }
         if (strcasecmp(g->gene, gene) != 0) continue;
         bool score = is_score(want);
         if (!score && *g->phenotype) {
-            fmt(val, cap, "%s", strip_gene(g->phenotype, gene));
-            fmt(why, wcap, "%s %s%s%s%s", gene, val, *g->diplotype ? " (diplotype " : "",
+            orx_fset(val, cap, "%s", strip_gene(g->phenotype, gene));
+            orx_fset(why, wcap, "%s %s%s%s%s", gene, val, *g->diplotype ? " (diplotype " : "",
                 g->diplotype, *g->diplotype ? ")" : "");
             return true;
         }
         if (*g->diplotype)
             for (size_t r = 0; r < d->nrows; r++)
-                if (strcasecmp(srl_cell(d, r, c_g), gene) == 0 &&
-                    strcmp(srl_cell(d, r, c_d), g->diplotype) == 0) {
-                    fmt(val, cap, "%s", srl_cell(d, r, score ? c_a : c_p));
-                    fmt(why, wcap, "%s %s → %s %s (CPIC diplotype-phenotype table)", gene,
+                if (strcasecmp(orx_srl_cell(d, r, c_g), gene) == 0 &&
+                    strcmp(orx_srl_cell(d, r, c_d), g->diplotype) == 0) {
+                    orx_fset(val, cap, "%s", orx_srl_cell(d, r, score ? c_a : c_p));
+                    orx_fset(why, wcap, "%s %s → %s %s (CPIC diplotype-phenotype table)", gene,
                         g->diplotype, score ? "activity score" : "phenotype", val);
                     return true;
                 }
         if (score && *g->phenotype) { /* a phenotype with exactly one activity score */
             const char *ph = strip_gene(g->phenotype, gene), *found = NULL;
             for (size_t r = 0; r < d->nrows; r++) {
-                if (strcasecmp(srl_cell(d, r, c_g), gene) != 0) continue;
-                if (strcasecmp(srl_cell(d, r, c_p), ph) != 0) continue;
-                const char *a = srl_cell(d, r, c_a);
+                if (strcasecmp(orx_srl_cell(d, r, c_g), gene) != 0) continue;
+                if (strcasecmp(orx_srl_cell(d, r, c_p), ph) != 0) continue;
+                const char *a = orx_srl_cell(d, r, c_a);
                 if (found && strcmp(found, a) != 0) return false;
                 found = a;
             }
             if (!found) return false;
-            fmt(val, cap, "%s", found);
-            fmt(why, wcap, "%s %s → activity score %s (the only score the CPIC table gives that "
+            orx_fset(val, cap, "%s", found);
+            orx_fset(why, wcap, "%s %s → activity score %s (the only score the CPIC table gives that "
                 "phenotype)", gene, ph, found);
             return true;
         }
@@ -196,18 +187,18 @@ static bool cached_value(const pgx_state *s, const orx_patient *pt, pgx_cache *c
     for (int i = 0; i < c->n; i++)
         if (c->e[i].score == score && strcasecmp(c->e[i].gene, gene) == 0) {
             if (!c->e[i].ok) return false;
-            fmt(val, cap, "%s", c->e[i].val);
-            fmt(why, wcap, "%s", c->e[i].why);
+            orx_fset(val, cap, "%s", c->e[i].val);
+            orx_fset(why, wcap, "%s", c->e[i].why);
             return true;
         }
     bool ok = patient_value(s, pt, gene, want, val, cap, why, wcap);
     if (c->n < 16) {
         pgx_cache_entry *e = &c->e[c->n++];
-        fmt(e->gene, sizeof e->gene, "%s", gene);
+        orx_fset(e->gene, sizeof e->gene, "%s", gene);
         e->score = score;
         e->ok = ok;
-        fmt(e->val, sizeof e->val, "%s", ok ? val : "");
-        fmt(e->why, sizeof e->why, "%s", ok ? why : "");
+        orx_fset(e->val, sizeof e->val, "%s", ok ? val : "");
+        orx_fset(e->why, sizeof e->why, "%s", ok ? why : "");
     }
     return ok;
 }
@@ -216,7 +207,7 @@ static bool cached_value(const pgx_state *s, const orx_patient *pt, pgx_cache *c
 static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *cache,
                         const char *key, char *trig, size_t tcap) {
     char buf[512];
-    fmt(buf, sizeof buf, "%s", key);
+    orx_fset(buf, sizeof buf, "%s", key);
     trig[0] = '\0';
     char *save = NULL;
     for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
@@ -228,7 +219,7 @@ static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *ca
         if (!cached_value(s, pt, cache, part, eq + 1, val, sizeof val, why, sizeof why)) return false;
         if (!value_matches(eq + 1, val)) return false;
         size_t n = strlen(trig);
-        fmt(trig + n, tcap - n, "%s%s", n ? "; " : "", why);
+        orx_fset(trig + n, tcap - n, "%s%s", n ? "; " : "", why);
     }
     return trig[0] != '\0';
 }
@@ -238,68 +229,68 @@ static bool key_matches(const pgx_state *s, const orx_patient *pt, pgx_cache *ca
  * ========================================================================================== */
 static const char *pair_level(const pgx_state *s, const char *genes, const char *drug,
                               size_t *row) {
-    const srl_table *p = &s->pairs;
+    const orx_srl_table *p = &s->pairs;
     for (size_t r = 0; r < p->nrows; r++)
-        if (strcasecmp(srl_ingr(p, r, srl_col(p, "drug")), drug) == 0 &&
-            list_has(genes, srl_cell(p, r, srl_col(p, "gene")))) {
+        if (strcasecmp(orx_srl_ingr(p, r, orx_srl_col(p, "drug")), drug) == 0 &&
+            list_has(genes, orx_srl_cell(p, r, orx_srl_col(p, "gene")))) {
             *row = r;
-            return srl_cell(p, r, srl_col(p, "cpic_level"));
+            return orx_srl_cell(p, r, orx_srl_col(p, "cpic_level"));
         }
     return NULL;
 }
 
-static orx_severity rec_severity(const srl_table *t, size_t r) {
-    const char *rec = srl_cell(t, r, srl_col(t, "recommendation"));
-    if (strcmp(srl_cell(t, r, srl_col(t, "alternate_drug")), "True") == 0 ||
-        srl_icontains(rec, "avoid") || srl_icontains(rec, "not recommended") ||
-        srl_icontains(rec, "contraindicated"))
+static orx_severity rec_severity(const orx_srl_table *t, size_t r) {
+    const char *rec = orx_srl_cell(t, r, orx_srl_col(t, "recommendation"));
+    if (strcmp(orx_srl_cell(t, r, orx_srl_col(t, "alternate_drug")), "True") == 0 ||
+        orx_srl_icontains(rec, "avoid") || orx_srl_icontains(rec, "not recommended") ||
+        orx_srl_icontains(rec, "contraindicated"))
         return ORX_SEV_MAJOR;
-    if (strcmp(srl_cell(t, r, srl_col(t, "dosing_information")), "True") == 0)
+    if (strcmp(orx_srl_cell(t, r, orx_srl_col(t, "dosing_information")), "True") == 0)
         return ORX_SEV_MODERATE;
     return ORX_SEV_INFO; /* standard dosing / no recommendation: no finding */
 }
 
 static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const char *ingr,
                        const char *key, const char *trig, orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->recs;
-    int c_key = srl_col(t, "lookup_key"), c_drugs = srl_col(t, "drugs");
+    const orx_srl_table *t = &s->recs;
+    int c_key = orx_srl_col(t, "lookup_key"), c_drugs = orx_srl_col(t, "drugs");
     orx_severity sev = ORX_SEV_INFO;
     size_t first = (size_t)-1;
     char mgmt[512] = "";
     for (size_t r = 0; r < t->nrows; r++) {
-        if (strcmp(srl_cell(t, r, c_key), key) != 0 || !list_has(srl_ingr(t, r, c_drugs), ingr))
+        if (strcmp(orx_srl_cell(t, r, c_key), key) != 0 || !list_has(orx_srl_ingr(t, r, c_drugs), ingr))
             continue;
         orx_severity rs = rec_severity(t, r);
         if (rs == ORX_SEV_INFO) continue;
         if (first == (size_t)-1 || rs > sev) { sev = rs; first = r; }
         size_t n = strlen(mgmt);
         if (n + 8 < sizeof mgmt)
-            fmt(mgmt + n, sizeof mgmt - n, "%s[%s; %s] %s", n ? " | " : "",
-                srl_cell(t, r, srl_col(t, "population")), srl_cell(t, r, srl_col(t, "strength")),
-                srl_cell(t, r, srl_col(t, "recommendation")));
+            orx_fset(mgmt + n, sizeof mgmt - n, "%s[%s; %s] %s", n ? " | " : "",
+                orx_srl_cell(t, r, orx_srl_col(t, "population")), orx_srl_cell(t, r, orx_srl_col(t, "strength")),
+                orx_srl_cell(t, r, orx_srl_col(t, "recommendation")));
     }
     if (first == (size_t)-1) return ORX_OK;
     size_t prow = 0;
-    const char *level = pair_level(s, srl_cell(t, first, srl_col(t, "genes")), ingr, &prow);
+    const char *level = pair_level(s, orx_srl_cell(t, first, orx_srl_col(t, "genes")), ingr, &prow);
     bool low = level && (level[0] == 'C' || level[0] == 'D');
     if (low) sev = ORX_SEV_INFO;
     orx_finding *f = orx_findings_push(out, "pgx", sev);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%s", trig);
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
     char lv[160];
     if (level)
-        fmt(lv, sizeof lv, "CPIC level %s (%s)", level,
-            srl_cell(&s->pairs, prow, srl_col(&s->pairs, "source")));
+        orx_fset(lv, sizeof lv, "CPIC level %s (%s)", level,
+            orx_srl_cell(&s->pairs, prow, orx_srl_col(&s->pairs, "source")));
     else
-        fmt(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
-    fmt(f->message, sizeof f->message, "%s with %s: %s. %s.", f->drugs, key,
-        srl_cell(t, first, srl_col(t, "implications")), lv);
-    fmt(f->management, sizeof f->management, "%s", mgmt);
-    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
-    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
-        srl_cell(t, first, srl_col(t, "guideline")), srl_cell(t, first, srl_col(t, "guideline_url")),
+        orx_fset(lv, sizeof lv, "CPIC level not stated in the shipped cpic-data snapshot");
+    orx_fset(f->message, sizeof f->message, "%s with %s: %s. %s.", f->drugs, key,
+        orx_srl_cell(t, first, orx_srl_col(t, "implications")), lv);
+    orx_fset(f->management, sizeof f->management, "%s", mgmt);
+    orx_fset(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    orx_fset(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+        orx_srl_cell(t, first, orx_srl_col(t, "guideline")), orx_srl_cell(t, first, orx_srl_col(t, "guideline_url")),
         first + 2);
     return ORX_OK;
 }
@@ -317,26 +308,26 @@ static bool patient_has_gene(const orx_patient *pt, const char *gene) {
 static orx_status partial_note(const pgx_state *s, const orx_patient *pt,
                                const orx_proposed_drug *d, const char *ingr, size_t row,
                                orx_findings *out, orx_error *err) {
-    const srl_table *t = &s->recs;
+    const orx_srl_table *t = &s->recs;
     char genes[128], have[128] = "", lack[128] = "";
-    fmt(genes, sizeof genes, "%s", srl_cell(t, row, srl_col(t, "genes")));
+    orx_fset(genes, sizeof genes, "%s", orx_srl_cell(t, row, orx_srl_col(t, "genes")));
     char *save = NULL;
     for (char *g = strtok_r(genes, ";, ", &save); g; g = strtok_r(NULL, ";, ", &save)) {
         char *dst = patient_has_gene(pt, g) ? have : lack;
         size_t n = strlen(dst);
-        fmt(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
+        orx_fset(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
     }
     if (!*have || !*lack) return ORX_OK;
     orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
-    fmt(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
+    orx_fset(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
         "are keyed on %s and the record has no result for %s.", ingr,
-        srl_cell(t, row, srl_col(t, "genes")), lack);
-    fmt(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
-    fmt(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
-        srl_cell(t, row, srl_col(t, "guideline")), srl_cell(t, row, srl_col(t, "guideline_url")),
+        orx_srl_cell(t, row, orx_srl_col(t, "genes")), lack);
+    orx_fset(f->source, sizeof f->source, "CPIC guideline (PharmGKB annotation via PharmCAT)");
+    orx_fset(f->citation, sizeof f->citation, "%s, %s [cpic_recommendations.tsv:%zu]",
+        orx_srl_cell(t, row, orx_srl_col(t, "guideline")), orx_srl_cell(t, row, orx_srl_col(t, "guideline_url")),
         row + 2);
     return ORX_OK;
 }
@@ -355,7 +346,7 @@ static bool cyp2c9_diplotype(const char *t, char *out, size_t cap) {
     int a, b;
     char tail;
     if (sscanf(t, " *%d/*%d %c", &a, &b, &tail) != 2 || a < 1 || b < 1 || a > 99 || b > 99) return false;
-    fmt(out, cap, "*%d/*%d", a < b ? a : b, a < b ? b : a);
+    orx_fset(out, cap, "*%d/*%d", a < b ? a : b, a < b ? b : a);
     return true;
 }
 
@@ -363,9 +354,9 @@ static bool cyp2c9_diplotype(const char *t, char *out, size_t cap) {
  * "AG", or "rs9923231 C/T" (the PharmCAT note: rs9923231 is -1639G>A with the alleles displayed
  * complemented, C = G, T = A). */
 static bool vkorc1_genotype(const char *t, char out[3]) {
-    bool rs = srl_icontains(t, "rs9923231");
+    bool rs = orx_srl_icontains(t, "rs9923231");
     const char *p = t;
-    if (srl_icontains(t, "1639")) { /* skip the variant name "-1639G>A" */
+    if (orx_srl_icontains(t, "1639")) { /* skip the variant name "-1639G>A" */
         const char *gt = strchr(t, '>');
         p = gt ? gt + 2 : t;
     } else if (rs) {
@@ -388,17 +379,17 @@ static bool vkorc1_genotype(const char *t, char out[3]) {
 }
 
 static void cpic_words(const pgx_state *s, char *out, size_t cap) {
-    const srl_table *t = &s->wcpic;
-    int c_k = srl_col(t, "kind"), c_t = srl_col(t, "text"), c_u = srl_col(t, "url");
+    const orx_srl_table *t = &s->wcpic;
+    int c_k = orx_srl_col(t, "kind"), c_t = orx_srl_col(t, "text"), c_u = orx_srl_col(t, "url");
     out[0] = '\0';
     size_t n = 0;
     for (size_t r = 0; r < t->nrows && n < cap; r++) {
-        const char *k = srl_cell(t, r, c_k);
+        const char *k = orx_srl_cell(t, r, c_k);
         if (strcmp(k, "note") != 0 && strcmp(k, "guideline") != 0) continue;
-        if (strcmp(k, "note") == 0 && !srl_icontains(srl_cell(t, r, c_t), "flow chart")) continue;
-        n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s%s", n ? " " : "", srl_cell(t, r, c_t),
-                              *srl_cell(t, r, c_u) ? " (" : "", srl_cell(t, r, c_u),
-                              *srl_cell(t, r, c_u) ? ")." : ".");
+        if (strcmp(k, "note") == 0 && !orx_srl_icontains(orx_srl_cell(t, r, c_t), "flow chart")) continue;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s%s", n ? " " : "", orx_srl_cell(t, r, c_t),
+                              *orx_srl_cell(t, r, c_u) ? " (" : "", orx_srl_cell(t, r, c_u),
+                              *orx_srl_cell(t, r, c_u) ? ")." : ".");
     }
 }
 
@@ -409,39 +400,39 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
     char dip[16] = "", gt[3] = "";
     bool have_c9 = c9 && cyp2c9_diplotype(c9->diplotype, dip, sizeof dip);
     bool have_vk = vk && vkorc1_genotype(vk->diplotype, gt);
-    const srl_table *t = &s->warf;
+    const orx_srl_table *t = &s->warf;
     size_t row = (size_t)-1, ref = (size_t)-1;
     for (size_t r = 0; r < t->nrows; r++) {
-        bool is_ref = !strcmp(srl_cell(t, r, srl_col(t, "cyp2c9")), "*1/*1") &&
-                      !strcmp(srl_cell(t, r, srl_col(t, "vkorc1")), "GG");
+        bool is_ref = !strcmp(orx_srl_cell(t, r, orx_srl_col(t, "cyp2c9")), "*1/*1") &&
+                      !strcmp(orx_srl_cell(t, r, orx_srl_col(t, "vkorc1")), "GG");
         if (is_ref) ref = r;
-        if (have_c9 && have_vk && !strcmp(srl_cell(t, r, srl_col(t, "cyp2c9")), dip) &&
-            !strcmp(srl_cell(t, r, srl_col(t, "vkorc1")), gt))
+        if (have_c9 && have_vk && !strcmp(orx_srl_cell(t, r, orx_srl_col(t, "cyp2c9")), dip) &&
+            !strcmp(orx_srl_cell(t, r, orx_srl_col(t, "vkorc1")), gt))
             row = r;
     }
     char cpic[700];
     cpic_words(s, cpic, sizeof cpic);
     char trig[256];
-    fmt(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
+    orx_fset(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
         vk && *vk->diplotype ? vk->diplotype : "not on record");
     if (row == (size_t)-1) {
         orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "%s", trig);
-        fmt(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
+        orx_srl_fill_drugs(f, d);
+        orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
+        orx_fset(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
             "maintenance doses by CYP2C9 (*1, *2, *3) and VKORC1 -1639G>A genotype together, and the "
             "record has %s. CPIC: %s", f->drugs, !have_c9 && !have_vk ? "neither in a form the table uses"
             : !have_c9 ? "no CYP2C9 diplotype of *1/*2/*3 alleles" : "no VKORC1 -1639G>A genotype", cpic);
-        fmt(f->source, sizeof f->source, "FDA drug label (warfarin) + CPIC via PharmCAT/cpic-data");
-        fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s",
-            srl_cell(t, 0, srl_col(t, "setid")), srl_cell(t, 0, srl_col(t, "section")),
-            srl_cell(t, 0, srl_col(t, "title")));
+        orx_fset(f->source, sizeof f->source, "FDA drug label (warfarin) + CPIC via PharmCAT/cpic-data");
+        orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s, %s",
+            orx_srl_cell(t, 0, orx_srl_col(t, "setid")), orx_srl_cell(t, 0, orx_srl_col(t, "section")),
+            orx_srl_cell(t, 0, orx_srl_col(t, "title")));
         return ORX_OK;
     }
-    double lo = strtod(srl_cell(t, row, srl_col(t, "low")), NULL);
-    double hi = strtod(srl_cell(t, row, srl_col(t, "high")), NULL);
-    bool reduced = ref != (size_t)-1 && hi < strtod(srl_cell(t, ref, srl_col(t, "low")), NULL);
+    double lo = strtod(orx_srl_cell(t, row, orx_srl_col(t, "low")), NULL);
+    double hi = strtod(orx_srl_cell(t, row, orx_srl_col(t, "high")), NULL);
+    bool reduced = ref != (size_t)-1 && hi < strtod(orx_srl_cell(t, ref, orx_srl_col(t, "low")), NULL);
     double daily = 0;
     if (d->dose.present && strcasecmp(d->dose.unit, "mg") == 0)
         daily = d->dose.per_day > 0 ? d->dose.daily_amount : d->dose.amount;
@@ -451,28 +442,28 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
         sev = ORX_SEV_MODERATE;
     orx_finding *f = orx_findings_push(out, "pgx", sev);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
     char dose_txt[160] = "";
     if (*where)
-        fmt(dose_txt, sizeof dose_txt, " The %s dose, %g mg a day, is %s that range%s.",
+        orx_fset(dose_txt, sizeof dose_txt, " The %s dose, %g mg a day, is %s that range%s.",
             d->is_current ? "current" : "proposed", daily, where,
             d->is_current ? " (a current dose is titrated by INR)" : "");
     char ref_txt[64] = "";
     if (reduced)
-        fmt(ref_txt, sizeof ref_txt, "; lower than %s-%s mg for *1/*1 with GG",
-            srl_cell(t, ref, srl_col(t, "low")), srl_cell(t, ref, srl_col(t, "high")));
-    fmt(f->message, sizeof f->message, "For CYP2C9 %s with VKORC1 -1639 %s the %s label's expected "
+        orx_fset(ref_txt, sizeof ref_txt, "; lower than %s-%s mg for *1/*1 with GG",
+            orx_srl_cell(t, ref, orx_srl_col(t, "low")), orx_srl_cell(t, ref, orx_srl_col(t, "high")));
+    orx_fset(f->message, sizeof f->message, "For CYP2C9 %s with VKORC1 -1639 %s the %s label's expected "
         "maintenance dose is %s-%s mg a day (label Table 1, genotype-based ranges%s).%s CPIC: the "
         "guideline's genotype-based dosing algorithm applies (see management).", dip, gt, f->drugs,
-        srl_cell(t, row, srl_col(t, "low")), srl_cell(t, row, srl_col(t, "high")), ref_txt, dose_txt);
-    fmt(f->management, sizeof f->management, "Consider the label's range when choosing the dose and "
+        orx_srl_cell(t, row, orx_srl_col(t, "low")), orx_srl_cell(t, row, orx_srl_col(t, "high")), ref_txt, dose_txt);
+    orx_fset(f->management, sizeof f->management, "Consider the label's range when choosing the dose and "
         "titrate by INR. CPIC: %s", cpic);
-    fmt(f->source, sizeof f->source, "FDA drug label (warfarin, genotype table) + CPIC guideline");
-    fmt(f->citation, sizeof f->citation, "SPL set id %s, %s, %s [warfarin_label_doses.tsv:%zu]",
-        srl_cell(t, row, srl_col(t, "setid")), srl_cell(t, row, srl_col(t, "section")),
-        srl_cell(t, row, srl_col(t, "title")), row + 2);
-    fmt(f->quote, sizeof f->quote, "%s", srl_cell(t, row, srl_col(t, "row_line")));
+    orx_fset(f->source, sizeof f->source, "FDA drug label (warfarin, genotype table) + CPIC guideline");
+    orx_fset(f->citation, sizeof f->citation, "SPL set id %s, %s, %s [warfarin_label_doses.tsv:%zu]",
+        orx_srl_cell(t, row, orx_srl_col(t, "setid")), orx_srl_cell(t, row, orx_srl_col(t, "section")),
+        orx_srl_cell(t, row, orx_srl_col(t, "title")), row + 2);
+    orx_fset(f->quote, sizeof f->quote, "%s", orx_srl_cell(t, row, orx_srl_col(t, "row_line")));
     return ORX_OK;
 }
 
@@ -485,8 +476,8 @@ orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt,
             orx_status st = warfarin_genotype(s, pt, drug, out, err);
             if (st != ORX_OK) return st;
         }
-    const srl_table *t = &s->recs;
-    int c_key = srl_col(t, "lookup_key"), c_drugs = srl_col(t, "drugs");
+    const orx_srl_table *t = &s->recs;
+    int c_key = orx_srl_col(t, "lookup_key"), c_drugs = orx_srl_col(t, "drugs");
     pgx_cache cache;
     cache.n = 0;
     for (int i = 0; i < drug->n_ingr && i < ORX_MAX_INGR; i++) {
@@ -496,9 +487,9 @@ orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt,
         bool matched = false;
         size_t first_row = (size_t)-1;
         for (size_t r = 0; r < t->nrows; r++) {
-            if (!list_has(srl_ingr(t, r, c_drugs), ingr)) continue;
+            if (!list_has(orx_srl_ingr(t, r, c_drugs), ingr)) continue;
             if (first_row == (size_t)-1) first_row = r;
-            const char *key = srl_cell(t, r, c_key);
+            const char *key = orx_srl_cell(t, r, c_key);
             bool seen = false;
             for (int k = 0; k < n_done; k++) if (strcmp(done[k], key) == 0) seen = true;
             if (seen) continue;

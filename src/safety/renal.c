@@ -19,7 +19,6 @@
  */
 #include "safety/label_rules.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +28,12 @@
  * State
  * ========================================================================================== */
 typedef struct renal_state {
-    srl_table rules;   /* data/rules/renal.tsv */
-    srl_table oi;      /* data/rules/organ_impairment.tsv (ncols 0 when absent) */
-    srl_table index;   /* data/rules/label_index.tsv: which ingredients have shipped label text */
+    orx_srl_table rules;   /* data/rules/renal.tsv */
+    const orx_srl_table *oi; /* data/rules/organ_impairment.tsv (the checker's; ncols 0 when absent) */
+    orx_srl_table index;   /* data/rules/label_index.tsv: which ingredients have shipped label text */
     int c_ingr, c_measure, c_lo, c_lo_incl, c_hi, c_hi_incl, c_action, c_sev, c_label_type;
     int c_ind, c_phase; /* indication heading, phase (initiation | continuation | any) */
 } renal_state;
-
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(dst, cap, f, ap);
-    va_end(ap);
-}
 
 orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *err) {
     static const char *const need[] = {"id", "ingredients", "measure", "lo", "lo_incl", "hi",
@@ -53,44 +44,36 @@ orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *
     renal_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     const char *dir = orx_checker_data_dir(ck);
-    orx_status st = srl_table_load(dir, "rules/renal.tsv", need, &s->rules, err);
+    orx_status st = orx_srl_table_load(dir, "rules/renal.tsv", need, &s->rules, err);
     if (st != ORX_OK) { free(s); return st; }
-    static const char *const need_oi[] = {"ingredient", "organ", "metric", "mild", "moderate",
-                                          "severe", "esrd", "ref", "row", NULL};
-    char p[1024];
-    snprintf(p, sizeof p, "%s/rules/organ_impairment.tsv", dir);
-    if (orx_file_exists(p)) {
-        st = srl_table_load(dir, "rules/organ_impairment.tsv", need_oi, &s->oi, err);
-        if (st != ORX_OK) { srl_table_free(&s->rules); free(s); return st; }
-    }
-    s->c_ingr = srl_col(&s->rules, "ingredients");
+    s->oi = orx_checker_organ_impairment(ck);
+    s->c_ingr = orx_srl_col(&s->rules, "ingredients");
     const orx_lexicon *lex = orx_checker_lexicon(ck);
-    st = srl_table_normalise(&s->rules, "ingredients", lex, err);
-    if (st == ORX_OK && s->oi.ncols) st = srl_table_normalise(&s->oi, "ingredient", lex, err);
-    if (st == ORX_OK) st = srl_table_load(dir, "rules/label_index.tsv", need_ix, &s->index, err);
-    if (st == ORX_OK) st = srl_table_normalise(&s->index, "ingredients", lex, err);
+    st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);
+    if (st == ORX_OK) st = orx_srl_table_load(dir, "rules/label_index.tsv", need_ix, &s->index, err);
+    if (st == ORX_OK) st = orx_srl_table_normalise(&s->index, "ingredients", lex, err);
     if (st != ORX_OK) {
         orx_check_renal_fini(s);
         return st;
     }
-    s->c_ind = srl_col(&s->rules, "indication");
-    s->c_phase = srl_col(&s->rules, "phase");
-    s->c_measure = srl_col(&s->rules, "measure");
-    s->c_lo = srl_col(&s->rules, "lo");
-    s->c_lo_incl = srl_col(&s->rules, "lo_incl");
-    s->c_hi = srl_col(&s->rules, "hi");
-    s->c_hi_incl = srl_col(&s->rules, "hi_incl");
-    s->c_action = srl_col(&s->rules, "action");
-    s->c_sev = srl_col(&s->rules, "severity");
-    s->c_label_type = srl_col(&s->rules, "label_type");
+    s->c_ind = orx_srl_col(&s->rules, "indication");
+    s->c_phase = orx_srl_col(&s->rules, "phase");
+    s->c_measure = orx_srl_col(&s->rules, "measure");
+    s->c_lo = orx_srl_col(&s->rules, "lo");
+    s->c_lo_incl = orx_srl_col(&s->rules, "lo_incl");
+    s->c_hi = orx_srl_col(&s->rules, "hi");
+    s->c_hi_incl = orx_srl_col(&s->rules, "hi_incl");
+    s->c_action = orx_srl_col(&s->rules, "action");
+    s->c_sev = orx_srl_col(&s->rules, "severity");
+    s->c_label_type = orx_srl_col(&s->rules, "label_type");
     /* validate every numeric/severity cell once, so a bad table fails at load with file:line */
     for (size_t r = 0; r < s->rules.nrows; r++) {
         double v;
         bool pr;
         orx_severity sev;
-        if ((st = srl_num(&s->rules, r, s->c_lo, &v, &pr, err)) != ORX_OK ||
-            (st = srl_num(&s->rules, r, s->c_hi, &v, &pr, err)) != ORX_OK ||
-            (st = srl_severity(&s->rules, r, s->c_sev, &sev, err)) != ORX_OK) {
+        if ((st = orx_srl_num(&s->rules, r, s->c_lo, &v, &pr, err)) != ORX_OK ||
+            (st = orx_srl_num(&s->rules, r, s->c_hi, &v, &pr, err)) != ORX_OK ||
+            (st = orx_srl_severity(&s->rules, r, s->c_sev, &sev, err)) != ORX_OK) {
             orx_check_renal_fini(s);
             return st;
         }
@@ -102,9 +85,8 @@ orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *
 void orx_check_renal_fini(void *state) {
     renal_state *s = state;
     if (!s) return;
-    srl_table_free(&s->rules);
-    srl_table_free(&s->oi);
-    srl_table_free(&s->index);
+    orx_srl_table_free(&s->rules);
+    orx_srl_table_free(&s->index);
     free(s);
 }
 
@@ -120,7 +102,7 @@ typedef struct renal_value {
 static void value_crcl(const orx_patient *pt, renal_value *v) {
     v->present = true;
     v->value = pt->crcl.value;
-    fmt(v->text, sizeof v->text, "CrCl %.0f mL/min (%s, %s weight %.1f kg)", pt->crcl.value,
+    orx_fset(v->text, sizeof v->text, "CrCl %.0f mL/min (%s, %s weight %.1f kg)", pt->crcl.value,
         pt->crcl.formula, orx_weight_choice_name(pt->crcl_weight), pt->crcl_weight_kg);
 }
 
@@ -128,11 +110,11 @@ static void value_egfr(const orx_patient *pt, renal_value *v) {
     v->present = true;
     if (pt->egfr.present) {
         v->value = pt->egfr.value;
-        fmt(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (%s)", pt->egfr.value, pt->egfr.formula);
+        orx_fset(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (%s)", pt->egfr.value, pt->egfr.formula);
     } else {
         const orx_lab *l = &pt->labs[ORX_LAB_EGFR];
         v->value = l->value;
-        fmt(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (reported by the laboratory%s%s)",
+        orx_fset(v->text, sizeof v->text, "eGFR %.0f mL/min/1.73m2 (reported by the laboratory%s%s)",
             l->value, *l->date ? ", " : "", l->date);
     }
 }
@@ -147,7 +129,7 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
         if (!has_egfr) return false;
         value_egfr(pt, v);
         char t[256];
-        fmt(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
+        orx_fset(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
         memcpy(v->text, t, sizeof t);
         return true;
     }
@@ -155,7 +137,7 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
     if (!has_crcl) return false;
     value_crcl(pt, v);
     char t[256];
-    fmt(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
+    orx_fset(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
     memcpy(v->text, t, sizeof t);
     return true;
 }
@@ -167,17 +149,17 @@ static bool in_band(const renal_state *s, size_t r, double x, char *band, size_t
                     orx_error *err) {
     double lo, hi;
     bool has_lo, has_hi;
-    if (srl_num(&s->rules, r, s->c_lo, &lo, &has_lo, err) != ORX_OK) return false;
-    if (srl_num(&s->rules, r, s->c_hi, &hi, &has_hi, err) != ORX_OK) return false;
-    bool lo_incl = strcmp(srl_cell(&s->rules, r, s->c_lo_incl), "1") == 0;
-    bool hi_incl = strcmp(srl_cell(&s->rules, r, s->c_hi_incl), "1") == 0;
-    const char *m = srl_cell(&s->rules, r, s->c_measure);
+    if (orx_srl_num(&s->rules, r, s->c_lo, &lo, &has_lo, err) != ORX_OK) return false;
+    if (orx_srl_num(&s->rules, r, s->c_hi, &hi, &has_hi, err) != ORX_OK) return false;
+    bool lo_incl = strcmp(orx_srl_cell(&s->rules, r, s->c_lo_incl), "1") == 0;
+    bool hi_incl = strcmp(orx_srl_cell(&s->rules, r, s->c_hi_incl), "1") == 0;
+    const char *m = orx_srl_cell(&s->rules, r, s->c_measure);
     if (has_lo && has_hi)
-        fmt(band, cap, "%s %s%g to %s%g", m, lo_incl ? "" : ">", lo, hi_incl ? "" : "<", hi);
+        orx_fset(band, cap, "%s %s%g to %s%g", m, lo_incl ? "" : ">", lo, hi_incl ? "" : "<", hi);
     else if (has_hi)
-        fmt(band, cap, "%s %s %g", m, hi_incl ? "<=" : "<", hi);
+        orx_fset(band, cap, "%s %s %g", m, hi_incl ? "<=" : "<", hi);
     else if (has_lo)
-        fmt(band, cap, "%s %s %g", m, lo_incl ? ">=" : ">", lo);
+        orx_fset(band, cap, "%s %s %g", m, lo_incl ? ">=" : ">", lo);
     else
         return false;
     if (has_lo && (lo_incl ? x < lo : x <= lo)) return false;
@@ -204,34 +186,34 @@ static bool dose_action(const char *a) {
 
 static orx_status exposure_note(const renal_state *s, const orx_patient *pt,
                                 const orx_proposed_drug *d, orx_findings *out, orx_error *err) {
-    if (!s->oi.ncols || d->n_ingr != 1) return ORX_OK;
+    if (!s->oi->ncols || d->n_ingr != 1) return ORX_OK;
     const char *col = pt->renal_band == ORX_RENAL_MODERATE ? "moderate"
                     : pt->renal_band == ORX_RENAL_SEVERE   ? "severe"
                     : pt->renal_band == ORX_RENAL_FAILURE  ? "esrd" : NULL;
     if (!col) return ORX_OK;
-    int c_ing = srl_col(&s->oi, "ingredient"), c_org = srl_col(&s->oi, "organ");
-    int c_met = srl_col(&s->oi, "metric"), c_val = srl_col(&s->oi, col);
-    for (size_t r = 0; r < s->oi.nrows; r++) {
-        if (strcasecmp(srl_ingr(&s->oi, r, c_ing), d->ingr[0].ingredient) != 0) continue;
-        if (strcmp(srl_cell(&s->oi, r, c_org), "renal") != 0) continue;
-        const char *v = srl_cell(&s->oi, r, c_val);
-        if (!srl_is_number(v)) continue; /* empty, or text such as "no change" */
+    int c_ing = orx_srl_col(s->oi, "ingredient"), c_org = orx_srl_col(s->oi, "organ");
+    int c_met = orx_srl_col(s->oi, "metric"), c_val = orx_srl_col(s->oi, col);
+    for (size_t r = 0; r < s->oi->nrows; r++) {
+        if (strcasecmp(orx_srl_ingr(s->oi, r, c_ing), d->ingr[0].ingredient) != 0) continue;
+        if (strcmp(orx_srl_cell(s->oi, r, c_org), "renal") != 0) continue;
+        const char *v = orx_srl_cell(s->oi, r, c_val);
+        if (!orx_srl_is_number(v)) continue; /* empty, or text such as "no change" */
         orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        srl_fill_drugs(f, d);
-        fmt(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
+        orx_srl_fill_drugs(f, d);
+        orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
             pt->renal_basis);
-        bool ratio = strcmp(srl_cell(&s->oi, r, c_met), "AUC-ratio") == 0;
+        bool ratio = strcmp(orx_srl_cell(s->oi, r, c_met), "AUC-ratio") == 0;
         if (ratio)
-            fmt(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
+            orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
                 "ratio %s versus normal function (FDA Organ Impairment DIDB).", f->drugs, col, v);
         else
-            fmt(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
+            orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s renal impairment: AUC "
                 "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, col, v);
-        fmt(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
-        fmt(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
-            srl_cell(&s->oi, r, srl_col(&s->oi, "row")), *srl_cell(&s->oi, r, srl_col(&s->oi, "ref")) ? ", ref " : "",
-            srl_cell(&s->oi, r, srl_col(&s->oi, "ref")));
+        orx_fset(f->source, sizeof f->source, "FDA Organ Impairment DIDB (Yeung et al. 2015)");
+        orx_fset(f->citation, sizeof f->citation, "organ_impairment.tsv:%zu (%s%s%s)", r + 2,
+            orx_srl_cell(s->oi, r, orx_srl_col(s->oi, "row")), *orx_srl_cell(s->oi, r, orx_srl_col(s->oi, "ref")) ? ", ref " : "",
+            orx_srl_cell(s->oi, r, orx_srl_col(s->oi, "ref")));
         return ORX_OK; /* one note per drug */
     }
     return ORX_OK;
@@ -240,7 +222,7 @@ static orx_status exposure_note(const renal_state *s, const orx_patient *pt,
 /* Phase of a statement vs the drug: initiation statements for proposed drugs, continuation
  * statements for current medicines, "any" for both. */
 static bool phase_applies(const renal_state *s, size_t r, const orx_proposed_drug *d) {
-    const char *ph = srl_cell(&s->rules, r, s->c_phase);
+    const char *ph = orx_srl_cell(&s->rules, r, s->c_phase);
     if (strcmp(ph, "initiation") == 0) return !d->is_current;
     if (strcmp(ph, "continuation") == 0) return d->is_current;
     return true;
@@ -248,9 +230,9 @@ static bool phase_applies(const renal_state *s, size_t r, const orx_proposed_dru
 
 /* How a row's indication relates to the drug's; more than one label indication matched from the
  * problem list (no indication given) is ambiguous: every scoped row is then "unknown". */
-static srl_ind_match row_scope(const renal_state *s, size_t r, const srl_indication *ind,
+static orx_srl_ind_match row_scope(const renal_state *s, size_t r, const orx_srl_indication *ind,
                                bool ambiguous, bool none_matches) {
-    srl_ind_match m = srl_indication_match(srl_cell(&s->rules, r, s->c_ind), ind);
+    orx_srl_ind_match m = orx_srl_indication_match(orx_srl_cell(&s->rules, r, s->c_ind), ind);
     if (ambiguous && m == SRL_IND_MATCH) return SRL_IND_UNKNOWN;
     /* problems that name none of the label's indications: the indication is not known */
     if (none_matches && !ind->explicit_given && m == SRL_IND_OTHER) return SRL_IND_UNKNOWN;
@@ -259,24 +241,24 @@ static srl_ind_match row_scope(const renal_state *s, size_t r, const srl_indicat
 
 /* True when no scoped statement of the drug matches the drug's indication. */
 static bool no_scoped_match(const renal_state *s, const orx_proposed_drug *d,
-                            const srl_indication *ind) {
+                            const orx_srl_indication *ind) {
     for (size_t r = 0; r < s->rules.nrows; r++)
-        if (srl_drug_matches(d, srl_ingr(&s->rules, r, s->c_ingr), false) &&
-            *srl_cell(&s->rules, r, s->c_ind) &&
-            srl_indication_match(srl_cell(&s->rules, r, s->c_ind), ind) == SRL_IND_MATCH)
+        if (orx_srl_drug_matches(d, orx_srl_ingr(&s->rules, r, s->c_ingr), false) &&
+            *orx_srl_cell(&s->rules, r, s->c_ind) &&
+            orx_srl_indication_match(orx_srl_cell(&s->rules, r, s->c_ind), ind) == SRL_IND_MATCH)
             return false;
     return true;
 }
 
 static bool matched_indications_ambiguous(const renal_state *s, const orx_proposed_drug *d,
-                                          const srl_indication *ind) {
+                                          const orx_srl_indication *ind) {
     if (ind->explicit_given) return false;
     const char *first = NULL;
     for (size_t r = 0; r < s->rules.nrows; r++) {
-        if (!srl_drug_matches(d, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
-        const char *ri = srl_cell(&s->rules, r, s->c_ind);
-        if (srl_indication_match(ri, ind) != SRL_IND_MATCH) continue;
-        if (first && srl_indication_concepts(first) != srl_indication_concepts(ri)) return true;
+        if (!orx_srl_drug_matches(d, orx_srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
+        const char *ri = orx_srl_cell(&s->rules, r, s->c_ind);
+        if (orx_srl_indication_match(ri, ind) != SRL_IND_MATCH) continue;
+        if (first && orx_srl_indication_concepts(first) != orx_srl_indication_concepts(ri)) return true;
         if (!first) first = ri;
     }
     return false;
@@ -290,8 +272,8 @@ static bool unanimous(const renal_state *s, const orx_patient *pt, const orx_pro
     unsigned sets[16];
     int n_sets = 0;
     for (size_t r = 0; r < s->rules.nrows; r++) {
-        if (!srl_drug_matches(d, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
-        unsigned c = srl_indication_concepts(srl_cell(&s->rules, r, s->c_ind));
+        if (!orx_srl_drug_matches(d, orx_srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
+        unsigned c = orx_srl_indication_concepts(orx_srl_cell(&s->rules, r, s->c_ind));
         if (!c) continue;
         bool seen = false;
         for (int i = 0; i < n_sets; i++) seen |= sets[i] == c;
@@ -301,13 +283,13 @@ static bool unanimous(const renal_state *s, const orx_patient *pt, const orx_pro
     for (int i = 0; i < n_sets; i++) {
         bool has = false;
         for (size_t r = 0; r < s->rules.nrows && !has; r++) {
-            if (!srl_drug_matches(d, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
-            if (srl_indication_concepts(srl_cell(&s->rules, r, s->c_ind)) != sets[i]) continue;
-            if (strcmp(srl_cell(&s->rules, r, s->c_action), action) != 0 || !phase_applies(s, r, d)) continue;
+            if (!orx_srl_drug_matches(d, orx_srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
+            if (orx_srl_indication_concepts(orx_srl_cell(&s->rules, r, s->c_ind)) != sets[i]) continue;
+            if (strcmp(orx_srl_cell(&s->rules, r, s->c_action), action) != 0 || !phase_applies(s, r, d)) continue;
             renal_value v;
             char band[96];
             orx_error e2 = {0};
-            has = patient_value(pt, srl_cell(&s->rules, r, s->c_measure), &v) &&
+            has = patient_value(pt, orx_srl_cell(&s->rules, r, s->c_measure), &v) &&
                   in_band(s, r, v.value, band, sizeof band, &e2);
         }
         if (!has) return false;
@@ -320,13 +302,13 @@ static orx_status unable_no_value(const renal_state *s, const orx_patient *pt,
                                   orx_findings *out, orx_error *err) {
     orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, drug);
-    fmt(f->trigger, sizeof f->trigger, "no CrCl or eGFR: %s", pt->crcl.why_absent);
-    fmt(f->message, sizeof f->message, "Unable to assess renal dosing of %s: its label has %zu "
+    orx_srl_fill_drugs(f, drug);
+    orx_fset(f->trigger, sizeof f->trigger, "no CrCl or eGFR: %s", pt->crcl.why_absent);
+    orx_fset(f->message, sizeof f->message, "Unable to assess renal dosing of %s: its label has %zu "
         "renal statement(s) but the record has no creatinine clearance or eGFR.", f->drugs, n_rules);
-    fmt(f->management, sizeof f->management, "Obtain serum creatinine (and weight) or an eGFR "
+    orx_fset(f->management, sizeof f->management, "Obtain serum creatinine (and weight) or an eGFR "
         "before relying on the label's renal dosing.");
-    srl_fill_label(f, &s->rules, first); /* cites (and quotes) the first such statement */
+    orx_srl_fill_label(f, &s->rules, first); /* cites (and quotes) the first such statement */
     return ORX_OK;
 }
 
@@ -337,65 +319,65 @@ static orx_status unknown_renal_handling(const orx_checker *ck, const orx_patien
                                          orx_error *err) {
     if (d->is_current || pt->renal_band < ORX_RENAL_MODERATE) return ORX_OK;
     for (int i = 0; i < d->n_ingr; i++)
-        if (srl_dose_rules_have(ck, d->ingr[i].ingredient)) return ORX_OK;
+        if (orx_srl_dose_rules_have(ck, d->ingr[i].ingredient)) return ORX_OK;
     orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    srl_fill_drugs(f, d);
-    fmt(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
+    orx_srl_fill_drugs(f, d);
+    orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
         pt->renal_basis);
     char where[200] = "", one[200];
     size_t n = 0;
     for (int i = 0; i < d->n_ingr && n < sizeof where; i++) {
-        bool have = srl_label_presence(ck, d->ingr[i].ingredient, one, sizeof one);
+        bool have = orx_srl_label_presence(ck, d->ingr[i].ingredient, one, sizeof one);
         n += (size_t)snprintf(where + n, sizeof where - n, "%s%s: %s", n ? "; " : "",
                               d->ingr[i].ingredient, have ? one : "no label in the shipped corpus");
     }
-    fmt(f->message, sizeof f->message, "Renal dosing of %s NOT assessed: no label statement on "
+    orx_fset(f->message, sizeof f->message, "Renal dosing of %s NOT assessed: no label statement on "
         "renal function for it in the shipped corpus (%s). The patient's renal function is "
         "reduced; check the current label before prescribing.", f->drugs, where);
-    fmt(f->management, sizeof f->management, "Look up the renal dosing of %s in its current FDA "
+    orx_fset(f->management, sizeof f->management, "Look up the renal dosing of %s in its current FDA "
         "label; openrx has no sourced threshold for it and does not guess one.", f->drugs);
-    fmt(f->source, sizeof f->source, "openrx label index (data/rules/label_index.tsv)");
-    fmt(f->citation, sizeof f->citation, "data/rules/renal.tsv, data/rules/dose_rules.tsv: no row "
+    orx_fset(f->source, sizeof f->source, "openrx label index (data/rules/label_index.tsv)");
+    orx_fset(f->citation, sizeof f->citation, "data/rules/renal.tsv, data/rules/dose_rules.tsv: no row "
         "for %s", f->drugs);
     return ORX_OK;
 }
 
 /* One matching row: a finding at the row's tier (or info when its indication is not known). */
 static orx_status emit_row(const renal_state *s, size_t r, const orx_proposed_drug *drug,
-                           const renal_value *v, const char *band, srl_ind_match scope,
-                           bool all_ind, const srl_indication *ind, orx_findings *out,
+                           const renal_value *v, const char *band, orx_srl_ind_match scope,
+                           bool all_ind, const orx_srl_indication *ind, orx_findings *out,
                            orx_error *err) {
     orx_severity sev;
-    orx_status st = srl_severity(&s->rules, r, s->c_sev, &sev, err);
+    orx_status st = orx_srl_severity(&s->rules, r, s->c_sev, &sev, err);
     if (st != ORX_OK) return st;
     bool scoped_unknown = scope == SRL_IND_UNKNOWN || scope == SRL_IND_UNRECOGNISED;
     if (scoped_unknown) sev = ORX_SEV_INFO;
     orx_finding *f = orx_findings_push(out, "renal", sev);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    srl_fill_drugs(f, drug);
-    const char *action = srl_cell(&s->rules, r, s->c_action);
-    const char *rind = srl_cell(&s->rules, r, s->c_ind);
-    const char *ph = srl_cell(&s->rules, r, s->c_phase);
+    orx_srl_fill_drugs(f, drug);
+    const char *action = orx_srl_cell(&s->rules, r, s->c_action);
+    const char *rind = orx_srl_cell(&s->rules, r, s->c_ind);
+    const char *ph = orx_srl_cell(&s->rules, r, s->c_phase);
     char scope_txt[320] = "";
     if (*rind && all_ind)
-        fmt(scope_txt, sizeof scope_txt, " (for every indication the label lists; the indication "
+        orx_fset(scope_txt, sizeof scope_txt, " (for every indication the label lists; the indication "
             "here is not known)");
     else if (*rind && scope == SRL_IND_MATCH)
-        fmt(scope_txt, sizeof scope_txt, " for %s", rind);
+        orx_fset(scope_txt, sizeof scope_txt, " for %s", rind);
     else if (*rind)
-        fmt(scope_txt, sizeof scope_txt, " for %s (%s: %s; shown for information, not as an alert)",
-            rind, srl_ind_match_name(scope), ind->basis);
-    fmt(f->trigger, sizeof f->trigger, "%s", v->text);
-    fmt(f->message, sizeof f->message, "For %s at %s%s, the %s label %s%s; the patient's value is "
+        orx_fset(scope_txt, sizeof scope_txt, " for %s (%s: %s; shown for information, not as an alert)",
+            rind, orx_srl_ind_match_name(scope), ind->basis);
+    orx_fset(f->trigger, sizeof f->trigger, "%s", v->text);
+    orx_fset(f->message, sizeof f->message, "For %s at %s%s, the %s label %s%s; the patient's value is "
         "in that range.", f->drugs, band, scope_txt, f->drugs,
         sev == ORX_SEV_INFO && !scoped_unknown ? "states the dosing for that band" : action_words(action),
         strcmp(ph, "initiation") == 0 ? " when starting it"
         : strcmp(ph, "continuation") == 0 ? " in a patient already taking it" : "");
-    fmt(f->management, sizeof f->management, "Follow the quoted label statement (%s%s%s).", action,
+    orx_fset(f->management, sizeof f->management, "Follow the quoted label statement (%s%s%s).", action,
         *ph && strcmp(ph, "any") ? ", " : "", strcmp(ph, "any") ? ph : "");
-    srl_fill_label(f, &s->rules, r);
+    orx_srl_fill_label(f, &s->rules, r);
     return ORX_OK;
 }
 
@@ -405,7 +387,7 @@ orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt,
     if (!s || !pt || !drug || drug->n_ingr <= 0) return ORX_OK;
     size_t n_rules = 0, first = 0;
     for (size_t r = 0; r < s->rules.nrows; r++)
-        if (srl_drug_matches(drug, srl_ingr(&s->rules, r, s->c_ingr), false) && n_rules++ == 0)
+        if (orx_srl_drug_matches(drug, orx_srl_ingr(&s->rules, r, s->c_ingr), false) && n_rules++ == 0)
             first = r;
     if (n_rules == 0) {
         orx_status st = unknown_renal_handling(ck, pt, drug, out, err);
@@ -413,30 +395,30 @@ orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt,
     }
     bool any_value = pt->crcl.present || pt->egfr.present || pt->labs[ORX_LAB_EGFR].present;
     if (!any_value) return unable_no_value(s, pt, drug, n_rules, first, out, err);
-    srl_indication ind;
-    srl_drug_indication(pt, drug, &ind);
+    orx_srl_indication ind;
+    orx_srl_drug_indication(pt, drug, &ind);
     bool ambiguous = matched_indications_ambiguous(s, drug, &ind);
     bool none_matches = no_scoped_match(s, drug, &ind);
     /* emit each matching rule once per (action, indication) */
     char seen[16][200];
     int n_seen = 0;
     for (size_t r = 0; r < s->rules.nrows; r++) {
-        if (!srl_drug_matches(drug, srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
+        if (!orx_srl_drug_matches(drug, orx_srl_ingr(&s->rules, r, s->c_ingr), false)) continue;
         if (!phase_applies(s, r, drug)) continue;
-        srl_ind_match scope = row_scope(s, r, &ind, ambiguous, none_matches);
+        orx_srl_ind_match scope = row_scope(s, r, &ind, ambiguous, none_matches);
         if (scope == SRL_IND_OTHER) continue; /* a statement for another indication never fires */
-        const char *action = srl_cell(&s->rules, r, s->c_action);
+        const char *action = orx_srl_cell(&s->rules, r, s->c_action);
         bool all_ind = scope == SRL_IND_UNKNOWN && !dose_action(action) && unanimous(s, pt, drug, action);
         if (all_ind) scope = SRL_IND_MATCH;
-        if (dose_action(action) && srl_dose_rules_cover(ck, pt, drug, srl_cell(&s->rules, r, s->c_ind)))
+        if (dose_action(action) && orx_srl_dose_rules_cover(ck, pt, drug, orx_srl_cell(&s->rules, r, s->c_ind)))
             continue; /* the curated dose rules compare the dose for this indication and band */
         renal_value v;
-        if (!patient_value(pt, srl_cell(&s->rules, r, s->c_measure), &v)) continue;
+        if (!patient_value(pt, orx_srl_cell(&s->rules, r, s->c_measure), &v)) continue;
         char band[96];
         orx_error e2 = {0};
         if (!in_band(s, r, v.value, band, sizeof band, &e2)) continue;
         char key[200]; /* one finding per action and indication (labels repeat sentences) */
-        fmt(key, sizeof key, "%s|%.160s", action, all_ind ? "*" : srl_cell(&s->rules, r, s->c_ind));
+        orx_fset(key, sizeof key, "%s|%.160s", action, all_ind ? "*" : orx_srl_cell(&s->rules, r, s->c_ind));
         bool dup = false;
         for (int i = 0; i < n_seen; i++) if (strcmp(seen[i], key) == 0) dup = true;
         if (dup) continue;
@@ -458,24 +440,24 @@ static const char *corpus_words(const char *c) {
     return c;
 }
 
-bool srl_label_presence(const orx_checker *ck, const char *ingredient, char *out, size_t cap) {
+bool orx_srl_label_presence(const orx_checker *ck, const char *ingredient, char *out, size_t cap) {
     const renal_state *s = orx_checker_state(ck, "renal");
     if (out && cap) out[0] = '\0';
     if (!s || !ingredient) return false;
-    const srl_table *t = &s->index;
-    int c_i = srl_col(t, "ingredients"), c_c = srl_col(t, "corpus"), c_s = srl_col(t, "setid");
-    int c_r = srl_col(t, "mentions_renal"), c_d = srl_col(t, "has_dosage");
+    const orx_srl_table *t = &s->index;
+    int c_i = orx_srl_col(t, "ingredients"), c_c = orx_srl_col(t, "corpus"), c_s = orx_srl_col(t, "setid");
+    int c_r = orx_srl_col(t, "mentions_renal"), c_d = orx_srl_col(t, "has_dosage");
     size_t n = 0;
     bool found = false;
     for (size_t r = 0; r < t->nrows; r++) {
-        const char *ing = srl_ingr(t, r, c_i);
+        const char *ing = orx_srl_ingr(t, r, c_i);
         if (strcasecmp(ing, ingredient) != 0) continue; /* single-ingredient labels only */
         found = true;
         if (out && n + 1 < cap)
             n += (size_t)snprintf(out + n, cap - n, "%slabel %s in %s%s%s", n ? ", " : "",
-                                  srl_cell(t, r, c_s), corpus_words(srl_cell(t, r, c_c)),
-                                  strcmp(srl_cell(t, r, c_d), "1") ? ", no dosage section" : "",
-                                  strcmp(srl_cell(t, r, c_r), "1") ? ", no renal wording" : "");
+                                  orx_srl_cell(t, r, c_s), corpus_words(orx_srl_cell(t, r, c_c)),
+                                  strcmp(orx_srl_cell(t, r, c_d), "1") ? ", no dosage section" : "",
+                                  strcmp(orx_srl_cell(t, r, c_r), "1") ? ", no renal wording" : "");
         if (n >= cap) n = cap - 1;
     }
     return found;

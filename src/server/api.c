@@ -313,7 +313,7 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
     json_object_foreach(ctx, key, v) if (orx_str_starts_with(key, "item")) gather(v, res, 0);
     /* Missing prefetch: openrx does not query the EHR's FHIR server, so without prefetched data it
      * cannot check the order against the patient's record. An empty {"cards":[]} would read as
-     * "nothing to say"; answer 412 (CDS Hooks: the service cannot obtain the data it needs). [helper W] */
+     * "nothing to say"; answer 412 (CDS Hooks: the service cannot obtain the data it needs). */
     if (json_array_size(res) == 0) {
         json_decref(drafts);
         json_decref(res);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # model_bench.sh — `openrx model synth` and `openrx bench`: usage errors, a small synthetic model
-# (real vocab when ../shared is present, synthetic otherwise) that loads and benchmarks.
+# (the family's real vocab from ../shared/tokenizers when present, synthetic otherwise) that loads
+# and benchmarks; without --vocab/--vocab-dir the vocabulary is synthetic wherever it runs.
 # Usage: bash model_bench.sh /path/to/openrx
 set -u
 BIN=${1:?usage: model_bench.sh /path/to/openrx}
@@ -27,11 +28,20 @@ expect 2 "$BIN" model synth --shape mini --type Q4_0;                  has "requ
 expect 2 "$BIN" bench;                                                has "missing -m"
 expect 2 "$BIN" bench -m "$TMP/x.gguf" -p 12,abc;                     has "bad -p"
 expect 2 "$BIN" bench -m "$TMP/missing.gguf" -p 8 -n 0;               has "missing.gguf"
+expect 2 "$BIN" model synth --shape mini --type Q4_0 -o "$TMP/x.gguf" --vocab a.gguf --vocab-dir b
+has "not both"
+expect 2 "$BIN" model synth --shape mini --type Q4_0 -o "$TMP/x.gguf" --vocab-dir "$TMP/novocab"
+has "novocab/ggml-vocab-llama-spm.gguf"
 [ -e "$TMP/x.gguf" ] && { echo "FAIL: a refused synth left a file"; fail=1; }
+SHARED_VOCAB="${ORX_SHARED_DIR:-${ORX_SOURCE_DIR:-$(dirname "$0")/../..}/../shared}/tokenizers"
+VOCAB=()
+if [ -d "$SHARED_VOCAB" ]; then VOCAB=(--vocab-dir "$SHARED_VOCAB"); else
+    echo "SKIPPED (real vocab): ../shared/tokenizers is absent; the mini models use a synthetic vocab"; fi
 
 # a real-vocab (or synthetic-vocab) mini model per type, then a tiny bench with JSON output
 for t in Q4_K_M Q8_0; do
-    expect 0 "$BIN" model synth --shape mini --type $t -o "$TMP/mini-$t.gguf" -t 2;  has "wrote"
+    expect 0 "$BIN" model synth --shape mini --type $t -o "$TMP/mini-$t.gguf" -t 2 "${VOCAB[@]}"
+    has "wrote"; [ ${#VOCAB[@]} -gt 0 ] && has "ggml-vocab-llama-spm.gguf"
     expect 0 "$BIN" bench -m "$TMP/mini-$t.gguf" -t 2 -p 16 -n 4 -r 1 --bw-mib 8 --json
     has '"test": "pp16"'; has '"test": "tg4"'; has '"bandwidth_gb_s"'
 done
@@ -44,8 +54,8 @@ expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mi
 has '"test": "tg2 @ d24"'; has '"weights_resident_bytes": 0'
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 --attn f8;   has "bad --attn"
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 -d -3;      has "bad -d"
-# synthetic vocabulary when no vocab GGUF is found
-ORX_SOURCE_DIR="$TMP" expect 0 "$BIN" model synth --shape mini --type F16 -o "$TMP/syn.gguf"
+# synthetic vocabulary when no vocab GGUF is named (../shared is never looked for)
+expect 0 "$BIN" model synth --shape mini --type F16 -o "$TMP/syn.gguf"
 has "vocab synthetic"
 expect 0 "$BIN" bench -m "$TMP/syn.gguf" -p 8 -n 2 -r 1 --bw-mib 0
 exit $fail
