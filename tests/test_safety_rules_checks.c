@@ -421,18 +421,18 @@ static void test_indication_shared_normaliser(void **state) {
     orx_proposed_drug d;
     memset(&d, 0, sizeof d);
     snprintf(d.indication, sizeof d.indication, "%s", "urinary tract infection");
-    srl_indication ind;
-    srl_drug_indication(NULL, &d, &ind);
-    assert_int_equal(srl_indication_match("Treatment of Urinary Tract Infections", &ind), SRL_IND_MATCH);
-    assert_int_equal(srl_indication_match("Treatment of Hypertension", &ind), SRL_IND_OTHER);
+    orx_srl_indication ind;
+    orx_srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(orx_srl_indication_match("Treatment of Urinary Tract Infections", &ind), SRL_IND_MATCH);
+    assert_int_equal(orx_srl_indication_match("Treatment of Hypertension", &ind), SRL_IND_OTHER);
     snprintf(d.indication, sizeof d.indication, "%s", "Type II diabetes mellitus");
-    srl_drug_indication(NULL, &d, &ind);
-    assert_int_equal(srl_indication_match("type 2 diabetes", &ind), SRL_IND_MATCH);
+    orx_srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(orx_srl_indication_match("type 2 diabetes", &ind), SRL_IND_MATCH);
     snprintf(d.indication, sizeof d.indication, "%s", "nonvalvular AF");
-    srl_drug_indication(NULL, &d, &ind);
-    assert_int_equal(srl_indication_match("Non-valvular Atrial Fibrillation", &ind), SRL_IND_MATCH);
-    assert_int_equal(srl_indication_match("Postherpetic neuralgias", &ind), SRL_IND_OTHER);
-    assert_int_equal(srl_indication_match("a heading that names nothing known", &ind), SRL_IND_UNRECOGNISED);
+    orx_srl_drug_indication(NULL, &d, &ind);
+    assert_int_equal(orx_srl_indication_match("Non-valvular Atrial Fibrillation", &ind), SRL_IND_MATCH);
+    assert_int_equal(orx_srl_indication_match("Postherpetic neuralgias", &ind), SRL_IND_OTHER);
+    assert_int_equal(orx_srl_indication_match("a heading that names nothing known", &ind), SRL_IND_UNRECOGNISED);
 }
 
 static void test_loader_errors_name_file_line_field(void **state) {
