@@ -434,6 +434,51 @@ static void test_effect_matching(void **state) {
 /* ============================================================================================
  * Both directions through the rule table
  * ========================================================================================== */
+/* Old-format labels: "Drug Interactions" as a sub-heading of PRECAUTIONS reads like the Drug
+ * Interactions section (no interaction words needed) until the next sub-section heading. */
+static void test_precautions_drug_interactions_subsection(void **state) {
+    (void)state;
+    const char *text = "General\n"
+                       "Quinine has been reported to accelerate the metabolism of tacrolimus.\n\n"
+                       "Drug Interactions\n"
+                       "Rifampin has been reported to accelerate the metabolism of the following drugs: quinine, tacrolimus.\n"
+                       "Cimetidine\n"
+                       "Rifampin may accelerate the metabolism of theophylline.\n\n"
+                       "Pregnancy\n"
+                       "Rifampin has been reported to accelerate the metabolism of methadone.\n";
+    orx_ddi_rules r = extract("rifampin", "42232-9", text);
+    const orx_ddi_rule *x = find(&r, "rule", "rifampin", "quinine");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MINOR);
+    assert_non_null(find(&r, "rule", "rifampin", "tacrolimus"));
+    assert_non_null(find(&r, "rule", "rifampin", "theophylline")); /* a drug-name heading keeps the sub-section */
+    assert_null(find(&r, "rule", "rifampin", "methadone"));        /* "Pregnancy" ends it */
+    orx_ddi_rules_free(&r);
+    /* before the sub-heading, and in a section without one, an effect needs interaction words */
+    r = extract("rifampin", "42232-9", "Rifampin has been reported to accelerate the metabolism of quinine.\n");
+    assert_null(find(&r, "rule", "rifampin", "quinine"));
+    orx_ddi_rules_free(&r);
+    /* a cross-reference line is no sub-heading */
+    r = extract("rifampin", "42232-9", "(see\nPRECAUTIONS: Drug Interactions\n).\nRifampin has been reported to accelerate the metabolism of quinine.\n");
+    assert_null(find(&r, "rule", "rifampin", "quinine"));
+    orx_ddi_rules_free(&r);
+}
+
+/* Animal experiments and "non-significant" changes make no rule. */
+static void test_animal_and_nonsignificant(void **state) {
+    (void)state;
+    static const char *const NO[] = {
+        "Studies in animals demonstrate that the acute toxicity of bupropion is enhanced by the MAO inhibitor phenelzine.",
+        "NSAIDs have been reported to competitively inhibit methotrexate accumulation in rabbit kidney slices.",
+        "Ranitidine produced smaller, non-significant increases in nifedipine exposure.",
+        NULL};
+    for (int i = 0; NO[i]; i++) {
+        orx_ddi_rules r = extract("bupropion", DI, NO[i]);
+        if (count(&r, "rule")) fail_msg("a rule from an animal / non-significant statement: %s", NO[i]);
+        orx_ddi_rules_free(&r);
+    }
+}
+
 static void test_both_directions(void **state) {
     (void)state;
     orx_ddi_rules r = extract("warfarin", DI, "Closely monitor INR when fluconazole is started in patients taking COUMADIN.");
@@ -483,6 +528,8 @@ int main(void) {
         cmocka_unit_test(test_effect_self_statements),
         cmocka_unit_test(test_effect_matching),
         cmocka_unit_test(test_both_directions),
+        cmocka_unit_test(test_precautions_drug_interactions_subsection),
+        cmocka_unit_test(test_animal_and_nonsignificant),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
