@@ -464,6 +464,24 @@ static void test_precautions_drug_interactions_subsection(void **state) {
     orx_ddi_rules_free(&r);
 }
 
+/* "INVIRASE/ritonavir", "(ledipasvir/sofosbuvir)": a drug written with '/' next to the label's
+ * drug is a component of a combination product with it, not a partner. */
+static void test_slash_combination_is_own_product(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("sofosbuvir", DI,
+                              "A fatal cardiac arrest was reported in a patient receiving a regimen (HARVONI (ledipasvir/sofosbuvir)) "
+                              "with amiodarone. Coadministration of amiodarone with SOVALDI is not recommended.");
+    assert_null(find(&r, "rule", "sofosbuvir", "ledipasvir"));
+    const orx_ddi_rule *x = find(&r, "rule", "sofosbuvir", "amiodarone");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    orx_ddi_rules_free(&r);
+    r = extract("saquinavir", DI, "Coadministration of fluticasone propionate and saquinavir/ritonavir is not recommended.");
+    assert_null(find(&r, "rule", "saquinavir", "ritonavir"));
+    assert_non_null(find(&r, "rule", "saquinavir", "fluticasone"));
+    orx_ddi_rules_free(&r);
+}
+
 /* Animal experiments and "non-significant" changes make no rule. */
 static void test_animal_and_nonsignificant(void **state) {
     (void)state;
@@ -530,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_both_directions),
         cmocka_unit_test(test_precautions_drug_interactions_subsection),
         cmocka_unit_test(test_animal_and_nonsignificant),
+        cmocka_unit_test(test_slash_combination_is_own_product),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -299,6 +299,17 @@ static int scan_names(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
         }
         i += adv;
     }
+    /* "ledipasvir/sofosbuvir" in a sofosbuvir label: a drug written with '/' next to the label's
+     * drug is a component of a combination product with it, no partner */
+    for (int a = 0; a < n; a++) {
+        if (out[a].kind != DDI_M_DRUG || out[a].is_label) continue;
+        for (int b = 0; b < n; b++) {
+            if (b == a || out[b].kind != DDI_M_DRUG || !is_label_ingr(c, out[b].key)) continue;
+            bool slash_after = out[a].t1 + 1 == out[b].t0 && out[a].t1 < nt && !strcmp(t[out[a].t1].low, "/");
+            bool slash_before = out[b].t1 + 1 == out[a].t0 && out[b].t1 < nt && !strcmp(t[out[b].t1].low, "/");
+            if (slash_after || slash_before) { out[a].is_label = true; break; }
+        }
+    }
     return n;
 }
 
