@@ -482,6 +482,30 @@ static void test_slash_combination_is_own_product(void **state) {
     orx_ddi_rules_free(&r);
 }
 
+/* "serum potassium", "potassium loss", "potassium >5 mEq/L" name the electrolyte, not a potassium
+ * product; "potassium supplements" and "potassium sparing agents" (no hyphen) still count. */
+static void test_potassium_as_lab_value(void **state) {
+    (void)state;
+    static const char *const LAB[] = {
+        "Monitor serum potassium in patients with potassium >5 mEq/L.",
+        "Enalapril attenuates potassium loss caused by thiazide-type diuretics.",
+        "Careful evaluation of total body potassium is needed when enalapril is coadministered.",
+        NULL};
+    for (int i = 0; LAB[i]; i++) {
+        orx_ddi_rules r = extract("enalapril", DI, LAB[i]);
+        if (find(&r, "rule", "enalapril", "potassium")) fail_msg("potassium as a partner in: %s", LAB[i]);
+        orx_ddi_rules_free(&r);
+    }
+    orx_ddi_rules r = extract("enalapril", DI, "Potassium supplements may lead to significant increases in serum potassium.");
+    assert_non_null(find(&r, "rule", "enalapril", "potassium"));
+    orx_ddi_rules_free(&r);
+    r = extract("enalapril", DI, "Potassium sparing agents should generally not be used in patients with heart failure receiving VASOTEC.");
+    const orx_ddi_rule *x = find(&r, "rule", "enalapril", "effect:hyperkalemia");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    orx_ddi_rules_free(&r);
+}
+
 /* Animal experiments and "non-significant" changes make no rule. */
 static void test_animal_and_nonsignificant(void **state) {
     (void)state;
@@ -549,6 +573,7 @@ int main(void) {
         cmocka_unit_test(test_precautions_drug_interactions_subsection),
         cmocka_unit_test(test_animal_and_nonsignificant),
         cmocka_unit_test(test_slash_combination_is_own_product),
+        cmocka_unit_test(test_potassium_as_lab_value),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
