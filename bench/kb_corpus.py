@@ -78,6 +78,19 @@ jsonl(D('spl-xml-nsaids-metformin-fdalabel', 'labels_sections.jsonl'),
       O('2021-spl-nsaids-metformin', 'labels_sections.jsonl'), False)
 shutil.copyfile(D('spl-xml-nsaids-metformin-fdalabel', 'SOURCE.txt'), O('2021-spl-nsaids-metformin', 'SOURCE.txt'))
 copydir(D('openfda-spl-samples'), O('2024-openfda-spl-xml'), r'^(lipitor-orig|cough)\.xml$')
+# TAC 2017 ADR corpus, test half (the train half is the fda-ars set above): the boxed-warning and
+# warnings-and-precautions texts, one file per label section in the fda-ars layout
+# <LABEL>_<section>.txt (adverse-reaction sections left out to keep the repository small)
+tac = json.load(open(D('tac2017-adr-and-pediatric-onsides', 'demner-fushman-test-labels.json'), encoding='utf-8'))
+os.makedirs(O('2018-tac2017-test-labels', 'txt'))
+for x in sorted(tac, key=lambda x: (x['label_id'], x['section_name'])):
+    if x['section_name'] not in ('boxed warnings', 'warnings and precautions'):
+        continue
+    name = '%s_%s.txt' % (x['label_id'], x['section_name'].replace(' ', '_'))
+    with open(O('2018-tac2017-test-labels', 'txt', name), 'w', encoding='utf-8') as f:
+        f.write(x['section_text'])
+for n in ('SOURCE.txt', 'LICENSE_onsides_MIT.txt'):
+    shutil.copyfile(D('tac2017-adr-and-pediatric-onsides', n), O('2018-tac2017-test-labels', n))
 shutil.copyfile(D('openfda-spl-samples', 'SOURCE.txt'), O('2024-openfda-spl-xml', 'SOURCE.txt'))
 # DailyMed "Indications & Usage" texts (MaastrichtU-IDS/extract-dailymed-spl, MIT; label text public
 # domain): no set id or drug field upstream. Written as one JSON object per distinct text,

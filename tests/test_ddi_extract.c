@@ -434,6 +434,93 @@ static void test_effect_matching(void **state) {
 /* ============================================================================================
  * Both directions through the rule table
  * ========================================================================================== */
+/* Old-format labels: "Drug Interactions" as a sub-heading of PRECAUTIONS reads like the Drug
+ * Interactions section (no interaction words needed) until the next sub-section heading. */
+static void test_precautions_drug_interactions_subsection(void **state) {
+    (void)state;
+    const char *text = "General\n"
+                       "Quinine has been reported to accelerate the metabolism of tacrolimus.\n\n"
+                       "Drug Interactions\n"
+                       "Rifampin has been reported to accelerate the metabolism of the following drugs: quinine, tacrolimus.\n"
+                       "Cimetidine\n"
+                       "Rifampin may accelerate the metabolism of theophylline.\n\n"
+                       "Pregnancy\n"
+                       "Rifampin has been reported to accelerate the metabolism of methadone.\n";
+    orx_ddi_rules r = extract("rifampin", "42232-9", text);
+    const orx_ddi_rule *x = find(&r, "rule", "rifampin", "quinine");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MINOR);
+    assert_non_null(find(&r, "rule", "rifampin", "tacrolimus"));
+    assert_non_null(find(&r, "rule", "rifampin", "theophylline")); /* a drug-name heading keeps the sub-section */
+    assert_null(find(&r, "rule", "rifampin", "methadone"));        /* "Pregnancy" ends it */
+    orx_ddi_rules_free(&r);
+    /* before the sub-heading, and in a section without one, an effect needs interaction words */
+    r = extract("rifampin", "42232-9", "Rifampin has been reported to accelerate the metabolism of quinine.\n");
+    assert_null(find(&r, "rule", "rifampin", "quinine"));
+    orx_ddi_rules_free(&r);
+    /* a cross-reference line is no sub-heading */
+    r = extract("rifampin", "42232-9", "(see\nPRECAUTIONS: Drug Interactions\n).\nRifampin has been reported to accelerate the metabolism of quinine.\n");
+    assert_null(find(&r, "rule", "rifampin", "quinine"));
+    orx_ddi_rules_free(&r);
+}
+
+/* "INVIRASE/ritonavir", "(ledipasvir/sofosbuvir)": a drug written with '/' next to the label's
+ * drug is a component of a combination product with it, not a partner. */
+static void test_slash_combination_is_own_product(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("sofosbuvir", DI,
+                              "A fatal cardiac arrest was reported in a patient receiving a regimen (HARVONI (ledipasvir/sofosbuvir)) "
+                              "with amiodarone. Coadministration of amiodarone with SOVALDI is not recommended.");
+    assert_null(find(&r, "rule", "sofosbuvir", "ledipasvir"));
+    const orx_ddi_rule *x = find(&r, "rule", "sofosbuvir", "amiodarone");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    orx_ddi_rules_free(&r);
+    r = extract("saquinavir", DI, "Coadministration of fluticasone propionate and saquinavir/ritonavir is not recommended.");
+    assert_null(find(&r, "rule", "saquinavir", "ritonavir"));
+    assert_non_null(find(&r, "rule", "saquinavir", "fluticasone"));
+    orx_ddi_rules_free(&r);
+}
+
+/* "serum potassium", "potassium loss", "potassium >5 mEq/L" name the electrolyte, not a potassium
+ * product; "potassium supplements" and "potassium sparing agents" (no hyphen) still count. */
+static void test_potassium_as_lab_value(void **state) {
+    (void)state;
+    static const char *const LAB[] = {
+        "Monitor serum potassium in patients with potassium >5 mEq/L.",
+        "Enalapril attenuates potassium loss caused by thiazide-type diuretics.",
+        "Careful evaluation of total body potassium is needed when enalapril is coadministered.",
+        NULL};
+    for (int i = 0; LAB[i]; i++) {
+        orx_ddi_rules r = extract("enalapril", DI, LAB[i]);
+        if (find(&r, "rule", "enalapril", "potassium")) fail_msg("potassium as a partner in: %s", LAB[i]);
+        orx_ddi_rules_free(&r);
+    }
+    orx_ddi_rules r = extract("enalapril", DI, "Potassium supplements may lead to significant increases in serum potassium.");
+    assert_non_null(find(&r, "rule", "enalapril", "potassium"));
+    orx_ddi_rules_free(&r);
+    r = extract("enalapril", DI, "Potassium sparing agents should generally not be used in patients with heart failure receiving VASOTEC.");
+    const orx_ddi_rule *x = find(&r, "rule", "enalapril", "effect:hyperkalemia");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    orx_ddi_rules_free(&r);
+}
+
+/* Animal experiments and "non-significant" changes make no rule. */
+static void test_animal_and_nonsignificant(void **state) {
+    (void)state;
+    static const char *const NO[] = {
+        "Studies in animals demonstrate that the acute toxicity of bupropion is enhanced by the MAO inhibitor phenelzine.",
+        "NSAIDs have been reported to competitively inhibit methotrexate accumulation in rabbit kidney slices.",
+        "Ranitidine produced smaller, non-significant increases in nifedipine exposure.",
+        NULL};
+    for (int i = 0; NO[i]; i++) {
+        orx_ddi_rules r = extract("bupropion", DI, NO[i]);
+        if (count(&r, "rule")) fail_msg("a rule from an animal / non-significant statement: %s", NO[i]);
+        orx_ddi_rules_free(&r);
+    }
+}
+
 static void test_both_directions(void **state) {
     (void)state;
     orx_ddi_rules r = extract("warfarin", DI, "Closely monitor INR when fluconazole is started in patients taking COUMADIN.");
@@ -483,6 +570,10 @@ int main(void) {
         cmocka_unit_test(test_effect_self_statements),
         cmocka_unit_test(test_effect_matching),
         cmocka_unit_test(test_both_directions),
+        cmocka_unit_test(test_precautions_drug_interactions_subsection),
+        cmocka_unit_test(test_animal_and_nonsignificant),
+        cmocka_unit_test(test_slash_combination_is_own_product),
+        cmocka_unit_test(test_potassium_as_lab_value),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -99,7 +99,8 @@ static const char *const NEGATIONS[] = {
     "without affecting", "without any", "without significant", "not significantly", "not altered",
     "not affected", "no precautions", "no special precautions", "has not been", "have not been",
     "no formal", "similar to", "comparable", "minimal effect", "negligible", "not influence",
-    "not result in", "no need", "not necessary", "not required", "not needed", NULL};
+    "not result in", "no need", "not necessary", "not required", "not needed", "non-significant",
+    "nonsignificant", "not significant", "insignificant", NULL};
 
 static const char *const SERIOUS[] = {
     "fatal", "death", "deaths", "life-threatening", "life threatening", "serious", "severe",

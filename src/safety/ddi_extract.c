@@ -180,6 +180,9 @@ typedef struct sec_ctx {
     const char        *label_drug;       /* ";"-joined label ingredients */
     const char        *set_id, *title, *code, *name;
     bool               need_cue;         /* sections other than Drug Interactions */
+    bool               base_need_cue;    /* need_cue of the section itself */
+    bool               has_di_sub;       /* a section whose text may hold a "Drug Interactions"
+                                            sub-heading (Precautions, Warnings, W&P) */
     bool               dosing;           /* Dosage and Administration: actions only */
     orx_ddi_rules     *out;
     unit              *heading;          /* last heading line (partners) */
@@ -540,11 +543,16 @@ static bool pregnancy_statement(const unit *u) {
 /* Statements that are not about using two drugs together: adverse-event management by grade
  * ("If Grade 3 or 4 neutropenia develops, consider ... G-CSF", "Permanently discontinue TAFINLAR
  * and trametinib for all Grade 4 hemorrhagic events"), overdose reports, and trial comparisons
- * that name no co-administration ("trials that compared nabumetone ... or naproxen"). */
+ * that name no co-administration ("trials that compared nabumetone ... or naproxen"), and animal
+ * experiments. */
 static bool not_a_combination(const unit *u) {
     for (int i = 0; i + 1 < u->nt; i++)
         if (!strcmp(u->tok[i].low, "grade") && (u->tok[i + 1].low[0] >= '1' && u->tok[i + 1].low[0] <= '4')) return true;
     if (strstr(u->low, "overdose") || strstr(u->low, "overdosage")) return true;
+    static const char *const ANIMAL[] = {"animal", "animals", "rat", "rats", "mouse", "mice", "dog", "dogs",
+                                         "rabbit", "rabbits", "monkey", "monkeys", NULL};
+    for (int i = 0; ANIMAL[i]; i++) /* animal experiments ("in rabbit kidney slices") */
+        if (ddi_has_word(u->low, ANIMAL[i])) return true;
     bool compared = ddi_has_word(u->low, "compared") || ddi_has_word(u->low, "comparing") ||
                     ddi_has_word(u->low, "versus") || ddi_has_word(u->low, "vs");
     bool trial = strstr(u->low, "trial") && !strstr(u->low, "interaction"); /* a PK study "compared to X
@@ -646,6 +654,38 @@ static bool is_heading(const char *line, size_t len, int words) {
     return last != '.' && last != ':' && last != ';' && last != ',';
 }
 
+/* Old-format labels keep "Drug Interactions" as a sub-heading of PRECAUTIONS (or WARNINGS):
+ * the text under it is the Drug Interactions section and needs no interaction words, until a
+ * heading of another sub-section ("Drug/Laboratory Test Interactions", "Pregnancy",
+ * "Information for Patients" ...: any heading the KB maps to another section code). A heading
+ * that maps to no section (a drug name: "Cimetidine") changes nothing. */
+static bool di_heading(const char *line, size_t len) {
+    char buf[64];
+    size_t o = 0;
+    size_t i = 0;
+    while (i < len && (isdigit((unsigned char)line[i]) || line[i] == '.' || line[i] == ' ')) i++;
+    for (; i < len && o + 1 < sizeof buf; i++) {
+        unsigned char ch = (unsigned char)line[i];
+        if (ch == '(' || ch == ':' || ch == '[') return false; /* a cross-reference, not a heading */
+        if (isalpha(ch)) buf[o++] = (char)tolower(ch);
+    }
+    buf[o] = 0;
+    return !strcmp(buf, "druginteractions") || !strcmp(buf, "drugdruginteractions") || !strcmp(buf, "interactions");
+}
+
+static void subsection_heading(sec_ctx *sc, const char *line, size_t len) {
+    if (!sc->has_di_sub) return;
+    if (di_heading(line, len)) {
+        sc->need_cue = false;
+        return;
+    }
+    char buf[160];
+    if (len >= sizeof buf) return;
+    memcpy(buf, line, len);
+    buf[len] = 0;
+    if (orx_kb_section_code_for(buf)) sc->need_cue = sc->base_need_cue;
+}
+
 /* Enzyme tables ("| Enzyme | Inhibitors | Inducers" then "| CYP2C9 | amiodarone, ... | ..."):
  * each drug in an inhibitor/inducer column is a member of that role for the row's enzyme. */
 static orx_status table_members(sec_ctx *sc, const unit *u, orx_error *err) {
@@ -720,6 +760,7 @@ static orx_status do_line(sec_ctx *sc, unit *units, const char *line, size_t len
     if (ns == 1 && is_heading(line + sp[0].off, sp[0].len, words)) {
         *sc->heading = units[ic];
         sc->have_heading = true;
+        subsection_heading(sc, line + sp[0].off, sp[0].len);
         return ORX_OK;
     }
     int colon = colon_lead(&units[ic]);
@@ -817,6 +858,9 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
     sec_ctx sc = {.x = x, .set_id = set_id ? set_id : "", .title = title, .code = section_code,
                   .name = section_name, .out = out};
     if (!section_wanted(section_code, &sc.need_cue, &sc.dosing)) return ORX_OK;
+    sc.base_need_cue = sc.need_cue;
+    sc.has_di_sub = section_code && (!strcmp(section_code, "42232-9") || !strcmp(section_code, "34071-1") ||
+                                     !strcmp(section_code, "43685-7"));
     char labels[ORX_MAX_INGR * ORX_LEX_NAME];
     snprintf(labels, sizeof labels, "%s", label_ingredients);
     sc.c.lex = x->lex;

@@ -126,11 +126,24 @@ static bool lab_value(const ddi_tok *t, int nt, int a, int b) {
     bool el = false;
     for (int k = 0; EL[k] && b == a + 1; k++) el |= !strcmp(t[a].low, EL[k]);
     if (!el) return false;
-    if (a > 0 && (!strcmp(t[a - 1].low, "serum") || !strcmp(t[a - 1].low, "plasma") ||
-                  !strcmp(t[a - 1].low, "blood") || !strcmp(t[a - 1].low, "urine") ||
-                  !strcmp(t[a - 1].low, "urinary")))
-        return true;
-    return b < nt && (!strncmp(t[b].low, "level", 5) || !strncmp(t[b].low, "concentration", 13));
+    /* the body's electrolyte, not a product: "serum potassium", "monitor potassium", "total body
+     * potassium", "potassium levels / loss / excretion", "potassium sparing diuretics" */
+    static const char *const BEFORE[] = {"serum", "plasma", "blood", "urine", "urinary", "body", "monitor",
+                                         "monitoring", "increase", "increases", "increased", "elevated",
+                                         "dietary", NULL};
+    static const char *const AFTER[] = {"level", "concentration", "sparing", "loss", "excretion", "retention",
+                                        "depleting", "depletion", "rich", "content", "removal", "value",
+                                        "homeostasis", "balance", "wasting", NULL};
+    for (int k = 0; a > 0 && BEFORE[k]; k++)
+        if (!strcmp(t[a - 1].low, BEFORE[k])) return true;
+    int n = b;
+    if (n + 1 < nt && !strcmp(t[n].low, "-")) n++; /* "potassium-sparing" split at the hyphen */
+    if (n < nt && (t[n].low[0] == '>' || t[n].low[0] == '<' || !strncmp(t[n].low, "\xe2\x89", 3) ||
+                   (t[n].low[0] >= '0' && t[n].low[0] <= '9')))
+        return true; /* "potassium >5 mEq/L", "potassium ≥ 5.5" */
+    for (int k = 0; n < nt && AFTER[k]; k++)
+        if (!strncmp(t[n].low, AFTER[k], strlen(AFTER[k]))) return true;
+    return false;
 }
 
 /* "w1 w2 ..." of word tokens [a, b) (false if a punctuation token is inside). */
@@ -298,6 +311,17 @@ static int scan_names(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
             }
         }
         i += adv;
+    }
+    /* "ledipasvir/sofosbuvir" in a sofosbuvir label: a drug written with '/' next to the label's
+     * drug is a component of a combination product with it, no partner */
+    for (int a = 0; a < n; a++) {
+        if (out[a].kind != DDI_M_DRUG || out[a].is_label) continue;
+        for (int b = 0; b < n; b++) {
+            if (b == a || out[b].kind != DDI_M_DRUG || !is_label_ingr(c, out[b].key)) continue;
+            bool slash_after = out[a].t1 + 1 == out[b].t0 && out[a].t1 < nt && !strcmp(t[out[a].t1].low, "/");
+            bool slash_before = out[b].t1 + 1 == out[a].t0 && out[b].t1 < nt && !strcmp(t[out[b].t1].low, "/");
+            if (slash_after || slash_before) { out[a].is_label = true; break; }
+        }
     }
     return n;
 }
