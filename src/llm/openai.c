@@ -259,6 +259,10 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
     snprintf(url, sizeof url, "%s/chat/completions", o->base_url);
     char *body = build_body(o, req, err);
     if (!body) return err ? err->code : ORX_ERR_INVALID;
+    /* what leaves the machine, exactly: its hash for the audit record (and the body on request) */
+    size_t body_len = strlen(body);
+    orx_sha256_hex(body, body_len, out->request_sha256);
+    out->request_bytes = body_len;
     orx_status st = ORX_ERR_NETWORK;
     double delay = o->backoff_s;
     for (int a = 0; a <= o->max_retries; a++) {
@@ -303,7 +307,8 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
         sleep_s(t.retry_after_s >= 0 ? t.retry_after_s : delay);
         delay *= 2;
     }
-    free(body);
+    if (req->keep_body) out->request_body = body;
+    else free(body);
     if (st != ORX_OK && out->attempts > 1) orx_error_prefix(err, "after %d attempts", out->attempts);
     return st;
 }
@@ -431,6 +436,9 @@ orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_
     if (!orx_str_starts_with(p->base_url, "http://") && !orx_str_starts_with(p->base_url, "https://"))
         return orx_fail(err, ORX_ERR_INVALID, "base URL '%s' must start with http:// or https://", p->base_url);
     if (!p->model || !*p->model) return orx_fail(err, ORX_ERR_USAGE, "openai backend needs a model name");
+    orx_llm_privacy priv;
+    orx_status pst = orx_llm_privacy_for(p->base_url, p->allow_remote, p->redact, &priv, err);
+    if (pst != ORX_OK) return pst;
     const char *key = NULL;
     if (p->api_key_env && *p->api_key_env) {
         key = getenv(p->api_key_env);
@@ -442,6 +450,7 @@ orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_
     if (!o) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     o->base.vt = &OPENAI_VT;
     snprintf(o->base.name, sizeof o->base.name, "%s", p->model);
+    o->base.privacy = priv;
     o->base_url = orx_strdup(p->base_url);
     size_t n = strlen(o->base_url);
     while (n && o->base_url[n - 1] == '/') o->base_url[--n] = '\0';
