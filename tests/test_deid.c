@@ -57,7 +57,9 @@ static void test_identifiers_redacted(void **state) {
     expect("lives at 12 Main Street, Apt 4B", "lives at [redacted: address]");
     expect("1600 Pennsylvania Ave NW", "[redacted: address] NW");
     expect("PO Box 4471", "[redacted: address]");
-    expect("Boston, MA 02139", "Boston, [redacted: address]");
+    expect("Boston, MA 02139", "[redacted: address]");
+    expect("moved to New Bedford, MA.", "moved to [redacted: address].");
+    expect("ST 02139 (MA 02139)", "ST 02139 ([redacted: address])");
     expect("zip 02139-4307", "zip [redacted: address]");
     expect("seen 03/12/2024 in clinic", "seen [redacted: date] in clinic");
     expect("started 2023-05-01T10:30:00Z", "started [redacted: date]");
@@ -94,6 +96,8 @@ static void test_clinical_numbers_kept(void **state) {
     unchanged("take 2 tablets by way of mouth");
     unchanged("ID consult; pH 7.31; ICD-10 I48.91");
     unchanged("Atrial fibrillation (disorder)");
+    unchanged("NDA020800 0.3 ML Epinephrine 1 MG/ML Auto-Injector");
+    unchanged("Hypertension, CA channel blocker tried; Diabetes, IN remission");
     unchanged("amoxicillin 875 mg / clavulanate 125 mg every 12 hours for 10 days");
     unchanged("insulin glargine 100 units/mL 20 units at bedtime");
 }

@@ -14,7 +14,7 @@
  * The scanner finds the ones a problem, medicine, allergy or indication text can hold: (A) the
  * patient's recorded name and id, honorific + name ("Mr. Smith"), "name: X"; (B) street
  * addresses (number + words + street suffix), PO boxes, state + ZIP, "ZIP 02139", ZIP+4; (C)
- * numeric, ISO and month-name dates, birth dates/years, ages 90 and over written as ages; (D)/(E)
+ * "City, ST [ZIP]"; (C) numeric, ISO and month-name dates, birth dates/years, ages 90 and over written as ages; (D)/(E)
  * phone and fax numbers; (F) e-mail; (G) SSN; (H)-(M), (R) numbers after record/account/plan/
  * licence/serial keywords, and long digit runs or letter+digit codes (7+ digits, or 5+ digits
  * mixed with letters) that no unit follows; (N) URLs; (O) IPv4/IPv6 addresses. A city named
@@ -418,6 +418,30 @@ static size_t unit_after(const char *p) {
     return t && t <= 8 ? i + t : 0;
 }
 
+/* "Springfield, MA 01103" / "Boston, MA": a city of 1-3 capitalised words, then a state
+ * abbreviation (and ZIP code) */
+static size_t m_city_state(const char *p) {
+    size_t i = 0;
+    for (int words = 0; words < 3; words++) {
+        size_t w = nalpha(p + i);
+        if (!w || !isupper((unsigned char)p[i])) return 0;
+        i += w;
+        if (p[i] == ',') break;
+        if (p[i] != ' ') return 0;
+        i++;
+    }
+    if (p[i] != ',' || p[i + 1] != ' ') return 0;
+    i += 2;
+    for (int k = 0; STATES[k]; k++) {
+        if (strncmp(p + i, STATES[k], 2) || alnum(p[i + 2])) continue;
+        size_t j = i + 2, z;
+        size_t sp = nspaces(p + j);
+        if (sp && (z = zip_at(p + j + sp))) return j + sp + z;
+        return p[j] == '\0' || strchr(",;.)", p[j]) ? j : 0;
+    }
+    return 0;
+}
+
 static size_t m_street(const char *p) {
     static const char *const BOX[] = {"po box", "p.o. box", "p o box", "post office box", NULL};
     size_t b = word_in(p, BOX), n;
@@ -544,6 +568,10 @@ static size_t m_long_number(const char *s, const char *p) {
     if (p[t] == '.' && digit(p[t + 1])) return 0; /* a decimal number */
     if (unit_follows(p + t)) return 0;
     if (a == 0 && d == t && d >= 7) return t;
+    /* product codes, not the patient's: FDA application numbers (NDA020800, ANDA, BLA), NDC */
+    static const char *const PRODUCT[] = {"NDA", "ANDA", "BLA", "NDC", NULL};
+    for (int k = 0; PRODUCT[k]; k++)
+        if (!strncmp(p, PRODUCT[k], strlen(PRODUCT[k])) && (digit(p[strlen(PRODUCT[k])]) || p[strlen(PRODUCT[k])] == '-')) return 0;
     if (a > 0 && d >= 5 && !((p[0] == 'r' || p[0] == 'R') && (p[1] == 's' || p[1] == 'S') && d == t - 2)) return t;
     return 0;
 }
@@ -564,9 +592,9 @@ static size_t m_known(const orx_deid *dd, const char *p) {
 static bool match_at(const orx_deid *d, const char *s, const char *p, match *m) {
     size_t n;
 #define TRY(expr, k) do { if ((n = (expr))) { *m = (match){0, n, (k)}; return true; } } while (0)
-    TRY(m_known(d, p), ORX_DEID_NAME);
     TRY(m_email(s, p), ORX_DEID_EMAIL);
     TRY(m_url(p), ORX_DEID_URL);
+    TRY(m_known(d, p), ORX_DEID_NAME);
     if (m_birth(p, m)) return true;
     TRY(m_age(p), ORX_DEID_AGE);
     if (m_keyword_id(p, m)) return true;
@@ -577,6 +605,7 @@ static bool match_at(const orx_deid *d, const char *s, const char *p, match *m) 
     TRY(m_numeric_date(p), ORX_DEID_DATE);
     TRY(m_month_date(p), ORX_DEID_DATE);
     if (m_zip(p, m)) return true;
+    TRY(m_city_state(p), ORX_DEID_ADDRESS);
     TRY(m_street(p), ORX_DEID_ADDRESS);
     if (m_name(p, m)) return true;
     TRY(m_long_number(s, p), ORX_DEID_ID);

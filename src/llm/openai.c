@@ -205,8 +205,11 @@ static orx_status attempt(openai_llm *o, const char *url, const char *body, tran
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     if (rc == CURLE_WRITE_ERROR && t->cancelled) return ORX_OK;
-    if (rc != CURLE_OK)
-        return orx_fail(err, ORX_ERR_NETWORK, "%s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    if (rc != CURLE_OK) {
+        char shown[2048]; /* messages never carry the URL's credentials */
+        orx_url_public(url, shown, sizeof shown);
+        return orx_fail(err, ORX_ERR_NETWORK, "%s: %s", shown, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    }
     return ORX_OK;
 }
 
@@ -257,6 +260,8 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
     openai_llm *o = (openai_llm *)llm;
     char url[2048];
     snprintf(url, sizeof url, "%s/chat/completions", o->base_url);
+    char shown[2048]; /* the URL as messages show it: without credentials */
+    orx_url_public(url, shown, sizeof shown);
     char *body = build_body(o, req, err);
     if (!body) return err ? err->code : ORX_ERR_INVALID;
     /* what leaves the machine, exactly: its hash for the audit record (and the body on request) */
@@ -280,8 +285,8 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
         bool retryable = st == ORX_ERR_NETWORK || status == 429 || status >= 500;
         if (st == ORX_OK && status == 200) {
             if (t.streaming) {
-                if (t.bad_chunk) st = orx_fail(err, ORX_ERR_PARSE, "%s: a streamed chunk was not valid JSON", url);
-                else if (!t.done && !t.cancelled) st = orx_fail(err, ORX_ERR_NETWORK, "%s: stream ended without [DONE]", url);
+                if (t.bad_chunk) st = orx_fail(err, ORX_ERR_PARSE, "%s: a streamed chunk was not valid JSON", shown);
+                else if (!t.done && !t.cancelled) st = orx_fail(err, ORX_ERR_NETWORK, "%s: stream ended without [DONE]", shown);
                 else {
                     out->content = orx_buf_steal(&t.content);
                     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
@@ -291,13 +296,13 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
                     if (t.t_first >= 0) out->t_first_token_s = t.t_first - t.t0;
                 }
             } else {
-                st = parse_plain(&t, out, url, err);
+                st = parse_plain(&t, out, shown, err);
                 if (st == ORX_OK && req->on_token && out->content[0])
                     req->on_token(req->user, out->content, strlen(out->content));
             }
             retryable = false;
         } else if (st == ORX_OK) {
-            remote_error(&t, status, url, err);
+            remote_error(&t, status, shown, err);
             st = ORX_ERR_NETWORK;
         }
         orx_buf_free(&t.body);
