@@ -72,6 +72,8 @@ static void test_identifiers_redacted(void **state) {
     expect("93-year-old widow", "[age 90 or older] widow");
     expect("aged 97 years", "[age 90 or older]");
     expect("a 91 yo man", "a [age 90 or older] man");
+    expect("is 97 years of age", "is [age 90 or older]");
+    expect("age: 104", "[age 90 or older]");
     expect("Dr. Gregory House said", "Dr. [redacted: name] said");
     expect("Mrs Smith", "Mrs [redacted: name]");
     expect("name: Jane Doe", "name: [redacted: name]");

@@ -438,8 +438,11 @@ static int openai_count_tokens(orx_llm *llm, const char *text) {
 orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err) {
     *out = NULL;
     if (!p || !p->base_url || !*p->base_url) return orx_fail(err, ORX_ERR_USAGE, "openai backend needs a base URL");
-    if (!orx_str_starts_with(p->base_url, "http://") && !orx_str_starts_with(p->base_url, "https://"))
-        return orx_fail(err, ORX_ERR_INVALID, "base URL '%s' must start with http:// or https://", p->base_url);
+    if (!orx_str_starts_with(p->base_url, "http://") && !orx_str_starts_with(p->base_url, "https://")) {
+        char shown[512];
+        orx_url_public(p->base_url, shown, sizeof shown);
+        return orx_fail(err, ORX_ERR_INVALID, "base URL '%s' must start with http:// or https://", shown);
+    }
     if (!p->model || !*p->model) return orx_fail(err, ORX_ERR_USAGE, "openai backend needs a model name");
     orx_llm_privacy priv;
     orx_status pst = orx_llm_privacy_for(p->base_url, p->allow_remote, p->redact, &priv, err);
