@@ -132,6 +132,17 @@ else
     has "$T/check" "api ok"
     has "$T/a3.jsonl" '"consent":true'
     expect_rc 0 "$BIN" audit verify "$T/a3.jsonl"
+    # the clinician page says so (headless Chromium, when installed)
+    CHROME=${ORX_CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}
+    if [ -z "$CHROME" ]; then echo "SKIP (loud): chromium not installed: the page's remote notice not checked"
+    else
+        FR=$(base64 -w0 <"$T/req.json" | tr '+/' '-_')
+        timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$T/profile" \
+            --virtual-time-budget=30000 --dump-dom "http://127.0.0.1:$S/#autorun=$FR" >"$T/dom.html" 2>/dev/null
+        has "$T/dom.html" 'data-state="done"'
+        has "$T/dom.html" "Remote model in use (0.0.0.0)"
+        grep -q 'id="result-remote" hidden' "$T/dom.html" && bad "the remote notice is hidden" || ok
+    fi
 fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
