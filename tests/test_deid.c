@@ -98,6 +98,7 @@ static void test_clinical_numbers_kept(void **state) {
     unchanged("take 2 tablets by way of mouth");
     unchanged("ID consult; pH 7.31; ICD-10 I48.91");
     unchanged("Atrial fibrillation (disorder)");
+    unchanged("apixaban (brand name: Eliquis) 5 mg twice daily");
     unchanged("NDA020800 0.3 ML Epinephrine 1 MG/ML Auto-Injector");
     unchanged("Hypertension, CA channel blocker tried; Diabetes, IN remission");
     unchanged("amoxicillin 875 mg / clavulanate 125 mg every 12 hours for 10 days");

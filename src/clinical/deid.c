@@ -482,13 +482,30 @@ static size_t m_street(const char *p) {
  * (A) names, (H)-(M), (R) identifiers
  * ========================================================================================== */
 /* "Mr. Smith", "Dr John Smith", "name: Jane Doe": the name words after the keyword */
-static bool m_name(const char *p, match *m) {
+/* the word before p ("brand" in "brand name: X"), lower-cased into w */
+static void word_before(const char *s, const char *p, char *w, size_t cap) {
+    const char *e = p;
+    while (e > s && !alpha(e[-1])) e--;
+    const char *b = e;
+    while (b > s && alpha(b[-1])) b--;
+    size_t n = (size_t)(e - b) < cap - 1 ? (size_t)(e - b) : cap - 1;
+    for (size_t i = 0; i < n; i++) w[i] = (char)tolower((unsigned char)b[i]);
+    w[n] = 0;
+}
+
+static bool m_name(const char *s, const char *p, match *m) {
     static const char *const HON[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "doctor", NULL};
     static const char *const KW[] = {"patient name", "name", NULL};
     size_t k = word_in(p, HON), i;
     bool hon = k > 0;
     if (hon && !isupper((unsigned char)p[0])) return false;
-    if (!k) k = word_in(p, KW);
+    if (!k && (k = word_in(p, KW))) { /* a drug's "brand/generic/trade name:" is no person's */
+        char prev[16];
+        word_before(s, p, prev, sizeof prev);
+        if (!strcmp(prev, "brand") || !strcmp(prev, "generic") || !strcmp(prev, "trade") || !strcmp(prev, "drug") ||
+            !strcmp(prev, "product") || !strcmp(prev, "proprietary"))
+            return false;
+    }
     if (!k) return false;
     i = k;
     if (p[i] == '.' && hon) i++;
@@ -607,7 +624,7 @@ static bool match_at(const orx_deid *d, const char *s, const char *p, match *m) 
     if (m_zip(p, m)) return true;
     TRY(m_city_state(p), ORX_DEID_ADDRESS);
     TRY(m_street(p), ORX_DEID_ADDRESS);
-    if (m_name(p, m)) return true;
+    if (m_name(s, p, m)) return true;
     TRY(m_long_number(s, p), ORX_DEID_ID);
 #undef TRY
     return false;
