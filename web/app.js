@@ -363,7 +363,15 @@
     $("result-title").textContent = (r.mode === "evidence" ? "Evidence and safety check" : "Draft prescription") +
       " — " + (r.indication || "");
     $("result-notice").textContent = r.notice || "";
-    var meta = "Patient " + (r.patient || "?") + " · mode " + r.mode + (r.model ? " · model " + r.model : "");
+    /* a remote model: the patient summary left this machine (de-identified, with consent) */
+    var pv = r.privacy || {}, remote = $("result-remote");
+    remote.hidden = !(pv.remote || pv.deidentified);
+    remote.textContent = pv.remote
+      ? "Remote model in use (" + (pv.host || "?") + "): the patient summary was sent off this machine, " +
+        "de-identified by the HIPAA Safe Harbor rules (" + (pv.redactions || 0) + " redaction(s)); " +
+        "the request's SHA-256 is in the audit log."
+      : pv.deidentified ? "The patient summary sent to the model at " + (pv.host || "?") + " was de-identified." : "";
+    var meta = "Patient " + (r.patient || "?") + " · mode " + r.mode + (r.model ? " · model " + r.model + (pv.remote ? " (remote)" : "") : "");
     if (r.timing) meta += " · " + Math.round((r.timing.total_s || 0) * 1000) + " ms";
     $("result-meta").textContent = meta;
     $("copy-status").textContent = "";

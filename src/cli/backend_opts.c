@@ -23,6 +23,8 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
         return 1;
     case 0x106: o->chat_template = arg; return 1;
     case 0x107: o->no_prefix_cache = true; return 1;
+    case 0x108: o->allow_remote = true; return 1;
+    case 0x109: o->redact = true; return 1;
     case 0x105:
         if (!orx_cli_parse_double(arg, 0.1, 86400, &d)) { orx_cli_usage(cmd, "--timeout: '%s' must be seconds in 0.1..86400", arg); return 2; }
         o->timeout_s = d;
@@ -48,6 +50,8 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
         p.api_key_env = o->api_key_env;
         if (o->timeout_s > 0) p.timeout_s = o->timeout_s;
         p.n_ctx = o->n_ctx;
+        p.allow_remote = o->allow_remote;
+        p.redact = o->redact;
         return orx_llm_openai_create(&p, out, err);
     }
     if (!o->model_path) return orx_fail(err, ORX_ERR_USAGE, "give a model: -m MODEL.gguf, or --backend openai --base-url URL --model-name NAME");

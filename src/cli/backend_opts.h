@@ -1,5 +1,6 @@
 /* backend_opts.h — the LLM backend options shared by serve, recommend and eval:
- *   -m FILE | --backend local|openai --base-url URL --model-name NAME --api-key-env VAR, -t N */
+ *   -m FILE | --backend local|openai --base-url URL --model-name NAME --api-key-env VAR, -t N,
+ *   --allow-remote (consent to a host that is not loopback), --redact (de-identify for any host) */
 #ifndef ORX_CLI_BACKEND_OPTS_H
 #define ORX_CLI_BACKEND_OPTS_H
 #include "llm/llm.h"
@@ -16,6 +17,8 @@ typedef struct orx_backend_opts {
     const char *chat_template;/* local: override the model's chat template by name */
     bool        no_prefix_cache; /* local: do not reuse the KV cache across requests */
     int         n_ctx;        /* the model's context in tokens (0 = the model's / the server's) */
+    bool        allow_remote; /* openai: consent to a host that is not loopback */
+    bool        redact;       /* openai: de-identify patient text for a loopback host too */
 } orx_backend_opts;
 
 #define ORX_BACKEND_LONG_OPTS                                                          \
@@ -23,7 +26,8 @@ typedef struct orx_backend_opts {
     {"base-url", required_argument, 0, 0x102}, {"model-name", required_argument, 0, 0x103}, \
     {"api-key-env", required_argument, 0, 0x104}, {"threads", required_argument, 0, 't'},  \
     {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}, \
-    {"no-prefix-cache", no_argument, 0, 0x107}
+    {"no-prefix-cache", no_argument, 0, 0x107}, {"allow-remote", no_argument, 0, 0x108},        \
+    {"redact", no_argument, 0, 0x109}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */

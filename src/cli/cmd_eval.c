@@ -11,7 +11,7 @@ static void usage(FILE *f) {
         "Usage: openrx eval run --cases FILE --out DIR [--model A.gguf]... [--backend openai:URL,NAME[,KEYENV]]...\n"
         "                       [--evidence] [--rag on,off] [--repeat N] [--seed S] [--jobs J] [--kb FILE]\n"
         "                       [--max-tokens N] [--temp T] [-k N] [--threads N] [--timeout S] [--limit N]\n"
-        "                       [--no-reask] [--data DIR] [--json]\n"
+        "                       [--no-reask] [--data DIR] [--allow-remote] [--redact] [--json]\n"
         "       openrx eval report DIR [--json]\n"
         "       openrx eval review DIR --out packet.html [--seed S]\n"
         "       openrx eval review-import DIR scores.csv\n"
@@ -28,6 +28,10 @@ static void usage(FILE *f) {
         "  -m, --model FILE        local GGUF model (repeatable)\n"
         "      --backend SPEC      openai:URL,NAME[,KEYENV]: OpenAI-compatible server; KEYENV names the\n"
         "                          environment variable holding the API key (repeatable)\n"
+        "      --allow-remote      consent for --backend hosts that are not this machine (their arms get the\n"
+        "                          de-identified patient summary; marked remote in the report); without it\n"
+        "                          such an arm is refused before anything runs (exit 2)\n"
+        "      --redact            de-identify the patient summary for loopback --backend arms too\n"
         "      --evidence          add the no-model arm (retrieval + checks only; always abstains)\n"
         "      --rag on,off        RAG arms: on, off or on,off (default on,off)\n"
         "      --repeat N          repetitions per case and arm, seed S+rep (default 1)\n"
@@ -70,6 +74,7 @@ static int eval_run(int argc, char **argv) {
         {"kb", required_argument, 0, 0x301}, {"max-tokens", required_argument, 0, 0x302}, {"temp", required_argument, 0, 0x303},
         {"threads", required_argument, 0, 't'}, {"timeout", required_argument, 0, 0x304}, {"limit", required_argument, 0, 0x305},
         {"no-reask", no_argument, 0, 0x306}, {"data", required_argument, 0, 0x307}, {"json", no_argument, 0, 0x308},
+        {"allow-remote", no_argument, 0, 0x309}, {"redact", no_argument, 0, 0x30a},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
@@ -131,6 +136,8 @@ static int eval_run(int argc, char **argv) {
         case 0x306: p.reask = false; break;
         case 0x307: p.data_dir = optarg; break;
         case 0x308: json = true; break;
+        case 0x309: p.allow_remote = true; break;
+        case 0x30a: p.redact = true; break;
         case 'h': usage(stdout); return 0;
         default: return orx_cli_usage("eval", "unknown option '%s'", argv[optind - 1]);
         }

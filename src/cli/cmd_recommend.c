@@ -16,7 +16,7 @@ static void usage(FILE *f) {
         "         [--kb FILE] [--no-rag] [-k N] [--format text|json|fhir] [--seed S] [--temp T]\n"
         "         [--max-tokens N] [--no-reask] [--audit FILE | --no-audit] [--as-of DATE]\n"
         "         [--data DIR] [--fail-on TIER] [-t THREADS] [--open-choice] [--max-options N]\n"
-        "         [--ctx N] [--problem]\n"
+        "         [--ctx N] [--problem] [--allow-remote] [--redact] [--audit-full]\n"
         "       openrx recommend --patient FILE (--batch FILE | --each-problem) [--kb FILE]   (JSONL, no model)\n\n"
         "Drafts a prescription for one patient, grounded in FDA label sections and checked by the\n"
         "medication-safety checker. The OPTIONS are the drugs whose FDA label's Indications & Usage\n"
@@ -29,6 +29,10 @@ static void usage(FILE *f) {
         "      --indication TEXT   what to treat\n"
         "  -m, --model FILE        local GGUF model (our engine)\n"
         "      --backend openai    any OpenAI-compatible server: --base-url, --model-name, --api-key-env\n"
+        "      --allow-remote      consent to send the (de-identified) patient summary to a --base-url host\n"
+        "                          that is not this machine; without it such a host is refused (exit 2)\n"
+        "      --redact            de-identify the patient summary for a loopback host too (a local proxy\n"
+        "                          to a remote service); README 'Privacy' lists the rules\n"
         "      --kb FILE           knowledge base (default $ORX_KB, else kb.sqlite, else build/kb.sqlite)\n"
         "      --no-rag            no retrieval (the study's comparison arm)\n"
         "  -k N                    evidence items (default 10)\n"
@@ -45,6 +49,8 @@ static void usage(FILE *f) {
         "      --no-reask          do not re-ask the model after a contraindicated/major finding\n"
         "      --audit FILE        audit log, JSONL, fsynced (default openrx-audit.jsonl)\n"
         "      --no-audit          no audit record\n"
+        "      --audit-full        the audit record holds each request body sent to an HTTP backend\n"
+        "                          (always: its SHA-256, the endpoint, remote and consent)\n"
         "      --as-of DATE        date for age and lab recency (YYYY-MM-DD, default today)\n"
         "      --data DIR          project data/ folder (lexicon and rule tables)\n"
         "      --fail-on TIER      exit 3 when a finding at/above TIER exists (info..contraindicated)\n"
@@ -215,7 +221,7 @@ int cmd_recommend(int argc, char **argv) {
         {"repeat", required_argument, 0, 0x20d}, {"open-choice", no_argument, 0, 0x20e},
         {"max-options", required_argument, 0, 0x20f}, {"ctx", required_argument, 0, 0x210},
         {"problem", no_argument, 0, 0x211}, {"batch", required_argument, 0, 0x212},
-        {"each-problem", no_argument, 0, 0x213},
+        {"each-problem", no_argument, 0, 0x213}, {"audit-full", no_argument, 0, 0x214},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
@@ -273,6 +279,7 @@ int cmd_recommend(int argc, char **argv) {
         case 0x211: rp.problem = true; break;
         case 0x212: o.batch = optarg; break;
         case 0x213: o.each_problem = true; break;
+        case 0x214: rp.audit_full = true; break;
         case 'h': usage(stdout); return 0;
         default: {
             int r = orx_backend_opts_parse(&bo, c, optarg, "recommend");

@@ -35,9 +35,9 @@ static void on_signal(int sig) { (void)sig; g_stop = 1; }
 static void usage(FILE *f) {
     fprintf(f,
         "Usage: openrx serve [-m MODEL.gguf | --backend openai --base-url URL --model-name NAME\n"
-        "                    [--api-key-env VAR]] [--host 127.0.0.1] [--port 8080]\n"
+        "                    [--api-key-env VAR] [--allow-remote] [--redact]] [--host 127.0.0.1] [--port 8080]\n"
         "                    [--api-key-file FILE] [--max-body BYTES] [-t THREADS]\n"
-        "                    [--kb FILE] [--data DIR] [--audit FILE] [--web DIR] [limits]\n\n"
+        "                    [--kb FILE] [--data DIR] [--audit FILE] [--audit-full] [--web DIR] [limits]\n\n"
         "Routes: GET / (clinician page), GET /health, GET /v1/models, POST /v1/chat/completions (OpenAI shapes, SSE\n"
         "streaming), POST /v1/check, POST /v1/recommend, CDS Hooks 2.0: GET /cds-services,\n"
         "POST /cds-services/openrx-order-select, POST /cds-services/openrx-order-sign (+ /feedback).\n"
@@ -50,6 +50,9 @@ static void usage(FILE *f) {
         "      --base-url URL      openai backend: base URL ending in /v1\n"
         "      --model-name NAME   openai backend: model name\n"
         "      --api-key-env VAR   openai backend: environment variable holding its API key\n"
+        "      --allow-remote      openai backend: consent to a host that is not this machine (patient data\n"
+        "                          leaves it, de-identified); without it such a host is refused (exit 2)\n"
+        "      --redact            openai backend: de-identify patient data for a loopback host too\n"
         "      --host ADDR         bind address (default 127.0.0.1)\n"
         "      --port N            port (default 8080; 0 picks a free one and prints it)\n"
         "      --api-key-file FILE file holding the key clients must send as Bearer\n"
@@ -58,6 +61,7 @@ static void usage(FILE *f) {
         "      --kb FILE           knowledge base for /v1/recommend (default $ORX_KB, kb.sqlite, build/kb.sqlite)\n"
         "      --data DIR          project data/ folder (lexicon, rule tables)\n"
         "      --audit FILE        audit log of recommendations (default openrx-audit.jsonl; 'none' = off)\n"
+        "      --audit-full        audit records hold each request body sent to the openai backend\n"
         "      --web DIR           serve the page from DIR (e.g. web/) instead of the built-in copy\n"
         "  -h, --help              this help\n\n"
         "Limits (hostile or overloaded clients):\n"
@@ -89,11 +93,13 @@ int cmd_serve(int argc, char **argv) {
     orx_server_params sp = orx_server_default_params();
     orx_static web = {0};
     const char *key_file = NULL, *kb = NULL, *data_dir = NULL, *audit = "openrx-audit.jsonl";
+    bool audit_full = false;
     static const struct option opts[] = {
         ORX_BACKEND_LONG_OPTS,
         {"host", required_argument, 0, 'H'}, {"port", required_argument, 0, 'P'},
         {"api-key-file", required_argument, 0, 'K'}, {"max-body", required_argument, 0, 'B'},
         {"kb", required_argument, 0, 0x301}, {"data", required_argument, 0, 0x302}, {"audit", required_argument, 0, 0x303}, {"web", required_argument, 0, 0x304},
+        {"audit-full", no_argument, 0, 0x305},
         {"http-threads", required_argument, 0, 0x310}, {"max-conn", required_argument, 0, 0x311},
         {"max-conn-per-ip", required_argument, 0, 0x312}, {"header-timeout", required_argument, 0, 0x313},
         {"body-timeout", required_argument, 0, 0x314}, {"idle-timeout", required_argument, 0, 0x315},
@@ -114,6 +120,7 @@ int cmd_serve(int argc, char **argv) {
         case 0x301: kb = optarg; break;
         case 0x302: data_dir = optarg; break;
         case 0x304: web.web_dir = optarg; break;
+        case 0x305: audit_full = true; break;
         case 0x303: audit = strcmp(optarg, "none") ? optarg : NULL; break;
         case 'B':
             if (!orx_cli_parse_int(optarg, 1024, 1L << 30, &v)) return orx_cli_usage("serve", "--max-body: '%s' must be 1024..2^30", optarg);
@@ -187,13 +194,17 @@ int cmd_serve(int argc, char **argv) {
     } else {
         fprintf(stderr, "openrx: no knowledge base (--kb); /v1/recommend runs without evidence\n");
     }
-    orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = orx_server_llm(srv), .audit_path = audit};
+    orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = orx_server_llm(srv), .audit_path = audit,
+                   .audit_full = audit_full};
     if ((st = orx_api_register(&api, &err)) != ORX_OK) goto fail;
     if ((st = orx_server_route_uses_model(srv, "POST", "/v1/recommend")) != ORX_OK) goto fail;
     if ((st = orx_static_register(srv, &web, &err)) != ORX_OK) goto fail;
     orx_server_set_ready(srv, true);
     const orx_server_params *lim = orx_server_limits(srv);
     printf("openrx: ready on http://%s:%d  model: %s\n", sp.host, orx_server_port(srv), llm ? orx_llm_name(llm) : "(none)");
+    if (llm && llm->privacy.remote)
+        fprintf(stderr, "openrx: REMOTE model at %s (consent given): /v1/recommend sends it de-identified patient "
+                        "summaries; each request's SHA-256 goes to the audit log\n", llm->privacy.host);
     fprintf(stderr, "openrx: limits: %d http threads, %d connections (%d per address), headers %.0f s, body %.0f s, "
                     "idle %.0f s, model queue %d, deadline %.0f s\n",
             lim->http_threads, lim->max_connections, lim->max_connections_per_ip, lim->header_timeout_s,

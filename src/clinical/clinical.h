@@ -283,4 +283,42 @@ bool orx_calc_age_years(const char *birth, const char *as_of, int *years);
  * such as "lb", "in", "µmol/L"). Returns false for a unit not known for that kind. */
 bool orx_clinical_convert(orx_lab_kind k, double value, const char *unit, double *out);
 
+/* ============================================================================================
+ * De-identification of patient text (clinical/deid.c) — what may go to a remote model
+ *
+ * HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i): the identifiers (A)-(R) are removed. A text is
+ * scanned for the identifiers that can appear in free text; each found is replaced by a marker
+ * "[redacted: <kind>]"; ages over 89 become "[age 90 or older]". Clinical numbers (doses such as
+ * "800 mg/160 mg", lab values, ranges, ratios) are left as they are.
+ * ========================================================================================== */
+typedef enum orx_deid_kind {
+    ORX_DEID_NAME = 0,   /* (A) names: the patient's recorded name and id, "Mr./Dr. X", "name: X" */
+    ORX_DEID_ADDRESS,    /* (B) street address, PO box, state + ZIP code, "ZIP 02139" */
+    ORX_DEID_DATE,       /* (C) dates (day, month; birth years too) */
+    ORX_DEID_AGE,        /* (C) ages over 89 */
+    ORX_DEID_PHONE,      /* (D) telephone numbers */
+    ORX_DEID_FAX,        /* (E) fax numbers (after "fax") */
+    ORX_DEID_EMAIL,      /* (F) e-mail addresses */
+    ORX_DEID_SSN,        /* (G) social security numbers */
+    ORX_DEID_ID,         /* (H)-(M), (R): record, plan, account, licence, serial and other numbers */
+    ORX_DEID_URL,        /* (N) web addresses */
+    ORX_DEID_IP,         /* (O) IP addresses (v4, v6) */
+    ORX_DEID_KIND_COUNT
+} orx_deid_kind;
+
+typedef struct orx_deid {
+    const char *known[8];               /* words to redact wherever they stand (the patient's name
+                                           parts, id), NULL-terminated; filled by orx_deid_for */
+    char        store[7][128];          /* storage for known words */
+    int         counts[ORX_DEID_KIND_COUNT]; /* redactions made, per kind */
+} orx_deid;
+
+/* A scanner with the patient's own name parts and id as known words (pt may be NULL). */
+void orx_deid_for(const orx_patient *pt, orx_deid *d);
+/* Append text to out with identifiers replaced by markers; returns the redactions made. */
+int  orx_deid_append(orx_deid *d, const char *text, orx_buf *out);
+/* Total redactions counted in d. */
+int  orx_deid_total(const orx_deid *d);
+const char *orx_deid_kind_name(orx_deid_kind k); /* "name", "address", "date", ... */
+
 #endif /* ORX_CLINICAL_H */

@@ -134,6 +134,9 @@ typedef struct orx_eval_run_params {
     int         k;            /* evidence sections (default 6) */
     int         threads;      /* local engine threads per worker (0 = default) */
     double      timeout_s;    /* openai timeout (0 = default) */
+    bool        allow_remote; /* consent for openai arms whose host is not loopback (else refused
+                                 before any unit runs, ORX_ERR_USAGE naming the host) */
+    bool        redact;       /* de-identify the patient summary for loopback openai arms too */
     const char *kb_path;      /* knowledge base (NULL = no retrieval possible: RAG arms get none) */
     const char *data_dir;     /* project data/ (NULL = default) */
     bool        reask;        /* re-ask after a contraindicated/major finding (default true) */

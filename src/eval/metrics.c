@@ -383,6 +383,17 @@ static json_t *reviews_json(json_t *reviews, json_t *arms) {
     return o;
 }
 
+/* the host of an arm whose records went to a remote model ("remote": true), NULL when local */
+static const char *arm_remote_host(json_t *records, const char *arm) {
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        if (strcmp(json_string_value(json_object_get(r, "arm")) ?: "", arm)) continue;
+        if (json_is_true(json_object_get(r, "remote"))) return json_string_value(json_object_get(r, "host")) ?: "?";
+    }
+    return NULL;
+}
+
 json_t *orx_eval__metrics(json_t *records, json_t *reviews) {
     json_t *arms = json_array(), *sets = json_array(), *cases = json_array();
     size_t i;
@@ -414,6 +425,10 @@ json_t *orx_eval__metrics(json_t *records, json_t *reviews) {
     for (size_t a = 0; a < na; a++) {
         json_t *o = acc_json(&all[a]);
         json_object_set_new(o, "arm", json_incref(json_array_get(arms, a)));
+        /* a remote arm: its patient summaries left the machine (de-identified, with consent) */
+        const char *host = arm_remote_host(records, json_string_value(json_array_get(arms, a)));
+        json_object_set_new(o, "remote", json_boolean(host != NULL));
+        if (host) json_object_set_new(o, "remote_host", json_string(host));
         json_array_append_new(ja, o);
     }
     json_object_set_new(rep, "arms", ja);

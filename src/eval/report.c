@@ -49,6 +49,11 @@ static void arms_table(orx_buf *b, json_t *arms, const char *id) {
     json_array_foreach(arms, i, a) {
         orx_buf_puts(b, "<tr><td>");
         orx_eval__esc(b, jstr(json_object_get(a, "arm")));
+        if (json_is_true(json_object_get(a, "remote"))) {
+            orx_buf_puts(b, " <span class=\"remote\" title=\"patient summaries were sent to this host, de-identified\">(remote: ");
+            orx_eval__esc(b, jstr(json_object_get(a, "remote_host")));
+            orx_buf_puts(b, ")</span>");
+        }
         orx_buf_printf(b, "</td><td>%d</td><td>%d</td>", (int)json_integer_value(json_object_get(a, "units")),
                        (int)json_integer_value(json_object_get(a, "errors")));
         const char *rates[] = {"accuracy", "avoid_violation", "dose_in_range", "abstention", "schema_valid",

@@ -227,6 +227,8 @@ static orx_status get_llm(worker *w, int m, orx_llm **out, orx_error *err) {
         op.model = s->model;
         op.api_key_env = s->api_key_env[0] ? s->api_key_env : NULL;
         if (w->sh->p->timeout_s > 0) op.timeout_s = w->sh->p->timeout_s;
+        op.allow_remote = w->sh->p->allow_remote;
+        op.redact = w->sh->p->redact;
         st = orx_llm_openai_create(&op, &w->llms[m], err);
     }
     *out = w->llms[m];
@@ -491,6 +493,14 @@ static orx_status run_unit(worker *w, const unit *u, orx_error *err) {
     json_object_set_new(rec, "arm", json_string(u->arm));
     json_object_set_new(rec, "model", json_string(ms->label));
     json_object_set_new(rec, "backend", json_string(ms->kind));
+    if (!strcmp(ms->kind, "openai")) { /* where the arm's requests go: remote arms are marked */
+        orx_llm_privacy pv;
+        orx_error perr = ORX_ERROR_INIT;
+        orx_llm_privacy_for(ms->base_url, true, p->redact, &pv, &perr);
+        json_object_set_new(rec, "remote", json_boolean(pv.remote));
+        json_object_set_new(rec, "host", json_string(pv.host));
+        json_object_set_new(rec, "deidentified", json_boolean(pv.redact));
+    }
     json_object_set_new(rec, "rag", json_boolean(u->rag));
     json_object_set_new(rec, "rep", json_integer(u->rep));
     json_object_set_new(rec, "seed", json_integer((json_int_t)(p->seed + (uint64_t)u->rep)));
@@ -593,6 +603,13 @@ orx_status orx_eval_run(const orx_eval_run_params *p, orx_eval_run_stats *stats,
     if (!p->cases_path || !p->out_dir) return orx_fail(err, ORX_ERR_USAGE, "eval run needs a case file and an output folder");
     if (p->n_models < 1) return orx_fail(err, ORX_ERR_USAGE, "eval run needs at least one model (or 'evidence')");
     if (!p->rag_on && !p->rag_off) return orx_fail(err, ORX_ERR_USAGE, "no RAG arm selected");
+    /* consent first: a remote arm without --allow-remote stops the run before any unit */
+    for (int m = 0; m < p->n_models; m++) {
+        if (strcmp(p->models[m].kind, "openai")) continue;
+        orx_llm_privacy pv;
+        orx_status pst = orx_llm_privacy_for(p->models[m].base_url, p->allow_remote, p->redact, &pv, err);
+        if (pst != ORX_OK) return orx_error_prefix(err, "--backend %s", p->models[m].label), pst;
+    }
     if (p->repeat < 1 || p->jobs < 1 || p->jobs > 64) return orx_fail(err, ORX_ERR_RANGE, "repeat >= 1 and jobs 1..64");
     /* Distinct arm labels. */
     for (int i = 0; i < p->n_models; i++)

@@ -17,6 +17,8 @@ void orx_llm_response_free(orx_llm_response *r) {
     if (!r) return;
     free(r->content);
     r->content = NULL;
+    free(r->request_body);
+    r->request_body = NULL;
 }
 
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err) {
@@ -33,7 +35,8 @@ orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_respon
     double t0 = orx_now();
     orx_status st = llm->vt->chat(llm, req, out, err);
     out->t_total_s = orx_now() - t0;
-    if (st != ORX_OK) orx_llm_response_free(out);
+    /* on failure no content; the request's hash (and body, when kept) still say what was sent */
+    if (st != ORX_OK) { free(out->content); out->content = NULL; }
     return st;
 }
 

@@ -22,6 +22,7 @@ typedef struct orx_llm_msg {
 typedef bool (*orx_llm_token_cb)(void *user, const char *piece, size_t len);
 
 typedef struct orx_llm_request {
+    bool                keep_body;    /* remote: return the exact request body in the response */
     const orx_llm_msg *messages;  /* [n_messages] */
     int                 n_messages;
     int                 max_tokens;   /* > 0; generation limit */
@@ -53,6 +54,9 @@ typedef struct orx_llm_response {
     double t_first_token_s;    /* time to first generated piece, seconds (-1 if unknown) */
     int    http_status;        /* last HTTP status for remote backends, 0 for local */
     int    attempts;           /* requests sent including retries (remote) */
+    char   request_sha256[65]; /* SHA-256 (hex) of the exact request body sent (remote), "" local */
+    size_t request_bytes;      /* its length in bytes, 0 local */
+    char  *request_body;       /* the body itself when req->keep_body (malloc'd), else NULL */
 } orx_llm_response;
 void orx_llm_response_free(orx_llm_response *r);
 
@@ -60,6 +64,17 @@ void orx_llm_response_free(orx_llm_response *r);
  * Backend handle
  * ========================================================================================== */
 typedef struct orx_llm orx_llm;
+
+/* Where a backend's requests go and what may be sent there (llm/endpoint.c). A host that is not
+ * this machine (not loopback: 127.0.0.0/8, ::1, localhost) is remote: patient data leaves the
+ * machine, so it needs the user's consent and is de-identified before it goes (rx/prompt.c). */
+typedef struct orx_llm_privacy {
+    bool remote;         /* requests leave this machine (the host is not loopback) */
+    bool consent;        /* the user allowed a remote endpoint (--allow-remote) */
+    bool redact;         /* patient text sent is de-identified: remote, or asked for (--redact) */
+    char endpoint[512];  /* base URL without credentials, query or fragment; "" for the local engine */
+    char host[256];      /* its host ("api.example.com", "127.0.0.1", "::1"); "" local engine */
+} orx_llm_privacy;
 
 typedef struct orx_llm_vtable {
     const char *kind; /* "openai" | "local" */
@@ -73,9 +88,11 @@ struct orx_llm {
     const orx_llm_vtable *vt;   /* implementation */
     char                  name[256]; /* model name for reports and audit ("model.gguf", "gpt-4o") */
     int                   n_ctx;     /* context window in tokens, 0 when unknown (remote) */
+    orx_llm_privacy       privacy;   /* endpoint, remote or not, consent, redaction */
 };
 
-/* Run one chat completion. out is zeroed first; on failure out->content is NULL. */
+/* Run one chat completion. out is zeroed first; on failure out->content is NULL but the request
+ * hash (and request_body when keep_body) stay: free with orx_llm_response_free either way. */
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
 void       orx_llm_free(orx_llm *llm);
 const char *orx_llm_name(const orx_llm *llm);
@@ -98,6 +115,10 @@ typedef struct orx_openai_params {
                                  max_model_len (vLLM), context_length; else GET {root}/props:
                                  default_generation_settings.n_ctx (llama.cpp)); unknown stays 0 */
     bool        no_ctx_probe; /* do not ask the server (n_ctx stays as given) */
+    bool        allow_remote; /* consent to send patient data to a host that is not loopback;
+                                 without it such a base URL is refused (ORX_ERR_USAGE) */
+    bool        redact;       /* de-identify patient text even for a loopback host (a local proxy
+                                 to a remote service); always on for a remote host */
 } orx_openai_params;
 orx_openai_params orx_openai_default_params(void);
 orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err);
@@ -114,5 +135,20 @@ typedef struct orx_local_params {
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);
+
+/* ============================================================================================
+ * Endpoints (llm/endpoint.c)
+ * ========================================================================================== */
+/* Host of an http(s) URL (userinfo and port dropped, IPv6 brackets removed), lower-cased. */
+orx_status orx_url_host(const char *url, char *host, size_t cap, orx_error *err);
+/* The URL without userinfo ("user:key@"), query ("?key=…") or fragment: safe to log. */
+void       orx_url_public(const char *url, char *out, size_t cap);
+/* The host is this machine: "localhost" (or "*.localhost"), 127.0.0.0/8, ::1 (also written in
+ * full or as ::ffff:127.x.y.z). Anything else, names included, is remote. */
+bool       orx_host_is_loopback(const char *host);
+/* Fill p for url: host, public endpoint, remote; consent and redaction from allow_remote and
+ * redact. A remote host without allow_remote is refused: ORX_ERR_USAGE naming the host. */
+orx_status orx_llm_privacy_for(const char *url, bool allow_remote, bool redact, orx_llm_privacy *p,
+                               orx_error *err);
 
 #endif /* ORX_LLM_H */

@@ -205,8 +205,11 @@ static orx_status attempt(openai_llm *o, const char *url, const char *body, tran
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     if (rc == CURLE_WRITE_ERROR && t->cancelled) return ORX_OK;
-    if (rc != CURLE_OK)
-        return orx_fail(err, ORX_ERR_NETWORK, "%s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    if (rc != CURLE_OK) {
+        char shown[2048]; /* messages never carry the URL's credentials */
+        orx_url_public(url, shown, sizeof shown);
+        return orx_fail(err, ORX_ERR_NETWORK, "%s: %s", shown, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    }
     return ORX_OK;
 }
 
@@ -257,8 +260,14 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
     openai_llm *o = (openai_llm *)llm;
     char url[2048];
     snprintf(url, sizeof url, "%s/chat/completions", o->base_url);
+    char shown[2048]; /* the URL as messages show it: without credentials */
+    orx_url_public(url, shown, sizeof shown);
     char *body = build_body(o, req, err);
     if (!body) return err ? err->code : ORX_ERR_INVALID;
+    /* what leaves the machine, exactly: its hash for the audit record (and the body on request) */
+    size_t body_len = strlen(body);
+    orx_sha256_hex(body, body_len, out->request_sha256);
+    out->request_bytes = body_len;
     orx_status st = ORX_ERR_NETWORK;
     double delay = o->backoff_s;
     for (int a = 0; a <= o->max_retries; a++) {
@@ -276,8 +285,8 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
         bool retryable = st == ORX_ERR_NETWORK || status == 429 || status >= 500;
         if (st == ORX_OK && status == 200) {
             if (t.streaming) {
-                if (t.bad_chunk) st = orx_fail(err, ORX_ERR_PARSE, "%s: a streamed chunk was not valid JSON", url);
-                else if (!t.done && !t.cancelled) st = orx_fail(err, ORX_ERR_NETWORK, "%s: stream ended without [DONE]", url);
+                if (t.bad_chunk) st = orx_fail(err, ORX_ERR_PARSE, "%s: a streamed chunk was not valid JSON", shown);
+                else if (!t.done && !t.cancelled) st = orx_fail(err, ORX_ERR_NETWORK, "%s: stream ended without [DONE]", shown);
                 else {
                     out->content = orx_buf_steal(&t.content);
                     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
@@ -287,13 +296,13 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
                     if (t.t_first >= 0) out->t_first_token_s = t.t_first - t.t0;
                 }
             } else {
-                st = parse_plain(&t, out, url, err);
+                st = parse_plain(&t, out, shown, err);
                 if (st == ORX_OK && req->on_token && out->content[0])
                     req->on_token(req->user, out->content, strlen(out->content));
             }
             retryable = false;
         } else if (st == ORX_OK) {
-            remote_error(&t, status, url, err);
+            remote_error(&t, status, shown, err);
             st = ORX_ERR_NETWORK;
         }
         orx_buf_free(&t.body);
@@ -303,7 +312,8 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
         sleep_s(t.retry_after_s >= 0 ? t.retry_after_s : delay);
         delay *= 2;
     }
-    free(body);
+    if (req->keep_body) out->request_body = body;
+    else free(body);
     if (st != ORX_OK && out->attempts > 1) orx_error_prefix(err, "after %d attempts", out->attempts);
     return st;
 }
@@ -428,9 +438,15 @@ static int openai_count_tokens(orx_llm *llm, const char *text) {
 orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_error *err) {
     *out = NULL;
     if (!p || !p->base_url || !*p->base_url) return orx_fail(err, ORX_ERR_USAGE, "openai backend needs a base URL");
-    if (!orx_str_starts_with(p->base_url, "http://") && !orx_str_starts_with(p->base_url, "https://"))
-        return orx_fail(err, ORX_ERR_INVALID, "base URL '%s' must start with http:// or https://", p->base_url);
+    if (!orx_str_starts_with(p->base_url, "http://") && !orx_str_starts_with(p->base_url, "https://")) {
+        char shown[512];
+        orx_url_public(p->base_url, shown, sizeof shown);
+        return orx_fail(err, ORX_ERR_INVALID, "base URL '%s' must start with http:// or https://", shown);
+    }
     if (!p->model || !*p->model) return orx_fail(err, ORX_ERR_USAGE, "openai backend needs a model name");
+    orx_llm_privacy priv;
+    orx_status pst = orx_llm_privacy_for(p->base_url, p->allow_remote, p->redact, &priv, err);
+    if (pst != ORX_OK) return pst;
     const char *key = NULL;
     if (p->api_key_env && *p->api_key_env) {
         key = getenv(p->api_key_env);
@@ -442,6 +458,7 @@ orx_status orx_llm_openai_create(const orx_openai_params *p, orx_llm **out, orx_
     if (!o) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     o->base.vt = &OPENAI_VT;
     snprintf(o->base.name, sizeof o->base.name, "%s", p->model);
+    o->base.privacy = priv;
     o->base_url = orx_strdup(p->base_url);
     size_t n = strlen(o->base_url);
     while (n && o->base_url[n - 1] == '/') o->base_url[--n] = '\0';

@@ -16,6 +16,11 @@ void orx_rx_result_free(orx_rx_result *r) {
     orx_findings_free(&r->findings);
     free(r->raw_output);
     r->raw_output = NULL;
+    for (int i = 0; i < r->n_sent; i++) {
+        free(r->sent[i].body);
+        r->sent[i].body = NULL;
+    }
+    r->n_sent = 0;
 }
 
 /* ============================================================================================
@@ -200,12 +205,22 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     rq.seed = p->seed;
     rq.json_schema = schema;
     rq.schema_name = "prescription";
+    rq.keep_body = p->audit_full;
     orx_llm_response resp;
     orx_status st = orx_llm_chat(llm, &rq, &resp, err);
     r->asks++;
-    if (st != ORX_OK) return st;
+    if (resp.request_sha256[0] && r->n_sent < 2) { /* what went over the wire, sent or failed */
+        orx_rx_sent *s = &r->sent[r->n_sent++];
+        memcpy(s->sha256, resp.request_sha256, sizeof s->sha256);
+        s->bytes = resp.request_bytes;
+        s->body = resp.request_body;
+        resp.request_body = NULL;
+    }
+    if (st != ORX_OK) return orx_llm_response_free(&resp), st;
     free(r->raw_output);
     r->raw_output = resp.content;
+    resp.content = NULL;
+    orx_llm_response_free(&resp);
     r->prompt_tokens = resp.prompt_tokens;
     r->completion_tokens = resp.completion_tokens;
     r->timing.generate_s += resp.t_total_s;
@@ -230,7 +245,7 @@ static void prompt_free(prompt_set *ps) {
     memset(ps, 0, sizeof *ps);
 }
 
-static void prompt_build(const orx_patient *pt, const orx_rx_params *p, const orx_rx_result *r, prompt_set *ps) {
+static void prompt_build(const orx_patient *pt, const orx_rx_params *p, orx_rx_result *r, prompt_set *ps) {
     prompt_free(ps);
     const char *choices[ORX_RX_MAX_CHOICE];
     int n = 0;
@@ -239,8 +254,13 @@ static void prompt_build(const orx_patient *pt, const orx_rx_params *p, const or
     ps->schema = r->grounded ? orx_rx_output_schema_for((int)r->evidence.n, choices, n)
                              : orx_rx_output_schema((int)r->evidence.n);
     ps->sys = orx_rx_system_prompt_for(r->rag, r->grounded);
-    ps->user = orx_rx_user_prompt_options(pt, p->indication, r->rag ? &r->evidence : NULL,
-                                          r->options.ran ? &r->options : NULL, p->open_choice);
+    /* a remote model (or --redact) gets the de-identified patient block */
+    orx_deid d;
+    orx_deid_for(pt, &d);
+    ps->user = orx_rx_user_prompt_deid(pt, p->indication, r->rag ? &r->evidence : NULL,
+                                       r->options.ran ? &r->options : NULL, p->open_choice,
+                                       r->privacy.redact ? &d : NULL);
+    memcpy(r->redactions, d.counts, sizeof r->redactions);
 }
 
 /* tokens of a prompt text: the model's own count (local tokenizer, the server's /tokenize), else
@@ -291,7 +311,17 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
         orx_buf_init(&fb);
         orx_buf_puts(&fb, "The medication-safety checker found these problems with your draft:\n");
         orx_error ferr = ORX_ERROR_INIT;
-        orx_findings_to_text(&r->findings, &fb, &ferr);
+        if (r->privacy.redact) { /* findings may quote the patient's own medicine texts */
+            orx_buf ft;
+            orx_buf_init(&ft);
+            orx_findings_to_text(&r->findings, &ft, &ferr);
+            orx_deid d;
+            orx_deid_for(pt, &d);
+            orx_deid_append(&d, ft.data ? ft.data : "", &fb);
+            orx_buf_free(&ft);
+        } else {
+            orx_findings_to_text(&r->findings, &fb, &ferr);
+        }
         orx_buf_printf(&fb, "\nRevise the prescription to avoid them%s, or set insufficient_evidence to true. Answer with JSON only.",
                        r->grounded ? " (choose another option, or set no_suitable_option to true)" : "");
         char *prev = orx_strdup(r->raw_output);
@@ -329,6 +359,7 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
     out->evidence_mode = llm == NULL;
     out->rag = llm && p->rag && retriever;
     if (llm) snprintf(out->model, sizeof out->model, "%s", orx_llm_name(llm));
+    if (llm) out->privacy = llm->privacy;
     input_hash(pt, p, llm != NULL, out->input_hash);
 
     orx_status st = ORX_OK;

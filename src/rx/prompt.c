@@ -188,10 +188,23 @@ char *orx_rx_system_prompt_for(bool rag, bool grounded) {
     return orx_buf_steal(&b);
 }
 
-static void patient_block(const orx_patient *pt, orx_buf *b) {
+/* free text of the patient: as written, or de-identified (d given) */
+static void put_text(orx_buf *b, const char *text, orx_deid *d) {
+    if (d) orx_deid_append(d, text, b);
+    else orx_buf_puts(b, text);
+}
+
+static void patient_block(const orx_patient *pt, orx_buf *b, orx_deid *d) {
     orx_buf_printf(b, "Patient: %s", orx_sex_name(pt->sex));
-    if (pt->age.present) orx_buf_printf(b, ", %.0f years", pt->age.value);
-    else orx_buf_puts(b, ", age unknown");
+    /* Safe Harbor (C): ages over 89 only as the category "90 or older" */
+    if (pt->age.present && d && pt->age.value > 89.0) {
+        orx_buf_puts(b, ", age 90 or older");
+        d->counts[ORX_DEID_AGE]++;
+    } else if (pt->age.present) {
+        orx_buf_printf(b, ", %.0f years", pt->age.value);
+    } else {
+        orx_buf_puts(b, ", age unknown");
+    }
     const orx_lab *w = &pt->labs[ORX_LAB_WEIGHT];
     if (w->present) orx_buf_printf(b, ", weight %.1f kg", w->value);
     orx_buf_puts(b, "\n");
@@ -208,16 +221,26 @@ static void patient_block(const orx_patient *pt, orx_buf *b) {
     if (pt->lactating == ORX_TRI_YES) orx_buf_puts(b, "Lactating: yes\n");
     if (pt->n_conditions) {
         orx_buf_puts(b, "Problems:");
-        for (size_t i = 0; i < pt->n_conditions && i < 20; i++) orx_buf_printf(b, "%s %s", i ? ";" : "", pt->conditions[i].text);
+        for (size_t i = 0; i < pt->n_conditions && i < 20; i++) {
+            orx_buf_puts(b, i ? "; " : " ");
+            put_text(b, pt->conditions[i].text, d);
+        }
         orx_buf_puts(b, "\n");
     }
     orx_buf_puts(b, "Current medicines:");
     if (!pt->n_meds) orx_buf_puts(b, " none recorded");
-    for (size_t i = 0; i < pt->n_meds && i < 30; i++)
-        orx_buf_printf(b, "%s %s%s%s", i ? ";" : "", pt->meds[i].text, pt->meds[i].dose_text[0] ? " " : "", pt->meds[i].dose_text);
+    for (size_t i = 0; i < pt->n_meds && i < 30; i++) {
+        orx_buf_puts(b, i ? "; " : " ");
+        put_text(b, pt->meds[i].text, d);
+        if (pt->meds[i].dose_text[0]) orx_buf_puts(b, " ");
+        put_text(b, pt->meds[i].dose_text, d);
+    }
     orx_buf_puts(b, "\nAllergies:");
     if (!pt->n_allergies) orx_buf_puts(b, " none recorded");
-    for (size_t i = 0; i < pt->n_allergies; i++) orx_buf_printf(b, "%s %s", i ? ";" : "", pt->allergies[i].text);
+    for (size_t i = 0; i < pt->n_allergies; i++) {
+        orx_buf_puts(b, i ? "; " : " ");
+        put_text(b, pt->allergies[i].text, d);
+    }
     orx_buf_puts(b, "\n");
     for (size_t i = 0; i < pt->n_pgx; i++)
         orx_buf_printf(b, "Pharmacogenomics: %s %s %s\n", pt->pgx[i].gene, pt->pgx[i].diplotype, pt->pgx[i].phenotype);
@@ -233,7 +256,7 @@ int orx_rx_estimate_tokens(const char *text) {
 }
 
 /* One line per option: the choice first, then those left out with the reason. */
-static void options_block(const orx_rx_options *o, bool open_choice, orx_buf *b) {
+static void options_block(const orx_rx_options *o, bool open_choice, orx_buf *b, orx_deid *d) {
     if (!o || !o->ran) return;
     if (o->n_choice == 0) {
         orx_buf_printf(b, "Options: none — %s.\n", o->note[0] ? o->note : "no label-indicated option");
@@ -256,8 +279,15 @@ static void options_block(const orx_rx_options *o, bool open_choice, orx_buf *b)
             orx_buf_puts(b, "\n");
         }
     }
-    for (size_t i = 0; i < o->n; i++)
-        if (o->v[i].excluded) orx_buf_printf(b, "Left out (contraindicated for this patient): %s — %.160s\n", o->v[i].ind.name, o->v[i].excluded_why);
+    for (size_t i = 0; i < o->n; i++) {
+        if (!o->v[i].excluded) continue;
+        /* the reason may quote the patient's own medicine or allergy text */
+        char why[161];
+        snprintf(why, sizeof why, "%.160s", o->v[i].excluded_why);
+        orx_buf_printf(b, "Left out (contraindicated for this patient): %s — ", o->v[i].ind.name);
+        put_text(b, why, d);
+        orx_buf_puts(b, "\n");
+    }
     if (!open_choice)
         orx_buf_puts(b, "The ingredient must be one of the options, written exactly as listed. If none suits this "
                         "patient, set no_suitable_option to true, propose no candidate and give the reason in rationale.\n");
@@ -270,6 +300,11 @@ char *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const or
 
 char *orx_rx_user_prompt_options(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
                                  const orx_rx_options *opts, bool open_choice) {
+    return orx_rx_user_prompt_deid(pt, indication, ev, opts, open_choice, NULL);
+}
+
+char *orx_rx_user_prompt_deid(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
+                              const orx_rx_options *opts, bool open_choice, orx_deid *d) {
     orx_buf b;
     orx_buf_init(&b);
     if (ev && ev->n) {
@@ -279,9 +314,11 @@ char *orx_rx_user_prompt_options(const orx_patient *pt, const char *indication, 
             orx_buf_printf(&b, "[S%zu] %s — %s:\n%s\n\n", i + 1, orx_rx_evidence_name(h), h->section_name, h->text ? h->text : "");
         }
     }
-    patient_block(pt, &b);
-    orx_buf_printf(&b, "Indication: %s\n", indication);
-    options_block(opts, open_choice, &b);
+    patient_block(pt, &b, d);
+    orx_buf_puts(&b, "Indication: ");
+    put_text(&b, indication, d);
+    orx_buf_puts(&b, "\n");
+    options_block(opts, open_choice, &b, d);
     bool grounded = opts && opts->ran && !open_choice;
     /* The full JSON Schema goes to the backend as response_format (and constrains local decoding);
      * the prompt carries a compact description of it to save context. */

@@ -130,6 +130,11 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
         render_options_text(r, out);
     } else {
         orx_buf_printf(out, "Mode: model %s, %s\n", r->model, r->rag ? "with retrieval (RAG)" : "without retrieval");
+        if (r->privacy.remote)
+            orx_buf_printf(out, "REMOTE MODEL at %s: the patient summary left this machine (consent given), "
+                                "de-identified by the HIPAA Safe Harbor rules\n", r->privacy.host);
+        else if (r->privacy.redact)
+            orx_buf_printf(out, "Model at %s: the patient summary was de-identified (--redact)\n", r->privacy.host);
         if (!r->schema_valid) {
             orx_buf_printf(out, "\nThe model's answer could not be used: %s\n", r->schema_error);
         } else if (r->no_option) {
@@ -299,6 +304,20 @@ static json_t *options_json(const orx_rx_options *o) {
     return j;
 }
 
+/* {"remote", "host", "consent", "deidentified", "redactions"}: where the patient data went */
+static json_t *privacy_json(const orx_rx_result *r) {
+    const orx_llm_privacy *pv = &r->privacy;
+    json_t *o = json_object();
+    json_object_set_new(o, "remote", json_boolean(pv->remote));
+    json_object_set_new(o, "host", pv->host[0] ? json_string(pv->host) : json_null());
+    json_object_set_new(o, "consent", json_boolean(pv->consent));
+    json_object_set_new(o, "deidentified", json_boolean(pv->redact));
+    int n = 0;
+    for (int i = 0; i < ORX_DEID_KIND_COUNT; i++) n += r->redactions[i];
+    json_object_set_new(o, "redactions", json_integer(n));
+    return o;
+}
+
 static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_t *o = json_object();
     json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
@@ -306,6 +325,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_object_set_new(o, "patient", json_string(pt->id[0] ? pt->id : pt->source));
     json_object_set_new(o, "indication", json_string(r->indication));
     json_object_set_new(o, "model", r->evidence_mode ? json_null() : json_string(r->model));
+    if (!r->evidence_mode) json_object_set_new(o, "privacy", privacy_json(r));
     if (!r->evidence_mode) {
         json_object_set_new(o, "schema_valid", json_boolean(r->schema_valid));
         if (!r->schema_valid) json_object_set_new(o, "schema_error", json_string(r->schema_error));

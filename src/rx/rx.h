@@ -54,6 +54,7 @@ typedef struct orx_rx_params {
      * CLI shows them with ORX_DEBUG_PROMPT); NULL = not called. The library itself prints nothing. */
     void      (*on_prompt)(void *user, const char *system_prompt, const char *user_prompt);
     void       *on_prompt_user;  /* passed to on_prompt */
+    bool        audit_full;      /* the audit record holds each request body sent, not only its hash */
 } orx_rx_params;
 orx_rx_params orx_rx_default_params(void);
 
@@ -114,6 +115,13 @@ typedef struct orx_rx_timing {
     double total_s;       /* everything */
 } orx_rx_timing;
 
+/* One request sent to an HTTP backend, as the audit record keeps it. */
+typedef struct orx_rx_sent {
+    char   sha256[65];            /* SHA-256 (hex) of the exact request body */
+    size_t bytes;                 /* its length */
+    char  *body;                  /* the body (malloc'd) with audit_full, else NULL */
+} orx_rx_sent;
+
 typedef struct orx_rx_result {
     bool             evidence_mode;   /* no model: retrieval + checks only */
     bool             rag;             /* evidence was given to the model */
@@ -140,6 +148,11 @@ typedef struct orx_rx_result {
     int              prompt_tokens, completion_tokens; /* last call's usage (-1 unknown) */
     int              cached_tokens;   /* prompt tokens of the first call served from the prefix cache */
     char             input_hash[65];  /* sha256 of the patient JSON + indication + params */
+    orx_llm_privacy  privacy;         /* where the model's requests went (endpoint, remote, consent,
+                                         redact); zeroed in evidence mode */
+    int              redactions[ORX_DEID_KIND_COUNT]; /* de-identifications in the last prompt, per kind */
+    orx_rx_sent      sent[2];         /* requests sent over HTTP (the ask and the re-ask) */
+    int              n_sent;          /* count */
     orx_rx_timing    timing;
 } orx_rx_result;
 void orx_rx_result_free(orx_rx_result *r);
@@ -192,6 +205,13 @@ char  *orx_rx_user_prompt(const orx_patient *pt, const char *indication, const o
 /* The same with the options block (opts NULL or not run: none). */
 char  *orx_rx_user_prompt_options(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
                                   const orx_rx_options *opts, bool open_choice);
+/* The same, de-identified for a remote model when d is given (clinical/deid.c): ages over 89 as
+ * "age 90 or older"; problem, medicine, allergy, indication and left-out-reason texts scanned
+ * for identifiers (Safe Harbor, 45 CFR 164.514(b)(2)); d counts the redactions. d NULL = full
+ * detail, byte for byte the text of orx_rx_user_prompt_options. Label evidence is not patient
+ * data and is sent as it is. */
+char  *orx_rx_user_prompt_deid(const orx_patient *pt, const char *indication, const orx_kb_results *ev,
+                               const orx_rx_options *opts, bool open_choice, orx_deid *d);
 /* Parse and validate a model answer into out (candidates, alternatives …). ORX_ERR_INVALID /
  * ORX_ERR_PARSE with the reason when it does not match the schema. */
 orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *out, orx_error *err);
@@ -206,7 +226,9 @@ orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx
 orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 
 /* Append one fsynced JSONL audit record (time, input hash, model name + hash, retrieved ids,
- * output, findings, status, error). */
+ * output, findings, status, error). With a model also: "endpoint" (URL without credentials, or
+ * "local engine"), "remote", "consent", "deidentified", "redactions" (per kind) and "requests":
+ * [{"sha256", "bytes"[, "body" with audit_full]}] for each request body sent over HTTP. */
 orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *model_hash,
                         orx_status status, const char *error_msg, orx_error *err);
 

@@ -129,6 +129,7 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
     if ((v = json_object_get(req, "problem"))) p.problem = json_is_true(v);
     if ((v = json_object_get(req, "max_options")) && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= ORX_RX_MAX_CHOICE) p.max_choice = (int)json_integer_value(v);
     p.audit_path = api->audit_path;
+    p.audit_full = api->audit_full;
     orx_rx_result r;
     memset(&r, 0, sizeof r);
     int status = 200;

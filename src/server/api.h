@@ -15,6 +15,7 @@ typedef struct orx_api {
     const orx_retriever *retriever;  /* knowledge base, or NULL */
     orx_llm             *llm;        /* model for /v1/recommend, or NULL (evidence mode) */
     const char          *audit_path; /* JSONL audit log, or NULL */
+    bool                 audit_full; /* audit records hold the request bodies sent (not only hashes) */
     bool                 cds_recommend; /* reserved: add a model recommendation card on order-select */
 } orx_api;
 

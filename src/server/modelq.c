@@ -143,6 +143,7 @@ orx_llm *orx_gate_create(orx_server *s, orx_llm *inner) {
     g->base.vt = &GATE_VT;
     snprintf(g->base.name, sizeof g->base.name, "%s", orx_llm_name(inner));
     g->base.n_ctx = inner->n_ctx;
+    g->base.privacy = inner->privacy;
     g->s = s;
     g->inner = inner;
     g->local = inner->vt && inner->vt->kind && !strcmp(inner->vt->kind, "local");
