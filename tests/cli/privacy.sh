@@ -108,14 +108,14 @@ start() { # start LOG ARGS...: openrx serve in the background; echoes its port
 }
 M=$(start "$T/m.log" -m "$MODEL" -t 1 --audit none)
 [ -n "$M" ] || { bad "model server did not start: $(head -c 300 "$T/m.log")"; echo "$pass passed, $fail failed"; exit 1; }
-expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://0.0.0.0:$M/v1" --allow-remote --max-tokens 110 --format json \
+expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://0.0.0.0:$M/v1" --allow-remote --max-tokens 160 --format json \
     --audit "$T/a2.jsonl"
 has "$T/out" '"remote": true'
 has "$T/out" '"deidentified": true'
-expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://0.0.0.0:$M/v1" --allow-remote --max-tokens 110
+expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://0.0.0.0:$M/v1" --allow-remote --max-tokens 160
 has "$T/out" "REMOTE MODEL at 0.0.0.0"
 # loopback: full detail, not marked remote
-expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://127.0.0.1:$M/v1" --max-tokens 110 --format json --audit "$T/a2.jsonl"
+expect_rc 0 "$BIN" "${REC[@]}" --base-url "http://127.0.0.1:$M/v1" --max-tokens 160 --format json --audit "$T/a2.jsonl"
 has "$T/out" '"remote": false'
 has "$T/out" '"deidentified": false'
 expect_rc 0 "$BIN" audit verify "$T/a2.jsonl"
@@ -124,7 +124,7 @@ S=$(start "$T/s.log" --audit "$T/a3.jsonl" --backend openai --base-url "http://0
 if [ -z "$S" ]; then bad "proxy server did not start: $(head -c 300 "$T/s.log")"
 else
     has "$T/s.log" "REMOTE model at 0.0.0.0"
-    python3 -c "import json,sys; print(json.dumps({'patient': json.load(open(sys.argv[1])), 'indication': 'atrial fibrillation', 'max_tokens': 110}))" \
+    python3 -c "import json,sys; print(json.dumps({'patient': json.load(open(sys.argv[1])), 'indication': 'atrial fibrillation', 'max_tokens': 160}))" \
         "$P" >"$T/req.json"
     curl -s -H 'Content-Type: application/json' --data-binary @"$T/req.json" "http://127.0.0.1:$S/v1/recommend" >"$T/resp.json"
     python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['privacy']; assert p['remote'] and p['host']=='0.0.0.0' and p['deidentified'] and p['redactions']>=2, p; print('api ok')" \
