@@ -77,6 +77,14 @@ has "$T/dom1.html" "7 MedicationRequest" && ok "synthea: bundle summary counts t
 if tr '\n' ' ' <"$T/dom1.html" | grep -qE 'id="fhir-text"[^>]*>\{ *"resourceType": "Bundle".*"resourceType": "DetectedIssue"'; then
     ok "synthea: FHIR Bundle (for Copy as FHIR) present with a DetectedIssue"
 else fail "synthea: no FHIR Bundle in the page"; fi
+# the Bundle the page copies ("Copy as FHIR"), kept for the FHIR schema validation (fhir_validate.sh)
+if [ -n "${ORX_FHIR_OUT:-}" ] && mkdir -p "$ORX_FHIR_OUT"; then
+    perl -0777 -ne 'if (m{id="fhir-text"[^>]*>(.*?)</pre>}s) { my $t = $1; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g;
+        $t =~ s/&quot;/"/g; $t =~ s/&#39;/\x27/g; $t =~ s/&nbsp;/ /g; $t =~ s/&amp;/&/g; print $t }' \
+        "$T/dom1.html" >"$ORX_FHIR_OUT/cli_web-page-copy-as-fhir.json"
+    grep -q '"resourceType": "Bundle"' "$ORX_FHIR_OUT/cli_web-page-copy-as-fhir.json" \
+        && ok "synthea: page Bundle saved for validation" || fail "synthea: page Bundle not extracted"
+fi
 chrome --screenshot="$OUTDIR/web-synthea.png" "$URL/#autorun=$FR" >/dev/null
 if [ -s "$OUTDIR/web-synthea.png" ] && [ "$(head -c 8 "$OUTDIR/web-synthea.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
     ok "screenshot $OUTDIR/web-synthea.png ($(wc -c <"$OUTDIR/web-synthea.png") bytes)"
