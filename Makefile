@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME  ?= 60
 FUZZ_SEED  ?=
 
-.PHONY: all deps build demo test test-asan test-tsan fuzz fuzz-build bench clean
+.PHONY: all deps build demo test test-asan test-tsan fuzz fuzz-build bench clean fhir-validator
 
 all: build
 
@@ -47,6 +47,11 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	@FUZZ_SEED=$(FUZZ_SEED) bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+# The third-party FHIR R4 validator the tests use (npm, pinned by tests/fhir/package-lock.json);
+# tests/cli/fhir_validate.sh also runs this when it is missing.
+fhir-validator: deps
+	@cd tests/fhir && npm ci --no-audit --no-fund --loglevel=error
 
 bench: build
 	@bash bench/run.sh $(BUILD)/openrx

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static orx_checker *g_ck;
 
@@ -37,6 +38,70 @@ static bool has_card(json_t *cards, const char *a, const char *b, json_t **which
     return false;
 }
 
+/* The PlanDefinition branch a card cites ("<canonical>/PlanDefinition/<id> action[0].action[N]"),
+ * read from the IG folder; true when that branch has a sub-action with a type (remove, create):
+ * an action the EHR could offer. */
+static bool plan_has_action(const char *ig, const char *citation) {
+    const char *pdef = strstr(citation, "/PlanDefinition/"), *sp = strchr(citation, ' ');
+    if (!pdef || !sp) return false;
+    pdef += strlen("/PlanDefinition/");
+    char file[512];
+    snprintf(file, sizeof file, "%s/PlanDefinition-%.*s.json", ig, (int)(sp - pdef), pdef);
+    json_error_t je;
+    json_t *pd = json_load_file(file, 0, &je), *node = pd;
+    assert_non_null(pd);
+    for (const char *p = sp + 1; node && (p = strstr(p, "action[")); ) {
+        p += strlen("action[");
+        node = json_array_get(json_object_get(node, "action"), (size_t)atoi(p));
+    }
+    bool typed = false;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(node, "action"), i, a) typed |= json_object_get(a, "type") != NULL;
+    json_decref(pd);
+    return typed;
+}
+
+/* Every card: a source with a label, a URL without spaces when there is one, no placeholder text;
+ * suggestions only with selectionBehavior, actions create/update/delete with a description, a
+ * delete naming the draft (resourceId MedicationRequest/<id>, or the draft resource itself);
+ * overrideReasons with a display each. */
+static void assert_card_valid(json_t *c) {
+    json_t *src = json_object_get(c, "source");
+    const char *label = json_string_value(json_object_get(src, "label")), *url = json_string_value(json_object_get(src, "url"));
+    assert_true(label && *label);
+    if (url) {
+        assert_true(orx_str_starts_with(url, "http://") || orx_str_starts_with(url, "https://"));
+        assert_null(strpbrk(url, " \t"));
+    }
+    const char *detail = json_string_value(json_object_get(c, "detail"));
+    assert_null(strstr(detail ? detail : "", "unknown. unknown."));
+    json_t *sugg = json_object_get(c, "suggestions");
+    if (json_array_size(sugg)) {
+        const char *sb = json_string_value(json_object_get(c, "selectionBehavior"));
+        assert_true(sb && (!strcmp(sb, "at-most-one") || !strcmp(sb, "any")));
+    }
+    size_t i, j;
+    json_t *s, *a;
+    json_array_foreach(sugg, i, s) {
+        assert_non_null(json_string_value(json_object_get(s, "label")));
+        json_array_foreach(json_object_get(s, "actions"), j, a) {
+            const char *t = json_string_value(json_object_get(a, "type"));
+            assert_true(t && (!strcmp(t, "create") || !strcmp(t, "update") || !strcmp(t, "delete")));
+            assert_non_null(json_string_value(json_object_get(a, "description")));
+            if (!strcmp(t, "delete")) {
+                const char *rid = json_string_value(json_object_get(a, "resourceId"));
+                assert_true(rid ? orx_str_starts_with(rid, "MedicationRequest/")
+                                : json_is_object(json_object_get(a, "resource")));
+            }
+        }
+    }
+    json_array_foreach(json_object_get(c, "overrideReasons"), i, s) {
+        assert_non_null(json_string_value(json_object_get(s, "display")));
+        assert_non_null(json_string_value(json_object_get(s, "code")));
+    }
+}
+
 static void test_pddi_examples(void **state) {
     ORX_REQUIRE_SHARED();
     char dir[4096];
@@ -45,11 +110,27 @@ static void test_pddi_examples(void **state) {
     assert_non_null(d);
     orx_api api = {.checker = g_ck};
     struct dirent *e;
-    int n_req = 0, n_ok = 0;
+    int n_req = 0, n_ok = 0, n_actionable = 0;
     while ((e = readdir(d))) {
         if (!orx_str_ends_with(e->d_name, ".json")) continue;
         bool warfarin = strstr(e->d_name, "warfarin") != NULL, digoxin = strstr(e->d_name, "digoxin") != NULL;
-        if (!warfarin && !digoxin) continue; /* multi-update-draft-orders-*: no expected pair stated */
+        if (!warfarin && !digoxin) { /* multi-update-draft-orders-*: no expected pair stated; cards checked */
+            char *body;
+            size_t len;
+            orx_error err = ORX_ERROR_INIT;
+            assert_int_equal(orx_read_file(orx_test_path("%s/%s", dir, e->d_name), 0, &body, &len, &err), ORX_OK);
+            char *out = NULL;
+            assert_int_equal(orx_api_cds(&api, "/cds-services/openrx-order-sign", body, len, &out), 200);
+            json_error_t je;
+            json_t *resp = json_loads(out, 0, &je);
+            size_t q;
+            json_t *cc;
+            json_array_foreach(json_object_get(resp, "cards"), q, cc) assert_card_valid(cc);
+            json_decref(resp);
+            free(out);
+            free(body);
+            continue;
+        }
         char *body;
         size_t len;
         orx_error err = ORX_ERROR_INIT;
@@ -80,13 +161,29 @@ static void test_pddi_examples(void **state) {
             const char *ind = json_string_value(json_object_get(c, "indicator"));
             assert_true(!strcmp(ind, "critical") || !strcmp(ind, "warning") || !strcmp(ind, "info"));
             assert_non_null(json_object_get(json_object_get(c, "source"), "label"));
+            /* where the cited PlanDefinition branch has an action, the card offers one */
+            const char *cit = strstr(json_string_value(json_object_get(c, "detail")), "*Citation:* ");
+            char ig[4096];
+            snprintf(ig, sizeof ig, "%s/data/cds-hooks-examples/pddi-cds-ig", orx_test_shared_dir());
+            if (cit && strstr(cit, "/PlanDefinition/") && plan_has_action(ig, cit + strlen("*Citation:* "))) {
+                assert_true(json_array_size(json_object_get(c, "suggestions")) >= 1);
+                n_actionable++;
+            }
         }
+        size_t q;
+        json_t *cc;
+        json_array_foreach(cards, q, cc) assert_card_valid(cc);
+        char name[300];
+        snprintf(name, sizeof name, "test_cds-%.*s", (int)(strlen(e->d_name) - 5), e->d_name);
+        assert_int_equal(orx_test_save_fhir(name, out, strlen(out)), 0);
         json_decref(resp);
         free(out);
         free(body);
     }
     closedir(d);
-    print_message("PDDI-CDS example requests with the expected interaction card: %d of %d\n", n_ok, n_req);
+    print_message("PDDI-CDS example requests with the expected interaction card: %d of %d; cards whose "
+                  "PlanDefinition branch has an action, each with a suggestion: %d\n", n_ok, n_req, n_actionable);
+    assert_true(n_actionable >= n_req - 1); /* the topical-diclofenac scenario's branch has no action */
     assert_true(n_req >= 10);
     assert_int_equal(n_ok, n_req);
 }
@@ -152,11 +249,39 @@ static void test_over_http(void **state) {
     orx_server *srv = NULL;
     orx_error err = ORX_ERROR_INIT;
     assert_int_equal(orx_server_start(&sp, &srv, &err), ORX_OK);
-    orx_api api = {.srv = srv, .checker = g_ck};
+    char audit[] = "/tmp/orx-cds-audit-XXXXXX";
+    int afd = mkstemp(audit);
+    assert_true(afd >= 0);
+    close(afd);
+    unlink(audit);
+    orx_api api = {.srv = srv, .checker = g_ck, .audit_path = audit};
     assert_int_equal(orx_api_register(&api, &err), ORX_OK);
     orx_server_set_ready(srv, true);
     int port = orx_server_port(srv);
     char *out = NULL;
+    /* feedback: an override with one of the card's override reasons and a comment is stored in
+     * the audit chain; a malformed item is a 400 naming it */
+    assert_int_equal(orx_test_run(&out, "curl -s -w ' %%{http_code}' -X POST -H 'Content-Type: application/json' -d "
+                                        "'{\"feedback\":[{\"card\":\"c-1\",\"outcome\":\"overridden\",\"overrideReason\":{\"reason\":"
+                                        "{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"2\",\"display\":\"Assessed Patient\"},"
+                                        "\"userComment\":\"INR checked today\"},\"outcomeTimestamp\":\"2026-01-01T00:00:00Z\"}]}' "
+                                        "http://127.0.0.1:%d/cds-services/openrx-order-sign/feedback", port), 0);
+    assert_string_equal(out, "{} 200");
+    free(out);
+    char *log;
+    size_t log_len;
+    assert_int_equal(orx_read_file(audit, 0, &log, &log_len, &err), ORX_OK);
+    assert_non_null(strstr(log, "\"overrideReason\":{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"2\""));
+    assert_non_null(strstr(log, "\"userComment\":\"INR checked today\""));
+    assert_non_null(strstr(log, "\"card\":\"c-1\""));
+    free(log);
+    assert_int_equal(orx_test_run(&out, "curl -s -w ' %%{http_code}' -X POST -H 'Content-Type: application/json' -d "
+                                        "'{\"feedback\":[{\"card\":\"c-2\",\"outcome\":\"accepted\",\"outcomeTimestamp\":\"2026-01-01T00:00:00Z\"}]}' "
+                                        "http://127.0.0.1:%d/cds-services/openrx-order-sign/feedback", port), 0);
+    assert_non_null(strstr(out, "feedback[0] is accepted without"));
+    assert_non_null(strstr(out, " 400"));
+    free(out);
+    unlink(audit);
     assert_int_equal(orx_test_run(&out, "curl -s http://127.0.0.1:%d/cds-services", port), 0);
     assert_non_null(strstr(out, "openrx-order-sign"));
     free(out);

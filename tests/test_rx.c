@@ -132,6 +132,7 @@ static void test_evidence_mode(void **state) {
     json_decref(j);
     orx_buf_reset(&b);
     assert_int_equal(orx_rx_render_fhir(&r, pt, &b, &err), ORX_OK);
+    assert_int_equal(orx_test_save_fhir("test_rx-evidence-demo", b.data, b.len), 0);
     j = json_loadb(b.data, b.len, 0, &je);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "resourceType")), "Bundle");

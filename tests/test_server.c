@@ -436,7 +436,32 @@ static void test_recommend_formats(void **state) {
     r = post_json(g_srv, "/v1/recommend", body);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "resourceType")), "Bundle");
-    assert_int_equal(json_array_size(json_object_get(r.json, "entry")), n_current); /* one DetectedIssue per finding */
+    assert_int_equal(orx_test_save_fhir("test_server-recommend-format-fhir", r.body, strlen(r.body)), 0);
+    /* one DetectedIssue per finding, each implicating the MedicationStatement of the current
+     * medicine it is about, in the same Bundle (fullUrl urn:uuid) */
+    size_t issues = 0, statements = 0, provenance = 0, i;
+    json_t *e;
+    json_array_foreach(json_object_get(r.json, "entry"), i, e) {
+        json_t *res = json_object_get(e, "resource");
+        const char *rt = json_string_value(json_object_get(res, "resourceType"));
+        assert_true(orx_str_starts_with(json_string_value(json_object_get(e, "fullUrl")), "urn:uuid:"));
+        statements += !strcmp(rt, "MedicationStatement");
+        provenance += !strcmp(rt, "Provenance");
+        if (strcmp(rt, "DetectedIssue")) continue;
+        issues++;
+        json_t *impl = json_object_get(res, "implicated");
+        assert_true(json_array_size(impl) >= 1);
+        const char *ref = json_string_value(json_object_get(json_array_get(impl, 0), "reference"));
+        bool found = false;
+        size_t k;
+        json_t *e2;
+        json_array_foreach(json_object_get(r.json, "entry"), k, e2)
+            if (!strcmp(json_string_value(json_object_get(e2, "fullUrl")), ref)) found = true;
+        assert_true(found);
+    }
+    assert_int_equal(issues, n_current);
+    assert_true(statements >= 1);
+    assert_int_equal(provenance, 1);
     reply_free(&r);
     snprintf(body, sizeof body, "%s, \"include_fhir\": true}", base);
     r = post_json(g_srv, "/v1/recommend", body);
@@ -444,8 +469,11 @@ static void test_recommend_formats(void **state) {
     assert_string_equal(json_string_value(json_object_get(r.json, "notice")), ORX_DRAFT_NOTICE);
     json_t *f = json_object_get(r.json, "fhir");
     assert_string_equal(json_string_value(json_object_get(f, "resourceType")), "Bundle");
-    json_t *e0 = json_object_get(json_array_get(json_object_get(f, "entry"), 0), "resource");
-    assert_string_equal(json_string_value(json_object_get(e0, "resourceType")), "DetectedIssue");
+    assert_int_equal(orx_test_save_fhir("test_server-recommend-include-fhir", r.body, strlen(r.body)), 0);
+    size_t n_issues = 0;
+    json_array_foreach(json_object_get(f, "entry"), i, e)
+        n_issues += !strcmp(json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType")), "DetectedIssue");
+    assert_int_equal(n_issues, n_current);
     reply_free(&r);
     snprintf(body, sizeof body, "%s, \"format\": \"xml\"}", base);
     r = post_json(g_srv, "/v1/recommend", body);

@@ -100,3 +100,17 @@ const char *orx_test_copy_kb(const char *src, const char *dir) {
     const char *base = strrchr(src, '/');
     return orx_test_path("%s/%s", dir, base ? base + 1 : src);
 }
+
+int orx_test_save_fhir(const char *name, const char *data, size_t len) {
+    const char *dir = getenv("ORX_FHIR_OUT");
+    if (!dir || !*dir) return 0;
+    mkdir(dir, 0755);
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s.json", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || w != len) { remove(tmp); return -1; }
+    return rename(tmp, path) == 0 ? 0 : -1;
+}

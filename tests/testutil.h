@@ -23,6 +23,10 @@ const char *orx_test_bin(void);
 const char *orx_test_path(const char *fmt, ...);
 /* Run a shell command; capture stdout (malloc'd, NUL-terminated) and return its exit status. */
 int orx_test_run(char **out, const char *fmt, ...);
+/* Keep a FHIR output of the suite for the schema validation test (tests/cli/fhir_validate.sh):
+ * writes $ORX_FHIR_OUT/<name>.json when ORX_FHIR_OUT is set (ctest sets it); no-op otherwise.
+ * Returns 0, or -1 when the file cannot be written. */
+int orx_test_save_fhir(const char *name, const char *data, size_t len);
 
 /* The default knowledge base (built from data/labels), shared read-only by the tests that need it.
  * Under ctest it is built once per run by the kb_default_fixture test (CTest FIXTURES_SETUP) and

@@ -498,8 +498,10 @@ def build_interactions(shared, L, db_to, hp_pairs, ni_pairs):
     dc = json.load(open(os.path.join(ig, 'PlanDefinition-digoxin-cyclosporine-cds-sign.json')))
     a0 = dc['action'][0]['action'][0]
     mg = '; '.join('%s: %s' % (clean(x['title']), clean(x.get('description'))) for x in a0.get('action', []))
+    # the IG's description ends with placeholder sentences ("unknown. unknown.") where its
+    # template had no text: left out, as for the warfarin rule
     out.append(('digoxin', 'cyclosporine', 'major', '1', 'HL7 PDDI-CDS IG', 'order-sign card',
-                dc['url'] + ' action[0].action[0]', clean(a0['description']), mg, ''))
+                dc['url'] + ' action[0].action[0]', clean(a0['description']).replace(' unknown. unknown.', ''), mg, ''))
     return sorted(set(out)), skipped
 
 # ------------------------------------------------------------------------------------------

@@ -221,8 +221,10 @@ orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *
  * ========================================================================================== */
 orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
-/* FHIR R4 Bundle (collection): MedicationRequest (status draft, intent proposal) per candidate +
- * DetectedIssue per finding. */
+/* FHIR R4 Bundle (collection, urn:uuid fullUrls; render_fhir.c): MedicationRequest (status draft,
+ * intent proposal) per candidate and (intent option) per option offered, DetectedIssue per finding
+ * implicating them and the MedicationStatements of the current medicines concerned,
+ * DocumentReference per cited source, Device + Provenance. */
 orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 
 /* Append one fsynced JSONL audit record (time, input hash, model name + hash, retrieved ids,

@@ -255,43 +255,24 @@ static bool selected(json_t *selections, json_t *mr) {
     return false;
 }
 
-static const char *indicator(orx_severity s) {
-    return s >= ORX_SEV_MAJOR ? "critical" : s == ORX_SEV_MODERATE ? "warning" : "info";
-}
-
-static void card_uuid(const orx_finding *f, const char *hook_instance, int idx, char out[37]) {
-    char seed[1400];
-    snprintf(seed, sizeof seed, "%s|%d|%s|%s|%s", hook_instance ? hook_instance : "", idx, f->kind, f->drugs, f->message);
-    char hex[65];
-    orx_sha256_hex(seed, strlen(seed), hex);
-    snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8, hex + 13, hex + 17, hex + 20);
-}
-
-static json_t *card(const orx_finding *f, const char *hook_instance, int idx) {
-    json_t *c = json_object(), *src = json_object();
-    char uuid[37], summary[140], sev[32];
-    card_uuid(f, hook_instance, idx, uuid);
-    snprintf(sev, sizeof sev, "%s", orx_severity_name(f->severity));
-    if (sev[0] >= 'a' && sev[0] <= 'z') sev[0] = (char)(sev[0] - 32);
-    int n = snprintf(summary, sizeof summary, "%s %s: %s", sev, f->kind, f->drugs);
-    if (n >= (int)sizeof summary) memcpy(summary + sizeof summary - 4, "...", 4); /* < 140 chars */
-    json_object_set_new(c, "uuid", json_string(uuid));
-    json_object_set_new(c, "summary", json_string(summary));
-    json_object_set_new(c, "indicator", json_string(indicator(f->severity)));
-    orx_buf d;
-    orx_buf_init(&d);
-    orx_buf_printf(&d, "**%s** (%s%s)\n\n%s\n", f->kind, orx_severity_name(f->severity), f->interruptive ? ", interruptive" : "", f->message);
-    if (f->trigger[0]) orx_buf_printf(&d, "\n*Patient fact:* %s\n", f->trigger);
-    if (f->management[0]) orx_buf_printf(&d, "\n*Management (from the source):* %s\n", f->management);
-    if (f->quote[0]) orx_buf_printf(&d, "\n> %s\n", f->quote);
-    if (f->citation[0]) orx_buf_printf(&d, "\n*Citation:* %s\n", f->citation);
-    orx_buf_printf(&d, "\n_%s_", ORX_DRAFT_NOTICE);
-    json_object_set_new(c, "detail", json_string(d.data));
-    orx_buf_free(&d);
-    json_object_set_new(src, "label", json_string(f->source[0] ? f->source : "openrx"));
-    if (orx_str_starts_with(f->citation, "http")) json_object_set_new(src, "url", json_string(f->citation));
-    json_object_set_new(c, "source", src);
-    return c;
+/* The draft order a finding is about: the one its trigger ("proposed drug: <text>") or one of
+ * its drugs ("a + b") names; NULL when none can be told. */
+static json_t *draft_for(const orx_finding *f, const orx_proposed_drug *pd, json_t **draft_of, size_t np) {
+    const char *t = strchr(f->trigger, ':');
+    for (size_t i = 0; t && t[1] == ' ' && i < np; i++)
+        if (!strcmp(t + 2, pd[i].text)) return draft_of[i];
+    char drugs[sizeof f->drugs], text[sizeof pd->text];
+    for (size_t i = 0; i < np; i++) {
+        snprintf(drugs, sizeof drugs, "%s", f->drugs);
+        snprintf(text, sizeof text, "%s", pd[i].text);
+        orx_str_lower(drugs);
+        orx_str_lower(text);
+        for (char *save = NULL, *part = strtok_r(drugs, "+", &save); part; part = strtok_r(NULL, "+", &save)) {
+            part = orx_str_trim(part);
+            if (strlen(part) >= 4 && strstr(text, part)) return draft_of[i];
+        }
+    }
+    return NULL;
 }
 
 int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out) {
@@ -379,6 +360,7 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
     /* proposed drugs: the selected draft MedicationRequests */
     size_t n = json_array_size(drafts), np = 0;
     orx_proposed_drug *pd = n ? calloc(n, sizeof *pd) : NULL;
+    json_t **draft_of = n ? calloc(n, sizeof *draft_of) : NULL; /* the draft order of pd[i] (borrowed) */
     bool select_hook = service && strstr(service, "order-select");
     json_array_foreach(drafts, i, v) {
         if (st != ORX_OK) break;
@@ -388,6 +370,7 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
         const char *rxcui;
         const char *text = med_text(v, &rxcui);
         if (!text && !rxcui) continue;
+        draft_of[np] = v;
         st = orx_proposed_drug_init(api->checker, text ? text : rxcui, rxcui, &pd[np++], &err);
     }
     orx_findings fs;
@@ -404,13 +387,14 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
             /* informational notes other than interactions (e.g. "pregnancy status unknown") stay
              * out of the EHR's card list; /v1/check returns them all */
             if (f->severity == ORX_SEV_INFO && strcmp(f->kind, "interaction") != 0) continue;
-            json_array_append_new(cards, card(f, hook_instance, (int)k));
+            json_array_append_new(cards, orx_cds_card(f, hook_instance, (int)k, draft_for(f, pd, draft_of, np)));
         }
         json_object_set_new(root, "cards", cards);
         *out = dumps(root);
     }
     orx_findings_free(&fs);
     free(pd);
+    free(draft_of);
     orx_patient_free(pt);
     json_decref(drafts);
     json_decref(res);
@@ -434,16 +418,55 @@ static void route_discovery(void *u, const char *m, const char *path, const char
 static void route_cds(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
     r->status = orx_api_cds(u, path, body, len, &r->body);
 }
+/* One CDS Hooks feedback item checked: card, outcome accepted|overridden (accepted needs
+ * acceptedSuggestions), outcomeTimestamp; an overrideReason's reason is a Coding with a code.
+ * Returns NULL when valid, else what is wrong. */
+static const char *feedback_item_error(json_t *it) {
+    if (!json_is_object(it)) return "is not an object";
+    if (!json_is_string(json_object_get(it, "card"))) return "has no \"card\" (the card's uuid)";
+    const char *outcome = json_string_value(json_object_get(it, "outcome"));
+    if (!outcome || (strcmp(outcome, "accepted") && strcmp(outcome, "overridden"))) return "needs \"outcome\" \"accepted\" or \"overridden\"";
+    if (!strcmp(outcome, "accepted") && !json_is_array(json_object_get(it, "acceptedSuggestions"))) return "is accepted without \"acceptedSuggestions\"";
+    if (!json_is_string(json_object_get(it, "outcomeTimestamp"))) return "has no \"outcomeTimestamp\"";
+    json_t *or = json_object_get(it, "overrideReason");
+    if (or && !json_is_object(or)) return "has an \"overrideReason\" that is not an object";
+    json_t *reason = json_object_get(or, "reason");
+    if (reason && !json_is_string(json_object_get(reason, "code"))) return "has an overrideReason.reason without a \"code\"";
+    return NULL;
+}
+
+/* POST /cds-services/<id>/feedback: {"feedback": [...]} checked item by item, then one hash-chained
+ * audit record per item (card, outcome, the override reason's Coding and the user's comment,
+ * the accepted suggestions). */
 static void route_feedback(void *u, const char *m, const char *path, const char *body, size_t len, orx_http_reply *r) {
     orx_api *api = u;
     json_error_t je;
-    json_t *fb = json_loadb(body, len, 0, &je);
+    json_t *fb = json_loadb(body, len, 0, &je), *items = json_object_get(fb, "feedback");
+    char msg[256];
     if (!fb) { r->status = 400; r->body = error_body("feedback body is not valid JSON"); return; }
-    if (api->audit_path) {
-        json_t *rec = json_object();
+    if (!json_is_array(items)) { json_decref(fb); r->status = 400; r->body = error_body("feedback body needs a \"feedback\" array"); return; }
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *why = feedback_item_error(it);
+        if (!why) continue;
+        snprintf(msg, sizeof msg, "feedback[%zu] %s", i, why);
+        json_decref(fb);
+        r->status = 400;
+        r->body = error_body(msg);
+        return;
+    }
+    json_array_foreach(items, i, it) {
+        if (!api->audit_path) break;
+        json_t *rec = json_object(), *or = json_object_get(it, "overrideReason");
         json_object_set_new(rec, "type", json_string("cds-feedback"));
         json_object_set_new(rec, "service", json_string(path));
-        json_object_set(rec, "feedback", fb);
+        json_object_set(rec, "card", json_object_get(it, "card"));
+        json_object_set(rec, "outcome", json_object_get(it, "outcome"));
+        json_object_set(rec, "outcomeTimestamp", json_object_get(it, "outcomeTimestamp"));
+        if (json_object_get(or, "reason")) json_object_set(rec, "overrideReason", json_object_get(or, "reason"));
+        if (json_object_get(or, "userComment")) json_object_set(rec, "userComment", json_object_get(or, "userComment"));
+        if (json_object_get(it, "acceptedSuggestions")) json_object_set(rec, "acceptedSuggestions", json_object_get(it, "acceptedSuggestions"));
         char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(rec);
         if (line) orx_audit_append(api->audit_path, line, strlen(line), NULL); /* hash-chained */

@@ -8,6 +8,7 @@
 
 #include "server/server.h"
 #include "rx/rx.h"
+#include <jansson.h>
 
 typedef struct orx_api {
     orx_server          *srv;        /* the server (model lock) */
@@ -26,5 +27,11 @@ orx_status orx_api_register(orx_api *api, orx_error *err);
 int orx_api_check(orx_api *api, const char *body, size_t len, char **out);      /* returns HTTP status */
 int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out);
 char *orx_api_cds_discovery(void);
+
+/* One CDS Hooks card for a finding (cds_card.c): uuid from hook_instance + idx + the finding;
+ * draft = the draft MedicationRequest (JSON, borrowed) the finding is about, or NULL; findings of
+ * moderate tier and above get a "remove the draft order" suggestion (when draft is known, with
+ * selectionBehavior "at-most-one") and overrideReasons. New reference. */
+json_t *orx_cds_card(const orx_finding *f, const char *hook_instance, int idx, json_t *draft);
 
 #endif

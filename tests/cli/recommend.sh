@@ -38,6 +38,19 @@ has "$T/out" '"mode": "evidence"'
 has "$T/out" '"evidence": \['
 expect_rc 0 "$BIN" recommend "${COMMON[@]}" --no-audit --format fhir
 has "$T/out" '"resourceType": "Bundle"'
+keep_fhir() { [ -n "${ORX_FHIR_OUT:-}" ] && mkdir -p "$ORX_FHIR_OUT" && cp "$T/out" "$ORX_FHIR_OUT/cli_recommend-$1.json"; }
+keep_fhir demo-af
+# more FHIR Bundles for the schema validation: Synthea patients, a patient form without an id
+for pi in "synthea-kermit-trantow:hypertension" "synthea-stephen-mclaughlin:type 2 diabetes"; do
+    expect_rc 0 "$BIN" recommend --patient "$SRC/tests/fixtures/clinical/${pi%%:*}.json" --as-of 2026-01-01 \
+        --indication "${pi#*:}" --kb "$T/kb.sqlite" --no-audit --format fhir
+    has "$T/out" '"resourceType": "Provenance"'
+    keep_fhir "${pi%%:*}"
+done
+printf '{"openrx_patient": 1, "birthDate": "1948-05-01", "sex": "male", "medications": [{"text": "simvastatin 40 mg"}, {"text": "clarithromycin 500 mg"}]}' >"$T/noid.json"
+expect_rc 0 "$BIN" recommend --patient "$T/noid.json" --as-of 2026-01-01 --indication "hypertension" --kb "$T/kb.sqlite" --no-audit --format fhir
+has "$T/out" '"resourceType": "Patient"'
+keep_fhir no-id-form
 has "$T/out" '"DetectedIssue"'
 has "$T/out" '"intent": "option"'
 

@@ -77,6 +77,27 @@ has "$T/dom1.html" "7 MedicationRequest" && ok "synthea: bundle summary counts t
 if tr '\n' ' ' <"$T/dom1.html" | grep -qE 'id="fhir-text"[^>]*>\{ *"resourceType": "Bundle".*"resourceType": "DetectedIssue"'; then
     ok "synthea: FHIR Bundle (for Copy as FHIR) present with a DetectedIssue"
 else fail "synthea: no FHIR Bundle in the page"; fi
+# the Bundle the page copies ("Copy as FHIR"), kept for the FHIR schema validation (fhir_validate.sh)
+if [ -n "${ORX_FHIR_OUT:-}" ] && mkdir -p "$ORX_FHIR_OUT"; then
+    perl -0777 -ne 'if (m{id="fhir-text"[^>]*>(.*?)</pre>}s) { my $t = $1; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g;
+        $t =~ s/&quot;/"/g; $t =~ s/&#39;/\x27/g; $t =~ s/&nbsp;/ /g; $t =~ s/&amp;/&/g; print $t }' \
+        "$T/dom1.html" >"$ORX_FHIR_OUT/cli_web-page-copy-as-fhir.json"
+    grep -q '"resourceType": "Bundle"' "$ORX_FHIR_OUT/cli_web-page-copy-as-fhir.json" \
+        && ok "synthea: page Bundle saved for validation" || fail "synthea: page Bundle not extracted"
+    # the page shows the Bundle /v1/recommend gives for the same request: the same resources
+    # (type, medicine, finding text); ids and times are per request
+    printf '{"patient":%s,"indication":"hypertension","format":"fhir"}' "$(cat "$SRC/tests/fixtures/web/synthea-gayla-ferry.json")" >"$T/fr.json"
+    curl -s -H 'Content-Type: application/json' --data-binary @"$T/fr.json" "$URL/v1/recommend" >"$T/api-fhir.json"
+    cp "$T/api-fhir.json" "$ORX_FHIR_OUT/cli_web-v1-recommend-format-fhir.json"
+    if command -v node >/dev/null 2>&1; then
+        sig='const b=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+             console.log(b.entry.map(e=>{const r=e.resource;return [r.resourceType,(r.medicationCodeableConcept||{}).text||"",r.detail||"",r.description||""].join("|")}).sort().join("\n"))'
+        if [ "$(node -e "$sig" "$ORX_FHIR_OUT/cli_web-page-copy-as-fhir.json")" = "$(node -e "$sig" "$T/api-fhir.json")" ] \
+           && [ "$(grep -c '"resourceType"' "$T/api-fhir.json")" -gt 3 ]; then
+            ok "synthea: the page's Bundle has the resources of /v1/recommend \"format\":\"fhir\" ($(grep -c '"resourceType"' "$T/api-fhir.json") resources)"
+        else fail "synthea: the page's Bundle differs from /v1/recommend's"; fi
+    else echo "SKIPPED (loud): node not installed: page Bundle not compared with /v1/recommend's"; fi
+fi
 chrome --screenshot="$OUTDIR/web-synthea.png" "$URL/#autorun=$FR" >/dev/null
 if [ -s "$OUTDIR/web-synthea.png" ] && [ "$(head -c 8 "$OUTDIR/web-synthea.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
     ok "screenshot $OUTDIR/web-synthea.png ($(wc -c <"$OUTDIR/web-synthea.png") bytes)"
