@@ -307,7 +307,7 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
         if (p->chat_template) {
             l->tmpl = orx_chat_template_by_name(p->chat_template);
             if (l->tmpl == ORX_CHAT_UNKNOWN)
-                st = orx_fail(err, ORX_ERR_USAGE, "unknown chat template '%s' (llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna)", p->chat_template);
+                st = orx_fail(err, ORX_ERR_USAGE, "unknown chat template '%s' (llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna, qwen3)", p->chat_template);
         } else if (orx_gguf_find_key(orx_model_gguf(l->model), "tokenizer.chat_template") >= 0) {
             st = orx_chat_template_of(orx_model_gguf(l->model), &l->tmpl, err);
         } else {
