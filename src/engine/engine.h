@@ -118,6 +118,11 @@ orx_status orx_context_truncate(orx_context *c, int32_t n_keep);
  * logits of every token (else only the last). ORX_ERR_RANGE if the cache would overflow. */
 orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
                             orx_error *err);
+/* Evaluate n tokens (drafted continuations) in one pass with every logits row exactly as n
+ * one-token evals would give it (bit for bit: the decode kernels, each weight chunk read from
+ * memory once for all n), all rows kept. Verifying drafts with these rows gives exactly the
+ * tokens step-by-step decoding would choose. */
+orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err);
 /* Logits [n_vocab] of token i of the last eval (i = -1: the last token); NULL if not kept. */
 const float *orx_context_logits(const orx_context *c, int32_t i);
 

@@ -44,6 +44,7 @@ struct orx_context {
     int32_t n_logits;   /* rows kept */
     int32_t logits_cap; /* rows allocated */
     int32_t n_last;     /* tokens in the last eval */
+    bool    decode_exact; /* this eval: matmuls as one-token decode computes them (orx_matmul_decode) */
 };
 
 orx_context_params orx_context_default_params(void) {
@@ -176,7 +177,8 @@ static inline float geglu(float g, float u) {
 }
 
 static void matmul(orx_context *c, const orx_wmat *w, const float *x, int n_tok, float *y) {
-    orx_matmul(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
+    if (c->decode_exact) orx_matmul_decode(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
+    else orx_matmul(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
 }
 
 static void add_bias(float *y, const float *b, int n_tok, int n) {
@@ -437,4 +439,11 @@ orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bo
     c->n_logits = all_logits ? n : 1;
     c->n_last = n;
     return ORX_OK;
+}
+
+orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err) {
+    c->decode_exact = true;
+    orx_status st = orx_context_eval(c, tokens, n, true, err);
+    c->decode_exact = false;
+    return st;
 }
