@@ -118,6 +118,17 @@ def ansm_pairs(shared, db_name):
     return rows
 
 
+def lexicon_classes(names):
+    """{class name: set of ingredients} from the shipped lexicon's FDA EPC rows."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = {n: set() for n in names}
+    for line in open(os.path.join(here, '..', 'data', 'lexicon', 'lexicon.tsv'), encoding='utf-8'):
+        c = line.rstrip('\n').split('\t')
+        if c[0] == 'C' and c[1] in out and c[4] == 'EPC':
+            out[c[1]].add(c[2])
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -126,6 +137,7 @@ def main():
     ap.add_argument('--list-missed', type=int, default=0)
     ap.add_argument('--list-minor-major', type=int, default=0)
     ap.add_argument('--data', default=None, help='data dir for the checker (default: the source tree)')
+    ap.add_argument('--dump', default=None, help='write every pair (A, B, ANSM level, openrx tier, source) as TSV')
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(a.shared, 'data/pddi-public-merged')):
         sys.exit('ddi_ansm.py: %s/data/pddi-public-merged not found (pass --shared)' % a.shared)
@@ -164,6 +176,11 @@ def main():
     for line in p.stdout.splitlines():
         c = line.split('\t')
         got[tuple(sorted((c[0], c[1])))] = (c[2], c[4] if len(c) > 4 else '')
+    if a.dump:
+        with open(a.dump, 'w', encoding='utf-8') as f:
+            for k in sorted(pairs):
+                t, src = got.get(k, ('none', ''))
+                f.write('%s\t%s\t%s\t%s\t%s\n' % (k[0], k[1], pairs[k], t, src))
     print('Common medicines: %d ingredients (%d Synthea medicine texts, %d EML names); ANSM pairs among them: %d'
           % (len(common), len(syn), len(eml), len(pairs)))
     print()
@@ -199,6 +216,18 @@ def main():
             for k in miss[:a.list_missed]:
                 print('  ', k, got.get(k))
             print()
+        if lvl == 'minor':
+            # the opioid + benzodiazepine pairs, reported apart: the FDA opioid and benzodiazepine
+            # labels' 2016 Boxed Warning makes them major; ANSM grades them "a prendre en compte"
+            cls = lexicon_classes(('opioid agonist', 'partial opioid agonist', 'opioid agonist/antagonist', 'benzodiazepine'))
+            opi = cls['opioid agonist'] | cls['partial opioid agonist'] | cls['opioid agonist/antagonist']
+            ob = lambda k: (k[0] in opi and k[1] in cls['benzodiazepine']) or (k[1] in opi and k[0] in cls['benzodiazepine'])
+            hi = [k for k in ks if ge(got.get(k, ('none', ''))[0], 'major')]
+            nob = sum(1 for k in hi if ob(k))
+            print('\nminor pairs raised to major or higher: %d of %d (%.1f %%); opioid + benzodiazepine (FDA EPC '
+                  'opioid agonist / partial agonist x "Benzodiazepine", Boxed Warning): %d; all other minor pairs raised: %d of %d (%.1f %%)\n'
+                  % (len(hi), n, 100.0 * len(hi) / n, nob, len(hi) - nob, n - sum(1 for k in ks if ob(k)),
+                     100.0 * (len(hi) - nob) / max(n - sum(1 for k in ks if ob(k)), 1)))
         if lvl == 'minor' and a.list_minor_major:
             hi = [k for k in ks if ge(got.get(k, ('none', ''))[0], 'major')]
             print('\nminor pairs raised to major (sample):')

@@ -60,9 +60,27 @@ static size_t count(const orx_ddi_rules *r, const char *kind) {
     return n;
 }
 
+/* Append a deep copy of rule x to list r (to build one table from several texts). */
+static orx_ddi_rule *rules_push_copy(orx_ddi_rules *r, const orx_ddi_rule *x) {
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 16;
+        orx_ddi_rule *ni = realloc(r->items, nc * sizeof *ni);
+        if (!ni) return NULL;
+        r->items = ni;
+        r->cap = nc;
+    }
+    orx_ddi_rule *d = &r->items[r->n++];
+    *d = *x;
+    d->examples = strdup(x->examples);
+    d->quote = strdup(x->quote);
+    d->context = strdup(x->context);
+    return d;
+}
+
 #define DI "34073-7"
 #define CI "34070-3"
 #define BW "34066-1"
+#define WP "43685-7"
 
 /* ============================================================================================
  * Statements
@@ -207,6 +225,213 @@ static void test_hard_wrapped_text(void **state) {
 }
 
 /* ============================================================================================
+ * Precision: sentences that name a drug but state no interaction of the pair
+ * ========================================================================================== */
+static void test_not_partners(void **state) {
+    (void)state;
+    /* a third drug's toxicity: the classes are its co-precipitants, the drug the partner */
+    orx_ddi_rules r = extract("eplerenone", DI, "Lithium toxicity has been reported in patients receiving lithium "
+                                                "concomitantly with diuretics and ACE inhibitors.");
+    assert_non_null(find(&r, "rule", "eplerenone", "lithium"));
+    assert_null(find(&r, "rule", "eplerenone", "class:diuretic"));
+    assert_null(find(&r, "rule", "eplerenone", "class:ace inhibitor|angiotensin converting enzyme inhibitor|angiotensin-converting enzyme inhibitor"));
+    orx_ddi_rules_free(&r);
+    static const struct { const char *label, *code, *text; } NONE[] = {
+        /* a trial's comparator arm */
+        {"prasugrel", WP, "The frequencies decreased to 11.3% in the prasugrel group and 3.4% in the clopidogrel group."},
+        /* a component of the label's own product */
+        {"elvitegravir", WP, "Assess creatinine clearance before initiating treatment with STRIBILD."},
+        /* metabolites of the drug spoken of */
+        {"thioridazine", DI, "Concentrations of its two active metabolites, mesoridazine and sulforidazine, were measured."},
+        /* whole-clause negations */
+        {"dabigatran etexilate", DI, "Diclofenac, Ranitidine, and Digoxin: None of these drugs alters exposure to dabigatran."},
+        {"saquinavir", DI, "The impact on the PR interval of co-administration of saquinavir with atazanavir has not been evaluated."},
+        /* adverse-event management by grade, overdose, trial comparisons, a fellow class member */
+        {"dabrafenib", WP, "Permanently discontinue TAFINLAR and trametinib for all Grade 4 hemorrhagic events."},
+        {"trazodone", WP, "Death from overdose has occurred in patients ingesting trazodone and alcohol concurrently."},
+        {"nabumetone", "34090-1", "In 5 clinical trials that compared patients on nabumetone or naproxen, nabumetone resulted in fewer lesions."},
+        {"trandolapril", WP, "Another ACE inhibitor, captopril, has been shown to cause agranulocytosis rarely."},
+    };
+    for (size_t i = 0; i < sizeof NONE / sizeof NONE[0]; i++) {
+        r = extract(NONE[i].label, NONE[i].code, NONE[i].text);
+        if (count(&r, "rule")) fail_msg("a rule from: %s", NONE[i].text);
+        orx_ddi_rules_free(&r);
+    }
+}
+
+static void test_tier_wording(void **state) {
+    (void)state;
+    const orx_ddi_rule *x;
+    orx_ddi_rules r = extract("nefazodone", "42232-9", "Patients should be advised to avoid alcohol while taking nefazodone.");
+    assert_non_null(x = find(&r, "rule", "nefazodone", "ethanol"));
+    assert_int_equal(x->tier, ORX_SEV_MAJOR); /* the instruction itself, not a purpose */
+    orx_ddi_rules_free(&r);
+    r = extract("dronedarone", DI, "Avoid doses greater than 10 mg once daily of simvastatin.");
+    assert_non_null(x = find(&r, "rule", "dronedarone", "simvastatin"));
+    assert_int_equal(x->tier, ORX_SEV_MODERATE); /* a dose limit */
+    orx_ddi_rules_free(&r);
+    r = extract("sertraline", "34071-1", "Treatment with sertraline and any concomitant serotonergic agents should be "
+                                         "discontinued immediately if the above events occur.");
+    assert_non_null(x = find(&r, "rule", "sertraline", "effect:serotonergic"));
+    assert_int_equal(x->tier, ORX_SEV_MODERATE); /* adverse-event management */
+    orx_ddi_rules_free(&r);
+    r = extract("chlorpromazine", CI, "Do not use in the presence of large amounts of central nervous system depressants "
+                                      "(alcohol, barbiturates, narcotics, etc.).");
+    for (size_t i = 0; i < r.n; i++) assert_true(r.items[i].tier <= ORX_SEV_MODERATE); /* "large amounts" */
+    orx_ddi_rules_free(&r);
+    /* "certain CNS depressant drugs (e.g., phenothiazines ...)": the sentence's examples only */
+    r = extract("hydrocodone", "34071-1", "There is increased risk in patients receiving certain CNS depressant drugs "
+                                          "(e.g., phenothiazines or general anesthetics); monitor for hypotension.");
+    assert_non_null(find(&r, "rule", "hydrocodone", "examples:effect:cns_depressant"));
+    assert_null(find(&r, "rule", "hydrocodone", "effect:cns_depressant"));
+    orx_ddi_rules_free(&r);
+}
+
+/* ============================================================================================
+ * Effect roles (data/interactions/effect_roles.tsv)
+ * ========================================================================================== */
+static void test_effect_phrases_and_examples(void **state) {
+    (void)state;
+    /* a category named by its effect: one rule; the examples (nested lists too) are members */
+    orx_ddi_rules r = extract("quetiapine", WP,
+                              "The use of quetiapine should be avoided in combination with other drugs that are known to "
+                              "prolong QTc including Class 1A antiarrhythmics (e.g., quinidine, procainamide), "
+                              "antipsychotic medications (e.g., ziprasidone, chlorpromazine), or certain antihistamine drugs.");
+    const orx_ddi_rule *x = find(&r, "rule", "quetiapine", "effect:qt");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    assert_non_null(strstr(x->examples, "ziprasidone"));
+    assert_non_null(find(&r, "member", "quinidine", "effect:qt"));
+    assert_non_null(find(&r, "member", "chlorpromazine", "effect:qt"));
+    /* a class with its own examples, or qualified ("certain", "Class 1A"), adds only its drugs */
+    assert_null(find(&r, "member", "class:antipsychotic agent|atypical antipsychotic|typical antipsychotic", "effect:qt"));
+    assert_null(find(&r, "member", "class:antihistamine|histamine-1 receptor antagonist", "effect:qt"));
+    /* the classes of the list are the category's examples, not partners of their own, and the
+     * sentence is not lifted to the label drug's class (quetiapine is an antipsychotic) */
+    assert_null(find(&r, "rule", NULL, "class:antipsychotic agent|atypical antipsychotic|typical antipsychotic"));
+    assert_null(find(&r, "rule", "class:antipsychotic agent|atypical antipsychotic|typical antipsychotic", NULL));
+    orx_ddi_rules_free(&r);
+    /* a class without examples of its own is a member class; adjectives and nouns name categories */
+    r = extract("apixaban", BW, "*  concomitant use of other drugs that affect hemostasis, such as nonsteroidal "
+                                "anti-inflammatory drugs (NSAIDs), platelet inhibitors, other anticoagulants");
+    assert_non_null(find(&r, "rule", "apixaban", "effect:bleeding"));
+    assert_non_null(find(&r, "member", "class:nsaid|nonsteroidal anti-inflammatory drug", "effect:bleeding"));
+    assert_null(find(&r, "rule", "apixaban", "class:nsaid|nonsteroidal anti-inflammatory drug"));
+    orx_ddi_rules_free(&r);
+    r = extract("ondansetron", WP, "Serotonin syndrome has been described following the concomitant use of 5-HT3 receptor "
+                                   "antagonists and other serotonergic drugs.");
+    assert_non_null(find(&r, "rule", "ondansetron", "effect:serotonergic"));
+    orx_ddi_rules_free(&r);
+    r = extract("oxycodone", BW, "Concomitant use with CNS depressants may cause profound sedation, respiratory depression, "
+                                 "coma, and death.");
+    assert_non_null(x = find(&r, "rule", "oxycodone", "effect:cns_depressant"));
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    orx_ddi_rules_free(&r);
+    /* "drugs known to prolong QT and which are metabolized via CYP3A4": the effect restricted to
+     * the role; the examples after the restriction are the effect's */
+    r = extract("fluconazole", CI, "Coadministration of other drugs known to prolong the QT interval and which are "
+                                   "metabolized via the enzyme CYP3A4 such as cisapride, pimozide, and quinidine are contraindicated.");
+    assert_non_null(x = find(&r, "rule", "fluconazole", "effect:qt&role:cyp3a4:substrate"));
+    assert_non_null(strstr(x->examples, "pimozide"));
+    assert_null(find(&r, "rule", "fluconazole", "effect:qt"));
+    orx_ddi_rules_free(&r);
+    /* the category that includes the label drug is the subject when another drug is the partner */
+    r = extract("chlorpromazine", "42232-9",
+                "Drugs which lower the seizure threshold, including phenothiazine derivatives, should not be used with metrizamide.");
+    assert_non_null(find(&r, "rule", "chlorpromazine", "metrizamide"));
+    assert_null(find(&r, "rule", "chlorpromazine", "effect:seizure"));
+    orx_ddi_rules_free(&r);
+}
+
+static void test_effect_self_statements(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("citalopram", WP, "Citalopram causes dose-dependent QTc prolongation.");
+    assert_non_null(find(&r, "member", "citalopram", "effect:qt"));
+    assert_int_equal(count(&r, "rule"), 0);
+    orx_ddi_rules_free(&r);
+    r = extract("tramadol", WP, "Cases of serotonin syndrome have been reported with the use of tramadol, particularly "
+                                "during concomitant use with serotonergic drugs.");
+    assert_non_null(find(&r, "member", "tramadol", "effect:serotonergic"));
+    orx_ddi_rules_free(&r);
+    r = extract("moexipril", WP, "Moexipril can increase serum potassium because it decreases aldosterone secretion.");
+    assert_non_null(find(&r, "member", "moexipril", "effect:hyperkalemia"));
+    orx_ddi_rules_free(&r);
+    /* negated, study-only, animal, another drug named, a section that states no effects: none */
+    static const struct { const char *text, *code; } NONE[] = {
+        {"Tramadol does not prolong the QT interval.", WP},
+        {"In a thorough QT study, tramadol prolonged the QT interval by 5 msec.", WP},
+        {"Brain hemorrhage was seen in a female dog treated with tramadol.", WP},
+        {"QT prolongation has been reported when tramadol was given with ketoconazole.", WP},
+        {"Tramadol prolongs the QT interval.", "34090-1"},
+    };
+    for (size_t i = 0; i < sizeof NONE / sizeof NONE[0]; i++) {
+        r = extract("tramadol", NONE[i].code, NONE[i].text);
+        for (size_t k = 0; k < r.n; k++)
+            if (!strcmp(r.items[k].kind, "member") && !strcmp(r.items[k].label_drug, "tramadol"))
+                fail_msg("self statement from: %s", NONE[i].text);
+        orx_ddi_rules_free(&r);
+    }
+    /* a combination product named by its ingredients: which one has the effect is not said */
+    r = extract("oxycodone;acetylsalicylic acid", BW,
+                "Serious, life-threatening, or fatal respiratory depression may occur with use of oxycodone and aspirin tablets.");
+    assert_null(find(&r, "member", "acetylsalicylic acid", "effect:cns_depressant"));
+    orx_ddi_rules_free(&r);
+}
+
+/* Effect membership through the checker's matcher: a rule about the category reaches a member
+ * named elsewhere, at the rule's tier when the sentence names it, and an effect-only Boxed
+ * Warning statement reaches members it does not name at most at moderate. */
+static void test_effect_matching(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("fluoxetine", WP, "Avoid the concomitant use of drugs known to prolong the QT interval.");
+    orx_ddi_rules more = extract("ondansetron", WP, "Cases of Torsade de Pointes have been reported in patients using ondansetron.");
+    orx_ddi_rules box = extract("apixaban", BW, "*  concomitant use of other drugs that affect hemostasis, such as "
+                                                "nonsteroidal anti-inflammatory drugs (NSAIDs)");
+    orx_ddi_rules self = extract("sertraline", WP, "SSRIs, including sertraline, may increase the risk of bleeding events.");
+    for (orx_ddi_rules *o = &more; o; o = o == &more ? &box : o == &box ? &self : NULL)
+        for (size_t i = 0; i < o->n; i++) {
+            orx_ddi_rule *d = rules_push_copy(&r, &o->items[i]);
+            assert_non_null(d);
+        }
+    char path[] = "/tmp/orx_eff_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    orx_error err = ORX_ERROR_INIT;
+    orx_ddi_rules_sort(&r, true);
+    assert_int_equal(orx_ddi_rules_write_tsv(&r, path, &err), ORX_OK);
+    orx_label_ddi *t = NULL;
+    assert_int_equal(orx_label_ddi_load(path, &t, &err), ORX_OK);
+    assert_int_equal(orx_label_ddi_load_effects(t, orx_test_path("%s/data/interactions/effect_roles.tsv", orx_test_source_dir()), &err), ORX_OK);
+    orx_ddi_side flx = {.ingr = {"fluoxetine"}, .n = 1}, ond = {.ingr = {"ondansetron"}, .n = 1},
+                 api = {.ingr = {"apixaban"}, .n = 1}, ibu = {.ingr = {"ibuprofen"}, .n = 1}, ser = {.ingr = {"sertraline"}, .n = 1},
+                 met = {.ingr = {"metformin"}, .n = 1};
+    orx_label_hit h[8];
+    assert_int_equal(orx_label_ddi_match(t, L, &flx, &ond, h, 8), 1);
+    assert_int_equal(h[0].tier, ORX_SEV_MAJOR);
+    assert_non_null(strstr(h[0].how, "Torsade")); /* the member's own quote */
+    assert_int_equal(orx_label_ddi_match(t, L, &flx, &met, h, 8), 0);
+    assert_int_equal(orx_label_ddi_match(t, L, &api, &ibu, h, 8), 1); /* NSAIDs named: the box's tier */
+    assert_int_equal(h[0].tier, ORX_SEV_MAJOR);
+    assert_int_equal(orx_label_ddi_match(t, L, &api, &ser, h, 8), 1); /* a member named elsewhere */
+    assert_int_equal(h[0].tier, ORX_SEV_MODERATE);
+    /* a sourced class that is the effect (effect_roles.tsv 'class' rows): an SNRI is serotonergic */
+    char how[400];
+    bool umbrella = true;
+    assert_true(orx_label_ddi_effect_member(t, L, "duloxetine", "effect:serotonergic", false, how, sizeof how, &umbrella));
+    assert_false(umbrella);
+    assert_non_null(strstr(how, "effect_roles.tsv"));
+    assert_false(orx_label_ddi_effect_member(t, L, "duloxetine", "effect:serotonergic", true, how, sizeof how, &umbrella));
+    assert_false(orx_label_ddi_effect_member(t, L, "metformin", "effect:qt", false, how, sizeof how, &umbrella));
+    orx_label_ddi_free(t);
+    unlink(path);
+    orx_ddi_rules_free(&r);
+    orx_ddi_rules_free(&more);
+    orx_ddi_rules_free(&box);
+    orx_ddi_rules_free(&self);
+}
+
+/* ============================================================================================
  * Both directions through the rule table
  * ========================================================================================== */
 static void test_both_directions(void **state) {
@@ -252,6 +477,11 @@ int main(void) {
         cmocka_unit_test(test_class_and_sections),
         cmocka_unit_test(test_self_statements_and_context),
         cmocka_unit_test(test_hard_wrapped_text),
+        cmocka_unit_test(test_not_partners),
+        cmocka_unit_test(test_tier_wording),
+        cmocka_unit_test(test_effect_phrases_and_examples),
+        cmocka_unit_test(test_effect_self_statements),
+        cmocka_unit_test(test_effect_matching),
         cmocka_unit_test(test_both_directions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -281,21 +281,114 @@ static bool ingredient_named(const orx_lexicon *L, const char *ingr, const char 
     return found;
 }
 
+/* The effect keys of data/interactions/effect_roles.tsv ('effect' rows). */
+static char EFFECTS[64][32];
+static int n_effects = -1;
+
+static bool effect_known(const char *key) {
+    if (n_effects < 0) {
+        n_effects = 0;
+        char *text = NULL;
+        size_t len = 0;
+        orx_error err = ORX_ERROR_INIT;
+        assert_int_equal(orx_read_file(orx_test_path("%s/data/interactions/effect_roles.tsv", orx_test_source_dir()), 0,
+                                       &text, &len, &err), ORX_OK);
+        for (char *p = text; p && *p && n_effects < 64;) {
+            char *nl = strchr(p, '\n');
+            if (nl) *nl = 0;
+            if (!strncmp(p, "effect\t", 7)) {
+                char *k = p + 7;
+                k[strcspn(k, "\t")] = 0;
+                snprintf(EFFECTS[n_effects++], sizeof EFFECTS[0], "%s", k);
+            }
+            p = nl ? nl + 1 : NULL;
+        }
+        free(text);
+    }
+    for (int i = 0; i < n_effects; i++)
+        if (!strcmp(EFFECTS[i], key)) return true;
+    return false;
+}
+
+/* Every 'class' row of the effect-role table names a sourced lexicon class and a known effect;
+ * every pattern row names a known effect. */
+static void test_effect_table(void **state) {
+    (void)state;
+    const orx_lexicon *L = orx_checker_lexicon(CK);
+    char *text = NULL;
+    size_t len = 0;
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_read_file(orx_test_path("%s/data/interactions/effect_roles.tsv", orx_test_source_dir()), 0, &text,
+                                   &len, &err), ORX_OK);
+    size_t classes = 0, patterns = 0, line = 0;
+    for (char *p = text; p && *p;) {
+        line++;
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        char *row = p;
+        p = nl ? nl + 1 : NULL;
+        if (!row[0] || row[0] == '#') continue;
+        char *f[5] = {0};
+        int nf = 0;
+        for (char *c = row; c && nf < 5;) {
+            f[nf++] = c;
+            char *tab = strchr(c, '\t');
+            if (tab) *tab = 0;
+            c = tab ? tab + 1 : NULL;
+        }
+        assert_true(nf >= 3);
+        if (!strcmp(f[0], "effect")) continue;
+        if (!effect_known(f[1])) fail_msg("effect_roles.tsv:%zu: effect '%s' has no 'effect' row", line, f[1]);
+        if (!strcmp(f[0], "class")) {
+            if (nf < 5 || !f[4][0]) fail_msg("effect_roles.tsv:%zu: a class row needs its kinds and why", line);
+            if (!(orx_lexicon_class_kinds(L, f[2]) & ORX_CLASS_ANY))
+                fail_msg("effect_roles.tsv:%zu: '%s' is in no sourced class table", line, f[2]);
+            classes++;
+        } else {
+            patterns++;
+        }
+    }
+    free(text);
+    print_message("effect roles: %d effects, %zu wording patterns, %zu sourced classes that are an effect\n", n_effects,
+                  patterns, classes);
+    assert_true(classes > 0 && patterns > 0);
+}
+
 static void test_partners_named_or_sourced(void **state) {
     (void)state;
     const orx_lexicon *L = orx_checker_lexicon(CK);
     table t;
     table_load(&t);
-    size_t ingr = 0, cls = 0, role = 0, ex = 0, mem = 0;
+    size_t ingr = 0, cls = 0, role = 0, ex = 0, mem = 0, emem = 0, cmem = 0, eff = 0;
     for (size_t i = 0; i < t.n; i++) {
         char **r = t.rows[i];
         char both[8192];
         snprintf(both, sizeof both, "%s %s", r[F_QUOTE], r[F_CONTEXT]);
         if (!ci_in(both, r[F_TEXT])) fail_msg("row %zu: '%s' is not written in its sentence: %.160s", i + 1, r[F_TEXT], r[F_QUOTE]);
+        if (!strncmp(r[F_OTHER], "effect:", 7)) {
+            char key[64];
+            snprintf(key, sizeof key, "%s", r[F_OTHER] + 7);
+            key[strcspn(key, "&")] = 0; /* "effect:qt&role:..." restricted to a role */
+            if (!effect_known(key))
+                fail_msg("row %zu: effect '%s' has no 'effect' row in data/interactions/effect_roles.tsv", i + 1, key);
+        }
         if (!strcmp(r[F_KIND], "member")) {
+            if (!strncmp(r[F_LABEL], "class:", 6)) { /* a class named among an effect's examples */
+                if (strncmp(r[F_OTHER], "effect:", 7)) fail_msg("row %zu: class member of a non-effect role", i + 1);
+                char names[512];
+                snprintf(names, sizeof names, "%s", r[F_LABEL] + 6);
+                for (char *p = names, *bar; p; p = bar) {
+                    bar = strchr(p, '|');
+                    if (bar) *bar++ = 0;
+                    if (!orx_lexicon_is_class(L, p)) fail_msg("row %zu: member class '%s' is in no sourced class table", i + 1, p);
+                }
+                cmem++;
+                continue;
+            }
             if (!ingredient_named(L, r[F_LABEL], both))
                 fail_msg("row %zu: member %s not named in its sentence: %.160s", i + 1, r[F_LABEL], r[F_QUOTE]);
             mem++;
+            emem += !strncmp(r[F_OTHER], "effect:", 7);
             continue;
         }
         const char *o = r[F_OTHER];
@@ -311,6 +404,8 @@ static void test_partners_named_or_sourced(void **state) {
             cls++;
         } else if (!strncmp(o, "role:", 5) || !strncmp(o, "examples:", 9)) {
             role++;
+        } else if (!strncmp(o, "effect:", 7)) {
+            eff++;
         } else {
             orx_lex_match m[ORX_MAX_INGR];
             int n = orx_lexicon_lookup_exact(L, r[F_TEXT], m, ORX_MAX_INGR);
@@ -338,7 +433,9 @@ static void test_partners_named_or_sourced(void **state) {
         }
     }
     print_message("partners: %zu ingredients resolved from their words, %zu classes in sourced tables, %zu roles, "
-                  "%zu examples and %zu role members named in their sentences\n", ingr, cls, role, ex, mem);
+                  "%zu effect roles, %zu examples and %zu role members (%zu of effect roles) named in their "
+                  "sentences, %zu classes named among an effect's examples\n",
+                  ingr, cls, role, eff, ex, mem, emem, cmem);
     table_free(&t);
     /* the class-term table maps label wording to lexicon classes only */
     char *text = NULL;
@@ -430,6 +527,18 @@ static void test_textbook_pairs(void **state) {
     expect("phenelzine", "fluoxetine", ORX_SEV_CONTRAINDICATED, NULL, NULL);
     expect("simvastatin", "clarithromycin", ORX_SEV_MAJOR, NULL, NULL);
     expect("apixaban", "ibuprofen", ORX_SEV_MAJOR, NULL, NULL);
+    /* effect roles: QT, serotonergic, bleeding, CNS depression (label text and the ONC block) */
+    expect("citalopram", "ondansetron", ORX_SEV_MAJOR, "interaction", NULL);
+    expect("haloperidol", "citalopram", ORX_SEV_MAJOR, "interaction", NULL);
+    expect("mefloquine", "quinine", ORX_SEV_MAJOR, "interaction", NULL); /* neither label in the corpus */
+    expect("sertraline", "linezolid", ORX_SEV_MAJOR, NULL, NULL);
+    expect("tramadol", "fluoxetine", ORX_SEV_MODERATE, NULL, NULL);
+    expect("warfarin", "sertraline", ORX_SEV_MODERATE, NULL, NULL);
+    expect("methotrexate", "trimethoprim", ORX_SEV_MODERATE, NULL, NULL);
+    expect("enalapril", "spironolactone", ORX_SEV_MODERATE, NULL, NULL);
+    /* an ONC class block extended to the FDA class of the same concept */
+    expect("phenelzine", "levomilnacipran", ORX_SEV_MAJOR, NULL, NULL);
+    expect("atazanavir", "dexlansoprazole", ORX_SEV_MAJOR, NULL, NULL);
     /* the curated topical branch still decides topical diclofenac + warfarin */
     size_t n = 0;
     orx_finding f = pair("warfarin", "Diclofenac Sodium 0.01 MG/MG Topical Gel [Voltaren]", &n);
@@ -445,6 +554,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regeneration_is_identical),
         cmocka_unit_test(test_quotes_verbatim_in_corpus),
+        cmocka_unit_test(test_effect_table),
         cmocka_unit_test(test_partners_named_or_sourced),
         cmocka_unit_test(test_textbook_pairs),
     };

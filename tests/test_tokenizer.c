@@ -112,7 +112,7 @@ static void test_bpe_small(void **state) {
     (void)state;
     /* byte-level: ' ' is 'Ġ' (U+0120) */
     const char *toks[] = {"h", "e", "l", "o", "\xc4\xa0", "he", "ll", "hell", "hello",
-                          "\xc4\xa0" "h", "<|endoftext|>", "!"};
+                          ("\xc4\xa0" "h"), "<|endoftext|>", "!"};
     int32_t ty[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1};
     const char *merges[] = {"h e", "l l", "he ll", "hell o", "\xc4\xa0 h"};
     orx_tokenizer *t = make("gpt2", toks, NULL, ty, 12, merges, 5);

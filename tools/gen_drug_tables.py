@@ -24,6 +24,17 @@ disodium dipotassium tromethamine meglumine olamine diolamine erbumine arginine 
 hyclate monosodium trisodium decanoate enanthate cypionate undecanoate""".split()
 SALT_SET = set(SALT_WORDS)
 
+# Prodrug esters (documented in data/lexicon/SOURCE.md): RxNorm names some ester prodrugs as an
+# ingredient of their own ("dabigatran etexilate", "baloxavir marboxil") while DrugBank also lists
+# the active moiety ("dabigatran"), which is never prescribed by that name. A DrugBank-only name X
+# (no RxCUI of its own) is a name of the RxNorm IN "X W" when W is one of these ester words (as
+# RxNorm writes them in ingredient names: olmesartan medoxomil, candesartan cilexetil, gabapentin
+# enacarbil and sulopenem etzadroxil are PINs of their base; the others are INs) and exactly one
+# such IN exists. The PRADAXA label says it for dabigatran: "The ester is then hydrolyzed, forming
+# dabigatran, the active moiety".
+ESTER_WORDS = """etexilate marboxil medoxomil cilexetil enacarbil etzadroxil axetil pivoxil proxetil
+mofetil disoproxil alafenamide ethyl etabonate""".split()
+
 def norm(s):
     s = s.replace('\xa0', ' ').strip().lower()
     s = re.sub(r'\s+', ' ', s)
@@ -238,6 +249,12 @@ def build_lexicon(shared):
             elif r['UNII'] and cands:
                 t = cands[0]
                 canon_name, rxcui, src = norm(t), dict(fda_unii[r['UNII']])[t], r['DrugBank ID'] + '+FDA-UNII:' + r['UNII']
+            esters = [cn + ' ' + w for w in ESTER_WORDS if L.ingr.get(cn + ' ' + w, ('', ''))[1] == 'rxnorm']
+            if not rxcui and canon_name == cn and len(esters) == 1:
+                canon = (esters[0],)      # the active moiety of an RxNorm ester prodrug: a name of it
+                L.add_name(cn, canon, 'salt', r['DrugBank ID'] + '+ester:' + esters[0].split(' ')[-1])
+                db_to[r['DrugBank ID']] = canon
+                continue
             L.ingr[canon_name] = (rxcui, src); canon = (canon_name,)
             L.add_name(canon_name, canon, 'name', r['DrugBank ID'])
             if canon_name != cn:
@@ -486,6 +503,70 @@ def build_interactions(shared, L, db_to, hp_pairs, ni_pairs):
     return sorted(set(out)), skipped
 
 # ------------------------------------------------------------------------------------------
+# ONC high-priority class blocks extended to the same class in DrugCentral (FDA EPC)
+# ------------------------------------------------------------------------------------------
+# An ONC block names a class and lists its drugs as of 2012. Where the FDA Established
+# Pharmacologic Class is the same concept, a drug of that EPC the block does not list is added
+# to the block (both rows cited). Decided per class (data/interactions/SOURCE.md, "ONC class
+# blocks"); classes whose ONC list is a deliberate subset are NOT extended: "Narcotic analgesics"
+# (only the serotonergic opioids), "Triptans" (only those metabolised by MAO-A), "HMG Co-A
+# reductase inhibitors" (only simvastatin and lovastatin), "CYP3A4 inhibitors / azoles,
+# macrolides" (only the inhibiting ones), "Amphetamine derivatives", "Strong CYP3A4 inducers",
+# "CYP1A2 inhibitors" (curated lists, no class of the same scope).
+ONC_SAME_CLASS = {
+    'tricyclic antidepressants (tcas)': [('tricyclic antidepressant', 'the FDA EPC "Tricyclic Antidepressant" is the same class')],
+    'ssris': [('serotonin reuptake inhibitor', 'the block lists the SSRIs (FDA EPC "Serotonin Reuptake Inhibitor")'),
+              ('serotonin and norepinephrine reuptake inhibitor', 'the block also lists the SNRIs of 2012 (FDA EPC "Serotonin and Norepinephrine Reuptake Inhibitor")')],
+    'maoi': [('monoamine oxidase inhibitor', 'the FDA EPC "Monoamine Oxidase Inhibitor" is the same class')],
+    'mao inhibitors': [('monoamine oxidase inhibitor', 'the FDA EPC "Monoamine Oxidase Inhibitor" is the same class')],
+    'proton pump inhibitors': [('proton pump inhibitor', 'the FDA EPC "Proton Pump Inhibitor" is the same class')],
+}
+ONC_QT_CLASS = 'qt prolonging agents'
+
+def onc_class_extensions(L, blocks, dc_rows, have):
+    """Rows for drugs of an FDA EPC the same as an ONC block class that the block does not list,
+    plus the block 'QT prolonging agents x QT prolonging agents' as an effect-role rule."""
+    epc = {}
+    for (c, i, t), cite in dc_rows.items():
+        if t == 'EPC': epc.setdefault(c, {})[i] = cite
+    out = []
+    for b in blocks:
+        first = b['items'][0][4] if b['items'] else 0
+        oc = next((x[0] for x in b['items'] if x[0].strip()), '')
+        pc = next((x[2] for x in b['items'] if x[2].strip()), '')
+        head = "ONC_High_Priority_List.xls sheet \"Revised Table 2\" block at row %d: %s / %s" % (
+            first, oc.replace('\n', ' ') or '-', pc.replace('\n', ' ') or '-')
+        if norm(oc.replace('\n', ' ')) == ONC_QT_CLASS and norm(pc) == ONC_QT_CLASS:
+            out.append(('effect:qt', 'effect:qt', 'major', '1', 'ONC High-Priority DDI list', 'high priority',
+                        head + ' (the list names no drugs: members are the drugs a label names for QT prolongation, '
+                        'data/interactions/effect_roles.tsv)', '', '', ''))
+            continue
+        sides = []
+        for cls, col in ((oc, 1), (pc, 3)):
+            listed = set()
+            for it in b['items']:
+                d = it[col]
+                r = L.resolve(d) if d else None
+                if r and len(r) == 1: listed.add(r[0])
+            added = {}
+            for epc_name, why in ONC_SAME_CLASS.get(norm(cls.replace('\n', ' ')), []):
+                for ing, cite in sorted(epc.get(epc_name, {}).items()):
+                    if ing not in listed and ing not in added: added[ing] = (epc_name, cite, why)
+            sides.append((cls.replace('\n', ' '), listed, added))
+        (ocl, ol, oa), (pcl, pl, pa) = sides
+        for x in sorted(ol | set(oa)):
+            for y in sorted(pl | set(pa)):
+                if x == y or (x in ol and y in pl) or (x, y) in have or (y, x) in have: continue
+                notes = []
+                for d, cls, add in ((x, ocl, oa), (y, pcl, pa)):
+                    if d in add:
+                        notes.append('%s added as a member of %s (%s): %s as the ONC class "%s"'
+                                     % (d, add[d][0], add[d][1], add[d][2], cls))
+                out.append((x, y, 'major', '1', 'ONC High-Priority DDI list (class block extended)', 'high priority',
+                            head + '; ' + '; '.join(notes), '', '', ''))
+    return out
+
+# ------------------------------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -494,11 +575,15 @@ def main():
     a = ap.parse_args()
     L, db_to = build_lexicon(a.shared)
     pd = os.path.join(a.shared, 'data/pddi-public-merged')
-    hp = add_classes(L, onc_blocks_hp(os.path.join(pd, 'ONC_High_Priority_List.xls')), ONC_HP_CITE, 'sheet "Revised Table 2"')
+    hp_blocks = onc_blocks_hp(os.path.join(pd, 'ONC_High_Priority_List.xls'))
+    hp = add_classes(L, hp_blocks, ONC_HP_CITE, 'sheet "Revised Table 2"')
     ni = add_classes(L, onc_blocks_ni(os.path.join(pd, 'ONC_Non_Interruptive_List.xlsx')), ONC_NI_CITE, 'sheet1')
     ddi, skipped = build_interactions(a.shared, L, db_to, hp, ni)
     class_rows = {(c, i, t): cite for (c, i), (cite, t) in L.classes.items()}
     dc_rows, dc_stats = drugcentral_classes(a.shared, L, db_to)
+    have = {(r[0], r[1]) for r in ddi if r[4] == 'ONC High-Priority DDI list'}
+    ext = onc_class_extensions(L, hp_blocks, dc_rows, have)
+    ddi = sorted(set(ddi) | set(ext))
     for key, cite in dc_rows.items():
         class_rows.setdefault(key, cite)
     lines = ['#openrx-lexicon\t1\tgenerated by tools/gen_drug_tables.py; format in data/lexicon/SOURCE.md']

@@ -26,6 +26,12 @@ static void print_note(void *ctx, const char *msg) {
     fprintf(stderr, "openrx kb build: note: %s\n", msg);
 }
 
+/* --quiet: notes are dropped, but never a skipped bad file */
+static void print_bad_files(void *ctx, const char *msg) {
+    (void)ctx;
+    if (orx_str_starts_with(msg, "skipped bad file")) fprintf(stderr, "openrx kb build: warning: %s\n", msg);
+}
+
 static int print_json(json_t *j) {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
@@ -41,7 +47,7 @@ int orx_cmd_kb_index(int argc, char **argv);
 
 static const char *const SUB_USAGE =
     "Usage: openrx kb <build|search|indications|stats|eval|bench|synth|fetch|update|index> [options]\n"
-    "  build   [--from DIR|FILE]... [--out kb.sqlite] [--max-words N] [--quiet] [--json]\n"
+    "  build   [--from DIR|FILE]... [--out kb.sqlite] [--max-words N] [--strict] [--quiet] [--json]\n"
     "  search  QUERY [--drug NAME] [--section NAME] [-k 8] [--no-expand] [--explain] [--json] [--kb FILE]\n"
     "  indications TEXT [--problem] [-n 20] [--json] [--kb FILE]   labels stating an indication\n"
     "  stats   [--kb FILE] [--json]\n"
@@ -62,12 +68,13 @@ static int kb_build(int argc, char **argv) {
                                          {"max-words", required_argument, 0, 'w'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"json", no_argument, 0, 'j'},
+                                         {"strict", no_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     size_t n = 0;
     const char *out = orx_kb_default_path();
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, strict = false;
     long mw = 200;
     int c;
     while ((c = getopt_long(argc, argv, "f:o:w:qjh", opts, NULL)) != -1) {
@@ -82,14 +89,19 @@ static int kb_build(int argc, char **argv) {
             break;
         case 'q': quiet = true; break;
         case 'j': json = true; break;
+        case 's': strict = true; break;
         case 'h':
             free(inputs);
             printf("Usage: openrx kb build [--from DIR|FILE]... [FILE...] [--out kb.sqlite]\n"
-                   "                       [--max-words N] [--quiet] [--json]\n"
+                   "                       [--max-words N] [--strict] [--quiet] [--json]\n"
                    "Ingest FDA labels (openFDA JSON, SPL XML, labels_sections.jsonl, label .txt) into\n"
                    "one SQLite file with an FTS5 index. Default input: data/labels; default output:\n"
                    "$ORX_KB or kb.sqlite. The build is atomic: the old file stays until the new one is\n"
-                   "complete. Duplicate set ids keep the newest version (reported).\n");
+                   "complete. Duplicate set ids keep the newest version (reported).\n"
+                   "A bad file found in a directory (empty, garbage, unreadable) is reported with its path\n"
+                   "and the reason, its labels are left out, and the build goes on (the summary counts\n"
+                   "them); --strict stops the build at the first one instead (exit 2). A file named\n"
+                   "directly must be good.\n");
             return 0;
         default: free(inputs); return orx_cli_usage("kb build", "unknown option");
         }
@@ -99,7 +111,8 @@ static int kb_build(int argc, char **argv) {
     orx_kb_build_params p = orx_kb_build_default_params();
     p.max_words = (int)mw;
     p.progress = !quiet;
-    p.note = quiet ? NULL : print_note;
+    p.note = quiet ? print_bad_files : print_note;
+    p.strict = strict;
     orx_kb_build_stats st;
     orx_error err = ORX_ERROR_INIT;
     orx_status s = orx_kb_build(out, inputs, n, &p, &st, &err);
@@ -107,15 +120,17 @@ static int kb_build(int argc, char **argv) {
     if (s != ORX_OK) return orx_cli_fail(s, &err);
     double mb = (double)st.bytes_in / 1e6;
     if (json)
-        return print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "out", out, "docs",
+        return print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "out", out, "docs",
                                     (json_int_t)st.docs, "chunks", (json_int_t)st.chunks,
                                     "duplicates_dropped", (json_int_t)st.duplicates,
-                                    "empty_labels", (json_int_t)st.empty, "input_mb", mb, "seconds",
+                                    "empty_labels", (json_int_t)st.empty,
+                                    "skipped_bad_files", (json_int_t)st.skipped_files, "input_mb", mb, "seconds",
                                     st.seconds, "mb_per_s", st.seconds > 0 ? mb / st.seconds : 0));
     printf("built %s: %llu labels, %llu chunks, %llu duplicate versions dropped, %llu labels without "
-           "text skipped; %.1f MB in %.2f s (%.1f MB/s)\n",
+           "text skipped, %llu bad files skipped%s; %.1f MB in %.2f s (%.1f MB/s)\n",
            out, (unsigned long long)st.docs, (unsigned long long)st.chunks,
-           (unsigned long long)st.duplicates, (unsigned long long)st.empty, mb, st.seconds,
+           (unsigned long long)st.duplicates, (unsigned long long)st.empty,
+           (unsigned long long)st.skipped_files, st.skipped_files ? " (listed above)" : "", mb, st.seconds,
            st.seconds > 0 ? mb / st.seconds : 0);
     return 0;
 }

@@ -3,16 +3,33 @@
 #include "llm/llm.h"
 #include "server/server.h"
 #include "server/api.h"
-#include "server/static.h" /* clinician page at / [helper W] */
+#include "server/static.h" /* clinician page at / */
 #include "cli/backend_opts.h"
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+
+/* Idle and slow connections each hold a descriptor: raise the soft open-file limit to the hard one. */
+static void raise_nofile(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max) return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static bool parse_seconds(const char *s, double lo, double hi, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
+    return true;
+}
 static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 static void usage(FILE *f) {
@@ -20,11 +37,13 @@ static void usage(FILE *f) {
         "Usage: openrx serve [-m MODEL.gguf | --backend openai --base-url URL --model-name NAME\n"
         "                    [--api-key-env VAR]] [--host 127.0.0.1] [--port 8080]\n"
         "                    [--api-key-file FILE] [--max-body BYTES] [-t THREADS]\n"
-        "                    [--kb FILE] [--data DIR] [--audit FILE] [--web DIR]\n\n"
+        "                    [--kb FILE] [--data DIR] [--audit FILE] [--web DIR] [limits]\n\n"
         "Routes: GET / (clinician page), GET /health, GET /v1/models, POST /v1/chat/completions (OpenAI shapes, SSE\n"
         "streaming), POST /v1/check, POST /v1/recommend, CDS Hooks 2.0: GET /cds-services,\n"
         "POST /cds-services/openrx-order-select, POST /cds-services/openrx-order-sign (+ /feedback).\n"
-        "A non-loopback --host requires --api-key-file (Bearer key). Ctrl-C stops.\n\n"
+        "GET /metrics (Prometheus text) needs the key like the API routes.\n"
+        "A non-loopback --host requires --api-key-file (Bearer key). SIGINT/SIGTERM stop gracefully: no new\n"
+        "connections, queued and running model requests finish (up to --drain-timeout), then exit.\n\n"
         "Options:\n"
         "  -m, --model FILE        local GGUF model (our engine)\n"
         "      --backend KIND      local (default with -m) or openai (forward to another server)\n"
@@ -40,7 +59,18 @@ static void usage(FILE *f) {
         "      --data DIR          project data/ folder (lexicon, rule tables)\n"
         "      --audit FILE        audit log of recommendations (default openrx-audit.jsonl; 'none' = off)\n"
         "      --web DIR           serve the page from DIR (e.g. web/) instead of the built-in copy\n"
-        "  -h, --help              this help\n");
+        "  -h, --help              this help\n\n"
+        "Limits (hostile or overloaded clients):\n"
+        "      --http-threads N       event-loop threads (default: CPU count, 2..16)\n"
+        "      --max-conn N           open connections in all (default 4096; lowered to fit the open-file limit);\n"
+        "                             above it only GET /health is answered, others get 503\n"
+        "      --max-conn-per-ip N    open connections per client address (default 256; 0 = no limit)\n"
+        "      --header-timeout S     seconds to send a request's headers (default 10)\n"
+        "      --body-timeout S       seconds to send its body after the headers (default 30)\n"
+        "      --idle-timeout S       close a connection without any traffic after S seconds (default 60)\n"
+        "      --queue N              model requests that may wait (default 16); more get 503 + Retry-After\n"
+        "      --deadline S           a model request's limit, queue wait included (default 300) -> 504\n"
+        "      --drain-timeout S      on SIGTERM, wait this long for model requests (default 30)\n");
 }
 
 static char *read_key_file(const char *path, orx_error *err) {
@@ -64,9 +94,15 @@ int cmd_serve(int argc, char **argv) {
         {"host", required_argument, 0, 'H'}, {"port", required_argument, 0, 'P'},
         {"api-key-file", required_argument, 0, 'K'}, {"max-body", required_argument, 0, 'B'},
         {"kb", required_argument, 0, 0x301}, {"data", required_argument, 0, 0x302}, {"audit", required_argument, 0, 0x303}, {"web", required_argument, 0, 0x304},
+        {"http-threads", required_argument, 0, 0x310}, {"max-conn", required_argument, 0, 0x311},
+        {"max-conn-per-ip", required_argument, 0, 0x312}, {"header-timeout", required_argument, 0, 0x313},
+        {"body-timeout", required_argument, 0, 0x314}, {"idle-timeout", required_argument, 0, 0x315},
+        {"queue", required_argument, 0, 0x316}, {"deadline", required_argument, 0, 0x317},
+        {"drain-timeout", required_argument, 0, 0x318},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
+    double drain_s = 30;
     while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'H': sp.host = optarg; break;
@@ -83,6 +119,34 @@ int cmd_serve(int argc, char **argv) {
             if (!orx_cli_parse_int(optarg, 1024, 1L << 30, &v)) return orx_cli_usage("serve", "--max-body: '%s' must be 1024..2^30", optarg);
             sp.max_body = (size_t)v;
             break;
+        case 0x310:
+            if (!orx_cli_parse_int(optarg, 1, 64, &v)) return orx_cli_usage("serve", "--http-threads: '%s' must be 1..64", optarg);
+            sp.http_threads = (int)v;
+            break;
+        case 0x311:
+            if (!orx_cli_parse_int(optarg, 16, 1000000, &v)) return orx_cli_usage("serve", "--max-conn: '%s' must be 16..1000000", optarg);
+            sp.max_connections = (int)v;
+            break;
+        case 0x312:
+            if (!orx_cli_parse_int(optarg, 0, 1000000, &v)) return orx_cli_usage("serve", "--max-conn-per-ip: '%s' must be 0..1000000", optarg);
+            sp.max_connections_per_ip = (int)v;
+            break;
+        case 0x316:
+            if (!orx_cli_parse_int(optarg, 1, 100000, &v)) return orx_cli_usage("serve", "--queue: '%s' must be 1..100000", optarg);
+            sp.queue_max = (int)v;
+            break;
+        case 0x313: case 0x314: case 0x315: case 0x317: case 0x318: {
+            double sec;
+            static const char *const NAMES[] = {"--header-timeout", "--body-timeout", "--idle-timeout", "", "", "", "--deadline", "--drain-timeout"};
+            if (!parse_seconds(optarg, 0.1, 86400, &sec))
+                return orx_cli_usage("serve", "%s: '%s' must be a number of seconds (0.1..86400)", NAMES[c - 0x313], optarg);
+            if (c == 0x313) sp.header_timeout_s = sec;
+            else if (c == 0x314) sp.body_timeout_s = sec;
+            else if (c == 0x315) sp.request_timeout_s = sec;
+            else if (c == 0x317) sp.request_deadline_s = sec;
+            else drain_s = sec;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: {
             int r = orx_backend_opts_parse(&bo, c, optarg, "serve");
@@ -97,6 +161,7 @@ int cmd_serve(int argc, char **argv) {
     char *key = NULL;
     if (key_file && !(key = read_key_file(key_file, &err))) return orx_cli_fail(err.code, &err);
     sp.api_key = key;
+    raise_nofile();
     orx_server *srv = NULL;
     orx_status st = orx_server_start(&sp, &srv, &err);
     if (st != ORX_OK) { free(key); return orx_cli_fail(st, &err); }
@@ -115,21 +180,37 @@ int cmd_serve(int argc, char **argv) {
     if ((st = orx_checker_create(&cp, &ck, &err)) != ORX_OK) goto fail;
     if (!kb) kb = orx_kb_find_default();
     if (kb) {
-        if ((st = orx_kb_retriever_bm25(kb, &ret, &err)) != ORX_OK) goto fail;
+        /* one knowledge-base handle per concurrent caller: event-loop threads + the model worker */
+        int members = orx_server_limits(srv)->http_threads + 1;
+        if ((st = orx_kb_retriever_bm25_pool(kb, members, &ret, &err)) != ORX_OK) goto fail;
         have_ret = true;
     } else {
         fprintf(stderr, "openrx: no knowledge base (--kb); /v1/recommend runs without evidence\n");
     }
-    orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = llm, .audit_path = audit};
+    orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = orx_server_llm(srv), .audit_path = audit};
     if ((st = orx_api_register(&api, &err)) != ORX_OK) goto fail;
+    if ((st = orx_server_route_uses_model(srv, "POST", "/v1/recommend")) != ORX_OK) goto fail;
     if ((st = orx_static_register(srv, &web, &err)) != ORX_OK) goto fail;
     orx_server_set_ready(srv, true);
+    const orx_server_params *lim = orx_server_limits(srv);
     printf("openrx: ready on http://%s:%d  model: %s\n", sp.host, orx_server_port(srv), llm ? orx_llm_name(llm) : "(none)");
+    fprintf(stderr, "openrx: limits: %d http threads, %d connections (%d per address), headers %.0f s, body %.0f s, "
+                    "idle %.0f s, model queue %d, deadline %.0f s\n",
+            lim->http_threads, lim->max_connections, lim->max_connections_per_ip, lim->header_timeout_s,
+            lim->body_timeout_s, lim->request_timeout_s, lim->queue_max, lim->request_deadline_s);
     fflush(stdout);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     while (!g_stop) pause();
-    fprintf(stderr, "openrx: stopping\n");
+    fprintf(stderr, "openrx: stopping: draining model requests (up to %.0f s)\n", drain_s);
+    bool in_time = orx_server_drain(srv, drain_s);
+    fprintf(stderr, "openrx: %s; audit records are written and synced per request\n",
+            in_time ? "drained" : "drain timed out: the rest was cancelled");
     orx_server_stop(srv);
     if (have_ret) ret.free(ret.self);
     orx_checker_free(ck);

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "engine/quant.h"
+#include "engine/simd_target.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define ORX_ATTN_X86 1
@@ -290,7 +291,7 @@ ORX_INLINE void ref_body(const orx_attn_job *j, thread_buf *b, int t, int h) {
  * for any x86-64; the results are identical (fmaf and the F16 conversions are exact-rounded either
  * way). */
 #if ORX_ATTN_X86
-__attribute__((target("avx2,fma,f16c"), optimize("O3"))) static void ref_fma(const orx_attn_job *j, thread_buf *b,
+__attribute__((target("avx2,fma,f16c"))) ORX_HOT_O3 static void ref_fma(const orx_attn_job *j, thread_buf *b,
                                                                          int t, int h) {
     ref_body(j, b, t, h);
 }
@@ -368,8 +369,7 @@ static inline void mask_scores(float *sc, int n_masked, int G) {
  * Fast path (AVX-512): one (token, KV head) item, the query heads of the group together
  * ========================================================================================== */
 #if ORX_ATTN_X86
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx2,fma,f16c")
+ORX_TARGET_BEGIN("avx512f,avx512vl,avx512bw,avx2,fma,f16c")
 #define FAST_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma,f16c")))
 
 ORX_INLINE __m512 ld_kv(const void *base, size_t off, bool f16) {
@@ -700,13 +700,12 @@ FAST_FN static void item_fast(const orx_attn_job *j, thread_buf *b, int t, int g
     }
 }
 #undef FAST_FN
-#pragma GCC pop_options
+ORX_TARGET_END
 
 /* ============================================================================================
  * Fast path for AVX2 + FMA + F16C: the same items with 8-lane vectors (16 lanes = two halves)
  * ========================================================================================== */
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+ORX_TARGET_BEGIN("avx2,fma,f16c")
 
 ORX_INLINE __m256 ld8(const void *base, size_t off, bool f16) {
     if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + off)));
@@ -947,7 +946,7 @@ __attribute__((target("avx2,fma,f16c"))) static void item_avx2(const orx_attn_jo
         weights_v8(b->sc, (const float *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->part, out);
     }
 }
-#pragma GCC pop_options
+ORX_TARGET_END
 #endif /* ORX_ATTN_X86 */
 
 /* ============================================================================================

@@ -60,9 +60,9 @@ orx_status orx_chat_template_of(const orx_gguf *g, orx_chat_template *out, orx_e
     *out = orx_chat_template_detect(s, (size_t)len);
     if (*out == ORX_CHAT_UNKNOWN)
         return orx_fail(err, ORX_ERR_UNSUPPORTED,
-                        "the model's chat template (%.60s...) is not one the engine recognises; choose one "
+                        "the model's chat template (%.*s...) is not one the engine recognises; choose one "
                         "with --chat-template NAME (" CHOICES ")",
-                        s);
+                        (int)(len < 60 ? len : 60), s); /* s points into the file: not NUL-terminated */
     return ORX_OK;
 }
 

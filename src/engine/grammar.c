@@ -14,6 +14,8 @@ enum { G_OBJECT, G_ARRAY, G_STRING, G_ENUM, G_NUMBER, G_INTEGER, G_BOOL, G_NULL 
 #define G_MAX_PROPS 32   /* properties per object / values per enum (bitmask width) */
 #define G_MAX_DEPTH 24   /* nesting */
 #define G_DEFAULT_MAXLEN 512
+#define G_MAX_COUNT 4096        /* largest minItems / maxItems / maxLength a schema may ask for */
+#define G_COST_CAP  (1 << 24)   /* closing costs saturate here: more than any generation allows */
 
 typedef struct gnode {
     int            kind;        /* G_* */
@@ -126,6 +128,9 @@ static orx_status compile(const json_t *s, const char *path, int depth, gnode **
     if (!strcmp(type, "array")) {
         g->kind = G_ARRAY;
         json_t *mn = json_object_get(s, "minItems"), *mx = json_object_get(s, "maxItems");
+        if ((mn && (!json_is_integer(mn) || json_integer_value(mn) < 0 || json_integer_value(mn) > G_MAX_COUNT)) ||
+            (mx && (!json_is_integer(mx) || json_integer_value(mx) < 0 || json_integer_value(mx) > G_MAX_COUNT)))
+            return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: minItems/maxItems must be integers in 0..%d", path, G_MAX_COUNT);
         g->min_items = mn ? (int)json_integer_value(mn) : 0;
         g->max_items = mx ? (int)json_integer_value(mx) : -1;
         if (!json_object_get(s, "items")) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: arrays need \"items\"", path);
@@ -135,6 +140,8 @@ static orx_status compile(const json_t *s, const char *path, int depth, gnode **
     if (!strcmp(type, "string")) {
         g->kind = G_STRING;
         json_t *ml = json_object_get(s, "maxLength");
+        if (ml && (!json_is_integer(ml) || json_integer_value(ml) < 0 || json_integer_value(ml) > G_MAX_COUNT))
+            return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.maxLength must be an integer in 0..%d", path, G_MAX_COUNT);
         g->max_len = ml ? (int)json_integer_value(ml) : G_DEFAULT_MAXLEN;
         return ORX_OK;
     }
@@ -164,6 +171,9 @@ static int shortest(const gnode *n) {
     return best < 0 ? 0 : best;
 }
 
+/* Costs are sums and products of schema numbers: computed wide, kept at most G_COST_CAP. */
+static int sat(int64_t v) { return v > G_COST_CAP ? G_COST_CAP : v < 0 ? 0 : (int)v; }
+
 static bool compute_minlen(gnode *n) {
     switch (n->kind) {
     case G_OBJECT:
@@ -172,13 +182,13 @@ static bool compute_minlen(gnode *n) {
         for (int i = 0; i < n->n; i++)
             if (!compute_minlen(n->children[i])) return false;
         for (int j = n->n - 1; j >= 0; j--)
-            n->req_suffix[j] = n->req_suffix[j + 1] +
-                               (n->required[j] ? 1 + (int)n->lens[j] + 3 + n->children[j]->minlen : 0);
+            n->req_suffix[j] = sat((int64_t)n->req_suffix[j + 1] +
+                                   (n->required[j] ? 1 + (int64_t)n->lens[j] + 3 + n->children[j]->minlen : 0));
         n->minlen = 2 + (n->req_suffix[0] > 0 ? n->req_suffix[0] - 1 : 0);
         return true;
     case G_ARRAY:
         if (!compute_minlen(n->items)) return false;
-        n->minlen = 2 + (n->min_items > 0 ? n->min_items * n->items->minlen + n->min_items - 1 : 0);
+        n->minlen = sat(2 + (n->min_items > 0 ? (int64_t)n->min_items * n->items->minlen + n->min_items - 1 : 0));
         return true;
     case G_STRING: n->minlen = 2; return true;
     case G_ENUM: n->minlen = 2 + shortest(n); return true;
@@ -525,7 +535,7 @@ static int cand_cost(const gnode *n, uint32_t cand, int pos, bool object_key) {
     for (int j = 0; j < n->n; j++) {
         if (!(cand >> j & 1)) continue;
         int c = (int)n->lens[j] - pos;
-        if (object_key) c += 2 + n->children[j]->minlen + n->req_suffix[j + 1]; /* '"' ':' value, rest */
+        if (object_key) c = sat((int64_t)c + 2 + n->children[j]->minlen + n->req_suffix[j + 1]); /* '"' ':' value, rest */
         if (best < 0 || c < best) best = c;
     }
     return best < 0 ? 0 : best;
@@ -540,19 +550,19 @@ static int frame_cost(const gframe *f, bool top) {
      * then the object's '}' */
     case O_KEY_WS: return cand_cost(n, next_keys(n, f->last), -1, true) + 1; /* pos -1: opening '"' */
     case O_KEY: return cand_cost(n, f->cand, f->pos, true) + 1;
-    case O_COLON: return 1 + n->children[f->last]->minlen + n->req_suffix[f->last + 1] + 1;
-    case O_VALUE: return (top ? n->children[f->last]->minlen : 0) + n->req_suffix[f->last + 1] + 1;
+    case O_COLON: return sat(1 + (int64_t)n->children[f->last]->minlen + n->req_suffix[f->last + 1] + 1);
+    case O_VALUE: return sat((top ? (int64_t)n->children[f->last]->minlen : 0) + n->req_suffix[f->last + 1] + 1);
     case O_AFTER: return n->req_suffix[f->last + 1] + 1;
-    case A_FIRST: return n->min_items <= 0 ? 1 : n->min_items * n->items->minlen + n->min_items - 1 + 1;
+    case A_FIRST: return n->min_items <= 0 ? 1 : sat((int64_t)n->min_items * n->items->minlen + n->min_items);
     case A_ITEM: {
-        int more = n->min_items - f->count - 1;
+        int64_t more = n->min_items - f->count - 1;
         if (more < 0) more = 0;
-        return (top ? n->items->minlen : 0) + more * (1 + n->items->minlen) + 1;
+        return sat((top ? n->items->minlen : 0) + more * (1 + (int64_t)n->items->minlen) + 1);
     }
     case A_AFTER: {
-        int more = n->min_items - f->count;
+        int64_t more = n->min_items - f->count;
         if (more < 0) more = 0;
-        return more * (1 + n->items->minlen) + 1;
+        return sat(more * (1 + (int64_t)n->items->minlen) + 1);
     }
     case S_BODY:
         if (n->kind == G_ENUM) return cand_cost(n, f->cand, f->pos, false) + 1;
@@ -568,9 +578,9 @@ static int frame_cost(const gframe *f, bool top) {
 
 static int close_cost(const orx_gstate *s) {
     if (s->done) return 0;
-    int c = 0;
+    int64_t c = 0;
     for (int i = 0; i < s->depth; i++) c += frame_cost(&s->f[i], i == s->depth - 1);
-    return c;
+    return sat(c);
 }
 
 /* ============================================================================================

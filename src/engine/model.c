@@ -65,7 +65,7 @@ static orx_status load_rope_scaling(loader *L) {
         return ORX_OK;
     }
     return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: rope scaling type '%.*s' is not supported "
-                    "(supported: none, linear, llama3 rope_freqs)", L->path, (int)len, s);
+                    "(supported: none, linear, llama3 rope_freqs)", L->path, (int)(len < 64 ? len : 64), s);
 }
 
 /* What the newer architectures add: value head size, sliding window, soft-capping, query scale. */

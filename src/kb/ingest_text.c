@@ -119,8 +119,8 @@ static bool sec_add(sec_list *l, const char *code, const char *name, const char 
     s->name = orx_strdup(canon ? canon : (name && *name ? name : "Unclassified"));
     s->title = orx_strdup(title ? title : "");
     s->text = orx_strndup(text, len);
-    s->len = len;
     if (!s->name || !s->title || !s->text) return false;
+    s->len = strlen(s->text); /* a NUL byte in a damaged file ends the text (len is what was copied) */
     l->n++;
     return true;
 }
@@ -469,10 +469,17 @@ static bool wanted(const char *name) {
            orx_str_ends_with(name, ".zip");
 }
 
-static orx_status walk(const char *dir, path_list *l, int depth, orx_error *err) {
+/* A directory that cannot be listed is a bad input like a bad file (reported unless strict). */
+static orx_status walk(const char *dir, path_list *l, int depth, const orx_kb_ingest_opts *o, orx_error *err) {
     if (depth > 32) return orx_fail(err, ORX_ERR_RANGE, "%s: directories nested too deep", dir);
     DIR *d = opendir(dir);
-    if (!d) return orx_fail(err, ORX_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+    if (!d) {
+        orx_status st = orx_fail(err, ORX_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+        if (depth == 0 || o->strict || !o->bad_file) return st;
+        o->bad_file(o->ctx, dir, err);
+        *err = (orx_error)ORX_ERROR_INIT;
+        return ORX_OK;
+    }
     struct dirent *e;
     orx_status st = ORX_OK;
     while (st == ORX_OK && (e = readdir(d))) {
@@ -481,7 +488,7 @@ static orx_status walk(const char *dir, path_list *l, int depth, orx_error *err)
         if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= sizeof p) continue;
         struct stat sb;
         if (stat(p, &sb) != 0) continue;
-        if (S_ISDIR(sb.st_mode)) st = walk(p, l, depth + 1, err);
+        if (S_ISDIR(sb.st_mode)) st = walk(p, l, depth + 1, o, err);
         else if (S_ISREG(sb.st_mode) && wanted(e->d_name) && !pl_add(l, p))
             st = orx_fail(err, ORX_ERR_NOMEM, "out of memory listing %s", dir);
     }
@@ -499,14 +506,51 @@ static orx_status ingest_file(const char *p, orx_kb_doc_fn fn, void *ctx, orx_er
     return orx_kb_ingest_text(one, 1, fn, ctx, err);
 }
 
-orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
+/* fn with a note of whether it (the consumer), rather than the file, failed */
+typedef struct shim {
+    orx_kb_doc_fn fn;       /* the caller's */
+    void         *ctx;      /* its context */
+    bool          failed;   /* fn returned an error */
+} shim;
+
+static orx_status shim_fn(void *c, const orx_kb_doc *doc, orx_error *err) {
+    shim *s = c;
+    orx_status st = s->fn(s->ctx, doc, err);
+    if (st != ORX_OK) s->failed = true;
+    return st;
+}
+
+/* One file, or a group of fda-ars files of one drug (paths[0..n)). */
+static orx_status ingest_unit(char *const *paths, size_t n, bool in_dir, orx_kb_doc_fn fn, void *ctx,
+                              const orx_kb_ingest_opts *o, orx_error *err) {
+    orx_status st = o->file_begin ? o->file_begin(o->ctx, paths[0], err) : ORX_OK;
+    if (st != ORX_OK) return st;
+    shim sh = {fn, ctx, false};
+    size_t pl;
+    if (ars_split(paths[0], &pl)) st = orx_kb_ingest_text((const char *const *)paths, n, shim_fn, &sh, err);
+    else st = ingest_file(paths[0], shim_fn, &sh, err);
+    if (st == ORX_OK) return o->file_end ? o->file_end(o->ctx, paths[0], true, err) : ORX_OK;
+    if (sh.failed || o->strict || !in_dir) return st; /* the consumer failed, or bad files stop */
+    orx_error why = *err;
+    if (n > 1) snprintf(why.msg + strlen(why.msg), sizeof why.msg - strlen(why.msg), " (group of %zu fda-ars files)", n);
+    *err = (orx_error)ORX_ERROR_INIT;
+    if (o->file_end && (st = o->file_end(o->ctx, paths[0], false, err)) != ORX_OK) return st;
+    if (o->bad_file) o->bad_file(o->ctx, paths[0], &why);
+    return ORX_OK;
+}
+
+orx_status orx_kb_ingest_path_opts(const char *path, orx_kb_doc_fn fn, void *ctx, const orx_kb_ingest_opts *opts,
+                                   orx_error *err) {
+    orx_kb_ingest_opts strict = {.strict = true};
+    const orx_kb_ingest_opts *o = opts ? opts : &strict;
     if (!orx_is_dir(path)) {
         if (!orx_file_exists(path))
             return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: no such file or directory", path);
-        return ingest_file(path, fn, ctx, err);
+        char *one[1] = {(char *)path};
+        return ingest_unit(one, 1, false, fn, ctx, o, err);
     }
     path_list l = {0};
-    orx_status st = walk(path, &l, 0, err);
+    orx_status st = walk(path, &l, 0, o, err);
     if (st == ORX_OK && l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_str);
     for (size_t i = 0; st == ORX_OK && i < l.n;) {
         size_t pl, pl2, j = i + 1;
@@ -516,13 +560,15 @@ orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx
                    strlen(l.v[j]) - strlen(base_name(l.v[j])) == strlen(l.v[i]) - strlen(base_name(l.v[i])) &&
                    !strncmp(l.v[i], l.v[j], strlen(l.v[i]) - strlen(base_name(l.v[i])) + pl))
                 j++;
-            st = orx_kb_ingest_text((const char *const *)l.v + i, j - i, fn, ctx, err);
-        } else {
-            st = ingest_file(l.v[i], fn, ctx, err);
         }
+        st = ingest_unit(l.v + i, j - i, true, fn, ctx, o, err);
         i = j;
     }
     for (size_t i = 0; i < l.n; i++) free(l.v[i]);
     free(l.v);
     return st;
+}
+
+orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
+    return orx_kb_ingest_path_opts(path, fn, ctx, NULL, err);
 }

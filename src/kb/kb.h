@@ -69,8 +69,25 @@ orx_status orx_kb_ingest_indications(const char *path, orx_kb_doc_fn fn, void *c
  * brand "PLAVIX", generic "clopidogrel bisulfate" (lower-case); either may come back "". */
 void orx_kb_parse_label_name(const char *name, char *brand, size_t bcap, char *generic, size_t gcap);
 /* A file or directory (recursive): picks the ingester by name/content (.json, .jsonl,
- * .indications.jsonl, .xml, .txt). */
+ * .indications.jsonl, .xml, .txt). Stops at the first file that cannot be read or parsed (see
+ * orx_kb_ingest_path_opts). */
 orx_status orx_kb_ingest_path(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err);
+
+/* How a directory walk treats a bad file (empty, garbage, unreadable, not the format its name
+ * says). A file named directly (not found in a directory) is always an error. */
+typedef struct orx_kb_ingest_opts {
+    bool  strict; /* stop at the first bad file (the error names it) */
+    /* not strict: a bad file's documents are undone (file_end ok=false) and it is reported here
+     * with the reason ("path:line:col: what"), then the walk goes on */
+    void (*bad_file)(void *ctx, const char *path, const orx_error *why);
+    /* around each file (or group of fda-ars files); either may be NULL. A non-OK return stops */
+    orx_status (*file_begin)(void *ctx, const char *path, orx_error *err);
+    orx_status (*file_end)(void *ctx, const char *path, bool ok, orx_error *err);
+    void *ctx;    /* passed to the three callbacks */
+} orx_kb_ingest_opts;
+/* Errors returned by fn (the consumer: e.g. the database) always stop the walk. */
+orx_status orx_kb_ingest_path_opts(const char *path, orx_kb_doc_fn fn, void *ctx, const orx_kb_ingest_opts *opts,
+                                   orx_error *err);
 
 /* ============================================================================================
  * Sections and chunking
@@ -109,6 +126,9 @@ size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *ou
 typedef struct orx_kb_build_params {
     int   max_words;                              /* chunk budget in words (default 200) */
     bool  progress;                               /* progress bar on a TTY (stderr) */
+    bool  strict;                                 /* a bad file in a directory stops the build
+                                                     (default: it is reported through note, with
+                                                     its path and reason, and skipped) */
     void (*note)(void *ctx, const char *message); /* duplicates, empty labels; may be NULL */
     void *note_ctx;                               /* passed to note */
 } orx_kb_build_params;
@@ -119,6 +139,7 @@ typedef struct orx_kb_build_stats {
     uint64_t chunks;      /* chunks indexed */
     uint64_t duplicates;  /* documents dropped because a newer version of the set id won */
     uint64_t empty;       /* documents without any section text (kept out of the index) */
+    uint64_t skipped_files; /* bad files in input directories, reported and skipped */
     uint64_t bytes_in;    /* input bytes read */
     double   seconds;     /* wall time of the build */
 } orx_kb_build_stats;
@@ -372,9 +393,36 @@ typedef struct orx_retriever {
     void (*free)(void *self);
 } orx_retriever;
 
-/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. Safe to
- * share between threads (calls are serialised on the one SQLite connection). */
+/* BM25 (FTS5) retriever over a knowledge base file; out->free(out->self) releases it. Calls are
+ * serialised on the one SQLite connection (safe to share, one query at a time); for many threads at
+ * once see orx_retriever_pool_create. */
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err);
+/* Same, expanding queries with a lexicon shared between retrievers (read-only, thread-safe, not
+ * owned, must outlive the retriever); NULL opens the project lexicon for this retriever alone. */
+orx_status orx_kb_retriever_bm25_lex(const char *kb_path, const struct orx_lexicon *lex, orx_retriever *out,
+                                     orx_error *err);
+
+/* ============================================================================================
+ * A retriever many threads may call at once (kb/retriever_pool.c)
+ * ========================================================================================== */
+/* Makes one single-threaded retriever (e.g. orx_kb_retriever_bm25 on a file). */
+typedef orx_status (*orx_retriever_make_fn)(void *ctx, orx_retriever *out, orx_error *err);
+
+typedef struct orx_retriever_pool_params {
+    orx_retriever_make_fn make;     /* makes a member */
+    void                 *ctx;      /* passed to make */
+    void (*ctx_free)(void *ctx);    /* frees ctx with the pool, or NULL */
+    int                   max;      /* members at most (default 8): a call waits for a free one */
+} orx_retriever_pool_params;
+
+/* out behaves as one retriever (same search/retrieve/free) and may be shared by every thread:
+ * each call borrows a member for its duration (members are made on demand, up to max, and
+ * kept), so no query state is ever shared. The first member is made now, so a bad file fails
+ * here. The pool owns ctx from this call on (freed on failure too); out->free(out->self) frees
+ * the pool, its members and ctx. */
+orx_status orx_retriever_pool_create(const orx_retriever_pool_params *p, orx_retriever *out, orx_error *err);
+/* A pool of BM25 retrievers over kb_path sharing one project lexicon (opened once). */
+orx_status orx_kb_retriever_bm25_pool(const char *kb_path, int max, orx_retriever *out, orx_error *err);
 /* Default KB path: $ORX_KB, else "kb.sqlite" in the working directory. */
 const char *orx_kb_default_path(void);
 /* An existing knowledge base to use when none is named: $ORX_KB, else ./kb.sqlite, else

@@ -1160,12 +1160,18 @@ static void r_free(void *self) {
 }
 
 orx_status orx_kb_retriever_bm25(const char *kb_path, orx_retriever *out, orx_error *err) {
+    return orx_kb_retriever_bm25_lex(kb_path, NULL, out, err);
+}
+
+orx_status orx_kb_retriever_bm25_lex(const char *kb_path, const struct orx_lexicon *lex, orx_retriever *out,
+                                     orx_error *err) {
     memset(out, 0, sizeof *out);
     orx_kb *kb = NULL;
     orx_status st = orx_kb_open(kb_path, &kb, err);
     if (st != ORX_OK) return st;
     orx_error lerr = ORX_ERROR_INIT;
-    orx_kb_load_lexicon(kb, NULL, &lerr); /* optional: expansion works without it */
+    if (lex) orx_kb_set_lexicon(kb, lex);
+    else orx_kb_load_lexicon(kb, NULL, &lerr); /* optional: expansion works without it */
     bm25_retriever *r = calloc(1, sizeof *r);
     if (!r) {
         orx_kb_free(kb);

@@ -76,6 +76,10 @@ typedef struct builder {
     orx_kb_span               *spans;     /* chunker scratch */
     size_t                     spans_cap; /* capacity of spans */
     orx_progress               progress;  /* bytes-based progress bar */
+    struct file_mark {
+        orx_kb_build_stats stats;      /* counters before the current file (bytes_in excepted) */
+        int64_t            next_chunk; /* chunk sequence before it */
+    } mark;                            /* undo point for a bad file */
     uint64_t                   total_bytes; /* progress total */
 } builder;
 
@@ -391,7 +395,8 @@ static orx_status open_temp(const char *out_path, char *tmp, size_t cap, sqlite3
         return st;
     }
     orx_status st = exec(*db,
-                         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
+                         /* MEMORY, not OFF: a bad input file's rows are rolled back (savepoint) */
+                         "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
                          "PRAGMA temp_store=MEMORY;",
                          err);
     if (st == ORX_OK) st = exec(*db, SCHEMA_SQL, err);
@@ -427,8 +432,41 @@ static orx_status write_meta(sqlite3 *db, const char *inputs_desc, int max_words
     return ORX_OK;
 }
 
+/* ============================================================================================
+ * Bad input files: each file's rows are inside a savepoint, undone when the file turns out bad
+ * ========================================================================================== */
+static orx_status file_begin(void *ctx, const char *path, orx_error *err) {
+    builder *b = ctx;
+    (void)path;
+    b->mark.stats = *b->stats;
+    b->mark.next_chunk = b->next_chunk;
+    return exec(b->db, "SAVEPOINT ingest_file;", err);
+}
+
+static orx_status file_end(void *ctx, const char *path, bool ok, orx_error *err) {
+    builder *b = ctx;
+    (void)path;
+    if (ok) return exec(b->db, "RELEASE ingest_file;", err);
+    uint64_t bytes = b->stats->bytes_in;
+    *b->stats = b->mark.stats;
+    b->stats->bytes_in = bytes;
+    b->next_chunk = b->mark.next_chunk;
+    return exec(b->db, "ROLLBACK TO ingest_file; RELEASE ingest_file;", err);
+}
+
+static void bad_file(void *ctx, const char *path, const orx_error *why) {
+    builder *b = ctx;
+    b->stats->skipped_files++;
+    if (!b->params->note) return;
+    char msg[ORX_ERROR_MSG_CAP + 160];
+    /* the reason usually starts with the path already ("file:line:col: what") */
+    if (orx_str_starts_with(why->msg, path)) snprintf(msg, sizeof msg, "skipped bad file %s", why->msg);
+    else snprintf(msg, sizeof msg, "skipped bad file %s: %s", path, why->msg[0] ? why->msg : orx_status_message(why->code));
+    b->params->note(b->params->note_ctx, msg);
+}
+
 orx_kb_build_params orx_kb_build_default_params(void) {
-    orx_kb_build_params p = {.max_words = 200, .progress = true, .note = NULL, .note_ctx = NULL};
+    orx_kb_build_params p = {.max_words = 200, .progress = true, .strict = false, .note = NULL, .note_ctx = NULL};
     return p;
 }
 
@@ -457,7 +495,9 @@ orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t 
     orx_buf_init(&desc);
     for (size_t i = 0; st == ORX_OK && i < n_inputs; i++) {
         orx_buf_printf(&desc, "%s%s", i ? " " : "", inputs[i]);
-        st = orx_kb_ingest_path(inputs[i], on_doc, &b, err);
+        orx_kb_ingest_opts io = {.strict = params->strict, .bad_file = bad_file, .file_begin = file_begin,
+                                 .file_end = file_end, .ctx = &b};
+        st = orx_kb_ingest_path_opts(inputs[i], on_doc, &b, &io, err);
     }
     orx_progress_finish(&b.progress);
     finalize_all(&b);

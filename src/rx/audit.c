@@ -1,4 +1,4 @@
-/* audit.c — one fsynced JSONL record per recommendation (append-only). */
+/* audit.c — one record per recommendation in the hash-chained audit log (util/audit.c). */
 #include "rx/rx.h"
 #include <jansson.h>
 #include <string.h>
@@ -27,6 +27,7 @@ orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *mo
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(o, "type", json_string("recommendation"));
     json_object_set_new(o, "time", json_string(ts));
     json_object_set_new(o, "status", json_string(status == ORX_OK ? "ok" : orx_status_message(status)));
     if (error_msg && *error_msg) json_object_set_new(o, "error", json_string(error_msg));
@@ -43,16 +44,10 @@ orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *mo
     json_object_set_new(o, "asks", json_integer(r->asks));
     json_object_set_new(o, "findings", findings_array(&r->findings));
     json_object_set_new(o, "current_findings", findings_array(&r->current_findings));
-    char *line = json_dumps(o, JSON_COMPACT);
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!line) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the audit record");
-
-    orx_buf b;
-    orx_buf_init(&b);
-    orx_buf_puts(&b, line);
-    orx_buf_puts(&b, "\n");
+    orx_status st = orx_audit_append(path, line, strlen(line), err);
     free(line);
-    orx_status st = orx_append_fsync(path, b.data, b.len, err);
-    orx_buf_free(&b);
     return st;
 }

@@ -81,7 +81,7 @@ static const char *const EFFECTS[] = {
     "causes", "caused", "toxicity", "interact", "interacts", "interaction", "interactions",
     "alter", "alters", "altered", "affect", "affects", "augment", "augmented", "diminish",
     "diminished", "attenuate", "attenuated", "antagonize", "antagonizes", "antagonism", "blunt",
-    "blunted", "synergistic", "synergism", "accumulation", "fold", "reported", "observed",
+    "blunted", "synergistic", "synergism", "accumulation", "fold", "reported", "observed", "described",
     "associated with", "may occur", "can occur", "occurred", "has occurred", "have occurred",
     "may lead", "can lead", "leading to", "accelerate", "accelerates", "accelerated", NULL};
 
@@ -90,7 +90,7 @@ static const char *const NEGATIONS[] = {
     "no clinically", "not clinically", "no significant", "no relevant", "no meaningful",
     "no apparent", "no notable", "no effect", "no effects", "no change", "no changes",
     "no difference", "no interaction", "no pharmacokinetic interaction", "no increase",
-    "no decrease", "no alteration", "no impact", "no influence", "no evidence", "did not",
+    "no decrease", "no alteration", "no impact", "no influence", "no evidence", "did not", "none of",
     "no pharmacokinetic interactions", "no interactions", "has been studied", "have been studied",
     "was studied", "were studied",
     "does not", "do not appear", "do not alter", "do not affect", "do not significantly",
@@ -185,8 +185,9 @@ static size_t word_pos(const char *low, const char *w) {
     }
     return SIZE_MAX;
 }
-/* "if a decision is made to discontinue ...", "if ... occurs, discontinue": managing an adverse
- * event or a plan, not an instruction about the combination — counts as caution. */
+/* "if a decision is made to discontinue ...", "if ... occurs, discontinue", "... should be
+ * discontinued immediately if the above events occur": managing an adverse event or a plan, not
+ * an instruction about the combination — counts as caution. */
 static bool conditional_discontinue(const char *low) {
     size_t at = word_pos(low, "discontinue");
     if (at == SIZE_MAX) at = word_pos(low, "be discontinued");
@@ -195,7 +196,26 @@ static bool conditional_discontinue(const char *low) {
     snprintf(before, sizeof before, "%.*s", (int)(at < sizeof before - 1 ? at : sizeof before - 1), low);
     size_t bl = strlen(before);
     bool infinitive = bl >= 3 && !strcmp(before + bl - 3, "to ");
-    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive;
+    const char *after = low + at;
+    bool event_after = ddi_has_word(after, "if") && (ddi_has_word(after, "occur") || ddi_has_word(after, "occurs") ||
+                                                     ddi_has_word(after, "develop") || ddi_has_word(after, "develops") ||
+                                                     ddi_has_word(after, "suspected") || ddi_has_word(after, "signs"));
+    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive || event_after;
+}
+
+static bool told_to_avoid(const char *low) {
+    static const char *const W[] = {"advised to avoid", "instructed to avoid", "told to avoid", "cautioned to avoid",
+                                    "encouraged to avoid", NULL};
+    for (int i = 0; W[i]; i++)
+        if (strstr(low, W[i])) return true;
+    return false;
+}
+
+static bool dose_limit(const char *low) {
+    static const char *const W[] = {"avoid doses", "avoid dosages", "avoid daily doses", "avoid a dose", NULL};
+    for (int i = 0; W[i]; i++)
+        if (strstr(low, W[i])) return true;
+    return false;
 }
 
 ddi_action ddi_classify(const char *low) {
@@ -210,10 +230,16 @@ ddi_action ddi_classify(const char *low) {
             (strstr(low, "adjustment is not recommended") || strstr(low, "adjustments are not recommended") ||
              strstr(low, "adjustment not recommended")))
             continue;
-        /* "to avoid significant interference": a purpose, not a prohibition */
+        /* "to avoid significant interference": a purpose, not a prohibition ("advised to avoid
+         * alcohol" is the instruction itself) */
         if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && strstr(low, "to avoid") &&
-            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3) {
+            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3 && !told_to_avoid(low)) {
             if (a.act < DDI_ACT_CAUTION) a.act = DDI_ACT_CAUTION;
+            continue;
+        }
+        /* "Avoid doses greater than 10 mg of simvastatin": a dose limit */
+        if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && dose_limit(low)) {
+            if (a.act < DDI_ACT_DOSE) a.act = DDI_ACT_DOSE;
             continue;
         }
         a.act = ACTIONS[i].act;
@@ -232,13 +258,21 @@ ddi_action ddi_classify(const char *low) {
             size_t at = word_pos(low, EFFECTS[i]);
             if (at < eff_at) eff_at = at;
         }
-        bool clinical = ddi_has_word(low, "no clinically") || ddi_has_word(low, "not clinically");
+        /* "... has not been evaluated / studied", "None of these drugs alters ...": whatever
+         * the clause says before, it reports no interaction */
+        static const char *const WHOLE[] = {"no clinically", "not clinically", "has not been evaluated",
+                                            "have not been evaluated", "has not been studied", "have not been studied",
+                                            "not been conducted", "none of these", "none of the", NULL};
+        bool clinical = false;
+        for (int i = 0; WHOLE[i] && !clinical; i++) clinical = ddi_has_word(low, WHOLE[i]);
         if (neg_at != SIZE_MAX && (clinical || neg_at < eff_at)) a.act = DDI_ACT_NEGATED;
         else if (eff_at != SIZE_MAX) a.act = DDI_ACT_EFFECT;
     }
     for (int i = 0; SERIOUS[i] && !a.serious; i++) a.serious = ddi_has_word(low, SERIOUS[i]);
     a.in_vitro = ddi_has_word(low, "in vitro") || ddi_has_word(low, "in-vitro") ||
-                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture");
+                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture") ||
+                 ddi_has_word(low, "antiviral activity") || ddi_has_word(low, "antibacterial activity") ||
+                 ddi_has_word(low, "antifungal activity");
     return a;
 }
 
@@ -281,6 +315,15 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
         t = ORX_SEV_CONTRAINDICATED; /* a Contraindications-section statement naming the drug */
     if (boxed && t < ORX_SEV_MAJOR) t = ORX_SEV_MAJOR;
     return t;
+}
+
+bool ddi_large_amounts(const char *low) {
+    static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
+                                    "excessive amounts", "excessive doses", "higher doses of", "excessive alcohol",
+                                    "excessive use", "excessive intake", NULL};
+    for (int i = 0; Q[i]; i++)
+        if (strstr(low, Q[i])) return true;
+    return false;
 }
 
 bool ddi_dose_qualified(const char *low) {

@@ -25,6 +25,7 @@
 struct orx_ddi_extractor {
     const orx_lexicon *lex;     /* not owned */
     ddi_terms         *terms;   /* class wording */
+    ddi_effects       *effects; /* effect-role wording */
     ddi_drug_cache    *cache;   /* memo of the medicine test */
 };
 
@@ -129,6 +130,16 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
         free(x);
         return err && err->code ? err->code : ORX_ERR_IO;
     }
+    /* the effect-role table sits next to the class-term table */
+    char epath[4200];
+    const char *slash = strrchr(terms_path, '/');
+    if (slash) snprintf(epath, sizeof epath, "%.*s/effect_roles.tsv", (int)(slash - terms_path), terms_path);
+    else snprintf(epath, sizeof epath, "effect_roles.tsv");
+    x->effects = ddi_effects_load(epath, err);
+    if (!x->effects) {
+        orx_ddi_extractor_free(x);
+        return err && err->code ? err->code : ORX_ERR_IO;
+    }
     x->cache = ddi_drug_cache_create();
     if (!x->cache) {
         orx_ddi_extractor_free(x);
@@ -141,6 +152,7 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
 void orx_ddi_extractor_free(orx_ddi_extractor *x) {
     if (!x) return;
     ddi_terms_free(x->terms);
+    ddi_effects_free(x->effects);
     ddi_drug_cache_free(x->cache);
     free(x);
 }
@@ -258,13 +270,21 @@ static orx_status emit(sec_ctx *sc, const char *kind, const char *label, const c
     return ORX_OK;
 }
 
+/* In the example list of mention idx: its own examples; for an effect phrase every drug of its
+ * list, nested lists included. */
+static bool example_in(const unit *u, int idx, int j) {
+    const ddi_mention *m = &u->m[idx], *x = &u->m[j];
+    if (m->ex0 >= 0) return x->kind == DDI_M_DRUG && !x->is_label && x->t0 >= m->ex0 && x->t1 <= m->ex1;
+    return x->example_of == idx;
+}
+
 static void examples_of(const unit *u, int idx, char *buf, size_t cap) {
     size_t o = 0;
     buf[0] = 0;
     for (int j = 0; j < u->nm; j++) {
-        if (u->m[j].example_of != idx) continue;
+        if (!example_in(u, idx, j)) continue;
         bool dup = false;
-        for (int k = 0; k < j; k++) dup |= u->m[k].example_of == idx && !strcmp(u->m[k].key, u->m[j].key);
+        for (int k = 0; k < j; k++) dup |= example_in(u, idx, k) && !strcmp(u->m[k].key, u->m[j].key);
         if (dup) continue;
         int w = snprintf(buf + o, cap - o, "%s%s", o ? ";" : "", u->m[j].key);
         if (w < 0 || (size_t)w >= cap - o) break;
@@ -305,6 +325,75 @@ static orx_status emit_members(sec_ctx *sc, const unit *u, orx_error *err) {
         }
     }
     return ORX_OK;
+}
+
+/* A class of an effect's example list that gives examples of its own ("antipsychotic
+ * medications (e.g., ziprasidone, chlorpromazine)"): only those drugs are members. */
+static bool class_has_examples(const unit *u, int j) {
+    const ddi_mention *x = &u->m[j];
+    for (int k = 0; k < u->nm; k++)
+        if (k != j && u->m[k].kind == DDI_M_DRUG && u->m[k].example_of == j) return true;
+    int p = x->t1;
+    if (p < u->nt && strcmp(u->tok[p].low, "(")) p++; /* "antipsychotic medications (" */
+    if (p >= u->nt || strcmp(u->tok[p].low, "(")) return false;
+    for (int k = 0; k < u->nm; k++)
+        if (u->m[k].kind == DDI_M_DRUG && u->m[k].t0 > p && u->m[k].t0 <= p + 6) return true;
+    return false;
+}
+
+/* A class written with a word that restricts it ("certain antihistamine drugs", "some
+ * phenothiazines", "Class IA antiarrhythmics"): not every member is meant. */
+static bool class_qualified(const unit *u, int j) {
+    static const char *const Q[] = {"certain", "some", "specific", "selected", "particular", "many", "several",
+                                    "i", "ia", "ib", "ic", "1a", "1b", "1c", "iii", "3", "older", NULL};
+    int k = u->m[j].t0 - 1;
+    if (k < 0) return false;
+    size_t l = strlen(u->tok[k].low);
+    if (l > 6 && !strcmp(u->tok[k].low + l - 6, "-based")) return true; /* "calcium-based antacids" */
+    for (int q = 0; Q[q]; q++)
+        if (!strcmp(u->tok[k].low, Q[q])) return true;
+    return false;
+}
+
+/* Effect-role membership rows: the drugs of an effect phrase's example list and its classes
+ * that give no examples of their own ("drugs that affect hemostasis, such as NSAIDs, platelet
+ * inhibitors, other anticoagulants"); and the label's statements about its own drug ("X
+ * prolongs the QT interval") in the sections that state effects (not Clinical Pharmacology,
+ * not Dosage and Administration). */
+static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err) {
+    orx_status st = ORX_OK;
+    for (int i = 0; i < u->nm && !st; i++) {
+        const ddi_mention *m = &u->m[i];
+        if (m->ex0 < 0) continue;
+        char key[DDI_KEY]; /* "effect:qt&role:cyp3a4:substrate": its examples are members of the effect */
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(m->key, "&"), m->key);
+        for (int j = 0; j < u->nm && !st; j++) {
+            const ddi_mention *x = &u->m[j];
+            if (j == i || x->is_label || x->t0 < m->ex0 || x->t1 > m->ex1) continue;
+            if (x->kind == DDI_M_DRUG) {
+                st = emit(sc, "member", x->key, key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+                continue;
+            }
+            if (x->kind != DDI_M_CLASS || class_has_examples(u, j) || class_qualified(u, j)) continue;
+            char cls[DDI_KEY];
+            snprintf(cls, sizeof cls, "%.*s", (int)strcspn(x->key, "&"), x->key);
+            st = emit(sc, "member", cls, key, m->text, "", ORX_SEV_INFO, "member", u, NULL, err);
+        }
+    }
+    static const char *const SELF_SECTIONS[] = {"34066-1", "43685-7", "34071-1", "42232-9", "34070-3",
+                                                "34073-7", "", NULL};
+    bool self_ok = false;
+    for (int k = 0; SELF_SECTIONS[k]; k++) self_ok |= !strcmp(sc->code ? sc->code : "", SELF_SECTIONS[k]);
+    if (!self_ok || st) return st;
+    ddi_self self[8];
+    int ns = ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
+    for (int k = 0; k < ns && !st; k++) {
+        const ddi_tok *a = &u->tok[self[k].t0], *b = &u->tok[self[k].t1 - 1];
+        char words[160];
+        snprintf(words, sizeof words, "%.*s", (int)(b->e - a->s), u->text + a->s);
+        st = emit(sc, "member", u->m[self[k].subject].key, self[k].key, words, "", ORX_SEV_INFO, "self", u, NULL, err);
+    }
+    return st;
 }
 
 /* A follow-up sentence that continues the previous one: it starts with an anaphor ("These
@@ -363,6 +452,8 @@ static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_men
     return a;
 }
 
+static bool class_qualified(const unit *u, int j);
+
 static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
                              ddi_action a, const unit *ctx, orx_error *err) {
     const ddi_mention *m = &src->m[i];
@@ -378,9 +469,15 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     orx_severity tier = ddi_tier(a.act, a.serious, ci_effect ? NULL : sc->code, &go);
     if (!go) return ORX_OK;
     if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
+    if (ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     char ex[1024];
     examples_of(src, i, ex, sizeof ex);
-    return emit(sc, "rule", label, m->key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
+    /* "certain CNS depressant drugs", "calcium-based antacids", "Class IA antiarrhythmics": not
+     * every member is meant; the rule reaches the sentence's own examples only */
+    char key[DDI_KEY + 16];
+    bool qualified = m->kind != DDI_M_DRUG && strncmp(m->key, "examples:", 9) && class_qualified(src, i);
+    snprintf(key, sizeof key, "%s%s", qualified ? "examples:" : "", m->key);
+    return emit(sc, "rule", label, key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
 }
 
 /* A title in capitals ("WARNING: ... RISKS FROM CONCOMITANT USE WITH BENZODIAZEPINES OR OTHER CNS
@@ -402,7 +499,8 @@ static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *p
     for (int i = 0; i < prev->nm; i++) {
         const ddi_mention *m = &prev->m[i];
         if (!partner(m)) continue;
-        if (m->kind != DDI_M_ROLE || role || strncmp(m->key, "role:", 5)) return ORX_OK; /* one role only */
+        if (m->kind != DDI_M_ROLE || role || (strncmp(m->key, "role:", 5) && strncmp(m->key, "effect:", 7)))
+            return ORX_OK; /* one role only */
         role = m;
     }
     if (!role || strchr(role->key, '+')) return ORX_OK;
@@ -414,25 +512,58 @@ static orx_status continuation_members(sec_ctx *sc, const unit *u, const unit *p
     return ORX_OK;
 }
 
+/* The drug's own levels or toxicity are what the sentence speaks of ("lithium toxicity",
+ * "serum lithium", "digoxin concentrations"). */
+static bool affected(const unit *u, const ddi_mention *m) {
+    static const char *const AFTER[] = {"toxicity", "levels", "level", "concentrations", "concentration",
+                                        "clearance", "intoxication", NULL};
+    static const char *const BEFORE[] = {"serum", "plasma", "blood", NULL};
+    for (int k = 0; AFTER[k] && m->t1 < u->nt; k++)
+        if (!strcmp(u->tok[m->t1].low, AFTER[k])) return true;
+    for (int k = 0; BEFORE[k] && m->t0 > 0; k++)
+        if (!strcmp(u->tok[m->t0 - 1].low, BEFORE[k])) return true;
+    return false;
+}
+
 /* All rules of one unit, given its neighbours in the same line (prev / next may be NULL). */
 /* Pregnancy and nursing statements ("... exposure to statins in pregnancy"): about the fetus or
  * the infant, not a drug combination. */
 static bool pregnancy_statement(const unit *u) {
     static const char *const W[] = {"pregnan", "fetal", "fetus", "intrauterine", "nursing", "lactat",
-                                    "breast-fed", "breastfed", "breast milk", "neonat", NULL};
+                                    "breast-fed", "breastfed", "breast milk", "neonat", "labor and delivery",
+                                    "obstetric", NULL};
     for (int k = 0; W[k]; k++)
         if (strstr(u->low, W[k])) return true;
     return false;
 }
 
+/* Statements that are not about using two drugs together: adverse-event management by grade
+ * ("If Grade 3 or 4 neutropenia develops, consider ... G-CSF", "Permanently discontinue TAFINLAR
+ * and trametinib for all Grade 4 hemorrhagic events"), overdose reports, and trial comparisons
+ * that name no co-administration ("trials that compared nabumetone ... or naproxen"). */
+static bool not_a_combination(const unit *u) {
+    for (int i = 0; i + 1 < u->nt; i++)
+        if (!strcmp(u->tok[i].low, "grade") && (u->tok[i + 1].low[0] >= '1' && u->tok[i + 1].low[0] <= '4')) return true;
+    if (strstr(u->low, "overdose") || strstr(u->low, "overdosage")) return true;
+    bool compared = ddi_has_word(u->low, "compared") || ddi_has_word(u->low, "comparing") ||
+                    ddi_has_word(u->low, "versus") || ddi_has_word(u->low, "vs");
+    bool trial = strstr(u->low, "trial") && !strstr(u->low, "interaction"); /* a PK study "compared to X
+                                                                              alone" is an interaction */
+    bool together = strstr(u->low, "concomitant") || strstr(u->low, "coadminist") || strstr(u->low, "co-administ") ||
+                    strstr(u->low, "combination") || strstr(u->low, "together with") || strstr(u->low, "in addition to") ||
+                    strstr(u->low, "concurrent");
+    return compared && trial && !together;
+}
+
 static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const unit *next, orx_error *err) {
-    if (capitals_title(u) || pregnancy_statement(u)) return ORX_OK;
+    if (capitals_title(u) || pregnancy_statement(u) || not_a_combination(u)) return ORX_OK;
     /* outside Drug Interactions an effect-only statement needs interaction words; an explicit
      * action naming a partner does not (except in Dosage and Administration) */
     bool context_ok = !sc->need_cue || u->cue || (u->row && sc->have_lead) ||
                       (prev && prev->cue && !prev->partners) ||
                       (!sc->dosing && u->act.act >= DDI_ACT_CAUTION);
     orx_status st = emit_members(sc, u, err);
+    if (!st) st = emit_effect_members(sc, u, err);
     if (st || !context_ok) return st;
     if (!u->partners) {
         /* an action with no partner: the heading's partners ("7.3 Digoxin ... Monitor levels.") */
@@ -468,6 +599,16 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
         other_partner |= !own;
     }
     if (!other_partner) return st;
+    /* a third drug whose levels or toxicity the sentence is about ("Use of a diuretic may further
+     * increase the risk of lithium toxicity", "Lithium toxicity has been reported in patients
+     * receiving lithium with diuretics and ACE inhibitors"): that drug is the label's partner;
+     * the classes it names are its co-precipitants, not the label drug's partners */
+    bool third = false;
+    for (int i = 0; i < u->nm && !third; i++)
+        third = u->m[i].kind == DDI_M_DRUG && partner(&u->m[i]) && affected(u, &u->m[i]);
+    if (third)
+        for (int i = 0; i < u->nm; i++)
+            if (u->m[i].kind != DDI_M_DRUG) own_class[i] = true;
     /* a sentence about the label drug's class ("Concomitant use of benzodiazepines and opioids
      * may result in ...") states a class-level interaction: its rules apply to every member; in a
      * combination product's label a sentence that names one of its ingredients is about that one */
@@ -680,6 +821,7 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
     snprintf(labels, sizeof labels, "%s", label_ingredients);
     sc.c.lex = x->lex;
     sc.c.terms = x->terms;
+    sc.c.effects = x->effects;
     sc.c.cache = x->cache;
     for (char *p = labels, *semi; p && *p && sc.c.n_label < ORX_MAX_INGR; p = semi) {
         semi = strchr(p, ';');

@@ -12,6 +12,7 @@
 #define DDI_MAX_MENTION 96    /* mentions kept per sentence */
 #define DDI_MAX_ROLES 8       /* role keys (alternatives) one role phrase can expand to */
 #define DDI_KEY 256           /* bytes of a mention key */
+#define DDI_EFFECT_KEY 24     /* bytes of an effect key ("qt", "serotonergic") */
 
 /* ============================================================================================
  * Sentences and tokens (ddi_text.c)
@@ -66,11 +67,27 @@ typedef struct ddi_mention {
     bool      self_class;         /* the label drug's own class, not "other ..." ("NSAIDs such as
                                      <label>", "the antihypertensive effect of ARBs, including
                                      <label>") */
+    int       ex0, ex1;           /* an effect phrase's example list, token range [ex0, ex1) with
+                                     its nested lists; -1 when none */
 } ddi_mention;
 
 typedef struct ddi_terms ddi_terms; /* class-term table (label wording -> lexicon classes) */
 ddi_terms *ddi_terms_load(const char *path, orx_error *err);
 void       ddi_terms_free(ddi_terms *t);
+
+/* ============================================================================================
+ * Effect roles (ddi_effects.c): data/interactions/effect_roles.tsv
+ * ========================================================================================== */
+typedef struct ddi_effects ddi_effects;
+ddi_effects *ddi_effects_load(const char *path, orx_error *err);
+void         ddi_effects_free(ddi_effects *e);
+/* The effect's name for messages ("QT prolongation"); key with or without "effect:". */
+const char  *ddi_effects_name(const ddi_effects *e, const char *key);
+/* An effect phrase starting at token i that names a category of drugs ("drugs that prolong the
+ * QT interval", "serotonergic drugs", "CNS depressants"): its end token (exclusive), 0 = none;
+ * key receives "effect:KEY". */
+int ddi_effect_phrase_at(const ddi_effects *e, const ddi_tok *t, int i, int nt, char *key,
+                         size_t cap);
 
 typedef struct ddi_drug_cache ddi_drug_cache; /* ingredient -> "is a medicine" (see ddi_mentions.c) */
 ddi_drug_cache *ddi_drug_cache_create(void);
@@ -79,6 +96,7 @@ void            ddi_drug_cache_free(ddi_drug_cache *c);
 typedef struct ddi_ctx {
     const orx_lexicon *lex;       /* names and classes */
     const ddi_terms   *terms;     /* class wording */
+    const ddi_effects *effects;   /* effect wording (NULL: no effect roles) */
     ddi_drug_cache    *cache;     /* memo of the medicine test (mutable) */
     const char        *label[ORX_MAX_INGR]; /* the label's ingredients */
     int                n_label;   /* count */
@@ -87,6 +105,18 @@ typedef struct ddi_ctx {
 /* Find the mentions of a tokenised sentence (s = the sentence text). Returns the count. */
 int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *tok, int nt,
                       ddi_mention *out, int cap);
+
+/* A label's statement of the effect about its own drug ("Citalopram causes dose-dependent QTc
+ * prolongation", "cases of serotonin syndrome have been reported with tramadol"): the subject
+ * mention, the effect key and the words that say it. Sentences about studies, overdose, in vitro
+ * or animals, negated ones and those that name another partner give none. */
+typedef struct ddi_self {
+    int  subject;             /* mention index of the label drug */
+    char key[DDI_KEY];        /* "effect:KEY" */
+    int  t0, t1;              /* token range of the statement */
+} ddi_self;
+int ddi_effect_self(const ddi_effects *e, const ddi_tok *t, int nt, const ddi_mention *m, int nm,
+                    ddi_self *out, int cap);
 
 /* ============================================================================================
  * Actions (ddi_action.c)
@@ -122,5 +152,8 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *section_code, bool *e
  * large amounts of CNS depressants") or to an injected form ("intramuscular olanzapine and
  * parenteral benzodiazepine"): its tier is one step lower (ddi_extract.c). */
 bool         ddi_dose_qualified(const char *low);
+/* Restricted to large amounts / high doses of the partner: a prescription check cannot see that,
+ * so the statement is at most moderate (ddi_extract.c). */
+bool         ddi_large_amounts(const char *low);
 
 #endif /* ORX_DDI_INTERNAL_H */

@@ -111,7 +111,8 @@ static const char *const NOT_DRUGS[] = {
     "acetylcholine", "cholesterol", "glucose", "albumin", "aldosterone", "insulin resistance",
     "bilirubin", "hemoglobin", "platelet", "platelets", "plasma", "blood", "renin", "angiotensin",
     "angiotensin ii", "bradykinin", "prostaglandin", "prostaglandins", "tyramine", "hormone",
-    "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", NULL};
+    "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", "alkaline phosphatase",
+    "transaminase", "transaminases", "lactate dehydrogenase", "creatine kinase", "creatine phosphokinase", NULL};
 static bool not_drug(const char *span) {
     for (int i = 0; NOT_DRUGS[i]; i++)
         if (!strcmp(span, NOT_DRUGS[i])) return true;
@@ -161,6 +162,7 @@ static int push(ddi_mention *out, int n, int cap, ddi_mkind kind, int t0, int t1
     m->t1 = t1;
     m->example_of = -1;
     m->describes = -1;
+    m->ex0 = m->ex1 = -1;
     snprintf(m->key, sizeof m->key, "%s", key);
     snprintf(m->text, sizeof m->text, "%.*s", (int)(t[t1 - 1].e - t[t0].s), s + t[t0].s);
     return n + 1;
@@ -283,9 +285,13 @@ static int scan_names(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
                 break;
             }
             if (nm > 0) {
+                /* a product name whose ingredients include the label's drug ("STRIBILD" in the
+                 * elvitegravir label): every component is the label's own product, no partner */
+                bool own_product = false;
+                for (int k = 0; k < nm; k++) own_product |= is_label_ingr(c, m[k].ingredient);
                 for (int k = 0; k < nm; k++) {
                     n = push(out, n, cap, DDI_M_DRUG, i, j, m[k].ingredient, s, t);
-                    if (n > 0) out[n - 1].is_label = is_label_ingr(c, m[k].ingredient);
+                    if (n > 0) out[n - 1].is_label = own_product;
                 }
                 adv = j - i;
                 break;
@@ -540,6 +546,23 @@ static int verb_role_at(const char *s, const ddi_tok *t, int nt, int i, bool *ta
 }
 
 /* ============================================================================================
+ * Effect phrases
+ * ========================================================================================== */
+/* "other drugs that prolong the QT interval", "serotonergic drugs", "CNS depressants" at token i
+ * (see ddi_effects.c): one role mention "effect:KEY". */
+static int effect_at(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt, int i, bool *taken,
+                     ddi_mention *out, int n, int cap) {
+    char key[DDI_KEY];
+    int e = c->effects ? ddi_effect_phrase_at(c->effects, t, i, nt, key, sizeof key) : 0;
+    if (e <= i) return n;
+    for (int k = i; k < e; k++)
+        if (taken[k]) return n;
+    n = push(out, n, cap, DDI_M_ROLE, i, e, key, s, t);
+    for (int k = i; k < e; k++) taken[k] = true;
+    return n;
+}
+
+/* ============================================================================================
  * Example lists, comparisons, self statements
  * ========================================================================================== */
 /* Tokens of an example marker at i ("e.g.", "eg", "such as", "including", "for example",
@@ -590,6 +613,88 @@ static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
     }
     *b = i;
     return *b > *a;
+}
+
+/* The example list of an effect phrase, with its nested lists ("drugs that prolong the QT
+ * interval, including Class 1A antiarrhythmics (e.g., quinidine, procainamide), antipsychotic
+ * medications (e.g., ziprasidone) ..."): [*a, *b), or false. */
+static bool effect_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
+    int i = e;
+    bool paren = false;
+    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { paren = true; i++; }
+    else if (tok_is(t, i, nt, ",")) i++;
+    int k = marker_at(t, i, nt);
+    if (!k && !paren) return false;
+    i += k;
+    if (tok_is(t, i, nt, ",")) i++;
+    *a = i;
+    int depth = 0;
+    for (; i < nt; i++) {
+        char c = t[i].low[0];
+        if (c == '(' || c == '[') { depth++; continue; }
+        if (c == ')' || c == ']') {
+            if (depth == 0) break;
+            depth--;
+            continue;
+        }
+        if (depth > 0) continue;
+        if (c == ';' || (c == '.' && !t[i].word) || list_end(t[i].low)) break;
+    }
+    *b = i;
+    return *b > *a;
+}
+
+/* Classes and drugs in an effect phrase's example list are its examples, not partners of their
+ * own (the membership rows name them: ddi_extract.c). */
+static bool label_in_class(const ddi_ctx *c, const char *key) {
+    if (strncmp(key, "class:", 6)) return false;
+    char names[DDI_KEY];
+    snprintf(names, sizeof names, "%s", key + 6);
+    names[strcspn(names, "&")] = 0;
+    for (char *p = names, *bar; p; p = bar) {
+        bar = strchr(p, '|');
+        if (bar) *bar++ = 0;
+        for (int l = 0; l < c->n_label; l++)
+            if (orx_lexicon_class_types(c->lex, c->label[l], p) & (ORX_CLASS_EPC | ORX_CLASS_ONC | ORX_CLASS_CS)) return true;
+    }
+    return false;
+}
+
+static void mark_effect_examples(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_mention *m, int n) {
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_ROLE || strncmp(m[i].key, "effect:", 7)) continue;
+        int a, b;
+        if (!effect_range(t, nt, m[i].t1, &a, &b)) continue;
+        m[i].ex0 = a;
+        m[i].ex1 = b;
+        bool own = false; /* the category includes the label drug ("Drugs which lower the seizure
+                             threshold, including phenothiazine derivatives" in a phenothiazine label) */
+        for (int j = 0; j < n; j++) {
+            if (j == i || m[j].t0 < a || m[j].t1 > b) continue;
+            own |= m[j].is_label || (m[j].kind == DDI_M_CLASS && label_in_class(c, m[j].key));
+            if (m[j].is_label) continue;
+            if (m[j].kind == DDI_M_CLASS || m[j].example_of < 0) m[j].example_of = i;
+        }
+        int k = m[i].t0 - 1;
+        bool other = k >= 0 && (!strcmp(t[k].low, "other") || !strcmp(t[k].low, "another") || !strcmp(t[k].low, "additional"));
+        bool partner_elsewhere = false;
+        for (int j = 0; j < n; j++)
+            partner_elsewhere |= j != i && (m[j].t0 < a || m[j].t0 >= b) && (m[j].t1 <= m[i].t0 || m[j].t0 >= m[i].t1) &&
+                                 !m[j].is_label && !m[j].comparison && m[j].example_of < 0;
+        /* then the category is the subject of the sentence and the other drug its partner */
+        if (own && !other && partner_elsewhere) m[i].self_class = true;
+    }
+    /* "... the use of drugs that prolong the QTc interval, including ... (3) concomitant use of
+     * other drugs that prolong the QTc interval": the first names the category the label drug is
+     * in, the one with "other" its partners */
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_ROLE || strncmp(m[i].key, "effect:", 7)) continue;
+        if (m[i].t0 > 0 && (!strcmp(t[m[i].t0 - 1].low, "other") || !strcmp(t[m[i].t0 - 1].low, "another"))) continue;
+        for (int j = 0; j < n; j++)
+            if (j != i && !strcmp(m[j].key, m[i].key) && m[j].t0 > 0 &&
+                (!strcmp(t[m[j].t0 - 1].low, "other") || !strcmp(t[m[j].t0 - 1].low, "another")))
+                m[i].comparison = true;
+    }
 }
 
 static void mark_examples(const ddi_tok *t, int nt, ddi_mention *m, int n) {
@@ -658,7 +763,7 @@ static void mark_self_class(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_ment
     for (int j = 0; j < n; j++) label_named |= m[j].is_label;
     bool imper = imperative(t, nt);
     for (int i = 0; i < n; i++) {
-        if (m[i].kind != DDI_M_CLASS) continue;
+        if (m[i].kind != DDI_M_CLASS || m[i].example_of >= 0) continue;
         int k = m[i].t0 - 1;
         bool other = k >= 0 && (!strcmp(t[k].low, "other") || !strcmp(t[k].low, "another") ||
                                 !strcmp(t[k].low, "additional"));
@@ -756,8 +861,48 @@ static void mark_aliases(const ddi_tok *t, ddi_mention *m, int n) {
     }
 }
 
+/* A trial's comparator arm ("in the clopidogrel group", "the sorafenib arm", "versus
+ * warfarin", "compared with placebo or naproxen"): no partner. */
+static void mark_comparators(const ddi_tok *t, int nt, ddi_mention *m, int n) {
+    static const char *const AFTER[] = {"arm", "arms", "group", "groups", "cohort", NULL};
+    static const char *const BEFORE[] = {"versus", "vs", "than", "racemic", NULL};
+    for (int i = 0; i < n; i++) {
+        int e = m[i].t1;
+        bool arm = false;
+        for (int q = 0; AFTER[q] && e < nt; q++) arm |= !strcmp(t[e].low, AFTER[q]);
+        int k = m[i].t0 - 1;
+        while (k >= 0 && (!strcmp(t[k].low, "the") || !strcmp(t[k].low, ".") || !strcmp(t[k].low, "or") ||
+                          !strcmp(t[k].low, "other")))
+            k--;
+        for (int q = 0; BEFORE[q] && k >= 0; q++) arm |= !strcmp(t[k].low, BEFORE[q]);
+        arm |= k >= 1 && !strcmp(t[k - 1].low, "compared") && (!strcmp(t[k].low, "with") || !strcmp(t[k].low, "to"));
+        arm |= k >= 1 && !strcmp(t[k - 1].low, "relative") && !strcmp(t[k].low, "to");
+        if (arm) m[i].comparison = true;
+    }
+}
+
+/* "thioridazine and its two active metabolites, mesoridazine and sulforidazine": a metabolite
+ * of the drug spoken of, not a second drug. */
+static void mark_metabolites(const ddi_tok *t, ddi_mention *m, int n) {
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_DRUG) continue;
+        int k = m[i].t0 - 1;
+        while (k >= 0 && (!strcmp(t[k].low, ",") || !strcmp(t[k].low, "(") || !strcmp(t[k].low, "and")))
+            k--;
+        bool met = k >= 0 && (!strcmp(t[k].low, "metabolite") || !strcmp(t[k].low, "metabolites"));
+        /* "conversion of risperidone to 9-hydroxyrisperidone", "hydrolyzed to ..." */
+        for (int q = k - 1; q >= 0 && q >= k - 6 && !met && k >= 0 && !strcmp(t[k].low, "to"); q--)
+            met = !strcmp(t[q].low, "conversion") || !strcmp(t[q].low, "converted") || !strcmp(t[q].low, "metabolized") ||
+                  !strcmp(t[q].low, "metabolised") || !strcmp(t[q].low, "hydrolyzed");
+        for (int j = 0; j < i && !met; j++) /* the next item of the same list */
+            met = m[j].kind == DDI_M_DRUG && m[j].comparison && m[j].t1 == k + 1 && k >= 0 &&
+                  (m[i].t0 - m[j].t1 <= 2);
+        if (met) m[i].comparison = true;
+    }
+}
+
 /* "like other NSAIDs", "as with other SSRIs", "similar to ...", "unlike ...". */
-static void mark_comparisons(const ddi_tok *t, ddi_mention *m, int n) {
+static void mark_comparisons(const ddi_tok *t, int nt, ddi_mention *m, int n) {
     for (int i = 0; i < n; i++) {
         int k = m[i].t0 - 1;
         if (k >= 0 && (!strcmp(t[k].low, "other") || !strcmp(t[k].low, "all"))) k--;
@@ -766,6 +911,19 @@ static void mark_comparisons(const ddi_tok *t, ddi_mention *m, int n) {
         m[i].comparison = !strcmp(w, "like") || !strcmp(w, "unlike") ||
                           (!strcmp(w, "with") && k > 0 && !strcmp(t[k - 1].low, "as")) ||
                           (!strcmp(w, "to") && k > 0 && !strcmp(t[k - 1].low, "similar"));
+    }
+    mark_comparators(t, nt, m, n);
+    mark_metabolites(t, m, n);
+    /* "Another ACE inhibitor, captopril, has been shown to cause agranulocytosis", "another
+     * long-acting beta2-adrenergic agonist (salmeterol)": what a fellow member of the label drug's
+     * class does, not a combination */
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind != DDI_M_CLASS || m[i].t0 < 1 || strcmp(t[m[i].t0 - 1].low, "another") ||
+            !(tok_is(t, m[i].t1, nt, ",") || tok_is(t, m[i].t1, nt, "(")))
+            continue;
+        m[i].comparison = true;
+        for (int j = 0; j < n; j++)
+            if (m[j].kind == DDI_M_DRUG && m[j].t0 == m[i].t1 + 1) m[j].comparison = true;
     }
 }
 
@@ -819,17 +977,29 @@ static void mark_descriptions(const ddi_tok *t, ddi_mention *m, int n) {
 
 /* "HMG-CoA reductase inhibitors that are CYP3A4 substrates": the class is restricted to the
  * role; both must hold ("class:...&role:..."), and the role is no partner of its own. */
-static void merge_restrictions(const ddi_tok *t, ddi_mention *m, int n) {
+static void merge_restrictions(const ddi_tok *t, int nt, ddi_mention *m, int n) {
     for (int i = 0; i < n; i++) {
-        if (m[i].kind != DDI_M_CLASS) continue;
+        bool effect = m[i].kind == DDI_M_ROLE && !strncmp(m[i].key, "effect:", 7);
+        if (m[i].kind != DDI_M_CLASS && !effect) continue;
         int k = m[i].t1;
-        if (!(tok_is(t, k, k + 2, "that") || tok_is(t, k, k + 2, "which")) || !tok_is(t, k + 1, k + 2, "are")) continue;
+        if (effect && tok_is(t, k, nt, "and")) k++; /* "... QT interval and which are metabolized via CYP3A4" */
+        if (!(tok_is(t, k, nt, "that") || tok_is(t, k, nt, "which"))) continue;
+        k++;
+        if (tok_is(t, k, nt, "are") || tok_is(t, k, nt, "is")) k++;
+        else if (!effect) continue;
         for (int j = 0; j < n; j++) {
-            if (m[j].kind != DDI_M_ROLE || m[j].t0 != k + 2) continue;
+            if (m[j].kind != DDI_M_ROLE || m[j].t0 != k || !strncmp(m[j].key, "effect:", 7)) continue;
             char key[DDI_KEY];
             snprintf(key, sizeof key, "%s&%s", m[i].key, m[j].key);
             snprintf(m[i].key, sizeof m[i].key, "%s", key);
             m[j].comparison = true;
+            int a, b; /* the examples after the restriction are the effect's */
+            if (effect && m[i].ex0 < 0 && effect_range(t, nt, m[j].t1, &a, &b)) {
+                m[i].ex0 = a;
+                m[i].ex1 = b;
+                for (int q = 0; q < n; q++)
+                    if (q != i && q != j && m[q].t0 >= a && m[q].t1 <= b && !m[q].is_label) m[q].example_of = i;
+            }
             break;
         }
     }
@@ -844,8 +1014,8 @@ static void mark_restricted_roles(const ddi_tok *t, ddi_mention *m, int n) {
         int k = m[i].t0 - 1;
         if (k >= 0 && !strcmp(t[k].low, "are")) k--;
         if (k < 0 || !(!strcmp(t[k].low, "which") || !strcmp(t[k].low, "that"))) continue;
-        bool merged = false; /* "X that are Y" already merged into the class X */
-        for (int j = 0; j < n; j++) merged |= m[j].kind == DDI_M_CLASS && strstr(m[j].key, m[i].key) && j != i;
+        bool merged = false; /* "X that are Y" already merged into the class or effect X */
+        for (int j = 0; j < n; j++) merged |= j != i && strchr(m[j].key, '&') && strstr(m[j].key, m[i].key);
         if (merged) continue;
         char key[DDI_KEY];
         snprintf(key, sizeof key, "examples:%s", m[i].key);
@@ -882,7 +1052,8 @@ int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
     for (int i = 0; i < nt && n < cap; i++) {
         if (taken[i]) continue;
         int before = n;
-        n = metabolized_at(s, t, nt, i, taken, out, n, cap);
+        n = effect_at(c, s, t, nt, i, taken, out, n, cap);
+        if (n == before) n = metabolized_at(s, t, nt, i, taken, out, n, cap);
         if (n == before) n = verb_role_at(s, t, nt, i, taken, out, n, cap);
         if (n == before && noun_of(t[i].low)) {
             int next;
@@ -891,13 +1062,14 @@ int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt,
     }
     n = scan_names(c, s, t, nt, taken, out, n, cap);
     mark_examples(t, nt, out, n);
-    mark_comparisons(t, out, n);
+    mark_comparisons(t, nt, out, n);
     mark_aliases(t, out, n);
     mark_allergy_context(s, t, out, n);
     mark_adjectival(t, nt, out, n);
+    mark_effect_examples(c, t, nt, out, n);
     mark_self_class(c, t, nt, out, n);
     mark_descriptions(t, out, n);
-    merge_restrictions(t, out, n);
+    merge_restrictions(t, nt, out, n);
     mark_restricted_roles(t, out, n);
     mark_exceptions(t, nt, out, n);
     return n;

@@ -122,7 +122,8 @@ static orx_status parse_rules(ddi_state *s, const char *path, orx_error *err) {
         r->interruptive = strcmp(f[3], "1") == 0;
         r->source = f[4]; r->source_sev = f[5]; r->citation = f[6];
         r->description = f[7]; r->management = f[8]; r->condition = f[9];
-        bool cls = !strncmp(r->a, "class:", 6) || !strncmp(r->b, "class:", 6);
+        bool cls = !strncmp(r->a, "class:", 6) || !strncmp(r->b, "class:", 6) || !strncmp(r->a, "effect:", 7) ||
+                   !strncmp(r->b, "effect:", 7);
         if (cls) {
             s->class_rules[s->n_class++] = (int32_t)s->n;
         } else {
@@ -157,6 +158,10 @@ orx_status orx_check_interaction_init(const orx_checker *ck, void **state, orx_e
         orx_fset(path, sizeof path, "%s/rules/label_ddi.tsv", orx_checker_data_dir(ck));
         st = orx_label_ddi_load(path, &s->labels, err);
     }
+    if (st == ORX_OK) {
+        orx_fset(path, sizeof path, "%s/interactions/effect_roles.tsv", orx_checker_data_dir(ck));
+        st = orx_label_ddi_load_effects(s->labels, path, err);
+    }
     if (st) {
         orx_check_interaction_fini(s);
         return st;
@@ -173,8 +178,16 @@ typedef struct side {
     bool        topical;/* the drug is given topically */
 } side;
 
-static bool side_matches(const orx_lexicon *L, const char *rule_side, const char *ingr) {
+/* A rule side against an ingredient: the ingredient itself, a class that lists it, or an effect
+ * role it is a member of ("effect:qt": a label names the drug itself for the effect, label_ddi.c;
+ * a curated list names drugs one by one, so a class-wide label membership does not extend it). */
+static bool side_matches(const ddi_state *s, const orx_lexicon *L, const char *rule_side, const char *ingr) {
     if (!strncmp(rule_side, "class:", 6)) return orx_lexicon_in_class(L, ingr, rule_side + 6);
+    if (!strncmp(rule_side, "effect:", 7)) {
+        char how[8];
+        bool umbrella = false;
+        return orx_label_ddi_effect_member(s->labels, L, ingr, rule_side, true, how, sizeof how, &umbrella) && !umbrella;
+    }
     return strcmp(rule_side, ingr) == 0;
 }
 
@@ -200,8 +213,8 @@ static int find_rules(const ddi_state *s, const orx_lexicon *L, const side *x, c
         if (condition_holds(&s->rules[k], x, y)) hits[n++] = &s->rules[k];
     for (size_t i = 0; i < s->n_class && n < cap; i++) {
         const ddi_rule *r = &s->rules[s->class_rules[i]];
-        bool fwd = side_matches(L, r->a, x->ingr) && side_matches(L, r->b, y->ingr);
-        bool rev = side_matches(L, r->a, y->ingr) && side_matches(L, r->b, x->ingr);
+        bool fwd = side_matches(s, L, r->a, x->ingr) && side_matches(s, L, r->b, y->ingr);
+        bool rev = !fwd && side_matches(s, L, r->a, y->ingr) && side_matches(s, L, r->b, x->ingr);
         if ((fwd || rev) && condition_holds(r, x, y)) hits[n++] = r;
     }
     return n;
@@ -245,6 +258,7 @@ typedef struct cand {
     const ddi_rule *list;       /* list rule, or NULL */
     orx_label_hit   lab;        /* label hit (when label) */
     char         x[ORX_LEX_NAME], y[ORX_LEX_NAME]; /* the drug's and the partner's ingredient */
+    char         how[640];      /* a list rule with effect sides: how each drug is a member */
 } cand;
 
 /* Best first: higher tier; then curated lists before label rules; then a label rule that
@@ -301,6 +315,10 @@ static void describe_list(const cand *c, orx_finding *f) {
     if (cls) {
         size_t l = strlen(f->message);
         orx_fset(f->message + l, sizeof f->message - l, " [class rule: %s]", cls + 6);
+    }
+    if (c->how[0]) {
+        size_t l = strlen(f->message);
+        orx_fset(f->message + l, sizeof f->message - l, " [%s]", c->how);
     }
     orx_fset(f->management, sizeof f->management, "%s", r->management);
     orx_fset(f->source, sizeof f->source, "%s (%s)", r->source, r->source_sev);
@@ -410,6 +428,19 @@ static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_pro
 
 #define DDI_MAX_CANDS 96 /* hits gathered per pair of drugs */
 
+/* For a list rule with effect sides ("effect:qt x effect:qt"): how each drug is a member. */
+static void effect_how(const ddi_state *s, const orx_lexicon *L, const ddi_rule *r, const char *x, const char *y,
+                       char *out, size_t cap) {
+    out[0] = 0;
+    if (strncmp(r->a, "effect:", 7) && strncmp(r->b, "effect:", 7)) return;
+    char hx[320] = "", hy[320] = "";
+    bool u;
+    const char *ex = !strncmp(r->a, "effect:", 7) ? r->a : r->b, *ey = !strncmp(r->b, "effect:", 7) ? r->b : r->a;
+    orx_label_ddi_effect_member(s->labels, L, x, ex, true, hx, sizeof hx, &u);
+    orx_label_ddi_effect_member(s->labels, L, y, ey, true, hy, sizeof hy, &u);
+    orx_fset(out, cap, "effect rule: %s; %s", hx, hy);
+}
+
 static void side_of(const orx_proposed_drug *d, orx_ddi_side *s) {
     s->n = d->n_ingr;
     for (int i = 0; i < d->n_ingr; i++) s->ingr[i] = d->ingr[i].ingredient;
@@ -433,6 +464,7 @@ static int gather(const ddi_state *s, const orx_lexicon *L, const orx_proposed_d
                 c[n].list = hits[h];
                 orx_fset(c[n].x, sizeof c[n].x, "%s", x.ingr);
                 orx_fset(c[n].y, sizeof c[n].y, "%s", y.ingr);
+                effect_how(s, L, hits[h], x.ingr, y.ingr, c[n].how, sizeof c[n].how);
                 n++;
             }
         }

@@ -29,7 +29,39 @@ typedef struct lrule {
 
 typedef struct lmember {
     const char *ingr, *role, *set_id, *section, *title, *quote; /* a member row */
+    int32_t     next;                                            /* next row of the same
+                                                                    ingredient and role, -1 end */
 } lmember;
+
+/* A class a label sentence names among the examples of an effect ("drugs that affect hemostasis,
+ * such as NSAIDs, platelet inhibitors"): member row with label side "class:a|b". */
+typedef struct leclass {
+    const char *effect;                /* "effect:KEY" */
+    const char *cls[ORX_MAX_INGR];     /* class names */
+    int         n;                     /* count */
+    const lmember *row;                /* the member row (title, set id, quote) */
+} leclass;
+
+/* A sourced class that IS the effect (data/interactions/effect_roles.tsv 'class' rows). */
+typedef struct lemap {
+    char     effect[32];               /* effect key, without "effect:" */
+    char     cls[ORX_LEX_NAME];        /* lexicon class name */
+    unsigned types;                    /* ORX_CLASS_* kinds that count */
+} lemap;
+
+/* The classes named among one effect's examples, each once (first row kept for the citation). */
+typedef struct legroup {
+    char           effect[40];         /* "effect:KEY" */
+    const char    *cls[128];           /* distinct class names */
+    const lmember *row[128];           /* the first row naming each */
+    int            n;                  /* count */
+    size_t         first, count;       /* its rows in eclass (sorted by effect) */
+} legroup;
+
+typedef struct lename {
+    char key[32];                      /* effect key */
+    char name[96];                     /* its name for messages */
+} lename;
 
 typedef struct smap {          /* string -> int32 (open addressing) */
     const char **keys;         /* cap slots */
@@ -51,6 +83,10 @@ struct orx_label_ddi {
     cnode   *cnodes;  size_t n_cnodes;    /* nodes, one per (rule, class name) */
     smap     by_member;        /* "ingredient\x1frole" -> member row */
     char   **keys;             /* owned member keys */
+    leclass *eclass;  size_t n_eclass;    /* effect example classes, grouped by effect */
+    legroup *egroups; size_t n_egroups;   /* one per effect */
+    lemap   *emap;    size_t n_emap;      /* classes that are an effect */
+    lename  *enames;  size_t n_enames;    /* effect names */
 };
 
 static uint64_t fnv(const char *s) {
@@ -93,6 +129,10 @@ void orx_label_ddi_free(orx_label_ddi *t) {
     free(t->by_member.vals);
     free(t->rules);
     free(t->members);
+    free(t->eclass);
+    free(t->egroups);
+    free(t->emap);
+    free(t->enames);
     free(t->text);
     free(t);
 }
@@ -176,15 +216,36 @@ static orx_status add_rule(orx_label_ddi *t, char **f, const char *path, size_t 
 static orx_status add_member(orx_label_ddi *t, char **f, orx_error *err) {
     lmember *m = &t->members[t->n_members];
     m->ingr = f[1]; m->role = f[2]; m->set_id = f[7]; m->section = f[9]; m->title = f[10]; m->quote = f[11];
+    if (!strncmp(m->ingr, "class:", 6)) { /* a class named among an effect's examples */
+        char *copy = strdup(m->ingr + 6);
+        if (!copy) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+        t->keys[t->n_members + t->n_rules] = copy;
+        leclass *e = &t->eclass[t->n_eclass++];
+        memset(e, 0, sizeof *e);
+        e->effect = m->role;
+        e->row = m;
+        for (char *p = copy, *bar; p && *p && e->n < ORX_MAX_INGR; p = bar) {
+            bar = strchr(p, '|');
+            if (bar) *bar++ = 0;
+            e->cls[e->n++] = p;
+        }
+        t->n_members++;
+        return ORX_OK;
+    }
     size_t kl = strlen(m->ingr) + strlen(m->role) + 2;
     char *key = malloc(kl);
     if (!key) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
     snprintf(key, kl, "%s\x1f%s", m->ingr, m->role + (strncmp(m->role, "role:", 5) ? 0 : 5));
     t->keys[t->n_members + t->n_rules] = key;
     size_t s = smap_slot(&t->by_member, key);
+    m->next = -1;
     if (!t->by_member.keys[s]) {
         t->by_member.keys[s] = key;
         t->by_member.vals[s] = (int32_t)t->n_members;
+    } else { /* keep table order: append to the chain */
+        int32_t k = t->by_member.vals[s];
+        while (t->members[k].next >= 0) k = t->members[k].next;
+        t->members[k].next = (int32_t)t->n_members;
     }
     t->n_members++;
     return ORX_OK;
@@ -197,7 +258,8 @@ static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
     t->members = calloc(lines, sizeof *t->members);
     t->keys = calloc(lines, sizeof *t->keys);
     t->cnodes = calloc(lines * ORX_MAX_INGR, sizeof *t->cnodes);
-    if (!t->rules || !t->members || !t->keys || !t->cnodes || !smap_init(&t->by_label, lines) ||
+    t->eclass = calloc(lines, sizeof *t->eclass);
+    if (!t->rules || !t->members || !t->keys || !t->cnodes || !t->eclass || !smap_init(&t->by_label, lines) ||
         !smap_init(&t->by_member, lines) || !smap_init(&t->by_class, lines * 2))
         return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
     size_t line = 0;
@@ -229,6 +291,44 @@ static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
     return ORX_OK;
 }
 
+static int eclass_cmp(const void *a, const void *b) {
+    const leclass *x = a, *y = b;
+    int c = strcmp(x->effect, y->effect);
+    return c ? c : (x->row < y->row ? -1 : x->row > y->row);
+}
+
+/* Group the effect example classes by effect, each class name once. */
+static orx_status group_effects(orx_label_ddi *t, orx_error *err) {
+    if (!t->n_eclass) return ORX_OK;
+    qsort(t->eclass, t->n_eclass, sizeof *t->eclass, eclass_cmp);
+    t->egroups = calloc(t->n_eclass, sizeof *t->egroups);
+    if (!t->egroups) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    for (size_t i = 0; i < t->n_eclass; i++) {
+        const leclass *e = &t->eclass[i];
+        legroup *g = t->n_egroups ? &t->egroups[t->n_egroups - 1] : NULL;
+        if (!g || strcmp(g->effect, e->effect)) {
+            g = &t->egroups[t->n_egroups++];
+            snprintf(g->effect, sizeof g->effect, "%s", e->effect);
+            g->first = i;
+        }
+        g->count++;
+        for (int k = 0; k < e->n; k++) {
+            bool dup = false;
+            for (int q = 0; q < g->n && !dup; q++) dup = !strcmp(g->cls[q], e->cls[k]);
+            if (dup || g->n == 128) continue;
+            g->cls[g->n] = e->cls[k];
+            g->row[g->n++] = e->row;
+        }
+    }
+    return ORX_OK;
+}
+
+static const legroup *effect_group(const orx_label_ddi *t, const char *comp) {
+    for (size_t i = 0; i < t->n_egroups; i++)
+        if (!strcmp(t->egroups[i].effect, comp)) return &t->egroups[i];
+    return NULL;
+}
+
 orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *err) {
     *out = NULL;
     orx_label_ddi *t = calloc(1, sizeof *t);
@@ -238,12 +338,86 @@ orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *
     if (st == ORX_OK && strncmp(t->text, "#openrx-label-ddi\t", 18) != 0)
         st = orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx label interaction table (missing header)", path);
     if (st == ORX_OK) st = parse(t, path, err);
+    if (st == ORX_OK) st = group_effects(t, err);
     if (st) {
         orx_label_ddi_free(t);
         return st;
     }
     *out = t;
     return ORX_OK;
+}
+
+/* ============================================================================================
+ * Effect roles: the classes that are an effect, and the effects' names
+ * ========================================================================================== */
+static unsigned type_bits(const char *w) {
+    unsigned b = 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", w);
+    for (char *p = buf, *bar; p && *p; p = bar) {
+        bar = strchr(p, '|');
+        if (bar) *bar++ = 0;
+        b |= !strcmp(p, "EPC") ? ORX_CLASS_EPC : !strcmp(p, "PE") ? ORX_CLASS_PE : !strcmp(p, "MoA") ? ORX_CLASS_MOA
+           : !strcmp(p, "PA") ? ORX_CLASS_PA : !strcmp(p, "ONC") ? ORX_CLASS_ONC : !strcmp(p, "CS") ? ORX_CLASS_CS : 0;
+    }
+    return b;
+}
+
+orx_status orx_label_ddi_load_effects(orx_label_ddi *t, const char *path, orx_error *err) {
+    char *text = NULL;
+    size_t len = 0;
+    orx_status st = orx_read_file(path, 1u << 20, &text, &len, err);
+    if (st) return st;
+    if (strncmp(text, "#openrx-effect-roles\t", 21) != 0) {
+        free(text);
+        return orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx effect-role table (missing header)", path);
+    }
+    size_t lines = 1;
+    for (char *p = text; *p; p++) lines += *p == '\n';
+    free(t->emap);
+    free(t->enames);
+    t->n_emap = t->n_enames = 0;
+    t->emap = calloc(lines, sizeof *t->emap);
+    t->enames = calloc(lines, sizeof *t->enames);
+    if (!t->emap || !t->enames) st = orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+    size_t line = 0;
+    for (char *p = text; p && *p && !st;) {
+        line++;
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        char *row = p;
+        p = nl ? nl + 1 : NULL;
+        if (!row[0] || row[0] == '#') continue;
+        char *f[5] = {0};
+        int nf = 0;
+        for (char *c = row; c && nf < 5;) {
+            f[nf++] = c;
+            char *tab = strchr(c, '\t');
+            if (tab) *tab = 0;
+            c = tab ? tab + 1 : NULL;
+        }
+        if (!strcmp(f[0], "effect") && nf >= 3) {
+            snprintf(t->enames[t->n_enames].key, sizeof t->enames[0].key, "%s", f[1]);
+            snprintf(t->enames[t->n_enames++].name, sizeof t->enames[0].name, "%s", f[2]);
+        } else if (!strcmp(f[0], "class")) {
+            if (nf < 5 || !type_bits(f[3]))
+                st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected 'class<TAB>effect<TAB>class<TAB>kinds<TAB>why'", path, line);
+            else {
+                lemap *e = &t->emap[t->n_emap++];
+                snprintf(e->effect, sizeof e->effect, "%s", f[1]);
+                snprintf(e->cls, sizeof e->cls, "%s", f[2]);
+                e->types = type_bits(f[3]);
+            }
+        }
+    }
+    free(text);
+    return st;
+}
+
+static const char *effect_name(const orx_label_ddi *t, const char *key) {
+    for (size_t i = 0; i < t->n_enames; i++)
+        if (!strcmp(t->enames[i].key, key)) return t->enames[i].name;
+    return key;
 }
 
 /* ============================================================================================
@@ -347,6 +521,103 @@ static bool component_member(const orx_label_ddi *t, const orx_lexicon *L, const
     return role_by_class(L, yc, enz, noun, grade, how, cap);
 }
 
+/* Is ingredient yc a member of effect role key (without "effect:")? From a label: the member
+ * rows (a sentence's examples, the drug's own statement) and the classes a sentence names among
+ * the examples; from the class rows of effect_roles.tsv. A membership only through a MeSH PA
+ * umbrella sets *umbrella (tier at most moderate). */
+static bool same_sentence(const lrule *r, const lmember *m) {
+    return r && !strcmp(r->set_id, m->set_id) && !strcmp(r->quote, m->quote);
+}
+
+static bool effect_member(const orx_label_ddi *t, const orx_lexicon *L, const icls *yc, const char *key,
+                          const lrule *r, char *how, size_t cap, bool *umbrella, bool *named) {
+    const char *ingr = yc->ingr;
+    const char *name = effect_name(t, key);
+    char comp[64];
+    snprintf(comp, sizeof comp, "effect:%s", key);
+    const lmember *m = member_row(t, ingr, comp);
+    for (const lmember *k = m; k && r; k = k->next >= 0 ? &t->members[k->next] : NULL)
+        if (same_sentence(r, k)) { m = k; break; } /* the rule's own sentence first */
+    if (m) {
+        snprintf(how, cap, "%s is named for %s in the %s label (set id %s, %s): \"%.120s%s\"", ingr, name, m->title,
+                 m->set_id, m->section, m->quote, strlen(m->quote) > 120 ? "..." : "");
+        *named = same_sentence(r, m);
+        if (*named) return true;
+    }
+    /* a class the rule's own sentence names among the examples */
+    const legroup *g = effect_group(t, comp);
+    for (size_t i = g ? g->first : 0; g && r && i < g->first + g->count; i++) {
+        const leclass *e = &t->eclass[i];
+        if (!same_sentence(r, e->row)) continue;
+        int best = -1; /* a therapeutic / FDA class before a MeSH umbrella */
+        for (int k = 0; k < e->n; k++) {
+            unsigned ty = icls_types(yc, e->cls[k]);
+            if (ty && (best < 0 || (ty & ~ORX_CLASS_PA))) best = k;
+            if (ty & ~ORX_CLASS_PA) break;
+        }
+        if (best < 0) continue;
+        snprintf(how, cap, "%s is in class '%s' (%s), which the sentence names among %s", ingr, e->cls[best],
+                 orx_lexicon_class_source(L, ingr, e->cls[best]), name);
+        *named = true;
+        *umbrella = (icls_types(yc, e->cls[best]) & ~ORX_CLASS_PA) == 0; /* a MeSH umbrella only */
+        return true;
+    }
+    if (m) return true;
+    for (int pass = 0; pass < 2; pass++) { /* full memberships first, MeSH umbrella ones second */
+        for (int k = 0; g && k < g->n; k++) {
+            unsigned ty = icls_types(yc, g->cls[k]);
+            if (!ty || (pass == 0) != ((ty & ~ORX_CLASS_PA) != 0)) continue;
+            const lmember *row = g->row[k];
+            snprintf(how, cap, "%s is in class '%s' (%s), which the %s label (set id %s) names among %s: \"%.100s%s\"",
+                     ingr, g->cls[k], orx_lexicon_class_source(L, ingr, g->cls[k]), row->title, row->set_id, name,
+                     row->quote, strlen(row->quote) > 100 ? "..." : "");
+            *umbrella = pass == 1;
+            *named = false;
+            return true;
+        }
+        for (size_t i = 0; i < t->n_emap; i++) {
+            const lemap *e = &t->emap[i];
+            if (strcmp(e->effect, key)) continue;
+            unsigned ty = icls_types(yc, e->cls) & e->types;
+            if (!ty || (pass == 0) != ((ty & ~ORX_CLASS_PA) != 0)) continue;
+            snprintf(how, cap, "%s is in class '%s' (%s), a class that is %s (data/interactions/effect_roles.tsv)", ingr,
+                     e->cls, orx_lexicon_class_source_typed(L, ingr, e->cls, pass ? ORX_CLASS_PA : ty & ~ORX_CLASS_PA), name);
+            *umbrella = pass == 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool orx_label_ddi_effect_member(const orx_label_ddi *t, const orx_lexicon *L, const char *ingr, const char *key,
+                                 bool drugs_only, char *how, size_t cap, bool *umbrella) {
+    if (!t || !ingr || !key) return false;
+    if (!strncmp(key, "effect:", 7)) key += 7;
+    if (drugs_only) { /* a label names the drug itself: an example or its own statement */
+        char comp[64];
+        snprintf(comp, sizeof comp, "effect:%s", key);
+        const lmember *m = member_row(t, ingr, comp);
+        if (!m) return false;
+        snprintf(how, cap, "%s is named for %s in the %s label (set id %s, %s): \"%.120s%s\"", ingr,
+                 effect_name(t, key), m->title, m->set_id, m->section, m->quote, strlen(m->quote) > 120 ? "..." : "");
+        if (umbrella) *umbrella = false;
+        return true;
+    }
+    icls *c = malloc(sizeof *c);
+    if (!c) return false;
+    icls_fill(c, L, ingr);
+    bool u = false, named = false;
+    bool yes = effect_member(t, L, c, key, NULL, how, cap, &u, &named);
+    free(c);
+    if (umbrella) *umbrella = u;
+    return yes;
+}
+
+const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key) {
+    if (!strncmp(key, "effect:", 7)) key += 7;
+    return t ? effect_name(t, key) : key;
+}
+
 /* ============================================================================================
  * Matching
  * ========================================================================================== */
@@ -364,14 +635,16 @@ static bool in_list(const char *list, const char *ingr) {
 
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
  * set when y is in the class only through a MeSH Pharmacological Action umbrella class. */
-static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const char *term, const icls *yc,
-                         char *how, size_t cap, bool *umbrella) {
+static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *term,
+                         const icls *yc, char *how, size_t cap, bool *umbrella, bool *named) {
     const char *y = yc->ingr;
     if (!strncmp(term, "not:", 4)) { /* "anticoagulants other than warfarin" */
         how[0] = 0;
         return strcmp(term + 4, y) != 0;
     }
+    if (!strncmp(term, "effect:", 7)) return effect_member(t, L, yc, term + 7, r, how, cap, umbrella, named);
     if (!strncmp(term, "class:", 6)) {
+        *named = true; /* the class is written in the sentence */
         const char *pa = NULL, *pa_name = NULL;
         char names[256];
         snprintf(names, sizeof names, "%s", term + 6);
@@ -411,15 +684,18 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const cha
 /* Does the rule's other side name ingredient y? Fills how. Terms joined by '&' must all hold
  * ("HMG-CoA reductase inhibitors that are CYP3A4 substrates"). */
 static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const icls *yc,
-                          char *how, size_t cap, bool *umbrella) {
+                          char *how, size_t cap, bool *umbrella, bool *named) {
     const char *y = yc->ingr;
-    if (strncmp(r->other, "class:", 6) && strncmp(r->other, "role:", 5) && strncmp(r->other, "examples:", 9)) {
+    if (strncmp(r->other, "class:", 6) && strncmp(r->other, "role:", 5) && strncmp(r->other, "examples:", 9) &&
+        strncmp(r->other, "effect:", 7)) {
         if (strcmp(r->other, y)) return false;
         snprintf(how, cap, "named in the sentence");
+        *named = true;
         return true;
     }
     if (in_list(r->examples, y)) {
         snprintf(how, cap, "named in the sentence as an example of %s", r->other_text);
+        *named = true;
         return true;
     }
     if (!strncmp(r->other, "examples:", 9)) return false; /* reaches its examples only */
@@ -430,7 +706,9 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         amp = strchr(p, '&');
         if (amp) *amp++ = 0;
         char one[400];
-        if (!term_matches(t, L, p, yc, one, sizeof one, umbrella)) return false;
+        bool nm = false;
+        if (!term_matches(t, L, r, p, yc, one, sizeof one, umbrella, &nm)) return false;
+        if (p == terms) *named = nm; /* the first term names the partner; the others restrict it */
         if (!one[0]) continue;
         int w = snprintf(how + o, o < cap ? cap - o : 0, "%s%s", o ? "; and " : "", one);
         if (w > 0) o += (size_t)w;
@@ -459,8 +737,9 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
     if (partner->topical && !mentions_topical(r)) return n; /* systemic statements */
     for (int j = 0; j < partner->n; j++) {
         char how[400];
-        bool umbrella = false;
-        if (!strcmp(partner->ingr[j], label_ingr) || !other_matches(t, L, r, &pc[j], how, sizeof how, &umbrella))
+        bool umbrella = false, named = false;
+        if (!strcmp(partner->ingr[j], label_ingr) ||
+            !other_matches(t, L, r, &pc[j], how, sizeof how, &umbrella, &named))
             continue;
         if (n < cap && out) {
             orx_label_hit *h = &out[n];
@@ -468,6 +747,10 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             /* membership only through a broad MeSH umbrella class, or a "substrate of X" role the
              * sentence does not illustrate with this drug: at most moderate */
             bool broad = umbrella || (strstr(r->other, ":substrate") && !in_list(r->examples, partner->ingr[j]));
+            /* an effect-only statement raised by its section (Boxed Warning, Contraindications)
+             * raises what the sentence itself names; a drug it reaches through a membership
+             * another sentence gives keeps the effect's own tier: at most moderate */
+            broad |= !named && !strcmp(r->action, "effect");
             h->tier = broad && r->tier > ORX_SEV_MODERATE ? ORX_SEV_MODERATE : r->tier;
             h->from = from;
             snprintf(h->label_drug, sizeof h->label_drug, "%s", r->label_joined);
@@ -484,7 +767,7 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             h->quote = r->quote;
             h->context = r->context;
             h->class_rule = strncmp(r->other, "class:", 6) == 0 || strncmp(r->other, "role:", 5) == 0 ||
-                            strncmp(r->other, "examples:", 9) == 0;
+                            strncmp(r->other, "examples:", 9) == 0 || strncmp(r->other, "effect:", 7) == 0;
             if (!strncmp(r->other, "class:", 6))
                 snprintf(h->class_key, sizeof h->class_key, "%.*s", (int)strcspn(r->other + 6, "&"), r->other + 6);
         }

@@ -21,6 +21,17 @@ typedef struct orx_label_ddi orx_label_ddi;
  * "path:line:1: ..." for a malformed row. */
 orx_status orx_label_ddi_load(const char *path, orx_label_ddi **out, orx_error *err);
 void       orx_label_ddi_free(orx_label_ddi *t);
+/* The effect-role table (data/interactions/effect_roles.tsv): its 'class' rows (sourced classes
+ * that are an effect) and effect names. ORX_ERR_PARSE for a malformed row. */
+orx_status orx_label_ddi_load_effects(orx_label_ddi *t, const char *path, orx_error *err);
+/* Is ingr a member of the effect role key ("effect:qt" or "qt")? how receives the source;
+ * *umbrella (may be NULL) is set when only a MeSH PA umbrella class makes it one (then a rule
+ * reaches it at most at moderate). drugs_only: only a label that names the drug itself counts
+ * (an example of the category or the drug's own statement), not a class. */
+bool orx_label_ddi_effect_member(const orx_label_ddi *t, const orx_lexicon *lex, const char *ingr,
+                                 const char *key, bool drugs_only, char *how, size_t cap, bool *umbrella);
+/* The effect's name for messages ("QT prolongation"). */
+const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key);
 /* Rule and member rows loaded. */
 void       orx_label_ddi_counts(const orx_label_ddi *t, size_t *rules, size_t *members);
 

@@ -443,14 +443,10 @@ static void route_feedback(void *u, const char *m, const char *path, const char 
         json_object_set_new(rec, "type", json_string("cds-feedback"));
         json_object_set_new(rec, "service", json_string(path));
         json_object_set(rec, "feedback", fb);
-        char *line = json_dumps(rec, JSON_COMPACT);
+        char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(rec);
-        orx_buf b;
-        orx_buf_init(&b);
-        orx_buf_printf(&b, "%s\n", line ? line : "{}");
+        if (line) orx_audit_append(api->audit_path, line, strlen(line), NULL); /* hash-chained */
         free(line);
-        orx_append_fsync(api->audit_path, b.data, b.len, NULL);
-        orx_buf_free(&b);
     }
     json_decref(fb);
     r->status = 200;

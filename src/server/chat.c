@@ -2,7 +2,10 @@
  * chat.c — POST /v1/chat/completions: OpenAI request/response shapes over an orx_llm backend.
  * Non-streamed: one chat.completion object. stream=true: Server-Sent Events, one
  * chat.completion.chunk per generated piece, a final chunk with finish_reason and usage, then
- * `data: [DONE]`. The model runs one request at a time (model_lock).
+ * `data: [DONE]`. Both run as jobs of the model queue (modelq.c), one at a time, through the
+ * server's gate (deadline, client disconnect, shutdown). A streamed request gets its SSE headers
+ * at once (and a comment with its place in the queue); the worker feeds an SSE byte queue that
+ * the response's content reader drains, suspending the connection while the queue is empty.
  */
 #include "server/server_internal.h"
 #include <jansson.h>
@@ -201,114 +204,202 @@ static char *chunk_event(orx_server *s, unsigned long id, const char *piece, siz
 }
 
 /* ============================================================================================
- * Streaming: a generator thread feeds a byte queue that the MHD content reader drains
+ * Streaming: the worker feeds a byte queue that the MHD content reader drains
  * ========================================================================================== */
-typedef struct stream_state {
-    orx_server     *s;
-    chat_call       cc;
-    unsigned long   id;
-    pthread_t       thread;
-    pthread_mutex_t mu;
-    pthread_cond_t  cv;
-    orx_buf         q;        /* bytes ready to send */
-    size_t          q_off;    /* bytes of q already sent */
-    bool            finished; /* generator is done; q holds everything left */
-    bool            closed;   /* client went away: stop generating */
-} stream_state;
+struct orx_stream {
+    pthread_mutex_t        mu;        /* guards everything below */
+    struct MHD_Connection *c;         /* the connection (suspended while the queue is empty) */
+    orx_buf                q;         /* bytes ready to send */
+    size_t                 q_off;     /* bytes of q already sent */
+    bool                   finished;  /* generator is done; q holds everything left */
+    bool                   closed;    /* the response was destroyed: client gone or done */
+    bool                   suspended; /* the reader suspended the connection */
+    int                    refs;      /* owners: the response and the job */
+};
 
-static void stream_push(stream_state *ss, char *event) {
+static void stream_unref(orx_stream *ss) {
     pthread_mutex_lock(&ss->mu);
-    if (event) orx_buf_puts(&ss->q, event);
-    pthread_cond_signal(&ss->cv);
+    int left = --ss->refs;
+    pthread_mutex_unlock(&ss->mu);
+    if (left) return;
+    orx_buf_free(&ss->q);
+    pthread_mutex_destroy(&ss->mu);
+    free(ss);
+}
+
+/* Append bytes (and/or mark finished) and wake the connection if the reader is waiting. */
+static void stream_push(orx_stream *ss, char *event, bool finish) {
+    pthread_mutex_lock(&ss->mu);
+    if (event && !ss->closed) orx_buf_puts(&ss->q, event);
+    if (finish) ss->finished = true;
+    if (ss->suspended && !ss->closed) {
+        ss->suspended = false;
+        MHD_resume_connection(ss->c);
+    }
     pthread_mutex_unlock(&ss->mu);
     free(event);
 }
 
-static bool stream_on_token(void *user, const char *piece, size_t len) {
-    stream_state *ss = user;
+static bool stream_closed(orx_stream *ss) {
     pthread_mutex_lock(&ss->mu);
     bool closed = ss->closed;
     pthread_mutex_unlock(&ss->mu);
-    if (closed) return false;
-    stream_push(ss, chunk_event(ss->s, ss->id, piece, len, NULL));
+    return closed;
+}
+
+typedef struct stream_ctx {
+    orx_job    *job;    /* the worker's job */
+    chat_call  *cc;     /* parsed request */
+} stream_ctx;
+
+static bool stream_on_token(void *user, const char *piece, size_t len) {
+    stream_ctx *sc = user;
+    if (stream_closed(sc->job->stream)) {
+        atomic_store(&sc->job->cancel, ORX_CANCEL_CLIENT);
+        return false;
+    }
+    stream_push(sc->job->stream, chunk_event(sc->job->s, sc->job->id, piece, len, NULL), false);
     return true;
 }
 
-static void *stream_thread(void *arg) {
-    stream_state *ss = arg;
-    orx_llm_response r;
-    orx_error err = ORX_ERROR_INIT;
-    pthread_mutex_lock(&ss->s->model_lock);
-    orx_status st = orx_llm_chat(ss->s->p.llm, &ss->cc.req, &r, &err);
-    pthread_mutex_unlock(&ss->s->model_lock);
-    if (st == ORX_OK) {
-        stream_push(ss, chunk_event(ss->s, ss->id, NULL, 0, &r));
-        orx_llm_response_free(&r);
-    } else {
-        /* Headers are already sent: report the error as an SSE event in OpenAI's error shape. */
-        char *e = orx_server_error_json(err.msg[0] ? err.msg : orx_status_message(st), "server_error", NULL);
-        orx_buf b;
-        orx_buf_init(&b);
-        orx_buf_printf(&b, "data: %s\n\n", e ? e : "{}");
-        free(e);
-        stream_push(ss, orx_buf_steal(&b));
-    }
-    stream_push(ss, orx_strdup("data: [DONE]\n\n"));
-    pthread_mutex_lock(&ss->mu);
-    ss->finished = true;
-    pthread_cond_signal(&ss->cv);
-    pthread_mutex_unlock(&ss->mu);
-    return NULL;
-}
-
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
-    stream_state *ss = cls;
+    orx_stream *ss = cls;
+    (void)pos;
     pthread_mutex_lock(&ss->mu);
-    while (ss->q_off == ss->q.len && !ss->finished) pthread_cond_wait(&ss->cv, &ss->mu);
     ssize_t n;
     if (ss->q_off < ss->q.len) {
         size_t avail = ss->q.len - ss->q_off;
         n = (ssize_t)(avail < max ? avail : max);
         memcpy(buf, ss->q.data + ss->q_off, (size_t)n);
         ss->q_off += (size_t)n;
-    } else {
+        if (ss->q_off == ss->q.len) { orx_buf_reset(&ss->q); ss->q_off = 0; }
+    } else if (ss->finished) {
         n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else {
+        ss->suspended = true; /* the worker resumes it when it pushes */
+        MHD_suspend_connection(ss->c);
+        n = 0;
     }
     pthread_mutex_unlock(&ss->mu);
     return n;
 }
 
-static void stream_free(void *cls) {
-    stream_state *ss = cls;
+static void stream_response_free(void *cls) {
+    orx_stream *ss = cls;
     pthread_mutex_lock(&ss->mu);
     ss->closed = true;
     pthread_mutex_unlock(&ss->mu);
-    pthread_join(ss->thread, NULL);
-    call_free(&ss->cc);
-    orx_buf_free(&ss->q);
-    pthread_mutex_destroy(&ss->mu);
-    pthread_cond_destroy(&ss->cv);
-    free(ss);
+    stream_unref(ss);
 }
 
-static enum MHD_Result start_stream(orx_server *s, struct MHD_Connection *c, chat_call *cc, unsigned long id) {
-    stream_state *ss = calloc(1, sizeof *ss);
-    if (!ss) { call_free(cc); return orx_srv_send_error(c, 500, "server_error", "out of memory"); }
-    ss->s = s;
-    ss->cc = *cc;
-    ss->id = id;
-    ss->cc.req.on_token = stream_on_token;
-    ss->cc.req.user = ss;
-    orx_buf_init(&ss->q);
-    pthread_mutex_init(&ss->mu, NULL);
-    pthread_cond_init(&ss->cv, NULL);
-    if (pthread_create(&ss->thread, NULL, stream_thread, ss) != 0) {
-        call_free(&ss->cc);
-        free(ss);
-        return orx_srv_send_error(c, 500, "server_error", "cannot start generation thread");
+/* ============================================================================================
+ * Jobs (worker thread)
+ * ========================================================================================== */
+static void run_plain(orx_job *job, chat_call *cc) {
+    orx_server *s = job->s;
+    orx_llm_response r;
+    orx_error err = ORX_ERROR_INIT;
+    orx_status st = orx_llm_chat(orx_server_llm(s), &cc->req, &r, &err);
+    job->reply.content_type = NULL;
+    if (st == ORX_OK) {
+        job->reply.status = 200;
+        job->reply.body = completion_json(s, job->id, &r);
+        orx_llm_response_free(&r);
+        return;
     }
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, ss, stream_free);
-    if (!r) { stream_free(ss); return MHD_NO; }
+    int code = atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE ? 504
+             : atomic_load(&job->cancel) == ORX_CANCEL_SHUTDOWN ? 503 : http_status_for(st);
+    if (code == 504) atomic_fetch_add(&s->st.deadline_jobs, 1);
+    if (atomic_load(&job->cancel) == ORX_CANCEL_CLIENT) atomic_fetch_add(&s->st.client_gone, 1);
+    job->reply.status = code;
+    job->reply.body = orx_server_error_json(err.msg[0] ? err.msg : orx_status_message(st),
+                                            code == 400 ? "invalid_request_error" : "server_error",
+                                            code == 504 ? "deadline_exceeded" : NULL);
+}
+
+static void run_stream(orx_job *job, chat_call *cc) {
+    orx_server *s = job->s;
+    stream_ctx sc = {job, cc};
+    cc->req.on_token = stream_on_token;
+    cc->req.user = &sc;
+    orx_llm_response r;
+    orx_error err = ORX_ERROR_INIT;
+    orx_status st = orx_llm_chat(orx_server_llm(s), &cc->req, &r, &err);
+    if (st == ORX_OK) {
+        stream_push(job->stream, chunk_event(s, job->id, NULL, 0, &r), false);
+        orx_llm_response_free(&r);
+    } else {
+        if (atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE) atomic_fetch_add(&s->st.deadline_jobs, 1);
+        if (atomic_load(&job->cancel) == ORX_CANCEL_CLIENT) atomic_fetch_add(&s->st.client_gone, 1);
+        /* Headers are already sent: report the error as an SSE event in OpenAI's error shape. */
+        char *e = orx_server_error_json(err.msg[0] ? err.msg : orx_status_message(st), "server_error",
+                                        atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE ? "deadline_exceeded" : NULL);
+        orx_buf b;
+        orx_buf_init(&b);
+        orx_buf_printf(&b, "data: %s\n\n", e ? e : "{}");
+        free(e);
+        stream_push(job->stream, orx_buf_steal(&b), false);
+    }
+    stream_push(job->stream, orx_strdup("data: [DONE]\n\n"), true);
+}
+
+void orx_chat_run_job(orx_job *job) {
+    chat_call *cc = job->chat;
+    if (job->kind == ORX_JOB_CHAT_STREAM) run_stream(job, cc);
+    else run_plain(job, cc);
+}
+
+void orx_chat_job_free(orx_job *job) {
+    if (job->chat) {
+        call_free(job->chat);
+        free(job->chat);
+        job->chat = NULL;
+    }
+    if (job->stream) {
+        /* a job refused before its response existed: nothing will read the stream */
+        stream_unref(job->stream);
+        job->stream = NULL;
+    }
+}
+
+/* ============================================================================================
+ * Entry (event-loop thread, body complete)
+ * ========================================================================================== */
+static orx_stream *stream_new(struct MHD_Connection *c) {
+    orx_stream *ss = calloc(1, sizeof *ss);
+    if (!ss) return NULL;
+    pthread_mutex_init(&ss->mu, NULL);
+    orx_buf_init(&ss->q);
+    ss->c = c;
+    ss->refs = 1; /* the job's; the response takes the second */
+    return ss;
+}
+
+static enum MHD_Result refuse(orx_server *s, struct MHD_Connection *c, int retry) {
+    bool drain = atomic_load(&s->draining);
+    atomic_fetch_add(drain ? &s->st.rejected_drain : &s->st.rejected_queue, 1);
+    return orx_srv_send_503(s, c, retry, drain ? "shutting_down" : "queue_full",
+                            drain ? "the server is shutting down" : "the model queue is full; retry later");
+}
+
+static enum MHD_Result start_stream(orx_server *s, struct MHD_Connection *c, orx_job *job) {
+    orx_stream *ss = stream_new(c);
+    if (!ss) { orx_job_free(job); return orx_srv_send_error(c, 500, "server_error", "out of memory"); }
+    job->stream = ss;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, ss, stream_response_free);
+    if (!r) { orx_job_free(job); return MHD_NO; }
+    ss->refs = 2; /* job + response (freed through stream_response_free) */
+    int retry, pos;
+    if (!orx_modelq_submit(s, job, &retry, &pos)) {
+        MHD_destroy_response(r); /* drops the response's reference */
+        orx_job_free(job);
+        return refuse(s, c, retry);
+    }
+    if (pos > 0) { /* an SSE comment (ignored by clients): where the request waits */
+        char note[96];
+        snprintf(note, sizeof note, ": queued, %d request%s ahead\n\n", pos, pos == 1 ? "" : "s");
+        stream_push(ss, orx_strdup(note), false);
+    }
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     enum MHD_Result ok = MHD_queue_response(c, 200, r);
@@ -316,30 +407,28 @@ static enum MHD_Result start_stream(orx_server *s, struct MHD_Connection *c, cha
     return ok;
 }
 
-/* ============================================================================================
- * Entry
- * ========================================================================================== */
-enum MHD_Result orx_srv_chat_completions(orx_server *s, struct MHD_Connection *c, const char *body, size_t len) {
+enum MHD_Result orx_srv_chat_completions(orx_server *s, struct MHD_Connection *c, orx_req *rq) {
     if (!s->p.llm) return orx_srv_send_error(c, 503, "server_error", "no model is loaded");
     if (!atomic_load(&s->ready)) return orx_srv_send_error(c, 503, "server_error", "model is still loading");
-    chat_call cc;
+    chat_call *cc = calloc(1, sizeof *cc);
+    if (!cc) return orx_srv_send_error(c, 500, "server_error", "out of memory");
     char why[512];
-    if (!parse_call(s, body, len, &cc, why, sizeof why)) {
-        call_free(&cc);
+    if (!parse_call(s, rq->body.data ? rq->body.data : "", rq->body.len, cc, why, sizeof why)) {
+        call_free(cc);
+        free(cc);
         return orx_srv_send_error(c, 400, "invalid_request_error", "%s", why);
     }
-    unsigned long id = atomic_fetch_add(&s->next_id, 1);
-    if (cc.req.stream) return start_stream(s, c, &cc, id);
-    orx_llm_response r;
-    orx_error err = ORX_ERROR_INIT;
-    pthread_mutex_lock(&s->model_lock);
-    orx_status st = orx_llm_chat(s->p.llm, &cc.req, &r, &err);
-    pthread_mutex_unlock(&s->model_lock);
-    call_free(&cc);
-    if (st != ORX_OK)
-        return orx_srv_send_error(c, http_status_for(st), http_status_for(st) == 400 ? "invalid_request_error" : "server_error",
-                                  "%s", err.msg[0] ? err.msg : orx_status_message(st));
-    char *out = completion_json(s, id, &r);
-    orx_llm_response_free(&r);
-    return orx_srv_send(c, 200, NULL, out);
+    orx_job *job = orx_job_new(s, cc->req.stream ? ORX_JOB_CHAT_STREAM : ORX_JOB_CHAT, c);
+    if (!job) { call_free(cc); free(cc); return orx_srv_send_error(c, 500, "server_error", "out of memory"); }
+    job->chat = cc;
+    job->id = atomic_fetch_add(&s->next_id, 1);
+    if (job->kind == ORX_JOB_CHAT_STREAM) return start_stream(s, c, job);
+    int retry, pos;
+    rq->job = job;
+    if (!orx_modelq_submit(s, job, &retry, &pos)) {
+        rq->job = NULL;
+        orx_job_free(job);
+        return refuse(s, c, retry);
+    }
+    return MHD_YES; /* suspended; the worker resumes it with the reply */
 }

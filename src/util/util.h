@@ -101,6 +101,41 @@ void       orx_sha256_hex(const void *data, size_t len, char out[65]);
 orx_status orx_sha256_file_hex(const char *path, char out[65], orx_error *err);
 
 /* ============================================================================================
+ * Tamper-evident audit log (util/audit.c): JSON Lines where each record carries "seq" (its line
+ * number) and "prev_sha256" (SHA-256 of the previous line's bytes; 64 zeros for the first)
+ * ========================================================================================== */
+/* Append one record: a JSON object on one line ("{...}", without the chain fields), under an
+ * exclusive file lock (threads and processes take turns), one write, fsynced. A new file is
+ * created with mode 0600. */
+orx_status orx_audit_append(const char *path, const char *record, size_t len, orx_error *err);
+
+/* Called per line (without its '\n'; complete = it had one); a non-OK return stops the walk. */
+typedef orx_status (*orx_audit_line_fn)(void *ctx, long lineno, const char *line, size_t len, bool complete,
+                                        orx_error *err);
+orx_status orx_audit_each(const char *path, orx_audit_line_fn fn, void *ctx, orx_error *err);
+
+typedef struct orx_audit_verify_params {
+    bool        allow_legacy; /* accept records without chain fields before the first chained one */
+    const char *anchor;       /* a head hash recorded earlier: some record must have it, or NULL */
+} orx_audit_verify_params;
+orx_audit_verify_params orx_audit_verify_default_params(void);
+
+typedef struct orx_audit_report {
+    bool  ok;              /* the chain holds (and the anchor was found, when given) */
+    long  records;         /* records checked before the first break (all of them when ok) */
+    long  legacy;          /* records without chain fields that were accepted (allow_legacy) */
+    long  broken_line;     /* line of the first broken record (1-based), 0 when ok */
+    long  broken_seq;      /* its seq, -1 when it has none */
+    long  anchor_line;     /* line whose hash is the anchor, 0 when not found / not asked */
+    char  reason[512];     /* what is wrong with the first broken record */
+    char  head_sha256[65]; /* SHA-256 of the last good record (keep it elsewhere as an anchor) */
+} orx_audit_report;
+/* Walk the whole chain. ORX_OK with out->ok false when it is broken (out says where and why);
+ * an error status only when the file cannot be read. */
+orx_status orx_audit_verify(const char *path, const orx_audit_verify_params *params, orx_audit_report *out,
+                            orx_error *err);
+
+/* ============================================================================================
  * Progress bar (stderr, only when stderr is a TTY and not disabled)
  * ========================================================================================== */
 typedef struct orx_progress {
