@@ -31,8 +31,11 @@ static float rnd_normal(void) { return sqrtf(-2.0f * logf(rnd_unit())) * cosf(6.
 
 /* One shape: queries for n_tok tokens from pos0, a cache of pos0 + n_tok positions. */
 typedef struct shape {
-    int  n_head, n_head_kv, head_dim, n_tok, pos0;
-    bool f16;
+    int   n_head, n_head_kv, head_dim, n_tok, pos0;
+    bool  f16;
+    int   window;  /* sliding window (0: none) */
+    float scale;   /* score scale (0: 1/sqrt(head_dim)) */
+    float softcap; /* soft-capping (0: none) */
 } shape;
 
 typedef struct fixture {
@@ -94,7 +97,8 @@ static float *run(const fixture *f, orx_threadpool *pool, orx_attn_impl impl, in
     assert_non_null(s);
     orx_attn_job j = {.q = f->q, .k = f->k, .v = f->v, .out = out, .kv_stride = f->kv_dim, .n_tok = sh->n_tok,
                       .pos0 = sh->pos0, .n_head = sh->n_head, .n_head_kv = sh->n_head_kv,
-                      .head_dim = sh->head_dim, .f16 = sh->f16};
+                      .head_dim = sh->head_dim, .f16 = sh->f16, .window = sh->window, .scale = sh->scale,
+                      .softcap = sh->softcap};
     orx_attn_run(pool, s, &j, impl);
     orx_attn_scratch_free(s);
     return out;
@@ -114,9 +118,10 @@ static float *check_same(const fixture *f, orx_threadpool *pool) {
         if (memcmp(ref, fast, nq * sizeof(float)) != 0) {
             size_t i = 0;
             while (i < nq && !memcmp(ref + i, fast + i, sizeof(float))) i++;
-            fail_msg("%s %s hd %d heads %d/%d tok %d pos0 %d threads %d: first difference at %zu: %.9g vs %.9g",
-                     k ? "avx2" : "best", sh->f16 ? "f16" : "f32", sh->head_dim, sh->n_head, sh->n_head_kv,
-                     sh->n_tok, sh->pos0, orx_threadpool_size(pool), i, (double)ref[i], (double)fast[i]);
+            fail_msg("%s %s hd %d heads %d/%d tok %d pos0 %d window %d cap %g threads %d: first difference at %zu: "
+                     "%.9g vs %.9g", k ? "avx2" : "best", sh->f16 ? "f16" : "f32", sh->head_dim, sh->n_head,
+                     sh->n_head_kv, sh->n_tok, sh->pos0, sh->window, (double)sh->softcap, orx_threadpool_size(pool), i,
+                     (double)ref[i], (double)fast[i]);
         }
         free(fast);
     }
@@ -133,14 +138,17 @@ static void check_plain(const fixture *f, const float *out) {
         for (int h = 0; h < sh->n_head; h++) {
             const float *q = f->q + ((size_t)t * sh->n_head + h) * hd;
             int np = sh->pos0 + t + 1, kvh = h / G;
-            double mx = -INFINITY, sum = 0;
+            int lo = sh->window > 0 && np - sh->window > 0 ? np - sh->window : 0; /* first visible */
+            double mx = -INFINITY, sum = 0, scale = sh->scale > 0 ? sh->scale : 1.0 / sqrt((double)hd);
             for (int p = 0; p < np; p++) {
                 double d = 0;
                 for (int i = 0; i < hd; i++) {
                     float qi = sh->f16 ? orx_fp16_to_f32(orx_f32_to_fp16(q[i])) : q[i];
                     d += (double)qi * f->kf[(size_t)p * f->kv_dim + (size_t)kvh * hd + i];
                 }
-                w[p] = d / sqrt((double)hd);
+                w[p] = d * scale;
+                if (sh->softcap > 0) w[p] = sh->softcap * tanh(w[p] / sh->softcap);
+                if (p < lo) w[p] = -INFINITY;
                 if (w[p] > mx) mx = w[p];
             }
             for (int p = 0; p < np; p++) sum += w[p] = exp(w[p] - mx);
@@ -154,7 +162,7 @@ static void check_plain(const fixture *f, const float *out) {
                 double got = out[((size_t)t * sh->n_head + h) * hd + i];
                 double tol = (sh->f16 ? 4e-3 : 1e-5) * (mag + 1e-3);
                 if (fabs(got - o) > tol)
-                    fail_msg("plain attention differs: t %d h %d i %d: %.9g vs %.9g", t, h, i, got, o);
+                    fail_msg("plain attention differs (%s window %d cap %g scale %g hd %d G %d pos0 %d): t %d h %d i %d: %.9g vs %.9g", sh->f16 ? "f16" : "f32", sh->window, (double)sh->softcap, (double)sh->scale, hd, G, sh->pos0, t, h, i, got, o);
             }
         }
     free(w);
@@ -238,8 +246,39 @@ static void test_decode(void **state) {
     orx_threadpool_free(pool);
 }
 
+/* Sliding windows (a token sees the last `window` positions), explicit score scales and
+ * soft-capping (gemma2/gemma3): prompt chunks from 0 and from a depth, decode at a depth, both
+ * numerics; fast == reference bit for bit, and the reference == plain double attention. */
+static void test_window_softcap(void **state) {
+    (void)state;
+    orx_threadpool *pool = orx_threadpool_create(2);
+    static const int windows[] = {1, 6, 16, 17, 40};
+    static const float caps[] = {0.0f, 1.5f, 50.0f}, scales[] = {0.0f, 1.0f, 0.125f};
+    int n = 0;
+    for (int f16 = 0; f16 < 2; f16++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++)
+                for (int layout = 0; layout < 3; layout++) {
+                    int G = 1 << layout, hd = layout == 1 ? 128 : layout == 2 ? 32 : 64;
+                    int n_tok = layout == 2 ? 1 : 30, pos0 = layout == 0 ? 0 : 57 + (int)w;
+                    shape sh = {.n_head = 2 * G, .n_head_kv = 2, .head_dim = hd, .n_tok = n_tok, .pos0 = pos0,
+                                .f16 = f16, .window = windows[w], .scale = scales[(w + c) % 3], .softcap = caps[c]};
+                    fixture f;
+                    fixture_make(&f, sh, 3.0f);
+                    float *ref = check_same(&f, pool);
+                    check_plain(&f, ref);
+                    free(ref);
+                    free(check_same(&f, NULL));
+                    fixture_free(&f);
+                    n++;
+                }
+    print_message("window/scale/soft-cap: %d shapes bit-identical and equal to plain attention\n", n);
+    orx_threadpool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_softcap),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_f16_flash),
         cmocka_unit_test(test_chunk),

@@ -21,6 +21,7 @@ static void test_detect(void **state) {
         {"{{ bos_token + '[INST] ' + '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' }}", ORX_CHAT_LLAMA2},
         {"{{ '[INST] ' + message['content'] + ' [/INST]' }}{{ message['content'] + eos_token}}", ORX_CHAT_MISTRAL},
         {"{{ 'USER: ' + message['content'] + '\\n' }}{{ 'ASSISTANT: ' + message['content'] + eos_token }}", ORX_CHAT_VICUNA},
+        {"{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{{- '<|im_start|>assistant\\n' }}", ORX_CHAT_QWEN3},
         {"{{ message['content'] }}", ORX_CHAT_UNKNOWN},
     };
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++)
@@ -28,7 +29,7 @@ static void test_detect(void **state) {
 }
 
 static void test_names(void **state) {
-    for (int t = ORX_CHAT_LLAMA2; t <= ORX_CHAT_VICUNA; t++)
+    for (int t = ORX_CHAT_LLAMA2; t <= ORX_CHAT_QWEN3; t++)
         assert_int_equal(orx_chat_template_by_name(orx_chat_template_name((orx_chat_template)t)), t);
     assert_int_equal(orx_chat_template_by_name("qwen"), ORX_CHAT_CHATML);
     assert_int_equal(orx_chat_template_by_name("LLAMA3"), ORX_CHAT_LLAMA3);
@@ -56,6 +57,7 @@ static void test_render(void **state) {
         {ORX_CHAT_PHI3, "<|system|>\nS<|end|>\n<|user|>\nU1<|end|>\n<|assistant|>\nA1<|end|>\n<|user|>\nU2<|end|>\n<|assistant|>\n"},
         {ORX_CHAT_ZEPHYR, "<|system|>\nS</s>\n<|user|>\nU1</s>\n<|assistant|>\nA1</s>\n<|user|>\nU2</s>\n<|assistant|>\n"},
         {ORX_CHAT_VICUNA, "S\n\nUSER: U1\nASSISTANT: A1</s>\nUSER: U2\nASSISTANT:"},
+        {ORX_CHAT_QWEN3, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
     };
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
         char *got = render(C[i].t, m, 4);

@@ -123,6 +123,15 @@ static int check_type_isa(uint32_t t, const char *isa, int64_t n_out, int64_t n_
             fail_msg("%s/%s matmul %ldx%ldx%ld at [%ld][%ld]: %g vs %g", orx_type_name(t), isa,
                      (long)n_out, (long)n_in, (long)n_tok, (long)j, (long)o, Yk[i], Yr[i]);
     }
+    /* decode-exact batch (drafted tokens): each token's row bit-identical to a one-token matmul */
+    orx_cpu_force_isa(isa);
+    orx_matmul_decode(pool, t, W, n_out, n_in, X, n_tok, Yk);
+    for (int64_t j = 0; j < n_tok; j++) orx_matmul(pool, t, W, n_out, n_in, X + j * n_in, 1, Yg + j * n_out);
+    orx_cpu_force_isa(NULL);
+    for (int64_t i = 0; i < n_tok * n_out; i++)
+        if (memcmp(&Yk[i], &Yg[i], sizeof *Yk))
+            fail_msg("%s/%s matmul_decode %ldx%ldx%ld at [%ld][%ld]: %.9g vs one-token %.9g", orx_type_name(t), isa,
+                     (long)n_out, (long)n_in, (long)n_tok, (long)(i / n_out), (long)(i % n_out), Yk[i], Yg[i]);
     free(W); free(deq); free(X); free(xq); free(xq2); free(Yr); free(Yk); free(Yg);
     return 1;
 }

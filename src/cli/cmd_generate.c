@@ -47,7 +47,7 @@ static void usage(FILE *f) {
             "      --seed S             RNG seed: same seed, same output (default 42)\n"
             "      --chat               wrap the prompt in the model's chat template\n"
             "      --system TEXT        system message (with --chat)\n"
-            "      --chat-template NAME llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna\n"
+            "      --chat-template NAME llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna, qwen3\n"
             "  -c, --ctx N              context size in tokens (default: min(trained, 4096))\n"
             "  -t, --threads N          threads (default: all cores)\n"
             "      --ignore-eos         do not stop at end-of-generation tokens\n"
@@ -113,7 +113,7 @@ static int parse(int argc, char **argv, gen_opts *o) {
     if (!o->prompt) return orx_cli_usage("generate", "missing -p PROMPT");
     if (o->tmpl && orx_chat_template_by_name(o->tmpl) == ORX_CHAT_UNKNOWN)
         return orx_cli_usage("generate", "unknown chat template '%s' (llama2, llama3, mistral, chatml, "
-                             "gemma, phi3, zephyr, vicuna)", o->tmpl);
+                             "gemma, phi3, zephyr, vicuna, qwen3)", o->tmpl);
     return -1;
 bad:
     return orx_cli_usage("generate", "bad value '%s' for %s", optarg, argv[optind - 1]);

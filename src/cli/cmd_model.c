@@ -1,16 +1,20 @@
 /*
  * cmd_model.c — `openrx model synth`: write a random-weight GGUF with a real model's shapes.
  *
- *   openrx model synth --shape tinyllama|llama3.2-1b|qwen2.5-0.5b --type F16|Q8_0|Q4_0|Q4_K_M
- *                      -o FILE [--seed N] [--vocab VOCAB.gguf | --vocab-dir DIR] [-t THREADS] [--layers N]
+ *   openrx model synth --shape NAME --type F32|F16|Q8_0|Q4_0|Q4_K_M -o FILE [--seed N]
+ *                      [--vocab VOCAB.gguf | --vocab-dir DIR] [-t THREADS] [--layers N]
  *
- * Weights are drawn from N(0, 0.02²) (norms = 1, biases = 0), quantised with our reference
- * quantisers in the tensor-type mix llama-quantize uses for that file type (Q4_0: output Q6_K;
- * Q4_K_M: Q6_K for output and for attn_v / ffn_down in the "more bits" layers, Q4_K elsewhere;
- * rows whose width is not a multiple of 256 fall back to Q5_0 / Q8_0). The tokenizer is copied
- * from a vocab GGUF when one is named (--vocab FILE, or --vocab-dir DIR holding llama.cpp's
- * ggml-vocab-*.gguf for the shape's family), else a synthetic byte-level vocabulary. Speed does not depend on weight values, so these files
- * measure the engine on realistic sizes without downloading weights.
+ * Weights are drawn from N(0, sd²) (sd 0.02 for the real shapes; the tiny test shapes use larger
+ * weights and norms around 1 so that attention, soft-capping and every norm matter), biases = 0,
+ * quantised with our reference quantisers in the tensor-type mix llama-quantize uses for that
+ * file type (Q4_0: output Q6_K; Q4_K_M: Q6_K for output and for attn_v / ffn_down in the "more
+ * bits" layers, Q4_K elsewhere; rows whose width is not a multiple of 256 fall back to Q5_0 /
+ * Q8_0). The tokenizer is copied from --vocab (every tokenizer.* key; token arrays padded or cut
+ * to the shape's vocabulary, or the shape takes the vocab's size; --vocab-dir DIR picks llama.cpp's
+ * ggml-vocab-*.gguf of the shape's family in DIR), else a synthetic byte-level
+ * vocabulary. Speed does not depend on weight values, so these files measure the engine on
+ * realistic sizes without downloading weights; the tiny shapes are the architecture goldens'
+ * models (tests/fixtures/engine).
  */
 #include "cli/cli.h"
 #include "engine/quant.h"
@@ -30,27 +34,48 @@
 typedef struct shape {
     const char *name;      /* --shape value */
     const char *arch;      /* general.architecture */
-    const char *vocab;     /* the family's vocab GGUF basename (llama.cpp's ggml-vocab-*.gguf) */
-    int32_t n_vocab;       /* embedding rows */
+    int32_t n_vocab;       /* embedding rows (0: the --vocab's token count) */
     int32_t n_embd;        /* width */
     int32_t n_layer;       /* blocks */
     int32_t n_head;        /* query heads */
     int32_t n_head_kv;     /* kv heads */
+    int32_t head_dim;      /* attention.key_length (0: n_embd / n_head, key not written) */
     int32_t n_ff;          /* feed-forward width */
     int32_t n_ctx;         /* context_length */
     float   rope_base;     /* rope.freq_base */
     float   rms_eps;       /* layer_norm_rms_epsilon */
     bool    tied;          /* no output.weight */
     bool    qkv_bias;      /* qwen2 biases */
+    int32_t n_swa;         /* attention.sliding_window (0: key not written) */
+    float   attn_cap;      /* attn_logit_softcapping (0: key not written) */
+    float   final_cap;     /* final_logit_softcapping (0: key not written) */
+    float   rope_linear;   /* rope.scaling linear factor (0: none) */
+    float   sd;            /* weight standard deviation (0: 0.02) */
+    float   norm_sd;       /* norm weights 1 + N(0, norm_sd²) (0: all 1) */
 } shape;
 
+/* Real shapes are the models' published configurations (config.json of each). */
 static const shape k_shapes[] = {
-    {"tinyllama", "llama", "ggml-vocab-llama-spm.gguf", 32000, 2048, 22, 32, 4, 5632, 2048, 10000.0f, 1e-5f, false, false},
-    {"llama3.2-1b", "llama", "ggml-vocab-llama-bpe.gguf", 128256, 2048, 16, 32, 8, 8192, 131072, 500000.0f, 1e-5f, true, false},
-    {"qwen2.5-0.5b", "qwen2", "ggml-vocab-qwen2.gguf", 151936, 896, 24, 14, 2, 4864, 32768, 1000000.0f, 1e-6f, true, true},
-    /* small shape for tests: 256 wide, 2 layers */
-    {"mini", "llama", "ggml-vocab-llama-spm.gguf", 32000, 256, 2, 8, 2, 512, 512, 10000.0f, 1e-5f, false, false},
+    {"tinyllama", "llama", 32000, 2048, 22, 32, 4, 0, 5632, 2048, 10000.0f, 1e-5f, false, false, 0, 0, 0, 0, 0, 0},
+    {"llama3.2-1b", "llama", 128256, 2048, 16, 32, 8, 0, 8192, 131072, 500000.0f, 1e-5f, true, false, 0, 0, 0, 0, 0, 0},
+    {"qwen2.5-0.5b", "qwen2", 151936, 896, 24, 14, 2, 0, 4864, 32768, 1000000.0f, 1e-6f, true, true, 0, 0, 0, 0, 0, 0},
+    {"llama3-8b", "llama", 128256, 4096, 32, 32, 8, 0, 14336, 8192, 500000.0f, 1e-5f, false, false, 0, 0, 0, 0, 0, 0},
+    {"qwen2.5-7b", "qwen2", 152064, 3584, 28, 28, 4, 0, 18944, 32768, 1000000.0f, 1e-6f, false, true, 0, 0, 0, 0, 0, 0},
+    {"gemma3-4b", "gemma3", 262208, 2560, 34, 8, 4, 256, 10240, 131072, 1000000.0f, 1e-6f, true, false, 1024, 0, 0, 8.0f, 0, 0},
+    {"gemma2-9b", "gemma2", 256000, 3584, 42, 16, 8, 256, 14336, 8192, 10000.0f, 1e-6f, true, false, 4096, 50.0f, 30.0f, 0, 0, 0},
+    {"qwen3-8b", "qwen3", 151936, 4096, 36, 32, 8, 128, 12288, 40960, 1000000.0f, 1e-6f, false, false, 0, 0, 0, 0, 0, 0},
+    /* small shape for tests (like ../shared/models/random/rand-llama-256-*) */
+    {"mini", "llama", 32000, 256, 2, 8, 2, 0, 512, 512, 10000.0f, 1e-5f, false, false, 0, 0, 0, 0, 0, 0},
+    /* architecture goldens (tests/fixtures/engine): head size != n_embd / n_head, windows of 6
+     * positions so the prompts slide, soft-caps small enough to bend the values */
+    {"gemma2-tiny", "gemma2", 0, 64, 4, 4, 2, 32, 96, 512, 10000.0f, 1e-6f, true, false, 6, 1.5f, 4.0f, 0, 0.1f, 0.1f},
+    {"gemma3-tiny", "gemma3", 0, 64, 7, 4, 1, 32, 96, 512, 1000000.0f, 1e-6f, true, false, 6, 0, 0, 8.0f, 0.1f, 0.1f},
+    {"qwen3-tiny", "qwen3", 0, 64, 3, 4, 2, 32, 160, 512, 1000000.0f, 1e-6f, true, false, 0, 0, 0, 0, 0.1f, 0.1f},
 };
+
+static bool arch_qk_norm(const char *a) { return !strcmp(a, "qwen3") || !strcmp(a, "gemma3"); }
+static bool arch_post_norms(const char *a) { return !strcmp(a, "gemma2") || !strcmp(a, "gemma3"); }
+static int32_t head_dim_of(const shape *h) { return h->head_dim > 0 ? h->head_dim : h->n_embd / h->n_head; }
 
 typedef struct mix {
     const char *name;     /* --type value */
@@ -59,7 +84,7 @@ typedef struct mix {
 } mix;
 
 static const mix k_mixes[] = {
-    {"F16", 1, ORX_TYPE_F16}, {"Q8_0", 7, ORX_TYPE_Q8_0}, {"Q4_0", 2, ORX_TYPE_Q4_0},
+    {"F32", 0, ORX_TYPE_F32}, {"F16", 1, ORX_TYPE_F16}, {"Q8_0", 7, ORX_TYPE_Q8_0}, {"Q4_0", 2, ORX_TYPE_Q4_0},
     {"Q4_K_M", 15, ORX_TYPE_Q4_K},
 };
 
@@ -85,6 +110,7 @@ typedef struct synth {
     orx_progress prog;   /* progress bar */
     uint64_t     done;   /* bytes written */
     uint64_t     total;  /* bytes to write */
+    const char  *zero;   /* --zero: tensors whose name ends with this are all zeros, or NULL */
 } synth;
 
 static bool more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
@@ -109,10 +135,11 @@ static void add(synth *s, const char *name, uint32_t type, int64_t ne0, int64_t 
 
 static void make_plan(synth *s) {
     const shape *h = s->sh;
-    int64_t hd = h->n_embd / h->n_head, kv = hd * h->n_head_kv;
+    int64_t hd = head_dim_of(h), qd = hd * h->n_head, kv = hd * h->n_head_kv;
     uint32_t base = s->mx->base, km = s->mx->base == ORX_TYPE_Q4_K;
     uint32_t out_t = base == ORX_TYPE_Q4_0 || km ? ORX_TYPE_Q6_K : base;
-    s->t = calloc((size_t)h->n_layer * 12 + 8, sizeof *s->t);
+    bool qkn = arch_qk_norm(h->arch), post = arch_post_norms(h->arch);
+    s->t = calloc((size_t)h->n_layer * 16 + 8, sizeof *s->t);
     /* tied models keep the embedding at the output type (it is the output matrix too) */
     add(s, "token_embd.weight", h->tied ? out_t : base, h->n_embd, h->n_vocab, T_WEIGHT);
     char nm[64];
@@ -120,19 +147,25 @@ static void make_plan(synth *s) {
         uint32_t more = km && more_bits(i, h->n_layer) ? ORX_TYPE_Q6_K : base;
 #define ADD(suffix, type, a, b, k) snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), add(s, nm, type, a, b, k)
         ADD("attn_norm.weight", 0, h->n_embd, 1, T_NORM);
-        ADD("attn_q.weight", base, h->n_embd, h->n_embd, T_WEIGHT);
+        ADD("attn_q.weight", base, h->n_embd, qd, T_WEIGHT);
         ADD("attn_k.weight", base, h->n_embd, kv, T_WEIGHT);
         ADD("attn_v.weight", more, h->n_embd, kv, T_WEIGHT);
         if (h->qkv_bias) {
-            ADD("attn_q.bias", 0, h->n_embd, 1, T_BIAS);
+            ADD("attn_q.bias", 0, qd, 1, T_BIAS);
             ADD("attn_k.bias", 0, kv, 1, T_BIAS);
             ADD("attn_v.bias", 0, kv, 1, T_BIAS);
         }
-        ADD("attn_output.weight", base, h->n_embd, h->n_embd, T_WEIGHT);
+        if (qkn) {
+            ADD("attn_q_norm.weight", 0, hd, 1, T_NORM);
+            ADD("attn_k_norm.weight", 0, hd, 1, T_NORM);
+        }
+        ADD("attn_output.weight", base, qd, h->n_embd, T_WEIGHT);
+        if (post) ADD("post_attention_norm.weight", 0, h->n_embd, 1, T_NORM);
         ADD("ffn_norm.weight", 0, h->n_embd, 1, T_NORM);
         ADD("ffn_gate.weight", base, h->n_embd, h->n_ff, T_WEIGHT);
         ADD("ffn_up.weight", base, h->n_embd, h->n_ff, T_WEIGHT);
         ADD("ffn_down.weight", more, h->n_ff, h->n_embd, T_WEIGHT);
+        if (post) ADD("post_ffw_norm.weight", 0, h->n_embd, 1, T_NORM);
 #undef ADD
     }
     add(s, "output_norm.weight", 0, h->n_embd, 1, T_NORM);
@@ -165,6 +198,7 @@ typedef struct fill_job {
     uint64_t      seed;  /* tensor seed */
     char         *dst;   /* output bytes */
     size_t        row;   /* bytes per row */
+    float         sd;    /* standard deviation */
 } fill_job;
 
 static void fill_rows(void *vctx, int ith, int nth) {
@@ -172,7 +206,7 @@ static void fill_rows(void *vctx, int ith, int nth) {
     float *buf = malloc((size_t)j->p->ne0 * sizeof *buf);
     if (!buf) return;
     for (int64_t r = ith; r < j->p->ne1; r += nth) {
-        normal_row(j->seed ^ ((uint64_t)r * 0xD1B54A32D192ED03ull), buf, j->p->ne0, 0.02f);
+        normal_row(j->seed ^ ((uint64_t)r * 0xD1B54A32D192ED03ull), buf, j->p->ne0, j->sd);
         orx_quantize_row(j->p->type, buf, j->dst + (size_t)r * j->row, j->p->ne0);
     }
     free(buf);
@@ -182,12 +216,19 @@ static orx_status fill_cb(void *ctx, int64_t index, const char *name, void *dst,
                           orx_error *err) {
     synth *s = ctx;
     const plan_t *p = &s->t[index];
-    if (p->kind == T_NORM || p->kind == T_BIAS) {
+    uint64_t seed = s->seed * 0x9E3779B97F4A7C15ull + (uint64_t)index * 0xBF58476D1CE4E5B9ull;
+    size_t nl = strlen(p->name), zl = s->zero ? strlen(s->zero) : 0;
+    if (zl && nl >= zl && !strcmp(p->name + nl - zl, s->zero)) { /* every quant type encodes zeros as 0 bytes */
+        memset(dst, 0, nbytes);
+    } else if (p->kind == T_NORM || p->kind == T_BIAS) {
         float *f = dst;
         for (int64_t i = 0; i < p->ne0; i++) f[i] = p->kind == T_NORM ? 1.0f : 0.0f;
+        if (p->kind == T_NORM && s->sh->norm_sd > 0) { /* norms around 1: each one matters */
+            normal_row(seed, f, p->ne0, s->sh->norm_sd);
+            for (int64_t i = 0; i < p->ne0; i++) f[i] += 1.0f;
+        }
     } else {
-        fill_job j = {p, s->seed * 0x9E3779B97F4A7C15ull + (uint64_t)index * 0xBF58476D1CE4E5B9ull, dst,
-                      orx_type_row_bytes(p->type, p->ne0)};
+        fill_job j = {p, seed, dst, orx_type_row_bytes(p->type, p->ne0), s->sh->sd > 0 ? s->sh->sd : 0.02f};
         orx_threadpool_run(s->pool, fill_rows, &j);
     }
     s->done += nbytes;
@@ -305,8 +346,18 @@ static orx_status set_meta(orx_gguf_writer *w, const synth *s, orx_error *err) {
         (st = orx_gguf_writer_set_u32(w, KEY("attention.head_count_kv"), (uint32_t)h->n_head_kv, err)) ||
         (st = orx_gguf_writer_set_f32(w, KEY("attention.layer_norm_rms_epsilon"), h->rms_eps, err)) ||
         (st = orx_gguf_writer_set_f32(w, KEY("rope.freq_base"), h->rope_base, err)) ||
-        (st = orx_gguf_writer_set_u32(w, KEY("rope.dimension_count"), (uint32_t)(h->n_embd / h->n_head), err)) ||
+        (st = orx_gguf_writer_set_u32(w, KEY("rope.dimension_count"), (uint32_t)head_dim_of(h), err)) ||
         (st = orx_gguf_writer_set_u32(w, KEY("vocab_size"), (uint32_t)h->n_vocab, err)))
+        return st;
+    if (h->head_dim > 0 && ((st = orx_gguf_writer_set_u32(w, KEY("attention.key_length"), (uint32_t)h->head_dim, err)) ||
+                            (st = orx_gguf_writer_set_u32(w, KEY("attention.value_length"), (uint32_t)h->head_dim, err))))
+        return st;
+    if (h->n_swa > 0 && (st = orx_gguf_writer_set_u32(w, KEY("attention.sliding_window"), (uint32_t)h->n_swa, err)))
+        return st;
+    if (h->attn_cap > 0 && (st = orx_gguf_writer_set_f32(w, KEY("attn_logit_softcapping"), h->attn_cap, err))) return st;
+    if (h->final_cap > 0 && (st = orx_gguf_writer_set_f32(w, KEY("final_logit_softcapping"), h->final_cap, err))) return st;
+    if (h->rope_linear > 0 && ((st = orx_gguf_writer_set_str(w, KEY("rope.scaling.type"), "linear", err)) ||
+                               (st = orx_gguf_writer_set_f32(w, KEY("rope.scaling.factor"), h->rope_linear, err))))
         return st;
 #undef KEY
     return ORX_OK;
@@ -318,36 +369,53 @@ static orx_status set_meta(orx_gguf_writer *w, const synth *s, orx_error *err) {
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: openrx model synth --shape SHAPE --type TYPE -o FILE [options]\n"
-            "Write a random-weight GGUF with a real model's shapes (for benchmarks).\n\n"
-            "  --shape SHAPE   tinyllama | llama3.2-1b | qwen2.5-0.5b | mini (256-wide, 2 layers: tests)\n"
-            "  --type TYPE     F16 | Q8_0 | Q4_0 | Q4_K_M (llama-quantize's tensor mix)\n"
+            "Write a random-weight GGUF with a real model's shapes (for benchmarks and tests).\n\n"
+            "  --shape SHAPE   real shapes: tinyllama | llama3.2-1b | qwen2.5-0.5b | llama3-8b |\n"
+            "                  qwen2.5-7b | gemma3-4b | gemma2-9b | qwen3-8b;\n"
+            "                  test shapes: mini (256-wide llama, 2 layers) | gemma2-tiny |\n"
+            "                  gemma3-tiny | qwen3-tiny (vocabulary from --vocab)\n"
+            "  --type TYPE     F32 | F16 | Q8_0 | Q4_0 | Q4_K_M (llama-quantize's tensor mix)\n"
             "  -o, --output F  output file (written atomically)\n"
-            "  --vocab GGUF    copy the tokenizer from this GGUF (default: a synthetic vocab)\n"
+            "  --vocab GGUF    copy the tokenizer from this GGUF (default: a synthetic byte-level\n"
+            "                  vocabulary); the test shapes take its vocabulary size\n"
             "  --vocab-dir DIR copy the tokenizer from DIR/<the shape family's ggml-vocab-*.gguf>\n"
             "  --layers N      override the layer count (small test files)\n"
+            "  --zero SUFFIX   write the tensors whose name ends with SUFFIX as zeros (tests: e.g.\n"
+            "                  ffn_gate.weight takes GeGLU's F16 table out of a comparison)\n"
             "  --seed N        random seed (default 1)\n"
             "  -t, --threads N threads (default: physical cores)\n"
             "  --json          print a JSON summary\n"
             "  -h, --help      this help\n");
 }
 
-/* DIR/<vocab GGUF of the shape's family> (malloc'd); opening it reports a missing file. */
-static char *family_vocab(const char *dir, const shape *h) {
-    size_t n = strlen(dir) + strlen(h->vocab) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, h->vocab);
-    return p;
+/* llama.cpp's vocab GGUF basename for a shape's tokenizer family; NULL when none is known. */
+static const char *family_vocab_name(const char *shape) {
+    static const struct { const char *prefix, *file; } k[] = {
+        {"tinyllama", "ggml-vocab-llama-spm.gguf"}, {"mini", "ggml-vocab-llama-spm.gguf"},
+        {"llama3", "ggml-vocab-llama-bpe.gguf"},    {"qwen", "ggml-vocab-qwen2.gguf"},
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!strncmp(shape, k[i].prefix, strlen(k[i].prefix))) return k[i].file;
+    return NULL;
+}
+
+/* Tokens in a vocab GGUF (0 when it has none). */
+static int32_t vocab_size(const orx_gguf *v) {
+    orx_gguf_vtype et;
+    uint64_t n = 0;
+    if (!orx_gguf_get_arr(v, "tokenizer.ggml.tokens", &et, &n) || n > (1u << 24)) return 0;
+    return (int32_t)n;
 }
 
 static int synth_main(int argc, char **argv) {
     static const struct option opts[] = {
         {"shape", required_argument, NULL, 's'}, {"type", required_argument, NULL, 'y'},
         {"output", required_argument, NULL, 'o'}, {"vocab", required_argument, NULL, 'v'},
-        {"vocab-dir", required_argument, NULL, 'V'},
         {"layers", required_argument, NULL, 'l'}, {"seed", required_argument, NULL, 'S'},
         {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"zero", required_argument, NULL, 'z'}, {"vocab-dir", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'}, {0}};
-    const char *shape_s = NULL, *type_s = NULL, *out = NULL, *vocab = NULL, *vocab_dir = NULL;
+    const char *shape_s = NULL, *type_s = NULL, *out = NULL, *vocab = NULL, *zero = NULL, *vocab_dir = NULL;
     long layers = 0, seed = 1, threads = 0;
     bool json = false;
     int c;
@@ -359,6 +427,7 @@ static int synth_main(int argc, char **argv) {
         case 'v': vocab = optarg; break;
         case 'V': vocab_dir = optarg; break;
         case 'j': json = true; break;
+        case 'z': zero = optarg; break;
         case 'l': if (!orx_cli_parse_int(optarg, 1, 1000, &layers)) return orx_cli_usage("model synth", "bad --layers '%s'", optarg); break;
         case 'S': if (!orx_cli_parse_int(optarg, 0, 1L << 40, &seed)) return orx_cli_usage("model synth", "bad --seed '%s'", optarg); break;
         case 't': if (!orx_cli_parse_int(optarg, 1, 512, &threads)) return orx_cli_usage("model synth", "bad --threads '%s'", optarg); break;
@@ -368,31 +437,45 @@ static int synth_main(int argc, char **argv) {
     }
     if (optind != argc) return orx_cli_usage("model synth", "unexpected argument '%s'", argv[optind]);
     if (!shape_s || !type_s || !out) return orx_cli_usage("model synth", "--shape, --type and -o are required");
-    if (vocab && vocab_dir) return orx_cli_usage("model synth", "give --vocab or --vocab-dir, not both");
     synth s;
     memset(&s, 0, sizeof s);
     for (size_t i = 0; i < sizeof k_shapes / sizeof k_shapes[0]; i++)
         if (!strcmp(shape_s, k_shapes[i].name)) s.sh = &k_shapes[i];
     for (size_t i = 0; i < sizeof k_mixes / sizeof k_mixes[0]; i++)
         if (!strcmp(type_s, k_mixes[i].name)) s.mx = &k_mixes[i];
-    if (!s.sh) return orx_cli_usage("model synth", "unknown --shape '%s' (tinyllama, llama3.2-1b, qwen2.5-0.5b, mini)", shape_s);
-    if (!s.mx) return orx_cli_usage("model synth", "unknown --type '%s' (F16, Q8_0, Q4_0, Q4_K_M)", type_s);
+    if (!s.sh) return orx_cli_usage("model synth", "unknown --shape '%s' (see --help)", shape_s);
+    if (!s.mx) return orx_cli_usage("model synth", "unknown --type '%s' (F32, F16, Q8_0, Q4_0, Q4_K_M)", type_s);
+    if (vocab && vocab_dir) return orx_cli_usage("model synth", "give --vocab or --vocab-dir, not both");
+    char *vpath = NULL;
+    if (vocab_dir) {
+        const char *name = family_vocab_name(shape_s);
+        if (!name) return orx_cli_usage("model synth", "--shape %s has no known vocab in --vocab-dir; use --vocab", shape_s);
+        size_t n = strlen(vocab_dir) + strlen(name) + 2;
+        if ((vpath = malloc(n))) snprintf(vpath, n, "%s/%s", vocab_dir, name);
+    } else if (vocab) {
+        vpath = orx_strdup(vocab);
+    }
+    if (s.sh->n_vocab == 0 && !vpath) return orx_cli_usage("model synth", "--shape %s needs --vocab", shape_s);
     shape sh = *s.sh;
     if (layers > 0) sh.n_layer = (int32_t)layers;
     s.sh = &sh;
     s.seed = (uint64_t)seed;
+    s.zero = zero;
 
     orx_error err = ORX_ERROR_INIT;
     orx_status st = ORX_OK;
     orx_gguf_writer *w = orx_gguf_writer_create();
     orx_gguf *v = NULL;
-    char *vpath = vocab ? orx_strdup(vocab) : vocab_dir ? family_vocab(vocab_dir, &sh) : NULL;
     s.pool = orx_threadpool_create((int)threads);
     if (!w || !s.pool) { st = orx_fail(&err, ORX_ERR_NOMEM, "out of memory"); goto done; }
+    if (vpath && (st = orx_gguf_open(vpath, &v, &err))) goto done;
+    if (v && sh.n_vocab == 0 && (sh.n_vocab = vocab_size(v)) == 0) {
+        st = orx_fail(&err, ORX_ERR_INVALID, "%s: no tokenizer.ggml.tokens", vpath);
+        goto done;
+    }
     make_plan(&s);
     if ((st = set_meta(w, &s, &err))) goto done;
-    if (vpath) {
-        if ((st = orx_gguf_open(vpath, &v, &err))) goto done;
+    if (v) {
         if ((st = copy_vocab(w, v, sh.n_vocab, &err))) goto done;
     } else if ((st = synthetic_vocab(w, sh.n_vocab, &err))) {
         goto done;

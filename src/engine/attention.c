@@ -122,6 +122,40 @@ static thread_buf thread_buffers(const orx_attn_scratch *s, int ith) {
 }
 
 /* ============================================================================================
+ * Window, scale and soft-capping (shared by every path)
+ * ========================================================================================== */
+/* First cache position the token at pos sees. */
+static inline int32_t first_pos(const orx_attn_job *j, int32_t pos) {
+    return j->window > 0 && pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+}
+
+static inline float kq_scale(const orx_attn_job *j) {
+    return j->scale > 0 ? j->scale : 1.0f / sqrtf((float)j->head_dim);
+}
+
+/* The factor applied to K.Q by the scores loops. Soft-capped scores are cap * tanh(K.Q * scale /
+ * cap) in both numerics, rounded as ggml does for gemma2 (scale 1 there): flash folds 1/cap into
+ * the scale and multiplies cap * tanh(s) (ggml's flash attention); the F32 path scales first (an
+ * exact no-op at scale 1) and then computes tanh(s * (1/cap)) * cap (ggml_scale, ggml_tanh,
+ * ggml_scale before the softmax). */
+static inline float score_scale(const orx_attn_job *j) {
+    if (!(j->softcap > 0) || !j->f16) return kq_scale(j);
+    return kq_scale(j) / j->softcap;
+}
+
+/* Soft-capping of n scores that score_scale() produced (nothing without a cap). */
+static inline void shape_scores(const orx_attn_job *j, float *sc, size_t n) {
+    float cap = j->softcap;
+    if (!(cap > 0)) return;
+    if (j->f16) {
+        for (size_t i = 0; i < n; i++) sc[i] = cap * tanhf(sc[i]);
+        return;
+    }
+    float inv = 1.0f / cap;
+    for (size_t i = 0; i < n; i++) sc[i] = tanhf(sc[i] * inv) * cap;
+}
+
+/* ============================================================================================
  * Reference: one (token, head) pair at a time
  * ========================================================================================== */
 ORX_INLINE float reduce16(float *l) {
@@ -182,16 +216,19 @@ ORX_INLINE void f16_row(float *dst, const uint16_t *src, int n) {
  * ggml (and of this file before) compute S*ms + vs. */
 ORX_INLINE void ref_flash(const orx_attn_job *j, thread_buf *b, int t, int h, int32_t pos) {
     int hd = j->head_dim, kvh = h / (j->n_head / j->n_head_kv);
+    int32_t lo = first_pos(j, pos);
+    float cap = j->softcap;
     const uint16_t *K = (const uint16_t *)j->k + (size_t)kvh * hd;
     const uint16_t *V = (const uint16_t *)j->v + (size_t)kvh * hd;
     const float *q = j->q + ((size_t)t * j->n_head + h) * hd;
     float *qr = b->qr, *acc = b->acc;
     for (int i = 0; i < hd; i++) qr[i] = f16r(q[i]); /* Q in the cache's F16 before K.Q */
-    float scale = 1.0f / sqrtf((float)hd), M = -INFINITY, S = 0;
+    float scale = score_scale(j), M = -INFINITY, S = 0;
     for (int i = 0; i < hd; i++) acc[i] = 0;
-    for (int32_t p = 0; p <= pos; p++) {
+    for (int32_t p = lo; p <= pos; p++) {
         f16_row(b->kb, K + (size_t)p * j->kv_stride, hd);
         float s = dot_f16(b->kb, qr, hd) * scale, ms = 1.0f, vs = 1.0f;
+        if (cap > 0) s = cap * tanhf(s);
         if (s > M) {
             float m_old = M;
             M = s;
@@ -222,21 +259,24 @@ ORX_INLINE void ref_body(const orx_attn_job *j, thread_buf *b, int t, int h) {
     const float *V = (const float *)j->v + (size_t)kvh * hd;
     const float *q = j->q + ((size_t)t * j->n_head + h) * hd;
     float *sc = b->sc, *va = b->part;
-    float scale = 1.0f / sqrtf((float)hd), mx = -INFINITY;
-    for (int32_t p = 0; p <= pos; p++) {
+    float scale = score_scale(j), mx = -INFINITY;
+    int32_t lo = first_pos(j, pos);
+    for (int32_t p = lo; p <= pos; p++) {
         sc[p] = dot_kq(K + (size_t)p * stride, q, hd) * scale;
+        shape_scores(j, sc + p, 1);
         if (sc[p] > mx) mx = sc[p];
     }
     double sum = 0;
-    for (int32_t p = 0; p <= pos; p++) {
+    for (int32_t p = lo; p <= pos; p++) {
         sc[p] = orx_exp_f32(sc[p] - mx);
         sum += sc[p];
     }
     float inv = (float)(1.0 / sum);
-    for (int32_t p = 0; p <= pos; p++) sc[p] = sc[p] * inv;
-    /* weights x V in tinyBLAS order: 16 fused partial sums (position mod 16), then pairwise */
+    for (int32_t p = lo; p <= pos; p++) sc[p] = sc[p] * inv;
+    /* weights x V in tinyBLAS order: 16 fused partial sums (position mod 16), then pairwise;
+     * positions before the window weigh 0 and add nothing */
     for (int i = 0; i < 16 * hd; i++) va[i] = 0;
-    for (int32_t p = 0; p <= pos; p++) {
+    for (int32_t p = lo; p <= pos; p++) {
         const float *v = V + (size_t)p * stride;
         float *a = va + (size_t)(p & 15) * hd, w = sc[p];
         for (int i = 0; i < hd; i++) a[i] = fmaf(v[i], w, a[i]);
@@ -304,6 +344,27 @@ ORX_INLINE void flash_factors(float *sc, float *aux, int np, int G, float *st) {
         }
 }
 
+/* The cache positions an item reads. Flash: exactly the window (ggml skips masked positions).
+ * F32: from the window's start rounded down to a multiple of 16, so the weights x V partial sums
+ * keep their position-mod-16 slots; the n_masked positions before the window weigh 0. */
+typedef struct item_span {
+    size_t koff;     /* offset of the first position's K/V row of this KV head, in elements */
+    int    np;       /* positions read */
+    int    n_masked; /* leading positions outside the window (F32 only) */
+} item_span;
+
+static inline item_span span_of(const orx_attn_job *j, int t, int g, int G) {
+    (void)G;
+    int32_t pos = j->pos0 + t, lo = first_pos(j, pos), base = j->f16 ? lo : lo & ~15;
+    item_span s = {(size_t)base * j->kv_stride + (size_t)g * (size_t)j->head_dim, pos + 1 - base, lo - base};
+    return s;
+}
+
+/* Scores of the leading masked positions -> -inf (weight exactly 0 after the softmax). */
+static inline void mask_scores(float *sc, int n_masked, int G) {
+    for (size_t i = 0; i < (size_t)n_masked * (size_t)G; i++) sc[i] = -INFINITY;
+}
+
 /* ============================================================================================
  * Fast path (AVX-512): one (token, KV head) item, the query heads of the group together
  * ========================================================================================== */
@@ -366,8 +427,8 @@ ORX_INLINE __m512 bf1(__m512 x, __m512 y) {
 
 /* sc[p*G + h] = (K[p] . q[h]) * scale for positions 0..np-1 and the G heads of the group, 16 dots
  * at a time (in [position][head] order). */
-ORX_INLINE void scores(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float *sc) {
-    const float scale = 1.0f / sqrtf((float)hd);
+ORX_INLINE void scores(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float scale,
+                       float *sc) {
     const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     int total = np * G, n64 = hd & ~63, p = 0, h = 0;
     for (int n0 = 0; n0 < total; n0 += 16) {
@@ -420,8 +481,7 @@ ORX_INLINE void scores(const float *q, const void *K, size_t stride, int np, int
  * of 16 dots is 16/G whole positions, dot i being head i % G of position p0 + i / G, so the K row
  * shared by a position's heads is loaded once. */
 ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
-                         float *sc) {
-    const float scale = 1.0f / sqrtf((float)hd);
+                         float scale, float *sc) {
     const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const int P = 16 / G;
     const size_t esz = f16 ? 2 : 4;
@@ -449,16 +509,16 @@ ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, i
 }
 
 ORX_STAGE void scores_any(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
-                          float *sc) {
+                          float scale, float *sc) {
     if (hd % 64 == 0) switch (G) {
-        case 1: scores_g(q, K, stride, np, 1, hd, f16, sc); return;
-        case 2: scores_g(q, K, stride, np, 2, hd, f16, sc); return;
-        case 4: scores_g(q, K, stride, np, 4, hd, f16, sc); return;
-        case 8: scores_g(q, K, stride, np, 8, hd, f16, sc); return;
-        case 16: scores_g(q, K, stride, np, 16, hd, f16, sc); return;
+        case 1: scores_g(q, K, stride, np, 1, hd, f16, scale, sc); return;
+        case 2: scores_g(q, K, stride, np, 2, hd, f16, scale, sc); return;
+        case 4: scores_g(q, K, stride, np, 4, hd, f16, scale, sc); return;
+        case 8: scores_g(q, K, stride, np, 8, hd, f16, scale, sc); return;
+        case 16: scores_g(q, K, stride, np, 16, hd, f16, scale, sc); return;
         default: break;
         }
-    scores(q, K, stride, np, G, hd, f16, sc);
+    scores(q, K, stride, np, G, hd, f16, scale, sc);
 }
 
 /* Softmax of each head's np scores in place: max, e^x (vexp.h) of the difference, sequential double
@@ -620,19 +680,23 @@ ORX_STAGE void flash_v(const float *vs, const float *ms, const uint16_t *V, size
 /* Token t, KV head g, its query heads h0..h0+G-1 (all of the group, or a part of it when there are
  * too few items for the threads). */
 FAST_FN static void item_fast(const orx_attn_job *j, thread_buf *b, int t, int g, int h0, int G) {
-    int hd = j->head_dim, np = j->pos0 + t + 1;
-    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd, koff = (size_t)g * hd;
+    int hd = j->head_dim;
+    item_span sp = span_of(j, t, g, G);
+    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd;
     const float *q = j->q + off;
     float *out = j->out + off;
     if (j->f16) {
         for (size_t e = 0; e < (size_t)G * hd; e += 16) _mm512_storeu_ps(b->qr + e, round_f16(_mm512_loadu_ps(q + e)));
-        scores_any(b->qr, (const uint16_t *)j->k + koff, j->kv_stride, np, G, hd, true, b->sc);
-        flash_factors(b->sc, b->aux, np, G, b->st);
-        flash_v(b->sc, b->aux, (const uint16_t *)j->v + koff, j->kv_stride, np, G, hd, b->st + G, out);
+        scores_any(b->qr, (const uint16_t *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, true, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        flash_factors(b->sc, b->aux, sp.np, G, b->st);
+        flash_v(b->sc, b->aux, (const uint16_t *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->st + G, out);
     } else {
-        scores_any(q, (const float *)j->k + koff, j->kv_stride, np, G, hd, false, b->sc);
-        softmax(b->sc, np, G, b->st);
-        weights_v(b->sc, (const float *)j->v + koff, j->kv_stride, np, G, hd, b->part, out);
+        scores_any(q, (const float *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, false, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        mask_scores(b->sc, sp.n_masked, G);
+        softmax(b->sc, sp.np, G, b->st);
+        weights_v(b->sc, (const float *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->part, out);
     }
 }
 #undef FAST_FN
@@ -680,8 +744,8 @@ ORX_INLINE __m256i lanes_below(int n) { /* mask of lanes 0..n-1 */
 }
 
 /* As scores(), 8 dots at a time. */
-ORX_STAGE void scores8(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float *sc) {
-    const float scale = 1.0f / sqrtf((float)hd);
+ORX_STAGE void scores8(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float scale,
+                       float *sc) {
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     int total = np * G, n64 = hd & ~63, p = 0, h = 0;
     for (int n0 = 0; n0 < total; n0 += 8) {
@@ -863,19 +927,23 @@ ORX_STAGE void flash_v8(const float *vs, const float *ms, const uint16_t *V, siz
 
 __attribute__((target("avx2,fma,f16c"))) static void item_avx2(const orx_attn_job *j, thread_buf *b, int t, int g,
                                                               int h0, int G) {
-    int hd = j->head_dim, np = j->pos0 + t + 1;
-    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd, koff = (size_t)g * hd;
+    int hd = j->head_dim;
+    item_span sp = span_of(j, t, g, G);
+    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd;
     const float *q = j->q + off;
     float *out = j->out + off;
     if (j->f16) {
         for (size_t e = 0; e < (size_t)G * hd; e += 8) _mm256_storeu_ps(b->qr + e, round_f16_8(_mm256_loadu_ps(q + e)));
-        scores8(b->qr, (const uint16_t *)j->k + koff, j->kv_stride, np, G, hd, true, b->sc);
-        flash_factors(b->sc, b->aux, np, G, b->st);
-        flash_v8(b->sc, b->aux, (const uint16_t *)j->v + koff, j->kv_stride, np, G, hd, b->st + G, out);
+        scores8(b->qr, (const uint16_t *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, true, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        flash_factors(b->sc, b->aux, sp.np, G, b->st);
+        flash_v8(b->sc, b->aux, (const uint16_t *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->st + G, out);
     } else {
-        scores8(q, (const float *)j->k + koff, j->kv_stride, np, G, hd, false, b->sc);
-        softmax8(b->sc, np, G, b->st);
-        weights_v8(b->sc, (const float *)j->v + koff, j->kv_stride, np, G, hd, b->part, out);
+        scores8(q, (const float *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, false, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        mask_scores(b->sc, sp.n_masked, G);
+        softmax8(b->sc, sp.np, G, b->st);
+        weights_v8(b->sc, (const float *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->part, out);
     }
 }
 ORX_TARGET_END

@@ -4,6 +4,12 @@
  * with softmax then weights x V, and F16 cache with flash attention's online softmax. Both round
  * the way ggml's CPU backend does; the fast paths (AVX-512, AVX2) give bit-identical results to the
  * reference (tests/test_attention.c checks with memcmp).
+ *
+ * Sliding windows and soft-capping (scores = cap * tanh(K.Q * scale / cap)) round like ggml
+ * does for gemma2, whose scale is 1: with an F32 cache tanh(s * (1/cap)) * cap (ggml_scale,
+ * ggml_tanh, ggml_scale before the softmax), positions outside the window weighing exactly 0 (a
+ * -inf mask) while the partial sums keep their position-mod-16 slots; with flash numerics the
+ * scale is divided by the cap and the score is cap * tanh(K.Q * scale), masked positions skipped.
  */
 #ifndef ORX_ENGINE_ATTENTION_H
 #define ORX_ENGINE_ATTENTION_H
@@ -32,6 +38,9 @@ typedef struct orx_attn_job {
     int32_t      n_head_kv; /* KV heads (divides n_head) */
     int32_t      head_dim;  /* values per head */
     bool         f16;       /* F16 cache + flash numerics (ORX_ATTN_F16_FLASH); else F32 */
+    int32_t      window;    /* sliding window: token at pos sees positions > pos - window (0: all) */
+    float        scale;     /* scores = K.Q * scale (0: 1/sqrt(head_dim)) */
+    float        softcap;   /* > 0: scores = cap * tanh(K.Q * scale / cap) (gemma2); 0: off */
 } orx_attn_job;
 
 /* Per-thread working memory, sized once per context (no allocation per call). */

@@ -1,6 +1,9 @@
 /* chat_template.c — recognise a model's chat template (tokenizer.chat_template, Jinja) by its
  * distinctive substrings, and render messages in that family's format. BOS is left to the
- * tokenizer (add_special). Formats follow each family's published template. */
+ * tokenizer (add_special). Formats follow each family's published template. Gemma 1/2/3 share
+ * one turn format (a system message goes into the first user turn); Qwen3 is ChatML whose
+ * template knows <think>: rendered with thinking off (its enable_thinking=false form), since
+ * openrx asks for direct, often schema-constrained answers. */
 #include "engine/engine.h"
 #include "util/util.h"
 #include <stdio.h>
@@ -10,7 +13,8 @@
  * Names and detection
  * ========================================================================================== */
 static const char *const NAMES[] = {"unknown", "llama2", "llama3", "mistral", "chatml",
-                                    "gemma",   "phi3",   "zephyr", "vicuna"};
+                                    "gemma",   "phi3",   "zephyr", "vicuna",  "qwen3"};
+#define CHOICES "llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna, qwen3"
 
 const char *orx_chat_template_name(orx_chat_template t) {
     return (unsigned)t < sizeof NAMES / sizeof NAMES[0] ? NAMES[t] : "unknown";
@@ -35,7 +39,7 @@ static bool has(const char *s, size_t n, const char *needle) {
 
 orx_chat_template orx_chat_template_detect(const char *t, size_t n) {
     if (!t) return ORX_CHAT_UNKNOWN;
-    if (has(t, n, "<|im_start|>")) return ORX_CHAT_CHATML;
+    if (has(t, n, "<|im_start|>")) return has(t, n, "<think>") ? ORX_CHAT_QWEN3 : ORX_CHAT_CHATML;
     if (has(t, n, "<|start_header_id|>") && has(t, n, "<|end_header_id|>")) return ORX_CHAT_LLAMA3;
     if (has(t, n, "<start_of_turn>")) return ORX_CHAT_GEMMA;
     if (has(t, n, "<|assistant|>") && has(t, n, "<|end|>")) return ORX_CHAT_PHI3;
@@ -52,12 +56,12 @@ orx_status orx_chat_template_of(const orx_gguf *g, orx_chat_template *out, orx_e
     if (!orx_gguf_get_str(g, "tokenizer.chat_template", &s, &len))
         return orx_fail(err, ORX_ERR_UNSUPPORTED,
                         "the model has no tokenizer.chat_template; choose one with --chat-template NAME "
-                        "(llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna)");
+                        "(" CHOICES ")");
     *out = orx_chat_template_detect(s, (size_t)len);
     if (*out == ORX_CHAT_UNKNOWN)
         return orx_fail(err, ORX_ERR_UNSUPPORTED,
                         "the model's chat template (%.*s...) is not one the engine recognises; choose one "
-                        "with --chat-template NAME (llama2, llama3, mistral, chatml, gemma, phi3, zephyr, vicuna)",
+                        "with --chat-template NAME (" CHOICES ")",
                         (int)(len < 60 ? len : 60), s); /* s points into the file: not NUL-terminated */
     return ORX_OK;
 }
@@ -119,6 +123,7 @@ static void render_tagged(out *o, const orx_chat_msg *m, size_t n, bool add, orx
             emit(o, m[i].content), emit(o, "<|eot_id|>");
             break;
         case ORX_CHAT_CHATML:
+        case ORX_CHAT_QWEN3:
             emit(o, "<|im_start|>"), emit(o, role), emit(o, "\n"), emit(o, m[i].content), emit(o, "<|im_end|>\n");
             break;
         case ORX_CHAT_GEMMA: /* no system role: it is prepended to the first user turn */
@@ -148,6 +153,7 @@ static void render_tagged(out *o, const orx_chat_msg *m, size_t n, bool add, orx
     switch (t) {
     case ORX_CHAT_LLAMA3: emit(o, "<|start_header_id|>assistant<|end_header_id|>\n\n"); break;
     case ORX_CHAT_CHATML: emit(o, "<|im_start|>assistant\n"); break;
+    case ORX_CHAT_QWEN3: emit(o, "<|im_start|>assistant\n<think>\n\n</think>\n\n"); break;
     case ORX_CHAT_GEMMA: emit(o, "<start_of_turn>model\n"); break;
     case ORX_CHAT_PHI3: emit(o, "<|assistant|>\n"); break;
     case ORX_CHAT_ZEPHYR: emit(o, "<|assistant|>\n"); break;

@@ -124,7 +124,7 @@ const char *orx_cpu_describe(void) {
  * Dispatch
  * ========================================================================================== */
 orx_kernel orx_kernel_isa(uint32_t type, const char *isa) {
-    orx_kernel none = {NULL, NULL, 1, 1, NULL, isa, NULL, 0, NULL, NULL};
+    orx_kernel none = {NULL, NULL, 1, 1, NULL, isa, NULL, 0, NULL, NULL, NULL};
     if (!isa || !strcmp(isa, "scalar")) return orx_kernel_ref(type);
     if (!strcmp(isa, "avx2")) return has_avx2() ? orx_kernels_avx2(type) : none;
     if (!strcmp(isa, "avx512")) return has_avx512() ? orx_kernels_avx512(type) : none;

@@ -1,7 +1,7 @@
 /*
  * engine.h — the face of the local inference engine: load a GGUF model (llama, qwen2 families),
  * run the transformer forward pass over a KV cache, sample, apply chat templates, generate text.
- * Architectures: llama, qwen2, phi3, gemma (table in arch.c).
+ * Architectures: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3 (table in arch.c).
  *
  * Weights are copied once into a resident arena (or used in place from the GGUF mmap); every
  * matrix product goes through orx_matmul and every row lookup through orx_dequantize_row
@@ -41,7 +41,22 @@ typedef struct orx_hparams {
     orx_rope_mode rope_mode;       /* pair layout */
     bool          tied_output;     /* output = token_embd (no output.weight) */
     bool          has_rope_freqs;  /* per-dimension frequency factors (llama3 scaling) */
+    /* sliding-window layers (gemma2/gemma3; n_swa = 0: every layer is global) */
+    int32_t       n_swa;           /* attention.sliding_window: positions a local layer sees, itself incl. */
+    int32_t       swa_pattern;     /* every swa_pattern-th layer is global, the others local (0: none) */
+    float         rope_base_swa;   /* rope.freq_base of the local layers */
+    float         rope_scale_swa;  /* 1/linear scaling factor of the local layers */
+    /* attention and output shaping (0 = off) */
+    float         attn_softcap;    /* attn_logit_softcapping: scores = cap * tanh(scores / cap) */
+    float         final_softcap;   /* final_logit_softcapping: logits = cap * tanh(logits / cap) */
+    float         q_scale;         /* queries multiplied by this after RoPE (gemma: 1/sqrt(head size)); 1 = none */
+    float         kq_scale;        /* attention scores scale (1/sqrt(head_dim), or 1 when q_scale applies) */
+    bool          qk_norm;         /* per-head RMSNorm of queries and keys before RoPE (qwen3, gemma3) */
+    bool          post_norms;      /* RMSNorm of the attention and FFN outputs before the residual (gemma2/3) */
 } orx_hparams;
+
+/* Whether layer il is a sliding-window (local) layer. */
+bool orx_hparams_layer_swa(const orx_hparams *hp, int32_t il);
 
 typedef struct orx_model orx_model;
 
@@ -103,6 +118,11 @@ orx_status orx_context_truncate(orx_context *c, int32_t n_keep);
  * logits of every token (else only the last). ORX_ERR_RANGE if the cache would overflow. */
 orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
                             orx_error *err);
+/* Evaluate n tokens (drafted continuations) in one pass with every logits row exactly as n
+ * one-token evals would give it (bit for bit: the decode kernels, each weight chunk read from
+ * memory once for all n), all rows kept. Verifying drafts with these rows gives exactly the
+ * tokens step-by-step decoding would choose. */
+orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err);
 /* Logits [n_vocab] of token i of the last eval (i = -1: the last token); NULL if not kept. */
 const float *orx_context_logits(const orx_context *c, int32_t i);
 
@@ -145,6 +165,8 @@ typedef enum orx_chat_template {
     ORX_CHAT_PHI3,
     ORX_CHAT_ZEPHYR,
     ORX_CHAT_VICUNA,
+    ORX_CHAT_QWEN3,   /* chatml; the assistant turn opens with an empty <think></think> block
+                         (Qwen3's enable_thinking=false: answers without a reasoning preamble) */
 } orx_chat_template;
 
 typedef struct orx_chat_msg {
@@ -153,7 +175,8 @@ typedef struct orx_chat_msg {
 } orx_chat_msg;
 
 const char *orx_chat_template_name(orx_chat_template t); /* "llama3"; "unknown" */
-/* By name (case-insensitive: llama2, llama3, mistral, chatml, qwen, gemma, phi3, zephyr, vicuna). */
+/* By name (case-insensitive: llama2, llama3, mistral, chatml, qwen, gemma, phi3, zephyr, vicuna,
+ * qwen3). */
 orx_chat_template orx_chat_template_by_name(const char *name);
 /* Recognise a Jinja template text (tokenizer.chat_template) by its distinctive substrings. */
 orx_chat_template orx_chat_template_detect(const char *tmpl, size_t len);

@@ -8,8 +8,12 @@
 #include "engine/vexp.h"
 #include "util/util.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+static pthread_once_t g_gelu_once = PTHREAD_ONCE_INIT;
+static void gelu_table_build(void);
 
 /* ============================================================================================
  * Context
@@ -40,6 +44,7 @@ struct orx_context {
     int32_t n_logits;   /* rows kept */
     int32_t logits_cap; /* rows allocated */
     int32_t n_last;     /* tokens in the last eval */
+    bool    decode_exact; /* this eval: matmuls as one-token decode computes them (orx_matmul_decode) */
 };
 
 orx_context_params orx_context_default_params(void) {
@@ -73,6 +78,7 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
         return orx_fail(err, ORX_ERR_USAGE, "unknown attention numerics %d", (int)p->attn);
     }
     c->kv_f16 = p->attn == ORX_ATTN_F16_FLASH;
+    if (m->arch->act == ORX_ACT_GELU) pthread_once(&g_gelu_once, gelu_table_build);
     int nth = p->n_threads > 0 ? p->n_threads : orx_threadpool_default_threads();
     if (nth > 1) c->pool = orx_threadpool_create(nth);
     int nthr = orx_threadpool_size(c->pool);
@@ -155,8 +161,24 @@ static float gelu(float x) {
     return 0.5f * x * (1.0f + tanhf(k * x * (1.0f + 0.044715f * x * x)));
 }
 
+/* ggml's CPU backend takes GELU from a table indexed by the input rounded to F16 (the result
+ * rounded to F16 too), with x <= -10 -> 0 and x >= 10 -> x; the same here, so GeGLU models give
+ * llama.cpp's numbers. [65536] F16 results, built once. */
+static uint16_t g_gelu_table[1 << 16];
+static void gelu_table_build(void) {
+    for (uint32_t i = 0; i < (1u << 16); i++) g_gelu_table[i] = orx_f32_to_fp16(gelu(orx_fp16_to_f32((uint16_t)i)));
+}
+
+/* gelu(g) * u as ggml's GeGLU computes it */
+static inline float geglu(float g, float u) {
+    if (g <= -10.0f) return 0.0f;
+    if (g >= 10.0f) return g * u;
+    return orx_fp16_to_f32(g_gelu_table[orx_f32_to_fp16(g)]) * u;
+}
+
 static void matmul(orx_context *c, const orx_wmat *w, const float *x, int n_tok, float *y) {
-    orx_matmul(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
+    if (c->decode_exact) orx_matmul_decode(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
+    else orx_matmul(c->pool, w->type, w->data, w->n_out, w->n_in, x, n_tok, y);
 }
 
 static void add_bias(float *y, const float *b, int n_tok, int n) {
@@ -165,14 +187,15 @@ static void add_bias(float *y, const float *b, int n_tok, int n) {
         for (int i = 0; i < n; i++) y[(size_t)t * n + i] += b[i];
 }
 
-/* cos/sin for position pos, as ggml computes them (theta *= theta_scale in float). */
-static void rope_cache(orx_context *c, int32_t pos) {
+/* cos/sin for position pos, as ggml computes them (theta *= theta_scale in float); base and
+ * freq_scale are the layer's (sliding-window layers may have their own). */
+static void rope_cache(orx_context *c, int32_t pos, float base, float freq_scale) {
     const orx_hparams *hp = &c->m->hp;
-    const float theta_scale = powf(hp->rope_base, -2.0f / (float)hp->n_rot);
+    const float theta_scale = powf(base, -2.0f / (float)hp->n_rot);
     float theta = (float)pos;
     for (int i = 0; i < hp->n_rot / 2; i++) {
         float ff = c->m->rope_freqs ? c->m->rope_freqs[i] : 1.0f;
-        float th = hp->rope_freq_scale * (theta / ff);
+        float th = freq_scale * (theta / ff);
         c->rope_cos[i] = cosf(th);
         c->rope_sin[i] = sinf(th);
         theta *= theta_scale;
@@ -195,6 +218,11 @@ static void rope_apply(const orx_context *c, float *x, int n_heads) {
     }
 }
 
+/* Per-head RMSNorm (QK-norm): each of n_heads heads of head_dim values, same weights. */
+static void head_norm(float *x, const float *w, int n_heads, int head_dim, float eps) {
+    for (int h = 0; h < n_heads; h++) rmsnorm(x + (size_t)h * head_dim, x + (size_t)h * head_dim, w, head_dim, eps);
+}
+
 /* ============================================================================================
  * Attention (attention.c: threads split the (token, KV head) items)
  * ========================================================================================== */
@@ -203,7 +231,8 @@ static void attention(orx_context *c, int il, int n, int32_t pos0) {
     orx_attn_job job = {.q = c->q, .k = orx_kv_cache_k(&c->kv, il, 0), .v = orx_kv_cache_v(&c->kv, il, 0),
                         .out = c->att, .kv_stride = (size_t)c->kv.kv_dim, .n_tok = n, .pos0 = pos0,
                         .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
-                        .f16 = c->kv_f16};
+                        .f16 = c->kv_f16, .window = orx_hparams_layer_swa(hp, il) ? hp->n_swa : 0,
+                        .scale = hp->kq_scale, .softcap = hp->attn_softcap};
     orx_attn_run(c->pool, c->attn, &job, ORX_ATTN_IMPL_AUTO);
 }
 
@@ -254,7 +283,7 @@ static void act_range(orx_context *c, const orx_layer *ly, int t, size_t i0, siz
     const float *u = fused ? g + F : c->up + (size_t)t * F;
     float *o = c->gate + (size_t)t * F;
     if (c->m->arch->act == ORX_ACT_GELU) {
-        for (size_t i = i0; i < i1; i++) o[i] = gelu(g[i]) * u[i];
+        for (size_t i = i0; i < i1; i++) o[i] = geglu(g[i], u[i]);
         return;
     }
     float e[256]; /* e^-g for a run of values, vectorised (vexp.h) */
@@ -266,21 +295,27 @@ static void act_range(orx_context *c, const orx_layer *ly, int t, size_t i0, siz
     }
 }
 
+/* x += y, y first normalised by post_norm when the model has one (gemma2/3; y is scratch) */
+static void residual(float *x, float *y, const float *post_norm, int n, float eps) {
+    if (post_norm) rmsnorm(y, y, post_norm, n, eps);
+    for (int i = 0; i < n; i++) x[i] += y[i];
+}
+
 static void ew_tokens(const ew_job *j, int t0, int t1) {
     orx_context *c = j->c;
     const orx_hparams *hp = &c->m->hp;
     size_t E = (size_t)hp->n_embd;
     for (int t = t0; t < t1; t++) {
         float *x = c->x + (size_t)t * E, *xn = c->xn + (size_t)t * E;
-        const float *tmp = c->tmp + (size_t)t * E;
+        float *tmp = c->tmp + (size_t)t * E;
         switch (j->op) {
         case EW_ATTN_NORM: rmsnorm(xn, x, j->ly->attn_norm, (int)E, hp->rms_eps); break;
         case EW_ATTN_RES:
-            for (size_t i = 0; i < E; i++) x[i] += tmp[i];
+            residual(x, tmp, j->ly->attn_post_norm, (int)E, hp->rms_eps);
             rmsnorm(xn, x, j->ly->ffn_norm, (int)E, hp->rms_eps);
             break;
         case EW_ACT: act_range(c, j->ly, t, 0, (size_t)hp->n_ff); break;
-        default: for (size_t i = 0; i < E; i++) x[i] += tmp[i]; break;
+        default: residual(x, tmp, j->ly->ffn_post_norm, (int)E, hp->rms_eps); break;
         }
     }
 }
@@ -327,11 +362,18 @@ static void layer_forward(orx_context *c, int il, int n, int32_t pos0) {
     add_bias(c->q, ly->bq, n, QD);
     add_bias(c->k, ly->bk, n, KD);
     add_bias(c->v, ly->bv, n, KD);
+    bool swa = orx_hparams_layer_swa(hp, il);
+    float base = swa ? hp->rope_base_swa : hp->rope_base, fscale = swa ? hp->rope_scale_swa : hp->rope_freq_scale;
     for (int t = 0; t < n; t++) {
-        rope_cache(c, pos0 + t);
-        rope_apply(c, c->q + (size_t)t * QD, hp->n_head);
-        rope_apply(c, c->k + (size_t)t * KD, hp->n_head_kv);
-        orx_kv_cache_store(&c->kv, il, pos0 + t, c->k + (size_t)t * KD, c->v + (size_t)t * KD);
+        float *q = c->q + (size_t)t * QD, *k = c->k + (size_t)t * KD;
+        if (ly->q_norm) head_norm(q, ly->q_norm, hp->n_head, hp->head_dim, hp->rms_eps);
+        if (ly->k_norm) head_norm(k, ly->k_norm, hp->n_head_kv, hp->head_dim, hp->rms_eps);
+        rope_cache(c, pos0 + t, base, fscale);
+        rope_apply(c, q, hp->n_head);
+        rope_apply(c, k, hp->n_head_kv);
+        if (hp->q_scale != 1.0f)
+            for (int i = 0; i < QD; i++) q[i] *= hp->q_scale;
+        orx_kv_cache_store(&c->kv, il, pos0 + t, k, c->v + (size_t)t * KD);
     }
     attention(c, il, n, pos0);
     matmul(c, &ly->wo, c->att, n, c->tmp);
@@ -356,7 +398,12 @@ static void output_head(orx_context *c, int t0, int nt, int32_t row) {
     int E = hp->n_embd;
     for (int t = 0; t < nt; t++)
         rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)(t0 + t) * E, c->m->out_norm, E, hp->rms_eps);
-    matmul(c, &c->m->output, c->xn, nt, c->logits + (size_t)row * hp->n_vocab);
+    float *lg = c->logits + (size_t)row * hp->n_vocab;
+    matmul(c, &c->m->output, c->xn, nt, lg);
+    if (hp->final_softcap > 0) { /* gemma2: ggml_scale(1/cap), ggml_tanh, ggml_scale(cap) */
+        float cap = hp->final_softcap, inv = 1.0f / cap;
+        for (size_t i = 0; i < (size_t)nt * (size_t)hp->n_vocab; i++) lg[i] = tanhf(lg[i] * inv) * cap;
+    }
 }
 
 orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
@@ -392,4 +439,11 @@ orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bo
     c->n_logits = all_logits ? n : 1;
     c->n_last = n;
     return ORX_OK;
+}
+
+orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err) {
+    c->decode_exact = true;
+    orx_status st = orx_context_eval(c, tokens, n, true, err);
+    c->decode_exact = false;
+    return st;
 }

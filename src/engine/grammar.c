@@ -687,3 +687,50 @@ int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tok
     free(states);
     return count;
 }
+
+/* ============================================================================================
+ * Jump-forward: forced bytes, and the vocabulary's longest match
+ * ========================================================================================== */
+orx_gstate *orx_gstate_dup(const orx_gstate *s) {
+    orx_gstate *d = malloc(sizeof *d);
+    if (d) copy_state(d, s);
+    return d;
+}
+
+int32_t orx_gstate_forced(const orx_gstate *s, bool space, char *buf, int32_t cap) {
+    orx_gstate cur, probe;
+    copy_state(&cur, s);
+    int32_t n = 0;
+    while (n < cap && !cur.done) {
+        int count = 0, only = -1, other = -1;
+        bool sp = false;
+        for (int c = 0x20; c < 0x100 && count <= 2; c++) { /* no control byte is ever valid */
+            copy_state(&probe, &cur);
+            if (!step(&probe, (unsigned char)c)) continue;
+            count++;
+            if (c == ' ') sp = true;
+            else if (only < 0) only = c;
+            else other = c;
+        }
+        int pick = -1;
+        if (count == 1) pick = sp ? ' ' : only;
+        else if (count == 2 && sp && other < 0) pick = space ? ' ' : only;
+        if (pick < 0) break;
+        step(&cur, (unsigned char)pick);
+        buf[n++] = (char)pick;
+    }
+    return n;
+}
+
+int32_t orx_gvocab_longest(const orx_gvocab *v, const char *bytes, int32_t n, int32_t *len) {
+    int32_t node = 0, best = -1;
+    *len = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t ch = v->nodes[node].first_child;
+        while (ch >= 0 && v->nodes[ch].byte != (uint8_t)bytes[i]) ch = v->nodes[ch].next_sibling;
+        if (ch < 0) break;
+        node = ch;
+        if (v->nodes[node].first_token >= 0) best = v->nodes[node].first_token, *len = i + 1;
+    }
+    return best;
+}

@@ -49,4 +49,14 @@ int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tok
 /* Bytes (= worst-case tokens) of the shortest valid value. */
 int32_t orx_grammar_min_tokens(const orx_grammar *g);
 
+/* Jump-forward: the bytes the state forces next, into buf (at most cap). A byte is forced when it
+ * is the only one that can follow; where the only choice is one optional space before a single
+ * byte (after ':' or ','), `space` says which way to go (a guess for drafting, checked later).
+ * Returns the count (0: the next byte is open, or the value is complete). */
+int32_t orx_gstate_forced(const orx_gstate *s, bool space, char *buf, int32_t cap);
+/* A copy of a state (free with orx_gstate_free); NULL on OOM. */
+orx_gstate *orx_gstate_dup(const orx_gstate *s);
+/* The token whose text is the longest prefix of bytes[0..n) (-1 none); *len = its length. */
+int32_t orx_gvocab_longest(const orx_gvocab *v, const char *bytes, int32_t n, int32_t *len);
+
 #endif

@@ -469,7 +469,7 @@ orx_kernel orx_kernels_amx(uint32_t type) {
 
 #else
 orx_kernel orx_kernels_amx(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "amx", 0, 0, 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "amx", 0, 0, 0, 0, 0};
     (void)type;
     return k;
 }

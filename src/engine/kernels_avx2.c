@@ -621,7 +621,7 @@ orx_kernel orx_kernels_avx2(uint32_t type) {
 
 #else /* not x86-64 */
 orx_kernel orx_kernels_avx2(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "avx2", 0, 0, 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "avx2", 0, 0, 0, 0, 0};
     (void)type;
     return k;
 }

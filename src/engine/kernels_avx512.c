@@ -248,55 +248,91 @@ AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
-AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    const orx_block_q8_0 *x = vx;
-    int64_t nb = n / 32, nb16 = nb / 16;
-    _Alignas(64) char local[GEMV_MAXB * 52];
-    if (!prep) {
-        if (!gemv_prep_q4_0(n, vx, local)) {
-            for (int r = 0; r < nr; r++) dot_q4_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-            return;
-        }
-        prep = local;
-    }
-    q4_prep P = q4_prep_at((void *)(uintptr_t)prep, nb16 * 16);
+/* One weight row against NT tokens (NT a constant after inlining): each token gets exactly the
+ * single-token sequence of operations, the weights are loaded and unpacked once. */
+#define ORX_AI __attribute__((always_inline)) static inline
+AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_prep *P, int NT, float *sum) {
     const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        for (int64_t g = 0; g < nb16; g++) {
-            const orx_block_q4_0 *b = wb + g * 16;
-            for (int l = 0; l < 5; l++) _mm_prefetch((const char *)b + 1536 + 64 * l, _MM_HINT_T0); /* 288 B per step */
-            __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(gidx, (const void *)b, 1))),
-                                      _mm512_loadu_ps(P.dx + g * 16));
+    __m512 acc0[4], acc1[4];
+    for (int t = 0; t < NT; t++) acc0[t] = acc1[t] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < nb16; g++) {
+        const orx_block_q4_0 *b = wb + g * 16;
+        for (int l = 0; l < 5; l++) _mm_prefetch((const char *)b + 1536 + 64 * l, _MM_HINT_T0); /* 288 B per step */
+        __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(gidx, (const void *)b, 1)));
+        __m512 ds[4];
+        for (int t = 0; t < NT; t++) ds[t] = _mm512_mul_ps(dw, _mm512_loadu_ps(P[t].dx + g * 16));
 #pragma GCC unroll 4
-            for (int q = 0; q < 4; q++) {
-                const orx_block_q4_0 *c = b + 4 * q;
-                __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)c[0].qs));
-                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[1].qs), 1);
-                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[2].qs), 2);
-                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[3].qs), 3);
-                int64_t gq = g * 4 + q;
-                __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, m4),
-                                                _mm512_loadu_si512(P.xlo + gq * 64));
-                s = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_loadu_si512(P.xhi + gq * 64));
-                s = _mm512_sub_epi32(s, _mm512_loadu_si512(P.corr + gq * 16));
-                __m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(spread, _mm512_set1_epi32(4 * q)), ds);
-                if (q & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc1);
-                else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc0);
+        for (int q = 0; q < 4; q++) {
+            const orx_block_q4_0 *c = b + 4 * q;
+            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)c[0].qs));
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[1].qs), 1);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[2].qs), 2);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)c[3].qs), 3);
+            __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            int64_t gq = g * 4 + q;
+            for (int t = 0; t < NT; t++) {
+                __m512i x = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(P[t].xlo + gq * 64));
+                x = _mm512_dpbusd_epi32(x, hi, _mm512_loadu_si512(P[t].xhi + gq * 64));
+                x = _mm512_sub_epi32(x, _mm512_loadu_si512(P[t].corr + gq * 16));
+                __m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(spread, _mm512_set1_epi32(4 * q)), ds[t]);
+                if (q & 1) acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(x), sc, acc1[t]);
+                else acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(x), sc, acc0[t]);
             }
         }
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-        if (nb % 16) {
-            float tail;
-            dot_q4_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
-            sum += tail;
-        }
-        y[r] = sum;
     }
+    for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
+}
+
+AVX512 static void gemv_multi_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    int64_t nb = n / 32, nb16 = nb / 16;
+    _Alignas(64) char local[GEMV_MAXB * 52];
+    for (int t0 = 0; t0 < nt; t0 += 4) {
+        int k = nt - t0 < 4 ? nt - t0 : 4;
+        q4_prep P[4];
+        for (int t = 0; t < k; t++) {
+            const void *x = (const char *)vx + (size_t)(t0 + t) * x_stride;
+            const void *pp = prep ? (const char *)prep + (size_t)(t0 + t) * prep_stride : NULL;
+            if (!pp) {
+                if (k != 1 || !gemv_prep_q4_0(n, x, local)) { /* no layout: vec_dot per row */
+                    for (int r = 0; r < nr; r++)
+                        for (int u = 0; u < k; u++)
+                            dot_q4_0(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
+                                     (const char *)vx + (size_t)(t0 + u) * x_stride);
+                    goto next;
+                }
+                pp = local;
+            }
+            P[t] = q4_prep_at((void *)(uintptr_t)pp, nb16 * 16);
+        }
+        for (int r = 0; r < nr; r++) {
+            const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+            float sum[4];
+            switch (k) {
+            case 1: q4_0_row(wb, nb16, P, 1, sum); break;
+            case 2: q4_0_row(wb, nb16, P, 2, sum); break;
+            case 3: q4_0_row(wb, nb16, P, 3, sum); break;
+            default: q4_0_row(wb, nb16, P, 4, sum); break;
+            }
+            for (int t = 0; t < k; t++) {
+                if (nb % 16) {
+                    const orx_block_q8_0 *x = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+                    float tail;
+                    dot_q4_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
+                    sum[t] += tail;
+                }
+                y[(t0 + t) * y_stride + r] = sum[t];
+            }
+        }
+    next:;
+    }
+}
+
+AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    gemv_multi_q4_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* prepared layout: xp [nb*32] bytes, d_x [nb] floats, corr [nb] int32 (gemv_prep's) */
@@ -308,51 +344,88 @@ AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
-AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    const orx_block_q8_0 *x = vx;
+typedef struct q8_prep { const int8_t *xp; const float *dx; const int32_t *corr; } q8_prep;
+static q8_prep q8_prep_at(const void *buf, int64_t nb) {
+    const char *p = buf;
+    return (q8_prep){(const int8_t *)p, (const float *)(p + nb * 32), (const int32_t *)(p + nb * 36)};
+}
+
+AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_prep *P, int NT, float *sum) {
+    const __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc[4];
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < nb16; g++) {
+        const orx_block_q8_0 *b = wb + g * 16;
+        for (int l = 0; l < 9; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0); /* 544 B per step */
+        __m512i qv[8];
+        for (int k = 0; k < 8; k++) {
+            const orx_block_q8_0 *a = b + 2 * k, *c = a + 1;
+            __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)a->qs));
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)c->qs), 1);
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(a->qs + 16)), 2);
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(c->qs + 16)), 3);
+            qv[k] = _mm512_xor_si512(q, flip);
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(gidx, (const void *)b, 1)));
+        for (int t = 0; t < NT; t++) {
+            __m512i p[8];
+            for (int k = 0; k < 8; k++)
+                p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), qv[k], _mm512_load_si512(P[t].xp + (g * 8 + k) * 64));
+            __m512i is = _mm512_sub_epi32(reduce16(p), _mm512_load_si512(P[t].corr + g * 16));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, _mm512_load_ps(P[t].dx + g * 16)), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(acc[t]);
+}
+
+AVX512 static void gemv_multi_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / 32, nb16 = nb / 16;
     _Alignas(64) char local[GEMV_MAXB * 40];
-    if (!prep) {
-        if (!gemv_prep_q8_0(n, vx, local)) {
-            for (int r = 0; r < nr; r++) dot_q8_0(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-            return;
-        }
-        prep = local;
-    }
-    const int8_t *xp = prep;
-    const float *dx = (const float *)((const char *)prep + nb16 * 16 * 32);
-    const int32_t *corr = (const int32_t *)((const char *)prep + nb16 * 16 * 36);
-    __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t g = 0; g < nb16; g++) {
-            const orx_block_q8_0 *b = wb + g * 16;
-            for (int l = 0; l < 9; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0); /* 544 B per step */
-            __m512i p[8];
-            for (int k = 0; k < 8; k++) {
-                const orx_block_q8_0 *a = b + 2 * k, *c = a + 1;
-                __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)a->qs));
-                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)c->qs), 1);
-                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(a->qs + 16)), 2);
-                q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(c->qs + 16)), 3);
-                p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(q, flip),
-                                           _mm512_load_si512(xp + (g * 8 + k) * 64));
+    for (int t0 = 0; t0 < nt; t0 += 4) {
+        int k = nt - t0 < 4 ? nt - t0 : 4;
+        q8_prep P[4];
+        for (int t = 0; t < k; t++) {
+            const void *x = (const char *)vx + (size_t)(t0 + t) * x_stride;
+            const void *pp = prep ? (const char *)prep + (size_t)(t0 + t) * prep_stride : NULL;
+            if (!pp) {
+                if (k != 1 || !gemv_prep_q8_0(n, x, local)) {
+                    for (int r = 0; r < nr; r++)
+                        for (int u = 0; u < k; u++)
+                            dot_q8_0(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
+                                     (const char *)vx + (size_t)(t0 + u) * x_stride);
+                    goto next;
+                }
+                pp = local;
             }
-            __m512i is = _mm512_sub_epi32(reduce16(p), _mm512_load_si512(corr + g * 16));
-            __m512i dh = _mm512_i32gather_epi32(gidx, (const void *)b, 1);
-            __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dh));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, _mm512_load_ps(dx + g * 16)), acc);
+            P[t] = q8_prep_at(pp, nb16 * 16);
         }
-        float sum = _mm512_reduce_add_ps(acc);
-        if (nb % 16) {
-            float tail;
-            dot_q8_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
-            sum += tail;
+        for (int r = 0; r < nr; r++) {
+            const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+            float sum[4];
+            switch (k) {
+            case 1: q8_0_row(wb, nb16, P, 1, sum); break;
+            case 2: q8_0_row(wb, nb16, P, 2, sum); break;
+            case 3: q8_0_row(wb, nb16, P, 3, sum); break;
+            default: q8_0_row(wb, nb16, P, 4, sum); break;
+            }
+            for (int t = 0; t < k; t++) {
+                if (nb % 16) {
+                    const orx_block_q8_0 *x = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+                    float tail;
+                    dot_q8_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
+                    sum[t] += tail;
+                }
+                y[(t0 + t) * y_stride + r] = sum[t];
+            }
         }
-        y[r] = sum;
+    next:;
     }
+}
+
+AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    gemv_multi_q8_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* ============================================================================================
@@ -380,63 +453,98 @@ AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
-AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    const orx_block_q8_K *x = vx;
-    int64_t nsb = n / 256;
-    _Alignas(64) int8_t local[GEMV_MAXSB * 256];
-    if (!prep) {
-        if (!gemv_prep_q4_K(n, vx, local)) {
-            orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
-            for (int r = 0; r < nr; r++) k2.vec_dot(n, &y[r], (const char *)w + (size_t)r * w_stride, vx);
-            return;
-        }
-        prep = local;
-    }
-    const int8_t *xp = prep;
+AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
+                              const int8_t *const *XP, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     __m512i idx[4];
     for (int k = 0; k < 4; k++) idx[k] = _mm512_loadu_si512(kQ4KIdx[k]);
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q4_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 accf = _mm512_setzero_ps();
-        __m256 accm = _mm256_setzero_ps();
-        for (int64_t sb = 0; sb < nsb; sb++) {
-            const orx_block_q4_K *b = wb + sb;
-            _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
-            _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
-            _mm_prefetch((const char *)b + 1664, _MM_HINT_T0);
-            uint8_t sm[16];
-            orx_unpack_k4_scales(b->scales, sm);
-            __m128i smv = _mm_loadu_si128((const __m128i *)sm);
-            __m512i scv = _mm512_cvtepu8_epi32(smv);
-            __m512i sumi = _mm512_setzero_si512();
-            for (int c = 0; c < 2; c++) {
-                __m512i v = _mm512_loadu_si512(b->qs + 64 * c);
-                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-                __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xp + sb * 256 + 128 * c));
-                __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(xp + sb * 256 + 128 * c + 64));
-                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(plo, _mm512_permutexvar_epi32(idx[2 * c], scv)));
-                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(phi, _mm512_permutexvar_epi32(idx[2 * c + 1], scv)));
+    __m512 accf[4];
+    __m256 accm[4];
+    for (int t = 0; t < NT; t++) accf[t] = _mm512_setzero_ps(), accm[t] = _mm256_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const orx_block_q4_K *b = wb + sb;
+        _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
+        _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
+        _mm_prefetch((const char *)b + 1664, _MM_HINT_T0);
+        uint8_t sm[16];
+        orx_unpack_k4_scales(b->scales, sm);
+        __m128i smv = _mm_loadu_si128((const __m128i *)sm);
+        __m512i scv = _mm512_cvtepu8_epi32(smv);
+        __m512i sumi[4];
+        for (int t = 0; t < NT; t++) sumi[t] = _mm512_setzero_si512();
+        for (int c = 0; c < 2; c++) {
+            __m512i v = _mm512_loadu_si512(b->qs + 64 * c);
+            __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            __m512i slo = _mm512_permutexvar_epi32(idx[2 * c], scv), shi = _mm512_permutexvar_epi32(idx[2 * c + 1], scv);
+            for (int t = 0; t < NT; t++) {
+                __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(XP[t] + sb * 256 + 128 * c));
+                __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(XP[t] + sb * 256 + 128 * c + 64));
+                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(plo, slo));
+                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(phi, shi));
             }
-            accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(x[sb].d * h2f(b->d)), accf);
-            __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
-            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[sb].bsums), mins);
-            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-x[sb].d * h2f(b->dmin)), accm);
         }
-        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm), _mm256_extractf128_ps(accm, 1));
-        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
-        y[r] = _mm512_reduce_add_ps(accf) + _mm_cvtss_f32(m);
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
+        float dw = h2f(b->d), dmw = h2f(b->dmin);
+        for (int t = 0; t < NT; t++) {
+            accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[t]), _mm512_set1_ps(X[t][sb].d * dw), accf[t]);
+            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)X[t][sb].bsums), mins);
+            accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-X[t][sb].d * dmw), accm[t]);
+        }
     }
+    for (int t = 0; t < NT; t++) {
+        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm[t]), _mm256_extractf128_ps(accm[t], 1));
+        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
+        out[t] = _mm512_reduce_add_ps(accf[t]) + _mm_cvtss_f32(m);
+    }
+}
+
+AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    int64_t nsb = n / 256;
+    _Alignas(64) int8_t local[GEMV_MAXSB * 256];
+    for (int t0 = 0; t0 < nt; t0 += 4) {
+        int k = nt - t0 < 4 ? nt - t0 : 4;
+        const orx_block_q8_K *X[4];
+        const int8_t *XP[4];
+        for (int t = 0; t < k; t++) {
+            X[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+            XP[t] = prep ? (const int8_t *)prep + (size_t)(t0 + t) * prep_stride : NULL;
+            if (!XP[t]) {
+                if (k != 1 || !gemv_prep_q4_K(n, X[t], local)) {
+                    orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
+                    for (int r = 0; r < nr; r++)
+                        for (int u = 0; u < k; u++)
+                            k2.vec_dot(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
+                                       (const char *)vx + (size_t)(t0 + u) * x_stride);
+                    goto next;
+                }
+                XP[t] = local;
+            }
+        }
+        for (int r = 0; r < nr; r++) {
+            const orx_block_q4_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+            float out[4];
+            switch (k) {
+            case 1: q4_K_row(wb, nsb, X, XP, 1, out); break;
+            case 2: q4_K_row(wb, nsb, X, XP, 2, out); break;
+            case 3: q4_K_row(wb, nsb, X, XP, 3, out); break;
+            default: q4_K_row(wb, nsb, X, XP, 4, out); break;
+            }
+            for (int t = 0; t < k; t++) y[(t0 + t) * y_stride + r] = out[t];
+        }
+    next:;
+    }
+}
+
+AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    gemv_multi_q4_K(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* Q6_K: per 128-value half, ql (64 B) and qh (32 B) give values 0..63 in one register (qh shifted
  * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
  * the offset of 32 taken off through the activations' 16-value sums. */
-AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    (void)prep;
-    const orx_block_q8_K *x = vx;
-    int64_t nsb = n / 256;
+AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_block_q8_K *const *X, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
     const __m512i shA = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
     const __m512i shB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
@@ -444,37 +552,71 @@ AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, 
     for (int k = 0; k < 4; k++) /* lane l of part k covers values 16k' .. : scale 4k + l/4 */
         idx[k] = _mm512_setr_epi32(4 * k, 4 * k, 4 * k, 4 * k, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1,
                                    4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3);
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q6_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 accf = _mm512_setzero_ps();
-        __m256 accm = _mm256_setzero_ps();
-        for (int64_t sb = 0; sb < nsb; sb++) {
-            const orx_block_q6_K *b = wb + sb;
-            for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0);
-            __m512i scv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales));
-            __m512i sumi = _mm512_setzero_si512();
-            for (int h = 0; h < 2; h++) {
-                __m512i L = _mm512_loadu_si512(b->ql + 64 * h);
-                __m512i Q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
-                __m512i A = _mm512_or_si512(_mm512_and_si512(L, m4),
-                                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shA), m2), 4));
-                __m512i B = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4),
-                                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shB), m2), 4));
-                __m512i pA = _mm512_dpbusd_epi32(_mm512_setzero_si512(), A, _mm512_loadu_si512(x[sb].qs + 128 * h));
-                __m512i pB = _mm512_dpbusd_epi32(_mm512_setzero_si512(), B, _mm512_loadu_si512(x[sb].qs + 128 * h + 64));
-                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(pA, _mm512_permutexvar_epi32(idx[2 * h], scv)));
-                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(pB, _mm512_permutexvar_epi32(idx[2 * h + 1], scv)));
+    __m512 accf[4];
+    __m256 accm[4];
+    for (int t = 0; t < NT; t++) accf[t] = _mm512_setzero_ps(), accm[t] = _mm256_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const orx_block_q6_K *b = wb + sb;
+        for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0);
+        __m512i scv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales));
+        __m512i sumi[4];
+        for (int t = 0; t < NT; t++) sumi[t] = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i L = _mm512_loadu_si512(b->ql + 64 * h);
+            __m512i Q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
+            __m512i A = _mm512_or_si512(_mm512_and_si512(L, m4),
+                                        _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shA), m2), 4));
+            __m512i B = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4),
+                                        _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(Q, shB), m2), 4));
+            __m512i sA = _mm512_permutexvar_epi32(idx[2 * h], scv), sB = _mm512_permutexvar_epi32(idx[2 * h + 1], scv);
+            for (int t = 0; t < NT; t++) {
+                __m512i pA = _mm512_dpbusd_epi32(_mm512_setzero_si512(), A, _mm512_loadu_si512(X[t][sb].qs + 128 * h));
+                __m512i pB = _mm512_dpbusd_epi32(_mm512_setzero_si512(), B, _mm512_loadu_si512(X[t][sb].qs + 128 * h + 64));
+                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(pA, sA));
+                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(pB, sB));
             }
-            float d = x[sb].d * h2f(b->d);
-            accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(d), accf);
-            __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
-            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[sb].bsums), sc16);
-            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-32.0f * d), accm);
         }
-        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm), _mm256_extractf128_ps(accm, 1));
-        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
-        y[r] = _mm512_reduce_add_ps(accf) + _mm_cvtss_f32(m);
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+        float dw = h2f(b->d);
+        for (int t = 0; t < NT; t++) {
+            float d = X[t][sb].d * dw;
+            accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[t]), _mm512_set1_ps(d), accf[t]);
+            __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)X[t][sb].bsums), sc16);
+            accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-32.0f * d), accm[t]);
+        }
     }
+    for (int t = 0; t < NT; t++) {
+        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm[t]), _mm256_extractf128_ps(accm[t], 1));
+        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
+        out[t] = _mm512_reduce_add_ps(accf[t]) + _mm_cvtss_f32(m);
+    }
+}
+
+AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    int64_t nsb = n / 256;
+    for (int t0 = 0; t0 < nt; t0 += 4) {
+        int k = nt - t0 < 4 ? nt - t0 : 4;
+        const orx_block_q8_K *X[4];
+        for (int t = 0; t < k; t++) X[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+        for (int r = 0; r < nr; r++) {
+            const orx_block_q6_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+            float out[4];
+            switch (k) {
+            case 1: q6_K_row(wb, nsb, X, 1, out); break;
+            case 2: q6_K_row(wb, nsb, X, 2, out); break;
+            case 3: q6_K_row(wb, nsb, X, 3, out); break;
+            default: q6_K_row(wb, nsb, X, 4, out); break;
+            }
+            for (int t = 0; t < k; t++) y[(t0 + t) * y_stride + r] = out[t];
+        }
+    }
+}
+
+AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    (void)prep;
+    gemv_multi_q6_K(n, w, w_stride, nr, vx, 0, NULL, 0, 1, y, 0);
 }
 
 /* ============================================================================================
@@ -582,12 +724,12 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     k.isa = "avx512";
     switch (type) {
     case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; k.gemv_prep = gemv_prep_q4_0;
-        k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
+        k.gemv_multi = gemv_multi_q4_0; k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; k.gemv_prep = gemv_prep_q8_0;
-        k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K;
+        k.gemv_multi = gemv_multi_q8_0; k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K; k.gemv_multi = gemv_multi_q4_K;
         k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.gemv_multi = gemv_multi_q6_K; k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_Q5_K: k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
     case ORX_TYPE_BF16:
         if (orx_cpu_get()->avx512bf16) { k.vec_dot = dot_bf16x; k.gemm = gemm_bf16x; k.tile_rows = 4; k.tile_toks = 8; }
@@ -600,7 +742,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
 
 #else
 orx_kernel orx_kernels_avx512(uint32_t type) {
-    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0, 0, 0};
+    orx_kernel k = {0, 0, 1, 1, 0, "avx512", 0, 0, 0, 0, 0};
     (void)type;
     return k;
 }

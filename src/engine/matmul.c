@@ -58,6 +58,7 @@ typedef struct mm_ctx {
     float       *Y;        /* output */
     int64_t      chunk;    /* rows per work item */
     atomic_llong next;     /* next chunk start */
+    bool         decode;   /* every token as a one-token matmul would compute it (bit for bit) */
 } mm_ctx;
 
 static void convert_fn(void *vctx, int ith, int nth) {
@@ -78,8 +79,48 @@ static void gemm_loop(const orx_kernel *k, int64_t n, const void *w, size_t w_st
                        (const char *)x + (size_t)t * x_stride);
 }
 
+/* Decode-exact rows: each token's values through the one-token path — gemv_multi (the weights
+ * unpacked once for all tokens, each token with gemv's own operations), else gemv or vec_dot per
+ * token chunk by chunk, so a chunk of weight rows comes from memory once and from cache for the
+ * other tokens. The activations' gemv layouts are prepared once per thread. */
+static void decode_rows_fn(void *vctx, int ith, int nth) {
+    mm_ctx *c = vctx;
+    (void)ith, (void)nth;
+    char *prep = NULL;
+    if (c->k.gemv && c->k.gemv_prep) {
+        prep = scratch_get(SCRATCH_PREP, ORX_GEMV_PREP_BYTES * (size_t)c->n_tok);
+        for (int64_t t = 0; prep && t < c->n_tok; t++)
+            if (!c->k.gemv_prep(c->n_in, c->Xq + (size_t)t * c->x_row, prep + (size_t)t * ORX_GEMV_PREP_BYTES))
+                prep = NULL;
+    }
+    for (;;) {
+        int64_t o0 = atomic_fetch_add(&c->next, c->chunk);
+        if (o0 >= c->n_out) break;
+        int64_t o1 = o0 + c->chunk < c->n_out ? o0 + c->chunk : c->n_out;
+        if (c->k.gemv_multi && (prep || !c->k.gemv_prep)) { /* weights unpacked once for all tokens */
+            c->k.gemv_multi(c->n_in, c->W + (size_t)o0 * c->w_row, c->w_row, (int)(o1 - o0), c->Xq, c->x_row, prep,
+                            ORX_GEMV_PREP_BYTES, (int)c->n_tok, c->Y + o0, c->n_out);
+            continue;
+        }
+        for (int64_t t = 0; t < c->n_tok; t++) {
+            const char *x = c->Xq + (size_t)t * c->x_row;
+            float *y = c->Y + t * c->n_out;
+            if (c->k.gemv) {
+                c->k.gemv(c->n_in, c->W + (size_t)o0 * c->w_row, c->w_row, (int)(o1 - o0), x,
+                          prep ? prep + (size_t)t * ORX_GEMV_PREP_BYTES : NULL, y + o0);
+                continue;
+            }
+            for (int64_t r = o0; r < o1; r++) c->k.vec_dot(c->n_in, y + r, c->W + (size_t)r * c->w_row, x);
+        }
+    }
+}
+
 static void rows_fn(void *vctx, int ith, int nth) {
     mm_ctx *c = vctx;
+    if (c->decode && c->n_tok > 1) {
+        decode_rows_fn(vctx, ith, nth);
+        return;
+    }
     const int TR = c->k.tile_rows > 0 ? c->k.tile_rows : 1;
     const int TT = c->k.tile_toks > 0 ? c->k.tile_toks : 1;
     void *prep = NULL;      /* this thread's gemv layout of the activation */
@@ -110,7 +151,7 @@ static void rows_fn(void *vctx, int ith, int nth) {
 }
 
 static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, const void *W,
-                        int64_t n_out, int64_t n_in, const float *X, int64_t n_tok, float *Y) {
+                        int64_t n_out, int64_t n_in, const float *X, int64_t n_tok, float *Y, bool decode) {
     if (n_out <= 0 || n_tok <= 0) return;
     int64_t bv = orx_type_block_values(wtype);
     if (!k.vec_dot || bv <= 0 || n_in % bv != 0) {
@@ -127,6 +168,7 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
     c.X = X;
     c.n_tok = n_tok;
     c.Y = Y;
+    c.decode = decode;
     int nth = orx_threadpool_size(pool);
     if (k.from_float) {
         uint32_t dt = orx_type_dot_type(wtype);
@@ -139,7 +181,7 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
         c.Xq = (char *)(uintptr_t)X;
         c.x_row = (size_t)n_in * sizeof(float);
     }
-    if (k.mm && n_tok >= k.mm_min_tok) {
+    if (k.mm && n_tok >= k.mm_min_tok && !decode) {
         k.mm(pool, wtype, W, c.w_row, n_out, n_in, c.Xq, c.x_row, n_tok, Y);
         return;
     }
@@ -147,6 +189,10 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
     int TR = k.tile_rows > 0 ? k.tile_rows : 1;
     int64_t chunk = n_out / ((int64_t)nth * 8);
     if (chunk < 16) chunk = 16;
+    if (decode && n_tok > 1) { /* the chunk is read again from cache for each token: keep it in L2 */
+        int64_t fit = (int64_t)(((size_t)256 << 10) / (c.w_row ? c.w_row : 1));
+        if (chunk > fit) chunk = fit > 16 ? fit : 16;
+    }
     chunk = (chunk + TR - 1) / TR * TR;
     c.chunk = chunk;
     atomic_init(&c.next, 0);
@@ -156,10 +202,15 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
 
 void orx_matmul(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *X, int64_t n_tok, float *Y) {
-    matmul_with(orx_kernel_best(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y);
+    matmul_with(orx_kernel_best(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y, false);
+}
+
+void orx_matmul_decode(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
+                       const float *X, int64_t n_tok, float *Y) {
+    matmul_with(orx_kernel_best(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y, true);
 }
 
 void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out,
                     int64_t n_in, const float *X, int64_t n_tok, float *Y) {
-    matmul_with(orx_kernel_ref(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y);
+    matmul_with(orx_kernel_ref(wtype), pool, wtype, W, n_out, n_in, X, n_tok, Y, false);
 }

@@ -68,6 +68,38 @@ static orx_status load_rope_scaling(loader *L) {
                     "(supported: none, linear, llama3 rope_freqs)", L->path, (int)(len < 64 ? len : 64), s);
 }
 
+/* What the newer architectures add: value head size, sliding window, soft-capping, query scale. */
+static orx_status load_arch_hparams(loader *L, const orx_arch *a) {
+    orx_hparams *hp = &L->m->hp;
+    const orx_gguf *g = L->m->g;
+    uint32_t v;
+    if (key_u32(g, hp->arch, "attention.value_length", &v) && (int32_t)v != hp->head_dim)
+        return orx_fail(L->err, ORX_ERR_UNSUPPORTED, "%s: attention.value_length %u differs from the key length %d "
+                        "(not supported)", L->path, v, hp->head_dim);
+    hp->n_swa = key_u32(g, hp->arch, "attention.sliding_window", &v) ? (int32_t)v : a->swa_default;
+    if (hp->n_swa < 0) hp->n_swa = 0;
+    hp->swa_pattern = hp->n_swa > 0 ? a->swa_pattern : 0;
+    if (!hp->swa_pattern) hp->n_swa = 0;
+    /* local layers: their own rope base (gemma3: 10000, no scaling), else the global one */
+    hp->rope_scale_swa = a->rope_base_swa > 0 ? 1.0f : hp->rope_freq_scale;
+    if (!key_f32(g, hp->arch, "rope.freq_base_swa", &hp->rope_base_swa))
+        hp->rope_base_swa = a->rope_base_swa > 0 ? a->rope_base_swa : hp->rope_base;
+    if (!key_f32(g, hp->arch, "attn_logit_softcapping", &hp->attn_softcap)) hp->attn_softcap = a->attn_softcap;
+    if (!key_f32(g, hp->arch, "final_logit_softcapping", &hp->final_softcap)) hp->final_softcap = a->final_softcap;
+    if (!(hp->rope_base_swa > 0) || !(hp->attn_softcap >= 0) || !(hp->final_softcap >= 0))
+        return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad rope.freq_base_swa or soft-capping value", L->path);
+    hp->q_scale = 1.0f;
+    hp->kq_scale = 1.0f / sqrtf((float)hp->head_dim);
+    if (a->q_prescale) { /* the 27B variants use n_embd / n_head instead of the head size */
+        int32_t d = a->big_layers && hp->n_layer == a->big_layers ? hp->n_embd / hp->n_head : hp->head_dim;
+        hp->q_scale = 1.0f / sqrtf((float)d);
+        hp->kq_scale = 1.0f;
+    }
+    hp->qk_norm = a->qk_norm;
+    hp->post_norms = a->post_norms;
+    return ORX_OK;
+}
+
 static orx_status load_hparams(loader *L, const orx_arch **arch) {
     orx_hparams *hp = &L->m->hp;
     const orx_gguf *g = L->m->g;
@@ -78,7 +110,8 @@ static orx_status load_hparams(loader *L, const orx_arch **arch) {
     snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)(len < 31 ? len : 31), s);
     if (!(*arch = orx_arch_find(hp->arch)))
         return orx_fail(L->err, ORX_ERR_UNSUPPORTED,
-                        "%s: architecture '%s' is not supported (supported: llama, qwen2, phi3, gemma)", L->path, hp->arch);
+                        "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, phi3, gemma, gemma2, "
+                        "gemma3)", L->path, hp->arch);
     orx_status st;
     if ((st = need_u32(L, "embedding_length", 1, 1 << 16, &hp->n_embd)) ||
         (st = need_u32(L, "block_count", 1, 1024, &hp->n_layer)) ||
@@ -102,7 +135,8 @@ static orx_status load_hparams(loader *L, const orx_arch **arch) {
     if (!(hp->rope_base > 0) || !(hp->rms_eps >= 0))
         return orx_fail(L->err, ORX_ERR_INVALID, "%s: bad rope.freq_base or rms epsilon", L->path);
     hp->rope_mode = (*arch)->rope;
-    return load_rope_scaling(L);
+    orx_status st2 = load_rope_scaling(L);
+    return st2 ? st2 : load_arch_hparams(L, *arch);
 }
 
 /* ============================================================================================
@@ -188,6 +222,12 @@ static orx_status load_layer(loader *L, const orx_arch *arch, int il, orx_layer 
         (st = load_attn(L, arch, il, ly)) ||
         (st = get_vec(L, NAME("ffn_norm.weight"), E, true, &ly->ffn_norm)) ||
         (st = get_mat(L, NAME("ffn_down.weight"), F, E, true, &ly->down)))
+        return st;
+    if (arch->qk_norm && ((st = get_vec(L, NAME("attn_q_norm.weight"), hp->head_dim, true, &ly->q_norm)) ||
+                          (st = get_vec(L, NAME("attn_k_norm.weight"), hp->head_dim, true, &ly->k_norm))))
+        return st;
+    if (arch->post_norms && ((st = get_vec(L, NAME("post_attention_norm.weight"), E, true, &ly->attn_post_norm)) ||
+                             (st = get_vec(L, NAME("post_ffw_norm.weight"), E, true, &ly->ffn_post_norm))))
         return st;
     if (arch->fused_gate_up) { /* llama.cpp's fused SwiGLU: first half gate, second half up */
         orx_wmat gu;
@@ -405,6 +445,10 @@ void orx_model_free(orx_model *m) {
             orx_layer *ly = &m->layers[il];
             free(ly->attn_norm);
             free(ly->ffn_norm);
+            free(ly->q_norm);
+            free(ly->k_norm);
+            free(ly->attn_post_norm);
+            free(ly->ffn_post_norm);
             free(ly->bq);
             free(ly->bk);
             free(ly->bv);

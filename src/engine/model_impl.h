@@ -20,6 +20,9 @@ typedef struct orx_layer {
     orx_wmat wq, wk, wv, wo; /* [n_head*hd][n_embd], [kv*hd][n_embd] x2, [n_embd][n_head*hd] */
     float   *bq, *bk, *bv;   /* biases or NULL: [n_head*hd], [kv*hd], [kv*hd] */
     float   *ffn_norm;       /* [n_embd] */
+    float   *q_norm, *k_norm; /* [head_dim] per-head RMSNorm weights of queries / keys, or NULL */
+    float   *attn_post_norm; /* [n_embd] norm of the attention output (gemma2/3), or NULL */
+    float   *ffn_post_norm;  /* [n_embd] norm of the FFN output (gemma2/3), or NULL */
     orx_wmat gate, up, down; /* [n_ff][n_embd] x2, [n_embd][n_ff] */
     /* Fused views (data NULL when absent): one matmul instead of three / two, the activations
      * quantised once. Rows are the parts above, back to back, so results are identical. */
@@ -29,7 +32,7 @@ typedef struct orx_layer {
 
 typedef enum orx_ffn_act {
     ORX_ACT_SILU = 0, /* SwiGLU: silu(gate) * up */
-    ORX_ACT_GELU = 1, /* GeGLU: gelu_tanh(gate) * up (gemma) */
+    ORX_ACT_GELU = 1, /* GeGLU: gelu_tanh(gate) * up (gemma), ggml's F16 table of gelu */
 } orx_ffn_act;
 
 /* One architecture in the registry (arch.c). */
@@ -41,6 +44,16 @@ typedef struct orx_arch {
     bool          fused_gate_up; /* ffn_up.weight holds [gate; up] (2*n_ff rows), no ffn_gate */
     orx_ffn_act   act;           /* feed-forward activation */
     bool          embd_scale;    /* multiply embeddings by sqrt(n_embd) (gemma) */
+    bool          qk_norm;       /* attn_q_norm / attn_k_norm [head_dim] required (qwen3, gemma3) */
+    bool          post_norms;    /* post_attention_norm / post_ffw_norm required (gemma2/3) */
+    bool          q_prescale;    /* queries scaled after RoPE, scores unscaled (gemma2/3) */
+    int32_t       swa_pattern;   /* every n-th layer global, others sliding-window (0: none) */
+    int32_t       swa_default;   /* window when attention.sliding_window is absent (0: no SWA then) */
+    float         rope_base_swa; /* local layers' rope base when rope.freq_base_swa is absent (0: global's) */
+    float         attn_softcap;  /* default attn_logit_softcapping (0: none unless the file says) */
+    float         final_softcap; /* default final_logit_softcapping (0: none unless the file says) */
+    int32_t       big_layers;    /* block_count of the variant whose query scale is 1/sqrt(n_embd/n_head)
+                                    (Gemma 2 27B: 46, Gemma 3 27B: 62); 0: none */
 } orx_arch;
 
 const orx_arch *orx_arch_find(const char *name);

@@ -727,7 +727,7 @@ static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
  * Reference kernels
  * ========================================================================================== */
 orx_kernel orx_kernel_ref(uint32_t type) {
-    orx_kernel k = {NULL, NULL, 1, 1, NULL, "scalar", NULL, 0, NULL, NULL};
+    orx_kernel k = {NULL, NULL, 1, 1, NULL, "scalar", NULL, 0, NULL, NULL, NULL};
     switch (type) {
     case ORX_TYPE_F32: k.vec_dot = dot_f32; break;
     case ORX_TYPE_F16: k.vec_dot = dot_f16; k.from_float = act_f16; break;

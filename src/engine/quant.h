@@ -72,6 +72,11 @@ uint16_t orx_f32_to_bf16(float f); /* round to nearest even */
  * calling thread and reused (no allocation once warm). */
 void orx_matmul(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *X, int64_t n_tok, float *Y);
+/* The same product with every token's row computed exactly as a one-token orx_matmul computes it
+ * (bit for bit: the decode kernels), a chunk of weight rows read from memory once for all tokens
+ * and from cache for the rest. For verifying drafted tokens in one pass with decode's numbers. */
+void orx_matmul_decode(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out, int64_t n_in,
+                       const float *X, int64_t n_tok, float *Y);
 /* Same with the plain scalar reference kernels (for tests and comparisons). */
 void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out,
                     int64_t n_in, const float *X, int64_t n_tok, float *Y);
@@ -155,6 +160,14 @@ typedef bool (*orx_gemv_prep_fn)(int64_t n, const void *x, void *prep);
 typedef void (*orx_gemv_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                             const void *prep, float *y);
 
+/* Decode for nt activation rows at once, each row's results bit-identical to gemv's for it alone:
+ * the weights are unpacked once and meet every token with that token's own sequence of
+ * operations. x: nt rows of x_stride bytes (dot type); prep: nt layouts of prep_stride bytes
+ * (gemv_prep's; NULL = none). y[t * y_stride + r]. */
+typedef void (*orx_gemv_multi_fn)(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                                  size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                  int64_t y_stride);
+
 /* Whole matmul on activations already in the dot type (Xq rows of x_row bytes); splits over the
  * pool itself. Used for batches of at least mm_min_tok tokens (AMX tiles). */
 typedef void (*orx_mm_fn)(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row,
@@ -172,6 +185,7 @@ typedef struct orx_kernel {
     int               mm_min_tok; /* tokens from which mm is used */
     orx_gemv_fn       gemv;       /* single-token path over a chunk of rows; NULL = vec_dot */
     orx_gemv_prep_fn  gemv_prep;  /* activation layout for gemv; NULL = gemv takes x as is */
+    orx_gemv_multi_fn gemv_multi; /* several tokens with gemv's numbers (orx_matmul_decode); NULL = none */
 } orx_kernel;
 
 /* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported). */

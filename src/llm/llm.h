@@ -132,6 +132,8 @@ typedef struct orx_local_params {
     int         n_threads;      /* 0 = physical cores */
     int         n_ctx;          /* 0 = engine default */
     bool        no_prefix_cache;/* recompute the whole prompt every request (benchmarks) */
+    bool        no_draft;       /* decode strictly one token per pass: no jump-forward under the
+                                   grammar, no n-gram drafts (the output is the same either way) */
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);

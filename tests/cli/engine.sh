@@ -8,7 +8,7 @@ BIN=${1:?usage: engine.sh /path/to/openrx}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
-SHARED=${ORX_SOURCE_DIR:-$(dirname "$0")/../..}/../shared
+SHARED=${ORX_SHARED_DIR:-${ORX_SOURCE_DIR:-$(dirname "$0")/../..}/../shared}
 
 # run NAME WANT_RC PATTERN(stdout+stderr) args...
 run() {

@@ -1,0 +1,92 @@
+/* draft.c — drafted continuations for speculative decoding (see draft.h). */
+#include "engine/draft.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define DRAFT_MAX 64 /* longest draft handled (tokens) */
+
+orx_draft_params orx_draft_default_params(void) {
+    return (orx_draft_params){.max_tokens = 8, .ngram_max = 4, .ngram_min = 2, .forced = true};
+}
+
+/* ============================================================================================
+ * Sources
+ * ========================================================================================== */
+/* The forced bytes as tokens: the tokenizer's own encoding when its pieces spell them exactly
+ * (models are trained on that tokenization), else longest-match tokens. The grammar state g is
+ * advanced over them. */
+static int32_t forced_tokens(const orx_draft_ctx *dc, orx_gstate *g, int32_t max, int32_t *out) {
+    char bytes[256], piece[512];
+    int32_t nb = orx_gstate_forced(g, dc->space, bytes, (int32_t)sizeof bytes);
+    if (nb <= 0) return 0;
+    int32_t ids[256], k = orx_tokenize(dc->tok, bytes, (size_t)nb, false, false, ids, 256), n = 0, used = 0;
+    bool exact = k > 0 && k <= 256;
+    for (int32_t i = 0; exact && i < k; i++) {
+        int32_t len = orx_token_to_piece(dc->tok, ids[i], piece, (int32_t)sizeof piece);
+        exact = len > 0 && used + len <= nb && !memcmp(piece, bytes + used, (size_t)len);
+        used += exact ? len : 0;
+    }
+    if (exact && used == nb) {
+        n = k < max ? k : max;
+        memcpy(out, ids, (size_t)n * sizeof *out);
+    } else {
+        for (used = 0; n < max && used < nb;) {
+            int32_t len, t = orx_gvocab_longest(dc->voc, bytes + used, nb - used, &len);
+            if (t < 0 || len <= 0) break;
+            out[n++] = t;
+            used += len;
+        }
+    }
+    for (int32_t i = 0; i < n; i++) { /* advance the grammar over the tokens kept */
+        int32_t len = orx_token_to_piece(dc->tok, out[i], piece, (int32_t)sizeof piece);
+        if (len <= 0 || len > (int32_t)sizeof piece || !orx_gstate_feed(g, piece, (size_t)len)) return i;
+    }
+    return n;
+}
+
+/* Tokens that followed the latest earlier occurrence of the history's last k tokens, for the
+ * longest k in [ngram_min, ngram_max] that occurs. */
+static int32_t ngram_tokens(const orx_draft_params *p, const int32_t *h, int32_t n, int32_t max, int32_t *out) {
+    for (int32_t k = p->ngram_max; k >= p->ngram_min && k >= 1; k--) {
+        if (n <= k) continue;
+        const int32_t *tail = h + n - k;
+        for (int32_t i = n - k - 1; i >= 0; i--) { /* match at h[i .. i+k), continuation from i+k */
+            if (h[i] != tail[0] || memcmp(h + i, tail, (size_t)k * sizeof *h)) continue;
+            int32_t m = 0;
+            while (m < max && i + k + m < n) out[m] = h[i + k + m], m++;
+            if (m > 0) return m;
+        }
+    }
+    return 0;
+}
+
+/* ============================================================================================
+ * Draft: forced tokens, then n-gram continuation, cut at the first token the grammar refuses
+ * ========================================================================================== */
+int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const int32_t *hist, int32_t n_hist,
+                       int32_t *out) {
+    int32_t max = p->max_tokens < DRAFT_MAX ? p->max_tokens : DRAFT_MAX;
+    if (max <= 0) return 0;
+    orx_gstate *g = NULL;
+    if (dc->gs && (orx_gstate_done(dc->gs) || !(g = orx_gstate_dup(dc->gs)))) return 0; /* a private copy */
+    int32_t n = 0;
+    if (g && p->forced && dc->voc) n = forced_tokens(dc, g, max, out); /* advances g past them */
+    if (n < max && p->ngram_max > 0) {
+        int32_t h[DRAFT_MAX * 2 + 4096], nh = n_hist < 4096 ? n_hist : 4096;
+        memcpy(h, hist + n_hist - nh, (size_t)nh * sizeof *h); /* the recent history, then the draft so far */
+        memcpy(h + nh, out, (size_t)n * sizeof *h);
+        int32_t more[DRAFT_MAX], m = ngram_tokens(p, h, nh + n, max - n, more);
+        char piece[512];
+        for (int32_t i = 0; i < m; i++) {
+            int32_t t = more[i];
+            if (orx_tokenizer_is_eog(dc->tok, t)) break;
+            if (g) {
+                int32_t len = orx_token_to_piece(dc->tok, t, piece, (int32_t)sizeof piece);
+                if (len <= 0 || len > (int32_t)sizeof piece || !orx_gstate_feed(g, piece, (size_t)len)) break;
+            }
+            out[n++] = t;
+        }
+    }
+    orx_gstate_free(g);
+    return n;
+}

@@ -1,0 +1,39 @@
+/*
+ * draft.h — drafted continuations for speculative decoding: tokens guessed cheaply, then verified
+ * by the model in one pass (orx_context_eval_decode) and kept only where the model, sampling
+ * exactly as it would step by step, chooses the same token. Two sources:
+ *   - jump-forward: the bytes a JSON-schema grammar forces next (keys, quotes, braces, the rest of
+ *     an enum value once only one matches), as the vocabulary's longest-match tokens;
+ *   - n-gram lookup: the tokens that followed the latest earlier occurrence of the last n tokens
+ *     in the history (prompt + answer so far): answers copy drug names, doses and label phrases
+ *     from the evidence in the prompt.
+ * A draft never holds an end-of-generation token and, under a grammar, only tokens the grammar
+ * accepts in sequence.
+ */
+#ifndef ORX_ENGINE_DRAFT_H
+#define ORX_ENGINE_DRAFT_H
+
+#include "engine/grammar.h"
+#include "engine/tokenizer.h"
+
+typedef struct orx_draft_params {
+    int32_t max_tokens; /* longest draft (0: no drafting) */
+    int32_t ngram_max;  /* longest suffix looked up (0: no n-gram drafts) */
+    int32_t ngram_min;  /* shortest suffix accepted as a match */
+    bool    forced;     /* draft the grammar's forced bytes (jump-forward) */
+} orx_draft_params;
+
+orx_draft_params orx_draft_default_params(void); /* 8 tokens, n-grams 3..1... see draft.c */
+
+typedef struct orx_draft_ctx {
+    const orx_tokenizer *tok;   /* token texts, end-of-generation */
+    const orx_gvocab    *voc;   /* longest-match lookup (needed for forced drafts), or NULL */
+    const orx_gstate    *gs;    /* grammar state after the history, or NULL (no grammar) */
+    bool                 space; /* at an optional space after ':' or ',', guess a space */
+} orx_draft_ctx;
+
+/* Draft up to p->max_tokens tokens continuing hist[0..n_hist) into out; returns the count. */
+int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const int32_t *hist, int32_t n_hist,
+                       int32_t *out);
+
+#endif

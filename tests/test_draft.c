@@ -1,0 +1,172 @@
+/*
+ * test_draft.c — drafted decoding is exact:
+ *   - the grammar's forced bytes (jump-forward) on a schema, with and without the optional space;
+ *   - n-gram drafts continue the latest earlier occurrence; grammar drafts stop where the grammar
+ *     refuses; no draft past a complete value;
+ *   - orx_context_eval_decode: every logits row of an n-token pass is bit-identical to n one-token
+ *     evaluations (Q4_0, Q8_0, Q4_K_M, F16 and F32 models);
+ *   (the same answer with and without drafts: test_draft_answer_slow.c).
+ * The model parts need ../shared/models/random (skipped loudly without it).
+ */
+#include "testutil.h"
+#include "engine/draft.h"
+#include "engine/engine.h"
+#include "engine/grammar.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *MC_SCHEMA = "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\",\"enum\":"
+                               "[\"A\",\"B\",\"C\",\"D\"]}},\"required\":[\"answer\"],\"additionalProperties\":false}";
+
+static orx_grammar *compile(const char *schema) {
+    orx_grammar *g = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_grammar_compile(schema, &g, &e), ORX_OK);
+    return g;
+}
+
+static void expect_forced(const orx_gstate *s, bool space, const char *want) {
+    char buf[256];
+    int32_t n = orx_gstate_forced(s, space, buf, (int32_t)sizeof buf);
+    buf[n] = 0;
+    if (strcmp(buf, want)) fail_msg("forced bytes '%s', want '%s'", buf, want);
+}
+
+/* ============================================================================================
+ * Grammar: forced bytes
+ * ========================================================================================== */
+static void test_forced_bytes(void **state) {
+    (void)state;
+    const char *schema = "{\"type\":\"object\",\"properties\":{\"drug\":{\"type\":\"string\",\"enum\":"
+                         "[\"apixaban\",\"aspirin\",\"warfarin\"]},\"n\":{\"type\":\"integer\"}},"
+                         "\"required\":[\"drug\",\"n\"],\"additionalProperties\":false}";
+    orx_grammar *g = compile(schema);
+    orx_gstate *s = orx_gstate_create(g);
+    expect_forced(s, true, "{\"drug\": \"");  /* key, colon, the guessed space, the quote */
+    expect_forced(s, false, "{\"drug\":\"");
+    assert_true(orx_gstate_feed(s, "{\"drug\": \"a", 11));
+    expect_forced(s, true, "");                /* apixaban or aspirin: open */
+    assert_true(orx_gstate_feed(s, "p", 1));
+    expect_forced(s, true, "ixaban\", \"n\":"); /* one enum value left, then the required key */
+    orx_gstate *d = orx_gstate_dup(s);         /* a copy moves on its own */
+    assert_true(orx_gstate_feed(d, "ixaban\", \"n\": 4}", 16));
+    assert_true(orx_gstate_done(d));
+    expect_forced(d, true, "");
+    assert_false(orx_gstate_done(s));
+    orx_gstate_free(d);
+    orx_gstate_free(s);
+    orx_grammar_free(g);
+}
+
+/* ============================================================================================
+ * Drafts (tokenizer of a shared model)
+ * ========================================================================================== */
+static const char *model(const char *name) {
+    return orx_test_path("%s/models/random/%s", orx_test_shared_dir(), name);
+}
+
+static void test_draft_sources(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    orx_model *m = NULL;
+    orx_tokenizer *tok = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_model_load(model("rand-llama-256-Q8_0.gguf"), &m, &e), ORX_OK);
+    assert_int_equal(orx_tokenizer_load(orx_model_gguf(m), &tok, &e), ORX_OK);
+    orx_gvocab *voc = orx_gvocab_create(tok);
+    assert_non_null(voc);
+    orx_draft_params p = orx_draft_default_params();
+    int32_t out[64];
+    /* n-gram: "... 11 12 13 | 20 21 22 23 24 ... 11 12 13" continues with 20 21 22 ... */
+    int32_t h[] = {5, 11, 12, 13, 20, 21, 22, 23, 24, 25, 26, 27, 28, 7, 8, 11, 12, 13};
+    orx_draft_ctx dc = {tok, voc, NULL, true};
+    int32_t n = orx_draft_make(&p, &dc, h, 18, out);
+    assert_int_equal(n, p.max_tokens);
+    for (int32_t i = 0; i < n; i++) assert_int_equal(out[i], 20 + i);
+    p.max_tokens = 3;
+    assert_int_equal(orx_draft_make(&p, &dc, h, 18, out), 3);
+    int32_t none[] = {1, 2, 3, 4, 5};
+    assert_int_equal(orx_draft_make(&p, &dc, none, 5, out), 0); /* no repeat: no draft */
+    /* under a grammar: the forced bytes as tokens spelling them exactly */
+    orx_grammar *g = compile(MC_SCHEMA);
+    orx_gstate *s = orx_gstate_create(g);
+    dc.gs = s;
+    p = orx_draft_default_params();
+    p.max_tokens = 32;
+    n = orx_draft_make(&p, &dc, none, 5, out);
+    assert_true(n > 0);
+    char text[256], piece[64];
+    size_t len = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t k = orx_token_to_piece(tok, out[i], piece, (int32_t)sizeof piece);
+        memcpy(text + len, piece, (size_t)k);
+        len += (size_t)k;
+    }
+    text[len] = 0;
+    assert_string_equal(text, "{\"answer\": \"");
+    /* complete value: nothing drafted */
+    assert_true(orx_gstate_feed(s, "{\"answer\":\"B\"}", 14));
+    assert_int_equal(orx_draft_make(&p, &dc, h, 18, out), 0);
+    orx_gstate_free(s);
+    orx_grammar_free(g);
+    orx_gvocab_free(voc);
+    orx_tokenizer_free(tok);
+    orx_model_free(m);
+}
+
+/* ============================================================================================
+ * One pass over n drafted tokens == n one-token passes, bit for bit
+ * ========================================================================================== */
+static void check_eval_decode(const char *file) {
+    orx_model *m = NULL;
+    orx_context *c = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_model_load(model(file), &m, &e), ORX_OK);
+    orx_context_params cp = orx_context_default_params();
+    cp.n_ctx = 128;
+    cp.n_threads = 2;
+    assert_int_equal(orx_context_create(m, &cp, &c, &e), ORX_OK);
+    int32_t nv = orx_context_n_vocab(c);
+    enum { NP = 19, ND = 9 };
+    int32_t prompt[NP], drafted[ND];
+    for (int i = 0; i < NP; i++) prompt[i] = 3 + (i * 37) % (nv - 3);
+    for (int i = 0; i < ND; i++) drafted[i] = 3 + (i * 53 + 11) % (nv - 3);
+    float *one = malloc(sizeof(float) * (size_t)nv * ND);
+    assert_int_equal(orx_context_eval(c, prompt, NP, false, &e), ORX_OK);
+    for (int i = 0; i < ND; i++) {
+        assert_int_equal(orx_context_eval(c, &drafted[i], 1, false, &e), ORX_OK);
+        memcpy(one + (size_t)i * nv, orx_context_logits(c, -1), sizeof(float) * (size_t)nv);
+    }
+    assert_int_equal(orx_context_truncate(c, NP), ORX_OK);
+    assert_int_equal(orx_context_eval_decode(c, drafted, ND, &e), ORX_OK);
+    assert_int_equal(orx_context_n_past(c), NP + ND);
+    for (int i = 0; i < ND; i++) {
+        const float *row = orx_context_logits(c, i);
+        assert_non_null(row);
+        if (memcmp(row, one + (size_t)i * nv, sizeof(float) * (size_t)nv))
+            fail_msg("%s: row %d of the drafted pass differs from one-token decoding", file, i);
+    }
+    free(one);
+    orx_context_free(c);
+    orx_model_free(m);
+}
+
+static void test_eval_decode_exact(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    check_eval_decode("rand-llama-256-Q8_0.gguf");
+    check_eval_decode("rand-llama-256-Q4_0.gguf");
+    check_eval_decode("rand-llama-256-Q4_K_M.gguf");
+    check_eval_decode("rand-llama-spm-F16.gguf");
+    check_eval_decode("rand-qwen2-gpt2-f32.gguf");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forced_bytes),
+        cmocka_unit_test(test_draft_sources),
+        cmocka_unit_test(test_eval_decode_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,91 @@
+/*
+ * test_draft_answer_slow.c — the local backend answers the same text with drafted decoding
+ * (jump-forward + n-gram drafts, engine/draft.h) as with one token per pass, for every schema the
+ * project sends (recommend's free and grounded schemas, eval's multiple choice), greedy and
+ * sampled, on Q8_0 and Q4_K_M models. Labelled "slow" (model generations, not repeated under the
+ * sanitizers; test_draft covers the drafting code there). Needs ../shared/models/random (skipped
+ * loudly without it).
+ */
+#include "testutil.h"
+#include "llm/llm.h"
+#include "rx/rx.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *MC_SCHEMA = "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\",\"enum\":"
+                               "[\"A\",\"B\",\"C\",\"D\"]}},\"required\":[\"answer\"],\"additionalProperties\":false}";
+
+static const char *model(const char *name) {
+    return orx_test_path("%s/models/random/%s", orx_test_shared_dir(), name);
+}
+
+/* ============================================================================================
+ * The local backend: same answer with drafts as without
+ * ========================================================================================== */
+static char *answer(orx_llm *llm, const char *schema, float temp, const char *user) {
+    orx_llm_msg msgs[2] = {{"system", "Reply only with the JSON object."}, {"user", user}};
+    orx_llm_request rq = orx_llm_default_request();
+    rq.messages = msgs;
+    rq.n_messages = 2;
+    rq.max_tokens = 160;
+    rq.temperature = temp;
+    rq.has_seed = true;
+    rq.seed = 7;
+    rq.json_schema = schema;
+    rq.schema_name = "t";
+    orx_llm_response rs;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_llm_chat(llm, &rq, &rs, &e), ORX_OK);
+    char *txt = strdup(rs.content);
+    orx_llm_response_free(&rs);
+    return txt;
+}
+
+static orx_llm *local(const char *file, bool no_draft) {
+    orx_local_params lp = orx_local_default_params();
+    lp.model_path = model(file);
+    lp.n_threads = 2;
+    lp.n_ctx = 1024;
+    lp.no_draft = no_draft;
+    orx_llm *l = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_llm_local_create(&lp, &l, &e), ORX_OK);
+    return l;
+}
+
+static void test_local_same_answer(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    const char *choices[] = {"apixaban", "warfarin", "rivaroxaban"};
+    char *schemas[3] = {orx_rx_output_schema(4), orx_rx_output_schema_for(4, choices, 3), strdup(MC_SCHEMA)};
+    const char *user = "Evidence:\n[S1] ELIQUIS (apixaban) is indicated to reduce the risk of stroke and systemic "
+                       "embolism in patients with nonvalvular atrial fibrillation. The recommended dose of ELIQUIS "
+                       "is 5 mg taken orally twice daily.\n[S2] apixaban 5 mg twice daily; apixaban 2.5 mg twice "
+                       "daily in patients with at least two of the following characteristics.\n"
+                       "Question: atrial fibrillation, stroke prevention. apixaban 5 mg twice daily";
+    const char *files[] = {"rand-llama-256-Q8_0.gguf", "rand-llama-256-Q4_K_M.gguf"};
+    for (int f = 0; f < 2; f++) {
+        orx_llm *fast = local(files[f], false), *slow = local(files[f], true);
+        for (int s = 0; s < 3; s++)
+            for (int ti = 0; ti < 2; ti++) {
+                float temp = ti ? 0.9f : 0.0f;
+                char *a = answer(fast, schemas[s], temp, user), *b = answer(slow, schemas[s], temp, user);
+                if (strcmp(a, b))
+                    fail_msg("%s schema %d temp %.1f: drafted answer differs\n%s\n---\n%s", files[f], s, temp, a, b);
+                assert_true(strlen(a) > 10);
+                free(a);
+                free(b);
+            }
+        orx_llm_free(fast);
+        orx_llm_free(slow);
+    }
+    for (int s = 0; s < 3; s++) free(schemas[s]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_local_same_answer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
