@@ -74,7 +74,8 @@ static void usage(FILE *f) {
         "      --idle-timeout S       close a connection without any traffic after S seconds (default 60)\n"
         "      --queue N              model requests that may wait (default 16); more get 503 + Retry-After\n"
         "      --deadline S           a model request's limit, queue wait included (default 300) -> 504\n"
-        "      --drain-timeout S      on SIGTERM, wait this long for model requests (default 30)\n");
+        "      --drain-timeout S      on SIGTERM, wait this long for model requests (default 30)\n"
+        "      --fhir-timeout S       CDS Hooks reads from the request's fhirServer: all of them within S (default 10)\n");
 }
 
 static char *read_key_file(const char *path, orx_error *err) {
@@ -104,11 +105,11 @@ int cmd_serve(int argc, char **argv) {
         {"max-conn-per-ip", required_argument, 0, 0x312}, {"header-timeout", required_argument, 0, 0x313},
         {"body-timeout", required_argument, 0, 0x314}, {"idle-timeout", required_argument, 0, 0x315},
         {"queue", required_argument, 0, 0x316}, {"deadline", required_argument, 0, 0x317},
-        {"drain-timeout", required_argument, 0, 0x318},
+        {"drain-timeout", required_argument, 0, 0x318}, {"fhir-timeout", required_argument, 0, 0x319},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
-    double drain_s = 30;
+    double drain_s = 30, fhir_timeout_s = 0;
     while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'H': sp.host = optarg; break;
@@ -142,16 +143,17 @@ int cmd_serve(int argc, char **argv) {
             if (!orx_cli_parse_int(optarg, 1, 100000, &v)) return orx_cli_usage("serve", "--queue: '%s' must be 1..100000", optarg);
             sp.queue_max = (int)v;
             break;
-        case 0x313: case 0x314: case 0x315: case 0x317: case 0x318: {
+        case 0x313: case 0x314: case 0x315: case 0x317: case 0x318: case 0x319: {
             double sec;
-            static const char *const NAMES[] = {"--header-timeout", "--body-timeout", "--idle-timeout", "", "", "", "--deadline", "--drain-timeout"};
+            static const char *const NAMES[] = {"--header-timeout", "--body-timeout", "--idle-timeout", "", "", "", "--deadline", "--drain-timeout", "--fhir-timeout"};
             if (!parse_seconds(optarg, 0.1, 86400, &sec))
                 return orx_cli_usage("serve", "%s: '%s' must be a number of seconds (0.1..86400)", NAMES[c - 0x313], optarg);
             if (c == 0x313) sp.header_timeout_s = sec;
             else if (c == 0x314) sp.body_timeout_s = sec;
             else if (c == 0x315) sp.request_timeout_s = sec;
             else if (c == 0x317) sp.request_deadline_s = sec;
-            else drain_s = sec;
+            else if (c == 0x318) drain_s = sec;
+            else fhir_timeout_s = sec;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -195,7 +197,7 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "openrx: no knowledge base (--kb); /v1/recommend runs without evidence\n");
     }
     orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = orx_server_llm(srv), .audit_path = audit,
-                   .audit_full = audit_full};
+                   .audit_full = audit_full, .fhir_timeout_s = fhir_timeout_s};
     if ((st = orx_api_register(&api, &err)) != ORX_OK) goto fail;
     if ((st = orx_server_route_uses_model(srv, "POST", "/v1/recommend")) != ORX_OK) goto fail;
     if ((st = orx_static_register(srv, &web, &err)) != ORX_OK) goto fail;

@@ -251,6 +251,8 @@ orx_status orx_patient_to_json(const orx_patient *p, orx_buf *out, orx_error *er
  * ========================================================================================== */
 const char *orx_lab_kind_name(orx_lab_kind k);        /* "weight", "height", "scr", "egfr", ... */
 const char *orx_lab_kind_label(orx_lab_kind k);       /* "Body weight", "Serum creatinine", ... */
+/* The i-th LOINC code read as a lab (its kind in *k), NULL past the end. */
+const char *orx_lab_loinc_at(size_t i, orx_lab_kind *k);
 const char *orx_sex_name(orx_sex s);                  /* "female", "male", "other", "unknown" */
 const char *orx_tristate_name(orx_tristate t);        /* "yes", "no", "unknown" */
 const char *orx_renal_band_name(orx_renal_band b);    /* "normal", "mild", "moderate", "severe",

@@ -149,6 +149,12 @@ static const struct { const char *loinc; orx_lab_kind kind; } LOINC_MAP[] = {
     {"2345-7", ORX_LAB_GLUCOSE},    {"2339-0", ORX_LAB_GLUCOSE},
 };
 
+const char *orx_lab_loinc_at(size_t i, orx_lab_kind *k) {
+    if (i >= sizeof LOINC_MAP / sizeof LOINC_MAP[0]) return NULL;
+    if (k) *k = LOINC_MAP[i].kind;
+    return LOINC_MAP[i].loinc;
+}
+
 bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k) {
     if (!loinc) return false;
     for (size_t i = 0; i < sizeof LOINC_MAP / sizeof LOINC_MAP[0]; i++)

@@ -1,9 +1,11 @@
 /* api.c — /v1/check, /v1/recommend and the CDS Hooks service (see api.h). */
 #include "server/api.h"
+#include "server/fhir_fetch.h"
 #include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ============================================================================================
@@ -179,13 +181,11 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
 /* ============================================================================================
  * CDS Hooks
  * ========================================================================================== */
+/* the prefetch templates are the queries the service runs itself when they are not prefetched */
 static json_t *prefetch_templates(void) {
     json_t *p = json_object();
-    json_object_set_new(p, "patient", json_string("Patient/{{context.patientId}}"));
-    json_object_set_new(p, "medications", json_string("MedicationRequest?patient={{context.patientId}}&status=active"));
-    json_object_set_new(p, "conditions", json_string("Condition?patient={{context.patientId}}&clinical-status=active"));
-    json_object_set_new(p, "allergies", json_string("AllergyIntolerance?patient={{context.patientId}}"));
-    json_object_set_new(p, "observations", json_string("Observation?patient={{context.patientId}}&category=laboratory,vital-signs&_sort=-date&_count=100"));
+    for (size_t i = 0; i < orx_fhir_query_count(); i++)
+        json_object_set_new(p, orx_fhir_query_at(i)->key, json_string(orx_fhir_query_at(i)->tmpl));
     return p;
 }
 
@@ -275,6 +275,38 @@ static json_t *draft_for(const orx_finding *f, const orx_proposed_drug *pd, json
     return NULL;
 }
 
+/* Read the missing queries from fhirServer into res. 0, or the HTTP status of the error in *out:
+ * 400 bad fhirServer / patientId / token, 504 the deadline passed, 502 any other failure. The
+ * token is sent in the Authorization header only, never put in a message. */
+static int cds_fetch(orx_api *api, json_t *req, json_t *ctx, unsigned missing, json_t *res, char **out) {
+    json_t *auth = json_object_get(req, "fhirAuthorization");
+    const char *token = json_string_value(json_object_get(auth, "access_token"));
+    const char *ttype = json_string_value(json_object_get(auth, "token_type"));
+    if (json_is_object(auth) && (!token || (ttype && strcasecmp(ttype, "Bearer")))) {
+        *out = error_body("fhirAuthorization: only a \"Bearer\" token_type with an \"access_token\" is supported");
+        return 400;
+    }
+    const char *pid = json_string_value(json_object_get(ctx, "patientId"));
+    orx_fhir_fetch_params fp = orx_fhir_fetch_default_params();
+    if (api->fhir_timeout_s > 0) fp.deadline_s = api->fhir_timeout_s;
+    orx_fhir_fetch_stats stats;
+    orx_error err = ORX_ERROR_INIT;
+    json_t *got = json_array();
+    orx_status st = orx_fhir_fetch(&fp, json_string_value(json_object_get(req, "fhirServer")), token, pid, missing, got,
+                                   &stats, &err);
+    if (st == ORX_OK) {
+        json_array_extend(res, got);
+        json_decref(got);
+        return 0;
+    }
+    json_decref(got);
+    char msg[1200];
+    snprintf(msg, sizeof msg, "could not read the patient's record from fhirServer: %s", err.msg);
+    if (st == ORX_ERR_INVALID) { *out = error_body(msg); return 400; }
+    *out = orx_server_error_json(msg, "server_error", stats.timed_out ? "fhir_server_timeout" : "fhir_server_error");
+    return stats.timed_out ? 504 : 502;
+}
+
 int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out) {
     json_error_t je;
     json_t *req = json_loadb(body, len, 0, &je);
@@ -293,16 +325,22 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
     /* early PDDI-CDS examples (medication-prescribe, STU3) nest prefetch inside the context */
     json_object_foreach(json_object_get(ctx, "prefetch"), key, v) gather(v, res, 0);
     json_object_foreach(ctx, key, v) if (orx_str_starts_with(key, "item")) gather(v, res, 0);
-    /* Missing prefetch: openrx does not query the EHR's FHIR server, so without prefetched data it
-     * cannot check the order against the patient's record. An empty {"cards":[]} would read as
-     * "nothing to say"; answer 412 (CDS Hooks: the service cannot obtain the data it needs). */
+    /* What the prefetch left out is read from the EHR's FHIR server when the request names one
+     * (fhirServer, fhirAuthorization bearer token; fhir_fetch.c). Without either the service
+     * cannot see the record: an empty {"cards":[]} would read as "nothing to say", so 412. */
+    const char *fhir_server = json_string_value(json_object_get(req, "fhirServer"));
+    unsigned missing = orx_fhir_missing(json_object_get(req, "prefetch"), res);
+    if (fhir_server && missing) {
+        int fs = cds_fetch(api, req, ctx, missing, res, out);
+        if (fs) { json_decref(drafts); json_decref(res); json_decref(req); return fs; }
+    }
     if (json_array_size(res) == 0) {
         json_decref(drafts);
         json_decref(res);
         json_decref(req);
         *out = orx_server_error_json("CDS Hooks request has no prefetch data (Patient, MedicationRequests, Conditions, "
-                                     "AllergyIntolerances, Observations); openrx does not query the FHIR server, "
-                                     "so send the prefetch templates listed by GET /cds-services",
+                                     "AllergyIntolerances, Observations) and no fhirServer to read them from, "
+                                     "so send the prefetch templates listed by GET /cds-services or fhirServer",
                                      "invalid_request_error", "prefetch_missing");
         return 412;
     }

@@ -18,6 +18,7 @@ typedef struct orx_api {
     const char          *audit_path; /* JSONL audit log, or NULL */
     bool                 audit_full; /* audit records hold the request bodies sent (not only hashes) */
     bool                 cds_recommend; /* reserved: add a model recommendation card on order-select */
+    double               fhir_timeout_s; /* CDS Hooks reads from fhirServer: deadline, all requests (0 = 10 s) */
 } orx_api;
 
 /* Register the routes; api must outlive the server. */

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// prefetch.js — what an EHR does before calling a CDS service: fills each prefetch template of
+// the service's discovery document ({{context.patientId}} replaced) from its FHIR server, all
+// pages of each search gathered into one searchset Bundle. Prints {"key": resource-or-Bundle}.
+// Usage: node prefetch.js DISCOVERY.json SERVICE-ID FHIR-BASE TOKEN PATIENT-ID
+'use strict';
+const fs = require('fs');
+const [disc, service, base, token, pid] = process.argv.slice(2);
+const svc = JSON.parse(fs.readFileSync(disc, 'utf8')).services.find((s) => s.id === service);
+if (!svc) { console.error(`prefetch.js: no service ${service}`); process.exit(2); }
+async function get(url) {
+  const r = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' } });
+  if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status}`);
+  return r.json();
+}
+(async () => {
+  const out = {};
+  for (const [key, tmpl] of Object.entries(svc.prefetch)) {
+    let url = `${base}/${tmpl.replaceAll('{{context.patientId}}', pid)}`;
+    let page = await get(url);
+    if (page.resourceType !== 'Bundle') { out[key] = page; continue; }
+    const all = { resourceType: 'Bundle', type: 'searchset', entry: [...(page.entry || [])] };
+    // a "latest" query (_count=1) asks for one page only, like the service
+    while (!/_count=1(&|$)/.test(tmpl) && (page.link || []).some((l) => l.relation === 'next')) {
+      page = await get(page.link.find((l) => l.relation === 'next').url);
+      all.entry.push(...(page.entry || []));
+    }
+    all.total = all.entry.length;
+    out[key] = all;
+  }
+  process.stdout.write(JSON.stringify(out));
+})().catch((e) => { console.error(`prefetch.js: ${e.message}`); process.exit(1); });
