@@ -5,13 +5,23 @@
 // Usage: node prefetch.js DISCOVERY.json SERVICE-ID FHIR-BASE TOKEN PATIENT-ID
 'use strict';
 const fs = require('fs');
+const http = require('http');
 const [disc, service, base, token, pid] = process.argv.slice(2);
 const svc = JSON.parse(fs.readFileSync(disc, 'utf8')).services.find((s) => s.id === service);
 if (!svc) { console.error(`prefetch.js: no service ${service}`); process.exit(2); }
-async function get(url) {
-  const r = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' } });
-  if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status}`);
-  return r.json();
+function get(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        try { resolve(JSON.parse(body)); } catch (e) { reject(new Error(`GET ${url}: ${e.message}`)); }
+      });
+    });
+    req.on('error', reject);
+  });
 }
 (async () => {
   const out = {};
