@@ -595,6 +595,24 @@ static void test_regimen_partner(void **state) {
     orx_ddi_rules_free(&r);
 }
 
+/* Switching statements of Dosage and Administration, in their wordings ("Switching from
+ * warfarin to ELIQUIS", "When converting patients from warfarin therapy to PRADAXA"); "converting"
+ * alone (angiotensin converting enzyme) is no cue. */
+static void test_switching_wording(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("dabigatran etexilate", "34068-7",
+                              "When converting patients from warfarin therapy to PRADAXA, discontinue warfarin and start "
+                              "PRADAXA when the INR is below 2.0.");
+    const orx_ddi_rule *x = find(&r, "rule", "dabigatran etexilate", "warfarin");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    assert_string_equal(x->action, "discontinue");
+    orx_ddi_rules_free(&r);
+    r = extract("lisinopril", "34068-7", "Angiotensin converting enzyme activity is reduced; discontinue the diuretic furosemide.");
+    assert_null(find(&r, "rule", "lisinopril", "furosemide"));
+    orx_ddi_rules_free(&r);
+}
+
 static void test_both_directions(void **state) {
     (void)state;
     orx_ddi_rules r = extract("warfarin", DI, "Closely monitor INR when fluconazole is started in patients taking COUMADIN.");
@@ -650,6 +668,7 @@ int main(void) {
         cmocka_unit_test(test_potassium_as_lab_value),
         cmocka_unit_test(test_procedure_setting_scope),
         cmocka_unit_test(test_regimen_partner),
+        cmocka_unit_test(test_switching_wording),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

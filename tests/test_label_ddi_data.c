@@ -520,6 +520,7 @@ static void test_textbook_pairs(void **state) {
     expect("omeprazole", "clopidogrel", ORX_SEV_MAJOR, "interaction", "omeprazole");
     expect("warfarin sodium 5 MG Oral Tablet", "apixaban", ORX_SEV_MAJOR, "duplicate", "warfarin");
     expect("warfarin", "rivaroxaban", ORX_SEV_MAJOR, "duplicate", NULL);
+    expect("warfarin", "dabigatran", ORX_SEV_MAJOR, "duplicate", "converting patients from warfarin");
     expect("warfarin", "Bactrim", ORX_SEV_MODERATE, "interaction", NULL);
     expect("lisinopril", "spironolactone", ORX_SEV_MODERATE, NULL, NULL);
     expect("alprazolam", "oxycodone", ORX_SEV_MAJOR, "interaction", "opioid");
