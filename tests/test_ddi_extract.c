@@ -613,6 +613,38 @@ static void test_switching_wording(void **state) {
     orx_ddi_rules_free(&r);
 }
 
+/* A combination label whose generic field lost a component: the title "X AND Y." names both, so
+ * "X and Y are contraindicated in patients who are hypersensitive to any component" is about the
+ * label's own product, not X × Y; a title that is no list ("tablet, sugar coated") adds nothing. */
+static void test_combination_title(void **state) {
+    (void)state;
+    orx_kb_section sec[1] = {{.code = CI, .name = "Contraindications",
+                              .text = "Losartan potassium and hydrochlorothiazide are contraindicated in patients who are "
+                                      "hypersensitive to any component of this product. Do not coadminister aliskiren with "
+                                      "losartan potassium and hydrochlorothiazide in patients with diabetes."}};
+    orx_kb_doc doc = {.set_id = "test-hyzaar", .title = "LOSARTAN POTASSIUM AND HYDROCHLOROTHIAZIDE.",
+                      .generic_names = "losartan potassium", .sections = sec, .n_sections = 1};
+    orx_ddi_rules r;
+    orx_ddi_rules_init(&r);
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_ddi_extract_doc(X, &doc, &r, &err), ORX_OK);
+    for (size_t i = 0; i < r.n; i++) {
+        if (strcmp(r.items[i].kind, "rule")) continue;
+        if (!strcmp(r.items[i].other, "hydrochlorothiazide") || !strcmp(r.items[i].other, "losartan"))
+            fail_msg("a component of the label's own product as a partner: %s", r.items[i].quote);
+    }
+    assert_non_null(find(&r, "rule", "losartan;hydrochlorothiazide", "aliskiren"));
+    orx_ddi_rules_free(&r);
+    orx_kb_section sec2[1] = {{.code = DI, .name = "Drug Interactions",
+                               .text = "Avoid concomitant use of chlorpromazine with metrizamide."}};
+    orx_kb_doc doc2 = {.set_id = "test-sugar", .title = "CHLORPROMAZINE HYDROCHLORIDE- chlorpromazine hydrochloride tablet, sugar coated",
+                       .generic_names = "chlorpromazine hydrochloride", .sections = sec2, .n_sections = 1};
+    orx_ddi_rules_init(&r);
+    assert_int_equal(orx_ddi_extract_doc(X, &doc2, &r, &err), ORX_OK);
+    assert_non_null(find(&r, "rule", "chlorpromazine", "metrizamide"));
+    orx_ddi_rules_free(&r);
+}
+
 static void test_both_directions(void **state) {
     (void)state;
     orx_ddi_rules r = extract("warfarin", DI, "Closely monitor INR when fluconazole is started in patients taking COUMADIN.");
@@ -669,6 +701,7 @@ int main(void) {
         cmocka_unit_test(test_procedure_setting_scope),
         cmocka_unit_test(test_regimen_partner),
         cmocka_unit_test(test_switching_wording),
+        cmocka_unit_test(test_combination_title),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1063,20 +1063,50 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
 /* ============================================================================================
  * Labels
  * ========================================================================================== */
+/* The lexicon's ingredients of one label name, trailing punctuation dropped (a title written as a
+ * sentence, "LOSARTAN POTASSIUM AND HYDROCHLOROTHIAZIDE.", would hide the second ingredient of
+ * "X and Y"). Returns the count (0 = not recognised). */
+static int name_ingredients(const orx_ddi_extractor *x, const char *cand, orx_lex_match *m) {
+    if (!cand || !cand[0]) return 0;
+    char name[512];
+    snprintf(name, sizeof name, "%s", cand);
+    for (size_t e = strlen(name); e > 0 && strchr(" .,;:\t\r\n", name[e - 1]); e--) name[e - 1] = 0;
+    if (!name[0]) return 0;
+    int n = orx_lexicon_lookup(x->lex, name, m, ORX_MAX_INGR);
+    return n > ORX_MAX_INGR ? ORX_MAX_INGR : n < 0 ? 0 : n;
+}
+
+static bool ingredients_cover(const orx_lex_match *a, int na, const orx_lex_match *b, int nb) {
+    for (int i = 0; i < nb; i++) {
+        bool in = false;
+        for (int k = 0; k < na && !in; k++) in = !strcmp(a[k].ingredient, b[i].ingredient);
+        if (!in) return false;
+    }
+    return true;
+}
+
+/* The label's ingredients: its generic names, else its title, else its brand. A title written as
+ * a list ("X and Y", "X/Y") that names every generic ingredient and more ("LOSARTAN POTASSIUM AND
+ * HYDROCHLOROTHIAZIDE." where the generic field kept "losartan potassium") is the combination
+ * product's full list. */
 static int label_ingredients(const orx_ddi_extractor *x, const orx_kb_doc *doc, char *buf, size_t cap) {
     const char *cands[3] = {doc->generic_names, doc->title, doc->brand_names};
-    for (int k = 0; k < 3; k++) {
-        if (!cands[k] || !cands[k][0]) continue;
-        orx_lex_match m[ORX_MAX_INGR];
-        int n = orx_lexicon_lookup(x->lex, cands[k], m, ORX_MAX_INGR);
-        if (n > ORX_MAX_INGR) n = ORX_MAX_INGR;
-        if (n <= 0) continue;
-        size_t o = 0;
-        buf[0] = 0;
-        for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", m[i].ingredient);
-        return n;
+    orx_lex_match m[ORX_MAX_INGR], t[ORX_MAX_INGR];
+    int n = 0;
+    for (int k = 0; k < 3 && n <= 0; k++) n = name_ingredients(x, cands[k], m);
+    if (n <= 0) return 0;
+    char low[512];
+    ddi_lower(doc->title ? doc->title : "", doc->title ? strlen(doc->title) : 0, low, sizeof low);
+    bool list = strstr(low, " and ") || strchr(low, '/'); /* "X and Y", "X/Y": not "sugar coated" */
+    int nt = list ? name_ingredients(x, doc->title, t) : 0;
+    if (nt > n && ingredients_cover(t, nt, m, n)) {
+        memcpy(m, t, (size_t)nt * sizeof *t);
+        n = nt;
     }
-    return 0;
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", m[i].ingredient);
+    return n;
 }
 
 orx_status orx_ddi_extract_doc(orx_ddi_extractor *x, const orx_kb_doc *doc, orx_ddi_rules *out,
