@@ -539,6 +539,16 @@ static void test_textbook_pairs(void **state) {
         f = pair("rivaroxaban", "acetylsalicylic acid", &n);
         if (f.severity > ORX_SEV_MODERATE) fail_msg("rivaroxaban + aspirin: %s: %s", orx_severity_name(f.severity), f.quote);
     }
+    /* "HIV protease inhibitors" is the FDA EPC "Protease Inhibitor", not MeSH PA "Protease
+     * Inhibitors" (every peptidase inhibitor: lisinopril, dabigatran) */
+    {
+        size_t n = 0;
+        orx_finding f = pair("simvastatin", "lisinopril", &n);
+        if (n && ci_in(f.quote, "protease inhibitors")) fail_msg("simvastatin + lisinopril via 'protease inhibitors': %s", f.quote);
+        f = pair("simvastatin", "dabigatran", &n);
+        if (n && ci_in(f.quote, "protease inhibitors")) fail_msg("simvastatin + dabigatran via 'protease inhibitors': %s", f.quote);
+        expect("simvastatin", "ritonavir", ORX_SEV_CONTRAINDICATED, "interaction", NULL);
+    }
     /* two anticoagulants stay major through a general statement ("Avoid concurrent use of XARELTO
      * with other anticoagulants") */
     expect("rivaroxaban", "apixaban", ORX_SEV_MAJOR, "duplicate", "other anticoagulants");

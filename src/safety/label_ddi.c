@@ -633,6 +633,18 @@ static bool in_list(const char *list, const char *ingr) {
     return false;
 }
 
+/* A MeSH Pharmacological Action whose name is that of an FDA class with a narrower meaning in
+ * label text: label wording "protease inhibitors" / "HIV protease inhibitors" means the FDA EPC
+ * "Protease Inhibitor" (HIV and HCV protease inhibitors), while MeSH PA D011480 "Protease
+ * Inhibitors" spans every peptidase inhibitor (ACE inhibitors such as lisinopril, gliptins,
+ * dabigatran). Its rows are no membership of the label's class. */
+static bool pa_homonym(const char *cls) {
+    static const char *const H[] = {"protease inhibitor", NULL};
+    for (int i = 0; H[i]; i++)
+        if (!strcmp(cls, H[i])) return true;
+    return false;
+}
+
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
  * set when y is in the class only through a MeSH Pharmacological Action umbrella class. */
 static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *term,
@@ -657,7 +669,7 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const lru
                          orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_ANY & ~ORX_CLASS_PA));
                 return true;
             }
-            if (!pa && (ty & ORX_CLASS_PA)) {
+            if (!pa && (ty & ORX_CLASS_PA) && !pa_homonym(p)) {
                 pa = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_PA);
                 pa_name = p;
             }
