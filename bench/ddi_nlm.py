@@ -83,7 +83,8 @@ def gold_pairs(shared):
 
 
 def run_openrx(openrx, shared, tmp):
-    txt = os.path.join(shared, 'data/dailymed-nlm-ddi-corpus-2014/txt')
+    # absolute: the links below live in a temp directory (a relative --shared would dangle)
+    txt = os.path.join(os.path.abspath(shared), 'data/dailymed-nlm-ddi-corpus-2014/txt')
     # the ingester needs names.tsv next to txt/ (label drug names); data/labels ships one
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.path.join(tmp, 'nlm')

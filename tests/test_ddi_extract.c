@@ -521,6 +521,130 @@ static void test_animal_and_nonsignificant(void **state) {
     }
 }
 
+/* A statement scoped to a procedure on the neuraxis — the items of a list whose lead names
+ * epidural/spinal hematoma, or a sentence naming neuraxial anaesthesia — is not raised by the
+ * Boxed Warning and is at most moderate; the same words outside that setting stay major. */
+static void test_procedure_setting_scope(void **state) {
+    (void)state;
+    const char *bw =
+        "Epidural or spinal hematomas may occur in patients treated with ELIQUIS who are receiving neuraxial anesthesia "
+        "or undergoing spinal puncture. Factors that can increase the risk of developing epidural or spinal hematomas in "
+        "these patients include:\n"
+        " *  use of indwelling epidural catheters\n"
+        " *  concomitant use of other drugs that affect hemostasis, such as nonsteroidal anti-inflammatory drugs (NSAIDs), "
+        "platelet inhibitors, other anticoagulants\n"
+        "\n"
+        "Concomitant use of other drugs that affect hemostasis, such as NSAIDs, increases the risk of bleeding.\n";
+    orx_ddi_rules r = extract("apixaban", BW, bw);
+    const orx_ddi_rule *scoped = NULL, *general = NULL;
+    for (size_t i = 0; i < r.n; i++) {
+        const orx_ddi_rule *x = &r.items[i];
+        if (strcmp(x->kind, "rule") || strcmp(x->other, "effect:bleeding")) continue;
+        if (strstr(x->quote, "such as nonsteroidal")) scoped = x;
+        if (strstr(x->quote, "such as NSAIDs")) general = x;
+    }
+    assert_non_null(scoped);
+    assert_true(scoped->tier <= ORX_SEV_MODERATE);
+    assert_non_null(strstr(scoped->context, "epidural or spinal hematomas in these patients include:")); /* the lead */
+    assert_non_null(general); /* the list ended: a general Boxed Warning statement is major */
+    assert_int_equal(general->tier, ORX_SEV_MAJOR);
+    /* the class memberships of the example list stay */
+    assert_non_null(find(&r, "member", "class:nsaid|nonsteroidal anti-inflammatory drug", "effect:bleeding"));
+    orx_ddi_rules_free(&r);
+    r = extract("ketorolac", CI, "Ketorolac tromethamine injection is contraindicated for neuraxial (epidural or intrathecal) "
+                                 "administration due to its alcohol content.");
+    const orx_ddi_rule *x = find(&r, "rule", "ketorolac", "ethanol");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MODERATE);
+    orx_ddi_rules_free(&r);
+}
+
+/* A drug the label's drug is given with as a regimen (its indication, or "as a single agent or
+ * in combination with X") is no partner for the regimen's adverse-event management; a
+ * pharmacokinetic statement about it stays, and "in combination with" alone changes nothing. */
+static void test_regimen_partner(void **state) {
+    (void)state;
+    const char *wp =
+        "Serious febrile reactions can occur when TAFINLAR is administered as a single agent or when used in "
+        "combination with trametinib. Withhold trametinib for any fever higher than 104oF. "
+        "Coadministration of trametinib increased the AUC of dabrafenib by 23%.";
+    orx_ddi_rules r = extract("dabrafenib", WP, wp);
+    assert_int_equal(count(&r, "rule"), 1);
+    const orx_ddi_rule *x = find(&r, "rule", "dabrafenib", "trametinib");
+    assert_non_null(x);
+    assert_non_null(strstr(x->quote, "AUC"));
+    orx_ddi_rules_free(&r);
+    /* the indication names the regimen; statements of other sections follow it */
+    orx_kb_section sec[2] = {
+        {.code = "34067-9", .name = "Indications & Usage",
+         .text = "POMALYST, in combination with dexamethasone, is indicated for patients with multiple myeloma."},
+        {.code = WP, .name = "Warnings and Precautions",
+         .text = "Thromboembolic events can occur in patients receiving POMALYST with dexamethasone; consider prophylaxis. "
+                 "Avoid concomitant use of POMALYST with ketoconazole."}};
+    orx_kb_doc doc = {.set_id = "test-regimen", .title = "POMALYST", .generic_names = "pomalidomide",
+                      .sections = sec, .n_sections = 2};
+    orx_ddi_rules_init(&r);
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_ddi_extract_doc(X, &doc, &r, &err), ORX_OK);
+    assert_null(find(&r, "rule", "pomalidomide", "dexamethasone"));
+    assert_non_null(find(&r, "rule", "pomalidomide", "ketoconazole"));
+    orx_ddi_rules_free(&r);
+    /* an interaction statement that says "in combination with" is not a regimen */
+    r = extract("nefazodone", CI, "Nefazodone in combination with triazolam is contraindicated.");
+    assert_non_null(find(&r, "rule", "nefazodone", "triazolam"));
+    orx_ddi_rules_free(&r);
+}
+
+/* Switching statements of Dosage and Administration, in their wordings ("Switching from
+ * warfarin to ELIQUIS", "When converting patients from warfarin therapy to PRADAXA"); "converting"
+ * alone (angiotensin converting enzyme) is no cue. */
+static void test_switching_wording(void **state) {
+    (void)state;
+    orx_ddi_rules r = extract("dabigatran etexilate", "34068-7",
+                              "When converting patients from warfarin therapy to PRADAXA, discontinue warfarin and start "
+                              "PRADAXA when the INR is below 2.0.");
+    const orx_ddi_rule *x = find(&r, "rule", "dabigatran etexilate", "warfarin");
+    assert_non_null(x);
+    assert_int_equal(x->tier, ORX_SEV_MAJOR);
+    assert_string_equal(x->action, "discontinue");
+    orx_ddi_rules_free(&r);
+    r = extract("lisinopril", "34068-7", "Angiotensin converting enzyme activity is reduced; discontinue the diuretic furosemide.");
+    assert_null(find(&r, "rule", "lisinopril", "furosemide"));
+    orx_ddi_rules_free(&r);
+}
+
+/* A combination label whose generic field lost a component: the title "X AND Y." names both, so
+ * "X and Y are contraindicated in patients who are hypersensitive to any component" is about the
+ * label's own product, not X × Y; a title that is no list ("tablet, sugar coated") adds nothing. */
+static void test_combination_title(void **state) {
+    (void)state;
+    orx_kb_section sec[1] = {{.code = CI, .name = "Contraindications",
+                              .text = "Losartan potassium and hydrochlorothiazide are contraindicated in patients who are "
+                                      "hypersensitive to any component of this product. Do not coadminister aliskiren with "
+                                      "losartan potassium and hydrochlorothiazide in patients with diabetes."}};
+    orx_kb_doc doc = {.set_id = "test-hyzaar", .title = "LOSARTAN POTASSIUM AND HYDROCHLOROTHIAZIDE.",
+                      .generic_names = "losartan potassium", .sections = sec, .n_sections = 1};
+    orx_ddi_rules r;
+    orx_ddi_rules_init(&r);
+    orx_error err = ORX_ERROR_INIT;
+    assert_int_equal(orx_ddi_extract_doc(X, &doc, &r, &err), ORX_OK);
+    for (size_t i = 0; i < r.n; i++) {
+        if (strcmp(r.items[i].kind, "rule")) continue;
+        if (!strcmp(r.items[i].other, "hydrochlorothiazide") || !strcmp(r.items[i].other, "losartan"))
+            fail_msg("a component of the label's own product as a partner: %s", r.items[i].quote);
+    }
+    assert_non_null(find(&r, "rule", "losartan;hydrochlorothiazide", "aliskiren"));
+    orx_ddi_rules_free(&r);
+    orx_kb_section sec2[1] = {{.code = DI, .name = "Drug Interactions",
+                               .text = "Avoid concomitant use of chlorpromazine with metrizamide."}};
+    orx_kb_doc doc2 = {.set_id = "test-sugar", .title = "CHLORPROMAZINE HYDROCHLORIDE- chlorpromazine hydrochloride tablet, sugar coated",
+                       .generic_names = "chlorpromazine hydrochloride", .sections = sec2, .n_sections = 1};
+    orx_ddi_rules_init(&r);
+    assert_int_equal(orx_ddi_extract_doc(X, &doc2, &r, &err), ORX_OK);
+    assert_non_null(find(&r, "rule", "chlorpromazine", "metrizamide"));
+    orx_ddi_rules_free(&r);
+}
+
 static void test_both_directions(void **state) {
     (void)state;
     orx_ddi_rules r = extract("warfarin", DI, "Closely monitor INR when fluconazole is started in patients taking COUMADIN.");
@@ -574,6 +698,10 @@ int main(void) {
         cmocka_unit_test(test_animal_and_nonsignificant),
         cmocka_unit_test(test_slash_combination_is_own_product),
         cmocka_unit_test(test_potassium_as_lab_value),
+        cmocka_unit_test(test_procedure_setting_scope),
+        cmocka_unit_test(test_regimen_partner),
+        cmocka_unit_test(test_switching_wording),
+        cmocka_unit_test(test_combination_title),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

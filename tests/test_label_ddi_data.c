@@ -520,13 +520,38 @@ static void test_textbook_pairs(void **state) {
     expect("omeprazole", "clopidogrel", ORX_SEV_MAJOR, "interaction", "omeprazole");
     expect("warfarin sodium 5 MG Oral Tablet", "apixaban", ORX_SEV_MAJOR, "duplicate", "warfarin");
     expect("warfarin", "rivaroxaban", ORX_SEV_MAJOR, "duplicate", NULL);
+    expect("warfarin", "dabigatran", ORX_SEV_MAJOR, "duplicate", "converting patients from warfarin");
     expect("warfarin", "Bactrim", ORX_SEV_MODERATE, "interaction", NULL);
     expect("lisinopril", "spironolactone", ORX_SEV_MODERATE, NULL, NULL);
     expect("alprazolam", "oxycodone", ORX_SEV_MAJOR, "interaction", "opioid");
     expect("sertraline", "tramadol", ORX_SEV_MODERATE, NULL, NULL);
     expect("phenelzine", "fluoxetine", ORX_SEV_CONTRAINDICATED, NULL, NULL);
     expect("simvastatin", "clarithromycin", ORX_SEV_MAJOR, NULL, NULL);
-    expect("apixaban", "ibuprofen", ORX_SEV_MAJOR, NULL, NULL);
+    /* the ELIQUIS Boxed Warning names NSAIDs among the risk factors of spinal/epidural hematoma
+     * with neuraxial procedures: a statement for that setting, at most moderate; the general
+     * Warnings and Precautions statement gives the pair its tier */
+    expect("apixaban", "ibuprofen", ORX_SEV_MODERATE, "interaction", NULL);
+    {
+        size_t n = 0;
+        orx_finding f = pair("apixaban", "ibuprofen", &n);
+        if (f.severity > ORX_SEV_MODERATE) fail_msg("apixaban + ibuprofen: %s from a neuraxial-setting statement: %s",
+                                                    orx_severity_name(f.severity), f.quote);
+        f = pair("rivaroxaban", "acetylsalicylic acid", &n);
+        if (f.severity > ORX_SEV_MODERATE) fail_msg("rivaroxaban + aspirin: %s: %s", orx_severity_name(f.severity), f.quote);
+    }
+    /* "HIV protease inhibitors" is the FDA EPC "Protease Inhibitor", not MeSH PA "Protease
+     * Inhibitors" (every peptidase inhibitor: lisinopril, dabigatran) */
+    {
+        size_t n = 0;
+        orx_finding f = pair("simvastatin", "lisinopril", &n);
+        if (n && ci_in(f.quote, "protease inhibitors")) fail_msg("simvastatin + lisinopril via 'protease inhibitors': %s", f.quote);
+        f = pair("simvastatin", "dabigatran", &n);
+        if (n && ci_in(f.quote, "protease inhibitors")) fail_msg("simvastatin + dabigatran via 'protease inhibitors': %s", f.quote);
+        expect("simvastatin", "ritonavir", ORX_SEV_CONTRAINDICATED, "interaction", NULL);
+    }
+    /* two anticoagulants stay major through a general statement ("Avoid concurrent use of XARELTO
+     * with other anticoagulants") */
+    expect("rivaroxaban", "apixaban", ORX_SEV_MAJOR, "duplicate", "other anticoagulants");
     /* effect roles: QT, serotonergic, bleeding, CNS depression (label text and the ONC block) */
     expect("citalopram", "ondansetron", ORX_SEV_MAJOR, "interaction", NULL);
     expect("haloperidol", "citalopram", ORX_SEV_MAJOR, "interaction", NULL);

@@ -21,6 +21,17 @@ typedef orx_status (*orx_check_fn)(const orx_checker *ck, const orx_patient *pt,
 typedef orx_status (*orx_check_init_fn)(const orx_checker *ck, void **state, orx_error *err);
 typedef void (*orx_check_fini_fn)(void *state);
 
+/* The end of a check's init: on failure the state is freed with fini and st returned; else the
+ * state is handed out through *state. */
+static inline orx_status orx_check_init_done(orx_status st, void *s, orx_check_fini_fn fini, void **state) {
+    if (st != ORX_OK) {
+        fini(s);
+        return st;
+    }
+    *state = s;
+    return ORX_OK;
+}
+
 typedef struct orx_check_def {
     const char        *kind;  /* "interaction", "renal", ... (also the orx_checker_state key) */
     orx_check_fn       run;   /* the check */

@@ -117,6 +117,7 @@ static const char *const CUES[] = {
     "inducer", "substrate", "metabolized by", "metabolised by", "plasma concentration",
     "plasma level", "serum concentration", "serum level", "blood concentration", "levels of",
     "exposure", "auc", "cmax", "clearance", "switching", "switch from", "converting from",
+    "converting patients",
     "transition", "added to", "addition of", NULL};
 
 /* ============================================================================================

@@ -7,6 +7,7 @@
  * the words, ddi_extract.c writes the rows, label_ddi.c matches them.
  */
 #include "safety/ddi_internal.h"
+#include "safety/tsv_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,13 +84,7 @@ static bool parse_pattern(char *text, eff_pat *p) {
 
 static orx_status parse_row(ddi_effects *e, char *row, const char *path, size_t line, orx_error *err) {
     char *f[5] = {0};
-    int nf = 0;
-    for (char *c = row; c && nf < 5;) {
-        f[nf++] = c;
-        char *tab = strchr(c, '\t');
-        if (tab) *tab = 0;
-        c = tab ? tab + 1 : NULL;
-    }
+    int nf = orx_tsv_split(row, f, 5);
     if (nf < 3 || !f[1][0] || !f[2][0] || strlen(f[1]) >= DDI_EFFECT_KEY)
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected 'kind<TAB>effect<TAB>text[<TAB>...]'", path, line);
     if (!strcmp(f[0], "effect")) {
@@ -131,14 +126,8 @@ ddi_effects *ddi_effects_load(const char *path, orx_error *err) {
     e->names = calloc(lines, sizeof *e->names);
     orx_status st = e->pats && e->keys && e->names ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "effect roles: out of memory");
     size_t line = 0;
-    for (char *p = text; p && *p && !st;) {
-        line++;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        char *row = p;
-        p = nl ? nl + 1 : NULL;
+    for (char *p = text, *row; !st && (row = orx_tsv_next_line(&p, &line));)
         if (row[0] && row[0] != '#') st = parse_row(e, row, path, line, err);
-    }
     free(text);
     if (st) { ddi_effects_free(e); return NULL; }
     return e;

@@ -21,12 +21,18 @@
 
 #define DDI_MAX_SENT 256   /* sentences per line */
 #define DDI_LEAD_LINES 3   /* a table's lead sentence is within this many lines before it */
+#define DDI_MAX_REGIMEN 16 /* regimen partners kept per label */
 
 struct orx_ddi_extractor {
     const orx_lexicon *lex;     /* not owned */
     ddi_terms         *terms;   /* class wording */
     ddi_effects       *effects; /* effect-role wording */
     ddi_drug_cache    *cache;   /* memo of the medicine test */
+    /* the label's regimen partners (drugs it is given "in combination with" by its indication or
+     * as "a single agent or in combination with X"): set per label by orx_ddi_extract_doc, and
+     * by orx_ddi_extract_section for its own text */
+    char               regimen[DDI_MAX_REGIMEN][ORX_LEX_NAME];
+    int                n_regimen;
 };
 
 /* ============================================================================================
@@ -192,6 +198,10 @@ typedef struct sec_ctx {
     int                lead_age;         /* lines since the lead */
     unit              *header;           /* first row of the current table */
     bool               in_table;
+    unit              *setting;          /* the lead of a list that scopes its items to a
+                                            procedure ("... epidural or spinal hematomas in
+                                            these patients include:") */
+    bool               have_setting;     /* the current line is an item of that list */
 } sec_ctx;
 
 static bool partner(const ddi_mention *m) {
@@ -457,6 +467,18 @@ static ddi_action mention_action(const sec_ctx *sc, const unit *u, const ddi_men
 
 static bool class_qualified(const unit *u, int j);
 
+/* A statement scoped to a procedure on the neuraxis — neuraxial anaesthesia, spinal or lumbar
+ * puncture, epidural catheters: the anticoagulants' Boxed Warning lists "concomitant use of
+ * other drugs that affect hemostasis" among the risk factors of spinal/epidural hematoma "in
+ * these patients" — holds in that setting, not as a general interaction. */
+static bool procedure_setting(const char *low) {
+    static const char *const W[] = {"neuraxial", "epidural", "spinal puncture", "lumbar puncture",
+                                    "spinal anesthesia", "spinal anaesthesia", NULL};
+    for (int k = 0; W[k]; k++)
+        if (strstr(low, W[k])) return true;
+    return false;
+}
+
 static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
                              ddi_action a, const unit *ctx, orx_error *err) {
     const ddi_mention *m = &src->m[i];
@@ -469,8 +491,17 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     bool in_ci = sc->code && !strcmp(sc->code, "34070-3");
     if (in_ci && a.act == DDI_ACT_NONE && u->cue) a.act = DDI_ACT_CONTRA;
     bool ci_effect = in_ci && a.act == DDI_ACT_EFFECT && !u->cue;
-    orx_severity tier = ddi_tier(a.act, a.serious, ci_effect ? NULL : sc->code, &go);
+    /* a statement scoped to a procedure (in its own words, its neighbour's, or the lead of the
+     * list it is an item of) is not raised by its section and is at most moderate; the lead is
+     * kept as the context */
+    const unit *scope = procedure_setting(u->low)               ? u
+                        : ctx && procedure_setting(ctx->low)    ? ctx
+                        : sc->have_setting                      ? sc->setting
+                                                                : NULL;
+    orx_severity tier = ddi_tier(a.act, a.serious, ci_effect || scope ? NULL : sc->code, &go);
     if (!go) return ORX_OK;
+    if (scope && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
+    if (scope && !ctx && scope != u) ctx = scope;
     if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
     if (ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     char ex[1024];
@@ -563,6 +594,92 @@ static bool not_a_combination(const unit *u) {
     return compared && trial && !together;
 }
 
+/* ============================================================================================
+ * Regimen partners
+ * ========================================================================================== */
+/* A drug the label's drug is given with as a regimen — its indication ("POMALYST, in
+ * combination with dexamethasone, is indicated for ...", "INVIRASE in combination with
+ * ritonavir ... is indicated") or a statement of the regimen itself ("when TAFINLAR is
+ * administered as a single agent or when used in combination with trametinib") — is no
+ * interaction partner: the label's statements about it manage the regimen's adverse events
+ * ("Withhold trametinib for any fever higher than 104oF"). A pharmacokinetic statement about it
+ * stays a rule ("Coadministration with ritonavir increased saquinavir AUC"). */
+static bool regimen_sentence(const char *low, bool indications) {
+    bool comb = strstr(low, "in combination with") != NULL;
+    if (indications)
+        return (comb || strstr(low, "co-administered with") || strstr(low, "coadministered with")) &&
+               strstr(low, "indicated") && !strstr(low, "indicated if");
+    return comb && (strstr(low, "single agent") || strstr(low, "monotherapy") || strstr(low, "is indicated for") ||
+                    strstr(low, "is indicated in combination") || strstr(low, "is indicated, in combination"));
+}
+
+static size_t regimen_phrase(const char *low) {
+    static const char *const P[] = {"in combination with", "co-administered with", "coadministered with", NULL};
+    size_t best = (size_t)-1;
+    for (int k = 0; P[k]; k++) {
+        const char *h = strstr(low, P[k]);
+        if (h && (size_t)(h - low) < best) best = (size_t)(h - low);
+    }
+    return best;
+}
+
+static bool regimen_partner(const orx_ddi_extractor *x, const char *key) {
+    for (int i = 0; i < x->n_regimen; i++)
+        if (!strcmp(x->regimen[i], key)) return true;
+    return false;
+}
+
+/* Pharmacokinetic words: the statement is about exposure, not about the regimen's effects. */
+static bool pk_statement(const char *low) {
+    static const char *const W[] = {"auc", "cmax", "exposure", "concentration", "clearance", "metaboli",
+                                    "pharmacokinetic", "half-life", "bioavailability", "absorption",
+                                    "plasma level", "serum level", "cyp", "p-gp", "p-glycoprotein", NULL};
+    for (int k = 0; W[k]; k++)
+        if (strstr(low, W[k])) return true;
+    return false;
+}
+
+static void unit_read(const ddi_ctx *c, unit *u, const char *text, size_t len, bool row);
+static size_t logical_line(const char *p);
+
+/* The regimen partners one section text states (appended to x->regimen). */
+static orx_status regimen_scan(orx_ddi_extractor *x, const ddi_ctx *c, const char *code, const char *text,
+                               orx_error *err) {
+    bool indications = code && !strcmp(code, "34067-9");
+    unit *u = NULL;
+    for (const char *p = text; *p;) {
+        size_t len = logical_line(p);
+        const char *line = p;
+        p += len;
+        if (*p == '\n') p++;
+        ddi_span sp[DDI_MAX_SENT];
+        size_t ns = ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
+        if (ns > DDI_MAX_SENT) ns = DDI_MAX_SENT;
+        for (size_t k = 0; k < ns; k++) {
+            char low[4096];
+            ddi_lower(line + sp[k].off, sp[k].len, low, sizeof low);
+            if (!regimen_sentence(low, indications)) continue;
+            if (!u && !(u = malloc(sizeof *u))) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+            unit_read(c, u, line + sp[k].off, sp[k].len, false);
+            size_t at = regimen_phrase(u->low);
+            for (int i = 0; i < u->nm; i++) {
+                const ddi_mention *m = &u->m[i];
+                if (m->kind != DDI_M_DRUG || m->is_label || u->tok[m->t0].s < at) continue;
+                if (regimen_partner(x, m->key) || x->n_regimen >= DDI_MAX_REGIMEN) continue;
+                snprintf(x->regimen[x->n_regimen++], ORX_LEX_NAME, "%s", m->key);
+            }
+        }
+    }
+    free(u);
+    return ORX_OK;
+}
+
+/* A partner mention that is one of the label's regimen partners, in a statement that is not
+ * pharmacokinetic: no rule. */
+static bool regimen_statement(const sec_ctx *sc, const unit *u, const ddi_mention *m) {
+    return m->kind == DDI_M_DRUG && regimen_partner(sc->x, m->key) && !pk_statement(u->low);
+}
+
 static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const unit *next, orx_error *err) {
     if (capitals_title(u) || pregnancy_statement(u) || not_a_combination(u)) return ORX_OK;
     /* outside Drug Interactions an effect-only statement needs interaction words; an explicit
@@ -577,7 +694,7 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
         /* an action with no partner: the heading's partners ("7.3 Digoxin ... Monitor levels.") */
         if (!sc->have_heading || u->act.act < DDI_ACT_EFFECT || (sc->need_cue && !u->cue)) return ORX_OK;
         for (int i = 0; i < sc->heading->nm && !st; i++)
-            if (partner(&sc->heading->m[i]))
+            if (partner(&sc->heading->m[i]) && !regimen_statement(sc, u, &sc->heading->m[i]))
                 st = emit_rules(sc, sc->label_drug, u, sc->heading, i, u->act, sc->heading, err);
         return st;
     }
@@ -637,7 +754,7 @@ static orx_status do_unit(sec_ctx *sc, const unit *u, const unit *prev, const un
     for (int i = 0; i < u->nm && !st; i++) {
         /* the label drug's own class next to another partner ("Lithium generally should not be
          * given with diuretics" in a thiazide label): the subject, not a partner */
-        if (!partner(&u->m[i]) || own_class[i]) continue;
+        if (!partner(&u->m[i]) || own_class[i] || regimen_statement(sc, u, &u->m[i])) continue;
         const unit *ctx;
         ddi_action a = mention_action(sc, u, &u->m[i], prev, next, &ctx);
         st = emit_rules(sc, label, u, u, i, a, ctx, err);
@@ -753,6 +870,10 @@ static orx_status do_line(sec_ctx *sc, unit *units, const char *line, size_t len
     size_t ns = ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
     if (ns > DDI_MAX_SENT) ns = DDI_MAX_SENT;
     if (ns == 0) return ORX_OK;
+    /* a list item ("*", "-", "•") keeps the setting of its list's lead; any other line ends it */
+    bool item = line[0] == '*' || (line[0] == '-' && len > 1 && line[1] == ' ') ||
+                (len > 2 && !memcmp(line, "\xe2\x80\xa2", 3));
+    if (!item) sc->have_setting = false;
     int ip = -1, ic = 0, in = 1; /* units[0..2] rotate: previous, current, next */
     unit_read(&sc->c, &units[ic], line + sp[0].off, sp[0].len, false);
     int words = 0;
@@ -787,6 +908,13 @@ static orx_status do_line(sec_ctx *sc, unit *units, const char *line, size_t len
         ip = ic;
         ic = in;
         in = 3 - ip - ic;
+    }
+    /* a lead that scopes the list after it to a procedure ("Factors that can increase the risk
+     * of developing epidural or spinal hematomas in these patients include:") */
+    if (!st && ip >= 0 && units[ip].len && units[ip].text[units[ip].len - 1] == ':' &&
+        procedure_setting(units[ip].low)) {
+        *sc->setting = units[ip];
+        sc->have_setting = true;
     }
     if (keep) {
         *sc->heading = *keep;
@@ -849,12 +977,23 @@ static void join_label(const ddi_ctx *c, char *buf, size_t cap) {
         o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", c->label[i]);
 }
 
-orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingredients,
-                                   const char *set_id, const char *title, const char *section_code,
-                                   const char *section_name, const char *text, orx_ddi_rules *out,
-                                   orx_error *err) {
-    if (!x || !label_ingredients || !text || !out)
-        return orx_fail(err, ORX_ERR_USAGE, "orx_ddi_extract_section: NULL argument");
+/* The lexicon context of a label: its ingredients (labels: a ";"-joined copy, cut in place). */
+static void ctx_init(const orx_ddi_extractor *x, char *labels, ddi_ctx *c) {
+    memset(c, 0, sizeof *c);
+    c->lex = x->lex;
+    c->terms = x->terms;
+    c->effects = x->effects;
+    c->cache = x->cache;
+    for (char *p = labels, *semi; p && *p && c->n_label < ORX_MAX_INGR; p = semi) {
+        semi = strchr(p, ';');
+        if (semi) *semi++ = 0;
+        c->label[c->n_label++] = p;
+    }
+}
+
+static orx_status extract_section(orx_ddi_extractor *x, const char *label_ingredients, const char *set_id,
+                                  const char *title, const char *section_code, const char *section_name,
+                                  const char *text, orx_ddi_rules *out, orx_error *err) {
     sec_ctx sc = {.x = x, .set_id = set_id ? set_id : "", .title = title, .code = section_code,
                   .name = section_name, .out = out};
     if (!section_wanted(section_code, &sc.need_cue, &sc.dosing)) return ORX_OK;
@@ -863,23 +1002,16 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
                                      !strcmp(section_code, "43685-7"));
     char labels[ORX_MAX_INGR * ORX_LEX_NAME];
     snprintf(labels, sizeof labels, "%s", label_ingredients);
-    sc.c.lex = x->lex;
-    sc.c.terms = x->terms;
-    sc.c.effects = x->effects;
-    sc.c.cache = x->cache;
-    for (char *p = labels, *semi; p && *p && sc.c.n_label < ORX_MAX_INGR; p = semi) {
-        semi = strchr(p, ';');
-        if (semi) *semi++ = 0;
-        sc.c.label[sc.c.n_label++] = p;
-    }
+    ctx_init(x, labels, &sc.c);
     char joined[ORX_MAX_INGR * ORX_LEX_NAME];
     join_label(&sc.c, joined, sizeof joined);
     sc.label_drug = joined;
-    unit *units = calloc(6, sizeof *units);
+    unit *units = calloc(7, sizeof *units);
     if (!units) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
     sc.heading = &units[3];
     sc.lead = &units[4];
     sc.header = &units[5];
+    sc.setting = &units[6];
     orx_status st = ORX_OK;
     for (const char *p = text; *p && !st;) {
         size_t len = logical_line(p);
@@ -901,23 +1033,80 @@ orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingre
     return st;
 }
 
+/* The regimen partners of a label from the given section texts (x->regimen, replaced). */
+static orx_status regimen_of(orx_ddi_extractor *x, const char *label_ingredients, const char *const *codes,
+                             const char *const *texts, size_t n, orx_error *err) {
+    x->n_regimen = 0;
+    char labels[ORX_MAX_INGR * ORX_LEX_NAME];
+    snprintf(labels, sizeof labels, "%s", label_ingredients);
+    ddi_ctx c;
+    ctx_init(x, labels, &c);
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i]) continue;
+        orx_status st = regimen_scan(x, &c, codes[i], texts[i], err);
+        if (st) return st;
+    }
+    return ORX_OK;
+}
+
+orx_status orx_ddi_extract_section(orx_ddi_extractor *x, const char *label_ingredients,
+                                   const char *set_id, const char *title, const char *section_code,
+                                   const char *section_name, const char *text, orx_ddi_rules *out,
+                                   orx_error *err) {
+    if (!x || !label_ingredients || !text || !out)
+        return orx_fail(err, ORX_ERR_USAGE, "orx_ddi_extract_section: NULL argument");
+    orx_status st = regimen_of(x, label_ingredients, &section_code, &text, 1, err);
+    if (st) return st;
+    return extract_section(x, label_ingredients, set_id, title, section_code, section_name, text, out, err);
+}
+
 /* ============================================================================================
  * Labels
  * ========================================================================================== */
+/* The lexicon's ingredients of one label name, trailing punctuation dropped (a title written as a
+ * sentence, "LOSARTAN POTASSIUM AND HYDROCHLOROTHIAZIDE.", would hide the second ingredient of
+ * "X and Y"). Returns the count (0 = not recognised). */
+static int name_ingredients(const orx_ddi_extractor *x, const char *cand, orx_lex_match *m) {
+    if (!cand || !cand[0]) return 0;
+    char name[512];
+    snprintf(name, sizeof name, "%s", cand);
+    for (size_t e = strlen(name); e > 0 && strchr(" .,;:\t\r\n", name[e - 1]); e--) name[e - 1] = 0;
+    if (!name[0]) return 0;
+    int n = orx_lexicon_lookup(x->lex, name, m, ORX_MAX_INGR);
+    return n > ORX_MAX_INGR ? ORX_MAX_INGR : n < 0 ? 0 : n;
+}
+
+static bool ingredients_cover(const orx_lex_match *a, int na, const orx_lex_match *b, int nb) {
+    for (int i = 0; i < nb; i++) {
+        bool in = false;
+        for (int k = 0; k < na && !in; k++) in = !strcmp(a[k].ingredient, b[i].ingredient);
+        if (!in) return false;
+    }
+    return true;
+}
+
+/* The label's ingredients: its generic names, else its title, else its brand. A title written as
+ * a list ("X and Y", "X/Y") that names every generic ingredient and more ("LOSARTAN POTASSIUM AND
+ * HYDROCHLOROTHIAZIDE." where the generic field kept "losartan potassium") is the combination
+ * product's full list. */
 static int label_ingredients(const orx_ddi_extractor *x, const orx_kb_doc *doc, char *buf, size_t cap) {
     const char *cands[3] = {doc->generic_names, doc->title, doc->brand_names};
-    for (int k = 0; k < 3; k++) {
-        if (!cands[k] || !cands[k][0]) continue;
-        orx_lex_match m[ORX_MAX_INGR];
-        int n = orx_lexicon_lookup(x->lex, cands[k], m, ORX_MAX_INGR);
-        if (n > ORX_MAX_INGR) n = ORX_MAX_INGR;
-        if (n <= 0) continue;
-        size_t o = 0;
-        buf[0] = 0;
-        for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", m[i].ingredient);
-        return n;
+    orx_lex_match m[ORX_MAX_INGR], t[ORX_MAX_INGR];
+    int n = 0;
+    for (int k = 0; k < 3 && n <= 0; k++) n = name_ingredients(x, cands[k], m);
+    if (n <= 0) return 0;
+    char low[512];
+    ddi_lower(doc->title ? doc->title : "", doc->title ? strlen(doc->title) : 0, low, sizeof low);
+    bool list = strstr(low, " and ") || strchr(low, '/'); /* "X and Y", "X/Y": not "sugar coated" */
+    int nt = list ? name_ingredients(x, doc->title, t) : 0;
+    if (nt > n && ingredients_cover(t, nt, m, n)) {
+        memcpy(m, t, (size_t)nt * sizeof *t);
+        n = nt;
     }
-    return 0;
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ";" : "", m[i].ingredient);
+    return n;
 }
 
 orx_status orx_ddi_extract_doc(orx_ddi_extractor *x, const orx_kb_doc *doc, orx_ddi_rules *out,
@@ -926,11 +1115,20 @@ orx_status orx_ddi_extract_doc(orx_ddi_extractor *x, const orx_kb_doc *doc, orx_
     if (label_ingredients(x, doc, labels, sizeof labels) == 0)
         return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: label drug not recognised (%s)", doc->set_id,
                         doc->title && doc->title[0] ? doc->title : doc->generic_names);
-    for (size_t i = 0; i < doc->n_sections; i++) {
-        const orx_kb_section *s = &doc->sections[i];
-        orx_status st = orx_ddi_extract_section(x, labels, doc->set_id, doc->title, s->code, s->name,
-                                                s->text, out, err);
-        if (st) return st;
+    /* the regimen partners come from every section (the indication states them) */
+    const char **codes = calloc(doc->n_sections + 1, sizeof *codes);
+    const char **texts = calloc(doc->n_sections + 1, sizeof *texts);
+    orx_status st = codes && texts ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+    for (size_t i = 0; i < doc->n_sections && !st; i++) {
+        codes[i] = doc->sections[i].code;
+        texts[i] = doc->sections[i].text;
     }
-    return ORX_OK;
+    if (!st) st = regimen_of(x, labels, codes, texts, doc->n_sections, err);
+    free(codes);
+    free(texts);
+    for (size_t i = 0; i < doc->n_sections && !st; i++) {
+        const orx_kb_section *s = &doc->sections[i];
+        st = extract_section(x, labels, doc->set_id, doc->title, s->code, s->name, s->text, out, err);
+    }
+    return st;
 }

@@ -6,6 +6,7 @@
  * follow a class or role ("(e.g., ketoconazole, clarithromycin)", "such as rifampin").
  */
 #include "safety/ddi_internal.h"
+#include "safety/tsv_rows.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -63,12 +64,7 @@ ddi_terms *ddi_terms_load(const char *path, orx_error *err) {
     t->vals = calloc(t->cap, sizeof *t->vals);
     if (!t->keys || !t->vals) { orx_fail(err, ORX_ERR_NOMEM, "class terms: out of memory"); ddi_terms_free(t); return NULL; }
     size_t line = 0;
-    for (char *p = t->text; p && *p;) {
-        line++;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        char *row = p;
-        p = nl ? nl + 1 : NULL;
+    for (char *p = t->text, *row; (row = orx_tsv_next_line(&p, &line));) {
         if (!row[0] || row[0] == '#') continue;
         char *tab = strchr(row, '\t');
         char *tab2 = tab ? strchr(tab + 1, '\t') : NULL;

@@ -180,19 +180,13 @@ orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, o
         if (!s->rows) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
     for (size_t r = 0; st == ORX_OK && r < s->t.nrows; r++) st = parse_row(s, r, &s->rows[r], err);
-    if (st != ORX_OK) {
-        orx_check_dose_indication_fini(s);
-        return st;
-    }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_dose_indication_fini, state);
 }
 
 void orx_check_dose_indication_fini(void *state) {
     dr_state *s = state;
-    if (!s) return;
-    orx_srl_table_free(&s->t);
-    free(s->rows);
+    if (s) orx_srl_table_free(&s->t);
+    if (s) free(s->rows);
     free(s);
 }
 

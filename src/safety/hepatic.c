@@ -49,19 +49,12 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
         st = orx_srl_severity(&s->rules, r, orx_srl_col(&s->rules, "severity"), &sev, err);
         if (st == ORX_OK) st = orx_srl_num(&s->rules, r, orx_srl_col(&s->rules, "uln_multiple"), &v, &pr, err);
     }
-    if (st != ORX_OK) {
-        orx_check_hepatic_fini(s);
-        return st;
-    }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_hepatic_fini, state);
 }
 
 void orx_check_hepatic_fini(void *state) {
     hepatic_state *s = state;
-    if (!s) return;
-    orx_srl_table_free(&s->rules);
-    orx_srl_table_free(&s->dili);
+    if (s) orx_srl_tables_free((orx_srl_table *[]){&s->rules, &s->dili}, 2);
     free(s);
 }
 

@@ -11,6 +11,7 @@
  * anticoagulants, ...).
  */
 #include "safety/checks.h"
+#include "safety/tsv_rows.h"
 #include "safety/label_ddi.h"
 #include "kb/kb.h"
 
@@ -104,12 +105,7 @@ static orx_status parse_rules(ddi_state *s, const char *path, orx_error *err) {
     if (!s->rules || !s->class_rules || !s->keys || !s->heads)
         return orx_fail(err, ORX_ERR_NOMEM, "interactions: out of memory");
     size_t line = 0;
-    for (char *p = s->text; p && *p;) {
-        line++;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        char *row = p;
-        p = nl ? nl + 1 : NULL;
+    for (char *p = s->text, *row; (row = orx_tsv_next_line(&p, &line));) {
         if (row[0] == '#' || row[0] == 0) continue;
         char *f[10];
         char *cur = row;

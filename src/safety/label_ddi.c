@@ -3,6 +3,7 @@
  * and match the rules against two drugs (see label_ddi.h).
  */
 #include "safety/label_ddi.h"
+#include "safety/tsv_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,21 +264,10 @@ static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
         !smap_init(&t->by_member, lines) || !smap_init(&t->by_class, lines * 2))
         return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
     size_t line = 0;
-    for (char *p = t->text; p && *p;) {
-        line++;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        char *row = p;
-        p = nl ? nl + 1 : NULL;
+    for (char *p = t->text, *row; (row = orx_tsv_next_line(&p, &line));) {
         if (!row[0] || row[0] == '#') continue;
         char *f[LDDI_FIELDS];
-        int nf = 0;
-        for (char *c = row; c && nf < LDDI_FIELDS;) {
-            f[nf++] = c;
-            char *tab = strchr(c, '\t');
-            if (tab) *tab = 0;
-            c = tab ? tab + 1 : NULL;
-        }
+        int nf = orx_tsv_split(row, f, LDDI_FIELDS);
         if (nf != LDDI_FIELDS)
             return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected %d tab-separated fields, found %d", path,
                             line, LDDI_FIELDS, nf);
@@ -381,21 +371,10 @@ orx_status orx_label_ddi_load_effects(orx_label_ddi *t, const char *path, orx_er
     t->enames = calloc(lines, sizeof *t->enames);
     if (!t->emap || !t->enames) st = orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
     size_t line = 0;
-    for (char *p = text; p && *p && !st;) {
-        line++;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        char *row = p;
-        p = nl ? nl + 1 : NULL;
+    for (char *p = text, *row; !st && (row = orx_tsv_next_line(&p, &line));) {
         if (!row[0] || row[0] == '#') continue;
         char *f[5] = {0};
-        int nf = 0;
-        for (char *c = row; c && nf < 5;) {
-            f[nf++] = c;
-            char *tab = strchr(c, '\t');
-            if (tab) *tab = 0;
-            c = tab ? tab + 1 : NULL;
-        }
+        int nf = orx_tsv_split(row, f, 5);
         if (!strcmp(f[0], "effect") && nf >= 3) {
             snprintf(t->enames[t->n_enames].key, sizeof t->enames[0].key, "%s", f[1]);
             snprintf(t->enames[t->n_enames++].name, sizeof t->enames[0].name, "%s", f[2]);
@@ -633,6 +612,18 @@ static bool in_list(const char *list, const char *ingr) {
     return false;
 }
 
+/* A MeSH Pharmacological Action whose name is that of an FDA class with a narrower meaning in
+ * label text: label wording "protease inhibitors" / "HIV protease inhibitors" means the FDA EPC
+ * "Protease Inhibitor" (HIV and HCV protease inhibitors), while MeSH PA D011480 "Protease
+ * Inhibitors" spans every peptidase inhibitor (ACE inhibitors such as lisinopril, gliptins,
+ * dabigatran). Its rows are no membership of the label's class. */
+static bool pa_homonym(const char *cls) {
+    static const char *const H[] = {"protease inhibitor", NULL};
+    for (int i = 0; H[i]; i++)
+        if (!strcmp(cls, H[i])) return true;
+    return false;
+}
+
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
  * set when y is in the class only through a MeSH Pharmacological Action umbrella class. */
 static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const lrule *r, const char *term,
@@ -657,7 +648,7 @@ static bool term_matches(const orx_label_ddi *t, const orx_lexicon *L, const lru
                          orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_ANY & ~ORX_CLASS_PA));
                 return true;
             }
-            if (!pa && (ty & ORX_CLASS_PA)) {
+            if (!pa && (ty & ORX_CLASS_PA) && !pa_homonym(p)) {
                 pa = orx_lexicon_class_source_typed(L, y, p, ORX_CLASS_PA);
                 pa_name = p;
             }

@@ -100,6 +100,10 @@ fail:
     return st;
 }
 
+void orx_srl_tables_free(orx_srl_table *const *t, size_t n) {
+    for (size_t i = 0; i < n; i++) orx_srl_table_free(t[i]);
+}
+
 void orx_srl_table_free(orx_srl_table *t) {
     if (!t) return;
     if (t->norm)

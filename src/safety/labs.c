@@ -88,19 +88,12 @@ orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *e
         if (st == ORX_OK && !pr)
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'threshold': empty", s->sw.path, r + 2);
     }
-    if (st != ORX_OK) {
-        orx_check_labs_fini(s);
-        return st;
-    }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_labs_fini, state);
 }
 
 void orx_check_labs_fini(void *state) {
     labs_state *s = state;
-    if (!s) return;
-    orx_srl_table_free(&s->rules);
-    orx_srl_table_free(&s->sw);
+    if (s) orx_srl_tables_free((orx_srl_table *[]){&s->rules, &s->sw}, 2);
     free(s);
 }
 

@@ -58,22 +58,12 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     }
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->recs, "drugs", orx_checker_lexicon(ck), err);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->pairs, "drug", orx_checker_lexicon(ck), err);
-    if (st != ORX_OK) {
-        orx_check_pgx_fini(s);
-        return st;
-    }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_pgx_fini, state);
 }
 
 void orx_check_pgx_fini(void *state) {
     pgx_state *s = state;
-    if (!s) return;
-    orx_srl_table_free(&s->recs);
-    orx_srl_table_free(&s->dip);
-    orx_srl_table_free(&s->pairs);
-    orx_srl_table_free(&s->warf);
-    orx_srl_table_free(&s->wcpic);
+    if (s) orx_srl_tables_free((orx_srl_table *[]){&s->recs, &s->dip, &s->pairs, &s->warf, &s->wcpic}, 5);
     free(s);
 }
 

@@ -67,26 +67,20 @@ orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *
     s->c_sev = orx_srl_col(&s->rules, "severity");
     s->c_label_type = orx_srl_col(&s->rules, "label_type");
     /* validate every numeric/severity cell once, so a bad table fails at load with file:line */
-    for (size_t r = 0; r < s->rules.nrows; r++) {
+    for (size_t r = 0; st == ORX_OK && r < s->rules.nrows; r++) {
         double v;
         bool pr;
         orx_severity sev;
-        if ((st = orx_srl_num(&s->rules, r, s->c_lo, &v, &pr, err)) != ORX_OK ||
-            (st = orx_srl_num(&s->rules, r, s->c_hi, &v, &pr, err)) != ORX_OK ||
-            (st = orx_srl_severity(&s->rules, r, s->c_sev, &sev, err)) != ORX_OK) {
-            orx_check_renal_fini(s);
-            return st;
-        }
+        if ((st = orx_srl_num(&s->rules, r, s->c_lo, &v, &pr, err)) == ORX_OK &&
+            (st = orx_srl_num(&s->rules, r, s->c_hi, &v, &pr, err)) == ORX_OK)
+            st = orx_srl_severity(&s->rules, r, s->c_sev, &sev, err);
     }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_renal_fini, state);
 }
 
 void orx_check_renal_fini(void *state) {
     renal_state *s = state;
-    if (!s) return;
-    orx_srl_table_free(&s->rules);
-    orx_srl_table_free(&s->index);
+    if (s) orx_srl_tables_free((orx_srl_table *[]){&s->rules, &s->index}, 2);
     free(s);
 }
 
