@@ -35,7 +35,7 @@ static orx_status scripted_chat(orx_llm *llm, const orx_llm_request *req, orx_ll
     if (s->calls >= MAX_CALLS) return orx_fail(err, ORX_ERR_RANGE, "scripted backend: too many calls");
     int i = s->calls++;
     s->n_messages[i] = req->n_messages;
-    s->had_schema[i] = req->json_schema != NULL;
+    s->had_schema[i] = req->schema != NULL;
     for (int m = 0; m < req->n_messages; m++) {
         if (!strcmp(req->messages[m].role, "assistant")) s->assistant[i] = strdup(req->messages[m].content);
         if (!strcmp(req->messages[m].role, "user")) {

@@ -301,7 +301,16 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     rq.temperature = p->temperature;
     rq.has_seed = true;
     rq.seed = p->seed + (uint64_t)u->rep;
-    rq.json_schema = schema.data;
+    orx_schema *parsed = NULL;
+    st = orx_schema_parse_text(schema.data, &parsed, err);
+    if (st != ORX_OK) {
+        json_object_set_new(rec, "timing", timing);
+        orx_buf_free(&user);
+        orx_buf_free(&schema);
+        orx_kb_results_free(&ev);
+        return st;
+    }
+    rq.schema = parsed;
     rq.schema_name = "answer";
     orx_llm_response rs;
     st = orx_llm_chat(llm, &rq, &rs, err);
@@ -328,6 +337,7 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     json_object_set_new(rec, "answer", ja);
     orx_buf_free(&user);
     orx_buf_free(&schema);
+    orx_schema_free(parsed);
     orx_kb_results_free(&ev);
     return st;
 }

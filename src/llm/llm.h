@@ -9,6 +9,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
+#include "schema/schema.h"
 
 /* ============================================================================================
  * Requests and responses
@@ -31,7 +32,7 @@ typedef struct orx_llm_request {
     int                 top_k;        /* 0 = off (local only; not sent to openai servers) */
     bool                has_seed;     /* seed is meaningful */
     uint64_t            seed;         /* sampling seed */
-    const char         *json_schema;  /* JSON Schema text for response_format, or NULL */
+    const orx_schema   *schema;       /* response_format json_schema, parsed (schema/schema.h), or NULL */
     const char         *schema_name;  /* response_format.json_schema.name ("prescription") */
     bool                json_object;  /* response_format {"type":"json_object"} when no schema */
     const char *const  *stop;         /* [n_stop] stop strings, may be NULL */

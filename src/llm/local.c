@@ -145,7 +145,7 @@ static int32_t shared_prefix(const local_llm *l, const int32_t *ids, int32_t n) 
 /* Constraint for response_format: the schema (or a generic JSON object schema). */
 static orx_status make_grammar(const orx_llm_request *req, orx_grammar **g, orx_error *err) {
     *g = NULL;
-    if (req->json_schema) return orx_grammar_compile(req->json_schema, g, err);
+    if (req->schema) return orx_grammar_compile(req->schema, g, err);
     if (req->json_object)
         return orx_fail(err, ORX_ERR_UNSUPPORTED, "response_format json_object needs a schema for the local backend "
                                                   "(use json_schema with explicit properties)");

@@ -64,14 +64,8 @@ static char *build_body(const openai_llm *o, const orx_llm_request *req, orx_err
         for (int i = 0; i < req->n_stop; i++) json_array_append_new(s, json_string(req->stop[i]));
         json_object_set_new(root, "stop", s);
     }
-    if (req->json_schema) {
-        json_error_t je;
-        json_t *schema = json_loads(req->json_schema, 0, &je);
-        if (!schema) {
-            json_decref(root);
-            orx_fail(err, ORX_ERR_PARSE, "json_schema:%d:%d: %s", je.line, je.column, je.text);
-            return NULL;
-        }
+    if (req->schema) {
+        json_t *schema = json_deep_copy(orx_schema_json(req->schema));
         json_t *rf = json_object(), *js = json_object();
         json_object_set_new(js, "name", json_string(req->schema_name ? req->schema_name : "response"));
         json_object_set_new(js, "strict", json_true());

@@ -194,7 +194,7 @@ static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt,
 /* ============================================================================================
  * The model call
  * ========================================================================================== */
-static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *schema, const orx_rx_params *p,
+static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const orx_schema *schema, const orx_rx_params *p,
                       orx_rx_result *r, orx_error *err) {
     orx_llm_request rq = orx_llm_default_request();
     rq.messages = msgs;
@@ -203,7 +203,7 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     rq.temperature = p->temperature;
     rq.has_seed = true;
     rq.seed = p->seed;
-    rq.json_schema = schema;
+    rq.schema = schema;
     rq.schema_name = "prescription";
     rq.keep_body = p->audit_full;
     orx_llm_response resp;
@@ -228,18 +228,19 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     return ORX_OK;
 }
 
-static void parse_answer(orx_rx_result *r, const char *schema) {
+static void parse_answer(orx_rx_result *r, const orx_schema *schema) {
     orx_error perr = ORX_ERROR_INIT;
     r->schema_valid = orx_rx_parse_answer(r->raw_output, schema, r, &perr) == ORX_OK;
     snprintf(r->schema_error, sizeof r->schema_error, "%.500s", r->schema_valid ? "" : perr.msg);
 }
 
 typedef struct prompt_set {
-    char *schema, *sys, *user; /* malloc'd */
+    orx_schema *schema;   /* the output schema, parsed once: the grammar and the validator read it */
+    char       *sys, *user; /* malloc'd */
 } prompt_set;
 
 static void prompt_free(prompt_set *ps) {
-    free(ps->schema);
+    orx_schema_free(ps->schema);
     free(ps->sys);
     free(ps->user);
     memset(ps, 0, sizeof *ps);
@@ -293,6 +294,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
                             orx_rx_result *r, orx_error *err) {
     prompt_set ps = {0};
     orx_status st = fit_prompt(llm, pt, p, r, &ps, err);
+    if (st == ORX_OK && !ps.schema) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st != ORX_OK) return prompt_free(&ps), st;
     orx_llm_msg msgs[4] = {{"system", ps.sys}, {"user", ps.user}, {0}, {0}};
     if (p->on_prompt) p->on_prompt(p->on_prompt_user, ps.sys, ps.user);

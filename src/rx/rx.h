@@ -180,12 +180,12 @@ orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, 
 void       orx_rx_options_free(orx_rx_options *o);
 /* The patient facts that choose dosing paragraphs (renal/hepatic band, age group, pregnancy). */
 orx_retrieval_band orx_rx_band(const orx_patient *pt);
-/* Output JSON Schema for a grounded choice (malloc'd): the ingredient is an enum of choices
+/* Output JSON Schema for a grounded choice (parsed; orx_schema_free; NULL on OOM): the ingredient is an enum of choices
  * (no candidates at all when n_choices is 0) and "no_suitable_option" is a required boolean;
  * choices NULL = open choice (a free ingredient string, no "no_suitable_option"). */
-char  *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices);
-/* Parse and validate a model answer against schema (as given to the model). */
-orx_status orx_rx_parse_answer(const char *text, const char *schema, orx_rx_result *out, orx_error *err);
+orx_schema *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices);
+/* Parse and validate a model answer against schema (the one given to the model). */
+orx_status orx_rx_parse_answer(const char *text, const orx_schema *schema, orx_rx_result *out, orx_error *err);
 /* Tokens a prompt text will take, estimated from its bytes (every digit a token, 3 bytes per
  * token otherwise: conservative for Llama/Mistral/Qwen vocabularies on label text). */
 int    orx_rx_estimate_tokens(const char *text);
@@ -193,9 +193,9 @@ int    orx_rx_estimate_tokens(const char *text);
  * boilerplate Highlights sentence ("These highlights do not include all the information…") or
  * longer than 120 bytes. */
 const char *orx_rx_evidence_name(const orx_kb_hit *h);
-/* Output JSON Schema text (malloc'd); citation ids enumerated S1..S<n_evidence> (none when 0);
+/* Output JSON Schema (parsed; orx_schema_free; NULL on OOM); citation ids enumerated S1..S<n_evidence> (none when 0);
  * the ingredient a free string (no options). */
-char  *orx_rx_output_schema(int n_evidence);
+orx_schema *orx_rx_output_schema(int n_evidence);
 /* System and user prompt texts (malloc'd). */
 char  *orx_rx_system_prompt(bool rag);
 /* grounded: the answer must choose among the listed options */

@@ -21,7 +21,7 @@ typedef struct chat_call {
     char           **texts;     /* [n] contents joined from content parts (owned), or NULL */
     int              n;
     const char      *stops[4];  /* stop strings (point into root) */
-    char            *schema;    /* response_format json_schema.schema serialised, or NULL */
+    orx_schema      *schema;    /* response_format json_schema.schema parsed, or NULL */
     orx_llm_request  req;
 } chat_call;
 
@@ -29,7 +29,7 @@ static void call_free(chat_call *cc) {
     for (int i = 0; i < cc->n; i++) free(cc->texts ? cc->texts[i] : NULL);
     free(cc->texts);
     free(cc->msgs);
-    free(cc->schema);
+    orx_schema_free(cc->schema);
     json_decref(cc->root);
 }
 
@@ -120,8 +120,9 @@ static bool parse_call(orx_server *s, const char *body, size_t len, chat_call *c
             json_t *js = json_object_get(v, "json_schema");
             json_t *schema = json_object_get(js, "schema");
             if (!json_is_object(schema)) { snprintf(why, wcap, "response_format.json_schema.schema must be an object"); return false; }
-            cc->schema = json_dumps(schema, JSON_COMPACT);
-            cc->req.json_schema = cc->schema;
+            orx_error serr = ORX_ERROR_INIT;
+            if (orx_schema_parse(schema, &cc->schema, &serr) != ORX_OK) { snprintf(why, wcap, "%s", serr.msg); return false; }
+            cc->req.schema = cc->schema;
             const char *name = json_string_value(json_object_get(js, "name"));
             if (name) cc->req.schema_name = name;
         } else if (strcmp(type, "text") != 0) {
