@@ -15,6 +15,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
+#include <jansson.h>
 
 /* ============================================================================================
  * Limits
@@ -231,6 +232,9 @@ orx_status orx_patient_load(const char *path, const char *as_of, orx_patient **o
 /* Same, from memory. source_name labels error messages (e.g. the file name). */
 orx_status orx_patient_parse(const char *json, size_t len, const char *source_name,
                              const char *as_of, orx_patient **out, orx_error *err);
+/* Same, from a parsed JSON document (a request's "patient" member): no text round trip. */
+orx_status orx_patient_from_json(const json_t *root, const char *source_name, const char *as_of,
+                                 orx_patient **out, orx_error *err);
 void orx_patient_free(orx_patient *p);
 
 /* Recompute every derived value and flag from the recorded inputs (called by the parsers;

@@ -426,8 +426,19 @@ orx_status orx_patient_parse(const char *json, size_t len, const char *source_na
     if (!root)
         return orx_fail(err, ORX_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", src, jerr.line,
                         jerr.column, jerr.text);
+    orx_status st = orx_patient_from_json(root, src, as_of, out, err);
+    json_decref(root);
+    return st;
+}
+
+orx_status orx_patient_from_json(const json_t *root, const char *source_name, const char *as_of,
+                                 orx_patient **out, orx_error *err) {
+    *out = NULL;
+    const char *src = source_name && *source_name ? source_name : "<patient>";
+    if (as_of && !clin_valid_date(as_of))
+        return orx_fail(err, ORX_ERR_USAGE, "as-of date '%s' is not a valid YYYY-MM-DD date", as_of);
     orx_patient *p = calloc(1, sizeof *p);
-    if (!p) { json_decref(root); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+    if (!p) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     clin_copy(p->source, sizeof p->source, src);
     if (as_of) clin_copy(p->as_of, sizeof p->as_of, as_of);
     else clin_today(p->as_of);
@@ -442,16 +453,15 @@ orx_status orx_patient_parse(const char *json, size_t len, const char *source_na
                           "'Bundle' (or the openrx patient form)", src, rt);
         else {
             clin_copy(p->format, sizeof p->format, "fhir-r4");
-            st = clin_parse_fhir_bundle(p, root, err);
+            st = clin_parse_fhir_bundle(p, (json_t *)root, err);
         }
     } else if (json_object_get(root, "openrx_patient")) {
         clin_copy(p->format, sizeof p->format, "openrx");
-        st = clin_parse_simple(p, root, err);
+        st = clin_parse_simple(p, (json_t *)root, err);
     } else {
         st = orx_fail(err, ORX_ERR_INVALID, "%s: neither a FHIR Bundle (no 'resourceType') nor an "
                       "openrx patient (no 'openrx_patient' key)", src);
     }
-    json_decref(root);
     if (st == ORX_OK) st = orx_patient_derive(p, err);
     if (st != ORX_OK) { orx_patient_free(p); return st; }
     *out = p;

@@ -172,9 +172,8 @@ static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt,
     orx_proposed_drug drugs[ORX_RX_MAX_CANDIDATES];
     for (int i = 0; i < r->n_cands; i++) {
         orx_rx_candidate *c = &r->cands[i];
-        char text[256];
-        snprintf(text, sizeof text, "%.80s %g %.15s %.23s %.60s", c->ingredient, c->dose_amount, c->dose_unit, c->route, c->frequency);
-        orx_status st = orx_proposed_drug_init(ck, text, NULL, &drugs[i], err);
+        orx_dose_parts parts = {c->dose_amount, c->dose_unit, c->route, c->frequency};
+        orx_status st = orx_proposed_drug_from_parts(ck, c->ingredient, &parts, &drugs[i], err);
         if (st != ORX_OK) return st;
         /* the drug is proposed for the indication asked: label rules scoped to an indication use it */
         snprintf(drugs[i].indication, sizeof drugs[i].indication, "%s", r->indication);

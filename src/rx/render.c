@@ -196,16 +196,6 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
 /* ============================================================================================
  * JSON
  * ========================================================================================== */
-static json_t *findings_json(const orx_findings *fs) {
-    orx_buf b;
-    orx_buf_init(&b);
-    orx_error e = ORX_ERROR_INIT;
-    orx_findings_to_json(fs, &b, &e);
-    json_error_t je;
-    json_t *v = b.data ? json_loadb(b.data, b.len, 0, &je) : NULL;
-    orx_buf_free(&b);
-    return v ? v : json_array();
-}
 
 static json_t *tiers_json(const orx_findings *fs) {
     size_t counts[ORX_SEV_COUNT];
@@ -286,7 +276,7 @@ static json_t *option_json(const orx_rx_option *x, int rank) {
         json_object_set_new(o, "label_dose", json_null());
     }
     json_object_set_new(o, "findings_by_tier", tiers_json(&x->findings));
-    json_object_set_new(o, "findings", findings_json(&x->findings));
+    json_object_set_new(o, "findings", orx_findings_json(&x->findings, false));
     return o;
 }
 
@@ -318,7 +308,7 @@ static json_t *privacy_json(const orx_rx_result *r) {
     return o;
 }
 
-static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
+json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_t *o = json_object();
     json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
     json_object_set_new(o, "mode", json_string(r->evidence_mode ? "evidence" : r->rag ? "model+rag" : "model"));
@@ -363,11 +353,11 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(o, "alternatives", alts);
         json_object_set_new(o, "confidence", json_string(r->confidence));
         json_object_set_new(o, "rationale", json_string(r->rationale));
-        json_object_set_new(o, "findings", findings_json(&r->findings));
+        json_object_set_new(o, "findings", orx_findings_json(&r->findings, false));
         json_object_set_new(o, "raw_output", r->raw_output ? json_string(r->raw_output) : json_null());
         json_object_set_new(o, "asks", json_integer(r->asks));
     }
-    json_object_set_new(o, "current_findings", findings_json(&r->current_findings));
+    json_object_set_new(o, "current_findings", orx_findings_json(&r->current_findings, false));
     json_object_set_new(o, "options", r->options.ran ? options_json(&r->options) : json_null());
     json_t *ev = json_array();
     for (size_t i = 0; i < r->evidence.n; i++) {
@@ -415,5 +405,7 @@ static orx_status dump(json_t *o, orx_buf *out, orx_error *err) {
 }
 
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
-    return dump(result_json(r, pt), out, err);
+    json_t *o = orx_rx_result_json(r, pt);
+    if (!o) return orx_fail(err, ORX_ERR_NOMEM, "cannot build the result: out of memory");
+    return dump(o, out, err);
 }

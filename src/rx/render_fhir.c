@@ -558,7 +558,8 @@ static void bundle_findings(fhir_ctx *c) {
     }
 }
 
-orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
+orx_status orx_rx_fhir_json(const orx_rx_result *r, const orx_patient *pt, json_t **out, orx_error *err) {
+    *out = NULL;
     fhir_ctx c = {.r = r, .pt = pt, .entries = json_array(), .docs = json_object(), .targets = json_array(),
                   .sources = json_array()};
     char draft_url[ORX_RX_MAX_CANDIDATES][48];
@@ -592,6 +593,14 @@ orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx
     json_object_set_new(bundle, "entry", c.entries);
     json_decref(c.docs), json_decref(c.targets), json_decref(c.sources);
     free(c.med_url);
+    *out = bundle;
+    return ORX_OK;
+}
+
+orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
+    json_t *bundle = NULL;
+    orx_status st = orx_rx_fhir_json(r, pt, &bundle, err);
+    if (st != ORX_OK) return st;
     char *s = json_dumps(bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(bundle);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the FHIR Bundle");

@@ -221,11 +221,15 @@ orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *
  * ========================================================================================== */
 orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
+/* The JSON result as a document (new reference; NULL on OOM): what orx_rx_render_json writes. */
+json_t    *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt);
 /* FHIR R4 Bundle (collection, urn:uuid fullUrls; render_fhir.c): MedicationRequest (status draft,
  * intent proposal) per candidate and (intent option) per option offered, DetectedIssue per finding
  * implicating them and the MedicationStatements of the current medicines concerned,
  * DocumentReference per cited source, Device + Provenance. */
 orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
+/* The same Bundle as a document (*out a new reference). */
+orx_status orx_rx_fhir_json(const orx_rx_result *r, const orx_patient *pt, json_t **out, orx_error *err);
 
 /* Append one fsynced JSONL audit record (time, input hash, model name + hash, retrieved ids,
  * output, findings, status, error). With a model also: "endpoint" (URL without credentials, or
