@@ -4,7 +4,7 @@
  * Floors are the recall measured when the set was made (see README "Knowledge base"). */
 #include "testutil.h"
 #include "kb/kb.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <stdio.h>
 #include <stdlib.h>

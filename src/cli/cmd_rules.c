@@ -2,7 +2,7 @@
  * reviewable table (data/rules/label_ddi.tsv); `openrx rules pair A B` / `rules pairs FILE`: what
  * the checker's interaction and duplicate rules say about ingredient pairs. */
 #include "cli/cli.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "safety/ddi_extract.h"
 #include "safety/safety.h"
 #include <jansson.h>

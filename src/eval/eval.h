@@ -16,7 +16,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "rx/rx.h"
 
 #define ORX_EVAL_NAME 96     /* capacity of a drug / id name, bytes incl. NUL */

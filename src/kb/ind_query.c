@@ -9,7 +9,7 @@
  *   synonyms.tsv       term, group, preferred_term, kind, source
  */
 #include "kb/ind_internal.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
  */
 #include "kb/ind_internal.h"
 #include "kb/kb_internal.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <math.h>

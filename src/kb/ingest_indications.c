@@ -10,7 +10,7 @@
  * name is kept without drug names (still searchable; never an option).
  */
 #include "kb/kb.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * interface so a dense or hybrid retriever can be added later.
  *
  * Citation ids are "<set id>#<LOINC section code>" ("#" alone when a section has no code).
- * The drug-name lexicon (kb/lexicon.h, a separate concern) is used for query expansion when
+ * The drug-name lexicon (lexicon/lexicon.h, a separate concern) is used for query expansion when
  * it is available.
  */
 #ifndef ORX_KB_H
@@ -14,7 +14,7 @@
 #include "openrx.h"
 #include "kb/indterms.h"
 
-struct orx_lexicon; /* kb/lexicon.h */
+struct orx_lexicon; /* lexicon/lexicon.h */
 
 /* ============================================================================================
  * Documents as produced by the ingesters

@@ -24,8 +24,8 @@
 #include <string.h>
 
 #if defined(__has_include)
-#if __has_include("kb/lexicon.h")
-#include "kb/lexicon.h"
+#if __has_include("lexicon/lexicon.h")
+#include "lexicon/lexicon.h"
 #define ORX_KB_HAVE_LEXICON 1
 #endif
 #endif

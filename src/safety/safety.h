@@ -24,7 +24,7 @@
 #include "openrx.h"
 #include "util/util.h"
 #include "clinical/clinical.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include <jansson.h>
 
 /* ============================================================================================

@@ -7,7 +7,7 @@
  *   C  class ingr  citation  [type]         sourced class membership; type ONC (default), EPC,
  *                                           MoA, PE, CS, PA (DrugCentral: FDA classes, MeSH PA)
  */
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 
 #include <ctype.h>
