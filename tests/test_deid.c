@@ -174,7 +174,7 @@ static void test_endpoints(void **state) {
     assert_null(llm);
     op.allow_remote = true;
     assert_int_equal(orx_llm_openai_create(&op, &llm, &err), ORX_OK);
-    assert_true(llm->privacy.remote && llm->privacy.consent && llm->privacy.redact);
+    assert_true(orx_llm_get_privacy(llm)->remote && orx_llm_get_privacy(llm)->consent && orx_llm_get_privacy(llm)->redact);
     orx_llm_free(llm);
 }
 

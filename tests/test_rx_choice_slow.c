@@ -87,7 +87,7 @@ static void test_model_choice_and_context(void **state) {
     orx_rx_result r;
     assert_int_equal(orx_recommend(local, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     check_choice(&r);
-    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= local->n_ctx);
+    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= orx_llm_n_ctx(local));
     orx_rx_result_free(&r);
     /* open choice: whatever the model names outside the options is flagged */
     p.open_choice = true;
@@ -117,18 +117,18 @@ static void test_model_choice_and_context(void **state) {
     op.model = "rand";
     orx_llm *remote = NULL;
     assert_int_equal(orx_llm_openai_create(&op, &remote, &err), ORX_OK);
-    assert_int_equal(remote->n_ctx, local->n_ctx);
+    assert_int_equal(orx_llm_n_ctx(remote), orx_llm_n_ctx(local));
     p.k = 10;
     assert_int_equal(orx_recommend(remote, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     check_choice(&r);
-    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= remote->n_ctx);
+    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= orx_llm_n_ctx(remote));
     assert_true(r.evidence.n >= 1 && r.evidence.n <= 10);
     orx_rx_result_free(&r);
     /* --ctx N for a server that does not say: a smaller context keeps less evidence */
     orx_llm_free(remote);
     op.n_ctx = 1800;
     assert_int_equal(orx_llm_openai_create(&op, &remote, &err), ORX_OK);
-    assert_int_equal(remote->n_ctx, 1800);
+    assert_int_equal(orx_llm_n_ctx(remote), 1800);
     assert_int_equal(orx_recommend(remote, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     assert_true(r.prompt_tokens + p.max_tokens <= 1800);
     orx_rx_result_free(&r);

@@ -202,8 +202,8 @@ static void test_body_hash_in_audit(void **state) {
 
     /* --redact on loopback (a local proxy to a remote service): de-identified body, recorded */
     orx_llm *llm = client(url_with_key, true);
-    assert_false(llm->privacy.remote);
-    assert_true(llm->privacy.redact);
+    assert_false(orx_llm_get_privacy(llm)->remote);
+    assert_true(orx_llm_get_privacy(llm)->redact);
     orx_rx_result r;
     assert_int_equal(orx_recommend(llm, NULL, ck, pt, &p, &r, &err), ORX_OK);
     assert_non_null(g_body);

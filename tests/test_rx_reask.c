@@ -10,7 +10,7 @@
  *   - a clean first answer, or reask = false, makes exactly one call.
  */
 #include "testutil.h"
-#include "llm/llm.h"
+#include "llm/backend.h" /* a fake backend through the real interface */
 #include "rx/rx.h"
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * same budget, same random draws — and the draft is kept up to the first token the model did not
  * choose. The answer is the same as one token per pass, with fewer passes.
  */
-#include "llm/llm.h"
+#include "llm/backend.h"
 #include "engine/draft.h"
 #include "engine/engine.h"
 #include "engine/grammar.h"

@@ -7,7 +7,7 @@
  * Retries with exponential backoff on transport errors, 429 and 5xx (Retry-After honoured).
  * The API key is read from the environment variable the caller names, never from arguments.
  */
-#include "llm/llm.h"
+#include "llm/backend.h"
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>

@@ -277,14 +277,14 @@ static orx_status fit_prompt(orx_llm *llm, const orx_patient *pt, const orx_rx_p
     int max_tokens = p->max_tokens > 0 ? p->max_tokens : 512;
     for (;;) {
         prompt_build(pt, p, r, ps);
-        if (llm->n_ctx <= 0) return ORX_OK;
+        if (orx_llm_n_ctx(llm) <= 0) return ORX_OK;
         int need = prompt_tokens(llm, ps->sys) + prompt_tokens(llm, ps->user) + PROMPT_OVERHEAD_TOKENS + max_tokens;
-        if (need <= llm->n_ctx) return ORX_OK;
+        if (need <= orx_llm_n_ctx(llm)) return ORX_OK;
         if (!r->evidence.n)
             return orx_fail(err, ORX_ERR_RANGE,
                             "the prompt (about %d tokens without evidence) and --max-tokens %d do not fit the "
                             "model's context of %d tokens; lower --max-tokens or use a model/server with a "
-                            "larger context", need - max_tokens, max_tokens, llm->n_ctx);
+                            "larger context", need - max_tokens, max_tokens, orx_llm_n_ctx(llm));
         drop_last_evidence(r);
     }
 }
@@ -360,7 +360,7 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
     out->evidence_mode = llm == NULL;
     out->rag = llm && p->rag && retriever;
     if (llm) snprintf(out->model, sizeof out->model, "%s", orx_llm_name(llm));
-    if (llm) out->privacy = llm->privacy;
+    if (llm) out->privacy = *orx_llm_get_privacy(llm);
     input_hash(pt, p, llm != NULL, out->input_hash);
 
     orx_status st = ORX_OK;

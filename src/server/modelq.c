@@ -21,6 +21,7 @@
  * daemon stops (libmicrohttpd requires it).
  */
 #include "server/server_internal.h"
+#include "llm/backend.h" /* the gate is a backend wrapping another */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -142,11 +143,11 @@ orx_llm *orx_gate_create(orx_server *s, orx_llm *inner) {
     if (!g) return NULL;
     g->base.vt = &GATE_VT;
     snprintf(g->base.name, sizeof g->base.name, "%s", orx_llm_name(inner));
-    g->base.n_ctx = inner->n_ctx;
-    g->base.privacy = inner->privacy;
+    g->base.n_ctx = orx_llm_n_ctx(inner);
+    g->base.privacy = *orx_llm_get_privacy(inner);
     g->s = s;
     g->inner = inner;
-    g->local = inner->vt && inner->vt->kind && !strcmp(inner->vt->kind, "local");
+    g->local = !strcmp(orx_llm_kind(inner), "local");
     return &g->base;
 }
 
