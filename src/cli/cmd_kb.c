@@ -256,18 +256,15 @@ static int kb_search(int argc, char **argv) {
  * indications: the labels whose Indications & Usage states an indication
  * ========================================================================================== */
 static json_t *concepts_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();
         for (int k = 0; k < q->c[i].n_alts; k++) {
-            orx_buf b;
-            orx_buf_init(&b);
-            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
-            json_array_append_new(alts, json_string(b.data ? b.data : ""));
-            orx_buf_free(&b);
+            char words[256];
+            orx_ind_phrase_text(&q->c[i].alts[k], words, sizeof words);
+            json_array_append_new(alts, json_string(words));
         }
-        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "text", q->c[i].text, "role", ROLE[q->c[i].role], "words", alts));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "text", q->c[i].text, "role", orx_ind_role_name(q->c[i].role), "words", alts));
     }
     return a;
 }
@@ -722,25 +719,12 @@ static int kb_synth(int argc, char **argv) {
 /* ============================================================================================
  * Dispatch
  * ========================================================================================== */
+static void sub_usage(FILE *f) { fputs(SUB_USAGE, f); }
+
 int cmd_kb(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(SUB_USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    argc--;
-    argv++;
-    optind = 1;
-    if (!strcmp(verb, "build")) return kb_build(argc, argv);
-    if (!strcmp(verb, "search")) return kb_search(argc, argv);
-    if (!strcmp(verb, "indications")) return kb_indications(argc, argv);
-    if (!strcmp(verb, "stats")) return kb_stats(argc, argv);
-    if (!strcmp(verb, "eval")) return kb_eval(argc, argv);
-    if (!strcmp(verb, "bench")) return kb_bench(argc, argv);
-    if (!strcmp(verb, "synth")) return kb_synth(argc, argv);
-    if (!strcmp(verb, "fetch")) return orx_cmd_kb_fetch(argc, argv);
-    if (!strcmp(verb, "update")) return orx_cmd_kb_update(argc, argv);
-    if (!strcmp(verb, "index")) return orx_cmd_kb_index(argc, argv);
-    return orx_cli_usage("kb", "unknown verb '%s' (build, search, indications, stats, eval, bench, synth, fetch, update, index)",
-                         verb);
+    static const orx_cli_verb verbs[] = {
+        {"build", kb_build}, {"search", kb_search}, {"indications", kb_indications}, {"stats", kb_stats},
+        {"eval", kb_eval},   {"bench", kb_bench},   {"synth", kb_synth},             {"fetch", orx_cmd_kb_fetch},
+        {"update", orx_cmd_kb_update}, {"index", orx_cmd_kb_index}};
+    return orx_cli_dispatch("kb", argc, argv, sub_usage, "verb", false, verbs, sizeof verbs / sizeof verbs[0]);
 }

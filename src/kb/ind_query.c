@@ -584,3 +584,14 @@ int orx_ind_vocab_suggest(const orx_ind_vocab *v, const char *abbr, char (*out)[
     }
     return k;
 }
+
+const char *orx_ind_role_name(orx_ind_role r) {
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
+    return ROLE[r <= ORX_IND_COMORBID ? r : 0];
+}
+
+void orx_ind_phrase_text(const orx_ind_phrase *p, char *out, size_t cap) {
+    size_t k = 0;
+    if (cap) out[0] = 0;
+    for (int w = 0; w < p->n && k < cap; w++) k += (size_t)snprintf(out + k, cap - k, "%s%s", w ? " " : "", p->words[w]);
+}

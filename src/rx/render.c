@@ -213,23 +213,20 @@ static json_t *evidence_ref(int ev) {
 }
 
 static json_t *query_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();
         for (int k = 0; k < q->c[i].n_alts; k++) {
-            orx_buf b;
-            orx_buf_init(&b);
-            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
+            char words[256];
+            orx_ind_phrase_text(&q->c[i].alts[k], words, sizeof words);
             json_t *alt = json_object();
-            json_object_set_new(alt, "words", json_string(b.data ? b.data : ""));
+            json_object_set_new(alt, "words", json_string(words));
             if (q->c[i].alts[k].via[0]) json_object_set_new(alt, "via", json_string(q->c[i].alts[k].via));
             json_array_append_new(alts, alt);
-            orx_buf_free(&b);
         }
         json_t *c = json_object();
         json_object_set_new(c, "text", json_string(q->c[i].text));
-        json_object_set_new(c, "role", json_string(ROLE[q->c[i].role <= ORX_IND_COMORBID ? q->c[i].role : 0]));
+        json_object_set_new(c, "role", json_string(orx_ind_role_name(q->c[i].role)));
         json_object_set_new(c, "phrasings", alts);
         json_array_append_new(a, c);
     }

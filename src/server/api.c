@@ -24,6 +24,18 @@ static void today(char out[16]) {
     strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
+/* The request body as JSON; NULL with *out the error body (a 400) when it is not JSON. */
+static json_t *request_json(const char *body, size_t len, char **out) {
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    if (!req) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text);
+        *out = error_body(msg);
+    }
+    return req;
+}
+
 /* Parse the "patient" member (FHIR Bundle or openrx form) of a request. */
 static orx_status patient_from(json_t *req, orx_patient **pt, orx_error *err) {
     json_t *p = json_object_get(req, "patient");
@@ -38,10 +50,8 @@ static orx_status patient_from(json_t *req, orx_patient **pt, orx_error *err) {
  *                  "indication": "atrial fibrillation"}   (indication optional: what the drugs are for)
  * ========================================================================================== */
 int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     orx_error err = ORX_ERROR_INIT;
     orx_patient *pt = NULL;
     orx_status st = patient_from(req, &pt, &err);
@@ -91,10 +101,8 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
  *                     "open_choice": false, "problem": false, "max_options": 12, ...}
  * ========================================================================================== */
 static int api_recommend(orx_api *api, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     orx_error err = ORX_ERROR_INIT;
     orx_patient *pt = NULL;
     orx_status st = patient_from(req, &pt, &err);
@@ -261,10 +269,8 @@ static json_t *draft_for(const orx_finding *f, const orx_proposed_drug *pd, json
 }
 
 int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     json_t *ctx = json_object_get(req, "context");
     if (!json_is_object(ctx)) { json_decref(req); *out = error_body("CDS Hooks request has no \"context\" object"); return 400; }
     const char *hook_instance = json_string_value(json_object_get(req, "hookInstance"));

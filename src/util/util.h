@@ -64,6 +64,14 @@ char  *orx_str_trim(char *s);                              /* trims ASCII space 
 orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
                          orx_error *err);
 
+/* Read an open text file line by line: fn gets each line as read (with its '\n' when it has one;
+ * len its bytes) and its number from 1; a non-OK return stops. max_line > 0: a longer line is
+ * ORX_ERR_RANGE "path:N: line longer than M bytes". skip_blank: lines of only whitespace are not
+ * passed. A read error is ORX_ERR_IO. The caller opens and closes f. */
+typedef orx_status (*orx_line_fn)(void *ctx, long lineno, char *line, size_t len, orx_error *err);
+orx_status orx_each_line(FILE *f, const char *path, size_t max_line, bool skip_blank, orx_line_fn fn, void *ctx,
+                         orx_error *err);
+
 /* Write a file whole or not at all: write to "<path>.tmp.<pid>", fsync, rename over path,
  * fsync the directory. On failure the old file (if any) is untouched. */
 orx_status orx_write_file_atomic(const char *path, const void *data, size_t len, orx_error *err);
