@@ -47,12 +47,7 @@ const char *clin_system_name(const char *url) {
     return "other";
 }
 
-void clin_today(char out[16]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-}
+void clin_today(char out[16]) { orx_utc_now(out, 16, "%Y-%m-%d"); }
 
 static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 

@@ -235,12 +235,7 @@ static orx_status get_llm(worker *w, int m, orx_llm **out, orx_error *err) {
     return st;
 }
 
-static void now_iso(char out[32]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+static void now_iso(char out[32]) { orx_utc_now(out, 32, "%Y-%m-%dT%H:%M:%SZ"); }
 
 static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
 
@@ -364,13 +359,7 @@ static void rx_record(const orx_rx_result *r, const orx_lexicon *lex, json_t *re
         json_t *o = json_object();
         json_object_set_new(o, "ingredient_raw", jstr(c->ingredient));
         json_object_set_new(o, "ingredient", jstr(i < ans->n ? ans->ingredients[i] : ""));
-        json_object_set_new(o, "dose_amount", json_real(c->dose_amount));
-        json_object_set_new(o, "dose_unit", jstr(c->dose_unit));
-        json_object_set_new(o, "route", jstr(c->route));
-        json_object_set_new(o, "frequency", jstr(c->frequency));
-        json_object_set_new(o, "duration", jstr(c->duration));
-        json_object_set_new(o, "adjustments", jstr(c->adjustments));
-        json_object_set_new(o, "monitoring", jstr(c->monitoring));
+        orx_rx_candidate_dose_json(o, c);
         json_t *jc = json_array();
         bool supported = false;
         for (int k = 0; k < c->n_citations; k++) {

@@ -428,12 +428,6 @@ static const char *kind_name(orx_kb_release_kind k) {
                                        : k == ORX_KB_RELEASE_DAILY ? "daily" : "full";
 }
 
-static void utc_now(char *out, size_t cap, const char *fmt) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, cap, fmt, &tm);
-}
 
 /* the previous manifest's entry for name when it describes the same release */
 static json_t *old_entry(json_t *old, const orx_kb_release *r, const char *name) {
@@ -535,7 +529,7 @@ static orx_status fetch_file(fetch_run *fr, const orx_kb_release_file *f, orx_er
     if (!present) {
         orx_status st = download_checked(fr, f, final, sha, &resumed, err);
         if (st != ORX_OK) return st;
-        utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
+        orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
         fr->stats->downloaded++;
     } else {
         fr->stats->present++;
@@ -565,7 +559,7 @@ static orx_status read_index(const orx_kb_fetch_params *p, const char *url, orx_
     else st = orx_kb_parse_dailymed_index(text, len, url, p->release, p->sets, rel, err);
     free(text);
     if (st == ORX_OK && !rel->date[0]) /* DailyMed full releases carry no date: the fetch date stands in */
-        utc_now(rel->date, sizeof rel->date, "%Y-%m-%d");
+        orx_utc_now(rel->date, sizeof rel->date, "%Y-%m-%d");
     return st;
 }
 
@@ -610,7 +604,7 @@ orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats,
     for (size_t i = 0; st == ORX_OK && i < n; i++) st = fetch_file(&fr, &rel.files[i], err);
     if (st == ORX_OK) {
         char when[32];
-        utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
+        orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
         json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "source", source_name(rel.source), "kind",
                               kind_name(rel.kind), "release_date", rel.date, "index_url", url, "fetched_at", when,
                               "files", fr.files);

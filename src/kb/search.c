@@ -367,6 +367,20 @@ static void json_str(orx_buf *b, const char *s) {
     orx_buf_puts(b, "\"");
 }
 
+/* "name":count members, one per row of sql (name, count) */
+static void count_members(orx_buf *b, sqlite3 *db, const char *sql) {
+    sqlite3_stmt *s;
+    bool first = true;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            if (!first) orx_buf_puts(b, ",");
+            first = false;
+            json_str(b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_printf(b, ":%lld", (long long)sqlite3_column_int64(s, 1));
+        }
+    sqlite3_finalize(s);
+}
+
 orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
     orx_kb_stats st;
     orx_kb_get_stats(kb, &st, err);
@@ -381,33 +395,15 @@ orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
                    (unsigned long long)st.duplicates);
     /* documents per source directory */
     sqlite3_stmt *s;
-    const char *q1 = "SELECT CASE WHEN instr(source_file,'/') THEN rtrim(source_file,"
-                     " replace(source_file,'/','')) ELSE '.' END AS dir, count(*) FROM docs"
-                     " GROUP BY dir ORDER BY dir";
-    bool first = true;
-    if (sqlite3_prepare_v2(kb->db, q1, -1, &s, NULL) == SQLITE_OK)
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            if (!first) orx_buf_puts(&b, ",");
-            first = false;
-            json_str(&b, (const char *)sqlite3_column_text(s, 0));
-            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
-        }
-    sqlite3_finalize(s);
+    count_members(&b, kb->db, "SELECT CASE WHEN instr(source_file,'/') THEN rtrim(source_file,"
+                              " replace(source_file,'/','')) ELSE '.' END AS dir, count(*) FROM docs"
+                              " GROUP BY dir ORDER BY dir");
     orx_buf_puts(&b, "},\"sections\":{");
-    first = true;
-    if (sqlite3_prepare_v2(kb->db, "SELECT section_code || ' ' || section_name, count(*) FROM chunks"
-                                   " GROUP BY section_code, section_name ORDER BY 2 DESC",
-                           -1, &s, NULL) == SQLITE_OK)
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            if (!first) orx_buf_puts(&b, ",");
-            first = false;
-            json_str(&b, (const char *)sqlite3_column_text(s, 0));
-            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
-        }
-    sqlite3_finalize(s);
+    count_members(&b, kb->db, "SELECT section_code || ' ' || section_name, count(*) FROM chunks"
+                                 " GROUP BY section_code, section_name ORDER BY 2 DESC");
     orx_buf_puts(&b, "},\"releases\":[");
     /* the release of each source (kb build: newest label date; kb update: the release's date) */
-    first = true;
+    bool first = true;
     if (sqlite3_prepare_v2(kb->db, "SELECT name, kind, release_date, applied_at, (SELECT count(*) FROM doc_source o"
                                    " WHERE o.source = sources.name) FROM sources ORDER BY name",
                            -1, &s, NULL) == SQLITE_OK)

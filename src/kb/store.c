@@ -360,10 +360,7 @@ static orx_status open_temp(const char *out_path, char *tmp, size_t cap, sqlite3
 
 static orx_status write_meta(sqlite3 *db, const char *inputs_desc, int max_words, orx_error *err) {
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?,?)", -1, &s, NULL) != SQLITE_OK)
         return db_fail(db, err, "meta");

@@ -439,10 +439,7 @@ done:
 
 static orx_status record_release(updater *u, const input_desc *in, orx_error *err) {
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(u->db, "INSERT OR REPLACE INTO sources(name, kind, release_date, index_url, fetched_at,"
                                   " applied_at, files) VALUES(?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)

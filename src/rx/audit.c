@@ -34,10 +34,7 @@ orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *mo
     if (!path) return ORX_OK;
     json_t *o = json_object();
     char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ");
     json_object_set_new(o, "type", json_string("recommendation"));
     json_object_set_new(o, "time", json_string(ts));
     json_object_set_new(o, "status", json_string(status == ORX_OK ? "ok" : orx_status_message(status)));

@@ -305,6 +305,15 @@ static json_t *privacy_json(const orx_rx_result *r) {
     return o;
 }
 
+void orx_rx_candidate_dose_json(json_t *o, const orx_rx_candidate *c) {
+    json_object_set_new(o, "dose_amount", json_real(c->dose_amount));
+    const char *const fields[][2] = {{"dose_unit", c->dose_unit},     {"route", c->route},
+                                     {"frequency", c->frequency},     {"duration", c->duration},
+                                     {"adjustments", c->adjustments}, {"monitoring", c->monitoring}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        json_object_set_new(o, fields[i][0], json_string(fields[i][1]));
+}
+
 json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_t *o = json_object();
     json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
@@ -326,13 +335,7 @@ json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
             json_t *k = json_object(), *cites = json_array();
             json_object_set_new(k, "ingredient", json_string(c->ingredient));
             json_object_set_new(k, "rxcui", c->rxcui[0] ? json_string(c->rxcui) : json_null());
-            json_object_set_new(k, "dose_amount", json_real(c->dose_amount));
-            json_object_set_new(k, "dose_unit", json_string(c->dose_unit));
-            json_object_set_new(k, "route", json_string(c->route));
-            json_object_set_new(k, "frequency", json_string(c->frequency));
-            json_object_set_new(k, "duration", json_string(c->duration));
-            json_object_set_new(k, "adjustments", json_string(c->adjustments));
-            json_object_set_new(k, "monitoring", json_string(c->monitoring));
+            orx_rx_candidate_dose_json(k, c);
             if (r->options.ran) json_object_set_new(k, "label_indicated", json_boolean(c->label_indicated));
             for (int j = 0; j < c->n_citations; j++) {
                 const orx_kb_hit *h = evidence_by_id(r, c->citations[j]);

@@ -572,10 +572,7 @@ orx_status orx_rx_fhir_json(const orx_rx_result *r, const orx_patient *pt, json_
     }
     snprintf(c.seed, sizeof c.seed, "%s", r->input_hash[0] ? r->input_hash : r->indication);
     char recorded[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(recorded, sizeof recorded, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(recorded, sizeof recorded, "%Y-%m-%dT%H:%M:%SZ");
     json_t *bundle = json_object(), *ident = json_object();
     char bundle_url[48];
     make_urn(&c, "bundle", recorded, bundle_url);

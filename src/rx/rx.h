@@ -221,6 +221,9 @@ orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *
  * ========================================================================================== */
 orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
+/* A candidate's dose fields into o: dose_amount, dose_unit, route, frequency, duration,
+ * adjustments, monitoring (the JSON result and the evaluator's records). */
+void       orx_rx_candidate_dose_json(json_t *o, const orx_rx_candidate *c);
 /* The JSON result as a document (new reference; NULL on OOM): what orx_rx_render_json writes. */
 json_t    *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt);
 /* FHIR R4 Bundle (collection, urn:uuid fullUrls; render_fhir.c): MedicationRequest (status draft,

@@ -17,12 +17,7 @@ static char *dumps(json_t *o) {
     return s;
 }
 
-static void today(char out[16]) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-}
+static void today(char out[16]) { orx_utc_now(out, 16, "%Y-%m-%d"); }
 
 /* The request body as JSON; NULL with *out the error body (a 400) when it is not JSON. */
 static json_t *request_json(const char *body, size_t len, char **out) {

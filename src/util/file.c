@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Open a regular file for reading: its descriptor and status, or the error. */
@@ -177,4 +178,11 @@ orx_status orx_each_line(FILE *f, const char *path, size_t max_line, bool skip_b
     if (st == ORX_OK && ferror(f)) st = orx_fail(err, ORX_ERR_IO, "%s: read error", path);
     free(line);
     return st;
+}
+
+void orx_utc_now(char *out, size_t cap, const char *fmt) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (!strftime(out, cap, fmt, &tm) && cap) out[0] = 0;
 }

@@ -64,6 +64,9 @@ char  *orx_str_trim(char *s);                              /* trims ASCII space 
 orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
                          orx_error *err);
 
+/* The current UTC time formatted with strftime's fmt ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"). */
+void orx_utc_now(char *out, size_t cap, const char *fmt);
+
 /* Read an open text file line by line: fn gets each line as read (with its '\n' when it has one;
  * len its bytes) and its number from 1; a non-OK return stops. max_line > 0: a longer line is
  * ORX_ERR_RANGE "path:N: line longer than M bytes". skip_blank: lines of only whitespace are not
