@@ -38,7 +38,7 @@ static char *answer(orx_llm *llm, const orx_schema *schema, float temp, const ch
     orx_error e = ORX_ERROR_INIT;
     assert_int_equal(orx_llm_chat(llm, &rq, &rs, &e), ORX_OK);
     char *txt = strdup(rs.content);
-    orx_llm_response_free(&rs);
+    orx_llm_response_clear(&rs);
     return txt;
 }
 

@@ -126,7 +126,7 @@ static void test_masked_decoding(void **state) {
             json_decref(inst);
             completed++;
         }
-        orx_buf_free(&out);
+        orx_buf_clear(&out);
         orx_gstate_free(s);
     }
     print_message("masked decoding: %d of 6 random runs completed (budgets 400 and the minimum %d); all valid\n", completed, orx_grammar_min_tokens(g));

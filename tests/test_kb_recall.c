@@ -88,7 +88,7 @@ static void test_expansion_reaches_unknown_brands(void **state) {
                           m.ingredient, first < 0 ? "not in the top" : "at rank", first < 0 ? 3 : first + 1);
             if (expand) assert_int_equal(first, 0);
             else assert_int_equal(first, -1);
-            orx_kb_results_free(&r);
+            orx_kb_results_clear(&r);
         }
     }
     orx_kb_set_lexicon(kb, NULL);

@@ -149,7 +149,7 @@ static void test_evidence_mode(void **state) {
             option_issues += r.options.v[k].findings.items[f].severity >= ORX_SEV_MODERATE;
     assert_int_equal(issues, r.current_findings.n + option_issues);
     json_decref(j);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
 
     /* exactly one audit record, naming the retrieved citations */
     char *log;
@@ -171,14 +171,14 @@ static void test_evidence_mode(void **state) {
     assert_string_equal(r.input_hash, r2.input_hash);
     assert_int_equal(r.evidence.n, r2.evidence.n);
     for (size_t k = 0; k < r.evidence.n; k++) assert_string_equal(r.evidence.hits[k].citation, r2.evidence.hits[k].citation);
-    orx_rx_result_free(&r2);
+    orx_rx_result_clear(&r2);
 
     /* missing indication is a usage error */
     p.indication = "";
     assert_int_equal(orx_recommend(NULL, &ret, ck, pt, &p, &r2, &err), ORX_ERR_USAGE);
-    orx_rx_result_free(&r2);
+    orx_rx_result_clear(&r2);
 
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     ret.free(ret.self);
     orx_checker_free(ck);
     orx_patient_free(pt);

@@ -145,7 +145,7 @@ static void test_bad_first_answer_is_reasked(void **state) {
     assert_string_equal(r.cands[0].ingredient, "acetaminophen");
     assert_string_equal(r.raw_output, SAFE);
     assert_true(worst(&r) < ORX_SEV_MAJOR);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -160,7 +160,7 @@ static void test_reask_limit_is_honoured(void **state) {
     assert_int_equal(r.n_cands, 1);
     assert_string_equal(r.cands[0].ingredient, "naproxen");
     assert_true(worst(&r) >= ORX_SEV_MAJOR); /* still unsafe, and reported */
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -173,7 +173,7 @@ static void test_clean_first_answer_is_kept(void **state) {
     run(&s, true, &r);
     assert_int_equal(s.calls, 1);
     assert_string_equal(r.cands[0].ingredient, "acetaminophen");
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -187,7 +187,7 @@ static void test_reask_off(void **state) {
     assert_int_equal(s.calls, 1);
     assert_string_equal(r.cands[0].ingredient, "ibuprofen");
     assert_true(worst(&r) >= ORX_SEV_MAJOR);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 

@@ -198,7 +198,7 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
                counts[ORX_SEV_MINOR], counts[ORX_SEV_INFO]);
         printf("%s\n", ORX_DRAFT_NOTICE);
     }
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     if (st) return orx_cli_fail(st, &err);
     if (fflush(stdout) != 0) return 1;
     orx_severity mx;

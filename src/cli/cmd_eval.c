@@ -257,7 +257,7 @@ static int eval_validate(int argc, char **argv) {
     else
         printf("%s: %zu cases valid (%zu prescription, %zu multiple-choice; %zu with acceptable drugs, %zu with drugs "
                "to avoid, %zu with dose ranges)\n", argv[optind], cs.n, rx, mcq, acc, avoid, doses);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
     return 0;
 }
 

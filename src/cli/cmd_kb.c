@@ -216,7 +216,7 @@ static int kb_search(int argc, char **argv) {
     for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
     q.text = text.data ? text.data : "";
     if (!*q.text && !q.drug) {
-        orx_buf_free(&text);
+        orx_buf_clear(&text);
         return orx_cli_usage("kb search", "missing QUERY");
     }
     orx_kb *kb = NULL;
@@ -246,9 +246,9 @@ static int kb_search(int argc, char **argv) {
                    with_text ? h->text : h->snippet);
         }
     }
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
-    orx_buf_free(&text);
+    orx_buf_clear(&text);
     return rc;
 }
 
@@ -298,7 +298,7 @@ static int kb_indications(int argc, char **argv) {
     orx_buf_init(&text);
     for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
     if (!text.data || !*orx_str_trim(text.data)) {
-        orx_buf_free(&text);
+        orx_buf_clear(&text);
         return orx_cli_usage("kb indications", "missing TEXT");
     }
     orx_kb *kb = NULL;
@@ -338,9 +338,9 @@ static int kb_indications(int argc, char **argv) {
                    x->full_label ? "" : ", indications text only", x->quote.text, x->quote.citation, x->quote.title);
         }
     }
-    orx_ind_options_free(&o);
+    orx_ind_options_clear(&o);
     orx_kb_free(kb);
-    orx_buf_free(&text);
+    orx_buf_clear(&text);
     return rc;
 }
 
@@ -545,9 +545,9 @@ static orx_status compare_engines(orx_kb *kb, char **qs, size_t nq, const orx_kb
                 eq = a.hits[j].chunk_id == b.hits[j].chunk_id && a.hits[j].score == b.hits[j].score;
             *same += eq;
             if (!eq && getenv("ORX_DEBUG")) fprintf(stderr, "kb bench: top-k differs for \"%s\"\n", qs[i]);
-            orx_kb_results_free(&b);
+            orx_kb_results_clear(&b);
         }
-        orx_kb_results_free(&a);
+        orx_kb_results_clear(&a);
     }
     orx_kb_use_impact(kb, true);
     return st;
@@ -631,7 +631,7 @@ static int kb_bench(int argc, char **argv) {
         int cp = st == ORX_OK ? copies_in(&r) : 0;
         copies += cp;
         lists_with_copies += cp > 0;
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
     double t0 = orx_now();
     for (long i = 0; st == ORX_OK && lat && cpu && i < o.n; i++) {
@@ -642,7 +642,7 @@ static int kb_bench(int argc, char **argv) {
         st = orx_kb_search(kb, &q, &r, &err);
         lat[i] = (orx_now() - a) * 1e3;
         cpu[i] = (thread_cpu() - ca) * 1e3;
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
     double total = orx_now() - t0;
     orx_kb_stats ks = {0};

@@ -126,7 +126,7 @@ typedef struct orx_lab {
     char   ref_text[64];             /* referenceRange.text as recorded, "" if none */
 } orx_lab;
 
-/* A reference range as read from the record (units as recorded; converted by clin_add_lab). */
+/* A reference range as read from the record (units as recorded; converted by orx_clin_add_lab). */
 typedef struct orx_lab_range {
     bool   has_low;                  /* low given */
     double low;                      /* in unit */

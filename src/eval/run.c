@@ -266,7 +266,7 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     json_object_set_new(timing, "retrieval_s", json_real(t_ret));
     if (!llm) {
         ans->abstained = true;
-        orx_kb_results_free(&ev);
+        orx_kb_results_clear(&ev);
         json_object_set_new(rec, "timing", timing);
         return ORX_OK;
     }
@@ -300,9 +300,9 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     st = orx_schema_parse_text(schema.data, &parsed, err);
     if (st != ORX_OK) {
         json_object_set_new(rec, "timing", timing);
-        orx_buf_free(&user);
-        orx_buf_free(&schema);
-        orx_kb_results_free(&ev);
+        orx_buf_clear(&user);
+        orx_buf_clear(&schema);
+        orx_kb_results_clear(&ev);
         return st;
     }
     rq.schema = parsed;
@@ -323,17 +323,17 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
         json_object_set_new(tok, "prompt", json_integer(rs.prompt_tokens));
         json_object_set_new(tok, "completion", json_integer(rs.completion_tokens));
         json_object_set_new(rec, "tokens", tok);
-        orx_llm_response_free(&rs);
+        orx_llm_response_clear(&rs);
     }
     json_object_set_new(timing, "total_s", json_real(orx_now() - t0));
     json_object_set_new(rec, "timing", timing);
     json_t *ja = json_object();
     json_object_set_new(ja, "choice", json_string(ans->mcq_choice));
     json_object_set_new(rec, "answer", ja);
-    orx_buf_free(&user);
-    orx_buf_free(&schema);
+    orx_buf_clear(&user);
+    orx_buf_clear(&schema);
     orx_schema_free(parsed);
-    orx_kb_results_free(&ev);
+    orx_kb_results_clear(&ev);
     return st;
 }
 
@@ -464,7 +464,7 @@ static orx_status run_rx(worker *w, const unit *u, orx_llm *llm, json_t *rec, or
     const orx_retriever *ret = w->have_ret && u->rag ? &w->ret : NULL;
     st = orx_recommend(llm, ret, w->ck, pt, &rp, &r, err);
     if (st == ORX_OK) rx_record(&r, orx_checker_lexicon(w->ck), rec, ans);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_patient_free(pt);
     return st;
 }
@@ -696,7 +696,7 @@ out:
     free(all);
     free(hashes);
     keyset_free(&done);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
     pthread_mutex_destroy(&sh.mu);
     stats->seconds = orx_now() - t0;
     return st;

@@ -66,7 +66,7 @@ void orx_kb_tokenizer_free(orx_kb_tokenizer *t) {
 
 void orx_kb_termset_init(orx_kb_termset *s) { memset(s, 0, sizeof *s); }
 
-void orx_kb_termset_free(orx_kb_termset *s) {
+void orx_kb_termset_clear(orx_kb_termset *s) {
     for (size_t i = 0; i < s->n; i++) free(s->v[i]);
     free(s->v);
     free(s->slots);

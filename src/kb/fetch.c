@@ -37,7 +37,7 @@ orx_kb_fetch_params orx_kb_fetch_default_params(void) {
     return p;
 }
 
-void orx_kb_release_free(orx_kb_release *r) {
+void orx_kb_release_clear(orx_kb_release *r) {
     if (!r) return;
     free(r->files);
     memset(r, 0, sizeof *r);
@@ -114,7 +114,7 @@ orx_status orx_kb_parse_openfda_index(const char *json, size_t len, orx_kb_relea
     }
 done:
     json_decref(root);
-    if (st != ORX_OK) orx_kb_release_free(out);
+    if (st != ORX_OK) orx_kb_release_clear(out);
     return st;
 }
 
@@ -264,7 +264,7 @@ orx_status orx_kb_parse_dailymed_index(const char *text, size_t len, const char 
                       kind == ORX_KB_RELEASE_FULL ? "full-release" : kind_prefix(kind),
                       kind == ORX_KB_RELEASE_FULL ? " for sets " : "",
                       kind == ORX_KB_RELEASE_FULL ? (sets && *sets ? sets : "human_rx") : "");
-    if (st != ORX_OK) orx_kb_release_free(out);
+    if (st != ORX_OK) orx_kb_release_clear(out);
     return st;
 }
 
@@ -328,7 +328,7 @@ static orx_status http_get(const orx_kb_fetch_params *p, const char *url, char *
             *out = m.b.data ? orx_buf_steal(&m.b) : calloc(1, 1);
             return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         }
-        orx_buf_free(&m.b);
+        orx_buf_clear(&m.b);
         if (!transient || m.too_big || attempt >= p->retries) return st;
         (*retries_used)++;
         sleep_s(p->backoff_s * (double)(1 << attempt));
@@ -618,6 +618,6 @@ orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats,
     if (st == ORX_OK) drop_superseded(p, fr.old, fr.files);
     json_decref(fr.old);
     json_decref(fr.files);
-    orx_kb_release_free(&rel);
+    orx_kb_release_clear(&rel);
     return st;
 }

@@ -395,10 +395,10 @@ static orx_status jsonl_doc(const char *path, long lineno, json_t *o, size_t lin
                         .src_bytes = line_len};
         st = fn(ctx, &d, err); /* the store skips (and reports) a label without a set id */
     }
-    orx_buf_free(&gen);
-    orx_buf_free(&brand);
-    orx_buf_free(&rx);
-    orx_buf_free(&src);
+    orx_buf_clear(&gen);
+    orx_buf_clear(&brand);
+    orx_buf_clear(&rx);
+    orx_buf_clear(&src);
     sec_free(&l);
     return st;
 }

@@ -15,15 +15,15 @@ struct orx_lexicon;
  * ========================================================================================== */
 typedef struct ind_index ind_index;
 /* Build from every Indications & Usage chunk of db; labels' ingredients resolved with lex. */
-orx_status ind_index_build(sqlite3 *db, const struct orx_lexicon *lex, ind_index **out, orx_error *err);
-void       ind_index_free(ind_index *x);
-bool       ind_index_has_word(const ind_index *x, const char *w);
+orx_status orx_ind_index_build(sqlite3 *db, const struct orx_lexicon *lex, ind_index **out, orx_error *err);
+void       orx_ind_index_free(ind_index *x);
+bool       orx_ind_index_has_word(const ind_index *x, const char *w);
 /* Options for a parsed query (q is updated: backed-off concepts, their refinements). */
-orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
+orx_status orx_ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
                              orx_ind_options *out, orx_error *err);
-int        ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
-int        ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
-int        ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap);
+int        orx_ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
+int        orx_ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
+int        orx_ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap);
 
 /* ============================================================================================
  * Rows shared by kb build (kb/store.c) and kb update (kb/update.c)

@@ -231,7 +231,7 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
     orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
     int64_t n = 0;
     st = insert_chunks(b, d, doc_id, drug.data ? drug.data : "", &n, err);
-    orx_buf_free(&drug);
+    orx_buf_clear(&drug);
     if (st != ORX_OK) return st;
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE docs SET n_chunks=%lld WHERE id=%lld", (long long)n,
@@ -462,7 +462,7 @@ orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t 
         orx_progress_finish(&p);
     }
     if (st == ORX_OK) st = write_meta(b.db, desc.data ? desc.data : "", params->max_words, err);
-    orx_buf_free(&desc);
+    orx_buf_clear(&desc);
     if (st == ORX_OK) st = orx_kb_index_finish(b.db, out_path, true, params->progress, err);
     if (st == ORX_OK) {
         sqlite3_stmt *s;

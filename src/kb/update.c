@@ -128,8 +128,8 @@ static orx_status chunk_terms(updater *u, const char *drug, const char *section,
               orx_kb_tokenize_into(u->tok, anchor, &all);
     for (size_t i = 0; ok && i < all.n; i++) ok = td_add(u, all.v[i], sign, 0);
     for (size_t i = 0; ok && i < dr.n; i++) ok = td_add(u, dr.v[i], 0, sign);
-    orx_kb_termset_free(&all);
-    orx_kb_termset_free(&dr);
+    orx_kb_termset_clear(&all);
+    orx_kb_termset_clear(&dr);
     return ok ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "kb update: out of memory (term statistics)");
 }
 
@@ -244,7 +244,7 @@ static orx_status insert_chunk(updater *u, int64_t doc_id, const orx_kb_section 
     orx_buf_init(&tb);
     orx_buf_append(&tb, sec->text + sp->off, sp->len);
     orx_status st = chunk_terms(u, drug, section_col, tb.data ? tb.data : "", drug, +1, err);
-    orx_buf_free(&tb);
+    orx_buf_clear(&tb);
     u->rep->chunks_added++;
     return st;
 }
@@ -272,7 +272,7 @@ static orx_status insert_doc(updater *u, const orx_kb_doc *d, orx_error *err) {
         for (size_t ci = 0; st == ORX_OK && ci < need; ci++, n++)
             st = insert_chunk(u, doc_id, sec, &u->spans[ci], ci, dg, section_col, err);
     }
-    orx_buf_free(&drug);
+    orx_buf_clear(&drug);
     if (st != ORX_OK) return st;
     sqlite3_reset(u->set_n);
     sqlite3_bind_int64(u->set_n, 1, doc_id);

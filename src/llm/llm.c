@@ -13,7 +13,7 @@ orx_llm_request orx_llm_default_request(void) {
     return r;
 }
 
-void orx_llm_response_free(orx_llm_response *r) {
+void orx_llm_response_clear(orx_llm_response *r) {
     if (!r) return;
     free(r->content);
     r->content = NULL;

@@ -46,7 +46,7 @@ typedef struct orx_llm_request {
 orx_llm_request orx_llm_default_request(void);
 
 typedef struct orx_llm_response {
-    char  *content;            /* malloc'd generated text (NUL-terminated); free with orx_llm_response_free */
+    char  *content;            /* malloc'd generated text (NUL-terminated); free with orx_llm_response_clear */
     char   finish_reason[16];  /* "stop" | "length" | "cancelled" */
     int    prompt_tokens;      /* usage as reported (-1 if unknown) */
     int    completion_tokens;  /* usage as reported (-1 if unknown) */
@@ -59,7 +59,7 @@ typedef struct orx_llm_response {
     size_t request_bytes;      /* its length in bytes, 0 local */
     char  *request_body;       /* the body itself when req->keep_body (malloc'd), else NULL */
 } orx_llm_response;
-void orx_llm_response_free(orx_llm_response *r);
+void orx_llm_response_clear(orx_llm_response *r);
 
 /* ============================================================================================
  * Backend handle
@@ -78,7 +78,7 @@ typedef struct orx_llm_privacy {
 } orx_llm_privacy;
 
 /* Run one chat completion. out is zeroed first; on failure out->content is NULL but the request
- * hash (and request_body when keep_body) stay: free with orx_llm_response_free either way. */
+ * hash (and request_body when keep_body) stay: free with orx_llm_response_clear either way. */
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
 void       orx_llm_free(orx_llm *llm);
 const char *orx_llm_name(const orx_llm *llm);

@@ -382,7 +382,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     }
     free(ids);
     orx_grammar_free(gram);
-    if (st != ORX_OK) { orx_buf_free(&g.text); return st; }
+    if (st != ORX_OK) { orx_buf_clear(&g.text); return st; }
     if (!g.stopped && !g.cancelled) emit_upto(&g, g.text.len);
     out->content = orx_buf_steal(&g.text);
     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",

@@ -299,9 +299,9 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
             remote_error(&t, status, shown, err);
             st = ORX_ERR_NETWORK;
         }
-        orx_buf_free(&t.body);
-        orx_buf_free(&t.line);
-        orx_buf_free(&t.content);
+        orx_buf_clear(&t.body);
+        orx_buf_clear(&t.line);
+        orx_buf_clear(&t.content);
         if (st == ORX_OK || !retryable || a == o->max_retries) break;
         sleep_s(t.retry_after_s >= 0 ? t.retry_after_s : delay);
         delay *= 2;
@@ -363,7 +363,7 @@ static json_t *fetch_json(const openai_llm *o, const char *url, const char *post
     curl_easy_cleanup(c);
     json_error_t je;
     json_t *j = rc == CURLE_OK && status == 200 && b.len ? json_loadb(b.data, b.len, 0, &je) : NULL;
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return j;
 }
 

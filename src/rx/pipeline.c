@@ -8,10 +8,10 @@
 
 #define PROMPT_OVERHEAD_TOKENS 48 /* chat template and message framing, per request */
 
-void orx_rx_result_free(orx_rx_result *r) {
+void orx_rx_result_clear(orx_rx_result *r) {
     if (!r) return;
-    orx_rx_options_free(&r->options);
-    orx_kb_results_free(&r->evidence);
+    orx_rx_options_clear(&r->options);
+    orx_kb_results_clear(&r->evidence);
     orx_findings_free(&r->current_findings);
     orx_findings_free(&r->findings);
     free(r->raw_output);
@@ -37,7 +37,7 @@ static void input_hash(const orx_patient *pt, const orx_rx_params *p, bool with_
     if (p->open_choice || p->problem || p->max_choice != ORX_RX_MAX_CHOICE)
         orx_buf_printf(&b, " open_choice=%d problem=%d max_choice=%d", p->open_choice, p->problem, p->max_choice);
     orx_sha256_hex(b.data ? b.data : "", b.len, out);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
 }
 
 static bool blank(const char *s) {
@@ -215,11 +215,11 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const orx_sc
         s->body = resp.request_body;
         resp.request_body = NULL;
     }
-    if (st != ORX_OK) return orx_llm_response_free(&resp), st;
+    if (st != ORX_OK) return orx_llm_response_clear(&resp), st;
     free(r->raw_output);
     r->raw_output = resp.content;
     resp.content = NULL;
-    orx_llm_response_free(&resp);
+    orx_llm_response_clear(&resp);
     r->prompt_tokens = resp.prompt_tokens;
     r->completion_tokens = resp.completion_tokens;
     r->timing.generate_s += resp.t_total_s;
@@ -319,7 +319,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
             orx_deid d;
             orx_deid_for(pt, &d);
             orx_deid_append(&d, ft.data ? ft.data : "", &fb);
-            orx_buf_free(&ft);
+            orx_buf_clear(&ft);
         } else {
             orx_findings_to_text(&r->findings, &fb, &ferr);
         }
@@ -337,7 +337,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
             r->timing.check_s += orx_now() - t;
         }
         free(prev);
-        orx_buf_free(&fb);
+        orx_buf_clear(&fb);
     }
     prompt_free(&ps);
     return st;

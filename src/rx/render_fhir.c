@@ -162,7 +162,7 @@ static json_t *doc_content(const doc_source *s, const char *set_id) {
         base64((const unsigned char *)s->quote, strlen(s->quote), &b);
         json_object_set_new(att, "contentType", json_string("text/plain; charset=utf-8"));
         json_object_set_new(att, "data", json_string(b.data));
-        orx_buf_free(&b);
+        orx_buf_clear(&b);
     }
     char url[160];
     if (set_id) snprintf(url, sizeof url, "%s%s", DAILYMED_SETID, set_id);
@@ -341,7 +341,7 @@ static void detected_issue(fhir_ctx *c, const orx_finding *f, const char *own_ur
         orx_buf_printf(&d, " Source: %s%s%s.", f->source, f->source[0] && f->citation[0] ? ": " : "", f->citation);
     if (f->also[0]) orx_buf_printf(&d, " Also: %s.", f->also);
     json_object_set_new(di, "detail", json_string(d.data));
-    orx_buf_free(&d);
+    orx_buf_clear(&d);
     set_str(di, "reference", dailymed);
     if (f->management[0]) {
         json_t *mits = json_array(), *m = json_object();

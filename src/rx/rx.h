@@ -155,7 +155,7 @@ typedef struct orx_rx_result {
     int              n_sent;          /* count */
     orx_rx_timing    timing;
 } orx_rx_result;
-void orx_rx_result_free(orx_rx_result *r);
+void orx_rx_result_clear(orx_rx_result *r);
 
 /* ============================================================================================
  * Pipeline
@@ -173,11 +173,11 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
 size_t orx_rx_patient_facts(const orx_patient *pt, char facts[][96], size_t cap);
 /* The options step: the drugs whose label states the indication, screened by the checker against
  * this patient, ordered (no major finding first; contraindicated ones last, left out of the
- * choice). out is zeroed first; free with orx_rx_options_free. */
+ * choice). out is zeroed first; free with orx_rx_options_clear. */
 orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, const orx_patient *pt,
                                const char *indication, bool problem, int max_choice,
                                orx_rx_options *out, orx_error *err);
-void       orx_rx_options_free(orx_rx_options *o);
+void       orx_rx_options_clear(orx_rx_options *o);
 /* The patient facts that choose dosing paragraphs (renal/hepatic band, age group, pregnancy). */
 orx_retrieval_band orx_rx_band(const orx_patient *pt);
 /* Output JSON Schema for a grounded choice (parsed; orx_schema_free; NULL on OOM): the ingredient is an enum of choices

@@ -158,7 +158,7 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
         free(*out);
         *out = error_body(err.msg);
     }
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_patient_free(pt);
     json_decref(req);
     return status;

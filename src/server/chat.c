@@ -44,7 +44,7 @@ static const char *message_text(json_t *content, char **owned) {
     json_t *part;
     json_array_foreach(content, i, part) {
         const char *t = json_string_value(json_object_get(part, "text"));
-        if (!t) { orx_buf_free(&b); return NULL; }
+        if (!t) { orx_buf_clear(&b); return NULL; }
         orx_buf_puts(&b, t);
     }
     *owned = orx_buf_steal(&b);
@@ -223,7 +223,7 @@ static void stream_unref(orx_stream *ss) {
     int left = --ss->refs;
     pthread_mutex_unlock(&ss->mu);
     if (left) return;
-    orx_buf_free(&ss->q);
+    orx_buf_clear(&ss->q);
     pthread_mutex_destroy(&ss->mu);
     free(ss);
 }
@@ -305,7 +305,7 @@ static void run_plain(orx_job *job, chat_call *cc) {
     if (st == ORX_OK) {
         job->reply.status = 200;
         job->reply.body = completion_json(s, job->id, &r);
-        orx_llm_response_free(&r);
+        orx_llm_response_clear(&r);
         return;
     }
     int code = atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE ? 504
@@ -328,7 +328,7 @@ static void run_stream(orx_job *job, chat_call *cc) {
     orx_status st = orx_llm_chat(orx_server_llm(s), &cc->req, &r, &err);
     if (st == ORX_OK) {
         stream_push(job->stream, chunk_event(s, job->id, NULL, 0, &r), false);
-        orx_llm_response_free(&r);
+        orx_llm_response_clear(&r);
     } else {
         if (atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE) atomic_fetch_add(&s->st.deadline_jobs, 1);
         if (atomic_load(&job->cancel) == ORX_CANCEL_CLIENT) atomic_fetch_add(&s->st.client_gone, 1);
@@ -350,7 +350,7 @@ void orx_chat_run_job(orx_job *job) {
     else run_plain(job, cc);
 }
 
-void orx_chat_job_free(orx_job *job) {
+void orx_chat_job_clear(orx_job *job) {
     if (job->chat) {
         call_free(job->chat);
         free(job->chat);

@@ -51,7 +51,7 @@ orx_job *orx_job_new(orx_server *s, orx_job_kind kind, struct MHD_Connection *c)
 
 void orx_job_free(orx_job *job) {
     if (!job) return;
-    if (job->kind != ORX_JOB_ROUTE) orx_chat_job_free(job);
+    if (job->kind != ORX_JOB_ROUTE) orx_chat_job_clear(job);
     free(job->body);
     free(job->reply.body);
     free(job);
@@ -122,7 +122,7 @@ static orx_status gate_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_re
     if (g->local) r.stream = true;
     orx_status st = orx_llm_chat(g->inner, &r, out, err);
     if (st == ORX_OK && atomic_load(&job->cancel) != ORX_CANCEL_NONE) {
-        orx_llm_response_free(out);
+        orx_llm_response_clear(out);
         return orx_fail(err, ORX_ERR_CANCELLED, "generation stopped after %.1f s: %s", orx_srv_now() - job->t_submit,
                         cancel_reason(job));
     }

@@ -134,7 +134,7 @@ orx_status orx_audit_append(const char *path, const char *record, size_t len, or
         }
         if (st == ORX_OK && fsync(fd) != 0) st = orx_fail(err, ORX_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
     }
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     free(prev);
     flock(fd, LOCK_UN);
     close(fd);

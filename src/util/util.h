@@ -35,7 +35,7 @@ typedef struct orx_buf {
 } orx_buf;
 
 void   orx_buf_init(orx_buf *b);
-void   orx_buf_free(orx_buf *b);
+void   orx_buf_clear(orx_buf *b);
 void   orx_buf_reset(orx_buf *b);                         /* len = 0, keeps memory */
 bool   orx_buf_reserve(orx_buf *b, size_t extra);          /* false on OOM */
 bool   orx_buf_append(orx_buf *b, const void *p, size_t n);
