@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     orx_patient_summary(p, &b, &err);
     orx_buf_reset(&b);
     orx_patient_to_json(p, &b, &err);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_patient_free(p);
     return 0;
 }

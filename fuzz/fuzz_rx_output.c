@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         orx_rx_render_text(&r, g_pt, &b, &err);
         orx_buf_reset(&b);
         orx_rx_render_json(&r, g_pt, &b, &err);
-        orx_buf_free(&b);
+        orx_buf_clear(&b);
     }
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     return 0;
 }

@@ -1,13 +1,13 @@
 /*
  * fuzz_schema.c — a JSON Schema (as sent in response_format) through everything that reads one:
- * the subset checker and validator (llm/jsonschema.c) and the compiler to a byte-level
+ * the parsed model and its validator (schema/schema.c) and the compiler to a byte-level
  * recogniser (engine/grammar.c), then the recogniser fed the bytes after the first NUL and the
  * token mask computed over a byte-level vocabulary. Input: SCHEMA \0 INSTANCE.
  */
 #include "fuzz.h"
 #include "vocab.h"
 #include "engine/grammar.h"
-#include "llm/jsonschema.h"
+#include "schema/schema.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,15 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     schema[na] = 0;
     orx_error err = ORX_ERROR_INIT;
     json_error_t je;
-    json_t *js = json_loads(schema, 0, &je);
-    if (js && orx_jsonschema_check(js, &err) == ORX_OK) {
+    orx_schema *sc = NULL;
+    if (orx_schema_parse_text(schema, &sc, &err) == ORX_OK) {
         json_t *inst = json_loadb((const char *)b, nb, JSON_DECODE_ANY, &je);
-        if (inst) orx_jsonschema_validate(js, inst, &err);
+        if (inst) orx_schema_validate(sc, inst, &err);
         json_decref(inst);
     }
-    json_decref(js);
     orx_grammar *g = NULL;
-    if (orx_grammar_compile(schema, &g, &err) == ORX_OK) {
+    if (sc && orx_grammar_compile(sc, &g, &err) == ORX_OK) {
         orx_grammar_min_tokens(g);
         orx_gstate *s = orx_gstate_create(g);
         if (s) {
@@ -52,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         orx_grammar_free(g);
     }
+    orx_schema_free(sc);
     free(schema);
     return 0;
 }

@@ -100,7 +100,7 @@ static inline st_reply st_read(int fd, double t0) {
         json_error_t je;
         r.json = json_loads(r.body, 0, &je);
     }
-    orx_buf_free(&in);
+    orx_buf_clear(&in);
     return r;
 }
 
@@ -119,7 +119,7 @@ static inline st_reply st_http(int port, const char *src, const char *method, co
     else orx_buf_puts(&req, "\r\n");
     double t0 = st_now();
     st_send(fd, req.data, req.len);
-    orx_buf_free(&req);
+    orx_buf_clear(&req);
     st_reply r = st_read(fd, t0);
     close(fd);
     return r;

@@ -110,7 +110,7 @@ static void test_features_bundle(void **state) {
     NEAR(json_real_value(json_object_get(crcl, "value")), 38.88);
     assert_string_equal(json_string_value(json_object_get(crcl, "weight_choice")), "adjusted");
     json_decref(o);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_patient_free(p);
 }
 

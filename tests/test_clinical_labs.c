@@ -110,7 +110,7 @@ static void test_openrx_form_range_and_new_kinds(void **state) {
     assert_int_equal(orx_patient_to_json(p, &b, &err), ORX_OK);
     assert_non_null(strstr(b.data, "\"ref_high\": 470"));
     assert_non_null(strstr(b.data, "\"flag\": \"high\""));
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_patient_free(p);
 }
 

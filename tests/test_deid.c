@@ -20,7 +20,7 @@ static const char *deid(const char *in, int *made) {
     orx_buf_init(&b);
     int n = orx_deid_append(&d, in, &b);
     snprintf(out, sizeof out, "%s", b.data ? b.data : "");
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     assert_int_equal(n, orx_deid_total(&d));
     if (made) *made = n;
     return out;
@@ -120,7 +120,7 @@ static void test_known_words(void **state) {
     assert_string_equal(b.data, "[redacted: name] says [redacted: name] family ([redacted: name]) uses Aaronson cream");
     assert_int_equal(n, 3);
     assert_int_equal(d.counts[ORX_DEID_NAME], 3);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
 }
 
 /* ---- loopback or remote, consent ---- */
@@ -174,7 +174,7 @@ static void test_endpoints(void **state) {
     assert_null(llm);
     op.allow_remote = true;
     assert_int_equal(orx_llm_openai_create(&op, &llm, &err), ORX_OK);
-    assert_true(llm->privacy.remote && llm->privacy.consent && llm->privacy.redact);
+    assert_true(orx_llm_get_privacy(llm)->remote && orx_llm_get_privacy(llm)->consent && orx_llm_get_privacy(llm)->redact);
     orx_llm_free(llm);
 }
 

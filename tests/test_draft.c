@@ -22,7 +22,7 @@ static const char *MC_SCHEMA = "{\"type\":\"object\",\"properties\":{\"answer\":
 static orx_grammar *compile(const char *schema) {
     orx_grammar *g = NULL;
     orx_error e = ORX_ERROR_INIT;
-    assert_int_equal(orx_grammar_compile(schema, &g, &e), ORX_OK);
+    assert_int_equal(orx_grammar_compile_text(schema, &g, &e), ORX_OK);
     return g;
 }
 

@@ -23,7 +23,7 @@ static const char *model(const char *name) {
 /* ============================================================================================
  * The local backend: same answer with drafts as without
  * ========================================================================================== */
-static char *answer(orx_llm *llm, const char *schema, float temp, const char *user) {
+static char *answer(orx_llm *llm, const orx_schema *schema, float temp, const char *user) {
     orx_llm_msg msgs[2] = {{"system", "Reply only with the JSON object."}, {"user", user}};
     orx_llm_request rq = orx_llm_default_request();
     rq.messages = msgs;
@@ -32,13 +32,13 @@ static char *answer(orx_llm *llm, const char *schema, float temp, const char *us
     rq.temperature = temp;
     rq.has_seed = true;
     rq.seed = 7;
-    rq.json_schema = schema;
+    rq.schema = schema;
     rq.schema_name = "t";
     orx_llm_response rs;
     orx_error e = ORX_ERROR_INIT;
     assert_int_equal(orx_llm_chat(llm, &rq, &rs, &e), ORX_OK);
     char *txt = strdup(rs.content);
-    orx_llm_response_free(&rs);
+    orx_llm_response_clear(&rs);
     return txt;
 }
 
@@ -58,7 +58,9 @@ static void test_local_same_answer(void **state) {
     (void)state;
     ORX_REQUIRE_SHARED();
     const char *choices[] = {"apixaban", "warfarin", "rivaroxaban"};
-    char *schemas[3] = {orx_rx_output_schema(4), orx_rx_output_schema_for(4, choices, 3), strdup(MC_SCHEMA)};
+    orx_schema *schemas[3] = {orx_rx_output_schema(4), orx_rx_output_schema_for(4, choices, 3), NULL};
+    orx_error pe = ORX_ERROR_INIT;
+    assert_int_equal(orx_schema_parse_text(MC_SCHEMA, &schemas[2], &pe), ORX_OK);
     const char *user = "Evidence:\n[S1] ELIQUIS (apixaban) is indicated to reduce the risk of stroke and systemic "
                        "embolism in patients with nonvalvular atrial fibrillation. The recommended dose of ELIQUIS "
                        "is 5 mg taken orally twice daily.\n[S2] apixaban 5 mg twice daily; apixaban 2.5 mg twice "
@@ -80,7 +82,7 @@ static void test_local_same_answer(void **state) {
         orx_llm_free(fast);
         orx_llm_free(slow);
     }
-    for (int s = 0; s < 3; s++) free(schemas[s]);
+    for (int s = 0; s < 3; s++) orx_schema_free(schemas[s]);
 }
 
 int main(void) {

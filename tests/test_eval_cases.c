@@ -86,7 +86,7 @@ static void test_good_fixture(void **state) {
     assert_int_equal(m->n_options, 2);
     assert_string_equal(m->answer, "B");
     assert_int_equal(strlen(cs.sha256), 64);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
 }
 
 /* ============================================================================================
@@ -134,7 +134,7 @@ static void test_score(void **state) {
     assert_int_equal(orx_eval_score_answer(m, &a).correct, 1);
     strcpy(a.mcq_choice, "A");
     assert_int_equal(orx_eval_score_answer(m, &a).correct, 0);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
 }
 
 /* answer_from_rx normalises brand names through the lexicon. */
@@ -232,7 +232,7 @@ static void test_shipped_sets(void **state) {
         }
         free(line);
         fclose(f);
-        orx_eval_cases_free(&cs);
+        orx_eval_cases_clear(&cs);
     }
     assert_true(in_band >= 3);
     free(renal_tsv);

@@ -99,7 +99,7 @@ static void test_report_aggregation(void **state) {
     for (int i = 0; i < 7; i++) orx_buf_printf(&b, "%s%s", rows[i], i < 6 ? "\n" : "");
     orx_error err = ORX_ERROR_INIT;
     assert_int_equal(orx_write_file_atomic(orx_test_path("%s/results.jsonl", dir), b.data, b.len, &err), ORX_OK);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     char *js = NULL;
     assert_int_equal(orx_eval_report(dir, &js, &err), ORX_OK);
     json_t *r = json_loads(js, 0, NULL);

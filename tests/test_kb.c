@@ -107,7 +107,7 @@ static void test_chunk_budget_and_sentences(void **state) {
     const char *abbr = "Avoid use with strong inhibitors (e.g. ketoconazole) of the enzyme. Next.";
     n = orx_kb_chunk(abbr, strlen(abbr), 20, sp, 64);
     assert_int_equal(n, 1);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
 }
 
 static void test_section_codes(void **state) {
@@ -365,7 +365,7 @@ static void test_killed_build_leaves_old_kb(void **state) {
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_true(r.n > 0);
     assert_string_equal(r.hits[0].set_id, "d2f6d2d0-1b32-4caf-9fce-6b798c94204b");
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
     /* the killed build's temp file is removed by the next build */
     assert_true(orx_file_exists(tmpdb));
@@ -396,7 +396,7 @@ static void test_search_citations_and_filters(void **state) {
     assert_non_null(strstr(r.hits[0].snippet, "**omeprazole**"));
     assert_string_equal(r.hits[0].version, "9"); /* the SPL v9 replaced the openFDA v3 */
     for (size_t i = 1; i < r.n; i++) assert_true(r.hits[i - 1].score >= r.hits[i].score);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     /* drug + section filters */
     orx_kb_query q2 = {.text = "bleeding", .drug = "plavix", .section = "contraindications", .k = 10};
     assert_int_equal(orx_kb_search(kb, &q2, &r, &err), ORX_OK);
@@ -405,17 +405,17 @@ static void test_search_citations_and_filters(void **state) {
         assert_string_equal(r.hits[i].section_code, "34070-3");
         assert_string_equal(r.hits[i].set_id, "01b14603-8f29-4fa3-8d7e-9d523f802e0b");
     }
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_query q3 = {.text = "the of and", .k = 3};
     assert_int_equal(orx_kb_search(kb, &q3, &r, &err), ORX_ERR_INVALID);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_query q4 = {.text = "bleeding", .section = "no-such-section", .k = 3};
     assert_int_equal(orx_kb_search(kb, &q4, &r, &err), ORX_ERR_INVALID);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     /* FTS syntax in user text is neutralised, not an error */
     orx_kb_query q5 = {.text = "\"warfarin AND (NEAR\" * -", .k = 3};
     assert_int_equal(orx_kb_search(kb, &q5, &r, &err), ORX_OK);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_stats ks;
     assert_int_equal(orx_kb_get_stats(kb, &ks, &err), ORX_OK);
     assert_int_equal(ks.docs, 2);
@@ -479,14 +479,14 @@ static void test_retriever(void **state) {
         for (size_t j = 0; j < i; j++) assert_true(res.hits[j].channel <= h->channel);
     }
     assert_true(safety && inter);
-    orx_kb_results_free(&res);
+    orx_kb_results_clear(&res);
     /* without options the indication is searched as text: every hit in the search channel */
     req.n_options = 0;
     req.indication = "bleeding";
     assert_int_equal(r.retrieve(r.self, &req, &res, &err), ORX_OK);
     assert_true(res.n >= 1);
     for (size_t i = 0; i < res.n; i++) assert_int_equal(res.hits[i].channel, ORX_KB_CH_SEARCH);
-    orx_kb_results_free(&res);
+    orx_kb_results_clear(&res);
     r.free(r.self);
 }
 

@@ -105,11 +105,11 @@ static void test_skip_and_report(void **state) {
     orx_kb_results r;
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_int_equal(r.n, 0);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     q.text = "COUMADIN pregnant";
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_true(r.n > 0); /* the good files are in */
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
     /* the good files' labels: 3 in the openFDA fixture + 1 SPL, two of them older versions of
      * the others (dropped as duplicates) */

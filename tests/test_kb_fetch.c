@@ -312,7 +312,7 @@ static void test_openfda_fetch_resume_and_verify(void **state) {
     assert_int_equal(orx_kb_search(kb, &q, &res, &err), ORX_OK);
     assert_int_equal(res.n, 3);
     assert_string_equal(res.hits[0].version, "2");
-    orx_kb_results_free(&res);
+    orx_kb_results_clear(&res);
     orx_kb_free(kb);
 }
 
@@ -389,7 +389,7 @@ static char *dailymed_zip(const char *set_id, const char *version, size_t *len) 
     char *outer = zip_of(name, inner, il, len);
     free(inner);
     free(xml);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return outer;
 }
 
@@ -440,18 +440,18 @@ static void test_dailymed_parse(void **state) {
     assert_string_equal(r.files[0].name, "dm_spl_release_human_rx_part1.zip");
     assert_string_equal(r.files[0].url, url("/dm/dm_spl_release_human_rx_part1.zip"));
     assert_int_equal(strlen(r.files[0].md5), 32);
-    orx_kb_release_free(&r);
+    orx_kb_release_clear(&r);
     assert_int_equal(orx_kb_parse_dailymed_index(page->data, page->len, base, ORX_KB_RELEASE_FULL, "human_rx,human_otc",
                                                  &r, &err), ORX_OK);
     assert_int_equal(r.n_files, 2);
-    orx_kb_release_free(&r);
+    orx_kb_release_clear(&r);
     /* the newest weekly update; a relative link resolves against the page */
     assert_int_equal(orx_kb_parse_dailymed_index(page->data, page->len, base, ORX_KB_RELEASE_WEEKLY, NULL, &r, &err),
                      ORX_OK);
     assert_int_equal(r.n_files, 1);
     assert_string_equal(r.files[0].name, "dm_spl_weekly_update_010824_011224.zip");
     assert_string_equal(r.date, "2024-01-12");
-    orx_kb_release_free(&r);
+    orx_kb_release_clear(&r);
     assert_int_equal(orx_kb_parse_dailymed_index(page->data, page->len, base, ORX_KB_RELEASE_MONTHLY, NULL, &r, &err),
                      ORX_ERR_NOT_FOUND);
 }
@@ -496,7 +496,7 @@ static void test_dailymed_norange_md5_and_weekly(void **state) {
     assert_int_equal(orx_kb_search(kb, &q, &res, &err), ORX_OK);
     assert_int_equal(res.n, 1);
     assert_string_equal(res.hits[0].version, "5");
-    orx_kb_results_free(&res);
+    orx_kb_results_clear(&res);
     orx_kb_free(kb);
 }
 

@@ -97,8 +97,8 @@ static int same_both_ways(orx_kb *kb, const orx_kb_query *q, int *n_hits) {
                 break;
             }
     *n_hits += (int)a.n;
-    orx_kb_results_free(&a);
-    orx_kb_results_free(&b);
+    orx_kb_results_clear(&a);
+    orx_kb_results_clear(&b);
     return copies;
 }
 
@@ -169,7 +169,7 @@ static void test_copies_reported(void **state) {
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_true(r.n == 5);
     for (size_t i = 0; i < r.n; i++) assert_true(r.hits[i].copies >= 1); /* 25000 chunks = 2+ copies of each */
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
 }
 
@@ -190,7 +190,7 @@ static void test_retriever_no_copies(void **state) {
         for (size_t j = 0; j < i; j++)
             assert_true(orx_kb_text_hash(out.hits[i].text, strlen(out.hits[i].text)) !=
                         orx_kb_text_hash(out.hits[j].text, strlen(out.hits[j].text)));
-    orx_kb_results_free(&out);
+    orx_kb_results_clear(&out);
     r.free(r.self);
 }
 
@@ -213,7 +213,7 @@ static void test_stale_index_ignored(void **state) {
     orx_kb_query q = {.text = "warfarin aspirin", .k = 3};
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_int_equal(r.n, 3);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
     assert_int_equal(orx_test_run(&out, "f=$(ls %s.impact-* | head -1) && mv /tmp/orx-impact-save-%ld \"$f\"", g_db,
                                   (long)getpid()), 0);

@@ -4,7 +4,7 @@
  * Floors are the recall measured when the set was made (see README "Knowledge base"). */
 #include "testutil.h"
 #include "kb/kb.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +88,7 @@ static void test_expansion_reaches_unknown_brands(void **state) {
                           m.ingredient, first < 0 ? "not in the top" : "at rank", first < 0 ? 3 : first + 1);
             if (expand) assert_int_equal(first, 0);
             else assert_int_equal(first, -1);
-            orx_kb_results_free(&r);
+            orx_kb_results_clear(&r);
         }
     }
     orx_kb_set_lexicon(kb, NULL);

@@ -195,7 +195,7 @@ static char *ranking(const char *kb_path, const char *query, bool impact) {
     orx_buf_init(&b);
     for (size_t i = 0; i < r.n; i++)
         orx_buf_printf(&b, "%s#%s %.12g\n", r.hits[i].set_id, r.hits[i].section_code, r.hits[i].score);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
     return b.data ? orx_buf_steal(&b) : strdup("");
 }
@@ -360,7 +360,7 @@ static void test_open_handle_sees_update(void **state) {
     orx_kb_query q = {.text = "wombat narwhal quokka", .k = 10};
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
     assert_true(r.n > 0 && strstr(r.hits[0].text, "quokka"));
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_update_report rep;
     assert_int_equal(update(tp("handle.sqlite"), tp("hb.json"), &rep, false), ORX_OK);
     assert_int_equal(orx_kb_search(kb, &q, &r, &err), ORX_OK);
@@ -372,7 +372,7 @@ static void test_open_handle_sees_update(void **state) {
     }
     assert_false(quokka);
     assert_true(wombat);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
     char *x = ranking(tp("handle.sqlite"), "wombat narwhal", true), *y = ranking(tp("handle.sqlite"), "wombat narwhal", false);
     assert_string_equal(x, y);

@@ -124,7 +124,7 @@ static void test_regeneration_is_identical(void **state) {
     assert_true(st.rules > 5000 && st.members > 300);
     for (int t = ORX_SEV_MINOR; t < ORX_SEV_COUNT; t++) assert_true(st.by_tier[t] > 100);
     free(shipped);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_ddi_rules_free(&r);
     orx_ddi_extractor_free(x);
 }

@@ -2,7 +2,7 @@
  * combinations and free text normalise to ingredients; classes only from sourced rows; bad
  * lexicon files are clear errors. Uses the shipped data/lexicon/lexicon.tsv. */
 #include "testutil.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * amoxicillin through the FDA Established Pharmacologic Class. */
 #include "testutil.h"
 #include "clinical/clinical.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "safety/checks.h"
 
 #include <stdio.h>

@@ -94,9 +94,9 @@ static void test_remote_equals_local(void **state) {
     orx_llm_response d;
     assert_int_equal(orx_llm_chat(c, &r, &d, &err), ORX_OK);
     assert_string_not_equal(d.content, a.content);
-    orx_llm_response_free(&a);
-    orx_llm_response_free(&b);
-    orx_llm_response_free(&d);
+    orx_llm_response_clear(&a);
+    orx_llm_response_clear(&b);
+    orx_llm_response_clear(&d);
     orx_llm_free(c);
 }
 
@@ -129,9 +129,9 @@ static void test_streaming(void **state) {
     assert_string_equal(col.text.data ? col.text.data : "", streamed.content);
     assert_true(col.pieces > 1);
     assert_int_equal(streamed.completion_tokens, plain.completion_tokens);
-    orx_buf_free(&col.text);
-    orx_llm_response_free(&plain);
-    orx_llm_response_free(&streamed);
+    orx_buf_clear(&col.text);
+    orx_llm_response_clear(&plain);
+    orx_llm_response_clear(&streamed);
     orx_llm_free(c);
 }
 
@@ -191,11 +191,11 @@ static void test_pipeline_free_text(void **state) {
     assert_false(r.schema_valid);
     assert_int_equal(r.n_cands, 0);
     assert_non_null(strstr(r.schema_error, "no JSON object"));
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     /* unreachable server: an error, and an audit record that says what happened */
     orx_llm *dead = client("http://127.0.0.1:1/v1", 2, 0);
     assert_int_equal(orx_recommend(dead, NULL, ck, pt, &p, &r, &err), ORX_ERR_NETWORK);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     char *log;
     size_t len;
     assert_int_equal(orx_read_file(audit, 0, &log, &len, &err), ORX_OK);
@@ -230,7 +230,7 @@ static void test_failures(void **state) {
     assert_int_equal(orx_llm_chat(c, &r, &out, &err), ORX_OK);
     assert_string_equal(out.content, "ok");
     assert_int_equal(out.attempts, 2);
-    orx_llm_response_free(&out);
+    orx_llm_response_clear(&out);
     orx_llm_free(c);
 
     g_calls = 0;

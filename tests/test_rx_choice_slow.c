@@ -87,8 +87,8 @@ static void test_model_choice_and_context(void **state) {
     orx_rx_result r;
     assert_int_equal(orx_recommend(local, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     check_choice(&r);
-    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= local->n_ctx);
-    orx_rx_result_free(&r);
+    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= orx_llm_n_ctx(local));
+    orx_rx_result_clear(&r);
     /* open choice: whatever the model names outside the options is flagged */
     p.open_choice = true;
     assert_int_equal(orx_recommend(local, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
@@ -100,7 +100,7 @@ static void test_model_choice_and_context(void **state) {
             flagged |= !strcmp(r.findings.items[k].kind, "indication") && strstr(r.findings.items[k].message, "not label-indicated");
         assert_true(flagged);
     }
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     p.open_choice = false;
     /* our own server behind the openai backend: it reports the context (meta.n_ctx), the
      * request carries the enum as response_format json_schema, and -k 10 is fitted */
@@ -117,28 +117,28 @@ static void test_model_choice_and_context(void **state) {
     op.model = "rand";
     orx_llm *remote = NULL;
     assert_int_equal(orx_llm_openai_create(&op, &remote, &err), ORX_OK);
-    assert_int_equal(remote->n_ctx, local->n_ctx);
+    assert_int_equal(orx_llm_n_ctx(remote), orx_llm_n_ctx(local));
     p.k = 10;
     assert_int_equal(orx_recommend(remote, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     check_choice(&r);
-    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= remote->n_ctx);
+    assert_true(r.prompt_tokens > 0 && r.prompt_tokens + p.max_tokens <= orx_llm_n_ctx(remote));
     assert_true(r.evidence.n >= 1 && r.evidence.n <= 10);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     /* --ctx N for a server that does not say: a smaller context keeps less evidence */
     orx_llm_free(remote);
     op.n_ctx = 1800;
     assert_int_equal(orx_llm_openai_create(&op, &remote, &err), ORX_OK);
-    assert_int_equal(remote->n_ctx, 1800);
+    assert_int_equal(orx_llm_n_ctx(remote), 1800);
     assert_int_equal(orx_recommend(remote, &g_ret, g_ck, pt, &p, &r, &err), ORX_OK);
     assert_true(r.prompt_tokens + p.max_tokens <= 1800);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     /* too small for even the prompt without evidence: a clear error, not an HTTP 400 */
     orx_llm_free(remote);
     op.n_ctx = 600;
     assert_int_equal(orx_llm_openai_create(&op, &remote, &err), ORX_OK);
     assert_int_equal(orx_recommend(remote, &g_ret, g_ck, pt, &p, &r, &err), ORX_ERR_RANGE);
     assert_non_null(strstr(err.msg, "do not fit the model's context of 600 tokens"));
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_llm_free(remote);
     orx_server_stop(srv);
     orx_llm_free(local);

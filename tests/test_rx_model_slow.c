@@ -67,9 +67,9 @@ static void test_pipeline_remote_equals_local(void **state) {
     assert_int_equal(orx_recommend(local, NULL, ck, pt, &p, &c, &err), ORX_OK);
     assert_string_equal(a.raw_output, c.raw_output);
     print_message("pipeline via HTTP == local: %d tokens, schema_valid=%d\n", a.completion_tokens, a.schema_valid);
-    orx_rx_result_free(&a);
-    orx_rx_result_free(&b);
-    orx_rx_result_free(&c);
+    orx_rx_result_clear(&a);
+    orx_rx_result_clear(&b);
+    orx_rx_result_clear(&c);
     orx_checker_free(ck);
     orx_patient_free(pt);
     orx_llm_free(remote);

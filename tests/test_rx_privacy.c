@@ -202,8 +202,8 @@ static void test_body_hash_in_audit(void **state) {
 
     /* --redact on loopback (a local proxy to a remote service): de-identified body, recorded */
     orx_llm *llm = client(url_with_key, true);
-    assert_false(llm->privacy.remote);
-    assert_true(llm->privacy.redact);
+    assert_false(orx_llm_get_privacy(llm)->remote);
+    assert_true(orx_llm_get_privacy(llm)->redact);
     orx_rx_result r;
     assert_int_equal(orx_recommend(llm, NULL, ck, pt, &p, &r, &err), ORX_OK);
     assert_non_null(g_body);
@@ -229,7 +229,7 @@ static void test_body_hash_in_audit(void **state) {
     lacks(line, "s3cret");
     free(line);
     json_decref(rec);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_llm_free(llm);
 
     /* loopback without --redact: full detail goes, the hash still recorded; no body without audit_full */
@@ -245,7 +245,7 @@ static void test_body_hash_in_audit(void **state) {
     assert_string_equal(json_string_value(json_object_get(q, "sha256")), want);
     assert_null(json_object_get(q, "body"));
     json_decref(rec);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_llm_free(llm);
 
     /* the hash chain still verifies with the new fields */

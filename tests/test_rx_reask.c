@@ -10,7 +10,7 @@
  *   - a clean first answer, or reask = false, makes exactly one call.
  */
 #include "testutil.h"
-#include "llm/llm.h"
+#include "llm/backend.h" /* a fake backend through the real interface */
 #include "rx/rx.h"
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,7 @@ static orx_status scripted_chat(orx_llm *llm, const orx_llm_request *req, orx_ll
     if (s->calls >= MAX_CALLS) return orx_fail(err, ORX_ERR_RANGE, "scripted backend: too many calls");
     int i = s->calls++;
     s->n_messages[i] = req->n_messages;
-    s->had_schema[i] = req->json_schema != NULL;
+    s->had_schema[i] = req->schema != NULL;
     for (int m = 0; m < req->n_messages; m++) {
         if (!strcmp(req->messages[m].role, "assistant")) s->assistant[i] = strdup(req->messages[m].content);
         if (!strcmp(req->messages[m].role, "user")) {
@@ -145,7 +145,7 @@ static void test_bad_first_answer_is_reasked(void **state) {
     assert_string_equal(r.cands[0].ingredient, "acetaminophen");
     assert_string_equal(r.raw_output, SAFE);
     assert_true(worst(&r) < ORX_SEV_MAJOR);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -160,7 +160,7 @@ static void test_reask_limit_is_honoured(void **state) {
     assert_int_equal(r.n_cands, 1);
     assert_string_equal(r.cands[0].ingredient, "naproxen");
     assert_true(worst(&r) >= ORX_SEV_MAJOR); /* still unsafe, and reported */
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -173,7 +173,7 @@ static void test_clean_first_answer_is_kept(void **state) {
     run(&s, true, &r);
     assert_int_equal(s.calls, 1);
     assert_string_equal(r.cands[0].ingredient, "acetaminophen");
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 
@@ -187,7 +187,7 @@ static void test_reask_off(void **state) {
     assert_int_equal(s.calls, 1);
     assert_string_equal(r.cands[0].ingredient, "ibuprofen");
     assert_true(worst(&r) >= ORX_SEV_MAJOR);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     scripted_clear(&s);
 }
 

@@ -122,7 +122,7 @@ static void test_findings_list(void **state) {
     orx_buf_reset(&b);
     assert_int_equal(orx_findings_to_text(&fs, &b, NULL), ORX_OK);
     assert_non_null(strstr(b.data, "[CONTRAINDICATED]"));
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_findings_free(&fs);
     orx_severity s;
     assert_true(orx_severity_parse("Major", &s) && s == ORX_SEV_MAJOR);

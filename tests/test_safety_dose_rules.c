@@ -102,7 +102,7 @@ static char *label_text(const char *corpus, const char *setid) {
     }
     free(data);
     out = fold(b.data ? b.data : "");
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return out;
 }
 

@@ -112,7 +112,7 @@ static reply http(orx_server *s, const char *method, const char *path, const cha
     orx_buf_puts(&req, "\r\n");
     bool sent = send_all(fd, req.data, req.len);
     if (sent && body) send_all(fd, body, body_len); /* the server may answer early (413) */
-    orx_buf_free(&req);
+    orx_buf_clear(&req);
     orx_buf in;
     orx_buf_init(&in);
     char chunk[8192];
@@ -128,7 +128,7 @@ static reply http(orx_server *s, const char *method, const char *path, const cha
         json_error_t je;
         r.json = json_loads(r.body, 0, &je);
     }
-    orx_buf_free(&in);
+    orx_buf_clear(&in);
     return r;
 }
 

@@ -11,7 +11,7 @@ rows are sorted, so a re-run on the same inputs gives the same bytes. Python 3 s
 import argparse, csv, gzip, html, io, json, os, re, struct, sys, zipfile
 
 # ------------------------------------------------------------------------------------------
-# Salt rule (mirrored in src/kb/lexicon.c; documented in data/lexicon/SOURCE.md)
+# Salt rule (mirrored in src/lexicon/lexicon.c; documented in data/lexicon/SOURCE.md)
 # ------------------------------------------------------------------------------------------
 SALT_WORDS = """sodium potassium calcium magnesium lithium zinc aluminum ammonium
 hydrochloride hcl dihydrochloride hydrobromide hydroiodide sulfate sulphate bisulfate

@@ -12,6 +12,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
+#include <stdio.h>
 
 #define ORX_CMD(name, summary) int cmd_##name(int argc, char **argv);
 #include "cli/commands.def"
@@ -21,6 +22,16 @@
 int orx_cli_fail(orx_status st, const orx_error *err);
 /* Print "openrx <cmd>: <message>" and "Try 'openrx <cmd> --help'." to stderr; return 2. */
 int orx_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command's verbs ("openrx kb build ..."): name and the function run with argv shifted by one
+ * (argv[0] = the verb). */
+typedef struct orx_cli_verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} orx_cli_verb;
+/* Run argv[1]'s verb (optind reset). No verb: usage to stderr, 2; --help, -h (and "help" when
+ * help_verb): usage to stdout, 0; an unknown one: "unknown <word> 'X' (a, b, c)", 2. */
+int orx_cli_dispatch(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *word,
+                     bool help_verb, const orx_cli_verb *verbs, size_t n);
 /* Parse a whole decimal integer/float option value; false if malformed or out of [lo, hi]. */
 bool orx_cli_parse_int(const char *s, long lo, long hi, long *out);
 bool orx_cli_parse_double(const char *s, double lo, double hi, double *out);

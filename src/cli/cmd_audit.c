@@ -209,15 +209,6 @@ static int audit_show(int argc, char **argv) {
 }
 
 int cmd_audit(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    argc--;
-    argv++;
-    optind = 1;
-    if (!strcmp(verb, "verify")) return audit_verify(argc, argv);
-    if (!strcmp(verb, "show")) return audit_show(argc, argv);
-    return orx_cli_usage("audit", "unknown verb '%s' (verify, show)", verb);
+    static const orx_cli_verb verbs[] = {{"verify", audit_verify}, {"show", audit_show}};
+    return orx_cli_dispatch("audit", argc, argv, usage, "verb", false, verbs, sizeof verbs / sizeof verbs[0]);
 }

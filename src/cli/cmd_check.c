@@ -173,8 +173,7 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
         json_object_set_new(root, "proposed", dl);
         for (int i = 0; i < ORX_SEV_COUNT; i++) json_object_set_new(cn, orx_severity_name((orx_severity)i), json_integer((json_int_t)counts[i]));
         json_object_set_new(root, "counts", cn);
-        st = orx_findings_to_json(fs, &b, &err);
-        json_t *farr = st == ORX_OK ? json_loads(b.data, 0, NULL) : NULL;
+        json_t *farr = orx_findings_json(fs, false);
         json_object_set_new(root, "findings", farr ? farr : json_array());
         json_object_set_new(root, "notice", json_string(ORX_DRAFT_NOTICE));
         char *s = json_dumps(root, JSON_INDENT(2));
@@ -199,7 +198,7 @@ static int report(const check_opts *o, const orx_patient *pt, const orx_proposed
                counts[ORX_SEV_MINOR], counts[ORX_SEV_INFO]);
         printf("%s\n", ORX_DRAFT_NOTICE);
     }
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     if (st) return orx_cli_fail(st, &err);
     if (fflush(stdout) != 0) return 1;
     orx_severity mx;

@@ -257,23 +257,12 @@ static int eval_validate(int argc, char **argv) {
     else
         printf("%s: %zu cases valid (%zu prescription, %zu multiple-choice; %zu with acceptable drugs, %zu with drugs "
                "to avoid, %zu with dose ranges)\n", argv[optind], cs.n, rx, mcq, acc, avoid, doses);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
     return 0;
 }
 
 int cmd_eval(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    argc--;
-    argv++;
-    optind = 1;
-    if (!strcmp(verb, "run")) return eval_run(argc, argv);
-    if (!strcmp(verb, "report")) return eval_report(argc, argv);
-    if (!strcmp(verb, "review")) return eval_review(argc, argv);
-    if (!strcmp(verb, "review-import")) return eval_review_import(argc, argv);
-    if (!strcmp(verb, "validate")) return eval_validate(argc, argv);
-    return orx_cli_usage("eval", "unknown verb '%s' (run, report, review, review-import, validate)", verb);
+    static const orx_cli_verb verbs[] = {{"run", eval_run},       {"report", eval_report},     {"review", eval_review},
+                                         {"review-import", eval_review_import}, {"validate", eval_validate}};
+    return orx_cli_dispatch("eval", argc, argv, usage, "verb", false, verbs, sizeof verbs / sizeof verbs[0]);
 }

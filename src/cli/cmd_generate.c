@@ -229,7 +229,7 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     }
     json_decref(runs);
     json_decref(s.ids);
-    orx_buf_free(&s.text);
+    orx_buf_clear(&s.text);
     free(ids);
     free(text);
     orx_context_free(c);

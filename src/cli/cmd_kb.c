@@ -216,7 +216,7 @@ static int kb_search(int argc, char **argv) {
     for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
     q.text = text.data ? text.data : "";
     if (!*q.text && !q.drug) {
-        orx_buf_free(&text);
+        orx_buf_clear(&text);
         return orx_cli_usage("kb search", "missing QUERY");
     }
     orx_kb *kb = NULL;
@@ -246,9 +246,9 @@ static int kb_search(int argc, char **argv) {
                    with_text ? h->text : h->snippet);
         }
     }
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     orx_kb_free(kb);
-    orx_buf_free(&text);
+    orx_buf_clear(&text);
     return rc;
 }
 
@@ -256,18 +256,15 @@ static int kb_search(int argc, char **argv) {
  * indications: the labels whose Indications & Usage states an indication
  * ========================================================================================== */
 static json_t *concepts_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();
         for (int k = 0; k < q->c[i].n_alts; k++) {
-            orx_buf b;
-            orx_buf_init(&b);
-            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
-            json_array_append_new(alts, json_string(b.data ? b.data : ""));
-            orx_buf_free(&b);
+            char words[256];
+            orx_ind_phrase_text(&q->c[i].alts[k], words, sizeof words);
+            json_array_append_new(alts, json_string(words));
         }
-        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "text", q->c[i].text, "role", ROLE[q->c[i].role], "words", alts));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "text", q->c[i].text, "role", orx_ind_role_name(q->c[i].role), "words", alts));
     }
     return a;
 }
@@ -301,7 +298,7 @@ static int kb_indications(int argc, char **argv) {
     orx_buf_init(&text);
     for (int i = optind; i < argc; i++) orx_buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
     if (!text.data || !*orx_str_trim(text.data)) {
-        orx_buf_free(&text);
+        orx_buf_clear(&text);
         return orx_cli_usage("kb indications", "missing TEXT");
     }
     orx_kb *kb = NULL;
@@ -341,9 +338,9 @@ static int kb_indications(int argc, char **argv) {
                    x->full_label ? "" : ", indications text only", x->quote.text, x->quote.citation, x->quote.title);
         }
     }
-    orx_ind_options_free(&o);
+    orx_ind_options_clear(&o);
     orx_kb_free(kb);
-    orx_buf_free(&text);
+    orx_buf_clear(&text);
     return rc;
 }
 
@@ -548,9 +545,9 @@ static orx_status compare_engines(orx_kb *kb, char **qs, size_t nq, const orx_kb
                 eq = a.hits[j].chunk_id == b.hits[j].chunk_id && a.hits[j].score == b.hits[j].score;
             *same += eq;
             if (!eq && getenv("ORX_DEBUG")) fprintf(stderr, "kb bench: top-k differs for \"%s\"\n", qs[i]);
-            orx_kb_results_free(&b);
+            orx_kb_results_clear(&b);
         }
-        orx_kb_results_free(&a);
+        orx_kb_results_clear(&a);
     }
     orx_kb_use_impact(kb, true);
     return st;
@@ -634,7 +631,7 @@ static int kb_bench(int argc, char **argv) {
         int cp = st == ORX_OK ? copies_in(&r) : 0;
         copies += cp;
         lists_with_copies += cp > 0;
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
     double t0 = orx_now();
     for (long i = 0; st == ORX_OK && lat && cpu && i < o.n; i++) {
@@ -645,7 +642,7 @@ static int kb_bench(int argc, char **argv) {
         st = orx_kb_search(kb, &q, &r, &err);
         lat[i] = (orx_now() - a) * 1e3;
         cpu[i] = (thread_cpu() - ca) * 1e3;
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
     double total = orx_now() - t0;
     orx_kb_stats ks = {0};
@@ -722,25 +719,12 @@ static int kb_synth(int argc, char **argv) {
 /* ============================================================================================
  * Dispatch
  * ========================================================================================== */
+static void sub_usage(FILE *f) { fputs(SUB_USAGE, f); }
+
 int cmd_kb(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(SUB_USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    argc--;
-    argv++;
-    optind = 1;
-    if (!strcmp(verb, "build")) return kb_build(argc, argv);
-    if (!strcmp(verb, "search")) return kb_search(argc, argv);
-    if (!strcmp(verb, "indications")) return kb_indications(argc, argv);
-    if (!strcmp(verb, "stats")) return kb_stats(argc, argv);
-    if (!strcmp(verb, "eval")) return kb_eval(argc, argv);
-    if (!strcmp(verb, "bench")) return kb_bench(argc, argv);
-    if (!strcmp(verb, "synth")) return kb_synth(argc, argv);
-    if (!strcmp(verb, "fetch")) return orx_cmd_kb_fetch(argc, argv);
-    if (!strcmp(verb, "update")) return orx_cmd_kb_update(argc, argv);
-    if (!strcmp(verb, "index")) return orx_cmd_kb_index(argc, argv);
-    return orx_cli_usage("kb", "unknown verb '%s' (build, search, indications, stats, eval, bench, synth, fetch, update, index)",
-                         verb);
+    static const orx_cli_verb verbs[] = {
+        {"build", kb_build}, {"search", kb_search}, {"indications", kb_indications}, {"stats", kb_stats},
+        {"eval", kb_eval},   {"bench", kb_bench},   {"synth", kb_synth},             {"fetch", orx_cmd_kb_fetch},
+        {"update", orx_cmd_kb_update}, {"index", orx_cmd_kb_index}};
+    return orx_cli_dispatch("kb", argc, argv, sub_usage, "verb", false, verbs, sizeof verbs / sizeof verbs[0]);
 }

@@ -1,7 +1,7 @@
 /* cmd_lexicon.c — `openrx lexicon lookup TEXT|RXCUI [--json]`, `openrx lexicon stats`:
  * normalise a drug name, brand, salt, clinical-drug string or RxCUI to ingredient(s). */
 #include "cli/cli.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>

@@ -370,14 +370,6 @@ static int cmd_pull(int argc, char **argv) {
  * Dispatch
  * ========================================================================================== */
 int cmd_models(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    optind = 1;
-    if (!strcmp(verb, "list")) return cmd_list(argc - 1, argv + 1);
-    if (!strcmp(verb, "show")) return cmd_show(argc - 1, argv + 1);
-    if (!strcmp(verb, "pull")) return cmd_pull(argc - 1, argv + 1);
-    return orx_cli_usage("models", "unknown sub-command '%s' (list, show, pull)", verb);
+    static const orx_cli_verb verbs[] = {{"list", cmd_list}, {"show", cmd_show}, {"pull", cmd_pull}};
+    return orx_cli_dispatch("models", argc, argv, usage, "sub-command", true, verbs, sizeof verbs / sizeof verbs[0]);
 }

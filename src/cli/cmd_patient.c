@@ -49,7 +49,7 @@ static int patient_show(int argc, char **argv) {
     orx_buf_init(&out);
     st = json ? orx_patient_to_json(p, &out, &err) : orx_patient_summary(p, &out, &err);
     if (st == ORX_OK) fputs(out.data, stdout);
-    orx_buf_free(&out);
+    orx_buf_clear(&out);
     orx_patient_free(p);
     if (st != ORX_OK) return orx_cli_fail(st, &err);
     return fflush(stdout) == 0 ? 0 : 1;

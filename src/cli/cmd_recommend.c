@@ -88,7 +88,7 @@ static orx_status print_line(const orx_rx_result *res, const orx_patient *pt, co
         free(s);
         json_decref(o);
     }
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return st;
 }
 
@@ -104,7 +104,7 @@ static orx_status run_batch(const rec_opts *o, const orx_retriever *ret, const o
             rp->indication = pt->conditions[i].text;
             st = orx_recommend(NULL, ret, ck, pt, rp, &res, err);
             if (st == ORX_OK) st = print_line(&res, pt, pt->conditions[i].text, err);
-            orx_rx_result_free(&res);
+            orx_rx_result_clear(&res);
         }
         return st;
     }
@@ -121,7 +121,7 @@ static orx_status run_batch(const rec_opts *o, const orx_retriever *ret, const o
         rp->indication = line;
         st = orx_recommend(NULL, ret, ck, pt, rp, &res, err);
         if (st == ORX_OK) st = print_line(&res, pt, NULL, err);
-        orx_rx_result_free(&res);
+        orx_rx_result_clear(&res);
     }
     free(data);
     return st;
@@ -159,12 +159,12 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
         orx_backend_opts b2 = *bo;
         b2.n_ctx = o->ctx;
         if ((st = orx_backend_opts_create(&b2, &llm, &err)) != ORX_OK) goto done;
-        if (o->ctx > 0) llm->n_ctx = o->ctx;
+        if (o->ctx > 0) orx_llm_set_n_ctx(llm, o->ctx);
         if (bo->model_path && orx_sha256_file_hex(bo->model_path, model_hash, NULL) == ORX_OK) rp->model_hash = model_hash;
     }
     rp->audit_path = o->no_audit ? NULL : (o->audit ? o->audit : "openrx-audit.jsonl");
     for (int i = 0; i < (o->repeat > 0 ? o->repeat : 1); i++) {
-        if (i) orx_rx_result_free(&res);
+        if (i) orx_rx_result_clear(&res);
         st = orx_recommend(llm, have_ret ? &ret : NULL, ck, pt, rp, &res, &err);
         if (st != ORX_OK) goto done;
         if (o->repeat > 1)
@@ -180,7 +180,7 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
     else if (!strcmp(o->format, "fhir")) st = orx_rx_render_fhir(&res, pt, &out, &err);
     else st = orx_rx_render_text(&res, pt, &out, &err);
     if (st == ORX_OK) fwrite(out.data, 1, out.len, stdout);
-    orx_buf_free(&out);
+    orx_buf_clear(&out);
     orx_severity worst;
     if (st == ORX_OK && o->fail_on_set) {
         bool any = orx_findings_max_severity(&res.findings, &worst) && worst >= o->fail_on;
@@ -190,7 +190,7 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
     }
 done:
     if (st != ORX_OK) rc = orx_cli_fail(st, &err);
-    orx_rx_result_free(&res);
+    orx_rx_result_clear(&res);
     if (have_ret && ret.free) ret.free(ret.self);
     orx_llm_free(llm);
     orx_checker_free(ck);

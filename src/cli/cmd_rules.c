@@ -2,7 +2,7 @@
  * reviewable table (data/rules/label_ddi.tsv); `openrx rules pair A B` / `rules pairs FILE`: what
  * the checker's interaction and duplicate rules say about ingredient pairs. */
 #include "cli/cli.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "safety/ddi_extract.h"
 #include "safety/safety.h"
 #include <jansson.h>
@@ -61,7 +61,7 @@ static int do_text(const char *data, const char *label, const char *code, const 
     if (!st) orx_ddi_rules_sort(&rules, true);
     if (!st) st = json ? orx_ddi_rules_to_json(&rules, &b, &err) : orx_ddi_rules_to_tsv(&rules, &b, &err);
     if (!st) fputs(b.data ? b.data : "", stdout);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     orx_ddi_rules_free(&rules);
     orx_ddi_extractor_free(x);
     orx_lexicon_free(L);
@@ -154,7 +154,7 @@ static int do_pair(const char *data, const char *a, const char *b, bool json) {
     if (!st && !known) fprintf(stderr, "openrx rules: '%s' or '%s' is not recognised\n", a, b);
     if (!st) st = json ? orx_findings_to_json(&fs, &out, &err) : orx_findings_to_text(&fs, &out, &err);
     if (!st) fputs(out.data ? out.data : "", stdout);
-    orx_buf_free(&out);
+    orx_buf_clear(&out);
     orx_findings_free(&fs);
     orx_checker_free(ck);
     if (st) return orx_cli_fail(st, &err);

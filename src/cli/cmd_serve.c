@@ -204,9 +204,9 @@ int cmd_serve(int argc, char **argv) {
     orx_server_set_ready(srv, true);
     const orx_server_params *lim = orx_server_limits(srv);
     printf("openrx: ready on http://%s:%d  model: %s\n", sp.host, orx_server_port(srv), llm ? orx_llm_name(llm) : "(none)");
-    if (llm && llm->privacy.remote)
+    if (llm && orx_llm_get_privacy(llm)->remote)
         fprintf(stderr, "openrx: REMOTE model at %s (consent given): /v1/recommend sends it de-identified patient "
-                        "summaries; each request's SHA-256 goes to the audit log\n", llm->privacy.host);
+                        "summaries; each request's SHA-256 goes to the audit log\n", orx_llm_get_privacy(llm)->host);
     fprintf(stderr, "openrx: limits: %d http threads, %d connections (%d per address), headers %.0f s, body %.0f s, "
                     "idle %.0f s, model queue %d, deadline %.0f s\n",
             lim->http_threads, lim->max_connections, lim->max_connections_per_ip, lim->header_timeout_s,

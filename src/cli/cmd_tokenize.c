@@ -35,12 +35,12 @@ static orx_status read_stdin(char **out, size_t *len, orx_error *err) {
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
         if (b.len + n > MAX_INPUT) {
-            orx_buf_free(&b);
+            orx_buf_clear(&b);
             return orx_fail(err, ORX_ERR_RANGE, "stdin: input larger than %u bytes", MAX_INPUT);
         }
-        if (!orx_buf_append(&b, chunk, n)) { orx_buf_free(&b); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+        if (!orx_buf_append(&b, chunk, n)) { orx_buf_clear(&b); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
     }
-    if (ferror(stdin)) { orx_buf_free(&b); return orx_fail(err, ORX_ERR_IO, "stdin: read error"); }
+    if (ferror(stdin)) { orx_buf_clear(&b); return orx_fail(err, ORX_ERR_IO, "stdin: read error"); }
     *len = b.len;
     *out = b.data ? orx_buf_steal(&b) : orx_strdup("");
     return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
@@ -98,7 +98,7 @@ static int print_tokens_json(const orx_tokenizer *t, const int32_t *ids, int32_t
             orx_buf_init(&hex);
             for (int32_t k = 0; k < pn; k++) orx_buf_printf(&hex, "%02x", (unsigned char)p[k]);
             json_object_set_new(o, "piece_hex", json_string(hex.data ? hex.data : ""));
-            orx_buf_free(&hex);
+            orx_buf_clear(&hex);
         }
         json_array_append_new(arr, o);
         free(p);

@@ -55,6 +55,23 @@ int orx_cli_usage(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
+int orx_cli_dispatch(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char *word,
+                     bool help_verb, const orx_cli_verb *verbs, size_t n) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || (help_verb && !strcmp(argv[1], "help"))) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    optind = 1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], verbs[i].name)) return verbs[i].run(argc - 1, argv + 1);
+    char names[512];
+    size_t k = 0;
+    names[0] = 0;
+    for (size_t i = 0; i < n && k < sizeof names; i++)
+        k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", verbs[i].name);
+    return orx_cli_usage(cmd, "unknown %s '%s' (%s)", word, argv[1], names);
+}
+
 bool orx_cli_parse_int(const char *s, long lo, long hi, long *out) {
     if (!s || !*s) return false;
     char *end;

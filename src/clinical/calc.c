@@ -108,7 +108,7 @@ static bool parse_ymd(const char *s, int *y, int *m, int *d, int *parts) {
     if (n >= 10) {
         memcpy(buf, s, 10);
         buf[10] = '\0';
-        if (!clin_valid_date(buf)) return false;
+        if (!orx_clin_valid_date(buf)) return false;
         *parts = 3;
     } else {
         for (size_t i = 0; i < n; i++)
@@ -138,9 +138,9 @@ bool orx_calc_age_years(const char *birth, const char *as_of, int *years) {
  * ========================================================================================== */
 static void absent(orx_derived *d, const char *unit, const char *formula, const char *why) {
     memset(d, 0, sizeof *d);
-    clin_copy(d->unit, sizeof d->unit, unit);
-    clin_copy(d->formula, sizeof d->formula, formula);
-    clin_copy(d->why_absent, sizeof d->why_absent, why);
+    orx_clin_copy(d->unit, sizeof d->unit, unit);
+    orx_clin_copy(d->formula, sizeof d->formula, formula);
+    orx_clin_copy(d->why_absent, sizeof d->why_absent, why);
 }
 
 static void present(orx_derived *d, double v, const char *unit, const char *formula,
@@ -148,9 +148,9 @@ static void present(orx_derived *d, double v, const char *unit, const char *form
     memset(d, 0, sizeof *d);
     d->present = true;
     d->value = v;
-    clin_copy(d->unit, sizeof d->unit, unit);
-    clin_copy(d->formula, sizeof d->formula, formula);
-    clin_copy(d->inputs, sizeof d->inputs, inputs);
+    orx_clin_copy(d->unit, sizeof d->unit, unit);
+    orx_clin_copy(d->formula, sizeof d->formula, formula);
+    orx_clin_copy(d->inputs, sizeof d->inputs, inputs);
 }
 
 /* "weight 87 kg (2025-12-01)" */
@@ -168,8 +168,8 @@ static orx_status derive_age(orx_patient *p, orx_error *err) {
         return orx_fail(err, ORX_ERR_INVALID, "%s: birthDate '%s' is not a valid date", p->source,
                         p->birth_date);
     char b[16] = "", a[16] = "";
-    clin_copy(b, sizeof b, p->birth_date);
-    clin_copy(a, sizeof a, p->as_of);
+    orx_clin_copy(b, sizeof b, p->birth_date);
+    orx_clin_copy(a, sizeof a, p->as_of);
     if (strncmp(b, a, strlen(b) < 10 ? strlen(b) : 10) > 0 || years < 0)
         return orx_fail(err, ORX_ERR_INVALID, "%s: birthDate %s is after the as-of date %s",
                         p->source, b, a);
@@ -237,7 +237,7 @@ static void derive_crcl(orx_patient *p) {
     } else {
         p->crcl_weight = ORX_WEIGHT_ACTUAL;
         wt = w->value;
-        clin_copy(p->crcl_weight_rule, sizeof p->crcl_weight_rule,
+        orx_clin_copy(p->crcl_weight_rule, sizeof p->crcl_weight_rule,
                   "height not recorded, so BMI-based choice impossible -> actual body weight "
                   "(as in the original 1976 equation)");
     }
@@ -281,7 +281,7 @@ static void derive_bands(orx_patient *p) {
                  p->labs[ORX_LAB_EGFR].value, p->labs[ORX_LAB_EGFR].date);
     } else {
         p->renal_band = ORX_RENAL_UNKNOWN;
-        clin_copy(p->renal_basis, sizeof p->renal_basis, "no creatinine clearance or eGFR available");
+        orx_clin_copy(p->renal_basis, sizeof p->renal_basis, "no creatinine clearance or eGFR available");
     }
 }
 
@@ -289,19 +289,19 @@ static void derive_flags(orx_patient *p) {
     if (p->sex == ORX_SEX_MALE) {
         if (!p->pregnancy_basis[0]) {
             p->pregnant = ORX_TRI_NO;
-            clin_copy(p->pregnancy_basis, sizeof p->pregnancy_basis, "male sex");
+            orx_clin_copy(p->pregnancy_basis, sizeof p->pregnancy_basis, "male sex");
         }
         if (!p->lactation_basis[0]) {
             p->lactating = ORX_TRI_NO;
-            clin_copy(p->lactation_basis, sizeof p->lactation_basis, "male sex");
+            orx_clin_copy(p->lactation_basis, sizeof p->lactation_basis, "male sex");
         }
     }
-    if (!p->pregnancy_basis[0]) clin_copy(p->pregnancy_basis, sizeof p->pregnancy_basis, "not recorded");
-    if (!p->lactation_basis[0]) clin_copy(p->lactation_basis, sizeof p->lactation_basis, "not recorded");
+    if (!p->pregnancy_basis[0]) orx_clin_copy(p->pregnancy_basis, sizeof p->pregnancy_basis, "not recorded");
+    if (!p->lactation_basis[0]) orx_clin_copy(p->lactation_basis, sizeof p->lactation_basis, "not recorded");
 }
 
 orx_status orx_patient_derive(orx_patient *p, orx_error *err) {
-    if (!p->as_of[0]) clin_today(p->as_of);
+    if (!p->as_of[0]) orx_clin_today(p->as_of);
     orx_status st = derive_age(p, err);
     if (st != ORX_OK) return st;
     derive_body(p);

@@ -15,6 +15,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
+#include <jansson.h>
 
 /* ============================================================================================
  * Limits
@@ -125,7 +126,7 @@ typedef struct orx_lab {
     char   ref_text[64];             /* referenceRange.text as recorded, "" if none */
 } orx_lab;
 
-/* A reference range as read from the record (units as recorded; converted by clin_add_lab). */
+/* A reference range as read from the record (units as recorded; converted by orx_clin_add_lab). */
 typedef struct orx_lab_range {
     bool   has_low;                  /* low given */
     double low;                      /* in unit */
@@ -231,6 +232,9 @@ orx_status orx_patient_load(const char *path, const char *as_of, orx_patient **o
 /* Same, from memory. source_name labels error messages (e.g. the file name). */
 orx_status orx_patient_parse(const char *json, size_t len, const char *source_name,
                              const char *as_of, orx_patient **out, orx_error *err);
+/* Same, from a parsed JSON document (a request's "patient" member): no text round trip. */
+orx_status orx_patient_from_json(const json_t *root, const char *source_name, const char *as_of,
+                                 orx_patient **out, orx_error *err);
 void orx_patient_free(orx_patient *p);
 
 /* Recompute every derived value and flag from the recorded inputs (called by the parsers;

@@ -116,18 +116,18 @@ static const char *value_text(json_t *r) {
  * ========================================================================================== */
 static orx_status parse_patient(fhir_ctx *x, json_t *r, orx_error *err) {
     orx_patient *p = x->p;
-    clin_copy(p->id, sizeof p->id, jstr(r, "id"));
+    orx_clin_copy(p->id, sizeof p->id, jstr(r, "id"));
     const char *bd = jstr(r, "birthDate");
     if (json_object_get(r, "birthDate") && !bd)
         return orx_fail(err, ORX_ERR_INVALID, "%s: %s: birthDate is not a string", p->source, x->where);
-    clin_copy(p->birth_date, sizeof p->birth_date, bd);
+    orx_clin_copy(p->birth_date, sizeof p->birth_date, bd);
     const char *g = jstr(r, "gender");
     p->sex = !g ? ORX_SEX_UNKNOWN : !strcmp(g, "female") ? ORX_SEX_FEMALE
              : !strcmp(g, "male") ? ORX_SEX_MALE : !strcmp(g, "other") ? ORX_SEX_OTHER : ORX_SEX_UNKNOWN;
     json_t *name = json_array_get(json_object_get(r, "name"), 0);
     if (name) {
         const char *text = jstr(name, "text");
-        if (text) clin_copy(p->name, sizeof p->name, text);
+        if (text) orx_clin_copy(p->name, sizeof p->name, text);
         else {
             const char *given = json_string_value(json_array_get(json_object_get(name, "given"), 0));
             snprintf(p->name, sizeof p->name, "%s%s%s", nz(given), given ? " " : "", nz(jstr(name, "family")));
@@ -171,8 +171,8 @@ static orx_status parse_range(fhir_ctx *x, json_t *r, orx_lab_kind k, orx_lab_ra
         out->low = lo ? json_number_value(lo) : 0;
         out->has_high = hi != NULL;
         out->high = hi ? json_number_value(hi) : 0;
-        clin_copy(out->unit, sizeof out->unit, ul ? ul : uh);
-        clin_copy(out->text, sizeof out->text, jstr(rr, "text"));
+        orx_clin_copy(out->unit, sizeof out->unit, ul ? ul : uh);
+        orx_clin_copy(out->text, sizeof out->text, jstr(rr, "text"));
         return ORX_OK;
     }
     return ORX_OK;
@@ -191,7 +191,7 @@ static orx_status parse_lab(fhir_ctx *x, json_t *r, orx_lab_kind k, const char *
     if (st != ORX_OK) return st;
     char where[220];
     snprintf(where, sizeof where, "%s valueQuantity (%s, LOINC %s)", x->where, orx_lab_kind_label(k), loinc);
-    return clin_add_lab(x->p, k, json_number_value(v), use ? use : "", effective_date(r), loinc,
+    return orx_clin_add_lab(x->p, k, json_number_value(v), use ? use : "", effective_date(r), loinc,
                         &range, where, err);
 }
 
@@ -200,7 +200,7 @@ static orx_tristate yes_no(const char *t, json_t *cc) {
     if (cc && (cc_has_code(cc, "60001007") || cc_has_code(cc, "373067005"))) return ORX_TRI_NO;
     if (!t) return ORX_TRI_UNKNOWN;
     char low[128];
-    clin_copy(low, sizeof low, t);
+    orx_clin_copy(low, sizeof low, t);
     orx_str_lower(low);
     if (strstr(low, "not ") || !strcmp(low, "no") || !strcmp(low, "false") || strstr(low, "negative") ||
         strstr(low, "absent"))
@@ -217,7 +217,7 @@ static void set_flag(orx_tristate *flag, char *basis, size_t cap, char *cur_date
     if (v == ORX_TRI_UNKNOWN) return;
     if (cur_date[0] && strncmp(nz(date), cur_date, 10) < 0) return; /* keep the latest */
     *flag = v;
-    clin_copy(cur_date, 32, date);
+    orx_clin_copy(cur_date, 32, date);
     snprintf(basis, cap, "%s%s%.10s", what, date && *date ? " " : "", nz(date));
 }
 
@@ -233,7 +233,7 @@ static const char *after_gene(const char *t, const char *gene) {
 
 static bool is_phenotype_text(const char *s) {
     char low[160];
-    clin_copy(low, sizeof low, s);
+    orx_clin_copy(low, sizeof low, s);
     orx_str_lower(low);
     return strstr(low, "metabolizer") || strstr(low, "function") || strstr(low, "phenotype") ||
            strstr(low, "positive") || strstr(low, "negative") || strstr(low, "activity");
@@ -260,15 +260,15 @@ static orx_status parse_pgx(fhir_ctx *x, json_t *r, orx_error *err) {
     json_array_foreach(json_object_get(r, "component"), i, comp) {
         json_t *cc = json_object_get(comp, "code");
         const char *vt = value_text(comp);
-        if (cc_has_code(cc, "48018-6") && vt) clin_pgx_gene_in(vt, gene, sizeof gene);
+        if (cc_has_code(cc, "48018-6") && vt) orx_clin_pgx_gene_in(vt, gene, sizeof gene);
         else if (cc_has_code(cc, "84413-4") && vt) dip = vt;
         else if (cc_has_code(cc, "53040-2") && vt) phe = vt;
     }
     cc_words(code, words, sizeof words);
-    if (!gene[0]) clin_pgx_gene_in(words, gene, sizeof gene);
+    if (!gene[0]) orx_clin_pgx_gene_in(words, gene, sizeof gene);
     const char *vt = value_text(r);
     bool genomic_code = cc_has_code(code, "84413-4") || cc_has_code(code, "53040-2");
-    if (!gene[0] && genomic_code && vt) clin_pgx_gene_in(vt, gene, sizeof gene);
+    if (!gene[0] && genomic_code && vt) orx_clin_pgx_gene_in(vt, gene, sizeof gene);
     if (!gene[0]) return ORX_OK; /* not a supported pharmacogene */
     if (vt) {
         if (cc_has_code(code, "53040-2") || (!cc_has_code(code, "84413-4") &&
@@ -278,13 +278,13 @@ static orx_status parse_pgx(fhir_ctx *x, json_t *r, orx_error *err) {
     }
     if (!dip && !phe) return ORX_OK;
     char d[96] = "", ph[96] = "";
-    if (dip) clin_copy(d, sizeof d, after_gene(dip, gene));
-    if (phe) clin_copy(ph, sizeof ph, after_gene(phe, gene));
+    if (dip) orx_clin_copy(d, sizeof d, after_gene(dip, gene));
+    if (phe) orx_clin_copy(ph, sizeof ph, after_gene(phe, gene));
     if (!strncmp(gene, "HLA-B", 5) && !ph[0] && d[0]) { /* HLA: carry positive/negative as phenotype */
         orx_tristate t = yes_no(d, NULL);
-        if (t != ORX_TRI_UNKNOWN) clin_copy(ph, sizeof ph, t == ORX_TRI_YES ? "positive" : "negative");
+        if (t != ORX_TRI_UNKNOWN) orx_clin_copy(ph, sizeof ph, t == ORX_TRI_YES ? "positive" : "negative");
     }
-    return clin_pgx_merge(x->p, gene, d, ph, effective_date(r), err);
+    return orx_clin_pgx_merge(x->p, gene, d, ph, effective_date(r), err);
 }
 
 static orx_status parse_observation(fhir_ctx *x, json_t *r, orx_error *err) {
@@ -294,13 +294,13 @@ static orx_status parse_observation(fhir_ctx *x, json_t *r, orx_error *err) {
     json_t *loinc = cc_coding(code, "loinc.org");
     const char *lc = jstr(loinc, "code");
     orx_lab_kind k;
-    if (lc && clin_lab_for_loinc(lc, &k)) return parse_lab(x, r, k, lc, err);
+    if (lc && orx_clin_lab_for_loinc(lc, &k)) return parse_lab(x, r, k, lc, err);
     /* a later LOINC coding may be the one we know */
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(code, "coding"), i, c) {
         const char *s = jstr(c, "system"), *cv = jstr(c, "code");
-        if (s && strstr(s, "loinc.org") && clin_lab_for_loinc(cv, &k)) return parse_lab(x, r, k, cv, err);
+        if (s && strstr(s, "loinc.org") && orx_clin_lab_for_loinc(cv, &k)) return parse_lab(x, r, k, cv, err);
     }
     const char *date = effective_date(r);
     json_t *vcc = json_object_get(r, "valueCodeableConcept");
@@ -337,12 +337,12 @@ static orx_status parse_condition(fhir_ctx *x, json_t *r, orx_error *err) {
     if (!c) c = cc_coding(code, NULL);
     const char *text = cc_text(code);
     if (!text && !c) return ORX_OK;
-    orx_condition *o = clin_push((void **)&x->p->conditions, &x->p->n_conditions, sizeof *o);
+    orx_condition *o = orx_clin_push((void **)&x->p->conditions, &x->p->n_conditions, sizeof *o);
     if (!o) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    clin_copy(o->text, sizeof o->text, text ? text : jstr(c, "code"));
-    clin_copy(o->code, sizeof o->code, jstr(c, "code"));
-    clin_copy(o->system, sizeof o->system, c ? clin_system_name(jstr(c, "system")) : "");
-    clin_copy(o->onset, sizeof o->onset, jstr(r, "onsetDateTime"));
+    orx_clin_copy(o->text, sizeof o->text, text ? text : jstr(c, "code"));
+    orx_clin_copy(o->code, sizeof o->code, jstr(c, "code"));
+    orx_clin_copy(o->system, sizeof o->system, c ? orx_clin_system_name(jstr(c, "system")) : "");
+    orx_clin_copy(o->onset, sizeof o->onset, jstr(r, "onsetDateTime"));
     /* pregnancy / lactation recorded as active problems (SNOMED 77386006 Pregnant, 72892002
      * Normal pregnancy) */
     if (cc_has_code(code, "77386006") || cc_has_code(code, "72892002"))
@@ -364,13 +364,13 @@ static orx_status parse_allergy(fhir_ctx *x, json_t *r, orx_error *err) {
     if (!c) c = cc_coding(code, NULL);
     const char *text = cc_text(code);
     if (!text && !c) return ORX_OK;
-    orx_allergy *a = clin_push((void **)&x->p->allergies, &x->p->n_allergies, sizeof *a);
+    orx_allergy *a = orx_clin_push((void **)&x->p->allergies, &x->p->n_allergies, sizeof *a);
     if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    clin_copy(a->text, sizeof a->text, text ? text : jstr(c, "code"));
-    clin_copy(a->code, sizeof a->code, jstr(c, "code"));
-    clin_copy(a->system, sizeof a->system, c ? clin_system_name(jstr(c, "system")) : "");
-    clin_copy(a->criticality, sizeof a->criticality, jstr(r, "criticality"));
-    clin_copy(a->category, sizeof a->category, json_string_value(json_array_get(json_object_get(r, "category"), 0)));
+    orx_clin_copy(a->text, sizeof a->text, text ? text : jstr(c, "code"));
+    orx_clin_copy(a->code, sizeof a->code, jstr(c, "code"));
+    orx_clin_copy(a->system, sizeof a->system, c ? orx_clin_system_name(jstr(c, "system")) : "");
+    orx_clin_copy(a->criticality, sizeof a->criticality, jstr(r, "criticality"));
+    orx_clin_copy(a->category, sizeof a->category, json_string_value(json_array_get(json_object_get(r, "category"), 0)));
     orx_buf b;
     orx_buf_init(&b);
     size_t i, j;
@@ -383,8 +383,8 @@ static orx_status parse_allergy(fhir_ctx *x, json_t *r, orx_error *err) {
             orx_buf_printf(&b, "%s%s%s%s%s", b.len ? "; " : "", t, sev ? " (" : "", nz(sev), sev ? ")" : "");
         }
     }
-    clin_copy(a->reactions, sizeof a->reactions, b.data);
-    orx_buf_free(&b);
+    orx_clin_copy(a->reactions, sizeof a->reactions, b.data);
+    orx_buf_clear(&b);
     return ORX_OK;
 }
 
@@ -420,15 +420,15 @@ static json_t *resolve_medication(fhir_ctx *x, json_t *r, const char *ref) {
 static void dose_text(json_t *dosage, orx_medication *m) {
     json_t *d = json_array_get(dosage, 0);
     if (!d) return;
-    clin_copy(m->route, sizeof m->route, cc_text(json_object_get(d, "route")));
+    orx_clin_copy(m->route, sizeof m->route, cc_text(json_object_get(d, "route")));
     json_t *dq = json_object_get(json_array_get(json_object_get(d, "doseAndRate"), 0), "doseQuantity");
     if (json_is_number(json_object_get(dq, "value"))) {
         m->dose_value = json_number_value(json_object_get(dq, "value"));
         const char *u = jstr(dq, "unit");
-        clin_copy(m->dose_unit, sizeof m->dose_unit, u ? u : jstr(dq, "code"));
+        orx_clin_copy(m->dose_unit, sizeof m->dose_unit, u ? u : jstr(dq, "code"));
     }
     const char *text = jstr(d, "text");
-    if (text && *text) { clin_copy(m->dose_text, sizeof m->dose_text, text); return; }
+    if (text && *text) { orx_clin_copy(m->dose_text, sizeof m->dose_text, text); return; }
     orx_buf b;
     orx_buf_init(&b);
     if (json_is_number(json_object_get(dq, "value")))
@@ -439,8 +439,8 @@ static void dose_text(json_t *dosage, orx_medication *m) {
         orx_buf_printf(&b, "%s%g time(s) per %g %s", b.len ? ", " : "", json_number_value(f),
                        json_number_value(per), nz(jstr(rep, "periodUnit")));
     if (json_is_true(json_object_get(d, "asNeededBoolean"))) orx_buf_printf(&b, "%sas needed", b.len ? ", " : "");
-    clin_copy(m->dose_text, sizeof m->dose_text, b.data);
-    orx_buf_free(&b);
+    orx_clin_copy(m->dose_text, sizeof m->dose_text, b.data);
+    orx_buf_clear(&b);
 }
 
 static orx_status parse_med(fhir_ctx *x, json_t *r, const char *rt, orx_error *err) {
@@ -453,27 +453,27 @@ static orx_status parse_med(fhir_ctx *x, json_t *r, const char *rt, orx_error *e
         cc = rs ? resolve_medication(x, r, rs) : NULL;
         if (!cc) unresolved = jstr(ref, "display") ? jstr(ref, "display") : rs;
     }
-    orx_medication *m = clin_push((void **)&x->p->meds, &x->p->n_meds, sizeof *m);
+    orx_medication *m = orx_clin_push((void **)&x->p->meds, &x->p->n_meds, sizeof *m);
     if (!m) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     const char *text = cc_text(cc);
     json_t *rx = cc_coding(cc, "rxnorm");
-    if (text) clin_copy(m->text, sizeof m->text, text);
+    if (text) orx_clin_copy(m->text, sizeof m->text, text);
     else if (unresolved) snprintf(m->text, sizeof m->text, "unresolved medication reference %s", unresolved);
-    else clin_copy(m->text, sizeof m->text, "medication not stated");
-    clin_copy(m->rxnorm, sizeof m->rxnorm, jstr(rx, "code"));
-    clin_copy(m->source, sizeof m->source, rt);
+    else orx_clin_copy(m->text, sizeof m->text, "medication not stated");
+    orx_clin_copy(m->rxnorm, sizeof m->rxnorm, jstr(rx, "code"));
+    orx_clin_copy(m->source, sizeof m->source, rt);
     bool is_req = !strcmp(rt, "MedicationRequest");
     dose_text(json_object_get(r, is_req ? "dosageInstruction" : "dosage"), m);
     const char *date = is_req ? jstr(r, "authoredOn") : effective_date(r);
     if (!is_req && !(date && *date)) date = jstr(r, "dateAsserted");
-    clin_copy(m->date, sizeof m->date, date);
+    orx_clin_copy(m->date, sizeof m->date, date);
     return ORX_OK;
 }
 
 /* ============================================================================================
  * Bundle
  * ========================================================================================== */
-orx_status clin_parse_fhir_bundle(orx_patient *p, json_t *root, orx_error *err) {
+orx_status orx_clin_parse_fhir_bundle(orx_patient *p, json_t *root, orx_error *err) {
     fhir_ctx x = {.p = p, .entries = json_object_get(root, "entry")};
     if (x.entries && !json_is_array(x.entries))
         return orx_fail(err, ORX_ERR_INVALID, "%s: Bundle.entry is not an array", p->source);

@@ -9,37 +9,37 @@
 #include <jansson.h>
 
 /* Safe bounded copy; truncates on a UTF-8 boundary. NULL src copies "". */
-void clin_copy(char *dst, size_t cap, const char *src);
+void orx_clin_copy(char *dst, size_t cap, const char *src);
 /* Append a zeroed element to a growable array (*arr has *n elements of elem bytes).
  * Returns the new element or NULL on OOM. */
-void *clin_push(void **arr, size_t *n, size_t elem);
+void *orx_clin_push(void **arr, size_t *n, size_t elem);
 /* Short name for a code system URL: "rxnorm", "snomed", "icd-10-cm", "loinc", "other"; "" for NULL. */
-const char *clin_system_name(const char *url);
+const char *orx_clin_system_name(const char *url);
 
 /* Record one lab observation: converts unit → canonical, validates the value (finite; > 0 for
  * weight, height and creatinine; ≥ 0 for the rest) and its reference range (range may be NULL;
  * its unit "" means the value's unit; low ≤ high), keeps the latest by date (with its range),
  * ignores values dated after p->as_of (counted). where names the field for error messages. */
-orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
+orx_status orx_clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
                         const char *date, const char *loinc, const orx_lab_range *range,
                         const char *where, orx_error *err);
 /* Lab kind for a LOINC code; returns false if the code is not one we keep. */
-bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k);
+bool orx_clin_lab_for_loinc(const char *loinc, orx_lab_kind *k);
 
 /* Pharmacogenes: find a supported gene name in text (case-insensitive); writes the canonical
  * gene name. HLA alleles are recognised as "HLA-B*57:01" / "HLA-B*58:01" (also "HLA-B*5701"). */
-bool clin_pgx_gene_in(const char *text, char *gene, size_t cap);
+bool orx_clin_pgx_gene_in(const char *text, char *gene, size_t cap);
 /* Merge a genotype and/or phenotype for gene (either may be NULL or ""). */
-orx_status clin_pgx_merge(orx_patient *p, const char *gene, const char *diplotype,
+orx_status orx_clin_pgx_merge(orx_patient *p, const char *gene, const char *diplotype,
                           const char *phenotype, const char *date, orx_error *err);
 
 /* Parsers (src/clinical/fhir.c, simple.c): fill p from a parsed root object. */
-orx_status clin_parse_fhir_bundle(orx_patient *p, json_t *root, orx_error *err);
-orx_status clin_parse_simple(orx_patient *p, json_t *root, orx_error *err);
+orx_status orx_clin_parse_fhir_bundle(orx_patient *p, json_t *root, orx_error *err);
+orx_status orx_clin_parse_simple(orx_patient *p, json_t *root, orx_error *err);
 
 /* Today's UTC date as YYYY-MM-DD. */
-void clin_today(char out[16]);
+void orx_clin_today(char out[16]);
 /* Validate "YYYY-MM-DD" (real calendar date). */
-bool clin_valid_date(const char *s);
+bool orx_clin_valid_date(const char *s);
 
 #endif

@@ -13,7 +13,7 @@
 /* ============================================================================================
  * Small helpers
  * ========================================================================================== */
-void clin_copy(char *dst, size_t cap, const char *src) {
+void orx_clin_copy(char *dst, size_t cap, const char *src) {
     if (!cap) return;
     if (!src) { dst[0] = '\0'; return; }
     size_t n = strnlen(src, cap);
@@ -25,7 +25,7 @@ void clin_copy(char *dst, size_t cap, const char *src) {
     dst[n] = '\0';
 }
 
-void *clin_push(void **arr, size_t *n, size_t elem) {
+void *orx_clin_push(void **arr, size_t *n, size_t elem) {
     char *grown = realloc(*arr, (*n + 1) * elem);
     if (!grown) return NULL;
     *arr = grown;
@@ -35,7 +35,7 @@ void *clin_push(void **arr, size_t *n, size_t elem) {
     return slot;
 }
 
-const char *clin_system_name(const char *url) {
+const char *orx_clin_system_name(const char *url) {
     if (!url) return "";
     if (strstr(url, "rxnorm")) return "rxnorm";
     if (strstr(url, "snomed")) return "snomed";
@@ -47,16 +47,11 @@ const char *clin_system_name(const char *url) {
     return "other";
 }
 
-void clin_today(char out[16]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-}
+void orx_clin_today(char out[16]) { orx_utc_now(out, 16, "%Y-%m-%d"); }
 
 static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-bool clin_valid_date(const char *s) {
+bool orx_clin_valid_date(const char *s) {
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return false;
@@ -155,7 +150,7 @@ const char *orx_lab_loinc_at(size_t i, orx_lab_kind *k) {
     return LOINC_MAP[i].loinc;
 }
 
-bool clin_lab_for_loinc(const char *loinc, orx_lab_kind *k) {
+bool orx_clin_lab_for_loinc(const char *loinc, orx_lab_kind *k) {
     if (!loinc) return false;
     for (size_t i = 0; i < sizeof LOINC_MAP / sizeof LOINC_MAP[0]; i++)
         if (!strcmp(LOINC_MAP[i].loinc, loinc)) { *k = LOINC_MAP[i].kind; return true; }
@@ -240,11 +235,11 @@ static orx_status convert_range(orx_patient *p, orx_lab_kind k, const orx_lab_ra
     out->ref_low = lo;
     out->has_ref_high = r->has_high;
     out->ref_high = hi;
-    clin_copy(out->ref_text, sizeof out->ref_text, r->text);
+    orx_clin_copy(out->ref_text, sizeof out->ref_text, r->text);
     return ORX_OK;
 }
 
-orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
+orx_status orx_clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char *unit,
                         const char *date, const char *loinc, const orx_lab_range *range,
                         const char *where, orx_error *err) {
     if (!date) date = "";
@@ -282,11 +277,11 @@ orx_status clin_add_lab(orx_patient *p, orx_lab_kind k, double value, const char
     if (lab->present && date_cmp(date, lab->date) < 0) return ORX_OK; /* keep the latest */
     tmp.present = true;
     tmp.value = v;
-    clin_copy(tmp.unit, sizeof tmp.unit, LAB_INFO[k].unit);
+    orx_clin_copy(tmp.unit, sizeof tmp.unit, LAB_INFO[k].unit);
     tmp.orig_value = value;
-    clin_copy(tmp.orig_unit, sizeof tmp.orig_unit, unit);
-    clin_copy(tmp.date, sizeof tmp.date, date);
-    clin_copy(tmp.loinc, sizeof tmp.loinc, loinc);
+    orx_clin_copy(tmp.orig_unit, sizeof tmp.orig_unit, unit);
+    orx_clin_copy(tmp.date, sizeof tmp.date, date);
+    orx_clin_copy(tmp.loinc, sizeof tmp.loinc, loinc);
     *lab = tmp;
     return ORX_OK;
 }
@@ -339,7 +334,7 @@ static const char *stristr(const char *h, const char *n) {
     return NULL;
 }
 
-bool clin_pgx_gene_in(const char *text, char *gene, size_t cap) {
+bool orx_clin_pgx_gene_in(const char *text, char *gene, size_t cap) {
     if (!text) return false;
     /* HLA-B alleles: "HLA-B*57:01", "HLA-B*5701", "HLA-B 57:01" */
     const char *h = stristr(text, "HLA-B");
@@ -364,7 +359,7 @@ bool clin_pgx_gene_in(const char *text, char *gene, size_t cap) {
             bool word_start = s == text || !isalnum((unsigned char)s[-1]);
             /* "CYP2C9" must not match inside "CYP2C19"; "CYP2C1" never matches. */
             if (word_start && !isalnum((unsigned char)after)) {
-                clin_copy(gene, cap, g);
+                orx_clin_copy(gene, cap, g);
                 return true;
             }
         }
@@ -386,22 +381,22 @@ static void canonical_phenotype(char *s) {
         if (!strcasecmp(s, PGX_TERMS[i])) { strcpy(s, PGX_TERMS[i]); return; }
 }
 
-orx_status clin_pgx_merge(orx_patient *p, const char *gene, const char *diplotype,
+orx_status orx_clin_pgx_merge(orx_patient *p, const char *gene, const char *diplotype,
                           const char *phenotype, const char *date, orx_error *err) {
     orx_pgx *slot = NULL;
     for (size_t i = 0; i < p->n_pgx; i++)
         if (!strcmp(p->pgx[i].gene, gene)) slot = &p->pgx[i];
     if (!slot) {
-        slot = clin_push((void **)&p->pgx, &p->n_pgx, sizeof *slot);
+        slot = orx_clin_push((void **)&p->pgx, &p->n_pgx, sizeof *slot);
         if (!slot) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        clin_copy(slot->gene, sizeof slot->gene, gene);
+        orx_clin_copy(slot->gene, sizeof slot->gene, gene);
     }
-    if (diplotype && diplotype[0]) clin_copy(slot->diplotype, sizeof slot->diplotype, diplotype);
+    if (diplotype && diplotype[0]) orx_clin_copy(slot->diplotype, sizeof slot->diplotype, diplotype);
     if (phenotype && phenotype[0]) {
-        clin_copy(slot->phenotype, sizeof slot->phenotype, phenotype);
+        orx_clin_copy(slot->phenotype, sizeof slot->phenotype, phenotype);
         canonical_phenotype(slot->phenotype);
     }
-    if (date && date[0] && date_cmp(date, slot->date) > 0) clin_copy(slot->date, sizeof slot->date, date);
+    if (date && date[0] && date_cmp(date, slot->date) > 0) orx_clin_copy(slot->date, sizeof slot->date, date);
     return ORX_OK;
 }
 
@@ -424,7 +419,7 @@ orx_status orx_patient_parse(const char *json, size_t len, const char *source_na
     if (len > ORX_PATIENT_MAX_BYTES)
         return orx_fail(err, ORX_ERR_RANGE, "%s: input is %zu bytes, larger than the %u-byte limit "
                         "for a patient file", src, len, ORX_PATIENT_MAX_BYTES);
-    if (as_of && !clin_valid_date(as_of))
+    if (as_of && !orx_clin_valid_date(as_of))
         return orx_fail(err, ORX_ERR_USAGE, "as-of date '%s' is not a valid YYYY-MM-DD date", as_of);
 
     json_error_t jerr;
@@ -432,11 +427,22 @@ orx_status orx_patient_parse(const char *json, size_t len, const char *source_na
     if (!root)
         return orx_fail(err, ORX_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", src, jerr.line,
                         jerr.column, jerr.text);
+    orx_status st = orx_patient_from_json(root, src, as_of, out, err);
+    json_decref(root);
+    return st;
+}
+
+orx_status orx_patient_from_json(const json_t *root, const char *source_name, const char *as_of,
+                                 orx_patient **out, orx_error *err) {
+    *out = NULL;
+    const char *src = source_name && *source_name ? source_name : "<patient>";
+    if (as_of && !orx_clin_valid_date(as_of))
+        return orx_fail(err, ORX_ERR_USAGE, "as-of date '%s' is not a valid YYYY-MM-DD date", as_of);
     orx_patient *p = calloc(1, sizeof *p);
-    if (!p) { json_decref(root); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
-    clin_copy(p->source, sizeof p->source, src);
-    if (as_of) clin_copy(p->as_of, sizeof p->as_of, as_of);
-    else clin_today(p->as_of);
+    if (!p) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    orx_clin_copy(p->source, sizeof p->source, src);
+    if (as_of) orx_clin_copy(p->as_of, sizeof p->as_of, as_of);
+    else orx_clin_today(p->as_of);
 
     orx_status st;
     const char *rt = json_string_value(json_object_get(root, "resourceType"));
@@ -447,17 +453,16 @@ orx_status orx_patient_parse(const char *json, size_t len, const char *source_na
             st = orx_fail(err, ORX_ERR_INVALID, "%s: resourceType is '%s'; expected a FHIR R4 "
                           "'Bundle' (or the openrx patient form)", src, rt);
         else {
-            clin_copy(p->format, sizeof p->format, "fhir-r4");
-            st = clin_parse_fhir_bundle(p, root, err);
+            orx_clin_copy(p->format, sizeof p->format, "fhir-r4");
+            st = orx_clin_parse_fhir_bundle(p, (json_t *)root, err);
         }
     } else if (json_object_get(root, "openrx_patient")) {
-        clin_copy(p->format, sizeof p->format, "openrx");
-        st = clin_parse_simple(p, root, err);
+        orx_clin_copy(p->format, sizeof p->format, "openrx");
+        st = orx_clin_parse_simple(p, (json_t *)root, err);
     } else {
         st = orx_fail(err, ORX_ERR_INVALID, "%s: neither a FHIR Bundle (no 'resourceType') nor an "
                       "openrx patient (no 'openrx_patient' key)", src);
     }
-    json_decref(root);
     if (st == ORX_OK) st = orx_patient_derive(p, err);
     if (st != ORX_OK) { orx_patient_free(p); return st; }
     *out = p;

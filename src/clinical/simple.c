@@ -39,7 +39,7 @@ static orx_status get_str(const orx_patient *p, json_t *o, const char *key, cons
     if (!v || json_is_null(v)) { dst[0] = '\0'; return ORX_OK; }
     if (!json_is_string(v))
         return orx_fail(err, ORX_ERR_INVALID, "%s: %s.%s: expected a string", p->source, where, key);
-    clin_copy(dst, cap, json_string_value(v));
+    orx_clin_copy(dst, cap, json_string_value(v));
     return ORX_OK;
 }
 
@@ -115,7 +115,7 @@ static orx_status parse_labs(orx_patient *p, json_t *arr, orx_error *err) {
         snprintf(where, sizeof where, "labs[%zu] (%s)", i, kind);
         orx_lab_range range;
         st = parse_lab_range(p, o, where, &range, err);
-        if (!st) st = clin_add_lab(p, (orx_lab_kind)k, json_number_value(v), unit, date, "", &range, where, err);
+        if (!st) st = orx_clin_add_lab(p, (orx_lab_kind)k, json_number_value(v), unit, date, "", &range, where, err);
         if (st) return st;
     }
     return ORX_OK;
@@ -129,7 +129,7 @@ static orx_status parse_conditions(orx_patient *p, json_t *arr, orx_error *err) 
         char where[64];
         snprintf(where, sizeof where, "conditions[%zu]", i);
         if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_condition *c = clin_push((void **)&p->conditions, &p->n_conditions, sizeof *c);
+        orx_condition *c = orx_clin_push((void **)&p->conditions, &p->n_conditions, sizeof *c);
         if (!c) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         orx_status st = check_keys(p, o, where, keys, err);
         if (!st) st = get_str(p, o, "text", where, c->text, sizeof c->text, err);
@@ -150,9 +150,9 @@ static orx_status parse_meds(orx_patient *p, json_t *arr, orx_error *err) {
         char where[64];
         snprintf(where, sizeof where, "medications[%zu]", i);
         if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_medication *m = clin_push((void **)&p->meds, &p->n_meds, sizeof *m);
+        orx_medication *m = orx_clin_push((void **)&p->meds, &p->n_meds, sizeof *m);
         if (!m) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        clin_copy(m->source, sizeof m->source, "openrx");
+        orx_clin_copy(m->source, sizeof m->source, "openrx");
         orx_status st = check_keys(p, o, where, keys, err);
         if (!st) st = get_str(p, o, "text", where, m->text, sizeof m->text, err);
         if (!st) st = get_str(p, o, "rxnorm", where, m->rxnorm, sizeof m->rxnorm, err);
@@ -180,7 +180,7 @@ static orx_status parse_allergies(orx_patient *p, json_t *arr, orx_error *err) {
         char where[64];
         snprintf(where, sizeof where, "allergies[%zu]", i);
         if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_allergy *a = clin_push((void **)&p->allergies, &p->n_allergies, sizeof *a);
+        orx_allergy *a = orx_clin_push((void **)&p->allergies, &p->n_allergies, sizeof *a);
         if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         orx_status st = check_keys(p, o, where, keys, err);
         if (!st) st = get_str(p, o, "text", where, a->text, sizeof a->text, err);
@@ -191,14 +191,14 @@ static orx_status parse_allergies(orx_patient *p, json_t *arr, orx_error *err) {
         if (st) return st;
         if (!a->text[0]) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.text: required", p->source, where);
         json_t *rs = json_object_get(o, "reactions");
-        if (json_is_string(rs)) clin_copy(a->reactions, sizeof a->reactions, json_string_value(rs));
+        if (json_is_string(rs)) orx_clin_copy(a->reactions, sizeof a->reactions, json_string_value(rs));
         else if (json_is_array(rs)) {
             orx_buf b;
             orx_buf_init(&b);
             json_array_foreach(rs, j, r)
                 if (json_is_string(r)) orx_buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(r));
-            clin_copy(a->reactions, sizeof a->reactions, b.data);
-            orx_buf_free(&b);
+            orx_clin_copy(a->reactions, sizeof a->reactions, b.data);
+            orx_buf_clear(&b);
         } else if (rs) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.reactions: expected a list of strings",
                                        p->source, where);
     }
@@ -219,11 +219,11 @@ static orx_status parse_pgx_list(orx_patient *p, json_t *arr, orx_error *err) {
         if (!st) st = get_str(p, o, "phenotype", where, phe, sizeof phe, err);
         if (!st) st = get_str(p, o, "date", where, date, sizeof date, err);
         if (st) return st;
-        if (!clin_pgx_gene_in(gene_in, gene, sizeof gene))
+        if (!orx_clin_pgx_gene_in(gene_in, gene, sizeof gene))
             return orx_fail(err, ORX_ERR_INVALID, "%s: %s.gene: unsupported gene '%s' (CYP2C19, CYP2D6, "
                             "CYP2C9, VKORC1, SLCO1B1, TPMT, NUDT15, DPYD, HLA-B*57:01, HLA-B*58:01)",
                             p->source, where, gene_in);
-        st = clin_pgx_merge(p, gene, dip, phe, date, err);
+        st = orx_clin_pgx_merge(p, gene, dip, phe, date, err);
         if (st) return st;
     }
     return ORX_OK;
@@ -232,7 +232,7 @@ static orx_status parse_pgx_list(orx_patient *p, json_t *arr, orx_error *err) {
 /* ============================================================================================
  * Entry point
  * ========================================================================================== */
-orx_status clin_parse_simple(orx_patient *p, json_t *root, orx_error *err) {
+orx_status orx_clin_parse_simple(orx_patient *p, json_t *root, orx_error *err) {
     static const char *const keys[] = {"openrx_patient", "id", "name", "birthDate", "sex", "pregnant",
                                        "lactating", "labs", "conditions", "medications", "allergies",
                                        "pharmacogenes", "note", NULL};

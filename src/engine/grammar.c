@@ -1,6 +1,7 @@
 /* grammar.c — JSON-Schema → byte recogniser → token mask (see grammar.h). */
 #include "engine/grammar.h"
 #include "util/util.h"
+#include "schema/schema.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -63,28 +64,19 @@ static gnode *literal_set(int kind, const char *const *texts, int n) {
     return g;
 }
 
-static orx_status compile(const json_t *s, const char *path, int depth, gnode **out, orx_error *err) {
+static orx_status compile(const orx_schema_node *s, int depth, gnode **out, orx_error *err) {
     *out = NULL;
+    const char *path = s->path;
     if (depth >= G_MAX_DEPTH) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: schema nested too deeply", path);
-    if (!json_is_object(s)) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: a schema must be an object", path);
-    static const char *const ok_keys[] = {"type", "properties", "required", "items", "minItems", "maxItems", "enum",
-                                          "minimum", "maximum", "maxLength", "description", "title",
-                                          "additionalProperties", "$schema", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)s, key, v) {
-        bool ok = false;
-        for (int i = 0; ok_keys[i]; i++) ok |= !strcmp(ok_keys[i], key);
-        if (!ok) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.%s: keyword not supported by constrained decoding", path, key);
-    }
-    json_t *en = json_object_get(s, "enum");
-    const char *type = json_string_value(json_object_get(s, "type"));
-    char sub[512];
-    if (en) {
-        if (!json_is_array(en) || json_array_size(en) == 0 || json_array_size(en) > G_MAX_PROPS)
+    if (s->min_length >= 0)
+        return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.minLength: keyword not supported by constrained decoding", path);
+    if (s->enum_values) {
+        const json_t *en = s->enum_values;
+        if (json_array_size(en) > G_MAX_PROPS)
             return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.enum: needs 1..%d values", path, G_MAX_PROPS);
         const char *texts[G_MAX_PROPS];
         size_t i;
+        json_t *v;
         json_array_foreach(en, i, v) {
             texts[i] = json_string_value(v);
             if (!texts[i] || strchr(texts[i], '"') || strchr(texts[i], '\\'))
@@ -93,74 +85,61 @@ static orx_status compile(const json_t *s, const char *path, int depth, gnode **
         *out = literal_set(G_ENUM, texts, (int)json_array_size(en));
         return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
-    if (!type) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: needs \"type\" or \"enum\"", path);
+    static const char *const bools[] = {"true", "false"}, *const nulls[] = {"null"};
+    if (s->type == ORX_SCHEMA_BOOLEAN || s->type == ORX_SCHEMA_NULL) {
+        *out = s->type == ORX_SCHEMA_BOOLEAN ? literal_set(G_BOOL, bools, 2) : literal_set(G_NULL, nulls, 1);
+        return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
     gnode *g = calloc(1, sizeof *g);
     if (!g) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     *out = g;
-    if (!strcmp(type, "object")) {
+    switch (s->type) {
+    case ORX_SCHEMA_OBJECT: {
         g->kind = G_OBJECT;
-        json_t *props = json_object_get(s, "properties");
-        size_t n = props ? json_object_size(props) : 0;
+        size_t n = (size_t)s->n_props;
         if (n > G_MAX_PROPS) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: more than %d properties", path, G_MAX_PROPS);
         g->names = calloc(n + 1, sizeof *g->names);
         g->lens = calloc(n + 1, sizeof *g->lens);
         g->children = calloc(n + 1, sizeof *g->children);
         g->required = calloc(n + 1, sizeof *g->required);
         if (!g->names || !g->lens || !g->children || !g->required) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        json_object_foreach(props, key, v) {
+        for (int j = 0; j < s->n_props; j++) {
+            const char *key = s->prop_names[j];
             if (strchr(key, '"') || strchr(key, '\\')) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: property name needs escaping", path);
             int i = g->n++;
             g->names[i] = orx_strdup(key);
             g->lens[i] = strlen(key);
-            snprintf(sub, sizeof sub, "%s.properties.%s", path, key);
-            orx_status st = compile(v, sub, depth + 1, &g->children[i], err);
+            g->required[i] = s->required[j];
+            orx_status st = compile(s->props[j], depth + 1, &g->children[i], err);
             if (st != ORX_OK) return st;
         }
-        size_t ri;
-        json_array_foreach(json_object_get(s, "required"), ri, v) {
-            bool found = false;
-            for (int i = 0; i < g->n; i++)
-                if (json_is_string(v) && !strcmp(g->names[i], json_string_value(v))) g->required[i] = found = true;
-            if (!found) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.required[%zu]: names no property", path, ri);
-        }
         return ORX_OK;
     }
-    if (!strcmp(type, "array")) {
+    case ORX_SCHEMA_ARRAY:
         g->kind = G_ARRAY;
-        json_t *mn = json_object_get(s, "minItems"), *mx = json_object_get(s, "maxItems");
-        if ((mn && (!json_is_integer(mn) || json_integer_value(mn) < 0 || json_integer_value(mn) > G_MAX_COUNT)) ||
-            (mx && (!json_is_integer(mx) || json_integer_value(mx) < 0 || json_integer_value(mx) > G_MAX_COUNT)))
+        if (s->min_items > G_MAX_COUNT || s->max_items > G_MAX_COUNT)
             return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: minItems/maxItems must be integers in 0..%d", path, G_MAX_COUNT);
-        g->min_items = mn ? (int)json_integer_value(mn) : 0;
-        g->max_items = mx ? (int)json_integer_value(mx) : -1;
-        if (!json_object_get(s, "items")) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: arrays need \"items\"", path);
-        snprintf(sub, sizeof sub, "%s.items", path);
-        return compile(json_object_get(s, "items"), sub, depth + 1, &g->items, err);
-    }
-    if (!strcmp(type, "string")) {
+        g->min_items = s->min_items >= 0 ? (int)s->min_items : 0;
+        g->max_items = s->max_items >= 0 ? (int)s->max_items : -1;
+        return compile(s->items, depth + 1, &g->items, err);
+    case ORX_SCHEMA_STRING:
         g->kind = G_STRING;
-        json_t *ml = json_object_get(s, "maxLength");
-        if (ml && (!json_is_integer(ml) || json_integer_value(ml) < 0 || json_integer_value(ml) > G_MAX_COUNT))
+        if (s->max_length > G_MAX_COUNT)
             return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.maxLength must be an integer in 0..%d", path, G_MAX_COUNT);
-        g->max_len = ml ? (int)json_integer_value(ml) : G_DEFAULT_MAXLEN;
+        g->max_len = s->max_length >= 0 ? (int)s->max_length : G_DEFAULT_MAXLEN;
         return ORX_OK;
-    }
-    if (!strcmp(type, "number") || !strcmp(type, "integer")) {
-        g->kind = !strcmp(type, "number") ? G_NUMBER : G_INTEGER;
-        json_t *lo = json_object_get(s, "minimum"), *hi = json_object_get(s, "maximum");
-        if ((g->has_min = lo != NULL)) g->min = json_number_value(lo);
-        if ((g->has_max = hi != NULL)) g->max = json_number_value(hi);
+    case ORX_SCHEMA_NUMBER: case ORX_SCHEMA_INTEGER:
+        g->kind = s->type == ORX_SCHEMA_NUMBER ? G_NUMBER : G_INTEGER;
+        g->has_min = s->has_minimum;
+        g->min = s->minimum;
+        g->has_max = s->has_maximum;
+        g->max = s->maximum;
         if (g->has_max && g->max < 0)
             return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.maximum: negative maxima are not supported", path);
         return ORX_OK;
+    default:
+        return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: needs \"type\" or \"enum\"", path);
     }
-    free(g);
-    *out = NULL;
-    static const char *const bools[] = {"true", "false"}, *const nulls[] = {"null"};
-    if (!strcmp(type, "boolean")) *out = literal_set(G_BOOL, bools, 2);
-    else if (!strcmp(type, "null")) *out = literal_set(G_NULL, nulls, 1);
-    else return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s.type: '%s' is not supported", path, type);
-    return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
 }
 
 /* Shortest serialisation of each node (for the closing budget), computed bottom-up. */
@@ -197,18 +176,23 @@ static bool compute_minlen(gnode *n) {
     }
 }
 
-orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_error *err) {
+orx_status orx_grammar_compile(const orx_schema *schema, orx_grammar **out, orx_error *err) {
     *out = NULL;
-    json_error_t je;
-    json_t *s = json_loads(schema_json, 0, &je);
-    if (!s) return orx_fail(err, ORX_ERR_PARSE, "schema:%d:%d: %s", je.line, je.column, je.text);
     orx_grammar *g = calloc(1, sizeof *g);
-    orx_status st = g ? compile(s, "$", 0, &g->root, err) : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    json_decref(s);
+    orx_status st = g ? compile(orx_schema_root(schema), 0, &g->root, err) : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st == ORX_OK && !compute_minlen(g->root)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st != ORX_OK) { orx_grammar_free(g); return st; }
     *out = g;
     return ORX_OK;
+}
+
+orx_status orx_grammar_compile_text(const char *schema_json, orx_grammar **out, orx_error *err) {
+    *out = NULL;
+    orx_schema *s = NULL;
+    orx_status st = orx_schema_parse_text(schema_json, &s, err);
+    if (st == ORX_OK) st = orx_grammar_compile(s, out, err);
+    orx_schema_free(s);
+    return st;
 }
 
 void orx_grammar_free(orx_grammar *g) {

@@ -1,9 +1,11 @@
 /*
  * grammar.h — JSON-Schema constrained decoding for the local engine.
  *
- * A schema (the subset of llm/jsonschema.h: object with properties/required, array with items
- * and min/maxItems, string with maxLength or an enum of strings, number/integer with
- * minimum/maximum, boolean, null) is compiled into a byte-level recogniser. At each decoding step
+ * A parsed schema (schema/schema.h, the model the validator reads too) is compiled into a
+ * byte-level recogniser. Of that subset the grammar enforces: object with properties/required,
+ * array with items and min/maxItems (at most 4096), string with maxLength, an enum of at most 32
+ * plain strings (any "type" beside it is implied by the values), number/integer with
+ * minimum/maximum (no negative maximum), boolean, null; nesting up to 24 levels. At each decoding step
  * orx_grammar_mask() leaves only the tokens whose text keeps the output a valid prefix of some
  * instance of the schema, and end-of-generation only once the value is complete. So the local
  * model can only emit JSON valid for the schema; citation fields given as an enum of retrieved
@@ -19,13 +21,16 @@
 
 #include "openrx.h"
 #include "engine/tokenizer.h"
+#include "schema/schema.h"
 
 typedef struct orx_grammar orx_grammar;   /* compiled schema */
 typedef struct orx_gstate  orx_gstate;    /* recogniser state (a few hundred bytes) */
 typedef struct orx_gvocab  orx_gvocab;    /* token texts in a byte trie */
 
-/* Compile a JSON Schema text. ORX_ERR_UNSUPPORTED names a keyword/path it cannot enforce. */
-orx_status orx_grammar_compile(const char *schema_json, orx_grammar **out, orx_error *err);
+/* Compile a parsed schema. ORX_ERR_UNSUPPORTED names a keyword/path it cannot enforce. */
+orx_status orx_grammar_compile(const orx_schema *schema, orx_grammar **out, orx_error *err);
+/* The same from JSON Schema text (parsed with orx_schema_parse_text; ORX_ERR_PARSE: not JSON). */
+orx_status orx_grammar_compile_text(const char *schema_json, orx_grammar **out, orx_error *err);
 void       orx_grammar_free(orx_grammar *g);
 
 orx_gstate *orx_gstate_create(const orx_grammar *g);   /* NULL on OOM */

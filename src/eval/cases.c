@@ -267,11 +267,11 @@ orx_status orx_eval_cases_load(const char *path, orx_eval_cases *out, orx_error 
     if (st == ORX_OK && out->n == 0) st = orx_fail(err, ORX_ERR_INVALID, "%s: no cases", path);
     free(dir);
     free(data);
-    if (st != ORX_OK) orx_eval_cases_free(out);
+    if (st != ORX_OK) orx_eval_cases_clear(out);
     return st;
 }
 
-void orx_eval_cases_free(orx_eval_cases *c) {
+void orx_eval_cases_clear(orx_eval_cases *c) {
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) case_free(&c->items[i]);
     free(c->items);

@@ -16,7 +16,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "rx/rx.h"
 
 #define ORX_EVAL_NAME 96     /* capacity of a drug / id name, bytes incl. NUL */
@@ -72,7 +72,7 @@ typedef struct orx_eval_cases {
 /* Load and validate a case file (JSONL, one case per line; blank and '#' lines skipped; at most
  * 100000 cases, 64 MiB). Errors: ORX_ERR_PARSE / ORX_ERR_INVALID "file:line: field: what". */
 orx_status orx_eval_cases_load(const char *path, orx_eval_cases *out, orx_error *err);
-void       orx_eval_cases_free(orx_eval_cases *c);
+void       orx_eval_cases_clear(orx_eval_cases *c);
 /* Case lookup by id, NULL when absent. */
 const orx_eval_case *orx_eval_cases_find(const orx_eval_cases *c, const char *id);
 

@@ -344,7 +344,7 @@ orx_status orx_eval_report(const char *dir, char **json_out, orx_error *err) {
         snprintf(path, sizeof path, "%s/report.html", dir);
         st = orx_write_file_atomic(path, html.data, html.len, err);
     }
-    orx_buf_free(&html);
+    orx_buf_clear(&html);
     json_decref(rep);
     if (st == ORX_OK && json_out) *json_out = js;
     else free(js);

@@ -135,7 +135,7 @@ static void patient_summary(const orx_eval_case *c, orx_buf *b) {
     orx_buf_puts(b, "<pre class=\"patient\">");
     orx_eval__esc(b, st == ORX_OK ? s.data : e.msg);
     orx_buf_puts(b, "</pre>");
-    orx_buf_free(&s);
+    orx_buf_clear(&s);
     orx_patient_free(pt);
 }
 
@@ -226,11 +226,11 @@ orx_status orx_eval_review_packet(const char *dir, const char *out_html, uint64_
     if (st == ORX_OK) st = ks ? orx_write_file_atomic(kp, ks, strlen(ks), err) : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st == ORX_OK) st = orx_write_file_atomic(out_html, b.data, b.len, err);
     free(ks);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     json_decref(key);
     json_decref(cases);
     json_decref(recs);
-    if (have_cases) orx_eval_cases_free(&cs);
+    if (have_cases) orx_eval_cases_clear(&cs);
     return st;
 }
 
@@ -341,7 +341,7 @@ orx_status orx_eval_review_import(const char *dir, const char *csv_path, size_t 
             if (s) { orx_buf_puts(&b, s); orx_buf_puts(&b, "\n"); free(s); }
         }
         st = orx_write_file_atomic(rp, b.data ? b.data : "", b.len, err);
-        orx_buf_free(&b);
+        orx_buf_clear(&b);
         *n_rows = json_array_size(rows);
     }
     json_decref(old);

@@ -235,12 +235,7 @@ static orx_status get_llm(worker *w, int m, orx_llm **out, orx_error *err) {
     return st;
 }
 
-static void now_iso(char out[32]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+static void now_iso(char out[32]) { orx_utc_now(out, 32, "%Y-%m-%dT%H:%M:%SZ"); }
 
 static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
 
@@ -271,7 +266,7 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     json_object_set_new(timing, "retrieval_s", json_real(t_ret));
     if (!llm) {
         ans->abstained = true;
-        orx_kb_results_free(&ev);
+        orx_kb_results_clear(&ev);
         json_object_set_new(rec, "timing", timing);
         return ORX_OK;
     }
@@ -301,7 +296,16 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
     rq.temperature = p->temperature;
     rq.has_seed = true;
     rq.seed = p->seed + (uint64_t)u->rep;
-    rq.json_schema = schema.data;
+    orx_schema *parsed = NULL;
+    st = orx_schema_parse_text(schema.data, &parsed, err);
+    if (st != ORX_OK) {
+        json_object_set_new(rec, "timing", timing);
+        orx_buf_clear(&user);
+        orx_buf_clear(&schema);
+        orx_kb_results_clear(&ev);
+        return st;
+    }
+    rq.schema = parsed;
     rq.schema_name = "answer";
     orx_llm_response rs;
     st = orx_llm_chat(llm, &rq, &rs, err);
@@ -319,16 +323,17 @@ static orx_status run_mcq(worker *w, const unit *u, orx_llm *llm, json_t *rec, o
         json_object_set_new(tok, "prompt", json_integer(rs.prompt_tokens));
         json_object_set_new(tok, "completion", json_integer(rs.completion_tokens));
         json_object_set_new(rec, "tokens", tok);
-        orx_llm_response_free(&rs);
+        orx_llm_response_clear(&rs);
     }
     json_object_set_new(timing, "total_s", json_real(orx_now() - t0));
     json_object_set_new(rec, "timing", timing);
     json_t *ja = json_object();
     json_object_set_new(ja, "choice", json_string(ans->mcq_choice));
     json_object_set_new(rec, "answer", ja);
-    orx_buf_free(&user);
-    orx_buf_free(&schema);
-    orx_kb_results_free(&ev);
+    orx_buf_clear(&user);
+    orx_buf_clear(&schema);
+    orx_schema_free(parsed);
+    orx_kb_results_clear(&ev);
     return st;
 }
 
@@ -354,13 +359,7 @@ static void rx_record(const orx_rx_result *r, const orx_lexicon *lex, json_t *re
         json_t *o = json_object();
         json_object_set_new(o, "ingredient_raw", jstr(c->ingredient));
         json_object_set_new(o, "ingredient", jstr(i < ans->n ? ans->ingredients[i] : ""));
-        json_object_set_new(o, "dose_amount", json_real(c->dose_amount));
-        json_object_set_new(o, "dose_unit", jstr(c->dose_unit));
-        json_object_set_new(o, "route", jstr(c->route));
-        json_object_set_new(o, "frequency", jstr(c->frequency));
-        json_object_set_new(o, "duration", jstr(c->duration));
-        json_object_set_new(o, "adjustments", jstr(c->adjustments));
-        json_object_set_new(o, "monitoring", jstr(c->monitoring));
+        orx_rx_candidate_dose_json(o, c);
         json_t *jc = json_array();
         bool supported = false;
         for (int k = 0; k < c->n_citations; k++) {
@@ -465,7 +464,7 @@ static orx_status run_rx(worker *w, const unit *u, orx_llm *llm, json_t *rec, or
     const orx_retriever *ret = w->have_ret && u->rag ? &w->ret : NULL;
     st = orx_recommend(llm, ret, w->ck, pt, &rp, &r, err);
     if (st == ORX_OK) rx_record(&r, orx_checker_lexicon(w->ck), rec, ans);
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_patient_free(pt);
     return st;
 }
@@ -697,7 +696,7 @@ out:
     free(all);
     free(hashes);
     keyset_free(&done);
-    orx_eval_cases_free(&cs);
+    orx_eval_cases_clear(&cs);
     pthread_mutex_destroy(&sh.mu);
     stats->seconds = orx_now() - t0;
     return st;

@@ -93,21 +93,17 @@ static orx_status rd_need(rd *r, uint64_t n, const char *what) {
     return ORX_OK;
 }
 
-static orx_status rd_u32(rd *r, uint32_t *v, const char *what) {
-    orx_status st = rd_need(r, 4, what);
+/* n little-endian bytes into v (the host is little-endian) */
+static orx_status rd_fixed(rd *r, void *v, uint64_t n, const char *what) {
+    orx_status st = rd_need(r, n, what);
     if (st) return st;
-    memcpy(v, r->p + r->pos, 4);
-    r->pos += 4;
+    memcpy(v, r->p + r->pos, (size_t)n);
+    r->pos += n;
     return ORX_OK;
 }
 
-static orx_status rd_u64(rd *r, uint64_t *v, const char *what) {
-    orx_status st = rd_need(r, 8, what);
-    if (st) return st;
-    memcpy(v, r->p + r->pos, 8);
-    r->pos += 8;
-    return ORX_OK;
-}
+static orx_status rd_u32(rd *r, uint32_t *v, const char *what) { return rd_fixed(r, v, 4, what); }
+static orx_status rd_u64(rd *r, uint64_t *v, const char *what) { return rd_fixed(r, v, 8, what); }
 
 /* string: u64 length + bytes; returns offset of the chars */
 static orx_status rd_str(rd *r, uint64_t max_len, uint64_t *off, uint64_t *len, const char *what) {

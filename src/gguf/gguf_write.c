@@ -43,7 +43,7 @@ void orx_gguf_writer_free(orx_gguf_writer *w) {
     if (!w) return;
     for (size_t i = 0; i < w->n_kv; i++) {
         free(w->kvs[i].key);
-        orx_buf_free(&w->kvs[i].val);
+        orx_buf_clear(&w->kvs[i].val);
     }
     for (size_t i = 0; i < w->n_t; i++) {
         free(w->ts[i].name);
@@ -305,7 +305,7 @@ orx_status orx_gguf_writer_write_memory(orx_gguf_writer *w, void **out_data, siz
     sink s = {NULL, &b, 0, true};
     orx_status st = write_all(w, &s, NULL, NULL, err);
     if (st) {
-        orx_buf_free(&b);
+        orx_buf_clear(&b);
         return st;
     }
     *out_len = b.len;
@@ -322,7 +322,7 @@ orx_status orx_gguf_writer_write(orx_gguf_writer *w, const char *path, orx_gguf_
     FILE *f = fopen(tmp.data, "wb");
     if (!f) {
         orx_status st = orx_fail(err, ORX_ERR_IO, "%s: cannot create: %s", tmp.data, strerror(errno));
-        orx_buf_free(&tmp);
+        orx_buf_clear(&tmp);
         return st;
     }
     sink s = {f, NULL, 0, true};
@@ -343,6 +343,6 @@ orx_status orx_gguf_writer_write(orx_gguf_writer *w, const char *path, orx_gguf_
         }
         free(dcopy);
     }
-    orx_buf_free(&tmp);
+    orx_buf_clear(&tmp);
     return st;
 }

@@ -66,7 +66,7 @@ void orx_kb_tokenizer_free(orx_kb_tokenizer *t) {
 
 void orx_kb_termset_init(orx_kb_termset *s) { memset(s, 0, sizeof *s); }
 
-void orx_kb_termset_free(orx_kb_termset *s) {
+void orx_kb_termset_clear(orx_kb_termset *s) {
     for (size_t i = 0; i < s->n; i++) free(s->v[i]);
     free(s->v);
     free(s->slots);
@@ -232,10 +232,7 @@ orx_status orx_kb_recount_terms(sqlite3 *db, orx_error *err) {
 static orx_status fill_full(sqlite3 *db, orx_error *err) {
     sqlite3_create_function(db, "orx_text_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, hash_fn, NULL, NULL);
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ");
     char *q = sqlite3_mprintf(
         "DELETE FROM chunk_meta;"
         "INSERT INTO chunk_meta SELECT id, orx_text_hash(text), section_code FROM chunks;"

@@ -100,7 +100,7 @@ static void trim_words(orx_kb_hit *h, int max) {
 static bool has_any(const ind_tok *t, int n, const char *const *words) {
     char w[IND_WORD];
     for (int k = 0; words[k]; k++) {
-        if (!ind_norm(words[k], strlen(words[k]), w)) continue;
+        if (!orx_ind_norm(words[k], strlen(words[k]), w)) continue;
         for (int i = 0; i < n; i++)
             if (t[i].kind == 'w' && !strcmp(t[i].norm, w)) return true;
     }
@@ -170,7 +170,7 @@ static int line_score(const char *s, size_t n, const orx_retrieval_request *rq, 
     static const char *const OLD[] = {"elderly", "geriatric", "older", "age", "aged", NULL};
     static const char *const CHILD[] = {"pediatric", "children", "child", "adolescents", "infants", NULL};
     static const char *const ADULT_ONLY[] = {"pediatric", "children", NULL};
-    int nt = ind_tokens(s, n, tk, MAX_LINES);
+    int nt = orx_ind_tokens(s, n, tk, MAX_LINES);
     if (nt > MAX_LINES) nt = MAX_LINES;
     int sc = 0, hits = 0;
     for (int i = 0; i < n_ind; i++)
@@ -244,7 +244,7 @@ static orx_status dosing_of(orx_kb *kb, const char *set_id, const orx_retrieval_
     *found = false;
     orx_kb_results r;
     orx_status st = orx_kb_label_section(kb, set_id, "34068-7", &r, err);
-    if (st != ORX_OK || r.n == 0) return orx_kb_results_free(&r), st;
+    if (st != ORX_OK || r.n == 0) return orx_kb_results_clear(&r), st;
     orx_buf all;
     orx_buf_init(&all);
     for (size_t i = 0; i < r.n; i++) orx_buf_printf(&all, "%s%s", i ? "\n" : "", r.hits[i].text);
@@ -288,11 +288,11 @@ static orx_status dosing_of(orx_kb *kb, const char *set_id, const orx_retrieval_
         *found = out->text != NULL;
         if (!out->text) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
-    orx_buf_free(&txt);
-    orx_buf_free(&all);
+    orx_buf_clear(&txt);
+    orx_buf_clear(&all);
     free(ls);
     free(tk);
-    orx_kb_results_free(&r);
+    orx_kb_results_clear(&r);
     return st;
 }
 
@@ -332,10 +332,10 @@ static orx_status dosing_items(orx_kb *kb, const orx_retrieval_request *rq, chan
     int n_ind = 0;
     if (rq->indication) {
         ind_tok t[64];
-        int n = ind_tokens(rq->indication, strlen(rq->indication), t, 64);
+        int n = orx_ind_tokens(rq->indication, strlen(rq->indication), t, 64);
         for (int i = 0; i < n && i < 64; i++)
-            if (t[i].kind == 'w' && t[i].norm[0] && !ind_is_stop(t[i].norm) && !ind_is_drop(t[i].norm) &&
-                !ind_is_function(t[i].norm))
+            if (t[i].kind == 'w' && t[i].norm[0] && !orx_ind_is_stop(t[i].norm) && !orx_ind_is_drop(t[i].norm) &&
+                !orx_ind_is_function(t[i].norm))
                 ind[n_ind++] = t[i];
     }
     orx_status st = ORX_OK;
@@ -370,7 +370,7 @@ static orx_status safety_items(orx_kb *kb, const orx_retrieval_request *rq, chan
                     h.snippet = NULL;
                     st = push(c, ORX_KB_CH_SAFETY, (int)i, &h, err);
                 }
-                orx_kb_results_free(&r);
+                orx_kb_results_clear(&r);
                 if (got) break;
             }
     }
@@ -404,13 +404,13 @@ static const orx_kb_results *cached_section(orx_kb *kb, section_cache *c, const 
     if (c->n == (int)(sizeof c->key / sizeof c->key[0])) return NULL;
     orx_error e2 = ORX_ERROR_INIT;
     orx_kb_results *r = &c->res[c->n];
-    if (orx_kb_label_section(kb, set_id, code, r, &e2) != ORX_OK) orx_kb_results_free(r);
+    if (orx_kb_label_section(kb, set_id, code, r, &e2) != ORX_OK) orx_kb_results_clear(r);
     snprintf(c->key[c->n++], sizeof c->key[0], "%s", key);
     return r;
 }
 
 static void cache_free(section_cache *c) {
-    for (int i = 0; i < c->n; i++) orx_kb_results_free(&c->res[i]);
+    for (int i = 0; i < c->n; i++) orx_kb_results_clear(&c->res[i]);
     c->n = 0;
 }
 
@@ -512,11 +512,11 @@ static orx_status search_items(orx_kb *kb, const orx_retrieval_request *rq, int 
     if (!rq->indication || !*rq->indication) return ORX_OK;
     /* only the words that name the condition: no patient or question words */
     ind_tok t[64];
-    int n = ind_tokens(rq->indication, strlen(rq->indication), t, 64);
+    int n = orx_ind_tokens(rq->indication, strlen(rq->indication), t, 64);
     orx_buf q;
     orx_buf_init(&q);
     for (int i = 0; i < n && i < 64; i++)
-        if (t[i].kind == 'w' && t[i].norm[0] && !ind_is_stop(t[i].norm) && !ind_is_drop(t[i].norm))
+        if (t[i].kind == 'w' && t[i].norm[0] && !orx_ind_is_stop(t[i].norm) && !orx_ind_is_drop(t[i].norm))
             orx_buf_printf(&q, "%s%.*s", q.len ? " " : "", (int)t[i].len, rq->indication + t[i].off);
     orx_status st = ORX_OK;
     if (q.data) {
@@ -529,9 +529,9 @@ static orx_status search_items(orx_kb *kb, const orx_retrieval_request *rq, int 
                 r.hits[i].text = r.hits[i].snippet = NULL;
                 st = push(c, ORX_KB_CH_SEARCH, -1, &h, err);
             }
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
-    orx_buf_free(&q);
+    orx_buf_clear(&q);
     return st;
 }
 
@@ -555,6 +555,6 @@ orx_status orx_kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_r
         if (st == ORX_OK) st = allocate(&c, k, words, out, err);
     }
     for (int i = 0; i < 5; i++) list_free(&c.ch[i]);
-    if (st != ORX_OK) orx_kb_results_free(out);
+    if (st != ORX_OK) orx_kb_results_clear(out);
     return st;
 }

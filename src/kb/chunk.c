@@ -1,7 +1,10 @@
-/* chunk.c — LOINC section table (names, aliases, ranking weights) and the section chunker. */
-#include "kb/kb.h"
+/* chunk.c — LOINC section table (names, aliases, ranking weights), the section chunker, and the
+ * chunk rows kb build and kb update share. */
+#include "kb/kb_internal.h"
 #include "util/util.h"
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ============================================================================================
@@ -307,4 +310,74 @@ size_t orx_kb_chunk(const char *text, size_t len, int max_words, orx_kb_span *ou
         emit(out, cap, &n, o, l, cur_words);
     }
     return n;
+}
+
+/* ============================================================================================
+ * Rows shared by kb build and kb update (kb_internal.h)
+ * ========================================================================================== */
+static const char *nz(const char *s) { return s ? s : ""; }
+
+size_t orx_kb_chunk_section(const orx_kb_section *sec, int max_words, orx_kb_span **spans, size_t *cap) {
+    size_t need = orx_kb_chunk(sec->text, sec->len, max_words, *spans, *cap);
+    if (need > *cap) {
+        orx_kb_span *ns = realloc(*spans, need * sizeof *ns);
+        if (!ns) return (size_t)-1;
+        *spans = ns;
+        *cap = need;
+        orx_kb_chunk(sec->text, sec->len, max_words, *spans, *cap);
+    }
+    return need;
+}
+
+void orx_kb_section_col(const orx_kb_section *sec, char *out, size_t cap) {
+    snprintf(out, cap, "%s %s %s", sec->code, nz(sec->name), nz(sec->title));
+}
+
+static int words_in(const char *s) {
+    int n = 0;
+    bool in = false;
+    for (; *s; s++) {
+        bool w = (unsigned char)*s > ' ';
+        n += w && !in;
+        in = w;
+    }
+    return n;
+}
+
+int64_t orx_kb_chunk_row_id(int64_t seq, const char *drug, const char *section_col, int text_words, int klass) {
+    int wl = 2 * words_in(drug) + words_in(section_col) / 2 + text_words;
+    int bucket = (wl + 12) / 25 > 15 ? 15 : (wl + 12) / 25;
+    return seq * 256 + bucket * 16 + klass;
+}
+
+void orx_kb_bind_chunk(sqlite3_stmt *s, int64_t id, int64_t doc_id, const orx_kb_section *sec, size_t seq,
+                       const orx_kb_span *sp, const char *drug, const char *section_col) {
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, doc_id);
+    sqlite3_bind_text(s, 3, sec->code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, nz(sec->name), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, nz(sec->title), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 6, (int64_t)seq);
+    sqlite3_bind_int64(s, 7, (int64_t)sp->off);
+    sqlite3_bind_int64(s, 8, (int64_t)(sp->off + sp->len));
+    sqlite3_bind_text(s, 9, drug, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 10, section_col, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 11, sec->text + sp->off, (int)sp->len, SQLITE_TRANSIENT);
+}
+
+int orx_kb_label_cmp(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b, bool stated_wins) {
+    char da[16] = {0}, db[16] = {0};
+    size_t na = 0, nb = 0;
+    for (const char *p = nz(date_a); *p && na < 15; p++) if (*p >= '0' && *p <= '9') da[na++] = *p;
+    for (const char *p = nz(date_b); *p && nb < 15; p++) if (*p >= '0' && *p <= '9') db[nb++] = *p;
+    if (na && nb) {
+        int c = strcmp(da, db);
+        if (c) return c;
+    } else if (stated_wins && (na || nb)) {
+        return na ? 1 : -1;
+    }
+    long va = atol(nz(ver_a)), vb = atol(nz(ver_b));
+    if (va != vb && (stated_wins || (va && vb))) return va < vb ? -1 : 1;
+    return 0;
 }

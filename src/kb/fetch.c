@@ -37,7 +37,7 @@ orx_kb_fetch_params orx_kb_fetch_default_params(void) {
     return p;
 }
 
-void orx_kb_release_free(orx_kb_release *r) {
+void orx_kb_release_clear(orx_kb_release *r) {
     if (!r) return;
     free(r->files);
     memset(r, 0, sizeof *r);
@@ -114,7 +114,7 @@ orx_status orx_kb_parse_openfda_index(const char *json, size_t len, orx_kb_relea
     }
 done:
     json_decref(root);
-    if (st != ORX_OK) orx_kb_release_free(out);
+    if (st != ORX_OK) orx_kb_release_clear(out);
     return st;
 }
 
@@ -264,7 +264,7 @@ orx_status orx_kb_parse_dailymed_index(const char *text, size_t len, const char 
                       kind == ORX_KB_RELEASE_FULL ? "full-release" : kind_prefix(kind),
                       kind == ORX_KB_RELEASE_FULL ? " for sets " : "",
                       kind == ORX_KB_RELEASE_FULL ? (sets && *sets ? sets : "human_rx") : "");
-    if (st != ORX_OK) orx_kb_release_free(out);
+    if (st != ORX_OK) orx_kb_release_clear(out);
     return st;
 }
 
@@ -328,7 +328,7 @@ static orx_status http_get(const orx_kb_fetch_params *p, const char *url, char *
             *out = m.b.data ? orx_buf_steal(&m.b) : calloc(1, 1);
             return *out ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         }
-        orx_buf_free(&m.b);
+        orx_buf_clear(&m.b);
         if (!transient || m.too_big || attempt >= p->retries) return st;
         (*retries_used)++;
         sleep_s(p->backoff_s * (double)(1 << attempt));
@@ -428,12 +428,6 @@ static const char *kind_name(orx_kb_release_kind k) {
                                        : k == ORX_KB_RELEASE_DAILY ? "daily" : "full";
 }
 
-static void utc_now(char *out, size_t cap, const char *fmt) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, cap, fmt, &tm);
-}
 
 /* the previous manifest's entry for name when it describes the same release */
 static json_t *old_entry(json_t *old, const orx_kb_release *r, const char *name) {
@@ -535,7 +529,7 @@ static orx_status fetch_file(fetch_run *fr, const orx_kb_release_file *f, orx_er
     if (!present) {
         orx_status st = download_checked(fr, f, final, sha, &resumed, err);
         if (st != ORX_OK) return st;
-        utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
+        orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
         fr->stats->downloaded++;
     } else {
         fr->stats->present++;
@@ -565,7 +559,7 @@ static orx_status read_index(const orx_kb_fetch_params *p, const char *url, orx_
     else st = orx_kb_parse_dailymed_index(text, len, url, p->release, p->sets, rel, err);
     free(text);
     if (st == ORX_OK && !rel->date[0]) /* DailyMed full releases carry no date: the fetch date stands in */
-        utc_now(rel->date, sizeof rel->date, "%Y-%m-%d");
+        orx_utc_now(rel->date, sizeof rel->date, "%Y-%m-%d");
     return st;
 }
 
@@ -610,7 +604,7 @@ orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats,
     for (size_t i = 0; st == ORX_OK && i < n; i++) st = fetch_file(&fr, &rel.files[i], err);
     if (st == ORX_OK) {
         char when[32];
-        utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
+        orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
         json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "source", source_name(rel.source), "kind",
                               kind_name(rel.kind), "release_date", rel.date, "index_url", url, "fetched_at", when,
                               "files", fr.files);
@@ -624,6 +618,6 @@ orx_status orx_kb_fetch(const orx_kb_fetch_params *p, orx_kb_fetch_stats *stats,
     if (st == ORX_OK) drop_superseded(p, fr.old, fr.files);
     json_decref(fr.old);
     json_decref(fr.files);
-    orx_kb_release_free(&rel);
+    orx_kb_release_clear(&rel);
     return st;
 }

@@ -88,7 +88,7 @@ typedef struct orx_kb_release {
     orx_kb_release_file *files;          /* release files, index order */
     size_t               n_files;        /* count */
 } orx_kb_release;
-void orx_kb_release_free(orx_kb_release *r);
+void orx_kb_release_clear(orx_kb_release *r);
 /* openFDA download.json: results.drug.label.{export_date, partitions[{file, size_mb, records}]}. */
 orx_status orx_kb_parse_openfda_index(const char *json, size_t len, orx_kb_release *out,
                                       orx_error *err);

@@ -366,8 +366,8 @@ orx_status orx_kb_impact_write(sqlite3 *db, const char *path, bool progress, orx
     if (st == ORX_OK && rename(tmp, path) != 0) st = orx_fail(err, ORX_ERR_IO, "%s: %s", path, strerror(errno));
     if (st != ORX_OK) unlink(tmp);
     free(hash); free(sec); free(w.low); free(secs); free(w.seq); free(w.tf2); free(w.dict); free(w.dseq); free(w.dtf);
-    orx_buf_free(&w.strs);
-    orx_buf_free(&w.blk);
+    orx_buf_clear(&w.strs);
+    orx_buf_clear(&w.blk);
     return st;
 }
 

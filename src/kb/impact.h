@@ -34,7 +34,7 @@ typedef struct orx_kb_termset {
     size_t  nslot; /* slots (power of two, 0 before the first term) */
 } orx_kb_termset;
 void orx_kb_termset_init(orx_kb_termset *s);
-void orx_kb_termset_free(orx_kb_termset *s);
+void orx_kb_termset_clear(orx_kb_termset *s);
 /* add the distinct tokens of text (document tokenization); false on OOM */
 bool orx_kb_tokenize_into(orx_kb_tokenizer *t, const char *text, orx_kb_termset *s);
 /* query tokens of a phrase, in order (up to cap, each < 64 bytes); returns the count */

@@ -21,7 +21,7 @@
 /* ============================================================================================
  * Occurrences
  * ========================================================================================== */
-bool ind_match_ids(const int32_t *w, int n, const int32_t *p, int np, int from, int *anchor, int *first,
+bool orx_ind_match_ids(const int32_t *w, int n, const int32_t *p, int np, int from, int *anchor, int *first,
                    int *last) {
     if (np <= 0) return false;
     int win = 2 * np + 3;
@@ -53,8 +53,8 @@ static bool vsep(const ind_view *v, int i) { return v->flags && (v->flags[i] & I
 /* a word that names (part of) a condition: not a stop, patient, function, degree or cue word,
  * nor a number */
 static bool condition_word(const char *w) {
-    return !ind_is_stop(w) && !ind_is_drop(w) && !ind_is_function(w) && !ind_is_person(w) &&
-           !ind_is_degree(w) && !ind_is_numeric(w) && ind_cue_of(w) == IND_CUE_NONE;
+    return !orx_ind_is_stop(w) && !orx_ind_is_drop(w) && !orx_ind_is_function(w) && !orx_ind_is_person(w) &&
+           !orx_ind_is_degree(w) && !orx_ind_is_numeric(w) && orx_ind_cue_of(w) == IND_CUE_NONE;
 }
 
 /* "X patients", "X adult patients with …": a person word within two words after the phrase */
@@ -62,8 +62,8 @@ static bool person_after(const ind_view *v, int l) {
     for (int k = l + 1; k < v->n && k <= l + 2; k++) {
         if (vsep(v, k)) return false;
         const char *w = vw(v, k);
-        if (ind_is_person(w)) return true;
-        if (!ind_is_degree(w) && !ind_is_drop(w)) return false;
+        if (orx_ind_is_person(w)) return true;
+        if (!orx_ind_is_degree(w) && !orx_ind_is_drop(w)) return false;
     }
     return false;
 }
@@ -74,13 +74,13 @@ static bool person_after(const ind_view *v, int l) {
 static int qualifier_before(const ind_view *v, int f, ind_occ *type) {
     for (int j = f - 1; j >= 0 && j >= f - 10; j--) {
         const char *w = vw(v, j);
-        if (ind_cue_of(w) != IND_CUE_NONE || !strcmp(w, "indicated")) return -1;
+        if (orx_ind_cue_of(w) != IND_CUE_NONE || !strcmp(w, "indicated")) return -1;
         const char *prev = j > 0 ? vw(v, j - 1) : "";
         if (!strcmp(w, "with")) {
             if (!strcmp(prev, "associated")) return *type = IND_OCC_ASSOC, j - 1;
             for (int p = j - 1; p >= 0 && p >= j - 8; p--) {
                 const char *pw = vw(v, p);
-                if (ind_is_person(pw)) return *type = IND_OCC_POP, p;
+                if (orx_ind_is_person(pw)) return *type = IND_OCC_POP, p;
                 if (condition_word(pw)) break;
             }
             return -1; /* "nephropathy with an elevated serum creatinine": part of the condition */
@@ -92,7 +92,7 @@ static int qualifier_before(const ind_view *v, int f, ind_occ *type) {
     return -1;
 }
 
-ind_occ ind_occurrence(const ind_view *v, int f, int l) {
+ind_occ orx_ind_occurrence(const ind_view *v, int f, int l) {
     ind_occ type = IND_OCC_FULL;
     int qs = person_after(v, l) ? f : qualifier_before(v, f, &type);
     if (qs < 0) return IND_OCC_FULL;
@@ -102,14 +102,14 @@ ind_occ ind_occurrence(const ind_view *v, int f, int l) {
     ind_cue cue = IND_CUE_NONE;
     for (; c >= 0; c--) {
         const char *w = vw(v, c);
-        if ((cue = ind_cue_of(w)) != IND_CUE_NONE || !strcmp(w, "indicated")) break;
+        if ((cue = orx_ind_cue_of(w)) != IND_CUE_NONE || !strcmp(w, "indicated")) break;
     }
     if (cue == IND_CUE_CARE) return IND_OCC_FULL; /* prevented / relieved in patients with X */
     /* a condition between the cue and the first words about the patients ("treatment of diabetic
      * nephropathy … in patients with"): X is the population, not what is treated */
     for (int k = c + 1; k < qs; k++) {
         const char *w = vw(v, k);
-        if (ind_is_person(w)) break;
+        if (orx_ind_is_person(w)) break;
         if (condition_word(w)) return type;
     }
     return IND_OCC_FULL;
@@ -131,32 +131,32 @@ static bool site_in(const char *w, const char (*sites)[IND_WORD], int n) {
     return false;
 }
 
-bool ind_site_conflict(const ind_view *v, int f, int l, const char (*sites)[IND_WORD], int n_sites) {
+bool orx_ind_site_conflict(const ind_view *v, int f, int l, const char (*sites)[IND_WORD], int n_sites) {
     if (n_sites <= 0) return false;
     char label[12][IND_WORD];
     int nl = 0;
     /* the label's sites of this condition: in the phrase, in the modifiers right before it
      * ("chronic rhinosinusitis with nasal polyps"), in "of the …" right after it */
     for (int k = f; k <= l && nl < 12; k++)
-        if (ind_is_site(vw(v, k))) snprintf(label[nl++], IND_WORD, "%s", vw(v, k));
+        if (orx_ind_is_site(vw(v, k))) snprintf(label[nl++], IND_WORD, "%s", vw(v, k));
     for (int k = f - 1; k >= 0 && k >= f - 3 && !vsep(v, k + 1) && nl < 12; k--) {
         const char *w = vw(v, k);
-        if (ind_is_stop(w) || ind_is_function(w) || ind_cue_of(w) != IND_CUE_NONE) break;
-        if (ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
+        if (orx_ind_is_stop(w) || orx_ind_is_function(w) || orx_ind_cue_of(w) != IND_CUE_NONE) break;
+        if (orx_ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
     }
     if (l + 1 < v->n && !strcmp(vw(v, l + 1), "of"))
         for (int k = l + 2; k < v->n && k <= l + 5 && !vsep(v, k) && nl < 12; k++) {
             const char *w = vw(v, k);
             if (!strcmp(w, "the")) continue;
-            if (ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
-            else if (ind_is_stop(w)) break;
+            if (orx_ind_is_site(w)) snprintf(label[nl++], IND_WORD, "%s", w);
+            else if (orx_ind_is_stop(w)) break;
         }
     if (!nl) return false; /* the label names no site: the condition in general */
     for (int i = 0; i < nl; i++)
         if (site_in(label[i], sites, n_sites)) return false;
     /* the query's site named anywhere in the sentence ("joints … such as the knees and hands") */
     for (int k = 0; k < v->n; k++)
-        if (ind_is_site(vw(v, k)) && site_in(vw(v, k), sites, n_sites)) return false;
+        if (orx_ind_is_site(vw(v, k)) && site_in(vw(v, k), sites, n_sites)) return false;
     return true;
 }
 
@@ -174,7 +174,7 @@ orx_ind_statement orx_ind_text_states(const char *text, const orx_ind_phrase *p)
     uint8_t *flags = malloc((size_t)cap);
     orx_ind_statement best = ORX_IND_NOT_STATED;
     if (!tk || !str || !strp || !ids || !flags) goto done;
-    int nt = ind_tokens(text, len, tk, cap), n = 0, nstr = 0;
+    int nt = orx_ind_tokens(text, len, tk, cap), n = 0, nstr = 0;
     if (nt > cap) nt = cap;
     bool sep = false;
     /* word ids: equal normalised words share one id */
@@ -203,8 +203,8 @@ orx_ind_statement orx_ind_text_states(const char *text, const orx_ind_phrase *p)
     }
     ind_view v = {.ids = ids, .flags = flags, .str = strp, .n = n};
     int a = -1, f, l;
-    while (ind_match_ids(ids, n, pid, p->n, a + 1, &a, &f, &l)) {
-        ind_occ o = ind_occurrence(&v, f, l);
+    while (orx_ind_match_ids(ids, n, pid, p->n, a + 1, &a, &f, &l)) {
+        ind_occ o = orx_ind_occurrence(&v, f, l);
         orx_ind_statement s = o == IND_OCC_FULL ? ORX_IND_STATED : o == IND_OCC_ASSOC ? ORX_IND_STATED_ASSOCIATED
                                                                                       : ORX_IND_STATED_POPULATION;
         if (best == ORX_IND_NOT_STATED || s < best) best = s;

@@ -9,7 +9,7 @@
  *   synonyms.tsv       term, group, preferred_term, kind, source
  */
 #include "kb/ind_internal.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ struct orx_ind_vocab {
 /* normalised words of a phrase joined by single spaces */
 static void norm_phrase(const char *s, char *out, size_t cap) {
     ind_tok t[32];
-    int n = ind_tokens(s, strlen(s), t, 32);
+    int n = orx_ind_tokens(s, strlen(s), t, 32);
     size_t k = 0;
     out[0] = 0;
     for (int i = 0; i < n && i < 32; i++)
@@ -80,7 +80,7 @@ static orx_status load_abbr(orx_ind_vocab *v, const char *path, orx_error *err) 
         if (++lineno == 1) continue; /* header */
         char *f[8];
         if (split_tabs(line, f, 8) < 8) { st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected 8 tab-separated fields", path, lineno); break; }
-        int32_t ix = ind_map_get(&v->abbr_exact, f[0]);
+        int32_t ix = orx_ind_map_get(&v->abbr_exact, f[0]);
         if (ix < 0) {
             if (v->n_abbr == cap) {
                 abbr_entry *na = realloc(v->abbr, (cap = cap ? cap * 2 : 512) * sizeof *na);
@@ -92,8 +92,8 @@ static orx_status load_abbr(orx_ind_vocab *v, const char *path, orx_error *err) 
             char low[64];
             snprintf(low, sizeof low, "%s", f[0]);
             orx_str_lower(low);
-            if (!ind_map_put(&v->abbr_exact, f[0], ix) ||
-                (ind_map_get(&v->abbr_lower, low) < 0 && !ind_map_put(&v->abbr_lower, low, ix))) {
+            if (!orx_ind_map_put(&v->abbr_exact, f[0], ix) ||
+                (orx_ind_map_get(&v->abbr_lower, low) < 0 && !orx_ind_map_put(&v->abbr_lower, low, ix))) {
                 st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
                 break;
             }
@@ -130,7 +130,7 @@ static orx_status load_synonyms(orx_ind_vocab *v, const char *path, orx_error *e
         if (++lineno == 1) continue;
         char *f[5];
         if (split_tabs(line, f, 5) < 5) { st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected 5 tab-separated fields", path, lineno); break; }
-        int32_t g = ind_map_get(&v->group_of, f[1]);
+        int32_t g = orx_ind_map_get(&v->group_of, f[1]);
         if (g < 0) {
             if (v->n_groups == gcap) {
                 char (*ng)[96] = realloc(v->group_pt, (gcap = gcap ? gcap * 2 : 1024) * sizeof *ng);
@@ -139,7 +139,7 @@ static orx_status load_synonyms(orx_ind_vocab *v, const char *path, orx_error *e
             }
             g = (int32_t)v->n_groups++;
             snprintf(v->group_pt[g], sizeof v->group_pt[g], "%s", f[2]);
-            if (!ind_map_put(&v->group_of, f[1], g)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
+            if (!orx_ind_map_put(&v->group_of, f[1], g)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         }
         if (v->n_terms == cap) {
             cap = cap ? cap * 2 : 4096;
@@ -157,7 +157,7 @@ static orx_status load_synonyms(orx_ind_vocab *v, const char *path, orx_error *e
         v->term_vocab[ti] = strcmp(f[3], "mention") != 0;
         char key[256];
         norm_phrase(f[0], key, sizeof key);
-        if (key[0] && ind_map_get(&v->term_of, key) < 0 && !ind_map_put(&v->term_of, key, (int32_t)ti))
+        if (key[0] && orx_ind_map_get(&v->term_of, key) < 0 && !orx_ind_map_put(&v->term_of, key, (int32_t)ti))
             st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
     free(data);
@@ -186,10 +186,10 @@ orx_status orx_ind_vocab_open(const char *data_dir, orx_ind_vocab **out, orx_err
 
 void orx_ind_vocab_free(orx_ind_vocab *v) {
     if (!v) return;
-    ind_map_free(&v->abbr_exact);
-    ind_map_free(&v->abbr_lower);
-    ind_map_free(&v->group_of);
-    ind_map_free(&v->term_of);
+    orx_ind_map_clear(&v->abbr_exact);
+    orx_ind_map_clear(&v->abbr_lower);
+    orx_ind_map_clear(&v->group_of);
+    orx_ind_map_clear(&v->term_of);
     free(v->abbr);
     free(v->terms);
     free(v->term_group);
@@ -249,10 +249,10 @@ static bool all_lower(const char *s) {
 
 static int find_abbr(const orx_ind_vocab *v, const ind_tok *t, bool (*is_word)(void *, const char *), void *ctx) {
     if (!v) return -1;
-    int32_t ix = ind_map_get(&v->abbr_exact, t->raw);
+    int32_t ix = orx_ind_map_get(&v->abbr_exact, t->raw);
     if (ix >= 0) return ix;
     if (strlen(t->raw) >= 3 && all_lower(t->raw) && !(is_word && is_word(ctx, t->norm)))
-        return ind_map_get(&v->abbr_lower, t->raw);
+        return orx_ind_map_get(&v->abbr_lower, t->raw);
     return -1;
 }
 
@@ -286,7 +286,7 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
                        segment *seg, int max_seg) {
     ind_tok *tk = malloc(MAX_TOKS * sizeof *tk);
     if (!tk) return 0;
-    int nt = ind_tokens(text, len, tk, MAX_TOKS), ns = 0;
+    int nt = orx_ind_tokens(text, len, tk, MAX_TOKS), ns = 0;
     if (nt > MAX_TOKS) nt = MAX_TOKS;
     segment *cur = NULL;
     orx_ind_role next_role = ORX_IND_PRIMARY;
@@ -331,9 +331,9 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
             continue;
         }
         swallow = false;
-        if (ind_is_stop(t->norm)) continue;
+        if (orx_ind_is_stop(t->norm)) continue;
         int ab = find_abbr(v, t, is_word, ctx);
-        if (ab < 0 && ind_is_drop(t->norm)) {
+        if (ab < 0 && orx_ind_is_drop(t->norm)) {
             add_ignored(q, t->raw);
             prev_drop = true;
             snprintf(last_drop, sizeof last_drop, "%s", t->norm);
@@ -348,7 +348,7 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
             cur->off = t->off;
         }
         cur->end = t->off + t->len;
-        if (ab < 0 && ind_is_function(t->norm)) {
+        if (ab < 0 && orx_ind_is_function(t->norm)) {
             if (cur->n_fn < 4) snprintf(cur->fn[cur->n_fn++], IND_WORD, "%s", t->norm);
             continue;
         }
@@ -365,9 +365,9 @@ static int segments_of(const orx_ind_vocab *v, const char *text, size_t len, boo
 static void drop_lone_numbers(segment *s, orx_ind_query *q) {
     int k = 0;
     for (int i = 0; i < s->n; i++) {
-        bool num = ind_is_numeric(s->w[i].norm);
-        bool prev = i > 0 && !ind_is_numeric(s->w[i - 1].norm);
-        bool next = i + 1 < s->n && !ind_is_numeric(s->w[i + 1].norm);
+        bool num = orx_ind_is_numeric(s->w[i].norm);
+        bool prev = i > 0 && !orx_ind_is_numeric(s->w[i - 1].norm);
+        bool next = i + 1 < s->n && !orx_ind_is_numeric(s->w[i + 1].norm);
         if (num && !prev && !next) { add_ignored(q, s->w[i].norm); continue; }
         s->w[k++] = s->w[i];
     }
@@ -380,9 +380,9 @@ static void drop_lone_numbers(segment *s, orx_ind_query *q) {
 /* append the normalised words of text to p (at most ORX_IND_MAX_WORDS) */
 static void phrase_add_text(orx_ind_phrase *p, const char *text) {
     ind_tok t[32];
-    int n = ind_tokens(text, strlen(text), t, 32);
+    int n = orx_ind_tokens(text, strlen(text), t, 32);
     for (int i = 0; i < n && i < 32 && p->n < ORX_IND_MAX_WORDS; i++)
-        if (t[i].kind == 'w' && t[i].norm[0] && !ind_is_stop(t[i].norm))
+        if (t[i].kind == 'w' && t[i].norm[0] && !orx_ind_is_stop(t[i].norm))
             snprintf(p->words[p->n++], sizeof p->words[0], "%s", t[i].norm);
 }
 
@@ -441,7 +441,7 @@ static void add_synonyms(const orx_ind_vocab *v, orx_ind_concept *c) {
     if (!v || !c->n_alts) return;
     char key[256];
     phrase_key(&c->alts[0], key, sizeof key);
-    int32_t t = ind_map_get(&v->term_of, key);
+    int32_t t = orx_ind_map_get(&v->term_of, key);
     if (t < 0) return;
     int32_t g = v->term_group[t];
     for (size_t i = 0; i < v->n_terms && c->n_alts < ORX_IND_MAX_ALTS; i++) {
@@ -583,4 +583,15 @@ int orx_ind_vocab_suggest(const orx_ind_vocab *v, const char *abbr, char (*out)[
         if (!strcmp(got, want)) suggest_add(out, &k, cap, v->terms[i]);
     }
     return k;
+}
+
+const char *orx_ind_role_name(orx_ind_role r) {
+    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
+    return ROLE[r <= ORX_IND_COMORBID ? r : 0];
+}
+
+void orx_ind_phrase_text(const orx_ind_phrase *p, char *out, size_t cap) {
+    size_t k = 0;
+    if (cap) out[0] = 0;
+    for (int w = 0; w < p->n && k < cap; w++) k += (size_t)snprintf(out + k, cap - k, "%s%s", w ? " " : "", p->words[w]);
 }

@@ -22,7 +22,7 @@ static bool ends(const char *s, size_t n, const char *suf) {
     return n >= k && !memcmp(s + n - k, suf, k);
 }
 
-size_t ind_norm(const char *w, size_t n, char out[IND_WORD]) {
+size_t orx_ind_norm(const char *w, size_t n, char out[IND_WORD]) {
     if (n >= IND_WORD) n = IND_WORD - 1;
     for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)w[i]);
     out[n] = 0;
@@ -82,7 +82,7 @@ static size_t word_end(const char *text, size_t len, size_t b, char *buf, size_t
     return i;
 }
 
-int ind_tokens(const char *text, size_t len, ind_tok *out, int cap) {
+int orx_ind_tokens(const char *text, size_t len, ind_tok *out, int cap) {
     int n = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)text[i];
@@ -96,7 +96,7 @@ int ind_tokens(const char *text, size_t len, ind_tok *out, int cap) {
             if (n < cap) {
                 ind_tok *t = &out[n];
                 t->off = b, t->len = i - b, t->kind = 'w';
-                ind_norm(buf, e, t->norm);
+                orx_ind_norm(buf, e, t->norm);
                 size_t rl = bn < IND_WORD - 1 ? bn : IND_WORD - 1;
                 memcpy(t->raw, buf, rl);
                 t->raw[rl] = 0;
@@ -133,7 +133,7 @@ int orx_ind_words(const char *text, size_t len, char (*out)[24], int cap) {
             piece = 120;
             while (piece > 1 && text[at + piece] != ' ') piece--;
         }
-        int nt = ind_tokens(text + at, piece, tk, 128);
+        int nt = orx_ind_tokens(text + at, piece, tk, 128);
         if (nt > 128) nt = 128;
         for (int i = 0; i < nt && n < cap; i++)
             if (tk[i].kind == 'w' && tk[i].norm[0]) memcpy(out[n++], tk[i].norm, 24);
@@ -238,8 +238,8 @@ static pthread_once_t g_wc_once = PTHREAD_ONCE_INIT;
 static void fill(ind_map *m, const char *const *list) {
     char w[IND_WORD];
     for (int i = 0; list[i]; i++)
-        if (ind_norm(list[i], strlen(list[i]), w)) ind_map_put(m, w, 1);
-        else if (!strcmp(list[i], "i")) ind_map_put(m, "i", 1);
+        if (orx_ind_norm(list[i], strlen(list[i]), w)) orx_ind_map_put(m, w, 1);
+        else if (!strcmp(list[i], "i")) orx_ind_map_put(m, "i", 1);
 }
 
 static void wc_init(void) {
@@ -256,24 +256,24 @@ static void wc_init(void) {
 
 static bool in_class(const ind_map *m, const char *w) {
     pthread_once(&g_wc_once, wc_init);
-    return ind_map_get(m, w) > 0;
+    return orx_ind_map_get(m, w) > 0;
 }
 
-bool ind_is_stop(const char *w) { return in_class(&g_wc.stop, w); }
-bool ind_is_drop(const char *w) { return in_class(&g_wc.drop, w); }
-bool ind_is_function(const char *w) { return in_class(&g_wc.function, w); }
-bool ind_is_person(const char *w) { return in_class(&g_wc.person, w); }
-bool ind_is_degree(const char *w) { return in_class(&g_wc.degree, w); }
-bool ind_is_site(const char *w) { return in_class(&g_wc.site, w); }
-bool ind_is_generic(const char *w) { return in_class(&g_wc.generic, w); }
+bool orx_ind_is_stop(const char *w) { return in_class(&g_wc.stop, w); }
+bool orx_ind_is_drop(const char *w) { return in_class(&g_wc.drop, w); }
+bool orx_ind_is_function(const char *w) { return in_class(&g_wc.function, w); }
+bool orx_ind_is_person(const char *w) { return in_class(&g_wc.person, w); }
+bool orx_ind_is_degree(const char *w) { return in_class(&g_wc.degree, w); }
+bool orx_ind_is_site(const char *w) { return in_class(&g_wc.site, w); }
+bool orx_ind_is_generic(const char *w) { return in_class(&g_wc.generic, w); }
 
-ind_cue ind_cue_of(const char *w) {
+ind_cue orx_ind_cue_of(const char *w) {
     if (in_class(&g_wc.treat, w)) return IND_CUE_TREAT;
     if (in_class(&g_wc.care, w)) return IND_CUE_CARE;
     return IND_CUE_NONE;
 }
 
-bool ind_is_numeric(const char *w) { return w[0] && isdigit((unsigned char)w[0]); }
+bool orx_ind_is_numeric(const char *w) { return w[0] && isdigit((unsigned char)w[0]); }
 
 /* ============================================================================================
  * String map
@@ -284,14 +284,14 @@ static uint64_t hash_str(const char *s) {
     return h;
 }
 
-void ind_map_free(ind_map *m) {
+void orx_ind_map_clear(ind_map *m) {
     for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof *m);
 }
 
-int32_t ind_map_get(const ind_map *m, const char *key) {
+int32_t orx_ind_map_get(const ind_map *m, const char *key) {
     if (!m->cap) return -1;
     for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         if (!m->keys[i]) return -1;
@@ -317,7 +317,7 @@ static bool grow(ind_map *m) {
     return true;
 }
 
-bool ind_map_put(ind_map *m, const char *key, int32_t val) {
+bool orx_ind_map_put(ind_map *m, const char *key, int32_t val) {
     if ((m->n + 1) * 2 > m->cap && !grow(m)) return false;
     size_t i = hash_str(key) & (m->cap - 1);
     while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);

@@ -22,7 +22,7 @@
  */
 #include "kb/ind_internal.h"
 #include "kb/kb_internal.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <math.h>
@@ -98,7 +98,7 @@ struct ind_index {
     int32_t    id_example, id_such, id_as, id_include; /* word ids of example cues (-1 absent) */
 };
 
-void ind_index_free(ind_index *x) {
+void orx_ind_index_free(ind_index *x) {
     if (!x) return;
     for (size_t i = 0; i < x->n_groups; i++) free(x->groups[i].docs);
     for (size_t i = 0; i < x->n_chunk_texts; i++) free(x->chunk_texts[i]);
@@ -111,8 +111,8 @@ void ind_index_free(ind_index *x) {
     free(x->vocab_str);
     free(x->post_off);
     free(x->post);
-    ind_map_free(&x->group_of);
-    ind_map_free(&x->vocab);
+    orx_ind_map_clear(&x->group_of);
+    orx_ind_map_clear(&x->vocab);
     free(x);
 }
 
@@ -150,7 +150,7 @@ static int32_t group_for(ind_index *x, const orx_lexicon *lex, const char *names
         size_t l = strlen(name);
         snprintf(name + l, sizeof name - l, "%s%s", i ? " / " : "", ing[i]);
     }
-    int32_t g = ind_map_get(&x->group_of, name);
+    int32_t g = orx_ind_map_get(&x->group_of, name);
     if (g >= 0) return g;
     if (!reserve((void **)&x->groups, gcap, x->n_groups, sizeof *x->groups)) return -1;
     g = (int32_t)x->n_groups++;
@@ -159,7 +159,7 @@ static int32_t group_for(ind_index *x, const orx_lexicon *lex, const char *names
     snprintf(gr->name, sizeof gr->name, "%s", name);
     for (int i = 0; i < n; i++) snprintf(gr->ingr[i], sizeof gr->ingr[i], "%s", ing[i]);
     gr->n_ingr = n;
-    return ind_map_put(&x->group_of, name, g) ? g : -1;
+    return orx_ind_map_put(&x->group_of, name, g) ? g : -1;
 }
 
 static const char *colt(sqlite3_stmt *s, int i) {
@@ -191,7 +191,7 @@ static orx_status load_docs(ind_index *x, sqlite3 *db, const orx_lexicon *lex, i
         d->group = group_for(x, lex, *g ? g : *b ? b : d->title, &gcap);
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(s, 0));
-        if (!ind_map_put(doc_of, key, (int32_t)x->n_docs)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
+        if (!orx_ind_map_put(doc_of, key, (int32_t)x->n_docs)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         x->n_docs++;
     }
     sqlite3_finalize(s);
@@ -255,11 +255,11 @@ static size_t sentence_end(const char *t, size_t i, size_t n) {
 }
 
 static int32_t word_id(ind_index *x, const char *w, size_t *vcap) {
-    int32_t id = ind_map_get(&x->vocab, w);
+    int32_t id = orx_ind_map_get(&x->vocab, w);
     if (id >= 0) return id;
     if (!reserve((void **)&x->vocab_str, vcap, x->n_vocab, sizeof *x->vocab_str)) return -1;
     id = (int32_t)x->n_vocab;
-    if (!ind_map_put(&x->vocab, w, id)) return -1;
+    if (!orx_ind_map_put(&x->vocab, w, id)) return -1;
     x->vocab_str[x->n_vocab++] = NULL; /* filled after the map stops moving keys */
     return id;
 }
@@ -305,7 +305,7 @@ static orx_status add_sentences(ind_index *x, int32_t doc, int64_t chunk_id, uin
         size_t l = e - b;
         while (l && isspace((unsigned char)text[b + l - 1])) l--;
         if (!l) continue;
-        int nt = ind_tokens(text + b, l, tk, MAX_SENT_TOKS);
+        int nt = orx_ind_tokens(text + b, l, tk, MAX_SENT_TOKS);
         if (nt > MAX_SENT_TOKS) nt = MAX_SENT_TOKS;
         int k = 0;
         bool sep = false;
@@ -352,7 +352,7 @@ static orx_status load_sentences(ind_index *x, sqlite3 *db, const ind_map *doc_o
     while (st == ORX_OK && sqlite3_step(s) == SQLITE_ROW) {
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(s, 1));
-        int32_t doc = ind_map_get(doc_of, key);
+        int32_t doc = orx_ind_map_get(doc_of, key);
         if (doc < 0) continue;
         if (doc != last_doc) x->labels++, last_doc = doc;
         if (!reserve((void **)&x->chunk_texts, &ccap, x->n_chunk_texts, sizeof *x->chunk_texts)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
@@ -395,7 +395,7 @@ static bool build_postings(ind_index *x) {
     return true;
 }
 
-orx_status ind_index_build(sqlite3 *db, const orx_lexicon *lex, ind_index **out, orx_error *err) {
+orx_status orx_ind_index_build(sqlite3 *db, const orx_lexicon *lex, ind_index **out, orx_error *err) {
     *out = NULL;
     ind_index *x = calloc(1, sizeof *x);
     if (!x) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
@@ -405,21 +405,21 @@ orx_status ind_index_build(sqlite3 *db, const orx_lexicon *lex, ind_index **out,
     if (st == ORX_OK) st = load_sentences(x, db, &doc_of, err);
     if (st == ORX_OK && !build_postings(x)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st == ORX_OK) {
-        x->id_example = ind_map_get(&x->vocab, "exampl");
-        x->id_such = ind_map_get(&x->vocab, "such");
-        x->id_as = ind_map_get(&x->vocab, "as");
-        x->id_include = ind_map_get(&x->vocab, "including");
+        x->id_example = orx_ind_map_get(&x->vocab, "exampl");
+        x->id_such = orx_ind_map_get(&x->vocab, "such");
+        x->id_as = orx_ind_map_get(&x->vocab, "as");
+        x->id_include = orx_ind_map_get(&x->vocab, "including");
     }
-    ind_map_free(&doc_of);
+    orx_ind_map_clear(&doc_of);
     if (st != ORX_OK) {
-        ind_index_free(x);
+        orx_ind_index_free(x);
         return st;
     }
     *out = x;
     return ORX_OK;
 }
 
-bool ind_index_has_word(const ind_index *x, const char *w) { return x && ind_map_get(&x->vocab, w) >= 0; }
+bool orx_ind_index_has_word(const ind_index *x, const char *w) { return x && orx_ind_map_get(&x->vocab, w) >= 0; }
 
 /* ============================================================================================
  * Matching one phrasing
@@ -432,7 +432,7 @@ typedef struct phrase_ids {
 static bool phrase_to_ids(const ind_index *x, const orx_ind_phrase *p, phrase_ids *ids) {
     ids->n = p->n;
     for (int i = 0; i < p->n; i++)
-        if ((ids->id[i] = ind_map_get(&x->vocab, p->words[i])) < 0) return false;
+        if ((ids->id[i] = orx_ind_map_get(&x->vocab, p->words[i])) < 0) return false;
     return p->n > 0;
 }
 
@@ -482,7 +482,7 @@ static bool positive_at(const ind_sent *s, int last) {
 static bool narrower_at(const ind_index *x, const ind_sent *s, int first, const orx_ind_query *q) {
     if (first == 0) return false;
     const char *w = x->vocab_str[x->words[s->w0 + first - 1]];
-    if (ind_is_stop(w) || ind_is_function(w) || ind_is_drop(w)) return false;
+    if (orx_ind_is_stop(w) || orx_ind_is_function(w) || orx_ind_is_drop(w)) return false;
     for (int i = 0; i < q->n; i++)
         for (int a = 0; a < q->c[i].n_alts; a++)
             for (int k = 0; k < q->c[i].alts[a].n; k++)
@@ -579,14 +579,14 @@ static int back_off(const ind_index *x, orx_ind_query *q, int ci, bool *partial)
             orx_ind_phrase sub = *p0;
             sub.n = len;
             for (int k = 0; k < len; k++) memcpy(sub.words[k], p0->words[s + k], sizeof sub.words[k]);
-            if (len == 1 && (ind_is_numeric(sub.words[0]) || ind_is_generic(sub.words[0]) ||
-                             ind_is_degree(sub.words[0]) || ind_is_site(sub.words[0])))
+            if (len == 1 && (orx_ind_is_numeric(sub.words[0]) || orx_ind_is_generic(sub.words[0]) ||
+                             orx_ind_is_degree(sub.words[0]) || orx_ind_is_site(sub.words[0])))
                 continue; /* "syndrome" of "Metabolic syndrome X", "pregnancy" of "Tubal pregnancy" */
-            if (ind_is_drop(sub.words[0]) || ind_is_function(sub.words[len - 1])) continue;
+            if (orx_ind_is_drop(sub.words[0]) || orx_ind_is_function(sub.words[len - 1])) continue;
             /* the named condition's general head left out ("metabolic" of "Metabolic syndrome
              * X"): the words before it name a kind of it, not a condition */
             bool head_dropped = false;
-            for (int k = s + len; k < p0->n; k++) head_dropped |= ind_is_generic(p0->words[k]);
+            for (int k = s + len; k < p0->n; k++) head_dropped |= orx_ind_is_generic(p0->words[k]);
             if (head_dropped) continue;
             if (best < 0 && positive_count(x, &sub) > 0) best = s;
         }
@@ -625,12 +625,12 @@ static float occurrence_factor(const match_state *m, const ind_sent *s, const ph
     int a = -1, f, l;
     bool any = false, conflict = true;
     *occ = IND_OCC_POP;
-    while (ind_match_ids(v.ids, v.n, p->id, p->n, a + 1, &a, &f, &l)) {
+    while (orx_ind_match_ids(v.ids, v.n, p->id, p->n, a + 1, &a, &f, &l)) {
         if (!positive_at(s, l)) continue;
         any = true;
-        ind_occ o = ind_occurrence(&v, f, l);
+        ind_occ o = orx_ind_occurrence(&v, f, l);
         if (o < *occ) *occ = o;
-        if (!ind_site_conflict(&v, f, l, (const char (*)[IND_WORD])m->sites, m->n_sites)) conflict = false;
+        if (!orx_ind_site_conflict(&v, f, l, (const char (*)[IND_WORD])m->sites, m->n_sites)) conflict = false;
     }
     if (!any) *occ = IND_OCC_FULL; /* the caller found it; keep its reading */
     if (any && conflict) return 0.0f;
@@ -702,7 +702,7 @@ static float concept_weight(const ind_index *x, const orx_ind_concept *c, int *d
 /* ============================================================================================
  * Options
  * ========================================================================================== */
-void orx_ind_options_free(orx_ind_options *o) {
+void orx_ind_options_clear(orx_ind_options *o) {
     if (!o) return;
     for (size_t i = 0; i < o->n; i++) {
         free(o->v[i].quote.text);
@@ -847,7 +847,7 @@ static orx_status collect(const match_state *m, orx_ind_options *out, orx_error 
     return st;
 }
 
-orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
+orx_status orx_ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
                              orx_ind_options *out, orx_error *err) {
     match_state m = {.x = x, .lex = lex, .q = q};
     /* a concept that names a drug class ranks the class's members */
@@ -872,7 +872,7 @@ orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, 
     for (int i = 0; i < q->n; i++)
         if (q->c[i].role == ORX_IND_PRIMARY || q->c[i].role == ORX_IND_REFINE)
             for (int k = 0; k < q->c[i].alts[0].n && m.n_sites < 12; k++)
-                if (ind_is_site(q->c[i].alts[0].words[k]))
+                if (orx_ind_is_site(q->c[i].alts[0].words[k]))
                     memcpy(m.sites[m.n_sites++], q->c[i].alts[0].words[k], IND_WORD);
     m.dm = calloc(x->n_docs + 1, sizeof *m.dm);
     m.sent_score = calloc(x->n_sents + 1, sizeof *m.sent_score);
@@ -906,7 +906,7 @@ static bool letters_in_order(const char *w, const char *letters) {
     return true;
 }
 
-int ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
+int orx_ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
     size_t n = 0;
     for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
@@ -967,7 +967,7 @@ static size_t initials_at(const char *t, size_t n, size_t b, const char *want) {
     return i;
 }
 
-int ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
+int orx_ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
     size_t n = 0;
     for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
@@ -1007,8 +1007,8 @@ int ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[
     return k;
 }
 
-int ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap) {
-    int32_t g = ind_map_get(&x->group_of, name);
+int orx_ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap) {
+    int32_t g = orx_ind_map_get(&x->group_of, name);
     if (g < 0) return 0;
     const ind_group *gr = &x->groups[g];
     for (int i = 0; i < gr->n_docs && i < cap; i++) snprintf(set_ids[i], 64, "%s", x->docs[gr->docs[i]].set_id);

@@ -39,6 +39,11 @@ typedef enum orx_ind_role {
                             ranks only; primary when the query names no other condition */
 } orx_ind_role;
 
+/* The role's name: "primary", "refinement", "function", "class", "comorbidity". */
+const char *orx_ind_role_name(orx_ind_role r);
+/* A phrasing's words joined by single spaces into out (cut at cap). */
+void        orx_ind_phrase_text(const orx_ind_phrase *p, char *out, size_t cap);
+
 typedef struct orx_ind_concept {
     char           text[96];                /* as written, for display */
     orx_ind_role   role;                    /* see orx_ind_role */

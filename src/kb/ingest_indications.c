@@ -10,7 +10,7 @@
  * name is kept without drug names (still searchable; never an option).
  */
 #include "kb/kb.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <errno.h>
@@ -171,28 +171,27 @@ static orx_status one_line(const char *path, long lineno, const char *line, size
     return st;
 }
 
+typedef struct line_ctx {
+    const char        *path;
+    const orx_lexicon *lex;
+    orx_kb_doc_fn      fn;
+    void              *ctx;
+} line_ctx;
+
+static orx_status on_line(void *u, long lineno, char *line, size_t n, orx_error *err) {
+    const line_ctx *lc = u;
+    return one_line(lc->path, lineno, line, n, lc->lex, lc->fn, lc->ctx, err);
+}
+
 orx_status orx_kb_ingest_indications(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return orx_fail(err, ORX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    orx_lexicon *lex = NULL;
+    line_ctx lc = {path, NULL, fn, ctx};
     orx_error lerr = ORX_ERROR_INIT;
+    orx_lexicon *lex = NULL;
     if (orx_lexicon_open(NULL, &lex, &lerr) != ORX_OK) lex = NULL; /* texts stay drug-less */
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    orx_status st = ORX_OK;
-    while (st == ORX_OK && (n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if ((size_t)n > MAX_LINE) {
-            st = orx_fail(err, ORX_ERR_RANGE, "%s:%ld: line longer than %u bytes", path, lineno, MAX_LINE);
-            break;
-        }
-        size_t k = 0;
-        while (k < (size_t)n && isspace((unsigned char)line[k])) k++;
-        if (k < (size_t)n) st = one_line(path, lineno, line, (size_t)n, lex, fn, ctx, err);
-    }
-    free(line);
+    lc.lex = lex;
+    orx_status st = orx_each_line(f, path, MAX_LINE, true, on_line, &lc, err);
     fclose(f);
     orx_lexicon_free(lex);
     return st;

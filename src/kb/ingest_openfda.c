@@ -222,7 +222,7 @@ static orx_status emit_label(label_ctx *lc, json_t *o, uint64_t bytes, orx_error
             if (text.len) orx_buf_puts(&text, "\n\n");
             orx_buf_puts(&text, json_string_value(v));
         }
-        if (!text.len) { orx_buf_free(&text); continue; }
+        if (!text.len) { orx_buf_clear(&text); continue; }
         orx_kb_section *s = &secs[ns];
         const char *code = orx_kb_section_code_for(key);
         snprintf(s->code, sizeof s->code, "%s", code ? code : "");
@@ -249,12 +249,12 @@ static orx_status emit_label(label_ctx *lc, json_t *o, uint64_t bytes, orx_error
     for (size_t i = 0; owned && i < ns; i++) free(owned[i]);
     free(owned);
     free(secs);
-    orx_buf_free(&gen);
-    orx_buf_free(&brand);
-    orx_buf_free(&rx);
-    orx_buf_free(&title);
-    orx_buf_free(&src);
-    orx_buf_free(&names);
+    orx_buf_clear(&gen);
+    orx_buf_clear(&brand);
+    orx_buf_clear(&rx);
+    orx_buf_clear(&title);
+    orx_buf_clear(&src);
+    orx_buf_clear(&names);
     return st;
 }
 
@@ -299,7 +299,7 @@ static orx_status scan_results(reader *r, label_ctx *lc, orx_error *err) {
         st = syntax(r, err, "expected ',' or ']' after a label");
         break;
     }
-    orx_buf_free(&el);
+    orx_buf_clear(&el);
     return st;
 }
 
@@ -335,7 +335,7 @@ static orx_status scan_top(reader *r, label_ctx *lc, orx_error *err) {
         st = syntax(r, err, "expected ',' or '}'");
         break;
     }
-    orx_buf_free(&key);
+    orx_buf_clear(&key);
     if (st == ORX_OK && skip_ws(r) != EOF) st = syntax(r, err, "trailing data after the top-level value");
     if (st == ORX_OK && !saw_results)
         st = orx_fail(err, ORX_ERR_INVALID, "%s: no \"results\" array (not an openFDA label file?)", r->path);

@@ -214,7 +214,7 @@ static bool parse_attrs(xparser *p, xnode *n) {
         xattr *na = ok ? realloc(n->attrs, (size_t)(n->nattrs + 1) * sizeof *na) : NULL;
         if (!na) {
             free(name);
-            orx_buf_free(&v);
+            orx_buf_clear(&v);
             return ok ? (xerr(p, at, "out of memory%s", NULL), false) : false;
         }
         n->attrs = na;
@@ -323,7 +323,7 @@ static xnode *xml_parse(xparser *p) {
             if (n->parent == doc) had_root = true;
         }
     }
-    orx_buf_free(&text);
+    orx_buf_clear(&text);
     if (p->st == ORX_OK && cur != doc) {
         char msg[160];
         snprintf(msg, sizeof msg, "end of input inside <%s>", cur->name);
@@ -427,8 +427,8 @@ static void walk_section(const xnode *sec, const char *parent_code, spl_out *o, 
     if (tx) flatten(tx, &text);
     while (text.len && isspace((unsigned char)text.data[text.len - 1])) text.data[--text.len] = 0;
     if (text.len) add_section(o, code, title.data ? title.data : "", &text);
-    orx_buf_free(&title);
-    orx_buf_free(&text);
+    orx_buf_clear(&title);
+    orx_buf_clear(&text);
     for (const xnode *c = sec->first; c; c = c->next)
         if (c->name && !strcmp(c->name, "component")) {
             xnode *sub = xchild(c, "section");
@@ -470,7 +470,7 @@ static void collect_names(const xnode *n, orx_buf *brand, orx_buf *generic, int 
                         orx_buf_puts(dst, s);
                     }
                 }
-                orx_buf_free(&t);
+                orx_buf_clear(&t);
             }
         }
         collect_names(c, brand, generic, depth + 1);
@@ -537,9 +537,9 @@ orx_status orx_kb_ingest_spl_buf(const char *xml, size_t len, const char *name, 
         free((char *)o.v[i].text);
     }
     free(o.v);
-    orx_buf_free(&title);
-    orx_buf_free(&brand);
-    orx_buf_free(&generic);
+    orx_buf_clear(&title);
+    orx_buf_clear(&brand);
+    orx_buf_clear(&generic);
     xfree(doc);
     return st;
 }

@@ -395,42 +395,35 @@ static orx_status jsonl_doc(const char *path, long lineno, json_t *o, size_t lin
                         .src_bytes = line_len};
         st = fn(ctx, &d, err); /* the store skips (and reports) a label without a set id */
     }
-    orx_buf_free(&gen);
-    orx_buf_free(&brand);
-    orx_buf_free(&rx);
-    orx_buf_free(&src);
+    orx_buf_clear(&gen);
+    orx_buf_clear(&brand);
+    orx_buf_clear(&rx);
+    orx_buf_clear(&src);
     sec_free(&l);
+    return st;
+}
+
+typedef struct jsonl_ctx {
+    const char   *path;
+    orx_kb_doc_fn fn;
+    void         *ctx;
+} jsonl_ctx;
+
+static orx_status jsonl_line(void *u, long lineno, char *line, size_t n, orx_error *err) {
+    const jsonl_ctx *jc = u;
+    json_error_t je;
+    json_t *o = json_loadb(line, n, 0, &je);
+    if (!o) return orx_fail(err, ORX_ERR_PARSE, "%s:%ld:%d: %s", jc->path, lineno, je.column, je.text);
+    orx_status st = jsonl_doc(jc->path, lineno, o, n, jc->fn, jc->ctx, err);
+    json_decref(o);
     return st;
 }
 
 orx_status orx_kb_ingest_jsonl(const char *path, orx_kb_doc_fn fn, void *ctx, orx_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return orx_fail(err, ORX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    orx_status st = ORX_OK;
-    while (st == ORX_OK && (n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if ((size_t)n > MAX_JSONL_LINE) {
-            st = orx_fail(err, ORX_ERR_RANGE, "%s:%ld: line longer than %u bytes", path, lineno,
-                          MAX_JSONL_LINE);
-            break;
-        }
-        size_t k = 0;
-        while (k < (size_t)n && isspace((unsigned char)line[k])) k++;
-        if (k == (size_t)n) continue;
-        json_error_t je;
-        json_t *o = json_loadb(line, (size_t)n, 0, &je);
-        if (!o) {
-            st = orx_fail(err, ORX_ERR_PARSE, "%s:%ld:%d: %s", path, lineno, je.column, je.text);
-            break;
-        }
-        st = jsonl_doc(path, lineno, o, (size_t)n, fn, ctx, err);
-        json_decref(o);
-    }
-    free(line);
+    jsonl_ctx jc = {path, fn, ctx};
+    orx_status st = orx_each_line(f, path, MAX_JSONL_LINE, true, jsonl_line, &jc, err);
     fclose(f);
     return st;
 }

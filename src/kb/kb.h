@@ -5,7 +5,7 @@
  * interface so a dense or hybrid retriever can be added later.
  *
  * Citation ids are "<set id>#<LOINC section code>" ("#" alone when a section has no code).
- * The drug-name lexicon (kb/lexicon.h, a separate concern) is used for query expansion when
+ * The drug-name lexicon (lexicon/lexicon.h, a separate concern) is used for query expansion when
  * it is available.
  */
 #ifndef ORX_KB_H
@@ -14,7 +14,7 @@
 #include "openrx.h"
 #include "kb/indterms.h"
 
-struct orx_lexicon; /* kb/lexicon.h */
+struct orx_lexicon; /* lexicon/lexicon.h */
 
 /* ============================================================================================
  * Documents as produced by the ingesters
@@ -232,7 +232,7 @@ typedef struct orx_kb_results {
     size_t      n;    /* count */
     char       *fts_query; /* the FTS5 MATCH expression used (malloc'd), for --explain */
 } orx_kb_results;
-void orx_kb_results_free(orx_kb_results *r);
+void orx_kb_results_clear(orx_kb_results *r);
 
 orx_status orx_kb_search(orx_kb *kb, const orx_kb_query *q, orx_kb_results *out, orx_error *err);
 
@@ -279,7 +279,7 @@ typedef struct orx_ind_options {
     int             sentences;  /* indication sentences searched */
     int             labels;     /* labels with an Indications section */
 } orx_ind_options;
-void orx_ind_options_free(orx_ind_options *o);
+void orx_ind_options_clear(orx_ind_options *o);
 
 /* Options for a parsed query: each drug (ingredient set, lexicon-resolved) whose label's
  * Indications & Usage states a primary concept in a sentence that is not negated or a

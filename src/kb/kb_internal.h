@@ -15,15 +15,35 @@ struct orx_lexicon;
  * ========================================================================================== */
 typedef struct ind_index ind_index;
 /* Build from every Indications & Usage chunk of db; labels' ingredients resolved with lex. */
-orx_status ind_index_build(sqlite3 *db, const struct orx_lexicon *lex, ind_index **out, orx_error *err);
-void       ind_index_free(ind_index *x);
-bool       ind_index_has_word(const ind_index *x, const char *w);
+orx_status orx_ind_index_build(sqlite3 *db, const struct orx_lexicon *lex, ind_index **out, orx_error *err);
+void       orx_ind_index_free(ind_index *x);
+bool       orx_ind_index_has_word(const ind_index *x, const char *w);
 /* Options for a parsed query (q is updated: backed-off concepts, their refinements). */
-orx_status ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
+orx_status orx_ind_index_options(const ind_index *x, const struct orx_lexicon *lex, orx_ind_query *q,
                              orx_ind_options *out, orx_error *err);
-int        ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
-int        ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
-int        ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap);
+int        orx_ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
+int        orx_ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap);
+int        orx_ind_index_labels_of(const ind_index *x, const char *name, char (*set_ids)[64], int cap);
+
+/* ============================================================================================
+ * Rows shared by kb build (kb/store.c) and kb update (kb/update.c)
+ * ========================================================================================== */
+/* Chunk one section into *spans (grown as needed); the count, or (size_t)-1 out of memory. */
+size_t  orx_kb_chunk_section(const orx_kb_section *sec, int max_words, orx_kb_span **spans, size_t *cap);
+/* The chunk's section column: "CODE NAME TITLE" (code first, so a section filter can match the
+ * phrase "34073 7"). */
+void    orx_kb_section_col(const orx_kb_section *sec, char *out, size_t cap);
+/* Chunk row id: seq * 256 + length bucket * 16 + class, the bucket being the BM25-weighted
+ * length (drug 2, section 0.5, text 1) in 25-word buckets. */
+int64_t orx_kb_chunk_row_id(int64_t seq, const char *drug, const char *section_col, int text_words, int klass);
+/* Bind the columns of "INSERT INTO chunks(id, doc_id, section_code, section_name, section_title,
+ * seq, start_off, end_off, drug, section, text ...)" (parameters 1..11). */
+void    orx_kb_bind_chunk(sqlite3_stmt *s, int64_t id, int64_t doc_id, const orx_kb_section *sec, size_t seq,
+                          const orx_kb_span *sp, const char *drug, const char *section_col);
+/* Compare two label versions: effective dates (digits only) first, then the version numbers.
+ * <0, 0, >0 as a is older, the same, newer. stated_wins: a label that states a date (or a
+ * version) is newer than one that does not (kb update); otherwise such a pair ties (kb build). */
+int     orx_kb_label_cmp(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b, bool stated_wins);
 
 /* ============================================================================================
  * Evidence channels (kb/channels.c): the BM25 retriever's retrieve()

@@ -6,7 +6,7 @@
  * threads and the model worker.
  */
 #include "kb/kb.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 #include <pthread.h>
 #include <stdlib.h>

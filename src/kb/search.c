@@ -24,8 +24,8 @@
 #include <string.h>
 
 #if defined(__has_include)
-#if __has_include("kb/lexicon.h")
-#include "kb/lexicon.h"
+#if __has_include("lexicon/lexicon.h")
+#include "lexicon/lexicon.h"
 #define ORX_KB_HAVE_LEXICON 1
 #endif
 #endif
@@ -291,7 +291,7 @@ void orx_kb_free(orx_kb *kb) {
     sqlite3_finalize(kb->copies_q);
     sqlite3_finalize(kb->dv);
     sqlite3_finalize(kb->section);
-    ind_index_free(kb->ind);
+    orx_ind_index_free(kb->ind);
     orx_ind_vocab_free(kb->vocab);
     if (kb->tok_inst) kb->tok.xDelete(kb->tok_inst);
     sqlite3_close(kb->db);
@@ -367,6 +367,20 @@ static void json_str(orx_buf *b, const char *s) {
     orx_buf_puts(b, "\"");
 }
 
+/* "name":count members, one per row of sql (name, count) */
+static void count_members(orx_buf *b, sqlite3 *db, const char *sql) {
+    sqlite3_stmt *s;
+    bool first = true;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            if (!first) orx_buf_puts(b, ",");
+            first = false;
+            json_str(b, (const char *)sqlite3_column_text(s, 0));
+            orx_buf_printf(b, ":%lld", (long long)sqlite3_column_int64(s, 1));
+        }
+    sqlite3_finalize(s);
+}
+
 orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
     orx_kb_stats st;
     orx_kb_get_stats(kb, &st, err);
@@ -381,33 +395,15 @@ orx_status orx_kb_stats_json(orx_kb *kb, char **json_out, orx_error *err) {
                    (unsigned long long)st.duplicates);
     /* documents per source directory */
     sqlite3_stmt *s;
-    const char *q1 = "SELECT CASE WHEN instr(source_file,'/') THEN rtrim(source_file,"
-                     " replace(source_file,'/','')) ELSE '.' END AS dir, count(*) FROM docs"
-                     " GROUP BY dir ORDER BY dir";
-    bool first = true;
-    if (sqlite3_prepare_v2(kb->db, q1, -1, &s, NULL) == SQLITE_OK)
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            if (!first) orx_buf_puts(&b, ",");
-            first = false;
-            json_str(&b, (const char *)sqlite3_column_text(s, 0));
-            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
-        }
-    sqlite3_finalize(s);
+    count_members(&b, kb->db, "SELECT CASE WHEN instr(source_file,'/') THEN rtrim(source_file,"
+                              " replace(source_file,'/','')) ELSE '.' END AS dir, count(*) FROM docs"
+                              " GROUP BY dir ORDER BY dir");
     orx_buf_puts(&b, "},\"sections\":{");
-    first = true;
-    if (sqlite3_prepare_v2(kb->db, "SELECT section_code || ' ' || section_name, count(*) FROM chunks"
-                                   " GROUP BY section_code, section_name ORDER BY 2 DESC",
-                           -1, &s, NULL) == SQLITE_OK)
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            if (!first) orx_buf_puts(&b, ",");
-            first = false;
-            json_str(&b, (const char *)sqlite3_column_text(s, 0));
-            orx_buf_printf(&b, ":%lld", (long long)sqlite3_column_int64(s, 1));
-        }
-    sqlite3_finalize(s);
+    count_members(&b, kb->db, "SELECT section_code || ' ' || section_name, count(*) FROM chunks"
+                                 " GROUP BY section_code, section_name ORDER BY 2 DESC");
     orx_buf_puts(&b, "},\"releases\":[");
     /* the release of each source (kb build: newest label date; kb update: the release's date) */
-    first = true;
+    bool first = true;
     if (sqlite3_prepare_v2(kb->db, "SELECT name, kind, release_date, applied_at, (SELECT count(*) FROM doc_source o"
                                    " WHERE o.source = sources.name) FROM sources ORDER BY name",
                            -1, &s, NULL) == SQLITE_OK)
@@ -777,7 +773,7 @@ static char *make_snippet(const char *text, const terms *t, int width) {
 /* ============================================================================================
  * Search
  * ========================================================================================== */
-void orx_kb_results_free(orx_kb_results *r) {
+void orx_kb_results_clear(orx_kb_results *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n; i++) {
         free(r->hits[i].text);
@@ -966,11 +962,11 @@ static orx_status search_in_txn(orx_kb *kb, const orx_kb_query *q, orx_kb_result
         bool anchored;
         st = build_match(kb, q, pass == 0, &m, &hl, &anchored, err);
         if (st != ORX_OK) {
-            orx_buf_free(&m);
+            orx_buf_clear(&m);
             break;
         }
         if (out->fts_query && !strcmp(out->fts_query, m.data)) { /* same query: no second pass */
-            orx_buf_free(&m);
+            orx_buf_clear(&m);
             break;
         }
         free(out->fts_query);
@@ -1000,7 +996,7 @@ static orx_status ensure_index(orx_kb *kb, orx_error *err) {
         if (orx_kb_load_lexicon(kb, NULL, &lerr) != ORX_OK)
             return orx_fail(err, lerr.code, "indication options need the drug-name lexicon: %s", lerr.msg);
     }
-    return ind_index_build(kb->db, kb->lex, &kb->ind, err);
+    return orx_ind_index_build(kb->db, kb->lex, &kb->ind, err);
 #else
     return orx_fail(err, ORX_ERR_UNSUPPORTED, "indication options need the drug-name lexicon");
 #endif
@@ -1036,7 +1032,7 @@ static void drop_drug_names(orx_kb *kb, orx_ind_query *q) {
 #endif
 }
 
-bool orx_kb_ind_is_word(void *kb, const char *w) { return ind_index_has_word(((orx_kb *)kb)->ind, w); }
+bool orx_kb_ind_is_word(void *kb, const char *w) { return orx_ind_index_has_word(((orx_kb *)kb)->ind, w); }
 
 /* An abbreviation that no source defines and no label uses ("HTN", "T2DM") is never given a
  * meaning: the query says so, with suggestions from the sources (vocabulary phrases whose
@@ -1046,16 +1042,16 @@ static void note_unrecognised(orx_kb *kb, const orx_ind_vocab *v, orx_ind_query 
     for (int i = 0; i < q->n; i++) {
         const orx_ind_concept *c = &q->c[i];
         if ((c->role != ORX_IND_PRIMARY && c->role != ORX_IND_COMORBID) || c->n_alts != 1 || c->alts[0].n != 1 ||
-            !orx_ind_looks_abbreviation(c->text) || ind_index_has_word(kb->ind, c->alts[0].words[0]))
+            !orx_ind_looks_abbreviation(c->text) || orx_ind_index_has_word(kb->ind, c->alts[0].words[0]))
             continue;
         char sug[6][96];
         int df[6] = {0};
         int ns = orx_ind_vocab_suggest(v, c->text, sug, 3);
         char words[3][96];
-        int nw = ind_index_suggest_phrases(kb->ind, c->text, words, df, 3);
+        int nw = orx_ind_index_suggest_phrases(kb->ind, c->text, words, df, 3);
         bool digits = false;
         for (const char *p = c->text; *p; p++) digits |= isdigit((unsigned char)*p) != 0;
-        if (!nw && !digits) nw = ind_index_suggest_words(kb->ind, c->text, words, df, 3);
+        if (!nw && !digits) nw = orx_ind_index_suggest_words(kb->ind, c->text, words, df, 3);
         while (nw > 1 && df[nw - 1] * 4 < df[0]) nw--; /* rarely used ones add noise */
         char list[400] = "";
         size_t l = 0;
@@ -1083,13 +1079,13 @@ orx_status orx_kb_indication_options(orx_kb *kb, const orx_ind_vocab *v, const c
     orx_ind_parse(v, indication, problem, orx_kb_ind_is_word, kb, &q);
     drop_drug_names(kb, &q);
     note_unrecognised(kb, v, &q);
-    return ind_index_options(kb->ind, kb->lex, &q, out, err);
+    return orx_ind_index_options(kb->ind, kb->lex, &q, out, err);
 }
 
 int orx_kb_labels_of(orx_kb *kb, const char *name, char (*set_ids)[64], int cap) {
     orx_error err = ORX_ERROR_INIT;
     if (ensure_index(kb, &err) != ORX_OK) return 0;
-    return ind_index_labels_of(kb->ind, name, set_ids, cap);
+    return orx_ind_index_labels_of(kb->ind, name, set_ids, cap);
 }
 
 orx_status orx_kb_label_section(orx_kb *kb, const char *set_id, const char *code, orx_kb_results *out,
@@ -1169,7 +1165,7 @@ orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, 
             if (in_list(f[1], r.hits[i].set_id) && strcasestr(r.hits[i].text, f[2])) first = i;
         for (int j = 0; j < 3; j++)
             if (first != (size_t)-1 && first < (size_t)KS[j]) out->hits_at[j]++;
-        orx_kb_results_free(&r);
+        orx_kb_results_clear(&r);
     }
     free(data);
     out->seconds = orx_now() - t0;

@@ -10,7 +10,7 @@
  * without changing scores.
  */
 #define _GNU_SOURCE 1 /* nftw */
-#include "kb/kb.h"
+#include "kb/kb_internal.h"
 #include "kb/impact.h"
 #include "util/util.h"
 #include <dirent.h>
@@ -97,21 +97,6 @@ static void note(builder *b, const char *fmt, ...) {
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
-/* digits-only YYYYMMDD; versions compared numerically */
-static int cmp_versions(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b) {
-    char da[16] = {0}, db[16] = {0};
-    size_t na = 0, nb = 0;
-    for (const char *p = nz(date_a); *p && na < 15; p++) if (*p >= '0' && *p <= '9') da[na++] = *p;
-    for (const char *p = nz(date_b); *p && nb < 15; p++) if (*p >= '0' && *p <= '9') db[nb++] = *p;
-    if (na && nb) {
-        int c = strcmp(da, db);
-        if (c) return c;
-    }
-    long va = atol(nz(ver_a)), vb = atol(nz(ver_b));
-    if (va != vb && va && vb) return va < vb ? -1 : 1;
-    return 0;
-}
-
 static orx_status prepare(builder *b, orx_error *err) {
     struct { sqlite3_stmt **st; const char *sql; } q[] = {
         {&b->find_doc, "SELECT id, version, effective_date, source_file FROM docs WHERE set_id=?"},
@@ -165,7 +150,7 @@ static orx_status resolve_duplicate(builder *b, const orx_kb_doc *d, bool *inser
     snprintf(osrc, sizeof osrc, "%s", (const char *)nz((const char *)sqlite3_column_text(s, 3)));
     sqlite3_reset(s);
     /* newer date/version wins; on a tie the later input wins (inputs are given oldest first) */
-    bool new_wins = cmp_versions(d->effective_date, d->version, oday, over) >= 0;
+    bool new_wins = orx_kb_label_cmp(d->effective_date, d->version, oday, over, false) >= 0;
     b->stats->duplicates++;
     const char *kv = new_wins ? nz(d->version) : over, *kd = new_wins ? nz(d->effective_date) : oday;
     const char *ks = new_wins ? nz(d->source_file) : osrc;
@@ -193,54 +178,21 @@ static orx_status resolve_duplicate(builder *b, const orx_kb_doc *d, bool *inser
     return ORX_OK;
 }
 
-static int words_in(const char *s) {
-    int n = 0;
-    bool in = false;
-    for (; *s; s++) {
-        bool w = (unsigned char)*s > ' ';
-        n += w && !in;
-        in = w;
-    }
-    return n;
-}
-
 static orx_status insert_chunks(builder *b, const orx_kb_doc *d, int64_t doc_id, const char *drug,
                                 int64_t *n_out, orx_error *err) {
     int64_t n = 0;
     for (size_t si = 0; si < d->n_sections; si++) {
         const orx_kb_section *sec = &d->sections[si];
-        size_t need = orx_kb_chunk(sec->text, sec->len, b->params->max_words, b->spans, b->spans_cap);
-        if (need > b->spans_cap) {
-            orx_kb_span *ns = realloc(b->spans, need * sizeof *ns);
-            if (!ns) return orx_fail(err, ORX_ERR_NOMEM, "out of memory chunking %s", d->set_id);
-            b->spans = ns;
-            b->spans_cap = need;
-            orx_kb_chunk(sec->text, sec->len, b->params->max_words, b->spans, b->spans_cap);
-        }
+        size_t need = orx_kb_chunk_section(sec, b->params->max_words, &b->spans, &b->spans_cap);
+        if (need == (size_t)-1) return orx_fail(err, ORX_ERR_NOMEM, "out of memory chunking %s", d->set_id);
         char section_col[320];
-        /* code first, so a section filter can match the phrase "34073 7" */
-        snprintf(section_col, sizeof section_col, "%s %s %s", sec->code, nz(sec->name),
-                 nz(sec->title));
+        orx_kb_section_col(sec, section_col, sizeof section_col);
         int klass = d->indication_only ? ORX_KB_CLASS_SUPPLEMENT : orx_kb_section_class(sec->code);
-        int drug_words = words_in(drug), section_words = words_in(section_col);
         for (size_t ci = 0; ci < need; ci++) {
             const orx_kb_span *sp = &b->spans[ci];
             sqlite3_stmt *s = b->ins_chunk;
-            sqlite3_reset(s);
-            /* BM25-weighted length (drug 2, section 0.5, text 1) in 25-word buckets */
-            int wl = 2 * drug_words + section_words / 2 + sp->words;
-            int bucket = (wl + 12) / 25 > 15 ? 15 : (wl + 12) / 25;
-            sqlite3_bind_int64(s, 1, (++b->next_chunk) * 256 + bucket * 16 + klass);
-            sqlite3_bind_int64(s, 2, doc_id);
-            sqlite3_bind_text(s, 3, sec->code, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 4, nz(sec->name), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 5, nz(sec->title), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(s, 6, (int64_t)ci);
-            sqlite3_bind_int64(s, 7, (int64_t)sp->off);
-            sqlite3_bind_int64(s, 8, (int64_t)(sp->off + sp->len));
-            sqlite3_bind_text(s, 9, drug, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 10, section_col, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 11, sec->text + sp->off, (int)sp->len, SQLITE_TRANSIENT);
+            orx_kb_bind_chunk(s, orx_kb_chunk_row_id(++b->next_chunk, drug, section_col, sp->words, klass), doc_id, sec,
+                              ci, sp, drug, section_col);
             if (sqlite3_step(s) != SQLITE_DONE) return db_fail(b->db, err, "insert chunk");
             n++;
         }
@@ -279,7 +231,7 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
     orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
     int64_t n = 0;
     st = insert_chunks(b, d, doc_id, drug.data ? drug.data : "", &n, err);
-    orx_buf_free(&drug);
+    orx_buf_clear(&drug);
     if (st != ORX_OK) return st;
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE docs SET n_chunks=%lld WHERE id=%lld", (long long)n,
@@ -408,10 +360,7 @@ static orx_status open_temp(const char *out_path, char *tmp, size_t cap, sqlite3
 
 static orx_status write_meta(sqlite3 *db, const char *inputs_desc, int max_words, orx_error *err) {
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?,?)", -1, &s, NULL) != SQLITE_OK)
         return db_fail(db, err, "meta");
@@ -513,7 +462,7 @@ orx_status orx_kb_build(const char *out_path, const char *const *inputs, size_t 
         orx_progress_finish(&p);
     }
     if (st == ORX_OK) st = write_meta(b.db, desc.data ? desc.data : "", params->max_words, err);
-    orx_buf_free(&desc);
+    orx_buf_clear(&desc);
     if (st == ORX_OK) st = orx_kb_index_finish(b.db, out_path, true, params->progress, err);
     if (st == ORX_OK) {
         sqlite3_stmt *s;

@@ -12,6 +12,7 @@
  * length bucket and class), so build(A + B) and build(A) + update(B) hold the same chunks.
  */
 #include "kb/fetch.h"
+#include "kb/kb_internal.h"
 #include "kb/impact.h"
 #include "util/util.h"
 #include <jansson.h>
@@ -127,8 +128,8 @@ static orx_status chunk_terms(updater *u, const char *drug, const char *section,
               orx_kb_tokenize_into(u->tok, anchor, &all);
     for (size_t i = 0; ok && i < all.n; i++) ok = td_add(u, all.v[i], sign, 0);
     for (size_t i = 0; ok && i < dr.n; i++) ok = td_add(u, dr.v[i], 0, sign);
-    orx_kb_termset_free(&all);
-    orx_kb_termset_free(&dr);
+    orx_kb_termset_clear(&all);
+    orx_kb_termset_clear(&dr);
     return ok ? ORX_OK : orx_fail(err, ORX_ERR_NOMEM, "kb update: out of memory (term statistics)");
 }
 
@@ -222,37 +223,13 @@ static orx_status remove_doc(updater *u, int64_t doc_id, orx_error *err) {
     return ORX_OK;
 }
 
-static int words_in(const char *s) {
-    int n = 0;
-    bool in = false;
-    for (; *s; s++) {
-        bool w = (unsigned char)*s > ' ';
-        n += w && !in;
-        in = w;
-    }
-    return n;
-}
-
 /* one chunk row + its FTS entry + term deltas; the row id carries class and length bucket as in
  * kb build (seq * 256 + bucket * 16 + class) */
 static orx_status insert_chunk(updater *u, int64_t doc_id, const orx_kb_section *sec, const orx_kb_span *sp,
                                size_t ci, const char *drug, const char *section_col, orx_error *err) {
-    int wl = 2 * words_in(drug) + words_in(section_col) / 2 + sp->words;
-    int bucket = (wl + 12) / 25 > 15 ? 15 : (wl + 12) / 25;
-    int64_t id = (u->next_seq++) * 256 + bucket * 16 + orx_kb_section_class(sec->code);
+    int64_t id = orx_kb_chunk_row_id(u->next_seq++, drug, section_col, sp->words, orx_kb_section_class(sec->code));
     sqlite3_stmt *s = u->ins_chunk;
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, doc_id);
-    sqlite3_bind_text(s, 3, sec->code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, nz(sec->name), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 5, nz(sec->title), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 6, (int64_t)ci);
-    sqlite3_bind_int64(s, 7, (int64_t)sp->off);
-    sqlite3_bind_int64(s, 8, (int64_t)(sp->off + sp->len));
-    sqlite3_bind_text(s, 9, drug, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 10, section_col, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 11, sec->text + sp->off, (int)sp->len, SQLITE_TRANSIENT);
+    orx_kb_bind_chunk(s, id, doc_id, sec, ci, sp, drug, section_col);
     if (sqlite3_step(s) != SQLITE_DONE) return dbfail(u->db, err, "insert chunk");
     sqlite3_stmt *f = u->ins_fts;
     sqlite3_reset(f);
@@ -267,7 +244,7 @@ static orx_status insert_chunk(updater *u, int64_t doc_id, const orx_kb_section 
     orx_buf_init(&tb);
     orx_buf_append(&tb, sec->text + sp->off, sp->len);
     orx_status st = chunk_terms(u, drug, section_col, tb.data ? tb.data : "", drug, +1, err);
-    orx_buf_free(&tb);
+    orx_buf_clear(&tb);
     u->rep->chunks_added++;
     return st;
 }
@@ -288,20 +265,14 @@ static orx_status insert_doc(updater *u, const orx_kb_doc *d, orx_error *err) {
     orx_status st = ORX_OK;
     for (size_t si = 0; st == ORX_OK && si < d->n_sections; si++) {
         const orx_kb_section *sec = &d->sections[si];
-        size_t need = orx_kb_chunk(sec->text, sec->len, u->max_words, u->spans, u->spans_cap);
-        if (need > u->spans_cap) {
-            orx_kb_span *ns = realloc(u->spans, need * sizeof *ns);
-            if (!ns) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory chunking %s", d->set_id); break; }
-            u->spans = ns;
-            u->spans_cap = need;
-            orx_kb_chunk(sec->text, sec->len, u->max_words, u->spans, u->spans_cap);
-        }
+        size_t need = orx_kb_chunk_section(sec, u->max_words, &u->spans, &u->spans_cap);
+        if (need == (size_t)-1) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory chunking %s", d->set_id); break; }
         char section_col[320];
-        snprintf(section_col, sizeof section_col, "%s %s %s", sec->code, nz(sec->name), nz(sec->title));
+        orx_kb_section_col(sec, section_col, sizeof section_col);
         for (size_t ci = 0; st == ORX_OK && ci < need; ci++, n++)
             st = insert_chunk(u, doc_id, sec, &u->spans[ci], ci, dg, section_col, err);
     }
-    orx_buf_free(&drug);
+    orx_buf_clear(&drug);
     if (st != ORX_OK) return st;
     sqlite3_reset(u->set_n);
     sqlite3_bind_int64(u->set_n, 1, doc_id);
@@ -318,24 +289,6 @@ static bool has_text(const orx_kb_doc *d) {
         for (size_t j = 0; j < d->sections[i].len; j++)
             if ((unsigned char)d->sections[i].text[j] > ' ') return true;
     return false;
-}
-
-/* >0 when (date_a, ver_a) is newer: effective date first, then the version number; a label that
- * states a date (or a version) is newer than one that does not */
-static int newer(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b) {
-    char da[16] = {0}, db[16] = {0};
-    size_t na = 0, nb = 0;
-    for (const char *p = nz(date_a); *p && na < 15; p++) if (*p >= '0' && *p <= '9') da[na++] = *p;
-    for (const char *p = nz(date_b); *p && nb < 15; p++) if (*p >= '0' && *p <= '9') db[nb++] = *p;
-    if (na && nb) {
-        int c = strcmp(da, db);
-        if (c) return c;
-    } else if (na || nb) {
-        return na ? 1 : -1;
-    }
-    long va = atol(nz(ver_a)), vb = atol(nz(ver_b));
-    if (va != vb) return va < vb ? -1 : 1;
-    return 0;
 }
 
 /* the label belongs to the source being applied (a later full release of it that lacks the label
@@ -370,7 +323,7 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
         snprintf(over, sizeof over, "%s", nz((const char *)sqlite3_column_text(f, 1)));
         snprintf(oday, sizeof oday, "%s", nz((const char *)sqlite3_column_text(f, 2)));
         sqlite3_reset(f);
-        if (newer(d->effective_date, d->version, oday, over) <= 0) {
+        if (orx_kb_label_cmp(d->effective_date, d->version, oday, over, true) <= 0) {
             u->rep->unchanged++;
             return set_origin(u, d->set_id, false, err); /* the source carries it now */
         }
@@ -486,10 +439,7 @@ done:
 
 static orx_status record_release(updater *u, const input_desc *in, orx_error *err) {
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(u->db, "INSERT OR REPLACE INTO sources(name, kind, release_date, index_url, fetched_at,"
                                   " applied_at, files) VALUES(?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)

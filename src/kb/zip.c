@@ -72,16 +72,16 @@ static orx_status read_entry(struct archive *a, struct archive_entry *e, const c
         la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
         if (n == 0) break;
         if (n < 0) {
-            orx_buf_free(&b);
+            orx_buf_clear(&b);
             return orx_fail(err, ORX_ERR_IO, "%s: zip data error: %s", name,
                             archive_error_string(a) ? archive_error_string(a) : "read error");
         }
         if (b.len + (size_t)n > max) {
-            orx_buf_free(&b);
+            orx_buf_clear(&b);
             return orx_fail(err, ORX_ERR_RANGE, "%s: entry exceeds the %zu-byte limit", name, max);
         }
         if (!orx_buf_append(&b, chunk, (size_t)n)) {
-            orx_buf_free(&b);
+            orx_buf_clear(&b);
             return orx_fail(err, ORX_ERR_NOMEM, "%s: out of memory", name);
         }
     }

@@ -1,5 +1,5 @@
 /* llm.c — the backend-independent part of the LLM interface. */
-#include "llm/llm.h"
+#include "llm/backend.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,7 @@ orx_llm_request orx_llm_default_request(void) {
     return r;
 }
 
-void orx_llm_response_free(orx_llm_response *r) {
+void orx_llm_response_clear(orx_llm_response *r) {
     if (!r) return;
     free(r->content);
     r->content = NULL;
@@ -45,6 +45,13 @@ void orx_llm_free(orx_llm *llm) {
 }
 
 const char *orx_llm_name(const orx_llm *llm) { return llm ? llm->name : ""; }
+const char *orx_llm_kind(const orx_llm *llm) { return llm && llm->vt && llm->vt->kind ? llm->vt->kind : ""; }
+int orx_llm_n_ctx(const orx_llm *llm) { return llm ? llm->n_ctx : 0; }
+void orx_llm_set_n_ctx(orx_llm *llm, int n_ctx) { if (llm) llm->n_ctx = n_ctx; }
+const orx_llm_privacy *orx_llm_get_privacy(const orx_llm *llm) {
+    static const orx_llm_privacy none;
+    return llm ? &llm->privacy : &none;
+}
 
 int orx_llm_count_tokens(orx_llm *llm, const char *text) {
     return llm && llm->vt && llm->vt->count_tokens && text ? llm->vt->count_tokens(llm, text) : -1;

@@ -9,6 +9,7 @@
 
 #include "openrx.h"
 #include "util/util.h"
+#include "schema/schema.h"
 
 /* ============================================================================================
  * Requests and responses
@@ -31,7 +32,7 @@ typedef struct orx_llm_request {
     int                 top_k;        /* 0 = off (local only; not sent to openai servers) */
     bool                has_seed;     /* seed is meaningful */
     uint64_t            seed;         /* sampling seed */
-    const char         *json_schema;  /* JSON Schema text for response_format, or NULL */
+    const orx_schema   *schema;       /* response_format json_schema, parsed (schema/schema.h), or NULL */
     const char         *schema_name;  /* response_format.json_schema.name ("prescription") */
     bool                json_object;  /* response_format {"type":"json_object"} when no schema */
     const char *const  *stop;         /* [n_stop] stop strings, may be NULL */
@@ -45,7 +46,7 @@ typedef struct orx_llm_request {
 orx_llm_request orx_llm_default_request(void);
 
 typedef struct orx_llm_response {
-    char  *content;            /* malloc'd generated text (NUL-terminated); free with orx_llm_response_free */
+    char  *content;            /* malloc'd generated text (NUL-terminated); free with orx_llm_response_clear */
     char   finish_reason[16];  /* "stop" | "length" | "cancelled" */
     int    prompt_tokens;      /* usage as reported (-1 if unknown) */
     int    completion_tokens;  /* usage as reported (-1 if unknown) */
@@ -58,12 +59,12 @@ typedef struct orx_llm_response {
     size_t request_bytes;      /* its length in bytes, 0 local */
     char  *request_body;       /* the body itself when req->keep_body (malloc'd), else NULL */
 } orx_llm_response;
-void orx_llm_response_free(orx_llm_response *r);
+void orx_llm_response_clear(orx_llm_response *r);
 
 /* ============================================================================================
  * Backend handle
  * ========================================================================================== */
-typedef struct orx_llm orx_llm;
+typedef struct orx_llm orx_llm;   /* opaque; backends implement it through llm/backend.h */
 
 /* Where a backend's requests go and what may be sent there (llm/endpoint.c). A host that is not
  * this machine (not loopback: 127.0.0.0/8, ::1, localhost) is remote: patient data leaves the
@@ -76,26 +77,19 @@ typedef struct orx_llm_privacy {
     char host[256];      /* its host ("api.example.com", "127.0.0.1", "::1"); "" local engine */
 } orx_llm_privacy;
 
-typedef struct orx_llm_vtable {
-    const char *kind; /* "openai" | "local" */
-    orx_status (*chat)(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
-    void (*free)(orx_llm *llm);
-    /* tokens of text in the model's vocabulary (no special tokens), -1 when it cannot say */
-    int (*count_tokens)(orx_llm *llm, const char *text);
-} orx_llm_vtable;
-
-struct orx_llm {
-    const orx_llm_vtable *vt;   /* implementation */
-    char                  name[256]; /* model name for reports and audit ("model.gguf", "gpt-4o") */
-    int                   n_ctx;     /* context window in tokens, 0 when unknown (remote) */
-    orx_llm_privacy       privacy;   /* endpoint, remote or not, consent, redaction */
-};
-
 /* Run one chat completion. out is zeroed first; on failure out->content is NULL but the request
- * hash (and request_body when keep_body) stay: free with orx_llm_response_free either way. */
+ * hash (and request_body when keep_body) stay: free with orx_llm_response_clear either way. */
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
 void       orx_llm_free(orx_llm *llm);
 const char *orx_llm_name(const orx_llm *llm);
+/* The backend's kind: "local", "openai", or an implementation's own (llm/backend.h). */
+const char *orx_llm_kind(const orx_llm *llm);
+/* Context window in tokens, 0 when unknown (a remote server that does not say). */
+int        orx_llm_n_ctx(const orx_llm *llm);
+/* Override the context window (--ctx N for a remote server that does not report it). */
+void       orx_llm_set_n_ctx(orx_llm *llm, int n_ctx);
+/* Where requests go and what may be sent there. */
+const orx_llm_privacy *orx_llm_get_privacy(const orx_llm *llm);
 /* Tokens of text: the local tokenizer, or the server's POST /tokenize (llama.cpp); -1 unknown. */
 int        orx_llm_count_tokens(orx_llm *llm, const char *text);
 

@@ -14,7 +14,7 @@
  * same budget, same random draws — and the draft is kept up to the first token the model did not
  * choose. The answer is the same as one token per pass, with fewer passes.
  */
-#include "llm/llm.h"
+#include "llm/backend.h"
 #include "engine/draft.h"
 #include "engine/engine.h"
 #include "engine/grammar.h"
@@ -145,7 +145,7 @@ static int32_t shared_prefix(const local_llm *l, const int32_t *ids, int32_t n) 
 /* Constraint for response_format: the schema (or a generic JSON object schema). */
 static orx_status make_grammar(const orx_llm_request *req, orx_grammar **g, orx_error *err) {
     *g = NULL;
-    if (req->json_schema) return orx_grammar_compile(req->json_schema, g, err);
+    if (req->schema) return orx_grammar_compile(req->schema, g, err);
     if (req->json_object)
         return orx_fail(err, ORX_ERR_UNSUPPORTED, "response_format json_object needs a schema for the local backend "
                                                   "(use json_schema with explicit properties)");
@@ -382,7 +382,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     }
     free(ids);
     orx_grammar_free(gram);
-    if (st != ORX_OK) { orx_buf_free(&g.text); return st; }
+    if (st != ORX_OK) { orx_buf_clear(&g.text); return st; }
     if (!g.stopped && !g.cancelled) emit_upto(&g, g.text.len);
     out->content = orx_buf_steal(&g.text);
     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",

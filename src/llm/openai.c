@@ -7,7 +7,7 @@
  * Retries with exponential backoff on transport errors, 429 and 5xx (Retry-After honoured).
  * The API key is read from the environment variable the caller names, never from arguments.
  */
-#include "llm/llm.h"
+#include "llm/backend.h"
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -64,14 +64,8 @@ static char *build_body(const openai_llm *o, const orx_llm_request *req, orx_err
         for (int i = 0; i < req->n_stop; i++) json_array_append_new(s, json_string(req->stop[i]));
         json_object_set_new(root, "stop", s);
     }
-    if (req->json_schema) {
-        json_error_t je;
-        json_t *schema = json_loads(req->json_schema, 0, &je);
-        if (!schema) {
-            json_decref(root);
-            orx_fail(err, ORX_ERR_PARSE, "json_schema:%d:%d: %s", je.line, je.column, je.text);
-            return NULL;
-        }
+    if (req->schema) {
+        json_t *schema = json_deep_copy(orx_schema_json(req->schema));
         json_t *rf = json_object(), *js = json_object();
         json_object_set_new(js, "name", json_string(req->schema_name ? req->schema_name : "response"));
         json_object_set_new(js, "strict", json_true());
@@ -305,9 +299,9 @@ static orx_status openai_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_
             remote_error(&t, status, shown, err);
             st = ORX_ERR_NETWORK;
         }
-        orx_buf_free(&t.body);
-        orx_buf_free(&t.line);
-        orx_buf_free(&t.content);
+        orx_buf_clear(&t.body);
+        orx_buf_clear(&t.line);
+        orx_buf_clear(&t.content);
         if (st == ORX_OK || !retryable || a == o->max_retries) break;
         sleep_s(t.retry_after_s >= 0 ? t.retry_after_s : delay);
         delay *= 2;
@@ -369,7 +363,7 @@ static json_t *fetch_json(const openai_llm *o, const char *url, const char *post
     curl_easy_cleanup(c);
     json_error_t je;
     json_t *j = rc == CURLE_OK && status == 200 && b.len ? json_loadb(b.data, b.len, 0, &je) : NULL;
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return j;
 }
 

@@ -4,20 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *findings_array(const orx_findings *fs) {
-    json_t *a = json_array();
-    for (size_t i = 0; i < fs->n; i++) {
-        const orx_finding *f = &fs->items[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "kind", json_string(f->kind));
-        json_object_set_new(o, "severity", json_string(orx_severity_name(f->severity)));
-        json_object_set_new(o, "drugs", json_string(f->drugs));
-        json_object_set_new(o, "citation", json_string(f->citation));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
 /* where the prompt went: endpoint, remote or not, consent, de-identification, the bodies' hashes */
 static void privacy_fields(json_t *o, const orx_rx_result *r) {
     if (r->evidence_mode) return;
@@ -48,10 +34,7 @@ orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *mo
     if (!path) return ORX_OK;
     json_t *o = json_object();
     char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ");
     json_object_set_new(o, "type", json_string("recommendation"));
     json_object_set_new(o, "time", json_string(ts));
     json_object_set_new(o, "status", json_string(status == ORX_OK ? "ok" : orx_status_message(status)));
@@ -68,8 +51,8 @@ orx_status orx_rx_audit(const char *path, const orx_rx_result *r, const char *mo
     json_object_set_new(o, "output", r->raw_output ? json_string(r->raw_output) : json_null());
     json_object_set_new(o, "schema_valid", json_boolean(r->schema_valid));
     json_object_set_new(o, "asks", json_integer(r->asks));
-    json_object_set_new(o, "findings", findings_array(&r->findings));
-    json_object_set_new(o, "current_findings", findings_array(&r->current_findings));
+    json_object_set_new(o, "findings", orx_findings_json(&r->findings, true));
+    json_object_set_new(o, "current_findings", orx_findings_json(&r->current_findings, true));
     char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!line) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the audit record");

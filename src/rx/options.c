@@ -23,7 +23,7 @@
 
 #define CHOICE_SHARE 0.6 /* an option in the choice matches at least this share of the best score */
 
-void orx_rx_options_free(orx_rx_options *o) {
+void orx_rx_options_clear(orx_rx_options *o) {
     if (!o) return;
     for (size_t i = 0; i < o->n; i++) {
         free(o->v[i].ind.quote.text);
@@ -108,7 +108,7 @@ orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, 
     out->sentences = io.sentences;
     out->v = calloc(io.n + 1, sizeof *out->v);
     if (!out->v) {
-        orx_ind_options_free(&io);
+        orx_ind_options_clear(&io);
         return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
     /* take the options over (the quotes' text moves with them) */
@@ -117,16 +117,16 @@ orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, 
         io.v[i].quote.text = io.v[i].quote.snippet = NULL;
         out->n = i + 1;
     }
-    orx_ind_options_free(&io);
+    orx_ind_options_clear(&io);
     for (size_t i = 0; st == ORX_OK && i < out->n; i++) st = screen(ck, pt, &out->v[i], err);
     if (st != ORX_OK) {
-        orx_rx_options_free(out);
+        orx_rx_options_clear(out);
         return st;
     }
     /* stable order by screening group, the knowledge base's match order within a group */
     orx_rx_option *sorted = malloc((out->n + 1) * sizeof *sorted);
     if (!sorted) {
-        orx_rx_options_free(out);
+        orx_rx_options_clear(out);
         return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
     size_t k = 0;

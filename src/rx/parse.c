@@ -1,6 +1,5 @@
 /* parse.c — model answer → validated prescription fields. */
 #include "rx/rx.h"
-#include "llm/jsonschema.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +10,14 @@ static void copy_str(char *dst, size_t cap, json_t *v) {
 }
 
 orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *out, orx_error *err) {
-    char *schema = orx_rx_output_schema(n_evidence);
+    orx_schema *schema = orx_rx_output_schema(n_evidence);
+    if (!schema) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     orx_status st = orx_rx_parse_answer(text, schema, out, err);
-    free(schema);
+    orx_schema_free(schema);
     return st;
 }
 
-orx_status orx_rx_parse_answer(const char *text, const char *schema_text, orx_rx_result *out, orx_error *err) {
+orx_status orx_rx_parse_answer(const char *text, const orx_schema *schema, orx_rx_result *out, orx_error *err) {
     out->n_cands = 0;
     out->n_alternatives = 0;
     out->no_option = false;
@@ -28,13 +28,7 @@ orx_status orx_rx_parse_answer(const char *text, const char *schema_text, orx_rx
     json_error_t je;
     json_t *root = json_loads(start, JSON_DISABLE_EOF_CHECK, &je);
     if (!root) return orx_fail(err, ORX_ERR_PARSE, "the model's answer is not valid JSON: answer:%d:%d: %s", je.line, je.column, je.text);
-    json_t *schema = json_loads(schema_text, 0, &je);
-    if (!schema) {
-        json_decref(root);
-        return orx_fail(err, ORX_ERR_INTERNAL, "output schema: %s", je.text);
-    }
-    orx_status st = orx_jsonschema_validate(schema, root, err);
-    json_decref(schema);
+    orx_status st = orx_schema_validate(schema, root, err);
     if (st != ORX_OK) { json_decref(root); return orx_error_prefix(err, "the model's answer does not match the output schema"); }
     out->insufficient = json_is_true(json_object_get(root, "insufficient_evidence"));
     out->no_option = json_is_true(json_object_get(root, "no_suitable_option"));

@@ -8,10 +8,10 @@
 
 #define PROMPT_OVERHEAD_TOKENS 48 /* chat template and message framing, per request */
 
-void orx_rx_result_free(orx_rx_result *r) {
+void orx_rx_result_clear(orx_rx_result *r) {
     if (!r) return;
-    orx_rx_options_free(&r->options);
-    orx_kb_results_free(&r->evidence);
+    orx_rx_options_clear(&r->options);
+    orx_kb_results_clear(&r->evidence);
     orx_findings_free(&r->current_findings);
     orx_findings_free(&r->findings);
     free(r->raw_output);
@@ -37,7 +37,7 @@ static void input_hash(const orx_patient *pt, const orx_rx_params *p, bool with_
     if (p->open_choice || p->problem || p->max_choice != ORX_RX_MAX_CHOICE)
         orx_buf_printf(&b, " open_choice=%d problem=%d max_choice=%d", p->open_choice, p->problem, p->max_choice);
     orx_sha256_hex(b.data ? b.data : "", b.len, out);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
 }
 
 static bool blank(const char *s) {
@@ -172,9 +172,8 @@ static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt,
     orx_proposed_drug drugs[ORX_RX_MAX_CANDIDATES];
     for (int i = 0; i < r->n_cands; i++) {
         orx_rx_candidate *c = &r->cands[i];
-        char text[256];
-        snprintf(text, sizeof text, "%.80s %g %.15s %.23s %.60s", c->ingredient, c->dose_amount, c->dose_unit, c->route, c->frequency);
-        orx_status st = orx_proposed_drug_init(ck, text, NULL, &drugs[i], err);
+        orx_dose_parts parts = {c->dose_amount, c->dose_unit, c->route, c->frequency};
+        orx_status st = orx_proposed_drug_from_parts(ck, c->ingredient, &parts, &drugs[i], err);
         if (st != ORX_OK) return st;
         /* the drug is proposed for the indication asked: label rules scoped to an indication use it */
         snprintf(drugs[i].indication, sizeof drugs[i].indication, "%s", r->indication);
@@ -194,7 +193,7 @@ static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt,
 /* ============================================================================================
  * The model call
  * ========================================================================================== */
-static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *schema, const orx_rx_params *p,
+static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const orx_schema *schema, const orx_rx_params *p,
                       orx_rx_result *r, orx_error *err) {
     orx_llm_request rq = orx_llm_default_request();
     rq.messages = msgs;
@@ -203,7 +202,7 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     rq.temperature = p->temperature;
     rq.has_seed = true;
     rq.seed = p->seed;
-    rq.json_schema = schema;
+    rq.schema = schema;
     rq.schema_name = "prescription";
     rq.keep_body = p->audit_full;
     orx_llm_response resp;
@@ -216,11 +215,11 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
         s->body = resp.request_body;
         resp.request_body = NULL;
     }
-    if (st != ORX_OK) return orx_llm_response_free(&resp), st;
+    if (st != ORX_OK) return orx_llm_response_clear(&resp), st;
     free(r->raw_output);
     r->raw_output = resp.content;
     resp.content = NULL;
-    orx_llm_response_free(&resp);
+    orx_llm_response_clear(&resp);
     r->prompt_tokens = resp.prompt_tokens;
     r->completion_tokens = resp.completion_tokens;
     r->timing.generate_s += resp.t_total_s;
@@ -228,18 +227,19 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const char *
     return ORX_OK;
 }
 
-static void parse_answer(orx_rx_result *r, const char *schema) {
+static void parse_answer(orx_rx_result *r, const orx_schema *schema) {
     orx_error perr = ORX_ERROR_INIT;
     r->schema_valid = orx_rx_parse_answer(r->raw_output, schema, r, &perr) == ORX_OK;
     snprintf(r->schema_error, sizeof r->schema_error, "%.500s", r->schema_valid ? "" : perr.msg);
 }
 
 typedef struct prompt_set {
-    char *schema, *sys, *user; /* malloc'd */
+    orx_schema *schema;   /* the output schema, parsed once: the grammar and the validator read it */
+    char       *sys, *user; /* malloc'd */
 } prompt_set;
 
 static void prompt_free(prompt_set *ps) {
-    free(ps->schema);
+    orx_schema_free(ps->schema);
     free(ps->sys);
     free(ps->user);
     memset(ps, 0, sizeof *ps);
@@ -277,14 +277,14 @@ static orx_status fit_prompt(orx_llm *llm, const orx_patient *pt, const orx_rx_p
     int max_tokens = p->max_tokens > 0 ? p->max_tokens : 512;
     for (;;) {
         prompt_build(pt, p, r, ps);
-        if (llm->n_ctx <= 0) return ORX_OK;
+        if (orx_llm_n_ctx(llm) <= 0) return ORX_OK;
         int need = prompt_tokens(llm, ps->sys) + prompt_tokens(llm, ps->user) + PROMPT_OVERHEAD_TOKENS + max_tokens;
-        if (need <= llm->n_ctx) return ORX_OK;
+        if (need <= orx_llm_n_ctx(llm)) return ORX_OK;
         if (!r->evidence.n)
             return orx_fail(err, ORX_ERR_RANGE,
                             "the prompt (about %d tokens without evidence) and --max-tokens %d do not fit the "
                             "model's context of %d tokens; lower --max-tokens or use a model/server with a "
-                            "larger context", need - max_tokens, max_tokens, llm->n_ctx);
+                            "larger context", need - max_tokens, max_tokens, orx_llm_n_ctx(llm));
         drop_last_evidence(r);
     }
 }
@@ -293,6 +293,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
                             orx_rx_result *r, orx_error *err) {
     prompt_set ps = {0};
     orx_status st = fit_prompt(llm, pt, p, r, &ps, err);
+    if (st == ORX_OK && !ps.schema) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     if (st != ORX_OK) return prompt_free(&ps), st;
     orx_llm_msg msgs[4] = {{"system", ps.sys}, {"user", ps.user}, {0}, {0}};
     if (p->on_prompt) p->on_prompt(p->on_prompt_user, ps.sys, ps.user);
@@ -318,7 +319,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
             orx_deid d;
             orx_deid_for(pt, &d);
             orx_deid_append(&d, ft.data ? ft.data : "", &fb);
-            orx_buf_free(&ft);
+            orx_buf_clear(&ft);
         } else {
             orx_findings_to_text(&r->findings, &fb, &ferr);
         }
@@ -336,7 +337,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
             r->timing.check_s += orx_now() - t;
         }
         free(prev);
-        orx_buf_free(&fb);
+        orx_buf_clear(&fb);
     }
     prompt_free(&ps);
     return st;
@@ -359,7 +360,7 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
     out->evidence_mode = llm == NULL;
     out->rag = llm && p->rag && retriever;
     if (llm) snprintf(out->model, sizeof out->model, "%s", orx_llm_name(llm));
-    if (llm) out->privacy = llm->privacy;
+    if (llm) out->privacy = *orx_llm_get_privacy(llm);
     input_hash(pt, p, llm != NULL, out->input_hash);
 
     orx_status st = ORX_OK;

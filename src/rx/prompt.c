@@ -119,7 +119,7 @@ static json_t *candidate_schema(int n_evidence, const char *const *choices, int 
 
 /* grounded: choices given (possibly none) — "no_suitable_option" is asked for, and with no
  * choices the candidates array must stay empty */
-static char *schema_text(int n_evidence, const char *const *choices, int n_choices, bool grounded) {
+static orx_schema *schema_of(int n_evidence, const char *const *choices, int n_choices, bool grounded) {
     json_t *root = json_object(), *rp = json_object();
     json_t *ins = json_object();
     json_object_set_new(ins, "type", json_string("boolean"));
@@ -139,15 +139,17 @@ static char *schema_text(int n_evidence, const char *const *choices, int n_choic
     const char *const req_root[] = {"insufficient_evidence", "candidates", "alternatives", "confidence", "rationale", NULL};
     const char *const req_grounded[] = {"insufficient_evidence", "no_suitable_option", "candidates", "alternatives", "confidence", "rationale", NULL};
     require(root, grounded ? req_grounded : req_root);
-    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    orx_schema *s = NULL;
+    orx_error err = ORX_ERROR_INIT;
+    if (orx_schema_parse(root, &s, &err) != ORX_OK) s = NULL; /* only out of memory: the shape is fixed */
     json_decref(root);
     return s;
 }
 
-char *orx_rx_output_schema(int n_evidence) { return schema_text(n_evidence, NULL, 0, false); }
+orx_schema *orx_rx_output_schema(int n_evidence) { return schema_of(n_evidence, NULL, 0, false); }
 
-char *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices) {
-    return schema_text(n_evidence, choices, n_choices, choices != NULL);
+orx_schema *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices) {
+    return schema_of(n_evidence, choices, n_choices, choices != NULL);
 }
 
 const char *orx_rx_evidence_name(const orx_kb_hit *h) {

@@ -196,16 +196,6 @@ orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx
 /* ============================================================================================
  * JSON
  * ========================================================================================== */
-static json_t *findings_json(const orx_findings *fs) {
-    orx_buf b;
-    orx_buf_init(&b);
-    orx_error e = ORX_ERROR_INIT;
-    orx_findings_to_json(fs, &b, &e);
-    json_error_t je;
-    json_t *v = b.data ? json_loadb(b.data, b.len, 0, &je) : NULL;
-    orx_buf_free(&b);
-    return v ? v : json_array();
-}
 
 static json_t *tiers_json(const orx_findings *fs) {
     size_t counts[ORX_SEV_COUNT];
@@ -223,23 +213,20 @@ static json_t *evidence_ref(int ev) {
 }
 
 static json_t *query_json(const orx_ind_query *q) {
-    static const char *const ROLE[] = {"primary", "refinement", "function", "class", "comorbidity"};
     json_t *a = json_array();
     for (int i = 0; i < q->n; i++) {
         json_t *alts = json_array();
         for (int k = 0; k < q->c[i].n_alts; k++) {
-            orx_buf b;
-            orx_buf_init(&b);
-            for (int w = 0; w < q->c[i].alts[k].n; w++) orx_buf_printf(&b, "%s%s", w ? " " : "", q->c[i].alts[k].words[w]);
+            char words[256];
+            orx_ind_phrase_text(&q->c[i].alts[k], words, sizeof words);
             json_t *alt = json_object();
-            json_object_set_new(alt, "words", json_string(b.data ? b.data : ""));
+            json_object_set_new(alt, "words", json_string(words));
             if (q->c[i].alts[k].via[0]) json_object_set_new(alt, "via", json_string(q->c[i].alts[k].via));
             json_array_append_new(alts, alt);
-            orx_buf_free(&b);
         }
         json_t *c = json_object();
         json_object_set_new(c, "text", json_string(q->c[i].text));
-        json_object_set_new(c, "role", json_string(ROLE[q->c[i].role <= ORX_IND_COMORBID ? q->c[i].role : 0]));
+        json_object_set_new(c, "role", json_string(orx_ind_role_name(q->c[i].role)));
         json_object_set_new(c, "phrasings", alts);
         json_array_append_new(a, c);
     }
@@ -286,7 +273,7 @@ static json_t *option_json(const orx_rx_option *x, int rank) {
         json_object_set_new(o, "label_dose", json_null());
     }
     json_object_set_new(o, "findings_by_tier", tiers_json(&x->findings));
-    json_object_set_new(o, "findings", findings_json(&x->findings));
+    json_object_set_new(o, "findings", orx_findings_json(&x->findings, false));
     return o;
 }
 
@@ -318,7 +305,16 @@ static json_t *privacy_json(const orx_rx_result *r) {
     return o;
 }
 
-static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
+void orx_rx_candidate_dose_json(json_t *o, const orx_rx_candidate *c) {
+    json_object_set_new(o, "dose_amount", json_real(c->dose_amount));
+    const char *const fields[][2] = {{"dose_unit", c->dose_unit},     {"route", c->route},
+                                     {"frequency", c->frequency},     {"duration", c->duration},
+                                     {"adjustments", c->adjustments}, {"monitoring", c->monitoring}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        json_object_set_new(o, fields[i][0], json_string(fields[i][1]));
+}
+
+json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_t *o = json_object();
     json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
     json_object_set_new(o, "mode", json_string(r->evidence_mode ? "evidence" : r->rag ? "model+rag" : "model"));
@@ -339,13 +335,7 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
             json_t *k = json_object(), *cites = json_array();
             json_object_set_new(k, "ingredient", json_string(c->ingredient));
             json_object_set_new(k, "rxcui", c->rxcui[0] ? json_string(c->rxcui) : json_null());
-            json_object_set_new(k, "dose_amount", json_real(c->dose_amount));
-            json_object_set_new(k, "dose_unit", json_string(c->dose_unit));
-            json_object_set_new(k, "route", json_string(c->route));
-            json_object_set_new(k, "frequency", json_string(c->frequency));
-            json_object_set_new(k, "duration", json_string(c->duration));
-            json_object_set_new(k, "adjustments", json_string(c->adjustments));
-            json_object_set_new(k, "monitoring", json_string(c->monitoring));
+            orx_rx_candidate_dose_json(k, c);
             if (r->options.ran) json_object_set_new(k, "label_indicated", json_boolean(c->label_indicated));
             for (int j = 0; j < c->n_citations; j++) {
                 const orx_kb_hit *h = evidence_by_id(r, c->citations[j]);
@@ -363,11 +353,11 @@ static json_t *result_json(const orx_rx_result *r, const orx_patient *pt) {
         json_object_set_new(o, "alternatives", alts);
         json_object_set_new(o, "confidence", json_string(r->confidence));
         json_object_set_new(o, "rationale", json_string(r->rationale));
-        json_object_set_new(o, "findings", findings_json(&r->findings));
+        json_object_set_new(o, "findings", orx_findings_json(&r->findings, false));
         json_object_set_new(o, "raw_output", r->raw_output ? json_string(r->raw_output) : json_null());
         json_object_set_new(o, "asks", json_integer(r->asks));
     }
-    json_object_set_new(o, "current_findings", findings_json(&r->current_findings));
+    json_object_set_new(o, "current_findings", orx_findings_json(&r->current_findings, false));
     json_object_set_new(o, "options", r->options.ran ? options_json(&r->options) : json_null());
     json_t *ev = json_array();
     for (size_t i = 0; i < r->evidence.n; i++) {
@@ -415,5 +405,7 @@ static orx_status dump(json_t *o, orx_buf *out, orx_error *err) {
 }
 
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
-    return dump(result_json(r, pt), out, err);
+    json_t *o = orx_rx_result_json(r, pt);
+    if (!o) return orx_fail(err, ORX_ERR_NOMEM, "cannot build the result: out of memory");
+    return dump(o, out, err);
 }

@@ -162,7 +162,7 @@ static json_t *doc_content(const doc_source *s, const char *set_id) {
         base64((const unsigned char *)s->quote, strlen(s->quote), &b);
         json_object_set_new(att, "contentType", json_string("text/plain; charset=utf-8"));
         json_object_set_new(att, "data", json_string(b.data));
-        orx_buf_free(&b);
+        orx_buf_clear(&b);
     }
     char url[160];
     if (set_id) snprintf(url, sizeof url, "%s%s", DAILYMED_SETID, set_id);
@@ -341,7 +341,7 @@ static void detected_issue(fhir_ctx *c, const orx_finding *f, const char *own_ur
         orx_buf_printf(&d, " Source: %s%s%s.", f->source, f->source[0] && f->citation[0] ? ": " : "", f->citation);
     if (f->also[0]) orx_buf_printf(&d, " Also: %s.", f->also);
     json_object_set_new(di, "detail", json_string(d.data));
-    orx_buf_free(&d);
+    orx_buf_clear(&d);
     set_str(di, "reference", dailymed);
     if (f->management[0]) {
         json_t *mits = json_array(), *m = json_object();
@@ -558,7 +558,8 @@ static void bundle_findings(fhir_ctx *c) {
     }
 }
 
-orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
+orx_status orx_rx_fhir_json(const orx_rx_result *r, const orx_patient *pt, json_t **out, orx_error *err) {
+    *out = NULL;
     fhir_ctx c = {.r = r, .pt = pt, .entries = json_array(), .docs = json_object(), .targets = json_array(),
                   .sources = json_array()};
     char draft_url[ORX_RX_MAX_CANDIDATES][48];
@@ -571,10 +572,7 @@ orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx
     }
     snprintf(c.seed, sizeof c.seed, "%s", r->input_hash[0] ? r->input_hash : r->indication);
     char recorded[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(recorded, sizeof recorded, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    orx_utc_now(recorded, sizeof recorded, "%Y-%m-%dT%H:%M:%SZ");
     json_t *bundle = json_object(), *ident = json_object();
     char bundle_url[48];
     make_urn(&c, "bundle", recorded, bundle_url);
@@ -592,6 +590,14 @@ orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx
     json_object_set_new(bundle, "entry", c.entries);
     json_decref(c.docs), json_decref(c.targets), json_decref(c.sources);
     free(c.med_url);
+    *out = bundle;
+    return ORX_OK;
+}
+
+orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {
+    json_t *bundle = NULL;
+    orx_status st = orx_rx_fhir_json(r, pt, &bundle, err);
+    if (st != ORX_OK) return st;
     char *s = json_dumps(bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(bundle);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the FHIR Bundle");

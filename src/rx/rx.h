@@ -155,7 +155,7 @@ typedef struct orx_rx_result {
     int              n_sent;          /* count */
     orx_rx_timing    timing;
 } orx_rx_result;
-void orx_rx_result_free(orx_rx_result *r);
+void orx_rx_result_clear(orx_rx_result *r);
 
 /* ============================================================================================
  * Pipeline
@@ -173,19 +173,19 @@ orx_status orx_recommend(orx_llm *llm, const orx_retriever *retriever, const orx
 size_t orx_rx_patient_facts(const orx_patient *pt, char facts[][96], size_t cap);
 /* The options step: the drugs whose label states the indication, screened by the checker against
  * this patient, ordered (no major finding first; contraindicated ones last, left out of the
- * choice). out is zeroed first; free with orx_rx_options_free. */
+ * choice). out is zeroed first; free with orx_rx_options_clear. */
 orx_status orx_rx_find_options(const orx_retriever *ret, const orx_checker *ck, const orx_patient *pt,
                                const char *indication, bool problem, int max_choice,
                                orx_rx_options *out, orx_error *err);
-void       orx_rx_options_free(orx_rx_options *o);
+void       orx_rx_options_clear(orx_rx_options *o);
 /* The patient facts that choose dosing paragraphs (renal/hepatic band, age group, pregnancy). */
 orx_retrieval_band orx_rx_band(const orx_patient *pt);
-/* Output JSON Schema for a grounded choice (malloc'd): the ingredient is an enum of choices
+/* Output JSON Schema for a grounded choice (parsed; orx_schema_free; NULL on OOM): the ingredient is an enum of choices
  * (no candidates at all when n_choices is 0) and "no_suitable_option" is a required boolean;
  * choices NULL = open choice (a free ingredient string, no "no_suitable_option"). */
-char  *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices);
-/* Parse and validate a model answer against schema (as given to the model). */
-orx_status orx_rx_parse_answer(const char *text, const char *schema, orx_rx_result *out, orx_error *err);
+orx_schema *orx_rx_output_schema_for(int n_evidence, const char *const *choices, int n_choices);
+/* Parse and validate a model answer against schema (the one given to the model). */
+orx_status orx_rx_parse_answer(const char *text, const orx_schema *schema, orx_rx_result *out, orx_error *err);
 /* Tokens a prompt text will take, estimated from its bytes (every digit a token, 3 bytes per
  * token otherwise: conservative for Llama/Mistral/Qwen vocabularies on label text). */
 int    orx_rx_estimate_tokens(const char *text);
@@ -193,9 +193,9 @@ int    orx_rx_estimate_tokens(const char *text);
  * boilerplate Highlights sentence ("These highlights do not include all the information…") or
  * longer than 120 bytes. */
 const char *orx_rx_evidence_name(const orx_kb_hit *h);
-/* Output JSON Schema text (malloc'd); citation ids enumerated S1..S<n_evidence> (none when 0);
+/* Output JSON Schema (parsed; orx_schema_free; NULL on OOM); citation ids enumerated S1..S<n_evidence> (none when 0);
  * the ingredient a free string (no options). */
-char  *orx_rx_output_schema(int n_evidence);
+orx_schema *orx_rx_output_schema(int n_evidence);
 /* System and user prompt texts (malloc'd). */
 char  *orx_rx_system_prompt(bool rag);
 /* grounded: the answer must choose among the listed options */
@@ -221,11 +221,18 @@ orx_status orx_rx_parse_output(const char *text, int n_evidence, orx_rx_result *
  * ========================================================================================== */
 orx_status orx_rx_render_text(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
+/* A candidate's dose fields into o: dose_amount, dose_unit, route, frequency, duration,
+ * adjustments, monitoring (the JSON result and the evaluator's records). */
+void       orx_rx_candidate_dose_json(json_t *o, const orx_rx_candidate *c);
+/* The JSON result as a document (new reference; NULL on OOM): what orx_rx_render_json writes. */
+json_t    *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt);
 /* FHIR R4 Bundle (collection, urn:uuid fullUrls; render_fhir.c): MedicationRequest (status draft,
  * intent proposal) per candidate and (intent option) per option offered, DetectedIssue per finding
  * implicating them and the MedicationStatements of the current medicines concerned,
  * DocumentReference per cited source, Device + Provenance. */
 orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err);
+/* The same Bundle as a document (*out a new reference). */
+orx_status orx_rx_fhir_json(const orx_rx_result *r, const orx_patient *pt, json_t **out, orx_error *err);
 
 /* Append one fsynced JSONL audit record (time, input hash, model name + hash, retrieved ids,
  * output, findings, status, error). With a model also: "endpoint" (URL without credentials, or

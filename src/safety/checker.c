@@ -171,6 +171,25 @@ orx_status orx_proposed_drug_from_med(const orx_checker *ck, const orx_medicatio
     return ORX_OK;
 }
 
+orx_status orx_proposed_drug_from_parts(const orx_checker *ck, const char *ingredient, const orx_dose_parts *parts,
+                                        orx_proposed_drug *out, orx_error *err) {
+    if (!ck || !out || !ingredient || !parts) return orx_fail(err, ORX_ERR_USAGE, "orx_proposed_drug_from_parts: NULL argument");
+    memset(out, 0, sizeof *out);
+    orx_fset(out->text, sizeof out->text, "%.80s %g %.15s %.23s %.60s", ingredient, parts->amount,
+             parts->unit ? parts->unit : "", parts->route ? parts->route : "", parts->frequency ? parts->frequency : "");
+    orx_lex_match m[ORX_MAX_INGR];
+    int n = orx_lexicon_lookup(ck->lex, ingredient, m, ORX_MAX_INGR);
+    if (n > ORX_MAX_INGR) n = ORX_MAX_INGR;
+    memcpy(out->ingr, m, (size_t)n * sizeof m[0]);
+    out->n_ingr = n;
+    orx_error derr = ORX_ERROR_INIT;
+    if (orx_dose_from_parts(parts, out->n_ingr, &out->dose, &derr) != ORX_OK) {
+        orx_fset(out->dose_error, sizeof out->dose_error, "%s", derr.msg);
+        memset(&out->dose, 0, sizeof out->dose);
+    }
+    return ORX_OK;
+}
+
 const char *orx_proposed_drug_name(const orx_proposed_drug *d, char *buf, size_t cap) {
     if (!buf || cap == 0) return "";
     buf[0] = 0;

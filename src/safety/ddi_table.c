@@ -153,7 +153,7 @@ orx_status orx_ddi_rules_write_tsv(const orx_ddi_rules *r, const char *path, orx
     orx_buf_init(&b);
     orx_status st = orx_ddi_rules_to_tsv(r, &b, err);
     if (!st) st = orx_write_file_atomic(path, b.data, b.len, err);
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     return st;
 }
 

@@ -514,3 +514,51 @@ orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_er
     if (dose->present && dose->per_day > 0) dose->daily_amount = dose->amount * dose->per_day;
     return ORX_OK;
 }
+
+/* ============================================================================================
+ * A dose given in parts (a structured draft): amount and unit as given, the unit and route
+ * normalised with the vocabulary above, the frequency text read by the parser.
+ * ========================================================================================== */
+static void lower_copy(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < cap; i++) dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = 0;
+}
+
+orx_status orx_dose_from_parts(const orx_dose_parts *p, int n_ingr, orx_dose *dose, orx_error *err) {
+    if (!dose || !p) return orx_fail(err, ORX_ERR_USAGE, "orx_dose_from_parts: NULL argument");
+    memset(dose, 0, sizeof *dose);
+    orx_fset(dose->text, sizeof dose->text, "%g %s %s %s", p->amount, p->unit ? p->unit : "",
+             p->route ? p->route : "", p->frequency ? p->frequency : "");
+    char w[48];
+    lower_copy(w, sizeof w, p->unit);
+    const unit_def *u = w[0] ? find_unit(w) : NULL;
+    if (w[0] && !u) return orx_fail(err, ORX_ERR_PARSE, "dose: unknown unit '%s'", p->unit);
+    if (u) {
+        if (!(p->amount > 0) || !isfinite(p->amount))
+            return orx_fail(err, ORX_ERR_INVALID, "dose: amount must be a positive number");
+        dose->present = true;
+        dose->amount = dose->amount_low = p->amount;
+        orx_fset(dose->unit, sizeof dose->unit, "%s", u->norm);
+    }
+    lower_copy(w, sizeof w, p->route);
+    const char *r = w[0] ? find_route(w) : NULL;
+    if (w[0] && !r) return orx_fail(err, ORX_ERR_PARSE, "dose: unknown route '%s'", p->route);
+    if (r) orx_fset(dose->route, sizeof dose->route, "%s", r);
+    if (p->frequency && p->frequency[0]) {
+        orx_dose f;
+        orx_status st = orx_dose_parse_n(p->frequency, n_ingr, &f, err);
+        if (st != ORX_OK) return st;
+        if (f.route[0] && dose->route[0] && strcmp(f.route, dose->route) != 0)
+            return orx_fail(err, ORX_ERR_INVALID, "dose: two routes given ('%s' and '%s')", dose->route, f.route);
+        if (f.present && (!dose->present || strcmp(f.unit, dose->unit) != 0 || fabs(f.amount - dose->amount) > 1e-12))
+            return orx_fail(err, ORX_ERR_INVALID, "dose: the frequency '%s' states another amount", p->frequency);
+        if (!dose->route[0]) orx_fset(dose->route, sizeof dose->route, "%s", f.route);
+        orx_fset(dose->frequency, sizeof dose->frequency, "%s", f.frequency);
+        dose->per_day = f.per_day;
+        dose->interval_h = f.interval_h;
+        dose->prn = f.prn;
+    }
+    if (dose->present && dose->per_day > 0) dose->daily_amount = dose->amount * dose->per_day;
+    return ORX_OK;
+}

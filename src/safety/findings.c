@@ -141,25 +141,34 @@ static json_t *jstr(const char *s) {
     return json_string(tmp);
 }
 
-orx_status orx_findings_to_json(const orx_findings *fs, orx_buf *out, orx_error *err) {
+json_t *orx_findings_json(const orx_findings *fs, bool summary) {
     json_t *arr = json_array();
-    if (!arr) return orx_fail(err, ORX_ERR_NOMEM, "findings: out of memory");
-    for (size_t i = 0; fs && i < fs->n; i++) {
+    for (size_t i = 0; arr && fs && i < fs->n; i++) {
         const orx_finding *f = &fs->items[i];
         json_t *o = json_object();
         json_object_set_new(o, "kind", jstr(f->kind));
         json_object_set_new(o, "severity", json_string(orx_severity_name(f->severity)));
-        json_object_set_new(o, "interruptive", json_boolean(f->interruptive));
+        if (!summary) json_object_set_new(o, "interruptive", json_boolean(f->interruptive));
         json_object_set_new(o, "drugs", jstr(f->drugs));
-        json_object_set_new(o, "trigger", jstr(f->trigger));
-        json_object_set_new(o, "message", jstr(f->message));
-        json_object_set_new(o, "management", jstr(f->management));
-        json_object_set_new(o, "source", jstr(f->source));
+        if (!summary) {
+            json_object_set_new(o, "trigger", jstr(f->trigger));
+            json_object_set_new(o, "message", jstr(f->message));
+            json_object_set_new(o, "management", jstr(f->management));
+            json_object_set_new(o, "source", jstr(f->source));
+        }
         json_object_set_new(o, "citation", jstr(f->citation));
-        json_object_set_new(o, "quote", jstr(f->quote));
-        json_object_set_new(o, "also", jstr(f->also));
+        if (!summary) {
+            json_object_set_new(o, "quote", jstr(f->quote));
+            json_object_set_new(o, "also", jstr(f->also));
+        }
         json_array_append_new(arr, o);
     }
+    return arr;
+}
+
+orx_status orx_findings_to_json(const orx_findings *fs, orx_buf *out, orx_error *err) {
+    json_t *arr = orx_findings_json(fs, false);
+    if (!arr) return orx_fail(err, ORX_ERR_NOMEM, "findings: out of memory");
     char *s = json_dumps(arr, JSON_INDENT(2));
     json_decref(arr);
     bool ok = s && orx_buf_puts(out, s);

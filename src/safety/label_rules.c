@@ -145,7 +145,7 @@ orx_status orx_srl_table_normalise(orx_srl_table *t, const char *col, const orx_
             if (!e) break;
             p = e + 1;
         }
-        if (!ok) { orx_buf_free(&b); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+        if (!ok) { orx_buf_clear(&b); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
         t->norm[r] = orx_buf_steal(&b);
         if (!t->norm[r]) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }

@@ -24,7 +24,8 @@
 #include "openrx.h"
 #include "util/util.h"
 #include "clinical/clinical.h"
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
+#include <jansson.h>
 
 /* ============================================================================================
  * Severity
@@ -85,6 +86,10 @@ void orx_findings_count(const orx_findings *fs, size_t counts[ORX_SEV_COUNT]);
  * name). Append to out. */
 orx_status orx_findings_to_text(const orx_findings *fs, orx_buf *out, orx_error *err);
 orx_status orx_findings_to_json(const orx_findings *fs, orx_buf *out, orx_error *err);
+/* The findings as a JSON array (new reference; NULL on OOM): every field, or with summary only
+ * kind, severity, drugs and citation (the audit record's). The one rendering of findings to
+ * JSON: the text above, the recommend JSON, the server's answers and the audit log use it. */
+json_t *orx_findings_json(const orx_findings *fs, bool summary);
 
 /* ============================================================================================
  * Dose strings: "ibuprofen 400 mg orally every 6 hours" -> 400, "mg", "oral", "q6h" (4/day)
@@ -123,6 +128,18 @@ orx_status orx_dose_parse(const char *text, orx_dose *dose, orx_error *err);
  * orx_dose_parse(t, d, e) == orx_dose_parse_n(t, 1, d, e). */
 orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_error *err);
 
+/* A dose given in parts (a structured draft); NULL or "" = not given. */
+typedef struct orx_dose_parts {
+    double      amount;      /* per administration, in unit */
+    const char *unit;        /* a unit word of the vocabulary ("mg", "mEq", "tablet") */
+    const char *route;       /* a route word ("oral", "iv") */
+    const char *frequency;   /* free text, read like a dose string's frequency ("twice daily") */
+} orx_dose_parts;
+/* Build a dose from parts: unit and route normalised as in orx_dose_parse, the frequency text
+ * parsed. Errors: an unknown unit or route, a non-positive amount with a unit, a frequency text
+ * that states another route or amount. */
+orx_status orx_dose_from_parts(const orx_dose_parts *parts, int n_ingr, orx_dose *dose, orx_error *err);
+
 /* ============================================================================================
  * Proposed drug (a --drug argument, or one of the patient's current medicines)
  * ========================================================================================== */
@@ -156,6 +173,11 @@ orx_status orx_proposed_drug_init(const orx_checker *ck, const char *text, const
 /* Same for a patient medicine (text, RxNorm code, dose text); is_current = true. */
 orx_status orx_proposed_drug_from_med(const orx_checker *ck, const orx_medication *med,
                                       orx_proposed_drug *out, orx_error *err);
+/* A proposed drug from parts (a structured draft): the ingredient resolved through the lexicon,
+ * the dose from orx_dose_from_parts (dose_error set when it fails); text = "INGREDIENT AMOUNT
+ * UNIT ROUTE FREQUENCY" for display. */
+orx_status orx_proposed_drug_from_parts(const orx_checker *ck, const char *ingredient, const orx_dose_parts *parts,
+                                        orx_proposed_drug *out, orx_error *err);
 /* "warfarin + ibuprofen"-style display name: ingredient list, else the text. */
 const char *orx_proposed_drug_name(const orx_proposed_drug *d, char *buf, size_t cap);
 

@@ -19,11 +19,18 @@ static char *dumps(json_t *o) {
     return s;
 }
 
-static void today(char out[16]) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
+static void today(char out[16]) { orx_utc_now(out, 16, "%Y-%m-%d"); }
+
+/* The request body as JSON; NULL with *out the error body (a 400) when it is not JSON. */
+static json_t *request_json(const char *body, size_t len, char **out) {
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    if (!req) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text);
+        *out = error_body(msg);
+    }
+    return req;
 }
 
 /* Parse the "patient" member (FHIR Bundle or openrx form) of a request. */
@@ -31,33 +38,17 @@ static orx_status patient_from(json_t *req, orx_patient **pt, orx_error *err) {
     json_t *p = json_object_get(req, "patient");
     if (!json_is_object(p)) return orx_fail(err, ORX_ERR_INVALID, "request needs a \"patient\" object (FHIR Bundle or openrx form)");
     const char *as_of = json_string_value(json_object_get(req, "as_of"));
-    char *txt = json_dumps(p, JSON_COMPACT);
-    if (!txt) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_status st = orx_patient_parse(txt, strlen(txt), "request.patient", as_of, pt, err);
-    free(txt);
-    return st;
+    return orx_patient_from_json(p, "request.patient", as_of, pt, err);
 }
 
-static json_t *findings_json(const orx_findings *fs) {
-    orx_buf b;
-    orx_buf_init(&b);
-    orx_error e = ORX_ERROR_INIT;
-    orx_findings_to_json(fs, &b, &e);
-    json_error_t je;
-    json_t *v = b.data ? json_loadb(b.data, b.len, 0, &je) : NULL;
-    orx_buf_free(&b);
-    return v ? v : json_array();
-}
 
 /* ============================================================================================
  * POST /v1/check  {"patient": {...}, "drugs": ["ibuprofen 400 mg orally every 6 hours", ...],
  *                  "indication": "atrial fibrillation"}   (indication optional: what the drugs are for)
  * ========================================================================================== */
 int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     orx_error err = ORX_ERROR_INIT;
     orx_patient *pt = NULL;
     orx_status st = patient_from(req, &pt, &err);
@@ -92,7 +83,7 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
         json_t *o = json_object();
         json_object_set_new(o, "notice", json_string(ORX_DRAFT_NOTICE));
         json_object_set_new(o, "checked", json_string(n ? "proposed" : "current"));
-        json_object_set_new(o, "findings", findings_json(&fs));
+        json_object_set_new(o, "findings", orx_findings_json(&fs, false));
         *out = dumps(o);
     }
     free(pd);
@@ -107,10 +98,8 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
  *                     "open_choice": false, "problem": false, "max_options": 12, ...}
  * ========================================================================================== */
 static int api_recommend(orx_api *api, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     orx_error err = ORX_ERROR_INIT;
     orx_patient *pt = NULL;
     orx_status st = patient_from(req, &pt, &err);
@@ -149,21 +138,20 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
         orx_buf b;
         orx_buf_init(&b);
         bool fhir = format && !strcmp(format, "fhir");
-        st = fhir ? orx_rx_render_fhir(&r, pt, &b, &err) : orx_rx_render_json(&r, pt, &b, &err);
-        if (st == ORX_OK && !fhir && json_is_true(json_object_get(req, "include_fhir"))) {
-            orx_buf fb;
-            orx_buf_init(&fb);
-            json_t *o = json_loadb(b.data, b.len, 0, &je), *f = NULL;
-            if (orx_rx_render_fhir(&r, pt, &fb, &err) == ORX_OK) f = json_loadb(fb.data, fb.len, 0, &je);
-            if (o && f) {
+        if (!fhir && json_is_true(json_object_get(req, "include_fhir"))) {
+            /* the JSON result with the Bundle inside, built as documents and written once */
+            json_t *o = orx_rx_result_json(&r, pt), *f = NULL;
+            st = o ? orx_rx_fhir_json(&r, pt, &f, &err) : orx_fail(&err, ORX_ERR_NOMEM, "out of memory");
+            if (st == ORX_OK) {
                 json_object_set_new(o, "fhir", f);
                 char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                if (s) { orx_buf_reset(&b); orx_buf_puts(&b, s); free(s); }
-            } else {
-                json_decref(f);
+                if (s) orx_buf_puts(&b, s);
+                else st = orx_fail(&err, ORX_ERR_NOMEM, "cannot serialise the result");
+                free(s);
             }
             json_decref(o);
-            orx_buf_free(&fb);
+        } else {
+            st = fhir ? orx_rx_render_fhir(&r, pt, &b, &err) : orx_rx_render_json(&r, pt, &b, &err);
         }
         *out = orx_buf_steal(&b);
     }
@@ -172,7 +160,7 @@ static int api_recommend(orx_api *api, const char *body, size_t len, char **out)
         free(*out);
         *out = error_body(err.msg);
     }
-    orx_rx_result_free(&r);
+    orx_rx_result_clear(&r);
     orx_patient_free(pt);
     json_decref(req);
     return status;
@@ -308,10 +296,8 @@ static int cds_fetch(orx_api *api, json_t *req, json_t *ctx, unsigned missing, j
 }
 
 int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len, char **out) {
-    json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
-    char msg[1200];
-    if (!req) { snprintf(msg, sizeof msg, "body:%d:%d: invalid JSON: %s", je.line, je.column, je.text); *out = error_body(msg); return 400; }
+    json_t *req = request_json(body, len, out);
+    if (!req) return 400;
     json_t *ctx = json_object_get(req, "context");
     if (!json_is_object(ctx)) { json_decref(req); *out = error_body("CDS Hooks request has no \"context\" object"); return 400; }
     const char *hook_instance = json_string_value(json_object_get(req, "hookInstance"));
@@ -387,14 +373,12 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
     json_object_set_new(bundle, "resourceType", json_string("Bundle"));
     json_object_set_new(bundle, "type", json_string("collection"));
     json_object_set_new(bundle, "entry", entries);
-    char *btxt = json_dumps(bundle, JSON_COMPACT);
-    json_decref(bundle);
     orx_error err = ORX_ERROR_INIT;
     orx_patient *pt = NULL;
     char as_of[16];
     today(as_of);
-    orx_status st = orx_patient_parse(btxt, strlen(btxt), "cds-request.prefetch", as_of, &pt, &err);
-    free(btxt);
+    orx_status st = orx_patient_from_json(bundle, "cds-request.prefetch", as_of, &pt, &err);
+    json_decref(bundle);
     /* proposed drugs: the selected draft MedicationRequests */
     size_t n = json_array_size(drafts), np = 0;
     orx_proposed_drug *pd = n ? calloc(n, sizeof *pd) : NULL;

@@ -21,7 +21,7 @@ typedef struct chat_call {
     char           **texts;     /* [n] contents joined from content parts (owned), or NULL */
     int              n;
     const char      *stops[4];  /* stop strings (point into root) */
-    char            *schema;    /* response_format json_schema.schema serialised, or NULL */
+    orx_schema      *schema;    /* response_format json_schema.schema parsed, or NULL */
     orx_llm_request  req;
 } chat_call;
 
@@ -29,7 +29,7 @@ static void call_free(chat_call *cc) {
     for (int i = 0; i < cc->n; i++) free(cc->texts ? cc->texts[i] : NULL);
     free(cc->texts);
     free(cc->msgs);
-    free(cc->schema);
+    orx_schema_free(cc->schema);
     json_decref(cc->root);
 }
 
@@ -44,7 +44,7 @@ static const char *message_text(json_t *content, char **owned) {
     json_t *part;
     json_array_foreach(content, i, part) {
         const char *t = json_string_value(json_object_get(part, "text"));
-        if (!t) { orx_buf_free(&b); return NULL; }
+        if (!t) { orx_buf_clear(&b); return NULL; }
         orx_buf_puts(&b, t);
     }
     *owned = orx_buf_steal(&b);
@@ -120,8 +120,9 @@ static bool parse_call(orx_server *s, const char *body, size_t len, chat_call *c
             json_t *js = json_object_get(v, "json_schema");
             json_t *schema = json_object_get(js, "schema");
             if (!json_is_object(schema)) { snprintf(why, wcap, "response_format.json_schema.schema must be an object"); return false; }
-            cc->schema = json_dumps(schema, JSON_COMPACT);
-            cc->req.json_schema = cc->schema;
+            orx_error serr = ORX_ERROR_INIT;
+            if (orx_schema_parse(schema, &cc->schema, &serr) != ORX_OK) { snprintf(why, wcap, "%s", serr.msg); return false; }
+            cc->req.schema = cc->schema;
             const char *name = json_string_value(json_object_get(js, "name"));
             if (name) cc->req.schema_name = name;
         } else if (strcmp(type, "text") != 0) {
@@ -222,7 +223,7 @@ static void stream_unref(orx_stream *ss) {
     int left = --ss->refs;
     pthread_mutex_unlock(&ss->mu);
     if (left) return;
-    orx_buf_free(&ss->q);
+    orx_buf_clear(&ss->q);
     pthread_mutex_destroy(&ss->mu);
     free(ss);
 }
@@ -304,7 +305,7 @@ static void run_plain(orx_job *job, chat_call *cc) {
     if (st == ORX_OK) {
         job->reply.status = 200;
         job->reply.body = completion_json(s, job->id, &r);
-        orx_llm_response_free(&r);
+        orx_llm_response_clear(&r);
         return;
     }
     int code = atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE ? 504
@@ -327,7 +328,7 @@ static void run_stream(orx_job *job, chat_call *cc) {
     orx_status st = orx_llm_chat(orx_server_llm(s), &cc->req, &r, &err);
     if (st == ORX_OK) {
         stream_push(job->stream, chunk_event(s, job->id, NULL, 0, &r), false);
-        orx_llm_response_free(&r);
+        orx_llm_response_clear(&r);
     } else {
         if (atomic_load(&job->cancel) == ORX_CANCEL_DEADLINE) atomic_fetch_add(&s->st.deadline_jobs, 1);
         if (atomic_load(&job->cancel) == ORX_CANCEL_CLIENT) atomic_fetch_add(&s->st.client_gone, 1);
@@ -349,7 +350,7 @@ void orx_chat_run_job(orx_job *job) {
     else run_plain(job, cc);
 }
 
-void orx_chat_job_free(orx_job *job) {
+void orx_chat_job_clear(orx_job *job) {
     if (job->chat) {
         call_free(job->chat);
         free(job->chat);

@@ -349,7 +349,7 @@ enum MHD_Result orx_srv_on_request(void *cls, struct MHD_Connection *c, const ch
             if (!orx_buf_append(&rq->body, upload, *upload_size)) rq->too_big = true;
         } else {
             rq->too_big = true;
-            orx_buf_free(&rq->body);
+            orx_buf_clear(&rq->body);
         }
         *upload_size = 0;
         return MHD_YES;
@@ -387,7 +387,7 @@ void orx_srv_on_completed(void *cls, struct MHD_Connection *c, void **con_cls, e
     }
     if (!rq) return;
     if (rq->job) orx_job_free(rq->job); /* only at daemon stop: finished jobs are answered first */
-    orx_buf_free(&rq->body);
+    orx_buf_clear(&rq->body);
     free(rq);
     *con_cls = NULL;
 }

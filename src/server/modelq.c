@@ -21,6 +21,7 @@
  * daemon stops (libmicrohttpd requires it).
  */
 #include "server/server_internal.h"
+#include "llm/backend.h" /* the gate is a backend wrapping another */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ orx_job *orx_job_new(orx_server *s, orx_job_kind kind, struct MHD_Connection *c)
 
 void orx_job_free(orx_job *job) {
     if (!job) return;
-    if (job->kind != ORX_JOB_ROUTE) orx_chat_job_free(job);
+    if (job->kind != ORX_JOB_ROUTE) orx_chat_job_clear(job);
     free(job->body);
     free(job->reply.body);
     free(job);
@@ -121,7 +122,7 @@ static orx_status gate_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_re
     if (g->local) r.stream = true;
     orx_status st = orx_llm_chat(g->inner, &r, out, err);
     if (st == ORX_OK && atomic_load(&job->cancel) != ORX_CANCEL_NONE) {
-        orx_llm_response_free(out);
+        orx_llm_response_clear(out);
         return orx_fail(err, ORX_ERR_CANCELLED, "generation stopped after %.1f s: %s", orx_srv_now() - job->t_submit,
                         cancel_reason(job));
     }
@@ -142,11 +143,11 @@ orx_llm *orx_gate_create(orx_server *s, orx_llm *inner) {
     if (!g) return NULL;
     g->base.vt = &GATE_VT;
     snprintf(g->base.name, sizeof g->base.name, "%s", orx_llm_name(inner));
-    g->base.n_ctx = inner->n_ctx;
-    g->base.privacy = inner->privacy;
+    g->base.n_ctx = orx_llm_n_ctx(inner);
+    g->base.privacy = *orx_llm_get_privacy(inner);
     g->s = s;
     g->inner = inner;
-    g->local = inner->vt && inner->vt->kind && !strcmp(inner->vt->kind, "local");
+    g->local = !strcmp(orx_llm_kind(inner), "local");
     return &g->base;
 }
 

@@ -152,9 +152,9 @@ static enum MHD_Result route_models(orx_server *s, struct MHD_Connection *c) {
         json_object_set_new(m, "object", json_string("model"));
         json_object_set_new(m, "created", json_integer((json_int_t)s->started));
         json_object_set_new(m, "owned_by", json_string("openrx"));
-        if (s->p.llm->n_ctx > 0) { /* the context, where llama.cpp's server reports it */
+        if (orx_llm_n_ctx(s->p.llm) > 0) { /* the context, where llama.cpp's server reports it */
             json_t *meta = json_object();
-            json_object_set_new(meta, "n_ctx", json_integer(s->p.llm->n_ctx));
+            json_object_set_new(meta, "n_ctx", json_integer(orx_llm_n_ctx(s->p.llm)));
             json_object_set_new(m, "meta", meta);
         }
         json_array_append_new(data, m);

@@ -182,5 +182,5 @@ bool orx_modelq_drain(orx_server *s, double timeout_s);
 /* chat (chat.c) */
 enum MHD_Result orx_srv_chat_completions(orx_server *s, struct MHD_Connection *c, orx_req *rq);
 void orx_chat_run_job(orx_job *job);   /* worker: run a chat job (stream or not) */
-void orx_chat_job_free(orx_job *job);  /* release the chat parts of a job */
+void orx_chat_job_clear(orx_job *job);  /* release the chat parts of a job */
 #endif

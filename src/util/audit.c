@@ -134,7 +134,7 @@ orx_status orx_audit_append(const char *path, const char *record, size_t len, or
         }
         if (st == ORX_OK && fsync(fd) != 0) st = orx_fail(err, ORX_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
     }
-    orx_buf_free(&b);
+    orx_buf_clear(&b);
     free(prev);
     flock(fd, LOCK_UN);
     close(fd);
@@ -144,22 +144,23 @@ orx_status orx_audit_append(const char *path, const char *record, size_t len, or
 /* ============================================================================================
  * Reading and verifying
  * ========================================================================================== */
+typedef struct each_ctx {
+    orx_audit_line_fn fn;
+    void             *ctx;
+} each_ctx;
+
+static orx_status each_record(void *u, long lineno, char *line, size_t n, orx_error *err) {
+    const each_ctx *ec = u;
+    bool complete = n > 0 && line[n - 1] == '\n';
+    if (complete) line[--n] = 0;
+    return ec->fn(ec->ctx, lineno, line, n, complete, err);
+}
+
 orx_status orx_audit_each(const char *path, orx_audit_line_fn fn, void *ctx, orx_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    orx_status st = ORX_OK;
-    while (st == ORX_OK && (n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        bool complete = n > 0 && line[n - 1] == '\n';
-        if (complete) line[--n] = 0;
-        st = fn(ctx, lineno, line, (size_t)n, complete, err);
-    }
-    if (st == ORX_OK && ferror(f)) st = orx_fail(err, ORX_ERR_IO, "%s: read error", path);
-    free(line);
+    each_ctx ec = {fn, ctx};
+    orx_status st = orx_each_line(f, path, 0, false, each_record, &ec, err);
     fclose(f);
     return st;
 }

@@ -6,7 +6,7 @@
 
 void orx_buf_init(orx_buf *b) { b->data = NULL; b->len = 0; b->cap = 0; }
 
-void orx_buf_free(orx_buf *b) { free(b->data); orx_buf_init(b); }
+void orx_buf_clear(orx_buf *b) { free(b->data); orx_buf_init(b); }
 
 void orx_buf_reset(orx_buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
 

@@ -1,5 +1,6 @@
 /* file.c — whole-file reads, atomic writes, fsynced appends, mmap, directories. */
 #include "util/util.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -7,20 +8,30 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Open a regular file for reading: its descriptor and status, or the error. */
+static orx_status open_regular(const char *path, int *fd, struct stat *st, orx_error *err) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO,
+                                 "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return orx_fail(err, ORX_ERR_IO, "%s: not a regular file", path);
+    }
+    return ORX_OK;
+}
 
 orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
                          orx_error *err) {
     *out = NULL;
     if (out_len) *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO,
-                                "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return orx_fail(err, ORX_ERR_IO, "%s: not a regular file", path);
-    }
+    int fd;
+    orx_status os = open_regular(path, &fd, &st, err);
+    if (os != ORX_OK) return os;
     size_t size = (size_t)st.st_size;
     if (max_bytes && size > max_bytes) {
         close(fd);
@@ -100,14 +111,10 @@ orx_status orx_append_fsync(const char *path, const void *data, size_t len, orx_
 orx_status orx_mmap_open(const char *path, orx_mmap *m, orx_error *err) {
     m->addr = NULL;
     m->size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return orx_fail(err, errno == ENOENT ? ORX_ERR_NOT_FOUND : ORX_ERR_IO,
-                                "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return orx_fail(err, ORX_ERR_IO, "%s: not a regular file", path);
-    }
+    int fd;
+    orx_status os = open_regular(path, &fd, &st, err);
+    if (os != ORX_OK) return os;
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -146,4 +153,36 @@ orx_status orx_mkdir_p(const char *path, orx_error *err) {
     if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
         return orx_fail(err, ORX_ERR_IO, "%s: mkdir failed: %s", tmp, strerror(errno));
     return ORX_OK;
+}
+
+orx_status orx_each_line(FILE *f, const char *path, size_t max_line, bool skip_blank, orx_line_fn fn, void *ctx,
+                         orx_error *err) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    orx_status st = ORX_OK;
+    while (st == ORX_OK && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (max_line && (size_t)n > max_line) {
+            st = orx_fail(err, ORX_ERR_RANGE, "%s:%ld: line longer than %zu bytes", path, lineno, max_line);
+            break;
+        }
+        if (skip_blank) {
+            size_t k = 0;
+            while (k < (size_t)n && isspace((unsigned char)line[k])) k++;
+            if (k == (size_t)n) continue;
+        }
+        st = fn(ctx, lineno, line, (size_t)n, err);
+    }
+    if (st == ORX_OK && ferror(f)) st = orx_fail(err, ORX_ERR_IO, "%s: read error", path);
+    free(line);
+    return st;
+}
+
+void orx_utc_now(char *out, size_t cap, const char *fmt) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (!strftime(out, cap, fmt, &tm) && cap) out[0] = 0;
 }

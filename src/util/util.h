@@ -35,7 +35,7 @@ typedef struct orx_buf {
 } orx_buf;
 
 void   orx_buf_init(orx_buf *b);
-void   orx_buf_free(orx_buf *b);
+void   orx_buf_clear(orx_buf *b);
 void   orx_buf_reset(orx_buf *b);                         /* len = 0, keeps memory */
 bool   orx_buf_reserve(orx_buf *b, size_t extra);          /* false on OOM */
 bool   orx_buf_append(orx_buf *b, const void *p, size_t n);
@@ -62,6 +62,17 @@ char  *orx_str_trim(char *s);                              /* trims ASCII space 
 /* Read a whole file into a NUL-terminated malloc'd buffer. max_bytes = 0 means no limit;
  * a larger file fails with ORX_ERR_RANGE naming the limit. */
 orx_status orx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
+                         orx_error *err);
+
+/* The current UTC time formatted with strftime's fmt ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"). */
+void orx_utc_now(char *out, size_t cap, const char *fmt);
+
+/* Read an open text file line by line: fn gets each line as read (with its '\n' when it has one;
+ * len its bytes) and its number from 1; a non-OK return stops. max_line > 0: a longer line is
+ * ORX_ERR_RANGE "path:N: line longer than M bytes". skip_blank: lines of only whitespace are not
+ * passed. A read error is ORX_ERR_IO. The caller opens and closes f. */
+typedef orx_status (*orx_line_fn)(void *ctx, long lineno, char *line, size_t len, orx_error *err);
+orx_status orx_each_line(FILE *f, const char *path, size_t max_line, bool skip_blank, orx_line_fn fn, void *ctx,
                          orx_error *err);
 
 /* Write a file whole or not at all: write to "<path>.tmp.<pid>", fsync, rename over path,

@@ -7,7 +7,7 @@
  *   C  class ingr  citation  [type]         sourced class membership; type ONC (default), EPC,
  *                                           MoA, PE, CS, PA (DrugCentral: FDA classes, MeSH PA)
  */
-#include "kb/lexicon.h"
+#include "lexicon/lexicon.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -670,32 +670,30 @@ static bool entry_is_single(const orx_lexicon *L, const lex_entry *e, uint32_t i
     return e->n_ingr == 1 && L->ingr_pool[e->ingr_off] == idx;
 }
 
-int orx_lexicon_synonyms(const orx_lexicon *L, const char *ingredient, char (*out)[ORX_LEX_NAME],
-                         int cap) {
+/* The single-ingredient names of an ingredient: those of kind `kind` (brands), or of any kind but
+ * `kind` (synonyms: every name but clinical-drug strings). */
+static int names_of(const orx_lexicon *L, const char *ingredient, const char *kind, bool is_kind,
+                    char (*out)[ORX_LEX_NAME], int cap) {
     uint32_t idx;
     if (!L || !ingredient || !ingr_index(L, ingredient, &idx)) return 0;
     int n = 0;
     for (size_t i = 0; i < L->n_names; i++) {
         const lex_entry *e = &L->names[i];
-        if (strcmp(e->kind, "clinical-drug") == 0 || !entry_is_single(L, e, idx)) continue;
+        if ((strcmp(e->kind, kind) == 0) != is_kind || !entry_is_single(L, e, idx)) continue;
         if (n < cap && out) snprintf(out[n], ORX_LEX_NAME, "%s", e->key);
         n++;
     }
     return n;
 }
 
+int orx_lexicon_synonyms(const orx_lexicon *L, const char *ingredient, char (*out)[ORX_LEX_NAME],
+                         int cap) {
+    return names_of(L, ingredient, "clinical-drug", false, out, cap);
+}
+
 int orx_lexicon_brands(const orx_lexicon *L, const char *ingredient, char (*out)[ORX_LEX_NAME],
                        int cap) {
-    uint32_t idx;
-    if (!L || !ingredient || !ingr_index(L, ingredient, &idx)) return 0;
-    int n = 0;
-    for (size_t i = 0; i < L->n_names; i++) {
-        const lex_entry *e = &L->names[i];
-        if (strcmp(e->kind, "brand") != 0 || !entry_is_single(L, e, idx)) continue;
-        if (n < cap && out) snprintf(out[n], ORX_LEX_NAME, "%s", e->key);
-        n++;
-    }
-    return n;
+    return names_of(L, ingredient, "brand", true, out, cap);
 }
 
 int orx_lexicon_clinical_drugs(const orx_lexicon *L, const char *ingredient, char (*out)[16],
