@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         orx_findings fs;
         orx_findings_init(&fs);
         orx_check_proposed(g_ck, g_pt, &pd, 1, &fs, &err);
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
     return 0;
 }

@@ -95,12 +95,12 @@ static void test_named_ingredient(void **state) {
     assert_string_equal(x->action, "monitor");
     assert_string_equal(x->quote, text);
     assert_null(find(&r, "rule", NULL, "warfarin")); /* the label's own brand is not a partner */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("clopidogrel", DI, "Avoid concomitant use of Plavix with omeprazole or esomeprazole.");
     assert_non_null(x = find(&r, "rule", "clopidogrel", "omeprazole"));
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
     assert_non_null(find(&r, "rule", "clopidogrel", "esomeprazole"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_negations_make_no_rule(void **state) {
@@ -115,14 +115,14 @@ static void test_negations_make_no_rule(void **state) {
     for (int i = 0; NEG[i]; i++) {
         orx_ddi_rules r = extract("warfarin", DI, NEG[i]);
         if (count(&r, "rule")) fail_msg("a rule from a negated / study-only sentence: %s", NEG[i]);
-        orx_ddi_rules_free(&r);
+        orx_ddi_rules_clear(&r);
     }
     /* an effect before a no-effect phrase still counts */
     orx_ddi_rules r = extract("carvedilol", DI, "Cimetidine increased the AUC of carvedilol by 30% with no change in Cmax.");
     const orx_ddi_rule *x = find(&r, "rule", "carvedilol", "cimetidine");
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MINOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_table_rows_and_enzyme_table(void **state) {
@@ -140,7 +140,7 @@ static void test_table_rows_and_enzyme_table(void **state) {
     assert_non_null(find(&r, "member", "rifampin", "role:cyp2c9:inducer"));
     assert_null(find(&r, "member", "rifampin", "role:cyp2c9:inhibitor"));
     assert_non_null(find(&r, "rule", "warfarin", "role:cyp2c9:inhibitor"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_role_with_examples(void **state) {
@@ -157,13 +157,13 @@ static void test_role_with_examples(void **state) {
     assert_null(find(&r, "rule", "apixaban", "rifampin")); /* an example, part of the role rule */
     assert_non_null(find(&r, "member", "rifampin", "role:cyp3a4:inducer:strong"));
     assert_non_null(find(&r, "member", "rifampin", "role:pgp:inducer"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* "inhibitors of CYP2C9, 1A2, and/or 3A4": alternatives, one rule each */
     r = extract("warfarin", DI, "Inhibitors of CYP2C9, 1A2, and/or 3A4 have the potential to increase the effect of warfarin.");
     assert_non_null(find(&r, "rule", "warfarin", "role:cyp2c9:inhibitor"));
     assert_non_null(find(&r, "rule", "warfarin", "role:cyp1a2:inhibitor"));
     assert_non_null(find(&r, "rule", "warfarin", "role:cyp3a4:inhibitor"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_class_and_sections(void **state) {
@@ -173,11 +173,11 @@ static void test_class_and_sections(void **state) {
     const orx_ddi_rule *x = find(&r, "rule", "rivaroxaban", "class:anticoagulant|anti-coagulant");
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("simvastatin", CI, "Concomitant administration of strong CYP3A4 inhibitors (e.g., itraconazole, ketoconazole).");
     assert_non_null(x = find(&r, "rule", "simvastatin", "role:cyp3a4:inhibitor:strong"));
     assert_int_equal(x->tier, ORX_SEV_CONTRAINDICATED);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* a Boxed Warning effect is at least major; the class statement is lifted to the class */
     r = extract("alprazolam", BW,
                 "Concomitant use of benzodiazepines and opioids may result in profound sedation, respiratory "
@@ -188,7 +188,7 @@ static void test_class_and_sections(void **state) {
     snprintf(other, sizeof other, "%s", x ? x->other : "");
     assert_non_null(strstr(other, "opioid agonist"));
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_self_statements_and_context(void **state) {
@@ -196,20 +196,20 @@ static void test_self_statements_and_context(void **state) {
     orx_ddi_rules r = extract("clarithromycin", DI, "Clarithromycin is a strong inhibitor of CYP3A4.");
     assert_non_null(find(&r, "member", "clarithromycin", "role:cyp3a4:inhibitor:strong"));
     assert_int_equal(count(&r, "rule"), 0);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("amiodarone", DI, "Rifampin is a potent inducer of CYP3A. Cimetidine inhibits CYP3A and can increase serum amiodarone levels.");
     assert_non_null(find(&r, "member", "rifampin", "role:cyp3a4:inducer:strong"));
     assert_non_null(find(&r, "member", "cimetidine", "role:cyp3a4:inhibitor"));
     assert_non_null(find(&r, "rule", "amiodarone", "cimetidine"));
     assert_null(find(&r, "rule", "amiodarone", "role:cyp3a4:inducer:strong"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* allergy / history context and comparisons name no partner */
     r = extract("ibuprofen", CI, "Ibuprofen should not be given to patients who have experienced asthma or allergic-type reactions after taking aspirin or other NSAIDs.");
     assert_int_equal(count(&r, "rule"), 0);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("ibuprofen", "43685-7", "As with other NSAIDs, anaphylactic reactions may occur in patients without known prior exposure.");
     assert_int_equal(count(&r, "rule"), 0);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_hard_wrapped_text(void **state) {
@@ -221,7 +221,7 @@ static void test_hard_wrapped_text(void **state) {
     assert_non_null(x);
     assert_non_null(strstr(text, x->quote)); /* verbatim, line break included */
     assert_non_null(strchr(x->quote, '\n'));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* ============================================================================================
@@ -235,7 +235,7 @@ static void test_not_partners(void **state) {
     assert_non_null(find(&r, "rule", "eplerenone", "lithium"));
     assert_null(find(&r, "rule", "eplerenone", "class:diuretic"));
     assert_null(find(&r, "rule", "eplerenone", "class:ace inhibitor|angiotensin converting enzyme inhibitor|angiotensin-converting enzyme inhibitor"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     static const struct { const char *label, *code, *text; } NONE[] = {
         /* a trial's comparator arm */
         {"prasugrel", WP, "The frequencies decreased to 11.3% in the prasugrel group and 3.4% in the clopidogrel group."},
@@ -255,7 +255,7 @@ static void test_not_partners(void **state) {
     for (size_t i = 0; i < sizeof NONE / sizeof NONE[0]; i++) {
         r = extract(NONE[i].label, NONE[i].code, NONE[i].text);
         if (count(&r, "rule")) fail_msg("a rule from: %s", NONE[i].text);
-        orx_ddi_rules_free(&r);
+        orx_ddi_rules_clear(&r);
     }
 }
 
@@ -265,26 +265,26 @@ static void test_tier_wording(void **state) {
     orx_ddi_rules r = extract("nefazodone", "42232-9", "Patients should be advised to avoid alcohol while taking nefazodone.");
     assert_non_null(x = find(&r, "rule", "nefazodone", "ethanol"));
     assert_int_equal(x->tier, ORX_SEV_MAJOR); /* the instruction itself, not a purpose */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("dronedarone", DI, "Avoid doses greater than 10 mg once daily of simvastatin.");
     assert_non_null(x = find(&r, "rule", "dronedarone", "simvastatin"));
     assert_int_equal(x->tier, ORX_SEV_MODERATE); /* a dose limit */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("sertraline", "34071-1", "Treatment with sertraline and any concomitant serotonergic agents should be "
                                          "discontinued immediately if the above events occur.");
     assert_non_null(x = find(&r, "rule", "sertraline", "effect:serotonergic"));
     assert_int_equal(x->tier, ORX_SEV_MODERATE); /* adverse-event management */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("chlorpromazine", CI, "Do not use in the presence of large amounts of central nervous system depressants "
                                       "(alcohol, barbiturates, narcotics, etc.).");
     for (size_t i = 0; i < r.n; i++) assert_true(r.items[i].tier <= ORX_SEV_MODERATE); /* "large amounts" */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* "certain CNS depressant drugs (e.g., phenothiazines ...)": the sentence's examples only */
     r = extract("hydrocodone", "34071-1", "There is increased risk in patients receiving certain CNS depressant drugs "
                                           "(e.g., phenothiazines or general anesthetics); monitor for hypotension.");
     assert_non_null(find(&r, "rule", "hydrocodone", "examples:effect:cns_depressant"));
     assert_null(find(&r, "rule", "hydrocodone", "effect:cns_depressant"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* ============================================================================================
@@ -310,23 +310,23 @@ static void test_effect_phrases_and_examples(void **state) {
      * sentence is not lifted to the label drug's class (quetiapine is an antipsychotic) */
     assert_null(find(&r, "rule", NULL, "class:antipsychotic agent|atypical antipsychotic|typical antipsychotic"));
     assert_null(find(&r, "rule", "class:antipsychotic agent|atypical antipsychotic|typical antipsychotic", NULL));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* a class without examples of its own is a member class; adjectives and nouns name categories */
     r = extract("apixaban", BW, "*  concomitant use of other drugs that affect hemostasis, such as nonsteroidal "
                                 "anti-inflammatory drugs (NSAIDs), platelet inhibitors, other anticoagulants");
     assert_non_null(find(&r, "rule", "apixaban", "effect:bleeding"));
     assert_non_null(find(&r, "member", "class:nsaid|nonsteroidal anti-inflammatory drug", "effect:bleeding"));
     assert_null(find(&r, "rule", "apixaban", "class:nsaid|nonsteroidal anti-inflammatory drug"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("ondansetron", WP, "Serotonin syndrome has been described following the concomitant use of 5-HT3 receptor "
                                    "antagonists and other serotonergic drugs.");
     assert_non_null(find(&r, "rule", "ondansetron", "effect:serotonergic"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("oxycodone", BW, "Concomitant use with CNS depressants may cause profound sedation, respiratory depression, "
                                  "coma, and death.");
     assert_non_null(x = find(&r, "rule", "oxycodone", "effect:cns_depressant"));
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* "drugs known to prolong QT and which are metabolized via CYP3A4": the effect restricted to
      * the role; the examples after the restriction are the effect's */
     r = extract("fluconazole", CI, "Coadministration of other drugs known to prolong the QT interval and which are "
@@ -334,13 +334,13 @@ static void test_effect_phrases_and_examples(void **state) {
     assert_non_null(x = find(&r, "rule", "fluconazole", "effect:qt&role:cyp3a4:substrate"));
     assert_non_null(strstr(x->examples, "pimozide"));
     assert_null(find(&r, "rule", "fluconazole", "effect:qt"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* the category that includes the label drug is the subject when another drug is the partner */
     r = extract("chlorpromazine", "42232-9",
                 "Drugs which lower the seizure threshold, including phenothiazine derivatives, should not be used with metrizamide.");
     assert_non_null(find(&r, "rule", "chlorpromazine", "metrizamide"));
     assert_null(find(&r, "rule", "chlorpromazine", "effect:seizure"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_effect_self_statements(void **state) {
@@ -348,14 +348,14 @@ static void test_effect_self_statements(void **state) {
     orx_ddi_rules r = extract("citalopram", WP, "Citalopram causes dose-dependent QTc prolongation.");
     assert_non_null(find(&r, "member", "citalopram", "effect:qt"));
     assert_int_equal(count(&r, "rule"), 0);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("tramadol", WP, "Cases of serotonin syndrome have been reported with the use of tramadol, particularly "
                                 "during concomitant use with serotonergic drugs.");
     assert_non_null(find(&r, "member", "tramadol", "effect:serotonergic"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("moexipril", WP, "Moexipril can increase serum potassium because it decreases aldosterone secretion.");
     assert_non_null(find(&r, "member", "moexipril", "effect:hyperkalemia"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* negated, study-only, animal, another drug named, a section that states no effects: none */
     static const struct { const char *text, *code; } NONE[] = {
         {"Tramadol does not prolong the QT interval.", WP},
@@ -369,13 +369,13 @@ static void test_effect_self_statements(void **state) {
         for (size_t k = 0; k < r.n; k++)
             if (!strcmp(r.items[k].kind, "member") && !strcmp(r.items[k].label_drug, "tramadol"))
                 fail_msg("self statement from: %s", NONE[i].text);
-        orx_ddi_rules_free(&r);
+        orx_ddi_rules_clear(&r);
     }
     /* a combination product named by its ingredients: which one has the effect is not said */
     r = extract("oxycodone;acetylsalicylic acid", BW,
                 "Serious, life-threatening, or fatal respiratory depression may occur with use of oxycodone and aspirin tablets.");
     assert_null(find(&r, "member", "acetylsalicylic acid", "effect:cns_depressant"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* Effect membership through the checker's matcher: a rule about the category reaches a member
@@ -425,10 +425,10 @@ static void test_effect_matching(void **state) {
     assert_false(orx_label_ddi_effect_member(t, L, "metformin", "effect:qt", false, how, sizeof how, &umbrella));
     orx_label_ddi_free(t);
     unlink(path);
-    orx_ddi_rules_free(&r);
-    orx_ddi_rules_free(&more);
-    orx_ddi_rules_free(&box);
-    orx_ddi_rules_free(&self);
+    orx_ddi_rules_clear(&r);
+    orx_ddi_rules_clear(&more);
+    orx_ddi_rules_clear(&box);
+    orx_ddi_rules_clear(&self);
 }
 
 /* ============================================================================================
@@ -453,15 +453,15 @@ static void test_precautions_drug_interactions_subsection(void **state) {
     assert_non_null(find(&r, "rule", "rifampin", "tacrolimus"));
     assert_non_null(find(&r, "rule", "rifampin", "theophylline")); /* a drug-name heading keeps the sub-section */
     assert_null(find(&r, "rule", "rifampin", "methadone"));        /* "Pregnancy" ends it */
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* before the sub-heading, and in a section without one, an effect needs interaction words */
     r = extract("rifampin", "42232-9", "Rifampin has been reported to accelerate the metabolism of quinine.\n");
     assert_null(find(&r, "rule", "rifampin", "quinine"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* a cross-reference line is no sub-heading */
     r = extract("rifampin", "42232-9", "(see\nPRECAUTIONS: Drug Interactions\n).\nRifampin has been reported to accelerate the metabolism of quinine.\n");
     assert_null(find(&r, "rule", "rifampin", "quinine"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* "INVIRASE/ritonavir", "(ledipasvir/sofosbuvir)": a drug written with '/' next to the label's
@@ -475,11 +475,11 @@ static void test_slash_combination_is_own_product(void **state) {
     const orx_ddi_rule *x = find(&r, "rule", "sofosbuvir", "amiodarone");
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("saquinavir", DI, "Coadministration of fluticasone propionate and saquinavir/ritonavir is not recommended.");
     assert_null(find(&r, "rule", "saquinavir", "ritonavir"));
     assert_non_null(find(&r, "rule", "saquinavir", "fluticasone"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* "serum potassium", "potassium loss", "potassium >5 mEq/L" name the electrolyte, not a potassium
@@ -494,16 +494,16 @@ static void test_potassium_as_lab_value(void **state) {
     for (int i = 0; LAB[i]; i++) {
         orx_ddi_rules r = extract("enalapril", DI, LAB[i]);
         if (find(&r, "rule", "enalapril", "potassium")) fail_msg("potassium as a partner in: %s", LAB[i]);
-        orx_ddi_rules_free(&r);
+        orx_ddi_rules_clear(&r);
     }
     orx_ddi_rules r = extract("enalapril", DI, "Potassium supplements may lead to significant increases in serum potassium.");
     assert_non_null(find(&r, "rule", "enalapril", "potassium"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("enalapril", DI, "Potassium sparing agents should generally not be used in patients with heart failure receiving VASOTEC.");
     const orx_ddi_rule *x = find(&r, "rule", "enalapril", "effect:hyperkalemia");
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* Animal experiments and "non-significant" changes make no rule. */
@@ -517,7 +517,7 @@ static void test_animal_and_nonsignificant(void **state) {
     for (int i = 0; NO[i]; i++) {
         orx_ddi_rules r = extract("bupropion", DI, NO[i]);
         if (count(&r, "rule")) fail_msg("a rule from an animal / non-significant statement: %s", NO[i]);
-        orx_ddi_rules_free(&r);
+        orx_ddi_rules_clear(&r);
     }
 }
 
@@ -550,13 +550,13 @@ static void test_procedure_setting_scope(void **state) {
     assert_int_equal(general->tier, ORX_SEV_MAJOR);
     /* the class memberships of the example list stay */
     assert_non_null(find(&r, "member", "class:nsaid|nonsteroidal anti-inflammatory drug", "effect:bleeding"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("ketorolac", CI, "Ketorolac tromethamine injection is contraindicated for neuraxial (epidural or intrathecal) "
                                  "administration due to its alcohol content.");
     const orx_ddi_rule *x = find(&r, "rule", "ketorolac", "ethanol");
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MODERATE);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* A drug the label's drug is given with as a regimen (its indication, or "as a single agent or
@@ -573,7 +573,7 @@ static void test_regimen_partner(void **state) {
     const orx_ddi_rule *x = find(&r, "rule", "dabrafenib", "trametinib");
     assert_non_null(x);
     assert_non_null(strstr(x->quote, "AUC"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* the indication names the regimen; statements of other sections follow it */
     orx_kb_section sec[2] = {
         {.code = "34067-9", .name = "Indications & Usage",
@@ -588,11 +588,11 @@ static void test_regimen_partner(void **state) {
     assert_int_equal(orx_ddi_extract_doc(X, &doc, &r, &err), ORX_OK);
     assert_null(find(&r, "rule", "pomalidomide", "dexamethasone"));
     assert_non_null(find(&r, "rule", "pomalidomide", "ketoconazole"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     /* an interaction statement that says "in combination with" is not a regimen */
     r = extract("nefazodone", CI, "Nefazodone in combination with triazolam is contraindicated.");
     assert_non_null(find(&r, "rule", "nefazodone", "triazolam"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* Switching statements of Dosage and Administration, in their wordings ("Switching from
@@ -607,10 +607,10 @@ static void test_switching_wording(void **state) {
     assert_non_null(x);
     assert_int_equal(x->tier, ORX_SEV_MAJOR);
     assert_string_equal(x->action, "discontinue");
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     r = extract("lisinopril", "34068-7", "Angiotensin converting enzyme activity is reduced; discontinue the diuretic furosemide.");
     assert_null(find(&r, "rule", "lisinopril", "furosemide"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 /* A combination label whose generic field lost a component: the title "X AND Y." names both, so
@@ -634,7 +634,7 @@ static void test_combination_title(void **state) {
             fail_msg("a component of the label's own product as a partner: %s", r.items[i].quote);
     }
     assert_non_null(find(&r, "rule", "losartan;hydrochlorothiazide", "aliskiren"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     orx_kb_section sec2[1] = {{.code = DI, .name = "Drug Interactions",
                                .text = "Avoid concomitant use of chlorpromazine with metrizamide."}};
     orx_kb_doc doc2 = {.set_id = "test-sugar", .title = "CHLORPROMAZINE HYDROCHLORIDE- chlorpromazine hydrochloride tablet, sugar coated",
@@ -642,7 +642,7 @@ static void test_combination_title(void **state) {
     orx_ddi_rules_init(&r);
     assert_int_equal(orx_ddi_extract_doc(X, &doc2, &r, &err), ORX_OK);
     assert_non_null(find(&r, "rule", "chlorpromazine", "metrizamide"));
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
 }
 
 static void test_both_directions(void **state) {
@@ -654,7 +654,7 @@ static void test_both_directions(void **state) {
     close(fd);
     orx_error err = ORX_ERROR_INIT;
     assert_int_equal(orx_ddi_rules_write_tsv(&r, path, &err), ORX_OK);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     orx_label_ddi *t = NULL;
     assert_int_equal(orx_label_ddi_load(path, &t, &err), ORX_OK);
     orx_ddi_side w = {.ingr = {"warfarin"}, .n = 1}, f = {.ingr = {"fluconazole"}, .n = 1};

@@ -116,7 +116,7 @@ static void test_demo_sulfa_allergy_through_combination(void **state) {
                 strstr(fs.items[i].message, "sulfamethoxazole"))
                 allergy = true;
         assert_true(allergy);
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
     orx_patient_free(pt);
 }

@@ -158,7 +158,7 @@ static void test_cds_hooks_requests(void **state) {
                 print_message("   [%s] %s %s\n", orx_severity_name(fs.items[i].severity), fs.items[i].kind, fs.items[i].drugs);
         n_files++;
         n_ok += ok;
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
     closedir(d);
     print_message("CDS Hooks example requests: %d/%d raise the expected interaction\n", n_ok, n_files);
@@ -186,7 +186,7 @@ static bool onc_detected(const char *text_a, const char *code_a, const char *tex
     for (size_t i = 0; i < fs.n; i++)
         hit |= (strstr(fs.items[i].source, "ONC High-Priority") || strstr(fs.items[i].also, "ONC High-Priority")) &&
                fs.items[i].severity >= ORX_SEV_MAJOR && fs.items[i].interruptive;
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     return hit;
 }
 

@@ -99,7 +99,7 @@ static void test_synthea_active_lists(void **state) {
                           orx_severity_name(f->severity), f->kind, f->drugs, f->trigger, f->source,
                           f->citation, f->message);
         }
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
         orx_patient_free(p);
         free(names[i]);
     }

@@ -125,7 +125,7 @@ static void test_regeneration_is_identical(void **state) {
     for (int t = ORX_SEV_MINOR; t < ORX_SEV_COUNT; t++) assert_true(st.by_tier[t] > 100);
     free(shipped);
     orx_buf_clear(&b);
-    orx_ddi_rules_free(&r);
+    orx_ddi_rules_clear(&r);
     orx_ddi_extractor_free(x);
 }
 
@@ -497,7 +497,7 @@ static orx_finding pair(const char *a, const char *b, size_t *n_pair) {
     }
     print_message("  %s + %s: %zu finding(s) [%s] %s | %s | %.120s\n", a, b, *n_pair, orx_severity_name(best.severity),
                   best.kind, best.source, best.quote);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
     return best;
 }

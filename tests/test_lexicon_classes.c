@@ -134,7 +134,7 @@ static void test_allergy_and_duplicates_by_kind(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MAJOR);
     assert_non_null(strstr(f->citation, "Penicillin-class Antibacterial"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* an allergy naming a chemical-structure class reaches its members */
     fs = check("", "{\"text\":\"Penicillins\"}", "amoxicillin 500 mg");
     f = NULL;
@@ -142,12 +142,12 @@ static void test_allergy_and_duplicates_by_kind(void **state) {
         if (!strcmp(fs.items[i].kind, "allergy")) f = &fs.items[i];
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_CONTRAINDICATED);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* a shared mechanism (CYP3A4 inhibitor MoA) is no duplicate therapy */
     fs = check("{\"text\":\"clarithromycin\"}", "", "fluconazole");
     for (size_t i = 0; i < fs.n; i++)
         if (!strcmp(fs.items[i].kind, "duplicate")) fail_msg("a duplicate finding from a shared mechanism: %s", fs.items[i].message);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 int main(void) {

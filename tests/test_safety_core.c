@@ -123,7 +123,7 @@ static void test_findings_list(void **state) {
     assert_int_equal(orx_findings_to_text(&fs, &b, NULL), ORX_OK);
     assert_non_null(strstr(b.data, "[CONTRAINDICATED]"));
     orx_buf_clear(&b);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_severity s;
     assert_true(orx_severity_parse("Major", &s) && s == ORX_SEV_MAJOR);
     assert_false(orx_severity_parse("severe", &s));
@@ -207,7 +207,7 @@ static void test_interaction_forms(void **state) {
         assert_non_null(strstr(f->citation, "warfarin-nsaids"));
         assert_true(f->management[0] != 0);
         assert_non_null(strstr(f->trigger, "Coumadin"));
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
     /* topical diclofenac: the IG's "no special precautions" branch */
     const char *top[] = {"Diclofenac Sodium 0.01 MG/MG Topical Gel [Voltaren]"};
@@ -216,12 +216,12 @@ static void test_interaction_forms(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_null(find(&fs, "interaction", "warfarin", "serious"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* a non-interacting drug gives no interaction */
     const char *none[] = {"metformin 500 mg orally twice daily"};
     fs = run(p, 1, none);
     assert_null(find(&fs, "interaction", NULL, NULL));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -234,7 +234,7 @@ static void test_interaction_between_proposed(void **state) {
     assert_non_null(f);
     assert_non_null(strstr(f->message, "digoxin toxicity"));
     assert_non_null(strstr(f->trigger, "proposed drug"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* an ONC high-priority pair (ingredient names from the list) */
     orx_ddi_hit h[8];
     int n = orx_interaction_lookup(CK, "simvastatin", "clarithromycin", h, 8);
@@ -254,7 +254,7 @@ static void test_unrecognised(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MAJOR);
     assert_non_null(strstr(f->message, "not recognised"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_findings cur;
     orx_findings_init(&cur);
     orx_error err = ORX_ERROR_INIT;
@@ -262,7 +262,7 @@ static void test_unrecognised(void **state) {
     f = find(&cur, "unrecognised", "Frobozz", NULL);
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO); /* current list: noted, not blocking */
-    orx_findings_free(&cur);
+    orx_findings_clear(&cur);
     orx_patient_free(p);
 }
 
@@ -274,7 +274,7 @@ static void test_dose_error_finding(void **state) {
     const orx_finding *f = find(&fs, "dose", "ibuprofen", "dose parser");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "contradictory units"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -294,7 +294,7 @@ static void test_duplicates(void **state) {
     assert_non_null(f);
     if (f->severity > ORX_SEV_INFO) assert_true(f->quote[0] && strstr(f->citation, "set id"));
     assert_true(orx_lexicon_in_class(orx_checker_lexicon(CK), "atorvastatin", "statins"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* same FDA EPC, no label statement about the pair: the info note citing the DrugCentral row */
     const char *ceph[] = {"cephalexin 500 mg orally four times daily", "cefazolin 1 g IV every 8 hours"};
     fs = run(p, 2, ceph);
@@ -303,7 +303,7 @@ static void test_duplicates(void **state) {
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->citation, "DrugCentral"));
     assert_non_null(strstr(f->citation, "EPC"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -327,7 +327,7 @@ static void test_allergy(void **state) {
     assert_non_null(f); /* unresolved allergy: noted, never silent */
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_null(find(&fs, "allergy", "peanut", NULL));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
     /* allergen and drug share a class only */
     p = patient("", "{\"text\":\"ketorolac\",\"category\":\"medication\"}");
@@ -336,7 +336,7 @@ static void test_allergy(void **state) {
     f = find(&fs, "allergy", "naproxen", NULL);
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MAJOR);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -353,7 +353,7 @@ static void test_current_list_and_filter(void **state) {
     for (size_t i = 0; i < fs.n; i++)
         n_major += !strcmp(fs.items[i].kind, "interaction") && strstr(fs.items[i].source, "PDDI-CDS");
     assert_int_equal(n_major, 1); /* each pair once */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* min severity filter */
     orx_checker *ck2 = NULL;
     orx_checker_params prm = orx_checker_default_params();
@@ -364,7 +364,7 @@ static void test_current_list_and_filter(void **state) {
     assert_int_equal(orx_check_current(ck2, p, &fs, &err), ORX_OK);
     assert_true(fs.n >= 1);
     for (size_t i = 0; i < fs.n; i++) assert_true(fs.items[i].severity >= ORX_SEV_MAJOR);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_checker_free(ck2);
     orx_patient_free(p);
 }

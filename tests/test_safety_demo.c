@@ -84,7 +84,7 @@ static void test_demo_apixaban(void **state) {
     assert_non_null(strstr(sw->message, "2025-12-22"));
     assert_non_null(strstr(sw->quote, "INR) is below 2.0"));
     names_drugs(&fs);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_demo_warfarin_pgx(void **state) {
@@ -105,13 +105,13 @@ static void test_demo_warfarin_pgx(void **state) {
     assert_non_null(strstr(f->management, "cpicpgx.org"));
     assert_non_null(strstr(f->management, "flow chart"));
     names_drugs(&fs);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 
     proposed(DEMO, "warfarin 5 mg orally once daily", &fs);
     f = find(&fs, "pgx", ORX_SEV_MODERATE);
     assert_non_null(f);
     assert_non_null(strstr(f->message, "above that range"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_vkorc1_written_as_rs9923231(void **state) {
@@ -129,7 +129,7 @@ static void test_vkorc1_written_as_rs9923231(void **state) {
     print_message("%s\n", f->message);
     assert_non_null(strstr(f->message, "VKORC1 -1639 AA")); /* T on rs9923231 = A at -1639 */
     assert_non_null(strstr(f->message, "0.5-2 mg"));          /* CYP2C9 *1 / *3 with AA in the table */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -149,7 +149,7 @@ static void test_demo_smx_tmp(void **state) {
     assert_non_null(r);
     assert_non_null(strstr(r->message, "NOT assessed"));
     names_drugs(&fs);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_demo_messages_name_drugs(void **state) {
@@ -161,7 +161,7 @@ static void test_demo_messages_name_drugs(void **state) {
         orx_findings fs;
         proposed(DEMO, drugs[i], &fs);
         names_drugs(&fs);
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
 }
 

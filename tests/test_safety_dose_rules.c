@@ -233,10 +233,10 @@ static void test_apixaban_two_of_three(void **state) {
     assert_non_null(strstr(f->message, "age 82"));
     assert_non_null(strstr(f->quote, "any 2 of the following characteristics"));
     assert_non_null(strstr(f->citation, "dose_rules.tsv"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     check(pt, "apixaban 2.5 mg orally twice daily", NULL, &fs);
     assert_int_equal(count(&fs, "dose", ORX_SEV_MINOR), 0);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 
     /* one criterion only (age 70, 58 kg, SCr 1.0): the general 5 mg twice daily applies */
@@ -246,7 +246,7 @@ static void test_apixaban_two_of_three(void **state) {
     f = first(&fs, "dose", ORX_SEV_INFO);
     assert_non_null(f);
     assert_non_null(strstr(f->message, "matches"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 
     /* criteria not assessable (age 85 only; no weight, no creatinine): info, not a guess */
@@ -256,7 +256,7 @@ static void test_apixaban_two_of_three(void **state) {
     assert_non_null(f);
     assert_int_equal(count(&fs, "dose", ORX_SEV_MINOR), 0);
     assert_non_null(strstr(f->message, "Unable to assess"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 
@@ -271,14 +271,14 @@ static void test_dabigatran_one_coherent_finding(void **state) {
     assert_non_null(strstr(f->message, "75 mg twice daily"));
     assert_non_null(strstr(f->quote, "CrCl 15-30 mL/min"));
     assert_false(any_quote_has(&fs, "cannot be provided")); /* the DVT statements do not apply */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     /* for DVT treatment at CrCl 22 the label gives no dose */
     check(pt, "dabigatran 150 mg orally twice daily", "treatment of deep vein thrombosis", &fs);
     f = first(&fs, "dose", ORX_SEV_MODERATE);
     assert_non_null(f);
     assert_non_null(strstr(f->message, "no dose recommendation"));
     assert_non_null(strstr(f->quote, "cannot be provided"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 
@@ -292,16 +292,16 @@ static void test_rivaroxaban_af_not_dvt_sentence(void **state) {
     const orx_finding *f = first(&fs, "dose", ORX_SEV_MAJOR);
     assert_non_null(f);
     assert_non_null(strstr(f->message, "15 mg once daily"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     check(pt, "rivaroxaban 20 mg orally once daily", "atrial fibrillation", &fs);
     assert_false(any_quote_has(&fs, dvt));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     check(pt, "rivaroxaban 15 mg orally twice daily", "treatment of DVT", &fs);
     assert_true(any_quote_has(&fs, dvt));
     f = first(&fs, "renal", ORX_SEV_MAJOR);
     assert_non_null(f);
     assert_non_null(strstr(f->message, "Treatment of Deep Vein Thrombosis"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 
@@ -316,7 +316,7 @@ static void test_indication_unknown_lists_doses(void **state) {
     assert_non_null(strstr(f->message, "not known"));
     assert_non_null(strstr(f->message, "Nonvalvular Atrial Fibrillation"));
     assert_non_null(strstr(f->message, "Prophylaxis of Deep Vein Thrombosis"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 
@@ -337,13 +337,13 @@ static void test_metformin_initiation_vs_continuation(void **state) {
     assert_non_null(f);
     assert_non_null(strstr(f->quote, "continuing"));
     assert_non_null(strstr(f->message, "metformin")); /* renal messages name the drug */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     check(pt, "metformin 500 mg orally twice daily", NULL, &fs);
     f = first(&fs, "renal", ORX_SEV_MAJOR);
     assert_non_null(f);
     assert_non_null(strstr(f->quote, "nitiation"));
     assert_non_null(strstr(f->message, "metformin"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 
@@ -357,13 +357,13 @@ static void test_no_renal_statement_is_not_silent(void **state) {
     assert_non_null(strstr(f->message, "NOT assessed"));
     assert_non_null(strstr(f->message, "no label in the shipped corpus"));
     assert_non_null(strstr(f->message, "nitrofurantoin"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
     /* normal renal function: nothing to say */
     pt = person("male", 1980, 80, 0.9, "");
     check(pt, "nitrofurantoin 100 mg orally twice daily", NULL, &fs);
     assert_null(first(&fs, "renal", ORX_SEV_INFO));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
 }
 

@@ -117,8 +117,8 @@ static void test_potassium_pair_tier_rises_with_k(void **state) {
     assert_non_null(strstr(a->message, "lisinopril"));
     assert_true(quote_in("rules/lab_rules.tsv", "lisinopril", a->quote));
     assert_true(quote_in("rules/lab_rules.tsv", "lisinopril", b->quote));
-    orx_findings_free(&hi);
-    orx_findings_free(&lo);
+    orx_findings_clear(&hi);
+    orx_findings_clear(&lo);
     orx_patient_free(p1);
     orx_patient_free(p2);
 }
@@ -136,7 +136,7 @@ static void test_potassium_threshold_without_range(void **state) {
     assert_true(f->severity >= ORX_SEV_MAJOR);
     assert_non_null(strstr(f->message, "5.5"));
     assert_true(quote_in("rules/lab_rules.tsv", "amiloride", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 
     p = patient("{\"kind\":\"potassium\",\"value\":4.9,\"unit\":\"mmol/L\",\"date\":\"2025-12-20\"}", "");
@@ -144,7 +144,7 @@ static void test_potassium_threshold_without_range(void **state) {
     f = top(&fs, "lab", "amiloride");
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 
     p = patient("", "");
@@ -154,7 +154,7 @@ static void test_potassium_threshold_without_range(void **state) {
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->message, "no Potassium on record"));
     assert_non_null(strstr(f->message, "Unable to assess"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -168,7 +168,7 @@ static void test_single_drug_contraindicated_in_hyperkalaemia(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_CONTRAINDICATED);
     assert_non_null(strstr(f->quote, "hyperkalemia"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -184,7 +184,7 @@ static void test_qtc_and_inr(void **state) {
     assert_non_null(f);
     assert_true(f->severity >= ORX_SEV_MAJOR);
     assert_non_null(strstr(f->trigger, "QTc interval 510 ms"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 
     p = patient("{\"kind\":\"inr\",\"value\":2.6,\"unit\":\"{INR}\",\"date\":\"2025-12-20\","
@@ -192,7 +192,7 @@ static void test_qtc_and_inr(void **state) {
     check(p, "warfarin 2.5 mg orally once daily", &fs);
     f = top(&fs, "lab", "warfarin");
     assert_true(f == NULL || f->severity == ORX_SEV_INFO);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 
     p = patient("{\"kind\":\"inr\",\"value\":4.6,\"unit\":\"{INR}\",\"date\":\"2025-12-20\"}", "");
@@ -201,7 +201,7 @@ static void test_qtc_and_inr(void **state) {
     assert_non_null(f); /* "An INR of greater than 4.0 ... higher risk of bleeding" */
     assert_true(f->severity >= ORX_SEV_MODERATE);
     assert_non_null(strstr(f->quote, "4.0"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 
@@ -225,14 +225,14 @@ static void test_switching_from_warfarin(void **state) {
         assert_non_null(strstr(f->message, C[i].needle));
         assert_non_null(strstr(f->drugs, "warfarin"));
         assert_true(quote_in("rules/switching.tsv", "apixaban", f->quote));
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
         orx_patient_free(p);
     }
     orx_findings fs;
     orx_patient *p = patient("{\"kind\":\"inr\",\"value\":2.6,\"unit\":\"{INR}\",\"date\":\"2025-12-22\"}", "");
     check(p, "apixaban 5 mg orally twice daily", &fs);
     assert_null(top(&fs, "switching", NULL)); /* not on warfarin: no switching statement */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(p);
 }
 

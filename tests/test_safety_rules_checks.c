@@ -114,7 +114,7 @@ static void test_renal_fires_below_threshold(void **state) {
     assert_non_null(strstr(f->trigger, "Cockcroft-Gault"));
     assert_true(quote_in_table("rules/renal.tsv", "rivaroxaban", f->quote));
     assert_non_null(strstr(f->citation, "SPL set id"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_renal_silent_above_threshold(void **state) {
@@ -124,7 +124,7 @@ static void test_renal_silent_above_threshold(void **state) {
     dump(&fs);
     const orx_finding *f = top(&fs, "renal");
     assert_true(f == NULL || f->severity == ORX_SEV_INFO); /* at most the label's normal band */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_renal_missing_data_unable(void **state) {
@@ -136,7 +136,7 @@ static void test_renal_missing_data_unable(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->message, "Unable to assess renal dosing"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_renal_egfr_used_when_no_crcl(void **state) {
@@ -149,7 +149,7 @@ static void test_renal_egfr_used_when_no_crcl(void **state) {
     assert_true(f->severity >= ORX_SEV_MODERATE);
     assert_non_null(strstr(f->trigger, "eGFR"));
     assert_non_null(strstr(f->trigger, "CrCl is unavailable"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* ============================================================================================
@@ -164,7 +164,7 @@ static void test_hepatic_severe_fires(void **state) {
     assert_non_null(f);
     assert_true(f->severity >= ORX_SEV_MAJOR);
     assert_true(quote_in_table("rules/hepatic.tsv", "iloperidone", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_hepatic_other_grade_or_none_silent(void **state) {
@@ -176,7 +176,7 @@ static void test_hepatic_other_grade_or_none_silent(void **state) {
         dump(&fs);
         const orx_finding *f = top(&fs, "hepatic");
         assert_true(f == NULL || f->severity <= ORX_SEV_INFO);
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
 }
 
@@ -189,7 +189,7 @@ static void test_hepatic_ungraded_is_lower_and_says_so(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MODERATE); /* major rule, one tier lower */
     assert_non_null(strstr(f->message, "unrecorded grade"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_hepatic_uln_rule_unable_without_range(void **state) {
@@ -205,7 +205,7 @@ static void test_hepatic_uln_rule_unable_without_range(void **state) {
             assert_true(quote_in_table("rules/hepatic.tsv", "abiraterone", fs.items[i].quote));
         }
     assert_true(seen);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* A label's ingredient name is matched through the lexicon ("aspirin" in the label, the lexicon's
@@ -219,7 +219,7 @@ static void test_rule_names_match_through_lexicon(void **state) {
     assert_non_null(f);
     assert_true(f->severity >= ORX_SEV_MAJOR); /* "any degree of hepatic impairment" */
     assert_true(quote_in_table("rules/hepatic.tsv", "aspirin+omeprazole", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* ============================================================================================
@@ -235,7 +235,7 @@ static void test_pregnancy_fires_when_pregnant(void **state) {
     assert_int_equal(f->severity, ORX_SEV_CONTRAINDICATED);
     assert_true(f->interruptive);
     assert_true(quote_in_table("rules/pregnancy.tsv", "warfarin", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_pregnancy_silent_when_not(void **state) {
@@ -245,7 +245,7 @@ static void test_pregnancy_silent_when_not(void **state) {
     dump(&fs);
     assert_null(top(&fs, "pregnancy"));
     assert_null(top(&fs, "lactation"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_pregnancy_unknown_status_unable(void **state) {
@@ -257,7 +257,7 @@ static void test_pregnancy_unknown_status_unable(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->message, "Unable to assess"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_lactation_fires_when_breastfeeding(void **state) {
@@ -270,7 +270,7 @@ static void test_lactation_fires_when_breastfeeding(void **state) {
     assert_true(f->severity >= ORX_SEV_MAJOR);
     assert_null(top(&fs, "pregnancy"));
     assert_true(quote_in_table("rules/pregnancy.tsv", "enalapril", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* ============================================================================================
@@ -310,7 +310,7 @@ static void test_pgx_clopidogrel_poor_metabolizer(void **state) {
         assert_non_null(strstr(f->citation, "CPIC Guideline for clopidogrel and CYP2C19"));
         assert_non_null(strstr(f->citation, "https://"));
         assert_non_null(strstr(f->management, "Avoid clopidogrel"));
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
 }
 
@@ -320,10 +320,10 @@ static void test_pgx_normal_metabolizer_silent(void **state) {
     run(orx_check_pgx, "cyp2c19_nm", "clopidogrel", &fs);
     dump(&fs);
     assert_null(top(&fs, "pgx"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     run(orx_check_pgx, "renal_normal", "clopidogrel", &fs); /* no genotype at all */
     assert_null(top(&fs, "pgx"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* Activity-score keys (CYP2C9): the diplotype is translated to its CPIC activity score. */
@@ -337,7 +337,7 @@ static void test_pgx_activity_score_from_diplotype(void **state) {
     assert_true(f->severity >= ORX_SEV_MODERATE);
     assert_non_null(strstr(f->trigger, "activity score"));
     assert_non_null(strstr(f->message, "CPIC level A")); /* stated in cpic-data V6 migration */
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* HLA results: "HLA-B*57:01 positive" matches the key "HLA-B=*57:01 positive". */
@@ -350,7 +350,7 @@ static void test_pgx_hla_positive(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MAJOR);
     assert_non_null(strstr(f->management, "not recommended"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_pgx_missing_second_gene_unable(void **state) {
@@ -363,7 +363,7 @@ static void test_pgx_missing_second_gene_unable(void **state) {
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->message, "Unable to assess fully"));
     assert_non_null(strstr(f->trigger, "CYP2C19"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* ============================================================================================
@@ -378,7 +378,7 @@ static void test_dose_above_label_maximum(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_MAJOR);
     assert_true(quote_in_table("rules/dose_limits.tsv", "metformin", f->quote));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_dose_within_maximum_silent(void **state) {
@@ -387,7 +387,7 @@ static void test_dose_within_maximum_silent(void **state) {
     run(orx_check_dose, "renal_normal", "metformin 500 mg orally twice daily", &fs);
     dump(&fs);
     assert_null(top(&fs, "dose"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 static void test_dose_without_frequency_unable(void **state) {
@@ -399,7 +399,7 @@ static void test_dose_without_frequency_unable(void **state) {
     assert_non_null(f);
     assert_int_equal(f->severity, ORX_SEV_INFO);
     assert_non_null(strstr(f->message, "Unable to compare"));
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
 }
 
 /* ============================================================================================
@@ -461,7 +461,7 @@ static void test_loader_errors_name_file_line_field(void **state) {
     assert_true(v == 40.0);
     assert_int_equal(orx_srl_num(&t, 1, 1, &v, &present, &err), ORX_ERR_PARSE);
     assert_non_null(strstr(err.msg, "c.tsv:3: field 'amount': 'forty' is not a number"));
-    orx_srl_table_free(&t);
+    orx_srl_table_clear(&t);
     /* missing file */
     assert_int_not_equal(orx_srl_table_load(dir, "nope.tsv", need, &t, &err), ORX_OK);
     assert_non_null(strstr(err.msg, "nope.tsv"));

@@ -234,7 +234,7 @@ static int bench(const check_opts *o, const orx_checker *ck, const orx_patient *
         t[r] = orx_now() - t0;
         cpu[r] = cpu_now() - c0;
         findings = fs.n;
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
         if (st) { free(t); free(d); return orx_cli_fail(st, &err); }
     }
     qsort(t, (size_t)o->bench, sizeof *t, cmp_double);
@@ -298,7 +298,7 @@ int cmd_check(int argc, char **argv) {
             if (brc) rc = brc;
         }
     }
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     free(drugs);
     orx_checker_free(ck);
     orx_patient_free(pt);

@@ -62,7 +62,7 @@ static int do_text(const char *data, const char *label, const char *code, const 
     if (!st) st = json ? orx_ddi_rules_to_json(&rules, &b, &err) : orx_ddi_rules_to_tsv(&rules, &b, &err);
     if (!st) fputs(b.data ? b.data : "", stdout);
     orx_buf_clear(&b);
-    orx_ddi_rules_free(&rules);
+    orx_ddi_rules_clear(&rules);
     orx_ddi_extractor_free(x);
     orx_lexicon_free(L);
     return st ? orx_cli_fail(st, &err) : 0;
@@ -111,7 +111,7 @@ static int do_ddi(const char *data, const char **from, int n_from, const char *o
         for (int t = ORX_SEV_COUNT - 1; t >= 0; t--)
             printf("  %-16s %zu\n", orx_severity_name((orx_severity)t), stats.by_tier[t]);
     }
-    orx_ddi_rules_free(&rules);
+    orx_ddi_rules_clear(&rules);
     orx_ddi_extractor_free(x);
     orx_lexicon_free(L);
     return rc;
@@ -155,7 +155,7 @@ static int do_pair(const char *data, const char *a, const char *b, bool json) {
     if (!st) st = json ? orx_findings_to_json(&fs, &out, &err) : orx_findings_to_text(&fs, &out, &err);
     if (!st) fputs(out.data ? out.data : "", stdout);
     orx_buf_clear(&out);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_checker_free(ck);
     if (st) return orx_cli_fail(st, &err);
     return known ? 0 : 2;
@@ -195,7 +195,7 @@ static int do_pairs(const char *data, const char *file) {
             for (size_t i = 0; i < fs.n; i++) printf("%s%s [%s]", i ? " | " : "", fs.items[i].source, orx_severity_name(fs.items[i].severity));
             printf("\n");
         }
-        orx_findings_free(&fs);
+        orx_findings_clear(&fs);
     }
     orx_checker_free(ck);
     free(text);

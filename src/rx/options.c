@@ -28,7 +28,7 @@ void orx_rx_options_clear(orx_rx_options *o) {
     for (size_t i = 0; i < o->n; i++) {
         free(o->v[i].ind.quote.text);
         free(o->v[i].ind.quote.snippet);
-        orx_findings_free(&o->v[i].findings);
+        orx_findings_clear(&o->v[i].findings);
     }
     free(o->v);
     memset(o, 0, sizeof *o);

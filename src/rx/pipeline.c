@@ -12,8 +12,8 @@ void orx_rx_result_clear(orx_rx_result *r) {
     if (!r) return;
     orx_rx_options_clear(&r->options);
     orx_kb_results_clear(&r->evidence);
-    orx_findings_free(&r->current_findings);
-    orx_findings_free(&r->findings);
+    orx_findings_clear(&r->current_findings);
+    orx_findings_clear(&r->findings);
     free(r->raw_output);
     r->raw_output = NULL;
     for (int i = 0; i < r->n_sent; i++) {
@@ -166,7 +166,7 @@ static void flag_off_label(orx_rx_result *r, orx_rx_candidate *c) {
 }
 
 static orx_status check_candidates(const orx_checker *ck, const orx_patient *pt, orx_rx_result *r, orx_error *err) {
-    orx_findings_free(&r->findings);
+    orx_findings_clear(&r->findings);
     orx_findings_init(&r->findings);
     if (r->n_cands == 0) return ORX_OK;
     orx_proposed_drug drugs[ORX_RX_MAX_CANDIDATES];
@@ -333,7 +333,7 @@ static orx_status run_model(orx_llm *llm, const orx_checker *ck, const orx_patie
             parse_answer(r, ps.schema);
             t = orx_now();
             if (r->schema_valid) st = check_candidates(ck, pt, r, err);
-            else orx_findings_free(&r->findings), orx_findings_init(&r->findings);
+            else orx_findings_clear(&r->findings), orx_findings_init(&r->findings);
             r->timing.check_s += orx_now() - t;
         }
         free(prev);

@@ -98,7 +98,7 @@ void orx_checker_free(orx_checker *ck) {
     if (!ck) return;
     for (size_t i = 0; i < N_CHECKS; i++)
         if (CHECKS[i].fini && ck->state[i]) CHECKS[i].fini(ck->state[i]);
-    orx_srl_table_free(&ck->organ_impairment);
+    orx_srl_table_clear(&ck->organ_impairment);
     orx_lexicon_free(ck->lex);
     free(ck);
 }

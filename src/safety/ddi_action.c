@@ -199,10 +199,10 @@ static bool conditional_discontinue(const char *low) {
     size_t bl = strlen(before);
     bool infinitive = bl >= 3 && !strcmp(before + bl - 3, "to ");
     const char *after = low + at;
-    bool event_after = ddi_has_word(after, "if") && (ddi_has_word(after, "occur") || ddi_has_word(after, "occurs") ||
-                                                     ddi_has_word(after, "develop") || ddi_has_word(after, "develops") ||
-                                                     ddi_has_word(after, "suspected") || ddi_has_word(after, "signs"));
-    return ddi_has_word(before, "if") || ddi_has_word(before, "decision") || infinitive || event_after;
+    bool event_after = orx_ddi_has_word(after, "if") && (orx_ddi_has_word(after, "occur") || orx_ddi_has_word(after, "occurs") ||
+                                                     orx_ddi_has_word(after, "develop") || orx_ddi_has_word(after, "develops") ||
+                                                     orx_ddi_has_word(after, "suspected") || orx_ddi_has_word(after, "signs"));
+    return orx_ddi_has_word(before, "if") || orx_ddi_has_word(before, "decision") || infinitive || event_after;
 }
 
 static bool told_to_avoid(const char *low) {
@@ -220,7 +220,7 @@ static bool dose_limit(const char *low) {
     return false;
 }
 
-ddi_action ddi_classify(const char *low) {
+ddi_action orx_ddi_classify(const char *low) {
     ddi_action a = {DDI_ACT_NONE, false, false};
     for (int i = 0; ACTIONS[i].w; i++) {
         if (ACTIONS[i].act <= a.act) continue;
@@ -266,25 +266,25 @@ ddi_action ddi_classify(const char *low) {
                                             "have not been evaluated", "has not been studied", "have not been studied",
                                             "not been conducted", "none of these", "none of the", NULL};
         bool clinical = false;
-        for (int i = 0; WHOLE[i] && !clinical; i++) clinical = ddi_has_word(low, WHOLE[i]);
+        for (int i = 0; WHOLE[i] && !clinical; i++) clinical = orx_ddi_has_word(low, WHOLE[i]);
         if (neg_at != SIZE_MAX && (clinical || neg_at < eff_at)) a.act = DDI_ACT_NEGATED;
         else if (eff_at != SIZE_MAX) a.act = DDI_ACT_EFFECT;
     }
-    for (int i = 0; SERIOUS[i] && !a.serious; i++) a.serious = ddi_has_word(low, SERIOUS[i]);
-    a.in_vitro = ddi_has_word(low, "in vitro") || ddi_has_word(low, "in-vitro") ||
-                 ddi_has_word(low, "in cell culture") || ddi_has_word(low, "cell culture") ||
-                 ddi_has_word(low, "antiviral activity") || ddi_has_word(low, "antibacterial activity") ||
-                 ddi_has_word(low, "antifungal activity");
+    for (int i = 0; SERIOUS[i] && !a.serious; i++) a.serious = orx_ddi_has_word(low, SERIOUS[i]);
+    a.in_vitro = orx_ddi_has_word(low, "in vitro") || orx_ddi_has_word(low, "in-vitro") ||
+                 orx_ddi_has_word(low, "in cell culture") || orx_ddi_has_word(low, "cell culture") ||
+                 orx_ddi_has_word(low, "antiviral activity") || orx_ddi_has_word(low, "antibacterial activity") ||
+                 orx_ddi_has_word(low, "antifungal activity");
     return a;
 }
 
-bool ddi_has_cue(const char *low) {
+bool orx_ddi_has_cue(const char *low) {
     for (int i = 0; CUES[i]; i++)
         if (strstr(low, CUES[i])) return true;
     return false;
 }
 
-const char *ddi_act_name(ddi_act a) {
+const char *orx_ddi_act_name(ddi_act a) {
     switch (a) {
     case DDI_ACT_CONTRA: return "contraindicated";
     case DDI_ACT_DISCONTINUE: return "discontinue";
@@ -300,7 +300,7 @@ const char *ddi_act_name(ddi_act a) {
 /* ============================================================================================
  * Tier
  * ========================================================================================== */
-orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
+orx_severity orx_ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
     *emit = a >= DDI_ACT_EFFECT;
     if (!*emit) return ORX_SEV_INFO;
     bool ci = code && !strcmp(code, "34070-3"), boxed = code && !strcmp(code, "34066-1");
@@ -319,7 +319,7 @@ orx_severity ddi_tier(ddi_act a, bool serious, const char *code, bool *emit) {
     return t;
 }
 
-bool ddi_large_amounts(const char *low) {
+bool orx_ddi_large_amounts(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
                                     "excessive amounts", "excessive doses", "higher doses of", "excessive alcohol",
                                     "excessive use", "excessive intake", NULL};
@@ -328,7 +328,7 @@ bool ddi_large_amounts(const char *low) {
     return false;
 }
 
-bool ddi_dose_qualified(const char *low) {
+bool orx_ddi_dose_qualified(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
                                     "excessive amounts", "excessive doses", "higher doses of",
                                     "intramuscular", "parenteral", NULL};

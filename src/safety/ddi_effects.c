@@ -45,7 +45,7 @@ struct ddi_effects {
     size_t   n_names;                   /* count */
 };
 
-void ddi_effects_free(ddi_effects *e) {
+void orx_ddi_effects_free(ddi_effects *e) {
     if (!e) return;
     free(e->pats);
     free(e->keys);
@@ -107,16 +107,16 @@ static orx_status parse_row(ddi_effects *e, char *row, const char *path, size_t 
     return ORX_OK;
 }
 
-ddi_effects *ddi_effects_load(const char *path, orx_error *err) {
+ddi_effects *orx_ddi_effects_load(const char *path, orx_error *err) {
     ddi_effects *e = calloc(1, sizeof *e);
     char *text = NULL;
     size_t len = 0;
     if (!e) { orx_fail(err, ORX_ERR_NOMEM, "effect roles: out of memory"); return NULL; }
-    if (orx_read_file(path, 1u << 20, &text, &len, err) != ORX_OK) { ddi_effects_free(e); return NULL; }
+    if (orx_read_file(path, 1u << 20, &text, &len, err) != ORX_OK) { orx_ddi_effects_free(e); return NULL; }
     if (strncmp(text, "#openrx-effect-roles\t", 21) != 0) {
         orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx effect-role table (missing header)", path);
         free(text);
-        ddi_effects_free(e);
+        orx_ddi_effects_free(e);
         return NULL;
     }
     size_t lines = 1;
@@ -129,11 +129,11 @@ ddi_effects *ddi_effects_load(const char *path, orx_error *err) {
     for (char *p = text, *row; !st && (row = orx_tsv_next_line(&p, &line));)
         if (row[0] && row[0] != '#') st = parse_row(e, row, path, line, err);
     free(text);
-    if (st) { ddi_effects_free(e); return NULL; }
+    if (st) { orx_ddi_effects_free(e); return NULL; }
     return e;
 }
 
-const char *ddi_effects_name(const ddi_effects *e, const char *key) {
+const char *orx_ddi_effects_name(const ddi_effects *e, const char *key) {
     if (!strncmp(key, "effect:", 7)) key += 7;
     for (size_t i = 0; e && i < e->n_names; i++)
         if (!strcmp(e->keys[i], key)) return e->names[i];
@@ -222,7 +222,7 @@ static const char *const REL_SKIP[] = {"that", "which", "are", "is", "also", "kn
 /* "other drugs that prolong the QT interval" (from the noun), "serotonergic drugs",
  * "QT-prolonging agents", "CNS depressants". Returns the end token (exclusive), 0 = none; key
  * receives "effect:KEY". */
-int ddi_effect_phrase_at(const ddi_effects *E, const ddi_tok *t, int i, int nt, char *key, size_t cap) {
+int orx_ddi_effect_phrase_at(const ddi_effects *E, const ddi_tok *t, int i, int nt, char *key, size_t cap) {
     if (!E || i >= nt || !t[i].word) return 0;
     const char *k = NULL;
     int e = kind_at(E, EFF_NOUN, t, i, nt, &k);
@@ -350,7 +350,7 @@ static int label_ingredients(const ddi_mention *m, int nm) {
     return n;
 }
 
-int ddi_effect_self(const ddi_effects *E, const ddi_tok *t, int nt, const ddi_mention *m, int nm,
+int orx_ddi_effect_self(const ddi_effects *E, const ddi_tok *t, int nt, const ddi_mention *m, int nm,
                     ddi_self *out, int cap) {
     if (!E || any_in(t, 0, nt, STUDY) || label_ingredients(m, nm) > 1) return 0;
     int n = self_verbs(E, t, nt, m, nm, out, 0, cap);

@@ -46,7 +46,7 @@ static void rule_free(orx_ddi_rule *x) {
     free(x->context);
 }
 
-void orx_ddi_rules_free(orx_ddi_rules *r) {
+void orx_ddi_rules_clear(orx_ddi_rules *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n; i++) rule_free(&r->items[i]);
     free(r->items);
@@ -131,7 +131,7 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
         terms_path = path;
     }
     x->lex = lex;
-    x->terms = ddi_terms_load(terms_path, err);
+    x->terms = orx_ddi_terms_load(terms_path, err);
     if (!x->terms) {
         free(x);
         return err && err->code ? err->code : ORX_ERR_IO;
@@ -141,12 +141,12 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
     const char *slash = strrchr(terms_path, '/');
     if (slash) snprintf(epath, sizeof epath, "%.*s/effect_roles.tsv", (int)(slash - terms_path), terms_path);
     else snprintf(epath, sizeof epath, "effect_roles.tsv");
-    x->effects = ddi_effects_load(epath, err);
+    x->effects = orx_ddi_effects_load(epath, err);
     if (!x->effects) {
         orx_ddi_extractor_free(x);
         return err && err->code ? err->code : ORX_ERR_IO;
     }
-    x->cache = ddi_drug_cache_create();
+    x->cache = orx_ddi_drug_cache_create();
     if (!x->cache) {
         orx_ddi_extractor_free(x);
         return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
@@ -157,9 +157,9 @@ orx_status orx_ddi_extractor_create(const orx_lexicon *lex, const char *terms_pa
 
 void orx_ddi_extractor_free(orx_ddi_extractor *x) {
     if (!x) return;
-    ddi_terms_free(x->terms);
-    ddi_effects_free(x->effects);
-    ddi_drug_cache_free(x->cache);
+    orx_ddi_terms_free(x->terms);
+    orx_ddi_effects_free(x->effects);
+    orx_ddi_drug_cache_free(x->cache);
     free(x);
 }
 
@@ -213,11 +213,11 @@ static void unit_read(const ddi_ctx *c, unit *u, const char *text, size_t len, b
     u->text = text;
     u->len = len;
     u->row = row;
-    u->nt = ddi_tokenize(text, len, u->tok, DDI_MAX_TOK);
-    u->nm = ddi_find_mentions(c, text, u->tok, u->nt, u->m, DDI_MAX_MENTION);
-    ddi_lower(text, len, u->low, sizeof u->low);
-    u->act = ddi_classify(u->low);
-    u->cue = ddi_has_cue(u->low);
+    u->nt = orx_ddi_tokenize(text, len, u->tok, DDI_MAX_TOK);
+    u->nm = orx_ddi_find_mentions(c, text, u->tok, u->nt, u->m, DDI_MAX_MENTION);
+    orx_ddi_lower(text, len, u->low, sizeof u->low);
+    u->act = orx_ddi_classify(u->low);
+    u->cue = orx_ddi_has_cue(u->low);
     u->partners = false;
     for (int i = 0; i < u->nm; i++) u->partners |= partner(&u->m[i]);
 }
@@ -236,7 +236,7 @@ static ddi_action clause_action(const unit *u, size_t off) {
     if (a >= b) return u->act;
     char clause[4096];
     snprintf(clause, sizeof clause, "%.*s", (int)(b - a), u->low + a);
-    return ddi_classify(clause);
+    return orx_ddi_classify(clause);
 }
 
 /* ============================================================================================
@@ -399,7 +399,7 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     for (int k = 0; SELF_SECTIONS[k]; k++) self_ok |= !strcmp(sc->code ? sc->code : "", SELF_SECTIONS[k]);
     if (!self_ok || st) return st;
     ddi_self self[8];
-    int ns = ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
+    int ns = orx_ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
     for (int k = 0; k < ns && !st; k++) {
         const ddi_tok *a = &u->tok[self[k].t0], *b = &u->tok[self[k].t1 - 1];
         char words[160];
@@ -498,12 +498,12 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
                         : ctx && procedure_setting(ctx->low)    ? ctx
                         : sc->have_setting                      ? sc->setting
                                                                 : NULL;
-    orx_severity tier = ddi_tier(a.act, a.serious, ci_effect || scope ? NULL : sc->code, &go);
+    orx_severity tier = orx_ddi_tier(a.act, a.serious, ci_effect || scope ? NULL : sc->code, &go);
     if (!go) return ORX_OK;
     if (scope && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     if (scope && !ctx && scope != u) ctx = scope;
-    if (ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
-    if (ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
+    if (orx_ddi_dose_qualified(u->low) && tier > ORX_SEV_MINOR) tier = (orx_severity)(tier - 1);
+    if (orx_ddi_large_amounts(u->low) && tier > ORX_SEV_MODERATE) tier = ORX_SEV_MODERATE;
     char ex[1024];
     examples_of(src, i, ex, sizeof ex);
     /* "certain CNS depressant drugs", "calcium-based antacids", "Class IA antiarrhythmics": not
@@ -511,7 +511,7 @@ static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, cons
     char key[DDI_KEY + 16];
     bool qualified = m->kind != DDI_M_DRUG && strncmp(m->key, "examples:", 9) && class_qualified(src, i);
     snprintf(key, sizeof key, "%s%s", qualified ? "examples:" : "", m->key);
-    return emit(sc, "rule", label, key, m->text, ex, tier, ddi_act_name(a.act), u, ctx, err);
+    return emit(sc, "rule", label, key, m->text, ex, tier, orx_ddi_act_name(a.act), u, ctx, err);
 }
 
 /* A title in capitals ("WARNING: ... RISKS FROM CONCOMITANT USE WITH BENZODIAZEPINES OR OTHER CNS
@@ -583,9 +583,9 @@ static bool not_a_combination(const unit *u) {
     static const char *const ANIMAL[] = {"animal", "animals", "rat", "rats", "mouse", "mice", "dog", "dogs",
                                          "rabbit", "rabbits", "monkey", "monkeys", NULL};
     for (int i = 0; ANIMAL[i]; i++) /* animal experiments ("in rabbit kidney slices") */
-        if (ddi_has_word(u->low, ANIMAL[i])) return true;
-    bool compared = ddi_has_word(u->low, "compared") || ddi_has_word(u->low, "comparing") ||
-                    ddi_has_word(u->low, "versus") || ddi_has_word(u->low, "vs");
+        if (orx_ddi_has_word(u->low, ANIMAL[i])) return true;
+    bool compared = orx_ddi_has_word(u->low, "compared") || orx_ddi_has_word(u->low, "comparing") ||
+                    orx_ddi_has_word(u->low, "versus") || orx_ddi_has_word(u->low, "vs");
     bool trial = strstr(u->low, "trial") && !strstr(u->low, "interaction"); /* a PK study "compared to X
                                                                               alone" is an interaction */
     bool together = strstr(u->low, "concomitant") || strstr(u->low, "coadminist") || strstr(u->low, "co-administ") ||
@@ -653,11 +653,11 @@ static orx_status regimen_scan(orx_ddi_extractor *x, const ddi_ctx *c, const cha
         p += len;
         if (*p == '\n') p++;
         ddi_span sp[DDI_MAX_SENT];
-        size_t ns = ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
+        size_t ns = orx_ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
         if (ns > DDI_MAX_SENT) ns = DDI_MAX_SENT;
         for (size_t k = 0; k < ns; k++) {
             char low[4096];
-            ddi_lower(line + sp[k].off, sp[k].len, low, sizeof low);
+            orx_ddi_lower(line + sp[k].off, sp[k].len, low, sizeof low);
             if (!regimen_sentence(low, indications)) continue;
             if (!u && !(u = malloc(sizeof *u))) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
             unit_read(c, u, line + sp[k].off, sp[k].len, false);
@@ -867,7 +867,7 @@ static int colon_lead(const unit *u) {
 
 static orx_status do_line(sec_ctx *sc, unit *units, const char *line, size_t len, orx_error *err) {
     ddi_span sp[DDI_MAX_SENT];
-    size_t ns = ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
+    size_t ns = orx_ddi_split_sentences(line, len, sp, DDI_MAX_SENT);
     if (ns > DDI_MAX_SENT) ns = DDI_MAX_SENT;
     if (ns == 0) return ORX_OK;
     /* a list item ("*", "-", "•") keeps the setting of its list's lead; any other line ends it */
@@ -1096,7 +1096,7 @@ static int label_ingredients(const orx_ddi_extractor *x, const orx_kb_doc *doc, 
     for (int k = 0; k < 3 && n <= 0; k++) n = name_ingredients(x, cands[k], m);
     if (n <= 0) return 0;
     char low[512];
-    ddi_lower(doc->title ? doc->title : "", doc->title ? strlen(doc->title) : 0, low, sizeof low);
+    orx_ddi_lower(doc->title ? doc->title : "", doc->title ? strlen(doc->title) : 0, low, sizeof low);
     bool list = strstr(low, " and ") || strchr(low, '/'); /* "X and Y", "X/Y": not "sugar coated" */
     int nt = list ? name_ingredients(x, doc->title, t) : 0;
     if (nt > n && ingredients_cover(t, nt, m, n)) {

@@ -57,7 +57,7 @@ typedef struct orx_ddi_rules {
 } orx_ddi_rules;
 
 void orx_ddi_rules_init(orx_ddi_rules *r);
-void orx_ddi_rules_free(orx_ddi_rules *r);
+void orx_ddi_rules_clear(orx_ddi_rules *r);
 /* Sort (label drug, other, set id, section, quote). keep_repeats false: the same statement about
  * the same pair in several labels (same label drug, other side, tier, sentence, examples) is
  * kept once, from the first set id; true: only exact repeats are dropped (per-label evaluation). */

@@ -26,7 +26,7 @@ typedef struct ddi_span {
  * letter, digit, '(' or '[' end a sentence, except after abbreviations (e.g., i.e., vs., St.,
  * Dr., approx., Fig., No.) and single initials. Writes up to cap spans (offsets relative to
  * line); returns the count needed. Spans are trimmed of surrounding blanks. */
-size_t ddi_split_sentences(const char *line, size_t len, ddi_span *out, size_t cap);
+size_t orx_ddi_split_sentences(const char *line, size_t len, ddi_span *out, size_t cap);
 
 typedef struct ddi_tok {
     uint32_t s, e;            /* byte range in the sentence */
@@ -39,12 +39,12 @@ typedef struct ddi_tok {
 
 /* Tokenise a sentence: words (letters, digits, inner hyphens/apostrophes) and single
  * punctuation characters. Returns the count (at most cap). */
-int ddi_tokenize(const char *s, size_t len, ddi_tok *out, int cap);
+int orx_ddi_tokenize(const char *s, size_t len, ddi_tok *out, int cap);
 
 /* Lower-case copy of s[0..len) into out (ASCII letters only; other bytes kept). */
-void ddi_lower(const char *s, size_t len, char *out, size_t cap);
+void orx_ddi_lower(const char *s, size_t len, char *out, size_t cap);
 /* Does the lower-cased text contain word w at a word boundary (w may hold spaces)? */
-bool ddi_has_word(const char *low, const char *w);
+bool orx_ddi_has_word(const char *low, const char *w);
 
 /* ============================================================================================
  * Mentions (ddi_mentions.c)
@@ -72,26 +72,26 @@ typedef struct ddi_mention {
 } ddi_mention;
 
 typedef struct ddi_terms ddi_terms; /* class-term table (label wording -> lexicon classes) */
-ddi_terms *ddi_terms_load(const char *path, orx_error *err);
-void       ddi_terms_free(ddi_terms *t);
+ddi_terms *orx_ddi_terms_load(const char *path, orx_error *err);
+void       orx_ddi_terms_free(ddi_terms *t);
 
 /* ============================================================================================
  * Effect roles (ddi_effects.c): data/interactions/effect_roles.tsv
  * ========================================================================================== */
 typedef struct ddi_effects ddi_effects;
-ddi_effects *ddi_effects_load(const char *path, orx_error *err);
-void         ddi_effects_free(ddi_effects *e);
+ddi_effects *orx_ddi_effects_load(const char *path, orx_error *err);
+void         orx_ddi_effects_free(ddi_effects *e);
 /* The effect's name for messages ("QT prolongation"); key with or without "effect:". */
-const char  *ddi_effects_name(const ddi_effects *e, const char *key);
+const char  *orx_ddi_effects_name(const ddi_effects *e, const char *key);
 /* An effect phrase starting at token i that names a category of drugs ("drugs that prolong the
  * QT interval", "serotonergic drugs", "CNS depressants"): its end token (exclusive), 0 = none;
  * key receives "effect:KEY". */
-int ddi_effect_phrase_at(const ddi_effects *e, const ddi_tok *t, int i, int nt, char *key,
+int orx_ddi_effect_phrase_at(const ddi_effects *e, const ddi_tok *t, int i, int nt, char *key,
                          size_t cap);
 
 typedef struct ddi_drug_cache ddi_drug_cache; /* ingredient -> "is a medicine" (see ddi_mentions.c) */
-ddi_drug_cache *ddi_drug_cache_create(void);
-void            ddi_drug_cache_free(ddi_drug_cache *c);
+ddi_drug_cache *orx_ddi_drug_cache_create(void);
+void            orx_ddi_drug_cache_free(ddi_drug_cache *c);
 
 typedef struct ddi_ctx {
     const orx_lexicon *lex;       /* names and classes */
@@ -103,7 +103,7 @@ typedef struct ddi_ctx {
 } ddi_ctx;
 
 /* Find the mentions of a tokenised sentence (s = the sentence text). Returns the count. */
-int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *tok, int nt,
+int orx_ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *tok, int nt,
                       ddi_mention *out, int cap);
 
 /* A label's statement of the effect about its own drug ("Citalopram causes dose-dependent QTc
@@ -115,7 +115,7 @@ typedef struct ddi_self {
     char key[DDI_KEY];        /* "effect:KEY" */
     int  t0, t1;              /* token range of the statement */
 } ddi_self;
-int ddi_effect_self(const ddi_effects *e, const ddi_tok *t, int nt, const ddi_mention *m, int nm,
+int orx_ddi_effect_self(const ddi_effects *e, const ddi_tok *t, int nt, const ddi_mention *m, int nm,
                     ddi_self *out, int cap);
 
 /* ============================================================================================
@@ -140,20 +140,20 @@ typedef struct ddi_action {
 
 /* Classify a lower-cased clause. Negation phrases are removed before actions are looked for, so
  * "no dose adjustment is needed" is NEGATED, not DOSE. */
-ddi_action ddi_classify(const char *low);
+ddi_action orx_ddi_classify(const char *low);
 /* Interaction context words ("concomitant", "coadministered", "taking", "inhibitors" ...). */
-bool       ddi_has_cue(const char *low);
+bool       orx_ddi_has_cue(const char *low);
 /* Action name for the table ("contraindicated", "avoid", ...). */
-const char *ddi_act_name(ddi_act a);
+const char *orx_ddi_act_name(ddi_act a);
 /* The documented tier of an action in a section (data/interactions/SOURCE.md); ORX_SEV_INFO with
  * *emit false when the action makes no rule. */
-orx_severity ddi_tier(ddi_act a, bool serious, const char *section_code, bool *emit);
+orx_severity orx_ddi_tier(ddi_act a, bool serious, const char *section_code, bool *emit);
 /* A statement restricted to large amounts / high doses of the partner ("in the presence of
  * large amounts of CNS depressants") or to an injected form ("intramuscular olanzapine and
  * parenteral benzodiazepine"): its tier is one step lower (ddi_extract.c). */
-bool         ddi_dose_qualified(const char *low);
+bool         orx_ddi_dose_qualified(const char *low);
 /* Restricted to large amounts / high doses of the partner: a prescription check cannot see that,
  * so the statement is at most moderate (ddi_extract.c). */
-bool         ddi_large_amounts(const char *low);
+bool         orx_ddi_large_amounts(const char *low);
 
 #endif /* ORX_DDI_INTERNAL_H */

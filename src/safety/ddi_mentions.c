@@ -38,7 +38,7 @@ static const char *terms_get(const ddi_terms *t, const char *key) {
     return NULL;
 }
 
-void ddi_terms_free(ddi_terms *t) {
+void orx_ddi_terms_free(ddi_terms *t) {
     if (!t) return;
     free(t->keys);
     free(t->vals);
@@ -46,14 +46,14 @@ void ddi_terms_free(ddi_terms *t) {
     free(t);
 }
 
-ddi_terms *ddi_terms_load(const char *path, orx_error *err) {
+ddi_terms *orx_ddi_terms_load(const char *path, orx_error *err) {
     ddi_terms *t = calloc(1, sizeof *t);
     size_t len = 0;
     if (!t) { orx_fail(err, ORX_ERR_NOMEM, "class terms: out of memory"); return NULL; }
-    if (orx_read_file(path, 4u << 20, &t->text, &len, err) != ORX_OK) { ddi_terms_free(t); return NULL; }
+    if (orx_read_file(path, 4u << 20, &t->text, &len, err) != ORX_OK) { orx_ddi_terms_free(t); return NULL; }
     if (strncmp(t->text, "#openrx-class-terms\t", 20) != 0) {
         orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx class-term table (missing header)", path);
-        ddi_terms_free(t);
+        orx_ddi_terms_free(t);
         return NULL;
     }
     size_t lines = 1;
@@ -62,7 +62,7 @@ ddi_terms *ddi_terms_load(const char *path, orx_error *err) {
     while (t->cap < lines * 2) t->cap <<= 1;
     t->keys = calloc(t->cap, sizeof *t->keys);
     t->vals = calloc(t->cap, sizeof *t->vals);
-    if (!t->keys || !t->vals) { orx_fail(err, ORX_ERR_NOMEM, "class terms: out of memory"); ddi_terms_free(t); return NULL; }
+    if (!t->keys || !t->vals) { orx_fail(err, ORX_ERR_NOMEM, "class terms: out of memory"); orx_ddi_terms_free(t); return NULL; }
     size_t line = 0;
     for (char *p = t->text, *row; (row = orx_tsv_next_line(&p, &line));) {
         if (!row[0] || row[0] == '#') continue;
@@ -70,7 +70,7 @@ ddi_terms *ddi_terms_load(const char *path, orx_error *err) {
         char *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
         if (!tab || tab == row || !tab[1]) {
             orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected 'term<TAB>classes[<TAB>note]'", path, line);
-            ddi_terms_free(t);
+            orx_ddi_terms_free(t);
             return NULL;
         }
         *tab = 0;
@@ -213,17 +213,17 @@ struct ddi_drug_cache {
     size_t  n;     /* used */
 };
 
-ddi_drug_cache *ddi_drug_cache_create(void) {
+ddi_drug_cache *orx_ddi_drug_cache_create(void) {
     ddi_drug_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->cap = 8192;
     c->keys = calloc(c->cap, sizeof *c->keys);
     c->vals = calloc(c->cap, sizeof *c->vals);
-    if (!c->keys || !c->vals) { ddi_drug_cache_free(c); return NULL; }
+    if (!c->keys || !c->vals) { orx_ddi_drug_cache_free(c); return NULL; }
     return c;
 }
 
-void ddi_drug_cache_free(ddi_drug_cache *c) {
+void orx_ddi_drug_cache_free(ddi_drug_cache *c) {
     if (!c) return;
     for (size_t i = 0; c->keys && i < c->cap; i++) free(c->keys[i]);
     free(c->keys);
@@ -573,7 +573,7 @@ static int verb_role_at(const char *s, const ddi_tok *t, int nt, int i, bool *ta
 static int effect_at(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt, int i, bool *taken,
                      ddi_mention *out, int n, int cap) {
     char key[DDI_KEY];
-    int e = c->effects ? ddi_effect_phrase_at(c->effects, t, i, nt, key, sizeof key) : 0;
+    int e = c->effects ? orx_ddi_effect_phrase_at(c->effects, t, i, nt, key, sizeof key) : 0;
     if (e <= i) return n;
     for (int k = i; k < e; k++)
         if (taken[k]) return n;
@@ -849,7 +849,7 @@ static void mark_self_class(const ddi_ctx *c, const ddi_tok *t, int nt, ddi_ment
 static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m, int n) {
     /* cross-reactivity statements speak of allergy wherever the drug stands in them */
     char all[2048];
-    ddi_lower(s, strlen(s), all, sizeof all);
+    orx_ddi_lower(s, strlen(s), all, sizeof all);
     if (strstr(all, "cross-reactiv") || strstr(all, "cross reactiv") || strstr(all, "aspirin-sensitive") ||
         strstr(all, "aspirin sensitivity") || strstr(all, "aspirin triad")) {
         for (int i = 0; i < n; i++) m[i].comparison = true;
@@ -863,7 +863,7 @@ static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m
     for (int i = 0; i < n; i++) {
         size_t end = t[m[i].t0].s;
         char low[2048];
-        ddi_lower(s, end < sizeof low - 1 ? end : sizeof low - 1, low, sizeof low);
+        orx_ddi_lower(s, end < sizeof low - 1 ? end : sizeof low - 1, low, sizeof low);
         const char *semi = strrchr(low, ';');
         const char *from = semi ? semi : low;
         for (int k = 0; CUE[k]; k++)
@@ -1065,7 +1065,7 @@ static void mark_exceptions(const ddi_tok *t, int nt, ddi_mention *m, int n) {
 /* ============================================================================================
  * Entry point
  * ========================================================================================== */
-int ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt, ddi_mention *out,
+int orx_ddi_find_mentions(const ddi_ctx *c, const char *s, const ddi_tok *t, int nt, ddi_mention *out,
                       int cap) {
     bool taken[DDI_MAX_TOK] = {0};
     int n = 0;

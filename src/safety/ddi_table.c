@@ -102,7 +102,7 @@ orx_status orx_ddi_extract_paths(orx_ddi_extractor *x, const char *const *paths,
         stats->labels++;
         st = take_rules(out, &b.docs[i].rules, err);
     }
-    for (size_t i = 0; i < b.n; i++) orx_ddi_rules_free(&b.docs[i].rules);
+    for (size_t i = 0; i < b.n; i++) orx_ddi_rules_clear(&b.docs[i].rules);
     free(b.docs);
     if (st) return st;
     orx_ddi_rules_sort(out, keep_repeats);

@@ -10,7 +10,7 @@
 /* ============================================================================================
  * Lower case and word search
  * ========================================================================================== */
-void ddi_lower(const char *s, size_t len, char *out, size_t cap) {
+void orx_ddi_lower(const char *s, size_t len, char *out, size_t cap) {
     if (cap == 0) return;
     size_t n = len < cap - 1 ? len : cap - 1;
     for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)s[i]);
@@ -38,7 +38,7 @@ static size_t mb_punct(const char *s, size_t i, size_t len) {
     return 0;
 }
 
-bool ddi_has_word(const char *low, const char *w) {
+bool orx_ddi_has_word(const char *low, const char *w) {
     size_t wl = strlen(w);
     for (const char *p = strstr(low, w); p; p = strstr(p + 1, w)) {
         bool left = p == low || !is_wordch(p[-1]);
@@ -87,7 +87,7 @@ static size_t push_span(const char *line, size_t a, size_t b, ddi_span *out, siz
     return n + 1;
 }
 
-size_t ddi_split_sentences(const char *line, size_t len, ddi_span *out, size_t cap) {
+size_t orx_ddi_split_sentences(const char *line, size_t len, ddi_span *out, size_t cap) {
     size_t n = 0, start = 0;
     for (size_t i = 0; i + 1 < len; i++) {
         char c = line[i];
@@ -111,7 +111,7 @@ size_t ddi_split_sentences(const char *line, size_t len, ddi_span *out, size_t c
 /* ============================================================================================
  * Tokens
  * ========================================================================================== */
-int ddi_tokenize(const char *s, size_t len, ddi_tok *out, int cap) {
+int orx_ddi_tokenize(const char *s, size_t len, ddi_tok *out, int cap) {
     int n = 0;
     size_t i = 0;
     while (i < len && n < cap) {
@@ -146,7 +146,7 @@ int ddi_tokenize(const char *s, size_t len, ddi_tok *out, int cap) {
             t->allcaps = false;
             i = t->e;
         }
-        ddi_lower(s + t->s, t->e - t->s, t->low, sizeof t->low);
+        orx_ddi_lower(s + t->s, t->e - t->s, t->low, sizeof t->low);
         n++;
     }
     return n;

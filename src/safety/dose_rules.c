@@ -185,7 +185,7 @@ orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, o
 
 void orx_check_dose_indication_fini(void *state) {
     dr_state *s = state;
-    if (s) orx_srl_table_free(&s->t);
+    if (s) orx_srl_table_clear(&s->t);
     if (s) free(s->rows);
     free(s);
 }

@@ -44,7 +44,7 @@ void orx_findings_init(orx_findings *fs) {
     if (fs) memset(fs, 0, sizeof *fs);
 }
 
-void orx_findings_free(orx_findings *fs) {
+void orx_findings_clear(orx_findings *fs) {
     if (!fs) return;
     free(fs->items);
     memset(fs, 0, sizeof *fs);

@@ -96,15 +96,15 @@ orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char 
     }
     return ORX_OK;
 fail:
-    orx_srl_table_free(t);
+    orx_srl_table_clear(t);
     return st;
 }
 
 void orx_srl_tables_free(orx_srl_table *const *t, size_t n) {
-    for (size_t i = 0; i < n; i++) orx_srl_table_free(t[i]);
+    for (size_t i = 0; i < n; i++) orx_srl_table_clear(t[i]);
 }
 
-void orx_srl_table_free(orx_srl_table *t) {
+void orx_srl_table_clear(orx_srl_table *t) {
     if (!t) return;
     if (t->norm)
         for (size_t r = 0; r < t->nrows; r++) free(t->norm[r]);

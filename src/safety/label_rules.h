@@ -29,8 +29,8 @@ typedef struct orx_srl_table {
  * / "path:1: missing column 'x'". Files over 64 MiB are refused. */
 orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char *const *need,
                           orx_srl_table *t, orx_error *err);
-void orx_srl_table_free(orx_srl_table *t);
-/* orx_srl_table_free on each of n tables (a check state's tables). */
+void orx_srl_table_clear(orx_srl_table *t);
+/* orx_srl_table_clear on each of n tables (a check state's tables). */
 void orx_srl_tables_free(orx_srl_table *const *t, size_t n);
 /* Normalise the ingredient column col ('+'-joined names) of every row through the lexicon, so
  * that a label's "aspirin" matches the lexicon's "acetylsalicylic acid": each name the lexicon

@@ -33,7 +33,7 @@ orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_err
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'population': '%s' is not "
                           "pregnancy/lactation", s->rules.path, r + 2, pop);
     }
-    if (st != ORX_OK) { orx_srl_table_free(&s->rules); free(s); return st; }
+    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
     *state = s;
     return ORX_OK;
 }
@@ -41,7 +41,7 @@ orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_err
 void orx_check_pregnancy_fini(void *state) {
     pregnancy_state *s = state;
     if (!s) return;
-    orx_srl_table_free(&s->rules);
+    orx_srl_table_clear(&s->rules);
     free(s);
 }
 

@@ -69,7 +69,7 @@ typedef struct orx_findings {
 } orx_findings;
 
 void orx_findings_init(orx_findings *fs);
-void orx_findings_free(orx_findings *fs);
+void orx_findings_clear(orx_findings *fs);
 /* New zeroed finding with kind and severity set; NULL on allocation failure (the list is kept).
  * Fill the char fields with orx_fset(f->message, sizeof f->message, ...). */
 orx_finding *orx_findings_push(orx_findings *fs, const char *kind, orx_severity sev);

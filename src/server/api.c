@@ -87,7 +87,7 @@ int orx_api_check(orx_api *api, const char *body, size_t len, char **out) {
         *out = dumps(o);
     }
     free(pd);
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     orx_patient_free(pt);
     json_decref(req);
     return status;
@@ -414,7 +414,7 @@ int orx_api_cds(orx_api *api, const char *service, const char *body, size_t len,
         json_object_set_new(root, "cards", cards);
         *out = dumps(root);
     }
-    orx_findings_free(&fs);
+    orx_findings_clear(&fs);
     free(pd);
     free(draft_of);
     orx_patient_free(pt);
