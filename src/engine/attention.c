@@ -23,15 +23,15 @@
  * -DORX_ATTN_PROFILE to see the stages as separate symbols in perf.
  */
 #include "engine/attention.h"
-#include "engine/vexp.h"
+#include "engine/cpu/vexp.h"
 
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/quant.h"
-#include "engine/simd_target.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/simd_target.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define ORX_ATTN_X86 1

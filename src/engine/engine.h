@@ -12,9 +12,9 @@
 
 #include "openrx.h"
 #include "gguf/gguf.h"
-#include "engine/quant.h"
-#include "engine/threadpool.h"
-#include "engine/tokenizer.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
+#include "engine/tokenizer/tokenizer.h"
 
 /* ============================================================================================
  * Model

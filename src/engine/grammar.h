@@ -18,7 +18,7 @@
 #define ORX_ENGINE_GRAMMAR_H
 
 #include "openrx.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 typedef struct orx_grammar orx_grammar;   /* compiled schema */
 typedef struct orx_gstate  orx_gstate;    /* recogniser state (a few hundred bytes) */

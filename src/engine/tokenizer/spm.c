@@ -6,7 +6,7 @@
  * which is what makes an all-equal-score vocabulary deterministic). Symbols that are not tokens
  * at the end fall back to <0xNN> byte tokens. Also home of the merge heap shared with BPE.
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #ifndef ORX_ENGINE_KQUANT_UNPACK_H
 #define ORX_ENGINE_KQUANT_UNPACK_H
 
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

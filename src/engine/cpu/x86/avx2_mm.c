@@ -12,7 +12,7 @@
  *         not); no offset.
  * The block's 8 exact int32 row sums are then scaled by d_w[row] * d_x with one FMA.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

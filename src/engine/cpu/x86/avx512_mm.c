@@ -12,7 +12,7 @@
  *
  * Shapes: Y[t][r] for t < n_tok, r < n_out; n_in a multiple of 32.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

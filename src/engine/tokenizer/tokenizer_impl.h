@@ -5,7 +5,7 @@
 #ifndef ORX_ENGINE_TOKENIZER_IMPL_H
 #define ORX_ENGINE_TOKENIZER_IMPL_H
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

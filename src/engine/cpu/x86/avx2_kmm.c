@@ -11,7 +11,7 @@
  * sub-block activation sums (Q5_K as Q4_K). The float step per super-block is the scalar
  * reference's, per row.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

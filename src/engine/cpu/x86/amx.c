@@ -11,7 +11,7 @@
  * int32 block sums, which are scaled by d_w * d_x and accumulated in f32 in block order, as the
  * reference does. Each weight block is read once per 32 tokens.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdlib.h>
 #include <string.h>

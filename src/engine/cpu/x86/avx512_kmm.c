@@ -13,7 +13,7 @@
  *   Q6_K:  corr = sum_k sc_k * bsum_k (vpdpwssd), y += d_x d_w * (isum - 32 corr)
  * which are the integer sums and the float step of the scalar reference, per row.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * Lanes 0-7 hold block i, lanes 8-15 block i+1, so per-block scales are applied per half.
  * Types without a kernel here use the AVX2 ones (orx_kernels_avx2).
  */
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * nibbles = 2c+1; Q5_K adds the 5th bit of sub-block k from qh bit k; Q6_K per 128-value half h:
  * ql (64 B) low/high nibbles and qh (32 B) 2-bit fields give values 0-31, 32-63, 64-95, 96-127.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * Each word gets '▁' prepended and is cut greedily into the longest vocabulary tokens; a word
  * that cannot be cut completely becomes [UNK].
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>

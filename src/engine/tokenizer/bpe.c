@@ -10,7 +10,7 @@
  * 3. Merges: the adjacent pair with the lowest merge rank is merged first (ties: leftmost), using
  *    a heap and a linked list of symbols. Llama 3 first looks the whole piece up in the vocab.
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include "util/util.h"
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * block layouts (see quant.h); the integer dot products apply per-block scales in the same order
  * as llama.cpp's CPU backend so that results agree to float rounding.
  */
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <float.h>
 #include <math.h>

@@ -8,7 +8,7 @@
  * (longest text first), each remaining raw fragment is tokenized on its own.
  */
 #define _GNU_SOURCE /* memmem */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <stdlib.h>

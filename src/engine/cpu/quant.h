@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/threadpool.h"
+#include "engine/cpu/threadpool.h"
 
 #ifdef __cplusplus
 extern "C" {

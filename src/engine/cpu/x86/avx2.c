@@ -8,7 +8,7 @@
  * gemm tiles unpack each weight block once and use it for every token of the tile.
  * F16 / BF16 / F32: f32 FMA over 32 values per step.
  */
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <string.h>
 
