@@ -1,11 +1,11 @@
 /*
- * kquant_unpack.h — what the rows-in-lanes prompt kernels (kernels_avx2_mm.c, kernels_avx512_mm.c,
- * kernels_avx2_kmm.c, kernels_avx512_kmm.c) and the AMX kernels share: one K-quant super-block of
- * one row as plain unsigned values plus its scales, the activations' sub-block sums as int16
- * pairs, the K-quant strip driver, and small helpers (kquant_unpack.c).
+ * strip.h — PRIVATE to engine/cpu: what the rows-in-lanes prompt kernels (x86/avx2.c,
+ * x86/avx512.c) and the AMX kernels (x86/amx.c) share: one K-quant super-block of one row as
+ * plain unsigned values plus its scales, the activations' sub-block sums as int16 pairs, the
+ * strip driver for every quant type, and small helpers (strip.c).
  */
-#ifndef ORX_ENGINE_KQUANT_UNPACK_H
-#define ORX_ENGINE_KQUANT_UNPACK_H
+#ifndef ORX_ENGINE_CPU_STRIP_H
+#define ORX_ENGINE_CPU_STRIP_H
 
 #include "engine/cpu/quant.h"
 
@@ -45,46 +45,58 @@ static inline int32_t orx_ld32(const int8_t *p) {
 }
 
 /* ============================================================================================
- * K-quant prompt matmul on rows-in-lanes kernels (kernels_avx2_kmm.c: 8 rows per strip,
- * kernels_avx512_kmm.c: 16): the job, one unpacked strip and the driver they share; each ISA
- * supplies only its tile function.
+ * The strip driver: prompt matmul on rows-in-lanes kernels for every quant type they take
+ * (Q4_0, Q8_0 against Q8_0 activations; Q4_K, Q5_K, Q6_K against Q8_K). Weights are taken
+ * `rows` rows at a time (a strip: the lanes of a register), unpacked once per matmul into the
+ * layout below, and each ISA (x86/avx2.c: 8 rows, x86/avx512.c: 16) supplies only its tile
+ * function, which meets `tok_tile` tokens at a time with the unpacked strip.
  * ========================================================================================== */
-/* One strip of `rows` weight rows, unpacked, per super-block sb */
-typedef struct orx_kq_strip {
-    uint8_t *V;    /* [nsb][64 groups][rows][4]: values 4q..4q+3 of each row */
-    int32_t *sc;   /* [nsb][nsub][rows] sub-block scales (as int16 pairs (sc, sc) if sc_twice) */
-    int32_t *scp;  /* [nsb][8][rows] int16 pairs: Q4_K/Q5_K mins (m_2i, m_2i+1), Q6_K scales */
-    float   *d;    /* [nsb][rows] d_w */
-    float   *dmin; /* [nsb][rows] dmin_w (Q4_K/Q5_K) */
-} orx_kq_strip;
+/* One strip of `rows` weight rows, unpacked, per block b (32 values; K-quants: a super-block) */
+typedef struct orx_strip {
+    uint8_t *V;    /* [nblk][groups][rows][4]: unsigned values 4q..4q+3 of each row (Q4_0 0..15,
+                      Q8_0 q + 128, or |q| with signs in S; K-quants as orx_kq_block) */
+    int8_t  *S;    /* Q8_0 with q8_sign: the signed values, same layout (else NULL) */
+    int32_t *sc;   /* K-quants: [nblk][nsub][rows] sub-block scales (int16 pairs (sc, sc) if sc_twice) */
+    int32_t *scp;  /* K-quants: [nblk][8][rows] int16 pairs: Q4_K/Q5_K mins (m_2i, m_2i+1), Q6_K scales */
+    float   *d;    /* [nblk][rows] d_w */
+    float   *dmin; /* K-quants: [nblk][rows] dmin_w (Q4_K/Q5_K) */
+} orx_strip;
 
-typedef struct orx_kq_job orx_kq_job;
+typedef struct orx_strip_job orx_strip_job;
 /* Tokens t0 .. t0 + tok_tile - 1 (past n_tok: computed, not stored) against the strip at row r0. */
-typedef void (*orx_kq_tile_fn)(const orx_kq_job *j, const orx_kq_strip *st, int64_t t0, int64_t r0);
+typedef void (*orx_strip_tile_fn)(const orx_strip_job *j, const orx_strip *st, int64_t t0, int64_t r0);
 
-struct orx_kq_job {
-    uint32_t       wtype;    /* ORX_TYPE_Q4_K / ORX_TYPE_Q5_K / ORX_TYPE_Q6_K */
-    int            nsub;     /* sub-blocks per super-block: 8 (Q4_K/Q5_K) or 16 (Q6_K) */
-    int            rows;     /* weight rows per strip (register lanes) */
-    int            tok_tile; /* tokens per tile call */
-    bool           sc_twice; /* scales stored as int16 pairs (sc, sc) for vpmaddwd */
-    orx_kq_tile_fn tile;     /* the ISA's compute */
+/* What an ISA's rows-in-lanes kernel asks of the driver. */
+typedef struct orx_strip_spec {
+    int               rows;     /* weight rows per strip (register lanes) */
+    int               tok_tile; /* tokens per tile call */
+    bool              sc_twice; /* K-quants: scales stored as int16 pairs (sc, sc) for vpmaddwd */
+    bool              q8_sign;  /* Q8_0 as |q| plus signed values (vpsignb); else q + 128, offset 128 */
+    orx_strip_tile_fn tile;     /* the ISA's compute */
+} orx_strip_spec;
+
+struct orx_strip_job {
+    orx_strip_spec     spec;  /* the ISA's kernel */
+    uint32_t       wtype;    /* ORX_TYPE_Q4_0, Q8_0, Q4_K, Q5_K or Q6_K */
+    int            nsub;     /* K-quants: sub-blocks per super-block: 8 (Q4_K/Q5_K) or 16 (Q6_K) */
     const char    *W;        /* weights */
     size_t         w_row;    /* bytes per weight row */
     int64_t        n_out;    /* rows */
-    int64_t        nsb;      /* super-blocks per row */
-    const char    *Xq;       /* Q8_K activations */
+    int64_t        nblk;     /* blocks (K-quants: super-blocks) per row */
+    const char    *Xq;       /* activations in the dot type (Q8_0 or Q8_K) */
     size_t         x_row;    /* bytes per activation row */
     int64_t        n_tok;    /* tokens */
-    int32_t       *bsp;      /* [n_tok][nsb][8] orx_kq_pair_sums of each token */
+    float         *dx;       /* Q4_0/Q8_0: [n_tok][nblk] activation block scales */
+    int32_t       *corr;     /* Q4_0/Q8_0: [n_tok][nblk] value offset x activation block sum */
+    int32_t       *bsp;      /* K-quants: [n_tok][nblk][8] orx_kq_pair_sums of each token */
     float         *Y;        /* [n_tok][n_out] */
     bool           fail;     /* a worker could not get scratch */
     _Atomic long   next;     /* next strip */
 };
 
-/* Y = X W^T for a K-quant W over the pool, strips of `rows` rows, `tile` per tok_tile tokens. */
-void orx_kq_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
-               int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y, int rows,
-               int tok_tile, bool sc_twice, orx_kq_tile_fn tile);
+/* Y = X W^T for W of a type the driver takes (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), over the pool. */
+void orx_strip_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
+                  int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y,
+                  const orx_strip_spec *spec);
 
 #endif

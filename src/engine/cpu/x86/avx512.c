@@ -6,27 +6,25 @@
  * Lanes 0-7 hold block i, lanes 8-15 block i+1, so per-block scales are applied per half.
  * Types without a kernel here use the AVX2 ones (orx_kernels_avx2).
  */
-#include "engine/cpu/quant.h"
+#include "engine/cpu/x86/x86.h"
 
 #include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
-AVX512 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 /* [s0 x 8 | s1 x 8] */
-AVX512 static inline __m512 scale2(float s0, float s1) {
+ORX_AVX512 static inline __m512 scale2(float s0, float s1) {
     return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
 }
 
 /* two Q4_0 blocks → 64 unsigned nibble values in natural order per block */
-AVX512 static inline __m512i unpack2_q4(const orx_block_q4_0 *b) {
+ORX_AVX512 static inline __m512i unpack2_q4(const orx_block_q4_0 *b) {
     const __m256i m = _mm256_set1_epi8(0x0F);
     __m256i qq = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)b[1].qs),
                                   _mm_loadu_si128((const __m128i *)b[0].qs));
@@ -35,13 +33,13 @@ AVX512 static inline __m512i unpack2_q4(const orx_block_q4_0 *b) {
     return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));         /* [lo0 hi0 lo1 hi1] */
 }
 
-AVX512 static inline __m512i load2_q8(const orx_block_q8_0 *b) {
+ORX_AVX512 static inline __m512i load2_q8(const orx_block_q8_0 *b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)b[0].qs)),
                               _mm256_loadu_si256((const __m256i *)b[1].qs), 1);
 }
 
 /* signed x signed: |w| (u8) x sign(w)*y (s8) */
-AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
+ORX_AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
     __mmask64 neg = _mm512_movepi8_mask(w);
     __m512i aw = _mm512_abs_epi8(w);
     __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
@@ -51,7 +49,7 @@ AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
 /* ============================================================================================
  * Q4_0 / Q8_0 dot products
  * ========================================================================================== */
-AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
+ORX_AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q4_0 *w = vw;
     const orx_block_q8_0 *x = vx;
     const __m512i eight = _mm512_set1_epi8(8);
@@ -65,9 +63,9 @@ AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx)
                                       _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y0));
         __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q1, y1),
                                       _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y1));
-        acc0 = _mm512_fmadd_ps(scale2(h2f(w[i].d) * h2f(x[i].d), h2f(w[i + 1].d) * h2f(x[i + 1].d)),
+        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
                                _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(h2f(w[i + 2].d) * h2f(x[i + 2].d), h2f(w[i + 3].d) * h2f(x[i + 3].d)),
+        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
                                _mm512_cvtepi32_ps(p1), acc1);
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
@@ -75,28 +73,28 @@ AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx)
         int sumi = 0;
         for (int j = 0; j < 16; j++)
             sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
-        sum += (float)sumi * (h2f(w[i].d) * h2f(x[i].d));
+        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
     }
     *s = sum;
 }
 
-AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
+ORX_AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q8_0 *w = vw, *x = vx;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     int64_t nb = n / 32, i = 0;
     for (; i + 4 <= nb; i += 4) {
         __m512i p0 = dot2_s8(load2_q8(w + i), load2_q8(x + i));
         __m512i p1 = dot2_s8(load2_q8(w + i + 2), load2_q8(x + i + 2));
-        acc0 = _mm512_fmadd_ps(scale2(h2f(w[i].d) * h2f(x[i].d), h2f(w[i + 1].d) * h2f(x[i + 1].d)),
+        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
                                _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(h2f(w[i + 2].d) * h2f(x[i + 2].d), h2f(w[i + 3].d) * h2f(x[i + 3].d)),
+        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
                                _mm512_cvtepi32_ps(p1), acc1);
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     for (; i < nb; i++) {
         int sumi = 0;
         for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
-        sum += (float)sumi * (h2f(w[i].d) * h2f(x[i].d));
+        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
     }
     *s = sum;
 }
@@ -106,7 +104,7 @@ AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx)
  * ========================================================================================== */
 #define MAXT 8
 
-AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+ORX_AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                              size_t x_stride, int nt, float *y, int64_t y_stride) {
     const __m512i eight = _mm512_set1_epi8(8);
     int64_t nb = n / 32, np = nb / 2;
@@ -117,13 +115,13 @@ AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
         for (int64_t pi = 0; pi < np; pi++) {
             int64_t i = 2 * pi;
             __m512i q = unpack2_q4(wb + i);
-            float d0 = h2f(wb[i].d), d1 = h2f(wb[i + 1].d);
+            float d0 = orx_h2f(wb[i].d), d1 = orx_h2f(wb[i + 1].d);
             for (int t = 0; t < nt; t++) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 __m512i yy = load2_q8(xb + i);
                 __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, yy),
                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yy));
-                acc[t] = _mm512_fmadd_ps(scale2(d0 * h2f(xb[i].d), d1 * h2f(xb[i + 1].d)),
+                acc[t] = _mm512_fmadd_ps(scale2(d0 * orx_h2f(xb[i].d), d1 * orx_h2f(xb[i + 1].d)),
                                          _mm512_cvtepi32_ps(p), acc[t]);
             }
         }
@@ -140,7 +138,7 @@ AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, 
     }
 }
 
-AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+ORX_AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                              size_t x_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / 32, np = nb / 2;
     for (int r = 0; r < nr; r++) {
@@ -152,13 +150,13 @@ AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, 
             __m512i q = load2_q8(wb + i);
             __mmask64 neg = _mm512_movepi8_mask(q);
             __m512i aq = _mm512_abs_epi8(q);
-            float d0 = h2f(wb[i].d), d1 = h2f(wb[i + 1].d);
+            float d0 = orx_h2f(wb[i].d), d1 = orx_h2f(wb[i + 1].d);
             for (int t = 0; t < nt; t++) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 __m512i yy = load2_q8(xb + i);
                 __m512i sy = _mm512_mask_sub_epi8(yy, neg, _mm512_setzero_si512(), yy);
                 __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, sy);
-                acc[t] = _mm512_fmadd_ps(scale2(d0 * h2f(xb[i].d), d1 * h2f(xb[i + 1].d)),
+                acc[t] = _mm512_fmadd_ps(scale2(d0 * orx_h2f(xb[i].d), d1 * orx_h2f(xb[i + 1].d)),
                                          _mm512_cvtepi32_ps(p), acc[t]);
             }
         }
@@ -186,7 +184,7 @@ static const int kS[16] = {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15}
 #define GEMV_MAXB 1024 /* blocks per row handled here (n <= 32768); longer rows use vec_dot */
 
 /* 8 vectors of pair partial sums ([b2k x4, b2k+1 x4, b2k x4, b2k+1 x4]) → 16 block sums, kS order */
-AVX512 static inline __m512i reduce16(const __m512i p[8]) {
+ORX_AVX512 static inline __m512i reduce16(const __m512i p[8]) {
     __m256i t[8];
     for (int k = 0; k < 8; k++)
         t[k] = _mm256_add_epi32(_mm512_castsi512_si256(p[k]), _mm512_extracti64x4_epi64(p[k], 1));
@@ -197,7 +195,7 @@ AVX512 static inline __m512i reduce16(const __m512i p[8]) {
 
 /* activations: x'[pair] = [x2k[0:16], x2k+1[0:16], x2k[16:32], x2k+1[16:32]]; per 16 blocks, in kS
  * order: d_x and off * sum(x) */
-AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int8_t *xp, float *dx, int32_t *corr) {
+ORX_AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int8_t *xp, float *dx, int32_t *corr) {
     for (int64_t g = 0; g < nb16; g++) {
         for (int k = 0; k < 8; k++) {
             const orx_block_q8_0 *a = x + g * 16 + 2 * k, *b = a + 1;
@@ -208,7 +206,7 @@ AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off, int
             const orx_block_q8_0 *b = x + g * 16 + kS[l];
             int sum = 0;
             for (int j = 0; j < 32; j++) sum += b->qs[j];
-            dx[g * 16 + l] = _cvtsh_ss(b->d);
+            dx[g * 16 + l] = orx_h2f(b->d);
             corr[g * 16 + l] = off * sum;
         }
     }
@@ -228,7 +226,7 @@ static q4_prep q4_prep_at(void *buf, int64_t nb) {
     return (q4_prep){(int8_t *)p, (int8_t *)(p + nb * 16), (int32_t *)(p + nb * 32), (float *)(p + nb * 48)};
 }
 
-AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
+ORX_AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
     const orx_block_q8_0 *x = vx;
     int64_t nb16 = n / 32 / 16, nb = nb16 * 16;
     if (n / 32 > GEMV_MAXB || (size_t)nb * 52 > ORX_GEMV_PREP_BYTES) return false;
@@ -244,14 +242,14 @@ AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
                 P.corr[q * 16 + 4 * k + s] = 8 * sum;
             }
         }
-    for (int64_t i = 0; i < nb; i++) P.dx[i] = _cvtsh_ss(x[i].d);
+    for (int64_t i = 0; i < nb; i++) P.dx[i] = orx_h2f(x[i].d);
     return true;
 }
 
 /* One weight row against NT tokens (NT a constant after inlining): each token gets exactly the
  * single-token sequence of operations, the weights are loaded and unpacked once. */
 #define ORX_AI __attribute__((always_inline)) static inline
-AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_prep *P, int NT, float *sum) {
+ORX_AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_prep *P, int NT, float *sum) {
     const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32((int)sizeof(orx_block_q4_0)));
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
@@ -286,7 +284,7 @@ AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_pre
     for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
 }
 
-AVX512 static void gemv_multi_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+ORX_AVX512 static void gemv_multi_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
                                    const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / 32, nb16 = nb / 16;
     _Alignas(64) char local[GEMV_MAXB * 52];
@@ -331,12 +329,12 @@ AVX512 static void gemv_multi_q4_0(int64_t n, const void *w, size_t w_stride, in
     }
 }
 
-AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+ORX_AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     gemv_multi_q4_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* prepared layout: xp [nb*32] bytes, d_x [nb] floats, corr [nb] int32 (gemv_prep's) */
-AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
+ORX_AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
     int64_t nb16 = n / 32 / 16, nb = nb16 * 16;
     if (n / 32 > GEMV_MAXB || (size_t)nb * 40 > ORX_GEMV_PREP_BYTES) return false;
     char *p = buf;
@@ -350,7 +348,7 @@ static q8_prep q8_prep_at(const void *buf, int64_t nb) {
     return (q8_prep){(const int8_t *)p, (const float *)(p + nb * 32), (const int32_t *)(p + nb * 36)};
 }
 
-AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_prep *P, int NT, float *sum) {
+ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_prep *P, int NT, float *sum) {
     const __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512 acc[4];
@@ -379,7 +377,7 @@ AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_pre
     for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
-AVX512 static void gemv_multi_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+ORX_AVX512 static void gemv_multi_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
                                    const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / 32, nb16 = nb / 16;
     _Alignas(64) char local[GEMV_MAXB * 40];
@@ -424,7 +422,7 @@ AVX512 static void gemv_multi_q8_0(int64_t n, const void *w, size_t w_stride, in
     }
 }
 
-AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+ORX_AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     gemv_multi_q8_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
@@ -442,7 +440,7 @@ static const int32_t kQ4KIdx[4][16] = {
     {4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7}};
 
 /* prepared layout: per super-block 256 bytes, the sub-blocks in the order of the weight loads */
-AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
+ORX_AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
     const orx_block_q8_K *x = vx;
     int64_t nsb = n / 256;
     if (nsb > GEMV_MAXSB || (size_t)nsb * 256 > ORX_GEMV_PREP_BYTES) return false;
@@ -453,7 +451,7 @@ AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
-AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
+ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
                               const int8_t *const *XP, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
@@ -485,7 +483,7 @@ AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_blo
             }
         }
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
-        float dw = h2f(b->d), dmw = h2f(b->dmin);
+        float dw = orx_h2f(b->d), dmw = orx_h2f(b->dmin);
         for (int t = 0; t < NT; t++) {
             accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[t]), _mm512_set1_ps(X[t][sb].d * dw), accf[t]);
             __m256i mm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)X[t][sb].bsums), mins);
@@ -499,7 +497,7 @@ AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_blo
     }
 }
 
-AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+ORX_AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
                                    const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
     int64_t nsb = n / 256;
     _Alignas(64) int8_t local[GEMV_MAXSB * 256];
@@ -537,14 +535,14 @@ AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, in
     }
 }
 
-AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+ORX_AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     gemv_multi_q4_K(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* Q6_K: per 128-value half, ql (64 B) and qh (32 B) give values 0..63 in one register (qh shifted
  * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
  * the offset of 32 taken off through the activations' 16-value sums. */
-AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_block_q8_K *const *X, int NT, float *out) {
+ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_block_q8_K *const *X, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
     const __m512i shA = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
     const __m512i shB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
@@ -577,7 +575,7 @@ AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_blo
             }
         }
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
-        float dw = h2f(b->d);
+        float dw = orx_h2f(b->d);
         for (int t = 0; t < NT; t++) {
             float d = X[t][sb].d * dw;
             accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[t]), _mm512_set1_ps(d), accf[t]);
@@ -592,7 +590,7 @@ AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_blo
     }
 }
 
-AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+ORX_AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
                                    const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
     (void)prep, (void)prep_stride;
     int64_t nsb = n / 256;
@@ -614,7 +612,7 @@ AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride, in
     }
 }
 
-AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+ORX_AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
     (void)prep;
     gemv_multi_q6_K(n, w, w_stride, nr, vx, 0, NULL, 0, 1, y, 0);
 }
@@ -622,7 +620,7 @@ AVX512 static void gemv_q6_K(int64_t n, const void *w, size_t w_stride, int nr, 
 /* ============================================================================================
  * F16
  * ========================================================================================== */
-AVX512 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
+ORX_AVX512 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) {
     const uint16_t *w = vw, *x = vx;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0;
     int64_t i = 0;
@@ -632,11 +630,11 @@ AVX512 static void dot_f16(int64_t n, float *s, const void *vw, const void *vx) 
         a1 = _mm512_fmadd_ps(F16Z(w + i + 16), F16Z(x + i + 16), a1);
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    for (; i < n; i++) sum += h2f(w[i]) * h2f(x[i]);
+    for (; i < n; i++) sum += orx_h2f(w[i]) * orx_h2f(x[i]);
     *s = sum;
 }
 
-AVX512 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+ORX_AVX512 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                             size_t x_stride, int nt, float *y, int64_t y_stride) {
     for (int r = 0; r < nr; r++) {
         const uint16_t *wr = (const void *)((const char *)w + (size_t)r * w_stride);
@@ -658,8 +656,8 @@ AVX512 static void gemm_f16(int64_t n, const void *w, size_t w_stride, int nr, c
             float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1);
             float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
             for (; i < n; i++) {
-                float wv = h2f(wr[i]);
-                s0 += wv * h2f(x0[i]); s1 += wv * h2f(x1[i]); s2 += wv * h2f(x2[i]); s3 += wv * h2f(x3[i]);
+                float wv = orx_h2f(wr[i]);
+                s0 += wv * orx_h2f(x0[i]); s1 += wv * orx_h2f(x1[i]); s2 += wv * orx_h2f(x2[i]); s3 += wv * orx_h2f(x3[i]);
             }
             y[t * y_stride + r] = s0; y[(t + 1) * y_stride + r] = s1;
             y[(t + 2) * y_stride + r] = s2; y[(t + 3) * y_stride + r] = s3;
@@ -716,6 +714,128 @@ AVX512BF16 static void gemm_bf16x(int64_t n, const void *w, size_t w_stride, int
 #undef BF16V
 
 /* ============================================================================================
+ * Prompt batches on CPUs without AMX (Zen 4, Ice Lake, ...): rows in lanes (the strip driver,
+ * engine/cpu/strip.c), 16 weight rows per 512-bit register, 4 consecutive values of each (u8;
+ * Q4_0 as its 0..15 nibbles, Q8_0 as q + 128, K-quants as their unsigned values). vpdpbusd
+ * against 4 activation bytes broadcast to every lane gives each row's partial sum in its own
+ * lane: no horizontal sums, each unpacked weight register reused for Q_TOKS / K_TOKS tokens.
+ *   Q4_0 / Q8_0: a block (8 steps) ends with the 16 rows' exact int32 block sums in one
+ *   register; the offset (8 or 128 times the block's activation sum) is subtracted, and one FMA
+ *   scales all 16 rows by d_w[row] * d_x.
+ *   K-quants: sub-block sums times the sub-block scales (vpmulld), mins or the Q6_K offset from
+ *   the activations' 16-value sums (vpdpwssd), the float step per super-block as the reference.
+ * ========================================================================================== */
+#define Q_TOKS 8 /* Q4_0/Q8_0: tokens per pass over a strip (8 float accumulators in registers) */
+#define K_TOKS 8 /* K-quants: tokens per pass over a strip */
+
+/* Q_TOKS tokens starting at t0 (indices past n_tok repeat the last token; not stored) */
+ORX_AVX512 static void tile_q(const orx_strip_job *j, const orx_strip *st, int64_t t0, int64_t r0) {
+    const uint8_t *V = st->V;
+    const float *dw = st->d;
+    const orx_block_q8_0 *x[Q_TOKS];
+    const float *dx[Q_TOKS];
+    const int32_t *corr[Q_TOKS];
+    for (int t = 0; t < Q_TOKS; t++) {
+        int64_t tt = t0 + t < j->n_tok ? t0 + t : j->n_tok - 1;
+        x[t] = (const orx_block_q8_0 *)(j->Xq + (size_t)tt * j->x_row);
+        dx[t] = j->dx + tt * j->nblk;
+        corr[t] = j->corr + tt * j->nblk;
+    }
+    __m512 acc[Q_TOKS];
+    for (int t = 0; t < Q_TOKS; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < j->nblk; b++) {
+        const uint8_t *vb = V + (size_t)b * 512;
+        __m512i v[8];
+        for (int g = 0; g < 8; g++) v[g] = _mm512_load_si512(vb + 64 * g);
+        __m512 dwv = _mm512_load_ps(dw + b * 16);
+#pragma GCC unroll 8
+        for (int t = 0; t < Q_TOKS; t++) {
+            const int8_t *xq = x[t][b].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
+            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
+            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
+            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
+            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])), acc[t]);
+        }
+    }
+    int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
+    __mmask16 m = (__mmask16)((1u << rmax) - 1u);
+    for (int t = 0; t < Q_TOKS && t0 + t < j->n_tok; t++)
+        _mm512_mask_storeu_ps(j->Y + (size_t)(t0 + t) * (size_t)j->n_out + (size_t)r0, m, acc[t]);
+}
+
+
+ORX_AVX512 static void tile_k(const orx_strip_job *j, const orx_strip *st, int64_t t0, int64_t r0) {
+    const orx_block_q8_K *x[K_TOKS];
+    const int32_t *bsp[K_TOKS];
+    for (int t = 0; t < K_TOKS; t++) {
+        int64_t tt = t0 + t < j->n_tok ? t0 + t : j->n_tok - 1;
+        x[t] = (const orx_block_q8_K *)(j->Xq + (size_t)tt * j->x_row);
+        bsp[t] = j->bsp + (size_t)tt * (size_t)j->nblk * 8;
+    }
+    const int nsub = j->nsub, gps = 64 / nsub; /* groups of 4 values per sub-block */
+    const bool q4k = j->wtype != ORX_TYPE_Q6_K; /* Q4_K / Q5_K: scales and mins */
+    __m512 acc[K_TOKS];
+    for (int t = 0; t < K_TOKS; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < j->nblk; sb++) {
+        const uint8_t *V = st->V + (size_t)sb * 4096;
+        const int32_t *sc = st->sc + (size_t)sb * (size_t)nsub * 16;
+        const int32_t *scp = st->scp + (size_t)sb * 8 * 16;
+        __m512 dw = _mm512_load_ps(st->d + sb * 16), dmw = _mm512_load_ps(st->dmin + sb * 16);
+        __m512i isum[K_TOKS];
+        for (int t = 0; t < K_TOKS; t++) isum[t] = _mm512_setzero_si512();
+        for (int k = 0; k < nsub; k++) { /* each weight vector loaded once for all the tokens */
+            __m512i s[K_TOKS];
+            for (int t = 0; t < K_TOKS; t++) s[t] = _mm512_setzero_si512();
+            for (int g = 0; g < gps; g++) {
+                int q = k * gps + g;
+                __m512i v = _mm512_load_si512(V + 64 * q);
+#pragma GCC unroll 8
+                for (int t = 0; t < K_TOKS; t++)
+                    s[t] = _mm512_dpbusd_epi32(s[t], v, _mm512_set1_epi32(((const int32_t *)(const void *)x[t][sb].qs)[q]));
+            }
+            __m512i sck = _mm512_load_si512(sc + 16 * k);
+#pragma GCC unroll 8
+            for (int t = 0; t < K_TOKS; t++) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s[t], sck));
+        }
+        for (int t = 0; t < K_TOKS; t++) {
+            const int32_t *bp = bsp[t] + sb * 8;
+            __m512i pair = _mm512_setzero_si512();
+            for (int i = 0; i < (q4k ? 4 : 8); i++)
+                pair = _mm512_dpwssd_epi32(pair, _mm512_load_si512(scp + 16 * i), _mm512_set1_epi32(bp[i]));
+            __m512 dx = _mm512_set1_ps(x[t][sb].d);
+            __m512 term;
+            if (q4k) { /* d_x d_w isum + (-d_x dmin_w) summ */
+                __m512 a = _mm512_mul_ps(_mm512_mul_ps(dx, dw), _mm512_cvtepi32_ps(isum[t]));
+                __m512 b = _mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), dx), dmw), _mm512_cvtepi32_ps(pair));
+                term = _mm512_add_ps(a, b);
+            } else { /* d_x d_w (isum - 32 corr) */
+                __m512i v = _mm512_sub_epi32(isum[t], _mm512_slli_epi32(pair, 5));
+                term = _mm512_mul_ps(_mm512_mul_ps(dx, dw), _mm512_cvtepi32_ps(v));
+            }
+            acc[t] = _mm512_add_ps(acc[t], term);
+        }
+    }
+    int rmax = j->n_out - r0 < 16 ? (int)(j->n_out - r0) : 16;
+    __mmask16 m = (__mmask16)((1u << rmax) - 1u);
+    for (int t = 0; t < K_TOKS && t0 + t < j->n_tok; t++)
+        _mm512_mask_storeu_ps(j->Y + (size_t)(t0 + t) * (size_t)j->n_out + (size_t)r0, m, acc[t]);
+}
+
+
+static void mm_strip(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
+                     int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
+    static const orx_strip_spec sq = {16, Q_TOKS, false, false, tile_q}, sk = {16, K_TOKS, false, false, tile_k};
+    bool k = wtype == ORX_TYPE_Q4_K || wtype == ORX_TYPE_Q5_K || wtype == ORX_TYPE_Q6_K;
+    orx_strip_mm(pool, wtype, W, w_row, n_out, n_in, Xq, x_row, n_tok, Y, k ? &sk : &sq);
+}
+
+/* ============================================================================================
  * Table
  * ========================================================================================== */
 orx_kernel orx_kernels_avx512(uint32_t type) {
@@ -724,13 +844,13 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     k.isa = "avx512";
     switch (type) {
     case ORX_TYPE_Q4_0: k.vec_dot = dot_q4_0; k.gemm = gemm_q4_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q4_0; k.gemv_prep = gemv_prep_q4_0;
-        k.gemv_multi = gemv_multi_q4_0; k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
+        k.gemv_multi = gemv_multi_q4_0; k.mm = mm_strip; k.mm_min_tok = 4; break;
     case ORX_TYPE_Q8_0: k.vec_dot = dot_q8_0; k.gemm = gemm_q8_0; k.tile_rows = 4; k.tile_toks = MAXT; k.gemv = gemv_q8_0; k.gemv_prep = gemv_prep_q8_0;
-        k.gemv_multi = gemv_multi_q8_0; k.mm = orx_avx512_mm(type); k.mm_min_tok = 4; break;
+        k.gemv_multi = gemv_multi_q8_0; k.mm = mm_strip; k.mm_min_tok = 4; break;
     case ORX_TYPE_Q4_K: k.gemv = gemv_q4_K; k.gemv_prep = gemv_prep_q4_K; k.gemv_multi = gemv_multi_q4_K;
-        k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.gemv_multi = gemv_multi_q6_K; k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
-    case ORX_TYPE_Q5_K: k.mm = orx_avx512_kmm(type); k.mm_min_tok = 4; break;
+        k.mm = mm_strip; k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q6_K: k.gemv = gemv_q6_K; k.gemv_multi = gemv_multi_q6_K; k.mm = mm_strip; k.mm_min_tok = 4; break;
+    case ORX_TYPE_Q5_K: k.mm = mm_strip; k.mm_min_tok = 4; break;
     case ORX_TYPE_BF16:
         if (orx_cpu_get()->avx512bf16) { k.vec_dot = dot_bf16x; k.gemm = gemm_bf16x; k.tile_rows = 4; k.tile_toks = 8; }
         break;
