@@ -748,6 +748,252 @@ static void mm_strip(orx_threadpool *pool, uint32_t wtype, const void *W, size_t
 }
 
 /* ============================================================================================
+ * Fast path for AVX2 + FMA + F16C: the same items with 8-lane vectors (16 lanes = two halves)
+ * ========================================================================================== */
+ORX_TARGET_BEGIN("avx2,fma,f16c")
+
+ORX_INLINE __m256 ld8(const void *base, size_t off, bool f16) {
+    if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + off)));
+    return _mm256_loadu_ps((const float *)base + off);
+}
+
+ORX_INLINE __m256 round_f16_8(__m256 x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)); }
+
+/* Lanes 0..7 of l[k] + l[k+8] (the tree's first step), l = (a0+a2)+(a1+a3) as in dot64; a[2j] and
+ * a[2j+1] are the low and high halves of accumulator j. n64 >= 64. */
+ORX_INLINE __m256 dot64_8(const float *q, const void *k, size_t ko, int n64, bool f16) {
+    const __m256 z = _mm256_setzero_ps();
+    __m256 a[8];
+    for (int e = 0; e < 8; e++) a[e] = _mm256_fmadd_ps(ld8(k, ko + 8 * e, f16), _mm256_loadu_ps(q + 8 * e), z);
+    for (int i = 64; i < n64; i += 64)
+        for (int e = 0; e < 8; e++)
+            a[e] = _mm256_fmadd_ps(ld8(k, ko + i + 8 * e, f16), _mm256_loadu_ps(q + i + 8 * e), a[e]);
+    __m256 lo = _mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6]));
+    __m256 hi = _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7]));
+    return _mm256_add_ps(lo, hi);
+}
+
+/* The tree's steps w = 4, 2, 1 of 8 dots at once; after them lane 4L+m holds dot 2m+L. */
+ORX_INLINE __m256 bf4_8(__m256 x, __m256 y) {
+    return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+}
+ORX_INLINE __m256 bf2_8(__m256 x, __m256 y) {
+    return _mm256_add_ps(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+ORX_INLINE __m256 bf1_8(__m256 x, __m256 y) {
+    return _mm256_add_ps(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+ORX_INLINE __m256i lanes_below(int n) { /* mask of lanes 0..n-1 */
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* As scores(), 8 dots at a time. */
+ORX_STAGE void scores8(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float scale,
+                       float *sc) {
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int total = np * G, n64 = hd & ~63, p = 0, h = 0;
+    for (int n0 = 0; n0 < total; n0 += 8) {
+        int cnt = total - n0 < 8 ? total - n0 : 8;
+        const float *qs[8];
+        size_t ko[8];
+        for (int i = 0, pp = p, hh = h; i < 8; i++) { /* past the end: repeat the last dot */
+            qs[i] = q + (size_t)hh * hd;
+            ko[i] = (size_t)pp * stride;
+            if (i + 1 < cnt && ++hh == G) hh = 0, pp++;
+        }
+        for (int i = 0; i < 8; i++)
+            if (++h == G) h = 0, p++;
+        __m256 r = _mm256_setzero_ps();
+        if (n64) {
+            __m256 d0 = bf4_8(dot64_8(qs[0], K, ko[0], n64, f16), dot64_8(qs[1], K, ko[1], n64, f16));
+            __m256 d1 = bf4_8(dot64_8(qs[2], K, ko[2], n64, f16), dot64_8(qs[3], K, ko[3], n64, f16));
+            __m256 e0 = bf2_8(d0, d1);
+            __m256 d2 = bf4_8(dot64_8(qs[4], K, ko[4], n64, f16), dot64_8(qs[5], K, ko[5], n64, f16));
+            __m256 d3 = bf4_8(dot64_8(qs[6], K, ko[6], n64, f16), dot64_8(qs[7], K, ko[7], n64, f16));
+            r = _mm256_permutevar8x32_ps(bf1_8(e0, bf2_8(d2, d3)), perm);
+        }
+        if (n64 < hd) { /* sequential tails, as in scores() */
+            float tmp[8];
+            _mm256_storeu_ps(tmp, r);
+            for (int i = 0; i < cnt; i++) {
+                const float *qi = qs[i];
+                if (f16) {
+                    const uint16_t *ki = (const uint16_t *)K + ko[i];
+                    double s = n64 ? (double)tmp[i] : 0.0;
+                    for (int e = n64; e < hd; e++) s += (double)(_cvtsh_ss(ki[e]) * qi[e]);
+                    tmp[i] = (float)s;
+                } else {
+                    const float *ki = (const float *)K + ko[i];
+                    float s = tmp[i];
+                    for (int e = n64; e < hd; e++) s = fmaf(ki[e], qi[e], s);
+                    tmp[i] = s;
+                }
+            }
+            r = _mm256_loadu_ps(tmp);
+        }
+        _mm256_maskstore_ps(sc + n0, lanes_below(cnt), _mm256_mul_ps(r, _mm256_set1_ps(scale)));
+    }
+}
+
+/* As softmax(): lanes hold head l % G when G divides 8, else per-head loops. */
+ORX_STAGE void softmax8(float *sc, int np, int G, float *st) {
+    size_t total = (size_t)np * G, n;
+    float *mx = st, *inv = st + G;
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    if (8 % G == 0) {
+        __m256 m = ninf;
+        for (n = 0; n + 8 <= total; n += 8) m = _mm256_max_ps(_mm256_loadu_ps(sc + n), m);
+        if (n < total) {
+            __m256i k = lanes_below((int)(total - n));
+            m = _mm256_max_ps(_mm256_blendv_ps(ninf, _mm256_maskload_ps(sc + n, k), _mm256_castsi256_ps(k)), m);
+        }
+        for (int w = 4; w >= G; w /= 2)
+            m = _mm256_max_ps(m, _mm256_permutevar8x32_ps(m, _mm256_xor_si256(iota, _mm256_set1_epi32(w))));
+        for (n = 0; n + 8 <= total; n += 8) _mm256_storeu_ps(sc + n, _mm256_sub_ps(_mm256_loadu_ps(sc + n), m));
+        if (n < total) {
+            __m256i k = lanes_below((int)(total - n));
+            _mm256_maskstore_ps(sc + n, k, _mm256_sub_ps(_mm256_maskload_ps(sc + n, k), m));
+        }
+    } else {
+        for (int h = 0; h < G; h++) {
+            float m = -INFINITY;
+            for (int p = 0; p < np; p++)
+                if (sc[(size_t)p * G + h] > m) m = sc[(size_t)p * G + h];
+            mx[h] = m;
+        }
+        for (int p = 0; p < np; p++)
+            for (int h = 0; h < G; h++) sc[(size_t)p * G + h] -= mx[h];
+    }
+    orx_exp_array(sc, total);
+    for (int h0 = 0; h0 < G; h0 += 4) { /* sequential double sums, 4 heads side by side */
+        int hn = G - h0 < 4 ? G - h0 : 4;
+        __m128i k = _mm256_castsi256_si128(lanes_below(hn));
+        __m256d s = _mm256_setzero_pd();
+        for (int p = 0; p < np; p++) s = _mm256_add_pd(s, _mm256_cvtps_pd(_mm_maskload_ps(sc + (size_t)p * G + h0, k)));
+        _mm_maskstore_ps(inv + h0, k, _mm256_cvtpd_ps(_mm256_div_pd(_mm256_set1_pd(1.0), s)));
+    }
+    if (8 % G == 0) {
+        __m256 iv = _mm256_permutevar8x32_ps(_mm256_maskload_ps(inv, lanes_below(G)),
+                                             _mm256_and_si256(iota, _mm256_set1_epi32(G - 1)));
+        for (n = 0; n + 8 <= total; n += 8) _mm256_storeu_ps(sc + n, _mm256_mul_ps(_mm256_loadu_ps(sc + n), iv));
+        if (n < total) {
+            __m256i k = lanes_below((int)(total - n));
+            _mm256_maskstore_ps(sc + n, k, _mm256_mul_ps(_mm256_maskload_ps(sc + n, k), iv));
+        }
+    } else {
+        for (int p = 0; p < np; p++)
+            for (int h = 0; h < G; h++) sc[(size_t)p * G + h] *= inv[h];
+    }
+}
+
+/* As wv_tile(): heads h0..h0+HN-1, the 16 values at i0*16. */
+ORX_INLINE void wv_tile8(const float *sc, const float *V, size_t stride, int np, int G, int hd, int j, int h0, int i0,
+                         int HN, float *part) {
+    __m256 acc[4][2];
+    for (int a = 0; a < HN; a++) acc[a][0] = acc[a][1] = _mm256_setzero_ps();
+    for (int p = j; p < np; p += 16) {
+        const float *vr = V + (size_t)p * stride + (size_t)i0 * 16;
+        __m256 v0 = _mm256_loadu_ps(vr), v1 = _mm256_loadu_ps(vr + 8);
+        for (int a = 0; a < HN; a++) {
+            __m256 wb = _mm256_broadcast_ss(sc + (size_t)p * G + h0 + a);
+            acc[a][0] = _mm256_fmadd_ps(v0, wb, acc[a][0]);
+            acc[a][1] = _mm256_fmadd_ps(v1, wb, acc[a][1]);
+        }
+    }
+    for (int a = 0; a < HN; a++) {
+        float *o = part + ((size_t)j * G + h0 + a) * hd + (size_t)i0 * 16;
+        _mm256_storeu_ps(o, acc[a][0]);
+        _mm256_storeu_ps(o + 8, acc[a][1]);
+    }
+}
+
+ORX_STAGE void weights_v8(const float *sc, const float *V, size_t stride, int np, int G, int hd, float *part,
+                          float *out) {
+    for (int j = 0; j < 16; j++)
+        for (int h0 = 0; h0 < G;) {
+            int hn = G - h0 >= 4 ? 4 : 1;
+            for (int i0 = 0; i0 < hd / 16; i0++) {
+                if (hn == 4) wv_tile8(sc, V, stride, np, G, hd, j, h0, i0, 4, part);
+                else wv_tile8(sc, V, stride, np, G, hd, j, h0, i0, 1, part);
+            }
+            h0 += hn;
+        }
+    size_t gs = (size_t)G * hd;
+    for (int w = 8; w >= 2; w /= 2)
+        for (int k = 0; k < w; k++)
+            for (size_t e = 0; e < gs; e += 8)
+                _mm256_storeu_ps(part + k * gs + e, _mm256_add_ps(_mm256_loadu_ps(part + k * gs + e),
+                                                                  _mm256_loadu_ps(part + (k + w) * gs + e)));
+    for (size_t e = 0; e < gs; e += 8)
+        _mm256_storeu_ps(out + e, _mm256_add_ps(_mm256_loadu_ps(part + e), _mm256_loadu_ps(part + gs + e)));
+}
+
+/* As flash_tile(): heads h0..h0+HN-1, the 16 values at i0*16. */
+ORX_INLINE void flash_tile8(const float *vs, const float *ms, const uint16_t *V, size_t stride, int np, int G, int hd,
+                            int h0, int i0, int HN, const float *S, float *out) {
+    __m256 acc[4][2];
+    for (int a = 0; a < HN; a++) acc[a][0] = acc[a][1] = _mm256_setzero_ps();
+    for (int p = 0; p < np; p++) {
+        const uint16_t *vr = V + (size_t)p * stride + (size_t)i0 * 16;
+        __m256 v0 = ld8(vr, 0, true), v1 = ld8(vr, 8, true);
+        for (int a = 0; a < HN; a++) {
+            size_t n = (size_t)p * G + h0 + a;
+            if (ms[n] != 1.0f) {
+                __m256 mb = _mm256_set1_ps(ms[n]);
+                acc[a][0] = round_f16_8(_mm256_mul_ps(acc[a][0], mb));
+                acc[a][1] = round_f16_8(_mm256_mul_ps(acc[a][1], mb));
+            }
+            __m256 wb = _mm256_set1_ps(vs[n]);
+            acc[a][0] = round_f16_8(_mm256_fmadd_ps(v0, wb, acc[a][0]));
+            acc[a][1] = round_f16_8(_mm256_fmadd_ps(v1, wb, acc[a][1]));
+        }
+    }
+    for (int a = 0; a < HN; a++) {
+        float s = S[h0 + a], inv = s == 0.0f ? 0.0f : 1.0f / s;
+        float *o = out + (size_t)(h0 + a) * hd + (size_t)i0 * 16;
+        _mm256_storeu_ps(o, _mm256_mul_ps(acc[a][0], _mm256_set1_ps(inv)));
+        _mm256_storeu_ps(o + 8, _mm256_mul_ps(acc[a][1], _mm256_set1_ps(inv)));
+    }
+}
+
+ORX_STAGE void flash_v8(const float *vs, const float *ms, const uint16_t *V, size_t stride, int np, int G, int hd,
+                        const float *S, float *out) {
+    for (int h0 = 0; h0 < G;) {
+        int hn = G - h0 >= 4 ? 4 : 1;
+        for (int i0 = 0; i0 < hd / 16; i0++) {
+            if (hn == 4) flash_tile8(vs, ms, V, stride, np, G, hd, h0, i0, 4, S, out);
+            else flash_tile8(vs, ms, V, stride, np, G, hd, h0, i0, 1, S, out);
+        }
+        h0 += hn;
+    }
+}
+
+__attribute__((target("avx2,fma,f16c"))) void orx_attn_item_avx2(const orx_attn_job *j, orx_attn_buf *b, int t, int g,
+                                                              int h0, int G) {
+    int hd = j->head_dim;
+    item_span sp = span_of(j, t, g, G);
+    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd;
+    const float *q = j->q + off;
+    float *out = j->out + off;
+    if (j->f16) {
+        for (size_t e = 0; e < (size_t)G * hd; e += 8) _mm256_storeu_ps(b->qr + e, round_f16_8(_mm256_loadu_ps(q + e)));
+        scores8(b->qr, (const uint16_t *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, true, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        flash_factors(b->sc, b->aux, sp.np, G, b->st);
+        flash_v8(b->sc, b->aux, (const uint16_t *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->st + G, out);
+    } else {
+        scores8(q, (const float *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, false, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        mask_scores(b->sc, sp.n_masked, G);
+        softmax8(b->sc, sp.np, G, b->st);
+        weights_v8(b->sc, (const float *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->part, out);
+    }
+}
+ORX_TARGET_END
+
+/* ============================================================================================
  * Table
  * ========================================================================================== */
 orx_kernel orx_kernels_avx2(uint32_t type) {

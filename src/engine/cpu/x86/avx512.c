@@ -836,6 +836,342 @@ static void mm_strip(orx_threadpool *pool, uint32_t wtype, const void *W, size_t
 }
 
 /* ============================================================================================
+ * Fast path (AVX-512): one (token, KV head) item, the query heads of the group together
+ * ========================================================================================== */
+ORX_TARGET_BEGIN("avx512f,avx512vl,avx512bw,avx2,fma,f16c")
+#define FAST_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma,f16c")))
+
+ORX_INLINE __m512 ld_kv(const void *base, size_t off, bool f16) {
+    if (f16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)base + off)));
+    return _mm512_loadu_ps((const float *)base + off);
+}
+
+/* Prefetch `bytes` of a cache row (K or V of one position) into L1: the cache of a long context
+ * does not fit in L2, and rows are a whole KV stride apart, so the hardware prefetchers lag. No
+ * effect on results. */
+#define PF_AHEAD 8 /* positions */
+ORX_INLINE void pf_row(const void *row, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)row + o, _MM_HINT_T0);
+}
+
+ORX_INLINE __m512 round_f16(__m512 x) {
+    return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* One dot product's 64-value part up to the lane tree: (a0+a2)+(a1+a3), lane m of a_j being the
+ * fused sum over chunks of products at 16j+m. n64 >= 64. */
+ORX_INLINE __m512 dot64(const float *q, const void *k, size_t ko, int n64, bool f16) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 a0 = _mm512_fmadd_ps(ld_kv(k, ko, f16), _mm512_loadu_ps(q), z);
+    __m512 a1 = _mm512_fmadd_ps(ld_kv(k, ko + 16, f16), _mm512_loadu_ps(q + 16), z);
+    __m512 a2 = _mm512_fmadd_ps(ld_kv(k, ko + 32, f16), _mm512_loadu_ps(q + 32), z);
+    __m512 a3 = _mm512_fmadd_ps(ld_kv(k, ko + 48, f16), _mm512_loadu_ps(q + 48), z);
+    for (int i = 64; i < n64; i += 64) {
+        a0 = _mm512_fmadd_ps(ld_kv(k, ko + i, f16), _mm512_loadu_ps(q + i), a0);
+        a1 = _mm512_fmadd_ps(ld_kv(k, ko + i + 16, f16), _mm512_loadu_ps(q + i + 16), a1);
+        a2 = _mm512_fmadd_ps(ld_kv(k, ko + i + 32, f16), _mm512_loadu_ps(q + i + 32), a2);
+        a3 = _mm512_fmadd_ps(ld_kv(k, ko + i + 48, f16), _mm512_loadu_ps(q + i + 48), a3);
+    }
+    return _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+}
+
+/* Transposed butterfly: the steps l[k] += l[k+w] for w = 8, 4, 2, 1 of two (sets of) dots at
+ * once. After all four steps, lane 4L+m holds dot 4m+L of the 16 fed in. */
+ORX_INLINE __m512 bf8(__m512 x, __m512 y) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+ORX_INLINE __m512 bf4(__m512 x, __m512 y) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+ORX_INLINE __m512 bf2(__m512 x, __m512 y) {
+    return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+ORX_INLINE __m512 bf1(__m512 x, __m512 y) {
+    return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* sc[p*G + h] = (K[p] . q[h]) * scale for positions 0..np-1 and the G heads of the group, 16 dots
+ * at a time (in [position][head] order). */
+ORX_INLINE void scores(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, float scale,
+                       float *sc) {
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    int total = np * G, n64 = hd & ~63, p = 0, h = 0;
+    for (int n0 = 0; n0 < total; n0 += 16) {
+        int cnt = total - n0 < 16 ? total - n0 : 16;
+        const float *qs[16];
+        size_t ko[16];
+        for (int i = 0, pp = p, hh = h; i < 16; i++) { /* past the end: repeat the last dot */
+            qs[i] = q + (size_t)hh * hd;
+            ko[i] = (size_t)pp * stride;
+            if (i + 1 < cnt && ++hh == G) hh = 0, pp++;
+        }
+        for (int i = 0; i < 16; i++)
+            if (++h == G) h = 0, p++;
+        __m512 r = _mm512_setzero_ps();
+        if (n64) {
+            __m512 d[4];
+#pragma GCC unroll 4
+            for (int b = 0; b < 4; b++) {
+                int i = 4 * b;
+                __m512 c0 = bf8(dot64(qs[i], K, ko[i], n64, f16), dot64(qs[i + 1], K, ko[i + 1], n64, f16));
+                __m512 c1 = bf8(dot64(qs[i + 2], K, ko[i + 2], n64, f16), dot64(qs[i + 3], K, ko[i + 3], n64, f16));
+                d[b] = bf4(c0, c1);
+            }
+            r = _mm512_permutexvar_ps(perm, bf1(bf2(d[0], d[1]), bf2(d[2], d[3])));
+        }
+        if (n64 < hd) { /* sequential tail of each dot: fused in float (F32), in double (F16) */
+            float tmp[16];
+            _mm512_storeu_ps(tmp, r);
+            for (int i = 0; i < cnt; i++) {
+                const float *qi = qs[i];
+                if (f16) {
+                    const uint16_t *ki = (const uint16_t *)K + ko[i];
+                    double s = n64 ? (double)tmp[i] : 0.0;
+                    for (int e = n64; e < hd; e++) s += (double)(_cvtsh_ss(ki[e]) * qi[e]);
+                    tmp[i] = (float)s;
+                } else {
+                    const float *ki = (const float *)K + ko[i];
+                    float s = tmp[i];
+                    for (int e = n64; e < hd; e++) s = fmaf(ki[e], qi[e], s);
+                    tmp[i] = s;
+                }
+            }
+            r = _mm512_loadu_ps(tmp);
+        }
+        _mm512_mask_storeu_ps(sc + n0, (__mmask16)((1u << cnt) - 1), _mm512_mul_ps(r, _mm512_set1_ps(scale)));
+    }
+}
+
+/* The same for G dividing 16 and head_dim a multiple of 64 (G a constant after inlining): a block
+ * of 16 dots is 16/G whole positions, dot i being head i % G of position p0 + i / G, so the K row
+ * shared by a position's heads is loaded once. */
+ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
+                         float scale, float *sc) {
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const int P = 16 / G;
+    const size_t esz = f16 ? 2 : 4;
+    for (int p0 = 0; p0 < np; p0 += P) {
+        int last = np - 1;
+        for (int i = 0; i < P; i++)
+            if (p0 + PF_AHEAD + i < np) pf_row((const char *)K + (size_t)(p0 + PF_AHEAD + i) * stride * esz, (size_t)hd * esz);
+#define KO(i) ((size_t)(p0 + (i) / G < last ? p0 + (i) / G : last) * stride) /* past the end: repeat */
+#define QH(i) (q + (size_t)((i) % G) * hd)
+        __m512 d[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++) {
+            int i = 4 * b;
+            __m512 c0 = bf8(dot64(QH(i), K, KO(i), hd, f16), dot64(QH(i + 1), K, KO(i + 1), hd, f16));
+            __m512 c1 = bf8(dot64(QH(i + 2), K, KO(i + 2), hd, f16), dot64(QH(i + 3), K, KO(i + 3), hd, f16));
+            d[b] = bf4(c0, c1);
+        }
+#undef KO
+#undef QH
+        __m512 r = _mm512_permutexvar_ps(perm, bf1(bf2(d[0], d[1]), bf2(d[2], d[3])));
+        int cnt = (np - p0 < P ? np - p0 : P) * G;
+        _mm512_mask_storeu_ps(sc + (size_t)p0 * G, (__mmask16)((1u << cnt) - 1),
+                              _mm512_mul_ps(r, _mm512_set1_ps(scale)));
+    }
+}
+
+ORX_STAGE void scores_any(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
+                          float scale, float *sc) {
+    if (hd % 64 == 0) switch (G) {
+        case 1: scores_g(q, K, stride, np, 1, hd, f16, scale, sc); return;
+        case 2: scores_g(q, K, stride, np, 2, hd, f16, scale, sc); return;
+        case 4: scores_g(q, K, stride, np, 4, hd, f16, scale, sc); return;
+        case 8: scores_g(q, K, stride, np, 8, hd, f16, scale, sc); return;
+        case 16: scores_g(q, K, stride, np, 16, hd, f16, scale, sc); return;
+        default: break;
+        }
+    scores(q, K, stride, np, G, hd, f16, scale, sc);
+}
+
+/* Softmax of each head's np scores in place: max, e^x (vexp.h) of the difference, sequential double
+ * sum, multiply by the float reciprocal. st: [2][G] scratch. */
+ORX_STAGE void softmax(float *sc, int np, int G, float *st) {
+    size_t total = (size_t)np * G;
+    float *mx = st, *inv = st + G;
+    if (16 % G == 0) { /* lane l holds head l % G in every block of 16 */
+        __m512 m = _mm512_set1_ps(-INFINITY);
+        size_t n = 0;
+        for (; n + 16 <= total; n += 16) m = _mm512_max_ps(_mm512_loadu_ps(sc + n), m);
+        if (n < total)
+            m = _mm512_max_ps(_mm512_mask_loadu_ps(m, (__mmask16)((1u << (total - n)) - 1), sc + n), m);
+        for (int w = 8; w >= G; w /= 2) {
+            __m512i x = _mm512_xor_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32(w));
+            m = _mm512_max_ps(m, _mm512_permutexvar_ps(x, m));
+        }
+        for (n = 0; n + 16 <= total; n += 16) _mm512_storeu_ps(sc + n, _mm512_sub_ps(_mm512_loadu_ps(sc + n), m));
+        if (n < total) {
+            __mmask16 k = (__mmask16)((1u << (total - n)) - 1);
+            _mm512_mask_storeu_ps(sc + n, k, _mm512_sub_ps(_mm512_maskz_loadu_ps(k, sc + n), m));
+        }
+    } else {
+        for (int h0 = 0; h0 < G; h0 += 8) {
+            int hn = G - h0 < 8 ? G - h0 : 8;
+            __mmask8 k = (__mmask8)((1u << hn) - 1);
+            __m256 m = _mm256_set1_ps(-INFINITY);
+            for (int p = 0; p < np; p++)
+                m = _mm256_max_ps(_mm256_mask_loadu_ps(m, k, sc + (size_t)p * G + h0), m);
+            _mm256_mask_storeu_ps(mx + h0, k, m);
+        }
+        for (int p = 0; p < np; p++)
+            for (int h = 0; h < G; h++) sc[(size_t)p * G + h] -= mx[h];
+    }
+    orx_exp_array(sc, total);
+    for (int h0 = 0; h0 < G; h0 += 8) { /* sequential double sums, 8 heads side by side */
+        int hn = G - h0 < 8 ? G - h0 : 8;
+        __mmask8 k = (__mmask8)((1u << hn) - 1);
+        __m512d s = _mm512_setzero_pd();
+        for (int p = 0; p < np; p++)
+            s = _mm512_add_pd(s, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, sc + (size_t)p * G + h0)));
+        _mm256_mask_storeu_ps(inv + h0, k, _mm512_cvtpd_ps(_mm512_div_pd(_mm512_set1_pd(1.0), s)));
+    }
+    if (16 % G == 0) {
+        __m512 iv = _mm512_permutexvar_ps(
+            _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                             _mm512_set1_epi32(G - 1)),
+            _mm512_maskz_loadu_ps((__mmask16)((1u << G) - 1), inv));
+        size_t n = 0;
+        for (; n + 16 <= total; n += 16) _mm512_storeu_ps(sc + n, _mm512_mul_ps(_mm512_loadu_ps(sc + n), iv));
+        if (n < total) {
+            __mmask16 k = (__mmask16)((1u << (total - n)) - 1);
+            _mm512_mask_storeu_ps(sc + n, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, sc + n), iv));
+        }
+    } else {
+        for (int p = 0; p < np; p++)
+            for (int h = 0; h < G; h++) sc[(size_t)p * G + h] *= inv[h];
+    }
+}
+
+/* Partial sum j (positions j, j+16, ...) of weights x V for heads h0..h0+HN-1 and vectors
+ * i0..i0+VN-1 of 16 values, accumulators in registers. */
+ORX_INLINE void wv_tile(const float *sc, const float *V, size_t stride, int np, int G, int hd, int j, int h0,
+                        int i0, int HN, int VN, float *part) {
+    __m512 acc[4][4];
+    for (int a = 0; a < HN; a++)
+        for (int e = 0; e < VN; e++) acc[a][e] = _mm512_setzero_ps();
+    for (int p = j; p < np; p += 16) {
+        const float *vr = V + (size_t)p * stride + (size_t)i0 * 16;
+        if (p + 16 < np) pf_row(vr + (size_t)16 * stride, (size_t)VN * 64);
+        const float *w = sc + (size_t)p * G + h0;
+        __m512 v[4];
+        for (int e = 0; e < VN; e++) v[e] = _mm512_loadu_ps(vr + 16 * e);
+        for (int a = 0; a < HN; a++) {
+            __m512 wb = _mm512_set1_ps(w[a]);
+            for (int e = 0; e < VN; e++) acc[a][e] = _mm512_fmadd_ps(v[e], wb, acc[a][e]);
+        }
+    }
+    for (int a = 0; a < HN; a++)
+        for (int e = 0; e < VN; e++)
+            _mm512_storeu_ps(part + ((size_t)j * G + h0 + a) * hd + (size_t)(i0 + e) * 16, acc[a][e]);
+}
+
+/* out[h][:] = sum over positions of weights x V rows, tinyBLAS order, for the G heads. */
+ORX_STAGE void weights_v(const float *sc, const float *V, size_t stride, int np, int G, int hd, float *part,
+                          float *out) {
+    int nv = hd / 16;
+    for (int j = 0; j < 16; j++)
+        for (int h0 = 0; h0 < G;) {
+            int hn = G - h0 >= 4 ? 4 : 1;
+            for (int i0 = 0; i0 < nv;) {
+                int vn = nv - i0 >= 4 ? 4 : 1;
+                if (hn == 4 && vn == 4) wv_tile(sc, V, stride, np, G, hd, j, h0, i0, 4, 4, part);
+                else if (hn == 4) wv_tile(sc, V, stride, np, G, hd, j, h0, i0, 4, 1, part);
+                else if (vn == 4) wv_tile(sc, V, stride, np, G, hd, j, h0, i0, 1, 4, part);
+                else wv_tile(sc, V, stride, np, G, hd, j, h0, i0, 1, 1, part);
+                i0 += vn;
+            }
+            h0 += hn;
+        }
+    size_t gs = (size_t)G * hd; /* floats per partial */
+    for (int w = 8; w >= 2; w /= 2)
+        for (int k = 0; k < w; k++)
+            for (size_t e = 0; e < gs; e += 16)
+                _mm512_storeu_ps(part + k * gs + e, _mm512_add_ps(_mm512_loadu_ps(part + k * gs + e),
+                                                                  _mm512_loadu_ps(part + (k + w) * gs + e)));
+    for (size_t e = 0; e < gs; e += 16)
+        _mm512_storeu_ps(out + e, _mm512_add_ps(_mm512_loadu_ps(part + e), _mm512_loadu_ps(part + gs + e)));
+}
+
+/* Flash: the F16-rounded V accumulator of heads h0..h0+HN-1, vectors i0..i0+VN-1, over all
+ * positions, then out = acc / S. */
+ORX_INLINE void flash_tile(const float *vs, const float *ms, const uint16_t *V, size_t stride, int np, int G,
+                           int hd, int h0, int i0, int HN, int VN, const float *S, float *out) {
+    __m512 acc[4][4];
+    for (int a = 0; a < HN; a++)
+        for (int e = 0; e < VN; e++) acc[a][e] = _mm512_setzero_ps();
+    for (int p = 0; p < np; p++) {
+        const uint16_t *vr = V + (size_t)p * stride + (size_t)i0 * 16;
+        if (p + PF_AHEAD < np) pf_row(vr + (size_t)PF_AHEAD * stride, (size_t)VN * 32);
+        __m512 v[4];
+        for (int e = 0; e < VN; e++) v[e] = ld_kv(vr, (size_t)16 * e, true);
+        for (int a = 0; a < HN; a++) {
+            size_t n = (size_t)p * G + h0 + a;
+            if (ms[n] != 1.0f) { /* rescale (skipping a factor of 1 changes nothing: acc is F16) */
+                __m512 mb = _mm512_set1_ps(ms[n]);
+                for (int e = 0; e < VN; e++) acc[a][e] = round_f16(_mm512_mul_ps(acc[a][e], mb));
+            }
+            __m512 wb = _mm512_set1_ps(vs[n]);
+            for (int e = 0; e < VN; e++) acc[a][e] = round_f16(_mm512_fmadd_ps(v[e], wb, acc[a][e]));
+        }
+    }
+    for (int a = 0; a < HN; a++) {
+        float s = S[h0 + a], inv = s == 0.0f ? 0.0f : 1.0f / s;
+        for (int e = 0; e < VN; e++)
+            _mm512_storeu_ps(out + (size_t)(h0 + a) * hd + (size_t)(i0 + e) * 16,
+                             _mm512_mul_ps(acc[a][e], _mm512_set1_ps(inv)));
+    }
+}
+
+ORX_STAGE void flash_v(const float *vs, const float *ms, const uint16_t *V, size_t stride, int np, int G, int hd,
+                        const float *S, float *out) {
+    int nv = hd / 16;
+    for (int h0 = 0; h0 < G;) {
+        int hn = G - h0 >= 4 ? 4 : 1;
+        for (int i0 = 0; i0 < nv;) {
+            int vn = nv - i0 >= 4 ? 4 : 1;
+            if (hn == 4 && vn == 4) flash_tile(vs, ms, V, stride, np, G, hd, h0, i0, 4, 4, S, out);
+            else if (hn == 4) flash_tile(vs, ms, V, stride, np, G, hd, h0, i0, 4, 1, S, out);
+            else if (vn == 4) flash_tile(vs, ms, V, stride, np, G, hd, h0, i0, 1, 4, S, out);
+            else flash_tile(vs, ms, V, stride, np, G, hd, h0, i0, 1, 1, S, out);
+            i0 += vn;
+        }
+        h0 += hn;
+    }
+}
+
+/* Token t, KV head g, its query heads h0..h0+G-1 (all of the group, or a part of it when there are
+ * too few items for the threads). */
+FAST_FN void orx_attn_item_avx512(const orx_attn_job *j, orx_attn_buf *b, int t, int g, int h0, int G) {
+    int hd = j->head_dim;
+    item_span sp = span_of(j, t, g, G);
+    size_t off = ((size_t)t * j->n_head + (size_t)h0) * hd;
+    const float *q = j->q + off;
+    float *out = j->out + off;
+    if (j->f16) {
+        for (size_t e = 0; e < (size_t)G * hd; e += 16) _mm512_storeu_ps(b->qr + e, round_f16(_mm512_loadu_ps(q + e)));
+        scores_any(b->qr, (const uint16_t *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, true, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        flash_factors(b->sc, b->aux, sp.np, G, b->st);
+        flash_v(b->sc, b->aux, (const uint16_t *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->st + G, out);
+    } else {
+        scores_any(q, (const float *)j->k + sp.koff, j->kv_stride, sp.np, G, hd, false, score_scale(j), b->sc);
+        shape_scores(j, b->sc, (size_t)sp.np * G);
+        mask_scores(b->sc, sp.n_masked, G);
+        softmax(b->sc, sp.np, G, b->st);
+        weights_v(b->sc, (const float *)j->v + sp.koff, j->kv_stride, sp.np, G, hd, b->part, out);
+    }
+}
+#undef FAST_FN
+ORX_TARGET_END
+
+/* ============================================================================================
  * Table
  * ========================================================================================== */
 orx_kernel orx_kernels_avx512(uint32_t type) {

@@ -10,12 +10,19 @@
 
 #include "engine/cpu/quant.h"
 #include "engine/cpu/strip.h"
+#include "engine/cpu/simd_target.h"
+#include "engine/attention_impl.h"
 
 /* Kernel tables per ISA level; vec_dot NULL where a type has no kernel at that level. They do not
  * check the CPU: orx_kernel_isa()/orx_kernel_best() do. */
 orx_kernel orx_kernels_avx2(uint32_t type);
 orx_kernel orx_kernels_avx512(uint32_t type);
 orx_kernel orx_kernels_amx(uint32_t type); /* AMX int8 batches (Q8_0/Q4_0/Q5_0, K-quants), else avx512 */
+
+/* Attention tiles: token t, KV head g, its query heads h0..h0+G-1 (attention.c's dispatch; the
+ * results are bit-identical to its reference). */
+void orx_attn_item_avx512(const orx_attn_job *j, orx_attn_buf *b, int t, int g, int h0, int G);
+void orx_attn_item_avx2(const orx_attn_job *j, orx_attn_buf *b, int t, int g, int h0, int G);
 
 #if defined(__x86_64__)
 #include <immintrin.h>
