@@ -7,17 +7,12 @@
  * generation with the stop text removed. The KV cache of the previous request is reused for the
  * longest shared token prefix (prefix cache: same system prompt + same evidence → no recompute).
  *
- * Decoding drafts ahead (engine/draft.h): the bytes the JSON grammar forces next (jump-forward)
- * and tokens copied from earlier in the prompt or answer (n-gram lookup) are evaluated with the
- * token just chosen in one pass (orx_context_eval_decode: every row bit-identical to one-token
- * decoding); each row is then sampled exactly as step-by-step decoding samples it — same mask,
- * same budget, same random draws — and the draft is kept up to the first token the model did not
- * choose. The answer is the same as one token per pass, with fewer passes.
+ * Decoding is the engine's loop (orx_decode, engine/generate.c) with the JSON grammar and drafts
+ * (jump-forward over the bytes the grammar forces, n-gram copies from the prompt), verified in one
+ * pass: the answer is the same as one token per pass, with fewer passes.
  */
 #include "llm/llm.h"
-#include "engine/draft.h"
 #include "engine/engine.h"
-#include "engine/grammar.h"
 #include "util/util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,10 +92,7 @@ static orx_status tokenize_all(const local_llm *l, const char *text, int32_t **i
 }
 
 /* ============================================================================================
- * Generation with stop strings and streaming
- * ========================================================================================== */
-/* ============================================================================================
- * Decoding loop: sample → (grammar mask) → stop strings → stream
+ * Generation: the engine's decode loop, with stop strings and streaming here
  * ========================================================================================== */
 typedef struct gen_state {
     const orx_llm_request *req;
@@ -163,156 +155,36 @@ static void remember_prompt(local_llm *l, const int32_t *ids, int32_t n) {
     l->n_cached = n;
 }
 
-/* ============================================================================================
- * Decoding: choose a token exactly as step-by-step decoding does, take it, draft ahead, verify
- * ========================================================================================== */
-typedef struct dec {
-    local_llm             *l;       /* backend */
-    const orx_llm_request *req;     /* request */
-    orx_sampler           *smp;     /* sampler (its random draws in decoding order) */
-    orx_gstate            *gs;      /* grammar state after the taken tokens, or NULL */
-    float                 *logits;  /* [nv] masked copy */
-    int32_t                nv;      /* vocabulary */
-    gen_state             *g;       /* text, stop strings, streaming */
-    int32_t                n_gen;   /* tokens taken */
-    double                 t0;      /* request start */
-    double                *t_first; /* time to the first chosen token */
-    int32_t               *hist;    /* [n_hist] prompt then taken tokens (n-gram drafts) */
-    int32_t                n_hist, cap_hist;
-    int32_t                dlen;    /* longest draft now: doubles while drafts are kept, shrinks on a miss */
-    int32_t                misses;  /* drafts in a row of which nothing was kept */
-    int32_t                pause;   /* passes left without drafting after misses (1, 2, 4 .. 16) */
-} dec;
-
-/* The token step-by-step decoding chooses at this logits row: grammar mask with the budget left,
- * then the sampler. */
-static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err) {
-    if (!row) return orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation");
-    memcpy(d->logits, row, (size_t)d->nv * sizeof *row);
-    if (d->gs && orx_grammar_mask(d->gs, d->l->voc, d->l->tok, d->logits, d->nv, d->req->max_tokens - d->n_gen) == 0)
-        return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the model's "
-                        "vocabulary cannot express the required JSON (e.g. no '{' token)", d->n_gen);
-    *tok = orx_sampler_sample(d->smp, d->logits, d->nv);
-    if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
-    if (*d->t_first < 0) *d->t_first = orx_now() - d->t0;
-    return ORX_OK;
-}
-
-/* Take a chosen token: stream it and advance the grammar. False when generation ends with it (end
- * of generation — not taken —, a stop string, the value complete, the token budget spent). */
-static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
-    if (orx_tokenizer_is_eog(d->l->tok, t)) return false;
-    orx_sampler_accept(d->smp, t);
-    d->n_gen++;
-    if (d->n_hist < d->cap_hist) d->hist[d->n_hist++] = t;
-    char piece[512];
-    int32_t len = orx_token_to_piece(d->l->tok, t, piece, sizeof piece);
-    if (len > (int32_t)sizeof piece) len = 0;
-    if (d->gs && !orx_gstate_feed(d->gs, piece, (size_t)len)) {
-        *st = orx_fail(err, ORX_ERR_INTERNAL, "grammar rejected a masked token");
-        return false;
-    }
-    if (!on_piece(d->g, piece, (size_t)len)) return false;
-    if (d->gs && orx_gstate_done(d->gs)) return false; /* the value is complete: nothing else may follow */
-    return d->n_gen < d->req->max_tokens;
-}
-
-/* Whether the answer so far puts a space after ':' and ',' (the guess at those optional spaces). */
-static bool space_style(const gen_state *g) {
-    for (size_t i = g->text.len; i-- > 0;)
-        if ((g->text.data[i] == ':' || g->text.data[i] == ',') && i + 1 < g->text.len) return g->text.data[i + 1] == ' ';
-    return true;
-}
-
-/* Draft after the taken history; at most the tokens the budget still allows. Drafting adapts to
- * what the model keeps (a rejected token costs a share of a pass): the length doubles after a
- * fully kept draft, falls to what was kept + 1 after a partial one, and after a draft of which
- * nothing was kept, drafting pauses for 1, 2, 4 .. 16 passes. */
-static int32_t draft(dec *d, int32_t *out) {
-    if (!d->l->draft) return 0;
-    if (d->pause > 0) {
-        d->pause--;
-        return 0;
-    }
-    orx_draft_params p = orx_draft_default_params();
-    int32_t left = d->req->max_tokens - d->n_gen;
-    if (p.max_tokens > d->dlen) p.max_tokens = d->dlen;
-    if (p.max_tokens > left) p.max_tokens = left;
-    orx_draft_ctx dc = {d->l->tok, d->l->voc, d->gs, space_style(d->g)};
-    return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
-}
-
-static void adapt(dec *d, int32_t kept, int32_t nd) {
-    int32_t max = orx_draft_default_params().max_tokens;
-    if (kept == nd) d->dlen = d->dlen * 2 < max ? d->dlen * 2 : max;
-    else d->dlen = kept + 1;
-    d->misses = kept == 0 ? d->misses + 1 : 0;
-    if (kept == 0) d->pause = 1 << (d->misses - 1 < 4 ? d->misses - 1 : 4);
-}
-
-/* Evaluate the pending token with a draft and keep the drafted tokens the model chooses itself;
- * *pend becomes the next chosen, not yet evaluated token. False when generation ended. */
-static bool step_draft(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
-    int32_t batch[72], nd = draft(d, batch + 1);
-    batch[0] = *pend;
-    orx_context *c = d->l->ctx;
-    if (nd > 0 && orx_context_n_past(c) + 1 + nd > orx_context_n_ctx(c)) nd = 0;
-    d->l->n_passes++;
-    if (nd == 0) {
-        if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
-        return !(*st = choose(d, orx_context_logits(c, -1), pend, err));
-    }
-    int32_t base = orx_context_n_past(c);
-    if ((*st = orx_context_eval_decode(c, batch, 1 + nd, err))) return false;
-    d->l->n_drafted += nd;
-    for (int32_t i = 0; i < nd; i++) {
-        int32_t t;
-        if ((*st = choose(d, orx_context_logits(c, i), &t, err))) return false;
-        if (t != batch[1 + i]) { /* the model's own choice: the rest of the draft is dropped */
-            *pend = t;
-            orx_context_truncate(c, base + 1 + i);
-            adapt(d, i, nd);
-            return true;
-        }
-        d->l->n_accepted++;
-        if (!take(d, t, st, err)) return false;
-    }
-    adapt(d, nd, nd);
-    return !(*st = choose(d, orx_context_logits(c, nd), pend, err));
+/* on_token of the decode loop: the piece into the text, stop strings, streaming */
+static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
+    (void)token;
+    return on_piece(ud, piece, len);
 }
 
 static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          const int32_t *prompt, int32_t n_prompt, int32_t *n_gen, double t0, double *t_first,
                          orx_error *err) {
-    orx_sampler_params sp = orx_sampler_default_params();
-    sp.temp = req->temperature;
-    sp.top_k = req->top_k > 0 ? req->top_k : 0;
-    sp.top_p = req->top_p > 0 ? req->top_p : 1.0f;
-    sp.min_p = 0.0f;
-    sp.repeat_penalty = 1.0f;
-    sp.seed = req->has_seed ? req->seed : 0x6f70656e7278ULL; /* fixed default: reproducible */
-    dec d = {.l = l, .req = req, .g = g, .t0 = t0, .t_first = t_first, .nv = orx_context_n_vocab(l->ctx),
-             .dlen = orx_draft_default_params().max_tokens};
-    d.smp = orx_sampler_create(&sp);
-    d.gs = gram ? orx_gstate_create(gram) : NULL;
-    d.logits = malloc((size_t)d.nv * sizeof *d.logits);
-    d.cap_hist = n_prompt + req->max_tokens;
-    d.hist = malloc((size_t)(d.cap_hist > 0 ? d.cap_hist : 1) * sizeof *d.hist);
-    orx_status st = ORX_OK;
-    if (!d.smp || !d.logits || !d.hist || (gram && !d.gs)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    if (st == ORX_OK) {
-        memcpy(d.hist, prompt, (size_t)n_prompt * sizeof *prompt);
-        d.n_hist = n_prompt;
-    }
-    int32_t pend = -1;
-    if (st == ORX_OK && req->max_tokens > 0) st = choose(&d, first ? first : orx_context_logits(l->ctx, -1), &pend, err);
-    while (st == ORX_OK && pend >= 0 && take(&d, pend, &st, err))
-        if (!step_draft(&d, &pend, &st, err)) break;
-    *n_gen = d.n_gen;
-    free(d.logits);
-    free(d.hist);
-    orx_gstate_free(d.gs);
-    orx_sampler_free(d.smp);
+    orx_decode_params dp = orx_decode_default_params();
+    dp.n_predict = req->max_tokens;
+    dp.sampling.temp = req->temperature;
+    dp.sampling.top_k = req->top_k > 0 ? req->top_k : 0;
+    dp.sampling.top_p = req->top_p > 0 ? req->top_p : 1.0f;
+    dp.sampling.min_p = 0.0f;
+    dp.sampling.repeat_penalty = 1.0f;
+    dp.sampling.seed = req->has_seed ? req->seed : 0x6f70656e7278ULL; /* fixed default: reproducible */
+    dp.grammar = gram;
+    dp.gvocab = l->voc;
+    dp.draft = l->draft;
+    dp.history = prompt;
+    dp.n_history = n_prompt;
+    orx_decode_stats ds;
+    double t1 = orx_now();
+    orx_status st = orx_decode(l->ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
+    *n_gen = ds.n_gen;
+    if (ds.t_first_s >= 0) *t_first = (t1 - t0) + ds.t_first_s;
+    l->n_passes += ds.n_passes;
+    l->n_drafted += ds.n_drafted;
+    l->n_accepted += ds.n_accepted;
     return st;
 }
 
