@@ -1,19 +1,19 @@
 /*
- * engine.h — the face of the local inference engine: load a GGUF model (llama, qwen2 families),
- * run the transformer forward pass over a KV cache, sample, apply chat templates, generate text.
- * Architectures: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3 (table in arch.c).
+ * engine.h — the face of the local inference engine: load a GGUF model, run the transformer
+ * forward pass over a KV cache, sample, apply chat templates, decode (with a JSON-schema grammar
+ * and drafts) and generate text. Architectures: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3
+ * (table in arch.c). Tokenizers: engine/tokenizer/tokenizer.h; grammar: engine/grammar.h.
  *
- * Weights are copied once into a resident arena (or used in place from the GGUF mmap); every
- * matrix product goes through orx_matmul and every row lookup through orx_dequantize_row
- * (engine/quant.h), so kernels can be swapped freely. Activations are F32.
+ * Inside (not part of this face): engine/cpu/ holds the tensor types, kernels, CPU dispatch and
+ * thread pool (engine/cpu/quant.h, threadpool.h) — weights are copied once into a resident arena
+ * (or used in place from the GGUF mmap), every matrix product goes through orx_matmul; activations
+ * are F32.
  */
 #ifndef ORX_ENGINE_H
 #define ORX_ENGINE_H
 
 #include "openrx.h"
 #include "gguf/gguf.h"
-#include "engine/cpu/quant.h"
-#include "engine/cpu/threadpool.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/grammar.h"
 
@@ -94,7 +94,7 @@ typedef enum orx_attn_numerics {
 
 typedef struct orx_context_params {
     int32_t n_ctx;     /* tokens of KV cache; 0 = min(n_ctx_train, 4096) */
-    int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
+    int32_t n_threads; /* 0 = the machine's cores (orx_threadpool_default_threads) */
     int32_t n_batch;   /* tokens per forward chunk during prompt evaluation (default 256: each
                           weight is read once per chunk; scratch grows with it) */
     orx_attn_numerics attn; /* KV cache and attention rounding (default ORX_ATTN_F16_FLASH: F16
