@@ -458,6 +458,16 @@ ORX_AVX512 static bool gemv_prep_q4_K(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
+/* orx_unpack_k4_scales in a register: 8 scales, then 8 mins (built from scalars: a store of four
+ * words read back as one vector would stall store forwarding once per super-block) */
+ORX_AVX512 ORX_AI __m128i k4_scales(const uint8_t *packed) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, packed, 4), memcpy(&u1, packed + 4, 4), memcpy(&u2, packed + 8, 4);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    uint32_t w3 = ((u2 >> 4) & m4) | (((u1 >> 6) & m2) << 4), w1 = (u2 & m4) | (((u0 >> 6) & m2) << 4);
+    return _mm_setr_epi32((int)(u0 & m6), (int)w1, (int)(u1 & m6), (int)w3);
+}
+
 ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
                               const int8_t *const *XP, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -472,9 +482,7 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
         _mm_prefetch((const char *)b + 1536, _MM_HINT_T0);
         _mm_prefetch((const char *)b + 1600, _MM_HINT_T0);
         _mm_prefetch((const char *)b + 1664, _MM_HINT_T0);
-        uint8_t sm[16];
-        orx_unpack_k4_scales(b->scales, sm);
-        __m128i smv = _mm_loadu_si128((const __m128i *)sm);
+        __m128i smv = k4_scales(b->scales);
         __m512i scv = _mm512_cvtepu8_epi32(smv);
         __m512i sumi[4];
         for (int t = 0; t < NT; t++) sumi[t] = _mm512_setzero_si512();
@@ -485,8 +493,10 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
             for (int t = 0; t < NT; t++) {
                 __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(XP[t] + sb * 256 + 128 * c));
                 __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(XP[t] + sb * 256 + 128 * c + 64));
-                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(plo, slo));
-                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(phi, shi));
+                /* |plo|, |phi| <= 4 x 15 x 128: each lane is its low int16 half, so vpdpwssd against
+                 * the (scale, 0) pairs adds exactly sc x p (vpmulld + add in one, cheaper) */
+                sumi[t] = _mm512_dpwssd_epi32(sumi[t], plo, slo);
+                sumi[t] = _mm512_dpwssd_epi32(sumi[t], phi, shi);
             }
         }
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_srli_si128(smv, 8), dup));
@@ -563,7 +573,9 @@ ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx
     for (int64_t sb = 0; sb < nsb; sb++) {
         const orx_block_q6_K *b = wb + sb;
         for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + 2048 + 64 * l, _MM_HINT_T0);
-        __m512i scv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales));
+        /* signed scales as (sc, 0) int16 pairs */
+        __m512i scv = _mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales)),
+                                       _mm512_set1_epi32(0xFFFF));
         __m512i sumi[4];
         for (int t = 0; t < NT; t++) sumi[t] = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
@@ -577,8 +589,9 @@ ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx
             for (int t = 0; t < NT; t++) {
                 __m512i pA = _mm512_dpbusd_epi32(_mm512_setzero_si512(), A, _mm512_loadu_si512(X[t][sb].qs + 128 * h));
                 __m512i pB = _mm512_dpbusd_epi32(_mm512_setzero_si512(), B, _mm512_loadu_si512(X[t][sb].qs + 128 * h + 64));
-                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(pA, sA));
-                sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(pB, sB));
+                /* |pA|, |pB| <= 4 x 63 x 128 fit int16: vpdpwssd against (scale, 0) pairs adds sc x p */
+                sumi[t] = _mm512_dpwssd_epi32(sumi[t], pA, sA);
+                sumi[t] = _mm512_dpwssd_epi32(sumi[t], pB, sB);
             }
         }
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
