@@ -4,8 +4,9 @@
  * Messages are rendered with the model's chat template (tokenizer.chat_template recognised, or the
  * one named in the params). A model without any chat template (a base model) is run in "raw"
  * mode: the message contents joined by blank lines — said in the backend name. Stop strings end
- * generation with the stop text removed. The KV cache of the previous request is reused for the
- * longest shared token prefix (prefix cache: same system prompt + same evidence → no recompute).
+ * generation with the stop text removed. Several KV caches (slots, orx_local_params.n_slots) keep
+ * earlier prompts; a request takes the slot sharing its longest token prefix and evaluates only the
+ * rest (prefix cache: same system prompt + same evidence → no recompute).
  *
  * Decoding is the engine's loop (orx_decode, engine/generate.c) with the JSON grammar and drafts
  * (jump-forward over the bytes the grammar forces, n-gram copies from the prompt), verified in one
@@ -21,15 +22,31 @@
 /* ============================================================================================
  * Handle
  * ========================================================================================== */
+#define ORX_LOCAL_MAX_SLOTS 16
+
+/* One KV cache and the prompt whose keys and values it holds (the prompt-prefix cache). A request
+ * goes to the slot sharing the longest token prefix with its prompt (ties: an unused slot, then the
+ * least recently used), so alternating prompts (a recommend prompt, a chat) each keep their cache. */
+typedef struct lslot {
+    orx_context *ctx;               /* NULL until first used */
+    int32_t     *cached;            /* [n_cached] prompt tokens whose KV is in ctx */
+    int32_t      n_cached;
+    int32_t      cap_cached;        /* allocated entries of cached */
+    float       *prompt_logits;     /* [n_vocab] logits after the cached prompt's last token */
+    bool         have_prompt_logits; /* prompt_logits belong to cached[0..n_cached) */
+    uint64_t     used;              /* clock of the last request */
+} lslot;
+
 typedef struct local_llm {
     orx_llm            base;       /* must be first */
     orx_model         *model;      /* loaded GGUF */
     orx_tokenizer     *tok;        /* from the model's metadata */
-    orx_context       *ctx;        /* KV cache, reused across requests */
+    lslot              slots[ORX_LOCAL_MAX_SLOTS]; /* KV caches kept across requests */
+    int                n_slots;    /* slots in use (1 .. ORX_LOCAL_MAX_SLOTS) */
+    uint64_t           clock;      /* request counter, for least-recently-used eviction */
+    int32_t            ctx_threads; /* context parameters of new slots (0 = engine defaults) */
+    int32_t            ctx_n;
     orx_chat_template  tmpl;       /* ORX_CHAT_UNKNOWN = raw mode */
-    int32_t           *cached;     /* [n_cached] tokens whose KV is in ctx */
-    int32_t            n_cached;
-    int32_t            cap_cached; /* allocated entries of cached */
     int64_t            reused_tokens; /* total prompt tokens served from the prefix cache */
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
@@ -37,8 +54,6 @@ typedef struct local_llm {
     int64_t            n_drafted;  /* drafted tokens evaluated (all requests) */
     int64_t            n_accepted; /* of them kept */
     int64_t            n_passes;   /* decode passes (model evaluations after the prompt) */
-    float             *prompt_logits; /* [n_vocab] logits after the cached prompt's last token */
-    bool               have_prompt_logits; /* prompt_logits belong to cached[0..n_cached) */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -128,10 +143,44 @@ static bool on_piece(gen_state *g, const char *piece, size_t len) {
     return emit_upto(g, safe);
 }
 
-static int32_t shared_prefix(const local_llm *l, const int32_t *ids, int32_t n) {
+static int32_t shared_prefix(const lslot *sl, const int32_t *ids, int32_t n) {
     int32_t k = 0;
-    while (k < n && k < l->n_cached && ids[k] == l->cached[k]) k++;
+    while (k < n && k < sl->n_cached && ids[k] == sl->cached[k]) k++;
     return k;
+}
+
+/* The slot for a prompt: the one sharing the longest prefix with it when that is at least half of
+ * the slot's cached prompt (the prompt continues or mostly repeats it); else a free slot (never
+ * used, or empty), so that an unrelated prompt does not overwrite another's cache; else the least
+ * recently used. Its context is created on first use. */
+static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *keep, orx_error *err) {
+    lslot *best = NULL, *free_sl = NULL, *lru = NULL;
+    int32_t bk = -1;
+    for (int i = 0; i < l->n_slots; i++) {
+        lslot *sl = &l->slots[i];
+        int32_t k = l->prefix_cache && sl->ctx ? shared_prefix(sl, ids, n) : 0;
+        if (k > bk) best = sl, bk = k;
+        bool is_free = !sl->ctx || sl->n_cached == 0;
+        if (is_free && (!free_sl || (sl->ctx && !free_sl->ctx))) free_sl = sl; /* an existing context first */
+        if (!is_free && (!lru || sl->used < lru->used)) lru = sl;
+    }
+    lslot *use = bk > 0 && 2 * bk >= best->n_cached ? best : free_sl ? free_sl : lru ? lru : best;
+    if (!use->ctx) {
+        orx_context_params cp = orx_context_default_params();
+        if (l->ctx_threads > 0) cp.n_threads = l->ctx_threads;
+        if (l->ctx_n > 0) cp.n_ctx = l->ctx_n;
+        if (orx_context_create(l->model, &cp, &use->ctx, err) != ORX_OK) return NULL;
+    }
+    use->used = ++l->clock;
+    *keep = l->prefix_cache ? shared_prefix(use, ids, n) : 0;
+    return use;
+}
+
+static void slot_clear(lslot *sl) {
+    free(sl->prompt_logits);
+    orx_context_free(sl->ctx);
+    free(sl->cached);
+    memset(sl, 0, sizeof *sl);
 }
 
 /* Constraint for response_format: the schema (or a generic JSON object schema). */
@@ -144,15 +193,15 @@ static orx_status make_grammar(const orx_llm_request *req, orx_grammar **g, orx_
     return ORX_OK;
 }
 
-static void remember_prompt(local_llm *l, const int32_t *ids, int32_t n) {
-    if (n > l->cap_cached) {
-        int32_t *p = realloc(l->cached, (size_t)n * sizeof *p);
-        if (!p) { l->n_cached = 0; return; }
-        l->cached = p;
-        l->cap_cached = n;
+static void remember_prompt(lslot *sl, const int32_t *ids, int32_t n) {
+    if (n > sl->cap_cached) {
+        int32_t *p = realloc(sl->cached, (size_t)n * sizeof *p);
+        if (!p) { sl->n_cached = 0; return; }
+        sl->cached = p;
+        sl->cap_cached = n;
     }
-    memcpy(l->cached, ids, (size_t)n * sizeof *ids);
-    l->n_cached = n;
+    memcpy(sl->cached, ids, (size_t)n * sizeof *ids);
+    sl->n_cached = n;
 }
 
 /* on_token of the decode loop: the piece into the text, stop strings, streaming */
@@ -161,7 +210,7 @@ static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
     return on_piece(ud, piece, len);
 }
 
-static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
+static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          const int32_t *prompt, int32_t n_prompt, int32_t *n_gen, double t0, double *t_first,
                          orx_error *err) {
     orx_decode_params dp = orx_decode_default_params();
@@ -179,7 +228,7 @@ static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *
     dp.n_history = n_prompt;
     orx_decode_stats ds;
     double t1 = orx_now();
-    orx_status st = orx_decode(l->ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
+    orx_status st = orx_decode(ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
     *n_gen = ds.n_gen;
     if (ds.t_first_s >= 0) *t_first = (t1 - t0) + ds.t_first_s;
     l->n_passes += ds.n_passes;
@@ -206,7 +255,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     st = tokenize_all(l, prompt, &ids, &n, err);
     free(prompt);
     if (st != ORX_OK) { orx_grammar_free(gram); return st; }
-    int32_t n_ctx = orx_context_n_ctx(l->ctx);
+    int32_t n_ctx = l->base.n_ctx;
     if (n >= n_ctx) {
         free(ids);
         orx_grammar_free(gram);
@@ -216,13 +265,21 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     orx_llm_request clamped = *req;
     if (n + clamped.max_tokens > n_ctx) clamped.max_tokens = n_ctx - n;
     req = &clamped;
-    /* Prefix cache: keep the KV of the shared prefix, evaluate only the rest (at least 1 token). */
-    int32_t keep = l->prefix_cache ? shared_prefix(l, ids, n) : 0;
+    /* Prefix cache: the slot with the longest shared prefix keeps its KV of it; only the rest is
+     * evaluated (at least 1 token). */
+    int32_t keep = 0;
+    lslot *sl = pick_slot(l, ids, n, &keep, err);
+    if (!sl) {
+        free(ids);
+        orx_grammar_free(gram);
+        return err ? err->code : ORX_ERR_NOMEM;
+    }
+    orx_context *ctx = sl->ctx;
     /* The same prompt again: reuse its KV and its saved last logits, so a repeated request gives
      * exactly the first answer (re-evaluating the last token alone would round differently). */
-    bool same_prompt = keep == n && n == l->n_cached && l->have_prompt_logits;
+    bool same_prompt = keep == n && n == sl->n_cached && sl->have_prompt_logits;
     if (keep >= n && !same_prompt) keep = n - 1;
-    if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; same_prompt = false; }
+    if (orx_context_truncate(ctx, keep) != ORX_OK) { orx_context_reset(ctx); keep = 0; same_prompt = false; }
     l->reused_tokens += keep;
     gen_state g;
     memset(&g, 0, sizeof g);
@@ -236,21 +293,21 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     int32_t n_gen = 0;
     double t0 = orx_now();
     if (!same_prompt) {
-        l->have_prompt_logits = false;
-        st = orx_context_eval(l->ctx, ids + keep, n - keep, false, err);
+        sl->have_prompt_logits = false;
+        st = orx_context_eval(ctx, ids + keep, n - keep, false, err);
         if (st == ORX_OK) {
-            const float *lg = orx_context_logits(l->ctx, -1);
-            int32_t nv = orx_context_n_vocab(l->ctx);
-            if (!l->prompt_logits) l->prompt_logits = malloc((size_t)nv * sizeof *l->prompt_logits);
-            if (lg && l->prompt_logits) { memcpy(l->prompt_logits, lg, (size_t)nv * sizeof *lg); l->have_prompt_logits = true; }
+            const float *lg = orx_context_logits(ctx, -1);
+            int32_t nv = orx_context_n_vocab(ctx);
+            if (!sl->prompt_logits) sl->prompt_logits = malloc((size_t)nv * sizeof *sl->prompt_logits);
+            if (lg && sl->prompt_logits) { memcpy(sl->prompt_logits, lg, (size_t)nv * sizeof *lg); sl->have_prompt_logits = true; }
         }
     }
     if (st == ORX_OK) {
-        remember_prompt(l, ids, n);
-        st = decode(l, req, gram, same_prompt ? l->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
+        remember_prompt(sl, ids, n);
+        st = decode(l, ctx, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
     } else {
-        l->n_cached = 0;
-        l->have_prompt_logits = false;
+        sl->n_cached = 0;
+        sl->have_prompt_logits = false;
     }
     free(ids);
     orx_grammar_free(gram);
@@ -273,11 +330,9 @@ static void local_free(orx_llm *llm) {
                 (long long)l->n_drafted, (long long)l->n_accepted,
                 l->n_drafted ? 100.0 * (double)l->n_accepted / (double)l->n_drafted : 0.0);
     orx_gvocab_free(l->voc);
-    free(l->prompt_logits);
-    orx_context_free(l->ctx);
+    for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
     orx_tokenizer_free(l->tok);
     orx_model_free(l->model);
-    free(l->cached);
     free(l);
 }
 
@@ -299,6 +354,7 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     if (!l) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     l->base.vt = &LOCAL_VT;
     l->prefix_cache = !p->no_prefix_cache;
+    l->n_slots = p->n_slots < 1 ? 1 : p->n_slots > ORX_LOCAL_MAX_SLOTS ? ORX_LOCAL_MAX_SLOTS : p->n_slots;
     l->draft = !p->no_draft;
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
@@ -313,14 +369,14 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
             l->tmpl = ORX_CHAT_UNKNOWN; /* base model: raw mode */
         }
     }
-    if (st == ORX_OK) {
-        orx_context_params cp = orx_context_default_params();
-        if (p->n_threads > 0) cp.n_threads = p->n_threads;
-        if (p->n_ctx > 0) cp.n_ctx = p->n_ctx;
-        st = orx_context_create(l->model, &cp, &l->ctx, err);
+    if (st == ORX_OK) { /* the first slot now: load errors and the context size are known at create */
+        int32_t keep;
+        l->ctx_threads = p->n_threads > 0 ? p->n_threads : 0;
+        l->ctx_n = p->n_ctx > 0 ? p->n_ctx : 0;
+        if (!pick_slot(l, NULL, 0, &keep, err)) st = err ? err->code : ORX_ERR_NOMEM;
     }
     if (st != ORX_OK) { local_free(&l->base); return st; }
-    l->base.n_ctx = orx_context_n_ctx(l->ctx);
+    l->base.n_ctx = orx_context_n_ctx(l->slots[0].ctx);
     const char *slash = strrchr(p->model_path, '/');
     snprintf(l->base.name, sizeof l->base.name, "%s%s", slash ? slash + 1 : p->model_path,
              l->tmpl == ORX_CHAT_UNKNOWN ? " (raw: no chat template)" : "");
