@@ -12,8 +12,9 @@
  *  - F16 cache (flash attention, ggml_compute_forward_flash_attn_ext_f16): Q rounded to F16, K.Q
  *    in ggml_vec_dot_f16 order, online softmax, the V accumulator rounded to F16 after every update.
  *
- * The reference does one (token, head) pair at a time. The fast paths (AVX-512, and AVX2 with
- * 8-lane halves for CPUs without it) do the same floating-point operations on the same operands in
+ * This file holds the reference, which does one (token, head) pair at a time, and the dispatch.
+ * The fast paths (the AVX-512 tiles in cpu/x86/avx512.c, the AVX2 ones with 8-lane halves in
+ * cpu/x86/avx2.c, sharing attention_impl.h) do the same floating-point operations on the same operands in
  * the same association order for every output value, organised differently: the query heads
  * sharing a KV head form a group, so each K and V row is loaded once per group; the 16-lane trees
  * of 16 dot products are done at once with a transposed butterfly; weights x V keeps the partial

@@ -141,7 +141,7 @@ static inline void orx_get_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, ui
 }
 
 /* ============================================================================================
- * Kernel interface (quant.c = scalar reference; x86/avx2.c, avx512.c, amx.c = SIMD; chosen at runtime by cpu.c)
+ * Kernel interface (quant.c = scalar reference; x86/avx2.c, avx512.c, amx.c = SIMD; cpu.c picks)
  * ========================================================================================== */
 /* *s = dot(w, x) over n values; w of the weight type, x of its dot type. */
 typedef void (*orx_vec_dot_fn)(int64_t n, float *s, const void *w, const void *x);

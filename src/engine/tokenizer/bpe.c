@@ -1,5 +1,5 @@
 /*
- * tokenizer_bpe.c — byte-level BPE (tokenizer.ggml.model = "gpt2").
+ * bpe.c — byte-level BPE (tokenizer.ggml.model = "gpt2").
  *
  * 1. Pre-tokenizer: the text is split by a list of regexes chosen by tokenizer.ggml.pre, applied
  *    in order; each regex splits every piece produced by the previous one, and both its matches

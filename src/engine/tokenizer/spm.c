@@ -1,5 +1,5 @@
 /*
- * tokenizer_spm.c — SentencePiece-style merging (tokenizer.ggml.model = "llama").
+ * spm.c — SentencePiece-style merging (tokenizer.ggml.model = "llama").
  *
  * The text (spaces already '▁') is split into UTF-8 characters; repeatedly the adjacent pair whose
  * concatenation is a vocabulary token with the highest score is merged (ties: the leftmost pair,

@@ -1,7 +1,7 @@
 /*
  * tokenizer.c — tokenizer construction (from arrays or GGUF metadata), special-token handling,
- * the tokenize / detokenize entry points. The algorithms live in tokenizer_spm.c,
- * tokenizer_bpe.c and tokenizer_wpm.c.
+ * the tokenize / detokenize entry points. The algorithms live in spm.c,
+ * bpe.c and wpm.c.
  *
  * Behaviour follows llama.cpp's published tokenizer semantics (the reference the tests in
  * ../shared/tokenizers were produced with): special tokens are cut out of the text first

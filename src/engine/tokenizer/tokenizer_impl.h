@@ -111,16 +111,16 @@ tok_bigram tok_heap_pop(tok_heap *h);          /* h->n > 0 */
 /* ============================================================================================
  * Per-kind parts
  * ========================================================================================== */
-/* tokenizer_spm.c: text (already '▁'-escaped) -> ids */
+/* spm.c: text (already '▁'-escaped) -> ids */
 void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
-/* tokenizer_bpe.c */
+/* bpe.c */
 orx_status tok_bpe_setup(orx_tokenizer *t, orx_error *err); /* regexes for t->pre_name */
 void tok_bpe_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
 int32_t tok_bpe_merge_rank(const orx_tokenizer *t, const char *l, size_t ln, const char *r,
                            size_t rn);
 /* GPT-2 byte-level decode of a token text into buf (returns needed length) */
 int32_t tok_bpe_decode_text(const char *s, size_t n, char *buf, int32_t cap);
-/* tokenizer_wpm.c */
+/* wpm.c */
 void tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
 
 #endif /* ORX_ENGINE_TOKENIZER_IMPL_H */

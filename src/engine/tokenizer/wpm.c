@@ -1,5 +1,5 @@
 /*
- * tokenizer_wpm.c — WordPiece (tokenizer.ggml.model = "bert"), as llama.cpp runs BERT vocabs
+ * wpm.c — WordPiece (tokenizer.ggml.model = "bert"), as llama.cpp runs BERT vocabs
  * converted to GGUF (word-initial pieces carry a '▁' prefix instead of continuations "##").
  *
  * Pre-processing per codepoint: canonical decomposition keeping the first codepoint (strips

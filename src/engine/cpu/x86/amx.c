@@ -1,5 +1,5 @@
 /*
- * kernels_amx.c — prompt processing with Intel AMX (tile int8 dot products), for weight types
+ * amx.c — prompt processing with Intel AMX (tile int8 dot products), for weight types
  * whose blocks are 32 signed 8-bit values times one scale: Q8_0, Q4_0 (q - 8), Q5_0 (q - 16).
  *
  * Q4_K / Q5_K / Q6_K use the same tiles per 32- or 16-value sub-block (see the K-quant section).

@@ -1,5 +1,5 @@
 /*
- * kernels_avx2.c — AVX2 + FMA (+F16C) kernels, compiled with target attributes (no -march).
+ * avx2.c — AVX2 + FMA (+F16C) kernels, compiled with target attributes (no -march).
  *
  * Q4_0 / Q8_0: per 32-value block an 8-bit dot (maddubs with the sign trick), scaled per block
  *   in float vectors (summation order differs from the scalar reference: tested with tolerance).
@@ -7,6 +7,8 @@
  *   the reference's, so results are bit-identical to the scalar path.
  * gemm tiles unpack each weight block once and use it for every token of the tile.
  * F16 / BF16 / F32: f32 FMA over 32 values per step.
+ * Also here: the prompt tiles of the strip driver (rows in lanes, 8 rows) and the attention tiles
+ * (attention.c's fast path with 8-lane halves).
  */
 #include "engine/cpu/x86/x86.h"
 

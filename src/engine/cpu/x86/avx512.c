@@ -1,10 +1,12 @@
 /*
- * kernels_avx512.c — AVX-512 (F, BW, VL) + VNNI kernels, compiled with target attributes.
+ * avx512.c — AVX-512 (F, BW, VL) + VNNI kernels, compiled with target attributes.
  *
  * Q4_0 / Q8_0: two 32-value blocks per 512-bit register, u8 x s8 dot products with vpdpbusd;
  * Q4_0's offset of 8 is removed with a second vpdpbusd against the constant 8 (exact integers).
  * Lanes 0-7 hold block i, lanes 8-15 block i+1, so per-block scales are applied per half.
  * Types without a kernel here use the AVX2 ones (orx_kernels_avx2).
+ * Also here: the decode gemv (below), the prompt tiles of the strip driver (rows in lanes, 16 rows)
+ * and the attention tiles (attention.c's fast path).
  */
 #include "engine/cpu/x86/x86.h"
 
