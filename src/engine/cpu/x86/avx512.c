@@ -222,17 +222,17 @@ ORX_AVX512 static void gemv_prep(const orx_block_q8_0 *x, int64_t nb16, int off,
  * Activation side per 4 blocks: lo[64], hi[64] bytes, corr[16] lanes. */
 /* prepared layout, per 4 blocks: lo[64] and hi[64] bytes; then corr[16] int32 per 4 blocks,
  * then d_x per block */
-typedef struct q4_prep { int8_t *xlo, *xhi; int32_t *corr; float *dx; } q4_prep;
-static q4_prep q4_prep_at(void *buf, int64_t nb) {
+typedef struct q4_0_prep { int8_t *xlo, *xhi; int32_t *corr; float *dx; } q4_0_prep;
+static q4_0_prep q4_0_prep_at(void *buf, int64_t nb) {
     char *p = buf;
-    return (q4_prep){(int8_t *)p, (int8_t *)(p + nb * 16), (int32_t *)(p + nb * 32), (float *)(p + nb * 48)};
+    return (q4_0_prep){(int8_t *)p, (int8_t *)(p + nb * 16), (int32_t *)(p + nb * 32), (float *)(p + nb * 48)};
 }
 
 ORX_AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
     const orx_block_q8_0 *x = vx;
     int64_t nb16 = n / 32 / 16, nb = nb16 * 16;
     if (n / 32 > GEMV_MAXB || (size_t)nb * 52 > ORX_GEMV_PREP_BYTES) return false;
-    q4_prep P = q4_prep_at(buf, nb);
+    q4_0_prep P = q4_0_prep_at(buf, nb);
     for (int64_t q = 0; q < nb / 4; q++)
         for (int k = 0; k < 4; k++) {
             const orx_block_q8_0 *b = x + 4 * q + k;
@@ -261,7 +261,7 @@ static const int16_t kQ4Words[32] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14,
 static const int16_t kQ4Scale[32] = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27,
                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-ORX_AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_prep *P, int NT, float *sum) {
+ORX_AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4_0_prep *P, int NT, float *sum) {
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i words = _mm512_loadu_si512(kQ4Words), scw = _mm512_loadu_si512(kQ4Scale);
@@ -293,54 +293,61 @@ ORX_AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4
     for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
 }
 
-ORX_AVX512 static void gemv_multi_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
-                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    int64_t nb = n / 32, nb16 = nb / 16;
-    _Alignas(64) char local[GEMV_MAXB * 52];
-    for (int t0 = 0; t0 < nt; t0 += 4) {
-        int k = nt - t0 < 4 ? nt - t0 : 4;
-        q4_prep P[4];
-        for (int t = 0; t < k; t++) {
-            const void *x = (const char *)vx + (size_t)(t0 + t) * x_stride;
-            const void *pp = prep ? (const char *)prep + (size_t)(t0 + t) * prep_stride : NULL;
-            if (!pp) {
-                if (k != 1 || !gemv_prep_q4_0(n, x, local)) { /* no layout: vec_dot per row */
-                    for (int r = 0; r < nr; r++)
-                        for (int u = 0; u < k; u++)
-                            dot_q4_0(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
-                                     (const char *)vx + (size_t)(t0 + u) * x_stride);
-                    goto next;
-                }
-                pp = local;
-            }
-            P[t] = q4_prep_at((void *)(uintptr_t)pp, nb16 * 16);
-        }
-        for (int r = 0; r < nr; r++) {
-            const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-            float sum[4];
-            switch (k) {
-            case 1: q4_0_row(wb, nb16, P, 1, sum); break;
-            case 2: q4_0_row(wb, nb16, P, 2, sum); break;
-            case 3: q4_0_row(wb, nb16, P, 3, sum); break;
-            default: q4_0_row(wb, nb16, P, 4, sum); break;
-            }
-            for (int t = 0; t < k; t++) {
-                if (nb % 16) {
-                    const orx_block_q8_0 *x = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-                    float tail;
-                    dot_q4_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
-                    sum[t] += tail;
-                }
-                y[(t0 + t) * y_stride + r] = sum[t];
-            }
-        }
-    next:;
+/* gemv_multi_<T> and gemv_<T> for Q4_0 and Q8_0: tokens in groups of 4 (each with its prepared
+ * activation layout, or prepared here for a single token), each weight row through <T>_row once for
+ * the group, the blocks past the last full 16 through the one-row dot product. */
+#define GEMV_MULTI_Q(T, BLOCK, PREP_BYTES)                                                                         \
+    ORX_AVX512 static void gemv_multi_##T(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,      \
+                                          size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y, \
+                                          int64_t y_stride) {                                                      \
+        int64_t nb = n / 32, nb16 = nb / 16;                                                                       \
+        _Alignas(64) char local[GEMV_MAXB * PREP_BYTES];                                                           \
+        for (int t0 = 0; t0 < nt; t0 += 4) {                                                                       \
+            int k = nt - t0 < 4 ? nt - t0 : 4;                                                                     \
+            T##_prep P[4];                                                                                         \
+            for (int t = 0; t < k; t++) {                                                                          \
+                const void *x = (const char *)vx + (size_t)(t0 + t) * x_stride;                                    \
+                const void *pp = prep ? (const char *)prep + (size_t)(t0 + t) * prep_stride : NULL;                \
+                if (!pp) {                                                                                         \
+                    if (k != 1 || !gemv_prep_##T(n, x, local)) { /* no layout: vec_dot per row */                  \
+                        for (int r = 0; r < nr; r++)                                                               \
+                            for (int u = 0; u < k; u++)                                                            \
+                                dot_##T(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,    \
+                                        (const char *)vx + (size_t)(t0 + u) * x_stride);                           \
+                        goto next;                                                                                 \
+                    }                                                                                              \
+                    pp = local;                                                                                    \
+                }                                                                                                  \
+                P[t] = T##_prep_at((void *)(uintptr_t)pp, nb16 * 16);                                              \
+            }                                                                                                      \
+            for (int r = 0; r < nr; r++) {                                                                         \
+                const BLOCK *wb = (const void *)((const char *)w + (size_t)r * w_stride);                          \
+                float sum[4];                                                                                      \
+                switch (k) {                                                                                       \
+                case 1: T##_row(wb, nb16, P, 1, sum); break;                                                       \
+                case 2: T##_row(wb, nb16, P, 2, sum); break;                                                       \
+                case 3: T##_row(wb, nb16, P, 3, sum); break;                                                       \
+                default: T##_row(wb, nb16, P, 4, sum); break;                                                      \
+                }                                                                                                  \
+                for (int t = 0; t < k; t++) {                                                                      \
+                    if (nb % 16) {                                                                                 \
+                        const orx_block_q8_0 *x = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);  \
+                        float tail;                                                                                \
+                        dot_##T((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);                             \
+                        sum[t] += tail;                                                                            \
+                    }                                                                                              \
+                    y[(t0 + t) * y_stride + r] = sum[t];                                                           \
+                }                                                                                                  \
+            }                                                                                                      \
+        next:;                                                                                                     \
+        }                                                                                                          \
+    }                                                                                                              \
+    ORX_AVX512 static void gemv_##T(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,            \
+                                    const void *prep, float *y) {                                                  \
+        gemv_multi_##T(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);                                               \
     }
-}
 
-ORX_AVX512 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    gemv_multi_q4_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
-}
+GEMV_MULTI_Q(q4_0, orx_block_q4_0, 52)
 
 /* prepared layout: xp [nb*32] bytes, d_x [nb] floats, corr [nb] int32 (gemv_prep's) */
 ORX_AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
@@ -351,13 +358,13 @@ ORX_AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
-typedef struct q8_prep { const int8_t *xp; const float *dx; const int32_t *corr; } q8_prep;
-static q8_prep q8_prep_at(const void *buf, int64_t nb) {
+typedef struct q8_0_prep { const int8_t *xp; const float *dx; const int32_t *corr; } q8_0_prep;
+static q8_0_prep q8_0_prep_at(const void *buf, int64_t nb) {
     const char *p = buf;
-    return (q8_prep){(const int8_t *)p, (const float *)(p + nb * 32), (const int32_t *)(p + nb * 36)};
+    return (q8_0_prep){(const int8_t *)p, (const float *)(p + nb * 32), (const int32_t *)(p + nb * 36)};
 }
 
-ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_prep *P, int NT, float *sum) {
+ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_0_prep *P, int NT, float *sum) {
     const __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512 acc[4];
@@ -386,54 +393,7 @@ ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8
     for (int t = 0; t < NT; t++) sum[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
-ORX_AVX512 static void gemv_multi_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
-                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    int64_t nb = n / 32, nb16 = nb / 16;
-    _Alignas(64) char local[GEMV_MAXB * 40];
-    for (int t0 = 0; t0 < nt; t0 += 4) {
-        int k = nt - t0 < 4 ? nt - t0 : 4;
-        q8_prep P[4];
-        for (int t = 0; t < k; t++) {
-            const void *x = (const char *)vx + (size_t)(t0 + t) * x_stride;
-            const void *pp = prep ? (const char *)prep + (size_t)(t0 + t) * prep_stride : NULL;
-            if (!pp) {
-                if (k != 1 || !gemv_prep_q8_0(n, x, local)) {
-                    for (int r = 0; r < nr; r++)
-                        for (int u = 0; u < k; u++)
-                            dot_q8_0(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
-                                     (const char *)vx + (size_t)(t0 + u) * x_stride);
-                    goto next;
-                }
-                pp = local;
-            }
-            P[t] = q8_prep_at(pp, nb16 * 16);
-        }
-        for (int r = 0; r < nr; r++) {
-            const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-            float sum[4];
-            switch (k) {
-            case 1: q8_0_row(wb, nb16, P, 1, sum); break;
-            case 2: q8_0_row(wb, nb16, P, 2, sum); break;
-            case 3: q8_0_row(wb, nb16, P, 3, sum); break;
-            default: q8_0_row(wb, nb16, P, 4, sum); break;
-            }
-            for (int t = 0; t < k; t++) {
-                if (nb % 16) {
-                    const orx_block_q8_0 *x = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-                    float tail;
-                    dot_q8_0((nb % 16) * 32, &tail, wb + nb16 * 16, x + nb16 * 16);
-                    sum[t] += tail;
-                }
-                y[(t0 + t) * y_stride + r] = sum[t];
-            }
-        }
-    next:;
-    }
-}
-
-ORX_AVX512 static void gemv_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    gemv_multi_q8_0(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
-}
+GEMV_MULTI_Q(q8_0, orx_block_q8_0, 40)
 
 /* ============================================================================================
  * K-quant decode (activations Q8_K): integer sums per lane scaled by the sub-block scales with
