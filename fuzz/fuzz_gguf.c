@@ -6,7 +6,7 @@
 #include "fuzz.h"
 #include "gguf/gguf.h"
 #include "engine/engine.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include <string.h>
 
 static void touch_arrays(const orx_gguf *g, int64_t k) {

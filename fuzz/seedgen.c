@@ -9,7 +9,7 @@
  * Q8_0 and Q4_0; gguf/: vocabulary-only files of each tokenizer kind with a chat template.
  */
 #include "gguf/gguf.h"
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 #define _GNU_SOURCE 1 /* strcasestr */
 #endif
 #include "testutil.h"
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 #include "gguf/gguf.h"
 #include "server/api.h"
 #include "server/static.h"

@@ -16,8 +16,8 @@
 #include "testutil.h"
 
 #include "engine/attention.h"
-#include "engine/quant.h"
-#include "engine/threadpool.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd_u32(void) {

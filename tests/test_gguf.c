@@ -3,7 +3,7 @@
  * absurd dimension, unknown type, 2^63 string length, bad magic, v1) and a byte-flipping /
  * truncating fuzz loop that must never crash (run under ASan in CI). */
 #include "testutil.h"
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 #include "gguf/gguf.h"
 #include "util/util.h"
 #include <math.h>

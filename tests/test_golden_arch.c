@@ -7,6 +7,7 @@
  *   unknown architecture / missing tensor / wrong shape  ->  clear errors. */
 #include "testutil.h"
 #include "engine/engine.h"
+#include "engine/cpu/quant.h"
 #include "util/util.h"
 #include <math.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
 
 #include "testutil.h"
 
-#include "engine/quant.h"
-#include "engine/threadpool.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
 
 static uint64_t g_rng = 0x2545F4914F6CDD1Dull;
 static uint32_t rnd_u32(void) {

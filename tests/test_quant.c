@@ -10,8 +10,8 @@
 
 #include "testutil.h"
 
-#include "engine/quant.h"
-#include "engine/threadpool.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
 
 /* ============================================================================================
  * Helpers

@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 
-#include "engine/threadpool.h"
+#include "engine/cpu/threadpool.h"
 
 typedef struct {
     atomic_int calls;     /* total calls */

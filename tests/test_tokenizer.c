@@ -5,7 +5,7 @@
  * token ids of ../shared/models/random/<model>.pN.ref.json (with BOS, specials parsed).
  */
 #include "testutil.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "gguf/gguf.h"
 #include "util/util.h"
 #include <jansson.h>

@@ -2,7 +2,7 @@
  * results to the scalar one, both stay within 2 ulp of libm's expf over the whole range, and the
  * edges (0, -inf, NaN, underflow, overflow) are as documented. */
 #include "testutil.h"
-#include "engine/vexp.h"
+#include "engine/cpu/vexp.h"
 
 #include <math.h>
 #include <stdint.h>

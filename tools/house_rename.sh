@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # house_rename.sh — the naming rules of README "Layout" applied to the source tree (issue 18):
-#   1. every symbol the library exports starts with orx_: the clinical parsers' clin_* and the
-#      indication index's ind_* become orx_clin_* and orx_ind_*;
+#   1. every symbol the library exports starts with orx_: the clinical parsers' clin_*, the
+#      indication index's ind_* and the tokenizer helpers' tok_* become orx_clin_*, orx_ind_*, orx_tok_*;
 #   2. a handle is destroyed with orx_X_free(X *); what releases the contents of a struct the
 #      caller owns (and leaves it empty) is orx_X_clear(&s).
 # Idempotent: renames whole words only (an already renamed orx_clin_x is not matched by clin_x),
@@ -39,6 +39,14 @@ renames=(
   ind_index_labels_of orx_ind_index_labels_of  ind_index_options orx_ind_index_options
   ind_index_suggest_phrases orx_ind_index_suggest_phrases
   ind_index_suggest_words orx_ind_index_suggest_words
+  # the engine's tokenizer helpers (src/engine/tokenizer/tokenizer_impl.h)
+  tok_bpe_decode_text orx_tok_bpe_decode_text  tok_bpe_encode orx_tok_bpe_encode
+  tok_bpe_merge_rank orx_tok_bpe_merge_rank  tok_bpe_setup orx_tok_bpe_setup
+  tok_find orx_tok_find                  tok_hash orx_tok_hash
+  tok_heap_pop orx_tok_heap_pop          tok_heap_push orx_tok_heap_push
+  tok_spm_encode orx_tok_spm_encode      tok_utf8_decode orx_tok_utf8_decode
+  tok_utf8_encode orx_tok_utf8_encode    tok_vec_push orx_tok_vec_push
+  tok_wpm_encode orx_tok_wpm_encode
   # struct releases: _free -> _clear
   orx_buf_free orx_buf_clear             orx_eval_cases_free orx_eval_cases_clear
   orx_ind_options_free orx_ind_options_clear  orx_kb_release_free orx_kb_release_clear

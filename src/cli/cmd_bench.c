@@ -14,6 +14,8 @@
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "engine/cpu/quant.h"      /* CPU features for the report */
+#include "engine/cpu/threadpool.h" /* the bandwidth probe's threads */
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -17,8 +17,8 @@
  * models (tests/fixtures/engine).
  */
 #include "cli/cli.h"
-#include "engine/quant.h"
-#include "engine/threadpool.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
 #include "gguf/gguf.h"
 
 #include <getopt.h>

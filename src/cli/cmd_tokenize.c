@@ -3,7 +3,7 @@
  * line (vocab-only GGUFs work too).
  */
 #include "cli/cli.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "gguf/gguf.h"
 #include <ctype.h>
 #include <getopt.h>

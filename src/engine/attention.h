@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/threadpool.h"
+#include "engine/cpu/threadpool.h"
 
 typedef enum orx_attn_impl {
     ORX_ATTN_IMPL_AUTO = 0, /* fast path where the CPU and the shape allow, else the reference */

@@ -14,7 +14,7 @@
 #define ORX_ENGINE_DRAFT_H
 
 #include "engine/grammar.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 typedef struct orx_draft_params {
     int32_t max_tokens; /* longest draft (0: no drafting) */

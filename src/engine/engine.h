@@ -1,20 +1,21 @@
 /*
- * engine.h — the face of the local inference engine: load a GGUF model (llama, qwen2 families),
- * run the transformer forward pass over a KV cache, sample, apply chat templates, generate text.
- * Architectures: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3 (table in arch.c).
+ * engine.h — the face of the local inference engine: load a GGUF model, run the transformer
+ * forward pass over a KV cache, sample, apply chat templates, decode (with a JSON-schema grammar
+ * and drafts) and generate text. Architectures: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3
+ * (table in arch.c). Tokenizers: engine/tokenizer/tokenizer.h; grammar: engine/grammar.h.
  *
- * Weights are copied once into a resident arena (or used in place from the GGUF mmap); every
- * matrix product goes through orx_matmul and every row lookup through orx_dequantize_row
- * (engine/quant.h), so kernels can be swapped freely. Activations are F32.
+ * Inside (not part of this face): engine/cpu/ holds the tensor types, kernels, CPU dispatch and
+ * thread pool (engine/cpu/quant.h, threadpool.h) — weights are copied once into a resident arena
+ * (or used in place from the GGUF mmap), every matrix product goes through orx_matmul; activations
+ * are F32.
  */
 #ifndef ORX_ENGINE_H
 #define ORX_ENGINE_H
 
 #include "openrx.h"
 #include "gguf/gguf.h"
-#include "engine/quant.h"
-#include "engine/threadpool.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/grammar.h"
 
 /* ============================================================================================
  * Model
@@ -93,7 +94,7 @@ typedef enum orx_attn_numerics {
 
 typedef struct orx_context_params {
     int32_t n_ctx;     /* tokens of KV cache; 0 = min(n_ctx_train, 4096) */
-    int32_t n_threads; /* 0 = orx_threadpool_default_threads() */
+    int32_t n_threads; /* 0 = the machine's cores (orx_threadpool_default_threads) */
     int32_t n_batch;   /* tokens per forward chunk during prompt evaluation (default 256: each
                           weight is read once per chunk; scratch grows with it) */
     orx_attn_numerics attn; /* KV cache and attention rounding (default ORX_ATTN_F16_FLASH: F16
@@ -189,8 +190,40 @@ int64_t orx_chat_apply(orx_chat_template t, const orx_chat_msg *msgs, size_t n, 
                        char *buf, size_t cap);
 
 /* ============================================================================================
- * Generation
+ * Generation: one decode loop (orx_decode) under the command line's orx_generate and the local
+ * LLM backend
  * ========================================================================================== */
+/* Called per generated token with its text piece; return false to stop. */
+typedef bool (*orx_token_fn)(void *ud, int32_t token, const char *piece, size_t len);
+
+typedef struct orx_decode_params {
+    int32_t            n_predict;   /* max new tokens */
+    bool               stop_at_eog; /* stop at an end-of-generation token (not emitted) */
+    orx_sampler_params sampling;    /* sampler settings */
+    const orx_grammar *grammar;     /* constrain the answer to a JSON schema (engine/grammar.h), or NULL */
+    const orx_gvocab  *gvocab;      /* the tokenizer's trie (needed with a grammar and for forced drafts) */
+    bool               draft;       /* draft ahead (the grammar's forced bytes, n-grams of the history and
+                                       answer) and verify in one pass; the tokens do not change */
+    const int32_t     *history;     /* tokens before the answer (the prompt): penalties, n-gram drafts */
+    int32_t            n_history;
+} orx_decode_params;
+
+typedef struct orx_decode_stats {
+    int32_t n_gen;      /* tokens taken */
+    int32_t n_passes;   /* model evaluations after the first token was chosen */
+    int32_t n_drafted;  /* drafted tokens evaluated */
+    int32_t n_accepted; /* of them kept */
+    double  t_first_s;  /* seconds from the call to the first chosen token (-1: none) */
+} orx_decode_stats;
+
+orx_decode_params orx_decode_default_params(void); /* 128 tokens, stop at EOG, default sampler */
+/* Sample up to n_predict tokens after the context's contents, starting from `first` (logits of the
+ * last evaluated token; NULL = orx_context_logits(c, -1)), calling on_token for each taken token
+ * and evaluating it (with a draft when p->draft). Stops at end of generation, when on_token
+ * returns false, when the grammar's value is complete, or when the context is full. */
+orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *first, const orx_decode_params *p,
+                      orx_token_fn on_token, void *ud, orx_decode_stats *stats, orx_error *err);
+
 typedef struct orx_generate_params {
     int32_t            n_predict; /* max new tokens */
     bool               stop_at_eog; /* stop at an end-of-generation token (not emitted) */
@@ -209,12 +242,9 @@ typedef struct orx_generate_stats {
     double  t_first_s;   /* time to first token, seconds */
 } orx_generate_stats;
 
-/* Called per generated token with its text piece; return false to stop. */
-typedef bool (*orx_token_fn)(void *ud, int32_t token, const char *piece, size_t len);
-
 orx_generate_params orx_generate_default_params(void);
 /* Evaluate prompt (appended after the cache contents, or after its first p->n_cached tokens),
- * then sample up to n_predict tokens, calling on_token for each. tok may be NULL (pieces then
+ * then orx_decode up to n_predict tokens, calling on_token for each. tok may be NULL (pieces then
  * empty). */
 orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t *prompt,
                         int32_t n_prompt, const orx_generate_params *p, orx_token_fn on_token,

@@ -5,7 +5,7 @@
  * llama.cpp's (see tests/test_golden.c). */
 #include "engine/attention.h"
 #include "engine/model_impl.h"
-#include "engine/vexp.h"
+#include "engine/cpu/vexp.h"
 #include "util/util.h"
 #include <math.h>
 #include <pthread.h>

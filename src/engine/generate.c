@@ -1,13 +1,195 @@
-/* generate.c — evaluate a prompt, then sample and feed tokens one at a time, streaming pieces. */
+/*
+ * generate.c — the decode loop: choose a token (grammar mask with the budget left, then the
+ * sampler), take it (stream its piece, advance the grammar), evaluate it — with a draft when asked
+ * (engine/draft.h: the bytes the grammar forces next, tokens copied from earlier in the prompt or
+ * answer), verified in one pass (orx_context_eval_decode: every row bit-identical to one-token
+ * decoding). Each drafted row is sampled exactly as step-by-step decoding samples it (same mask,
+ * same budget, same random draws) and the draft is kept up to the first token the model did not
+ * choose, so the tokens are those of one token per pass, with fewer passes. orx_generate =
+ * prompt evaluation + this loop.
+ */
 #include "engine/engine.h"
+#include "engine/draft.h"
 #include "util/util.h"
+
+#include <stdlib.h>
 #include <string.h>
+
+orx_decode_params orx_decode_default_params(void) {
+    return (orx_decode_params){.n_predict = 128, .stop_at_eog = true, .sampling = orx_sampler_default_params()};
+}
 
 orx_generate_params orx_generate_default_params(void) {
     return (orx_generate_params){.n_predict = 128, .stop_at_eog = true,
                                  .sampling = orx_sampler_default_params()};
 }
 
+/* ============================================================================================
+ * Decoding: choose a token exactly as step-by-step decoding does, take it, draft ahead, verify
+ * ========================================================================================== */
+typedef struct dec {
+    orx_context             *c;       /* KV cache */
+    const orx_tokenizer     *tok;     /* pieces, end of generation (may be NULL without grammar/draft) */
+    const orx_decode_params *p;       /* settings */
+    orx_token_fn             on_token; /* per taken token; false stops */
+    void                    *ud;
+    orx_sampler             *smp;     /* sampler (its random draws in decoding order) */
+    orx_gstate              *gs;      /* grammar state after the taken tokens, or NULL */
+    float                   *logits;  /* [nv] masked copy */
+    int32_t                  nv;      /* vocabulary */
+    orx_decode_stats        *st;      /* tokens taken, passes, drafts */
+    double                   t0;      /* call start */
+    int32_t                 *hist;    /* [n_hist] history then taken tokens (n-gram drafts) */
+    int32_t                  n_hist, cap_hist;
+    bool                     sep;     /* the last byte taken was ':' or ',' */
+    bool                     space;   /* the answer so far puts a space after ':' and ',' */
+    int32_t                  dlen;    /* longest draft now: doubles while drafts are kept, shrinks on a miss */
+    int32_t                  misses;  /* drafts in a row of which nothing was kept */
+    int32_t                  pause;   /* passes left without drafting after misses (1, 2, 4 .. 16) */
+} dec;
+
+/* The token step-by-step decoding chooses at this logits row: grammar mask with the budget left,
+ * then the sampler. */
+static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err) {
+    if (!row) return orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation");
+    const float *in = row;
+    if (d->gs) {
+        memcpy(d->logits, row, (size_t)d->nv * sizeof *row);
+        in = d->logits;
+        if (orx_grammar_mask(d->gs, d->p->gvocab, d->tok, d->logits, d->nv, d->p->n_predict - d->st->n_gen) == 0)
+            return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the "
+                            "model's vocabulary cannot express the required JSON (e.g. no '{' token)", d->st->n_gen);
+    }
+    *tok = orx_sampler_sample(d->smp, in, d->nv);
+    if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
+    if (d->st->t_first_s < 0) d->st->t_first_s = orx_now() - d->t0;
+    return ORX_OK;
+}
+
+/* Follow the answer's style at the optional spaces after ':' and ',' (the forced-bytes guess). */
+static void note_style(dec *d, const char *piece, int32_t len) {
+    for (int32_t i = 0; i < len; i++) {
+        if (d->sep) d->space = piece[i] == ' ';
+        d->sep = piece[i] == ':' || piece[i] == ',';
+    }
+}
+
+/* Take a chosen token: stream it and advance the grammar. False when generation ends with it (end
+ * of generation — not taken —, on_token said stop, the value complete, the token budget spent). */
+static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
+    if (d->p->stop_at_eog && d->tok && orx_tokenizer_is_eog(d->tok, t)) return false;
+    orx_sampler_accept(d->smp, t);
+    d->st->n_gen++;
+    if (d->n_hist < d->cap_hist) d->hist[d->n_hist++] = t;
+    char piece[512];
+    int32_t len = d->tok ? orx_token_to_piece(d->tok, t, piece, (int32_t)sizeof piece) : 0;
+    if (len < 0 || len > (int32_t)sizeof piece) len = 0;
+    if (d->gs && !orx_gstate_feed(d->gs, piece, (size_t)len)) {
+        *st = orx_fail(err, ORX_ERR_INTERNAL, "grammar rejected a masked token");
+        return false;
+    }
+    note_style(d, piece, len);
+    if (d->on_token && !d->on_token(d->ud, t, piece, (size_t)len)) return false;
+    if (d->gs && orx_gstate_done(d->gs)) return false; /* the value is complete: nothing else may follow */
+    return d->st->n_gen < d->p->n_predict;
+}
+
+/* Draft after the taken history; at most the tokens the budget still allows. Drafting adapts to
+ * what the model keeps (a rejected token costs a share of a pass): the length doubles after a
+ * fully kept draft, falls to what was kept + 1 after a partial one, and after a draft of which
+ * nothing was kept, drafting pauses for 1, 2, 4 .. 16 passes. */
+static int32_t draft(dec *d, int32_t *out) {
+    if (!d->p->draft || !d->tok) return 0;
+    if (d->pause > 0) {
+        d->pause--;
+        return 0;
+    }
+    orx_draft_params p = orx_draft_default_params();
+    int32_t left = d->p->n_predict - d->st->n_gen;
+    if (p.max_tokens > d->dlen) p.max_tokens = d->dlen;
+    if (p.max_tokens > left) p.max_tokens = left;
+    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space};
+    return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
+}
+
+static void adapt(dec *d, int32_t kept, int32_t nd) {
+    int32_t max = orx_draft_default_params().max_tokens;
+    if (kept == nd) d->dlen = d->dlen * 2 < max ? d->dlen * 2 : max;
+    else d->dlen = kept + 1;
+    d->misses = kept == 0 ? d->misses + 1 : 0;
+    if (kept == 0) d->pause = 1 << (d->misses - 1 < 4 ? d->misses - 1 : 4);
+}
+
+/* Evaluate the pending token (with a draft, if any) and keep the drafted tokens the model chooses
+ * itself; *pend becomes the next chosen, not yet evaluated token. False when generation ended. */
+static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
+    int32_t batch[72], nd = draft(d, batch + 1);
+    batch[0] = *pend;
+    orx_context *c = d->c;
+    if (orx_context_n_past(c) >= orx_context_n_ctx(c)) return false; /* context full: stop */
+    if (nd > 0 && orx_context_n_past(c) + 1 + nd > orx_context_n_ctx(c)) nd = 0;
+    d->st->n_passes++;
+    if (nd == 0) {
+        if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
+        return !(*st = choose(d, orx_context_logits(c, -1), pend, err));
+    }
+    int32_t base = orx_context_n_past(c);
+    if ((*st = orx_context_eval_decode(c, batch, 1 + nd, err))) return false;
+    d->st->n_drafted += nd;
+    for (int32_t i = 0; i < nd; i++) {
+        int32_t t;
+        if ((*st = choose(d, orx_context_logits(c, i), &t, err))) return false;
+        if (t != batch[1 + i]) { /* the model's own choice: the rest of the draft is dropped */
+            *pend = t;
+            orx_context_truncate(c, base + 1 + i);
+            adapt(d, i, nd);
+            return true;
+        }
+        d->st->n_accepted++;
+        if (!take(d, t, st, err)) return false;
+    }
+    adapt(d, nd, nd);
+    return !(*st = choose(d, orx_context_logits(c, nd), pend, err));
+}
+
+orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *first, const orx_decode_params *p,
+                      orx_token_fn on_token, void *ud, orx_decode_stats *stats, orx_error *err) {
+    orx_decode_params dp = orx_decode_default_params();
+    if (!p) p = &dp;
+    orx_decode_stats st0;
+    if (!stats) stats = &st0;
+    memset(stats, 0, sizeof *stats);
+    stats->t_first_s = -1;
+    if (p->grammar && (!p->gvocab || !tok)) return orx_fail(err, ORX_ERR_USAGE, "decode: a grammar needs the tokenizer and its gvocab");
+    dec d = {.c = c, .tok = tok, .p = p, .on_token = on_token, .ud = ud, .nv = orx_context_n_vocab(c), .st = stats,
+             .t0 = orx_now(), .space = true, .dlen = orx_draft_default_params().max_tokens};
+    d.smp = orx_sampler_create(&p->sampling);
+    d.gs = p->grammar ? orx_gstate_create(p->grammar) : NULL;
+    d.logits = p->grammar ? malloc((size_t)d.nv * sizeof *d.logits) : NULL;
+    d.cap_hist = p->draft ? p->n_history + (p->n_predict > 0 ? p->n_predict : 0) : 0;
+    d.hist = d.cap_hist > 0 ? malloc((size_t)d.cap_hist * sizeof *d.hist) : NULL;
+    orx_status st = ORX_OK;
+    if (!d.smp || (p->grammar && (!d.gs || !d.logits)) || (d.cap_hist > 0 && !d.hist))
+        st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    if (st == ORX_OK) {
+        for (int32_t i = 0; i < p->n_history; i++) orx_sampler_accept(d.smp, p->history[i]);
+        if (d.hist && p->n_history > 0) memcpy(d.hist, p->history, (size_t)p->n_history * sizeof *d.hist);
+        d.n_hist = d.hist ? p->n_history : 0;
+    }
+    int32_t pend = -1;
+    if (st == ORX_OK && p->n_predict > 0) st = choose(&d, first ? first : orx_context_logits(c, -1), &pend, err);
+    while (st == ORX_OK && pend >= 0 && take(&d, pend, &st, err))
+        if (!step(&d, &pend, &st, err)) break;
+    free(d.logits);
+    free(d.hist);
+    orx_gstate_free(d.gs);
+    orx_sampler_free(d.smp);
+    return st;
+}
+
+/* ============================================================================================
+ * Generation: prompt (after the cached prefix), then the decode loop
+ * ========================================================================================== */
 orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t *prompt,
                         int32_t n_prompt, const orx_generate_params *p, orx_token_fn on_token,
                         void *ud, orx_generate_stats *stats, orx_error *err) {
@@ -21,40 +203,25 @@ orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t 
         return orx_fail(err, ORX_ERR_USAGE, "generate: %d cached prompt tokens, but the prompt has %d and the "
                         "context holds %d", p->n_cached, n_prompt, orx_context_n_past(c));
     if (p->n_cached > 0) orx_context_truncate(c, p->n_cached);
-    orx_sampler *s = orx_sampler_create(&p->sampling);
-    if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    for (int32_t i = 0; i < n_prompt; i++) orx_sampler_accept(s, prompt[i]);
     double t0 = orx_now();
     orx_status st = orx_context_eval(c, prompt + p->n_cached, n_prompt - p->n_cached, false, err);
     stats->n_prompt = n_prompt - p->n_cached;
     stats->n_reused = p->n_cached;
     stats->t_prompt_s = orx_now() - t0;
-    double t_gen0 = 0;
-    char piece[512];
-    for (int32_t i = 0; !st && i < p->n_predict; i++) {
-        const float *logits = orx_context_logits(c, -1);
-        int32_t nv = orx_context_n_vocab(c);
-        int32_t t = orx_sampler_sample(s, logits, nv);
-        if (t < 0) {
-            st = orx_fail(err, ORX_ERR_NOMEM, "sampler failed");
-            break;
-        }
-        if (i == 0) {
-            stats->t_first_s = orx_now() - t0;
-            t_gen0 = orx_now();
-        }
-        if (p->stop_at_eog && tok && orx_tokenizer_is_eog(tok, t)) break;
-        orx_sampler_accept(s, t);
-        stats->n_gen++;
-        int32_t len = tok ? orx_token_to_piece(tok, t, piece, (int32_t)sizeof piece) : 0;
-        if (len < 0 || len > (int32_t)sizeof piece) len = 0;
-        if (on_token && !on_token(ud, t, piece, (size_t)len)) break;
-        if (i + 1 < p->n_predict) {
-            if (orx_context_n_past(c) >= orx_context_n_ctx(c)) break; /* context full: stop */
-            st = orx_context_eval(c, &t, 1, false, err);
-        }
+    if (st != ORX_OK) return st;
+    orx_decode_params dp = orx_decode_default_params();
+    dp.n_predict = p->n_predict;
+    dp.stop_at_eog = p->stop_at_eog;
+    dp.sampling = p->sampling;
+    dp.history = prompt;
+    dp.n_history = n_prompt;
+    orx_decode_stats ds;
+    double t1 = orx_now();
+    st = orx_decode(c, tok, NULL, &dp, on_token, ud, &ds, err);
+    stats->n_gen = ds.n_gen;
+    if (ds.t_first_s >= 0) {
+        stats->t_first_s = (t1 - t0) + ds.t_first_s;
+        stats->t_gen_s = orx_now() - (t1 + ds.t_first_s);
     }
-    if (t_gen0 > 0) stats->t_gen_s = orx_now() - t_gen0;
-    orx_sampler_free(s);
     return st;
 }

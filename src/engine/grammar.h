@@ -20,7 +20,7 @@
 #define ORX_ENGINE_GRAMMAR_H
 
 #include "openrx.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "schema/schema.h"
 
 typedef struct orx_grammar orx_grammar;   /* compiled schema */

@@ -1,7 +1,7 @@
 /* kv_cache.c — key/value cache: one row per (layer, position), F32, or F16 (half the memory) for
  * the flash numerics (ORX_ATTN_F16_FLASH), rounded to nearest-even as F16C does. */
 #include "engine/model_impl.h"
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 #include "util/util.h"
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
 #define ORX_ENGINE_MODEL_IMPL_H
 
 #include "engine/engine.h"
+#include "engine/cpu/quant.h"
+#include "engine/cpu/threadpool.h"
 
 /* A weight matrix used in place from the map: n_out rows of n_in values of `type`. */
 typedef struct orx_wmat {

@@ -128,6 +128,9 @@ typedef struct orx_local_params {
     bool        no_prefix_cache;/* recompute the whole prompt every request (benchmarks) */
     bool        no_draft;       /* decode strictly one token per pass: no jump-forward under the
                                    grammar, no n-gram drafts (the output is the same either way) */
+    int         n_slots;        /* prompt-prefix cache: KV caches kept (each a context's worth of
+                                   memory, made on first use); a request takes the one sharing the
+                                   longest prefix with its prompt. 0 = 1, at most 16 */
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);

@@ -4,20 +4,16 @@
  * Messages are rendered with the model's chat template (tokenizer.chat_template recognised, or the
  * one named in the params). A model without any chat template (a base model) is run in "raw"
  * mode: the message contents joined by blank lines — said in the backend name. Stop strings end
- * generation with the stop text removed. The KV cache of the previous request is reused for the
- * longest shared token prefix (prefix cache: same system prompt + same evidence → no recompute).
+ * generation with the stop text removed. Several KV caches (slots, orx_local_params.n_slots) keep
+ * earlier prompts; a request takes the slot sharing its longest token prefix and evaluates only the
+ * rest (prefix cache: same system prompt + same evidence → no recompute).
  *
- * Decoding drafts ahead (engine/draft.h): the bytes the JSON grammar forces next (jump-forward)
- * and tokens copied from earlier in the prompt or answer (n-gram lookup) are evaluated with the
- * token just chosen in one pass (orx_context_eval_decode: every row bit-identical to one-token
- * decoding); each row is then sampled exactly as step-by-step decoding samples it — same mask,
- * same budget, same random draws — and the draft is kept up to the first token the model did not
- * choose. The answer is the same as one token per pass, with fewer passes.
+ * Decoding is the engine's loop (orx_decode, engine/generate.c) with the JSON grammar and drafts
+ * (jump-forward over the bytes the grammar forces, n-gram copies from the prompt), verified in one
+ * pass: the answer is the same as one token per pass, with fewer passes.
  */
 #include "llm/backend.h"
-#include "engine/draft.h"
 #include "engine/engine.h"
-#include "engine/grammar.h"
 #include "util/util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +22,31 @@
 /* ============================================================================================
  * Handle
  * ========================================================================================== */
+#define ORX_LOCAL_MAX_SLOTS 16
+
+/* One KV cache and the prompt whose keys and values it holds (the prompt-prefix cache). A request
+ * goes to the slot sharing the longest token prefix with its prompt (ties: an unused slot, then the
+ * least recently used), so alternating prompts (a recommend prompt, a chat) each keep their cache. */
+typedef struct lslot {
+    orx_context *ctx;               /* NULL until first used */
+    int32_t     *cached;            /* [n_cached] prompt tokens whose KV is in ctx */
+    int32_t      n_cached;
+    int32_t      cap_cached;        /* allocated entries of cached */
+    float       *prompt_logits;     /* [n_vocab] logits after the cached prompt's last token */
+    bool         have_prompt_logits; /* prompt_logits belong to cached[0..n_cached) */
+    uint64_t     used;              /* clock of the last request */
+} lslot;
+
 typedef struct local_llm {
     orx_llm            base;       /* must be first */
     orx_model         *model;      /* loaded GGUF */
     orx_tokenizer     *tok;        /* from the model's metadata */
-    orx_context       *ctx;        /* KV cache, reused across requests */
+    lslot              slots[ORX_LOCAL_MAX_SLOTS]; /* KV caches kept across requests */
+    int                n_slots;    /* slots in use (1 .. ORX_LOCAL_MAX_SLOTS) */
+    uint64_t           clock;      /* request counter, for least-recently-used eviction */
+    int32_t            ctx_threads; /* context parameters of new slots (0 = engine defaults) */
+    int32_t            ctx_n;
     orx_chat_template  tmpl;       /* ORX_CHAT_UNKNOWN = raw mode */
-    int32_t           *cached;     /* [n_cached] tokens whose KV is in ctx */
-    int32_t            n_cached;
-    int32_t            cap_cached; /* allocated entries of cached */
     int64_t            reused_tokens; /* total prompt tokens served from the prefix cache */
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
@@ -42,8 +54,6 @@ typedef struct local_llm {
     int64_t            n_drafted;  /* drafted tokens evaluated (all requests) */
     int64_t            n_accepted; /* of them kept */
     int64_t            n_passes;   /* decode passes (model evaluations after the prompt) */
-    float             *prompt_logits; /* [n_vocab] logits after the cached prompt's last token */
-    bool               have_prompt_logits; /* prompt_logits belong to cached[0..n_cached) */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -97,10 +107,7 @@ static orx_status tokenize_all(const local_llm *l, const char *text, int32_t **i
 }
 
 /* ============================================================================================
- * Generation with stop strings and streaming
- * ========================================================================================== */
-/* ============================================================================================
- * Decoding loop: sample → (grammar mask) → stop strings → stream
+ * Generation: the engine's decode loop, with stop strings and streaming here
  * ========================================================================================== */
 typedef struct gen_state {
     const orx_llm_request *req;
@@ -136,10 +143,44 @@ static bool on_piece(gen_state *g, const char *piece, size_t len) {
     return emit_upto(g, safe);
 }
 
-static int32_t shared_prefix(const local_llm *l, const int32_t *ids, int32_t n) {
+static int32_t shared_prefix(const lslot *sl, const int32_t *ids, int32_t n) {
     int32_t k = 0;
-    while (k < n && k < l->n_cached && ids[k] == l->cached[k]) k++;
+    while (k < n && k < sl->n_cached && ids[k] == sl->cached[k]) k++;
     return k;
+}
+
+/* The slot for a prompt: the one sharing the longest prefix with it when that is at least half of
+ * the slot's cached prompt (the prompt continues or mostly repeats it); else a free slot (never
+ * used, or empty), so that an unrelated prompt does not overwrite another's cache; else the least
+ * recently used. Its context is created on first use. */
+static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *keep, orx_error *err) {
+    lslot *best = NULL, *free_sl = NULL, *lru = NULL;
+    int32_t bk = -1;
+    for (int i = 0; i < l->n_slots; i++) {
+        lslot *sl = &l->slots[i];
+        int32_t k = l->prefix_cache && sl->ctx ? shared_prefix(sl, ids, n) : 0;
+        if (k > bk) best = sl, bk = k;
+        bool is_free = !sl->ctx || sl->n_cached == 0;
+        if (is_free && (!free_sl || (sl->ctx && !free_sl->ctx))) free_sl = sl; /* an existing context first */
+        if (!is_free && (!lru || sl->used < lru->used)) lru = sl;
+    }
+    lslot *use = bk > 0 && 2 * bk >= best->n_cached ? best : free_sl ? free_sl : lru ? lru : best;
+    if (!use->ctx) {
+        orx_context_params cp = orx_context_default_params();
+        if (l->ctx_threads > 0) cp.n_threads = l->ctx_threads;
+        if (l->ctx_n > 0) cp.n_ctx = l->ctx_n;
+        if (orx_context_create(l->model, &cp, &use->ctx, err) != ORX_OK) return NULL;
+    }
+    use->used = ++l->clock;
+    *keep = l->prefix_cache ? shared_prefix(use, ids, n) : 0;
+    return use;
+}
+
+static void slot_clear(lslot *sl) {
+    free(sl->prompt_logits);
+    orx_context_free(sl->ctx);
+    free(sl->cached);
+    memset(sl, 0, sizeof *sl);
 }
 
 /* Constraint for response_format: the schema (or a generic JSON object schema). */
@@ -152,167 +193,47 @@ static orx_status make_grammar(const orx_llm_request *req, orx_grammar **g, orx_
     return ORX_OK;
 }
 
-static void remember_prompt(local_llm *l, const int32_t *ids, int32_t n) {
-    if (n > l->cap_cached) {
-        int32_t *p = realloc(l->cached, (size_t)n * sizeof *p);
-        if (!p) { l->n_cached = 0; return; }
-        l->cached = p;
-        l->cap_cached = n;
+static void remember_prompt(lslot *sl, const int32_t *ids, int32_t n) {
+    if (n > sl->cap_cached) {
+        int32_t *p = realloc(sl->cached, (size_t)n * sizeof *p);
+        if (!p) { sl->n_cached = 0; return; }
+        sl->cached = p;
+        sl->cap_cached = n;
     }
-    memcpy(l->cached, ids, (size_t)n * sizeof *ids);
-    l->n_cached = n;
+    memcpy(sl->cached, ids, (size_t)n * sizeof *ids);
+    sl->n_cached = n;
 }
 
-/* ============================================================================================
- * Decoding: choose a token exactly as step-by-step decoding does, take it, draft ahead, verify
- * ========================================================================================== */
-typedef struct dec {
-    local_llm             *l;       /* backend */
-    const orx_llm_request *req;     /* request */
-    orx_sampler           *smp;     /* sampler (its random draws in decoding order) */
-    orx_gstate            *gs;      /* grammar state after the taken tokens, or NULL */
-    float                 *logits;  /* [nv] masked copy */
-    int32_t                nv;      /* vocabulary */
-    gen_state             *g;       /* text, stop strings, streaming */
-    int32_t                n_gen;   /* tokens taken */
-    double                 t0;      /* request start */
-    double                *t_first; /* time to the first chosen token */
-    int32_t               *hist;    /* [n_hist] prompt then taken tokens (n-gram drafts) */
-    int32_t                n_hist, cap_hist;
-    int32_t                dlen;    /* longest draft now: doubles while drafts are kept, shrinks on a miss */
-    int32_t                misses;  /* drafts in a row of which nothing was kept */
-    int32_t                pause;   /* passes left without drafting after misses (1, 2, 4 .. 16) */
-} dec;
-
-/* The token step-by-step decoding chooses at this logits row: grammar mask with the budget left,
- * then the sampler. */
-static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err) {
-    if (!row) return orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation");
-    memcpy(d->logits, row, (size_t)d->nv * sizeof *row);
-    if (d->gs && orx_grammar_mask(d->gs, d->l->voc, d->l->tok, d->logits, d->nv, d->req->max_tokens - d->n_gen) == 0)
-        return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the model's "
-                        "vocabulary cannot express the required JSON (e.g. no '{' token)", d->n_gen);
-    *tok = orx_sampler_sample(d->smp, d->logits, d->nv);
-    if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
-    if (*d->t_first < 0) *d->t_first = orx_now() - d->t0;
-    return ORX_OK;
+/* on_token of the decode loop: the piece into the text, stop strings, streaming */
+static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
+    (void)token;
+    return on_piece(ud, piece, len);
 }
 
-/* Take a chosen token: stream it and advance the grammar. False when generation ends with it (end
- * of generation — not taken —, a stop string, the value complete, the token budget spent). */
-static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
-    if (orx_tokenizer_is_eog(d->l->tok, t)) return false;
-    orx_sampler_accept(d->smp, t);
-    d->n_gen++;
-    if (d->n_hist < d->cap_hist) d->hist[d->n_hist++] = t;
-    char piece[512];
-    int32_t len = orx_token_to_piece(d->l->tok, t, piece, sizeof piece);
-    if (len > (int32_t)sizeof piece) len = 0;
-    if (d->gs && !orx_gstate_feed(d->gs, piece, (size_t)len)) {
-        *st = orx_fail(err, ORX_ERR_INTERNAL, "grammar rejected a masked token");
-        return false;
-    }
-    if (!on_piece(d->g, piece, (size_t)len)) return false;
-    if (d->gs && orx_gstate_done(d->gs)) return false; /* the value is complete: nothing else may follow */
-    return d->n_gen < d->req->max_tokens;
-}
-
-/* Whether the answer so far puts a space after ':' and ',' (the guess at those optional spaces). */
-static bool space_style(const gen_state *g) {
-    for (size_t i = g->text.len; i-- > 0;)
-        if ((g->text.data[i] == ':' || g->text.data[i] == ',') && i + 1 < g->text.len) return g->text.data[i + 1] == ' ';
-    return true;
-}
-
-/* Draft after the taken history; at most the tokens the budget still allows. Drafting adapts to
- * what the model keeps (a rejected token costs a share of a pass): the length doubles after a
- * fully kept draft, falls to what was kept + 1 after a partial one, and after a draft of which
- * nothing was kept, drafting pauses for 1, 2, 4 .. 16 passes. */
-static int32_t draft(dec *d, int32_t *out) {
-    if (!d->l->draft) return 0;
-    if (d->pause > 0) {
-        d->pause--;
-        return 0;
-    }
-    orx_draft_params p = orx_draft_default_params();
-    int32_t left = d->req->max_tokens - d->n_gen;
-    if (p.max_tokens > d->dlen) p.max_tokens = d->dlen;
-    if (p.max_tokens > left) p.max_tokens = left;
-    orx_draft_ctx dc = {d->l->tok, d->l->voc, d->gs, space_style(d->g)};
-    return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
-}
-
-static void adapt(dec *d, int32_t kept, int32_t nd) {
-    int32_t max = orx_draft_default_params().max_tokens;
-    if (kept == nd) d->dlen = d->dlen * 2 < max ? d->dlen * 2 : max;
-    else d->dlen = kept + 1;
-    d->misses = kept == 0 ? d->misses + 1 : 0;
-    if (kept == 0) d->pause = 1 << (d->misses - 1 < 4 ? d->misses - 1 : 4);
-}
-
-/* Evaluate the pending token with a draft and keep the drafted tokens the model chooses itself;
- * *pend becomes the next chosen, not yet evaluated token. False when generation ended. */
-static bool step_draft(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
-    int32_t batch[72], nd = draft(d, batch + 1);
-    batch[0] = *pend;
-    orx_context *c = d->l->ctx;
-    if (nd > 0 && orx_context_n_past(c) + 1 + nd > orx_context_n_ctx(c)) nd = 0;
-    d->l->n_passes++;
-    if (nd == 0) {
-        if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
-        return !(*st = choose(d, orx_context_logits(c, -1), pend, err));
-    }
-    int32_t base = orx_context_n_past(c);
-    if ((*st = orx_context_eval_decode(c, batch, 1 + nd, err))) return false;
-    d->l->n_drafted += nd;
-    for (int32_t i = 0; i < nd; i++) {
-        int32_t t;
-        if ((*st = choose(d, orx_context_logits(c, i), &t, err))) return false;
-        if (t != batch[1 + i]) { /* the model's own choice: the rest of the draft is dropped */
-            *pend = t;
-            orx_context_truncate(c, base + 1 + i);
-            adapt(d, i, nd);
-            return true;
-        }
-        d->l->n_accepted++;
-        if (!take(d, t, st, err)) return false;
-    }
-    adapt(d, nd, nd);
-    return !(*st = choose(d, orx_context_logits(c, nd), pend, err));
-}
-
-static orx_status decode(local_llm *l, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
+static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          const int32_t *prompt, int32_t n_prompt, int32_t *n_gen, double t0, double *t_first,
                          orx_error *err) {
-    orx_sampler_params sp = orx_sampler_default_params();
-    sp.temp = req->temperature;
-    sp.top_k = req->top_k > 0 ? req->top_k : 0;
-    sp.top_p = req->top_p > 0 ? req->top_p : 1.0f;
-    sp.min_p = 0.0f;
-    sp.repeat_penalty = 1.0f;
-    sp.seed = req->has_seed ? req->seed : 0x6f70656e7278ULL; /* fixed default: reproducible */
-    dec d = {.l = l, .req = req, .g = g, .t0 = t0, .t_first = t_first, .nv = orx_context_n_vocab(l->ctx),
-             .dlen = orx_draft_default_params().max_tokens};
-    d.smp = orx_sampler_create(&sp);
-    d.gs = gram ? orx_gstate_create(gram) : NULL;
-    d.logits = malloc((size_t)d.nv * sizeof *d.logits);
-    d.cap_hist = n_prompt + req->max_tokens;
-    d.hist = malloc((size_t)(d.cap_hist > 0 ? d.cap_hist : 1) * sizeof *d.hist);
-    orx_status st = ORX_OK;
-    if (!d.smp || !d.logits || !d.hist || (gram && !d.gs)) st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    if (st == ORX_OK) {
-        memcpy(d.hist, prompt, (size_t)n_prompt * sizeof *prompt);
-        d.n_hist = n_prompt;
-    }
-    int32_t pend = -1;
-    if (st == ORX_OK && req->max_tokens > 0) st = choose(&d, first ? first : orx_context_logits(l->ctx, -1), &pend, err);
-    while (st == ORX_OK && pend >= 0 && take(&d, pend, &st, err))
-        if (!step_draft(&d, &pend, &st, err)) break;
-    *n_gen = d.n_gen;
-    free(d.logits);
-    free(d.hist);
-    orx_gstate_free(d.gs);
-    orx_sampler_free(d.smp);
+    orx_decode_params dp = orx_decode_default_params();
+    dp.n_predict = req->max_tokens;
+    dp.sampling.temp = req->temperature;
+    dp.sampling.top_k = req->top_k > 0 ? req->top_k : 0;
+    dp.sampling.top_p = req->top_p > 0 ? req->top_p : 1.0f;
+    dp.sampling.min_p = 0.0f;
+    dp.sampling.repeat_penalty = 1.0f;
+    dp.sampling.seed = req->has_seed ? req->seed : 0x6f70656e7278ULL; /* fixed default: reproducible */
+    dp.grammar = gram;
+    dp.gvocab = l->voc;
+    dp.draft = l->draft;
+    dp.history = prompt;
+    dp.n_history = n_prompt;
+    orx_decode_stats ds;
+    double t1 = orx_now();
+    orx_status st = orx_decode(ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
+    *n_gen = ds.n_gen;
+    if (ds.t_first_s >= 0) *t_first = (t1 - t0) + ds.t_first_s;
+    l->n_passes += ds.n_passes;
+    l->n_drafted += ds.n_drafted;
+    l->n_accepted += ds.n_accepted;
     return st;
 }
 
@@ -334,7 +255,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     st = tokenize_all(l, prompt, &ids, &n, err);
     free(prompt);
     if (st != ORX_OK) { orx_grammar_free(gram); return st; }
-    int32_t n_ctx = orx_context_n_ctx(l->ctx);
+    int32_t n_ctx = l->base.n_ctx;
     if (n >= n_ctx) {
         free(ids);
         orx_grammar_free(gram);
@@ -344,13 +265,21 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     orx_llm_request clamped = *req;
     if (n + clamped.max_tokens > n_ctx) clamped.max_tokens = n_ctx - n;
     req = &clamped;
-    /* Prefix cache: keep the KV of the shared prefix, evaluate only the rest (at least 1 token). */
-    int32_t keep = l->prefix_cache ? shared_prefix(l, ids, n) : 0;
+    /* Prefix cache: the slot with the longest shared prefix keeps its KV of it; only the rest is
+     * evaluated (at least 1 token). */
+    int32_t keep = 0;
+    lslot *sl = pick_slot(l, ids, n, &keep, err);
+    if (!sl) {
+        free(ids);
+        orx_grammar_free(gram);
+        return err ? err->code : ORX_ERR_NOMEM;
+    }
+    orx_context *ctx = sl->ctx;
     /* The same prompt again: reuse its KV and its saved last logits, so a repeated request gives
      * exactly the first answer (re-evaluating the last token alone would round differently). */
-    bool same_prompt = keep == n && n == l->n_cached && l->have_prompt_logits;
+    bool same_prompt = keep == n && n == sl->n_cached && sl->have_prompt_logits;
     if (keep >= n && !same_prompt) keep = n - 1;
-    if (orx_context_truncate(l->ctx, keep) != ORX_OK) { orx_context_reset(l->ctx); keep = 0; same_prompt = false; }
+    if (orx_context_truncate(ctx, keep) != ORX_OK) { orx_context_reset(ctx); keep = 0; same_prompt = false; }
     l->reused_tokens += keep;
     gen_state g;
     memset(&g, 0, sizeof g);
@@ -364,21 +293,21 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     int32_t n_gen = 0;
     double t0 = orx_now();
     if (!same_prompt) {
-        l->have_prompt_logits = false;
-        st = orx_context_eval(l->ctx, ids + keep, n - keep, false, err);
+        sl->have_prompt_logits = false;
+        st = orx_context_eval(ctx, ids + keep, n - keep, false, err);
         if (st == ORX_OK) {
-            const float *lg = orx_context_logits(l->ctx, -1);
-            int32_t nv = orx_context_n_vocab(l->ctx);
-            if (!l->prompt_logits) l->prompt_logits = malloc((size_t)nv * sizeof *l->prompt_logits);
-            if (lg && l->prompt_logits) { memcpy(l->prompt_logits, lg, (size_t)nv * sizeof *lg); l->have_prompt_logits = true; }
+            const float *lg = orx_context_logits(ctx, -1);
+            int32_t nv = orx_context_n_vocab(ctx);
+            if (!sl->prompt_logits) sl->prompt_logits = malloc((size_t)nv * sizeof *sl->prompt_logits);
+            if (lg && sl->prompt_logits) { memcpy(sl->prompt_logits, lg, (size_t)nv * sizeof *lg); sl->have_prompt_logits = true; }
         }
     }
     if (st == ORX_OK) {
-        remember_prompt(l, ids, n);
-        st = decode(l, req, gram, same_prompt ? l->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
+        remember_prompt(sl, ids, n);
+        st = decode(l, ctx, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
     } else {
-        l->n_cached = 0;
-        l->have_prompt_logits = false;
+        sl->n_cached = 0;
+        sl->have_prompt_logits = false;
     }
     free(ids);
     orx_grammar_free(gram);
@@ -401,11 +330,9 @@ static void local_free(orx_llm *llm) {
                 (long long)l->n_drafted, (long long)l->n_accepted,
                 l->n_drafted ? 100.0 * (double)l->n_accepted / (double)l->n_drafted : 0.0);
     orx_gvocab_free(l->voc);
-    free(l->prompt_logits);
-    orx_context_free(l->ctx);
+    for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
     orx_tokenizer_free(l->tok);
     orx_model_free(l->model);
-    free(l->cached);
     free(l);
 }
 
@@ -427,6 +354,7 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     if (!l) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     l->base.vt = &LOCAL_VT;
     l->prefix_cache = !p->no_prefix_cache;
+    l->n_slots = p->n_slots < 1 ? 1 : p->n_slots > ORX_LOCAL_MAX_SLOTS ? ORX_LOCAL_MAX_SLOTS : p->n_slots;
     l->draft = !p->no_draft;
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
@@ -441,14 +369,14 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
             l->tmpl = ORX_CHAT_UNKNOWN; /* base model: raw mode */
         }
     }
-    if (st == ORX_OK) {
-        orx_context_params cp = orx_context_default_params();
-        if (p->n_threads > 0) cp.n_threads = p->n_threads;
-        if (p->n_ctx > 0) cp.n_ctx = p->n_ctx;
-        st = orx_context_create(l->model, &cp, &l->ctx, err);
+    if (st == ORX_OK) { /* the first slot now: load errors and the context size are known at create */
+        int32_t keep;
+        l->ctx_threads = p->n_threads > 0 ? p->n_threads : 0;
+        l->ctx_n = p->n_ctx > 0 ? p->n_ctx : 0;
+        if (!pick_slot(l, NULL, 0, &keep, err)) st = err ? err->code : ORX_ERR_NOMEM;
     }
     if (st != ORX_OK) { local_free(&l->base); return st; }
-    l->base.n_ctx = orx_context_n_ctx(l->ctx);
+    l->base.n_ctx = orx_context_n_ctx(l->slots[0].ctx);
     const char *slash = strrchr(p->model_path, '/');
     snprintf(l->base.name, sizeof l->base.name, "%s%s", slash ? slash + 1 : p->model_path,
              l->tmpl == ORX_CHAT_UNKNOWN ? " (raw: no chat template)" : "");

@@ -6,7 +6,7 @@
  * block layouts (see quant.h); the integer dot products apply per-block scales in the same order
  * as llama.cpp's CPU backend so that results agree to float rounding.
  */
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <float.h>
 #include <math.h>
@@ -655,27 +655,35 @@ static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
     *s = acc;
 }
 
-/* K-quants: per super-block, sumf += d_w*d_x * sum_j(scale_j * isum_j) - dmin_w*d_x * sum_j(min_j * bsum_j) */
+/* K-quants: per super-block, sumf += d_w*d_x * sum_j(scale_j * isum_j) - dmin_w*d_x * sum_j(min_j * bsum_j).
+ * One super-block of Q4_K or Q5_K (qh: the 5th bits; NULL for Q4_K). */
+static float dot_k45_block(uint16_t dw, uint16_t dminw, const uint8_t *scales, const uint8_t *q, const uint8_t *qh,
+                           const orx_block_q8_K *x) {
+    const int8_t *a = x->qs;
+    int sumi = 0, summ = 0;
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < 8; j += 2, q += 32, a += 64) {
+        uint8_t sc0, m0, sc1, m1;
+        orx_get_scale_min_k4(j, scales, &sc0, &m0);
+        orx_get_scale_min_k4(j + 1, scales, &sc1, &m1);
+        int s0 = 0, s1 = 0;
+        for (int l = 0; l < 32; l++) {
+            s0 += ((q[l] & 0xF) + (qh && (qh[l] & u1) ? 16 : 0)) * a[l];
+            s1 += ((q[l] >> 4) + (qh && (qh[l] & u2) ? 16 : 0)) * a[l + 32];
+        }
+        u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
+        sumi += sc0 * s0 + sc1 * s1;
+        summ += m0 * (x->bsums[2 * j] + x->bsums[2 * j + 1]) + m1 * (x->bsums[2 * j + 2] + x->bsums[2 * j + 3]);
+    }
+    float d = x->d * FP16(dw), dmin = -x->d * FP16(dminw);
+    return d * (float)sumi + dmin * (float)summ;
+}
+
 static void dot_q4_K(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q4_K *w = vw;
     const orx_block_q8_K *x = vx;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / 256; i++) {
-        const uint8_t *q = w[i].qs;
-        const int8_t *a = x[i].qs;
-        int sumi = 0, summ = 0;
-        for (int j = 0; j < 8; j += 2, q += 32, a += 64) {
-            uint8_t sc0, m0, sc1, m1;
-            orx_get_scale_min_k4(j, w[i].scales, &sc0, &m0);
-            orx_get_scale_min_k4(j + 1, w[i].scales, &sc1, &m1);
-            int s0 = 0, s1 = 0;
-            for (int l = 0; l < 32; l++) { s0 += (q[l] & 0xF) * a[l]; s1 += (q[l] >> 4) * a[l + 32]; }
-            sumi += sc0 * s0 + sc1 * s1;
-            summ += m0 * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]) + m1 * (x[i].bsums[2 * j + 2] + x[i].bsums[2 * j + 3]);
-        }
-        float d = x[i].d * FP16(w[i].d), dmin = -x[i].d * FP16(w[i].dmin);
-        acc += d * (float)sumi + dmin * (float)summ;
-    }
+    for (int64_t i = 0; i < n / 256; i++) acc += dot_k45_block(w[i].d, w[i].dmin, w[i].scales, w[i].qs, NULL, &x[i]);
     *s = acc;
 }
 
@@ -683,27 +691,7 @@ static void dot_q5_K(int64_t n, float *s, const void *vw, const void *vx) {
     const orx_block_q5_K *w = vw;
     const orx_block_q8_K *x = vx;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / 256; i++) {
-        const uint8_t *q = w[i].qs, *qh = w[i].qh;
-        const int8_t *a = x[i].qs;
-        int sumi = 0, summ = 0;
-        uint8_t u1 = 1, u2 = 2;
-        for (int j = 0; j < 8; j += 2, q += 32, a += 64) {
-            uint8_t sc0, m0, sc1, m1;
-            orx_get_scale_min_k4(j, w[i].scales, &sc0, &m0);
-            orx_get_scale_min_k4(j + 1, w[i].scales, &sc1, &m1);
-            int s0 = 0, s1 = 0;
-            for (int l = 0; l < 32; l++) {
-                s0 += ((q[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) * a[l];
-                s1 += ((q[l] >> 4) + (qh[l] & u2 ? 16 : 0)) * a[l + 32];
-            }
-            u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
-            sumi += sc0 * s0 + sc1 * s1;
-            summ += m0 * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]) + m1 * (x[i].bsums[2 * j + 2] + x[i].bsums[2 * j + 3]);
-        }
-        float d = x[i].d * FP16(w[i].d), dmin = -x[i].d * FP16(w[i].dmin);
-        acc += d * (float)sumi + dmin * (float)summ;
-    }
+    for (int64_t i = 0; i < n / 256; i++) acc += dot_k45_block(w[i].d, w[i].dmin, w[i].scales, w[i].qs, w[i].qh, &x[i]);
     *s = acc;
 }
 

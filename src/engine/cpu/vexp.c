@@ -1,7 +1,7 @@
 /* vexp.c — orx_exp_array: vexp.h's e^x over an array, 16 or 8 lanes at a time with the scalar
  * version's operations (bit-identical), the scalar version for the rest. */
-#include "engine/vexp.h"
-#include "engine/quant.h"
+#include "engine/cpu/vexp.h"
+#include "engine/cpu/quant.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 /*
- * tokenizer_bpe.c — byte-level BPE (tokenizer.ggml.model = "gpt2").
+ * bpe.c — byte-level BPE (tokenizer.ggml.model = "gpt2").
  *
  * 1. Pre-tokenizer: the text is split by a list of regexes chosen by tokenizer.ggml.pre, applied
  *    in order; each regex splits every piece produced by the previous one, and both its matches
@@ -10,7 +10,7 @@
  * 3. Merges: the adjacent pair with the lowest merge rank is merged first (ties: leftmost), using
  *    a heap and a linked list of symbols. Llama 3 first looks the whole piece up in the vocab.
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include "util/util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +55,7 @@ static const pre_def PRE_DEFS[] = {
     {{"qwen2", "deepseek-r1-qwen", "stablelm2", NULL}, false, {RE_QWEN2, NULL}},
 };
 
-orx_status tok_bpe_setup(orx_tokenizer *t, orx_error *err) {
+orx_status orx_tok_bpe_setup(orx_tokenizer *t, orx_error *err) {
     const pre_def *d = NULL;
     for (size_t i = 0; i < sizeof PRE_DEFS / sizeof PRE_DEFS[0] && !d; i++)
         for (int k = 0; PRE_DEFS[i].names[k]; k++)
@@ -107,7 +107,7 @@ static const byte_map *get_byte_map(void) {
     for (int b = 0; b < 256; b++) {
         uint16_t cp = byte_to_cp(b);
         char u[4];
-        size_t n = tok_utf8_encode(cp, u);
+        size_t n = orx_tok_utf8_encode(cp, u);
         memcpy(tmp.enc[b], u, 2);
         tmp.enc_len[b] = (uint8_t)n;
         tmp.dec[cp] = (int16_t)b;
@@ -119,12 +119,12 @@ static const byte_map *get_byte_map(void) {
     return &m;
 }
 
-int32_t tok_bpe_decode_text(const char *s, size_t n, char *buf, int32_t cap) {
+int32_t orx_tok_bpe_decode_text(const char *s, size_t n, char *buf, int32_t cap) {
     const byte_map *m = get_byte_map();
     int32_t k = 0;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t used = tok_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        size_t used = orx_tok_utf8_decode((const unsigned char *)s + i, n - i, &cp);
         if (cp < 324 && m->dec[cp] >= 0) {
             if (buf && k < cap) buf[k] = (char)m->dec[cp];
             k++;
@@ -162,7 +162,7 @@ static char *sanitize_utf8(const char *s, size_t n, size_t *out_n) {
                 if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
             }
         }
-        k += tok_utf8_encode(cp, o + k);
+        k += orx_tok_utf8_encode(cp, o + k);
         i += len;
     }
     *out_n = k;
@@ -235,17 +235,17 @@ static bool pre_split(const orx_tokenizer *t, const char *text, size_t len, span
 static bool bpe_try(const orx_tokenizer *t, const char *w, const tok_sym *sy, int32_t l, int32_t r,
                     tok_heap *h) {
     if (l < 0 || r < 0) return true;
-    int32_t rank = tok_bpe_merge_rank(t, w + sy[l].off, sy[l].n, w + sy[r].off, sy[r].n);
+    int32_t rank = orx_tok_bpe_merge_rank(t, w + sy[l].off, sy[l].n, w + sy[r].off, sy[r].n);
     if (rank < 0) return true;
-    return tok_heap_push(h, (tok_bigram){-(float)rank, l, r, sy[l].n + sy[r].n});
+    return orx_tok_heap_push(h, (tok_bigram){-(float)rank, l, r, sy[l].n + sy[r].n});
 }
 
 static void emit_symbol(const orx_tokenizer *t, const char *s, size_t n, tok_vec *out) {
-    int32_t id = tok_find(t, s, n);
-    if (id >= 0) { tok_vec_push(out, id); return; }
+    int32_t id = orx_tok_find(t, s, n);
+    if (id >= 0) { orx_tok_vec_push(out, id); return; }
     for (size_t j = 0; j < n; j++) { /* no such token: single-byte tokens where they exist */
-        int32_t b = tok_find(t, s + j, 1);
-        if (b >= 0) tok_vec_push(out, b);
+        int32_t b = orx_tok_find(t, s + j, 1);
+        if (b >= 0) orx_tok_vec_push(out, b);
     }
 }
 
@@ -253,8 +253,8 @@ static void bpe_word(const orx_tokenizer *t, const char *w, size_t len, tok_sym 
                      tok_vec *out) {
     if (len == 0) return;
     if (t->ignore_merges) {
-        int32_t id = tok_find(t, w, len);
-        if (id >= 0) { tok_vec_push(out, id); return; }
+        int32_t id = orx_tok_find(t, w, len);
+        if (id >= 0) { orx_tok_vec_push(out, id); return; }
     }
     int32_t ns = 0;
     for (size_t off = 0; off < len;) {
@@ -268,7 +268,7 @@ static void bpe_word(const orx_tokenizer *t, const char *w, size_t len, tok_sym 
     bool ok = true;
     for (int32_t i = 1; i < ns && ok; i++) ok = bpe_try(t, w, sy, i - 1, i, h);
     while (ok && h->n > 0) {
-        tok_bigram b = tok_heap_pop(h);
+        tok_bigram b = orx_tok_heap_pop(h);
         tok_sym *l = &sy[b.left], *r = &sy[b.right];
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
         l->n += r->n;
@@ -282,7 +282,7 @@ static void bpe_word(const orx_tokenizer *t, const char *w, size_t len, tok_sym 
         if (sy[i].n) emit_symbol(t, w + sy[i].off, sy[i].n, out);
 }
 
-void tok_bpe_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
+void orx_tok_bpe_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
     if (len == 0) return;
     size_t clen = 0;
     char *clean = sanitize_utf8(text, len, &clen);

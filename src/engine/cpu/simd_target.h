@@ -5,7 +5,7 @@
  *
  * GCC: `#pragma GCC push_options` + `#pragma GCC target(...)`; clang: `#pragma clang attribute
  * push(__attribute__((target(...))), apply_to = function)`. Both leave the rest of the file at
- * the baseline level, so the functions are only called after the CPU check (engine/cpu.c).
+ * the baseline level, so the functions are only called after the CPU check (engine/cpu/cpu.c).
  * ORX_HOT_O3 asks GCC for -O3 on one function (clang has no per-function optimisation level).
  */
 #ifndef ORX_SIMD_TARGET_H

@@ -1,10 +1,10 @@
 /*
- * kquant_unpack.c — K-quant super-blocks as plain values + scales, for the rows-in-lanes prompt
- * kernels. Bit layouts (ggml): Q4_K qs[128], 32-byte chunk c: low nibbles = sub-block 2c, high
- * nibbles = 2c+1; Q5_K adds the 5th bit of sub-block k from qh bit k; Q6_K per 128-value half h:
+ * strip.c — the strip driver of the rows-in-lanes prompt kernels (every quant type they take),
+ * and K-quant super-blocks as plain values + scales. Bit layouts (ggml): Q4_K qs[128], 32-byte
+ * chunk c: low nibbles = sub-block 2c, high nibbles = 2c+1; Q5_K adds the 5th bit of sub-block k from qh bit k; Q6_K per 128-value half h:
  * ql (64 B) low/high nibbles and qh (32 B) 2-bit fields give values 0-31, 32-63, 64-95, 96-127.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/strip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +26,78 @@ void orx_kq_pair_sums(uint32_t type, const orx_block_q8_K *x, int64_t nsb, int32
 }
 
 /* ============================================================================================
- * K-quant strip driver
+ * Strip driver
  * ========================================================================================== */
-static void kq_prep_fn(void *vctx, int ith, int nth) {
-    orx_kq_job *j = vctx;
-    for (int64_t t = ith; t < j->n_tok; t += nth)
-        orx_kq_pair_sums(j->wtype, (const orx_block_q8_K *)(j->Xq + (size_t)t * j->x_row), j->nsb,
-                         j->bsp + (size_t)t * (size_t)j->nsb * 8);
+static bool is_kquant(uint32_t t) { return t == ORX_TYPE_Q4_K || t == ORX_TYPE_Q5_K || t == ORX_TYPE_Q6_K; }
+
+/* Per token: K-quants the sub-block sum pairs; Q4_0/Q8_0 per block d_x and offset x sum(x) (the
+ * offset of the unsigned values: 8 for Q4_0, 128 for Q8_0 as q + 128, 0 for Q8_0 with signs). */
+static void strip_prep_fn(void *vctx, int ith, int nth) {
+    orx_strip_job *j = vctx;
+    int off = j->wtype == ORX_TYPE_Q4_0 ? 8 : j->spec.q8_sign ? 0 : 128;
+    for (int64_t t = ith; t < j->n_tok; t += nth) {
+        const char *xr = j->Xq + (size_t)t * j->x_row;
+        if (j->bsp) {
+            orx_kq_pair_sums(j->wtype, (const orx_block_q8_K *)xr, j->nblk, j->bsp + (size_t)t * (size_t)j->nblk * 8);
+            continue;
+        }
+        const orx_block_q8_0 *x = (const orx_block_q8_0 *)xr;
+        for (int64_t b = 0; b < j->nblk; b++) {
+            int sum = 0;
+            if (off)
+                for (int i = 0; i < 32; i++) sum += x[b].qs[i];
+            j->dx[t * j->nblk + b] = orx_fp16_to_f32(x[b].d);
+            j->corr[t * j->nblk + b] = off * sum;
+        }
+    }
 }
 
-/* Rows past n_out are zero (their lanes are computed and not stored). */
-static void kq_unpack_strip(const orx_kq_job *j, int64_t r0, orx_kq_strip *st) {
-    int nsub = j->nsub, R = j->rows;
+/* Q4_0/Q8_0 rows of the strip at r0: V (and S) [b][8 groups][rows][4], d [b][rows]. */
+static void unpack_strip_q(const orx_strip_job *j, int64_t r0, orx_strip *st) {
+    int R = j->spec.rows;
+    for (int r = 0; r < R; r++) {
+        bool pad = r0 + r >= j->n_out;
+        const char *row = j->W + (size_t)(r0 + r) * j->w_row;
+        for (int64_t b = 0; b < j->nblk; b++) {
+            _Alignas(32) uint8_t v[32];
+            _Alignas(32) int8_t s[32];
+            memset(s, 0, sizeof s);
+            float d = 0.0f;
+            if (pad) {
+                memset(v, 0, sizeof v);
+            } else if (j->wtype == ORX_TYPE_Q4_0) {
+                const orx_block_q4_0 *blk = (const orx_block_q4_0 *)row + b;
+                for (int i = 0; i < 16; i++) v[i] = blk->qs[i] & 15, v[16 + i] = blk->qs[i] >> 4;
+                d = orx_fp16_to_f32(blk->d);
+            } else {
+                const orx_block_q8_0 *blk = (const orx_block_q8_0 *)row + b;
+                for (int i = 0; i < 32; i++) {
+                    int q = blk->qs[i];
+                    v[i] = (uint8_t)(j->spec.q8_sign ? (q < 0 ? -q : q) : q + 128);
+                    s[i] = (int8_t)q;
+                }
+                d = orx_fp16_to_f32(blk->d);
+            }
+            const uint32_t *v32 = (const uint32_t *)(const void *)v, *s32 = (const uint32_t *)(const void *)s;
+            uint32_t *dv = (uint32_t *)(void *)(st->V + (size_t)b * 32 * (size_t)R) + r;
+            for (int g = 0; g < 8; g++) dv[g * R] = v32[g];
+            if (st->S) {
+                uint32_t *ds = (uint32_t *)(void *)(st->S + (size_t)b * 32 * (size_t)R) + r;
+                for (int g = 0; g < 8; g++) ds[g * R] = s32[g];
+            }
+            st->d[b * R + r] = d;
+        }
+    }
+}
+
+/* K-quant rows of the strip at r0. Rows past n_out are zero (their lanes are computed and not stored). */
+static void unpack_strip_k(const orx_strip_job *j, int64_t r0, orx_strip *st) {
+    int nsub = j->nsub, R = j->spec.rows;
     size_t row_blk = orx_type_row_bytes(j->wtype, 256); /* bytes per super-block */
     for (int r = 0; r < R; r++) {
         bool pad = r0 + r >= j->n_out;
         const char *row = j->W + (size_t)(r0 + r) * j->w_row;
-        for (int64_t sb = 0; sb < j->nsb; sb++) {
+        for (int64_t sb = 0; sb < j->nblk; sb++) {
             orx_kq_block kb;
             if (pad) memset(&kb, 0, sizeof kb);
             else orx_kq_unpack(j->wtype, row + (size_t)sb * row_blk, &kb);
@@ -51,7 +106,7 @@ static void kq_unpack_strip(const orx_kq_job *j, int64_t r0, orx_kq_strip *st) {
             uint32_t *dst = (uint32_t *)(void *)(st->V + (size_t)sb * 256 * (size_t)R) + r;
             for (int q = 0; q < 64; q++) dst[q * R] = v32[q]; /* group q = values 4q..4q+3 */
             int32_t *scd = st->sc + ((size_t)sb * (size_t)nsub) * (size_t)R + r;
-            for (int k = 0; k < nsub; k++) scd[k * R] = j->sc_twice ? orx_pack16(sc[k], sc[k]) : sc[k];
+            for (int k = 0; k < nsub; k++) scd[k * R] = j->spec.sc_twice ? orx_pack16(sc[k], sc[k]) : sc[k];
             int32_t *pd = st->scp + (size_t)sb * 8 * (size_t)R + r;
             if (j->wtype != ORX_TYPE_Q6_K)
                 for (int i = 0; i < 4; i++) pd[i * R] = orx_pack16(mn[2 * i], mn[2 * i + 1]);
@@ -63,52 +118,63 @@ static void kq_unpack_strip(const orx_kq_job *j, int64_t r0, orx_kq_strip *st) {
     }
 }
 
-static void kq_strips_fn(void *vctx, int ith, int nth) {
-    orx_kq_job *j = vctx;
-    size_t R = (size_t)j->rows, nsb = (size_t)j->nsb;
-    orx_kq_strip st = {orx_alloc64(nsb * 256 * R), orx_alloc64(nsb * (size_t)j->nsub * R * sizeof(int32_t)),
-                       orx_alloc64(nsb * 8 * R * sizeof(int32_t)), orx_alloc64(nsb * R * sizeof(float)),
-                       orx_alloc64(nsb * R * sizeof(float))};
-    if (!st.V || !st.sc || !st.scp || !st.d || !st.dmin) {
+static void strips_fn(void *vctx, int ith, int nth) {
+    orx_strip_job *j = vctx;
+    size_t R = (size_t)j->spec.rows, nb = (size_t)j->nblk;
+    bool k = j->bsp != NULL, sign = j->wtype == ORX_TYPE_Q8_0 && j->spec.q8_sign;
+    size_t vb = k ? 256 : 32; /* values per block */
+    orx_strip st = {orx_alloc64(nb * vb * R), sign ? orx_alloc64(nb * vb * R) : NULL,
+                    k ? orx_alloc64(nb * (size_t)j->nsub * R * sizeof(int32_t)) : NULL,
+                    k ? orx_alloc64(nb * 8 * R * sizeof(int32_t)) : NULL, orx_alloc64(nb * R * sizeof(float)),
+                    k ? orx_alloc64(nb * R * sizeof(float)) : NULL};
+    if (!st.V || (sign && !st.S) || (k && (!st.sc || !st.scp || !st.dmin)) || !st.d) {
         j->fail = true;
     } else {
         for (;;) {
             long s = j->next++;
-            int64_t r0 = (int64_t)s * j->rows;
+            int64_t r0 = (int64_t)s * j->spec.rows;
             if (r0 >= j->n_out) break;
-            kq_unpack_strip(j, r0, &st);
-            for (int64_t t0 = 0; t0 < j->n_tok; t0 += j->tok_tile) j->tile(j, &st, t0, r0);
+            if (k) unpack_strip_k(j, r0, &st);
+            else unpack_strip_q(j, r0, &st);
+            for (int64_t t0 = 0; t0 < j->n_tok; t0 += j->spec.tok_tile) j->spec.tile(j, &st, t0, r0);
         }
     }
-    free(st.V); free(st.sc); free(st.scp); free(st.d); free(st.dmin);
+    free(st.V); free(st.S); free(st.sc); free(st.scp); free(st.d); free(st.dmin);
 }
 
-void orx_kq_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
-               int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y, int rows,
-               int tok_tile, bool sc_twice, orx_kq_tile_fn tile) {
-    orx_kq_job j;
+void orx_strip_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out,
+                  int64_t n_in, const void *Xq, size_t x_row, int64_t n_tok, float *Y,
+                  const orx_strip_spec *spec) {
+    orx_strip_job j;
     memset(&j, 0, sizeof j);
+    j.spec = *spec;
     j.wtype = wtype;
     j.nsub = wtype == ORX_TYPE_Q6_K ? 16 : 8;
-    j.rows = rows;
-    j.tok_tile = tok_tile;
-    j.sc_twice = sc_twice;
-    j.tile = tile;
     j.W = W;
     j.w_row = w_row;
     j.n_out = n_out;
-    j.nsb = n_in / 256;
+    j.nblk = n_in / (is_kquant(wtype) ? 256 : 32);
     j.Xq = Xq;
     j.x_row = x_row;
     j.n_tok = n_tok;
     j.Y = Y;
-    j.bsp = orx_alloc64((size_t)n_tok * (size_t)j.nsb * 8 * sizeof(int32_t));
-    if (j.bsp) {
-        orx_threadpool_run(pool, kq_prep_fn, &j);
-        orx_threadpool_run(pool, kq_strips_fn, &j);
+    size_t per_tok = (size_t)n_tok * (size_t)j.nblk;
+    bool ok;
+    if (is_kquant(wtype)) {
+        ok = (j.bsp = orx_alloc64(per_tok * 8 * sizeof(int32_t))) != NULL;
+    } else {
+        j.dx = orx_alloc64(per_tok * sizeof(float));
+        j.corr = orx_alloc64(per_tok * sizeof(int32_t));
+        ok = j.dx && j.corr;
     }
-    if (!j.bsp || j.fail) memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
+    if (ok) {
+        orx_threadpool_run(pool, strip_prep_fn, &j);
+        orx_threadpool_run(pool, strips_fn, &j);
+    }
+    if (!ok || j.fail) memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
     free(j.bsp);
+    free(j.dx);
+    free(j.corr);
 }
 
 /* ============================================================================================

@@ -5,7 +5,7 @@
  * sleeping ones are woken by a broadcast. Each worker counts itself into `n_done`; the caller
  * (thread 0) does its share, then waits for the others the same spin-then-yield way.
  */
-#include "engine/threadpool.h"
+#include "engine/cpu/threadpool.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/threadpool.h"
+#include "engine/cpu/threadpool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -141,7 +141,7 @@ static inline void orx_get_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, ui
 }
 
 /* ============================================================================================
- * Kernel interface (quant.c = scalar reference; kernels_*.c = SIMD; chosen at runtime)
+ * Kernel interface (quant.c = scalar reference; x86/avx2.c, avx512.c, amx.c = SIMD; cpu.c picks)
  * ========================================================================================== */
 /* *s = dot(w, x) over n values; w of the weight type, x of its dot type. */
 typedef void (*orx_vec_dot_fn)(int64_t n, float *s, const void *w, const void *x);
@@ -194,20 +194,6 @@ orx_kernel orx_kernel_ref(uint32_t type);
 orx_kernel orx_kernel_best(uint32_t type);
 /* Kernel for a specific ISA level ("avx2", "avx512", "amx"); vec_dot NULL if not on this CPU. */
 orx_kernel orx_kernel_isa(uint32_t type, const char *isa);
-
-/* Per-ISA kernel tables (kernels_avx2.c, kernels_avx512.c); vec_dot NULL where a type has no
- * kernel at that level. They do not check the CPU: orx_kernel_isa()/orx_kernel_best() do. */
-orx_kernel orx_kernels_avx2(uint32_t type);
-orx_kernel orx_kernels_avx512(uint32_t type);
-orx_kernel orx_kernels_amx(uint32_t type); /* AMX int8 batches (Q8_0/Q4_0/Q5_0), else avx512 */
-/* AVX-512 VNNI whole-matmul path for prompt batches (kernels_avx512_mm.c; Q4_0, Q8_0), or NULL. */
-orx_mm_fn orx_avx512_mm(uint32_t type);
-/* AVX-512 VNNI whole-matmul path for K-quant prompt batches (kernels_avx512_kmm.c; Q4_K, Q5_K, Q6_K). */
-orx_mm_fn orx_avx512_kmm(uint32_t type);
-/* AVX2 whole-matmul path for prompt batches (kernels_avx2_mm.c; Q4_0, Q8_0), or NULL. */
-orx_mm_fn orx_avx2_mm(uint32_t type);
-/* AVX2 whole-matmul path for K-quant prompt batches (kernels_avx2_kmm.c; Q4_K, Q5_K, Q6_K), or NULL. */
-orx_mm_fn orx_avx2_kmm(uint32_t type);
 
 /* CPU features (cpu.c, cpuid + xgetbv). */
 typedef struct orx_cpu_features {

@@ -5,7 +5,7 @@
  * at run time. ORX_ISA=scalar|avx2|avx512 in the environment (or orx_cpu_force_isa) caps the
  * level, for tests and benchmarks.
  */
-#include "engine/quant.h"
+#include "engine/cpu/x86/x86.h"
 
 #include <pthread.h>
 #include <sys/syscall.h>

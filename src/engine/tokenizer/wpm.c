@@ -1,5 +1,5 @@
 /*
- * tokenizer_wpm.c — WordPiece (tokenizer.ggml.model = "bert"), as llama.cpp runs BERT vocabs
+ * wpm.c — WordPiece (tokenizer.ggml.model = "bert"), as llama.cpp runs BERT vocabs
  * converted to GGUF (word-initial pieces carry a '▁' prefix instead of continuations "##").
  *
  * Pre-processing per codepoint: canonical decomposition keeping the first codepoint (strips
@@ -8,7 +8,7 @@
  * Each word gets '▁' prepended and is cut greedily into the longest vocabulary tokens; a word
  * that cannot be cut completely becomes [UNK].
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -59,15 +59,15 @@ static void wpm_word(const orx_tokenizer *t, const char *w, size_t n, tok_vec *o
     for (size_t i = 0; i < n;) {
         size_t j = i + t->max_token_len + 1 < n ? i + t->max_token_len + 1 : n;
         int32_t id = -1;
-        for (; j > i; j--) if ((id = tok_find(t, w + i, j - i)) >= 0) break;
+        for (; j > i; j--) if ((id = orx_tok_find(t, w + i, j - i)) >= 0) break;
         if (id < 0) { out->n = start; break; } /* discard the partial word */
-        tok_vec_push(out, id);
+        orx_tok_vec_push(out, id);
         i = j;
     }
-    if (out->n == start && t->unk >= 0) tok_vec_push(out, t->unk);
+    if (out->n == start && t->unk >= 0) orx_tok_vec_push(out, t->unk);
 }
 
-void tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
+void orx_tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
     wbuf w = {0};
     static const char PHANTOM[] = "\xe2\x96\x81";
     bool ok = wput(&w, PHANTOM, 3);
@@ -87,7 +87,7 @@ void tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_ve
         bool punct = cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
         bool symbol = cat >= UTF8PROC_CATEGORY_SM && cat <= UTF8PROC_CATEGORY_SO;
         char enc[4];
-        size_t en = tok_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), enc);
+        size_t en = orx_tok_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), enc);
         if (punct || (c < 0x7F && symbol) || is_chinese(c)) {
             if (w.n > 3) wpm_word(t, w.s, w.n, out);
             w.n = 3;

@@ -8,7 +8,7 @@
  *    tile of weight rows stays in L1 while every token of the batch streams past it, so each
  *    weight block is read from memory once per tile, not once per token.
  */
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

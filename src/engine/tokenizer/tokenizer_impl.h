@@ -5,7 +5,7 @@
 #ifndef ORX_ENGINE_TOKENIZER_IMPL_H
 #define ORX_ENGINE_TOKENIZER_IMPL_H
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -74,12 +74,12 @@ typedef struct tok_vec {
     size_t   cap; /* allocated */
     bool     oom; /* an append failed */
 } tok_vec;
-void tok_vec_push(tok_vec *v, int32_t id);
+void orx_tok_vec_push(tok_vec *v, int32_t id);
 
-uint64_t tok_hash(const void *p, size_t n, uint64_t h);
+uint64_t orx_tok_hash(const void *p, size_t n, uint64_t h);
 #define TOK_HASH_SEED 0xcbf29ce484222325ULL
 /* id of the token whose text is exactly s[0..n), -1 if none */
-int32_t tok_find(const orx_tokenizer *t, const char *s, size_t n);
+int32_t orx_tok_find(const orx_tokenizer *t, const char *s, size_t n);
 /* byte length of the UTF-8 sequence starting with lead byte c (llama.cpp's table: 1 for
  * continuation bytes) */
 static inline size_t tok_utf8_len(unsigned char c) {
@@ -87,8 +87,8 @@ static inline size_t tok_utf8_len(unsigned char c) {
     return lens[c >> 4];
 }
 /* decode one codepoint from valid UTF-8 at s (n bytes available); returns bytes used */
-size_t tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
-size_t tok_utf8_encode(uint32_t cp, char out[4]);
+size_t orx_tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+size_t orx_tok_utf8_encode(uint32_t cp, char out[4]);
 
 /* symbols being merged (SPM and BPE): a doubly linked list over the text */
 typedef struct tok_sym {
@@ -105,22 +105,22 @@ typedef struct tok_bigram {
     uint32_t size;  /* bytes of the merged text when queued (stale check) */
 } tok_bigram;
 typedef struct tok_heap { tok_bigram *v; size_t n, cap; } tok_heap;
-bool tok_heap_push(tok_heap *h, tok_bigram b); /* false on OOM */
-tok_bigram tok_heap_pop(tok_heap *h);          /* h->n > 0 */
+bool orx_tok_heap_push(tok_heap *h, tok_bigram b); /* false on OOM */
+tok_bigram orx_tok_heap_pop(tok_heap *h);          /* h->n > 0 */
 
 /* ============================================================================================
  * Per-kind parts
  * ========================================================================================== */
-/* tokenizer_spm.c: text (already '▁'-escaped) -> ids */
-void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
-/* tokenizer_bpe.c */
-orx_status tok_bpe_setup(orx_tokenizer *t, orx_error *err); /* regexes for t->pre_name */
-void tok_bpe_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
-int32_t tok_bpe_merge_rank(const orx_tokenizer *t, const char *l, size_t ln, const char *r,
+/* spm.c: text (already '▁'-escaped) -> ids */
+void orx_tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
+/* bpe.c */
+orx_status orx_tok_bpe_setup(orx_tokenizer *t, orx_error *err); /* regexes for t->pre_name */
+void orx_tok_bpe_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
+int32_t orx_tok_bpe_merge_rank(const orx_tokenizer *t, const char *l, size_t ln, const char *r,
                            size_t rn);
 /* GPT-2 byte-level decode of a token text into buf (returns needed length) */
-int32_t tok_bpe_decode_text(const char *s, size_t n, char *buf, int32_t cap);
-/* tokenizer_wpm.c */
-void tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
+int32_t orx_tok_bpe_decode_text(const char *s, size_t n, char *buf, int32_t cap);
+/* wpm.c */
+void orx_tok_wpm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out);
 
 #endif /* ORX_ENGINE_TOKENIZER_IMPL_H */

@@ -1,12 +1,12 @@
 /*
- * tokenizer_spm.c — SentencePiece-style merging (tokenizer.ggml.model = "llama").
+ * spm.c — SentencePiece-style merging (tokenizer.ggml.model = "llama").
  *
  * The text (spaces already '▁') is split into UTF-8 characters; repeatedly the adjacent pair whose
  * concatenation is a vocabulary token with the highest score is merged (ties: the leftmost pair,
  * which is what makes an all-equal-score vocabulary deterministic). Symbols that are not tokens
  * at the end fall back to <0xNN> byte tokens. Also home of the merge heap shared with BPE.
  */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +17,7 @@ static bool heap_before(const tok_bigram *a, const tok_bigram *b) {
     return a->score > b->score || (a->score == b->score && a->left < b->left);
 }
 
-bool tok_heap_push(tok_heap *h, tok_bigram b) {
+bool orx_tok_heap_push(tok_heap *h, tok_bigram b) {
     if (h->n == h->cap) {
         size_t nc = h->cap ? h->cap * 2 : 64;
         tok_bigram *nv = realloc(h->v, nc * sizeof *nv);
@@ -35,7 +35,7 @@ bool tok_heap_push(tok_heap *h, tok_bigram b) {
     return true;
 }
 
-tok_bigram tok_heap_pop(tok_heap *h) {
+tok_bigram orx_tok_heap_pop(tok_heap *h) {
     tok_bigram top = h->v[0];
     tok_bigram last = h->v[--h->n];
     size_t i = 0;
@@ -59,12 +59,12 @@ static bool spm_try_bigram(const orx_tokenizer *t, const char *text, const tok_s
                            int32_t left, int32_t right, tok_heap *h) {
     if (left < 0 || right < 0) return true;
     uint32_t size = sy[left].n + sy[right].n;
-    int32_t id = tok_find(t, text + sy[left].off, size);
+    int32_t id = orx_tok_find(t, text + sy[left].off, size);
     if (id < 0) return true;
-    return tok_heap_push(h, (tok_bigram){t->scores[id], left, right, size});
+    return orx_tok_heap_push(h, (tok_bigram){t->scores[id], left, right, size});
 }
 
-void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
+void orx_tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_vec *out) {
     if (len == 0) return;
     tok_sym *sy = malloc(len * sizeof *sy);
     tok_heap h = {0};
@@ -80,7 +80,7 @@ void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_ve
     bool ok = true;
     for (int32_t i = 1; i < ns && ok; i++) ok = spm_try_bigram(t, text, sy, i - 1, i, &h);
     while (ok && h.n > 0) {
-        tok_bigram b = tok_heap_pop(&h);
+        tok_bigram b = orx_tok_heap_pop(&h);
         tok_sym *l = &sy[b.left], *r = &sy[b.right];
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
         l->n += r->n;
@@ -92,11 +92,11 @@ void tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, tok_ve
     }
     if (!ok) out->oom = true;
     for (int32_t i = 0; ok && i != -1; i = sy[i].next) {
-        int32_t id = tok_find(t, text + sy[i].off, sy[i].n);
-        if (id >= 0) { tok_vec_push(out, id); continue; }
+        int32_t id = orx_tok_find(t, text + sy[i].off, sy[i].n);
+        if (id >= 0) { orx_tok_vec_push(out, id); continue; }
         for (uint32_t j = 0; j < sy[i].n; j++) {
             int32_t b = t->byte_tok[(unsigned char)text[sy[i].off + j]];
-            if (b >= 0) tok_vec_push(out, b);
+            if (b >= 0) orx_tok_vec_push(out, b);
         }
     }
     free(h.v);

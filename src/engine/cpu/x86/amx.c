@@ -1,5 +1,5 @@
 /*
- * kernels_amx.c — prompt processing with Intel AMX (tile int8 dot products), for weight types
+ * amx.c — prompt processing with Intel AMX (tile int8 dot products), for weight types
  * whose blocks are 32 signed 8-bit values times one scale: Q8_0, Q4_0 (q - 8), Q5_0 (q - 16).
  *
  * Q4_K / Q5_K / Q6_K use the same tiles per 32- or 16-value sub-block (see the K-quant section).
@@ -11,7 +11,7 @@
  * int32 block sums, which are scaled by d_w * d_x and accumulated in f32 in block order, as the
  * reference does. Each weight block is read once per 32 tokens.
  */
-#include "engine/kquant_unpack.h"
+#include "engine/cpu/x86/x86.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +101,7 @@ AMX static void unpack_strip(const amx_job *j, int64_t r0, int8_t *A, float *dw)
         const char *row = j->W + (size_t)(r0 + r) * j->w_row;
         if (j->wtype == ORX_TYPE_Q8_0) {
             const orx_block_q8_0 *b = (const void *)row;
-            for (int64_t i = 0; i < j->nb; i++) { memcpy(a + 32 * i, b[i].qs, 32); d[i] = _cvtsh_ss(b[i].d); }
+            for (int64_t i = 0; i < j->nb; i++) { memcpy(a + 32 * i, b[i].qs, 32); d[i] = orx_h2f(b[i].d); }
         } else if (j->wtype == ORX_TYPE_Q4_0) {
             const orx_block_q4_0 *b = (const void *)row;
             const __m128i m = _mm_set1_epi8(0x0F), off = _mm_set1_epi8(8);
@@ -109,7 +109,7 @@ AMX static void unpack_strip(const amx_job *j, int64_t r0, int8_t *A, float *dw)
                 __m128i q = _mm_loadu_si128((const __m128i *)b[i].qs);
                 _mm_storeu_si128((__m128i *)(a + 32 * i), _mm_sub_epi8(_mm_and_si128(q, m), off));
                 _mm_storeu_si128((__m128i *)(a + 32 * i + 16), _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m), off));
-                d[i] = _cvtsh_ss(b[i].d);
+                d[i] = orx_h2f(b[i].d);
             }
         } else { /* Q5_0 */
             const orx_block_q5_0 *b = (const void *)row;
@@ -121,7 +121,7 @@ AMX static void unpack_strip(const amx_job *j, int64_t r0, int8_t *A, float *dw)
                     a[32 * i + k] = (int8_t)(((b[i].qs[k] & 0xF) | h0) - 16);
                     a[32 * i + k + 16] = (int8_t)(((b[i].qs[k] >> 4) | h1) - 16);
                 }
-                d[i] = _cvtsh_ss(b[i].d);
+                d[i] = orx_h2f(b[i].d);
             }
         }
     }

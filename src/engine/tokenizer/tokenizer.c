@@ -1,14 +1,14 @@
 /*
  * tokenizer.c — tokenizer construction (from arrays or GGUF metadata), special-token handling,
- * the tokenize / detokenize entry points. The algorithms live in tokenizer_spm.c,
- * tokenizer_bpe.c and tokenizer_wpm.c.
+ * the tokenize / detokenize entry points. The algorithms live in spm.c,
+ * bpe.c and wpm.c.
  *
  * Behaviour follows llama.cpp's published tokenizer semantics (the reference the tests in
  * ../shared/tokenizers were produced with): special tokens are cut out of the text first
  * (longest text first), each remaining raw fragment is tokenized on its own.
  */
 #define _GNU_SOURCE /* memmem */
-#include "engine/tokenizer_impl.h"
+#include "engine/tokenizer/tokenizer_impl.h"
 #include "util/util.h"
 #include <ctype.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 /* ============================================================================================
  * Small helpers
  * ========================================================================================== */
-void tok_vec_push(tok_vec *v, int32_t id) {
+void orx_tok_vec_push(tok_vec *v, int32_t id) {
     if (v->n == v->cap) {
         size_t nc = v->cap ? v->cap * 2 : 64;
         int32_t *nv = realloc(v->v, nc * sizeof *nv);
@@ -28,7 +28,7 @@ void tok_vec_push(tok_vec *v, int32_t id) {
     v->v[v->n++] = id;
 }
 
-uint64_t tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
+uint64_t orx_tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) { h ^= s[i]; h *= 0x100000001b3ULL; }
     return h;
@@ -36,8 +36,8 @@ uint64_t tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
 
 static uint64_t mix(uint64_t h) { h ^= h >> 29; h *= 0xbf58476d1ce4e5b9ULL; return h ^ (h >> 32); }
 
-int32_t tok_find(const orx_tokenizer *t, const char *s, size_t n) {
-    uint64_t i = mix(tok_hash(s, n, TOK_HASH_SEED)) & t->ht_mask;
+int32_t orx_tok_find(const orx_tokenizer *t, const char *s, size_t n) {
+    uint64_t i = mix(orx_tok_hash(s, n, TOK_HASH_SEED)) & t->ht_mask;
     for (;; i = (i + 1) & t->ht_mask) {
         int32_t id = t->ht[i];
         if (id < 0) return -1;
@@ -45,7 +45,7 @@ int32_t tok_find(const orx_tokenizer *t, const char *s, size_t n) {
     }
 }
 
-size_t tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
+size_t orx_tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned char c = s[0];
     size_t len = tok_utf8_len(c);
     if (len > n || (c >= 0x80 && c < 0xC0)) { *cp = c; return 1; }
@@ -56,7 +56,7 @@ size_t tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     return len;
 }
 
-size_t tok_utf8_encode(uint32_t cp, char out[4]) {
+size_t orx_tok_utf8_encode(uint32_t cp, char out[4]) {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
     if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
     if (cp < 0x10000) {
@@ -125,7 +125,7 @@ static orx_status copy_vocab(orx_tokenizer *t, const orx_tokenizer_spec *s, orx_
     t->ht_mask = size - 1;
     for (int32_t id = 0; id < n; id++) {
         const char *txt = t->arena + t->tok_off[id];
-        uint64_t i = mix(tok_hash(txt, t->tok_len[id], TOK_HASH_SEED)) & t->ht_mask;
+        uint64_t i = mix(orx_tok_hash(txt, t->tok_len[id], TOK_HASH_SEED)) & t->ht_mask;
         for (;; i = (i + 1) & t->ht_mask) {
             int32_t o = t->ht[i];
             if (o < 0 || (t->tok_len[o] == t->tok_len[id] && memcmp(t->arena + t->tok_off[o], txt, t->tok_len[id]) == 0)) {
@@ -167,20 +167,20 @@ static orx_status copy_merges(orx_tokenizer *t, const orx_tokenizer_spec *s, orx
         if (!sp) { t->m_split[k] = UINT32_MAX; continue; } /* malformed: never matches */
         t->m_split[k] = (uint32_t)(sp - m);
         uint32_t l = t->m_split[k], r = t->m_len[k] - l - 1;
-        if (tok_bpe_merge_rank(t, m, l, m + l + 1, r) >= 0) continue; /* first rank wins */
-        uint64_t i = mix(tok_hash(m, t->m_len[k], TOK_HASH_SEED)) & t->m_mask;
+        if (orx_tok_bpe_merge_rank(t, m, l, m + l + 1, r) >= 0) continue; /* first rank wins */
+        uint64_t i = mix(orx_tok_hash(m, t->m_len[k], TOK_HASH_SEED)) & t->m_mask;
         while (t->m_ht[i] >= 0) i = (i + 1) & t->m_mask;
         t->m_ht[i] = k;
     }
     return ORX_OK;
 }
 
-int32_t tok_bpe_merge_rank(const orx_tokenizer *t, const char *l, size_t ln, const char *r,
+int32_t orx_tok_bpe_merge_rank(const orx_tokenizer *t, const char *l, size_t ln, const char *r,
                            size_t rn) {
     if (!t->m_ht) return -1;
-    uint64_t h = tok_hash(l, ln, TOK_HASH_SEED);
-    h = tok_hash(" ", 1, h);
-    h = tok_hash(r, rn, h);
+    uint64_t h = orx_tok_hash(l, ln, TOK_HASH_SEED);
+    h = orx_tok_hash(" ", 1, h);
+    h = orx_tok_hash(r, rn, h);
     for (uint64_t i = mix(h) & t->m_mask;; i = (i + 1) & t->m_mask) {
         int32_t k = t->m_ht[i];
         if (k < 0) return -1;
@@ -224,13 +224,13 @@ static void add_eog(orx_tokenizer *t, int32_t id) {
 static orx_status finish_specials(orx_tokenizer *t, const char *name, orx_error *err) {
     /* EOT by text when not given */
     for (int k = 0; t->eot < 0 && EOT_TEXTS[k]; k++) {
-        int32_t id = tok_find(t, EOT_TEXTS[k], strlen(EOT_TEXTS[k]));
+        int32_t id = orx_tok_find(t, EOT_TEXTS[k], strlen(EOT_TEXTS[k]));
         if (id >= 0) { t->eot = id; if (!(t->attr[id] & TA_CONTROL)) t->attr[id] = TA_CONTROL; }
     }
     t->eog = malloc(sizeof *t->eog * (sizeof EOG_TEXTS / sizeof EOG_TEXTS[0] + 3)); /* + eos/eot/eom */
     if (!t->eog) return orx_fail(err, ORX_ERR_NOMEM, "tokenizer: out of memory");
     for (int k = 0; EOG_TEXTS[k]; k++) {
-        int32_t id = tok_find(t, EOG_TEXTS[k], strlen(EOG_TEXTS[k]));
+        int32_t id = orx_tok_find(t, EOG_TEXTS[k], strlen(EOG_TEXTS[k]));
         if (id < 0) continue;
         add_eog(t, id);
         if (!(t->attr[id] & TA_CONTROL)) t->attr[id] = TA_CONTROL;
@@ -251,11 +251,11 @@ static orx_status finish_specials(orx_tokenizer *t, const char *name, orx_error 
     if (name) { snprintf(lname, sizeof lname, "%s", name); orx_str_lower(lname); }
     if (strstr(lname, "phi-3") || strstr(lname, "phi3")) {
         for (int32_t i = 0; i < t->n_special; i++) t->attr[t->special[i]] |= TA_RSTRIP;
-        int32_t id = tok_find(t, "</s>", 4);
+        int32_t id = orx_tok_find(t, "</s>", 4);
         if (id >= 0) t->attr[id] |= TA_RSTRIP;
         static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
         for (int k = 0; k < 3; k++) {
-            id = tok_find(t, keep[k], strlen(keep[k]));
+            id = orx_tok_find(t, keep[k], strlen(keep[k]));
             if (id >= 0) t->attr[id] &= (uint16_t)~TA_RSTRIP;
         }
     }
@@ -266,8 +266,8 @@ static void setup_byte_tokens(orx_tokenizer *t) {
     static const char hex[] = "0123456789ABCDEF";
     for (int b = 0; b < 256; b++) {
         char s[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
-        int32_t id = tok_find(t, s, 6);
-        if (id < 0) { char c = (char)b; id = tok_find(t, &c, 1); }
+        int32_t id = orx_tok_find(t, s, 6);
+        if (id < 0) { char c = (char)b; id = orx_tok_find(t, &c, 1); }
         t->byte_tok[b] = id >= 0 ? id : t->unk;
     }
 }
@@ -314,7 +314,7 @@ orx_status orx_tokenizer_create(const orx_tokenizer_spec *s, orx_tokenizer **out
     if ((st = copy_vocab(t, s, err)) != ORX_OK) goto fail;
     if (t->kind == TOK_BPE) {
         if ((st = copy_merges(t, s, err)) != ORX_OK) goto fail;
-        if ((st = tok_bpe_setup(t, err)) != ORX_OK) goto fail;
+        if ((st = orx_tok_bpe_setup(t, err)) != ORX_OK) goto fail;
     }
     setup_byte_tokens(t);
     if ((st = finish_specials(t, s->name, err)) != ORX_OK) goto fail;
@@ -517,7 +517,7 @@ static void encode_spm_fragment(const orx_tokenizer *t, const char *s, size_t n,
         if (s[i] == ' ') { memcpy(buf + k, "\xe2\x96\x81", 3); k += 3; }
         else buf[k++] = s[i];
     }
-    tok_spm_encode(t, buf, k, out);
+    orx_tok_spm_encode(t, buf, k, out);
     free(buf);
 }
 
@@ -528,21 +528,21 @@ int32_t orx_tokenize(const orx_tokenizer *t, const char *text, size_t len, bool 
     tok_vec out = {0};
     if (!partition(t, text, len, parse_special, &fl)) { free(fl.v); return -1; }
     bool prev_special = true; /* SPM: space prefix for the first fragment */
-    if (add_special && t->add_bos && t->bos >= 0) tok_vec_push(&out, t->bos);
+    if (add_special && t->add_bos && t->bos >= 0) orx_tok_vec_push(&out, t->bos);
     for (size_t i = 0; i < fl.n; i++) {
         frag f = fl.v[i];
-        if (f.token >= 0) { tok_vec_push(&out, f.token); prev_special = true; continue; }
+        if (f.token >= 0) { orx_tok_vec_push(&out, f.token); prev_special = true; continue; }
         switch (t->kind) {
         case TOK_SPM:
             encode_spm_fragment(t, text + f.off, f.len, t->add_space_prefix && prev_special, &out);
             break;
-        case TOK_BPE: tok_bpe_encode(t, text + f.off, f.len, &out); break;
-        case TOK_WPM: tok_wpm_encode(t, text + f.off, f.len, &out); break;
+        case TOK_BPE: orx_tok_bpe_encode(t, text + f.off, f.len, &out); break;
+        case TOK_WPM: orx_tok_wpm_encode(t, text + f.off, f.len, &out); break;
         }
         prev_special = false;
     }
-    if (add_special && t->kind == TOK_WPM && t->add_sep && t->sep >= 0) tok_vec_push(&out, t->sep);
-    if (add_special && t->add_eos && t->eos >= 0) tok_vec_push(&out, t->eos);
+    if (add_special && t->kind == TOK_WPM && t->add_sep && t->sep >= 0) orx_tok_vec_push(&out, t->sep);
+    if (add_special && t->add_eos && t->eos >= 0) orx_tok_vec_push(&out, t->eos);
     free(fl.v);
     if (out.oom || out.n > INT32_MAX) { free(out.v); return -1; }
     int32_t n = (int32_t)out.n;
@@ -568,7 +568,7 @@ int32_t orx_token_to_piece_ex(const orx_tokenizer *t, int32_t id, bool special, 
     if (!special && (a & (TA_CONTROL | TA_UNKNOWN))) return 0;
     if (a & (TA_CONTROL | TA_UNKNOWN | TA_USER_DEFINED)) return copy_out(s, n, buf, cap);
     if (t->kind == TOK_BPE) {
-        if (a & TA_NORMAL) return tok_bpe_decode_text(s, n, buf, cap);
+        if (a & TA_NORMAL) return orx_tok_bpe_decode_text(s, n, buf, cap);
         return 0;
     }
     if (a & TA_NORMAL) { /* '▁' -> ' ' */

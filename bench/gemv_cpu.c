@@ -1,0 +1,64 @@
+/*
+ * bench/gemv_cpu.c — the decode kernels' instruction throughput, apart from memory speed and from
+ * other processes: one thread runs the fastest gemv of this CPU over a weight matrix that stays in
+ * cache (2048 x 2048 by default, 2.3–4.6 MB) and reports weight bytes per CPU second of the thread
+ * (CLOCK_THREAD_CPUTIME_ID: time the thread was descheduled does not count, so the figure holds on
+ * a busy machine). Decode can reach the memory speed only when this is well above the bandwidth
+ * probe's share per thread (openrx bench). Build and run from the repository root:
+ *
+ *   cc -O2 -Isrc -Iinclude bench/gemv_cpu.c build/libopenrx.a -lm -lpthread -o build/gemv_cpu
+ *   build/gemv_cpu [ROWS [REPS]]          (types Q4_0 Q8_0 Q4_K Q5_K Q6_K; ORX_ISA caps the level)
+ */
+#include "engine/cpu/quant.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    const int64_t n = 2048, rows = argc > 1 ? atoll(argv[1]) : 2048;
+    const int reps = argc > 2 ? atoi(argv[2]) : 100;
+    const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
+    float *f = malloc((size_t)n * sizeof *f);
+    static _Alignas(64) char xq[1 << 16], prep[ORX_GEMV_PREP_BYTES];
+    float *y = malloc((size_t)rows * sizeof *y);
+    printf("kernels: %s\n", orx_cpu_describe());
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        uint32_t t = types[ti];
+        orx_kernel k = orx_kernel_best(t);
+        size_t wrow = orx_type_row_bytes(t, n);
+        char *W = malloc(wrow * (size_t)rows);
+        srand(1);
+        for (int64_t r = 0; r < rows; r++) {
+            for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+            orx_quantize_row(t, f, W + (size_t)r * wrow, n);
+        }
+        for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+        k.from_float(f, xq, n);
+        const void *pp = k.gemv_prep && k.gemv_prep(n, xq, prep) ? prep : NULL;
+        double best = 0;
+        for (int round = 0; round < 3; round++) {
+            double c0 = cpu_s();
+            for (int r = 0; r < reps; r++) {
+                if (k.gemv) k.gemv(n, W, wrow, (int)rows, xq, pp, y);
+                else
+                    for (int64_t o = 0; o < rows; o++) k.vec_dot(n, &y[o], W + (size_t)o * wrow, xq);
+            }
+            double gbs = (double)wrow * (double)rows * reps / (cpu_s() - c0) / 1e9;
+            if (gbs > best) best = gbs;
+        }
+        printf("%-5s %-6s %6.1f GB/s of weights per CPU second (%s)\n", orx_type_name(t), k.isa, best,
+               k.gemv ? "gemv" : "vec_dot");
+        free(W);
+    }
+    free(f);
+    free(y);
+    return 0;
+}
