@@ -26,6 +26,10 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
     case 0x108: o->allow_remote = true; return 1;
     case 0x109: o->redact = true; return 1;
     case 0x10a: o->no_draft = true; return 1;
+    case 0x10b:
+        if (!orx_cli_parse_int(arg, 1, 16, &v)) { orx_cli_usage(cmd, "--slots: '%s' must be 1..16", arg); return 2; }
+        o->n_slots = (int)v;
+        return 1;
     case 0x105:
         if (!orx_cli_parse_double(arg, 0.1, 86400, &d)) { orx_cli_usage(cmd, "--timeout: '%s' must be seconds in 0.1..86400", arg); return 2; }
         o->timeout_s = d;
@@ -63,5 +67,6 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
     lp.chat_template = o->chat_template;
     lp.no_prefix_cache = o->no_prefix_cache;
     lp.no_draft = o->no_draft;
+    lp.n_slots = o->n_slots;
     return orx_llm_local_create(&lp, out, err);
 }

@@ -17,6 +17,7 @@ typedef struct orx_backend_opts {
     const char *chat_template;/* local: override the model's chat template by name */
     bool        no_prefix_cache; /* local: do not reuse the KV cache across requests */
     bool        no_draft;     /* local: one token per pass (no jump-forward / speculative drafts) */
+    int         n_slots;      /* local: prompt-prefix cache slots (KV caches kept), 0 = one */
     int         n_ctx;        /* the model's context in tokens (0 = the model's / the server's) */
     bool        allow_remote; /* openai: consent to a host that is not loopback */
     bool        redact;       /* openai: de-identify patient text for a loopback host too */
@@ -29,7 +30,7 @@ typedef struct orx_backend_opts {
     {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}, \
     {"no-prefix-cache", no_argument, 0, 0x107}, {"allow-remote", no_argument, 0, 0x108},        \
     {"redact", no_argument, 0, 0x109}, \
-    {"no-draft", no_argument, 0, 0x10a}
+    {"no-draft", no_argument, 0, 0x10a}, {"slots", required_argument, 0, 0x10b}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */

@@ -58,6 +58,8 @@ static void usage(FILE *f) {
         "      --api-key-file FILE file holding the key clients must send as Bearer\n"
         "      --max-body BYTES    largest request body (default 1048576)\n"
         "  -t, --threads N         engine threads (local backend)\n"
+        "      --slots N           local backend: keep N prompt-prefix KV caches (1..16, default 1); a\n"
+        "                          request reuses the one sharing its longest prefix (each costs a KV cache)\n"
         "      --kb FILE           knowledge base for /v1/recommend (default $ORX_KB, kb.sqlite, build/kb.sqlite)\n"
         "      --data DIR          project data/ folder (lexicon, rule tables)\n"
         "      --audit FILE        audit log of recommendations (default openrx-audit.jsonl; 'none' = off)\n"

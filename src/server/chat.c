@@ -152,6 +152,9 @@ static json_t *usage_json(const orx_llm_response *r) {
     json_object_set_new(u, "prompt_tokens", json_integer(p));
     json_object_set_new(u, "completion_tokens", json_integer(c));
     json_object_set_new(u, "total_tokens", json_integer(p + c));
+    json_t *d = json_object();            /* OpenAI: prompt tokens served from the prefix cache */
+    json_object_set_new(d, "cached_tokens", json_integer(r->cached_tokens < 0 ? 0 : r->cached_tokens));
+    json_object_set_new(u, "prompt_tokens_details", d);
     return u;
 }
 
