@@ -1,6 +1,7 @@
 /* review.c — blinded clinician review packet (HTML; rubric kept in the browser's localStorage,
  * exported as CSV) and the import of those scores (unblinded through DIR/review_key.json). */
 #include "eval/eval_internal.h"
+#include "util/util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,12 +12,6 @@ static uint64_t mix(uint64_t *s) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
-}
-
-static uint64_t fnv(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
 }
 
 /* ============================================================================================
@@ -159,7 +154,7 @@ orx_status orx_eval_review_packet(const char *dir, const char *out_html, uint64_
         if (!seen) json_array_append_new(cases, json_string(c));
     }
     char packet_id[32];
-    snprintf(packet_id, sizeof packet_id, "%016llx", (unsigned long long)(fnv(dir) ^ seed));
+    snprintf(packet_id, sizeof packet_id, "%016llx", (unsigned long long)(orx_fnv1a_str(dir) ^ seed));
     orx_buf b;
     orx_buf_init(&b);
     orx_buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>openrx review packet</title>"
@@ -185,7 +180,7 @@ orx_status orx_eval_review_packet(const char *dir, const char *out_html, uint64_
         size_t *ord = malloc((n ? n : 1) * sizeof *ord);
         if (!ord) { json_decref(ans); st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         for (size_t k = 0; k < n; k++) ord[k] = k;
-        uint64_t s = seed ^ fnv(cid);
+        uint64_t s = seed ^ orx_fnv1a_str(cid);
         for (size_t k = n; k > 1; k--) { size_t j = (size_t)(mix(&s) % k); size_t t = ord[k - 1]; ord[k - 1] = ord[j]; ord[j] = t; }
         const orx_eval_case *c = have_cases ? orx_eval_cases_find(&cs, cid) : NULL;
         orx_buf_puts(&b, "<div class=\"case\"><h2>Case ");

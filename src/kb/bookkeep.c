@@ -73,18 +73,12 @@ void orx_kb_termset_clear(orx_kb_termset *s) {
     memset(s, 0, sizeof *s);
 }
 
-static uint64_t fnv(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
-}
-
 static bool set_rehash(orx_kb_termset *s) {
     size_t nc = s->nslot ? s->nslot * 2 : 256;
     char **ns = calloc(nc, sizeof *ns);
     if (!ns) return false;
     for (size_t i = 0; i < s->n; i++) {
-        size_t j = fnv(s->v[i], strlen(s->v[i])) & (nc - 1);
+        size_t j = orx_fnv1a(s->v[i], strlen(s->v[i])) & (nc - 1);
         while (ns[j]) j = (j + 1) & (nc - 1);
         ns[j] = s->v[i];
     }
@@ -96,7 +90,7 @@ static bool set_rehash(orx_kb_termset *s) {
 
 static bool set_add(orx_kb_termset *s, const char *tok, size_t n) {
     if ((s->n + 1) * 2 > s->nslot && !set_rehash(s)) return false;
-    size_t j = fnv(tok, n) & (s->nslot - 1);
+    size_t j = orx_fnv1a(tok, n) & (s->nslot - 1);
     while (s->slots[j]) {
         if (!strncmp(s->slots[j], tok, n) && s->slots[j][n] == 0) return true;
         j = (j + 1) & (s->nslot - 1);

@@ -8,6 +8,7 @@
  * rather than for what ("treatment", "prevention", "reduce the risk of").
  */
 #include "kb/ind_internal.h"
+#include "util/util.h"
 #include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -278,12 +279,6 @@ bool orx_ind_is_numeric(const char *w) { return w[0] && isdigit((unsigned char)w
 /* ============================================================================================
  * String map
  * ========================================================================================== */
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 void orx_ind_map_clear(ind_map *m) {
     for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
     free(m->keys);
@@ -293,7 +288,7 @@ void orx_ind_map_clear(ind_map *m) {
 
 int32_t orx_ind_map_get(const ind_map *m, const char *key) {
     if (!m->cap) return -1;
-    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = orx_fnv1a_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         if (!m->keys[i]) return -1;
         if (!strcmp(m->keys[i], key)) return m->vals[i];
     }
@@ -306,7 +301,7 @@ static bool grow(ind_map *m) {
     if (!nk || !nv) return free(nk), free(nv), false;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
-        size_t j = hash_str(m->keys[i]) & (nc - 1);
+        size_t j = orx_fnv1a_str(m->keys[i]) & (nc - 1);
         while (nk[j]) j = (j + 1) & (nc - 1);
         nk[j] = m->keys[i];
         nv[j] = m->vals[i];
@@ -319,7 +314,7 @@ static bool grow(ind_map *m) {
 
 bool orx_ind_map_put(ind_map *m, const char *key, int32_t val) {
     if ((m->n + 1) * 2 > m->cap && !grow(m)) return false;
-    size_t i = hash_str(key) & (m->cap - 1);
+    size_t i = orx_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
     if (!m->keys[i]) {
         size_t l = strlen(key);

@@ -85,12 +85,6 @@ static const char *nz(const char *s) { return s ? s : ""; }
 /* ============================================================================================
  * Term deltas (exact df maintenance)
  * ========================================================================================== */
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static bool td_add(updater *u, const char *term, int64_t all, int64_t drug) {
     if ((u->td_n + 1) * 2 > u->td_cap) {
         size_t nc = u->td_cap ? u->td_cap * 2 : 4096;
@@ -98,7 +92,7 @@ static bool td_add(updater *u, const char *term, int64_t all, int64_t drug) {
         if (!nt) return false;
         for (size_t i = 0; i < u->td_cap; i++) {
             if (!u->td[i].term) continue;
-            size_t j = hash_str(u->td[i].term) & (nc - 1);
+            size_t j = orx_fnv1a_str(u->td[i].term) & (nc - 1);
             while (nt[j].term) j = (j + 1) & (nc - 1);
             nt[j] = u->td[i];
         }
@@ -106,7 +100,7 @@ static bool td_add(updater *u, const char *term, int64_t all, int64_t drug) {
         u->td = nt;
         u->td_cap = nc;
     }
-    size_t j = hash_str(term) & (u->td_cap - 1);
+    size_t j = orx_fnv1a_str(term) & (u->td_cap - 1);
     while (u->td[j].term && strcmp(u->td[j].term, term)) j = (j + 1) & (u->td_cap - 1);
     if (!u->td[j].term) {
         if (!(u->td[j].term = orx_strdup(term))) return false;

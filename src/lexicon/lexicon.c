@@ -27,12 +27,6 @@ typedef struct lex_map {
     size_t       n;    /* used slots */
 } lex_map;
 
-static uint64_t lex_hash(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static bool map_init(lex_map *m, size_t expect) {
     m->cap = 16;
     while (m->cap < expect * 2) m->cap <<= 1;
@@ -50,7 +44,7 @@ static void map_free(lex_map *m) {
 /* Insert if absent (first writer wins). Returns false only when full. */
 static bool map_put(lex_map *m, const char *key, uint32_t val) {
     if (m->n * 2 >= m->cap) return false;
-    size_t i = lex_hash(key) & (m->cap - 1);
+    size_t i = orx_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[i]) {
         if (strcmp(m->keys[i], key) == 0) return true;
         i = (i + 1) & (m->cap - 1);
@@ -62,7 +56,7 @@ static bool map_put(lex_map *m, const char *key, uint32_t val) {
 }
 
 static bool map_get(const lex_map *m, const char *key, uint32_t *val) {
-    size_t i = lex_hash(key) & (m->cap - 1);
+    size_t i = orx_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[i]) {
         if (strcmp(m->keys[i], key) == 0) {
             *val = m->vals[i];
@@ -292,7 +286,7 @@ static bool index_classes(orx_lexicon *L) {
         size_t before = L->cls_map.n;
         if (!map_put(&L->cls_map, L->cls[i].cls, 0)) return false;
         L->n_classes += L->cls_map.n > before;
-        size_t j = lex_hash(L->cls[i].cls) & (L->cls_map.cap - 1);
+        size_t j = orx_fnv1a_str(L->cls[i].cls) & (L->cls_map.cap - 1);
         while (strcmp(L->cls_map.keys[j], L->cls[i].cls) != 0) j = (j + 1) & (L->cls_map.cap - 1);
         L->cls_map.vals[j] |= L->cls[i].type; /* value: union of the class's membership kinds */
     }

@@ -7,6 +7,7 @@
  */
 #include "safety/ddi_internal.h"
 #include "safety/tsv_rows.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -25,15 +26,9 @@ struct ddi_terms {
     size_t  cap;    /* power of two */
 };
 
-static uint64_t fnv(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static const char *terms_get(const ddi_terms *t, const char *key) {
     if (!t) return NULL;
-    for (size_t i = fnv(key) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
+    for (size_t i = orx_fnv1a_str(key) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
         if (!strcmp(t->keys[i], key)) return t->vals[i];
     return NULL;
 }
@@ -75,7 +70,7 @@ ddi_terms *orx_ddi_terms_load(const char *path, orx_error *err) {
         }
         *tab = 0;
         if (tab2) *tab2 = 0;
-        size_t i = fnv(row) & (t->cap - 1);
+        size_t i = orx_fnv1a_str(row) & (t->cap - 1);
         while (t->keys[i] && strcmp(t->keys[i], row)) i = (i + 1) & (t->cap - 1);
         t->keys[i] = row;
         t->vals[i] = tab + 1;
@@ -233,7 +228,7 @@ void orx_ddi_drug_cache_free(ddi_drug_cache *c) {
 
 static bool is_medicine(const ddi_ctx *c, const char *ingr) {
     ddi_drug_cache *k = c->cache;
-    size_t i = k ? fnv(ingr) & (k->cap - 1) : 0;
+    size_t i = k ? orx_fnv1a_str(ingr) & (k->cap - 1) : 0;
     for (; k && k->keys[i]; i = (i + 1) & (k->cap - 1))
         if (!strcmp(k->keys[i], ingr)) return k->vals[i];
     bool med = orx_lexicon_classes(c->lex, ingr, NULL, 0) > 0 ||

@@ -14,6 +14,7 @@
 #include "safety/tsv_rows.h"
 #include "safety/label_ddi.h"
 #include "kb/kb.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -46,19 +47,13 @@ typedef struct ddi_state {
     char    **keys;   int32_t *heads; size_t cap; /* pair key -> first rule (open addressing) */
 } ddi_state;
 
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static void pair_key(const char *a, const char *b, char *out, size_t cap) {
     if (strcmp(a, b) > 0) { const char *t = a; a = b; b = t; }
     orx_fset(out, cap, "%s\x1f%s", a, b);
 }
 
 static int32_t *slot_for(ddi_state *s, const char *key, bool create) {
-    size_t i = hash_str(key) & (s->cap - 1);
+    size_t i = orx_fnv1a_str(key) & (s->cap - 1);
     while (s->keys[i]) {
         if (strcmp(s->keys[i], key) == 0) return &s->heads[i];
         i = (i + 1) & (s->cap - 1);

@@ -4,6 +4,7 @@
  */
 #include "safety/label_ddi.h"
 #include "safety/tsv_rows.h"
+#include "util/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +91,6 @@ struct orx_label_ddi {
     lename  *enames;  size_t n_enames;    /* effect names */
 };
 
-static uint64_t fnv(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static bool smap_init(smap *m, size_t n) {
     m->cap = 16;
     while (m->cap < n * 2 + 2) m->cap <<= 1;
@@ -106,7 +101,7 @@ static bool smap_init(smap *m, size_t n) {
 
 /* Slot of key (existing or the empty one where it would go). */
 static size_t smap_slot(const smap *m, const char *key) {
-    size_t i = fnv(key) & (m->cap - 1);
+    size_t i = orx_fnv1a_str(key) & (m->cap - 1);
     while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
     return i;
 }

@@ -98,6 +98,20 @@ orx_status orx_mkdir_p(const char *path, orx_error *err);
 /* ============================================================================================
  * Hashing (SHA-256, FIPS 180-4) — audit records, model identity, download checks
  * ========================================================================================== */
+/* FNV-1a, 64-bit: the hash of the in-memory string maps (not for anything kept or compared across
+ * versions). */
+static inline uint64_t orx_fnv1a(const void *p, size_t n) {
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+static inline uint64_t orx_fnv1a_str(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
 typedef struct orx_sha256 {
     uint32_t state[8];   /* H0..H7 */
     uint64_t nbytes;     /* total bytes fed */
