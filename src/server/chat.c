@@ -155,7 +155,23 @@ static json_t *usage_json(const orx_llm_response *r) {
     json_t *d = json_object();            /* OpenAI: prompt tokens served from the prefix cache */
     json_object_set_new(d, "cached_tokens", json_integer(r->cached_tokens < 0 ? 0 : r->cached_tokens));
     json_object_set_new(u, "prompt_tokens_details", d);
+    json_t *cd = json_object();           /* OpenAI: drafted (predicted) tokens the model kept / refused */
+    json_object_set_new(cd, "accepted_prediction_tokens", json_integer(r->accepted_tokens));
+    json_object_set_new(cd, "rejected_prediction_tokens", json_integer(r->drafted_tokens - r->accepted_tokens));
+    json_object_set_new(u, "completion_tokens_details", cd);
     return u;
+}
+
+/* Timings of the call (an extension, as llama.cpp's server has one): prefill to the first token,
+ * decode after it, and the local engine's passes and forced (jump-forward) tokens. */
+static json_t *timings_json(const orx_llm_response *r) {
+    json_t *t = json_object();
+    double first = r->t_first_token_s >= 0 ? r->t_first_token_s : 0;
+    json_object_set_new(t, "first_token_ms", json_real(first * 1e3));
+    json_object_set_new(t, "decode_ms", json_real((r->t_total_s - first) * 1e3));
+    json_object_set_new(t, "decode_passes", json_integer(r->decode_passes));
+    json_object_set_new(t, "forced_tokens", json_integer(r->forced_tokens));
+    return t;
 }
 
 static json_t *base_object(orx_server *s, const char *object, unsigned long id) {
@@ -179,6 +195,7 @@ static char *completion_json(orx_server *s, unsigned long id, const orx_llm_resp
     json_array_append_new(choices, ch);
     json_object_set_new(o, "choices", choices);
     json_object_set_new(o, "usage", usage_json(r));
+    json_object_set_new(o, "timings", timings_json(r));
     char *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return out;
