@@ -7,7 +7,6 @@
  * the words, ddi_extract.c writes the rows, label_ddi.c matches them.
  */
 #include "safety/ddi_internal.h"
-#include "safety/tsv_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -54,16 +54,7 @@ void orx_ddi_rules_clear(orx_ddi_rules *r) {
 }
 
 static orx_ddi_rule *rules_push(orx_ddi_rules *r) {
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 256;
-        orx_ddi_rule *ni = realloc(r->items, nc * sizeof *ni);
-        if (!ni) return NULL;
-        r->items = ni;
-        r->cap = nc;
-    }
-    orx_ddi_rule *x = &r->items[r->n++];
-    memset(x, 0, sizeof *x);
-    return x;
+    return orx_push((void **)&r->items, &r->n, &r->cap, sizeof *r->items, 256);
 }
 
 static int rule_cmp(const void *a, const void *b) {

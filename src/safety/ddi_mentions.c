@@ -6,7 +6,6 @@
  * follow a class or role ("(e.g., ketoconazole, clarithromycin)", "such as rifampin").
  */
 #include "safety/ddi_internal.h"
-#include "safety/tsv_rows.h"
 #include "util/util.h"
 
 #include <ctype.h>

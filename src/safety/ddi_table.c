@@ -36,21 +36,13 @@ typedef struct build_ctx {
 
 static orx_status on_doc(void *vctx, const orx_kb_doc *doc, orx_error *err) {
     build_ctx *b = vctx;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        doc_result *nd = realloc(b->docs, nc * sizeof *nd);
-        if (!nd) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
-        b->docs = nd;
-        b->cap = nc;
-    }
-    doc_result *d = &b->docs[b->n];
-    memset(d, 0, sizeof *d);
+    doc_result *d = orx_push((void **)&b->docs, &b->n, &b->cap, sizeof *d, 64);
+    if (!d) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
     snprintf(d->set_id, sizeof d->set_id, "%s", doc->set_id);
     d->version = doc->version && doc->version[0] ? strtol(doc->version, NULL, 10) : -1;
     snprintf(d->date, sizeof d->date, "%s", doc->effective_date ? doc->effective_date : "");
-    d->order = b->n;
+    d->order = b->n - 1;
     orx_ddi_rules_init(&d->rules);
-    b->n++;
     orx_error derr = ORX_ERROR_INIT;
     orx_status st = orx_ddi_extract_doc(b->x, doc, &d->rules, &derr);
     if (st == ORX_ERR_NOT_FOUND) {
@@ -71,14 +63,9 @@ static bool newer(const doc_result *a, const doc_result *b) {
 
 static orx_status take_rules(orx_ddi_rules *out, orx_ddi_rules *from, orx_error *err) {
     for (size_t i = 0; i < from->n; i++) {
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 1024;
-            orx_ddi_rule *ni = realloc(out->items, nc * sizeof *ni);
-            if (!ni) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
-            out->items = ni;
-            out->cap = nc;
-        }
-        out->items[out->n++] = from->items[i];
+        orx_ddi_rule *r = orx_push((void **)&out->items, &out->n, &out->cap, sizeof *r, 1024);
+        if (!r) return orx_fail(err, ORX_ERR_NOMEM, "ddi extractor: out of memory");
+        *r = from->items[i];
     }
     free(from->items);
     memset(from, 0, sizeof *from);

@@ -3,7 +3,6 @@
  * and match the rules against two drugs (see label_ddi.h).
  */
 #include "safety/label_ddi.h"
-#include "safety/tsv_rows.h"
 #include "util/util.h"
 
 #include <stdio.h>

@@ -23,6 +23,20 @@ bool orx_buf_reserve(orx_buf *b, size_t extra) {
     return true;
 }
 
+void *orx_push(void **items, size_t *n, size_t *cap, size_t elem, size_t first_cap) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first_cap;
+        if (nc < *cap || nc > SIZE_MAX / elem) return NULL;
+        char *grown = realloc(*items, nc * elem);
+        if (!grown) return NULL;
+        *items = grown;
+        *cap = nc;
+    }
+    void *slot = (char *)*items + (*n)++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
 bool orx_buf_append(orx_buf *b, const void *p, size_t n) {
     if (!orx_buf_reserve(b, n)) return false;
     if (n) memcpy(b->data + b->len, p, n);
