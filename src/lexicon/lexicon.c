@@ -303,8 +303,7 @@ static orx_status lex_parse(orx_lexicon *L, const char *path, orx_error *err) {
         return orx_fail(err, ORX_ERR_NOMEM, "lexicon: out of memory");
 
     /* Split into lines, then two passes: I rows first (N/R/C rows reference ingredients). */
-    size_t n_lines = 0;
-    for (char *p = L->text; *p; p++) n_lines += *p == '\n';
+    size_t n_lines = orx_str_count(L->text, '\n');
     char **lines = calloc(n_lines + 2, sizeof *lines);
     if (!lines) return orx_fail(err, ORX_ERR_NOMEM, "lexicon: out of memory");
     size_t nl_count = 0;

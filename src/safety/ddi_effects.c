@@ -118,8 +118,7 @@ ddi_effects *orx_ddi_effects_load(const char *path, orx_error *err) {
         orx_ddi_effects_free(e);
         return NULL;
     }
-    size_t lines = 1;
-    for (char *p = text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(text, '\n') + 1;
     e->pats = calloc(lines, sizeof *e->pats);
     e->keys = calloc(lines, sizeof *e->keys);
     e->names = calloc(lines, sizeof *e->names);

@@ -57,38 +57,47 @@ static orx_ddi_rule *rules_push(orx_ddi_rules *r) {
     return orx_push((void **)&r->items, &r->n, &r->cap, sizeof *r->items, 256);
 }
 
-static int rule_cmp(const void *a, const void *b) {
-    const orx_ddi_rule *x = a, *y = b;
+/* The pair a row is about: kind, label drug, other side, then the higher tier first. */
+static int pair_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
     int c = strcmp(x->kind, y->kind);
     if (!c) c = strcmp(x->label_drug, y->label_drug);
     if (!c) c = strcmp(x->other, y->other);
-    if (!c) c = (int)y->tier - (int)x->tier;
-    if (!c) c = strcmp(x->set_id, y->set_id);
-    if (!c) c = strcmp(x->section_code, y->section_code);
+    return c ? c : (int)y->tier - (int)x->tier;
+}
+
+/* Where a row was read: set id, then section code. */
+static int source_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    int c = strcmp(x->set_id, y->set_id);
+    return c ? c : strcmp(x->section_code, y->section_code);
+}
+
+/* The sentence: its quote, then its examples. */
+static int sentence_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    int c = strcmp(x->quote, y->quote);
+    return c ? c : strcmp(x->examples, y->examples);
+}
+
+static int rule_cmp(const void *a, const void *b) {
+    const orx_ddi_rule *x = a, *y = b;
+    int c = pair_cmp(x, y);
+    if (!c) c = source_cmp(x, y);
     if (!c) c = strcmp(x->quote, y->quote);
     if (!c) c = strcmp(x->context, y->context);
     if (!c) c = strcmp(x->examples, y->examples);
-    if (!c) c = strcmp(x->other_text, y->other_text);
-    return c;
+    return c ? c : strcmp(x->other_text, y->other_text);
 }
 
 /* The same statement about the same pair (same label drug, other side, tier and sentence) in
  * several labels (a generic and its brand, an OTC family): kept once, from the first set id. */
 static bool same_statement(const orx_ddi_rule *x, const orx_ddi_rule *y) {
-    return !strcmp(x->kind, y->kind) && !strcmp(x->label_drug, y->label_drug) && !strcmp(x->other, y->other) &&
-           x->tier == y->tier && !strcmp(x->quote, y->quote) && !strcmp(x->examples, y->examples);
+    return !pair_cmp(x, y) && !sentence_cmp(x, y);
 }
 
 static int statement_cmp(const void *a, const void *b) {
     const orx_ddi_rule *x = a, *y = b;
-    int c = strcmp(x->kind, y->kind);
-    if (!c) c = strcmp(x->label_drug, y->label_drug);
-    if (!c) c = strcmp(x->other, y->other);
-    if (!c) c = (int)y->tier - (int)x->tier;
-    if (!c) c = strcmp(x->quote, y->quote);
-    if (!c) c = strcmp(x->examples, y->examples);
-    if (!c) c = strcmp(x->set_id, y->set_id);
-    if (!c) c = strcmp(x->section_code, y->section_code);
+    int c = pair_cmp(x, y);
+    if (!c) c = sentence_cmp(x, y);
+    if (!c) c = source_cmp(x, y);
     if (!c) c = strcmp(x->context, y->context);
     return c ? c : strcmp(x->other_text, y->other_text);
 }

@@ -50,8 +50,7 @@ ddi_terms *orx_ddi_terms_load(const char *path, orx_error *err) {
         orx_ddi_terms_free(t);
         return NULL;
     }
-    size_t lines = 1;
-    for (char *p = t->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(t->text, '\n') + 1;
     t->cap = 16;
     while (t->cap < lines * 2) t->cap <<= 1;
     t->keys = calloc(t->cap, sizeof *t->keys);
@@ -603,17 +602,23 @@ static bool list_end(const char *w) {
     return false;
 }
 
-/* Token range [*a, *b) of the example list after mention m (ending at token e), or false. */
-static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
-    int i = e;
-    bool paren = false;
-    if (tok_is(t, i, nt, ")")) i++; /* "(CYP3A4) inhibitors" style leftovers */
-    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { paren = true; i++; }
+/* The first token of a list opened at token i: by "(" or "[" (*paren) or a comma, then a marker
+ * ("such as", "e.g.") and a comma; -1 when neither a bracket nor a marker opens one. */
+static int list_start(const ddi_tok *t, int nt, int i, bool *paren) {
+    *paren = false;
+    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { *paren = true; i++; }
     else if (tok_is(t, i, nt, ",")) i++;
     int k = marker_at(t, i, nt);
-    if (!k && !paren) return false;
+    if (!k && !*paren) return -1;
     i += k;
-    if (tok_is(t, i, nt, ",")) i++;
+    return tok_is(t, i, nt, ",") ? i + 1 : i;
+}
+
+/* Token range [*a, *b) of the example list after mention m (ending at token e), or false. */
+static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
+    bool paren;
+    int i = list_start(t, nt, tok_is(t, e, nt, ")") ? e + 1 : e, &paren); /* "(CYP3A4) inhibitors" */
+    if (i < 0) return false;
     *a = i;
     int depth = 0;
     for (; i < nt; i++) {
@@ -633,14 +638,9 @@ static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
  * interval, including Class 1A antiarrhythmics (e.g., quinidine, procainamide), antipsychotic
  * medications (e.g., ziprasidone) ..."): [*a, *b), or false. */
 static bool effect_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
-    int i = e;
-    bool paren = false;
-    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { paren = true; i++; }
-    else if (tok_is(t, i, nt, ",")) i++;
-    int k = marker_at(t, i, nt);
-    if (!k && !paren) return false;
-    i += k;
-    if (tok_is(t, i, nt, ",")) i++;
+    bool paren;
+    int i = list_start(t, nt, e, &paren);
+    if (i < 0) return false;
     *a = i;
     int depth = 0;
     for (; i < nt; i++) {

@@ -80,8 +80,7 @@ void orx_check_interaction_fini(void *state) {
 }
 
 static orx_status parse_rules(ddi_state *s, const char *path, orx_error *err) {
-    size_t lines = 1;
-    for (char *p = s->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(s->text, '\n') + 1;
     s->rules = calloc(lines, sizeof *s->rules);
     s->class_rules = calloc(lines, sizeof *s->class_rules);
     s->cap = 16;

@@ -247,8 +247,7 @@ static orx_status add_member(orx_label_ddi *t, char **f, orx_error *err) {
 }
 
 static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
-    size_t lines = 1;
-    for (char *p = t->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(t->text, '\n') + 1;
     t->rules = calloc(lines, sizeof *t->rules);
     t->members = calloc(lines, sizeof *t->members);
     t->keys = calloc(lines, sizeof *t->keys);
@@ -356,8 +355,7 @@ orx_status orx_label_ddi_load_effects(orx_label_ddi *t, const char *path, orx_er
         free(text);
         return orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx effect-role table (missing header)", path);
     }
-    size_t lines = 1;
-    for (char *p = text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(text, '\n') + 1;
     free(t->emap);
     free(t->enames);
     t->n_emap = t->n_enames = 0;
@@ -595,17 +593,6 @@ const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key) {
  * Matching
  * ========================================================================================== */
 
-static bool in_list(const char *list, const char *ingr) {
-    size_t n = strlen(ingr);
-    for (const char *p = list; p && *p;) {
-        const char *semi = strchr(p, ';');
-        size_t l = semi ? (size_t)(semi - p) : strlen(p);
-        if (l == n && !strncmp(p, ingr, n)) return true;
-        p = semi ? semi + 1 : NULL;
-    }
-    return false;
-}
-
 /* A MeSH Pharmacological Action whose name is that of an FDA class with a narrower meaning in
  * label text: label wording "protease inhibitors" / "HIV protease inhibitors" means the FDA EPC
  * "Protease Inhibitor" (HIV and HCV protease inhibitors), while MeSH PA D011480 "Protease
@@ -678,7 +665,7 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         *named = true;
         return true;
     }
-    if (in_list(r->examples, y)) {
+    if (orx_list_has(r->examples, ';', y)) {
         snprintf(how, cap, "named in the sentence as an example of %s", r->other_text);
         *named = true;
         return true;
@@ -731,7 +718,7 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             memset(h, 0, sizeof *h);
             /* membership only through a broad MeSH umbrella class, or a "substrate of X" role the
              * sentence does not illustrate with this drug: at most moderate */
-            bool broad = umbrella || (strstr(r->other, ":substrate") && !in_list(r->examples, partner->ingr[j]));
+            bool broad = umbrella || (strstr(r->other, ":substrate") && !orx_list_has(r->examples, ';', partner->ingr[j]));
             /* an effect-only statement raised by its section (Boxed Warning, Contraindications)
              * raises what the sentence itself names; a drug it reaches through a membership
              * another sentence gives keeps the effect's own tier: at most moderate */

@@ -118,20 +118,15 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
     bool has_crcl = pt->crcl.present;
     bool has_egfr = pt->egfr.present || pt->labs[ORX_LAB_EGFR].present;
     memset(v, 0, sizeof *v);
-    if (strcmp(measure, "CrCl") == 0) {
-        if (has_crcl) { value_crcl(pt, v); return true; }
-        if (!has_egfr) return false;
-        value_egfr(pt, v);
-        char t[256];
-        orx_fset(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
-        memcpy(v->text, t, sizeof t);
-        return true;
-    }
-    if (has_egfr) { value_egfr(pt, v); return true; }
-    if (!has_crcl) return false;
-    value_crcl(pt, v);
+    bool crcl = strcmp(measure, "CrCl") == 0;
+    bool has = crcl ? has_crcl : has_egfr; /* the measure asked for; else the other one stands in */
+    if (!has_crcl && !has_egfr) return false;
+    if (crcl == has) value_crcl(pt, v);
+    else value_egfr(pt, v);
+    if (has) return true;
     char t[256];
-    orx_fset(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
+    orx_fset(t, sizeof t, "%s; used because %s is unavailable (%s)", v->text, crcl ? "CrCl" : "eGFR",
+        crcl ? pt->crcl.why_absent : pt->egfr.why_absent);
     memcpy(v->text, t, sizeof t);
     return true;
 }

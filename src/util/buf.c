@@ -96,6 +96,23 @@ void orx_str_lower(char *s) {
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
 }
 
+size_t orx_str_count(const char *s, char c) {
+    size_t n = 0;
+    for (; *s; s++) n += *s == c;
+    return n;
+}
+
+bool orx_list_has(const char *list, char sep, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, sep);
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        if (l == n && !strncmp(p, item, n)) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 char *orx_str_trim(char *s) {
     while (isspace((unsigned char)*s)) s++;
     size_t n = strlen(s);

@@ -60,6 +60,9 @@ bool   orx_str_ends_with(const char *s, const char *suffix);
 bool   orx_str_ieq(const char *a, const char *b);          /* ASCII case-insensitive equality */
 void   orx_str_lower(char *s);                             /* ASCII lower-case in place */
 char  *orx_str_trim(char *s);                              /* trims ASCII space in place */
+size_t orx_str_count(const char *s, char c);               /* how many times c occurs in s */
+/* Is item one of the entries of a list separated by sep ("a;b;c")? */
+bool   orx_list_has(const char *list, char sep, const char *item);
 
 /* ============================================================================================
  * Files
