@@ -395,9 +395,7 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     }
     static const char *const SELF_SECTIONS[] = {"34066-1", "43685-7", "34071-1", "42232-9", "34070-3",
                                                 "34073-7", "", NULL};
-    bool self_ok = false;
-    for (int k = 0; SELF_SECTIONS[k]; k++) self_ok |= !strcmp(sc->code ? sc->code : "", SELF_SECTIONS[k]);
-    if (!self_ok || st) return st;
+    if (!orx_str_in(sc->code ? sc->code : "", SELF_SECTIONS) || st) return st;
     ddi_self self[8];
     int ns = orx_ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
     for (int k = 0; k < ns && !st; k++) {
@@ -409,6 +407,13 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     return st;
 }
 
+/* Is the first word of the sentence one of W? */
+static bool first_word_in(const unit *u, const char *const *W) {
+    int i = 0;
+    while (i < u->nt && !u->tok[i].word) i++;
+    return i < u->nt && orx_str_in(u->tok[i].low, W);
+}
+
 /* A follow-up sentence that continues the previous one: it starts with an anaphor ("These
  * antiviral drugs must not ...", "It may be necessary to adjust ...") or an instruction
  * ("Reduce the dose.", "Monitor INR."). */
@@ -416,11 +421,7 @@ static bool follow_up(const unit *n) {
     static const char *const W[] = {"these", "this", "such", "they", "it", "therefore", "thus",
                                     "consequently", "accordingly", "reduce", "monitor", "avoid",
                                     "consider", "adjust", "decrease", "discontinue", "do", "use", NULL};
-    int i = 0;
-    while (i < n->nt && !n->tok[i].word) i++;
-    for (int k = 0; i < n->nt && W[k]; k++)
-        if (!strcmp(n->tok[i].low, W[k])) return true;
-    return false;
+    return first_word_in(n, W);
 }
 
 /* A sentence that lists what the previous one spoke of ("These include aspirin ...", "Such
@@ -428,11 +429,7 @@ static bool follow_up(const unit *n) {
 static bool continues(const unit *u) {
     static const char *const W[] = {"these", "such", "they", "this", "examples", "e", "including",
                                     "include", "includes", NULL};
-    int i = 0;
-    while (i < u->nt && !u->tok[i].word) i++;
-    for (int k = 0; i < u->nt && W[k]; k++)
-        if (!strcmp(u->tok[i].low, W[k])) return true;
-    return false;
+    return first_word_in(u, W);
 }
 
 /* No partner, or only classes and roles ("Strong CYP3A4 inhibitors ... These include ..."). */
@@ -474,9 +471,7 @@ static bool class_qualified(const unit *u, int j);
 static bool procedure_setting(const char *low) {
     static const char *const W[] = {"neuraxial", "epidural", "spinal puncture", "lumbar puncture",
                                     "spinal anesthesia", "spinal anaesthesia", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
@@ -566,9 +561,7 @@ static bool pregnancy_statement(const unit *u) {
     static const char *const W[] = {"pregnan", "fetal", "fetus", "intrauterine", "nursing", "lactat",
                                     "breast-fed", "breastfed", "breast milk", "neonat", "labor and delivery",
                                     "obstetric", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(u->low, W[k])) return true;
-    return false;
+    return orx_str_has_any(u->low, W);
 }
 
 /* Statements that are not about using two drugs together: adverse-event management by grade
@@ -634,9 +627,7 @@ static bool pk_statement(const char *low) {
     static const char *const W[] = {"auc", "cmax", "exposure", "concentration", "clearance", "metaboli",
                                     "pharmacokinetic", "half-life", "bioavailability", "absorption",
                                     "plasma level", "serum level", "cyp", "p-gp", "p-glycoprotein", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static void unit_read(const ddi_ctx *c, unit *u, const char *text, size_t len, bool row);
@@ -933,11 +924,9 @@ static bool section_wanted(const char *code, bool *need_cue, bool *dosing) {
                                            "34090-1", "43682-4", "42229-5", "", NULL};
     *dosing = code && !strcmp(code, "34068-7");
     if (*dosing) { *need_cue = true; return true; }
-    for (int i = 0; CUE_FREE[i]; i++)
-        if (code && !strcmp(code, CUE_FREE[i])) { *need_cue = false; return true; }
-    for (int i = 0; WITH_CUE[i]; i++)
-        if (!strcmp(code ? code : "", WITH_CUE[i])) { *need_cue = true; return true; }
-    return false;
+    if (code && orx_str_in(code, CUE_FREE)) { *need_cue = false; return true; }
+    *need_cue = true;
+    return orx_str_in(code ? code : "", WITH_CUE);
 }
 
 /* Length of the logical line at p: physical lines are joined when the text is hard-wrapped —

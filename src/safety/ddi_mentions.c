@@ -84,11 +84,7 @@ static bool tok_is(const ddi_tok *t, int i, int nt, const char *w) { return i >=
 static const char *const SPAN_STOP[] = {"the", "a", "an", "of", "and", "or", "with", "in", "to",
                                         "for", "by", "on", "as", "at", "is", "are", "be", "not",
                                         "no", "other", "all", "any", "some", "these", "such", NULL};
-static bool span_stop(const char *w) {
-    for (int i = 0; SPAN_STOP[i]; i++)
-        if (!strcmp(w, SPAN_STOP[i])) return true;
-    return false;
-}
+static bool span_stop(const char *w) { return orx_str_in(w, SPAN_STOP); }
 
 /* Words that name no drug partner in label text even where the lexicon knows them: body
  * substances and laboratory analytes, organs, foods (the lexicon carries allergenic extracts). */
@@ -102,11 +98,7 @@ static const char *const NOT_DRUGS[] = {
     "angiotensin ii", "bradykinin", "prostaglandin", "prostaglandins", "tyramine", "hormone",
     "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", "alkaline phosphatase",
     "transaminase", "transaminases", "lactate dehydrogenase", "creatine kinase", "creatine phosphokinase", NULL};
-static bool not_drug(const char *span) {
-    for (int i = 0; NOT_DRUGS[i]; i++)
-        if (!strcmp(span, NOT_DRUGS[i])) return true;
-    return false;
-}
+static bool not_drug(const char *span) { return orx_str_in(span, NOT_DRUGS); }
 
 /* An electrolyte named as a laboratory value ("serum potassium", "potassium levels"). */
 static bool lab_value(const ddi_tok *t, int nt, int a, int b) {
@@ -123,8 +115,7 @@ static bool lab_value(const ddi_tok *t, int nt, int a, int b) {
     static const char *const AFTER[] = {"level", "concentration", "sparing", "loss", "excretion", "retention",
                                         "depleting", "depletion", "rich", "content", "removal", "value",
                                         "homeostasis", "balance", "wasting", NULL};
-    for (int k = 0; a > 0 && BEFORE[k]; k++)
-        if (!strcmp(t[a - 1].low, BEFORE[k])) return true;
+    if (a > 0 && orx_str_in(t[a - 1].low, BEFORE)) return true;
     int n = b;
     if (n + 1 < nt && !strcmp(t[n].low, "-")) n++; /* "potassium-sparing" split at the hyphen */
     if (n < nt && (t[n].low[0] == '>' || t[n].low[0] == '<' || !strncmp(t[n].low, "\xe2\x89", 3) ||
@@ -377,10 +368,7 @@ static const char *const ROLE_FILLER[] = {"and", "or", ",", "/", "(", ")", "dual
                                           "transporter", "transporters", "system", "cytochrome",
                                           "p450", "p-450", "moderate-to-strong", "-", NULL};
 static bool role_filler(const char *w) {
-    if (grade_of(w)) return true;
-    for (int i = 0; ROLE_FILLER[i]; i++)
-        if (!strcmp(w, ROLE_FILLER[i])) return true;
-    return false;
+    return grade_of(w) || orx_str_in(w, ROLE_FILLER);
 }
 
 typedef struct role_parts {
@@ -596,11 +584,7 @@ static const char *const LIST_END[] = {"because", "since", "which", "that", "may
                                        "decreases", "decreased", "is", "are", "was", "were", "has",
                                        "have", "due", "resulted", "results", "reduce", "reduces",
                                        "when", "if", "in", "to", NULL};
-static bool list_end(const char *w) {
-    for (int i = 0; LIST_END[i]; i++)
-        if (!strcmp(w, LIST_END[i])) return true;
-    return false;
-}
+static bool list_end(const char *w) { return orx_str_in(w, LIST_END); }
 
 /* The first token of a list opened at token i: by "(" or "[" (*paren) or a comma, then a marker
  * ("such as", "e.g.") and a comma; -1 when neither a bracket nor a marker opens one. */
@@ -731,8 +715,7 @@ static void mark_adjectival(const ddi_tok *t, int nt, ddi_mention *m, int n) {
                                         "doses", "level", "levels", "class", NULL};
     for (int i = 0; i < n; i++) {
         if (m[i].kind != DDI_M_CLASS || m[i].t1 >= nt) continue;
-        for (int k = 0; NOUNS[k]; k++)
-            if (!strcmp(t[m[i].t1].low, NOUNS[k])) m[i].comparison = true;
+        if (orx_str_in(t[m[i].t1].low, NOUNS)) m[i].comparison = true;
     }
 }
 
@@ -860,8 +843,7 @@ static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m
         orx_ddi_lower(s, end < sizeof low - 1 ? end : sizeof low - 1, low, sizeof low);
         const char *semi = strrchr(low, ';');
         const char *from = semi ? semi : low;
-        for (int k = 0; CUE[k]; k++)
-            if (strstr(from, CUE[k])) m[i].comparison = true;
+        if (orx_str_has_any(from, CUE)) m[i].comparison = true;
     }
 }
 

@@ -39,7 +39,7 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
     orx_status st = orx_srl_table_load(orx_checker_data_dir(ck), "rules/dose_limits.tsv", need,
                                    &s->rules, err);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredient", orx_checker_lexicon(ck), err);
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
+    if (st != ORX_OK) return orx_check_init_done(st, s, orx_check_dose_fini, state);
     s->c_ingr = orx_srl_col(&s->rules, "ingredient");
     s->c_amount = orx_srl_col(&s->rules, "amount");
     s->c_unit = orx_srl_col(&s->rules, "unit");
@@ -61,15 +61,12 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'period': '%s' is not day/dose/week",
                           s->rules.path, r + 2, per);
     }
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_dose_fini, state);
 }
 
 void orx_check_dose_fini(void *state) {
     dose_state *s = state;
-    if (!s) return;
-    orx_srl_table_clear(&s->rules);
+    if (s) orx_srl_table_clear(&s->rules);
     free(s);
 }
 

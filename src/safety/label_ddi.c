@@ -157,9 +157,7 @@ static bool topical_title(const char *title) {
     size_t i = 0;
     for (; title[i] && i + 1 < sizeof low; i++) low[i] = (char)(title[i] >= 'A' && title[i] <= 'Z' ? title[i] + 32 : title[i]);
     low[i] = 0;
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static orx_status add_rule(orx_label_ddi *t, char **f, const char *path, size_t line, orx_error *err) {
@@ -600,9 +598,7 @@ const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key) {
  * dabigatran). Its rows are no membership of the label's class. */
 static bool pa_homonym(const char *cls) {
     static const char *const H[] = {"protease inhibitor", NULL};
-    for (int i = 0; H[i]; i++)
-        if (!strcmp(cls, H[i])) return true;
-    return false;
+    return orx_str_in(cls, H);
 }
 
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is

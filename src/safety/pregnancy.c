@@ -33,15 +33,12 @@ orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_err
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'population': '%s' is not "
                           "pregnancy/lactation", s->rules.path, r + 2, pop);
     }
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_pregnancy_fini, state);
 }
 
 void orx_check_pregnancy_fini(void *state) {
     pregnancy_state *s = state;
-    if (!s) return;
-    orx_srl_table_clear(&s->rules);
+    if (s) orx_srl_table_clear(&s->rules);
     free(s);
 }
 

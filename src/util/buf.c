@@ -102,6 +102,18 @@ size_t orx_str_count(const char *s, char c) {
     return n;
 }
 
+bool orx_str_in(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return true;
+    return false;
+}
+
+bool orx_str_has_any(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (strstr(s, *list)) return true;
+    return false;
+}
+
 bool orx_list_has(const char *list, char sep, const char *item) {
     size_t n = strlen(item);
     for (const char *p = list; p && *p;) {

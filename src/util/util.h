@@ -61,6 +61,8 @@ bool   orx_str_ieq(const char *a, const char *b);          /* ASCII case-insensi
 void   orx_str_lower(char *s);                             /* ASCII lower-case in place */
 char  *orx_str_trim(char *s);                              /* trims ASCII space in place */
 size_t orx_str_count(const char *s, char c);               /* how many times c occurs in s */
+bool   orx_str_in(const char *s, const char *const *list);      /* s equals one of list (NULL-ended) */
+bool   orx_str_has_any(const char *s, const char *const *list); /* s contains one of list (NULL-ended) */
 /* Is item one of the entries of a list separated by sep ("a;b;c")? */
 bool   orx_list_has(const char *list, char sep, const char *item);
 
