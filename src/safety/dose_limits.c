@@ -86,9 +86,8 @@ static bool form_fits(const char *form, const char *route) {
 
 static orx_status unable(const orx_proposed_drug *d, const char *why, size_t rule_row,
                          const dose_state *s, orx_findings *out, orx_error *err) {
-    orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "dose", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
     orx_fset(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
         "dose: %s.", f->drugs, why);
@@ -142,10 +141,9 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
             what = p == 2 ? "per week" : "per day";
         }
         if (have_mg <= best_mg * (1.0 + 1e-9)) continue;
-        orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_MAJOR);
+        orx_finding *f = orx_srl_push(out, "dose", ORX_SEV_MAJOR, drug);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = true;
-        orx_srl_fill_drugs(f, drug);
         orx_fset(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
         orx_fset(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
             "stated in its label (%s %s per %s).", f->drugs, have_mg, what,

@@ -245,9 +245,11 @@ void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row) {
     orx_fset(f->quote, sizeof f->quote, "%s", orx_srl_cell(t, row, orx_srl_col(t, "quote")));
 }
 
-void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d) {
+orx_finding *orx_srl_push(orx_findings *out, const char *kind, orx_severity sev, const orx_proposed_drug *d) {
+    orx_finding *f = orx_findings_push(out, kind, sev);
     char name[256];
-    orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    if (f) orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    return f;
 }
 
 orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,

@@ -56,8 +56,9 @@ bool orx_srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, boo
 /* Fill source/citation/quote of a finding from a label-derived row (columns setid, corpus,
  * section, quote of t). */
 void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row);
-/* Drug display name into f->drugs. */
-void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d);
+/* A new finding of kind and severity about drug d (its display name in f->drugs); NULL when out
+ * of memory. */
+orx_finding *orx_srl_push(orx_findings *out, const char *kind, orx_severity sev, const orx_proposed_drug *d);
 /* Severity from a rule cell (error names file:line). */
 orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,
                         orx_error *err);

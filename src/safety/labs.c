@@ -292,9 +292,8 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
 static orx_status emit_notes(const labs_state *s, const orx_proposed_drug *d, const lab_notes *ns,
                              orx_findings *out, orx_error *err) {
     if (!ns->n) return ORX_OK;
-    orx_finding *f = orx_findings_push(out, "lab", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "lab", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
         "record", ns->n, ns->n_missing);
     orx_fset(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",
