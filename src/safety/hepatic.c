@@ -35,9 +35,8 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
     static const char *const need_d[] = {"compound", "ltkbid", "concern", "row", NULL};
     hepatic_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    const char *dir = orx_checker_data_dir(ck);
-    orx_status st = orx_srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
+    orx_srl_load loads[] = {{"rules/hepatic.tsv", need, &s->rules}, {"dili/dilirank.tsv", need_d, &s->dili}};
+    orx_status st = orx_srl_tables_load(orx_checker_data_dir(ck), loads, sizeof loads / sizeof *loads, err);
     s->oi = orx_checker_organ_impairment(ck);
     const orx_lexicon *lex = orx_checker_lexicon(ck);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);

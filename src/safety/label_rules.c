@@ -104,6 +104,13 @@ void orx_srl_tables_free(orx_srl_table *const *t, size_t n) {
     for (size_t i = 0; i < n; i++) orx_srl_table_clear(t[i]);
 }
 
+orx_status orx_srl_tables_load(const char *data_dir, const orx_srl_load *loads, size_t n, orx_error *err) {
+    orx_status st = ORX_OK;
+    for (size_t i = 0; i < n && st == ORX_OK; i++)
+        st = orx_srl_table_load(data_dir, loads[i].rel, loads[i].need, loads[i].t, err);
+    return st;
+}
+
 void orx_srl_table_clear(orx_srl_table *t) {
     if (!t) return;
     if (t->norm)

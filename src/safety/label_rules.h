@@ -32,6 +32,14 @@ orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char 
 void orx_srl_table_clear(orx_srl_table *t);
 /* orx_srl_table_clear on each of n tables (a check state's tables). */
 void orx_srl_tables_free(orx_srl_table *const *t, size_t n);
+/* One table a check loads: its file under the data folder, the columns it needs, where it goes. */
+typedef struct orx_srl_load {
+    const char        *rel;
+    const char *const *need;
+    orx_srl_table     *t;
+} orx_srl_load;
+/* orx_srl_table_load of n tables in order, stopping at the first failure. */
+orx_status orx_srl_tables_load(const char *data_dir, const orx_srl_load *loads, size_t n, orx_error *err);
 /* Normalise the ingredient column col ('+'-joined names) of every row through the lexicon, so
  * that a label's "aspirin" matches the lexicon's "acetylsalicylic acid": each name the lexicon
  * resolves becomes the ingredient(s) it resolves to; others are kept as written. */

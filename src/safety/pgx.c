@@ -41,15 +41,14 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     static const char *const need_p[] = {"gene", "drug", "cpic_level", "source", NULL};
     pgx_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    const char *dir = orx_checker_data_dir(ck);
-    orx_status st = orx_srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
     static const char *const need_w[] = {"vkorc1", "cyp2c9", "low", "high", "unit", "per", "setid",
         "corpus", "section", "title", "header_line", "row_line", NULL};
     static const char *const need_c[] = {"kind", "text", "url", "source", NULL};
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_label_doses.tsv", need_w, &s->warf, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_cpic.tsv", need_c, &s->wcpic, err);
+    orx_srl_load loads[] = {{"pgx/cpic_recommendations.tsv", need_r, &s->recs},
+                            {"pgx/diplotype_phenotype.tsv", need_d, &s->dip}, {"pgx/cpic_pairs.tsv", need_p, &s->pairs},
+                            {"pgx/warfarin_label_doses.tsv", need_w, &s->warf},
+                            {"pgx/warfarin_cpic.tsv", need_c, &s->wcpic}};
+    orx_status st = orx_srl_tables_load(orx_checker_data_dir(ck), loads, sizeof loads / sizeof *loads, err);
     for (size_t r = 0; st == ORX_OK && r < s->warf.nrows; r++) {
         double v;
         bool pr;
