@@ -48,7 +48,7 @@ static orx_patient *patient(const char *name) {
 }
 
 /* Run one of S's checks for drug text on patient fixture name. */
-static void run(orx_check_fn fn, const char *pname, const char *drug, orx_findings *fs) {
+static void run(orx_check_fn *fn, const char *pname, const char *drug, orx_findings *fs) {
     orx_patient *pt = patient(pname);
     orx_proposed_drug d;
     orx_error err = {0};

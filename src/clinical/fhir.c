@@ -324,6 +324,25 @@ static orx_status parse_observation(fhir_ctx *x, json_t *r, orx_error *err) {
 /* ============================================================================================
  * Conditions and allergies
  * ========================================================================================== */
+/* A coded entry's concept: the coding to keep (the first coding of the first of the systems
+ * prefs (NULL-ended) that has one, else the first coding) and the text; false when it has
+ * neither. */
+static bool coded(json_t *code, const char *const *prefs, json_t **c, const char **text) {
+    *c = NULL;
+    for (; *prefs && !*c; prefs++) *c = cc_coding(code, *prefs);
+    if (!*c) *c = cc_coding(code, NULL);
+    *text = cc_text(code);
+    return *text || *c;
+}
+
+/* Text (the concept's, else the code), code and short system name of a coded entry. */
+static void copy_coded(json_t *c, const char *text, char *t, size_t tcap, char *code, size_t ccap, char *sys,
+                       size_t scap) {
+    orx_clin_copy(t, tcap, text ? text : jstr(c, "code"));
+    orx_clin_copy(code, ccap, jstr(c, "code"));
+    orx_clin_copy(sys, scap, c ? orx_clin_system_name(jstr(c, "system")) : "");
+}
+
 static orx_status parse_condition(fhir_ctx *x, json_t *r, orx_error *err) {
     const char *cs = status_code(r, "clinicalStatus");
     bool has_abatement = json_object_get(r, "abatementDateTime") || json_object_get(r, "abatementPeriod") ||
@@ -331,17 +350,12 @@ static orx_status parse_condition(fhir_ctx *x, json_t *r, orx_error *err) {
     bool active = cs[0] ? (!strcmp(cs, "active") || !strcmp(cs, "recurrence") || !strcmp(cs, "relapse"))
                         : !has_abatement;
     if (!active || verification_excluded(r)) return ORX_OK;
-    json_t *code = json_object_get(r, "code");
-    json_t *c = cc_coding(code, "snomed");
-    if (!c) c = cc_coding(code, "icd-10");
-    if (!c) c = cc_coding(code, NULL);
-    const char *text = cc_text(code);
-    if (!text && !c) return ORX_OK;
+    json_t *code = json_object_get(r, "code"), *c;
+    const char *text;
+    if (!coded(code, (const char *const[]){"snomed", "icd-10", NULL}, &c, &text)) return ORX_OK;
     orx_condition *o = orx_clin_push((void **)&x->p->conditions, &x->p->n_conditions, sizeof *o);
     if (!o) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_clin_copy(o->text, sizeof o->text, text ? text : jstr(c, "code"));
-    orx_clin_copy(o->code, sizeof o->code, jstr(c, "code"));
-    orx_clin_copy(o->system, sizeof o->system, c ? orx_clin_system_name(jstr(c, "system")) : "");
+    copy_coded(c, text, o->text, sizeof o->text, o->code, sizeof o->code, o->system, sizeof o->system);
     orx_clin_copy(o->onset, sizeof o->onset, jstr(r, "onsetDateTime"));
     /* pregnancy / lactation recorded as active problems (SNOMED 77386006 Pregnant, 72892002
      * Normal pregnancy) */
@@ -359,16 +373,12 @@ static orx_status parse_condition(fhir_ctx *x, json_t *r, orx_error *err) {
 static orx_status parse_allergy(fhir_ctx *x, json_t *r, orx_error *err) {
     const char *cs = status_code(r, "clinicalStatus");
     if ((cs[0] && strcmp(cs, "active") != 0) || verification_excluded(r)) return ORX_OK;
-    json_t *code = json_object_get(r, "code");
-    json_t *c = cc_coding(code, "rxnorm");
-    if (!c) c = cc_coding(code, NULL);
-    const char *text = cc_text(code);
-    if (!text && !c) return ORX_OK;
+    json_t *code = json_object_get(r, "code"), *c;
+    const char *text;
+    if (!coded(code, (const char *const[]){"rxnorm", NULL}, &c, &text)) return ORX_OK;
     orx_allergy *a = orx_clin_push((void **)&x->p->allergies, &x->p->n_allergies, sizeof *a);
     if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_clin_copy(a->text, sizeof a->text, text ? text : jstr(c, "code"));
-    orx_clin_copy(a->code, sizeof a->code, jstr(c, "code"));
-    orx_clin_copy(a->system, sizeof a->system, c ? orx_clin_system_name(jstr(c, "system")) : "");
+    copy_coded(c, text, a->text, sizeof a->text, a->code, sizeof a->code, a->system, sizeof a->system);
     orx_clin_copy(a->criticality, sizeof a->criticality, jstr(r, "criticality"));
     orx_clin_copy(a->category, sizeof a->category, json_string_value(json_array_get(json_object_get(r, "category"), 0)));
     orx_buf b;

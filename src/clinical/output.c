@@ -20,6 +20,12 @@ static void derived_line(orx_buf *b, const char *label, const orx_derived *d, in
 
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
 
+/* "  - text  [system code]": the start of a list entry (the code part when it has a code). */
+static void entry_head(orx_buf *b, const char *text, const char *system, const char *code) {
+    orx_buf_printf(b, "  - %s", text);
+    if (code[0]) orx_buf_printf(b, "  [%s %s]", or_dash(system), code);
+}
+
 orx_status orx_patient_summary(const orx_patient *p, orx_buf *b, orx_error *err) {
     orx_buf_printf(b, "Patient %s%s%s%s  (source %s, %s)\n", or_dash(p->id), p->name[0] ? " \"" : "",
                    p->name, p->name[0] ? "\"" : "", p->source, p->format);
@@ -33,16 +39,14 @@ orx_status orx_patient_summary(const orx_patient *p, orx_buf *b, orx_error *err)
     orx_buf_printf(b, "\nProblems (%zu active)\n", p->n_conditions);
     for (size_t i = 0; i < p->n_conditions; i++) {
         const orx_condition *c = &p->conditions[i];
-        orx_buf_printf(b, "  - %s", c->text);
-        if (c->code[0]) orx_buf_printf(b, "  [%s %s]", or_dash(c->system), c->code);
+        entry_head(b, c->text, c->system, c->code);
         if (c->onset[0]) orx_buf_printf(b, "  since %.10s", c->onset);
         orx_buf_puts(b, "\n");
     }
     orx_buf_printf(b, "\nActive medicines (%zu)\n", p->n_meds);
     for (size_t i = 0; i < p->n_meds; i++) {
         const orx_medication *m = &p->meds[i];
-        orx_buf_printf(b, "  - %s", m->text);
-        if (m->rxnorm[0]) orx_buf_printf(b, "  [RxNorm %s]", m->rxnorm);
+        entry_head(b, m->text, "RxNorm", m->rxnorm);
         if (m->dose_text[0]) orx_buf_printf(b, "\n      dose: %s", m->dose_text);
         if (m->route[0]) orx_buf_printf(b, "; route: %s", m->route);
         orx_buf_puts(b, "\n");
@@ -50,8 +54,7 @@ orx_status orx_patient_summary(const orx_patient *p, orx_buf *b, orx_error *err)
     orx_buf_printf(b, "\nAllergies and intolerances (%zu)\n", p->n_allergies);
     for (size_t i = 0; i < p->n_allergies; i++) {
         const orx_allergy *a = &p->allergies[i];
-        orx_buf_printf(b, "  - %s", a->text);
-        if (a->code[0]) orx_buf_printf(b, "  [%s %s]", or_dash(a->system), a->code);
+        entry_head(b, a->text, a->system, a->code);
         if (a->criticality[0]) orx_buf_printf(b, "  criticality %s", a->criticality);
         if (a->reactions[0]) orx_buf_printf(b, "  reactions: %s", a->reactions);
         orx_buf_puts(b, "\n");

@@ -13,6 +13,7 @@
  * Unknown keys are errors (a misspelt "wieght" must not vanish silently).
  */
 #include "clinical/internal.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,30 @@ static orx_status get_str(const orx_patient *p, json_t *o, const char *key, cons
         return orx_fail(err, ORX_ERR_INVALID, "%s: %s.%s: expected a string", p->source, where, key);
     orx_clin_copy(dst, cap, json_string_value(v));
     return ORX_OK;
+}
+
+/* A string field of a record: its key, and where the record keeps it (offset and size). */
+typedef struct str_field {
+    const char *key;
+    size_t      off, cap;
+} str_field;
+#define STR_FIELD(type, key, member) {key, offsetof(type, member), sizeof ((type *)0)->member}
+
+/* Element i of the array of section name: an object with only allowed keys; its place
+ * ("conditions[3]") in where. */
+static orx_status element(const orx_patient *p, const char *name, size_t i, json_t *o, const char *const *allowed,
+                          char *where, size_t cap, orx_error *err) {
+    snprintf(where, cap, "%s[%zu]", name, i);
+    if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
+    return check_keys(p, o, where, allowed, err);
+}
+
+/* The string fields f (ended by a NULL key) of o into the record rec. */
+static orx_status get_strs(const orx_patient *p, json_t *o, const char *where, const str_field *f, void *rec,
+                           orx_error *err) {
+    orx_status st = ORX_OK;
+    for (; !st && f->key; f++) st = get_str(p, o, f->key, where, (char *)rec + f->off, f->cap, err);
+    return st;
 }
 
 static orx_status get_array(const orx_patient *p, json_t *root, const char *key, json_t **arr,
@@ -96,9 +121,7 @@ static orx_status parse_labs(orx_patient *p, json_t *arr, orx_error *err) {
     json_t *o;
     json_array_foreach(arr, i, o) {
         char where[64], kind[32], unit[32], date[32];
-        snprintf(where, sizeof where, "labs[%zu]", i);
-        if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_status st = check_keys(p, o, where, keys, err);
+        orx_status st = element(p, "labs", i, o, keys, where, sizeof where, err);
         if (!st) st = get_str(p, o, "kind", where, kind, sizeof kind, err);
         if (!st) st = get_str(p, o, "unit", where, unit, sizeof unit, err);
         if (!st) st = get_str(p, o, "date", where, date, sizeof date, err);
@@ -121,88 +144,92 @@ static orx_status parse_labs(orx_patient *p, json_t *arr, orx_error *err) {
     return ORX_OK;
 }
 
-static orx_status parse_conditions(orx_patient *p, json_t *arr, orx_error *err) {
-    static const char *const keys[] = {"text", "code", "system", "onset", NULL};
+/* A section of records kept in a growable array of the patient (conditions, medications,
+ * allergies): each element an object with only keys, its string fields read, "text" required,
+ * then extra (when not NULL) reads the rest. */
+typedef orx_status (*record_fn)(orx_patient *p, json_t *o, void *rec, const char *where, orx_error *err);
+typedef struct record_section {
+    const char        *name;   /* the array's key */
+    const char *const *keys;   /* allowed keys, NULL-ended */
+    const str_field   *fields; /* string fields, NULL-key ended; the first is "text" */
+    size_t             elem;   /* record size */
+    record_fn          extra;  /* NULL or: the fields that are not strings */
+} record_section;
+
+static orx_status parse_records(orx_patient *p, json_t *arr, const record_section *s, void **items, size_t *n,
+                                orx_error *err) {
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o) {
         char where[64];
-        snprintf(where, sizeof where, "conditions[%zu]", i);
-        if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_condition *c = orx_clin_push((void **)&p->conditions, &p->n_conditions, sizeof *c);
-        if (!c) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_status st = check_keys(p, o, where, keys, err);
-        if (!st) st = get_str(p, o, "text", where, c->text, sizeof c->text, err);
-        if (!st) st = get_str(p, o, "code", where, c->code, sizeof c->code, err);
-        if (!st) st = get_str(p, o, "system", where, c->system, sizeof c->system, err);
-        if (!st) st = get_str(p, o, "onset", where, c->onset, sizeof c->onset, err);
+        orx_status st = element(p, s->name, i, o, s->keys, where, sizeof where, err);
         if (st) return st;
-        if (!c->text[0]) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.text: required", p->source, where);
+        char *rec = orx_clin_push(items, n, s->elem);
+        if (!rec) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        if ((st = get_strs(p, o, where, s->fields, rec, err))) return st;
+        if (!rec[s->fields[0].off]) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.text: required", p->source, where);
+        if (s->extra && (st = s->extra(p, o, rec, where, err))) return st;
     }
     return ORX_OK;
+}
+
+static orx_status med_extra(orx_patient *p, json_t *o, void *rec, const char *where, orx_error *err) {
+    orx_medication *m = rec;
+    orx_clin_copy(m->source, sizeof m->source, "openrx");
+    json_t *dv = json_object_get(o, "dose_value");
+    if (dv && !json_is_number(dv))
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s.dose_value: expected a number", p->source, where);
+    m->dose_value = dv ? json_number_value(dv) : 0;
+    if (m->dose_value < 0)
+        return orx_fail(err, ORX_ERR_INVALID, "%s: %s.dose_value: must not be negative", p->source, where);
+    return ORX_OK;
+}
+
+static orx_status allergy_extra(orx_patient *p, json_t *o, void *rec, const char *where, orx_error *err) {
+    orx_allergy *a = rec;
+    size_t j;
+    json_t *r;
+    json_t *rs = json_object_get(o, "reactions");
+    if (json_is_string(rs)) orx_clin_copy(a->reactions, sizeof a->reactions, json_string_value(rs));
+    else if (json_is_array(rs)) {
+        orx_buf b;
+        orx_buf_init(&b);
+        json_array_foreach(rs, j, r)
+            if (json_is_string(r)) orx_buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(r));
+        orx_clin_copy(a->reactions, sizeof a->reactions, b.data);
+        orx_buf_clear(&b);
+    } else if (rs) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.reactions: expected a list of strings",
+                                   p->source, where);
+    return ORX_OK;
+}
+
+static orx_status parse_conditions(orx_patient *p, json_t *arr, orx_error *err) {
+    static const char *const keys[] = {"text", "code", "system", "onset", NULL};
+    static const str_field fields[] = {
+        STR_FIELD(orx_condition, "text", text), STR_FIELD(orx_condition, "code", code),
+        STR_FIELD(orx_condition, "system", system), STR_FIELD(orx_condition, "onset", onset), {NULL, 0, 0}};
+    static const record_section s = {"conditions", keys, fields, sizeof(orx_condition), NULL};
+    return parse_records(p, arr, &s, (void **)&p->conditions, &p->n_conditions, err);
 }
 
 static orx_status parse_meds(orx_patient *p, json_t *arr, orx_error *err) {
     static const char *const keys[] = {"text", "rxnorm", "dose", "dose_value", "dose_unit", "route", "date", NULL};
-    size_t i;
-    json_t *o;
-    json_array_foreach(arr, i, o) {
-        char where[64];
-        snprintf(where, sizeof where, "medications[%zu]", i);
-        if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_medication *m = orx_clin_push((void **)&p->meds, &p->n_meds, sizeof *m);
-        if (!m) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_clin_copy(m->source, sizeof m->source, "openrx");
-        orx_status st = check_keys(p, o, where, keys, err);
-        if (!st) st = get_str(p, o, "text", where, m->text, sizeof m->text, err);
-        if (!st) st = get_str(p, o, "rxnorm", where, m->rxnorm, sizeof m->rxnorm, err);
-        if (!st) st = get_str(p, o, "dose", where, m->dose_text, sizeof m->dose_text, err);
-        if (!st) st = get_str(p, o, "dose_unit", where, m->dose_unit, sizeof m->dose_unit, err);
-        if (!st) st = get_str(p, o, "route", where, m->route, sizeof m->route, err);
-        if (!st) st = get_str(p, o, "date", where, m->date, sizeof m->date, err);
-        if (st) return st;
-        json_t *dv = json_object_get(o, "dose_value");
-        if (dv && !json_is_number(dv))
-            return orx_fail(err, ORX_ERR_INVALID, "%s: %s.dose_value: expected a number", p->source, where);
-        m->dose_value = dv ? json_number_value(dv) : 0;
-        if (m->dose_value < 0)
-            return orx_fail(err, ORX_ERR_INVALID, "%s: %s.dose_value: must not be negative", p->source, where);
-        if (!m->text[0]) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.text: required", p->source, where);
-    }
-    return ORX_OK;
+    static const str_field fields[] = {
+        STR_FIELD(orx_medication, "text", text), STR_FIELD(orx_medication, "rxnorm", rxnorm),
+        STR_FIELD(orx_medication, "dose", dose_text), STR_FIELD(orx_medication, "dose_unit", dose_unit),
+        STR_FIELD(orx_medication, "route", route), STR_FIELD(orx_medication, "date", date), {NULL, 0, 0}};
+    static const record_section s = {"medications", keys, fields, sizeof(orx_medication), med_extra};
+    return parse_records(p, arr, &s, (void **)&p->meds, &p->n_meds, err);
 }
 
 static orx_status parse_allergies(orx_patient *p, json_t *arr, orx_error *err) {
     static const char *const keys[] = {"text", "code", "system", "criticality", "category", "reactions", NULL};
-    size_t i, j;
-    json_t *o, *r;
-    json_array_foreach(arr, i, o) {
-        char where[64];
-        snprintf(where, sizeof where, "allergies[%zu]", i);
-        if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_allergy *a = orx_clin_push((void **)&p->allergies, &p->n_allergies, sizeof *a);
-        if (!a) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_status st = check_keys(p, o, where, keys, err);
-        if (!st) st = get_str(p, o, "text", where, a->text, sizeof a->text, err);
-        if (!st) st = get_str(p, o, "code", where, a->code, sizeof a->code, err);
-        if (!st) st = get_str(p, o, "system", where, a->system, sizeof a->system, err);
-        if (!st) st = get_str(p, o, "criticality", where, a->criticality, sizeof a->criticality, err);
-        if (!st) st = get_str(p, o, "category", where, a->category, sizeof a->category, err);
-        if (st) return st;
-        if (!a->text[0]) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.text: required", p->source, where);
-        json_t *rs = json_object_get(o, "reactions");
-        if (json_is_string(rs)) orx_clin_copy(a->reactions, sizeof a->reactions, json_string_value(rs));
-        else if (json_is_array(rs)) {
-            orx_buf b;
-            orx_buf_init(&b);
-            json_array_foreach(rs, j, r)
-                if (json_is_string(r)) orx_buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(r));
-            orx_clin_copy(a->reactions, sizeof a->reactions, b.data);
-            orx_buf_clear(&b);
-        } else if (rs) return orx_fail(err, ORX_ERR_INVALID, "%s: %s.reactions: expected a list of strings",
-                                       p->source, where);
-    }
-    return ORX_OK;
+    static const str_field fields[] = {
+        STR_FIELD(orx_allergy, "text", text), STR_FIELD(orx_allergy, "code", code),
+        STR_FIELD(orx_allergy, "system", system), STR_FIELD(orx_allergy, "criticality", criticality),
+        STR_FIELD(orx_allergy, "category", category), {NULL, 0, 0}};
+    static const record_section s = {"allergies", keys, fields, sizeof(orx_allergy), allergy_extra};
+    return parse_records(p, arr, &s, (void **)&p->allergies, &p->n_allergies, err);
 }
 
 static orx_status parse_pgx_list(orx_patient *p, json_t *arr, orx_error *err) {
@@ -211,9 +238,7 @@ static orx_status parse_pgx_list(orx_patient *p, json_t *arr, orx_error *err) {
     json_t *o;
     json_array_foreach(arr, i, o) {
         char where[64], gene_in[64], gene[24], dip[96], phe[96], date[32];
-        snprintf(where, sizeof where, "pharmacogenes[%zu]", i);
-        if (!json_is_object(o)) return orx_fail(err, ORX_ERR_INVALID, "%s: %s: expected an object", p->source, where);
-        orx_status st = check_keys(p, o, where, keys, err);
+        orx_status st = element(p, "pharmacogenes", i, o, keys, where, sizeof where, err);
         if (!st) st = get_str(p, o, "gene", where, gene_in, sizeof gene_in, err);
         if (!st) st = get_str(p, o, "diplotype", where, dip, sizeof dip, err);
         if (!st) st = get_str(p, o, "phenotype", where, phe, sizeof phe, err);

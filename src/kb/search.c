@@ -1119,17 +1119,6 @@ orx_status orx_kb_label_section(orx_kb *kb, const char *set_id, const char *code
 /* ============================================================================================
  * Dev-set evaluation
  * ========================================================================================== */
-static bool in_list(const char *csv, const char *id) {
-    size_t n = strlen(id);
-    for (const char *p = csv; p && *p;) {
-        const char *c = strchr(p, ',');
-        size_t l = c ? (size_t)(c - p) : strlen(p);
-        if (l == n && !strncmp(p, id, n)) return true;
-        p = c ? c + 1 : NULL;
-    }
-    return false;
-}
-
 orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, bool exhaustive,
                                  orx_kb_eval *out, orx_error *err) {
     memset(out, 0, sizeof *out);
@@ -1162,7 +1151,7 @@ orx_status orx_kb_eval_questions(orx_kb *kb, const char *tsv_path, bool expand, 
         out->questions++;
         size_t first = (size_t)-1;
         for (size_t i = 0; i < r.n && first == (size_t)-1; i++)
-            if (in_list(f[1], r.hits[i].set_id) && strcasestr(r.hits[i].text, f[2])) first = i;
+            if (orx_list_has(f[1], ',', r.hits[i].set_id) && strcasestr(r.hits[i].text, f[2])) first = i;
         for (int j = 0; j < 3; j++)
             if (first != (size_t)-1 && first < (size_t)KS[j]) out->hits_at[j]++;
         orx_kb_results_clear(&r);

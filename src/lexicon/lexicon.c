@@ -187,24 +187,10 @@ bool orx_lexicon_strip_salt(const char *name, char *out, size_t cap) {
 /* ============================================================================================
  * Loading
  * ========================================================================================== */
-static char *next_field(char **p) {
-    char *s = *p;
-    if (!s) return NULL;
-    char *t = strchr(s, '\t');
-    if (t) { *t = 0; *p = t + 1; } else { *p = NULL; }
-    return s;
-}
-
 static bool pool_push(orx_lexicon *L, uint32_t v) {
-    if (L->n_pool == L->cap_pool) {
-        size_t nc = L->cap_pool ? L->cap_pool * 2 : 65536;
-        uint32_t *np = realloc(L->ingr_pool, nc * sizeof *np);
-        if (!np) return false;
-        L->ingr_pool = np;
-        L->cap_pool = nc;
-    }
-    L->ingr_pool[L->n_pool++] = v;
-    return true;
+    uint32_t *slot = orx_push((void **)&L->ingr_pool, &L->n_pool, &L->cap_pool, sizeof *slot, 65536);
+    if (slot) *slot = v;
+    return slot != NULL;
 }
 
 /* Parse "a;b" into the pool (in place: ';' -> NUL). */
@@ -231,8 +217,9 @@ static orx_status lex_row(orx_lexicon *L, char *p, const char *path, size_t line
                           orx_error *err) {
     char kind = p[0];
     if (p[1] != '\t') return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: malformed row", path, line);
-    char *f = p + 2;
-    char *a = next_field(&f), *b = next_field(&f), *c = next_field(&f), *d = next_field(&f);
+    char *f[4] = {NULL};
+    orx_tsv_split(p + 2, f, 4);
+    char *a = f[0], *b = f[1], *c = f[2], *d = f[3];
     if (!a || !b || !c || (kind != 'I' && kind != 'C' && !d))
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: too few fields", path, line);
     if (kind == 'I') {
@@ -316,17 +303,11 @@ static orx_status lex_parse(orx_lexicon *L, const char *path, orx_error *err) {
         return orx_fail(err, ORX_ERR_NOMEM, "lexicon: out of memory");
 
     /* Split into lines, then two passes: I rows first (N/R/C rows reference ingredients). */
-    size_t n_lines = 0;
-    for (char *p = L->text; *p; p++) n_lines += *p == '\n';
+    size_t n_lines = orx_str_count(L->text, '\n');
     char **lines = calloc(n_lines + 2, sizeof *lines);
     if (!lines) return orx_fail(err, ORX_ERR_NOMEM, "lexicon: out of memory");
     size_t nl_count = 0;
-    for (char *p = L->text; p && *p;) {
-        lines[nl_count++] = p;
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        p = nl ? nl + 1 : NULL;
-    }
+    for (char *p = L->text, *row; (row = orx_tsv_next_line(&p, &nl_count));) lines[nl_count - 1] = row;
     orx_status st = ORX_OK;
     for (int pass = 0; pass < 2 && st == ORX_OK; pass++)
         for (size_t li = 0; li < nl_count && st == ORX_OK; li++) {

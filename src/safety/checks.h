@@ -3,9 +3,10 @@
  * each check's entry points. Everything else uses safety.h (orx_check_proposed, orx_check_current,
  * orx_check_run).
  *
- * A check is `orx_status orx_check_<kind>(ck, pt, drug, out, err)`: declare it here (one line
- * each) and register it with one line in the table in checker.c; optional init/fini hooks load its
- * tables once per checker and hand them back through orx_checker_state(ck, kind).
+ * A check is `orx_status orx_check_<kind>(ck, pt, drug, out, err)` (type orx_check_fn): declare it
+ * here by adding its name to a list below and register it with one line in the table in checker.c;
+ * optional init/fini hooks (orx_check_init_fn, orx_check_fini_fn) load its tables once per checker
+ * and hand them back through orx_checker_state(ck, kind).
  */
 #ifndef ORX_SAFETY_CHECKS_H
 #define ORX_SAFETY_CHECKS_H
@@ -15,15 +16,15 @@
 /* ============================================================================================
  * Check registry
  * ========================================================================================== */
-typedef orx_status (*orx_check_fn)(const orx_checker *ck, const orx_patient *pt,
-                                   const orx_proposed_drug *drug, orx_findings *out,
-                                   orx_error *err);
-typedef orx_status (*orx_check_init_fn)(const orx_checker *ck, void **state, orx_error *err);
-typedef void (*orx_check_fini_fn)(void *state);
+/* Function types: the checks and their hooks are declared with them. */
+typedef orx_status orx_check_fn(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug,
+                                orx_findings *out, orx_error *err);
+typedef orx_status orx_check_init_fn(const orx_checker *ck, void **state, orx_error *err);
+typedef void orx_check_fini_fn(void *state);
 
 /* The end of a check's init: on failure the state is freed with fini and st returned; else the
  * state is handed out through *state. */
-static inline orx_status orx_check_init_done(orx_status st, void *s, orx_check_fini_fn fini, void **state) {
+static inline orx_status orx_check_init_done(orx_status st, void *s, orx_check_fini_fn *fini, void **state) {
     if (st != ORX_OK) {
         fini(s);
         return st;
@@ -34,10 +35,10 @@ static inline orx_status orx_check_init_done(orx_status st, void *s, orx_check_f
 
 typedef struct orx_check_def {
     const char        *kind;  /* "interaction", "renal", ... (also the orx_checker_state key) */
-    orx_check_fn       run;   /* the check */
-    orx_check_init_fn  init;  /* NULL or: load tables once (state passed back via
+    orx_check_fn      *run;   /* the check */
+    orx_check_init_fn *init;  /* NULL or: load tables once (state passed back via
                                  orx_checker_state(ck, kind)) */
-    orx_check_fini_fn  fini;  /* NULL or: free the state */
+    orx_check_fini_fn *fini;  /* NULL or: free the state */
 } orx_check_def;
 
 /* The registered checks, in run order (table in checker.c). */
@@ -45,14 +46,9 @@ const orx_check_def *orx_checker_checks(size_t *n);
 
 /* Interaction, duplicate and allergy checks (interactions.c, duplicates.c, allergy.c). They
  * compare drug against drug->others (interaction, duplicate) or against pt->allergies (allergy). */
-orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
-                                 const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_interaction_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_interaction_fini(void *state);
-orx_status orx_check_duplicate(const orx_checker *ck, const orx_patient *pt,
-                               const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_allergy(const orx_checker *ck, const orx_patient *pt,
-                             const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
+orx_check_fn      orx_check_interaction, orx_check_duplicate, orx_check_allergy;
+orx_check_init_fn orx_check_interaction_init;
+orx_check_fini_fn orx_check_interaction_fini;
 
 /* Allergy entries the lexicon cannot resolve (one info finding each, so they are never silently
  * skipped); called once per orx_check_proposed / orx_check_current run. */
@@ -79,28 +75,15 @@ typedef struct orx_ddi_hit {
 int orx_interaction_lookup(const orx_checker *ck, const char *ingr_a, const char *ingr_b,
                            orx_ddi_hit *out, int cap);
 
-/* Label-derived checks: declare them here (one line each) and register them in checker.c. */
-orx_status orx_check_renal(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_renal_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_renal_fini(void *state);
-orx_status orx_check_hepatic(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_hepatic_fini(void *state);
-orx_status orx_check_pregnancy(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_pregnancy_fini(void *state);
-orx_status orx_check_pgx(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_pgx_fini(void *state);
-orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_dose_fini(void *state);
-orx_status orx_check_dose_indication(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_dose_indication_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_dose_indication_fini(void *state);
-orx_status orx_check_labs(const orx_checker *ck, const orx_patient *pt, const orx_proposed_drug *drug, orx_findings *out, orx_error *err);
-orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *err);
-void       orx_check_labs_fini(void *state);
+/* Label-derived checks (renal.c, hepatic.c, pregnancy.c, pgx.c, dose_limits.c, dose_rules.c,
+ * labs.c), each with init and fini hooks: add a name to the three lists and register it in
+ * checker.c. */
+orx_check_fn orx_check_renal, orx_check_hepatic, orx_check_pregnancy, orx_check_pgx, orx_check_dose,
+    orx_check_dose_indication, orx_check_labs;
+orx_check_init_fn orx_check_renal_init, orx_check_hepatic_init, orx_check_pregnancy_init, orx_check_pgx_init,
+    orx_check_dose_init, orx_check_dose_indication_init, orx_check_labs_init;
+orx_check_fini_fn orx_check_renal_fini, orx_check_hepatic_fini, orx_check_pregnancy_fini, orx_check_pgx_fini,
+    orx_check_dose_fini, orx_check_dose_indication_fini, orx_check_labs_fini;
 
 /* The state a check's init hook returned (NULL if none / unknown kind). */
 void *orx_checker_state(const orx_checker *ck, const char *kind);

@@ -17,59 +17,36 @@
 /* ============================================================================================
  * Phrase tables
  * ========================================================================================== */
-typedef struct phrase { const char *w; ddi_act act; } phrase;
+/* Action phrases, one list per action. */
+static const char *const CONTRA[] = {"contraindicated", "contra-indicated", NULL};
+static const char *const DISCONTINUE[] = {"discontinue", "be discontinued", "be stopped", "withhold",
+    "be withheld", "interrupt", NULL};
+static const char *const AVOID[] = {"avoid", "avoided", "avoiding", "not recommended", "not advised",
+    "not be used", "not be administered", "not be coadministered", "not be co-administered", "not be given",
+    "not be taken", "not be combined", "not be prescribed", "not be started", "not be initiated",
+    "should not receive", "should not take", "should not use", "do not use", "do not administer",
+    "do not coadminister", "do not co-administer", "do not give", "do not take", "do not start",
+    "do not initiate", "must not", "never be", "not to be used", NULL};
+static const char *const DOSE[] = {"reduce the dose", "reduce dose", "reduce the dosage",
+    "reducing the dose", "dose reduction", "dosage reduction", "dose reductions", "reduced dose",
+    "lower dose", "lower doses", "lower the dose", "lower starting dose", "decrease the dose",
+    "decrease the dosage", "adjust the dose", "adjust dose", "adjust the dosage", "adjust the dosages",
+    "adjust dosages", "adjust dosage", "require adjustment", "requires adjustment", "dose adjustment",
+    "dose adjustments", "dosage adjustment", "dosage adjustments", "dosing adjustment",
+    "adjustment of the dose", "dose modification", "dosage modification", "titrate", "titration",
+    "do not exceed", "should not exceed", "not to exceed", "limit the dose", "increase the dose",
+    "increase the dosage", "dose should be", "dosage should be", "should be reduced", "increased dose",
+    "increased doses", "higher dose", "higher doses", "increased dosage", "increased dosages",
+    "dose increase", "dosage increase", "should be decreased", "be halved", NULL};
+static const char *const CAUTION[] = {"monitor", "monitored", "monitoring", "caution", "cautiously",
+    "careful", "carefully", "closely", "close observation", "be observed", "observed for", "be alert",
+    "consider", "be considered", "evaluate", "be aware", "vigilant", "should be checked", "check",
+    "is recommended", "are recommended", "recommended that", "particular care", NULL};
 
-static const phrase ACTIONS[] = {
-    {"contraindicated", DDI_ACT_CONTRA}, {"contra-indicated", DDI_ACT_CONTRA},
-    {"discontinue", DDI_ACT_DISCONTINUE}, {"be discontinued", DDI_ACT_DISCONTINUE},
-    {"be stopped", DDI_ACT_DISCONTINUE}, {"withhold", DDI_ACT_DISCONTINUE},
-    {"be withheld", DDI_ACT_DISCONTINUE}, {"interrupt", DDI_ACT_DISCONTINUE},
-    {"avoid", DDI_ACT_AVOID}, {"avoided", DDI_ACT_AVOID}, {"avoiding", DDI_ACT_AVOID},
-    {"not recommended", DDI_ACT_AVOID}, {"not advised", DDI_ACT_AVOID},
-    {"not be used", DDI_ACT_AVOID}, {"not be administered", DDI_ACT_AVOID},
-    {"not be coadministered", DDI_ACT_AVOID}, {"not be co-administered", DDI_ACT_AVOID},
-    {"not be given", DDI_ACT_AVOID}, {"not be taken", DDI_ACT_AVOID},
-    {"not be combined", DDI_ACT_AVOID}, {"not be prescribed", DDI_ACT_AVOID},
-    {"not be started", DDI_ACT_AVOID}, {"not be initiated", DDI_ACT_AVOID},
-    {"should not receive", DDI_ACT_AVOID}, {"should not take", DDI_ACT_AVOID},
-    {"should not use", DDI_ACT_AVOID}, {"do not use", DDI_ACT_AVOID},
-    {"do not administer", DDI_ACT_AVOID}, {"do not coadminister", DDI_ACT_AVOID},
-    {"do not co-administer", DDI_ACT_AVOID}, {"do not give", DDI_ACT_AVOID},
-    {"do not take", DDI_ACT_AVOID}, {"do not start", DDI_ACT_AVOID},
-    {"do not initiate", DDI_ACT_AVOID}, {"must not", DDI_ACT_AVOID}, {"never be", DDI_ACT_AVOID},
-    {"not to be used", DDI_ACT_AVOID},
-    {"reduce the dose", DDI_ACT_DOSE}, {"reduce dose", DDI_ACT_DOSE},
-    {"reduce the dosage", DDI_ACT_DOSE}, {"reducing the dose", DDI_ACT_DOSE},
-    {"dose reduction", DDI_ACT_DOSE}, {"dosage reduction", DDI_ACT_DOSE},
-    {"dose reductions", DDI_ACT_DOSE}, {"reduced dose", DDI_ACT_DOSE},
-    {"lower dose", DDI_ACT_DOSE}, {"lower doses", DDI_ACT_DOSE}, {"lower the dose", DDI_ACT_DOSE},
-    {"lower starting dose", DDI_ACT_DOSE}, {"decrease the dose", DDI_ACT_DOSE},
-    {"decrease the dosage", DDI_ACT_DOSE}, {"adjust the dose", DDI_ACT_DOSE},
-    {"adjust dose", DDI_ACT_DOSE}, {"adjust the dosage", DDI_ACT_DOSE},
-    {"adjust the dosages", DDI_ACT_DOSE}, {"adjust dosages", DDI_ACT_DOSE}, {"adjust dosage", DDI_ACT_DOSE},
-    {"require adjustment", DDI_ACT_DOSE}, {"requires adjustment", DDI_ACT_DOSE},
-    {"dose adjustment", DDI_ACT_DOSE}, {"dose adjustments", DDI_ACT_DOSE},
-    {"dosage adjustment", DDI_ACT_DOSE}, {"dosage adjustments", DDI_ACT_DOSE},
-    {"dosing adjustment", DDI_ACT_DOSE}, {"adjustment of the dose", DDI_ACT_DOSE},
-    {"dose modification", DDI_ACT_DOSE}, {"dosage modification", DDI_ACT_DOSE},
-    {"titrate", DDI_ACT_DOSE}, {"titration", DDI_ACT_DOSE}, {"do not exceed", DDI_ACT_DOSE},
-    {"should not exceed", DDI_ACT_DOSE}, {"not to exceed", DDI_ACT_DOSE},
-    {"limit the dose", DDI_ACT_DOSE}, {"increase the dose", DDI_ACT_DOSE},
-    {"increase the dosage", DDI_ACT_DOSE}, {"dose should be", DDI_ACT_DOSE},
-    {"dosage should be", DDI_ACT_DOSE}, {"should be reduced", DDI_ACT_DOSE},
-    {"increased dose", DDI_ACT_DOSE}, {"increased doses", DDI_ACT_DOSE}, {"higher dose", DDI_ACT_DOSE},
-    {"higher doses", DDI_ACT_DOSE}, {"increased dosage", DDI_ACT_DOSE}, {"increased dosages", DDI_ACT_DOSE}, {"dose increase", DDI_ACT_DOSE}, {"dosage increase", DDI_ACT_DOSE},
-    {"should be decreased", DDI_ACT_DOSE}, {"be halved", DDI_ACT_DOSE},
-    {"monitor", DDI_ACT_CAUTION}, {"monitored", DDI_ACT_CAUTION}, {"monitoring", DDI_ACT_CAUTION},
-    {"caution", DDI_ACT_CAUTION}, {"cautiously", DDI_ACT_CAUTION}, {"careful", DDI_ACT_CAUTION},
-    {"carefully", DDI_ACT_CAUTION}, {"closely", DDI_ACT_CAUTION}, {"close observation", DDI_ACT_CAUTION},
-    {"be observed", DDI_ACT_CAUTION}, {"observed for", DDI_ACT_CAUTION}, {"be alert", DDI_ACT_CAUTION},
-    {"consider", DDI_ACT_CAUTION}, {"be considered", DDI_ACT_CAUTION}, {"evaluate", DDI_ACT_CAUTION},
-    {"be aware", DDI_ACT_CAUTION}, {"vigilant", DDI_ACT_CAUTION},
-    {"should be checked", DDI_ACT_CAUTION}, {"check", DDI_ACT_CAUTION},
-    {"is recommended", DDI_ACT_CAUTION}, {"are recommended", DDI_ACT_CAUTION},
-    {"recommended that", DDI_ACT_CAUTION}, {"particular care", DDI_ACT_CAUTION},
-    {NULL, DDI_ACT_NONE}};
+/* The actions a clause is searched for, strongest first. */
+static const struct { ddi_act act; const char *const *w; } ACTIONS[] = {
+    {DDI_ACT_CONTRA, CONTRA}, {DDI_ACT_DISCONTINUE, DISCONTINUE}, {DDI_ACT_AVOID, AVOID},
+    {DDI_ACT_DOSE, DOSE}, {DDI_ACT_CAUTION, CAUTION}};
 
 static const char *const EFFECTS[] = {
     "increase", "increases", "increased", "increasing", "decrease", "decreases", "decreased",
@@ -155,9 +132,7 @@ static bool action_negated(const char *low, size_t pos, size_t len) {
     static const char *const POST[] = {"not necessary", "not needed", "not required", "unnecessary",
                                        "not be necessary", "not be needed", "not be required",
                                        "not warranted", "not recommended", NULL};
-    for (int i = 0; POST[i]; i++)
-        if (strstr(after, POST[i])) return true;
-    return false;
+    return orx_str_has_any(after, POST);
 }
 
 /* First un-negated occurrence of w in low at word boundaries? */
@@ -208,44 +183,43 @@ static bool conditional_discontinue(const char *low) {
 static bool told_to_avoid(const char *low) {
     static const char *const W[] = {"advised to avoid", "instructed to avoid", "told to avoid", "cautioned to avoid",
                                     "encouraged to avoid", NULL};
-    for (int i = 0; W[i]; i++)
-        if (strstr(low, W[i])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static bool dose_limit(const char *low) {
     static const char *const W[] = {"avoid doses", "avoid dosages", "avoid daily doses", "avoid a dose", NULL};
-    for (int i = 0; W[i]; i++)
-        if (strstr(low, W[i])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 ddi_action orx_ddi_classify(const char *low) {
     ddi_action a = {DDI_ACT_NONE, false, false};
-    for (int i = 0; ACTIONS[i].w; i++) {
-        if (ACTIONS[i].act <= a.act) continue;
-        /* "not recommended" is itself the action; everything else can be negated */
-        bool neg_check = strncmp(ACTIONS[i].w, "not", 3) != 0;
-        if (!has_live(low, ACTIONS[i].w, neg_check)) continue;
-        /* "dose adjustment is not recommended" says no change is needed */
-        if (!strcmp(ACTIONS[i].w, "not recommended") &&
-            (strstr(low, "adjustment is not recommended") || strstr(low, "adjustments are not recommended") ||
-             strstr(low, "adjustment not recommended")))
-            continue;
-        /* "to avoid significant interference": a purpose, not a prohibition ("advised to avoid
-         * alcohol" is the instruction itself) */
-        if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && strstr(low, "to avoid") &&
-            word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3 && !told_to_avoid(low)) {
-            if (a.act < DDI_ACT_CAUTION) a.act = DDI_ACT_CAUTION;
-            continue;
+    for (size_t g = 0; g < sizeof ACTIONS / sizeof *ACTIONS; g++) {
+        ddi_act act = ACTIONS[g].act;
+        for (const char *const *wp = ACTIONS[g].w; *wp && act > a.act; wp++) {
+            const char *w = *wp;
+            /* "not recommended" is itself the action; everything else can be negated */
+            bool neg_check = strncmp(w, "not", 3) != 0;
+            if (!has_live(low, w, neg_check)) continue;
+            /* "dose adjustment is not recommended" says no change is needed */
+            if (!strcmp(w, "not recommended") &&
+                (strstr(low, "adjustment is not recommended") || strstr(low, "adjustments are not recommended") ||
+                 strstr(low, "adjustment not recommended")))
+                continue;
+            /* "to avoid significant interference": a purpose, not a prohibition ("advised to avoid
+             * alcohol" is the instruction itself) */
+            if (act == DDI_ACT_AVOID && !strncmp(w, "avoid", 5) && strstr(low, "to avoid") &&
+                word_pos(low, "avoid") == (size_t)(strstr(low, "to avoid") - low) + 3 && !told_to_avoid(low)) {
+                if (a.act < DDI_ACT_CAUTION) a.act = DDI_ACT_CAUTION;
+                continue;
+            }
+            /* "Avoid doses greater than 10 mg of simvastatin": a dose limit */
+            if (act == DDI_ACT_AVOID && !strncmp(w, "avoid", 5) && dose_limit(low)) {
+                if (a.act < DDI_ACT_DOSE) a.act = DDI_ACT_DOSE;
+                continue;
+            }
+            a.act = act;
+            if (a.act == DDI_ACT_DISCONTINUE && conditional_discontinue(low)) a.act = DDI_ACT_CAUTION;
         }
-        /* "Avoid doses greater than 10 mg of simvastatin": a dose limit */
-        if (ACTIONS[i].act == DDI_ACT_AVOID && !strncmp(ACTIONS[i].w, "avoid", 5) && dose_limit(low)) {
-            if (a.act < DDI_ACT_DOSE) a.act = DDI_ACT_DOSE;
-            continue;
-        }
-        a.act = ACTIONS[i].act;
-        if (a.act == DDI_ACT_DISCONTINUE && conditional_discontinue(low)) a.act = DDI_ACT_CAUTION;
     }
     if (a.act == DDI_ACT_NONE) {
         /* an effect stated before any no-effect phrase counts ("increased AUC by 30% with no
@@ -279,9 +253,7 @@ ddi_action orx_ddi_classify(const char *low) {
 }
 
 bool orx_ddi_has_cue(const char *low) {
-    for (int i = 0; CUES[i]; i++)
-        if (strstr(low, CUES[i])) return true;
-    return false;
+    return orx_str_has_any(low, CUES);
 }
 
 const char *orx_ddi_act_name(ddi_act a) {
@@ -323,16 +295,12 @@ bool orx_ddi_large_amounts(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
                                     "excessive amounts", "excessive doses", "higher doses of", "excessive alcohol",
                                     "excessive use", "excessive intake", NULL};
-    for (int i = 0; Q[i]; i++)
-        if (strstr(low, Q[i])) return true;
-    return false;
+    return orx_str_has_any(low, Q);
 }
 
 bool orx_ddi_dose_qualified(const char *low) {
     static const char *const Q[] = {"large amounts", "large amount", "large doses", "high doses",
                                     "excessive amounts", "excessive doses", "higher doses of",
                                     "intramuscular", "parenteral", NULL};
-    for (int i = 0; Q[i]; i++)
-        if (strstr(low, Q[i])) return true;
-    return false;
+    return orx_str_has_any(low, Q);
 }

@@ -7,7 +7,6 @@
  * the words, ddi_extract.c writes the rows, label_ddi.c matches them.
  */
 #include "safety/ddi_internal.h"
-#include "safety/tsv_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +118,7 @@ ddi_effects *orx_ddi_effects_load(const char *path, orx_error *err) {
         orx_ddi_effects_free(e);
         return NULL;
     }
-    size_t lines = 1;
-    for (char *p = text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(text, '\n') + 1;
     e->pats = calloc(lines, sizeof *e->pats);
     e->keys = calloc(lines, sizeof *e->keys);
     e->names = calloc(lines, sizeof *e->names);
@@ -200,12 +198,6 @@ static int kind_at(const ddi_effects *E, eff_kind kind, const ddi_tok *t, int i,
 /* ============================================================================================
  * Effect phrases naming a category of drugs
  * ========================================================================================== */
-static bool in_list(const char *w, const char *const *list) {
-    for (int i = 0; list[i]; i++)
-        if (!strcmp(w, list[i])) return true;
-    return false;
-}
-
 static const char *const DRUG_NOUNS[] = {"drug", "drugs", "agent", "agents", "medication", "medications",
                                          "medicine", "medicines", "product", "products", "compound",
                                          "compounds", "substance", "substances", "therapy", "therapies",
@@ -228,14 +220,14 @@ int orx_ddi_effect_phrase_at(const ddi_effects *E, const ddi_tok *t, int i, int 
     int e = kind_at(E, EFF_NOUN, t, i, nt, &k);
     if (!e) {
         int a = kind_at(E, EFF_ADJ, t, i, nt, &k);
-        if (a && a < nt && in_list(t[a].low, DRUG_NOUNS)) e = a + 1 + (a + 1 < nt && in_list(t[a + 1].low, DRUG_NOUNS));
+        if (a && a < nt && orx_str_in(t[a].low, DRUG_NOUNS)) e = a + 1 + (a + 1 < nt && orx_str_in(t[a + 1].low, DRUG_NOUNS));
     }
-    if (!e && in_list(t[i].low, DRUG_NOUNS) && strcmp(t[i].low, "medicinal")) {
+    if (!e && orx_str_in(t[i].low, DRUG_NOUNS) && strcmp(t[i].low, "medicinal")) {
         bool with = false;
         for (int j = i + 1; j < nt && j <= i + 8 && !e; j++) {
             e = kind_at(E, EFF_VERB, t, j, nt, &k);
             if (!e && with) e = kind_at(E, EFF_OUTCOME, t, j, nt, &k);
-            if (e || !in_list(t[j].low, REL_SKIP)) break;
+            if (e || !orx_str_in(t[j].low, REL_SKIP)) break;
             with |= !strcmp(t[j].low, "with");
         }
     }
@@ -263,7 +255,7 @@ static const char *const REPORT[] = {"reported", "observed", "occurred", "occur"
 
 static bool any_in(const ddi_tok *t, int a, int b, const char *const *list) {
     for (int i = a < 0 ? 0 : a; i < b; i++)
-        if (in_list(t[i].low, list)) return true;
+        if (orx_str_in(t[i].low, list)) return true;
     return false;
 }
 
@@ -314,7 +306,7 @@ static int self_verbs(const ddi_effects *E, const ddi_tok *t, int nt, const ddi_
                 if (!any_in(t, m[j].t0 - 2, e, NEG) && !other_partner(m, nm, key)) n = push_self(out, n, cap, j, key, m[j].t0, e);
                 break;
             }
-            if (!in_list(t[i].low, SELF_SKIP)) break;
+            if (!orx_str_in(t[i].low, SELF_SKIP)) break;
         }
     }
     return n;

@@ -54,50 +54,50 @@ void orx_ddi_rules_clear(orx_ddi_rules *r) {
 }
 
 static orx_ddi_rule *rules_push(orx_ddi_rules *r) {
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 256;
-        orx_ddi_rule *ni = realloc(r->items, nc * sizeof *ni);
-        if (!ni) return NULL;
-        r->items = ni;
-        r->cap = nc;
-    }
-    orx_ddi_rule *x = &r->items[r->n++];
-    memset(x, 0, sizeof *x);
-    return x;
+    return orx_push((void **)&r->items, &r->n, &r->cap, sizeof *r->items, 256);
+}
+
+/* The pair a row is about: kind, label drug, other side, then the higher tier first. */
+static int pair_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    int c = strcmp(x->kind, y->kind);
+    if (!c) c = strcmp(x->label_drug, y->label_drug);
+    if (!c) c = strcmp(x->other, y->other);
+    return c ? c : (int)y->tier - (int)x->tier;
+}
+
+/* Where a row was read: set id, then section code. */
+static int source_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    int c = strcmp(x->set_id, y->set_id);
+    return c ? c : strcmp(x->section_code, y->section_code);
+}
+
+/* The sentence: its quote, then its examples. */
+static int sentence_cmp(const orx_ddi_rule *x, const orx_ddi_rule *y) {
+    int c = strcmp(x->quote, y->quote);
+    return c ? c : strcmp(x->examples, y->examples);
 }
 
 static int rule_cmp(const void *a, const void *b) {
     const orx_ddi_rule *x = a, *y = b;
-    int c = strcmp(x->kind, y->kind);
-    if (!c) c = strcmp(x->label_drug, y->label_drug);
-    if (!c) c = strcmp(x->other, y->other);
-    if (!c) c = (int)y->tier - (int)x->tier;
-    if (!c) c = strcmp(x->set_id, y->set_id);
-    if (!c) c = strcmp(x->section_code, y->section_code);
+    int c = pair_cmp(x, y);
+    if (!c) c = source_cmp(x, y);
     if (!c) c = strcmp(x->quote, y->quote);
     if (!c) c = strcmp(x->context, y->context);
     if (!c) c = strcmp(x->examples, y->examples);
-    if (!c) c = strcmp(x->other_text, y->other_text);
-    return c;
+    return c ? c : strcmp(x->other_text, y->other_text);
 }
 
 /* The same statement about the same pair (same label drug, other side, tier and sentence) in
  * several labels (a generic and its brand, an OTC family): kept once, from the first set id. */
 static bool same_statement(const orx_ddi_rule *x, const orx_ddi_rule *y) {
-    return !strcmp(x->kind, y->kind) && !strcmp(x->label_drug, y->label_drug) && !strcmp(x->other, y->other) &&
-           x->tier == y->tier && !strcmp(x->quote, y->quote) && !strcmp(x->examples, y->examples);
+    return !pair_cmp(x, y) && !sentence_cmp(x, y);
 }
 
 static int statement_cmp(const void *a, const void *b) {
     const orx_ddi_rule *x = a, *y = b;
-    int c = strcmp(x->kind, y->kind);
-    if (!c) c = strcmp(x->label_drug, y->label_drug);
-    if (!c) c = strcmp(x->other, y->other);
-    if (!c) c = (int)y->tier - (int)x->tier;
-    if (!c) c = strcmp(x->quote, y->quote);
-    if (!c) c = strcmp(x->examples, y->examples);
-    if (!c) c = strcmp(x->set_id, y->set_id);
-    if (!c) c = strcmp(x->section_code, y->section_code);
+    int c = pair_cmp(x, y);
+    if (!c) c = sentence_cmp(x, y);
+    if (!c) c = source_cmp(x, y);
     if (!c) c = strcmp(x->context, y->context);
     return c ? c : strcmp(x->other_text, y->other_text);
 }
@@ -395,9 +395,7 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     }
     static const char *const SELF_SECTIONS[] = {"34066-1", "43685-7", "34071-1", "42232-9", "34070-3",
                                                 "34073-7", "", NULL};
-    bool self_ok = false;
-    for (int k = 0; SELF_SECTIONS[k]; k++) self_ok |= !strcmp(sc->code ? sc->code : "", SELF_SECTIONS[k]);
-    if (!self_ok || st) return st;
+    if (!orx_str_in(sc->code ? sc->code : "", SELF_SECTIONS) || st) return st;
     ddi_self self[8];
     int ns = orx_ddi_effect_self(sc->c.effects, u->tok, u->nt, u->m, u->nm, self, 8);
     for (int k = 0; k < ns && !st; k++) {
@@ -409,6 +407,13 @@ static orx_status emit_effect_members(sec_ctx *sc, const unit *u, orx_error *err
     return st;
 }
 
+/* Is the first word of the sentence one of W? */
+static bool first_word_in(const unit *u, const char *const *W) {
+    int i = 0;
+    while (i < u->nt && !u->tok[i].word) i++;
+    return i < u->nt && orx_str_in(u->tok[i].low, W);
+}
+
 /* A follow-up sentence that continues the previous one: it starts with an anaphor ("These
  * antiviral drugs must not ...", "It may be necessary to adjust ...") or an instruction
  * ("Reduce the dose.", "Monitor INR."). */
@@ -416,11 +421,7 @@ static bool follow_up(const unit *n) {
     static const char *const W[] = {"these", "this", "such", "they", "it", "therefore", "thus",
                                     "consequently", "accordingly", "reduce", "monitor", "avoid",
                                     "consider", "adjust", "decrease", "discontinue", "do", "use", NULL};
-    int i = 0;
-    while (i < n->nt && !n->tok[i].word) i++;
-    for (int k = 0; i < n->nt && W[k]; k++)
-        if (!strcmp(n->tok[i].low, W[k])) return true;
-    return false;
+    return first_word_in(n, W);
 }
 
 /* A sentence that lists what the previous one spoke of ("These include aspirin ...", "Such
@@ -428,11 +429,7 @@ static bool follow_up(const unit *n) {
 static bool continues(const unit *u) {
     static const char *const W[] = {"these", "such", "they", "this", "examples", "e", "including",
                                     "include", "includes", NULL};
-    int i = 0;
-    while (i < u->nt && !u->tok[i].word) i++;
-    for (int k = 0; i < u->nt && W[k]; k++)
-        if (!strcmp(u->tok[i].low, W[k])) return true;
-    return false;
+    return first_word_in(u, W);
 }
 
 /* No partner, or only classes and roles ("Strong CYP3A4 inhibitors ... These include ..."). */
@@ -474,9 +471,7 @@ static bool class_qualified(const unit *u, int j);
 static bool procedure_setting(const char *low) {
     static const char *const W[] = {"neuraxial", "epidural", "spinal puncture", "lumbar puncture",
                                     "spinal anesthesia", "spinal anaesthesia", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static orx_status emit_rules(sec_ctx *sc, const char *label, const unit *u, const unit *src, int i,
@@ -566,9 +561,7 @@ static bool pregnancy_statement(const unit *u) {
     static const char *const W[] = {"pregnan", "fetal", "fetus", "intrauterine", "nursing", "lactat",
                                     "breast-fed", "breastfed", "breast milk", "neonat", "labor and delivery",
                                     "obstetric", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(u->low, W[k])) return true;
-    return false;
+    return orx_str_has_any(u->low, W);
 }
 
 /* Statements that are not about using two drugs together: adverse-event management by grade
@@ -634,9 +627,7 @@ static bool pk_statement(const char *low) {
     static const char *const W[] = {"auc", "cmax", "exposure", "concentration", "clearance", "metaboli",
                                     "pharmacokinetic", "half-life", "bioavailability", "absorption",
                                     "plasma level", "serum level", "cyp", "p-gp", "p-glycoprotein", NULL};
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static void unit_read(const ddi_ctx *c, unit *u, const char *text, size_t len, bool row);
@@ -933,11 +924,9 @@ static bool section_wanted(const char *code, bool *need_cue, bool *dosing) {
                                            "34090-1", "43682-4", "42229-5", "", NULL};
     *dosing = code && !strcmp(code, "34068-7");
     if (*dosing) { *need_cue = true; return true; }
-    for (int i = 0; CUE_FREE[i]; i++)
-        if (code && !strcmp(code, CUE_FREE[i])) { *need_cue = false; return true; }
-    for (int i = 0; WITH_CUE[i]; i++)
-        if (!strcmp(code ? code : "", WITH_CUE[i])) { *need_cue = true; return true; }
-    return false;
+    if (code && orx_str_in(code, CUE_FREE)) { *need_cue = false; return true; }
+    *need_cue = true;
+    return orx_str_in(code ? code : "", WITH_CUE);
 }
 
 /* Length of the logical line at p: physical lines are joined when the text is hard-wrapped —

@@ -6,7 +6,6 @@
  * follow a class or role ("(e.g., ketoconazole, clarithromycin)", "such as rifampin").
  */
 #include "safety/ddi_internal.h"
-#include "safety/tsv_rows.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -51,8 +50,7 @@ ddi_terms *orx_ddi_terms_load(const char *path, orx_error *err) {
         orx_ddi_terms_free(t);
         return NULL;
     }
-    size_t lines = 1;
-    for (char *p = t->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(t->text, '\n') + 1;
     t->cap = 16;
     while (t->cap < lines * 2) t->cap <<= 1;
     t->keys = calloc(t->cap, sizeof *t->keys);
@@ -86,11 +84,7 @@ static bool tok_is(const ddi_tok *t, int i, int nt, const char *w) { return i >=
 static const char *const SPAN_STOP[] = {"the", "a", "an", "of", "and", "or", "with", "in", "to",
                                         "for", "by", "on", "as", "at", "is", "are", "be", "not",
                                         "no", "other", "all", "any", "some", "these", "such", NULL};
-static bool span_stop(const char *w) {
-    for (int i = 0; SPAN_STOP[i]; i++)
-        if (!strcmp(w, SPAN_STOP[i])) return true;
-    return false;
-}
+static bool span_stop(const char *w) { return orx_str_in(w, SPAN_STOP); }
 
 /* Words that name no drug partner in label text even where the lexicon knows them: body
  * substances and laboratory analytes, organs, foods (the lexicon carries allergenic extracts). */
@@ -104,11 +98,7 @@ static const char *const NOT_DRUGS[] = {
     "angiotensin ii", "bradykinin", "prostaglandin", "prostaglandins", "tyramine", "hormone",
     "hormones", "enzyme", "enzymes", "thyroxine", "triiodothyronine", "alkaline phosphatase",
     "transaminase", "transaminases", "lactate dehydrogenase", "creatine kinase", "creatine phosphokinase", NULL};
-static bool not_drug(const char *span) {
-    for (int i = 0; NOT_DRUGS[i]; i++)
-        if (!strcmp(span, NOT_DRUGS[i])) return true;
-    return false;
-}
+static bool not_drug(const char *span) { return orx_str_in(span, NOT_DRUGS); }
 
 /* An electrolyte named as a laboratory value ("serum potassium", "potassium levels"). */
 static bool lab_value(const ddi_tok *t, int nt, int a, int b) {
@@ -125,8 +115,7 @@ static bool lab_value(const ddi_tok *t, int nt, int a, int b) {
     static const char *const AFTER[] = {"level", "concentration", "sparing", "loss", "excretion", "retention",
                                         "depleting", "depletion", "rich", "content", "removal", "value",
                                         "homeostasis", "balance", "wasting", NULL};
-    for (int k = 0; a > 0 && BEFORE[k]; k++)
-        if (!strcmp(t[a - 1].low, BEFORE[k])) return true;
+    if (a > 0 && orx_str_in(t[a - 1].low, BEFORE)) return true;
     int n = b;
     if (n + 1 < nt && !strcmp(t[n].low, "-")) n++; /* "potassium-sparing" split at the hyphen */
     if (n < nt && (t[n].low[0] == '>' || t[n].low[0] == '<' || !strncmp(t[n].low, "\xe2\x89", 3) ||
@@ -379,10 +368,7 @@ static const char *const ROLE_FILLER[] = {"and", "or", ",", "/", "(", ")", "dual
                                           "transporter", "transporters", "system", "cytochrome",
                                           "p450", "p-450", "moderate-to-strong", "-", NULL};
 static bool role_filler(const char *w) {
-    if (grade_of(w)) return true;
-    for (int i = 0; ROLE_FILLER[i]; i++)
-        if (!strcmp(w, ROLE_FILLER[i])) return true;
-    return false;
+    return grade_of(w) || orx_str_in(w, ROLE_FILLER);
 }
 
 typedef struct role_parts {
@@ -598,23 +584,25 @@ static const char *const LIST_END[] = {"because", "since", "which", "that", "may
                                        "decreases", "decreased", "is", "are", "was", "were", "has",
                                        "have", "due", "resulted", "results", "reduce", "reduces",
                                        "when", "if", "in", "to", NULL};
-static bool list_end(const char *w) {
-    for (int i = 0; LIST_END[i]; i++)
-        if (!strcmp(w, LIST_END[i])) return true;
-    return false;
+static bool list_end(const char *w) { return orx_str_in(w, LIST_END); }
+
+/* The first token of a list opened at token i: by "(" or "[" (*paren) or a comma, then a marker
+ * ("such as", "e.g.") and a comma; -1 when neither a bracket nor a marker opens one. */
+static int list_start(const ddi_tok *t, int nt, int i, bool *paren) {
+    *paren = false;
+    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { *paren = true; i++; }
+    else if (tok_is(t, i, nt, ",")) i++;
+    int k = marker_at(t, i, nt);
+    if (!k && !*paren) return -1;
+    i += k;
+    return tok_is(t, i, nt, ",") ? i + 1 : i;
 }
 
 /* Token range [*a, *b) of the example list after mention m (ending at token e), or false. */
 static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
-    int i = e;
-    bool paren = false;
-    if (tok_is(t, i, nt, ")")) i++; /* "(CYP3A4) inhibitors" style leftovers */
-    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { paren = true; i++; }
-    else if (tok_is(t, i, nt, ",")) i++;
-    int k = marker_at(t, i, nt);
-    if (!k && !paren) return false;
-    i += k;
-    if (tok_is(t, i, nt, ",")) i++;
+    bool paren;
+    int i = list_start(t, nt, tok_is(t, e, nt, ")") ? e + 1 : e, &paren); /* "(CYP3A4) inhibitors" */
+    if (i < 0) return false;
     *a = i;
     int depth = 0;
     for (; i < nt; i++) {
@@ -634,14 +622,9 @@ static bool example_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
  * interval, including Class 1A antiarrhythmics (e.g., quinidine, procainamide), antipsychotic
  * medications (e.g., ziprasidone) ..."): [*a, *b), or false. */
 static bool effect_range(const ddi_tok *t, int nt, int e, int *a, int *b) {
-    int i = e;
-    bool paren = false;
-    if (tok_is(t, i, nt, "(") || tok_is(t, i, nt, "[")) { paren = true; i++; }
-    else if (tok_is(t, i, nt, ",")) i++;
-    int k = marker_at(t, i, nt);
-    if (!k && !paren) return false;
-    i += k;
-    if (tok_is(t, i, nt, ",")) i++;
+    bool paren;
+    int i = list_start(t, nt, e, &paren);
+    if (i < 0) return false;
     *a = i;
     int depth = 0;
     for (; i < nt; i++) {
@@ -732,8 +715,7 @@ static void mark_adjectival(const ddi_tok *t, int nt, ddi_mention *m, int n) {
                                         "doses", "level", "levels", "class", NULL};
     for (int i = 0; i < n; i++) {
         if (m[i].kind != DDI_M_CLASS || m[i].t1 >= nt) continue;
-        for (int k = 0; NOUNS[k]; k++)
-            if (!strcmp(t[m[i].t1].low, NOUNS[k])) m[i].comparison = true;
+        if (orx_str_in(t[m[i].t1].low, NOUNS)) m[i].comparison = true;
     }
 }
 
@@ -861,8 +843,7 @@ static void mark_allergy_context(const char *s, const ddi_tok *t, ddi_mention *m
         orx_ddi_lower(s, end < sizeof low - 1 ? end : sizeof low - 1, low, sizeof low);
         const char *semi = strrchr(low, ';');
         const char *from = semi ? semi : low;
-        for (int k = 0; CUE[k]; k++)
-            if (strstr(from, CUE[k])) m[i].comparison = true;
+        if (orx_str_has_any(from, CUE)) m[i].comparison = true;
     }
 }
 

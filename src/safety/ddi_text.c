@@ -66,9 +66,7 @@ static bool ends_abbrev(const char *line, size_t i) {
     if (n >= sizeof w) return false;
     for (size_t k = 0; k < n; k++) w[k] = (char)tolower((unsigned char)line[b + k]);
     w[n] = 0;
-    for (int k = 0; ABBREV[k]; k++)
-        if (!strcmp(w, ABBREV[k])) return true;
-    return false;
+    return orx_str_in(w, ABBREV);
 }
 
 static bool starts_sentence(char c) {

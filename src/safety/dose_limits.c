@@ -39,7 +39,7 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
     orx_status st = orx_srl_table_load(orx_checker_data_dir(ck), "rules/dose_limits.tsv", need,
                                    &s->rules, err);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredient", orx_checker_lexicon(ck), err);
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
+    if (st != ORX_OK) return orx_check_init_done(st, s, orx_check_dose_fini, state);
     s->c_ingr = orx_srl_col(&s->rules, "ingredient");
     s->c_amount = orx_srl_col(&s->rules, "amount");
     s->c_unit = orx_srl_col(&s->rules, "unit");
@@ -61,15 +61,12 @@ orx_status orx_check_dose_init(const orx_checker *ck, void **state, orx_error *e
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'period': '%s' is not day/dose/week",
                           s->rules.path, r + 2, per);
     }
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_dose_fini, state);
 }
 
 void orx_check_dose_fini(void *state) {
     dose_state *s = state;
-    if (!s) return;
-    orx_srl_table_clear(&s->rules);
+    if (s) orx_srl_table_clear(&s->rules);
     free(s);
 }
 
@@ -89,9 +86,8 @@ static bool form_fits(const char *form, const char *route) {
 
 static orx_status unable(const orx_proposed_drug *d, const char *why, size_t rule_row,
                          const dose_state *s, orx_findings *out, orx_error *err) {
-    orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "dose", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "proposed dose: %s", d->dose.text);
     orx_fset(f->message, sizeof f->message, "Unable to compare the %s dose with the label's maximum "
         "dose: %s.", f->drugs, why);
@@ -145,10 +141,9 @@ orx_status orx_check_dose(const orx_checker *ck, const orx_patient *pt,
             what = p == 2 ? "per week" : "per day";
         }
         if (have_mg <= best_mg * (1.0 + 1e-9)) continue;
-        orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_MAJOR);
+        orx_finding *f = orx_srl_push(out, "dose", ORX_SEV_MAJOR, drug);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = true;
-        orx_srl_fill_drugs(f, drug);
         orx_fset(f->trigger, sizeof f->trigger, "proposed %s: %g mg %s", drug->dose.text, have_mg, what);
         orx_fset(f->message, sizeof f->message, "The proposed %s dose (%g mg %s) exceeds the maximum "
             "stated in its label (%s %s per %s).", f->drugs, have_mg, what,

@@ -108,43 +108,30 @@ typedef enum { DIM_NONE = 0, DIM_MASS, DIM_VOLUME, DIM_UNITS, DIM_MOLAR, DIM_COU
                DIM_PERM2 } dim;
 
 typedef struct unit_def {
-    const char *word;   /* as written (lower-case) */
     const char *norm;   /* normalised unit */
     dim         d;      /* dimension */
     double      to_base;/* factor to the dimension's base (mg, mL) where comparable, else 0 */
+    const char *words;  /* its spellings (lower-case), '|'-separated */
 } unit_def;
 
 static const unit_def UNITS[] = {
-    {"mg", "mg", DIM_MASS, 1}, {"milligram", "mg", DIM_MASS, 1}, {"milligrams", "mg", DIM_MASS, 1},
-    {"mcg", "mcg", DIM_MASS, 1e-3}, {"µg", "mcg", DIM_MASS, 1e-3}, {"ug", "mcg", DIM_MASS, 1e-3},
-    {"microgram", "mcg", DIM_MASS, 1e-3}, {"micrograms", "mcg", DIM_MASS, 1e-3},
-    {"g", "g", DIM_MASS, 1e3}, {"gm", "g", DIM_MASS, 1e3}, {"gram", "g", DIM_MASS, 1e3},
-    {"grams", "g", DIM_MASS, 1e3}, {"ng", "ng", DIM_MASS, 1e-6},
-    {"ml", "mL", DIM_VOLUME, 1}, {"milliliter", "mL", DIM_VOLUME, 1},
-    {"milliliters", "mL", DIM_VOLUME, 1}, {"millilitre", "mL", DIM_VOLUME, 1},
-    {"l", "L", DIM_VOLUME, 1e3}, {"liter", "L", DIM_VOLUME, 1e3}, {"litre", "L", DIM_VOLUME, 1e3},
-    {"unit", "unit", DIM_UNITS, 1}, {"units", "unit", DIM_UNITS, 1}, {"unt", "unit", DIM_UNITS, 1},
-    {"iu", "unit", DIM_UNITS, 1}, {"meq", "meq", DIM_MOLAR, 1}, {"mmol", "mmol", DIM_MOLAR, 0},
-    {"tablet", "tablet", DIM_COUNT, 0}, {"tablets", "tablet", DIM_COUNT, 0},
-    {"tab", "tablet", DIM_COUNT, 0}, {"tabs", "tablet", DIM_COUNT, 0},
-    {"capsule", "capsule", DIM_COUNT, 0}, {"capsules", "capsule", DIM_COUNT, 0},
-    {"cap", "capsule", DIM_COUNT, 0}, {"caps", "capsule", DIM_COUNT, 0},
-    {"puff", "puff", DIM_COUNT, 0}, {"puffs", "puff", DIM_COUNT, 0},
-    {"drop", "drop", DIM_COUNT, 0}, {"drops", "drop", DIM_COUNT, 0}, {"gtt", "drop", DIM_COUNT, 0},
-    {"patch", "patch", DIM_COUNT, 0}, {"patches", "patch", DIM_COUNT, 0},
-    {"spray", "spray", DIM_COUNT, 0}, {"sprays", "spray", DIM_COUNT, 0},
-    {"suppository", "suppository", DIM_COUNT, 0}, {"suppositories", "suppository", DIM_COUNT, 0},
-    {"application", "application", DIM_COUNT, 0}, {"applications", "application", DIM_COUNT, 0},
-    {"actuation", "actuation", DIM_COUNT, 0}, {"actuations", "actuation", DIM_COUNT, 0},
-    {"vial", "vial", DIM_COUNT, 0}, {"ampule", "ampule", DIM_COUNT, 0},
-    {"mg/kg", "mg/kg", DIM_PERKG, 1}, {"mcg/kg", "mcg/kg", DIM_PERKG, 1e-3},
-    {"units/kg", "unit/kg", DIM_PERKG, 0}, {"unit/kg", "unit/kg", DIM_PERKG, 0},
-    {"mg/m2", "mg/m2", DIM_PERM2, 1}, {"mg/m²", "mg/m2", DIM_PERM2, 1},
-    {NULL, NULL, DIM_NONE, 0}};
+    {"mg", DIM_MASS, 1, "mg|milligram|milligrams"}, {"mcg", DIM_MASS, 1e-3, "mcg|µg|ug|microgram|micrograms"},
+    {"g", DIM_MASS, 1e3, "g|gm|gram|grams"}, {"ng", DIM_MASS, 1e-6, "ng"},
+    {"mL", DIM_VOLUME, 1, "ml|milliliter|milliliters|millilitre"}, {"L", DIM_VOLUME, 1e3, "l|liter|litre"},
+    {"unit", DIM_UNITS, 1, "unit|units|unt|iu"}, {"meq", DIM_MOLAR, 1, "meq"}, {"mmol", DIM_MOLAR, 0, "mmol"},
+    {"tablet", DIM_COUNT, 0, "tablet|tablets|tab|tabs"},
+    {"capsule", DIM_COUNT, 0, "capsule|capsules|cap|caps"}, {"puff", DIM_COUNT, 0, "puff|puffs"},
+    {"drop", DIM_COUNT, 0, "drop|drops|gtt"}, {"patch", DIM_COUNT, 0, "patch|patches"},
+    {"spray", DIM_COUNT, 0, "spray|sprays"}, {"suppository", DIM_COUNT, 0, "suppository|suppositories"},
+    {"application", DIM_COUNT, 0, "application|applications"},
+    {"actuation", DIM_COUNT, 0, "actuation|actuations"}, {"vial", DIM_COUNT, 0, "vial"},
+    {"ampule", DIM_COUNT, 0, "ampule"}, {"mg/kg", DIM_PERKG, 1, "mg/kg"},
+    {"mcg/kg", DIM_PERKG, 1e-3, "mcg/kg"}, {"unit/kg", DIM_PERKG, 0, "units/kg|unit/kg"},
+    {"mg/m2", DIM_PERM2, 1, "mg/m2|mg/m²"}, {NULL, DIM_NONE, 0, NULL}};
 
 static const unit_def *find_unit(const char *w) {
-    for (int i = 0; UNITS[i].word; i++)
-        if (strcmp(w, UNITS[i].word) == 0) return &UNITS[i];
+    for (int i = 0; UNITS[i].norm; i++)
+        if (orx_list_has(UNITS[i].words, '|', w)) return &UNITS[i];
     return NULL;
 }
 

@@ -279,10 +279,9 @@ static bool phase_ok(const dr_state *s, size_t r, const orx_proposed_drug *d) {
 
 static orx_finding *push(orx_findings *out, orx_severity sev, const orx_proposed_drug *d,
                          const dr_state *s, size_t row) {
-    orx_finding *f = orx_findings_push(out, "dose", sev);
+    orx_finding *f = orx_srl_push(out, "dose", sev, d);
     if (!f) return NULL;
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    orx_srl_fill_drugs(f, d);
     if (row != (size_t)-1) orx_srl_fill_label(f, &s->t, row);
     return f;
 }
@@ -459,9 +458,8 @@ static orx_status ds_note(const orx_proposed_drug *d, orx_findings *out, orx_err
             !isalnum((unsigned char)p[2]))
             ds = true;
     if (!ds || (d->dose.present && mg_of(&d->dose) > 0)) return ORX_OK;
-    orx_finding *f = orx_findings_push(out, "dose", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "dose", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "proposed drug: %s", d->text);
     orx_fset(f->message, sizeof f->message, "'DS' (double strength) is not defined in any shipped "
         "source, so the strength of %s was not inferred and its dose was not checked.", f->drugs);

@@ -52,15 +52,8 @@ void orx_findings_clear(orx_findings *fs) {
 
 orx_finding *orx_findings_push(orx_findings *fs, const char *kind, orx_severity sev) {
     if (!fs || fs->n >= FINDINGS_MAX) return NULL;
-    if (fs->n == fs->cap) {
-        size_t nc = fs->cap ? fs->cap * 2 : 16;
-        orx_finding *ni = realloc(fs->items, nc * sizeof *ni);
-        if (!ni) return NULL;
-        fs->items = ni;
-        fs->cap = nc;
-    }
-    orx_finding *f = &fs->items[fs->n++];
-    memset(f, 0, sizeof *f);
+    orx_finding *f = orx_push((void **)&fs->items, &fs->n, &fs->cap, sizeof *f, 16);
+    if (!f) return NULL;
     orx_fset(f->kind, sizeof f->kind, "%s", kind ? kind : "");
     f->severity = sev;
     return f;

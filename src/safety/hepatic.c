@@ -35,9 +35,8 @@ orx_status orx_check_hepatic_init(const orx_checker *ck, void **state, orx_error
     static const char *const need_d[] = {"compound", "ltkbid", "concern", "row", NULL};
     hepatic_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    const char *dir = orx_checker_data_dir(ck);
-    orx_status st = orx_srl_table_load(dir, "rules/hepatic.tsv", need, &s->rules, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "dili/dilirank.tsv", need_d, &s->dili, err);
+    orx_srl_load loads[] = {{"rules/hepatic.tsv", need, &s->rules}, {"dili/dilirank.tsv", need_d, &s->dili}};
+    orx_status st = orx_srl_tables_load(orx_checker_data_dir(ck), loads, sizeof loads / sizeof *loads, err);
     s->oi = orx_checker_organ_impairment(ck);
     const orx_lexicon *lex = orx_checker_lexicon(ck);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);
@@ -129,10 +128,9 @@ static orx_status condition_rule(const hepatic_state *s, size_t r, const liver_c
         else if (!grade_listed(grades, c->grade)) return ORX_OK; /* label is for another grade */
     }
     if (unsure) sev = orx_srl_lower(sev);
-    orx_finding *f = orx_findings_push(out, "hepatic", sev);
+    orx_finding *f = orx_srl_push(out, "hepatic", sev, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "problem list: %s%s%s%s", c->cond->text,
         *c->grade ? " (grade: " : " (grade not recorded", c->grade, ")");
     if (unsure)
@@ -214,10 +212,9 @@ static orx_status lab_rules(const hepatic_state *s, const orx_patient *pt,
     if (first == (size_t)-1) return ORX_OK;
     size_t r = best != (size_t)-1 ? best : first;
     uln_eval *e = best != (size_t)-1 ? &best_ev : &first_ev;
-    orx_finding *f = orx_findings_push(out, "hepatic", best != (size_t)-1 ? best_sev : ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "hepatic", best != (size_t)-1 ? best_sev : ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = f->severity >= ORX_SEV_MAJOR;
-    orx_srl_fill_drugs(f, d);
     const char *lab = orx_srl_cell(t, r, c_lab), *mult = orx_srl_cell(t, r, c_mult);
     const char *action = orx_srl_cell(t, r, orx_srl_col(t, "action"));
     orx_fset(f->trigger, sizeof f->trigger, "%s", *e->text ? e->text : "no ALT/AST/bilirubin result in the record");
@@ -252,9 +249,8 @@ static orx_status dili_note(const hepatic_state *s, const liver_ctx *c,
             bool most = orx_srl_icontains(conc, "Most-DILI"), less = orx_srl_icontains(conc, "Less-DILI");
             if (!most && !(less && c->cond)) break;
             orx_severity sev = c->cond ? (most ? ORX_SEV_MODERATE : ORX_SEV_MINOR) : ORX_SEV_INFO;
-            orx_finding *f = orx_findings_push(out, "hepatic", sev);
+            orx_finding *f = orx_srl_push(out, "hepatic", sev, d);
             if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-            orx_srl_fill_drugs(f, d);
             if (c->cond)
                 orx_fset(f->trigger, sizeof f->trigger, "problem list: %s", c->cond->text);
             else
@@ -281,9 +277,8 @@ static orx_status exposure_note(const hepatic_state *s, const liver_ctx *c,
         if (strcmp(orx_srl_cell(t, r, c_org), "hepatic") != 0) continue;
         const char *v = orx_srl_cell(t, r, c_val);
         if (!orx_srl_is_number(v)) continue; /* empty, or text such as "no change" */
-        orx_finding *f = orx_findings_push(out, "hepatic", ORX_SEV_INFO);
+        orx_finding *f = orx_srl_push(out, "hepatic", ORX_SEV_INFO, d);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_srl_fill_drugs(f, d);
         orx_fset(f->trigger, sizeof f->trigger, "problem list: %s (grade: %s)", c->cond->text, c->grade);
         orx_fset(f->message, sizeof f->message, "Measured %s exposure in %s hepatic impairment: AUC "
             "change %s%% versus normal function (FDA Organ Impairment DIDB).", f->drugs, c->grade, v);

@@ -11,7 +11,6 @@
  * anticoagulants, ...).
  */
 #include "safety/checks.h"
-#include "safety/tsv_rows.h"
 #include "safety/label_ddi.h"
 #include "kb/kb.h"
 #include "util/util.h"
@@ -80,17 +79,8 @@ void orx_check_interaction_fini(void *state) {
     free(s);
 }
 
-static char *field(char **p) {
-    char *s = *p;
-    if (!s) return NULL;
-    char *t = strchr(s, '\t');
-    if (t) { *t = 0; *p = t + 1; } else { *p = NULL; }
-    return s;
-}
-
 static orx_status parse_rules(ddi_state *s, const char *path, orx_error *err) {
-    size_t lines = 1;
-    for (char *p = s->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(s->text, '\n') + 1;
     s->rules = calloc(lines, sizeof *s->rules);
     s->class_rules = calloc(lines, sizeof *s->class_rules);
     s->cap = 16;
@@ -103,9 +93,7 @@ static orx_status parse_rules(ddi_state *s, const char *path, orx_error *err) {
     for (char *p = s->text, *row; (row = orx_tsv_next_line(&p, &line));) {
         if (row[0] == '#' || row[0] == 0) continue;
         char *f[10];
-        char *cur = row;
-        for (int i = 0; i < 10; i++) f[i] = field(&cur);
-        if (!f[9]) return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected 10 tab-separated fields", path, line);
+        if (orx_tsv_split(row, f, 10) < 10) return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: expected 10 tab-separated fields", path, line);
         ddi_rule *r = &s->rules[s->n];
         r->a = f[0]; r->b = f[1];
         if (!tier_parse(f[2], &r->tier))

@@ -3,7 +3,6 @@
  * and match the rules against two drugs (see label_ddi.h).
  */
 #include "safety/label_ddi.h"
-#include "safety/tsv_rows.h"
 #include "util/util.h"
 
 #include <stdio.h>
@@ -158,9 +157,7 @@ static bool topical_title(const char *title) {
     size_t i = 0;
     for (; title[i] && i + 1 < sizeof low; i++) low[i] = (char)(title[i] >= 'A' && title[i] <= 'Z' ? title[i] + 32 : title[i]);
     low[i] = 0;
-    for (int k = 0; W[k]; k++)
-        if (strstr(low, W[k])) return true;
-    return false;
+    return orx_str_has_any(low, W);
 }
 
 static orx_status add_rule(orx_label_ddi *t, char **f, const char *path, size_t line, orx_error *err) {
@@ -248,8 +245,7 @@ static orx_status add_member(orx_label_ddi *t, char **f, orx_error *err) {
 }
 
 static orx_status parse(orx_label_ddi *t, const char *path, orx_error *err) {
-    size_t lines = 1;
-    for (char *p = t->text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(t->text, '\n') + 1;
     t->rules = calloc(lines, sizeof *t->rules);
     t->members = calloc(lines, sizeof *t->members);
     t->keys = calloc(lines, sizeof *t->keys);
@@ -357,8 +353,7 @@ orx_status orx_label_ddi_load_effects(orx_label_ddi *t, const char *path, orx_er
         free(text);
         return orx_fail(err, ORX_ERR_PARSE, "%s:1:1: not an openrx effect-role table (missing header)", path);
     }
-    size_t lines = 1;
-    for (char *p = text; *p; p++) lines += *p == '\n';
+    size_t lines = orx_str_count(text, '\n') + 1;
     free(t->emap);
     free(t->enames);
     t->n_emap = t->n_enames = 0;
@@ -596,17 +591,6 @@ const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key) {
  * Matching
  * ========================================================================================== */
 
-static bool in_list(const char *list, const char *ingr) {
-    size_t n = strlen(ingr);
-    for (const char *p = list; p && *p;) {
-        const char *semi = strchr(p, ';');
-        size_t l = semi ? (size_t)(semi - p) : strlen(p);
-        if (l == n && !strncmp(p, ingr, n)) return true;
-        p = semi ? semi + 1 : NULL;
-    }
-    return false;
-}
-
 /* A MeSH Pharmacological Action whose name is that of an FDA class with a narrower meaning in
  * label text: label wording "protease inhibitors" / "HIV protease inhibitors" means the FDA EPC
  * "Protease Inhibitor" (HIV and HCV protease inhibitors), while MeSH PA D011480 "Protease
@@ -614,9 +598,7 @@ static bool in_list(const char *list, const char *ingr) {
  * dabigatran). Its rows are no membership of the label's class. */
 static bool pa_homonym(const char *cls) {
     static const char *const H[] = {"protease inhibitor", NULL};
-    for (int i = 0; H[i]; i++)
-        if (!strcmp(cls, H[i])) return true;
-    return false;
+    return orx_str_in(cls, H);
 }
 
 /* Does one other-side term ("class:a|b", "role:c1+c2") hold for ingredient y? *umbrella is
@@ -679,7 +661,7 @@ static bool other_matches(const orx_label_ddi *t, const orx_lexicon *L, const lr
         *named = true;
         return true;
     }
-    if (in_list(r->examples, y)) {
+    if (orx_list_has(r->examples, ';', y)) {
         snprintf(how, cap, "named in the sentence as an example of %s", r->other_text);
         *named = true;
         return true;
@@ -732,7 +714,7 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             memset(h, 0, sizeof *h);
             /* membership only through a broad MeSH umbrella class, or a "substrate of X" role the
              * sentence does not illustrate with this drug: at most moderate */
-            bool broad = umbrella || (strstr(r->other, ":substrate") && !in_list(r->examples, partner->ingr[j]));
+            bool broad = umbrella || (strstr(r->other, ":substrate") && !orx_list_has(r->examples, ';', partner->ingr[j]));
             /* an effect-only statement raised by its section (Boxed Warning, Contraindications)
              * raises what the sentence itself names; a drug it reaches through a membership
              * another sentence gives keeps the effect's own tier: at most moderate */

@@ -104,6 +104,13 @@ void orx_srl_tables_free(orx_srl_table *const *t, size_t n) {
     for (size_t i = 0; i < n; i++) orx_srl_table_clear(t[i]);
 }
 
+orx_status orx_srl_tables_load(const char *data_dir, const orx_srl_load *loads, size_t n, orx_error *err) {
+    orx_status st = ORX_OK;
+    for (size_t i = 0; i < n && st == ORX_OK; i++)
+        st = orx_srl_table_load(data_dir, loads[i].rel, loads[i].need, loads[i].t, err);
+    return st;
+}
+
 void orx_srl_table_clear(orx_srl_table *t) {
     if (!t) return;
     if (t->norm)
@@ -245,9 +252,11 @@ void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row) {
     orx_fset(f->quote, sizeof f->quote, "%s", orx_srl_cell(t, row, orx_srl_col(t, "quote")));
 }
 
-void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d) {
+orx_finding *orx_srl_push(orx_findings *out, const char *kind, orx_severity sev, const orx_proposed_drug *d) {
+    orx_finding *f = orx_findings_push(out, kind, sev);
     char name[256];
-    orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    if (f) orx_fset(f->drugs, sizeof f->drugs, "%s", orx_proposed_drug_name(d, name, sizeof name));
+    return f;
 }
 
 orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,

@@ -32,6 +32,14 @@ orx_status orx_srl_table_load(const char *data_dir, const char *rel, const char 
 void orx_srl_table_clear(orx_srl_table *t);
 /* orx_srl_table_clear on each of n tables (a check state's tables). */
 void orx_srl_tables_free(orx_srl_table *const *t, size_t n);
+/* One table a check loads: its file under the data folder, the columns it needs, where it goes. */
+typedef struct orx_srl_load {
+    const char        *rel;
+    const char *const *need;
+    orx_srl_table     *t;
+} orx_srl_load;
+/* orx_srl_table_load of n tables in order, stopping at the first failure. */
+orx_status orx_srl_tables_load(const char *data_dir, const orx_srl_load *loads, size_t n, orx_error *err);
 /* Normalise the ingredient column col ('+'-joined names) of every row through the lexicon, so
  * that a label's "aspirin" matches the lexicon's "acetylsalicylic acid": each name the lexicon
  * resolves becomes the ingredient(s) it resolves to; others are kept as written. */
@@ -56,8 +64,9 @@ bool orx_srl_drug_matches(const orx_proposed_drug *d, const char *rule_ingr, boo
 /* Fill source/citation/quote of a finding from a label-derived row (columns setid, corpus,
  * section, quote of t). */
 void orx_srl_fill_label(orx_finding *f, const orx_srl_table *t, size_t row);
-/* Drug display name into f->drugs. */
-void orx_srl_fill_drugs(orx_finding *f, const orx_proposed_drug *d);
+/* A new finding of kind and severity about drug d (its display name in f->drugs); NULL when out
+ * of memory. */
+orx_finding *orx_srl_push(orx_findings *out, const char *kind, orx_severity sev, const orx_proposed_drug *d);
 /* Severity from a rule cell (error names file:line). */
 orx_status orx_srl_severity(const orx_srl_table *t, size_t row, int col, orx_severity *out,
                         orx_error *err);

@@ -56,10 +56,9 @@ orx_status orx_check_labs_init(const orx_checker *ck, void **state, orx_error *e
         "threshold", "setid", "corpus", "section", "quote", NULL};
     labs_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    const char *dir = orx_checker_data_dir(ck);
     const orx_lexicon *lex = orx_checker_lexicon(ck);
-    orx_status st = orx_srl_table_load(dir, "rules/lab_rules.tsv", need, &s->rules, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "rules/switching.tsv", need_sw, &s->sw, err);
+    orx_srl_load loads[] = {{"rules/lab_rules.tsv", need, &s->rules}, {"rules/switching.tsv", need_sw, &s->sw}};
+    orx_status st = orx_srl_tables_load(orx_checker_data_dir(ck), loads, sizeof loads / sizeof *loads, err);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->rules, "ingredients", lex, err);
     if (st == ORX_OK) st = orx_srl_table_normalise(&s->sw, "ingredient", lex, err);
     if (st == ORX_OK) {
@@ -292,9 +291,8 @@ static orx_status lab_finding(const labs_state *s, const orx_patient *pt,
 static orx_status emit_notes(const labs_state *s, const orx_proposed_drug *d, const lab_notes *ns,
                              orx_findings *out, orx_error *err) {
     if (!ns->n) return ORX_OK;
-    orx_finding *f = orx_findings_push(out, "lab", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "lab", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "%d lab statement(s) of the label; %d without a value on "
         "record", ns->n, ns->n_missing);
     orx_fset(f->message, sizeof f->message, "Lab statements of the %s label, against the record: %s.%s",

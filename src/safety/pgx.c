@@ -41,15 +41,14 @@ orx_status orx_check_pgx_init(const orx_checker *ck, void **state, orx_error *er
     static const char *const need_p[] = {"gene", "drug", "cpic_level", "source", NULL};
     pgx_state *s = calloc(1, sizeof *s);
     if (!s) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    const char *dir = orx_checker_data_dir(ck);
-    orx_status st = orx_srl_table_load(dir, "pgx/cpic_recommendations.tsv", need_r, &s->recs, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/diplotype_phenotype.tsv", need_d, &s->dip, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/cpic_pairs.tsv", need_p, &s->pairs, err);
     static const char *const need_w[] = {"vkorc1", "cyp2c9", "low", "high", "unit", "per", "setid",
         "corpus", "section", "title", "header_line", "row_line", NULL};
     static const char *const need_c[] = {"kind", "text", "url", "source", NULL};
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_label_doses.tsv", need_w, &s->warf, err);
-    if (st == ORX_OK) st = orx_srl_table_load(dir, "pgx/warfarin_cpic.tsv", need_c, &s->wcpic, err);
+    orx_srl_load loads[] = {{"pgx/cpic_recommendations.tsv", need_r, &s->recs},
+                            {"pgx/diplotype_phenotype.tsv", need_d, &s->dip}, {"pgx/cpic_pairs.tsv", need_p, &s->pairs},
+                            {"pgx/warfarin_label_doses.tsv", need_w, &s->warf},
+                            {"pgx/warfarin_cpic.tsv", need_c, &s->wcpic}};
+    orx_status st = orx_srl_tables_load(orx_checker_data_dir(ck), loads, sizeof loads / sizeof *loads, err);
     for (size_t r = 0; st == ORX_OK && r < s->warf.nrows; r++) {
         double v;
         bool pr;
@@ -264,10 +263,9 @@ static orx_status emit(const pgx_state *s, const orx_proposed_drug *d, const cha
     const char *level = pair_level(s, orx_srl_cell(t, first, orx_srl_col(t, "genes")), ingr, &prow);
     bool low = level && (level[0] == 'C' || level[0] == 'D');
     if (low) sev = ORX_SEV_INFO;
-    orx_finding *f = orx_findings_push(out, "pgx", sev);
+    orx_finding *f = orx_srl_push(out, "pgx", sev, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
     char lv[160];
     if (level)
@@ -308,9 +306,8 @@ static orx_status partial_note(const pgx_state *s, const orx_patient *pt,
         orx_fset(dst + n, 128 - n, "%s%s", n ? ", " : "", g);
     }
     if (!*have || !*lack) return ORX_OK;
-    orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "pgx", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "genotype on record for %s; none for %s", have, lack);
     orx_fset(f->message, sizeof f->message, "Unable to assess fully: the CPIC recommendations for %s "
         "are keyed on %s and the record has no result for %s.", ingr,
@@ -406,9 +403,8 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
     orx_fset(trig, sizeof trig, "CYP2C9 %s; VKORC1 %s", c9 && *c9->diplotype ? c9->diplotype : "not on record",
         vk && *vk->diplotype ? vk->diplotype : "not on record");
     if (row == (size_t)-1) {
-        orx_finding *f = orx_findings_push(out, "pgx", ORX_SEV_INFO);
+        orx_finding *f = orx_srl_push(out, "pgx", ORX_SEV_INFO, d);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_srl_fill_drugs(f, d);
         orx_fset(f->trigger, sizeof f->trigger, "%s", trig);
         orx_fset(f->message, sizeof f->message, "Unable to assess fully: the %s label gives expected "
             "maintenance doses by CYP2C9 (*1, *2, *3) and VKORC1 -1639G>A genotype together, and the "
@@ -430,9 +426,8 @@ static orx_status warfarin_genotype(const pgx_state *s, const orx_patient *pt,
     orx_severity sev = ORX_SEV_INFO;
     if (!d->is_current && (reduced || !strcmp(where, "above") || !strcmp(where, "below")))
         sev = ORX_SEV_MODERATE;
-    orx_finding *f = orx_findings_push(out, "pgx", sev);
+    orx_finding *f = orx_srl_push(out, "pgx", sev, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "%s (genotype %s x VKORC1 -1639 %s)", trig, dip, gt);
     char dose_txt[160] = "";
     if (*where)

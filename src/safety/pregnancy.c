@@ -33,15 +33,12 @@ orx_status orx_check_pregnancy_init(const orx_checker *ck, void **state, orx_err
             st = orx_fail(err, ORX_ERR_PARSE, "%s:%zu: field 'population': '%s' is not "
                           "pregnancy/lactation", s->rules.path, r + 2, pop);
     }
-    if (st != ORX_OK) { orx_srl_table_clear(&s->rules); free(s); return st; }
-    *state = s;
-    return ORX_OK;
+    return orx_check_init_done(st, s, orx_check_pregnancy_fini, state);
 }
 
 void orx_check_pregnancy_fini(void *state) {
     pregnancy_state *s = state;
-    if (!s) return;
-    orx_srl_table_clear(&s->rules);
+    if (s) orx_srl_table_clear(&s->rules);
     free(s);
 }
 
@@ -79,9 +76,8 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         /* no note for men, for patients in the geriatric age band, or for minor statements */
         if (pt->sex == ORX_SEX_MALE || pt->age_band == ORX_AGE_GERIATRIC || sevs[0] < ORX_SEV_MAJOR)
             return ORX_OK;
-        orx_finding *f = orx_findings_push(out, pop, ORX_SEV_INFO);
+        orx_finding *f = orx_srl_push(out, pop, ORX_SEV_INFO, d);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_srl_fill_drugs(f, d);
         orx_fset(f->trigger, sizeof f->trigger, "%s status unknown (sex: %s)", pop, orx_sex_name(pt->sex));
         orx_fset(f->message, sizeof f->message, "Unable to assess: the %s label has a %s statement for "
             "%s (%s) and the record does not say whether the patient is %s.", f->drugs,
@@ -99,10 +95,9 @@ static orx_status one_population(const pregnancy_state *s, const orx_patient *pt
         for (int k = 0; k < n_seen; k++) if (strcmp(seen[k], act) == 0) dup = true;
         if (dup) continue;
         if (n_seen < 8) orx_fset(seen[n_seen++], sizeof seen[0], "%s", act);
-        orx_finding *f = orx_findings_push(out, pop, sevs[i]);
+        orx_finding *f = orx_srl_push(out, pop, sevs[i], d);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         f->interruptive = sevs[i] >= ORX_SEV_MAJOR;
-        orx_srl_fill_drugs(f, d);
         orx_fset(f->trigger, sizeof f->trigger, "patient is %s (%s)",
             strcmp(pop, "pregnancy") == 0 ? "pregnant" : "breastfeeding", basis);
         const char *cat = orx_srl_cell(t, rows[i], c_cat);

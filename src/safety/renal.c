@@ -118,20 +118,15 @@ static bool patient_value(const orx_patient *pt, const char *measure, renal_valu
     bool has_crcl = pt->crcl.present;
     bool has_egfr = pt->egfr.present || pt->labs[ORX_LAB_EGFR].present;
     memset(v, 0, sizeof *v);
-    if (strcmp(measure, "CrCl") == 0) {
-        if (has_crcl) { value_crcl(pt, v); return true; }
-        if (!has_egfr) return false;
-        value_egfr(pt, v);
-        char t[256];
-        orx_fset(t, sizeof t, "%s; used because CrCl is unavailable (%s)", v->text, pt->crcl.why_absent);
-        memcpy(v->text, t, sizeof t);
-        return true;
-    }
-    if (has_egfr) { value_egfr(pt, v); return true; }
-    if (!has_crcl) return false;
-    value_crcl(pt, v);
+    bool crcl = strcmp(measure, "CrCl") == 0;
+    bool has = crcl ? has_crcl : has_egfr; /* the measure asked for; else the other one stands in */
+    if (!has_crcl && !has_egfr) return false;
+    if (crcl == has) value_crcl(pt, v);
+    else value_egfr(pt, v);
+    if (has) return true;
     char t[256];
-    orx_fset(t, sizeof t, "%s; used because eGFR is unavailable (%s)", v->text, pt->egfr.why_absent);
+    orx_fset(t, sizeof t, "%s; used because %s is unavailable (%s)", v->text, crcl ? "CrCl" : "eGFR",
+        crcl ? pt->crcl.why_absent : pt->egfr.why_absent);
     memcpy(v->text, t, sizeof t);
     return true;
 }
@@ -192,9 +187,8 @@ static orx_status exposure_note(const renal_state *s, const orx_patient *pt,
         if (strcmp(orx_srl_cell(s->oi, r, c_org), "renal") != 0) continue;
         const char *v = orx_srl_cell(s->oi, r, c_val);
         if (!orx_srl_is_number(v)) continue; /* empty, or text such as "no change" */
-        orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
+        orx_finding *f = orx_srl_push(out, "renal", ORX_SEV_INFO, d);
         if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-        orx_srl_fill_drugs(f, d);
         orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
             pt->renal_basis);
         bool ratio = strcmp(orx_srl_cell(s->oi, r, c_met), "AUC-ratio") == 0;
@@ -294,9 +288,8 @@ static bool unanimous(const renal_state *s, const orx_patient *pt, const orx_pro
 static orx_status unable_no_value(const renal_state *s, const orx_patient *pt,
                                   const orx_proposed_drug *drug, size_t n_rules, size_t first,
                                   orx_findings *out, orx_error *err) {
-    orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "renal", ORX_SEV_INFO, drug);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, drug);
     orx_fset(f->trigger, sizeof f->trigger, "no CrCl or eGFR: %s", pt->crcl.why_absent);
     orx_fset(f->message, sizeof f->message, "Unable to assess renal dosing of %s: its label has %zu "
         "renal statement(s) but the record has no creatinine clearance or eGFR.", f->drugs, n_rules);
@@ -314,9 +307,8 @@ static orx_status unknown_renal_handling(const orx_checker *ck, const orx_patien
     if (d->is_current || pt->renal_band < ORX_RENAL_MODERATE) return ORX_OK;
     for (int i = 0; i < d->n_ingr; i++)
         if (orx_srl_dose_rules_have(ck, d->ingr[i].ingredient)) return ORX_OK;
-    orx_finding *f = orx_findings_push(out, "renal", ORX_SEV_INFO);
+    orx_finding *f = orx_srl_push(out, "renal", ORX_SEV_INFO, d);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-    orx_srl_fill_drugs(f, d);
     orx_fset(f->trigger, sizeof f->trigger, "renal band %s (%s)", orx_renal_band_name(pt->renal_band),
         pt->renal_basis);
     char where[200] = "", one[200];
@@ -347,10 +339,9 @@ static orx_status emit_row(const renal_state *s, size_t r, const orx_proposed_dr
     if (st != ORX_OK) return st;
     bool scoped_unknown = scope == SRL_IND_UNKNOWN || scope == SRL_IND_UNRECOGNISED;
     if (scoped_unknown) sev = ORX_SEV_INFO;
-    orx_finding *f = orx_findings_push(out, "renal", sev);
+    orx_finding *f = orx_srl_push(out, "renal", sev, drug);
     if (!f) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     f->interruptive = sev >= ORX_SEV_MAJOR;
-    orx_srl_fill_drugs(f, drug);
     const char *action = orx_srl_cell(&s->rules, r, s->c_action);
     const char *rind = orx_srl_cell(&s->rules, r, s->c_ind);
     const char *ph = orx_srl_cell(&s->rules, r, s->c_phase);

@@ -23,6 +23,20 @@ bool orx_buf_reserve(orx_buf *b, size_t extra) {
     return true;
 }
 
+void *orx_push(void **items, size_t *n, size_t *cap, size_t elem, size_t first_cap) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first_cap;
+        if (nc < *cap || nc > SIZE_MAX / elem) return NULL;
+        char *grown = realloc(*items, nc * elem);
+        if (!grown) return NULL;
+        *items = grown;
+        *cap = nc;
+    }
+    void *slot = (char *)*items + (*n)++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
 bool orx_buf_append(orx_buf *b, const void *p, size_t n) {
     if (!orx_buf_reserve(b, n)) return false;
     if (n) memcpy(b->data + b->len, p, n);
@@ -80,6 +94,35 @@ bool orx_str_ieq(const char *a, const char *b) {
 
 void orx_str_lower(char *s) {
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+size_t orx_str_count(const char *s, char c) {
+    size_t n = 0;
+    for (; *s; s++) n += *s == c;
+    return n;
+}
+
+bool orx_str_in(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return true;
+    return false;
+}
+
+bool orx_str_has_any(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (strstr(s, *list)) return true;
+    return false;
+}
+
+bool orx_list_has(const char *list, char sep, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, sep);
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        if (l == n && !strncmp(p, item, n)) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
 }
 
 char *orx_str_trim(char *s) {

@@ -8,6 +8,7 @@
 #include "openrx.h"
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ============================================================================================
  * Errors
@@ -44,6 +45,11 @@ bool   orx_buf_printf(orx_buf *b, const char *fmt, ...) __attribute__((format(pr
 bool   orx_buf_vprintf(orx_buf *b, const char *fmt, va_list ap);
 char  *orx_buf_steal(orx_buf *b);                          /* caller frees; b is reset */
 
+/* One more element at the end of a growable array (*items holding *n of *cap, each elem bytes):
+ * when full the capacity doubles (first_cap the first time). Returns the new element, zeroed and
+ * counted in *n; NULL when out of memory (the array is left as it was). */
+void  *orx_push(void **items, size_t *n, size_t *cap, size_t elem, size_t first_cap);
+
 /* ============================================================================================
  * Strings
  * ========================================================================================== */
@@ -54,6 +60,11 @@ bool   orx_str_ends_with(const char *s, const char *suffix);
 bool   orx_str_ieq(const char *a, const char *b);          /* ASCII case-insensitive equality */
 void   orx_str_lower(char *s);                             /* ASCII lower-case in place */
 char  *orx_str_trim(char *s);                              /* trims ASCII space in place */
+size_t orx_str_count(const char *s, char c);               /* how many times c occurs in s */
+bool   orx_str_in(const char *s, const char *const *list);      /* s equals one of list (NULL-ended) */
+bool   orx_str_has_any(const char *s, const char *const *list); /* s contains one of list (NULL-ended) */
+/* Is item one of the entries of a list separated by sep ("a;b;c")? */
+bool   orx_list_has(const char *list, char sep, const char *item);
 
 /* ============================================================================================
  * Files
@@ -74,6 +85,32 @@ void orx_utc_now(char *out, size_t cap, const char *fmt);
 typedef orx_status (*orx_line_fn)(void *ctx, long lineno, char *line, size_t len, orx_error *err);
 orx_status orx_each_line(FILE *f, const char *path, size_t max_line, bool skip_blank, orx_line_fn fn, void *ctx,
                          orx_error *err);
+
+/* Text read whole and cut in place (the rule and lexicon TSV tables). The next line of the text at
+ * *p (its '\n' replaced by NUL), advancing *p and counting *line; NULL at the end of the text.
+ * Comment and empty lines are returned too. */
+static inline char *orx_tsv_next_line(char **p, size_t *line) {
+    if (!*p || !**p) return NULL;
+    char *row = *p;
+    char *nl = strchr(row, '\n');
+    if (nl) *nl = 0;
+    *p = nl ? nl + 1 : NULL;
+    ++*line;
+    return row;
+}
+
+/* Split a row at its tabs in place: at most cap fields into f (the last one cut at its tab too);
+ * returns the count. */
+static inline int orx_tsv_split(char *row, char **f, int cap) {
+    int nf = 0;
+    for (char *c = row; c && nf < cap;) {
+        f[nf++] = c;
+        char *tab = strchr(c, '\t');
+        if (tab) *tab = 0;
+        c = tab ? tab + 1 : NULL;
+    }
+    return nf;
+}
 
 /* Write a file whole or not at all: write to "<path>.tmp.<pid>", fsync, rename over path,
  * fsync the directory. On failure the old file (if any) is untouched. */
