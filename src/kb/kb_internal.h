@@ -46,6 +46,16 @@ void    orx_kb_bind_chunk(sqlite3_stmt *s, int64_t id, int64_t doc_id, const orx
 int     orx_kb_label_cmp(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b, bool stated_wins);
 
 /* ============================================================================================
+ * Label rows read back (kb/search.c)
+ * ========================================================================================== */
+/* The text of column i of a row; "" for NULL. */
+const char *orx_kb_col(sqlite3_stmt *s, int i);
+/* A label's columns from column i of a row on: set id, title, generic names, brand names, version,
+ * effective date; drugs gets "generic; brand" (one alone when the other is empty). */
+void orx_kb_label_cols(sqlite3_stmt *s, int i, char (*set_id)[64], char (*title)[256], char (*drugs)[256],
+                       char (*version)[16], char (*date)[16]);
+
+/* ============================================================================================
  * Evidence channels (kb/channels.c): the BM25 retriever's retrieve()
  * ========================================================================================== */
 orx_status orx_kb_channels(orx_kb *kb, const orx_retrieval_request *rq, orx_kb_results *out, orx_error *err);

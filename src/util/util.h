@@ -44,6 +44,11 @@ bool   orx_buf_printf(orx_buf *b, const char *fmt, ...) __attribute__((format(pr
 bool   orx_buf_vprintf(orx_buf *b, const char *fmt, va_list ap);
 char  *orx_buf_steal(orx_buf *b);                          /* caller frees; b is reset */
 
+/* Room for element n of a growable array v of *cap elements of elem bytes: v itself while
+ * n < *cap, else v reallocated to twice *cap elements (first when *cap is 0) and *cap updated.
+ * NULL out of memory (v and *cap as they were). */
+void  *orx_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* ============================================================================================
  * Strings
  * ========================================================================================== */
