@@ -150,7 +150,9 @@ static int eval_run(int argc, char **argv) {
 /* ============================================================================================
  * report / review / review-import / validate
  * ========================================================================================== */
-static int simple_opts(int argc, char **argv, bool *json, const char **out, uint64_t *seed) {
+/* The options of the verb argv[0] (json, out, seed: NULL where it has none) and its nargs
+ * arguments (what names them: "the run folder DIR"); -1 to go on, else the exit code. */
+static int simple_opts(int argc, char **argv, int nargs, const char *what, bool *json, const char **out, uint64_t *seed) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"out", required_argument, 0, 'o'},
                                          {"seed", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
@@ -166,14 +168,14 @@ static int simple_opts(int argc, char **argv, bool *json, const char **out, uint
         default: return orx_cli_usage("eval", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (optind + nargs != argc) return orx_cli_usage("eval", "%s: give %s", argv[0], what);
     return -1;
 }
 
 static int eval_report(int argc, char **argv) {
     bool json = false;
-    int r = simple_opts(argc, argv, &json, NULL, NULL);
+    int r = simple_opts(argc, argv, 1, "the run folder DIR", &json, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "report: give the run folder DIR");
     orx_error err = ORX_ERROR_INIT;
     char *js = NULL;
     orx_status st = orx_eval_report(argv[optind], &js, &err);
@@ -187,9 +189,8 @@ static int eval_report(int argc, char **argv) {
 static int eval_review(int argc, char **argv) {
     const char *out = NULL;
     uint64_t seed = 0;
-    int r = simple_opts(argc, argv, NULL, &out, &seed);
+    int r = simple_opts(argc, argv, 1, "the run folder DIR", NULL, &out, &seed);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "review: give the run folder DIR");
     if (!out) return orx_cli_usage("eval", "review: --out packet.html is required");
     orx_error err = ORX_ERROR_INIT;
     orx_status st = orx_eval_review_packet(argv[optind], out, seed, &err);
@@ -199,9 +200,8 @@ static int eval_review(int argc, char **argv) {
 }
 
 static int eval_review_import(int argc, char **argv) {
-    int r = simple_opts(argc, argv, NULL, NULL, NULL);
+    int r = simple_opts(argc, argv, 2, "DIR and scores.csv", NULL, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 2 != argc) return orx_cli_usage("eval", "review-import: give DIR and scores.csv");
     orx_error err = ORX_ERROR_INIT;
     size_t n = 0;
     orx_status st = orx_eval_review_import(argv[optind], argv[optind + 1], &n, &err);
@@ -212,9 +212,8 @@ static int eval_review_import(int argc, char **argv) {
 
 static int eval_validate(int argc, char **argv) {
     bool json = false;
-    int r = simple_opts(argc, argv, &json, NULL, NULL);
+    int r = simple_opts(argc, argv, 1, "a case FILE", &json, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "validate: give a case FILE");
     orx_error err = ORX_ERROR_INIT;
     orx_eval_cases cs;
     orx_status st = orx_eval_cases_load(argv[optind], &cs, &err);

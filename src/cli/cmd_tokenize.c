@@ -120,9 +120,21 @@ typedef struct tok_opts {
     bool json;           /* --json */
 } tok_opts;
 
-/* Parse cmd's options with its table LONG (a required -m); -1 to go on, else the exit code. */
-static int parse_tok_opts(int argc, char **argv, const char *cmd, const struct option *LONG, void (*help)(void),
-                          tok_opts *o) {
+static void detokenize_help(void);
+
+/* Parse tokenize's options (detok: detokenize's), -m required; -1 to go on, else the exit code. */
+static int parse_tok_opts(int argc, char **argv, bool detok, tok_opts *o) {
+    static const struct option TOKENIZE[] = {
+        {"model", required_argument, NULL, 'm'}, {"ids", no_argument, NULL, 'i'},
+        {"no-bos", no_argument, NULL, 'b'},      {"parse-special", no_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    static const struct option DETOKENIZE[] = {
+        {"model", required_argument, NULL, 'm'}, {"special", no_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = detok ? "detokenize" : "tokenize";
+    const struct option *LONG = detok ? DETOKENIZE : TOKENIZE;
     int c;
     while ((c = getopt_long(argc, argv, "m:h", LONG, NULL)) != -1) {
         switch (c) {
@@ -131,7 +143,7 @@ static int parse_tok_opts(int argc, char **argv, const char *cmd, const struct o
         case 'b': o->no_bos = true; break;
         case 's': o->special = true; break;
         case 'j': o->json = true; break;
-        case 'h': help(); return 0;
+        case 'h': if (detok) detokenize_help(); else tokenize_help(); return 0;
         default: return orx_cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -139,16 +151,9 @@ static int parse_tok_opts(int argc, char **argv, const char *cmd, const struct o
     return -1;
 }
 
-static void detokenize_help(void);
-
 int cmd_tokenize(int argc, char **argv) {
-    static const struct option LONG[] = {
-        {"model", required_argument, NULL, 'm'}, {"ids", no_argument, NULL, 'i'},
-        {"no-bos", no_argument, NULL, 'b'},      {"parse-special", no_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     tok_opts o = {0};
-    int prc = parse_tok_opts(argc, argv, "tokenize", LONG, tokenize_help, &o);
+    int prc = parse_tok_opts(argc, argv, false, &o);
     if (prc >= 0) return prc;
     if (optind != argc - 1) return orx_cli_usage("tokenize", "expected exactly one TEXT argument (or '-' for stdin)");
     orx_error err = ORX_ERROR_INIT;
@@ -232,12 +237,8 @@ static bool parse_ids(const char *s, int32_t **v, size_t *n, size_t *cap, int32_
 }
 
 int cmd_detokenize(int argc, char **argv) {
-    static const struct option LONG[] = {
-        {"model", required_argument, NULL, 'm'}, {"special", no_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     tok_opts o = {0};
-    int prc = parse_tok_opts(argc, argv, "detokenize", LONG, detokenize_help, &o);
+    int prc = parse_tok_opts(argc, argv, true, &o);
     if (prc >= 0) return prc;
     if (optind >= argc) return orx_cli_usage("detokenize", "expected token IDS (or '-' for stdin)");
     orx_error err = ORX_ERROR_INIT;

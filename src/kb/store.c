@@ -209,16 +209,9 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
     bool insert;
     orx_status st = resolve_duplicate(b, d, &insert, err);
     if (st != ORX_OK || !insert) return st;
-    sqlite3_stmt *s = b->ins_doc;
-    sqlite3_reset(s);
-    const char *vals[8] = {d->set_id, d->version, d->effective_date, d->title, d->generic_names,
-                           d->brand_names, d->rxcuis, d->source_file};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(s, i + 1, nz(vals[i]), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(b->db, err, "insert doc");
-    int64_t doc_id = sqlite3_last_insert_rowid(b->db);
     orx_buf drug;
-    orx_buf_init(&drug);
-    orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
+    if (!orx_kb_insert_doc(b->ins_doc, d, &drug)) return db_fail(b->db, err, "insert doc");
+    int64_t doc_id = sqlite3_last_insert_rowid(b->db);
     int64_t n = 0;
     st = insert_chunks(b, d, doc_id, drug.data ? drug.data : "", &n, err);
     orx_buf_clear(&drug);

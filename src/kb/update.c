@@ -226,16 +226,9 @@ static orx_status insert_chunk(updater *u, int64_t doc_id, const orx_kb_section 
 }
 
 static orx_status insert_doc(updater *u, const orx_kb_doc *d, orx_error *err) {
-    sqlite3_stmt *s = u->ins_doc;
-    sqlite3_reset(s);
-    const char *vals[8] = {d->set_id, d->version, d->effective_date, d->title, d->generic_names,
-                           d->brand_names, d->rxcuis, d->source_file};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(s, i + 1, nz(vals[i]), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return dbfail(u->db, err, "insert label");
-    int64_t doc_id = sqlite3_last_insert_rowid(u->db);
     orx_buf drug;
-    orx_buf_init(&drug);
-    orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
+    if (!orx_kb_insert_doc(u->ins_doc, d, &drug)) return dbfail(u->db, err, "insert label");
+    int64_t doc_id = sqlite3_last_insert_rowid(u->db);
     const char *dg = drug.data ? drug.data : "";
     int64_t n = 0;
     orx_status st = ORX_OK;
