@@ -885,6 +885,15 @@ orx_status orx_ind_index_options(const ind_index *x, const struct orx_lexicon *l
     return st;
 }
 
+/* The letters of abbr (digits too when digits), lower-cased, into want[16]; their count. */
+static size_t abbr_key(const char *abbr, bool digits, char want[16]) {
+    size_t n = 0;
+    for (const char *p = abbr; *p && n + 1 < 16; p++)
+        if (digits ? isalnum((unsigned char)*p) : isalpha((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
+    want[n] = 0;
+    return n;
+}
+
 /* label words that hold the letters of abbr in order and start with its first letter ("HTN" ->
  * "hypertension"), the most used first: suggestions for an abbreviation no source defines */
 static bool letters_in_order(const char *w, const char *letters) {
@@ -899,10 +908,7 @@ static bool letters_in_order(const char *w, const char *letters) {
 
 int orx_ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
-    size_t n = 0;
-    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
-        if (isalpha((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
-    want[n] = 0;
+    size_t n = abbr_key(abbr, false, want);
     if (n < 2 || cap <= 0) return 0;
     int k = 0;
     for (size_t v = 0; v < x->n_vocab; v++) {
@@ -960,11 +966,7 @@ static size_t initials_at(const char *t, size_t n, size_t b, const char *want) {
 
 int orx_ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
-    size_t n = 0;
-    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
-        if (isalnum((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
-    want[n] = 0;
-    if (n < 2 || cap <= 0) return 0;
+    if (abbr_key(abbr, true, want) < 2 || cap <= 0) return 0;
     char seen[32][96];
     int cnt[32], ns = 0;
     for (size_t si = 0; si < x->n_sents; si++) {
