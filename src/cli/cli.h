@@ -35,5 +35,11 @@ int orx_cli_dispatch(const char *cmd, int argc, char **argv, void (*usage)(FILE 
 /* Parse a whole decimal integer/float option value; false if malformed or out of [lo, hi]. */
 bool orx_cli_parse_int(const char *s, long lo, long hi, long *out);
 bool orx_cli_parse_double(const char *s, double lo, double hi, double *out);
+/* An option value for cmd's option opt ("--jobs", "-k"): a whole number in [lo, hi] into *out, or
+ * the usage error "<opt>: '<arg>' must be <lo>..<hi>" printed and false. The double form prints its
+ * bounds with %g; the seed form takes 0..LONG_MAX ("<opt>: '<arg>' is not a non-negative integer"). */
+bool orx_cli_opt_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, int *out);
+bool orx_cli_opt_double(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out);
+bool orx_cli_opt_seed(const char *cmd, const char *opt, const char *arg, uint64_t *out);
 
 #endif

@@ -77,7 +77,6 @@ static int eval_run(int argc, char **argv) {
         {"allow-remote", no_argument, 0, 0x309}, {"redact", no_argument, 0, 0x30a},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
-    long v;
     double d;
     orx_error err = ORX_ERROR_INIT;
     while ((c = getopt_long(argc, argv, "m:k:t:h", opts, NULL)) != -1) {
@@ -96,43 +95,22 @@ static int eval_run(int argc, char **argv) {
             else if (!strcmp(optarg, "off")) { p.rag_on = false; p.rag_off = true; }
             else return orx_cli_usage("eval", "--rag must be on, off or on,off (got '%s')", optarg);
             break;
-        case 'n':
-            if (!orx_cli_parse_int(optarg, 1, 1000, &v)) return orx_cli_usage("eval", "--repeat: '%s' must be 1..1000", optarg);
-            p.repeat = (int)v;
-            break;
-        case 's':
-            if (!orx_cli_parse_int(optarg, 0, (long)(~0UL >> 1), &v)) return orx_cli_usage("eval", "--seed: '%s' is not a non-negative integer", optarg);
-            p.seed = (uint64_t)v;
-            break;
-        case 'j':
-            if (!orx_cli_parse_int(optarg, 1, 64, &v)) return orx_cli_usage("eval", "--jobs: '%s' must be 1..64", optarg);
-            p.jobs = (int)v;
-            break;
+        case 'n': if (!orx_cli_opt_int("eval", "--repeat", optarg, 1, 1000, &p.repeat)) return 2; break;
+        case 's': if (!orx_cli_opt_seed("eval", "--seed", optarg, &p.seed)) return 2; break;
+        case 'j': if (!orx_cli_opt_int("eval", "--jobs", optarg, 1, 64, &p.jobs)) return 2; break;
         case 0x301: kb = optarg; break;
-        case 0x302:
-            if (!orx_cli_parse_int(optarg, 16, 8192, &v)) return orx_cli_usage("eval", "--max-tokens: '%s' must be 16..8192", optarg);
-            p.max_tokens = (int)v;
-            break;
+        case 0x302: if (!orx_cli_opt_int("eval", "--max-tokens", optarg, 16, 8192, &p.max_tokens)) return 2; break;
         case 0x303:
-            if (!orx_cli_parse_double(optarg, 0, 2, &d)) return orx_cli_usage("eval", "--temp: '%s' must be 0..2", optarg);
+            if (!orx_cli_opt_double("eval", "--temp", optarg, 0, 2, &d)) return 2;
             p.temperature = (float)d;
             break;
-        case 'k':
-            if (!orx_cli_parse_int(optarg, 1, 50, &v)) return orx_cli_usage("eval", "-k: '%s' must be 1..50", optarg);
-            p.k = (int)v;
-            break;
-        case 't':
-            if (!orx_cli_parse_int(optarg, 1, 512, &v)) return orx_cli_usage("eval", "--threads: '%s' must be 1..512", optarg);
-            p.threads = (int)v;
-            break;
+        case 'k': if (!orx_cli_opt_int("eval", "-k", optarg, 1, 50, &p.k)) return 2; break;
+        case 't': if (!orx_cli_opt_int("eval", "--threads", optarg, 1, 512, &p.threads)) return 2; break;
         case 0x304:
             if (!orx_cli_parse_double(optarg, 0.1, 86400, &d)) return orx_cli_usage("eval", "--timeout: '%s' must be 0.1..86400 s", optarg);
             p.timeout_s = d;
             break;
-        case 0x305:
-            if (!orx_cli_parse_int(optarg, 1, 100000, &v)) return orx_cli_usage("eval", "--limit: '%s' must be 1..100000", optarg);
-            p.limit = (int)v;
-            break;
+        case 0x305: if (!orx_cli_opt_int("eval", "--limit", optarg, 1, 100000, &p.limit)) return 2; break;
         case 0x306: p.reask = false; break;
         case 0x307: p.data_dir = optarg; break;
         case 0x308: json = true; break;
@@ -172,32 +150,32 @@ static int eval_run(int argc, char **argv) {
 /* ============================================================================================
  * report / review / review-import / validate
  * ========================================================================================== */
-static int simple_opts(int argc, char **argv, bool *json, const char **out, uint64_t *seed) {
+/* The options of the verb argv[0] (json, out, seed: NULL where it has none) and its nargs
+ * arguments (what names them: "the run folder DIR"); -1 to go on, else the exit code. */
+static int simple_opts(int argc, char **argv, int nargs, const char *what, bool *json, const char **out, uint64_t *seed) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"out", required_argument, 0, 'o'},
                                          {"seed", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': if (!json) return orx_cli_usage("eval", "--json is not an option of '%s'", argv[0]); *json = true; break;
         case 'o': if (!out) return orx_cli_usage("eval", "--out is not an option of '%s'", argv[0]); *out = optarg; break;
         case 's':
             if (!seed) return orx_cli_usage("eval", "--seed is not an option of '%s'", argv[0]);
-            if (!orx_cli_parse_int(optarg, 0, (long)(~0UL >> 1), &v)) return orx_cli_usage("eval", "--seed: '%s' is not a non-negative integer", optarg);
-            *seed = (uint64_t)v;
+            if (!orx_cli_opt_seed("eval", "--seed", optarg, seed)) return 2;
             break;
         case 'h': usage(stdout); return 0;
         default: return orx_cli_usage("eval", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (optind + nargs != argc) return orx_cli_usage("eval", "%s: give %s", argv[0], what);
     return -1;
 }
 
 static int eval_report(int argc, char **argv) {
     bool json = false;
-    int r = simple_opts(argc, argv, &json, NULL, NULL);
+    int r = simple_opts(argc, argv, 1, "the run folder DIR", &json, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "report: give the run folder DIR");
     orx_error err = ORX_ERROR_INIT;
     char *js = NULL;
     orx_status st = orx_eval_report(argv[optind], &js, &err);
@@ -211,9 +189,8 @@ static int eval_report(int argc, char **argv) {
 static int eval_review(int argc, char **argv) {
     const char *out = NULL;
     uint64_t seed = 0;
-    int r = simple_opts(argc, argv, NULL, &out, &seed);
+    int r = simple_opts(argc, argv, 1, "the run folder DIR", NULL, &out, &seed);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "review: give the run folder DIR");
     if (!out) return orx_cli_usage("eval", "review: --out packet.html is required");
     orx_error err = ORX_ERROR_INIT;
     orx_status st = orx_eval_review_packet(argv[optind], out, seed, &err);
@@ -223,9 +200,8 @@ static int eval_review(int argc, char **argv) {
 }
 
 static int eval_review_import(int argc, char **argv) {
-    int r = simple_opts(argc, argv, NULL, NULL, NULL);
+    int r = simple_opts(argc, argv, 2, "DIR and scores.csv", NULL, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 2 != argc) return orx_cli_usage("eval", "review-import: give DIR and scores.csv");
     orx_error err = ORX_ERROR_INIT;
     size_t n = 0;
     orx_status st = orx_eval_review_import(argv[optind], argv[optind + 1], &n, &err);
@@ -236,9 +212,8 @@ static int eval_review_import(int argc, char **argv) {
 
 static int eval_validate(int argc, char **argv) {
     bool json = false;
-    int r = simple_opts(argc, argv, &json, NULL, NULL);
+    int r = simple_opts(argc, argv, 1, "a case FILE", &json, NULL, NULL);
     if (r >= 0) return r;
-    if (optind + 1 != argc) return orx_cli_usage("eval", "validate: give a case FILE");
     orx_error err = ORX_ERROR_INIT;
     orx_eval_cases cs;
     orx_status st = orx_eval_cases_load(argv[optind], &cs, &err);

@@ -1,5 +1,5 @@
-/* cmd_kb.c — `openrx kb build|search|stats|eval|bench|synth` (and fetch|update|index in
- * cmd_kb_fetch.c): the drug-label knowledge base. */
+/* cmd_kb.c — `openrx kb build|search|indications|stats|index|eval|bench|synth` (and fetch|update
+ * in cmd_kb_fetch.c): the drug-label knowledge base. */
 #include "cli/cli.h"
 #include "kb/kb.h"
 #include "kb/impact.h"
@@ -43,7 +43,6 @@ static int print_json(json_t *j) {
 
 int orx_cmd_kb_fetch(int argc, char **argv);  /* cmd_kb_fetch.c */
 int orx_cmd_kb_update(int argc, char **argv);
-int orx_cmd_kb_index(int argc, char **argv);
 
 static const char *const SUB_USAGE =
     "Usage: openrx kb <build|search|indications|stats|eval|bench|synth|fetch|update|index> [options]\n"
@@ -345,24 +344,36 @@ static int kb_indications(int argc, char **argv) {
 }
 
 /* ============================================================================================
- * stats / eval
+ * stats / index / eval
  * ========================================================================================== */
-static int kb_stats(int argc, char **argv) {
-    static const struct option opts[] = {{"kb", required_argument, 0, 'b'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *path = orx_kb_default_path();
-    bool json = false;
+/* The options of a verb that takes --kb FILE and one flag (its long name and letter): *path and
+ * *on set; -1 to go on, else the exit code (0 after printing help). */
+static int kb_flag_opts(int argc, char **argv, const char *verb, const char *flag, char letter, const char *help,
+                        const char **path, bool *on) {
+    const struct option opts[] = {{"kb", required_argument, 0, 'b'},
+                                  {flag, no_argument, 0, letter},
+                                  {"help", no_argument, 0, 'h'},
+                                  {0, 0, 0, 0}};
+    const char shorts[] = {'b', ':', letter, 'h', 0};
+    *path = orx_kb_default_path();
+    *on = false;
     int c;
-    while ((c = getopt_long(argc, argv, "b:jh", opts, NULL)) != -1) {
-        if (c == 'b') path = optarg;
-        else if (c == 'j') json = true;
-        else if (c == 'h') {
-            printf("Usage: openrx kb stats [--kb FILE] [--json]\nCounts of labels, chunks, sources and sections.\n");
-            return 0;
-        } else return orx_cli_usage("kb stats", "unknown option");
+    while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        if (c == 'b') *path = optarg;
+        else if (c == letter) *on = true;
+        else if (c == 'h') { fputs(help, stdout); return 0; }
+        else return orx_cli_usage(verb, "unknown option");
     }
+    return -1;
+}
+
+static int kb_stats(int argc, char **argv) {
+    const char *path;
+    bool json;
+    int rc = kb_flag_opts(argc, argv, "kb stats", "json", 'j',
+                          "Usage: openrx kb stats [--kb FILE] [--json]\nCounts of labels, chunks, sources and sections.\n",
+                          &path, &json);
+    if (rc >= 0) return rc;
     orx_kb *kb = NULL;
     orx_error err = ORX_ERROR_INIT;
     orx_status st = orx_kb_open(path, &kb, &err);
@@ -407,6 +418,24 @@ static int kb_stats(int argc, char **argv) {
         printf("  %6lld  %s\n", (long long)json_integer_value(v), key);
     }
     json_decref(o);
+    return 0;
+}
+
+static int kb_index(int argc, char **argv) {
+    const char *path;
+    bool quiet;
+    int rc = kb_flag_opts(argc, argv, "kb index", "quiet", 'q',
+                          "Usage: openrx kb index [--kb FILE] [--quiet]\n"
+                          "(Re)build a knowledge base's bookkeeping (chunk hashes, label sources) and its\n"
+                          "impact index (<kb>.impact-<generation>, used for exact top-k search). kb build,\n"
+                          "kb synth and kb update do this themselves; use it for files built before.\n",
+                          &path, &quiet);
+    if (rc >= 0) return rc;
+    orx_error err = ORX_ERROR_INIT;
+    double t0 = orx_now();
+    orx_status s = orx_kb_reindex(path, !quiet, &err);
+    if (s != ORX_OK) return orx_cli_fail(s, &err);
+    printf("indexed %s in %.1f s\n", path, orx_now() - t0);
     return 0;
 }
 
@@ -725,6 +754,6 @@ int cmd_kb(int argc, char **argv) {
     static const orx_cli_verb verbs[] = {
         {"build", kb_build}, {"search", kb_search}, {"indications", kb_indications}, {"stats", kb_stats},
         {"eval", kb_eval},   {"bench", kb_bench},   {"synth", kb_synth},             {"fetch", orx_cmd_kb_fetch},
-        {"update", orx_cmd_kb_update}, {"index", orx_cmd_kb_index}};
+        {"update", orx_cmd_kb_update}, {"index", kb_index}};
     return orx_cli_dispatch("kb", argc, argv, sub_usage, "verb", false, verbs, sizeof verbs / sizeof verbs[0]);
 }

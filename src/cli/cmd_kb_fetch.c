@@ -1,8 +1,7 @@
-/* cmd_kb_fetch.c — `openrx kb fetch|update|index`: the whole FDA label set (download a source's
- * release, apply it to a knowledge base incrementally, (re)build the impact index). */
+/* cmd_kb_fetch.c — `openrx kb fetch|update`: the whole FDA label set (download a source's
+ * release, apply it to a knowledge base incrementally). */
 #include "cli/cli.h"
 #include "kb/fetch.h"
-#include "kb/impact.h"
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -11,7 +10,6 @@
 
 int orx_cmd_kb_fetch(int argc, char **argv);
 int orx_cmd_kb_update(int argc, char **argv);
-int orx_cmd_kb_index(int argc, char **argv);
 
 static void print_line(void *ctx, const char *msg) {
     fprintf(stderr, "openrx kb %s: %s\n", (const char *)ctx, msg);
@@ -162,33 +160,5 @@ int orx_cmd_kb_update(int argc, char **argv) {
            (unsigned long long)r.replaced, (unsigned long long)r.removed, (unsigned long long)r.unchanged,
            (unsigned long long)r.empty, (unsigned long long)r.chunks_added, (unsigned long long)r.chunks_removed,
            r.seconds);
-    return 0;
-}
-
-/* ============================================================================================
- * index
- * ========================================================================================== */
-int orx_cmd_kb_index(int argc, char **argv) {
-    static const struct option opts[] = {{"kb", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},      {0, 0, 0, 0}};
-    const char *path = orx_kb_default_path();
-    bool progress = true;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:qh", opts, NULL)) != -1) {
-        if (c == 'b') path = optarg;
-        else if (c == 'q') progress = false;
-        else if (c == 'h') {
-            printf("Usage: openrx kb index [--kb FILE] [--quiet]\n"
-                   "(Re)build a knowledge base's bookkeeping (chunk hashes, label sources) and its\n"
-                   "impact index (<kb>.impact-<generation>, used for exact top-k search). kb build,\n"
-                   "kb synth and kb update do this themselves; use it for files built before.\n");
-            return 0;
-        } else return orx_cli_usage("kb index", "unknown option");
-    }
-    orx_error err = ORX_ERROR_INIT;
-    double t0 = orx_now();
-    orx_status s = orx_kb_reindex(path, progress, &err);
-    if (s != ORX_OK) return orx_cli_fail(s, &err);
-    printf("indexed %s in %.1f s\n", path, orx_now() - t0);
     return 0;
 }

@@ -48,12 +48,13 @@ typedef struct opts {
     bool        accept;   /* --accept-licence */
     const char *sha256;   /* --sha256 */
     const char *catalog;  /* --catalog */
-    int         help;     /* --help seen */
 } opts;
 
 enum { O_TASK = 1000, O_LICENCE, O_RUNNABLE, O_JSON, O_QUANT, O_DIR, O_ACCEPT, O_SHA, O_CATALOG };
 
-static int parse_opts(int argc, char **argv, const char *verb, opts *o) {
+/* Parse verb's options into *o and check its arguments: none when one is NULL, else exactly one
+ * (one names it: "model NAME"). -1 to go on, else the exit code (0 after --help). */
+static int parse_opts(int argc, char **argv, const char *verb, const char *one, opts *o) {
     static const struct option LONG[] = {
         {"task", required_argument, 0, O_TASK},       {"licence", required_argument, 0, O_LICENCE},
         {"license", required_argument, 0, O_LICENCE}, {"runnable", no_argument, 0, O_RUNNABLE},
@@ -64,6 +65,7 @@ static int parse_opts(int argc, char **argv, const char *verb, opts *o) {
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->dir = "models";
+    bool help = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
         switch (c) {
@@ -76,12 +78,15 @@ static int parse_opts(int argc, char **argv, const char *verb, opts *o) {
         case O_ACCEPT: o->accept = true; break;
         case O_SHA: o->sha256 = optarg; break;
         case O_CATALOG: o->catalog = optarg; break;
-        case 'h': o->help = 1; break;
+        case 'h': help = true; break;
         default:
             return orx_cli_usage("models", "%s: unknown or incomplete option '%s'", verb, argv[optind - 1]);
         }
     }
-    return 0;
+    if (help) { usage(stdout); return 0; }
+    if (!one && optind < argc) return orx_cli_usage("models", "%s: unexpected argument '%s'", verb, argv[optind]);
+    if (one && optind != argc - 1) return orx_cli_usage("models", "%s: expected exactly one %s", verb, one);
+    return -1;
 }
 
 static int load(const opts *o, orx_catalog **cat) {
@@ -170,10 +175,8 @@ static bool known_task(const orx_catalog *cat, const char *t) {
 
 static int cmd_list(int argc, char **argv) {
     opts o;
-    int rc = parse_opts(argc, argv, "list", &o);
-    if (rc) return rc;
-    if (o.help) { usage(stdout); return 0; }
-    if (optind < argc) return orx_cli_usage("models", "list: unexpected argument '%s'", argv[optind]);
+    int rc = parse_opts(argc, argv, "list", NULL, &o);
+    if (rc >= 0) return rc;
     orx_catalog *cat = NULL;
     if ((rc = load(&o, &cat))) return rc;
     if (o.task && !known_task(cat, o.task)) {
@@ -242,10 +245,8 @@ static void show_text(const orx_catalog_model *m) {
 
 static int cmd_show(int argc, char **argv) {
     opts o;
-    int rc = parse_opts(argc, argv, "show", &o);
-    if (rc) return rc;
-    if (o.help) { usage(stdout); return 0; }
-    if (optind != argc - 1) return orx_cli_usage("models", "show: expected exactly one model NAME");
+    int rc = parse_opts(argc, argv, "show", "model NAME", &o);
+    if (rc >= 0) return rc;
     orx_catalog *cat = NULL;
     if ((rc = load(&o, &cat))) return rc;
     const orx_catalog_model *m = orx_catalog_find(cat, argv[optind]);
@@ -341,10 +342,8 @@ static int resolve_target(const opts *o, const char *arg, orx_pull_plan *plan) {
 
 static int cmd_pull(int argc, char **argv) {
     opts o;
-    int rc = parse_opts(argc, argv, "pull", &o);
-    if (rc) return rc;
-    if (o.help) { usage(stdout); return 0; }
-    if (optind != argc - 1) return orx_cli_usage("models", "pull: expected exactly one NAME or URL");
+    int rc = parse_opts(argc, argv, "pull", "NAME or URL", &o);
+    if (rc >= 0) return rc;
     if (o.sha256 && !hex64(o.sha256)) return orx_cli_usage("models", "pull: --sha256 needs 64 hex digits");
     orx_pull_plan plan;
     if ((rc = resolve_target(&o, argv[optind], &plan))) return rc;

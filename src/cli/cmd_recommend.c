@@ -240,27 +240,18 @@ int cmd_recommend(int argc, char **argv) {
         case 'i': o.indication = optarg; break;
         case 0x201: o.kb = optarg; break;
         case 0x202: rp.rag = false; break;
-        case 'k':
-            if (!orx_cli_parse_int(optarg, 1, 50, &v)) return orx_cli_usage("recommend", "-k: '%s' must be 1..50", optarg);
-            rp.k = (int)v;
-            break;
+        case 'k': if (!orx_cli_opt_int("recommend", "-k", optarg, 1, 50, &rp.k)) return 2; break;
         case 0x203:
             if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "fhir"))
                 return orx_cli_usage("recommend", "--format must be text, json or fhir (got '%s')", optarg);
             o.format = optarg;
             break;
-        case 0x204:
-            if (!orx_cli_parse_int(optarg, 0, (long)(~0UL >> 1), &v)) return orx_cli_usage("recommend", "--seed: '%s' is not a non-negative integer", optarg);
-            rp.seed = (uint64_t)v;
-            break;
+        case 0x204: if (!orx_cli_opt_seed("recommend", "--seed", optarg, &rp.seed)) return 2; break;
         case 0x205:
-            if (!orx_cli_parse_double(optarg, 0, 2, &d)) return orx_cli_usage("recommend", "--temp: '%s' must be 0..2", optarg);
+            if (!orx_cli_opt_double("recommend", "--temp", optarg, 0, 2, &d)) return 2;
             rp.temperature = (float)d;
             break;
-        case 0x206:
-            if (!orx_cli_parse_int(optarg, 16, 8192, &v)) return orx_cli_usage("recommend", "--max-tokens: '%s' must be 16..8192", optarg);
-            rp.max_tokens = (int)v;
-            break;
+        case 0x206: if (!orx_cli_opt_int("recommend", "--max-tokens", optarg, 16, 8192, &rp.max_tokens)) return 2; break;
         case 0x207: rp.reask = false; break;
         case 0x208: o.audit = optarg; break;
         case 0x209: o.no_audit = true; break;
@@ -271,15 +262,9 @@ int cmd_recommend(int argc, char **argv) {
                 return orx_cli_usage("recommend", "--fail-on: '%s' is not a tier (info, minor, moderate, major, contraindicated)", optarg);
             o.fail_on_set = true;
             break;
-        case 0x20d:
-            if (!orx_cli_parse_int(optarg, 1, 1000, &v)) return orx_cli_usage("recommend", "--repeat: '%s' must be 1..1000", optarg);
-            o.repeat = (int)v;
-            break;
+        case 0x20d: if (!orx_cli_opt_int("recommend", "--repeat", optarg, 1, 1000, &o.repeat)) return 2; break;
         case 0x20e: rp.open_choice = true; break;
-        case 0x20f:
-            if (!orx_cli_parse_int(optarg, 1, ORX_RX_MAX_CHOICE, &v)) return orx_cli_usage("recommend", "--max-options: '%s' must be 1..%d", optarg, ORX_RX_MAX_CHOICE);
-            rp.max_choice = (int)v;
-            break;
+        case 0x20f: if (!orx_cli_opt_int("recommend", "--max-options", optarg, 1, ORX_RX_MAX_CHOICE, &rp.max_choice)) return 2; break;
         case 0x210:
             if (!orx_cli_parse_int(optarg, 256, 10000000, &v)) return orx_cli_usage("recommend", "--ctx: '%s' must be 256..10000000 tokens", optarg);
             o.ctx = (int)v;

@@ -129,22 +129,10 @@ int cmd_serve(int argc, char **argv) {
             if (!orx_cli_parse_int(optarg, 1024, 1L << 30, &v)) return orx_cli_usage("serve", "--max-body: '%s' must be 1024..2^30", optarg);
             sp.max_body = (size_t)v;
             break;
-        case 0x310:
-            if (!orx_cli_parse_int(optarg, 1, 64, &v)) return orx_cli_usage("serve", "--http-threads: '%s' must be 1..64", optarg);
-            sp.http_threads = (int)v;
-            break;
-        case 0x311:
-            if (!orx_cli_parse_int(optarg, 16, 1000000, &v)) return orx_cli_usage("serve", "--max-conn: '%s' must be 16..1000000", optarg);
-            sp.max_connections = (int)v;
-            break;
-        case 0x312:
-            if (!orx_cli_parse_int(optarg, 0, 1000000, &v)) return orx_cli_usage("serve", "--max-conn-per-ip: '%s' must be 0..1000000", optarg);
-            sp.max_connections_per_ip = (int)v;
-            break;
-        case 0x316:
-            if (!orx_cli_parse_int(optarg, 1, 100000, &v)) return orx_cli_usage("serve", "--queue: '%s' must be 1..100000", optarg);
-            sp.queue_max = (int)v;
-            break;
+        case 0x310: if (!orx_cli_opt_int("serve", "--http-threads", optarg, 1, 64, &sp.http_threads)) return 2; break;
+        case 0x311: if (!orx_cli_opt_int("serve", "--max-conn", optarg, 16, 1000000, &sp.max_connections)) return 2; break;
+        case 0x312: if (!orx_cli_opt_int("serve", "--max-conn-per-ip", optarg, 0, 1000000, &sp.max_connections_per_ip)) return 2; break;
+        case 0x316: if (!orx_cli_opt_int("serve", "--queue", optarg, 1, 100000, &sp.queue_max)) return 2; break;
         case 0x313: case 0x314: case 0x315: case 0x317: case 0x318: case 0x319: {
             double sec;
             static const char *const NAMES[] = {"--header-timeout", "--body-timeout", "--idle-timeout", "", "", "", "--deadline", "--drain-timeout", "--fhir-timeout"};

@@ -111,27 +111,50 @@ static int print_tokens_json(const orx_tokenizer *t, const int32_t *ids, int32_t
     return s ? 0 : 1;
 }
 
-int cmd_tokenize(int argc, char **argv) {
-    static const struct option LONG[] = {
+/* The options of tokenize and detokenize; each command's table offers only its own. */
+typedef struct tok_opts {
+    const char *model;   /* -m */
+    bool ids_only;       /* tokenize --ids */
+    bool no_bos;         /* tokenize --no-bos */
+    bool special;        /* tokenize --parse-special, detokenize --special */
+    bool json;           /* --json */
+} tok_opts;
+
+static void detokenize_help(void);
+
+/* Parse tokenize's options (detok: detokenize's), -m required; -1 to go on, else the exit code. */
+static int parse_tok_opts(int argc, char **argv, bool detok, tok_opts *o) {
+    static const struct option TOKENIZE[] = {
         {"model", required_argument, NULL, 'm'}, {"ids", no_argument, NULL, 'i'},
         {"no-bos", no_argument, NULL, 'b'},      {"parse-special", no_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *model = NULL;
-    bool ids_only = false, no_bos = false, parse_special = false, json = false;
+    static const struct option DETOKENIZE[] = {
+        {"model", required_argument, NULL, 'm'}, {"special", no_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = detok ? "detokenize" : "tokenize";
+    const struct option *LONG = detok ? DETOKENIZE : TOKENIZE;
     int c;
     while ((c = getopt_long(argc, argv, "m:h", LONG, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': ids_only = true; break;
-        case 'b': no_bos = true; break;
-        case 's': parse_special = true; break;
-        case 'j': json = true; break;
-        case 'h': tokenize_help(); return 0;
-        default: return orx_cli_usage("tokenize", "unknown or incomplete option '%s'", argv[optind - 1]);
+        case 'm': o->model = optarg; break;
+        case 'i': o->ids_only = true; break;
+        case 'b': o->no_bos = true; break;
+        case 's': o->special = true; break;
+        case 'j': o->json = true; break;
+        case 'h': if (detok) detokenize_help(); else tokenize_help(); return 0;
+        default: return orx_cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (!model) return orx_cli_usage("tokenize", "missing -m FILE");
+    if (!o->model) return orx_cli_usage(cmd, "missing -m FILE");
+    return -1;
+}
+
+int cmd_tokenize(int argc, char **argv) {
+    tok_opts o = {0};
+    int prc = parse_tok_opts(argc, argv, false, &o);
+    if (prc >= 0) return prc;
     if (optind != argc - 1) return orx_cli_usage("tokenize", "expected exactly one TEXT argument (or '-' for stdin)");
     orx_error err = ORX_ERROR_INIT;
     char *text = NULL;
@@ -144,16 +167,16 @@ int cmd_tokenize(int argc, char **argv) {
         len = strlen(argv[optind]);
     }
     orx_tokenizer *t = NULL;
-    if ((st = open_tokenizer(model, &t, &err)) != ORX_OK) { free(text); return orx_cli_fail(st, &err); }
-    int32_t n = orx_tokenize(t, text, len, !no_bos, parse_special, NULL, 0);
+    if ((st = open_tokenizer(o.model, &t, &err)) != ORX_OK) { free(text); return orx_cli_fail(st, &err); }
+    int32_t n = orx_tokenize(t, text, len, !o.no_bos, o.special, NULL, 0);
     int32_t *ids = n >= 0 ? malloc(((size_t)n + 1) * sizeof *ids) : NULL;
     int rc = 0;
     if (!ids) {
         rc = orx_cli_fail(ORX_ERR_NOMEM, &(orx_error){ORX_ERR_NOMEM, "tokenize: out of memory"});
     } else {
-        orx_tokenize(t, text, len, !no_bos, parse_special, ids, n);
-        if (json) rc = print_tokens_json(t, ids, n);
-        else if (ids_only) {
+        orx_tokenize(t, text, len, !o.no_bos, o.special, ids, n);
+        if (o.json) rc = print_tokens_json(t, ids, n);
+        else if (o.ids_only) {
             for (int32_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
             putchar('\n');
         } else {
@@ -214,27 +237,13 @@ static bool parse_ids(const char *s, int32_t **v, size_t *n, size_t *cap, int32_
 }
 
 int cmd_detokenize(int argc, char **argv) {
-    static const struct option LONG[] = {
-        {"model", required_argument, NULL, 'm'}, {"special", no_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *model = NULL;
-    bool special = false, json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:h", LONG, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 's': special = true; break;
-        case 'j': json = true; break;
-        case 'h': detokenize_help(); return 0;
-        default: return orx_cli_usage("detokenize", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (!model) return orx_cli_usage("detokenize", "missing -m FILE");
+    tok_opts o = {0};
+    int prc = parse_tok_opts(argc, argv, true, &o);
+    if (prc >= 0) return prc;
     if (optind >= argc) return orx_cli_usage("detokenize", "expected token IDS (or '-' for stdin)");
     orx_error err = ORX_ERROR_INIT;
     orx_tokenizer *t = NULL;
-    orx_status st = open_tokenizer(model, &t, &err);
+    orx_status st = open_tokenizer(o.model, &t, &err);
     if (st != ORX_OK) return orx_cli_fail(st, &err);
     int32_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -254,12 +263,12 @@ int cmd_detokenize(int argc, char **argv) {
     if (!ok) {
         rc = orx_cli_fail(err.code ? err.code : ORX_ERR_INVALID, &err);
     } else {
-        int32_t need = orx_detokenize(t, ids, (int32_t)n, special, NULL, 0);
+        int32_t need = orx_detokenize(t, ids, (int32_t)n, o.special, NULL, 0);
         char *text = need >= 0 ? malloc((size_t)need + 1) : NULL;
         if (!text) rc = orx_cli_fail(ORX_ERR_NOMEM, &(orx_error){ORX_ERR_NOMEM, "detokenize: out of memory"});
         else {
-            orx_detokenize(t, ids, (int32_t)n, special, text, need + 1);
-            if (json) {
+            orx_detokenize(t, ids, (int32_t)n, o.special, text, need + 1);
+            if (o.json) {
                 json_t *s = json_stringn(text, (size_t)need);
                 if (!s) s = json_stringn_nocheck("", 0);
                 json_t *root = json_pack("{s:o, s:i}", "text", s, "n_tokens", (json_int_t)n);

@@ -92,6 +92,32 @@ bool orx_cli_parse_double(const char *s, double lo, double hi, double *out) {
     return true;
 }
 
+bool orx_cli_opt_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, int *out) {
+    long v;
+    if (!orx_cli_parse_int(arg, lo, hi, &v)) {
+        orx_cli_usage(cmd, "%s: '%s' must be %ld..%ld", opt, arg, lo, hi);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+bool orx_cli_opt_double(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out) {
+    if (orx_cli_parse_double(arg, lo, hi, out)) return true;
+    orx_cli_usage(cmd, "%s: '%s' must be %g..%g", opt, arg, lo, hi);
+    return false;
+}
+
+bool orx_cli_opt_seed(const char *cmd, const char *opt, const char *arg, uint64_t *out) {
+    long v;
+    if (!orx_cli_parse_int(arg, 0, (long)(~0UL >> 1), &v)) {
+        orx_cli_usage(cmd, "%s: '%s' is not a non-negative integer", opt, arg);
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
 /* ============================================================================================
  * main
  * ========================================================================================== */

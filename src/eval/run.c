@@ -95,13 +95,9 @@ static void keyset_free(keyset *k) {
     free(k->keys);
 }
 static bool keyset_add(keyset *k, const char *key) {
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? k->cap * 2 : 64;
-        char **nk = realloc(k->keys, nc * sizeof *nk);
-        if (!nk) return false;
-        k->keys = nk;
-        k->cap = nc;
-    }
+    char **nk = orx_grow(k->keys, &k->cap, k->n, sizeof *nk, 64);
+    if (!nk) return false;
+    k->keys = nk;
     return (k->keys[k->n++] = orx_strdup(key)) != NULL;
 }
 

@@ -120,6 +120,18 @@ static orx_status rd_str(rd *r, uint64_t max_len, uint64_t *off, uint64_t *len, 
     return ORX_OK;
 }
 
+/* Read a string of at most max_len bytes that names something (what: "key") into *out, a copy the
+ * caller frees (set even when it holds a NUL byte, which is an error). */
+static orx_status rd_name(rd *r, uint64_t max_len, const char *what, char **out) {
+    uint64_t at = r->pos, off = 0, len = 0;
+    orx_status st = rd_str(r, max_len, &off, &len, what);
+    if (st) return st;
+    if (!(*out = orx_strndup((const char *)r->p + off, len))) return orx_fail(r->err, ORX_ERR_NOMEM, "out of memory");
+    if (strlen(*out) != len)
+        return orx_fail(r->err, ORX_ERR_PARSE, "%s: byte %" PRIu64 ": %s contains a NUL byte", r->path, at, what);
+    return ORX_OK;
+}
+
 /* Skip over one value of type t, validating it (nested arrays up to ORX_GGUF_MAX_DEPTH). */
 static orx_status skip_value(rd *r, uint32_t t, int depth) {
     orx_status st;
@@ -214,13 +226,8 @@ static orx_status index_string_array(rd *r, kv *e) {
 }
 
 static orx_status parse_kv(rd *r, orx_gguf *g, kv *e) {
-    uint64_t at = r->pos, koff, klen;
-    orx_status st = rd_str(r, ORX_GGUF_MAX_KEY_LEN, &koff, &klen, "key");
+    orx_status st = rd_name(r, ORX_GGUF_MAX_KEY_LEN, "key", &e->key);
     if (st) return st;
-    if (!(e->key = orx_strndup((const char *)r->p + koff, klen)))
-        return orx_fail(r->err, ORX_ERR_NOMEM, "out of memory");
-    if (strlen(e->key) != klen)
-        return orx_fail(r->err, ORX_ERR_PARSE, "%s: byte %" PRIu64 ": key contains a NUL byte", r->path, at);
     uint32_t t;
     if ((st = rd_u32(r, &t, "value type"))) return st;
     if (t > ORX_GGUF_FLOAT64)
@@ -247,14 +254,11 @@ static orx_status parse_kv(rd *r, orx_gguf *g, kv *e) {
 }
 
 static orx_status parse_tensor_info(rd *r, orx_gguf_tensor *t) {
-    uint64_t at = r->pos, noff, nlen;
-    orx_status st = rd_str(r, ORX_GGUF_MAX_NAME_LEN, &noff, &nlen, "tensor name");
+    uint64_t at = r->pos;
+    char *name = NULL;
+    orx_status st = rd_name(r, ORX_GGUF_MAX_NAME_LEN, "tensor name", &name);
+    t->name = name;
     if (st) return st;
-    if (!(t->name = orx_strndup((const char *)r->p + noff, nlen)))
-        return orx_fail(r->err, ORX_ERR_NOMEM, "out of memory");
-    if (strlen(t->name) != nlen)
-        return orx_fail(r->err, ORX_ERR_PARSE, "%s: byte %" PRIu64 ": tensor name contains a NUL byte",
-                        r->path, at);
     if ((st = rd_u32(r, &t->n_dims, "tensor n_dims"))) return st;
     if (t->n_dims < 1 || t->n_dims > 4)
         return orx_fail(r->err, ORX_ERR_PARSE, "%s: byte %" PRIu64 ": tensor '%s' has %u dimensions (1..4 allowed)",

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,20 +37,25 @@ struct orx_kb_tokenizer {
     Fts5Tokenizer *inst; /* instance over unicode61 remove_diacritics 2 */
 };
 
-orx_status orx_kb_tokenizer_create(sqlite3 *db, orx_kb_tokenizer **out, orx_error *err) {
-    *out = NULL;
+fts5_api *orx_kb_fts5(sqlite3 *db) {
     fts5_api *api = NULL;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK)
-        return orx_fail(err, ORX_ERR_UNSUPPORTED, "SQLite without FTS5");
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK) return NULL;
     sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
     sqlite3_step(s);
     sqlite3_finalize(s);
+    return api;
+}
+
+orx_status orx_kb_tokenizer_create(sqlite3 *db, orx_kb_tokenizer **out, orx_error *err) {
+    *out = NULL;
+    fts5_api *api = orx_kb_fts5(db);
+    if (!api) return orx_fail(err, ORX_ERR_UNSUPPORTED, "SQLite without FTS5");
     orx_kb_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     void *ud = NULL;
     const char *args[] = {"unicode61", "remove_diacritics", "2"};
-    if (!api || api->xFindTokenizer(api, "porter", &ud, &t->api) != SQLITE_OK ||
+    if (api->xFindTokenizer(api, "porter", &ud, &t->api) != SQLITE_OK ||
         t->api.xCreate(ud, args, 3, &t->inst) != SQLITE_OK) {
         free(t);
         return orx_fail(err, ORX_ERR_UNSUPPORTED, "FTS5 porter tokenizer unavailable");
@@ -95,13 +101,9 @@ static bool set_add(orx_kb_termset *s, const char *tok, size_t n) {
         if (!strncmp(s->slots[j], tok, n) && s->slots[j][n] == 0) return true;
         j = (j + 1) & (s->nslot - 1);
     }
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        char **nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv) return false;
-        s->v = nv;
-        s->cap = nc;
-    }
+    char **nv = orx_grow(s->v, &s->cap, s->n, sizeof *nv, 64);
+    if (!nv) return false;
+    s->v = nv;
     char *c = malloc(n + 1);
     if (!c) return false;
     memcpy(c, tok, n);
@@ -148,12 +150,25 @@ int orx_kb_tokenize_query(orx_kb_tokenizer *t, const char *phrase, char (*out)[6
 /* ============================================================================================
  * Bookkeeping tables
  * ========================================================================================== */
-static orx_status sql(sqlite3 *db, const char *q, orx_error *err) {
+orx_status orx_kb_exec(sqlite3 *db, const char *sql, const char *what, orx_error *err) {
     char *msg = NULL;
-    if (sqlite3_exec(db, q, NULL, NULL, &msg) == SQLITE_OK) return ORX_OK;
-    orx_status st = orx_fail(err, ORX_ERR_DB, "sqlite: %s (in: %.80s)", msg ? msg : "?", q);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return ORX_OK;
+    orx_status st = orx_fail(err, ORX_ERR_DB, "%s: %s (in: %.80s)", what, msg ? msg : "?", sql);
     sqlite3_free(msg);
     return st;
+}
+
+static orx_status sql(sqlite3 *db, const char *q, orx_error *err) { return orx_kb_exec(db, q, "sqlite", err); }
+
+void orx_kb_note(void (*note)(void *ctx, const char *message), void *ctx, bool bar, const char *fmt, ...) {
+    if (!note) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (bar) fputc('\r', stderr); /* keep notes off the bar line */
+    note(ctx, msg);
 }
 
 orx_status orx_kb_aux_schema(sqlite3 *db, orx_error *err) {

@@ -54,12 +54,9 @@ static void list_free(item_list *l) {
 }
 
 static bool list_push(item_list *l, orx_kb_hit *h) {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        orx_kb_hit *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return false;
-        l->v = nv, l->cap = nc;
-    }
+    orx_kb_hit *nv = orx_grow(l->v, &l->cap, l->n, sizeof *nv, 16);
+    if (!nv) return false;
+    l->v = nv;
     l->v[l->n++] = *h;
     return true;
 }

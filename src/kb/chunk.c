@@ -350,6 +350,18 @@ int64_t orx_kb_chunk_row_id(int64_t seq, const char *drug, const char *section_c
     return seq * 256 + bucket * 16 + klass;
 }
 
+bool orx_kb_insert_doc(sqlite3_stmt *s, const orx_kb_doc *d, orx_buf *drug) {
+    sqlite3_reset(s);
+    const char *vals[8] = {d->set_id, d->version, d->effective_date, d->title, d->generic_names,
+                           d->brand_names, d->rxcuis, d->source_file};
+    for (int i = 0; i < 8; i++) sqlite3_bind_text(s, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) return false;
+    orx_buf_init(drug);
+    orx_buf_printf(drug, "%s; %s; %s", d->generic_names ? d->generic_names : "", d->brand_names ? d->brand_names : "",
+                   d->title ? d->title : "");
+    return true;
+}
+
 void orx_kb_bind_chunk(sqlite3_stmt *s, int64_t id, int64_t doc_id, const orx_kb_section *sec, size_t seq,
                        const orx_kb_span *sp, const char *drug, const char *section_col) {
     sqlite3_reset(s);

@@ -116,13 +116,9 @@ static double posting_bound(const iwriter *w, uint32_t seq, uint32_t tf2) {
 
 static bool flush_term(iwriter *w, const char *term, size_t tlen) {
     if (!w->n) return true;
-    if (w->nd == w->dcap) {
-        size_t nc = w->dcap ? w->dcap * 2 : 4096;
-        ientry *nd = realloc(w->dict, nc * sizeof *nd);
-        if (!nd) return false;
-        w->dict = nd;
-        w->dcap = nc;
-    }
+    ientry *nd = orx_grow(w->dict, &w->dcap, w->nd, sizeof *nd, 4096);
+    if (!nd) return false;
+    w->dict = nd;
     uint32_t nb = (uint32_t)((w->n + BLOCK - 1) / BLOCK);
     static const uint8_t zero[4] = {0};
     if (!put(w, zero, (4 - w->off % 4) % 4)) return false; /* block headers are 4-byte aligned */
@@ -155,18 +151,24 @@ static bool flush_term(iwriter *w, const char *term, size_t tlen) {
     return ok;
 }
 
-static bool add_drug_posting(iwriter *w, uint32_t seq, uint32_t tf2) {
-    if (w->dn == w->dcap2) {
-        size_t nc = w->dcap2 ? w->dcap2 * 2 : 1 << 12;
-        uint32_t *a = realloc(w->dseq, nc * sizeof *a), *b = a ? realloc(w->dtf, nc * sizeof *b) : NULL;
-        if (a) w->dseq = a;
+/* Append (s, t) to the parallel arrays *seq and *tf of *n pairs (*cap allocated, first capacity
+ * first). */
+static bool push_posting(uint32_t **seq, uint32_t **tf, size_t *n, size_t *cap, size_t first, uint32_t s, uint32_t t) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        uint32_t *a = realloc(*seq, nc * sizeof *a), *b = a ? realloc(*tf, nc * sizeof *b) : NULL;
+        if (a) *seq = a;
         if (!a || !b) return false;
-        w->dtf = b;
-        w->dcap2 = nc;
+        *tf = b;
+        *cap = nc;
     }
-    w->dseq[w->dn] = seq;
-    w->dtf[w->dn++] = tf2;
+    (*seq)[*n] = s;
+    (*tf)[(*n)++] = t;
     return true;
+}
+
+static bool add_drug_posting(iwriter *w, uint32_t seq, uint32_t tf2) {
+    return push_posting(&w->dseq, &w->dtf, &w->dn, &w->dcap2, 1 << 12, seq, tf2);
 }
 
 /* the drug-column list of the term just flushed, under "\1" + term */
@@ -186,17 +188,7 @@ static bool flush_drug(iwriter *w, const char *term, size_t tlen) {
 }
 
 static bool add_posting(iwriter *w, uint32_t seq, uint32_t tf2) {
-    if (w->n == w->cap) {
-        size_t nc = w->cap ? w->cap * 2 : 1 << 16;
-        uint32_t *a = realloc(w->seq, nc * sizeof *a), *b = a ? realloc(w->tf2, nc * sizeof *b) : NULL;
-        if (a) w->seq = a;
-        if (!a || !b) return false;
-        w->tf2 = b;
-        w->cap = nc;
-    }
-    w->seq[w->n] = seq;
-    w->tf2[w->n++] = tf2;
-    return true;
+    return push_posting(&w->seq, &w->tf2, &w->n, &w->cap, 1 << 16, seq, tf2);
 }
 
 static int64_t scalar64(sqlite3 *db, const char *q) {
@@ -403,12 +395,7 @@ static void ptf_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context
 }
 
 static bool register_ptf(sqlite3 *db) {
-    fts5_api *api = NULL;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK) return false;
-    sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
-    sqlite3_step(s);
-    sqlite3_finalize(s);
+    fts5_api *api = orx_kb_fts5(db);
     return api && api->xCreateFunction(api, "orx_ptf", NULL, ptf_fn, NULL) == SQLITE_OK;
 }
 
@@ -758,13 +745,9 @@ typedef struct allow {
 } allow;
 
 static bool allow_add(allow *a, uint32_t seq) {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 1024;
-        uint32_t *nv = realloc(a->seq, nc * sizeof *nv);
-        if (!nv) return false;
-        a->seq = nv;
-        a->cap = nc;
-    }
+    uint32_t *nv = orx_grow(a->seq, &a->cap, a->n, sizeof *nv, 1024);
+    if (!nv) return false;
+    a->seq = nv;
     a->seq[a->n++] = seq;
     return true;
 }

@@ -39,6 +39,16 @@ void orx_kb_termset_clear(orx_kb_termset *s);
 bool orx_kb_tokenize_into(orx_kb_tokenizer *t, const char *text, orx_kb_termset *s);
 /* query tokens of a phrase, in order (up to cap, each < 64 bytes); returns the count */
 int  orx_kb_tokenize_query(orx_kb_tokenizer *t, const char *phrase, char (*out)[64], int cap);
+/* the FTS5 API of a connection (NULL when SQLite has no FTS5) */
+fts5_api *orx_kb_fts5(sqlite3 *db);
+
+/* Run SQL statements; a failure is ORX_ERR_DB "<what>: <SQLite's message> (in: <the SQL's first
+ * 80 bytes>)". */
+orx_status orx_kb_exec(sqlite3 *db, const char *sql, const char *what, orx_error *err);
+/* Pass a printf-style note (at most 1023 bytes) to kb build's or kb update's note callback, when
+ * there is one; bar: a progress bar is drawn on stderr, so its line is left first. */
+void orx_kb_note(void (*note)(void *ctx, const char *message), void *ctx, bool bar, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ============================================================================================
  * Bookkeeping tables (created when missing: files built before them still open)

@@ -67,101 +67,99 @@ static int split_tabs(char *line, char **f, int max) {
     return n;
 }
 
-static orx_status load_abbr(orx_ind_vocab *v, const char *path, orx_error *err) {
+/* A vocabulary being loaded and the capacities of its growing arrays. */
+typedef struct vocab_load {
+    orx_ind_vocab *v;
+    size_t         cap;  /* abbreviations, or synonym terms */
+    size_t         gcap; /* synonym groups */
+} vocab_load;
+
+/* Pass each row after the header line of the TSV file path, split into its first nf fields (at
+ * most 8), to row; a row with fewer is "path:N:1: expected NF tab-separated fields". */
+static orx_status each_tsv_row(const char *path, int nf, orx_status (*row)(vocab_load *l, char **f, orx_error *err),
+                               vocab_load *l, orx_error *err) {
     char *data = NULL;
     size_t len = 0;
     orx_status st = orx_read_file(path, 64u << 20, &data, &len, err);
     if (st != ORX_OK) return st;
-    size_t cap = 0;
     int lineno = 0;
     for (char *line = data, *nl; st == ORX_OK && line && *line; line = nl) {
         nl = strchr(line, '\n');
         if (nl) *nl++ = 0;
         if (++lineno == 1) continue; /* header */
         char *f[8];
-        if (split_tabs(line, f, 8) < 8) { st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected 8 tab-separated fields", path, lineno); break; }
-        int32_t ix = orx_ind_map_get(&v->abbr_exact, f[0]);
-        if (ix < 0) {
-            if (v->n_abbr == cap) {
-                abbr_entry *na = realloc(v->abbr, (cap = cap ? cap * 2 : 512) * sizeof *na);
-                if (!na) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
-                v->abbr = na;
-            }
-            ix = (int32_t)v->n_abbr++;
-            memset(&v->abbr[ix], 0, sizeof v->abbr[ix]);
-            char low[64];
-            snprintf(low, sizeof low, "%s", f[0]);
-            orx_str_lower(low);
-            if (!orx_ind_map_put(&v->abbr_exact, f[0], ix) ||
-                (orx_ind_map_get(&v->abbr_lower, low) < 0 && !orx_ind_map_put(&v->abbr_lower, low, ix))) {
-                st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
-                break;
-            }
-        }
-        abbr_entry *a = &v->abbr[ix];
-        int labels = atoi(f[2]), pos = a->n < MAX_EXP ? a->n : MAX_EXP;
-        while (pos > 0 && a->labels[pos - 1] < labels) pos--;
-        if (pos >= MAX_EXP) continue;
-        int last = a->n < MAX_EXP ? a->n : MAX_EXP - 1;
-        for (int j = last; j > pos; j--) {
-            memcpy(a->exp[j], a->exp[j - 1], sizeof a->exp[j]);
-            memcpy(a->setid[j], a->setid[j - 1], sizeof a->setid[j]);
-            a->labels[j] = a->labels[j - 1];
-        }
-        snprintf(a->exp[pos], sizeof a->exp[pos], "%s", f[1]);
-        snprintf(a->setid[pos], sizeof a->setid[pos], "%s", f[3]);
-        a->labels[pos] = labels;
-        if (a->n < MAX_EXP) a->n++;
+        if (split_tabs(line, f, nf) < nf) st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected %d tab-separated fields", path, lineno, nf);
+        else st = row(l, f, err);
     }
     free(data);
     return st;
 }
 
-static orx_status load_synonyms(orx_ind_vocab *v, const char *path, orx_error *err) {
-    char *data = NULL;
-    size_t len = 0;
-    orx_status st = orx_read_file(path, 64u << 20, &data, &len, err);
-    if (st != ORX_OK) return st;
-    size_t cap = 0, gcap = 0;
-    int lineno = 0;
-    for (char *line = data, *nl; st == ORX_OK && line && *line; line = nl) {
-        nl = strchr(line, '\n');
-        if (nl) *nl++ = 0;
-        if (++lineno == 1) continue;
-        char *f[5];
-        if (split_tabs(line, f, 5) < 5) { st = orx_fail(err, ORX_ERR_PARSE, "%s:%d:1: expected 5 tab-separated fields", path, lineno); break; }
-        int32_t g = orx_ind_map_get(&v->group_of, f[1]);
-        if (g < 0) {
-            if (v->n_groups == gcap) {
-                char (*ng)[96] = realloc(v->group_pt, (gcap = gcap ? gcap * 2 : 1024) * sizeof *ng);
-                if (!ng) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
-                v->group_pt = ng;
-            }
-            g = (int32_t)v->n_groups++;
-            snprintf(v->group_pt[g], sizeof v->group_pt[g], "%s", f[2]);
-            if (!orx_ind_map_put(&v->group_of, f[1], g)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
-        }
-        if (v->n_terms == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char (*nt)[96] = realloc(v->terms, cap * sizeof *nt);
-            int32_t *ng = nt ? realloc(v->term_group, cap * sizeof *ng) : NULL;
-            if (nt) v->terms = nt;
-            if (ng) v->term_group = ng;
-            bool *nv = ng ? realloc(v->term_vocab, cap * sizeof *nv) : NULL;
-            if (!nt || !ng || !nv) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
-            v->term_vocab = nv;
-        }
-        size_t ti = v->n_terms++;
-        snprintf(v->terms[ti], sizeof v->terms[ti], "%s", f[0]);
-        v->term_group[ti] = g;
-        v->term_vocab[ti] = strcmp(f[3], "mention") != 0;
-        char key[256];
-        norm_phrase(f[0], key, sizeof key);
-        if (key[0] && orx_ind_map_get(&v->term_of, key) < 0 && !orx_ind_map_put(&v->term_of, key, (int32_t)ti))
-            st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+/* abbreviations.tsv: abbr, expansion, labels, setid, section_code, corpus, quote_in, quote */
+static orx_status abbr_row(vocab_load *l, char **f, orx_error *err) {
+    orx_ind_vocab *v = l->v;
+    int32_t ix = orx_ind_map_get(&v->abbr_exact, f[0]);
+    if (ix < 0) {
+        abbr_entry *na = orx_grow(v->abbr, &l->cap, v->n_abbr, sizeof *na, 512);
+        if (!na) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        v->abbr = na;
+        ix = (int32_t)v->n_abbr++;
+        memset(&v->abbr[ix], 0, sizeof v->abbr[ix]);
+        char low[64];
+        snprintf(low, sizeof low, "%s", f[0]);
+        orx_str_lower(low);
+        if (!orx_ind_map_put(&v->abbr_exact, f[0], ix) ||
+            (orx_ind_map_get(&v->abbr_lower, low) < 0 && !orx_ind_map_put(&v->abbr_lower, low, ix)))
+            return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     }
-    free(data);
-    return st;
+    abbr_entry *a = &v->abbr[ix];
+    int labels = atoi(f[2]), pos = a->n < MAX_EXP ? a->n : MAX_EXP;
+    while (pos > 0 && a->labels[pos - 1] < labels) pos--;
+    if (pos >= MAX_EXP) return ORX_OK;
+    int last = a->n < MAX_EXP ? a->n : MAX_EXP - 1;
+    for (int j = last; j > pos; j--) {
+        memcpy(a->exp[j], a->exp[j - 1], sizeof a->exp[j]);
+        memcpy(a->setid[j], a->setid[j - 1], sizeof a->setid[j]);
+        a->labels[j] = a->labels[j - 1];
+    }
+    snprintf(a->exp[pos], sizeof a->exp[pos], "%s", f[1]);
+    snprintf(a->setid[pos], sizeof a->setid[pos], "%s", f[3]);
+    a->labels[pos] = labels;
+    if (a->n < MAX_EXP) a->n++;
+    return ORX_OK;
+}
+
+/* synonyms.tsv: term, group, preferred_term, kind ("mention": a mention only), source */
+static orx_status synonym_row(vocab_load *l, char **f, orx_error *err) {
+    orx_ind_vocab *v = l->v;
+    int32_t g = orx_ind_map_get(&v->group_of, f[1]);
+    if (g < 0) {
+        char (*ng)[96] = orx_grow(v->group_pt, &l->gcap, v->n_groups, sizeof *ng, 1024);
+        if (!ng) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        v->group_pt = ng;
+        g = (int32_t)v->n_groups++;
+        snprintf(v->group_pt[g], sizeof v->group_pt[g], "%s", f[2]);
+        if (!orx_ind_map_put(&v->group_of, f[1], g)) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
+    if (v->n_terms == l->cap) {
+        size_t cap = l->cap = l->cap ? l->cap * 2 : 4096;
+        char (*nt)[96] = realloc(v->terms, cap * sizeof *nt);
+        int32_t *ng = nt ? realloc(v->term_group, cap * sizeof *ng) : NULL;
+        if (nt) v->terms = nt;
+        if (ng) v->term_group = ng;
+        bool *nv = ng ? realloc(v->term_vocab, cap * sizeof *nv) : NULL;
+        if (!nt || !ng || !nv) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        v->term_vocab = nv;
+    }
+    size_t ti = v->n_terms++;
+    snprintf(v->terms[ti], sizeof v->terms[ti], "%s", f[0]);
+    v->term_group[ti] = g;
+    v->term_vocab[ti] = strcmp(f[3], "mention") != 0;
+    char key[256];
+    norm_phrase(f[0], key, sizeof key);
+    if (key[0] && orx_ind_map_get(&v->term_of, key) < 0 && !orx_ind_map_put(&v->term_of, key, (int32_t)ti))
+        return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    return ORX_OK;
 }
 
 orx_status orx_ind_vocab_open(const char *data_dir, orx_ind_vocab **out, orx_error *err) {
@@ -171,10 +169,10 @@ orx_status orx_ind_vocab_open(const char *data_dir, orx_ind_vocab **out, orx_err
     const char *dir = data_dir ? data_dir : orx_lexicon_default_data_dir();
     char path[4096];
     snprintf(path, sizeof path, "%s/indications/abbreviations.tsv", dir);
-    orx_status st = load_abbr(v, path, err);
+    orx_status st = each_tsv_row(path, 8, abbr_row, &(vocab_load){.v = v}, err);
     if (st == ORX_OK) {
         snprintf(path, sizeof path, "%s/indications/synonyms.tsv", dir);
-        st = load_synonyms(v, path, err);
+        st = each_tsv_row(path, 5, synonym_row, &(vocab_load){.v = v}, err);
     }
     if (st != ORX_OK) {
         orx_ind_vocab_free(v);

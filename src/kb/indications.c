@@ -162,11 +162,6 @@ static int32_t group_for(ind_index *x, const orx_lexicon *lex, const char *names
     return orx_ind_map_put(&x->group_of, name, g) ? g : -1;
 }
 
-static const char *colt(sqlite3_stmt *s, int i) {
-    const char *v = (const char *)sqlite3_column_text(s, i);
-    return v ? v : "";
-}
-
 static orx_status load_docs(ind_index *x, sqlite3 *db, const orx_lexicon *lex, ind_map *doc_of, orx_error *err) {
     sqlite3_stmt *s;
     const char *sql = "SELECT d.id, d.set_id, d.title, d.generic_names, d.brand_names, d.version,"
@@ -180,12 +175,8 @@ static orx_status load_docs(ind_index *x, sqlite3 *db, const orx_lexicon *lex, i
         if (!reserve((void **)&x->docs, &cap, x->n_docs, sizeof *x->docs)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         ind_doc *d = &x->docs[x->n_docs];
         memset(d, 0, sizeof *d);
-        snprintf(d->set_id, sizeof d->set_id, "%s", colt(s, 1));
-        snprintf(d->title, sizeof d->title, "%s", colt(s, 2));
-        const char *g = colt(s, 3), *b = colt(s, 4);
-        snprintf(d->drugs, sizeof d->drugs, "%s%s%s", g, *g && *b ? "; " : "", b);
-        snprintf(d->version, sizeof d->version, "%s", colt(s, 5));
-        snprintf(d->date, sizeof d->date, "%s", colt(s, 6));
+        orx_kb_label_cols(s, 1, &d->set_id, &d->title, &d->drugs, &d->version, &d->date);
+        const char *g = orx_kb_col(s, 3), *b = orx_kb_col(s, 4);
         d->n_chunks = sqlite3_column_int(s, 7);
         d->full = sqlite3_column_int(s, 8) != 0;
         d->group = group_for(x, lex, *g ? g : *b ? b : d->title, &gcap);
@@ -356,7 +347,7 @@ static orx_status load_sentences(ind_index *x, sqlite3 *db, const ind_map *doc_o
         if (doc < 0) continue;
         if (doc != last_doc) x->labels++, last_doc = doc;
         if (!reserve((void **)&x->chunk_texts, &ccap, x->n_chunk_texts, sizeof *x->chunk_texts)) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
-        char *text = orx_strdup(colt(s, 3));
+        char *text = orx_strdup(orx_kb_col(s, 3));
         if (!text) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         x->chunk_texts[x->n_chunk_texts++] = text;
         st = add_sentences(x, doc, sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 2), text,
@@ -894,6 +885,15 @@ orx_status orx_ind_index_options(const ind_index *x, const struct orx_lexicon *l
     return st;
 }
 
+/* The letters of abbr (digits too when digits), lower-cased, into want[16]; their count. */
+static size_t abbr_key(const char *abbr, bool digits, char want[16]) {
+    size_t n = 0;
+    for (const char *p = abbr; *p && n + 1 < 16; p++)
+        if (digits ? isalnum((unsigned char)*p) : isalpha((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
+    want[n] = 0;
+    return n;
+}
+
 /* label words that hold the letters of abbr in order and start with its first letter ("HTN" ->
  * "hypertension"), the most used first: suggestions for an abbreviation no source defines */
 static bool letters_in_order(const char *w, const char *letters) {
@@ -908,10 +908,7 @@ static bool letters_in_order(const char *w, const char *letters) {
 
 int orx_ind_index_suggest_words(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
-    size_t n = 0;
-    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
-        if (isalpha((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
-    want[n] = 0;
+    size_t n = abbr_key(abbr, false, want);
     if (n < 2 || cap <= 0) return 0;
     int k = 0;
     for (size_t v = 0; v < x->n_vocab; v++) {
@@ -969,11 +966,7 @@ static size_t initials_at(const char *t, size_t n, size_t b, const char *want) {
 
 int orx_ind_index_suggest_phrases(const ind_index *x, const char *abbr, char (*out)[96], int *df, int cap) {
     char want[16];
-    size_t n = 0;
-    for (const char *p = abbr; *p && n + 1 < sizeof want; p++)
-        if (isalnum((unsigned char)*p)) want[n++] = (char)tolower((unsigned char)*p);
-    want[n] = 0;
-    if (n < 2 || cap <= 0) return 0;
+    if (abbr_key(abbr, true, want) < 2 || cap <= 0) return 0;
     char seen[32][96];
     int cnt[32], ns = 0;
     for (size_t si = 0; si < x->n_sents; si++) {

@@ -395,13 +395,9 @@ typedef struct spl_out {
 } spl_out;
 
 static void add_section(spl_out *o, const char *code, const char *title, orx_buf *text) {
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 32;
-        orx_kb_section *nv = realloc(o->v, nc * sizeof *nv);
-        if (!nv) { o->nomem = true; return; }
-        o->v = nv;
-        o->cap = nc;
-    }
+    orx_kb_section *nv = orx_grow(o->v, &o->cap, o->n, sizeof *nv, 32);
+    if (!nv) { o->nomem = true; return; }
+    o->v = nv;
     orx_kb_section *s = &o->v[o->n++];
     memset(s, 0, sizeof *s);
     snprintf(s->code, sizeof s->code, "%s", code);

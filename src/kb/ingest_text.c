@@ -105,13 +105,9 @@ typedef struct sec_list {
 
 static bool sec_add(sec_list *l, const char *code, const char *name, const char *title,
                     const char *text, size_t len) {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        orx_kb_section *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return false;
-        l->v = nv;
-        l->cap = nc;
-    }
+    orx_kb_section *nv = orx_grow(l->v, &l->cap, l->n, sizeof *nv, 16);
+    if (!nv) return false;
+    l->v = nv;
     orx_kb_section *s = &l->v[l->n];
     memset(s, 0, sizeof *s);
     snprintf(s->code, sizeof s->code, "%s", code ? code : "");
@@ -438,13 +434,9 @@ typedef struct path_list {
 } path_list;
 
 static bool pl_add(path_list *l, const char *p) {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        char **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return false;
-        l->v = nv;
-        l->cap = nc;
-    }
+    char **nv = orx_grow(l->v, &l->cap, l->n, sizeof *nv, 64);
+    if (!nv) return false;
+    l->v = nv;
     return (l->v[l->n++] = orx_strdup(p)) != NULL;
 }
 

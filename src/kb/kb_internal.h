@@ -6,6 +6,7 @@
 #define ORX_KB_INTERNAL_H
 
 #include "kb/kb.h"
+#include "util/util.h"
 #include <sqlite3.h>
 
 struct orx_lexicon;
@@ -40,10 +41,25 @@ int64_t orx_kb_chunk_row_id(int64_t seq, const char *drug, const char *section_c
  * seq, start_off, end_off, drug, section, text ...)" (parameters 1..11). */
 void    orx_kb_bind_chunk(sqlite3_stmt *s, int64_t id, int64_t doc_id, const orx_kb_section *sec, size_t seq,
                           const orx_kb_span *sp, const char *drug, const char *section_col);
+/* Insert a label's row with s ("INSERT INTO docs(set_id, version, effective_date, title,
+ * generic_names, brand_names, rxcuis, source_file) ..."; NULL fields as ""); false when the step
+ * fails. On success drug (initialised here; the caller clears it) holds the chunks' drug column
+ * "generic; brand; title". */
+bool    orx_kb_insert_doc(sqlite3_stmt *s, const orx_kb_doc *d, orx_buf *drug);
 /* Compare two label versions: effective dates (digits only) first, then the version numbers.
  * <0, 0, >0 as a is older, the same, newer. stated_wins: a label that states a date (or a
  * version) is newer than one that does not (kb update); otherwise such a pair ties (kb build). */
 int     orx_kb_label_cmp(const char *date_a, const char *ver_a, const char *date_b, const char *ver_b, bool stated_wins);
+
+/* ============================================================================================
+ * Label rows read back (kb/search.c)
+ * ========================================================================================== */
+/* The text of column i of a row; "" for NULL. */
+const char *orx_kb_col(sqlite3_stmt *s, int i);
+/* A label's columns from column i of a row on: set id, title, generic names, brand names, version,
+ * effective date; drugs gets "generic; brand" (one alone when the other is empty). */
+void orx_kb_label_cols(sqlite3_stmt *s, int i, char (*set_id)[64], char (*title)[256], char (*drugs)[256],
+                       char (*version)[16], char (*date)[16]);
 
 /* ============================================================================================
  * Evidence channels (kb/channels.c): the BM25 retriever's retrieve()

@@ -144,17 +144,6 @@ static void orx_rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_co
     sqlite3_result_double(res, score);
 }
 
-/* the FTS5 API of this connection (NULL when FTS5 is missing) */
-static fts5_api *fts5_of(sqlite3 *db) {
-    fts5_api *api = NULL;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK) return NULL;
-    sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
-    sqlite3_step(s);
-    sqlite3_finalize(s);
-    return api;
-}
-
 /* term statistics (for anchors and pruning) and the tokenizer that stems query terms the way the
  * index did; all optional: without them queries run unpruned */
 static void open_term_stats(orx_kb *kb) {
@@ -163,7 +152,7 @@ static void open_term_stats(orx_kb *kb) {
         return;
     kb->n_chunks = scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='chunks'");
     kb->avg_len = (double)scalar_i64(kb->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='avg_len'");
-    fts5_api *api = fts5_of(kb->db);
+    fts5_api *api = orx_kb_fts5(kb->db);
     void *ud = NULL;
     if (!api || api->xFindTokenizer(api, "porter", &ud, &kb->tok) != SQLITE_OK) return;
     if (kb->n_chunks > 0 && !kb->tune.fts5_bm25 &&
@@ -784,9 +773,19 @@ void orx_kb_results_clear(orx_kb_results *r) {
     memset(r, 0, sizeof *r);
 }
 
-static const char *col(sqlite3_stmt *s, int i) {
+const char *orx_kb_col(sqlite3_stmt *s, int i) {
     const char *v = (const char *)sqlite3_column_text(s, i);
     return v ? v : "";
+}
+
+void orx_kb_label_cols(sqlite3_stmt *s, int i, char (*set_id)[64], char (*title)[256], char (*drugs)[256],
+                       char (*version)[16], char (*date)[16]) {
+    snprintf(*set_id, sizeof *set_id, "%s", orx_kb_col(s, i));
+    snprintf(*title, sizeof *title, "%s", orx_kb_col(s, i + 1));
+    const char *g = orx_kb_col(s, i + 2), *b = orx_kb_col(s, i + 3);
+    snprintf(*drugs, sizeof *drugs, "%s%s%s", g, *g && *b ? "; " : "", b);
+    snprintf(*version, sizeof *version, "%s", orx_kb_col(s, i + 4));
+    snprintf(*date, sizeof *date, "%s", orx_kb_col(s, i + 5));
 }
 
 static uint64_t chunk_hash(orx_kb *kb, int64_t id);
@@ -802,18 +801,13 @@ static orx_status fill_hit(orx_kb *kb, int64_t id, double score, const terms *hl
     memset(h, 0, sizeof *h);
     h->chunk_id = id;
     h->score = score;
-    snprintf(h->section_code, sizeof h->section_code, "%s", col(s, 0));
-    snprintf(h->section_name, sizeof h->section_name, "%s", col(s, 1));
-    snprintf(h->section_title, sizeof h->section_title, "%s", col(s, 2));
+    snprintf(h->section_code, sizeof h->section_code, "%s", orx_kb_col(s, 0));
+    snprintf(h->section_name, sizeof h->section_name, "%s", orx_kb_col(s, 1));
+    snprintf(h->section_title, sizeof h->section_title, "%s", orx_kb_col(s, 2));
     h->start = (size_t)sqlite3_column_int64(s, 3);
     h->end = (size_t)sqlite3_column_int64(s, 4);
-    h->text = orx_strdup(col(s, 5));
-    snprintf(h->set_id, sizeof h->set_id, "%s", col(s, 6));
-    snprintf(h->title, sizeof h->title, "%s", col(s, 7));
-    const char *g = col(s, 8), *br = col(s, 9);
-    snprintf(h->drugs, sizeof h->drugs, "%s%s%s", g, *g && *br ? "; " : "", br);
-    snprintf(h->version, sizeof h->version, "%s", col(s, 10));
-    snprintf(h->effective_date, sizeof h->effective_date, "%s", col(s, 11));
+    h->text = orx_strdup(orx_kb_col(s, 5));
+    orx_kb_label_cols(s, 6, &h->set_id, &h->title, &h->drugs, &h->version, &h->effective_date);
     snprintf(h->citation, sizeof h->citation, "%s#%s", h->set_id, h->section_code);
     sqlite3_reset(s);
     h->snippet = h->text ? make_snippet(h->text, hl, 40) : NULL;

@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,17 +82,6 @@ typedef struct builder {
     uint64_t                   total_bytes; /* progress total */
 } builder;
 
-static void note(builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(builder *b, const char *fmt, ...) {
-    if (!b->params->note) return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (b->progress.enabled) fputc('\r', stderr); /* keep notes off the bar line */
-    b->params->note(b->params->note_ctx, msg);
-}
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
@@ -156,8 +144,9 @@ static orx_status resolve_duplicate(builder *b, const orx_kb_doc *d, bool *inser
     const char *ks = new_wins ? nz(d->source_file) : osrc;
     const char *dv = new_wins ? over : nz(d->version), *dd = new_wins ? oday : nz(d->effective_date);
     const char *ds = new_wins ? osrc : nz(d->source_file);
-    note(b, "duplicate set id %s: kept version %s (%s, %s), dropped version %s (%s, %s)", d->set_id,
-         kv[0] ? kv : "?", kd[0] ? kd : "date ?", ks, dv[0] ? dv : "?", dd[0] ? dd : "date ?", ds);
+    orx_kb_note(b->params->note, b->params->note_ctx, b->progress.enabled,
+                "duplicate set id %s: kept version %s (%s, %s), dropped version %s (%s, %s)", d->set_id,
+                kv[0] ? kv : "?", kd[0] ? kd : "date ?", ks, dv[0] ? dv : "?", dd[0] ? dd : "date ?", ds);
     sqlite3_stmt *u = b->ins_dup;
     sqlite3_reset(u);
     const char *vals[7] = {d->set_id, kv, kd, ks, dv, dd, ds};
@@ -207,28 +196,22 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
     orx_progress_update(&b->progress, b->stats->bytes_in);
     if (!d->set_id || !*d->set_id) {
         b->stats->empty++;
-        note(b, "%s: label without a set id (%s); skipped", nz(d->source_file), nz(d->title));
+        orx_kb_note(b->params->note, b->params->note_ctx, b->progress.enabled,
+                    "%s: label without a set id (%s); skipped", nz(d->source_file), nz(d->title));
         return ORX_OK;
     }
     if (!doc_has_text(d)) {
         b->stats->empty++;
-        note(b, "%s: label %s (%s) has no section text; skipped", nz(d->source_file), d->set_id,
-             nz(d->title));
+        orx_kb_note(b->params->note, b->params->note_ctx, b->progress.enabled,
+                    "%s: label %s (%s) has no section text; skipped", nz(d->source_file), d->set_id, nz(d->title));
         return ORX_OK;
     }
     bool insert;
     orx_status st = resolve_duplicate(b, d, &insert, err);
     if (st != ORX_OK || !insert) return st;
-    sqlite3_stmt *s = b->ins_doc;
-    sqlite3_reset(s);
-    const char *vals[8] = {d->set_id, d->version, d->effective_date, d->title, d->generic_names,
-                           d->brand_names, d->rxcuis, d->source_file};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(s, i + 1, nz(vals[i]), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return db_fail(b->db, err, "insert doc");
-    int64_t doc_id = sqlite3_last_insert_rowid(b->db);
     orx_buf drug;
-    orx_buf_init(&drug);
-    orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
+    if (!orx_kb_insert_doc(b->ins_doc, d, &drug)) return db_fail(b->db, err, "insert doc");
+    int64_t doc_id = sqlite3_last_insert_rowid(b->db);
     int64_t n = 0;
     st = insert_chunks(b, d, doc_id, drug.data ? drug.data : "", &n, err);
     orx_buf_clear(&drug);

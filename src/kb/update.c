@@ -17,7 +17,6 @@
 #include "util/util.h"
 #include <jansson.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,29 +55,12 @@ typedef struct updater {
     orx_progress                prog;       /* bytes-based progress */
 } updater;
 
-static void unote(updater *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void unote(updater *u, const char *fmt, ...) {
-    if (!u->p->note) return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (u->prog.enabled) fputc('\r', stderr);
-    u->p->note(u->p->note_ctx, msg);
-}
 
 static orx_status dbfail(sqlite3 *db, orx_error *err, const char *what) {
     return orx_fail(err, ORX_ERR_DB, "kb update: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static orx_status run_sql(sqlite3 *db, const char *sql, orx_error *err) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return ORX_OK;
-    orx_status st = orx_fail(err, ORX_ERR_DB, "kb update: %s (in: %.80s)", msg ? msg : "?", sql);
-    sqlite3_free(msg);
-    return st;
-}
+static orx_status run_sql(sqlite3 *db, const char *sql, orx_error *err) { return orx_kb_exec(db, sql, "kb update", err); }
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
@@ -244,16 +226,9 @@ static orx_status insert_chunk(updater *u, int64_t doc_id, const orx_kb_section 
 }
 
 static orx_status insert_doc(updater *u, const orx_kb_doc *d, orx_error *err) {
-    sqlite3_stmt *s = u->ins_doc;
-    sqlite3_reset(s);
-    const char *vals[8] = {d->set_id, d->version, d->effective_date, d->title, d->generic_names,
-                           d->brand_names, d->rxcuis, d->source_file};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(s, i + 1, nz(vals[i]), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return dbfail(u->db, err, "insert label");
-    int64_t doc_id = sqlite3_last_insert_rowid(u->db);
     orx_buf drug;
-    orx_buf_init(&drug);
-    orx_buf_printf(&drug, "%s; %s; %s", nz(d->generic_names), nz(d->brand_names), nz(d->title));
+    if (!orx_kb_insert_doc(u->ins_doc, d, &drug)) return dbfail(u->db, err, "insert label");
+    int64_t doc_id = sqlite3_last_insert_rowid(u->db);
     const char *dg = drug.data ? drug.data : "";
     int64_t n = 0;
     orx_status st = ORX_OK;
@@ -321,8 +296,9 @@ static orx_status on_doc(void *ctx, const orx_kb_doc *d, orx_error *err) {
             u->rep->unchanged++;
             return set_origin(u, d->set_id, false, err); /* the source carries it now */
         }
-        unote(u, "replaced %s: version %s (%s) -> %s (%s)", d->set_id, over[0] ? over : "?", oday[0] ? oday : "?",
-              nz(d->version)[0] ? d->version : "?", nz(d->effective_date)[0] ? d->effective_date : "?");
+        orx_kb_note(u->p->note, u->p->note_ctx, u->prog.enabled, "replaced %s: version %s (%s) -> %s (%s)", d->set_id,
+                    over[0] ? over : "?", oday[0] ? oday : "?", nz(d->version)[0] ? d->version : "?",
+                    nz(d->effective_date)[0] ? d->effective_date : "?");
         st = remove_doc(u, old, err);
         u->rep->replaced++;
     } else if (rc == SQLITE_DONE) {
@@ -352,7 +328,8 @@ static orx_status drop_missing(updater *u, const char *source, orx_error *err) {
         if (!ni) { st = orx_fail(err, ORX_ERR_NOMEM, "out of memory"); break; }
         ids = ni;
         ids[n++] = sqlite3_column_int64(s, 0);
-        unote(u, "removed %s: not in this %s release", (const char *)sqlite3_column_text(s, 1), source);
+        orx_kb_note(u->p->note, u->p->note_ctx, u->prog.enabled, "removed %s: not in this %s release",
+                    (const char *)sqlite3_column_text(s, 1), source);
     }
     sqlite3_finalize(s);
     for (size_t i = 0; st == ORX_OK && i < n; i++) st = remove_doc(u, ids[i], err);

@@ -399,13 +399,8 @@ json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
 }
 
 static orx_status dump(json_t *o, orx_buf *out, orx_error *err) {
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!s) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the result");
-    orx_buf_puts(out, s);
-    orx_buf_puts(out, "\n");
-    free(s);
-    return ORX_OK;
+    if (orx_buf_put_json(out, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) return ORX_OK;
+    return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the result");
 }
 
 orx_status orx_rx_render_json(const orx_rx_result *r, const orx_patient *pt, orx_buf *out, orx_error *err) {

@@ -598,11 +598,6 @@ orx_status orx_rx_render_fhir(const orx_rx_result *r, const orx_patient *pt, orx
     json_t *bundle = NULL;
     orx_status st = orx_rx_fhir_json(r, pt, &bundle, err);
     if (st != ORX_OK) return st;
-    char *s = json_dumps(bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(bundle);
-    if (!s) return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the FHIR Bundle");
-    orx_buf_puts(out, s);
-    orx_buf_puts(out, "\n");
-    free(s);
-    return ORX_OK;
+    if (orx_buf_put_json(out, bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) return ORX_OK;
+    return orx_fail(err, ORX_ERR_NOMEM, "cannot serialise the FHIR Bundle");
 }

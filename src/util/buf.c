@@ -73,6 +73,15 @@ char *orx_buf_steal(orx_buf *b) {
     return p;
 }
 
+void *orx_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first) {
+    if (n < *cap) return v;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc < *cap || nc > SIZE_MAX / elem) return NULL;
+    void *nv = realloc(v, nc * elem);
+    if (nv) *cap = nc;
+    return nv;
+}
+
 char *orx_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 char *orx_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }

@@ -44,6 +44,15 @@ bool   orx_buf_puts(orx_buf *b, const char *s);
 bool   orx_buf_printf(orx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool   orx_buf_vprintf(orx_buf *b, const char *fmt, va_list ap);
 char  *orx_buf_steal(orx_buf *b);                          /* caller frees; b is reset */
+/* Append jansson value j, serialised with json_dumps flags, and a newline; j is released (the
+ * caller passes its reference). False when it cannot be serialised or out cannot grow. */
+struct json_t;
+bool   orx_buf_put_json(orx_buf *out, struct json_t *j, size_t flags);
+
+/* Room for element n of a growable array v of *cap elements of elem bytes: v itself while
+ * n < *cap, else v reallocated to twice *cap elements (first when *cap is 0) and *cap updated.
+ * NULL out of memory (v and *cap as they were). */
+void  *orx_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
 
 /* One more element at the end of a growable array (*items holding *n of *cap, each elem bytes):
  * when full the capacity doubles (first_cap the first time). Returns the new element, zeroed and
