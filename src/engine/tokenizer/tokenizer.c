@@ -311,17 +311,13 @@ orx_status orx_tokenizer_create(const orx_tokenizer_spec *s, orx_tokenizer **out
     snprintf(t->kind_name, sizeof t->kind_name, "%s", s->model);
     t->eot = pick_id(s->eot, -1, n);
     t->eom = pick_id(s->eom, -1, n);
-    if ((st = copy_vocab(t, s, err)) != ORX_OK) goto fail;
-    if (t->kind == TOK_BPE) {
-        if ((st = copy_merges(t, s, err)) != ORX_OK) goto fail;
-        if ((st = orx_tok_bpe_setup(t, err)) != ORX_OK) goto fail;
-    }
-    setup_byte_tokens(t);
-    if ((st = finish_specials(t, s->name, err)) != ORX_OK) goto fail;
-    *out = t;
-    return ORX_OK;
-fail:
-    orx_tokenizer_free(t);
+    st = copy_vocab(t, s, err);
+    if (!st && t->kind == TOK_BPE) st = copy_merges(t, s, err);
+    if (!st && t->kind == TOK_BPE) st = orx_tok_bpe_setup(t, err);
+    if (!st) setup_byte_tokens(t);
+    if (!st) st = finish_specials(t, s->name, err);
+    if (st) orx_tokenizer_free(t);
+    else *out = t;
     return st;
 }
 
