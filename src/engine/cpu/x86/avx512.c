@@ -20,6 +20,8 @@
  * Helpers
  * ========================================================================================== */
 
+#define ORX_AI __attribute__((always_inline)) static inline
+
 /* [s0 x 8 | s1 x 8] */
 ORX_AVX512 static inline __m512 scale2(float s0, float s1) {
     return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
@@ -51,61 +53,47 @@ ORX_AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
 /* ============================================================================================
  * Q4_0 / Q8_0 dot products
  * ========================================================================================== */
-ORX_AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q4_0 *w = vw;
-    const orx_block_q8_0 *x = vx;
-    const __m512i eight = _mm512_set1_epi8(8);
+/* Block sums of two Q4_0 (q4: unsigned nibbles, the offset 8 x sum(y) subtracted) or Q8_0 blocks */
+ORX_AVX512 ORX_AI __m512i pair_sums(bool q4, const void *w, const orx_block_q8_0 *x) {
+    __m512i y = load2_q8(x);
+    if (!q4) return dot2_s8(load2_q8(w), y);
+    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack2_q4(w), y),
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), y));
+}
+
+/* Q4_0 (q4) or Q8_0 weights: four blocks per step, the last n/32 mod 4 as the reference computes them */
+ORX_AVX512 ORX_AI void dot_q(bool q4, int64_t n, float *s, const void *vw, const orx_block_q8_0 *x) {
+    const orx_block_q4_0 *w4 = vw;
+    const orx_block_q8_0 *w8 = vw;
+    const size_t bb = q4 ? sizeof *w4 : sizeof *w8;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     int64_t nb = n / 32, i = 0;
+#define DW(k) orx_h2f(q4 ? w4[k].d : w8[k].d)
     for (; i + 4 <= nb; i += 4) {
-        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
-        __m512i q0 = unpack2_q4(w + i), q1 = unpack2_q4(w + i + 2);
-        __m512i y0 = load2_q8(x + i), y1 = load2_q8(x + i + 2);
-        __m512i p0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q0, y0),
-                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y0));
-        __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q1, y1),
-                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y1));
-        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
-                               _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
+        const char *w = (const char *)vw + (size_t)i * bb;
+        if (q4) _mm_prefetch(w + 2048, _MM_HINT_T0);
+        __m512i p0 = pair_sums(q4, w, x + i), p1 = pair_sums(q4, w + 2 * bb, x + i + 2);
+        acc0 = _mm512_fmadd_ps(scale2(DW(i) * orx_h2f(x[i].d), DW(i + 1) * orx_h2f(x[i + 1].d)), _mm512_cvtepi32_ps(p0), acc0);
+        acc1 = _mm512_fmadd_ps(scale2(DW(i + 2) * orx_h2f(x[i + 2].d), DW(i + 3) * orx_h2f(x[i + 3].d)),
                                _mm512_cvtepi32_ps(p1), acc1);
     }
+#undef DW
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    for (; i < nb; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 16; j++)
-            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
-        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
+    orx_vec_dot_fn ref = i < nb ? orx_kernel_ref(q4 ? ORX_TYPE_Q4_0 : ORX_TYPE_Q8_0).vec_dot : NULL;
+    for (float t; i < nb; i++) {
+        ref(32, &t, (const char *)vw + (size_t)i * bb, x + i);
+        sum += t;
     }
     *s = sum;
 }
 
-ORX_AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q8_0 *w = vw, *x = vx;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int64_t nb = n / 32, i = 0;
-    for (; i + 4 <= nb; i += 4) {
-        __m512i p0 = dot2_s8(load2_q8(w + i), load2_q8(x + i));
-        __m512i p1 = dot2_s8(load2_q8(w + i + 2), load2_q8(x + i + 2));
-        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
-                               _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
-                               _mm512_cvtepi32_ps(p1), acc1);
-    }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    for (; i < nb; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
-        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
-    }
-    *s = sum;
-}
+ORX_AVX512 static void dot_q4_0(int64_t n, float *s, const void *w, const void *x) { dot_q(true, n, s, w, x); }
+ORX_AVX512 static void dot_q8_0(int64_t n, float *s, const void *w, const void *x) { dot_q(false, n, s, w, x); }
 
 /* ============================================================================================
  * Q4_0 / Q8_0 tiles: per row, each pair of weight blocks is unpacked once for all tokens
  * ========================================================================================== */
 #define MAXT 8
-#define ORX_AI __attribute__((always_inline)) static inline
 
 /* Q4_0 (q4) or Q8_0 rows: Q4_0 as unsigned nibbles with the offset 8 x sum(y) subtracted, Q8_0 as
  * |w| against y with w's signs. */
