@@ -152,35 +152,22 @@ static void deq_blk32(uint32_t type, const void *src, float *y, int64_t nb) {
     }
 }
 
-static void deq_q4_K(const orx_block_q4_K *x, float *y, int64_t nb) {
+/* nb super-blocks of Q4_K or Q5_K (q5: with the 5th bits qh); bb: bytes per block. */
+static void deq_k45(const char *x, size_t bb, float *y, int64_t nb, bool q5) {
     for (int64_t i = 0; i < nb; i++) {
-        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
-        const uint8_t *q = x[i].qs;
+        const orx_block_q4_K *b4 = (const void *)(x + (size_t)i * bb);
+        const orx_block_q5_K *b5 = (const void *)(x + (size_t)i * bb);
+        float d = FP16(q5 ? b5->d : b4->d), dmin = FP16(q5 ? b5->dmin : b4->dmin);
+        const uint8_t *q = q5 ? b5->qs : b4->qs, *qh = q5 ? b5->qh : NULL, *scales = q5 ? b5->scales : b4->scales;
+        uint8_t u1 = 1, u2 = 2;
         for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
             uint8_t sc, m;
-            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
+            orx_get_scale_min_k4(is, scales, &sc, &m);
             float d1 = d * sc, m1 = dmin * m;
-            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
+            orx_get_scale_min_k4(is + 1, scales, &sc, &m);
             float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xF) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
-}
-
-static void deq_q5_K(const orx_block_q5_K *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
-        const uint8_t *ql = x[i].qs, *qh = x[i].qh;
-        uint8_t u1 = 1, u2 = 2;
-        for (int j = 0, is = 0; j < 256; j += 64, is += 2, ql += 32) {
-            uint8_t sc, m;
-            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
-            float d1 = d * sc, m1 = dmin * m;
-            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
-            float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0xF) + (qh && (qh[l] & u1) ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) + (qh && (qh[l] & u2) ? 16 : 0)) - m2;
             u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
         }
     }
@@ -224,8 +211,8 @@ void orx_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
     }
     case ORX_TYPE_Q4_0: case ORX_TYPE_Q4_1: case ORX_TYPE_Q5_0: case ORX_TYPE_Q5_1: case ORX_TYPE_Q8_0:
     case ORX_TYPE_Q8_1: deq_blk32(type, src, dst, nb32); return;
-    case ORX_TYPE_Q4_K: deq_q4_K(src, dst, nb256); return;
-    case ORX_TYPE_Q5_K: deq_q5_K(src, dst, nb256); return;
+    case ORX_TYPE_Q4_K: deq_k45(src, sizeof(orx_block_q4_K), dst, nb256, false); return;
+    case ORX_TYPE_Q5_K: deq_k45(src, sizeof(orx_block_q5_K), dst, nb256, true); return;
     case ORX_TYPE_Q6_K: deq_q6_K(src, dst, nb256); return;
     case ORX_TYPE_Q8_K: deq_q8_K(src, dst, nb256); return;
     default: memset(dst, 0, (size_t)n * sizeof(float)); return;
