@@ -23,6 +23,19 @@ bool orx_buf_reserve(orx_buf *b, size_t extra) {
     return true;
 }
 
+bool orx_grow(void *items, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return true;
+    size_t nc = *cap ? *cap : first ? first : 1;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    if (nc > SIZE_MAX / size) return false;
+    void *old, *p;
+    memcpy(&old, items, sizeof old);
+    if (!(p = realloc(old, nc * size))) return false;
+    memcpy(items, &p, sizeof p);
+    *cap = nc;
+    return true;
+}
+
 bool orx_buf_append(orx_buf *b, const void *p, size_t n) {
     if (!orx_buf_reserve(b, n)) return false;
     if (n) memcpy(b->data + b->len, p, n);

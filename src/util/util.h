@@ -43,6 +43,10 @@ bool   orx_buf_puts(orx_buf *b, const char *s);
 bool   orx_buf_printf(orx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool   orx_buf_vprintf(orx_buf *b, const char *fmt, va_list ap);
 char  *orx_buf_steal(orx_buf *b);                          /* caller frees; b is reset */
+/* Growable array: make room for `need` items of `size` bytes in the array whose pointer is at
+ * `items` (e.g. &v->ids) and whose capacity is *cap, doubling from `first`. false on OOM (the
+ * array is kept). */
+bool   orx_grow(void *items, size_t *cap, size_t need, size_t size, size_t first);
 
 /* ============================================================================================
  * Strings

@@ -426,32 +426,28 @@ void orx_quantize_row(uint32_t type, const float *src, void *dst, int64_t n) {
 /* ============================================================================================
  * Activation quantisers (as llama.cpp's x86 path: scale 127/amax, round half to even)
  * ========================================================================================== */
-void orx_quantize_q8_0_act(const float *x, void *vy, int64_t n) {
-    orx_block_q8_0 *y = vy;
+/* Q8_0, or Q8_1 (q81) whose blocks also carry s = d x the sum of their values */
+static inline void quantize_q8_act(const float *x, void *vy, int64_t n, bool q81) {
+    const size_t bb = q81 ? sizeof(orx_block_q8_1) : sizeof(orx_block_q8_0);
+    const size_t at = q81 ? offsetof(orx_block_q8_1, qs) : offsetof(orx_block_q8_0, qs);
     for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        float amax, max;
-        absmax_signed(x, 32, &amax, &max);
-        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
-    }
-}
-
-void orx_quantize_q8_1_act(const float *x, void *vy, int64_t n) {
-    orx_block_q8_1 *y = vy;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        uint8_t *b = (uint8_t *)vy + (size_t)i * bb;
+        int8_t *qs = (int8_t *)(b + at);
         float amax, max;
         absmax_signed(x, 32, &amax, &max);
         float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
-            sum += y[i].qs[j];
+            qs[j] = (int8_t)nearest_int(x[j] * id);
+            sum += qs[j];
         }
-        y[i].d = orx_f32_to_fp16(d);
-        y[i].s = orx_f32_to_fp16(d * (float)sum);
+        uint16_t h[2] = {orx_f32_to_fp16(d), q81 ? orx_f32_to_fp16(d * (float)sum) : 0};
+        memcpy(b, h, q81 ? 4 : 2); /* d, then Q8_1's s */
     }
 }
+
+void orx_quantize_q8_0_act(const float *x, void *vy, int64_t n) { quantize_q8_act(x, vy, n, false); }
+void orx_quantize_q8_1_act(const float *x, void *vy, int64_t n) { quantize_q8_act(x, vy, n, true); }
 
 void orx_quantize_q8_K_act(const float *x, void *vy, int64_t n) {
     orx_block_q8_K *y = vy;

@@ -18,14 +18,8 @@
  * Small helpers
  * ========================================================================================== */
 void orx_tok_vec_push(tok_vec *v, int32_t id) {
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        int32_t *nv = realloc(v->v, nc * sizeof *nv);
-        if (!nv) { v->oom = true; return; }
-        v->v = nv;
-        v->cap = nc;
-    }
-    v->v[v->n++] = id;
+    if (v->n == v->cap && !orx_grow(&v->v, &v->cap, v->n + 1, sizeof *v->v, 64)) v->oom = true;
+    else v->v[v->n++] = id;
 }
 
 uint64_t orx_tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
