@@ -22,6 +22,30 @@ void orx_tok_vec_push(tok_vec *v, int32_t id) {
     else v->v[v->n++] = id;
 }
 
+bool orx_tok_merge(const orx_tokenizer *t, const char *text, size_t len, tok_sym *sy, tok_heap *h, tok_pair_fn pair) {
+    int32_t ns = 0;
+    for (size_t off = 0; off < len; ns++) {
+        size_t n = tok_utf8_len((unsigned char)text[off]);
+        if (n > len - off) n = len - off;
+        sy[ns] = (tok_sym){ns - 1, off + n == len ? -1 : ns + 1, (uint32_t)off, (uint32_t)n};
+        off += n;
+    }
+    h->n = 0;
+    bool ok = true;
+    for (int32_t i = 1; i < ns && ok; i++) ok = pair(t, text, sy, i - 1, i, h);
+    while (ok && h->n > 0) {
+        tok_bigram b = orx_tok_heap_pop(h);
+        tok_sym *l = &sy[b.left], *r = &sy[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0) sy[r->next].prev = b.left;
+        ok = pair(t, text, sy, l->prev, b.left, h) && pair(t, text, sy, b.left, l->next, h);
+    }
+    return ok;
+}
+
 uint64_t orx_tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) { h ^= s[i]; h *= 0x100000001b3ULL; }

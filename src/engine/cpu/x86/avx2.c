@@ -177,17 +177,19 @@ ORX_AVX2 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr
 #define MAXT 8 /* tokens per gemm tile */
 
 /* rows x tokens: each weight block is unpacked once per row and used for every token */
-ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                           size_t x_stride, int nt, float *y, int64_t y_stride) {
+/* Q4_0 (q4: nibbles less 8) or Q8_0 rows: |w| against y with w's signs */
+ORX_AVX2 ORX_AI void gemm_q(bool q4, int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                            size_t x_stride, int nt, float *y, int64_t y_stride) {
     const __m256i off = _mm256_set1_epi8(8);
     for (int r = 0; r < nr; r++) {
-        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        const orx_block_q4_0 *w4 = (const void *)((const char *)w + (size_t)r * w_stride);
+        const orx_block_q8_0 *w8 = (const void *)((const char *)w + (size_t)r * w_stride);
         __m256 acc[MAXT];
         for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < n / 32; i++) {
-            __m256i q = _mm256_sub_epi8(unpack_nibbles(wb[i].qs), off);
+            __m256i q = q4 ? _mm256_sub_epi8(unpack_nibbles(w4[i].qs), off) : _mm256_loadu_si256((const __m256i *)w8[i].qs);
             __m256i aq = _mm256_sign_epi8(q, q);
-            float dw = orx_h2f(wb[i].d);
+            float dw = orx_h2f(q4 ? w4[i].d : w8[i].d);
             for (int t = 0; t < nt; t++) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
@@ -199,25 +201,13 @@ ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr
     }
 }
 
-ORX_AVX2 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                           size_t x_stride, int nt, float *y, int64_t y_stride) {
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m256 acc[MAXT];
-        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < n / 32; i++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)wb[i].qs);
-            __m256i aq = _mm256_sign_epi8(q, q);
-            float dw = orx_h2f(wb[i].d);
-            for (int t = 0; t < nt; t++) {
-                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
-                __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
-                __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, yy), _mm256_set1_epi16(1));
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * orx_h2f(xb[i].d)), _mm256_cvtepi32_ps(p), acc[t]);
-            }
-        }
-        for (int t = 0; t < nt; t++) y[t * y_stride + r] = hsum_ps(acc[t]);
-    }
+ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                               float *y, int64_t ys) {
+    gemm_q(true, n, w, ws, nr, x, xs, nt, y, ys);
+}
+ORX_AVX2 static void gemm_q8_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                               float *y, int64_t ys) {
+    gemm_q(false, n, w, ws, nr, x, xs, nt, y, ys);
 }
 
 /* ============================================================================================

@@ -15,12 +15,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
-
-#define ORX_AI __attribute__((always_inline)) static inline
 
 /* [s0 x 8 | s1 x 8] */
 ORX_AVX512 static inline __m512 scale2(float s0, float s1) {
