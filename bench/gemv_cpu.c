@@ -8,9 +8,20 @@
  *
  *   cc -O2 -Isrc -Iinclude bench/gemv_cpu.c build/libopenrx.a -lm -lpthread -o build/gemv_cpu
  *   build/gemv_cpu [ROWS [REPS]]          (types Q4_0 Q8_0 Q4_K Q5_K Q6_K; ORX_ISA caps the level)
+ *
+ * Prompt mode, `build/gemv_cpu mm [TOKENS [REPS [TYPE ...]]]`: the same thread runs orx_matmul (no
+ * pool) of the 2048 x 2048 matrix by TOKENS tokens (128 by default) — the prompt-batch kernels,
+ * weight unpacking included — and reports tokens per CPU second of the fastest of REPS products
+ * (the least disturbed one on a busy machine) for the named types (default all five).
+ * The source also builds against trees from before the engine/cpu layout (engine/quant.h).
  */
+#if __has_include("engine/cpu/quant.h")
 #include "engine/cpu/quant.h"
+#else
+#include "engine/quant.h"
+#endif
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +33,51 @@ static double cpu_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* Random rows of type t: rows x n values, quantised with the reference quantiser. */
+static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
+    size_t wrow = orx_type_row_bytes(t, n);
+    char *W = malloc(wrow * (size_t)rows);
+    srand(1);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+        orx_quantize_row(t, f, W + (size_t)r * wrow, n);
+    }
+    return W;
+}
+
+static int prompt_mode(int64_t n_tok, int reps, char **names, int n_names) {
+    const int64_t n = 2048;
+    const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
+    float *X = malloc((size_t)(n * n_tok) * sizeof *X), *Y = malloc((size_t)(n * n_tok) * sizeof *Y);
+    printf("kernels: %s\n", orx_cpu_describe());
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        uint32_t t = types[ti];
+        bool named = n_names == 0;
+        for (int i = 0; i < n_names; i++) named |= strcmp(names[i], orx_type_name(t)) == 0;
+        if (!named) continue;
+        char *W = random_matrix(t, n, n, X);
+        for (int64_t i = 0; i < n * n_tok; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+        orx_matmul(NULL, t, W, n, n, X, n_tok, Y); /* warm-up: scratch, caches */
+        double best = 0;
+        for (int r = 0; r < reps; r++) {
+            double c0 = cpu_s();
+            orx_matmul(NULL, t, W, n, n, X, n_tok, Y);
+            double tps = (double)n_tok / (cpu_s() - c0);
+            if (tps > best) best = tps;
+        }
+        printf("%-5s %8.0f tokens per CPU second (2048 x 2048 by %lld tokens)\n", orx_type_name(t), best,
+               (long long)n_tok);
+        free(W);
+    }
+    free(X);
+    free(Y);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "mm") == 0)
+        return prompt_mode(argc > 2 ? atoll(argv[2]) : 128, argc > 3 ? atoi(argv[3]) : 15, argv + 4,
+                           argc > 4 ? argc - 4 : 0);
     const int64_t n = 2048, rows = argc > 1 ? atoll(argv[1]) : 2048;
     const int reps = argc > 2 ? atoi(argv[2]) : 100;
     const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
@@ -34,12 +89,7 @@ int main(int argc, char **argv) {
         uint32_t t = types[ti];
         orx_kernel k = orx_kernel_best(t);
         size_t wrow = orx_type_row_bytes(t, n);
-        char *W = malloc(wrow * (size_t)rows);
-        srand(1);
-        for (int64_t r = 0; r < rows; r++) {
-            for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-            orx_quantize_row(t, f, W + (size_t)r * wrow, n);
-        }
+        char *W = random_matrix(t, rows, n, f);
         for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
         k.from_float(f, xq, n);
         const void *pp = k.gemv_prep && k.gemv_prep(n, xq, prep) ? prep : NULL;

@@ -1,6 +1,7 @@
 /* test_util.c — util layer: errors, buffers, atomic writes, SHA-256 (FIPS 180-4 test vectors). */
 #include "testutil.h"
 #include "util/util.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,8 +74,28 @@ static void test_atomic_write_and_errors(void **state) {
     rmdir(dir);
 }
 
+static void test_grow(void **state) {
+    (void)state;
+    int32_t *v = NULL;
+    size_t cap = 0;
+    assert_non_null(v = orx_grow(v, &cap, 0, sizeof *v, 4));
+    assert_int_equal(cap, 4);
+    for (int i = 0; i < 4; i++) v[i] = i;
+    assert_ptr_equal(orx_grow(v, &cap, 3, sizeof *v, 4), v); /* room already */
+    assert_int_equal(cap, 4);
+    assert_non_null(v = orx_grow(v, &cap, 4, sizeof *v, 4)); /* 4 -> 8, contents kept */
+    assert_int_equal(cap, 8);
+    for (int i = 0; i < 4; i++) assert_int_equal(v[i], i);
+    size_t big = SIZE_MAX / 4;
+    assert_null(orx_grow(v, &big, big, 8, 4)); /* too large: NULL, array and capacity kept */
+    assert_int_equal(big, SIZE_MAX / 4);
+    assert_int_equal(v[3], 3);
+    free(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_buf_and_strings),
         cmocka_unit_test(test_atomic_write_and_errors),

@@ -103,12 +103,9 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
         !c->attn || !c->rope_cos || !c->rope_sin)
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory for the context scratch");
     if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, c->kv_f16, err);
-    if (st) {
-        orx_context_free(c);
-        return st;
-    }
-    *out = c;
-    return ORX_OK;
+    if (st) orx_context_free(c);
+    else *out = c;
+    return st;
 }
 
 void orx_context_free(orx_context *c) {

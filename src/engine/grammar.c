@@ -18,13 +18,18 @@ enum { G_OBJECT, G_ARRAY, G_STRING, G_ENUM, G_NUMBER, G_INTEGER, G_BOOL, G_NULL 
 #define G_MAX_COUNT 4096        /* largest minItems / maxItems / maxLength a schema may ask for */
 #define G_COST_CAP  (1 << 24)   /* closing costs saturate here: more than any generation allows */
 
+/* An object property (or one literal text of an enum/bool/null) */
+typedef struct gprop {
+    char         *name;     /* key or literal text (owned) */
+    size_t        len;      /* its length */
+    struct gnode *child;    /* object: the property's schema */
+    bool          required; /* object: required */
+} gprop;
+
 typedef struct gnode {
     int            kind;        /* G_* */
     int            n;           /* object: properties; enum/bool/null: literal options */
-    char         **names;       /* [n] object keys or enum/literal texts (owned) */
-    size_t        *lens;        /* [n] their lengths */
-    struct gnode **children;    /* [n] object property schemas */
-    bool          *required;    /* [n] object: required flags */
+    struct gprop  *prop;        /* [n] object properties, or enum/literal texts (name and len only) */
     struct gnode  *items;       /* array item schema */
     int            min_items, max_items; /* array bounds (max -1 = none) */
     int            max_len;     /* string: max bytes */
@@ -40,14 +45,11 @@ struct orx_grammar {
 
 static void node_free(gnode *n) {
     if (!n) return;
-    for (int i = 0; i < n->n; i++) {
-        free(n->names ? n->names[i] : NULL);
-        if (n->children) node_free(n->children[i]);
+    for (int i = 0; n->prop && i < n->n; i++) {
+        free(n->prop[i].name);
+        node_free(n->prop[i].child);
     }
-    free(n->names);
-    free(n->lens);
-    free(n->children);
-    free(n->required);
+    free(n->prop);
     free(n->req_suffix);
     node_free(n->items);
     free(n);
@@ -58,9 +60,8 @@ static gnode *literal_set(int kind, const char *const *texts, int n) {
     if (!g) return NULL;
     g->kind = kind;
     g->n = n;
-    g->names = calloc((size_t)n, sizeof *g->names);
-    g->lens = calloc((size_t)n, sizeof *g->lens);
-    for (int i = 0; i < n; i++) { g->names[i] = orx_strdup(texts[i]); g->lens[i] = strlen(texts[i]); }
+    if (!(g->prop = calloc((size_t)n, sizeof *g->prop))) { free(g); return NULL; }
+    for (int i = 0; i < n; i++) { g->prop[i].name = orx_strdup(texts[i]); g->prop[i].len = strlen(texts[i]); }
     return g;
 }
 
@@ -98,19 +99,15 @@ static orx_status compile(const orx_schema_node *s, int depth, gnode **out, orx_
         g->kind = G_OBJECT;
         size_t n = (size_t)s->n_props;
         if (n > G_MAX_PROPS) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: more than %d properties", path, G_MAX_PROPS);
-        g->names = calloc(n + 1, sizeof *g->names);
-        g->lens = calloc(n + 1, sizeof *g->lens);
-        g->children = calloc(n + 1, sizeof *g->children);
-        g->required = calloc(n + 1, sizeof *g->required);
-        if (!g->names || !g->lens || !g->children || !g->required) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+        if (!(g->prop = calloc(n + 1, sizeof *g->prop))) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
         for (int j = 0; j < s->n_props; j++) {
             const char *key = s->prop_names[j];
             if (strchr(key, '"') || strchr(key, '\\')) return orx_fail(err, ORX_ERR_UNSUPPORTED, "%s: property name needs escaping", path);
             int i = g->n++;
-            g->names[i] = orx_strdup(key);
-            g->lens[i] = strlen(key);
-            g->required[i] = s->required[j];
-            orx_status st = compile(s->props[j], depth + 1, &g->children[i], err);
+            g->prop[i].name = orx_strdup(key);
+            g->prop[i].len = strlen(key);
+            g->prop[i].required = s->required[j];
+            orx_status st = compile(s->props[j], depth + 1, &g->prop[i].child, err);
             if (st != ORX_OK) return st;
         }
         return ORX_OK;
@@ -146,7 +143,7 @@ static orx_status compile(const orx_schema_node *s, int depth, gnode **out, orx_
 static int shortest(const gnode *n) {
     int best = -1;
     for (int i = 0; i < n->n; i++)
-        if (best < 0 || (int)n->lens[i] < best) best = (int)n->lens[i];
+        if (best < 0 || (int)n->prop[i].len < best) best = (int)n->prop[i].len;
     return best < 0 ? 0 : best;
 }
 
@@ -159,10 +156,10 @@ static bool compute_minlen(gnode *n) {
         n->req_suffix = calloc((size_t)n->n + 1, sizeof *n->req_suffix);
         if (!n->req_suffix) return false;
         for (int i = 0; i < n->n; i++)
-            if (!compute_minlen(n->children[i])) return false;
+            if (!compute_minlen(n->prop[i].child)) return false;
         for (int j = n->n - 1; j >= 0; j--)
             n->req_suffix[j] = sat((int64_t)n->req_suffix[j + 1] +
-                                   (n->required[j] ? 1 + (int64_t)n->lens[j] + 3 + n->children[j]->minlen : 0));
+                                   (n->prop[j].required ? 1 + (int64_t)n->prop[j].len + 3 + n->prop[j].child->minlen : 0));
         n->minlen = 2 + (n->req_suffix[0] > 0 ? n->req_suffix[0] - 1 : 0);
         return true;
     case G_ARRAY:
@@ -279,14 +276,14 @@ static uint32_t next_keys(const gnode *n, int last) {
     uint32_t m = 0;
     for (int j = last + 1; j < n->n; j++) {
         m |= 1u << j;
-        if (n->required[j]) break;
+        if (n->prop[j].required) break;
     }
     return m;
 }
 
 static bool can_close_object(const gnode *n, int last) {
     for (int j = last + 1; j < n->n; j++)
-        if (n->required[j]) return false;
+        if (n->prop[j].required) return false;
     return true;
 }
 
@@ -294,14 +291,14 @@ static bool can_close_object(const gnode *n, int last) {
 static bool match_cand(const gnode *n, uint32_t *cand, uint16_t pos, unsigned char c) {
     uint32_t keep = 0;
     for (int i = 0; i < n->n; i++)
-        if ((*cand >> i & 1) && pos < n->lens[i] && (unsigned char)n->names[i][pos] == c) keep |= 1u << i;
+        if ((*cand >> i & 1) && pos < n->prop[i].len && (unsigned char)n->prop[i].name[pos] == c) keep |= 1u << i;
     *cand = keep;
     return keep != 0;
 }
 
 static int full_match(const gnode *n, uint32_t cand, uint16_t pos) {
     for (int i = 0; i < n->n; i++)
-        if ((cand >> i & 1) && n->lens[i] == pos) return i;
+        if ((cand >> i & 1) && n->prop[i].len == pos) return i;
     return -1;
 }
 
@@ -447,7 +444,7 @@ static bool object_step(orx_gstate *s, gframe *f, unsigned char c) {
     case O_VALUE:
         if (c == ' ' && !f->ws) { f->ws = 1; return true; }
         if (s->depth > G_MAX_DEPTH) return false;
-        push(s, n->children[f->last]);
+        push(s, n->prop[f->last].child);
         return step(s, c);
     case O_AFTER:
         if (c == ',' && next_keys(n, f->last)) { f->phase = O_KEY_WS; f->ws = 0; return true; }
@@ -518,8 +515,8 @@ static int cand_cost(const gnode *n, uint32_t cand, int pos, bool object_key) {
     int best = -1;
     for (int j = 0; j < n->n; j++) {
         if (!(cand >> j & 1)) continue;
-        int c = (int)n->lens[j] - pos;
-        if (object_key) c = sat((int64_t)c + 2 + n->children[j]->minlen + n->req_suffix[j + 1]); /* '"' ':' value, rest */
+        int c = (int)n->prop[j].len - pos;
+        if (object_key) c = sat((int64_t)c + 2 + n->prop[j].child->minlen + n->req_suffix[j + 1]); /* '"' ':' value, rest */
         if (best < 0 || c < best) best = c;
     }
     return best < 0 ? 0 : best;
@@ -534,8 +531,8 @@ static int frame_cost(const gframe *f, bool top) {
      * then the object's '}' */
     case O_KEY_WS: return cand_cost(n, next_keys(n, f->last), -1, true) + 1; /* pos -1: opening '"' */
     case O_KEY: return cand_cost(n, f->cand, f->pos, true) + 1;
-    case O_COLON: return sat(1 + (int64_t)n->children[f->last]->minlen + n->req_suffix[f->last + 1] + 1);
-    case O_VALUE: return sat((top ? (int64_t)n->children[f->last]->minlen : 0) + n->req_suffix[f->last + 1] + 1);
+    case O_COLON: return sat(1 + (int64_t)n->prop[f->last].child->minlen + n->req_suffix[f->last + 1] + 1);
+    case O_VALUE: return sat((top ? (int64_t)n->prop[f->last].child->minlen : 0) + n->req_suffix[f->last + 1] + 1);
     case O_AFTER: return n->req_suffix[f->last + 1] + 1;
     case A_FIRST: return n->min_items <= 0 ? 1 : sat((int64_t)n->min_items * n->items->minlen + n->min_items);
     case A_ITEM: {

@@ -430,12 +430,9 @@ orx_status orx_model_load_params(const char *path, const orx_model_params *p, or
     m->arch = arch;
     if (!st) st = load_tensors(&L, arch);
     if (!st && !p->use_mmap) arena_build(m);
-    if (st) {
-        orx_model_free(m);
-        return st;
-    }
-    *out = m;
-    return ORX_OK;
+    if (st) orx_model_free(m);
+    else *out = m;
+    return st;
 }
 
 void orx_model_free(orx_model *m) {

@@ -10,6 +10,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ============================================================================================
@@ -72,18 +73,23 @@ static inline int nearest_int(float f) { return (int)lrintf(f); }
 /* ============================================================================================
  * Type table
  * ========================================================================================== */
-typedef struct { const char *name; int64_t blck; size_t bytes; uint32_t dot; bool supported; } tinfo;
+/* The 32-value block types (Q4_0 .. Q8_1) also give their layout: the byte offsets of the min m
+ * (the _1 weight types; 0 = none: d, f16, is at 0), of the 5th bits qh (0 = none) and of the
+ * values qs, the bits per value and the offset subtracted from the unsigned value (_0 types). */
+typedef struct { uint8_t bits, off, at_m, at_qh, at_qs; } blk32;
+typedef struct { const char *name; int64_t blck; size_t bytes; uint32_t dot; bool supported; blk32 l; } tinfo;
+#define AT(type, field) offsetof(orx_block_##type, field)
 
 static const tinfo *tinfo_of(uint32_t t) {
     static const tinfo tab[ORX_TYPE_COUNT] = {
         [ORX_TYPE_F32] = {"F32", 1, 4, ORX_TYPE_F32, true},
         [ORX_TYPE_F16] = {"F16", 1, 2, ORX_TYPE_F16, true},
-        [ORX_TYPE_Q4_0] = {"Q4_0", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, true},
-        [ORX_TYPE_Q4_1] = {"Q4_1", 32, sizeof(orx_block_q4_1), ORX_TYPE_Q8_1, true},
-        [ORX_TYPE_Q5_0] = {"Q5_0", 32, sizeof(orx_block_q5_0), ORX_TYPE_Q8_0, true},
-        [ORX_TYPE_Q5_1] = {"Q5_1", 32, sizeof(orx_block_q5_1), ORX_TYPE_Q8_1, true},
-        [ORX_TYPE_Q8_0] = {"Q8_0", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, true},
-        [ORX_TYPE_Q8_1] = {"Q8_1", 32, sizeof(orx_block_q8_1), ORX_TYPE_Q8_1, false},
+        [ORX_TYPE_Q4_0] = {"Q4_0", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, true, {4, 8, 0, 0, AT(q4_0, qs)}},
+        [ORX_TYPE_Q4_1] = {"Q4_1", 32, sizeof(orx_block_q4_1), ORX_TYPE_Q8_1, true, {4, 0, AT(q4_1, m), 0, AT(q4_1, qs)}},
+        [ORX_TYPE_Q5_0] = {"Q5_0", 32, sizeof(orx_block_q5_0), ORX_TYPE_Q8_0, true, {5, 16, 0, AT(q5_0, qh), AT(q5_0, qs)}},
+        [ORX_TYPE_Q5_1] = {"Q5_1", 32, sizeof(orx_block_q5_1), ORX_TYPE_Q8_1, true, {5, 0, AT(q5_1, m), AT(q5_1, qh), AT(q5_1, qs)}},
+        [ORX_TYPE_Q8_0] = {"Q8_0", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, true, {8, 0, 0, 0, AT(q8_0, qs)}},
+        [ORX_TYPE_Q8_1] = {"Q8_1", 32, sizeof(orx_block_q8_1), ORX_TYPE_Q8_1, false, {8, 0, 0, 0, AT(q8_1, qs)}},
         [ORX_TYPE_Q2_K] = {"Q2_K", 256, 84, ORX_TYPE_Q8_K, false},
         [ORX_TYPE_Q3_K] = {"Q3_K", 256, 110, ORX_TYPE_Q8_K, false},
         [ORX_TYPE_Q4_K] = {"Q4_K", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, true},
@@ -95,6 +101,7 @@ static const tinfo *tinfo_of(uint32_t t) {
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
 }
+#undef AT
 
 const char *orx_type_name(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->name : "?"; }
 bool orx_type_supported(uint32_t t) { const tinfo *i = tinfo_of(t); return i && i->supported; }
@@ -112,93 +119,55 @@ size_t orx_type_row_bytes(uint32_t t, int64_t n) {
 /* ============================================================================================
  * Dequantisation
  * ========================================================================================== */
-static void deq_q4_0(const orx_block_q4_0 *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d);
-        for (int j = 0; j < 16; j++) {
-            y[j] = (float)((x[i].qs[j] & 0xF) - 8) * d;
-            y[j + 16] = (float)((x[i].qs[j] >> 4) - 8) * d;
-        }
+static inline float f16_at(const uint8_t *b, size_t at) {
+    uint16_t h;
+    memcpy(&h, b + at, 2);
+    return FP16(h);
+}
+
+/* The 32 signed (_0) or unsigned (_1) integer values of block b. */
+static inline void blk32_values(const blk32 *L, const uint8_t *b, int v[32]) {
+    const uint8_t *qs = b + L->at_qs;
+    if (L->bits == 8) {
+        for (int j = 0; j < 32; j++) v[j] = (int8_t)qs[j];
+        return;
+    }
+    uint32_t qh = 0;
+    if (L->at_qh) memcpy(&qh, b + L->at_qh, 4);
+    for (int j = 0; j < 16; j++) {
+        v[j] = ((qs[j] & 0xF) | ((int)((qh >> j) << 4) & 0x10)) - L->off;
+        v[j + 16] = ((qs[j] >> 4) | ((int)(qh >> (j + 12)) & 0x10)) - L->off;
     }
 }
 
-static void deq_q4_1(const orx_block_q4_1 *x, float *y, int64_t nb) {
+static void deq_blk32(uint32_t type, const void *src, float *y, int64_t nb) {
+    const tinfo *T = tinfo_of(type);
+    const blk32 *L = &T->l;
     for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d), m = FP16(x[i].m);
-        for (int j = 0; j < 16; j++) {
-            y[j] = (float)(x[i].qs[j] & 0xF) * d + m;
-            y[j + 16] = (float)(x[i].qs[j] >> 4) * d + m;
-        }
+        const uint8_t *b = (const uint8_t *)src + (size_t)i * T->bytes;
+        int v[32];
+        blk32_values(L, b, v);
+        float d = f16_at(b, 0), m = L->at_m ? f16_at(b, L->at_m) : 0.0f;
+        for (int j = 0; j < 32; j++) y[j] = L->at_m ? (float)v[j] * d + m : (float)v[j] * d;
     }
 }
 
-static void deq_q5_0(const orx_block_q5_0 *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d);
-        uint32_t qh; memcpy(&qh, x[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-            y[j] = (float)(((x[i].qs[j] & 0xF) | h0) - 16) * d;
-            y[j + 16] = (float)(((x[i].qs[j] >> 4) | h1) - 16) * d;
-        }
-    }
-}
-
-static void deq_q5_1(const orx_block_q5_1 *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d), m = FP16(x[i].m);
-        uint32_t qh; memcpy(&qh, x[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-            y[j] = (float)((x[i].qs[j] & 0xF) | h0) * d + m;
-            y[j + 16] = (float)((x[i].qs[j] >> 4) | h1) * d + m;
-        }
-    }
-}
-
-static void deq_q8_0(const orx_block_q8_0 *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d);
-        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
-    }
-}
-
-static void deq_q8_1(const orx_block_q8_1 *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = FP16(x[i].d);
-        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
-    }
-}
-
-static void deq_q4_K(const orx_block_q4_K *x, float *y, int64_t nb) {
+/* nb super-blocks of Q4_K or Q5_K (q5: with the 5th bits qh); bb: bytes per block. */
+static void deq_k45(const char *x, size_t bb, float *y, int64_t nb, bool q5) {
     for (int64_t i = 0; i < nb; i++) {
-        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
-        const uint8_t *q = x[i].qs;
+        const orx_block_q4_K *b4 = (const void *)(x + (size_t)i * bb);
+        const orx_block_q5_K *b5 = (const void *)(x + (size_t)i * bb);
+        float d = FP16(q5 ? b5->d : b4->d), dmin = FP16(q5 ? b5->dmin : b4->dmin);
+        const uint8_t *q = q5 ? b5->qs : b4->qs, *qh = q5 ? b5->qh : NULL, *scales = q5 ? b5->scales : b4->scales;
+        uint8_t u1 = 1, u2 = 2;
         for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
             uint8_t sc, m;
-            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
+            orx_get_scale_min_k4(is, scales, &sc, &m);
             float d1 = d * sc, m1 = dmin * m;
-            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
+            orx_get_scale_min_k4(is + 1, scales, &sc, &m);
             float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xF) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
-}
-
-static void deq_q5_K(const orx_block_q5_K *x, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = FP16(x[i].d), dmin = FP16(x[i].dmin);
-        const uint8_t *ql = x[i].qs, *qh = x[i].qh;
-        uint8_t u1 = 1, u2 = 2;
-        for (int j = 0, is = 0; j < 256; j += 64, is += 2, ql += 32) {
-            uint8_t sc, m;
-            orx_get_scale_min_k4(is, x[i].scales, &sc, &m);
-            float d1 = d * sc, m1 = dmin * m;
-            orx_get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
-            float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0xF) + (qh && (qh[l] & u1) ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) + (qh && (qh[l] & u2) ? 16 : 0)) - m2;
             u1 = (uint8_t)(u1 << 2); u2 = (uint8_t)(u2 << 2);
         }
     }
@@ -240,14 +209,10 @@ void orx_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
         for (int64_t i = 0; i < n; i++) dst[i] = orx_bf16_to_f32(s[i]);
         return;
     }
-    case ORX_TYPE_Q4_0: deq_q4_0(src, dst, nb32); return;
-    case ORX_TYPE_Q4_1: deq_q4_1(src, dst, nb32); return;
-    case ORX_TYPE_Q5_0: deq_q5_0(src, dst, nb32); return;
-    case ORX_TYPE_Q5_1: deq_q5_1(src, dst, nb32); return;
-    case ORX_TYPE_Q8_0: deq_q8_0(src, dst, nb32); return;
-    case ORX_TYPE_Q8_1: deq_q8_1(src, dst, nb32); return;
-    case ORX_TYPE_Q4_K: deq_q4_K(src, dst, nb256); return;
-    case ORX_TYPE_Q5_K: deq_q5_K(src, dst, nb256); return;
+    case ORX_TYPE_Q4_0: case ORX_TYPE_Q4_1: case ORX_TYPE_Q5_0: case ORX_TYPE_Q5_1: case ORX_TYPE_Q8_0:
+    case ORX_TYPE_Q8_1: deq_blk32(type, src, dst, nb32); return;
+    case ORX_TYPE_Q4_K: deq_k45(src, sizeof(orx_block_q4_K), dst, nb256, false); return;
+    case ORX_TYPE_Q5_K: deq_k45(src, sizeof(orx_block_q5_K), dst, nb256, true); return;
     case ORX_TYPE_Q6_K: deq_q6_K(src, dst, nb256); return;
     case ORX_TYPE_Q8_K: deq_q8_K(src, dst, nb256); return;
     default: memset(dst, 0, (size_t)n * sizeof(float)); return;
@@ -273,75 +238,39 @@ static void minmax(const float *x, int n, float *mn, float *mx) {
     }
 }
 
-static void q_q4_0(const float *x, orx_block_q4_0 *y, int64_t nb) {
+/* Q4_0, Q5_0 (signed: d from the value of largest magnitude) and Q4_1, Q5_1 (d and min m from the
+ * range), values rounded as the reference quantisers do. */
+static void q_blk32(uint32_t type, const float *x, void *vy, int64_t nb) {
+    const tinfo *T = tinfo_of(type);
+    const blk32 *L = &T->l;
+    const int nmax = (1 << L->bits) - 1;
     for (int64_t i = 0; i < nb; i++, x += 32) {
-        float amax, max;
-        absmax_signed(x, 32, &amax, &max);
-        float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        for (int j = 0; j < 16; j++) {
-            int a = (int8_t)(x[j] * id + 8.5f), b = (int8_t)(x[j + 16] * id + 8.5f);
-            if (a > 15) a = 15;
-            if (b > 15) b = 15;
-            y[i].qs[j] = (uint8_t)(a | (b << 4));
+        uint8_t *b = (uint8_t *)vy + (size_t)i * T->bytes, *qs = b + L->at_qs;
+        float d, lo = 0.0f, id;
+        int q[32];
+        if (L->off) {
+            float amax, max;
+            absmax_signed(x, 32, &amax, &max);
+            d = max / -(float)L->off;
+        } else {
+            float mx;
+            minmax(x, 32, &lo, &mx);
+            d = (mx - lo) / (float)nmax;
         }
-    }
-}
-
-static void q_q4_1(const float *x, orx_block_q4_1 *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += 32) {
-        float mn, mx;
-        minmax(x, 32, &mn, &mx);
-        float d = (mx - mn) / 15.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        y[i].m = orx_f32_to_fp16(mn);
-        for (int j = 0; j < 16; j++) {
-            int a = (int8_t)((x[j] - mn) * id + 0.5f), b = (int8_t)((x[j + 16] - mn) * id + 0.5f);
-            if (a > 15) a = 15;
-            if (b > 15) b = 15;
-            y[i].qs[j] = (uint8_t)(a | (b << 4));
-        }
-    }
-}
-
-static void pack5(const int *L, uint8_t *qs, uint8_t qh_out[4]) {
-    uint32_t qh = 0;
-    for (int j = 0; j < 16; j++) {
-        qs[j] = (uint8_t)((L[j] & 0xF) | ((L[j + 16] & 0xF) << 4));
-        qh |= (uint32_t)((L[j] & 0x10) >> 4) << j;
-        qh |= (uint32_t)((L[j + 16] & 0x10) >> 4) << (j + 16);
-    }
-    memcpy(qh_out, &qh, 4);
-}
-
-static void q_q5_0(const float *x, orx_block_q5_0 *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += 32) {
-        float amax, max;
-        absmax_signed(x, 32, &amax, &max);
-        float d = max / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        int L[32];
+        id = d != 0.0f ? 1.0f / d : 0.0f;
         for (int j = 0; j < 32; j++) {
-            int v = (int8_t)(x[j] * id + 16.5f);
-            L[j] = v > 31 ? 31 : v;
+            int v = L->off ? (int8_t)(x[j] * id + ((float)L->off + 0.5f)) : (int8_t)((x[j] - lo) * id + 0.5f);
+            q[j] = v > nmax ? nmax : v;
         }
-        pack5(L, y[i].qs, y[i].qh);
-    }
-}
-
-static void q_q5_1(const float *x, orx_block_q5_1 *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += 32) {
-        float mn, mx;
-        minmax(x, 32, &mn, &mx);
-        float d = (mx - mn) / 31.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        y[i].m = orx_f32_to_fp16(mn);
-        int L[32];
-        for (int j = 0; j < 32; j++) {
-            int v = (uint8_t)((x[j] - mn) * id + 0.5f);
-            L[j] = v > 31 ? 31 : v;
+        uint16_t h = orx_f32_to_fp16(d), hm = orx_f32_to_fp16(lo);
+        memcpy(b, &h, 2);
+        if (L->at_m) memcpy(b + L->at_m, &hm, 2);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; j++) {
+            qs[j] = (uint8_t)((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
+            qh |= (uint32_t)((q[j] & 0x10) >> 4) << j | (uint32_t)((q[j + 16] & 0x10) >> 4) << (j + 16);
         }
-        pack5(L, y[i].qs, y[i].qh);
+        if (L->at_qh) memcpy(b + L->at_qh, &qh, 4);
     }
 }
 
@@ -483,10 +412,7 @@ void orx_quantize_row(uint32_t type, const float *src, void *dst, int64_t n) {
         for (int64_t i = 0; i < n; i++) d[i] = orx_f32_to_bf16(src[i]);
         return;
     }
-    case ORX_TYPE_Q4_0: q_q4_0(src, dst, nb32); return;
-    case ORX_TYPE_Q4_1: q_q4_1(src, dst, nb32); return;
-    case ORX_TYPE_Q5_0: q_q5_0(src, dst, nb32); return;
-    case ORX_TYPE_Q5_1: q_q5_1(src, dst, nb32); return;
+    case ORX_TYPE_Q4_0: case ORX_TYPE_Q4_1: case ORX_TYPE_Q5_0: case ORX_TYPE_Q5_1: q_blk32(type, src, dst, nb32); return;
     case ORX_TYPE_Q8_0: q_q8_0(src, dst, nb32); return;
     case ORX_TYPE_Q8_1: orx_quantize_q8_1_act(src, dst, n); return;
     case ORX_TYPE_Q4_K: q_q4_K(src, dst, nb256); return;
@@ -500,32 +426,28 @@ void orx_quantize_row(uint32_t type, const float *src, void *dst, int64_t n) {
 /* ============================================================================================
  * Activation quantisers (as llama.cpp's x86 path: scale 127/amax, round half to even)
  * ========================================================================================== */
-void orx_quantize_q8_0_act(const float *x, void *vy, int64_t n) {
-    orx_block_q8_0 *y = vy;
+/* Q8_0, or Q8_1 (q81) whose blocks also carry s = d x the sum of their values */
+static inline void quantize_q8_act(const float *x, void *vy, int64_t n, bool q81) {
+    const size_t bb = q81 ? sizeof(orx_block_q8_1) : sizeof(orx_block_q8_0);
+    const size_t at = q81 ? offsetof(orx_block_q8_1, qs) : offsetof(orx_block_q8_0, qs);
     for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        float amax, max;
-        absmax_signed(x, 32, &amax, &max);
-        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        y[i].d = orx_f32_to_fp16(d);
-        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
-    }
-}
-
-void orx_quantize_q8_1_act(const float *x, void *vy, int64_t n) {
-    orx_block_q8_1 *y = vy;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        uint8_t *b = (uint8_t *)vy + (size_t)i * bb;
+        int8_t *qs = (int8_t *)(b + at);
         float amax, max;
         absmax_signed(x, 32, &amax, &max);
         float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            y[i].qs[j] = (int8_t)nearest_int(x[j] * id);
-            sum += y[i].qs[j];
+            qs[j] = (int8_t)nearest_int(x[j] * id);
+            sum += qs[j];
         }
-        y[i].d = orx_f32_to_fp16(d);
-        y[i].s = orx_f32_to_fp16(d * (float)sum);
+        uint16_t h[2] = {orx_f32_to_fp16(d), q81 ? orx_f32_to_fp16(d * (float)sum) : 0};
+        memcpy(b, h, q81 ? 4 : 2); /* d, then Q8_1's s */
     }
 }
+
+void orx_quantize_q8_0_act(const float *x, void *vy, int64_t n) { quantize_q8_act(x, vy, n, false); }
+void orx_quantize_q8_1_act(const float *x, void *vy, int64_t n) { quantize_q8_act(x, vy, n, true); }
 
 void orx_quantize_q8_K_act(const float *x, void *vy, int64_t n) {
     orx_block_q8_K *y = vy;
@@ -586,74 +508,31 @@ static void dot_bf16(int64_t n, float *s, const void *vw, const void *vx) {
     *s = (float)acc;
 }
 
-static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q4_0 *w = vw;
-    const orx_block_q8_0 *x = vx;
+/* The 32-value types against Q8_0 (the _0 types) or Q8_1 activations (the _1 types, whose
+ * activation blocks carry s = d * sum). */
+static inline void dot_blk32(uint32_t type, int64_t n, float *s, const void *vw, const void *vx) {
+    const tinfo *T = tinfo_of(type);
+    const blk32 *L = &T->l;
     float acc = 0.0f;
     for (int64_t i = 0; i < n / 32; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 16; j++)
-            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
-        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
+        const uint8_t *w = (const uint8_t *)vw + (size_t)i * T->bytes;
+        const orx_block_q8_0 *x0 = L->at_m ? NULL : (const orx_block_q8_0 *)vx + i;
+        const orx_block_q8_1 *x1 = L->at_m ? (const orx_block_q8_1 *)vx + i : NULL;
+        const int8_t *xq = x1 ? x1->qs : x0->qs;
+        int v[32], sumi = 0;
+        blk32_values(L, w, v);
+        for (int j = 0; j < 32; j++) sumi += v[j] * xq[j];
+        if (x1) acc += (f16_at(w, 0) * FP16(x1->d)) * (float)sumi + f16_at(w, L->at_m) * FP16(x1->s);
+        else acc += (float)sumi * (f16_at(w, 0) * FP16(x0->d));
     }
     *s = acc;
 }
 
-static void dot_q4_1(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q4_1 *w = vw;
-    const orx_block_q8_1 *x = vx;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n / 32; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 16; j++)
-            sumi += (w[i].qs[j] & 0xF) * x[i].qs[j] + (w[i].qs[j] >> 4) * x[i].qs[j + 16];
-        acc += (FP16(w[i].d) * FP16(x[i].d)) * (float)sumi + FP16(w[i].m) * FP16(x[i].s);
-    }
-    *s = acc;
-}
-
-static void dot_q5_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q5_0 *w = vw;
-    const orx_block_q8_0 *x = vx;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n / 32; i++) {
-        uint32_t qh; memcpy(&qh, w[i].qh, 4);
-        int sumi = 0;
-        for (int j = 0; j < 16; j++) {
-            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-            sumi += (((w[i].qs[j] & 0xF) | h0) - 16) * x[i].qs[j] + (((w[i].qs[j] >> 4) | h1) - 16) * x[i].qs[j + 16];
-        }
-        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
-    }
-    *s = acc;
-}
-
-static void dot_q5_1(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q5_1 *w = vw;
-    const orx_block_q8_1 *x = vx;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n / 32; i++) {
-        uint32_t qh; memcpy(&qh, w[i].qh, 4);
-        int sumi = 0;
-        for (int j = 0; j < 16; j++) {
-            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-            sumi += ((w[i].qs[j] & 0xF) | h0) * x[i].qs[j] + ((w[i].qs[j] >> 4) | h1) * x[i].qs[j + 16];
-        }
-        acc += (FP16(w[i].d) * FP16(x[i].d)) * (float)sumi + FP16(w[i].m) * FP16(x[i].s);
-    }
-    *s = acc;
-}
-
-static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q8_0 *w = vw, *x = vx;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n / 32; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
-        acc += (float)sumi * (FP16(w[i].d) * FP16(x[i].d));
-    }
-    *s = acc;
-}
+static void dot_q4_0(int64_t n, float *s, const void *w, const void *x) { dot_blk32(ORX_TYPE_Q4_0, n, s, w, x); }
+static void dot_q4_1(int64_t n, float *s, const void *w, const void *x) { dot_blk32(ORX_TYPE_Q4_1, n, s, w, x); }
+static void dot_q5_0(int64_t n, float *s, const void *w, const void *x) { dot_blk32(ORX_TYPE_Q5_0, n, s, w, x); }
+static void dot_q5_1(int64_t n, float *s, const void *w, const void *x) { dot_blk32(ORX_TYPE_Q5_1, n, s, w, x); }
+static void dot_q8_0(int64_t n, float *s, const void *w, const void *x) { dot_blk32(ORX_TYPE_Q8_0, n, s, w, x); }
 
 /* K-quants: per super-block, sumf += d_w*d_x * sum_j(scale_j * isum_j) - dmin_w*d_x * sum_j(min_j * bsum_j).
  * One super-block of Q4_K or Q5_K (qh: the 5th bits; NULL for Q4_K). */

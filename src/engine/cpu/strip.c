@@ -52,43 +52,9 @@ static void strip_prep_fn(void *vctx, int ith, int nth) {
     }
 }
 
-/* Q4_0/Q8_0 rows of the strip at r0: V (and S) [b][8 groups][rows][4], d [b][rows]. */
-static void unpack_strip_q(const orx_strip_job *j, int64_t r0, orx_strip *st) {
-    int R = j->spec.rows;
-    for (int r = 0; r < R; r++) {
-        bool pad = r0 + r >= j->n_out;
-        const char *row = j->W + (size_t)(r0 + r) * j->w_row;
-        for (int64_t b = 0; b < j->nblk; b++) {
-            _Alignas(32) uint8_t v[32];
-            _Alignas(32) int8_t s[32];
-            memset(s, 0, sizeof s);
-            float d = 0.0f;
-            if (pad) {
-                memset(v, 0, sizeof v);
-            } else if (j->wtype == ORX_TYPE_Q4_0) {
-                const orx_block_q4_0 *blk = (const orx_block_q4_0 *)row + b;
-                for (int i = 0; i < 16; i++) v[i] = blk->qs[i] & 15, v[16 + i] = blk->qs[i] >> 4;
-                d = orx_fp16_to_f32(blk->d);
-            } else {
-                const orx_block_q8_0 *blk = (const orx_block_q8_0 *)row + b;
-                for (int i = 0; i < 32; i++) {
-                    int q = blk->qs[i];
-                    v[i] = (uint8_t)(j->spec.q8_sign ? (q < 0 ? -q : q) : q + 128);
-                    s[i] = (int8_t)q;
-                }
-                d = orx_fp16_to_f32(blk->d);
-            }
-            const uint32_t *v32 = (const uint32_t *)(const void *)v, *s32 = (const uint32_t *)(const void *)s;
-            uint32_t *dv = (uint32_t *)(void *)(st->V + (size_t)b * 32 * (size_t)R) + r;
-            for (int g = 0; g < 8; g++) dv[g * R] = v32[g];
-            if (st->S) {
-                uint32_t *ds = (uint32_t *)(void *)(st->S + (size_t)b * 32 * (size_t)R) + r;
-                for (int g = 0; g < 8; g++) ds[g * R] = s32[g];
-            }
-            st->d[b * R + r] = d;
-        }
-    }
-}
+/* Q4_0/Q8_0 rows of the strip at r0 into V (and S) [b][8 groups][rows][4] and d [b][rows]
+ * (x86: AVX2, below). */
+static void unpack_strip_q(const orx_strip_job *j, int64_t r0, orx_strip *st);
 
 /* K-quant rows of the strip at r0. Rows past n_out are zero (their lanes are computed and not stored). */
 static void unpack_strip_k(const orx_strip_job *j, int64_t r0, orx_strip *st) {
@@ -178,7 +144,7 @@ void orx_strip_mm(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_
 }
 
 /* ============================================================================================
- * Super-block unpacking (AVX2)
+ * Strip and super-block unpacking (AVX2: every kernel level that reaches the strip driver has it)
  * ========================================================================================== */
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -221,6 +187,65 @@ KU static void values_q6_K(const orx_block_q6_K *b, uint8_t out[256]) {
     }
 }
 
+/* 8 x 8 int32 transpose: r[i] holds dwords (g0 .. g7) of row i; afterwards r[g] holds dword g of
+ * rows 0 .. 7. */
+KU static void transpose8x8(__m256i r[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);     /* g0 g1 | g4 g5 of 2 rows */
+        t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]); /* g2 g3 | g6 g7 */
+    }
+    for (int h = 0; h < 2; h++) { /* rows 4h .. 4h+3 */
+        const __m256i *p = t + 4 * h;
+        u[4 * h + 0] = _mm256_unpacklo_epi64(p[0], p[2]); /* g0 | g4 */
+        u[4 * h + 1] = _mm256_unpackhi_epi64(p[0], p[2]); /* g1 | g5 */
+        u[4 * h + 2] = _mm256_unpacklo_epi64(p[1], p[3]); /* g2 | g6 */
+        u[4 * h + 3] = _mm256_unpackhi_epi64(p[1], p[3]); /* g3 | g7 */
+    }
+    for (int g = 0; g < 4; g++) {
+        r[g] = _mm256_permute2x128_si256(u[g], u[4 + g], 0x20);
+        r[g + 4] = _mm256_permute2x128_si256(u[g], u[4 + g], 0x31);
+    }
+}
+
+/* The 32 values of block b of row r as 8 groups of 4 unsigned bytes (Q4_0 its nibbles, Q8_0
+ * q + 128 or |q|), or with `raw` Q8_0's signed values; zero past n_out. d: the block's d_w. */
+KU static inline __m256i strip_vals(const orx_strip_job *j, int64_t r, int64_t b, bool raw, float *d) {
+    *d = 0.0f;
+    if (r >= j->n_out) return _mm256_setzero_si256();
+    const char *row = j->W + (size_t)r * j->w_row;
+    if (j->wtype == ORX_TYPE_Q4_0) {
+        const orx_block_q4_0 *blk = (const orx_block_q4_0 *)row + b;
+        const __m128i m4 = _mm_set1_epi8(0x0F), n = _mm_loadu_si128((const __m128i *)blk->qs);
+        *d = _cvtsh_ss(blk->d);
+        return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(n, 4), m4), _mm_and_si128(n, m4));
+    }
+    const orx_block_q8_0 *blk = (const orx_block_q8_0 *)row + b;
+    __m256i q = _mm256_loadu_si256((const __m256i *)blk->qs);
+    *d = _cvtsh_ss(blk->d);
+    return raw ? q : j->spec.q8_sign ? _mm256_abs_epi8(q) : _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
+}
+
+/* Per block, 8 rows at a time: their values (and S: the signed Q8_0 values) transposed so that
+ * group g of the 8 rows is one 32-byte store. */
+KU static void unpack_strip_q(const orx_strip_job *j, int64_t r0, orx_strip *st) {
+    const int R = j->spec.rows;
+    for (int64_t b = 0; b < j->nblk; b++) {
+        for (int h = 0; h < R; h += 8) {
+            size_t at = (size_t)b * 32 * (size_t)R + 4 * (size_t)h;
+            __m256i v[8];
+            for (int i = 0; i < 8; i++) v[i] = strip_vals(j, r0 + h + i, b, false, &st->d[b * R + h + i]);
+            transpose8x8(v);
+            for (int g = 0; g < 8; g++) _mm256_store_si256((__m256i *)(st->V + at + 4 * (size_t)R * g), v[g]);
+            if (!st->S) continue;
+            float d;
+            for (int i = 0; i < 8; i++) v[i] = strip_vals(j, r0 + h + i, b, true, &d);
+            transpose8x8(v);
+            for (int g = 0; g < 8; g++) _mm256_store_si256((__m256i *)(st->S + at + 4 * (size_t)R * g), v[g]);
+        }
+    }
+}
+
 KU void orx_kq_unpack(uint32_t type, const void *blk, orx_kq_block *out) {
     memset(out->sc, 0, sizeof out->sc);
     memset(out->mn, 0, sizeof out->mn);
@@ -253,5 +278,8 @@ KU void orx_kq_unpack(uint32_t type, const void *blk, orx_kq_block *out) {
 void orx_kq_unpack(uint32_t type, const void *blk, orx_kq_block *out) {
     (void)type, (void)blk;
     memset(out, 0, sizeof *out); /* only reached through x86 kernels */
+}
+static void unpack_strip_q(const orx_strip_job *j, int64_t r0, orx_strip *st) {
+    (void)j, (void)r0, (void)st; /* only reached through x86 kernels */
 }
 #endif

@@ -68,7 +68,7 @@ typedef void (*orx_strip_tile_fn)(const orx_strip_job *j, const orx_strip *st, i
 
 /* What an ISA's rows-in-lanes kernel asks of the driver. */
 typedef struct orx_strip_spec {
-    int               rows;     /* weight rows per strip (register lanes) */
+    int               rows;     /* weight rows per strip (register lanes; a multiple of 8) */
     int               tok_tile; /* tokens per tile call */
     bool              sc_twice; /* K-quants: scales stored as int16 pairs (sc, sc) for vpmaddwd */
     bool              q8_sign;  /* Q8_0 as |q| plus signed values (vpsignb); else q + 128, offset 128 */

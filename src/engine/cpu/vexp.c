@@ -6,6 +6,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+/* The polynomial's coefficients after C7, highest first (the Horner steps of orx_exp_f32) */
+static const float kPoly[7] = {ORX_EXP_C6, ORX_EXP_C5, ORX_EXP_C4, ORX_EXP_C3, ORX_EXP_C2, 1.0f, 1.0f};
+
 __attribute__((target("avx512f,fma"))) static void exp16(float *v, size_t n) {
     const __m512 lo = _mm512_set1_ps(ORX_EXP_LO), hi = _mm512_set1_ps(ORX_EXP_HI);
     for (size_t i = 0; i + 16 <= n; i += 16) {
@@ -18,13 +21,7 @@ __attribute__((target("avx512f,fma"))) static void exp16(float *v, size_t n) {
         __m512 r = _mm512_fmadd_ps(nf, _mm512_set1_ps(-ORX_EXP_LN2H), xc);
         r = _mm512_fmadd_ps(nf, _mm512_set1_ps(-ORX_EXP_LN2L), r);
         __m512 p = _mm512_set1_ps(ORX_EXP_C7);
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ORX_EXP_C6));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ORX_EXP_C5));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ORX_EXP_C4));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ORX_EXP_C3));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ORX_EXP_C2));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+        for (int k = 0; k < 7; k++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kPoly[k]));
         __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(nf), _mm512_set1_epi32(127)), 23);
         __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
         y = _mm512_mask_blend_ps(small, y, _mm512_setzero_ps());
@@ -46,13 +43,7 @@ __attribute__((target("avx2,fma"))) static void exp8(float *v, size_t n) {
         __m256 r = _mm256_fmadd_ps(nf, _mm256_set1_ps(-ORX_EXP_LN2H), xc);
         r = _mm256_fmadd_ps(nf, _mm256_set1_ps(-ORX_EXP_LN2L), r);
         __m256 p = _mm256_set1_ps(ORX_EXP_C7);
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ORX_EXP_C6));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ORX_EXP_C5));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ORX_EXP_C4));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ORX_EXP_C3));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ORX_EXP_C2));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+        for (int k = 0; k < 7; k++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kPoly[k]));
         __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nf), _mm256_set1_epi32(127)), 23);
         __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
         y = _mm256_blendv_ps(y, _mm256_setzero_ps(), small);

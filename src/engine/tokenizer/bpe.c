@@ -256,28 +256,7 @@ static void bpe_word(const orx_tokenizer *t, const char *w, size_t len, tok_sym 
         int32_t id = orx_tok_find(t, w, len);
         if (id >= 0) { orx_tok_vec_push(out, id); return; }
     }
-    int32_t ns = 0;
-    for (size_t off = 0; off < len;) {
-        size_t n = tok_utf8_len((unsigned char)w[off]);
-        if (n > len - off) n = len - off;
-        sy[ns] = (tok_sym){ns - 1, off + n == len ? -1 : ns + 1, (uint32_t)off, (uint32_t)n};
-        off += n;
-        ns++;
-    }
-    h->n = 0;
-    bool ok = true;
-    for (int32_t i = 1; i < ns && ok; i++) ok = bpe_try(t, w, sy, i - 1, i, h);
-    while (ok && h->n > 0) {
-        tok_bigram b = orx_tok_heap_pop(h);
-        tok_sym *l = &sy[b.left], *r = &sy[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0) sy[r->next].prev = b.left;
-        ok = bpe_try(t, w, sy, l->prev, b.left, h) && bpe_try(t, w, sy, b.left, l->next, h);
-    }
-    if (!ok) { out->oom = true; return; }
+    if (!orx_tok_merge(t, w, len, sy, h, bpe_try)) { out->oom = true; return; }
     for (int32_t i = 0; i != -1; i = sy[i].next)
         if (sy[i].n) emit_symbol(t, w + sy[i].off, sy[i].n, out);
 }

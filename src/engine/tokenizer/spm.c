@@ -69,27 +69,7 @@ void orx_tok_spm_encode(const orx_tokenizer *t, const char *text, size_t len, to
     tok_sym *sy = malloc(len * sizeof *sy);
     tok_heap h = {0};
     if (!sy) { out->oom = true; return; }
-    int32_t ns = 0;
-    for (size_t off = 0; off < len;) {
-        size_t n = tok_utf8_len((unsigned char)text[off]);
-        if (n > len - off) n = len - off;
-        sy[ns] = (tok_sym){ns - 1, off + n == len ? -1 : ns + 1, (uint32_t)off, (uint32_t)n};
-        off += n;
-        ns++;
-    }
-    bool ok = true;
-    for (int32_t i = 1; i < ns && ok; i++) ok = spm_try_bigram(t, text, sy, i - 1, i, &h);
-    while (ok && h.n > 0) {
-        tok_bigram b = orx_tok_heap_pop(&h);
-        tok_sym *l = &sy[b.left], *r = &sy[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0) sy[r->next].prev = b.left;
-        ok = spm_try_bigram(t, text, sy, l->prev, b.left, &h) &&
-             spm_try_bigram(t, text, sy, b.left, l->next, &h);
-    }
+    bool ok = orx_tok_merge(t, text, len, sy, &h, spm_try_bigram);
     if (!ok) out->oom = true;
     for (int32_t i = 0; ok && i != -1; i = sy[i].next) {
         int32_t id = orx_tok_find(t, text + sy[i].off, sy[i].n);

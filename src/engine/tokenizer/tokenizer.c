@@ -18,14 +18,33 @@
  * Small helpers
  * ========================================================================================== */
 void orx_tok_vec_push(tok_vec *v, int32_t id) {
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        int32_t *nv = realloc(v->v, nc * sizeof *nv);
-        if (!nv) { v->oom = true; return; }
-        v->v = nv;
-        v->cap = nc;
+    int32_t *grown = orx_grow(v->v, &v->cap, v->n, sizeof *v->v, 64);
+    if (!grown) v->oom = true;
+    else (v->v = grown)[v->n++] = id;
+}
+
+bool orx_tok_merge(const orx_tokenizer *t, const char *text, size_t len, tok_sym *sy, tok_heap *h, tok_pair_fn pair) {
+    int32_t ns = 0;
+    for (size_t off = 0; off < len; ns++) {
+        size_t n = tok_utf8_len((unsigned char)text[off]);
+        if (n > len - off) n = len - off;
+        sy[ns] = (tok_sym){ns - 1, off + n == len ? -1 : ns + 1, (uint32_t)off, (uint32_t)n};
+        off += n;
     }
-    v->v[v->n++] = id;
+    h->n = 0;
+    bool ok = true;
+    for (int32_t i = 1; i < ns && ok; i++) ok = pair(t, text, sy, i - 1, i, h);
+    while (ok && h->n > 0) {
+        tok_bigram b = orx_tok_heap_pop(h);
+        tok_sym *l = &sy[b.left], *r = &sy[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0) sy[r->next].prev = b.left;
+        ok = pair(t, text, sy, l->prev, b.left, h) && pair(t, text, sy, b.left, l->next, h);
+    }
+    return ok;
 }
 
 uint64_t orx_tok_hash(const void *p, size_t n, uint64_t h) { /* FNV-1a 64 */
@@ -311,17 +330,13 @@ orx_status orx_tokenizer_create(const orx_tokenizer_spec *s, orx_tokenizer **out
     snprintf(t->kind_name, sizeof t->kind_name, "%s", s->model);
     t->eot = pick_id(s->eot, -1, n);
     t->eom = pick_id(s->eom, -1, n);
-    if ((st = copy_vocab(t, s, err)) != ORX_OK) goto fail;
-    if (t->kind == TOK_BPE) {
-        if ((st = copy_merges(t, s, err)) != ORX_OK) goto fail;
-        if ((st = orx_tok_bpe_setup(t, err)) != ORX_OK) goto fail;
-    }
-    setup_byte_tokens(t);
-    if ((st = finish_specials(t, s->name, err)) != ORX_OK) goto fail;
-    *out = t;
-    return ORX_OK;
-fail:
-    orx_tokenizer_free(t);
+    st = copy_vocab(t, s, err);
+    if (!st && t->kind == TOK_BPE) st = copy_merges(t, s, err);
+    if (!st && t->kind == TOK_BPE) st = orx_tok_bpe_setup(t, err);
+    if (!st) setup_byte_tokens(t);
+    if (!st) st = finish_specials(t, s->name, err);
+    if (st) orx_tokenizer_free(t);
+    else *out = t;
     return st;
 }
 

@@ -107,6 +107,13 @@ typedef struct tok_bigram {
 typedef struct tok_heap { tok_bigram *v; size_t n, cap; } tok_heap;
 bool orx_tok_heap_push(tok_heap *h, tok_bigram b); /* false on OOM */
 tok_bigram orx_tok_heap_pop(tok_heap *h);          /* h->n > 0 */
+/* Queue the merge of symbols l and r if the kind allows it (l or r -1: nothing); false on OOM. */
+typedef bool (*tok_pair_fn)(const orx_tokenizer *t, const char *text, const tok_sym *sy, int32_t l, int32_t r,
+                            tok_heap *h);
+/* The merge loop SPM and BPE share: text[0..len) (len > 0) as one symbol per UTF-8 character in sy
+ * (len entries), then the best queued pair merged until none is left, each merge queueing the
+ * new neighbours. Live symbols: the chain from sy[0]. false on OOM. */
+bool orx_tok_merge(const orx_tokenizer *t, const char *text, size_t len, tok_sym *sy, tok_heap *h, tok_pair_fn pair);
 
 /* ============================================================================================
  * Per-kind parts

@@ -177,17 +177,19 @@ ORX_AVX2 static void gemv_q4_0(int64_t n, const void *w, size_t w_stride, int nr
 #define MAXT 8 /* tokens per gemm tile */
 
 /* rows x tokens: each weight block is unpacked once per row and used for every token */
-ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                           size_t x_stride, int nt, float *y, int64_t y_stride) {
+/* Q4_0 (q4: nibbles less 8) or Q8_0 rows: |w| against y with w's signs */
+ORX_AVX2 ORX_AI void gemm_q(bool q4, int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                            size_t x_stride, int nt, float *y, int64_t y_stride) {
     const __m256i off = _mm256_set1_epi8(8);
     for (int r = 0; r < nr; r++) {
-        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        const orx_block_q4_0 *w4 = (const void *)((const char *)w + (size_t)r * w_stride);
+        const orx_block_q8_0 *w8 = (const void *)((const char *)w + (size_t)r * w_stride);
         __m256 acc[MAXT];
         for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < n / 32; i++) {
-            __m256i q = _mm256_sub_epi8(unpack_nibbles(wb[i].qs), off);
+            __m256i q = q4 ? _mm256_sub_epi8(unpack_nibbles(w4[i].qs), off) : _mm256_loadu_si256((const __m256i *)w8[i].qs);
             __m256i aq = _mm256_sign_epi8(q, q);
-            float dw = orx_h2f(wb[i].d);
+            float dw = orx_h2f(q4 ? w4[i].d : w8[i].d);
             for (int t = 0; t < nt; t++) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
@@ -199,25 +201,13 @@ ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr
     }
 }
 
-ORX_AVX2 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                           size_t x_stride, int nt, float *y, int64_t y_stride) {
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m256 acc[MAXT];
-        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < n / 32; i++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)wb[i].qs);
-            __m256i aq = _mm256_sign_epi8(q, q);
-            float dw = orx_h2f(wb[i].d);
-            for (int t = 0; t < nt; t++) {
-                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
-                __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb[i].qs), q);
-                __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, yy), _mm256_set1_epi16(1));
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * orx_h2f(xb[i].d)), _mm256_cvtepi32_ps(p), acc[t]);
-            }
-        }
-        for (int t = 0; t < nt; t++) y[t * y_stride + r] = hsum_ps(acc[t]);
-    }
+ORX_AVX2 static void gemm_q4_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                               float *y, int64_t ys) {
+    gemm_q(true, n, w, ws, nr, x, xs, nt, y, ys);
+}
+ORX_AVX2 static void gemm_q8_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                               float *y, int64_t ys) {
+    gemm_q(false, n, w, ws, nr, x, xs, nt, y, ys);
 }
 
 /* ============================================================================================
@@ -232,44 +222,30 @@ typedef struct kunpacked {
     int     offset;      /* value offset subtracted from q (32 for Q6_K, else 0) */
 } kunpacked;
 
-ORX_AVX2 static void unpack_q4_K(const orx_block_q4_K *b, kunpacked *u) {
-    const __m256i m = _mm256_set1_epi8(0x0F);
-    for (int j = 0; j < 4; j++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
-        _mm256_storeu_si256((__m256i *)(u->q + 64 * j), _mm256_and_si256(q, m));
-        _mm256_storeu_si256((__m256i *)(u->q + 64 * j + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m));
-    }
-    for (int j = 0; j < 8; j++) {
-        uint8_t sc, mn;
-        orx_get_scale_min_k4(j, b->scales, &sc, &mn);
-        u->sc[2 * j] = u->sc[2 * j + 1] = sc;
-        u->mins[2 * j] = u->mins[2 * j + 1] = mn;
-    }
-    u->d = orx_h2f(b->d);
-    u->dmin = orx_h2f(b->dmin);
-    u->offset = 0;
-}
-
-ORX_AVX2 static void unpack_q5_K(const orx_block_q5_K *b, kunpacked *u) {
+/* Q4_K, or Q5_K with its 5th bits qh (NULL for Q4_K): both lead with d, dmin and the 12 scale bytes */
+ORX_AVX2 static inline void unpack_k45(uint16_t d, uint16_t dmin, const uint8_t *scales, const uint8_t *qs,
+                                       const uint8_t *qh, kunpacked *u) {
     const __m256i m = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), two = _mm256_set1_epi8(2);
-    const __m256i hb = _mm256_loadu_si256((const __m256i *)b->qh);
+    const __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     for (int j = 0; j < 4; j++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
-        __m256i h = _mm256_srli_epi16(hb, 2 * j);
-        __m256i hl = _mm256_slli_epi16(_mm256_and_si256(h, one), 4);
-        __m256i hh = _mm256_slli_epi16(_mm256_and_si256(h, two), 3);
-        _mm256_storeu_si256((__m256i *)(u->q + 64 * j), _mm256_or_si256(_mm256_and_si256(q, m), hl));
-        _mm256_storeu_si256((__m256i *)(u->q + 64 * j + 32),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m), hh));
+        __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(q, m), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m);
+        if (qh) {
+            __m256i h = _mm256_srli_epi16(hb, 2 * j);
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(h, two), 3));
+        }
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j), lo);
+        _mm256_storeu_si256((__m256i *)(u->q + 64 * j + 32), hi);
     }
     for (int j = 0; j < 8; j++) {
         uint8_t sc, mn;
-        orx_get_scale_min_k4(j, b->scales, &sc, &mn);
+        orx_get_scale_min_k4(j, scales, &sc, &mn);
         u->sc[2 * j] = u->sc[2 * j + 1] = sc;
         u->mins[2 * j] = u->mins[2 * j + 1] = mn;
     }
-    u->d = orx_h2f(b->d);
-    u->dmin = orx_h2f(b->dmin);
+    u->d = orx_h2f(d);
+    u->dmin = orx_h2f(dmin);
     u->offset = 0;
 }
 
@@ -339,8 +315,14 @@ ORX_AVX2 static void kgemm(kunpack_fn unpack, size_t bbytes, int64_t n, const vo
     }
 }
 
-static void up_q4_K(const void *b, kunpacked *u) { unpack_q4_K(b, u); }
-static void up_q5_K(const void *b, kunpacked *u) { unpack_q5_K(b, u); }
+ORX_AVX2 static void up_q4_K(const void *vb, kunpacked *u) {
+    const orx_block_q4_K *b = vb;
+    unpack_k45(b->d, b->dmin, b->scales, b->qs, NULL, u);
+}
+ORX_AVX2 static void up_q5_K(const void *vb, kunpacked *u) {
+    const orx_block_q5_K *b = vb;
+    unpack_k45(b->d, b->dmin, b->scales, b->qs, b->qh, u);
+}
 static void up_q6_K(const void *b, kunpacked *u) { unpack_q6_K(b, u); }
 
 ORX_AVX2 static void gemm_q4_K(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt, float *y, int64_t ys) {

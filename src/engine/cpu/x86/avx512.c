@@ -15,7 +15,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
@@ -51,78 +50,74 @@ ORX_AVX512 static inline __m512i dot2_s8(__m512i w, __m512i y) {
 /* ============================================================================================
  * Q4_0 / Q8_0 dot products
  * ========================================================================================== */
-ORX_AVX512 static void dot_q4_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q4_0 *w = vw;
-    const orx_block_q8_0 *x = vx;
-    const __m512i eight = _mm512_set1_epi8(8);
+/* Block sums of two Q4_0 (q4: unsigned nibbles, the offset 8 x sum(y) subtracted) or Q8_0 blocks */
+ORX_AVX512 ORX_AI __m512i pair_sums(bool q4, const void *w, const orx_block_q8_0 *x) {
+    __m512i y = load2_q8(x);
+    if (!q4) return dot2_s8(load2_q8(w), y);
+    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack2_q4(w), y),
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), y));
+}
+
+/* Q4_0 (q4) or Q8_0 weights: four blocks per step, the last n/32 mod 4 as the reference computes them */
+ORX_AVX512 ORX_AI void dot_q(bool q4, int64_t n, float *s, const void *vw, const orx_block_q8_0 *x) {
+    const orx_block_q4_0 *w4 = vw;
+    const orx_block_q8_0 *w8 = vw;
+    const size_t bb = q4 ? sizeof *w4 : sizeof *w8;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     int64_t nb = n / 32, i = 0;
+#define DW(k) orx_h2f(q4 ? w4[k].d : w8[k].d)
     for (; i + 4 <= nb; i += 4) {
-        _mm_prefetch((const char *)(w + i) + 2048, _MM_HINT_T0);
-        __m512i q0 = unpack2_q4(w + i), q1 = unpack2_q4(w + i + 2);
-        __m512i y0 = load2_q8(x + i), y1 = load2_q8(x + i + 2);
-        __m512i p0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q0, y0),
-                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y0));
-        __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q1, y1),
-                                      _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, y1));
-        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
-                               _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
+        const char *w = (const char *)vw + (size_t)i * bb;
+        if (q4) _mm_prefetch(w + 2048, _MM_HINT_T0);
+        __m512i p0 = pair_sums(q4, w, x + i), p1 = pair_sums(q4, w + 2 * bb, x + i + 2);
+        acc0 = _mm512_fmadd_ps(scale2(DW(i) * orx_h2f(x[i].d), DW(i + 1) * orx_h2f(x[i + 1].d)), _mm512_cvtepi32_ps(p0), acc0);
+        acc1 = _mm512_fmadd_ps(scale2(DW(i + 2) * orx_h2f(x[i + 2].d), DW(i + 3) * orx_h2f(x[i + 3].d)),
                                _mm512_cvtepi32_ps(p1), acc1);
     }
+#undef DW
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    for (; i < nb; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 16; j++)
-            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j] + ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
-        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
+    orx_vec_dot_fn ref = i < nb ? orx_kernel_ref(q4 ? ORX_TYPE_Q4_0 : ORX_TYPE_Q8_0).vec_dot : NULL;
+    for (float t; i < nb; i++) {
+        ref(32, &t, (const char *)vw + (size_t)i * bb, x + i);
+        sum += t;
     }
     *s = sum;
 }
 
-ORX_AVX512 static void dot_q8_0(int64_t n, float *s, const void *vw, const void *vx) {
-    const orx_block_q8_0 *w = vw, *x = vx;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int64_t nb = n / 32, i = 0;
-    for (; i + 4 <= nb; i += 4) {
-        __m512i p0 = dot2_s8(load2_q8(w + i), load2_q8(x + i));
-        __m512i p1 = dot2_s8(load2_q8(w + i + 2), load2_q8(x + i + 2));
-        acc0 = _mm512_fmadd_ps(scale2(orx_h2f(w[i].d) * orx_h2f(x[i].d), orx_h2f(w[i + 1].d) * orx_h2f(x[i + 1].d)),
-                               _mm512_cvtepi32_ps(p0), acc0);
-        acc1 = _mm512_fmadd_ps(scale2(orx_h2f(w[i + 2].d) * orx_h2f(x[i + 2].d), orx_h2f(w[i + 3].d) * orx_h2f(x[i + 3].d)),
-                               _mm512_cvtepi32_ps(p1), acc1);
-    }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    for (; i < nb; i++) {
-        int sumi = 0;
-        for (int j = 0; j < 32; j++) sumi += w[i].qs[j] * x[i].qs[j];
-        sum += (float)sumi * (orx_h2f(w[i].d) * orx_h2f(x[i].d));
-    }
-    *s = sum;
-}
+ORX_AVX512 static void dot_q4_0(int64_t n, float *s, const void *w, const void *x) { dot_q(true, n, s, w, x); }
+ORX_AVX512 static void dot_q8_0(int64_t n, float *s, const void *w, const void *x) { dot_q(false, n, s, w, x); }
 
 /* ============================================================================================
  * Q4_0 / Q8_0 tiles: per row, each pair of weight blocks is unpacked once for all tokens
  * ========================================================================================== */
 #define MAXT 8
 
-ORX_AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                             size_t x_stride, int nt, float *y, int64_t y_stride) {
+/* Q4_0 (q4) or Q8_0 rows: Q4_0 as unsigned nibbles with the offset 8 x sum(y) subtracted, Q8_0 as
+ * |w| against y with w's signs. */
+ORX_AVX512 ORX_AI void gemm_q(bool q4, int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                              size_t x_stride, int nt, float *y, int64_t y_stride) {
     const __m512i eight = _mm512_set1_epi8(8);
+    const size_t bb = q4 ? sizeof(orx_block_q4_0) : sizeof(orx_block_q8_0);
     int64_t nb = n / 32, np = nb / 2;
     for (int r = 0; r < nr; r++) {
-        const orx_block_q4_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
+        const char *wr = (const char *)w + (size_t)r * w_stride;
         __m512 acc[MAXT];
         for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
         for (int64_t pi = 0; pi < np; pi++) {
             int64_t i = 2 * pi;
-            __m512i q = unpack2_q4(wb + i);
-            float d0 = orx_h2f(wb[i].d), d1 = orx_h2f(wb[i + 1].d);
+            const orx_block_q4_0 *w4 = (const void *)(wr + (size_t)i * bb);
+            const orx_block_q8_0 *w8 = (const void *)(wr + (size_t)i * bb);
+            __m512i q = q4 ? unpack2_q4(w4) : load2_q8(w8);
+            __mmask64 neg = q4 ? 0 : _mm512_movepi8_mask(q);
+            if (!q4) q = _mm512_abs_epi8(q);
+            float d0 = orx_h2f(q4 ? w4[0].d : w8[0].d), d1 = orx_h2f(q4 ? w4[1].d : w8[1].d);
             for (int t = 0; t < nt; t++) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 __m512i yy = load2_q8(xb + i);
-                __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, yy),
-                                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yy));
+                __m512i p = q4 ? _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, yy),
+                                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yy))
+                               : _mm512_dpbusd_epi32(_mm512_setzero_si512(), q,
+                                                     _mm512_mask_sub_epi8(yy, neg, _mm512_setzero_si512(), yy));
                 acc[t] = _mm512_fmadd_ps(scale2(d0 * orx_h2f(xb[i].d), d1 * orx_h2f(xb[i + 1].d)),
                                          _mm512_cvtepi32_ps(p), acc[t]);
             }
@@ -132,7 +127,7 @@ ORX_AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int 
             if (nb & 1) {
                 const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
                 float tail;
-                dot_q4_0(32, &tail, wb + nb - 1, xb + nb - 1);
+                (q4 ? dot_q4_0 : dot_q8_0)(32, &tail, wr + (size_t)(nb - 1) * bb, xb + nb - 1);
                 sum += tail;
             }
             y[t * y_stride + r] = sum;
@@ -140,39 +135,13 @@ ORX_AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t w_stride, int 
     }
 }
 
-ORX_AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t w_stride, int nr, const void *x,
-                             size_t x_stride, int nt, float *y, int64_t y_stride) {
-    int64_t nb = n / 32, np = nb / 2;
-    for (int r = 0; r < nr; r++) {
-        const orx_block_q8_0 *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-        __m512 acc[MAXT];
-        for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
-        for (int64_t pi = 0; pi < np; pi++) {
-            int64_t i = 2 * pi;
-            __m512i q = load2_q8(wb + i);
-            __mmask64 neg = _mm512_movepi8_mask(q);
-            __m512i aq = _mm512_abs_epi8(q);
-            float d0 = orx_h2f(wb[i].d), d1 = orx_h2f(wb[i + 1].d);
-            for (int t = 0; t < nt; t++) {
-                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
-                __m512i yy = load2_q8(xb + i);
-                __m512i sy = _mm512_mask_sub_epi8(yy, neg, _mm512_setzero_si512(), yy);
-                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, sy);
-                acc[t] = _mm512_fmadd_ps(scale2(d0 * orx_h2f(xb[i].d), d1 * orx_h2f(xb[i + 1].d)),
-                                         _mm512_cvtepi32_ps(p), acc[t]);
-            }
-        }
-        for (int t = 0; t < nt; t++) {
-            float sum = _mm512_reduce_add_ps(acc[t]);
-            if (nb & 1) {
-                const orx_block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * x_stride);
-                float tail;
-                dot_q8_0(32, &tail, wb + nb - 1, xb + nb - 1);
-                sum += tail;
-            }
-            y[t * y_stride + r] = sum;
-        }
-    }
+ORX_AVX512 static void gemm_q4_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                                 float *y, int64_t ys) {
+    gemm_q(true, n, w, ws, nr, x, xs, nt, y, ys);
+}
+ORX_AVX512 static void gemm_q8_0(int64_t n, const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+                                 float *y, int64_t ys) {
+    gemm_q(false, n, w, ws, nr, x, xs, nt, y, ys);
 }
 
 /* ============================================================================================
@@ -250,7 +219,6 @@ ORX_AVX512 static bool gemv_prep_q4_0(int64_t n, const void *vx, void *buf) {
 
 /* One weight row against NT tokens (NT a constant after inlining): each token gets exactly the
  * single-token sequence of operations, the weights are loaded and unpacked once. */
-#define ORX_AI __attribute__((always_inline)) static inline
 /* Four Q4_0 blocks are 72 contiguous bytes: two loads (the second masked to its 8 bytes, so a row's
  * end is never read past) and one two-source word permute give the 64 nibble bytes of the four
  * (every field sits at an even offset), another word permute their 4 scales spread over 4 lanes
@@ -430,6 +398,13 @@ ORX_AVX512 ORX_AI __m128i k4_scales(const uint8_t *packed) {
     return _mm_setr_epi32((int)(u0 & m6), (int)w1, (int)(u1 & m6), (int)w3);
 }
 
+/* A K-quant row's sum: the 16 lanes of scaled block sums plus the 8 lanes of min/offset terms. */
+ORX_AVX512 ORX_AI float k_total(__m512 f, __m256 m8) {
+    __m128 m = _mm_add_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
+    return _mm512_reduce_add_ps(f) + _mm_cvtss_f32(m);
+}
+
 ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
                               const int8_t *const *XP, int NT, float *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -469,53 +444,7 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
             accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-X[t][sb].d * dmw), accm[t]);
         }
     }
-    for (int t = 0; t < NT; t++) {
-        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm[t]), _mm256_extractf128_ps(accm[t], 1));
-        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
-        out[t] = _mm512_reduce_add_ps(accf[t]) + _mm_cvtss_f32(m);
-    }
-}
-
-ORX_AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
-                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    int64_t nsb = n / 256;
-    _Alignas(64) int8_t local[GEMV_MAXSB * 256];
-    for (int t0 = 0; t0 < nt; t0 += 4) {
-        int k = nt - t0 < 4 ? nt - t0 : 4;
-        const orx_block_q8_K *X[4];
-        const int8_t *XP[4];
-        for (int t = 0; t < k; t++) {
-            X[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-            XP[t] = prep ? (const int8_t *)prep + (size_t)(t0 + t) * prep_stride : NULL;
-            if (!XP[t]) {
-                if (k != 1 || !gemv_prep_q4_K(n, X[t], local)) {
-                    orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
-                    for (int r = 0; r < nr; r++)
-                        for (int u = 0; u < k; u++)
-                            k2.vec_dot(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
-                                       (const char *)vx + (size_t)(t0 + u) * x_stride);
-                    goto next;
-                }
-                XP[t] = local;
-            }
-        }
-        for (int r = 0; r < nr; r++) {
-            const orx_block_q4_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-            float out[4];
-            switch (k) {
-            case 1: q4_K_row(wb, nsb, X, XP, 1, out); break;
-            case 2: q4_K_row(wb, nsb, X, XP, 2, out); break;
-            case 3: q4_K_row(wb, nsb, X, XP, 3, out); break;
-            default: q4_K_row(wb, nsb, X, XP, 4, out); break;
-            }
-            for (int t = 0; t < k; t++) y[(t0 + t) * y_stride + r] = out[t];
-        }
-    next:;
-    }
-}
-
-ORX_AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
-    gemv_multi_q4_K(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+    for (int t = 0; t < NT; t++) out[t] = k_total(accf[t], accm[t]);
 }
 
 /* Q6_K: per 128-value half, ql (64 B) and qh (32 B) give values 0..63 in one register (qh shifted
@@ -565,11 +494,55 @@ ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx
             accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm), _mm256_set1_ps(-32.0f * d), accm[t]);
         }
     }
-    for (int t = 0; t < NT; t++) {
-        __m128 m = _mm_add_ps(_mm256_castps256_ps128(accm[t]), _mm256_extractf128_ps(accm[t], 1));
-        m = _mm_hadd_ps(_mm_hadd_ps(m, m), m);
-        out[t] = _mm512_reduce_add_ps(accf[t]) + _mm_cvtss_f32(m);
+    for (int t = 0; t < NT; t++) out[t] = k_total(accf[t], accm[t]);
+}
+
+/* Q4_K or Q6_K (q6) rows against k (1..4) tokens, the row kernel inlined for each token count. */
+ORX_AVX512 ORX_AI void k_rows(bool q6, const void *w, size_t w_stride, int nr, int64_t nsb, const orx_block_q8_K *const *X,
+                              const int8_t *const *XP, int k, float *y, int64_t y_stride) {
+    for (int r = 0; r < nr; r++) {
+        const void *wb = (const char *)w + (size_t)r * w_stride;
+        float out[4];
+        switch (k) {
+        case 1: q6 ? q6_K_row(wb, nsb, X, 1, out) : q4_K_row(wb, nsb, X, XP, 1, out); break;
+        case 2: q6 ? q6_K_row(wb, nsb, X, 2, out) : q4_K_row(wb, nsb, X, XP, 2, out); break;
+        case 3: q6 ? q6_K_row(wb, nsb, X, 3, out) : q4_K_row(wb, nsb, X, XP, 3, out); break;
+        default: q6 ? q6_K_row(wb, nsb, X, 4, out) : q4_K_row(wb, nsb, X, XP, 4, out); break;
+        }
+        for (int t = 0; t < k; t++) y[t * y_stride + r] = out[t];
     }
+}
+
+ORX_AVX512 static void gemv_multi_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
+                                   const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    int64_t nsb = n / 256;
+    _Alignas(64) int8_t local[GEMV_MAXSB * 256];
+    for (int t0 = 0; t0 < nt; t0 += 4) {
+        int k = nt - t0 < 4 ? nt - t0 : 4;
+        const orx_block_q8_K *X[4];
+        const int8_t *XP[4];
+        for (int t = 0; t < k; t++) {
+            X[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+            XP[t] = prep ? (const int8_t *)prep + (size_t)(t0 + t) * prep_stride : NULL;
+            if (!XP[t]) {
+                if (k != 1 || !gemv_prep_q4_K(n, X[t], local)) {
+                    orx_kernel k2 = orx_kernels_avx2(ORX_TYPE_Q4_K);
+                    for (int r = 0; r < nr; r++)
+                        for (int u = 0; u < k; u++)
+                            k2.vec_dot(n, &y[(t0 + u) * y_stride + r], (const char *)w + (size_t)r * w_stride,
+                                       (const char *)vx + (size_t)(t0 + u) * x_stride);
+                    goto next;
+                }
+                XP[t] = local;
+            }
+        }
+        k_rows(false, w, w_stride, nr, nsb, X, XP, k, y + t0 * y_stride, y_stride);
+    next:;
+    }
+}
+
+ORX_AVX512 static void gemv_q4_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep, float *y) {
+    gemv_multi_q4_K(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 ORX_AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, size_t x_stride,
@@ -580,17 +553,7 @@ ORX_AVX512 static void gemv_multi_q6_K(int64_t n, const void *w, size_t w_stride
         int k = nt - t0 < 4 ? nt - t0 : 4;
         const orx_block_q8_K *X[4];
         for (int t = 0; t < k; t++) X[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-        for (int r = 0; r < nr; r++) {
-            const orx_block_q6_K *wb = (const void *)((const char *)w + (size_t)r * w_stride);
-            float out[4];
-            switch (k) {
-            case 1: q6_K_row(wb, nsb, X, 1, out); break;
-            case 2: q6_K_row(wb, nsb, X, 2, out); break;
-            case 3: q6_K_row(wb, nsb, X, 3, out); break;
-            default: q6_K_row(wb, nsb, X, 4, out); break;
-            }
-            for (int t = 0; t < k; t++) y[(t0 + t) * y_stride + r] = out[t];
-        }
+        k_rows(true, w, w_stride, nr, nsb, X, NULL, k, y + t0 * y_stride, y_stride);
     }
 }
 

@@ -29,6 +29,7 @@ void orx_attn_item_avx2(const orx_attn_job *j, orx_attn_buf *b, int t, int g, in
 
 #define ORX_AVX2   __attribute__((target("avx2,fma,f16c")))
 #define ORX_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define ORX_AI     __attribute__((always_inline)) static inline /* a kernel's variants, folded per use */
 
 /* F16 -> F32 with F16C (inlined into any caller compiled for AVX2 or above). */
 __attribute__((target("f16c"))) static inline float orx_h2f(uint16_t h) { return _cvtsh_ss(h); }
