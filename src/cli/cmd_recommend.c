@@ -58,8 +58,11 @@ static void usage(FILE *f) {
         "      --chat-template NAME  override the model's chat template (llama2, llama3, mistral, chatml, ...)\n"
         "      --no-prefix-cache   recompute the whole prompt each time (local backend)\n"
         "      --no-draft          one token per model pass: no jump-forward, no speculative drafts\n"
-        "      --slots N           prompt-prefix KV caches kept (local backend, 1..16, default 1)\n"
         "                          (local backend; the answer is the same, only slower)\n"
+        "      --slots N           prompt-prefix KV caches kept (local backend, 1..16, default 1)\n"
+        "      --draft FILE        local backend: a small GGUF model with the same vocabulary drafts\n"
+        "                          tokens the model verifies in one pass (same answer, fewer passes)\n"
+        "      --draft-max N       its longest draft, 1..64 (default 8)\n"
         "      --repeat N          run N times and print per-run timings on stderr (prefix cache effect)\n"
         "Exit codes: 0 ok, 1 runtime failure (model/server), 2 bad usage or input, 3 --fail-on tripped.\n");
 }

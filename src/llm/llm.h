@@ -131,6 +131,10 @@ typedef struct orx_local_params {
     int         n_slots;        /* prompt-prefix cache: KV caches kept (each a context's worth of
                                    memory, made on first use); a request takes the one sharing the
                                    longest prefix with its prompt. 0 = 1, at most 16 */
+    const char *draft_path;     /* speculative decoding: a small GGUF model with the same vocabulary
+                                   proposing tokens when the grammar and n-gram drafts give none
+                                   (its own context per slot), or NULL */
+    int         draft_max;      /* its longest draft, 1..64 (0 = 8) */
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);

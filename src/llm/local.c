@@ -10,7 +10,8 @@
  *
  * Decoding is the engine's loop (orx_decode, engine/generate.c) with the JSON grammar and drafts
  * (jump-forward over the bytes the grammar forces, n-gram copies from the prompt), verified in one
- * pass: the answer is the same as one token per pass, with fewer passes.
+ * pass: the answer is the same as one token per pass, with fewer passes. With a draft model
+ * (orx_local_params.draft_path), each slot has a drafter whose context follows the slot's.
  */
 #include "llm/backend.h"
 #include "engine/engine.h"
@@ -29,6 +30,7 @@
  * least recently used), so alternating prompts (a recommend prompt, a chat) each keep their cache. */
 typedef struct lslot {
     orx_context *ctx;               /* NULL until first used */
+    orx_drafter *drafter;           /* the draft model's context for this slot, or NULL */
     int32_t     *cached;            /* [n_cached] prompt tokens whose KV is in ctx */
     int32_t      n_cached;
     int32_t      cap_cached;        /* allocated entries of cached */
@@ -51,6 +53,9 @@ typedef struct local_llm {
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
     bool               draft;      /* jump-forward + n-gram drafts verified in one pass */
+    orx_model         *dmodel;     /* draft model, or NULL */
+    int32_t            draft_max;  /* its longest draft */
+    int64_t            n_model_drafted, n_model_accepted; /* of the drafted tokens: the draft model's */
     int64_t            n_drafted;  /* drafted tokens evaluated (all requests) */
     int64_t            n_accepted; /* of them kept */
     int64_t            n_passes;   /* decode passes (model evaluations after the prompt) */
@@ -171,6 +176,13 @@ static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *ke
         if (l->ctx_n > 0) cp.n_ctx = l->ctx_n;
         if (orx_context_create(l->model, &cp, &use->ctx, err) != ORX_OK) return NULL;
     }
+    if (l->dmodel && !use->drafter) {
+        orx_context_params cp = orx_context_default_params();
+        if (l->ctx_threads > 0) cp.n_threads = l->ctx_threads;
+        cp.n_ctx = orx_context_n_ctx(use->ctx);
+        cp.share_threads = use->ctx; /* one set of workers: the two models take turns */
+        if (orx_drafter_create(l->dmodel, &cp, l->draft_max, &use->drafter, err) != ORX_OK) return NULL;
+    }
     use->used = ++l->clock;
     *keep = l->prefix_cache ? shared_prefix(use, ids, n) : 0;
     return use;
@@ -178,6 +190,7 @@ static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *ke
 
 static void slot_clear(lslot *sl) {
     free(sl->prompt_logits);
+    orx_drafter_free(sl->drafter);
     orx_context_free(sl->ctx);
     free(sl->cached);
     memset(sl, 0, sizeof *sl);
@@ -210,7 +223,7 @@ static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
     return on_piece(ud, piece, len);
 }
 
-static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
+static orx_status decode(local_llm *l, lslot *sl, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          const int32_t *prompt, int32_t n_prompt, int32_t *n_gen, double t0, double *t_first,
                          orx_error *err) {
     orx_decode_params dp = orx_decode_default_params();
@@ -224,16 +237,19 @@ static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *
     dp.grammar = gram;
     dp.gvocab = l->voc;
     dp.draft = l->draft;
+    dp.drafter = sl->drafter;
     dp.history = prompt;
     dp.n_history = n_prompt;
     orx_decode_stats ds;
     double t1 = orx_now();
-    orx_status st = orx_decode(ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
+    orx_status st = orx_decode(sl->ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
     *n_gen = ds.n_gen;
     if (ds.t_first_s >= 0) *t_first = (t1 - t0) + ds.t_first_s;
     l->n_passes += ds.n_passes;
     l->n_drafted += ds.n_drafted;
     l->n_accepted += ds.n_accepted;
+    l->n_model_drafted += ds.n_model_drafted;
+    l->n_model_accepted += ds.n_model_accepted;
     return st;
 }
 
@@ -304,7 +320,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     }
     if (st == ORX_OK) {
         remember_prompt(sl, ids, n);
-        st = decode(l, ctx, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
+        st = decode(l, sl, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
     } else {
         sl->n_cached = 0;
         sl->have_prompt_logits = false;
@@ -329,9 +345,14 @@ static void local_free(orx_llm *llm) {
         fprintf(stderr, "drafts: %lld decode passes, %lld drafted tokens, %lld kept (%.0f %%)\n", (long long)l->n_passes,
                 (long long)l->n_drafted, (long long)l->n_accepted,
                 l->n_drafted ? 100.0 * (double)l->n_accepted / (double)l->n_drafted : 0.0);
+    if (getenv("ORX_DRAFT_STATS") && l->dmodel)
+        fprintf(stderr, "draft model: %lld drafted tokens, %lld kept (%.0f %%)\n", (long long)l->n_model_drafted,
+                (long long)l->n_model_accepted,
+                l->n_model_drafted ? 100.0 * (double)l->n_model_accepted / (double)l->n_model_drafted : 0.0);
     orx_gvocab_free(l->voc);
     for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
     orx_tokenizer_free(l->tok);
+    orx_model_free(l->dmodel);
     orx_model_free(l->model);
     free(l);
 }
@@ -358,6 +379,12 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     l->draft = !p->no_draft;
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
+    if (st == ORX_OK && p->draft_path) {
+        l->draft_max = p->draft_max > 0 ? p->draft_max : 8;
+        if (l->draft_max > 64) st = orx_fail(err, ORX_ERR_RANGE, "draft length %d outside 1..64", p->draft_max);
+        if (st == ORX_OK) st = orx_model_load(p->draft_path, &l->dmodel, err);
+        if (st == ORX_OK) st = orx_draft_vocab_check(l->model, p->model_path, l->dmodel, p->draft_path, err);
+    }
     if (st == ORX_OK) {
         if (p->chat_template) {
             l->tmpl = orx_chat_template_by_name(p->chat_template);
