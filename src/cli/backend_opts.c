@@ -1,6 +1,8 @@
 /* backend_opts.c — shared LLM backend options (see backend_opts.h). */
 #include "cli/backend_opts.h"
 #include "cli/cli.h"
+#include "util/util.h"
+#include <stdlib.h>
 #include <string.h>
 
 void orx_backend_opts_init(orx_backend_opts *o) { memset(o, 0, sizeof *o); }
@@ -30,6 +32,7 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
         if (!orx_cli_parse_int(arg, 1, 16, &v)) { orx_cli_usage(cmd, "--slots: '%s' must be 1..16", arg); return 2; }
         o->n_slots = (int)v;
         return 1;
+    case 0x10c: o->replay_path = arg; return 1;
     case 0x105:
         if (!orx_cli_parse_double(arg, 0.1, 86400, &d)) { orx_cli_usage(cmd, "--timeout: '%s' must be seconds in 0.1..86400", arg); return 2; }
         o->timeout_s = d;
@@ -68,5 +71,15 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
     lp.no_prefix_cache = o->no_prefix_cache;
     lp.no_draft = o->no_draft;
     lp.n_slots = o->n_slots;
-    return orx_llm_local_create(&lp, out, err);
+    char *replay = NULL;
+    size_t n_replay = 0;
+    if (o->replay_path) {
+        orx_status st = orx_read_file(o->replay_path, 1u << 20, &replay, &n_replay, err);
+        if (st != ORX_OK) return st;
+        if (strlen(replay) != n_replay) { free(replay); return orx_fail(err, ORX_ERR_PARSE, "%s: the replayed answer holds a NUL byte", o->replay_path); }
+        lp.replay = replay;
+    }
+    orx_status st = orx_llm_local_create(&lp, out, err);
+    free(replay);
+    return st;
 }

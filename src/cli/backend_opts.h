@@ -18,6 +18,7 @@ typedef struct orx_backend_opts {
     bool        no_prefix_cache; /* local: do not reuse the KV cache across requests */
     bool        no_draft;     /* local: one token per pass (no jump-forward / speculative drafts) */
     int         n_slots;      /* local: prompt-prefix cache slots (KV caches kept), 0 = one */
+    const char *replay_path;  /* local, benchmarks: the answer to replay under the schema (--replay) */
     int         n_ctx;        /* the model's context in tokens (0 = the model's / the server's) */
     bool        allow_remote; /* openai: consent to a host that is not loopback */
     bool        redact;       /* openai: de-identify patient text for a loopback host too */
@@ -30,7 +31,8 @@ typedef struct orx_backend_opts {
     {"timeout", required_argument, 0, 0x105}, {"chat-template", required_argument, 0, 0x106}, \
     {"no-prefix-cache", no_argument, 0, 0x107}, {"allow-remote", no_argument, 0, 0x108},        \
     {"redact", no_argument, 0, 0x109}, \
-    {"no-draft", no_argument, 0, 0x10a}, {"slots", required_argument, 0, 0x10b}
+    {"no-draft", no_argument, 0, 0x10a}, {"slots", required_argument, 0, 0x10b}, \
+    {"replay", required_argument, 0, 0x10c}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */
