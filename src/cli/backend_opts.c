@@ -1,6 +1,8 @@
 /* backend_opts.c — shared LLM backend options (see backend_opts.h). */
 #include "cli/backend_opts.h"
 #include "cli/cli.h"
+#include "util/util.h"
+#include <stdlib.h>
 #include <string.h>
 
 void orx_backend_opts_init(orx_backend_opts *o) { memset(o, 0, sizeof *o); }
@@ -30,8 +32,9 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
         if (!orx_cli_parse_int(arg, 1, 16, &v)) { orx_cli_usage(cmd, "--slots: '%s' must be 1..16", arg); return 2; }
         o->n_slots = (int)v;
         return 1;
-    case 0x10c: o->draft = arg; return 1;
-    case 0x10d:
+    case 0x10c: o->replay_path = arg; return 1;
+    case 0x10d: o->draft = arg; return 1;
+    case 0x10e:
         if (!orx_cli_parse_int(arg, 1, 64, &v)) { orx_cli_usage(cmd, "--draft-max: '%s' must be 1..64", arg); return 2; }
         o->draft_max = (int)v;
         return 1;
@@ -77,5 +80,15 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
     lp.draft_path = o->draft;
     lp.draft_max = o->draft_max;
     if (o->draft && !orx_file_exists(o->draft)) return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: draft model file not found", o->draft);
-    return orx_llm_local_create(&lp, out, err);
+    char *replay = NULL;
+    size_t n_replay = 0;
+    if (o->replay_path) {
+        orx_status st = orx_read_file(o->replay_path, 1u << 20, &replay, &n_replay, err);
+        if (st != ORX_OK) return st;
+        if (strlen(replay) != n_replay) { free(replay); return orx_fail(err, ORX_ERR_PARSE, "%s: the replayed answer holds a NUL byte", o->replay_path); }
+        lp.replay = replay;
+    }
+    orx_status st = orx_llm_local_create(&lp, out, err);
+    free(replay);
+    return st;
 }

@@ -15,12 +15,13 @@ orx_draft_params orx_draft_default_params(void) {
 /* The forced bytes as tokens: the tokenizer's own encoding when its pieces spell them exactly
  * (models are trained on that tokenization), else longest-match tokens. The grammar state g is
  * advanced over them. */
-static int32_t forced_tokens(const orx_draft_ctx *dc, orx_gstate *g, int32_t max, int32_t *out) {
-    char bytes[256], piece[512];
-    int32_t nb = orx_gstate_forced(g, dc->space, bytes, (int32_t)sizeof bytes);
+static int32_t forced_tokens(const orx_draft_ctx *dc, orx_gstate *g, int space, int32_t max, int32_t *out) {
+    char bytes[ORX_FORCED_MAX], piece[512];
+    int32_t nb = orx_gstate_forced(g, space, bytes, (int32_t)sizeof bytes);
     if (nb <= 0) return 0;
-    int32_t ids[256], k = orx_tokenize(dc->tok, bytes, (size_t)nb, false, false, ids, 256), n = 0, used = 0;
-    bool exact = k > 0 && k <= 256;
+    int32_t ids[ORX_FORCED_MAX], k = orx_tokenize(dc->tok, bytes, (size_t)nb, false, false, ids, ORX_FORCED_MAX);
+    int32_t n = 0, used = 0;
+    bool exact = k > 0 && k <= ORX_FORCED_MAX;
     for (int32_t i = 0; exact && i < k; i++) {
         int32_t len = orx_token_to_piece(dc->tok, ids[i], piece, (int32_t)sizeof piece);
         exact = len > 0 && used + len <= nb && !memcmp(piece, bytes + used, (size_t)len);
@@ -41,6 +42,14 @@ static int32_t forced_tokens(const orx_draft_ctx *dc, orx_gstate *g, int32_t max
         int32_t len = orx_token_to_piece(dc->tok, out[i], piece, (int32_t)sizeof piece);
         if (len <= 0 || len > (int32_t)sizeof piece || !orx_gstate_feed(g, piece, (size_t)len)) return i;
     }
+    return n;
+}
+
+int32_t orx_draft_forced(const orx_draft_ctx *dc, int32_t max, int32_t *out) {
+    if (!dc->gs || !dc->voc || orx_gstate_done(dc->gs)) return 0;
+    orx_gstate *g = orx_gstate_dup(dc->gs);
+    int32_t n = g ? forced_tokens(dc, g, -1, max < ORX_FORCED_MAX ? max : ORX_FORCED_MAX, out) : 0;
+    orx_gstate_free(g);
     return n;
 }
 
@@ -70,7 +79,7 @@ int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const
     orx_gstate *g = NULL;
     if (dc->gs && (orx_gstate_done(dc->gs) || !(g = orx_gstate_dup(dc->gs)))) return 0; /* a private copy */
     int32_t n = 0;
-    if (g && p->forced && dc->voc) n = forced_tokens(dc, g, max, out); /* advances g past them */
+    if (g && p->forced && dc->voc) n = forced_tokens(dc, g, dc->space ? 1 : 0, max, out); /* advances g past them */
     if (n < max && p->ngram_max > 0) {
         int32_t h[DRAFT_MAX * 2 + 4096], nh = n_hist < 4096 ? n_hist : 4096;
         memcpy(h, hist + n_hist - nh, (size_t)nh * sizeof *h); /* the recent history, then the draft so far */

@@ -1,12 +1,14 @@
 /*
- * draft.h — drafted continuations for speculative decoding: tokens guessed cheaply, then verified
- * by the model in one pass (orx_context_eval_decode) and kept only where the model, sampling
- * exactly as it would step by step, chooses the same token. Two sources:
- *   - jump-forward: the bytes a JSON-schema grammar forces next (keys, quotes, braces, the rest of
- *     an enum value once only one matches), as the vocabulary's longest-match tokens;
- *   - n-gram lookup: the tokens that followed the latest earlier occurrence of the last n tokens
- *     in the history (prompt + answer so far): answers copy drug names, doses and label phrases
- *     from the evidence in the prompt.
+ * draft.h — tokens decoding can take without sampling each: the grammar's forced run, and drafted
+ * continuations for speculative decoding.
+ *   - forced run (jump-forward): the bytes a JSON-schema grammar forces next (keys, quotes,
+ *     braces, the rest of an enum value once only one matches) as the tokenizer spells them.
+ *     Decoding takes them as they are, step by step or as one batch (orx_draft_forced);
+ *   - drafts, verified by the model in one pass (orx_context_eval_decode) and kept only where the
+ *     model, sampling exactly as it would step by step, chooses the same token: the forced bytes
+ *     after a guessed optional space, and n-gram lookup: the tokens that followed the latest
+ *     earlier occurrence of the last n tokens in the history (prompt + answer so far): answers
+ *     copy drug names, doses and label phrases from the evidence in the prompt.
  * A draft never holds an end-of-generation token and, under a grammar, only tokens the grammar
  * accepts in sequence.
  */
@@ -31,6 +33,14 @@ typedef struct orx_draft_ctx {
     const orx_gstate    *gs;    /* grammar state after the history, or NULL (no grammar) */
     bool                 space; /* at an optional space after ':' or ',', guess a space */
 } orx_draft_ctx;
+
+#define ORX_FORCED_MAX 256 /* longest forced run handled at once (bytes, and so tokens) */
+
+/* The tokens that spell the bytes the grammar state dc->gs forces next, with no guess (up to the
+ * first byte a choice could change, at most ORX_FORCED_MAX): the tokenizer's own encoding when its
+ * pieces spell them exactly, else the vocabulary's longest matches. Decoding takes them without
+ * sampling (jump-forward). Returns the count (0: the next byte is open, or no grammar). */
+int32_t orx_draft_forced(const orx_draft_ctx *dc, int32_t max, int32_t *out);
 
 /* Draft up to p->max_tokens tokens continuing hist[0..n_hist) into out; returns the count. */
 int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const int32_t *hist, int32_t n_hist,

@@ -227,12 +227,17 @@ typedef struct orx_decode_params {
     orx_sampler_params sampling;    /* sampler settings */
     const orx_grammar *grammar;     /* constrain the answer to a JSON schema (engine/grammar.h), or NULL */
     const orx_gvocab  *gvocab;      /* the tokenizer's trie (needed with a grammar and for forced drafts) */
-    bool               draft;       /* draft ahead (the grammar's forced bytes, n-grams of the history and
-                                       answer) and verify in one pass; the tokens do not change */
+    bool               draft;       /* evaluate the grammar's forced run in one pass, draft ahead (forced
+                                       bytes after a guessed space, n-grams of the history and answer)
+                                       and verify in the same pass; the tokens do not change */
     orx_drafter       *drafter;     /* draft model proposing when the other drafts give nothing, or NULL
                                        (history must then be every token in the context) */
     const int32_t     *history;     /* tokens before the answer (the prompt): penalties, n-gram drafts */
     int32_t            n_history;
+    const char        *replay;      /* benchmarks, with a grammar: instead of sampling, choose the allowed
+                                       token that spells most of these bytes (an answer of realistic
+                                       length for weights that cannot write one); NULL = sample */
+    size_t             n_replay;    /* its length in bytes */
 } orx_decode_params;
 
 typedef struct orx_decode_stats {
@@ -240,6 +245,7 @@ typedef struct orx_decode_stats {
     int32_t n_passes;   /* model evaluations after the first token was chosen */
     int32_t n_drafted;  /* drafted tokens evaluated */
     int32_t n_accepted; /* of them kept */
+    int32_t n_forced;   /* tokens the grammar forced, taken without sampling (jump-forward) */
     int32_t n_model_drafted;  /* of the drafted tokens: proposed by the draft model */
     int32_t n_model_accepted; /* of them kept */
     double  t_draft_s;  /* seconds in the draft model (proposals and keeping its context in step) */

@@ -1,17 +1,21 @@
 /*
  * generate.c — the decode loop: choose a token (grammar mask with the budget left, then the
- * sampler), take it (stream its piece, advance the grammar), evaluate it — with a draft when asked
- * (engine/draft.h: the bytes the grammar forces next, tokens copied from earlier in the prompt or
- * answer), verified in one pass (orx_context_eval_decode: every row bit-identical to one-token
- * decoding). Each drafted row is sampled exactly as step-by-step decoding samples it (same mask,
- * same budget, same random draws) and the draft is kept up to the first token the model did not
- * choose, so the tokens are those of one token per pass, with fewer passes. orx_generate =
- * prompt evaluation + this loop.
+ * sampler), take it (stream its piece, advance the grammar), evaluate it. Under a grammar, where
+ * the grammar forces the next bytes (keys, quotes, braces, the rest of an enum value), the tokens
+ * spelling them are taken without sampling (jump-forward, engine/draft.h), step by step or, with
+ * drafting, all in one pass. With drafting, the pass also carries a draft (the forced bytes after a
+ * guessed optional space, tokens copied from earlier in the prompt or answer) verified in the same
+ * pass (orx_context_eval_decode: every row bit-identical to one-token decoding). Each drafted row
+ * is sampled exactly as step-by-step decoding samples it (same mask, same budget, same random
+ * draws) and the draft is kept up to the first token the model did not choose, so the tokens are
+ * those of one token per pass, with fewer passes. orx_generate = prompt evaluation + this loop.
  */
 #include "engine/engine.h"
 #include "engine/draft.h"
 #include "util/util.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +50,26 @@ typedef struct dec {
     int32_t                  dlen;    /* longest draft now: doubles while drafts are kept, shrinks on a miss */
     int32_t                  misses;  /* drafts in a row of which nothing was kept */
     int32_t                  pause;   /* passes left without drafting after misses (1, 2, 4 .. 16) */
+    int32_t                  fq[ORX_FORCED_MAX]; /* the grammar's forced run: tokens to take without sampling */
+    int32_t                  nfq, ifq; /* its length, and the next one to take */
+    size_t                   rpos;    /* bytes of p->replay taken so far (SIZE_MAX: the answer left it) */
     bool                     by_model; /* the current draft is the draft model's (p->drafter) */
 } dec;
+
+/* Replay (benchmarks): the allowed token spelling the most of the replayed answer's next bytes,
+ * -1 when none does. */
+static int32_t replay_choice(const dec *d) {
+    if (d->rpos >= d->p->n_replay) return -1;
+    const char *rest = d->p->replay + d->rpos;
+    int32_t lim = (int32_t)(d->p->n_replay - d->rpos < 256 ? d->p->n_replay - d->rpos : 256);
+    while (lim > 0) {
+        int32_t len, t = orx_gvocab_longest(d->p->gvocab, rest, lim, &len);
+        if (t < 0 || len <= 0) return -1;
+        if (d->logits[t] != -INFINITY) return t;
+        lim = len - 1;
+    }
+    return -1;
+}
 
 /* The token step-by-step decoding chooses at this logits row: grammar mask with the budget left,
  * then the sampler. */
@@ -61,10 +83,32 @@ static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err)
             return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the "
                             "model's vocabulary cannot express the required JSON (e.g. no '{' token)", d->st->n_gen);
     }
-    *tok = orx_sampler_sample(d->smp, in, d->nv);
+    *tok = d->gs && d->p->replay ? replay_choice(d) : -1;
+    if (*tok < 0) *tok = orx_sampler_sample(d->smp, in, d->nv);
     if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
     if (d->st->t_first_s < 0) d->st->t_first_s = orx_now() - d->t0;
     return ORX_OK;
+}
+
+/* The grammar's forced run: when none is pending (at the start, and after each taken token), the
+ * tokens spelling the bytes the grammar forces next are queued. They are taken without sampling
+ * (no random draw), whether one per pass or all in one pass, so drafting cannot change them. */
+static void queue_forced(dec *d) {
+    if (!d->gs || !d->p->gvocab || d->ifq < d->nfq) return;
+    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space};
+    d->nfq = orx_draft_forced(&dc, ORX_FORCED_MAX, d->fq);
+    d->ifq = 0;
+}
+
+/* The next token at this logits row: the forced run's next token, else the model's choice. */
+static orx_status next_token(dec *d, const float *row, int32_t *tok, orx_error *err) {
+    if (d->ifq < d->nfq) {
+        *tok = d->fq[d->ifq++];
+        d->st->n_forced++;
+        if (d->st->t_first_s < 0) d->st->t_first_s = orx_now() - d->t0;
+        return ORX_OK;
+    }
+    return choose(d, row, tok, err);
 }
 
 /* Follow the answer's style at the optional spaces after ':' and ',' (the forced-bytes guess). */
@@ -90,9 +134,14 @@ static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
         return false;
     }
     note_style(d, piece, len);
+    if (d->p->replay && d->rpos < d->p->n_replay)
+        d->rpos = d->rpos + (size_t)len <= d->p->n_replay && !memcmp(d->p->replay + d->rpos, piece, (size_t)len)
+                      ? d->rpos + (size_t)len : SIZE_MAX;
     if (d->on_token && !d->on_token(d->ud, t, piece, (size_t)len)) return false;
     if (d->gs && orx_gstate_done(d->gs)) return false; /* the value is complete: nothing else may follow */
-    return d->st->n_gen < d->p->n_predict;
+    if (d->st->n_gen >= d->p->n_predict) return false;
+    queue_forced(d);
+    return true;
 }
 
 /* Draft after the taken history; at most the tokens the budget still allows. Drafting adapts to
@@ -113,12 +162,13 @@ static int32_t draft_sources(dec *d, int32_t *out) {
     return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
 }
 
-/* The grammar's forced tokens and n-gram drafts; when they give nothing, the draft model's
- * proposal (draft_model.c). -1 on a draft-model error. */
-static int32_t draft(dec *d, int32_t *out, orx_status *st, orx_error *err) {
+/* The n-gram drafts (and forced bytes after a guessed space); when they give nothing, the draft
+ * model's proposal (draft_model.c), at most room tokens. -1 on a draft-model error. */
+static int32_t draft(dec *d, int32_t *out, int32_t room, orx_status *st, orx_error *err) {
     int32_t n = draft_sources(d, out), left = d->p->n_predict - d->st->n_gen;
     d->by_model = false;
     if (n > 0 || !d->p->drafter || left <= 0 || !d->hist) return n;
+    if (left > room) left = room;
     double t0 = orx_now();
     orx_drafter_req r = {d->hist, d->n_hist, d->gs, d->p->gvocab, d->tok, left, left};
     *st = orx_drafter_propose(d->p->drafter, &r, out, &n, err);
@@ -141,29 +191,37 @@ static void adapt(dec *d, int32_t kept, int32_t nd) {
     if (kept == 0) d->pause = 1 << (d->misses - 1 < 4 ? d->misses - 1 : 4);
 }
 
-/* Evaluate the pending token (with a draft, if any) and keep the drafted tokens the model chooses
- * itself; *pend becomes the next chosen, not yet evaluated token. False when generation ended. */
+/* Evaluate the pending token — with drafting, also the rest of the forced run and a draft, in one
+ * pass — and keep the drafted tokens the model chooses itself; *pend becomes the next token, not
+ * yet evaluated. False when generation ended. */
 static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
-    int32_t batch[72], nd = draft(d, batch + 1, st, err);
-    if (nd < 0) return false;
-    batch[0] = *pend;
+    int32_t batch[1 + ORX_FORCED_MAX + 64], n = 1, nd = 0;
     orx_context *c = d->c;
-    if (orx_context_n_past(c) >= orx_context_n_ctx(c)) return false; /* context full: stop */
-    if (nd > 0 && orx_context_n_past(c) + 1 + nd > orx_context_n_ctx(c)) nd = 0;
-    d->st->n_passes++;
-    if (nd == 0) {
-        if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
-        return !(*st = choose(d, orx_context_logits(c, -1), pend, err));
+    int32_t room = orx_context_n_ctx(c) - orx_context_n_past(c);
+    if (room <= 0) return false; /* context full: stop */
+    batch[0] = *pend;
+    while (d->p->draft && d->ifq < d->nfq && n < room && n < 1 + ORX_FORCED_MAX) { /* the forced run, taken */
+        int32_t t;
+        if ((*st = next_token(d, NULL, &t, err))) return false;
+        batch[n++] = t;
+        if (!take(d, t, st, err)) return false; /* generation ends with it: nothing left to evaluate */
     }
+    if (d->ifq >= d->nfq && (nd = draft(d, batch + n, room - n, st, err)) < 0) return false;
+    if (n + nd > room) nd = 0;
+    d->st->n_passes++;
     int32_t base = orx_context_n_past(c);
-    if ((*st = orx_context_eval_decode(c, batch, 1 + nd, err))) return false;
+    if (n + nd == 1) {
+        if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
+        return !(*st = next_token(d, orx_context_logits(c, -1), pend, err));
+    }
+    if ((*st = orx_context_eval_decode(c, batch, n + nd, err))) return false;
     d->st->n_drafted += nd;
     for (int32_t i = 0; i < nd; i++) {
         int32_t t;
-        if ((*st = choose(d, orx_context_logits(c, i), &t, err))) return false;
-        if (t != batch[1 + i]) { /* the model's own choice: the rest of the draft is dropped */
+        if ((*st = next_token(d, orx_context_logits(c, n - 1 + i), &t, err))) return false;
+        if (t != batch[n + i]) { /* the model's own choice (or a forced token): the rest is dropped */
             *pend = t;
-            orx_context_truncate(c, base + 1 + i);
+            orx_context_truncate(c, base + n + i);
             adapt(d, i, nd);
             return true;
         }
@@ -173,8 +231,8 @@ static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
             return false;
         }
     }
-    adapt(d, nd, nd);
-    return !(*st = choose(d, orx_context_logits(c, nd), pend, err));
+    if (nd > 0) adapt(d, nd, nd);
+    return !(*st = next_token(d, orx_context_logits(c, n - 1 + nd), pend, err));
 }
 
 orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *first, const orx_decode_params *p,
@@ -202,7 +260,10 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
         d.n_hist = d.hist ? p->n_history : 0;
     }
     int32_t pend = -1;
-    if (st == ORX_OK && p->n_predict > 0) st = choose(&d, first ? first : orx_context_logits(c, -1), &pend, err);
+    if (st == ORX_OK && p->n_predict > 0) {
+        queue_forced(&d);
+        st = next_token(&d, first ? first : orx_context_logits(c, -1), &pend, err);
+    }
     while (st == ORX_OK && pend >= 0 && take(&d, pend, &st, err))
         if (!step(&d, &pend, &st, err)) break;
     free(d.logits);

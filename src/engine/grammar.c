@@ -681,7 +681,7 @@ orx_gstate *orx_gstate_dup(const orx_gstate *s) {
     return d;
 }
 
-int32_t orx_gstate_forced(const orx_gstate *s, bool space, char *buf, int32_t cap) {
+int32_t orx_gstate_forced(const orx_gstate *s, int space, char *buf, int32_t cap) {
     orx_gstate cur, probe;
     copy_state(&cur, s);
     int32_t n = 0;
@@ -698,7 +698,7 @@ int32_t orx_gstate_forced(const orx_gstate *s, bool space, char *buf, int32_t ca
         }
         int pick = -1;
         if (count == 1) pick = sp ? ' ' : only;
-        else if (count == 2 && sp && other < 0) pick = space ? ' ' : only;
+        else if (count == 2 && sp && other < 0 && space >= 0) pick = space ? ' ' : only;
         if (pick < 0) break;
         step(&cur, (unsigned char)pick);
         buf[n++] = (char)pick;

@@ -55,10 +55,11 @@ int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tok
 int32_t orx_grammar_min_tokens(const orx_grammar *g);
 
 /* Jump-forward: the bytes the state forces next, into buf (at most cap). A byte is forced when it
- * is the only one that can follow; where the only choice is one optional space before a single
- * byte (after ':' or ','), `space` says which way to go (a guess for drafting, checked later).
+ * is the only one that can follow. Where the only choice is one optional space before a single
+ * byte (after ':' or ','), `space` says what to do: 1 guess a space, 0 guess none (a guess for
+ * drafting, checked later), -1 stop there (only bytes no choice can change).
  * Returns the count (0: the next byte is open, or the value is complete). */
-int32_t orx_gstate_forced(const orx_gstate *s, bool space, char *buf, int32_t cap);
+int32_t orx_gstate_forced(const orx_gstate *s, int space, char *buf, int32_t cap);
 /* A copy of a state (free with orx_gstate_free); NULL on OOM. */
 orx_gstate *orx_gstate_dup(const orx_gstate *s);
 /* The token whose text is the longest prefix of bytes[0..n) (-1 none); *len = its length. */

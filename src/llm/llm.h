@@ -53,6 +53,12 @@ typedef struct orx_llm_response {
     int    cached_tokens;      /* prompt tokens served from the prefix cache (local; 0 otherwise) */
     double t_total_s;          /* wall time of the call, seconds */
     double t_first_token_s;    /* time to first generated piece, seconds (-1 if unknown) */
+    int    decode_passes;      /* local: model evaluations after the first token (0 otherwise) */
+    int    forced_tokens;      /* local: tokens the grammar forced, taken without sampling */
+    int    drafted_tokens;     /* local: drafted tokens verified */
+    int    accepted_tokens;    /* local: of them kept */
+    int    model_drafted_tokens;  /* local: of the drafted tokens, proposed by the draft model (--draft) */
+    int    model_accepted_tokens; /* local: of them kept */
     int    http_status;        /* last HTTP status for remote backends, 0 for local */
     int    attempts;           /* requests sent including retries (remote) */
     char   request_sha256[65]; /* SHA-256 (hex) of the exact request body sent (remote), "" local */
@@ -131,6 +137,9 @@ typedef struct orx_local_params {
     int         n_slots;        /* prompt-prefix cache: KV caches kept (each a context's worth of
                                    memory, made on first use); a request takes the one sharing the
                                    longest prefix with its prompt. 0 = 1, at most 16 */
+    const char *replay;         /* benchmarks: under a response schema, choose the tokens that spell
+                                   this answer where the grammar allows, instead of sampling
+                                   (orx_decode_params.replay); copied; NULL = sample */
     const char *draft_path;     /* speculative decoding: a small GGUF model with the same vocabulary
                                    proposing tokens when the grammar and n-gram drafts give none
                                    (its own context per slot), or NULL */

@@ -53,12 +53,9 @@ typedef struct local_llm {
     orx_gvocab        *voc;        /* token trie for constrained decoding, built on first use */
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
     bool               draft;      /* jump-forward + n-gram drafts verified in one pass */
+    char              *replay;     /* benchmarks: the answer replayed under a schema, or NULL */
     orx_model         *dmodel;     /* draft model, or NULL */
     int32_t            draft_max;  /* its longest draft */
-    int64_t            n_model_drafted, n_model_accepted; /* of the drafted tokens: the draft model's */
-    int64_t            n_drafted;  /* drafted tokens evaluated (all requests) */
-    int64_t            n_accepted; /* of them kept */
-    int64_t            n_passes;   /* decode passes (model evaluations after the prompt) */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -224,7 +221,7 @@ static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
 }
 
 static orx_status decode(local_llm *l, lslot *sl, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
-                         const int32_t *prompt, int32_t n_prompt, int32_t *n_gen, double t0, double *t_first,
+                         const int32_t *prompt, int32_t n_prompt, orx_decode_stats *ds, double t0, double *t_first,
                          orx_error *err) {
     orx_decode_params dp = orx_decode_default_params();
     dp.n_predict = req->max_tokens;
@@ -240,16 +237,11 @@ static orx_status decode(local_llm *l, lslot *sl, const orx_llm_request *req, or
     dp.drafter = sl->drafter;
     dp.history = prompt;
     dp.n_history = n_prompt;
-    orx_decode_stats ds;
+    dp.replay = l->replay;
+    dp.n_replay = l->replay ? strlen(l->replay) : 0;
     double t1 = orx_now();
-    orx_status st = orx_decode(sl->ctx, l->tok, first, &dp, on_decoded, g, &ds, err);
-    *n_gen = ds.n_gen;
-    if (ds.t_first_s >= 0) *t_first = (t1 - t0) + ds.t_first_s;
-    l->n_passes += ds.n_passes;
-    l->n_drafted += ds.n_drafted;
-    l->n_accepted += ds.n_accepted;
-    l->n_model_drafted += ds.n_model_drafted;
-    l->n_model_accepted += ds.n_model_accepted;
+    orx_status st = orx_decode(sl->ctx, l->tok, first, &dp, on_decoded, g, ds, err);
+    if (ds->t_first_s >= 0) *t_first = (t1 - t0) + ds->t_first_s;
     return st;
 }
 
@@ -306,7 +298,8 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
         if (sl > g.hold + 1) g.hold = sl - 1;
     }
     double t_first = -1;
-    int32_t n_gen = 0;
+    orx_decode_stats ds;
+    memset(&ds, 0, sizeof ds);
     double t0 = orx_now();
     if (!same_prompt) {
         sl->have_prompt_logits = false;
@@ -320,7 +313,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     }
     if (st == ORX_OK) {
         remember_prompt(sl, ids, n);
-        st = decode(l, sl, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &n_gen, t0, &t_first, err);
+        st = decode(l, sl, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &ds, t0, &t_first, err);
     } else {
         sl->n_cached = 0;
         sl->have_prompt_logits = false;
@@ -331,25 +324,24 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     if (!g.stopped && !g.cancelled) emit_upto(&g, g.text.len);
     out->content = orx_buf_steal(&g.text);
     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
-             g.cancelled ? "cancelled" : g.stopped ? "stop" : n_gen >= req->max_tokens ? "length" : "stop");
+             g.cancelled ? "cancelled" : g.stopped ? "stop" : ds.n_gen >= req->max_tokens ? "length" : "stop");
     out->prompt_tokens = n;
     out->cached_tokens = keep;
-    out->completion_tokens = n_gen;
+    out->completion_tokens = ds.n_gen;
     out->t_first_token_s = t_first;
+    out->decode_passes = ds.n_passes;
+    out->forced_tokens = ds.n_forced;
+    out->drafted_tokens = ds.n_drafted;
+    out->accepted_tokens = ds.n_accepted;
+    out->model_drafted_tokens = ds.n_model_drafted;
+    out->model_accepted_tokens = ds.n_model_accepted;
     return ORX_OK;
 }
 
 static void local_free(orx_llm *llm) {
     local_llm *l = (local_llm *)llm;
-    if (getenv("ORX_DRAFT_STATS") && l->n_passes)
-        fprintf(stderr, "drafts: %lld decode passes, %lld drafted tokens, %lld kept (%.0f %%)\n", (long long)l->n_passes,
-                (long long)l->n_drafted, (long long)l->n_accepted,
-                l->n_drafted ? 100.0 * (double)l->n_accepted / (double)l->n_drafted : 0.0);
-    if (getenv("ORX_DRAFT_STATS") && l->dmodel)
-        fprintf(stderr, "draft model: %lld drafted tokens, %lld kept (%.0f %%)\n", (long long)l->n_model_drafted,
-                (long long)l->n_model_accepted,
-                l->n_model_drafted ? 100.0 * (double)l->n_model_accepted / (double)l->n_model_drafted : 0.0);
     orx_gvocab_free(l->voc);
+    free(l->replay);
     for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
     orx_tokenizer_free(l->tok);
     orx_model_free(l->dmodel);
@@ -377,6 +369,7 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     l->prefix_cache = !p->no_prefix_cache;
     l->n_slots = p->n_slots < 1 ? 1 : p->n_slots > ORX_LOCAL_MAX_SLOTS ? ORX_LOCAL_MAX_SLOTS : p->n_slots;
     l->draft = !p->no_draft;
+    if (p->replay && !(l->replay = strdup(p->replay))) { free(l); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
     if (st == ORX_OK && p->draft_path) {

@@ -389,6 +389,12 @@ json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_object_set_new(tm, "prompt_tokens", json_integer(r->prompt_tokens));
     json_object_set_new(tm, "cached_prompt_tokens", json_integer(r->cached_tokens));
     json_object_set_new(tm, "completion_tokens", json_integer(r->completion_tokens));
+    json_object_set_new(tm, "decode_passes", json_integer(r->decode_passes));
+    json_object_set_new(tm, "forced_tokens", json_integer(r->forced_tokens));
+    json_object_set_new(tm, "drafted_tokens", json_integer(r->drafted_tokens));
+    json_object_set_new(tm, "accepted_drafted_tokens", json_integer(r->accepted_tokens));
+    json_object_set_new(tm, "draft_model_drafted_tokens", json_integer(r->model_drafted_tokens));
+    json_object_set_new(tm, "draft_model_accepted_tokens", json_integer(r->model_accepted_tokens));
     json_object_set_new(o, "timing", tm);
     json_object_set_new(o, "input_sha256", json_string(r->input_hash));
     return o;

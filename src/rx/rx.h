@@ -147,6 +147,10 @@ typedef struct orx_rx_result {
     int              asks;            /* model calls made (1, or 2 after a re-ask) */
     int              prompt_tokens, completion_tokens; /* last call's usage (-1 unknown) */
     int              cached_tokens;   /* prompt tokens of the first call served from the prefix cache */
+    int              decode_passes;   /* local model: evaluations after the first token (all calls) */
+    int              forced_tokens;   /* local model: tokens the grammar forced (taken without sampling) */
+    int              drafted_tokens, accepted_tokens; /* local model: drafted tokens verified, kept */
+    int              model_drafted_tokens, model_accepted_tokens; /* of them: the draft model's (--draft) */
     char             input_hash[65];  /* sha256 of the patient JSON + indication + params */
     orx_llm_privacy  privacy;         /* where the model's requests went (endpoint, remote, consent,
                                          redact); zeroed in evidence mode */
