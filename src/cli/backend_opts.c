@@ -33,6 +33,11 @@ int orx_backend_opts_parse(orx_backend_opts *o, int c, const char *arg, const ch
         o->n_slots = (int)v;
         return 1;
     case 0x10c: o->replay_path = arg; return 1;
+    case 0x10d: o->draft = arg; return 1;
+    case 0x10e:
+        if (!orx_cli_parse_int(arg, 1, 64, &v)) { orx_cli_usage(cmd, "--draft-max: '%s' must be 1..64", arg); return 2; }
+        o->draft_max = (int)v;
+        return 1;
     case 0x105:
         if (!orx_cli_parse_double(arg, 0.1, 86400, &d)) { orx_cli_usage(cmd, "--timeout: '%s' must be seconds in 0.1..86400", arg); return 2; }
         o->timeout_s = d;
@@ -50,6 +55,7 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
     bool openai = (o->backend && !strcmp(o->backend, "openai")) || (!o->backend && !o->model_path && o->base_url);
     if (openai) {
         if (o->model_path) return orx_fail(err, ORX_ERR_USAGE, "-m is for the local backend; the openai backend takes --base-url and --model-name");
+        if (o->draft) return orx_fail(err, ORX_ERR_USAGE, "--draft is for the local backend (-m MODEL.gguf)");
         if (!o->base_url) return orx_fail(err, ORX_ERR_USAGE, "the openai backend needs --base-url URL");
         if (!o->model_name) return orx_fail(err, ORX_ERR_USAGE, "the openai backend needs --model-name NAME");
         orx_openai_params p = orx_openai_default_params();
@@ -71,6 +77,9 @@ orx_status orx_backend_opts_create(const orx_backend_opts *o, orx_llm **out, orx
     lp.no_prefix_cache = o->no_prefix_cache;
     lp.no_draft = o->no_draft;
     lp.n_slots = o->n_slots;
+    lp.draft_path = o->draft;
+    lp.draft_max = o->draft_max;
+    if (o->draft && !orx_file_exists(o->draft)) return orx_fail(err, ORX_ERR_NOT_FOUND, "%s: draft model file not found", o->draft);
     char *replay = NULL;
     size_t n_replay = 0;
     if (o->replay_path) {

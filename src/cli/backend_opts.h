@@ -19,6 +19,8 @@ typedef struct orx_backend_opts {
     bool        no_draft;     /* local: one token per pass (no jump-forward / speculative drafts) */
     int         n_slots;      /* local: prompt-prefix cache slots (KV caches kept), 0 = one */
     const char *replay_path;  /* local, benchmarks: the answer to replay under the schema (--replay) */
+    const char *draft;        /* local: draft model (speculative decoding), --draft FILE */
+    int         draft_max;    /* local: its longest draft, --draft-max N (0 = 8) */
     int         n_ctx;        /* the model's context in tokens (0 = the model's / the server's) */
     bool        allow_remote; /* openai: consent to a host that is not loopback */
     bool        redact;       /* openai: de-identify patient text for a loopback host too */
@@ -32,7 +34,8 @@ typedef struct orx_backend_opts {
     {"no-prefix-cache", no_argument, 0, 0x107}, {"allow-remote", no_argument, 0, 0x108},        \
     {"redact", no_argument, 0, 0x109}, \
     {"no-draft", no_argument, 0, 0x10a}, {"slots", required_argument, 0, 0x10b}, \
-    {"replay", required_argument, 0, 0x10c}
+    {"replay", required_argument, 0, 0x10c}, \
+    {"draft", required_argument, 0, 0x10d}, {"draft-max", required_argument, 0, 0x10e}
 
 void orx_backend_opts_init(orx_backend_opts *o);
 /* Handle one getopt result: 1 = consumed, 0 = not a backend option, 2 = bad value (message printed). */

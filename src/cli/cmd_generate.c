@@ -25,6 +25,8 @@ typedef struct gen_opts {
     orx_attn_numerics attn; /* --attn */
     long        repeat;   /* --repeat: runs of the same prompt in one context */
     bool        no_prefix_cache; /* --no-prefix-cache: re-evaluate the whole prompt every run */
+    const char *draft;    /* --draft FILE: draft model (speculative decoding) */
+    long        draft_max; /* --draft-max N: longest draft */
     orx_sampler_params sp; /* sampling */
 } gen_opts;
 
@@ -56,12 +58,15 @@ static void usage(FILE *f) {
             "      --repeat N           run the same prompt N times in one context (default 1); runs\n"
             "                           after the first reuse the prompt's KV cache (prefix cache)\n"
             "      --no-prefix-cache    with --repeat: evaluate the whole prompt every run\n"
+            "      --draft FILE         speculative decoding: a small GGUF model with the same vocabulary\n"
+            "                           proposes tokens, the model verifies them in one pass (same output)\n"
+            "      --draft-max N        longest draft, 1..64 (default 8)\n"
             "      --json               print {text, tokens, stats} as JSON at the end\n"
             "  -h, --help               this help\n");
 }
 
 static int parse(int argc, char **argv, gen_opts *o) {
-    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN, O_ATTN, O_REPEAT, O_NOPC };
+    enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REP, O_PRES, O_SEED, O_CHAT, O_SYS, O_TMPL, O_JSON, O_IGN, O_ATTN, O_REPEAT, O_NOPC, O_DRAFT, O_DMAX };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"prompt", required_argument, NULL, 'p'},
         {"n-predict", required_argument, NULL, 'n'}, {"threads", required_argument, NULL, 't'},
@@ -73,6 +78,7 @@ static int parse(int argc, char **argv, gen_opts *o) {
         {"chat-template", required_argument, NULL, O_TMPL}, {"json", no_argument, NULL, O_JSON},
         {"ignore-eos", no_argument, NULL, O_IGN}, {"attn", required_argument, NULL, O_ATTN},
         {"repeat", required_argument, NULL, O_REPEAT}, {"no-prefix-cache", no_argument, NULL, O_NOPC},
+        {"draft", required_argument, NULL, O_DRAFT}, {"draft-max", required_argument, NULL, O_DMAX},
         {"help", no_argument, NULL, 'h'}, {0}};
     int c;
     double d;
@@ -99,6 +105,8 @@ static int parse(int argc, char **argv, gen_opts *o) {
         case O_IGN: o->ignore_eos = true; break;
         case O_REPEAT: if (!orx_cli_parse_int(a, 1, 1000, &o->repeat)) goto bad; break;
         case O_NOPC: o->no_prefix_cache = true; break;
+        case O_DRAFT: o->draft = a; break;
+        case O_DMAX: if (!orx_cli_parse_int(a, 1, 64, &o->draft_max)) goto bad; break;
         case O_ATTN:
             if (!strcmp(a, "f32")) o->attn = ORX_ATTN_F32;
             else if (!strcmp(a, "f16-flash")) o->attn = ORX_ATTN_F16_FLASH;
@@ -159,7 +167,8 @@ static orx_status prompt_text(const gen_opts *o, const orx_model *m, char **out,
 }
 
 static orx_status run(const gen_opts *o, orx_error *err) {
-    orx_model *m = NULL;
+    orx_model *m = NULL, *dm = NULL;
+    orx_drafter *dr = NULL;
     orx_tokenizer *tk = NULL;
     orx_context *c = NULL;
     char *text = NULL;
@@ -168,6 +177,8 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     orx_buf_init(&s.text);
     orx_status st = orx_model_load(o->model, &m, err);
     if (!st) st = orx_tokenizer_load(orx_model_gguf(m), &tk, err);
+    if (!st && o->draft) st = orx_model_load(o->draft, &dm, err);
+    if (!st && dm) st = orx_draft_vocab_check(m, o->model, dm, o->draft, err);
     if (!st) st = prompt_text(o, m, &text, err);
     int32_t n = 0;
     if (!st) {
@@ -186,6 +197,12 @@ static orx_status run(const gen_opts *o, orx_error *err) {
         cp.n_ctx = (int32_t)(want < train ? want : train > n ? train : want);
     }
     if (!st) st = orx_context_create(m, &cp, &c, err);
+    if (!st && dm) { /* the draft model's context: as large as the model's */
+        orx_context_params dcp = cp;
+        dcp.n_ctx = orx_context_n_ctx(c);
+        dcp.share_threads = c; /* one set of workers: the two models take turns */
+        st = orx_drafter_create(dm, &dcp, (int32_t)o->draft_max, &dr, err);
+    }
     if (!st && n + o->n > orx_context_n_ctx(c))
         fprintf(stderr, "openrx generate: note: %d prompt + %ld new tokens exceed the context of %d; "
                 "generation stops when it is full\n", n, o->n, orx_context_n_ctx(c));
@@ -193,6 +210,7 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     gp.n_predict = (int32_t)o->n;
     gp.sampling = o->sp;
     gp.stop_at_eog = !o->ignore_eos;
+    gp.drafter = dr;
     orx_generate_stats stats = {0};
     json_t *runs = json_array();
     for (long r = 0; !st && r < o->repeat; r++) {
@@ -207,16 +225,23 @@ static orx_status run(const gen_opts *o, orx_error *err) {
         if (st) break;
         double pp = stats.t_prompt_s > 0 ? stats.n_prompt / stats.t_prompt_s : 0;
         double tg = stats.t_gen_s > 0 && stats.n_gen > 1 ? (stats.n_gen - 1) / stats.t_gen_s : 0;
-        json_array_append_new(runs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "n_prompt", stats.n_prompt,
+        const orx_decode_stats *ds = &stats.decode;
+        json_array_append_new(runs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:f}", "n_prompt", stats.n_prompt,
                                               "n_reused", stats.n_reused, "n_gen", stats.n_gen, "prompt_s",
                                               stats.t_prompt_s, "prompt_tokens_per_s", pp, "gen_tokens_per_s", tg,
-                                              "time_to_first_token_s", stats.t_first_s));
+                                              "time_to_first_token_s", stats.t_first_s, "decode_passes", ds->n_passes,
+                                              "draft_model_drafted", ds->n_model_drafted, "draft_model_accepted",
+                                              ds->n_model_accepted, "draft_model_s", ds->t_draft_s));
         if (!o->json) printf("\n");
         fprintf(stderr, "prompt: %d tokens evaluated%s, %.1f tokens/s, %.3f s; generated: %d tokens, %.1f tokens/s; "
                 "first token after %.3f s\n", stats.n_prompt,
                 stats.n_reused ? " (the rest from the prefix cache)" : "", pp, stats.t_prompt_s, stats.n_gen, tg,
                 stats.t_first_s);
         if (stats.n_reused) fprintf(stderr, "prefix cache: %d of %d prompt tokens reused\n", stats.n_reused, n);
+        if (dr)
+            fprintf(stderr, "draft model: %d decode passes for %d tokens; %d drafted, %d kept (%.0f %%); %.3f s in "
+                    "the draft model\n", ds->n_passes, stats.n_gen, ds->n_model_drafted, ds->n_model_accepted,
+                    ds->n_model_drafted ? 100.0 * ds->n_model_accepted / ds->n_model_drafted : 0.0, ds->t_draft_s);
     }
     if (!st && o->json) {
         json_t *last = json_array_get(runs, json_array_size(runs) - 1);
@@ -232,14 +257,16 @@ static orx_status run(const gen_opts *o, orx_error *err) {
     orx_buf_clear(&s.text);
     free(ids);
     free(text);
+    orx_drafter_free(dr);
     orx_context_free(c);
     orx_tokenizer_free(tk);
+    orx_model_free(dm);
     orx_model_free(m);
     return st;
 }
 
 int cmd_generate(int argc, char **argv) {
-    gen_opts o = {.n = 128, .repeat = 1, .attn = orx_context_default_params().attn, .sp = orx_sampler_default_params()};
+    gen_opts o = {.n = 128, .repeat = 1, .draft_max = 8, .attn = orx_context_default_params().attn, .sp = orx_sampler_default_params()};
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     orx_error err = ORX_ERROR_INIT;

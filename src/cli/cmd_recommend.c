@@ -63,6 +63,9 @@ static void usage(FILE *f) {
         "      --replay FILE       benchmarks: the local model's choices spell the answer in FILE where\n"
         "                          the schema allows, instead of sampling (decode speed on an answer of\n"
         "                          realistic length; the output is that answer, not the model's)\n"
+        "      --draft FILE        local backend: a small GGUF model with the same vocabulary drafts\n"
+        "                          tokens the model verifies in one pass (same answer, fewer passes)\n"
+        "      --draft-max N       its longest draft, 1..64 (default 8)\n"
         "      --repeat N          run N times and print per-run timings on stderr (prefix cache effect)\n"
         "Exit codes: 0 ok, 1 runtime failure (model/server), 2 bad usage or input, 3 --fail-on tripped.\n");
 }
@@ -174,11 +177,12 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
         if (o->repeat > 1)
             fprintf(stderr, "run %d: retrieval %.1f ms, prefill (to first token) %.3f s, decode %.3f s, checks %.1f ms, "
                             "total %.3f s; prompt %d tokens (%d from prefix cache), generated %d in %d passes "
-                            "(%d forced, %d of %d drafted kept)\n",
+                            "(%d forced, %d of %d drafted kept; draft model: %d of %d)\n",
                     i + 1, res.timing.retrieval_s * 1e3, res.timing.first_token_s,
                     res.timing.generate_s - (res.timing.first_token_s > 0 ? res.timing.first_token_s : 0),
                     res.timing.check_s * 1e3, res.timing.total_s, res.prompt_tokens, res.cached_tokens, res.completion_tokens,
-                    res.decode_passes, res.forced_tokens, res.accepted_tokens, res.drafted_tokens);
+                    res.decode_passes, res.forced_tokens, res.accepted_tokens, res.drafted_tokens,
+                    res.model_accepted_tokens, res.model_drafted_tokens);
     }
     orx_buf out;
     orx_buf_init(&out);

@@ -46,4 +46,26 @@ int32_t orx_draft_forced(const orx_draft_ctx *dc, int32_t max, int32_t *out);
 int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const int32_t *hist, int32_t n_hist,
                        int32_t *out);
 
+/* Draft-model proposals (draft_model.c; the drafter itself: engine.h). */
+typedef struct orx_drafter orx_drafter;
+typedef struct orx_drafter_req {
+    const int32_t       *hist;   /* the target context's tokens, the token being evaluated last */
+    int32_t              n_hist;
+    const orx_gstate    *gs;     /* grammar state after hist, or NULL */
+    const orx_gvocab    *voc;    /* trie for the grammar mask (with gs) */
+    const orx_tokenizer *tok;    /* pieces, end of generation */
+    int32_t              max;    /* tokens the caller can take (budget, context room) */
+    int32_t              budget; /* tokens that may still be generated after hist (grammar mask) */
+} orx_drafter_req;
+
+/* Up to min(r->max, the drafter's current length) tokens, greedy on the draft model's logits
+ * under the grammar mask (a private copy of the state) and the budget, one draft pass each,
+ * stopping before an end-of-generation token and after a complete value; *n = the count (0 while
+ * drafting pauses after misses). */
+orx_status orx_drafter_propose(orx_drafter *d, const orx_drafter_req *r, int32_t *out, int32_t *n, orx_error *err);
+/* What the target kept of the last proposal (kept of nd): the length doubles after a fully kept
+ * draft, falls to kept + 1 after a partial one; after drafts of which nothing was kept, drafting
+ * pauses for 1, 2, 4 passes. */
+void orx_drafter_adapt(orx_drafter *d, int32_t kept, int32_t nd);
+
 #endif

@@ -99,6 +99,9 @@ typedef struct orx_context_params {
                           weight is read once per chunk; scratch grows with it) */
     orx_attn_numerics attn; /* KV cache and attention rounding (default ORX_ATTN_F16_FLASH: F16
                                cache, half the memory, llama.cpp's CPU default) */
+    const struct orx_context *share_threads; /* run on this context's workers instead of new ones
+                               (n_threads ignored; it must outlive this context, and the two are
+                               never evaluated at the same time: a draft model's context), or NULL */
 } orx_context_params;
 
 typedef struct orx_context orx_context;
@@ -196,6 +199,28 @@ int64_t orx_chat_apply(orx_chat_template t, const orx_chat_msg *msgs, size_t n, 
 /* Called per generated token with its text piece; return false to stop. */
 typedef bool (*orx_token_fn)(void *ud, int32_t token, const char *piece, size_t len);
 
+/* Draft model (speculative decoding, engine/draft_model.c): a small model with the target's
+ * vocabulary proposes tokens greedily (under the same grammar mask and budget) in its own context;
+ * the target verifies them in one pass and keeps them up to the first token it does not choose
+ * itself, so the output is exactly that of decoding without it. The drafter keeps its context in
+ * step with the target's tokens (orx_drafter_sync: the common prefix is kept, the rest evaluated),
+ * so a prompt it has seen before is not evaluated again. */
+typedef struct orx_drafter orx_drafter;
+
+/* Whether draft can draft for target: the same number of logits and the same token texts
+ * (tokenizer.ggml.tokens, compared one by one). ORX_ERR_INVALID naming both files (the names
+ * given) and the first difference otherwise. */
+orx_status orx_draft_vocab_check(const orx_model *target, const char *target_name, const orx_model *draft,
+                                 const char *draft_name, orx_error *err);
+/* A drafter on the draft model (borrowed: it must outlive the drafter) with its own context (cp:
+ * n_ctx should be the target context's), proposing at most max_tokens (1..64) per pass. */
+orx_status orx_drafter_create(const orx_model *draft, const orx_context_params *cp, int32_t max_tokens,
+                              orx_drafter **out, orx_error *err);
+void orx_drafter_free(orx_drafter *d);
+/* Bring the draft context to tokens[0..n) with the logits of the last (done lazily by decoding;
+ * call it after the prompt to evaluate the prompt on the draft model at prompt time). */
+orx_status orx_drafter_sync(orx_drafter *d, const int32_t *tokens, int32_t n, orx_error *err);
+
 typedef struct orx_decode_params {
     int32_t            n_predict;   /* max new tokens */
     bool               stop_at_eog; /* stop at an end-of-generation token (not emitted) */
@@ -205,6 +230,8 @@ typedef struct orx_decode_params {
     bool               draft;       /* evaluate the grammar's forced run in one pass, draft ahead (forced
                                        bytes after a guessed space, n-grams of the history and answer)
                                        and verify in the same pass; the tokens do not change */
+    orx_drafter       *drafter;     /* draft model proposing when the other drafts give nothing, or NULL
+                                       (history must then be every token in the context) */
     const int32_t     *history;     /* tokens before the answer (the prompt): penalties, n-gram drafts */
     int32_t            n_history;
     const char        *replay;      /* benchmarks, with a grammar: instead of sampling, choose the allowed
@@ -219,6 +246,9 @@ typedef struct orx_decode_stats {
     int32_t n_drafted;  /* drafted tokens evaluated */
     int32_t n_accepted; /* of them kept */
     int32_t n_forced;   /* tokens the grammar forced, taken without sampling (jump-forward) */
+    int32_t n_model_drafted;  /* of the drafted tokens: proposed by the draft model */
+    int32_t n_model_accepted; /* of them kept */
+    double  t_draft_s;  /* seconds in the draft model (proposals and keeping its context in step) */
     double  t_first_s;  /* seconds from the call to the first chosen token (-1: none) */
 } orx_decode_stats;
 
@@ -237,6 +267,7 @@ typedef struct orx_generate_params {
     int32_t            n_cached;  /* prefix cache: the first n_cached prompt tokens are already in
                                      the context at positions 0.. (an earlier run); the context is
                                      cut back to them and only the rest is evaluated. 0 = none */
+    orx_drafter       *drafter;   /* draft model (speculative decoding), or NULL */
 } orx_generate_params;
 
 typedef struct orx_generate_stats {
@@ -246,6 +277,7 @@ typedef struct orx_generate_stats {
     double  t_prompt_s;  /* seconds for prompt evaluation (incl. first logits) */
     double  t_gen_s;     /* seconds for the generated tokens after the first */
     double  t_first_s;   /* time to first token, seconds */
+    orx_decode_stats decode; /* the decode loop's: passes, drafted and kept tokens */
 } orx_generate_stats;
 
 orx_generate_params orx_generate_default_params(void);

@@ -21,6 +21,7 @@ static void gelu_table_build(void);
 struct orx_context {
     const orx_model *m;        /* model (not owned) */
     orx_threadpool  *pool;     /* workers */
+    bool             pool_borrowed; /* pool is another context's (orx_context_params.share_threads) */
     orx_kv_cache     kv;       /* the sequence's keys and values */
     int32_t          n_past;   /* positions filled */
     int32_t          n_batch;  /* tokens per forward chunk */
@@ -80,7 +81,8 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
     c->kv_f16 = p->attn == ORX_ATTN_F16_FLASH;
     if (m->arch->act == ORX_ACT_GELU) pthread_once(&g_gelu_once, gelu_table_build);
     int nth = p->n_threads > 0 ? p->n_threads : orx_threadpool_default_threads();
-    if (nth > 1) c->pool = orx_threadpool_create(nth);
+    if (p->share_threads) c->pool = p->share_threads->pool, c->pool_borrowed = true;
+    else if (nth > 1) c->pool = orx_threadpool_create(nth);
     int nthr = orx_threadpool_size(c->pool);
     size_t B = (size_t)c->n_batch, E = (size_t)hp->n_embd, QD = (size_t)hp->n_head * (size_t)hp->head_dim;
     size_t KD = (size_t)hp->n_head_kv * (size_t)hp->head_dim, F = (size_t)hp->n_ff;
@@ -113,7 +115,7 @@ void orx_context_free(orx_context *c) {
     free_scratch(c);
     orx_attn_scratch_free(c->attn);
     orx_kv_cache_free(&c->kv);
-    orx_threadpool_free(c->pool);
+    if (!c->pool_borrowed) orx_threadpool_free(c->pool);
     free(c);
 }
 

@@ -53,6 +53,7 @@ typedef struct dec {
     int32_t                  fq[ORX_FORCED_MAX]; /* the grammar's forced run: tokens to take without sampling */
     int32_t                  nfq, ifq; /* its length, and the next one to take */
     size_t                   rpos;    /* bytes of p->replay taken so far (SIZE_MAX: the answer left it) */
+    bool                     by_model; /* the current draft is the draft model's (p->drafter) */
 } dec;
 
 /* Replay (benchmarks): the allowed token spelling the most of the replayed answer's next bytes,
@@ -147,7 +148,7 @@ static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
  * what the model keeps (a rejected token costs a share of a pass): the length doubles after a
  * fully kept draft, falls to what was kept + 1 after a partial one, and after a draft of which
  * nothing was kept, drafting pauses for 1, 2, 4 .. 16 passes. */
-static int32_t draft(dec *d, int32_t *out) {
+static int32_t draft_sources(dec *d, int32_t *out) {
     if (!d->p->draft || !d->tok) return 0;
     if (d->pause > 0) {
         d->pause--;
@@ -161,7 +162,28 @@ static int32_t draft(dec *d, int32_t *out) {
     return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
 }
 
+/* The n-gram drafts (and forced bytes after a guessed space); when they give nothing, the draft
+ * model's proposal (draft_model.c), at most room tokens. -1 on a draft-model error. */
+static int32_t draft(dec *d, int32_t *out, int32_t room, orx_status *st, orx_error *err) {
+    int32_t n = draft_sources(d, out), left = d->p->n_predict - d->st->n_gen;
+    d->by_model = false;
+    if (n > 0 || !d->p->drafter || left <= 0 || !d->hist) return n;
+    if (left > room) left = room;
+    double t0 = orx_now();
+    orx_drafter_req r = {d->hist, d->n_hist, d->gs, d->p->gvocab, d->tok, left, left};
+    *st = orx_drafter_propose(d->p->drafter, &r, out, &n, err);
+    d->st->t_draft_s += orx_now() - t0;
+    d->by_model = n > 0;
+    return *st ? -1 : n;
+}
+
 static void adapt(dec *d, int32_t kept, int32_t nd) {
+    if (d->by_model) {
+        d->st->n_model_drafted += nd;
+        d->st->n_model_accepted += kept;
+        orx_drafter_adapt(d->p->drafter, kept, nd);
+        return;
+    }
     int32_t max = orx_draft_default_params().max_tokens;
     if (kept == nd) d->dlen = d->dlen * 2 < max ? d->dlen * 2 : max;
     else d->dlen = kept + 1;
@@ -184,7 +206,7 @@ static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
         batch[n++] = t;
         if (!take(d, t, st, err)) return false; /* generation ends with it: nothing left to evaluate */
     }
-    if (d->ifq >= d->nfq) nd = draft(d, batch + n);
+    if (d->ifq >= d->nfq && (nd = draft(d, batch + n, room - n, st, err)) < 0) return false;
     if (n + nd > room) nd = 0;
     d->st->n_passes++;
     int32_t base = orx_context_n_past(c);
@@ -204,7 +226,10 @@ static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
             return true;
         }
         d->st->n_accepted++;
-        if (!take(d, t, st, err)) return false;
+        if (!take(d, t, st, err)) { /* generation ended within the draft */
+            adapt(d, i + 1, nd);
+            return false;
+        }
     }
     if (nd > 0) adapt(d, nd, nd);
     return !(*st = next_token(d, orx_context_logits(c, n - 1 + nd), pend, err));
@@ -224,7 +249,7 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
     d.smp = orx_sampler_create(&p->sampling);
     d.gs = p->grammar ? orx_gstate_create(p->grammar) : NULL;
     d.logits = p->grammar ? malloc((size_t)d.nv * sizeof *d.logits) : NULL;
-    d.cap_hist = p->draft ? p->n_history + (p->n_predict > 0 ? p->n_predict : 0) : 0;
+    d.cap_hist = p->draft || p->drafter ? p->n_history + (p->n_predict > 0 ? p->n_predict : 0) : 0;
     d.hist = d.cap_hist > 0 ? malloc((size_t)d.cap_hist * sizeof *d.hist) : NULL;
     orx_status st = ORX_OK;
     if (!d.smp || (p->grammar && (!d.gs || !d.logits)) || (d.cap_hist > 0 && !d.hist))
@@ -266,6 +291,7 @@ orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t 
     if (p->n_cached > 0) orx_context_truncate(c, p->n_cached);
     double t0 = orx_now();
     orx_status st = orx_context_eval(c, prompt + p->n_cached, n_prompt - p->n_cached, false, err);
+    if (st == ORX_OK && p->drafter) st = orx_drafter_sync(p->drafter, prompt, n_prompt, err); /* the draft model too */
     stats->n_prompt = n_prompt - p->n_cached;
     stats->n_reused = p->n_cached;
     stats->t_prompt_s = orx_now() - t0;
@@ -274,12 +300,14 @@ orx_status orx_generate(orx_context *c, const orx_tokenizer *tok, const int32_t 
     dp.n_predict = p->n_predict;
     dp.stop_at_eog = p->stop_at_eog;
     dp.sampling = p->sampling;
+    dp.drafter = p->drafter;
     dp.history = prompt;
     dp.n_history = n_prompt;
     orx_decode_stats ds;
     double t1 = orx_now();
     st = orx_decode(c, tok, NULL, &dp, on_token, ud, &ds, err);
     stats->n_gen = ds.n_gen;
+    stats->decode = ds;
     if (ds.t_first_s >= 0) {
         stats->t_first_s = (t1 - t0) + ds.t_first_s;
         stats->t_gen_s = orx_now() - (t1 + ds.t_first_s);

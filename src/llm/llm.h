@@ -57,6 +57,8 @@ typedef struct orx_llm_response {
     int    forced_tokens;      /* local: tokens the grammar forced, taken without sampling */
     int    drafted_tokens;     /* local: drafted tokens verified */
     int    accepted_tokens;    /* local: of them kept */
+    int    model_drafted_tokens;  /* local: of the drafted tokens, proposed by the draft model (--draft) */
+    int    model_accepted_tokens; /* local: of them kept */
     int    http_status;        /* last HTTP status for remote backends, 0 for local */
     int    attempts;           /* requests sent including retries (remote) */
     char   request_sha256[65]; /* SHA-256 (hex) of the exact request body sent (remote), "" local */
@@ -138,6 +140,10 @@ typedef struct orx_local_params {
     const char *replay;         /* benchmarks: under a response schema, choose the tokens that spell
                                    this answer where the grammar allows, instead of sampling
                                    (orx_decode_params.replay); copied; NULL = sample */
+    const char *draft_path;     /* speculative decoding: a small GGUF model with the same vocabulary
+                                   proposing tokens when the grammar and n-gram drafts give none
+                                   (its own context per slot), or NULL */
+    int         draft_max;      /* its longest draft, 1..64 (0 = 8) */
 } orx_local_params;
 orx_local_params orx_local_default_params(void);
 orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_error *err);

@@ -10,7 +10,8 @@
  *
  * Decoding is the engine's loop (orx_decode, engine/generate.c) with the JSON grammar and drafts
  * (jump-forward over the bytes the grammar forces, n-gram copies from the prompt), verified in one
- * pass: the answer is the same as one token per pass, with fewer passes.
+ * pass: the answer is the same as one token per pass, with fewer passes. With a draft model
+ * (orx_local_params.draft_path), each slot has a drafter whose context follows the slot's.
  */
 #include "llm/backend.h"
 #include "engine/engine.h"
@@ -29,6 +30,7 @@
  * least recently used), so alternating prompts (a recommend prompt, a chat) each keep their cache. */
 typedef struct lslot {
     orx_context *ctx;               /* NULL until first used */
+    orx_drafter *drafter;           /* the draft model's context for this slot, or NULL */
     int32_t     *cached;            /* [n_cached] prompt tokens whose KV is in ctx */
     int32_t      n_cached;
     int32_t      cap_cached;        /* allocated entries of cached */
@@ -52,6 +54,8 @@ typedef struct local_llm {
     bool               prefix_cache; /* reuse the KV of a shared prompt prefix */
     bool               draft;      /* jump-forward + n-gram drafts verified in one pass */
     char              *replay;     /* benchmarks: the answer replayed under a schema, or NULL */
+    orx_model         *dmodel;     /* draft model, or NULL */
+    int32_t            draft_max;  /* its longest draft */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -169,6 +173,13 @@ static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *ke
         if (l->ctx_n > 0) cp.n_ctx = l->ctx_n;
         if (orx_context_create(l->model, &cp, &use->ctx, err) != ORX_OK) return NULL;
     }
+    if (l->dmodel && !use->drafter) {
+        orx_context_params cp = orx_context_default_params();
+        if (l->ctx_threads > 0) cp.n_threads = l->ctx_threads;
+        cp.n_ctx = orx_context_n_ctx(use->ctx);
+        cp.share_threads = use->ctx; /* one set of workers: the two models take turns */
+        if (orx_drafter_create(l->dmodel, &cp, l->draft_max, &use->drafter, err) != ORX_OK) return NULL;
+    }
     use->used = ++l->clock;
     *keep = l->prefix_cache ? shared_prefix(use, ids, n) : 0;
     return use;
@@ -176,6 +187,7 @@ static lslot *pick_slot(local_llm *l, const int32_t *ids, int32_t n, int32_t *ke
 
 static void slot_clear(lslot *sl) {
     free(sl->prompt_logits);
+    orx_drafter_free(sl->drafter);
     orx_context_free(sl->ctx);
     free(sl->cached);
     memset(sl, 0, sizeof *sl);
@@ -208,7 +220,7 @@ static bool on_decoded(void *ud, int32_t token, const char *piece, size_t len) {
     return on_piece(ud, piece, len);
 }
 
-static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
+static orx_status decode(local_llm *l, lslot *sl, const orx_llm_request *req, orx_grammar *gram, const float *first, gen_state *g,
                          const int32_t *prompt, int32_t n_prompt, orx_decode_stats *ds, double t0, double *t_first,
                          orx_error *err) {
     orx_decode_params dp = orx_decode_default_params();
@@ -222,12 +234,13 @@ static orx_status decode(local_llm *l, orx_context *ctx, const orx_llm_request *
     dp.grammar = gram;
     dp.gvocab = l->voc;
     dp.draft = l->draft;
+    dp.drafter = sl->drafter;
     dp.history = prompt;
     dp.n_history = n_prompt;
     dp.replay = l->replay;
     dp.n_replay = l->replay ? strlen(l->replay) : 0;
     double t1 = orx_now();
-    orx_status st = orx_decode(ctx, l->tok, first, &dp, on_decoded, g, ds, err);
+    orx_status st = orx_decode(sl->ctx, l->tok, first, &dp, on_decoded, g, ds, err);
     if (ds->t_first_s >= 0) *t_first = (t1 - t0) + ds->t_first_s;
     return st;
 }
@@ -300,7 +313,7 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     }
     if (st == ORX_OK) {
         remember_prompt(sl, ids, n);
-        st = decode(l, ctx, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &ds, t0, &t_first, err);
+        st = decode(l, sl, req, gram, same_prompt ? sl->prompt_logits : NULL, &g, ids, n, &ds, t0, &t_first, err);
     } else {
         sl->n_cached = 0;
         sl->have_prompt_logits = false;
@@ -320,6 +333,8 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     out->forced_tokens = ds.n_forced;
     out->drafted_tokens = ds.n_drafted;
     out->accepted_tokens = ds.n_accepted;
+    out->model_drafted_tokens = ds.n_model_drafted;
+    out->model_accepted_tokens = ds.n_model_accepted;
     return ORX_OK;
 }
 
@@ -329,6 +344,7 @@ static void local_free(orx_llm *llm) {
     free(l->replay);
     for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
     orx_tokenizer_free(l->tok);
+    orx_model_free(l->dmodel);
     orx_model_free(l->model);
     free(l);
 }
@@ -356,6 +372,12 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     if (p->replay && !(l->replay = strdup(p->replay))) { free(l); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
+    if (st == ORX_OK && p->draft_path) {
+        l->draft_max = p->draft_max > 0 ? p->draft_max : 8;
+        if (l->draft_max > 64) st = orx_fail(err, ORX_ERR_RANGE, "draft length %d outside 1..64", p->draft_max);
+        if (st == ORX_OK) st = orx_model_load(p->draft_path, &l->dmodel, err);
+        if (st == ORX_OK) st = orx_draft_vocab_check(l->model, p->model_path, l->dmodel, p->draft_path, err);
+    }
     if (st == ORX_OK) {
         if (p->chat_template) {
             l->tmpl = orx_chat_template_by_name(p->chat_template);

@@ -227,6 +227,8 @@ static orx_status ask(orx_llm *llm, const orx_llm_msg *msgs, int n, const orx_sc
     r->forced_tokens += resp.forced_tokens;
     r->drafted_tokens += resp.drafted_tokens;
     r->accepted_tokens += resp.accepted_tokens;
+    r->model_drafted_tokens += resp.model_drafted_tokens;
+    r->model_accepted_tokens += resp.model_accepted_tokens;
     if (r->asks == 1) { r->timing.first_token_s = resp.t_first_token_s; r->cached_tokens = resp.cached_tokens; }
     return ORX_OK;
 }

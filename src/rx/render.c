@@ -393,6 +393,8 @@ json_t *orx_rx_result_json(const orx_rx_result *r, const orx_patient *pt) {
     json_object_set_new(tm, "forced_tokens", json_integer(r->forced_tokens));
     json_object_set_new(tm, "drafted_tokens", json_integer(r->drafted_tokens));
     json_object_set_new(tm, "accepted_drafted_tokens", json_integer(r->accepted_tokens));
+    json_object_set_new(tm, "draft_model_drafted_tokens", json_integer(r->model_drafted_tokens));
+    json_object_set_new(tm, "draft_model_accepted_tokens", json_integer(r->model_accepted_tokens));
     json_object_set_new(o, "timing", tm);
     json_object_set_new(o, "input_sha256", json_string(r->input_hash));
     return o;

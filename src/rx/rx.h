@@ -150,6 +150,7 @@ typedef struct orx_rx_result {
     int              decode_passes;   /* local model: evaluations after the first token (all calls) */
     int              forced_tokens;   /* local model: tokens the grammar forced (taken without sampling) */
     int              drafted_tokens, accepted_tokens; /* local model: drafted tokens verified, kept */
+    int              model_drafted_tokens, model_accepted_tokens; /* of them: the draft model's (--draft) */
     char             input_hash[65];  /* sha256 of the patient JSON + indication + params */
     orx_llm_privacy  privacy;         /* where the model's requests went (endpoint, remote, consent,
                                          redact); zeroed in evidence mode */
