@@ -79,29 +79,31 @@ static inline int nearest_int(float f) { return (int)lrintf(f); }
 typedef struct { uint8_t bits, off, at_m, at_qh, at_qs; } blk32;
 typedef struct { const char *name; int64_t blck; size_t bytes; uint32_t dot; bool supported; blk32 l; } tinfo;
 #define AT(type, field) offsetof(orx_block_##type, field)
+#define NO_L {0, 0, 0, 0, 0} /* not a 32-value block type */
 
 static const tinfo *tinfo_of(uint32_t t) {
     static const tinfo tab[ORX_TYPE_COUNT] = {
-        [ORX_TYPE_F32] = {"F32", 1, 4, ORX_TYPE_F32, true},
-        [ORX_TYPE_F16] = {"F16", 1, 2, ORX_TYPE_F16, true},
+        [ORX_TYPE_F32] = {"F32", 1, 4, ORX_TYPE_F32, true, NO_L},
+        [ORX_TYPE_F16] = {"F16", 1, 2, ORX_TYPE_F16, true, NO_L},
         [ORX_TYPE_Q4_0] = {"Q4_0", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, true, {4, 8, 0, 0, AT(q4_0, qs)}},
         [ORX_TYPE_Q4_1] = {"Q4_1", 32, sizeof(orx_block_q4_1), ORX_TYPE_Q8_1, true, {4, 0, AT(q4_1, m), 0, AT(q4_1, qs)}},
         [ORX_TYPE_Q5_0] = {"Q5_0", 32, sizeof(orx_block_q5_0), ORX_TYPE_Q8_0, true, {5, 16, 0, AT(q5_0, qh), AT(q5_0, qs)}},
         [ORX_TYPE_Q5_1] = {"Q5_1", 32, sizeof(orx_block_q5_1), ORX_TYPE_Q8_1, true, {5, 0, AT(q5_1, m), AT(q5_1, qh), AT(q5_1, qs)}},
         [ORX_TYPE_Q8_0] = {"Q8_0", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, true, {8, 0, 0, 0, AT(q8_0, qs)}},
         [ORX_TYPE_Q8_1] = {"Q8_1", 32, sizeof(orx_block_q8_1), ORX_TYPE_Q8_1, false, {8, 0, 0, 0, AT(q8_1, qs)}},
-        [ORX_TYPE_Q2_K] = {"Q2_K", 256, 84, ORX_TYPE_Q8_K, false},
-        [ORX_TYPE_Q3_K] = {"Q3_K", 256, 110, ORX_TYPE_Q8_K, false},
-        [ORX_TYPE_Q4_K] = {"Q4_K", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, true},
-        [ORX_TYPE_Q5_K] = {"Q5_K", 256, sizeof(orx_block_q5_K), ORX_TYPE_Q8_K, true},
-        [ORX_TYPE_Q6_K] = {"Q6_K", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, true},
-        [ORX_TYPE_Q8_K] = {"Q8_K", 256, sizeof(orx_block_q8_K), ORX_TYPE_Q8_K, false},
-        [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true},
+        [ORX_TYPE_Q2_K] = {"Q2_K", 256, 84, ORX_TYPE_Q8_K, false, NO_L},
+        [ORX_TYPE_Q3_K] = {"Q3_K", 256, 110, ORX_TYPE_Q8_K, false, NO_L},
+        [ORX_TYPE_Q4_K] = {"Q4_K", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, true, NO_L},
+        [ORX_TYPE_Q5_K] = {"Q5_K", 256, sizeof(orx_block_q5_K), ORX_TYPE_Q8_K, true, NO_L},
+        [ORX_TYPE_Q6_K] = {"Q6_K", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, true, NO_L},
+        [ORX_TYPE_Q8_K] = {"Q8_K", 256, sizeof(orx_block_q8_K), ORX_TYPE_Q8_K, false, NO_L},
+        [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
 }
 #undef AT
+#undef NO_L
 
 const char *orx_type_name(uint32_t t) { const tinfo *i = tinfo_of(t); return i ? i->name : "?"; }
 bool orx_type_supported(uint32_t t) { const tinfo *i = tinfo_of(t); return i && i->supported; }
