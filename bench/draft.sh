@@ -65,15 +65,19 @@ def rec(schema, mode, r):
     d = json.load(open(f"{out}/{schema}.{mode}.{r}.json"))
     if schema == "mc":
         t = d["timings"]
-        return d["choices"][0]["message"]["content"], d["usage"]["completion_tokens"], t["forced_tokens"], t["decode_passes"], t["decode_ms"] / 1e3
+        return (d["choices"][0]["message"]["content"], d["usage"]["completion_tokens"], t["forced_tokens"], t["decode_passes"],
+                t["decode_ms"] / 1e3, d["usage"]["prompt_tokens"], t["first_token_ms"] / 1e3, (t["first_token_ms"] + t["decode_ms"]) / 1e3)
     t = d["timing"]
-    return d["raw_output"], t["completion_tokens"], t["forced_tokens"], t["decode_passes"], t["generate_s"] - t["first_token_s"]
-print("| schema | answer tokens | forced | passes drafted / step | decode s drafted / step (median) | decode time saved | identical text |")
-print("|---|---|---|---|---|---|---|")
+    return (d["raw_output"], t["completion_tokens"], t["forced_tokens"], t["decode_passes"], t["generate_s"] - t["first_token_s"],
+            t["prompt_tokens"], t["first_token_s"], t["total_s"])
+print("| schema | prompt tokens | prefill s | answer tokens | forced | passes drafted / step | decode s drafted / step (median) | decode time saved | total s drafted / step | identical text |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for s in ("grounded", "free", "mc"):
     a = [rec(s, "draft", r) for r in range(1, rounds + 1)]
     b = [rec(s, "step", r) for r in range(1, rounds + 1)]
     same = all(x[0] == y[0] for x in a for y in b)
     ta, tb = statistics.median(x[4] for x in a), statistics.median(x[4] for x in b)
-    print(f"| {s} | {a[0][1]} | {a[0][2]} | {a[0][3]} / {b[0][3]} | {ta:.2f} / {tb:.2f} | {100 * (1 - ta / tb):.0f} % | {'yes' if same else 'NO'} |")
+    pa = statistics.median(x[6] for x in a + b)
+    ea, eb = statistics.median(x[7] for x in a), statistics.median(x[7] for x in b)
+    print(f"| {s} | {a[0][5]} | {pa:.2f} | {a[0][1]} | {a[0][2]} | {a[0][3]} / {b[0][3]} | {ta:.2f} / {tb:.2f} | {100 * (1 - ta / tb):.0f} % | {ea:.2f} / {eb:.2f} | {'yes' if same else 'NO'} |")
 PY
