@@ -13,6 +13,8 @@
  * pool) of the 2048 x 2048 matrix by TOKENS tokens (128 by default) — the prompt-batch kernels,
  * weight unpacking included — and reports tokens per CPU second of the fastest of REPS products
  * (the least disturbed one on a busy machine) for the named types (default all five).
+ * `build/gemv_cpu dec [TOKENS [REPS [TYPE ...]]]` does the same through orx_matmul_decode, the
+ * decode-exact product that verifies drafted tokens in one pass (try TOKENS 1..16).
  * The source also builds against trees from before the engine/cpu layout (engine/quant.h).
  */
 #if __has_include("engine/cpu/quant.h")
@@ -45,7 +47,9 @@ static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
     return W;
 }
 
-static int prompt_mode(int64_t n_tok, int reps, char **names, int n_names) {
+static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n_names) {
+    void (*product)(orx_threadpool *, uint32_t, const void *, int64_t, int64_t, const float *, int64_t, float *) =
+        decode ? orx_matmul_decode : orx_matmul;
     const int64_t n = 2048;
     const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
     float *X = malloc((size_t)(n * n_tok) * sizeof *X), *Y = malloc((size_t)(n * n_tok) * sizeof *Y);
@@ -57,11 +61,11 @@ static int prompt_mode(int64_t n_tok, int reps, char **names, int n_names) {
         if (!named) continue;
         char *W = random_matrix(t, n, n, X);
         for (int64_t i = 0; i < n * n_tok; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-        orx_matmul(NULL, t, W, n, n, X, n_tok, Y); /* warm-up: scratch, caches */
+        product(NULL, t, W, n, n, X, n_tok, Y); /* warm-up: scratch, caches */
         double best = 0;
         for (int r = 0; r < reps; r++) {
             double c0 = cpu_s();
-            orx_matmul(NULL, t, W, n, n, X, n_tok, Y);
+            product(NULL, t, W, n, n, X, n_tok, Y);
             double tps = (double)n_tok / (cpu_s() - c0);
             if (tps > best) best = tps;
         }
@@ -75,8 +79,9 @@ static int prompt_mode(int64_t n_tok, int reps, char **names, int n_names) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "mm") == 0)
-        return prompt_mode(argc > 2 ? atoll(argv[2]) : 128, argc > 3 ? atoi(argv[3]) : 15, argv + 4,
+    bool dec = argc > 1 && strcmp(argv[1], "dec") == 0;
+    if (argc > 1 && (dec || strcmp(argv[1], "mm") == 0))
+        return prompt_mode(dec, argc > 2 ? atoll(argv[2]) : 128, argc > 3 ? atoi(argv[3]) : 15, argv + 4,
                            argc > 4 ? argc - 4 : 0);
     const int64_t n = 2048, rows = argc > 1 ? atoll(argv[1]) : 2048;
     const int reps = argc > 2 ? atoi(argv[2]) : 100;
