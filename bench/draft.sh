@@ -5,8 +5,9 @@
 # realistic answer, so the local model's choices replay a realistic one (`--replay`,
 # bench/answers/*.json: label-derived text, the grounded answer citing the demo's evidence); the
 # engine evaluates every token as it would for a model that wrote it. Prints one markdown row per
-# schema: answer tokens, forced tokens, passes and decode seconds (medians) with and without
-# drafting, the reduction, and whether the texts were identical.
+# schema: prompt tokens, prefill seconds, answer tokens, forced tokens, passes, decode seconds and
+# total seconds (medians) with and without drafting, the reduction, and whether the texts were
+# identical.
 #
 #   bash bench/draft.sh MODEL.gguf [BUILD_DIR]        ROUNDS=3 THREADS=2
 set -eu
