@@ -7,7 +7,7 @@
  * probe's share per thread (openrx bench). Build and run from the repository root:
  *
  *   cc -O2 -Isrc -Iinclude bench/gemv_cpu.c build/libopenrx.a -lm -lpthread -o build/gemv_cpu
- *   build/gemv_cpu [ROWS [REPS]]          (types Q4_0 Q8_0 Q4_K Q5_K Q6_K; ORX_ISA caps the level)
+ *   build/gemv_cpu [ROWS [REPS]]   (types Q4_0 Q4_0_R16 Q8_0 Q4_K Q5_K Q6_K; ORX_ISA caps the level)
  *
  * Prompt mode, `build/gemv_cpu mm [TOKENS [REPS [TYPE ...]]]`: the same thread runs orx_matmul (no
  * pool) of the 2048 x 2048 matrix by TOKENS tokens (128 by default) — the prompt-batch kernels,
@@ -35,15 +35,36 @@ static double cpu_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Random rows of type t: rows x n values, quantised with the reference quantiser. */
+#if ORX_TYPE_COUNT > 40 /* trees with the load-time Q4_0 repacking */
+#define HAVE_R16 1
+#define TYPES ORX_TYPE_Q4_0, ORX_TYPE_Q4_0_R16, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K
+#else
+#define HAVE_R16 0
+#define TYPES ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K
+#endif
+
+/* Random rows of type t: rows x n values, quantised with the reference quantiser (Q4_0_R16: as
+ * Q4_0, then repacked as the model loader does). */
 static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
-    size_t wrow = orx_type_row_bytes(t, n);
+    uint32_t qt = t;
+#if HAVE_R16
+    if (t == ORX_TYPE_Q4_0_R16) qt = ORX_TYPE_Q4_0;
+#endif
+    size_t wrow = orx_type_row_bytes(qt, n);
     char *W = malloc(wrow * (size_t)rows);
     srand(1);
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t i = 0; i < n; i++) f[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-        orx_quantize_row(t, f, W + (size_t)r * wrow, n);
+        orx_quantize_row(qt, f, W + (size_t)r * wrow, n);
     }
+#if HAVE_R16
+    if (t == ORX_TYPE_Q4_0_R16) {
+        char *R = malloc(wrow * (size_t)rows);
+        orx_repack_q4_0_r16(W, R, rows, n);
+        free(W);
+        W = R;
+    }
+#endif
     return W;
 }
 
@@ -51,7 +72,7 @@ static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n
     void (*product)(orx_threadpool *, uint32_t, const void *, int64_t, int64_t, const float *, int64_t, float *) =
         decode ? orx_matmul_decode : orx_matmul;
     const int64_t n = 2048;
-    const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
+    const uint32_t types[] = {TYPES};
     float *X = malloc((size_t)(n * n_tok) * sizeof *X), *Y = malloc((size_t)(n * n_tok) * sizeof *Y);
     printf("kernels: %s\n", orx_cpu_describe());
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -69,7 +90,7 @@ static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n
             double tps = (double)n_tok / (cpu_s() - c0);
             if (tps > best) best = tps;
         }
-        printf("%-5s %8.0f tokens per CPU second (2048 x 2048 by %lld tokens)\n", orx_type_name(t), best,
+        printf("%-8s %8.0f tokens per CPU second (2048 x 2048 by %lld tokens)\n", orx_type_name(t), best,
                (long long)n_tok);
         free(W);
     }
@@ -85,7 +106,7 @@ int main(int argc, char **argv) {
                            argc > 4 ? argc - 4 : 0);
     const int64_t n = 2048, rows = argc > 1 ? atoll(argv[1]) : 2048;
     const int reps = argc > 2 ? atoi(argv[2]) : 100;
-    const uint32_t types[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K};
+    const uint32_t types[] = {TYPES};
     float *f = malloc((size_t)n * sizeof *f);
     static _Alignas(64) char xq[1 << 16], prep[ORX_GEMV_PREP_BYTES];
     float *y = malloc((size_t)rows * sizeof *y);
@@ -109,7 +130,7 @@ int main(int argc, char **argv) {
             double gbs = (double)wrow * (double)rows * reps / (cpu_s() - c0) / 1e9;
             if (gbs > best) best = gbs;
         }
-        printf("%-5s %-6s %6.1f GB/s of weights per CPU second (%s)\n", orx_type_name(t), k.isa, best,
+        printf("%-8s %-6s %6.1f GB/s of weights per CPU second (%s)\n", orx_type_name(t), k.isa, best,
                k.gemv ? "gemv" : "vec_dot");
         free(W);
     }

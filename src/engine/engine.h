@@ -66,6 +66,10 @@ typedef struct orx_model_params {
                       false (default): copied once into anonymous memory on huge pages, with
                       q/k/v and gate/up rows laid back to back so each pair is one matmul. Decode
                       reads the copy ~20 % faster (fewer TLB misses); results are identical. */
+    bool no_repack; /* with the copy: false (default) lays Q4_0 matrices out 16 rows to a register
+                       where this CPU's kernels want it (AVX-512 without AMX; quant.h, Q4_0_R16):
+                       the same values, summed in another order (logits differ in the last bits);
+                       true keeps the file's layout (results identical to use_mmap). */
 } orx_model_params;
 
 orx_model_params orx_model_default_params(void);

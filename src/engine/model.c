@@ -313,8 +313,9 @@ static orx_status load_tensors(loader *L, const orx_arch *arch) {
 #define ARENA_PAGE ((size_t)2 << 20) /* huge page, bytes */
 
 typedef struct arena {
-    uint8_t *base; /* copy destination; NULL while sizing */
-    size_t   used; /* bytes laid out so far */
+    uint8_t *base;   /* copy destination; NULL while sizing */
+    size_t   used;   /* bytes laid out so far */
+    bool     repack; /* lay matrices out for this CPU's kernels where they want it (orx_repack_target) */
 } arena;
 
 static bool same_layout(orx_wmat *const parts[], int n) {
@@ -323,15 +324,33 @@ static bool same_layout(orx_wmat *const parts[], int n) {
     return true;
 }
 
-/* Lay parts (same type and n_in) back to back at a 64-byte boundary; when copying, rebind each
- * part to its copy. Returns the view of all their rows. */
-static orx_wmat arena_place(arena *a, orx_wmat *const parts[], int n) {
+/* The type all parts are repacked into (each part's rows on their own, so the fused view is the
+ * parts' views back to back), or 0 when any of them is not. */
+static uint32_t repack_type(const arena *a, orx_wmat *const parts[], int n, bool allow) {
+    uint32_t to = 0, t;
+    for (int i = 0; allow && a->repack && i < n; i++) {
+        if (!orx_repack_target(parts[i]->type, parts[i]->n_out, parts[i]->n_in, &t) || (to && t != to)) return 0;
+        to = t;
+    }
+    return to;
+}
+
+/* Lay parts (same type and n_in) back to back at a 64-byte boundary, repacked for the kernels
+ * where `allow` and the CPU want it; when copying, rebind each part to its copy. Returns the view
+ * of all their rows. */
+static orx_wmat arena_place(arena *a, orx_wmat *const parts[], int n, bool allow) {
     size_t off = (a->used + 63) & ~(size_t)63, pos = 0;
     int64_t rows = 0;
+    uint32_t to = repack_type(a, parts, n, allow);
     for (int i = 0; i < n; i++) {
         size_t bytes = orx_type_row_bytes(parts[i]->type, parts[i]->n_in) * (size_t)parts[i]->n_out;
         if (a->base) {
-            memcpy(a->base + off + pos, parts[i]->data, bytes);
+            if (to == ORX_TYPE_Q4_0_R16) {
+                orx_repack_q4_0_r16(parts[i]->data, a->base + off + pos, parts[i]->n_out, parts[i]->n_in);
+                parts[i]->type = to;
+            } else {
+                memcpy(a->base + off + pos, parts[i]->data, bytes);
+            }
             parts[i]->data = a->base + off + pos;
         }
         pos += bytes;
@@ -343,8 +362,8 @@ static orx_wmat arena_place(arena *a, orx_wmat *const parts[], int n) {
 
 /* Place a group fused when its parts allow, else each part on its own. */
 static orx_wmat arena_group(arena *a, orx_wmat *const parts[], int n) {
-    if (same_layout(parts, n)) return arena_place(a, parts, n);
-    for (int i = 0; i < n; i++) arena_place(a, &parts[i], 1);
+    if (same_layout(parts, n)) return arena_place(a, parts, n, true);
+    for (int i = 0; i < n; i++) arena_place(a, &parts[i], 1, true);
     return (orx_wmat){NULL, 0, 0, 0};
 }
 
@@ -354,12 +373,12 @@ static void arena_layout(arena *a, orx_model *m) {
         orx_wmat *qkv[3] = {&ly->wq, &ly->wk, &ly->wv}, *gu[2] = {&ly->gate, &ly->up};
         orx_wmat *wo[1] = {&ly->wo}, *down[1] = {&ly->down};
         ly->wqkv = arena_group(a, qkv, 3);
-        arena_place(a, wo, 1);
+        arena_place(a, wo, 1, true);
         ly->wgu = arena_group(a, gu, 2);
-        arena_place(a, down, 1);
+        arena_place(a, down, 1, true);
     }
     orx_wmat *out[1] = {m->hp.tied_output ? &m->tok_embd : &m->output};
-    arena_place(a, out, 1);
+    arena_place(a, out, 1, !m->hp.tied_output); /* tied: its rows are also looked up as embeddings */
     if (m->hp.tied_output) m->output = m->tok_embd;
 }
 
@@ -378,8 +397,8 @@ static uint64_t mem_available(void) {
 /* Copy the matrices into the arena; on any failure the model keeps using the file map. The
  * copy is skipped when it would not fit in available memory with 1 GiB to spare (it would push
  * out the page cache holding the file and then swap): the file map still works there. */
-static void arena_build(orx_model *m) {
-    arena a = {NULL, 0};
+static void arena_build(orx_model *m, bool repack) {
+    arena a = {NULL, 0, repack};
     arena_layout(&a, m); /* sizing pass */
     size_t len = (a.used + ARENA_PAGE - 1) & ~(ARENA_PAGE - 1);
     uint64_t avail = mem_available();
@@ -397,7 +416,7 @@ static void arena_build(orx_model *m) {
 #ifdef MADV_HUGEPAGE
     madvise(base, len, MADV_HUGEPAGE);
 #endif
-    a = (arena){base, 0};
+    a = (arena){base, 0, repack};
     arena_layout(&a, m); /* copying pass */
     mprotect(base, len, PROT_READ); /* weights are read-only from here on */
     m->arena = map;
@@ -429,7 +448,7 @@ orx_status orx_model_load_params(const char *path, const orx_model_params *p, or
     if (!st) st = load_hparams(&L, &arch);
     m->arch = arch;
     if (!st) st = load_tensors(&L, arch);
-    if (!st && !p->use_mmap) arena_build(m);
+    if (!st && !p->use_mmap) arena_build(m, !p->no_repack);
     if (st) orx_model_free(m);
     else *out = m;
     return st;

@@ -136,15 +136,15 @@ orx_kernel orx_kernel_best(uint32_t type) {
     int l = level();
     if (l >= 3) {
         orx_kernel k = orx_kernels_amx(type);
-        if (k.vec_dot) return k;
+        if (k.vec_dot || k.gemv) return k;
     }
     if (l >= 2) {
         orx_kernel k = orx_kernels_avx512(type);
-        if (k.vec_dot) return k;
+        if (k.vec_dot || k.gemv) return k;
     }
     if (l >= 1) {
         orx_kernel k = orx_kernels_avx2(type);
-        if (k.vec_dot) return k;
+        if (k.vec_dot || k.gemv) return k;
     }
     return orx_kernel_ref(type);
 }

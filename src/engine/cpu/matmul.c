@@ -154,10 +154,11 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
                         int64_t n_out, int64_t n_in, const float *X, int64_t n_tok, float *Y, bool decode) {
     if (n_out <= 0 || n_tok <= 0) return;
     int64_t bv = orx_type_block_values(wtype);
-    if (!k.vec_dot || bv <= 0 || n_in % bv != 0) {
+    if ((!k.vec_dot && !k.gemv) || bv <= 0 || n_in % bv != 0) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
     }
+    if (!k.vec_dot && !(k.mm && n_tok >= k.mm_min_tok)) decode = true; /* Q4_0_R16: gemv paths only */
     mm_ctx c;
     memset(&c, 0, sizeof c);
     c.k = k;

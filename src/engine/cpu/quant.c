@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ============================================================================================
@@ -98,6 +99,7 @@ static const tinfo *tinfo_of(uint32_t t) {
         [ORX_TYPE_Q6_K] = {"Q6_K", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, true, NO_L},
         [ORX_TYPE_Q8_K] = {"Q8_K", 256, sizeof(orx_block_q8_K), ORX_TYPE_Q8_K, false, NO_L},
         [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true, NO_L},
+        [ORX_TYPE_Q4_0_R16] = {"Q4_0_R16", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, false, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
@@ -593,6 +595,64 @@ static void dot_q6_K(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 /* ============================================================================================
+ * Q4_0_R16 (quant.h): repacking, and the reference through the Q4_0 reference
+ * ========================================================================================== */
+#define R16_BLOCK 288 /* bytes of one block of 16 rows */
+
+void orx_repack_q4_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    int64_t nb = n_in / 32;
+    size_t row = (size_t)nb * sizeof(orx_block_q4_0);
+    for (int64_t g = 0; g < n_out / 16; g++) {
+        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
+        for (int64_t b = 0; b < nb; b++, o += R16_BLOCK)
+            for (int r = 0; r < 16; r++) {
+                const orx_block_q4_0 *w = (const orx_block_q4_0 *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + b;
+                memcpy(o + 2 * r, &w->d, 2);
+                for (int j = 0; j < 4; j++) memcpy(o + 32 + 64 * j + 4 * r, w->qs + 4 * j, 4);
+            }
+    }
+}
+
+/* Row r (of the group at grp) back as Q4_0 blocks. */
+static void r16_row(const uint8_t *grp, int r, int64_t nb, orx_block_q4_0 *out) {
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *o = grp + (size_t)b * R16_BLOCK;
+        memcpy(&out[b].d, o + 2 * r, 2);
+        for (int j = 0; j < 4; j++) memcpy(out[b].qs + 4 * j, o + 32 + 64 * j + 4 * r, 4);
+    }
+}
+
+/* Each row through the Q4_0 reference dot product (bit-identical to it). */
+static void gemv_multi_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
+                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    int64_t nb = n / 32;
+    orx_block_q4_0 *row = malloc((size_t)(nb ? nb : 1) * sizeof *row);
+    for (int r = 0; r < nr; r++) {
+        if (row) r16_row((const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride, r % 16, nb, row);
+        for (int t = 0; t < nt; t++) {
+            float *o = &y[t * y_stride + r];
+            if (row) dot_q4_0(n, o, row, (const char *)x + (size_t)t * x_stride);
+            else *o = 0.0f;
+        }
+    }
+    free(row);
+}
+
+static void gemv_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
+    gemv_multi_r16_ref(n, w, w_stride, nr, x, 0, prep, 0, 1, y, 0);
+}
+
+bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to) {
+    if (type != ORX_TYPE_Q4_0 || n_out <= 0 || n_out % 16 || n_in % 32 || n_in / 32 * 8 > (int64_t)ORX_GEMV_PREP_BYTES)
+        return false;
+    orx_kernel q = orx_kernel_best(ORX_TYPE_Q4_0), r = orx_kernel_best(ORX_TYPE_Q4_0_R16);
+    if (strcmp(q.isa, "avx512") || strcmp(r.isa, "avx512")) return false; /* AMX tiles and AVX2 read Q4_0 */
+    *to = ORX_TYPE_Q4_0_R16;
+    return true;
+}
+
+/* ============================================================================================
  * Reference kernels
  * ========================================================================================== */
 orx_kernel orx_kernel_ref(uint32_t type) {
@@ -609,6 +669,8 @@ orx_kernel orx_kernel_ref(uint32_t type) {
     case ORX_TYPE_Q4_K: k.vec_dot = dot_q4_K; k.from_float = orx_quantize_q8_K_act; break;
     case ORX_TYPE_Q5_K: k.vec_dot = dot_q5_K; k.from_float = orx_quantize_q8_K_act; break;
     case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.from_float = orx_quantize_q8_K_act; break;
+    case ORX_TYPE_Q4_0_R16: k.gemv = gemv_r16_ref; k.gemv_multi = gemv_multi_r16_ref; k.tile_rows = 16;
+        k.from_float = orx_quantize_q8_0_act; break;
     default: break;
     }
     return k;

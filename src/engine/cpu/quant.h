@@ -39,10 +39,13 @@ typedef enum orx_ggml_type {
     ORX_TYPE_F32 = 0, ORX_TYPE_F16 = 1, ORX_TYPE_Q4_0 = 2, ORX_TYPE_Q4_1 = 3,
     ORX_TYPE_Q5_0 = 6, ORX_TYPE_Q5_1 = 7, ORX_TYPE_Q8_0 = 8, ORX_TYPE_Q8_1 = 9,
     ORX_TYPE_Q2_K = 10, ORX_TYPE_Q3_K = 11, ORX_TYPE_Q4_K = 12, ORX_TYPE_Q5_K = 13,
-    ORX_TYPE_Q6_K = 14, ORX_TYPE_Q8_K = 15, ORX_TYPE_BF16 = 30
+    ORX_TYPE_Q6_K = 14, ORX_TYPE_Q8_K = 15, ORX_TYPE_BF16 = 30,
+    /* In memory only, never in a file (above ggml's ids; orx_type_supported() is false for it, so
+     * a GGUF naming it is rejected): Q4_0 rows repacked 16 to a register at load (see below). */
+    ORX_TYPE_Q4_0_R16 = 63
 } orx_ggml_type;
 
-#define ORX_TYPE_COUNT 40 /* upper bound of ids in our tables */
+#define ORX_TYPE_COUNT 64 /* upper bound of ids in our tables */
 
 const char *orx_type_name(uint32_t type);                 /* "Q4_K"; "?" if unknown */
 bool        orx_type_supported(uint32_t type);            /* we can dequantize + matmul it */
@@ -80,6 +83,25 @@ void orx_matmul_decode(orx_threadpool *pool, uint32_t wtype, const void *W, int6
 /* Same with the plain scalar reference kernels (for tests and comparisons). */
 void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t n_out,
                     int64_t n_in, const float *X, int64_t n_tok, float *Y);
+
+/* ============================================================================================
+ * Q4_0_R16: Q4_0 repacked for rows-in-lanes kernels (decode and prompt alike)
+ *
+ * Rows in groups of 16 (n_out a multiple of 16); group g takes the same 16 x row_bytes bytes as
+ * its 16 Q4_0 rows, at g x 16 x row_bytes. Per block b (0 .. n_in/32 - 1), 288 bytes:
+ *   d[16]    f16 block scales, row r's at 2r
+ *   qs[256]  byte 64j + 4r + i (j, i < 4) = Q4_0 qs[4j + i] of row r: its low nibble is value
+ *            4j + i, its high nibble value 16 + 4j + i
+ * so one 64-byte load j holds 4 values of each of 16 rows twice (low and high nibbles): the
+ * weights of one block are four loads and three logic operations per load away from vpdpbusd,
+ * each row's sum in its own lane (no horizontal sums, one scale FMA for 16 rows).
+ * Values are unchanged: every kernel sees the numbers the Q4_0 rows hold.
+ * ========================================================================================== */
+/* Whether weights of `type` with these dimensions are repacked at load for this CPU's kernels,
+ * and into which type (*to). */
+bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to);
+/* src: n_out Q4_0 rows of n_in values; dst: the same bytes as Q4_0_R16 (n_out % 16 == 0). */
+void orx_repack_q4_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
 
 /* ============================================================================================
  * Block layouts (for kernels and tests; engine code outside quant/kernels should not need them)
@@ -175,7 +197,7 @@ typedef void (*orx_mm_fn)(orx_threadpool *pool, uint32_t wtype, const void *W, s
                           float *Y);
 
 typedef struct orx_kernel {
-    orx_vec_dot_fn    vec_dot;    /* one row x one token; NULL = unsupported */
+    orx_vec_dot_fn    vec_dot;    /* one row x one token; NULL = unsupported (or Q4_0_R16: gemv) */
     orx_gemm_fn       gemm;       /* tile; NULL = loop over vec_dot */
     int               tile_rows;  /* preferred rows per gemm call (>= 1) */
     int               tile_toks;  /* preferred tokens per gemm call (>= 1) */
@@ -188,7 +210,8 @@ typedef struct orx_kernel {
     orx_gemv_multi_fn gemv_multi; /* several tokens with gemv's numbers (orx_matmul_decode); NULL = none */
 } orx_kernel;
 
-/* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported). */
+/* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported; Q4_0_R16, whose
+ * rows are not contiguous, has gemv and gemv_multi only, no vec_dot). */
 orx_kernel orx_kernel_ref(uint32_t type);
 /* Fastest kernel for this CPU (runtime dispatch); falls back to the reference. */
 orx_kernel orx_kernel_best(uint32_t type);

@@ -10,6 +10,7 @@
  */
 #include "engine/cpu/x86/x86.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -316,6 +317,178 @@ ORX_AVX512 ORX_AI void q4_0_row(const orx_block_q4_0 *wb, int64_t nb16, const q4
     }
 
 GEMV_MULTI_Q(q4_0, orx_block_q4_0, 52)
+
+/* ============================================================================================
+ * Q4_0_R16 (quant.h): 16 rows per register for decode and prompt alike
+ *
+ * Per block of a 16-row group: 16 scales (one vcvtph2ps), four 64-byte loads whose low and high
+ * nibbles are 4 values of each of the 16 rows (values 4j..4j+3 and 16+4j..16+4j+3), then per
+ * token 8 vpdpbusd against 4 activation bytes broadcast to every lane, in two chains as the
+ * prompt tile (tile_q) runs them: each lane ends with its row's exact block sum, the offset
+ * 8 x sum(x) is subtracted and one FMA scales all 16 rows by d_w[row] x d_x. Each token's
+ * operations do not depend on which tokens share the pass, so one token (decode), several
+ * (drafts, orx_matmul_decode) and a prompt batch give every token the same bits.
+ * Activation side per token: d_x and 8 x sum(x) per block (gemv_prep_r16).
+ * ========================================================================================== */
+#define R16_BLOCK 288 /* bytes per block of a 16-row group */
+#define R16_TOKS  8   /* tokens per pass over a group (8 accumulators in registers) */
+
+/* prepared layout: d_x [nb] floats, then 8 x sum(x) [nb] int32 */
+ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) {
+    const orx_block_q8_0 *x = vx;
+    int64_t nb = n / 32;
+    if ((size_t)nb * 8 > ORX_GEMV_PREP_BYTES) return false;
+    float *dx = buf;
+    int32_t *corr = (int32_t *)(dx + nb);
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        /* sum of 32 signed bytes: |q| against sign-adjusted ones, then 16-bit pairs to 32-bit */
+        __m256i s16 = _mm256_maddubs_epi16(ones, q);
+        __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        corr[b] = 8 * _mm_cvtsi128_si32(s);
+        dx[b] = orx_h2f(x[b].d);
+    }
+    return true;
+}
+
+/* One 16-row group against NT tokens (a constant after inlining): y[t * y_stride + r]. */
+ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
+                                  const float *const *dx, const int32_t *const *corr, int NT, float *y,
+                                  int64_t y_stride) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc[R16_TOKS];
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *bp = grp + (size_t)b * R16_BLOCK;
+        for (int l = 0; l < 5; l++) _mm_prefetch((const char *)bp + 4 * R16_BLOCK + 64 * l, _MM_HINT_T0);
+        __m512 dwv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
+        __m512i v[8];
+        for (int j = 0; j < 4; j++) {
+            __m512i p = _mm512_loadu_si512(bp + 32 + 64 * j);
+            v[j] = _mm512_and_si512(p, m4);
+            v[4 + j] = _mm512_and_si512(_mm512_srli_epi16(p, 4), m4);
+        }
+        for (int t = 0; t < NT; t++) {
+            const int8_t *xq = x[t][b].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
+            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
+            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
+            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
+            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+/* nr rows (a multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a
+ * group; prep: nt layouts of prep_stride bytes (gemv_prep_r16's), or NULL (prepared here). */
+ORX_AVX512 static void gemv_multi_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                      size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                      int64_t y_stride) {
+    int64_t nb = n / 32;
+    char *own = NULL;
+    if (!prep) { /* no prepared layouts (scratch could not be had): make them here */
+        own = orx_alloc64((size_t)nb * 8 * (size_t)(nt > 0 ? nt : 1));
+        for (int t = 0; own && t < nt; t++)
+            if (!gemv_prep_r16(n, (const char *)vx + (size_t)t * x_stride, own + (size_t)t * (size_t)nb * 8)) {
+                free(own);
+                own = NULL;
+            }
+        if (!own) {
+            for (int t = 0; t < nt; t++) memset(y + t * y_stride, 0, (size_t)nr * sizeof(float));
+            return;
+        }
+        prep = own;
+        prep_stride = (size_t)nb * 8;
+    }
+    for (int r = 0; r + 16 <= nr; r += 16) {
+        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
+        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
+            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
+            const orx_block_q8_0 *x[R16_TOKS];
+            const float *dx[R16_TOKS];
+            const int32_t *corr[R16_TOKS];
+            for (int t = 0; t < k; t++) {
+                x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+                dx[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
+                corr[t] = (const int32_t *)(dx[t] + nb);
+            }
+            float *yo = y + t0 * y_stride + r;
+            switch (k) {
+            case 1: r16_group(grp, nb, x, dx, corr, 1, yo, y_stride); break;
+            case 2: r16_group(grp, nb, x, dx, corr, 2, yo, y_stride); break;
+            case 3: r16_group(grp, nb, x, dx, corr, 3, yo, y_stride); break;
+            case 4: r16_group(grp, nb, x, dx, corr, 4, yo, y_stride); break;
+            case 5: r16_group(grp, nb, x, dx, corr, 5, yo, y_stride); break;
+            case 6: r16_group(grp, nb, x, dx, corr, 6, yo, y_stride); break;
+            case 7: r16_group(grp, nb, x, dx, corr, 7, yo, y_stride); break;
+            default: r16_group(grp, nb, x, dx, corr, 8, yo, y_stride); break;
+            }
+        }
+    }
+    free(own);
+}
+
+ORX_AVX512 static void gemv_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
+                                float *y) {
+    gemv_multi_r16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+}
+
+/* Prompt batches: every token's layout prepared once, then groups of rows handed out over the
+ * pool, each group meeting all the tokens while it sits in L2. */
+typedef struct r16_mm {
+    const char  *W;      /* weights (Q4_0_R16) */
+    size_t       w_row;  /* bytes per row */
+    int64_t      n_out;  /* rows (multiple of 16) */
+    int64_t      n_in;   /* values per row */
+    const char  *Xq;     /* Q8_0 activations */
+    size_t       x_row;  /* bytes per activation row */
+    int64_t      n_tok;  /* tokens */
+    char        *prep;   /* [n_tok][nb * 8] gemv_prep_r16 layouts */
+    float       *Y;      /* [n_tok][n_out] */
+    _Atomic long next;   /* next group */
+} r16_mm;
+
+ORX_AVX512 static void r16_prep_fn(void *vctx, int ith, int nth) {
+    r16_mm *j = vctx;
+    size_t ps = (size_t)(j->n_in / 32) * 8;
+    for (int64_t t = ith; t < j->n_tok; t += nth)
+        gemv_prep_r16(j->n_in, j->Xq + (size_t)t * j->x_row, j->prep + (size_t)t * ps);
+}
+
+ORX_AVX512 static void r16_rows_fn(void *vctx, int ith, int nth) {
+    r16_mm *j = vctx;
+    (void)ith, (void)nth;
+    size_t ps = (size_t)(j->n_in / 32) * 8;
+    for (;;) {
+        int64_t r0 = (int64_t)j->next++ * 16;
+        if (r0 >= j->n_out) break;
+        gemv_multi_r16(j->n_in, j->W + (size_t)r0 * j->w_row, j->w_row, 16, j->Xq, j->x_row, j->prep, ps,
+                       (int)j->n_tok, j->Y + r0, j->n_out);
+    }
+}
+
+static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
+                   const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
+    (void)wtype;
+    r16_mm j = {W, w_row, n_out, n_in, Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * (size_t)(n_in / 32) * 8), Y, 0};
+    if (!j.prep) {
+        memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
+        return;
+    }
+    orx_threadpool_run(pool, r16_prep_fn, &j);
+    orx_threadpool_run(pool, r16_rows_fn, &j);
+    free(j.prep);
+}
 
 /* prepared layout: xp [nb*32] bytes, d_x [nb] floats, corr [nb] int32 (gemv_prep's) */
 ORX_AVX512 static bool gemv_prep_q8_0(int64_t n, const void *vx, void *buf) {
@@ -1121,6 +1294,13 @@ ORX_TARGET_END
  * ========================================================================================== */
 orx_kernel orx_kernels_avx512(uint32_t type) {
     orx_kernel k = orx_kernels_avx2(type);
+    if (type == ORX_TYPE_Q4_0_R16) {
+        k.isa = "avx512";
+        k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_0).from_float;
+        k.gemv = gemv_r16; k.gemv_prep = gemv_prep_r16; k.gemv_multi = gemv_multi_r16; k.tile_rows = 16;
+        k.mm = mm_r16; k.mm_min_tok = 2;
+        return k;
+    }
     if (!k.vec_dot) return k;
     k.isa = "avx512";
     switch (type) {
