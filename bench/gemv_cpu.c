@@ -7,7 +7,7 @@
  * probe's share per thread (openrx bench). Build and run from the repository root:
  *
  *   cc -O2 -Isrc -Iinclude bench/gemv_cpu.c build/libopenrx.a -lm -lpthread -o build/gemv_cpu
- *   build/gemv_cpu [ROWS [REPS]]   (types Q4_0 Q4_0_R16 Q8_0 Q4_K Q5_K Q6_K; ORX_ISA caps the level)
+ *   build/gemv_cpu [ROWS [REPS]]   (types Q4_0 Q4_0_R16 Q8_0 Q4_K Q4_K_R16 Q5_K Q6_K; ORX_ISA caps the level)
  *
  * Prompt mode, `build/gemv_cpu mm [TOKENS [REPS [TYPE ...]]]`: the same thread runs orx_matmul (no
  * pool) of the 2048 x 2048 matrix by TOKENS tokens (128 by default) — the prompt-batch kernels,
@@ -37,7 +37,7 @@ static double cpu_s(void) {
 
 #if ORX_TYPE_COUNT > 40 /* trees with the load-time Q4_0 repacking */
 #define HAVE_R16 1
-#define TYPES ORX_TYPE_Q4_0, ORX_TYPE_Q4_0_R16, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K
+#define TYPES ORX_TYPE_Q4_0, ORX_TYPE_Q4_0_R16, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q4_K_R16, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K
 #else
 #define HAVE_R16 0
 #define TYPES ORX_TYPE_Q4_0, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q5_K, ORX_TYPE_Q6_K
@@ -49,6 +49,7 @@ static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
     uint32_t qt = t;
 #if HAVE_R16
     if (t == ORX_TYPE_Q4_0_R16) qt = ORX_TYPE_Q4_0;
+    if (t == ORX_TYPE_Q4_K_R16) qt = ORX_TYPE_Q4_K;
 #endif
     size_t wrow = orx_type_row_bytes(qt, n);
     char *W = malloc(wrow * (size_t)rows);
@@ -58,9 +59,9 @@ static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
         orx_quantize_row(qt, f, W + (size_t)r * wrow, n);
     }
 #if HAVE_R16
-    if (t == ORX_TYPE_Q4_0_R16) {
+    if (qt != t) {
         char *R = malloc(wrow * (size_t)rows);
-        orx_repack_q4_0_r16(W, R, rows, n);
+        orx_repack(t, W, R, rows, n);
         free(W);
         W = R;
     }

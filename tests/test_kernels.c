@@ -163,28 +163,30 @@ static void run_isa(const char *isa) {
     orx_threadpool_free(pool);
 }
 
-/* Q4_0_R16 (Q4_0 repacked 16 rows to a register at load) at level isa: the reference through the
- * repacked layout is bit-identical to the Q4_0 reference; the level's kernel is within the Q4_0
- * tolerance of it, exactly 0 for a zero row and a zero token; the decode-exact batch and the
- * prompt batch give every token the one-token bits. */
-static int check_r16(const char *isa, int64_t n_out, int64_t n_in, int64_t n_tok, orx_threadpool *pool) {
-    const uint32_t R = ORX_TYPE_Q4_0_R16;
+/* The _R16 types (Q4_0 / Q4_K repacked 16 rows to a register at load) at level isa: the reference
+ * through the repacked layout is bit-identical to the file type's reference; the level's kernel is
+ * within the file type's tolerance of it, exactly 0 for a zero row and a zero token; the
+ * decode-exact batch and the prompt batch give every token the one-token bits. */
+static int check_r16(uint32_t ft, const char *isa, int64_t n_out, int64_t n_in, int64_t n_tok, orx_threadpool *pool) {
+    uint32_t R = 0;
+    const uint32_t rt = ft == ORX_TYPE_Q4_0 ? ORX_TYPE_Q4_0_R16 : ORX_TYPE_Q4_K_R16;
     orx_cpu_force_isa(isa);
-    orx_kernel k = orx_kernel_best(R);
+    orx_kernel k = orx_kernel_best(rt);
     orx_cpu_force_isa(NULL);
     if (strcmp(k.isa, isa)) return 0; /* no kernel at this level (the reference serves) */
+    R = rt;
     float *deq;
-    void *W = make_weights(ORX_TYPE_Q4_0, n_out, n_in, &deq);
-    size_t bytes = orx_type_row_bytes(ORX_TYPE_Q4_0, n_in) * (size_t)n_out;
+    void *W = make_weights(ft, n_out, n_in, &deq);
+    size_t bytes = orx_type_row_bytes(ft, n_in) * (size_t)n_out;
     void *Wr = malloc(bytes);
-    orx_repack_q4_0_r16(W, Wr, n_out, n_in);
+    orx_repack(R, W, Wr, n_out, n_in);
     float *X = malloc(n_tok * n_in * sizeof *X);
     for (int64_t i = 0; i < n_tok * n_in; i++) X[i] = rnd_normal();
     if (n_tok > 2) for (int64_t i = 0; i < n_in; i++) X[2 * n_in + i] = 0.0f;
     size_t ny = (size_t)(n_tok * n_out);
     float *Yq = malloc(ny * sizeof *Yq), *Yr = malloc(ny * sizeof *Yr), *Yk = malloc(ny * sizeof *Yk);
     float *Yd = malloc(ny * sizeof *Yd), *Y1 = malloc(ny * sizeof *Y1);
-    orx_matmul_ref(pool, ORX_TYPE_Q4_0, W, n_out, n_in, X, n_tok, Yq);
+    orx_matmul_ref(pool, ft, W, n_out, n_in, X, n_tok, Yq);
     orx_matmul_ref(pool, R, Wr, n_out, n_in, X, n_tok, Yr);
     assert_memory_equal(Yq, Yr, ny * sizeof *Yq);
     orx_cpu_force_isa(isa);
@@ -196,43 +198,51 @@ static int check_r16(const char *isa, int64_t n_out, int64_t n_in, int64_t n_tok
         int64_t j = (int64_t)i / n_out, o = (int64_t)i % n_out;
         double mag = 1e-30;
         for (int64_t q = 0; q < n_in; q++) mag += fabs((double)deq[o * n_in + q] * X[j * n_in + q]);
-        if (fabs(Yk[i] - Yq[i]) / mag > tol_for(ORX_TYPE_Q4_0))
-            fail_msg("Q4_0_R16/%s %ldx%ldx%ld at [%ld][%ld]: %g vs Q4_0 reference %g", isa, (long)n_out, (long)n_in,
-                     (long)n_tok, (long)j, (long)o, Yk[i], Yq[i]);
+        if (fabs(Yk[i] - Yq[i]) / mag > tol_for(ft))
+            fail_msg("%s/%s %ldx%ldx%ld at [%ld][%ld]: %g vs %s reference %g", orx_type_name(R), isa, (long)n_out,
+                     (long)n_in, (long)n_tok, (long)j, (long)o, Yk[i], orx_type_name(ft), Yq[i]);
         if (o == 1 || (j == 2 && n_tok > 2)) assert_true(Yk[i] == 0.0f);
         if (memcmp(&Yd[i], &Y1[i], sizeof *Yd) || memcmp(&Yk[i], &Y1[i], sizeof *Yk))
-            fail_msg("Q4_0_R16/%s %ldx%ldx%ld at [%ld][%ld]: decode batch %.9g, prompt batch %.9g, one token %.9g",
-                     isa, (long)n_out, (long)n_in, (long)n_tok, (long)j, (long)o, Yd[i], Yk[i], Y1[i]);
+            fail_msg("%s/%s %ldx%ldx%ld at [%ld][%ld]: decode batch %.9g, prompt batch %.9g, one token %.9g",
+                     orx_type_name(R), isa, (long)n_out, (long)n_in, (long)n_tok, (long)j, (long)o, Yd[i], Yk[i], Y1[i]);
     }
     free(W); free(Wr); free(deq); free(X); free(Yq); free(Yr); free(Yk); free(Yd); free(Y1);
     return 1;
 }
 
-static void test_q4_0_r16(void **state) {
+static void test_r16(void **state) {
     (void)state;
     orx_threadpool *pool = orx_threadpool_create(3);
     const char *isas[] = {"scalar", "avx512", "amx"};
+    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K};
     int covered = 0;
-    for (int i = 0; i < 3; i++) {
-        int c = 0;
-        c += check_r16(isas[i], 16, 32, 1, pool);        /* one group, one block */
-        c += check_r16(isas[i], 48, 32 * 37, 1, pool);   /* decode: several groups, odd block count */
-        c += check_r16(isas[i], 32, 32 * 3, 9, pool);    /* more tokens than a pass takes */
-        c += check_r16(isas[i], 64, 1024, 17, pool);     /* prompt batch over the pool */
-        c += check_r16(isas[i], 2048, 2048, 3, pool);    /* several chunks per thread */
-        print_message("Q4_0_R16 %-6s %s\n", isas[i], c ? "checked" : "no kernel at this level");
-        covered += c > 0;
-    }
-    assert_true(covered >= 1);
-    /* repacked only where the kernels want it: Q4_0, rows a multiple of 16 */
+    for (int f = 0; f < 2; f++)
+        for (int i = 0; i < 3; i++) {
+            uint32_t ft = fts[f];
+            int64_t bv = orx_type_block_values(ft);
+            int c = 0;
+            c += check_r16(ft, isas[i], 16, bv, 1, pool);          /* one group, one block */
+            c += check_r16(ft, isas[i], 48, bv * 37, 1, pool);     /* decode: several groups, odd block count */
+            c += check_r16(ft, isas[i], 32, bv * 3, 9, pool);      /* more tokens than a pass takes */
+            c += check_r16(ft, isas[i], 64, 1024, 17, pool);       /* prompt batch over the pool */
+            c += check_r16(ft, isas[i], 2048, 2048, 3, pool);      /* several chunks per thread */
+            print_message("%s_R16 %-6s %s\n", orx_type_name(ft), isas[i], c ? "checked" : "no kernel at this level");
+            covered += c > 0;
+        }
+    assert_true(covered >= 2);
+    /* repacked only where the kernels want it: Q4_0 / Q4_K, rows a multiple of 16 */
     uint32_t to = 0;
     bool want = strcmp(orx_kernel_best(ORX_TYPE_Q4_0).isa, "avx512") == 0;
     assert_int_equal(orx_repack_target(ORX_TYPE_Q4_0, 64, 1024, &to), want);
     if (want) assert_int_equal(to, ORX_TYPE_Q4_0_R16);
+    assert_int_equal(orx_repack_target(ORX_TYPE_Q4_K, 64, 1024, &to), want);
+    if (want) assert_int_equal(to, ORX_TYPE_Q4_K_R16);
     assert_false(orx_repack_target(ORX_TYPE_Q4_0, 40, 1024, &to));
+    assert_false(orx_repack_target(ORX_TYPE_Q4_K, 64, 1000, &to));
     assert_false(orx_repack_target(ORX_TYPE_Q8_0, 64, 1024, &to));
     assert_false(orx_type_supported(ORX_TYPE_Q4_0_R16)); /* never accepted from a file */
-    print_message("Q4_0_R16: repacked at load on this CPU: %s\n", want ? "yes" : "no");
+    assert_false(orx_type_supported(ORX_TYPE_Q4_K_R16));
+    print_message("_R16: repacked at load on this CPU: %s\n", want ? "yes" : "no");
     orx_threadpool_free(pool);
 }
 
@@ -256,7 +266,7 @@ int main(void) {
         cmocka_unit_test(test_avx2),
         cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_amx),
-        cmocka_unit_test(test_q4_0_r16),
+        cmocka_unit_test(test_r16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

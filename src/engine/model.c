@@ -345,8 +345,8 @@ static orx_wmat arena_place(arena *a, orx_wmat *const parts[], int n, bool allow
     for (int i = 0; i < n; i++) {
         size_t bytes = orx_type_row_bytes(parts[i]->type, parts[i]->n_in) * (size_t)parts[i]->n_out;
         if (a->base) {
-            if (to == ORX_TYPE_Q4_0_R16) {
-                orx_repack_q4_0_r16(parts[i]->data, a->base + off + pos, parts[i]->n_out, parts[i]->n_in);
+            if (to) {
+                orx_repack(to, parts[i]->data, a->base + off + pos, parts[i]->n_out, parts[i]->n_in);
                 parts[i]->type = to;
             } else {
                 memcpy(a->base + off + pos, parts[i]->data, bytes);

@@ -100,6 +100,7 @@ static const tinfo *tinfo_of(uint32_t t) {
         [ORX_TYPE_Q8_K] = {"Q8_K", 256, sizeof(orx_block_q8_K), ORX_TYPE_Q8_K, false, NO_L},
         [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true, NO_L},
         [ORX_TYPE_Q4_0_R16] = {"Q4_0_R16", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, false, NO_L},
+        [ORX_TYPE_Q4_K_R16] = {"Q4_K_R16", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, false, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
@@ -643,12 +644,67 @@ static void gemv_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, cons
     gemv_multi_r16_ref(n, w, w_stride, nr, x, 0, prep, 0, 1, y, 0);
 }
 
+/* Q4_K_R16 */
+#define K16_BLOCK 2304 /* bytes of one super-block of 16 rows */
+
+void orx_repack_q4_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    int64_t nsb = n_in / 256;
+    size_t row = (size_t)nsb * sizeof(orx_block_q4_K);
+    for (int64_t g = 0; g < n_out / 16; g++) {
+        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
+        for (int64_t sb = 0; sb < nsb; sb++, o += K16_BLOCK)
+            for (int r = 0; r < 16; r++) {
+                const orx_block_q4_K *w = (const orx_block_q4_K *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + sb;
+                memcpy(o + 2 * r, &w->d, 2);
+                memcpy(o + 32 + 2 * r, &w->dmin, 2);
+                for (int k = 0; k < 3; k++) memcpy(o + 64 + 64 * k + 4 * r, w->scales + 4 * k, 4);
+                for (int q = 0; q < 32; q++) memcpy(o + 256 + 4 * (16 * q + r), w->qs + 4 * q, 4);
+            }
+    }
+}
+
+static void k16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q4_K *out) {
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const uint8_t *o = grp + (size_t)sb * K16_BLOCK;
+        memcpy(&out[sb].d, o + 2 * r, 2);
+        memcpy(&out[sb].dmin, o + 32 + 2 * r, 2);
+        for (int k = 0; k < 3; k++) memcpy(out[sb].scales + 4 * k, o + 64 + 64 * k + 4 * r, 4);
+        for (int q = 0; q < 32; q++) memcpy(out[sb].qs + 4 * q, o + 256 + 4 * (16 * q + r), 4);
+    }
+}
+
+static void gemv_multi_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
+                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    int64_t nsb = n / 256;
+    orx_block_q4_K *row = malloc((size_t)(nsb ? nsb : 1) * sizeof *row);
+    for (int r = 0; r < nr; r++) {
+        if (row) k16_row((const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride, r % 16, nsb, row);
+        for (int t = 0; t < nt; t++) {
+            float *o = &y[t * y_stride + r];
+            if (row) dot_q4_K(n, o, row, (const char *)x + (size_t)t * x_stride);
+            else *o = 0.0f;
+        }
+    }
+    free(row);
+}
+
+static void gemv_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
+    gemv_multi_k16_ref(n, w, w_stride, nr, x, 0, prep, 0, 1, y, 0);
+}
+
+void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    if (to == ORX_TYPE_Q4_0_R16) orx_repack_q4_0_r16(src, dst, n_out, n_in);
+    else if (to == ORX_TYPE_Q4_K_R16) orx_repack_q4_K_r16(src, dst, n_out, n_in);
+}
+
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to) {
-    if (type != ORX_TYPE_Q4_0 || n_out <= 0 || n_out % 16 || n_in % 32 || n_in / 32 * 8 > (int64_t)ORX_GEMV_PREP_BYTES)
-        return false;
-    orx_kernel q = orx_kernel_best(ORX_TYPE_Q4_0), r = orx_kernel_best(ORX_TYPE_Q4_0_R16);
-    if (strcmp(q.isa, "avx512") || strcmp(r.isa, "avx512")) return false; /* AMX tiles and AVX2 read Q4_0 */
-    *to = ORX_TYPE_Q4_0_R16;
+    uint32_t r16 = type == ORX_TYPE_Q4_0 ? ORX_TYPE_Q4_0_R16 : type == ORX_TYPE_Q4_K ? ORX_TYPE_Q4_K_R16 : 0;
+    int64_t bv = orx_type_block_values(type);
+    if (!r16 || n_out <= 0 || n_out % 16 || n_in % bv || n_in / bv * 16 > (int64_t)ORX_GEMV_PREP_BYTES) return false;
+    orx_kernel q = orx_kernel_best(type), r = orx_kernel_best(r16);
+    if (strcmp(q.isa, "avx512") || strcmp(r.isa, "avx512")) return false; /* AMX tiles and AVX2 read the file's layout */
+    *to = r16;
     return true;
 }
 
@@ -671,6 +727,8 @@ orx_kernel orx_kernel_ref(uint32_t type) {
     case ORX_TYPE_Q6_K: k.vec_dot = dot_q6_K; k.from_float = orx_quantize_q8_K_act; break;
     case ORX_TYPE_Q4_0_R16: k.gemv = gemv_r16_ref; k.gemv_multi = gemv_multi_r16_ref; k.tile_rows = 16;
         k.from_float = orx_quantize_q8_0_act; break;
+    case ORX_TYPE_Q4_K_R16: k.gemv = gemv_k16_ref; k.gemv_multi = gemv_multi_k16_ref; k.tile_rows = 16;
+        k.from_float = orx_quantize_q8_K_act; break;
     default: break;
     }
     return k;

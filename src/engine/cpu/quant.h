@@ -41,8 +41,8 @@ typedef enum orx_ggml_type {
     ORX_TYPE_Q2_K = 10, ORX_TYPE_Q3_K = 11, ORX_TYPE_Q4_K = 12, ORX_TYPE_Q5_K = 13,
     ORX_TYPE_Q6_K = 14, ORX_TYPE_Q8_K = 15, ORX_TYPE_BF16 = 30,
     /* In memory only, never in a file (above ggml's ids; orx_type_supported() is false for it, so
-     * a GGUF naming it is rejected): Q4_0 rows repacked 16 to a register at load (see below). */
-    ORX_TYPE_Q4_0_R16 = 63
+     * a GGUF naming it is rejected): Q4_0 / Q4_K rows repacked 16 to a register at load (below). */
+    ORX_TYPE_Q4_0_R16 = 63, ORX_TYPE_Q4_K_R16 = 62
 } orx_ggml_type;
 
 #define ORX_TYPE_COUNT 64 /* upper bound of ids in our tables */
@@ -97,11 +97,22 @@ void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t
  * each row's sum in its own lane (no horizontal sums, one scale FMA for 16 rows).
  * Values are unchanged: every kernel sees the numbers the Q4_0 rows hold.
  * ========================================================================================== */
+/* Q4_K_R16 likewise: group g at g x 16 x row_bytes; per super-block sb, 2304 bytes:
+ *   d[16], dmin[16]  f16, row r's at 2r (and 32 + 2r)
+ *   scales[192]      the 12 packed scale bytes of each row as three words: word w of row r at
+ *                    64 + 64w + 4r (so the 6-bit unpacking runs on 16 rows at once)
+ *   qs[2048]         byte 256 + 4 (16 (8c + g) + r) + i (c < 4, g < 8, i < 4) = Q4_K qs[32c + 4g + i]
+ *                    of row r: low nibbles are values 4g..4g+3 of sub-block 2c, high nibbles those
+ *                    of sub-block 2c + 1 */
 /* Whether weights of `type` with these dimensions are repacked at load for this CPU's kernels,
  * and into which type (*to). */
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to);
-/* src: n_out Q4_0 rows of n_in values; dst: the same bytes as Q4_0_R16 (n_out % 16 == 0). */
+/* src: n_out rows of n_in values (Q4_0 / Q4_K); dst: the same bytes as Q4_0_R16 / Q4_K_R16
+ * (n_out % 16 == 0). */
 void orx_repack_q4_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
+void orx_repack_q4_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
+/* Repack into `to` (orx_repack_target's answer). */
+void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in);
 
 /* ============================================================================================
  * Block layouts (for kernels and tests; engine code outside quant/kernels should not need them)
@@ -197,7 +208,7 @@ typedef void (*orx_mm_fn)(orx_threadpool *pool, uint32_t wtype, const void *W, s
                           float *Y);
 
 typedef struct orx_kernel {
-    orx_vec_dot_fn    vec_dot;    /* one row x one token; NULL = unsupported (or Q4_0_R16: gemv) */
+    orx_vec_dot_fn    vec_dot;    /* one row x one token; NULL = unsupported (or an _R16 type: gemv) */
     orx_gemm_fn       gemm;       /* tile; NULL = loop over vec_dot */
     int               tile_rows;  /* preferred rows per gemm call (>= 1) */
     int               tile_toks;  /* preferred tokens per gemm call (>= 1) */
@@ -210,8 +221,8 @@ typedef struct orx_kernel {
     orx_gemv_multi_fn gemv_multi; /* several tokens with gemv's numbers (orx_matmul_decode); NULL = none */
 } orx_kernel;
 
-/* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported; Q4_0_R16, whose
- * rows are not contiguous, has gemv and gemv_multi only, no vec_dot). */
+/* Scalar reference kernel for weight type `type` (vec_dot NULL if unsupported; the _R16 types,
+ * whose rows are not contiguous, have gemv and gemv_multi only, no vec_dot). */
 orx_kernel orx_kernel_ref(uint32_t type);
 /* Fastest kernel for this CPU (runtime dispatch); falls back to the reference. */
 orx_kernel orx_kernel_best(uint32_t type);

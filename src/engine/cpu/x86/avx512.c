@@ -443,44 +443,189 @@ ORX_AVX512 static void gemv_r16(int64_t n, const void *w, size_t w_stride, int n
     gemv_multi_r16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
-/* Prompt batches: every token's layout prepared once, then groups of rows handed out over the
- * pool, each group meeting all the tokens while it sits in L2. */
-typedef struct r16_mm {
-    const char  *W;      /* weights (Q4_0_R16) */
-    size_t       w_row;  /* bytes per row */
-    int64_t      n_out;  /* rows (multiple of 16) */
-    int64_t      n_in;   /* values per row */
-    const char  *Xq;     /* Q8_0 activations */
-    size_t       x_row;  /* bytes per activation row */
-    int64_t      n_tok;  /* tokens */
-    char        *prep;   /* [n_tok][nb * 8] gemv_prep_r16 layouts */
-    float       *Y;      /* [n_tok][n_out] */
-    _Atomic long next;   /* next group */
-} r16_mm;
+/* ============================================================================================
+ * Q4_K_R16 (quant.h): 16 rows per register, K-quant super-blocks
+ *
+ * Per super-block of a 16-row group: the 16 rows' scale words unpacked to 6-bit scales and mins
+ * in registers (orx_unpack_k4_scales on 16 lanes); per sub-block k, eight 64-byte loads whose
+ * low (k even) or high (k odd, left in place: the sums come out x 16 and are shifted back, exact)
+ * nibbles are 4 values of each row, 8 vpdpbusd per token in two chains against 4 activation
+ * bytes broadcast to every lane, times the lane's sub-block scale (vpmulld); the mins against the
+ * activations' sub-block sums as int16 pairs (vpdpwssd); then per lane, as the reference:
+ * (d_x d_w) sumi + (-d_x dmin_w) summ. Each token's operations do not depend on the batch.
+ * Activation side per token: per super-block the sub-block sums as pairs (S0,S2) (S1,S3) (S4,S6)
+ * (S5,S7) (gemv_prep_k16).
+ * ========================================================================================== */
+#define K16_BLOCK 2304 /* bytes per super-block of a 16-row group */
 
-ORX_AVX512 static void r16_prep_fn(void *vctx, int ith, int nth) {
-    r16_mm *j = vctx;
-    size_t ps = (size_t)(j->n_in / 32) * 8;
-    for (int64_t t = ith; t < j->n_tok; t += nth)
-        gemv_prep_r16(j->n_in, j->Xq + (size_t)t * j->x_row, j->prep + (size_t)t * ps);
+ORX_AVX512 static bool gemv_prep_k16(int64_t n, const void *vx, void *buf) {
+    const orx_block_q8_K *x = vx;
+    int64_t nsb = n / 256;
+    if ((size_t)nsb * 16 > ORX_GEMV_PREP_BYTES) return false;
+    int32_t *p = buf;
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const int16_t *bs = x[sb].bsums;
+        int S[8];
+        for (int k = 0; k < 8; k++) S[k] = bs[2 * k] + bs[2 * k + 1];
+        p[4 * sb + 0] = orx_pack16(S[0], S[2]);
+        p[4 * sb + 1] = orx_pack16(S[1], S[3]);
+        p[4 * sb + 2] = orx_pack16(S[4], S[6]);
+        p[4 * sb + 3] = orx_pack16(S[5], S[7]);
+    }
+    return true;
 }
 
-ORX_AVX512 static void r16_rows_fn(void *vctx, int ith, int nth) {
+ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_block_q8_K *const *x,
+                                  const int32_t *const *pairs, int NT, float *y, int64_t y_stride) {
+    const __m512i m6 = _mm512_set1_epi8(0x3F), m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
+    const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
+    const __m512i b0 = _mm512_set1_epi32(0xFF), p16 = _mm512_set1_epi32(0x00FF00FF);
+    __m512 acc[R16_TOKS];
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const uint8_t *bp = grp + (size_t)sb * K16_BLOCK;
+        for (int l = 0; l < 4; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
+        __m512i u0 = _mm512_loadu_si512(bp + 64), u1 = _mm512_loadu_si512(bp + 128), u2 = _mm512_loadu_si512(bp + 192);
+        __m512i sc03 = _mm512_and_si512(u0, m6);
+        __m512i sc47 = _mm512_or_si512(_mm512_and_si512(u2, m4),
+                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), m2), 4));
+        __m512i mn03 = _mm512_and_si512(u1, m6);
+        __m512i mn47 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m4),
+                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), m2), 4));
+        __m512i isum[R16_TOKS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k++) {
+            const uint8_t *q = bp + 256 + 4 * 16 * 8 * (k / 2);
+            const __m512i nib = (k & 1) ? hi4 : lo4;
+            __m512i v[8];
+            for (int g = 0; g < 8; g++) v[g] = _mm512_and_si512(_mm512_loadu_si512(q + 64 * g), nib);
+            __m512i sck = _mm512_and_si512(_mm512_srli_epi32(k < 4 ? sc03 : sc47, 8 * (k % 4)), b0);
+            for (int t = 0; t < NT; t++) {
+                const int8_t *xq = x[t][sb].qs + 32 * k;
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
+                s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
+                s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
+                s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+                s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
+                s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+                s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
+                __m512i s = _mm512_add_epi32(s0, s1);
+                if (k & 1) s = _mm512_srai_epi32(s, 4); /* high nibbles in place: 16 x the sum */
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sck));
+            }
+        }
+        /* mins as int16 pairs: (m0, m2) (m1, m3) (m4, m6) (m5, m7) */
+        __m512i e0 = _mm512_and_si512(mn03, p16), o0 = _mm512_and_si512(_mm512_srli_epi32(mn03, 8), p16);
+        __m512i e1 = _mm512_and_si512(mn47, p16), o1 = _mm512_and_si512(_mm512_srli_epi32(mn47, 8), p16);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
+        __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(bp + 32)));
+        for (int t = 0; t < NT; t++) {
+            const int32_t *pp = pairs[t] + 4 * sb;
+            __m512i summ = _mm512_dpwssd_epi32(_mm512_setzero_si512(), e0, _mm512_set1_epi32(pp[0]));
+            summ = _mm512_dpwssd_epi32(summ, o0, _mm512_set1_epi32(pp[1]));
+            summ = _mm512_dpwssd_epi32(summ, e1, _mm512_set1_epi32(pp[2]));
+            summ = _mm512_dpwssd_epi32(summ, o1, _mm512_set1_epi32(pp[3]));
+            __m512 dx = _mm512_set1_ps(x[t][sb].d), ndx = _mm512_set1_ps(-x[t][sb].d);
+            __m512 a = _mm512_mul_ps(_mm512_mul_ps(dx, dw), _mm512_cvtepi32_ps(isum[t]));
+            __m512 b = _mm512_mul_ps(_mm512_mul_ps(ndx, dmw), _mm512_cvtepi32_ps(summ));
+            acc[t] = _mm512_add_ps(acc[t], _mm512_add_ps(a, b));
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                      size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                      int64_t y_stride) {
+    int64_t nsb = n / 256;
+    char *own = NULL;
+    if (!prep) { /* no prepared layouts (scratch could not be had): make them here */
+        own = orx_alloc64((size_t)nsb * 16 * (size_t)(nt > 0 ? nt : 1));
+        for (int t = 0; own && t < nt; t++)
+            if (!gemv_prep_k16(n, (const char *)vx + (size_t)t * x_stride, own + (size_t)t * (size_t)nsb * 16)) {
+                free(own);
+                own = NULL;
+            }
+        if (!own) {
+            for (int t = 0; t < nt; t++) memset(y + t * y_stride, 0, (size_t)nr * sizeof(float));
+            return;
+        }
+        prep = own;
+        prep_stride = (size_t)nsb * 16;
+    }
+    for (int r = 0; r + 16 <= nr; r += 16) {
+        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
+        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
+            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
+            const orx_block_q8_K *x[R16_TOKS];
+            const int32_t *pairs[R16_TOKS];
+            for (int t = 0; t < k; t++) {
+                x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+                pairs[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
+            }
+            float *yo = y + t0 * y_stride + r;
+            switch (k) {
+            case 1: k16_group(grp, nsb, x, pairs, 1, yo, y_stride); break;
+            case 2: k16_group(grp, nsb, x, pairs, 2, yo, y_stride); break;
+            case 3: k16_group(grp, nsb, x, pairs, 3, yo, y_stride); break;
+            case 4: k16_group(grp, nsb, x, pairs, 4, yo, y_stride); break;
+            case 5: k16_group(grp, nsb, x, pairs, 5, yo, y_stride); break;
+            case 6: k16_group(grp, nsb, x, pairs, 6, yo, y_stride); break;
+            case 7: k16_group(grp, nsb, x, pairs, 7, yo, y_stride); break;
+            default: k16_group(grp, nsb, x, pairs, 8, yo, y_stride); break;
+            }
+        }
+    }
+    free(own);
+}
+
+ORX_AVX512 static void gemv_k16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
+                                float *y) {
+    gemv_multi_k16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+}
+
+/* Prompt batches (both _R16 types): every token's layout prepared once, then groups of 16 rows
+ * handed out over the pool, each group meeting all the tokens while it sits in L2. */
+typedef struct r16_mm {
+    orx_gemv_prep_fn  prep_fn; /* the type's activation layout */
+    orx_gemv_multi_fn multi;   /* the type's rows x tokens */
+    size_t       prep_bytes;   /* per token */
+    const char  *W;            /* weights (_R16) */
+    size_t       w_row;        /* bytes per row */
+    int64_t      n_out;        /* rows (multiple of 16) */
+    int64_t      n_in;         /* values per row */
+    const char  *Xq;           /* activations in the dot type */
+    size_t       x_row;        /* bytes per activation row */
+    int64_t      n_tok;        /* tokens */
+    char        *prep;         /* [n_tok][prep_bytes] */
+    float       *Y;            /* [n_tok][n_out] */
+    _Atomic long next;         /* next group */
+} r16_mm;
+
+static void r16_prep_fn(void *vctx, int ith, int nth) {
+    r16_mm *j = vctx;
+    for (int64_t t = ith; t < j->n_tok; t += nth)
+        j->prep_fn(j->n_in, j->Xq + (size_t)t * j->x_row, j->prep + (size_t)t * j->prep_bytes);
+}
+
+static void r16_rows_fn(void *vctx, int ith, int nth) {
     r16_mm *j = vctx;
     (void)ith, (void)nth;
-    size_t ps = (size_t)(j->n_in / 32) * 8;
     for (;;) {
         int64_t r0 = (int64_t)j->next++ * 16;
         if (r0 >= j->n_out) break;
-        gemv_multi_r16(j->n_in, j->W + (size_t)r0 * j->w_row, j->w_row, 16, j->Xq, j->x_row, j->prep, ps,
-                       (int)j->n_tok, j->Y + r0, j->n_out);
+        j->multi(j->n_in, j->W + (size_t)r0 * j->w_row, j->w_row, 16, j->Xq, j->x_row, j->prep, j->prep_bytes,
+                 (int)j->n_tok, j->Y + r0, j->n_out);
     }
 }
 
 static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
                    const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
-    (void)wtype;
-    r16_mm j = {W, w_row, n_out, n_in, Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * (size_t)(n_in / 32) * 8), Y, 0};
+    bool k = wtype == ORX_TYPE_Q4_K_R16;
+    size_t pb = k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8;
+    r16_mm j = {k ? gemv_prep_k16 : gemv_prep_r16, k ? gemv_multi_k16 : gemv_multi_r16, pb, W, w_row, n_out, n_in,
+                Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * pb), Y, 0};
     if (!j.prep) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
@@ -1298,6 +1443,13 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
         k.isa = "avx512";
         k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_0).from_float;
         k.gemv = gemv_r16; k.gemv_prep = gemv_prep_r16; k.gemv_multi = gemv_multi_r16; k.tile_rows = 16;
+        k.mm = mm_r16; k.mm_min_tok = 2;
+        return k;
+    }
+    if (type == ORX_TYPE_Q4_K_R16) {
+        k.isa = "avx512";
+        k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_K).from_float;
+        k.gemv = gemv_k16; k.gemv_prep = gemv_prep_k16; k.gemv_multi = gemv_multi_k16; k.tile_rows = 16;
         k.mm = mm_r16; k.mm_min_tok = 2;
         return k;
     }
