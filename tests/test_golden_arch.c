@@ -333,6 +333,11 @@ static void check_resident(const char *path) {
             if (a[(size_t)t * nv + v] > a[(size_t)t * nv + ia]) ia = v;
             if (c[(size_t)t * nv + v] > c[(size_t)t * nv + ic]) ic = v;
         }
+        double dp = 0;
+        for (int32_t v = 0; v < nv; v++) dp = fmax(dp, fabs(a[(size_t)t * nv + v] - c[(size_t)t * nv + v]));
+        if (getenv("ORX_TEST_VERBOSE")) printf("  position %d: max |dlogit| %.3g\n", t, dp);
+        if (ia != ic) printf("  position %d: greedy %d (%.6f, %.6f repacked) vs %d (%.6f, %.6f repacked); max |dlogit| %.3g\n", t, ia,
+                             a[(size_t)t * nv + ia], c[(size_t)t * nv + ia], ic, a[(size_t)t * nv + ic], c[(size_t)t * nv + ic], d);
         assert_int_equal(ia, ic);
     }
     printf("  %s: resident copy == file map, %zu logits bit for bit; repacked for the kernels: max |dlogit| "

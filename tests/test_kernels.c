@@ -164,9 +164,9 @@ static void run_isa(const char *isa) {
 }
 
 /* The _R16 types (Q4_0 / Q4_K repacked 16 rows to a register at load) at level isa: the reference
- * through the repacked layout is bit-identical to the file type's reference; the level's kernel is
- * within the file type's tolerance of it, exactly 0 for a zero row and a zero token; the
- * decode-exact batch and the prompt batch give every token the one-token bits. */
+ * through the repacked layout and the level's kernel are both bit-identical to the file type's
+ * reference (exactly 0 for a zero row and a zero token); the decode-exact batch and the prompt
+ * batch give every token the one-token bits. */
 static int check_r16(uint32_t ft, const char *isa, int64_t n_out, int64_t n_in, int64_t n_tok, orx_threadpool *pool) {
     uint32_t R = 0;
     const uint32_t rt = ft == ORX_TYPE_Q4_0 ? ORX_TYPE_Q4_0_R16 : ORX_TYPE_Q4_K_R16;
@@ -201,6 +201,9 @@ static int check_r16(uint32_t ft, const char *isa, int64_t n_out, int64_t n_in, 
         if (fabs(Yk[i] - Yq[i]) / mag > tol_for(ft))
             fail_msg("%s/%s %ldx%ldx%ld at [%ld][%ld]: %g vs %s reference %g", orx_type_name(R), isa, (long)n_out,
                      (long)n_in, (long)n_tok, (long)j, (long)o, Yk[i], orx_type_name(ft), Yq[i]);
+        if (memcmp(&Yk[i], &Yq[i], sizeof *Yk)) /* rounded as the reference rounds */
+            fail_msg("%s/%s %ldx%ldx%ld at [%ld][%ld]: %.9g, %s reference %.9g (not bit-identical)", orx_type_name(R), isa,
+                     (long)n_out, (long)n_in, (long)n_tok, (long)j, (long)o, Yk[i], orx_type_name(ft), Yq[i]);
         if (o == 1 || (j == 2 && n_tok > 2)) assert_true(Yk[i] == 0.0f);
         if (memcmp(&Yd[i], &Y1[i], sizeof *Yd) || memcmp(&Yk[i], &Y1[i], sizeof *Yk))
             fail_msg("%s/%s %ldx%ldx%ld at [%ld][%ld]: decode batch %.9g, prompt batch %.9g, one token %.9g",

@@ -325,12 +325,16 @@ GEMV_MULTI_Q(q4_0, orx_block_q4_0, 52)
  * nibbles are 4 values of each of the 16 rows (values 4j..4j+3 and 16+4j..16+4j+3), then per
  * token 8 vpdpbusd against 4 activation bytes broadcast to every lane, in two chains as the
  * prompt tile (tile_q) runs them: each lane ends with its row's exact block sum, the offset
- * 8 x sum(x) is subtracted and one FMA scales all 16 rows by d_w[row] x d_x. Each token's
+ * 8 x sum(x) is subtracted and all 16 rows are scaled by d_w[row] x d_x, multiplied and added as
+ * the scalar reference does (R16_APART: bit-identical to it). Each token's
  * operations do not depend on which tokens share the pass, so one token (decode), several
  * (drafts, orx_matmul_decode) and a prompt batch give every token the same bits.
  * Activation side per token: d_x and 8 x sum(x) per block (gemv_prep_r16).
  * ========================================================================================== */
 #define R16_BLOCK 288 /* bytes per block of a 16-row group */
+/* A product kept apart from the sum it feeds (the compiler may not fuse them into one FMA): the
+ * _R16 kernels round as the scalar reference does, so their results are its results, bit for bit. */
+#define R16_APART(v) __asm__("" : "+v"(v))
 #define R16_TOKS  8   /* tokens per pass over a group (8 accumulators in registers) */
 
 /* prepared layout: d_x [nb] floats, then 8 x sum(x) [nb] int32 */
@@ -383,7 +387,9 @@ ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block
             s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
             s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
             __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])), acc[t]);
+            __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])));
+            R16_APART(p);
+            acc[t] = _mm512_add_ps(acc[t], p);
         }
     }
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
@@ -451,8 +457,9 @@ ORX_AVX512 static void gemv_r16(int64_t n, const void *w, size_t w_stride, int n
  * low (k even) or high (k odd, left in place: the sums come out x 16 and are shifted back, exact)
  * nibbles are 4 values of each row, 8 vpdpbusd per token in two chains against 4 activation
  * bytes broadcast to every lane, times the lane's sub-block scale (vpmulld); the mins against the
- * activations' sub-block sums as int16 pairs (vpdpwssd); then per lane, as the reference:
- * (d_x d_w) sumi + (-d_x dmin_w) summ. Each token's operations do not depend on the batch.
+ * activations' sub-block sums as int16 pairs (vpdpwssd); then per lane, as the reference rounds it:
+ * (d_x d_w) sumi + (-d_x dmin_w) summ (bit-identical to it). Each token's operations do not
+ * depend on the batch.
  * Activation side per token: per super-block the sub-block sums as pairs (S0,S2) (S1,S3) (S4,S6)
  * (S5,S7) (gemv_prep_k16).
  * ========================================================================================== */
@@ -529,6 +536,8 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
             __m512 dx = _mm512_set1_ps(x[t][sb].d), ndx = _mm512_set1_ps(-x[t][sb].d);
             __m512 a = _mm512_mul_ps(_mm512_mul_ps(dx, dw), _mm512_cvtepi32_ps(isum[t]));
             __m512 b = _mm512_mul_ps(_mm512_mul_ps(ndx, dmw), _mm512_cvtepi32_ps(summ));
+            R16_APART(a);
+            R16_APART(b);
             acc[t] = _mm512_add_ps(acc[t], _mm512_add_ps(a, b));
         }
     }
