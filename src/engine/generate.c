@@ -232,11 +232,15 @@ static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
     if (n + nd > room) nd = 0;
     d->st->n_passes++;
     int32_t base = orx_context_n_past(c);
-    if (n + nd == 1) {
+    /* Logits are read from row n-1 on (the pending token's and the forced run's rows before it are
+     * followed by forced tokens), and not at all when the token after the pass is forced too. */
+    int32_t from = d->ifq < d->nfq ? n + nd : n - 1;
+    if (n + nd == 1 && from == 0) {
         if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
         return !(*st = next_token(d, orx_context_logits(c, -1), pend, err));
     }
-    if ((*st = orx_context_eval_decode(c, batch, n + nd, err))) return false;
+    if ((*st = orx_context_eval_decode_from(c, batch, n + nd, from, err))) return false;
+    if (from == n + nd) return !(*st = next_token(d, NULL, pend, err));
     d->st->n_drafted += nd;
     for (int32_t i = 0; i < nd; i++) {
         int32_t t;
