@@ -4,7 +4,9 @@
  *   - n-gram drafts continue the latest earlier occurrence; grammar drafts stop where the grammar
  *     refuses; no draft past a complete value;
  *   - orx_context_eval_decode: every logits row of an n-token pass is bit-identical to n one-token
- *     evaluations (Q4_0, Q8_0, Q4_K_M, F16 and F32 models);
+ *     evaluations (Q4_0, Q8_0, Q4_K_M, F16 and F32 models); orx_context_eval_decode_from keeps the
+ *     rows from its first kept token on, the same bits, none before (and none at all from = n), and
+ *     leaves the cache as a full pass does (the next token's logits agree);
  *   (the same answer with and without drafts: test_draft_answer_slow.c).
  * The model parts need ../shared/models/random (skipped loudly without it).
  */
@@ -147,6 +149,33 @@ static void check_eval_decode(const char *file) {
         if (memcmp(row, one + (size_t)i * nv, sizeof(float) * (size_t)nv))
             fail_msg("%s: row %d of the drafted pass differs from one-token decoding", file, i);
     }
+    /* logits from token F on: the same rows; none before; then from = n: no rows, same cache */
+    enum { F = 4 };
+    assert_int_equal(orx_context_truncate(c, NP), ORX_OK);
+    assert_int_equal(orx_context_eval_decode_from(c, drafted, ND - 1, F, &e), ORX_OK);
+    assert_int_equal(orx_context_n_past(c), NP + ND - 1);
+    for (int i = 0; i < ND - 1; i++) {
+        const float *row = orx_context_logits(c, i);
+        if (i < F) {
+            assert_null(row);
+            continue;
+        }
+        assert_non_null(row);
+        if (memcmp(row, one + (size_t)i * nv, sizeof(float) * (size_t)nv))
+            fail_msg("%s: row %d of a pass with logits from %d differs from one-token decoding", file, i, F);
+    }
+    assert_true(orx_context_logits(c, -1) == orx_context_logits(c, ND - 2));
+    assert_int_equal(orx_context_eval(c, &drafted[ND - 1], 1, false, &e), ORX_OK);
+    if (memcmp(orx_context_logits(c, -1), one + (size_t)(ND - 1) * nv, sizeof(float) * (size_t)nv))
+        fail_msg("%s: the token after a pass with logits from %d differs", file, F);
+    assert_int_equal(orx_context_truncate(c, NP), ORX_OK);
+    assert_int_equal(orx_context_eval_decode_from(c, drafted, ND - 1, ND - 1, &e), ORX_OK);
+    assert_null(orx_context_logits(c, -1));
+    assert_null(orx_context_logits(c, 0));
+    assert_int_equal(orx_context_eval(c, &drafted[ND - 1], 1, false, &e), ORX_OK);
+    if (memcmp(orx_context_logits(c, -1), one + (size_t)(ND - 1) * nv, sizeof(float) * (size_t)nv))
+        fail_msg("%s: the token after a pass without logits differs", file);
+    assert_int_equal(orx_context_eval_decode_from(c, drafted, 2, 3, &e), ORX_ERR_USAGE);
     free(one);
     orx_context_free(c);
     orx_model_free(m);

@@ -2,7 +2,8 @@
  * test_grammar.c — JSON-Schema constrained decoding.
  *  1. the byte recogniser accepts valid instances and rejects invalid continuations;
  *  2. property test: with random logits, masked decoding over a real vocabulary (the Llama-2 SPM
- *     vocab of rand-llama-256-Q8_0.gguf, ../shared) always ends in JSON that validates against the schema.
+ *     vocab of rand-llama-256-Q8_0.gguf, ../shared) always ends in JSON that validates against the schema;
+ *     at every fifth step and at the end, orx_grammar_allows gives the mask's verdict for every token.
  */
 #include "testutil.h"
 #include "util/util.h"
@@ -73,6 +74,22 @@ static double rnd(void) {
     return (double)(rng >> 11) / 9007199254740992.0;
 }
 
+/* orx_grammar_allows agrees with the mask just computed (logits finite before masking) for every
+ * token; returns the number allowed. */
+static int32_t check_allows(const orx_gstate *s, const orx_gvocab *voc, const orx_tokenizer *tok, const float *masked,
+                            int32_t nv, int32_t budget) {
+    int32_t n = 0;
+    for (int32_t t = 0; t < nv; t++) {
+        bool a = orx_grammar_allows(s, voc, tok, t, nv, budget);
+        if (a != !isinf(masked[t])) fprintf(stderr, "token %d: allows %d, mask %g (budget %d)\n", t, a, masked[t], budget);
+        assert_int_equal(a, !isinf(masked[t]));
+        n += a;
+    }
+    assert_false(orx_grammar_allows(s, voc, tok, -1, nv, budget));
+    assert_false(orx_grammar_allows(s, voc, tok, nv, nv, budget));
+    return n;
+}
+
 static void test_masked_decoding(void **state) {
     ORX_REQUIRE_SHARED();
     orx_error err = ORX_ERROR_INIT;
@@ -105,6 +122,7 @@ static void test_masked_decoding(void **state) {
             t_mask += orx_now() - t0;
             masks++;
             assert_true(allowed > 0); /* never a dead end */
+            if (step % 5 == 0 || budget - step < 3) assert_int_equal(check_allows(s, voc, tok, logits, nv, budget - step), allowed);
             int32_t best = -1;
             for (int32_t t = 0; t < nv; t++)
                 if (!isinf(logits[t]) && (best < 0 || logits[t] > logits[best])) best = t;
@@ -118,6 +136,10 @@ static void test_masked_decoding(void **state) {
         }
         if (ended) {
             assert_true(orx_gstate_done(s));
+            for (int32_t t = 0; t < nv; t++) logits[t] = 1.0f; /* done: end of generation only */
+            int32_t allowed = orx_grammar_mask(s, voc, tok, logits, nv, 1);
+            assert_int_equal(check_allows(s, voc, tok, logits, nv, 1), allowed);
+            assert_true(allowed > 0);
             json_t *inst = json_loadb(out.data, out.len, 0, &je);
             if (!inst) fprintf(stderr, "not JSON (%s): %s\n", je.text, out.data);
             assert_non_null(inst);

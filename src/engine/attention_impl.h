@@ -71,12 +71,51 @@ static inline void shape_scores(const orx_attn_job *j, float *sc, size_t n) {
  * ========================================================================================== */
 /* Flash: the online softmax's per-(position, head) factors (the branch and exponent of the
  * reference, the exponentials done as one array): sc becomes vs (the weight of V), aux ms (the
- * rescale of the accumulator, 1 when none); st[G + h] = the final sum. */
-ORX_INLINE void flash_factors(float *sc, float *aux, int np, int G, float *st) {
-    float *M = st, *S = st + G;
-    for (int h = 0; h < G; h++) M[h] = -INFINITY, S[h] = 0.0f;
+ * rescale of the accumulator, 1 when none); st[G + h] = the final sum. The running maxima and sums
+ * are carried in local arrays of a fixed size (ORX_FF_MAX heads), which the compiler keeps in vector
+ * registers across positions; each value's operations are those of the reference. */
+#define ORX_FF_MAX 16
+ORX_INLINE void flash_factors_body(float *sc, float *aux, int np, int G, float *st) {
+    float M[ORX_FF_MAX], S[ORX_FF_MAX];
+    for (int h = 0; h < ORX_FF_MAX; h++) M[h] = -INFINITY, S[h] = 0.0f;
     /* the running maxima give each position's one exponent: the rescale when the maximum grows
      * (aux = 1 marks it), else the weight; all exponentials then at once */
+    for (int p = 0; p < np; p++) {
+        float *s = sc + (size_t)p * G, *a = aux + (size_t)p * G;
+        for (int h = 0; h < G; h++) {
+            float v = s[h], m = M[h];
+            bool up = v > m;
+            s[h] = up ? m - v : v - m;
+            M[h] = up ? v : m;
+            a[h] = up ? 1.0f : 0.0f;
+        }
+    }
+    orx_exp_array(sc, (size_t)np * (size_t)G);
+    for (int p = 0; p < np; p++) {
+        float *s = sc + (size_t)p * G, *a = aux + (size_t)p * G;
+        for (int h = 0; h < G; h++) {
+            float e = s[h];
+            bool r = a[h] != 0.0f;
+            float ms = r ? e : 1.0f, vs = r ? 1.0f : e;
+            S[h] = fmaf(S[h], ms, vs);
+            s[h] = vs;
+            a[h] = ms;
+        }
+    }
+    for (int h = 0; h < G; h++) st[h] = M[h], st[G + h] = S[h];
+}
+
+ORX_INLINE void flash_factors(float *sc, float *aux, int np, int G, float *st) {
+    switch (G) { /* a constant group size: the loops over heads become vector operations */
+    case 1: flash_factors_body(sc, aux, np, 1, st); return;
+    case 2: flash_factors_body(sc, aux, np, 2, st); return;
+    case 4: flash_factors_body(sc, aux, np, 4, st); return;
+    case 8: flash_factors_body(sc, aux, np, 8, st); return;
+    case 16: flash_factors_body(sc, aux, np, 16, st); return;
+    default: break;
+    }
+    float *M = st, *S = st + G;
+    for (int h = 0; h < G; h++) M[h] = -INFINITY, S[h] = 0.0f;
     for (int p = 0; p < np; p++)
         for (int h = 0; h < G; h++) {
             size_t n = (size_t)p * G + h;

@@ -131,6 +131,11 @@ orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bo
  * memory once for all n), all rows kept. Verifying drafts with these rows gives exactly the
  * tokens step-by-step decoding would choose. */
 orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err);
+/* The same with the logits of tokens from..n-1 only (from = n: none; the output head is skipped for
+ * the others): rows a caller will not read (tokens followed by a forced token) cost nothing. Each
+ * kept row is the one orx_context_eval_decode gives; orx_context_logits(c, i) is NULL for i < from. */
+orx_status orx_context_eval_decode_from(orx_context *c, const int32_t *tokens, int32_t n, int32_t from,
+                                        orx_error *err);
 /* Logits [n_vocab] of token i of the last eval (i = -1: the last token); NULL if not kept. */
 const float *orx_context_logits(const orx_context *c, int32_t i);
 

@@ -42,7 +42,8 @@ struct orx_context {
     float *rope_cos, *rope_sin; /* [n_rot/2] per position, recomputed per token */
     /* logits of the last eval */
     float  *logits;     /* [n_logits][n_vocab] */
-    int32_t n_logits;   /* rows kept */
+    int32_t n_logits;   /* rows kept: tokens logits_from .. n_last-1 of the last eval */
+    int32_t logits_from; /* token of the first row kept */
     int32_t logits_cap; /* rows allocated */
     int32_t n_last;     /* tokens in the last eval */
     bool    decode_exact; /* this eval: matmuls as one-token decode computes them (orx_matmul_decode) */
@@ -139,8 +140,8 @@ orx_status orx_context_truncate(orx_context *c, int32_t n_keep) {
 const float *orx_context_logits(const orx_context *c, int32_t i) {
     if (c->n_logits == 0) return NULL;
     if (i < 0) return c->logits + (size_t)(c->n_logits - 1) * (size_t)c->m->hp.n_vocab;
-    if (c->n_logits != c->n_last || i >= c->n_logits) return NULL; /* only the last was kept */
-    return c->logits + (size_t)i * (size_t)c->m->hp.n_vocab;
+    if (i < c->logits_from || i >= c->n_last) return NULL; /* not kept */
+    return c->logits + (size_t)(i - c->logits_from) * (size_t)c->m->hp.n_vocab;
 }
 
 /* ============================================================================================
@@ -405,18 +406,19 @@ static void output_head(orx_context *c, int t0, int nt, int32_t row) {
     }
 }
 
-orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
-                            orx_error *err) {
+/* Evaluate n tokens; logits of tokens from..n-1 only (from = n: none). */
+static orx_status eval_from(orx_context *c, const int32_t *tokens, int32_t n, int32_t from, orx_error *err) {
     const orx_hparams *hp = &c->m->hp;
     if (n <= 0) return orx_fail(err, ORX_ERR_USAGE, "eval: no tokens");
     if (n > c->kv.n_ctx - c->n_past)
         return orx_fail(err, ORX_ERR_RANGE, "context full: %d tokens in cache + %d new > n_ctx %d",
                         c->n_past, n, c->kv.n_ctx);
+    if (from < 0 || from > n) return orx_fail(err, ORX_ERR_USAGE, "eval: logits from token %d of %d", from, n);
     for (int32_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
             return orx_fail(err, ORX_ERR_RANGE, "eval: token id %d outside the vocabulary (0..%d)",
                             tokens[i], hp->n_vocab - 1);
-    orx_status st = reserve_logits(c, all_logits ? n : 1, err);
+    orx_status st = reserve_logits(c, n - from, err);
     if (st) return st;
     const orx_wmat *te = &c->m->tok_embd;
     size_t row_bytes = orx_type_row_bytes(te->type, te->n_in);
@@ -430,19 +432,30 @@ orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bo
             for (size_t i = 0; i < (size_t)nb * hp->n_embd; i++) c->x[i] *= sc;
         }
         for (int il = 0; il < hp->n_layer; il++) layer_forward(c, il, nb, c->n_past);
-        if (all_logits) output_head(c, 0, nb, done);
-        else if (done + nb == n) output_head(c, nb - 1, 1, 0);
+        int32_t lo = from > done ? from : done; /* the chunk's first token with logits */
+        if (lo < done + nb) output_head(c, lo - done, done + nb - lo, lo - from);
         c->n_past += nb;
         done += nb;
     }
-    c->n_logits = all_logits ? n : 1;
+    c->n_logits = n - from;
+    c->logits_from = from;
     c->n_last = n;
     return ORX_OK;
 }
 
-orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err) {
+orx_status orx_context_eval(orx_context *c, const int32_t *tokens, int32_t n, bool all_logits,
+                            orx_error *err) {
+    return eval_from(c, tokens, n, all_logits || n <= 0 ? 0 : n - 1, err);
+}
+
+orx_status orx_context_eval_decode_from(orx_context *c, const int32_t *tokens, int32_t n, int32_t from,
+                                        orx_error *err) {
     c->decode_exact = true;
-    orx_status st = orx_context_eval(c, tokens, n, true, err);
+    orx_status st = eval_from(c, tokens, n, from, err);
     c->decode_exact = false;
     return st;
+}
+
+orx_status orx_context_eval_decode(orx_context *c, const int32_t *tokens, int32_t n, orx_error *err) {
+    return orx_context_eval_decode_from(c, tokens, n, 0, err);
 }

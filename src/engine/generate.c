@@ -56,36 +56,58 @@ typedef struct dec {
     bool                     by_model; /* the current draft is the draft model's (p->drafter) */
 } dec;
 
+/* Whether the grammar mask with the budget left (orx_grammar_mask) would leave token t. */
+static bool allowed(const dec *d, int32_t t) {
+    return orx_grammar_allows(d->gs, d->p->gvocab, d->tok, t, d->nv, d->p->n_predict - d->st->n_gen);
+}
+
 /* Replay (benchmarks): the allowed token spelling the most of the replayed answer's next bytes,
- * -1 when none does. */
-static int32_t replay_choice(const dec *d) {
+ * -1 when none does. Allowed: not -inf in the masked row (masked: d->logits holds it), else the
+ * same read off the unmasked row and the grammar's verdict for that one token. */
+static int32_t replay_choice(const dec *d, const float *row, bool masked) {
     if (d->rpos >= d->p->n_replay) return -1;
     const char *rest = d->p->replay + d->rpos;
     int32_t lim = (int32_t)(d->p->n_replay - d->rpos < 256 ? d->p->n_replay - d->rpos : 256);
     while (lim > 0) {
         int32_t len, t = orx_gvocab_longest(d->p->gvocab, rest, lim, &len);
         if (t < 0 || len <= 0) return -1;
-        if (d->logits[t] != -INFINITY) return t;
+        if (masked ? d->logits[t] != -INFINITY : row[t] != -INFINITY && allowed(d, t)) return t;
         lim = len - 1;
     }
     return -1;
 }
 
+/* The choice under a grammar where one token's check stands for the whole mask, -1 where the
+ * mask is needed: the replayed token; greedy, the sampler's choice on the unmasked row when the
+ * grammar allows it — masking only lowers other tokens to -inf, so the first maximum of the row
+ * stays the first maximum (not so with a NaN in the row: then the mask decides). */
+static int32_t choose_unmasked(dec *d, const float *row) {
+    if (d->p->replay) return replay_choice(d, row, false);
+    if (d->p->sampling.temp > 0) return -1; /* a draw needs the whole masked distribution */
+    for (int32_t i = 0; i < d->nv; i++)
+        if (row[i] != row[i]) return -1;
+    int32_t t = orx_sampler_sample(d->smp, row, d->nv); /* greedy: no random draw */
+    return t >= 0 && allowed(d, t) ? t : -1;
+}
+
 /* The token step-by-step decoding chooses at this logits row: grammar mask with the budget left,
- * then the sampler. */
+ * then the sampler (or the replayed answer's token). */
 static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err) {
     if (!row) return orx_fail(err, ORX_ERR_INTERNAL, "no logits after evaluation");
-    const float *in = row;
-    if (d->gs) {
-        memcpy(d->logits, row, (size_t)d->nv * sizeof *row);
-        in = d->logits;
-        if (orx_grammar_mask(d->gs, d->p->gvocab, d->tok, d->logits, d->nv, d->p->n_predict - d->st->n_gen) == 0)
-            return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the "
-                            "model's vocabulary cannot express the required JSON (e.g. no '{' token)", d->st->n_gen);
+    *tok = d->gs ? choose_unmasked(d, row) : -1;
+    if (*tok < 0) {
+        const float *in = row;
+        if (d->gs) {
+            memcpy(d->logits, row, (size_t)d->nv * sizeof *row);
+            in = d->logits;
+            if (orx_grammar_mask(d->gs, d->p->gvocab, d->tok, d->logits, d->nv, d->p->n_predict - d->st->n_gen) == 0)
+                return orx_fail(err, ORX_ERR_UNSUPPORTED, "constrained decoding reached a dead end after %d tokens: the "
+                                "model's vocabulary cannot express the required JSON (e.g. no '{' token)", d->st->n_gen);
+        }
+        *tok = d->gs && d->p->replay ? replay_choice(d, row, true) : -1;
+        if (*tok < 0) *tok = orx_sampler_sample(d->smp, in, d->nv);
+        if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
     }
-    *tok = d->gs && d->p->replay ? replay_choice(d) : -1;
-    if (*tok < 0) *tok = orx_sampler_sample(d->smp, in, d->nv);
-    if (*tok < 0) return orx_fail(err, ORX_ERR_NOMEM, "sampling failed");
     if (d->st->t_first_s < 0) d->st->t_first_s = orx_now() - d->t0;
     return ORX_OK;
 }
@@ -210,11 +232,15 @@ static bool step(dec *d, int32_t *pend, orx_status *st, orx_error *err) {
     if (n + nd > room) nd = 0;
     d->st->n_passes++;
     int32_t base = orx_context_n_past(c);
-    if (n + nd == 1) {
+    /* Logits are read from row n-1 on (the pending token's and the forced run's rows before it are
+     * followed by forced tokens), and not at all when the token after the pass is forced too. */
+    int32_t from = d->ifq < d->nfq ? n + nd : n - 1;
+    if (n + nd == 1 && from == 0) {
         if ((*st = orx_context_eval(c, batch, 1, false, err))) return false;
         return !(*st = next_token(d, orx_context_logits(c, -1), pend, err));
     }
-    if ((*st = orx_context_eval_decode(c, batch, n + nd, err))) return false;
+    if ((*st = orx_context_eval_decode_from(c, batch, n + nd, from, err))) return false;
+    if (from == n + nd) return !(*st = next_token(d, NULL, pend, err));
     d->st->n_drafted += nd;
     for (int32_t i = 0; i < nd; i++) {
         int32_t t;

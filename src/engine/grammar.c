@@ -669,6 +669,26 @@ int32_t orx_grammar_mask(const orx_gstate *s, const orx_gvocab *v, const orx_tok
     return count;
 }
 
+/* The rule of orx_grammar_mask for one token: its text steps through the state byte by byte (the
+ * trie path walk() takes) and, with a budget, the value can still be closed after it; an
+ * end-of-generation token only when the state is done. */
+bool orx_grammar_allows(const orx_gstate *s, const orx_gvocab *v, const orx_tokenizer *tok, int32_t t,
+                        int32_t n_vocab, int32_t budget) {
+    if (t < 0 || t >= n_vocab) return false;
+    int32_t n = n_vocab < v->n_vocab ? n_vocab : v->n_vocab;
+    if (t < n && orx_tokenizer_is_eog(tok, t) && s->done) return true;
+    if (s->done || t >= v->n_vocab || orx_tokenizer_is_eog(tok, t)) return false; /* not in the trie */
+    char buf[512];
+    int32_t len = orx_token_to_piece(tok, t, buf, sizeof buf);
+    if (len <= 0 || len > (int32_t)sizeof buf) return false; /* not in the trie either */
+    orx_gstate cur;
+    copy_state(&cur, s);
+    for (int32_t i = 0; i < len; i++)
+        if (!step(&cur, (unsigned char)buf[i])) return false;
+    int32_t after = budget < 0 ? -1 : budget - 1;
+    return after < 0 || close_cost(&cur) <= after;
+}
+
 /* ============================================================================================
  * Jump-forward: forced bytes, and the vocabulary's longest match
  * ========================================================================================== */
