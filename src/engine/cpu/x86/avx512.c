@@ -491,7 +491,7 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t sb = 0; sb < nsb; sb++) {
         const uint8_t *bp = grp + (size_t)sb * K16_BLOCK;
-        for (int l = 0; l < 4; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
+        for (int l = 0; l < K16_BLOCK / 64; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
         __m512i u0 = _mm512_loadu_si512(bp + 64), u1 = _mm512_loadu_si512(bp + 128), u2 = _mm512_loadu_si512(bp + 192);
         __m512i sc03 = _mm512_and_si512(u0, m6);
         __m512i sc47 = _mm512_or_si512(_mm512_and_si512(u2, m4),
