@@ -158,7 +158,7 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
     }
-    if (!k.vec_dot && !(k.mm && n_tok >= k.mm_min_tok)) decode = true; /* Q4_0_R16: gemv paths only */
+    if (!k.vec_dot && !(k.mm && n_tok >= k.mm_min_tok)) decode = true; /* _R16 types: gemv paths only */
     mm_ctx c;
     memset(&c, 0, sizeof c);
     c.k = k;

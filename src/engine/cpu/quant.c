@@ -623,26 +623,6 @@ static void r16_row(const uint8_t *grp, int r, int64_t nb, orx_block_q4_0 *out) 
     }
 }
 
-/* Each row through the Q4_0 reference dot product (bit-identical to it). */
-static void gemv_multi_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
-                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    (void)prep, (void)prep_stride;
-    int64_t nb = n / 32;
-    orx_block_q4_0 *row = malloc((size_t)(nb ? nb : 1) * sizeof *row);
-    for (int r = 0; r < nr; r++) {
-        if (row) r16_row((const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride, r % 16, nb, row);
-        for (int t = 0; t < nt; t++) {
-            float *o = &y[t * y_stride + r];
-            if (row) dot_q4_0(n, o, row, (const char *)x + (size_t)t * x_stride);
-            else *o = 0.0f;
-        }
-    }
-    free(row);
-}
-
-static void gemv_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
-    gemv_multi_r16_ref(n, w, w_stride, nr, x, 0, prep, 0, 1, y, 0);
-}
 
 /* Q4_K_R16 */
 #define K16_BLOCK 2304 /* bytes of one super-block of 16 rows */
@@ -673,24 +653,45 @@ static void k16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q4_K *out)
     }
 }
 
-static void gemv_multi_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
-                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    (void)prep, (void)prep_stride;
-    int64_t nsb = n / 256;
-    orx_block_q4_K *row = malloc((size_t)(nsb ? nsb : 1) * sizeof *row);
+/* The _R16 references: each row put back in the file's layout and through that type's reference
+ * dot product (bit-identical to it). k: Q4_K_R16, else Q4_0_R16. */
+static void r16_ref_rows(bool k, int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
+                         int nt, float *y, int64_t y_stride) {
+    int64_t nb = n / (k ? 256 : 32);
+    void *row = malloc((size_t)(nb ? nb : 1) * (k ? sizeof(orx_block_q4_K) : sizeof(orx_block_q4_0)));
     for (int r = 0; r < nr; r++) {
-        if (row) k16_row((const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride, r % 16, nsb, row);
+        const uint8_t *grp = (const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride;
+        if (row && k) k16_row(grp, r % 16, nb, row);
+        else if (row) r16_row(grp, r % 16, nb, row);
         for (int t = 0; t < nt; t++) {
             float *o = &y[t * y_stride + r];
-            if (row) dot_q4_K(n, o, row, (const char *)x + (size_t)t * x_stride);
+            if (row) (k ? dot_q4_K : dot_q4_0)(n, o, row, (const char *)x + (size_t)t * x_stride);
             else *o = 0.0f;
         }
     }
     free(row);
 }
 
+static void gemv_multi_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
+                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    r16_ref_rows(false, n, w, w_stride, nr, x, x_stride, nt, y, y_stride);
+}
+
+static void gemv_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
+    (void)prep;
+    r16_ref_rows(false, n, w, w_stride, nr, x, 0, 1, y, 0);
+}
+
+static void gemv_multi_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
+                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    r16_ref_rows(true, n, w, w_stride, nr, x, x_stride, nt, y, y_stride);
+}
+
 static void gemv_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
-    gemv_multi_k16_ref(n, w, w_stride, nr, x, 0, prep, 0, 1, y, 0);
+    (void)prep;
+    r16_ref_rows(true, n, w, w_stride, nr, x, 0, 1, y, 0);
 }
 
 void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in) {

@@ -395,6 +395,22 @@ ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+/* The nt tokens' activation layouts (pb bytes each, by prep_fn) made here when the caller had
+ * none (its scratch could not be had): a buffer to free, or NULL when that fails too — then the
+ * nr rows of every token are written as 0. */
+static char *r16_prep_here(orx_gemv_prep_fn prep_fn, size_t pb, int64_t n, const void *vx, size_t x_stride, int nt,
+                           int nr, float *y, int64_t y_stride) {
+    char *own = orx_alloc64(pb * (size_t)(nt > 0 ? nt : 1));
+    for (int t = 0; own && t < nt; t++)
+        if (!prep_fn(n, (const char *)vx + (size_t)t * x_stride, own + (size_t)t * pb)) {
+            free(own);
+            own = NULL;
+        }
+    if (!own)
+        for (int t = 0; t < nt; t++) memset(y + t * y_stride, 0, (size_t)nr * sizeof(float));
+    return own;
+}
+
 /* nr rows (a multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a
  * group; prep: nt layouts of prep_stride bytes (gemv_prep_r16's), or NULL (prepared here). */
 ORX_AVX512 static void gemv_multi_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
@@ -402,17 +418,8 @@ ORX_AVX512 static void gemv_multi_r16(int64_t n, const void *w, size_t w_stride,
                                       int64_t y_stride) {
     int64_t nb = n / 32;
     char *own = NULL;
-    if (!prep) { /* no prepared layouts (scratch could not be had): make them here */
-        own = orx_alloc64((size_t)nb * 8 * (size_t)(nt > 0 ? nt : 1));
-        for (int t = 0; own && t < nt; t++)
-            if (!gemv_prep_r16(n, (const char *)vx + (size_t)t * x_stride, own + (size_t)t * (size_t)nb * 8)) {
-                free(own);
-                own = NULL;
-            }
-        if (!own) {
-            for (int t = 0; t < nt; t++) memset(y + t * y_stride, 0, (size_t)nr * sizeof(float));
-            return;
-        }
+    if (!prep) {
+        if (!(own = r16_prep_here(gemv_prep_r16, (size_t)nb * 8, n, vx, x_stride, nt, nr, y, y_stride))) return;
         prep = own;
         prep_stride = (size_t)nb * 8;
     }
@@ -549,17 +556,8 @@ ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride,
                                       int64_t y_stride) {
     int64_t nsb = n / 256;
     char *own = NULL;
-    if (!prep) { /* no prepared layouts (scratch could not be had): make them here */
-        own = orx_alloc64((size_t)nsb * 16 * (size_t)(nt > 0 ? nt : 1));
-        for (int t = 0; own && t < nt; t++)
-            if (!gemv_prep_k16(n, (const char *)vx + (size_t)t * x_stride, own + (size_t)t * (size_t)nsb * 16)) {
-                free(own);
-                own = NULL;
-            }
-        if (!own) {
-            for (int t = 0; t < nt; t++) memset(y + t * y_stride, 0, (size_t)nr * sizeof(float));
-            return;
-        }
+    if (!prep) {
+        if (!(own = r16_prep_here(gemv_prep_k16, (size_t)nsb * 16, n, vx, x_stride, nt, nr, y, y_stride))) return;
         prep = own;
         prep_stride = (size_t)nsb * 16;
     }
