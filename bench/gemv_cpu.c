@@ -15,6 +15,12 @@
  * (the least disturbed one on a busy machine) for the named types (default all five).
  * `build/gemv_cpu dec [TOKENS [REPS [TYPE ...]]]` does the same through orx_matmul_decode, the
  * decode-exact product that verifies drafted tokens in one pass (try TOKENS 1..16).
+ * `build/gemv_cpu stream [MB [THREADS [TYPE ...]]]` is decode as the model runs it: one token
+ * through orx_matmul (a pool of THREADS, 2 by default) over 4096 x 4096 matrices filling MB
+ * megabytes (512 by default, far beyond the caches), each read once per pass, the types and
+ * `openrx bench`'s bandwidth probe taking turns (9 rounds: the machine's bandwidth moves with its
+ * neighbours); it reports weight bytes per wall second, median and range, and the share of the
+ * probe's median.
  * The source also builds against trees from before the engine/cpu layout (engine/quant.h).
  */
 #if __has_include("engine/cpu/quant.h")
@@ -27,7 +33,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <immintrin.h>
+#include <sys/mman.h>
 #include <time.h>
+
+#if __has_include("engine/cpu/threadpool.h")
+#include "engine/cpu/threadpool.h"
+#define HAVE_POOL 1
+#else
+#define HAVE_POOL 0
+#endif
 
 static double cpu_s(void) {
     struct timespec t;
@@ -100,7 +115,103 @@ static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n
     return 0;
 }
 
+static double wall_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+#if HAVE_POOL
+/* The bandwidth probe of `openrx bench` over the same buffer: each thread xors its contiguous
+ * share with 256-bit loads, four streams of 32 bytes a step. */
+typedef struct probe_job { const char *buf; size_t bytes; long long sink[64]; } probe_job;
+__attribute__((target("avx2"))) static void probe_fn(void *v, int ith, int nth) {
+    probe_job *j = v;
+    size_t per = j->bytes / (size_t)nth / 128 * 128;
+    const char *p = j->buf + per * (size_t)ith;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < per; i += 128) {
+        a0 = _mm256_xor_si256(a0, _mm256_load_si256((const __m256i *)(p + i)));
+        a1 = _mm256_xor_si256(a1, _mm256_load_si256((const __m256i *)(p + i + 32)));
+        a2 = _mm256_xor_si256(a2, _mm256_load_si256((const __m256i *)(p + i + 64)));
+        a3 = _mm256_xor_si256(a3, _mm256_load_si256((const __m256i *)(p + i + 96)));
+    }
+    __m256i a = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+    j->sink[ith & 63] = _mm256_extract_epi64(a, 0) ^ _mm256_extract_epi64(a, 3);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+#endif
+
+#define STREAM_ROUNDS 9 /* passes per type, round robin with the probe */
+static int stream_mode(double mb, int threads, char **names, int n_names) {
+#if HAVE_POOL
+    const int64_t n = getenv("GEMV_N") ? atoll(getenv("GEMV_N")) : 4096; /* matrix side */
+    const uint32_t all_types[] = {TYPES};
+    uint32_t types[16];
+    int nt = 0;
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        bool named = n_names == 0;
+        for (int i = 0; i < n_names; i++) named |= strcmp(names[i], orx_type_name(all_types[ti])) == 0;
+        if (named) types[nt++] = all_types[ti];
+    }
+    orx_threadpool *pool = orx_threadpool_create(threads);
+    float *X = malloc((size_t)n * sizeof *X), *Y = malloc((size_t)n * sizeof *Y);
+    size_t bytes = (size_t)(mb * 1e6) / ((size_t)2 << 20) * ((size_t)2 << 20) + ((size_t)2 << 20);
+    char *buf[16];
+    int nm[16];
+    size_t mbytes[16];
+    double gbs[17][STREAM_ROUNDS];
+    for (int i = 0; i <= nt; i++) { /* types, then the probe's buffer */
+        if (posix_memalign((void **)&buf[i], (size_t)2 << 20, bytes) != 0) return 1;
+        madvise(buf[i], bytes, MADV_HUGEPAGE); /* the pages the resident weights get */
+        memset(buf[i], 1, bytes);
+        if (i == nt) break;
+        mbytes[i] = orx_type_row_bytes(types[i], n) * (size_t)n;
+        nm[i] = (int)(bytes / mbytes[i]);
+        char *one = random_matrix(types[i], n, n, Y);
+        for (int m = 0; m < nm[i]; m++) memcpy(buf[i] + (size_t)m * mbytes[i], one, mbytes[i]);
+        free(one);
+    }
+    for (int64_t i = 0; i < n; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+    printf("kernels: %s, %d threads, %.0f MB per type\n", orx_cpu_describe(), threads, (double)bytes / 1e6);
+    static probe_job pj;
+    pj.buf = buf[nt];
+    pj.bytes = bytes;
+    for (int r = -1; r < STREAM_ROUNDS; r++) /* round -1: warm-up */
+        for (int i = 0; i <= nt; i++) {
+            double w0 = wall_s();
+            if (i == nt) orx_threadpool_run(pool, probe_fn, &pj);
+            else
+                for (int m = 0; m < nm[i]; m++) orx_matmul(pool, types[i], buf[i] + (size_t)m * mbytes[i], n, n, X, 1, Y);
+            double moved = i == nt ? (double)bytes : (double)mbytes[i] * nm[i];
+            if (r >= 0) gbs[i][r] = moved / (wall_s() - w0) / 1e9;
+        }
+    for (int i = 0; i <= nt; i++) qsort(gbs[i], STREAM_ROUNDS, sizeof(double), cmp_double);
+    double pm = gbs[nt][STREAM_ROUNDS / 2];
+    printf("%-9s median %5.1f GB/s (range %.1f-%.1f)\n", "probe", pm, gbs[nt][0], gbs[nt][STREAM_ROUNDS - 1]);
+    for (int i = 0; i < nt; i++)
+        printf("%-9s median %5.1f GB/s (range %.1f-%.1f) = %3.0f %% of the probe's median\n", orx_type_name(types[i]),
+               gbs[i][STREAM_ROUNDS / 2], gbs[i][0], gbs[i][STREAM_ROUNDS - 1], 100 * gbs[i][STREAM_ROUNDS / 2] / pm);
+    for (int i = 0; i <= nt; i++) free(buf[i]);
+    orx_threadpool_free(pool);
+    free(X);
+    free(Y);
+    return 0;
+#else
+    (void)mb, (void)threads, (void)names, (void)n_names;
+    fprintf(stderr, "gemv_cpu: this tree has no thread pool\n");
+    return 2;
+#endif
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "stream") == 0)
+        return stream_mode(argc > 2 ? atof(argv[2]) : 512, argc > 3 ? atoi(argv[3]) : 2, argv + 4,
+                           argc > 4 ? argc - 4 : 0);
     bool dec = argc > 1 && strcmp(argv[1], "dec") == 0;
     if (argc > 1 && (dec || strcmp(argv[1], "mm") == 0))
         return prompt_mode(dec, argc > 2 ? atoll(argv[2]) : 128, argc > 3 ? atoi(argv[3]) : 15, argv + 4,
