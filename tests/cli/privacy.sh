@@ -18,7 +18,13 @@ SRC=${ORX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 MODEL=${ORX_SHARED_DIR:-$SRC/../shared}/models/random/rand-llama-256-Q8_0.gguf
 T=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+# servers started inside $(start ...) run in a subshell: their pids go to a file, not to PIDS
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    [ -f "$T/pids" ] && while read -r p; do kill "$p" 2>/dev/null; done < "$T/pids"
+    wait 2>/dev/null
+    rm -rf "$T"
+}
 trap cleanup EXIT
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); }
@@ -99,7 +105,7 @@ fi
 start() { # start LOG ARGS...: openrx serve in the background; echoes its port
     local log=$1; shift
     "$BIN" serve --port 0 "$@" >"$log" 2>&1 &
-    PIDS+=($!)
+    echo $! >> "$T/pids"
     for _ in $(seq 1 300); do
         p=$(grep -o 'ready on http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
         [ -n "$p" ] && { echo "$p"; return; }
