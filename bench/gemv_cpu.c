@@ -84,6 +84,13 @@ static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
     return W;
 }
 
+/* Whether type t is among the names given on the command line (all types when none are). */
+static bool type_named(uint32_t t, char **names, int n_names) {
+    bool named = n_names == 0;
+    for (int i = 0; i < n_names; i++) named |= strcmp(names[i], orx_type_name(t)) == 0;
+    return named;
+}
+
 static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n_names) {
     void (*product)(orx_threadpool *, uint32_t, const void *, int64_t, int64_t, const float *, int64_t, float *) =
         decode ? orx_matmul_decode : orx_matmul;
@@ -93,9 +100,7 @@ static int prompt_mode(bool decode, int64_t n_tok, int reps, char **names, int n
     printf("kernels: %s\n", orx_cpu_describe());
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         uint32_t t = types[ti];
-        bool named = n_names == 0;
-        for (int i = 0; i < n_names; i++) named |= strcmp(names[i], orx_type_name(t)) == 0;
-        if (!named) continue;
+        if (!type_named(t, names, n_names)) continue;
         char *W = random_matrix(t, n, n, X);
         for (int64_t i = 0; i < n * n_tok; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
         product(NULL, t, W, n, n, X, n_tok, Y); /* warm-up: scratch, caches */
@@ -153,11 +158,8 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
     const uint32_t all_types[] = {TYPES};
     uint32_t types[16];
     int nt = 0;
-    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
-        bool named = n_names == 0;
-        for (int i = 0; i < n_names; i++) named |= strcmp(names[i], orx_type_name(all_types[ti])) == 0;
-        if (named) types[nt++] = all_types[ti];
-    }
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++)
+        if (type_named(all_types[ti], names, n_names)) types[nt++] = all_types[ti];
     orx_threadpool *pool = orx_threadpool_create(threads);
     float *X = malloc((size_t)n * sizeof *X), *Y = malloc((size_t)n * sizeof *Y);
     size_t bytes = (size_t)(mb * 1e6) / ((size_t)2 << 20) * ((size_t)2 << 20) + ((size_t)2 << 20);

@@ -17,12 +17,9 @@ BIN=$1
 SRC=${ORX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 MODEL=${ORX_SHARED_DIR:-$SRC/../shared}/models/random/rand-llama-256-Q8_0.gguf
 T=$(mktemp -d)
-PIDS=()
-# servers started inside $(start ...) run in a subshell: their pids go to a file, not to PIDS
+# servers are started inside $(start ...), a subshell: their pids go to a file
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     [ -f "$T/pids" ] && while read -r p; do kill "$p" 2>/dev/null; done < "$T/pids"
-    wait 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT

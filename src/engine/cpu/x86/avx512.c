@@ -16,6 +16,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+/* Bytes ahead that the decode kernels prefetch their weight rows (the hardware prefetchers alone
+ * leave DRAM idle between requests). 8 KB: Q8_0 and Q6_K decode streamed 12-15 % faster than at
+ * 2 KB, 2 threads, `build/gemv_cpu stream` (README, "Prefetch distance"). */
+#define PF_STREAM 8192
+
 /* ============================================================================================
  * Helpers
  * ========================================================================================== */
@@ -66,10 +71,6 @@ ORX_AVX512 ORX_AI void dot_q(bool q4, int64_t n, float *s, const void *vw, const
     const size_t bb = q4 ? sizeof *w4 : sizeof *w8;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     int64_t nb = n / 32, i = 0;
-/* Bytes ahead that the decode kernels prefetch their weight rows (the hardware prefetchers alone
- * leave DRAM idle between requests). 8 KB: Q8_0 and Q6_K decode streamed 12-15 % faster than at
- * 2 KB, 2 threads, `build/gemv_cpu stream` (README, "Prefetch distance"). */
-#define PF_STREAM 8192
 #define DW(k) orx_h2f(q4 ? w4[k].d : w8[k].d)
     for (; i + 4 <= nb; i += 4) {
         const char *w = (const char *)vw + (size_t)i * bb;
