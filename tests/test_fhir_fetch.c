@@ -170,6 +170,30 @@ static void test_inputs(void **state) {
     assert_int_equal(orx_fhir_fetch_check("http://h", "p1", "", &err), ORX_ERR_INVALID);
 }
 
+static void test_allow(void **state) {
+    (void)state;
+    const char *allow[] = {"https://ehr.example.org/fhir/r4/", "http://127.0.0.1:8080"};
+    const size_t n = 2;
+    const char *yes[] = {"https://ehr.example.org/fhir/r4", "https://ehr.example.org/fhir/r4/",
+                         "HTTPS://EHR.example.ORG/fhir/r4/Patient", "http://127.0.0.1:8080", "http://127.0.0.1:8080/",
+                         "http://127.0.0.1:8080/any/path"};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        if (!orx_fhir_base_allowed(yes[i], allow, n)) fail_msg("should be allowed: %s", yes[i]);
+    }
+    const char *no[] = {"https://ehr.example.org/fhir/r5", "https://ehr.example.org/fhir/r4x",
+                        "https://ehr.example.org/FHIR/r4", "http://ehr.example.org/fhir/r4",
+                        "https://ehr.example.org.evil.net/fhir/r4", "https://ehr.example.org@evil.net/fhir/r4",
+                        "https://ehr.example.org:444/fhir/r4", "https://evil.net/https://ehr.example.org/fhir/r4",
+                        "https://ehr.example.org/fhir/r4/../../admin", "https://ehr.example.org/fhir/r4/./x",
+                        "https://ehr.example.org/fhir/r4/%2E%2E/x", "http://127.0.0.1:80", "http://127.0.0.1",
+                        "http://127.0.0.1:8080/a/..", "ehr.example.org/fhir/r4", "", NULL};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        if (orx_fhir_base_allowed(no[i], allow, n)) fail_msg("should not be allowed: %s", no[i] ? no[i] : "(null)");
+    }
+    /* no list: every base (the fetch's own checks still apply) */
+    assert_true(orx_fhir_base_allowed("https://anything.example/", NULL, 0));
+}
+
 static void test_deadline(void **state) {
     (void)state;
     /* a listening socket nobody accepts: the connection completes (backlog), no answer comes */
@@ -215,6 +239,7 @@ int main(void) {
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_page),
         cmocka_unit_test(test_inputs),
+        cmocka_unit_test(test_allow),
         cmocka_unit_test(test_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include "llm/llm.h"
 #include "server/server.h"
 #include "server/api.h"
+#include "server/fhir_fetch.h"
 #include "server/static.h" /* clinician page at / */
 #include "cli/backend_opts.h"
 #include <getopt.h>
@@ -80,7 +81,9 @@ static void usage(FILE *f) {
         "      --queue N              model requests that may wait (default 16); more get 503 + Retry-After\n"
         "      --deadline S           a model request's limit, queue wait included (default 300) -> 504\n"
         "      --drain-timeout S      on SIGTERM, wait this long for model requests (default 30)\n"
-        "      --fhir-timeout S       CDS Hooks reads from the request's fhirServer: all of them within S (default 10)\n");
+        "      --fhir-timeout S       CDS Hooks reads from the request's fhirServer: all of them within S (default 10)\n"
+        "      --fhir-allow URL       read only from fhirServer URLs under URL (repeatable; same scheme, host and port,\n"
+        "                             path URL's or below it); others get 403. Default: any fhirServer\n");
 }
 
 static char *read_key_file(const char *path, orx_error *err) {
@@ -111,10 +114,14 @@ int cmd_serve(int argc, char **argv) {
         {"body-timeout", required_argument, 0, 0x314}, {"idle-timeout", required_argument, 0, 0x315},
         {"queue", required_argument, 0, 0x316}, {"deadline", required_argument, 0, 0x317},
         {"drain-timeout", required_argument, 0, 0x318}, {"fhir-timeout", required_argument, 0, 0x319},
+        {"fhir-allow", required_argument, 0, 0x31a},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
     double drain_s = 30, fhir_timeout_s = 0;
+    enum { MAX_FHIR_ALLOW = 64 };
+    const char *fhir_allow[MAX_FHIR_ALLOW];
+    size_t n_fhir_allow = 0;
     while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'H': sp.host = optarg; break;
@@ -147,6 +154,15 @@ int cmd_serve(int argc, char **argv) {
             else if (c == 0x317) sp.request_deadline_s = sec;
             else if (c == 0x318) drain_s = sec;
             else fhir_timeout_s = sec;
+            break;
+        }
+        case 0x31a: {
+            orx_error ue = ORX_ERROR_INIT;
+            if (orx_fhir_fetch_check(optarg, "x", NULL, &ue) != ORX_OK)
+                return orx_cli_usage("serve", "--fhir-allow: '%s': %s", optarg, ue.msg);
+            if (n_fhir_allow == MAX_FHIR_ALLOW)
+                return orx_cli_usage("serve", "--fhir-allow: at most %d FHIR servers", MAX_FHIR_ALLOW);
+            fhir_allow[n_fhir_allow++] = optarg;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -190,7 +206,11 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "openrx: no knowledge base (--kb); /v1/recommend runs without evidence\n");
     }
     orx_api api = {.srv = srv, .checker = ck, .retriever = have_ret ? &ret : NULL, .llm = orx_server_llm(srv), .audit_path = audit,
-                   .audit_full = audit_full, .fhir_timeout_s = fhir_timeout_s};
+                   .audit_full = audit_full, .fhir_timeout_s = fhir_timeout_s, .fhir_allow = fhir_allow,
+                   .n_fhir_allow = n_fhir_allow};
+    if (!n_fhir_allow)
+        fprintf(stderr, "openrx: CDS Hooks requests may name any fhirServer to read the record from; "
+                        "--fhir-allow URL limits them to your EHR's\n");
     if ((st = orx_api_register(&api, &err)) != ORX_OK) goto fail;
     if ((st = orx_server_route_uses_model(srv, "POST", "/v1/recommend")) != ORX_OK) goto fail;
     if ((st = orx_static_register(srv, &web, &err)) != ORX_OK) goto fail;

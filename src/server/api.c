@@ -264,8 +264,8 @@ static json_t *draft_for(const orx_finding *f, const orx_proposed_drug *pd, json
 }
 
 /* Read the missing queries from fhirServer into res. 0, or the HTTP status of the error in *out:
- * 400 bad fhirServer / patientId / token, 504 the deadline passed, 502 any other failure. The
- * token is sent in the Authorization header only, never put in a message. */
+ * 400 bad fhirServer / patientId / token, 403 fhirServer not under --fhir-allow, 504 the deadline passed,
+ * 502 any other failure. The token is sent in the Authorization header only, never put in a message. */
 static int cds_fetch(orx_api *api, json_t *req, json_t *ctx, unsigned missing, json_t *res, char **out) {
     json_t *auth = json_object_get(req, "fhirAuthorization");
     const char *token = json_string_value(json_object_get(auth, "access_token"));
@@ -274,14 +274,21 @@ static int cds_fetch(orx_api *api, json_t *req, json_t *ctx, unsigned missing, j
         *out = error_body("fhirAuthorization: only a \"Bearer\" token_type with an \"access_token\" is supported");
         return 400;
     }
+    const char *base = json_string_value(json_object_get(req, "fhirServer"));
+    if (!orx_fhir_base_allowed(base, api->fhir_allow, api->n_fhir_allow)) {
+        char msg[2400];
+        snprintf(msg, sizeof msg, "fhirServer \"%.2048s\" is not one of the FHIR servers this service may read "
+                 "(serve --fhir-allow); the request was not sent", base ? base : "");
+        *out = orx_server_error_json(msg, "permission_error", "fhir_server_not_allowed");
+        return 403;
+    }
     const char *pid = json_string_value(json_object_get(ctx, "patientId"));
     orx_fhir_fetch_params fp = orx_fhir_fetch_default_params();
     if (api->fhir_timeout_s > 0) fp.deadline_s = api->fhir_timeout_s;
     orx_fhir_fetch_stats stats;
     orx_error err = ORX_ERROR_INIT;
     json_t *got = json_array();
-    orx_status st = orx_fhir_fetch(&fp, json_string_value(json_object_get(req, "fhirServer")), token, pid, missing, got,
-                                   &stats, &err);
+    orx_status st = orx_fhir_fetch(&fp, base, token, pid, missing, got, &stats, &err);
     if (st == ORX_OK) {
         json_array_extend(res, got);
         json_decref(got);

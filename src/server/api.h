@@ -19,6 +19,8 @@ typedef struct orx_api {
     bool                 audit_full; /* audit records hold the request bodies sent (not only hashes) */
     bool                 cds_recommend; /* reserved: add a model recommendation card on order-select */
     double               fhir_timeout_s; /* CDS Hooks reads from fhirServer: deadline, all requests (0 = 10 s) */
+    const char *const   *fhir_allow;     /* [n_fhir_allow] base URLs fhirServer must lie under (--fhir-allow) */
+    size_t               n_fhir_allow;   /* 0: any fhirServer is read */
 } orx_api;
 
 /* Register the routes; api must outlive the server. */

@@ -101,6 +101,43 @@ orx_status orx_fhir_fetch_check(const char *base, const char *patient_id, const 
     return ORX_OK;
 }
 
+/* Index just past the authority of an absolute URL ("scheme://authority"), 0 if it has none. */
+static size_t authority_end(const char *u) {
+    const char *p = strstr(u, "://");
+    if (!p || p == u) return 0;
+    size_t i = (size_t)(p - u) + 3;
+    while (u[i] && u[i] != '/') i++;
+    return i;
+}
+
+/* A path with a "." or ".." segment or a percent-encoded '.' (%2e). */
+static bool path_has_dot_segment(const char *path) {
+    for (const char *s = path; *s; s++) {
+        if (s[0] == '%' && s[1] == '2' && (s[2] == 'e' || s[2] == 'E')) return true;
+        if (s[0] != '/' || s[1] != '.') continue;
+        const char *e = s + 2 + (s[2] == '.');
+        if (*e == '\0' || *e == '/') return true;
+    }
+    return false;
+}
+
+bool orx_fhir_base_allowed(const char *base, const char *const *allow, size_t n) {
+    if (n == 0) return true;
+    size_t be = base ? authority_end(base) : 0;
+    if (!be || path_has_dot_segment(base + be)) return false;
+    for (size_t k = 0; k < n; k++) {
+        const char *a = allow[k];
+        size_t ae = a ? authority_end(a) : 0;
+        if (!ae || ae != be || strncasecmp(a, base, ae)) continue;
+        size_t al = strlen(a);
+        while (al > ae && a[al - 1] == '/') al--;
+        if (strncmp(base + be, a + ae, al - ae)) continue;
+        char next = base[be + al - ae];
+        if (next == '\0' || next == '/') return true;
+    }
+    return false;
+}
+
 /* ============================================================================================
  * One page
  * ========================================================================================== */

@@ -51,6 +51,13 @@ typedef struct orx_fhir_fetch_stats {
  * ORX_ERR_INVALID with a message naming the field otherwise. */
 orx_status orx_fhir_fetch_check(const char *base, const char *patient_id, const char *token, orx_error *err);
 
+/* Whether base (a fhirServer URL) lies under one of the n allowed base URLs (`serve
+ * --fhir-allow`): the scheme and authority (host, port) equal, case-insensitive, and the path the
+ * allowed one's or below it (the next character a '/'; trailing '/' on the allowed URL ignored).
+ * A base with a "." or ".." path segment, or a percent-encoded '.', is never allowed (the
+ * request would leave the allowed path once resolved). n == 0 allows every base. */
+bool orx_fhir_base_allowed(const char *base, const char *const *allow, size_t n);
+
 /* Run the queries whose bit (1u << index into the query table) is set in `which` against base
  * and append each resource read (new references) to out (a JSON array). Errors:
  * ORX_ERR_INVALID (bad inputs), ORX_ERR_NETWORK (transport error, timeout, HTTP error status,

@@ -229,6 +229,24 @@ has "$T/mac.json" 'Bearer'
 request order-sign p1 '["ibuprofen 400 MG Oral Tablet"]' >"$T/none.req"
 [ "$(post openrx-order-sign "$T/none.req" "$T/none.json")" = 412 ] && ok || bad "no prefetch, no fhirServer: $(head -c 300 "$T/none.json")"
 has "$T/none.json" '"code":"prefetch_missing"'
+# ---- --fhir-allow: only the named FHIR server is read; others get 403 before any request -------
+"$BIN" serve --port 0 --data "$SRC/data" --audit none --fhir-allow "$FHIR/" >"$T/serve2.out" 2>"$T/serve2.err" &
+PIDS+=($!)
+PORT2=$(wait_line "$T/serve2.out" $! 's/^openrx: ready on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
+[ -n "$PORT2" ] || { echo "FAIL: serve --fhir-allow did not start: $(cat "$T/serve2.err")"; exit 1; }
+# misbehave.js's garbage would be a 502 had it been read
+POST_URL="http://127.0.0.1:$PORT2" expect notallowed "$BAD/garbage" 403 fhir_server_not_allowed 'not one of the FHIR servers'
+POST_URL="http://127.0.0.1:$PORT2" expect dotdot "$FHIR/../x" 403 fhir_server_not_allowed '--fhir-allow'
+: >"$T/fhir.log"
+[ "$(POST_URL="http://127.0.0.1:$PORT2" post openrx-order-sign "$T/malik-sign-fetch.req" "$T/allowed.json")" = 200 ] && ok \
+    || bad "--fhir-allow \$FHIR: the allowed server: $(head -c 300 "$T/allowed.json")"
+has "$T/allowed.json" 'warfarin'
+grep -q '^GET /Patient/' "$T/fhir.log" && ok || bad "--fhir-allow: the allowed server was not read"
+grep -q 'may name any fhirServer' "$T/serve.err" && ok || bad "serve without --fhir-allow did not say that any fhirServer is read"
+grep -q 'may name any fhirServer' "$T/serve2.err" && bad "serve --fhir-allow still says any fhirServer is read" || ok
+"$BIN" serve --port 0 --audit none --fhir-allow "ftp://ehr/fhir" >/dev/null 2>"$T/allow-bad.err"
+[ $? -eq 2 ] && grep -q -- "--fhir-allow: 'ftp://ehr/fhir'" "$T/allow-bad.err" && ok \
+    || bad "--fhir-allow ftp://: want exit 2 and a message: $(cat "$T/allow-bad.err")"
 # the service is still up, and never printed the token
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/health")" = 200 ] && ok || bad "/health after the broken servers"
 lacks "$T/serve.err" "$TOKEN"
