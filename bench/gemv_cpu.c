@@ -20,7 +20,8 @@
  * megabytes (512 by default, far beyond the caches), each read once per pass, the types and
  * `openrx bench`'s bandwidth probe taking turns (9 rounds: the machine's bandwidth moves with its
  * neighbours); it reports weight bytes per wall second, median and range, and the share of the
- * probe's median.
+ * probe's median. Each type runs twice, the second time ("+pf") with the decode kernels'
+ * software prefetch on (orx_cpu_set_decode_prefetch; trees without the setting run it once).
  * The source also builds against trees from before the engine/cpu layout (engine/quant.h).
  */
 #if __has_include("engine/cpu/quant.h")
@@ -166,7 +167,7 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
     char *buf[16];
     int nm[16];
     size_t mbytes[16];
-    double gbs[17][STREAM_ROUNDS];
+    double gbs[33][STREAM_ROUNDS]; /* [2 * type + prefetch], then the probe */
     for (int i = 0; i <= nt; i++) { /* types, then the probe's buffer */
         if (posix_memalign((void **)&buf[i], (size_t)2 << 20, bytes) != 0) return 1;
         madvise(buf[i], bytes, MADV_HUGEPAGE); /* the pages the resident weights get */
@@ -183,21 +184,36 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
     static probe_job pj;
     pj.buf = buf[nt];
     pj.bytes = bytes;
+    /* each type twice: without and with the kernels' software prefetch (orx_cpu_decode_pf) */
+#ifdef ORX_CPU_DECODE_PF
+    bool pf0 = atomic_load(&orx_cpu_decode_pf);
+#endif
     for (int r = -1; r < STREAM_ROUNDS; r++) /* round -1: warm-up */
-        for (int i = 0; i <= nt; i++) {
+        for (int e = 0; e <= 2 * nt; e++) {
+            int i = e / 2;
             double w0 = wall_s();
-            if (i == nt) orx_threadpool_run(pool, probe_fn, &pj);
-            else
+            if (e == 2 * nt) orx_threadpool_run(pool, probe_fn, &pj);
+            else {
+#ifdef ORX_CPU_DECODE_PF
+                orx_cpu_set_decode_prefetch(e & 1);
+#endif
                 for (int m = 0; m < nm[i]; m++) orx_matmul(pool, types[i], buf[i] + (size_t)m * mbytes[i], n, n, X, 1, Y);
-            double moved = i == nt ? (double)bytes : (double)mbytes[i] * nm[i];
-            if (r >= 0) gbs[i][r] = moved / (wall_s() - w0) / 1e9;
+            }
+            double moved = e == 2 * nt ? (double)bytes : (double)mbytes[i] * nm[i];
+            if (r >= 0) gbs[e][r] = moved / (wall_s() - w0) / 1e9;
         }
-    for (int i = 0; i <= nt; i++) qsort(gbs[i], STREAM_ROUNDS, sizeof(double), cmp_double);
-    double pm = gbs[nt][STREAM_ROUNDS / 2];
-    printf("%-9s median %5.1f GB/s (range %.1f-%.1f)\n", "probe", pm, gbs[nt][0], gbs[nt][STREAM_ROUNDS - 1]);
-    for (int i = 0; i < nt; i++)
-        printf("%-9s median %5.1f GB/s (range %.1f-%.1f) = %3.0f %% of the probe's median\n", orx_type_name(types[i]),
-               gbs[i][STREAM_ROUNDS / 2], gbs[i][0], gbs[i][STREAM_ROUNDS - 1], 100 * gbs[i][STREAM_ROUNDS / 2] / pm);
+#ifdef ORX_CPU_DECODE_PF
+    orx_cpu_set_decode_prefetch(pf0);
+#endif
+    for (int e = 0; e <= 2 * nt; e++) qsort(gbs[e], STREAM_ROUNDS, sizeof(double), cmp_double);
+    double pm = gbs[2 * nt][STREAM_ROUNDS / 2];
+    printf("%-12s median %5.1f GB/s (range %.1f-%.1f)\n", "probe", pm, gbs[2 * nt][0], gbs[2 * nt][STREAM_ROUNDS - 1]);
+    for (int e = 0; e < 2 * nt; e++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s", orx_type_name(types[e / 2]), e & 1 ? "+pf" : "");
+        printf("%-12s median %5.1f GB/s (range %.1f-%.1f) = %3.0f %% of the probe's median\n", name,
+               gbs[e][STREAM_ROUNDS / 2], gbs[e][0], gbs[e][STREAM_ROUNDS - 1], 100 * gbs[e][STREAM_ROUNDS / 2] / pm);
+    }
     for (int i = 0; i <= nt; i++) free(buf[i]);
     orx_threadpool_free(pool);
     free(X);

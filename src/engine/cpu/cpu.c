@@ -26,6 +26,7 @@ static orx_cpu_features g_feat;
 static pthread_once_t   g_once = PTHREAD_ONCE_INIT;
 static char             g_desc[256];
 static int              g_forced = -1; /* -1 none, 0 scalar, 1 avx2, 2 avx512, 3 amx */
+atomic_bool             orx_cpu_decode_pf;  /* orx_cpu_set_decode_prefetch */
 
 #ifdef ORX_X86
 static unsigned long long xgetbv0(void) {
@@ -73,6 +74,8 @@ static void detect(void) {
 #endif
     const char *env = getenv("ORX_ISA");
     if (env && g_forced < 0) orx_cpu_force_isa(env);
+    const char *pf = getenv("ORX_PREFETCH");
+    if (pf && !strcmp(pf, "1")) orx_cpu_set_decode_prefetch(true);
 }
 
 const orx_cpu_features *orx_cpu_get(void) {
@@ -100,6 +103,8 @@ void orx_cpu_force_isa(const char *isa) {
     else if (!strcmp(isa, "amx")) g_forced = 3;
     else g_forced = -1;
 }
+
+void orx_cpu_set_decode_prefetch(bool on) { atomic_store_explicit(&orx_cpu_decode_pf, on, memory_order_relaxed); }
 
 static int level(void) {
     orx_cpu_get();

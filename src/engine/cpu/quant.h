@@ -21,6 +21,7 @@
 #ifndef ORX_ENGINE_QUANT_H
 #define ORX_ENGINE_QUANT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -241,6 +242,12 @@ const orx_cpu_features *orx_cpu_get(void);
 const char *orx_cpu_describe(void);
 /* Cap dispatch at "scalar", "avx2", "avx512" or "amx" (tests/bench); NULL = best. Env ORX_ISA too. */
 void orx_cpu_force_isa(const char *isa);
+/* Software prefetch of the weight rows in the AVX-512 decode kernels (Q4_0_R16, Q4_K_R16, Q8_0,
+ * Q4_K, Q6_K rows streamed from DRAM): off by default, on with env ORX_PREFETCH=1 (read with the
+ * CPU features) or this call (bench/gemv_cpu stream compares both). Results do not change. */
+#define ORX_CPU_DECODE_PF 1 /* this tree has the setting */
+void orx_cpu_set_decode_prefetch(bool on);
+extern atomic_bool orx_cpu_decode_pf; /* the setting, read by the kernels (relaxed) */
 
 /* Scalar reference activation quantisers (as llama.cpp's x86 path does them). */
 void orx_quantize_q8_0_act(const float *x, void *y, int64_t n);

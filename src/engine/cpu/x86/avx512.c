@@ -16,10 +16,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/* Bytes ahead that the decode kernels prefetch their weight rows (the hardware prefetchers alone
- * leave DRAM idle between requests). 8 KB: Q8_0 and Q6_K decode streamed 12-15 % faster than at
- * 2 KB, 2 threads, `build/gemv_cpu stream` (README, "Prefetch distance"). */
+/* Software prefetch in the decode kernels, when orx_cpu_decode_pf is set (ORX_PREFETCH=1; off by
+ * default). Whether it helps depends on the machine: on one Zen 4 VM, 8 KB ahead streamed Q8_0
+ * and Q6_K 12-15 % faster than 2 KB; on another, Q8_0 and Q4_K_R16 decode read 9-11 points more
+ * of the bandwidth probe with it off and nothing read less (README, "Prefetch distance";
+ * `build/gemv_cpu stream` compares both in one run). PF_STREAM: bytes ahead in a row. */
 #define PF_STREAM 8192
+#define DECODE_PF() atomic_load_explicit(&orx_cpu_decode_pf, memory_order_relaxed)
 
 /* ============================================================================================
  * Helpers
@@ -369,12 +372,14 @@ ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) {
 ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
                                   const float *const *dx, const int32_t *const *corr, int NT, float *y,
                                   int64_t y_stride) {
+    const bool pf = DECODE_PF(); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512 acc[R16_TOKS];
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *bp = grp + (size_t)b * R16_BLOCK;
-        for (int l = 0; l < 5; l++) _mm_prefetch((const char *)bp + R16_PF_BLOCKS * R16_BLOCK + 64 * l, _MM_HINT_T0);
+        if (pf)
+            for (int l = 0; l < 5; l++) _mm_prefetch((const char *)bp + R16_PF_BLOCKS * R16_BLOCK + 64 * l, _MM_HINT_T0);
         __m512 dwv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
         __m512i v[8];
         for (int j = 0; j < 4; j++) {
@@ -497,6 +502,7 @@ ORX_AVX512 static bool gemv_prep_k16(int64_t n, const void *vx, void *buf) {
 
 ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_block_q8_K *const *x,
                                   const int32_t *const *pairs, int NT, float *y, int64_t y_stride) {
+    const bool pf = DECODE_PF(); /* software prefetch (see PF_STREAM) */
     const __m512i m6 = _mm512_set1_epi8(0x3F), m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
     const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
     const __m512i b0 = _mm512_set1_epi32(0xFF), p16 = _mm512_set1_epi32(0x00FF00FF);
@@ -504,7 +510,8 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t sb = 0; sb < nsb; sb++) {
         const uint8_t *bp = grp + (size_t)sb * K16_BLOCK;
-        for (int l = 0; l < K16_BLOCK / 64; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
+        if (pf)
+            for (int l = 0; l < K16_BLOCK / 64; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
         __m512i u0 = _mm512_loadu_si512(bp + 64), u1 = _mm512_loadu_si512(bp + 128), u2 = _mm512_loadu_si512(bp + 192);
         __m512i sc03 = _mm512_and_si512(u0, m6);
         __m512i sc47 = _mm512_or_si512(_mm512_and_si512(u2, m4),
@@ -664,13 +671,15 @@ static q8_0_prep q8_0_prep_at(const void *buf, int64_t nb) {
 }
 
 ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_0_prep *P, int NT, float *sum) {
+    const bool pf = DECODE_PF(); /* software prefetch (see PF_STREAM) */
     const __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512 acc[4];
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t g = 0; g < nb16; g++) {
         const orx_block_q8_0 *b = wb + g * 16;
-        for (int l = 0; l < 9; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 544 B per step */
+        if (pf)
+            for (int l = 0; l < 9; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 544 B per step */
         __m512i qv[8];
         for (int k = 0; k < 8; k++) {
             const orx_block_q8_0 *a = b + 2 * k, *c = a + 1;
@@ -738,6 +747,7 @@ ORX_AVX512 ORX_AI float k_total(__m512 f, __m256 m8) {
 
 ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
                               const int8_t *const *XP, int NT, float *out) {
+    const bool pf = DECODE_PF(); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     __m512i idx[4];
@@ -747,7 +757,8 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
     for (int t = 0; t < NT; t++) accf[t] = _mm512_setzero_ps(), accm[t] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < nsb; sb++) {
         const orx_block_q4_K *b = wb + sb;
-        for (int l = 0; l < 3; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 144 B per step */
+        if (pf)
+            for (int l = 0; l < 3; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 144 B per step */
         __m128i smv = k4_scales(b->scales);
         __m512i scv = _mm512_cvtepu8_epi32(smv);
         __m512i sumi[4];
@@ -780,6 +791,7 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
  * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
  * the offset of 32 taken off through the activations' 16-value sums. */
 ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_block_q8_K *const *X, int NT, float *out) {
+    const bool pf = DECODE_PF(); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
     const __m512i shA = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
     const __m512i shB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
@@ -792,7 +804,8 @@ ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx
     for (int t = 0; t < NT; t++) accf[t] = _mm512_setzero_ps(), accm[t] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < nsb; sb++) {
         const orx_block_q6_K *b = wb + sb;
-        for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 210 B per step */
+        if (pf)
+            for (int l = 0; l < 4; l++) _mm_prefetch((const char *)b + PF_STREAM + 64 * l, _MM_HINT_T0); /* 210 B per step */
         /* signed scales as (sc, 0) int16 pairs */
         __m512i scv = _mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales)),
                                        _mm512_set1_epi32(0xFFFF));
