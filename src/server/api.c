@@ -520,5 +520,9 @@ orx_status orx_api_register(orx_api *api, orx_error *err) {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (orx_server_route(api->srv, routes[i].m, routes[i].p, routes[i].fn, api) != ORX_OK)
             return orx_fail(err, ORX_ERR_RANGE, "too many routes");
+    /* the order hooks may read the EHR's FHIR server: off the event-loop threads */
+    if (orx_server_route_blocking(api->srv, "POST", "/cds-services/openrx-order-select") != ORX_OK ||
+        orx_server_route_blocking(api->srv, "POST", "/cds-services/openrx-order-sign") != ORX_OK)
+        return orx_fail(err, ORX_ERR_INTERNAL, "the CDS Hooks routes were not registered");
     return ORX_OK;
 }

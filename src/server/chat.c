@@ -411,7 +411,7 @@ static enum MHD_Result start_stream(orx_server *s, struct MHD_Connection *c, orx
     if (!r) { orx_job_free(job); return MHD_NO; }
     ss->refs = 2; /* job + response (freed through stream_response_free) */
     int retry, pos;
-    if (!orx_modelq_submit(s, job, &retry, &pos)) {
+    if (!orx_modelq_submit(&s->q, job, &retry, &pos)) {
         MHD_destroy_response(r); /* drops the response's reference */
         orx_job_free(job);
         return refuse(s, c, retry);
@@ -446,7 +446,7 @@ enum MHD_Result orx_srv_chat_completions(orx_server *s, struct MHD_Connection *c
     if (job->kind == ORX_JOB_CHAT_STREAM) return start_stream(s, c, job);
     int retry, pos;
     rq->job = job;
-    if (!orx_modelq_submit(s, job, &retry, &pos)) {
+    if (!orx_modelq_submit(&s->q, job, &retry, &pos)) {
         rq->job = NULL;
         orx_job_free(job);
         return refuse(s, c, retry);

@@ -288,10 +288,10 @@ static enum MHD_Result run_inline(orx_server *s, struct MHD_Connection *c, const
     return orx_srv_send(c, reply.status, reply.content_type, reply.body);
 }
 
-/* A model route: hand the request to the model queue and suspend the connection until the
- * worker resumes it with a reply (see modelq.c). */
-static enum MHD_Result run_queued(orx_server *s, struct MHD_Connection *c, const char *url, const char *method,
-                                  orx_req *rq) {
+/* A model or blocking route: hand the request to queue q (s->q or s->ioq) and suspend the
+ * connection until a worker resumes it with a reply (see modelq.c). */
+static enum MHD_Result run_queued(orx_server *s, orx_modelq *q, struct MHD_Connection *c, const char *url,
+                                  const char *method, orx_req *rq) {
     orx_job *job = orx_job_new(s, ORX_JOB_ROUTE, c);
     if (!job) return orx_srv_send_error(c, 500, "server_error", "out of memory");
     job->route = rq->route;
@@ -302,13 +302,15 @@ static enum MHD_Result run_queued(orx_server *s, struct MHD_Connection *c, const
     if (!job->body) job->body = orx_strdup("");
     int retry, pos;
     rq->job = job;
-    if (!orx_modelq_submit(s, job, &retry, &pos)) { /* suspends the connection when queued */
+    if (!orx_modelq_submit(q, job, &retry, &pos)) { /* suspends the connection when queued */
         rq->job = NULL;
         orx_job_free(job);
         bool drain = atomic_load(&s->draining);
         atomic_fetch_add(drain ? &s->st.rejected_drain : &s->st.rejected_queue, 1);
+        char msg[96];
+        snprintf(msg, sizeof msg, "the %s queue is full; retry later", q->what);
         return orx_srv_send_503(s, c, retry, drain ? "shutting_down" : "queue_full",
-                                drain ? "the server is shutting down" : "the model queue is full; retry later");
+                                drain ? "the server is shutting down" : msg);
     }
     return MHD_YES;
 }
@@ -367,8 +369,9 @@ enum MHD_Result orx_srv_on_request(void *cls, struct MHD_Connection *c, const ch
     }
     if (needs_model(s, rq->route, url)) {
         if (!rq->route) return orx_srv_chat_completions(s, c, rq);
-        return run_queued(s, c, url, method, rq);
+        return run_queued(s, &s->q, c, url, method, rq);
     }
+    if (rq->route && rq->route->blocking) return run_queued(s, &s->ioq, c, url, method, rq);
     return run_inline(s, c, url, method, rq);
 }
 

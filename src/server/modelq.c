@@ -1,6 +1,8 @@
 /*
- * modelq.c — the model queue: requests that need the model wait in a bounded FIFO and run one
- * at a time on one worker thread, while the event-loop threads keep serving everything else.
+ * modelq.c — job queues: requests that need the model wait in a bounded FIFO and run one at a
+ * time on one worker thread, while the event-loop threads keep serving everything else; routes
+ * that may wait on the network (CDS Hooks reads from the EHR's FHIR server) run the same way in a
+ * second queue with several workers, so a slow FHIR server holds a worker, never an event loop.
  *
  * Hand-over: a non-streamed request is queued and its connection suspended under the queue lock
  * (so the worker cannot finish and resume it before it is suspended); the worker runs the job,
@@ -214,8 +216,9 @@ static void hand_over(orx_job *job) {
 }
 
 static void *worker_main(void *arg) {
-    orx_server *s = arg;
-    orx_modelq *q = &s->q;
+    orx_qworker *w = arg;
+    orx_modelq *q = w->q;
+    orx_server *s = q->s;
     pthread_mutex_lock(&q->mu);
     for (;;) {
         while (!q->head && !q->stop) pthread_cond_wait(&q->cv, &q->mu);
@@ -224,7 +227,8 @@ static void *worker_main(void *arg) {
         q->head = job->next;
         if (!q->head) q->tail = NULL;
         q->waiting--;
-        q->running = job;
+        q->running[w->idx] = job;
+        q->n_running++;
         pthread_mutex_unlock(&q->mu);
         double t0 = orx_srv_now();
         run_job(s, job);
@@ -232,7 +236,8 @@ static void *worker_main(void *arg) {
         /* not "running" any more before anyone else may free it (drain must not touch it then),
          * but still counted until handed over (the daemon must not stop before the resume) */
         pthread_mutex_lock(&q->mu);
-        q->running = NULL;
+        q->running[w->idx] = NULL;
+        q->n_running--;
         q->finishing++;
         q->avg_s = q->avg_s * 0.8 + dt * 0.2;
         pthread_mutex_unlock(&q->mu);
@@ -248,39 +253,46 @@ static void *worker_main(void *arg) {
 /* ============================================================================================
  * Queue
  * ========================================================================================== */
-orx_status orx_modelq_start(orx_server *s, orx_error *err) {
-    orx_modelq *q = &s->q;
+orx_status orx_modelq_start(orx_server *s, orx_modelq *q, const char *what, int n_workers, int capacity,
+                            orx_error *err) {
+    if (n_workers < 1 || n_workers > ORX_QUEUE_WORKERS_MAX)
+        return orx_fail(err, ORX_ERR_USAGE, "%s queue: %d workers (1..%d)", what, n_workers, ORX_QUEUE_WORKERS_MAX);
+    q->s = s;
+    q->what = what;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    q->capacity = s->p.queue_max;
+    q->capacity = capacity;
     q->avg_s = 10;
-    if (pthread_create(&q->worker, NULL, worker_main, s) != 0) {
-        pthread_cond_destroy(&q->cv);
-        pthread_mutex_destroy(&q->mu);
-        return orx_fail(err, ORX_ERR_INTERNAL, "cannot start the model worker thread");
+    for (int i = 0; i < n_workers; i++) {
+        q->wk[i] = (orx_qworker){q, i};
+        if (pthread_create(&q->worker[i], NULL, worker_main, &q->wk[i]) != 0) {
+            q->n_workers = i;
+            q->started = true;
+            orx_modelq_stop(q);
+            return orx_fail(err, ORX_ERR_INTERNAL, "cannot start the %s queue's worker threads", what);
+        }
     }
+    q->n_workers = n_workers;
     q->started = true;
     return ORX_OK;
 }
 
-void orx_modelq_stop(orx_server *s) {
-    orx_modelq *q = &s->q;
+void orx_modelq_stop(orx_modelq *q) {
     if (!q->started) return;
     pthread_mutex_lock(&q->mu);
     q->stop = true;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
-    pthread_join(q->worker, NULL);
+    for (int i = 0; i < q->n_workers; i++) pthread_join(q->worker[i], NULL);
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
     q->started = false;
 }
 
-bool orx_modelq_submit(orx_server *s, orx_job *job, int *retry_after_s, int *position) {
-    orx_modelq *q = &s->q;
+bool orx_modelq_submit(orx_modelq *q, orx_job *job, int *retry_after_s, int *position) {
     pthread_mutex_lock(&q->mu);
-    int ahead = q->waiting + (q->running ? 1 : 0);
-    double est = ceil(q->avg_s * (ahead + 1));
+    int ahead = q->waiting + q->n_running;
+    double est = ceil(q->avg_s * (ahead / q->n_workers + 1));
     *retry_after_s = est < 1 ? 1 : est > 600 ? 600 : (int)est;
     *position = ahead;
     if (q->draining || q->stop || q->waiting >= q->capacity) {
@@ -293,40 +305,39 @@ bool orx_modelq_submit(orx_server *s, orx_job *job, int *retry_after_s, int *pos
     else q->head = job;
     q->tail = job;
     q->waiting++;
-    /* suspended before the worker can see the job: it resumes only a suspended connection */
+    /* suspended before a worker can see the job: it resumes only a suspended connection */
     if (job->kind != ORX_JOB_CHAT_STREAM) MHD_suspend_connection(job->c);
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
     return true;
 }
 
-void orx_modelq_counts(orx_server *s, int *waiting, int *running, int *capacity) {
-    orx_modelq *q = &s->q;
+void orx_modelq_counts(orx_modelq *q, int *waiting, int *running, int *capacity) {
     pthread_mutex_lock(&q->mu);
     *waiting = q->waiting;
-    *running = q->running ? 1 : 0;
+    *running = q->n_running;
     *capacity = q->capacity;
     pthread_mutex_unlock(&q->mu);
 }
 
-bool orx_modelq_drain(orx_server *s, double timeout_s) {
-    orx_modelq *q = &s->q;
+bool orx_modelq_drain(orx_modelq *q, double timeout_s) {
     if (!q->started) return true;
     pthread_mutex_lock(&q->mu);
     q->draining = true;
     double until = orx_srv_now() + (timeout_s > 0 ? timeout_s : 0);
-    while ((q->head || q->running || q->finishing) && orx_srv_now() < until) {
+    while ((q->head || q->n_running || q->finishing) && orx_srv_now() < until) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
         pthread_cond_timedwait(&q->cv, &q->mu, &ts);
     }
-    bool in_time = !q->head && !q->running && !q->finishing;
-    if (!in_time) { /* cancel what is left and wait for the worker to answer and hand it over */
+    bool in_time = !q->head && !q->n_running && !q->finishing;
+    if (!in_time) { /* cancel what is left and wait for the workers to answer and hand it over */
         for (orx_job *j = q->head; j; j = j->next) atomic_store(&j->cancel, ORX_CANCEL_SHUTDOWN);
-        if (q->running) atomic_store(&q->running->cancel, ORX_CANCEL_SHUTDOWN);
-        while (q->head || q->running || q->finishing) pthread_cond_wait(&q->cv, &q->mu);
+        for (int i = 0; i < q->n_workers; i++)
+            if (q->running[i]) atomic_store(&q->running[i]->cancel, ORX_CANCEL_SHUTDOWN);
+        while (q->head || q->n_running || q->finishing) pthread_cond_wait(&q->cv, &q->mu);
     }
     pthread_mutex_unlock(&q->mu);
     return in_time;

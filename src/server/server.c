@@ -101,7 +101,7 @@ enum MHD_Result orx_srv_send_503(orx_server *s, struct MHD_Connection *c, int re
 static enum MHD_Result route_health(orx_server *s, struct MHD_Connection *c) {
     bool ready = atomic_load(&s->ready), draining = atomic_load(&s->draining);
     int waiting, running, capacity;
-    orx_modelq_counts(s, &waiting, &running, &capacity);
+    orx_modelq_counts(&s->q, &waiting, &running, &capacity);
     char body[256];
     snprintf(body, sizeof body,
              "{\"status\":\"%s\",\"queue\":{\"waiting\":%d,\"running\":%d,\"capacity\":%d},\"connections\":%ld}",
@@ -112,7 +112,7 @@ static enum MHD_Result route_health(orx_server *s, struct MHD_Connection *c) {
 /* Prometheus text format: counters and gauges of the connection and model limits. */
 static enum MHD_Result route_metrics(orx_server *s, struct MHD_Connection *c) {
     int waiting, running, capacity;
-    orx_modelq_counts(s, &waiting, &running, &capacity);
+    orx_modelq_counts(&s->q, &waiting, &running, &capacity);
     orx_buf b;
     orx_buf_init(&b);
     struct { const char *name, *help; unsigned long v; } ctr[] = {
@@ -296,7 +296,17 @@ orx_status orx_server_start(const orx_server_params *p, orx_server **out, orx_er
     atomic_init(&s->next_id, 1);
     s->quiesced_fd = -1;
     if ((st = orx_conns_start(s, err)) != ORX_OK) { free_server(s); return st; }
-    if ((st = orx_modelq_start(s, err)) != ORX_OK) { orx_conns_stop(s); free_server(s); return st; }
+    if ((st = orx_modelq_start(s, &s->q, "model", 1, s->p.queue_max, err)) != ORX_OK) {
+        orx_conns_stop(s);
+        free_server(s);
+        return st;
+    }
+    if ((st = orx_modelq_start(s, &s->ioq, "blocking", ORX_BLOCKING_WORKERS, ORX_BLOCKING_QUEUE, err)) != ORX_OK) {
+        orx_modelq_stop(&s->q);
+        orx_conns_stop(s);
+        free_server(s);
+        return st;
+    }
     if (p->llm) orx_server_set_llm(s, p->llm);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (v6) flags |= MHD_USE_IPv6;
@@ -315,7 +325,8 @@ orx_status orx_server_start(const orx_server_params *p, orx_server **out, orx_er
                             MHD_OPTION_NOTIFY_COMPLETED, orx_srv_on_completed, s,
                             MHD_OPTION_END);
     if (!s->d) {
-        orx_modelq_stop(s);
+        orx_modelq_stop(&s->ioq);
+        orx_modelq_stop(&s->q);
         orx_conns_stop(s);
         orx_llm_free(s->gate);
         free_server(s);
@@ -336,6 +347,7 @@ orx_status orx_server_route(orx_server *s, const char *method, const char *path,
     r->user = user;
     r->open = false;
     r->model = false;
+    r->blocking = false;
     return ORX_OK;
 }
 
@@ -349,6 +361,15 @@ orx_status orx_server_route_uses_model(orx_server *s, const char *method, const 
     for (int i = 0; i < s->n_routes; i++)
         if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) {
             s->routes[i].model = true;
+            return ORX_OK;
+        }
+    return ORX_ERR_NOT_FOUND;
+}
+
+orx_status orx_server_route_blocking(orx_server *s, const char *method, const char *path) {
+    for (int i = 0; i < s->n_routes; i++)
+        if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) {
+            s->routes[i].blocking = true;
             return ORX_OK;
         }
     return ORX_ERR_NOT_FOUND;
@@ -378,7 +399,10 @@ bool orx_server_drain(orx_server *s, double timeout_s) {
         MHD_socket fd = MHD_quiesce_daemon(s->d); /* no new connections */
         s->quiesced_fd = fd == MHD_INVALID_SOCKET ? -1 : (int)fd;
     }
-    bool ok = orx_modelq_drain(s, timeout_s);
+    double t0 = orx_srv_now();
+    bool ok = orx_modelq_drain(&s->q, timeout_s);
+    double left = timeout_s - (orx_srv_now() - t0); /* one timeout for both queues */
+    ok = orx_modelq_drain(&s->ioq, left > 0 ? left : 0) && ok;
     /* let the replies just produced reach their clients (bounded) */
     double until = orx_srv_now() + (timeout_s > 0 ? 2.0 : 0.5);
     while (orx_conns_busy(s) > 0 && orx_srv_now() < until) usleep(10000);
@@ -390,7 +414,8 @@ void orx_server_stop(orx_server *s) {
     orx_server_drain(s, 0); /* cancels what is left; every suspended connection is resumed */
     MHD_stop_daemon(s->d);
     if (s->quiesced_fd >= 0) close(s->quiesced_fd);
-    orx_modelq_stop(s);
+    orx_modelq_stop(&s->ioq);
+    orx_modelq_stop(&s->q);
     orx_conns_stop(s);
     orx_llm_free(s->gate);
     free_server(s);

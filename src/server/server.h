@@ -68,6 +68,10 @@ orx_status orx_server_route_open(orx_server *s, const char *method, const char *
 /* Requests to this route run in the model queue when a model is attached (call after adding the
  * route; a route without a model, e.g. /v1/recommend in evidence mode, runs at once). */
 orx_status orx_server_route_uses_model(orx_server *s, const char *method, const char *path);
+/* Requests to this route may wait on the network (a CDS Hooks read from the EHR's FHIR server):
+ * they run on a pool of 8 worker threads with the connection suspended, never on an event-loop
+ * thread (256 waiting at most; more → 503 + Retry-After). Call after adding the route. */
+orx_status orx_server_route_blocking(orx_server *s, const char *method, const char *path);
 /* Attach the chat backend (before set_ready; not owned by the server). */
 void orx_server_set_llm(orx_server *s, orx_llm *llm);
 /* The model as routes should use it: a wrapper around the attached backend whose generation

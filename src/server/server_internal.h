@@ -19,6 +19,7 @@ typedef struct orx_route {
     void        *user;       /* handler context */
     bool         open;       /* served without the API key (the page's static files) */
     bool         model;      /* needs the model when one is loaded: runs in the model queue */
+    bool         blocking;   /* may wait on the network: runs in the blocking-route queue */
 } orx_route;
 
 /* ============================================================================================
@@ -92,19 +93,37 @@ typedef struct orx_job {
 
 enum { ORX_CANCEL_NONE = 0, ORX_CANCEL_DEADLINE = 1, ORX_CANCEL_CLIENT = 2, ORX_CANCEL_SHUTDOWN = 3 };
 
+#define ORX_QUEUE_WORKERS_MAX 8
+#define ORX_BLOCKING_WORKERS  8   /* workers of the blocking-route queue */
+#define ORX_BLOCKING_QUEUE    256 /* its waiting jobs; more → 503 */
+
+struct orx_modelq;
+typedef struct orx_qworker {
+    struct orx_modelq *q;   /* its queue */
+    int                idx; /* index into running[] */
+} orx_qworker;
+
+/* A job queue: the model queue (one worker: the model runs one request at a time) and the
+ * queue of blocking routes (several workers: CDS Hooks requests that read the EHR's FHIR server),
+ * both with their connections suspended while the job waits and runs. */
 typedef struct orx_modelq {
+    orx_server     *s;         /* server */
+    const char     *what;      /* "model" | "blocking": for messages */
     pthread_mutex_t mu;        /* guards everything below */
     pthread_cond_t  cv;        /* job arrived / drained */
     orx_job        *head, *tail; /* waiting jobs (FIFO) */
     int             waiting;   /* jobs in the list */
     int             capacity;  /* most waiting jobs; more → 503 */
-    orx_job        *running;   /* job being run, or NULL (never one being handed over) */
+    orx_job        *running[ORX_QUEUE_WORKERS_MAX]; /* job each worker runs, or NULL (never one being handed over) */
+    int             n_running; /* non-NULL entries of running */
     int             finishing; /* jobs run but not yet handed to their connection / freed */
     double          avg_s;     /* moving average of job run time (Retry-After estimate) */
-    bool            stop;      /* worker should exit */
+    bool            stop;      /* workers should exit */
     bool            draining;  /* refuse new jobs */
-    pthread_t       worker;    /* the thread that runs jobs */
-    bool            started;   /* worker started */
+    int             n_workers; /* threads that run jobs */
+    pthread_t       worker[ORX_QUEUE_WORKERS_MAX]; /* [n_workers] */
+    orx_qworker     wk[ORX_QUEUE_WORKERS_MAX];     /* their arguments */
+    bool            started;   /* workers started */
 } orx_modelq;
 
 /* ============================================================================================
@@ -139,6 +158,7 @@ struct orx_server {
     int                n_routes;
     orx_conn_table     conns;      /* open connections and their deadlines */
     orx_modelq         q;          /* the model queue */
+    orx_modelq         ioq;        /* blocking routes (orx_server_route_blocking) */
     orx_srv_stats      st;         /* counters */
     int                quiesced_fd; /* listening socket after drain stopped accepting, or -1 */
 };
@@ -166,18 +186,19 @@ enum MHD_Result orx_srv_on_request(void *cls, struct MHD_Connection *c, const ch
 void orx_srv_on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
 bool orx_srv_uri_ok(const char *uri);
 
-/* model queue (modelq.c) */
-orx_status orx_modelq_start(orx_server *s, orx_error *err);
-void orx_modelq_stop(orx_server *s);
+/* job queues (modelq.c): s->q (the model, 1 worker) and s->ioq (blocking routes) */
+orx_status orx_modelq_start(orx_server *s, orx_modelq *q, const char *what, int n_workers, int capacity,
+                            orx_error *err);
+void orx_modelq_stop(orx_modelq *q);
 /* Queue a job; false when full or draining (*retry_after_s set). On success the caller must not
  * touch the job except through the documented hand-over (suspend, stream). */
-bool orx_modelq_submit(orx_server *s, orx_job *job, int *retry_after_s, int *position);
+bool orx_modelq_submit(orx_modelq *q, orx_job *job, int *retry_after_s, int *position);
 orx_job *orx_job_new(orx_server *s, orx_job_kind kind, struct MHD_Connection *c);
 void orx_job_free(orx_job *job);
 bool orx_job_should_stop(orx_job *job); /* deadline, client gone or shutdown (sets job->cancel) */
 orx_llm *orx_gate_create(orx_server *s, orx_llm *inner);
-void orx_modelq_counts(orx_server *s, int *waiting, int *running, int *capacity);
-bool orx_modelq_drain(orx_server *s, double timeout_s);
+void orx_modelq_counts(orx_modelq *q, int *waiting, int *running, int *capacity);
+bool orx_modelq_drain(orx_modelq *q, double timeout_s);
 
 /* chat (chat.c) */
 enum MHD_Result orx_srv_chat_completions(orx_server *s, struct MHD_Connection *c, orx_req *rq);

@@ -229,6 +229,33 @@ has "$T/mac.json" 'Bearer'
 request order-sign p1 '["ibuprofen 400 MG Oral Tablet"]' >"$T/none.req"
 [ "$(post openrx-order-sign "$T/none.req" "$T/none.json")" = 412 ] && ok || bad "no prefetch, no fhirServer: $(head -c 300 "$T/none.json")"
 has "$T/none.json" '"code":"prefetch_missing"'
+# ---- a silent FHIR server holds worker threads, never the event loops ---------------------------
+# two event-loop threads and four requests hanging on misbehave.js's silent server (deadline 4 s):
+# /health and a fully prefetched CDS request are still answered at once
+"$BIN" serve --port 0 --data "$SRC/data" --audit none --http-threads 2 --fhir-timeout 4 >"$T/serve3.out" 2>"$T/serve3.err" &
+PIDS+=($!)
+PORT3=$(wait_line "$T/serve3.out" $! 's/^openrx: ready on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
+[ -n "$PORT3" ] || { echo "FAIL: serve --http-threads 2 did not start: $(cat "$T/serve3.err")"; exit 1; }
+request order-sign p1 '["ibuprofen 400 MG Oral Tablet"]' "$BAD/slow" "$TOKEN" >"$T/hang.req"
+HANG=()
+for i in 1 2 3 4; do
+    curl -s -o "$T/hang$i.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/hang.req" \
+        "http://127.0.0.1:$PORT3/cds-services/openrx-order-sign" >"$T/hang$i.code" &
+    HANG+=($!)
+done
+sleep 0.5
+code=$(curl -s -o "$T/h3.json" -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT3/health")
+[ "$code" = 200 ] && ok || bad "/health while four CDS requests wait on a silent FHIR server: HTTP $code (the event loops are held)"
+code=$(curl -s -o "$T/pf3.json" -w '%{http_code}' --max-time 2 -H 'Content-Type: application/json' \
+    --data-binary @"$T/malik-sign-prefetch.req" "http://127.0.0.1:$PORT3/cds-services/openrx-order-sign")
+[ "$code" = 200 ] && ok || bad "a prefetched CDS request while four wait on a silent FHIR server: HTTP $code"
+cmp -s <(cards "$T/pf3.json") "$T/malik-sign-prefetch.cards" && ok || bad "its cards differ from the same request's before"
+wait "${HANG[@]}"
+for i in 1 2 3 4; do
+    [ "$(cat "$T/hang$i.code")" = 504 ] && ok || bad "request $i on the silent server: HTTP $(cat "$T/hang$i.code"), want 504"
+done
+has "$T/hang1.json" '"code":"fhir_server_timeout"'
+
 # ---- --fhir-allow: only the named FHIR server is read; others get 403 before any request -------
 "$BIN" serve --port 0 --data "$SRC/data" --audit none --fhir-allow "$FHIR/" >"$T/serve2.out" 2>"$T/serve2.err" &
 PIDS+=($!)
