@@ -75,6 +75,11 @@ typedef struct orx_ddi_hit {
 int orx_interaction_lookup(const orx_checker *ck, const char *ingr_a, const char *ingr_b,
                            orx_ddi_hit *out, int cap);
 
+/* The patient group a label interaction statement is limited to (interactions.c, "Patient
+ * groups"): 0 none, 1 patients with diabetes, 2 patients with impaired renal function; words
+ * receives the label's words for the group ("" when none). For tests and tools. */
+int orx_label_group_kind(const char *quote, char *words, size_t cap);
+
 /* Label-derived checks (renal.c, hepatic.c, pregnancy.c, pgx.c, dose_limits.c, dose_rules.c,
  * labs.c), each with init and fini hooks: add a name to the three lists and register it in
  * checker.c. */

@@ -8,7 +8,9 @@
  * of drugs become ONE finding: the highest tier (curated lists first on a tie), the other
  * sources listed in `also`; when both drugs share a therapeutic class the finding is a
  * duplicate-therapy finding with the tier the hit gives (high-alert duplicates: two
- * anticoagulants, ...).
+ * anticoagulants, ...). A label statement limited to a group of patients (with diabetes, with
+ * impaired renal function) keeps its tier for a patient in the group or whose record cannot say,
+ * and is kept as info, with the reason, for a patient the record places outside it.
  */
 #include "safety/checks.h"
 #include "safety/label_ddi.h"
@@ -238,6 +240,10 @@ typedef struct cand {
     orx_label_hit   lab;        /* label hit (when label) */
     char         x[ORX_LEX_NAME], y[ORX_LEX_NAME]; /* the drug's and the partner's ingredient */
     char         how[640];      /* a list rule with effect sides: how each drug is a member */
+    char         group[240];    /* a label statement limited to a patient group: whether this
+                                   patient is in it and why, "" when the statement is not limited */
+    bool         group_out;     /* the record places the patient outside the group (tier → info) */
+    orx_severity label_tier;    /* the statement's own tier (before group_out) */
 } cand;
 
 /* Best first: higher tier; then curated lists before label rules; then a label rule that
@@ -338,9 +344,13 @@ static void describe_label(const cand *c, orx_finding *f) {
     if (h->class_label)
         orx_fset(scope, sizeof scope, " (a statement about its class, which lists %s: %s)", label_ingr,
                  h->label_drug + 6);
+    char group[sizeof c->group + 48] = "";
+    if (c->group[0]) /* a statement limited to a patient group: whether this patient is in it, first */
+        orx_fset(group, sizeof group, "%s%s. ", c->group_out ? "Kept as information only: " : "", c->group);
+    if (group[0] && !c->group_out) group[0] = (char)toupper((unsigned char)group[0]);
     orx_fset(f->message, sizeof f->message,
-             "The %s label%s (%s, %s) %s with %s: \"%s\" — %s.", h->class_label ? name : label_ingr, scope, name,
-             h->section, action_words(h->action), h->partner, h->other_text, h->how);
+             "%sThe %s label%s (%s, %s) %s with %s: \"%s\" — %s.", group, h->class_label ? name : label_ingr, scope,
+             name, h->section, action_words(h->action), h->partner, h->other_text, h->how);
     flat(f->management, sizeof f->management, h->context);
     flat(f->quote, sizeof f->quote, h->quote);
     orx_fset(f->source, sizeof f->source, "FDA drug label, %s's label (openrx label-derived rule: %s%s)",
@@ -403,6 +413,300 @@ static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_pro
     }
     describe_also(c, n, f);
     return ORX_OK;
+}
+
+/* ============================================================================================
+ * Patient groups a label statement is limited to
+ *
+ * "Do not use aliskiren with ARBs or ACEIs in patients with diabetes", "Avoid use of aliskiren
+ * with ZESTRIL in patients with renal impairment (GFR < 60 ml/min)": the statement speaks of
+ * patients with diabetes, or with renal function below a clearance or in a named band. Read only
+ * where the group is the statement's own limit: "in patients with X" / "in diabetic patients" not
+ * after "especially", "particularly", "including", "even", "and" or "or", and not followed by
+ * another group ("…, or in patients …"). Membership from the record: diabetes from the problem
+ * list, a medicine given for diabetes, or one the lexicon lists as a hypoglycemic agent (MeSH);
+ * renal function from CrCl / eGFR (clinical/calc.c).
+ * ========================================================================================== */
+typedef enum grp_kind { GRP_NONE = 0, GRP_DIABETES, GRP_RENAL } grp_kind;
+
+typedef struct label_group {
+    grp_kind       kind;      /* which group */
+    double         lo, hi;    /* renal: clearance range named, mL/min (hi = 0: none, band only) */
+    bool           gfr;       /* the range is a GFR (else CrCl / creatinine clearance) */
+    orx_renal_band band;      /* renal words: the least impairment named ("moderate" → moderate) */
+    bool           no_comparator; /* "GFR 60 ml/min": read as below 60 (the text lost its "<") */
+    char           words[96]; /* the statement's words for the group */
+} label_group;
+
+typedef enum grp_member { MEMBER_UNKNOWN = 0, MEMBER_YES, MEMBER_NO } grp_member;
+
+/* lower-case copy with line breaks as spaces */
+static void lower_flat(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[i] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : (char)tolower(ch);
+    }
+    dst[i] = 0;
+}
+
+static bool word_before(const char *text, const char *at, const char *word) {
+    size_t wl = strlen(word), room = (size_t)(at - text);
+    if (room < wl + 1) return false;
+    const char *p = at - 1;
+    while (p > text && *p == ' ') p--; /* the word just before */
+    const char *e = p + 1;
+    while (p > text && (isalpha((unsigned char)p[-1]))) p--;
+    return (size_t)(e - p) == wl && !strncmp(p, word, wl);
+}
+
+/* any letter in [s, e) */
+static bool strpbrk_alpha(const char *s, const char *e) {
+    for (; s < e; s++)
+        if (isalpha((unsigned char)*s)) return true;
+    return false;
+}
+
+static const char *skip_sp(const char *p) {
+    while (*p == ' ') p++;
+    return p;
+}
+
+/* "(GFR < 60 ml/min)", "CrCl 30-50 mL/min", "creatinine clearance less than 30": a range at p,
+ * or false. */
+static bool clearance_range(const char *p, label_group *g) {
+    p = skip_sp(p);
+    if (*p == '(') p = skip_sp(p + 1);
+    bool gfr = false;
+    if (!strncmp(p, "egfr", 4)) { gfr = true; p += 4; }
+    else if (!strncmp(p, "gfr", 3)) { gfr = true; p += 3; }
+    else if (!strncmp(p, "crcl", 4)) p += 4;
+    else if (!strncmp(p, "creatinine clearance", 20)) p += 20;
+    else return false;
+    p = skip_sp(p);
+    if (!strncmp(p, "ranges from ", 12)) p += 12;
+    else if (!strncmp(p, "of ", 3)) p += 3;
+    bool below = false;
+    if (*p == '<') { below = true; p = skip_sp(p + 1 + (p[1] == '=')); }
+    else if (!strncmp(p, "\xe2\x89\xa4", 3)) { below = true; p = skip_sp(p + 3); } /* ≤ */
+    else if (!strncmp(p, "less than", 9)) { below = true; p = skip_sp(p + 9); }
+    else if (!strncmp(p, "below", 5)) { below = true; p = skip_sp(p + 5); }
+    if (!isdigit((unsigned char)*p)) return false;
+    char *e;
+    double a = strtod(p, &e);
+    const char *q = skip_sp(e);
+    if (!below && !isdigit((unsigned char)*q) && *q != '-' && strncmp(q, "to ", 3) && strncmp(q, "ml/min to ", 10)) {
+        /* "GFR 60 ml/min": the shipped text lost the comparator of the label's "GFR <60 ml/min"
+         * (a character entity); a clearance named as a patient group is the upper bound */
+        below = true;
+        g->no_comparator = true;
+    }
+    if (below) {
+        g->lo = 0, g->hi = a;
+    } else { /* "30-50", "30 to 50", "45 mL/min to 79": an explicit range */
+        if (!strncmp(q, "ml/min ", 7)) q = skip_sp(q + 7);
+        if (*q == '-') q = skip_sp(q + 1);
+        else if (!strncmp(q, "to ", 3)) q = skip_sp(q + 3);
+        else return false;
+        if (!isdigit((unsigned char)*q)) return false;
+        double b = strtod(q, &e);
+        if (b <= a) return false;
+        g->lo = a, g->hi = b;
+    }
+    g->gfr = gfr;
+    return g->hi > 0;
+}
+
+/* The group that follows "patients with " at p: its kind and where its words end. */
+static const char *group_at(const char *p, label_group *g) {
+    static const struct { const char *w; orx_renal_band band; } ADJ[] = {
+        {"mild to moderate ", ORX_RENAL_MILD}, {"moderate to severe ", ORX_RENAL_MODERATE},
+        {"mild ", ORX_RENAL_MILD}, {"moderate ", ORX_RENAL_MODERATE}, {"severe ", ORX_RENAL_SEVERE}};
+    static const char *const RENAL[] = {"renal impairment", "renal insufficiency", "impaired renal function",
+                                        "renal dysfunction", NULL};
+    if (!strncmp(p, "diabetes", 8) && strncmp(p, "diabetes insipidus", 18)) {
+        g->kind = GRP_DIABETES;
+        return p + 8;
+    }
+    const char *q = p;
+    g->band = ORX_RENAL_MILD;
+    for (size_t i = 0; i < sizeof ADJ / sizeof ADJ[0]; i++)
+        if (!strncmp(q, ADJ[i].w, strlen(ADJ[i].w))) {
+            g->band = ADJ[i].band;
+            q += strlen(ADJ[i].w);
+            break;
+        }
+    for (int i = 0; RENAL[i]; i++)
+        if (!strncmp(q, RENAL[i], strlen(RENAL[i]))) {
+            g->kind = GRP_RENAL;
+            const char *e = q + strlen(RENAL[i]);
+            label_group r = *g;
+            if (!strncmp(e, " whose ", 7) && clearance_range(e + 7, &r)) { /* "… whose creatinine clearance
+                                                                               ranges from 45 to 79 mL/min" */
+                *g = r;
+                const char *c = strchr(e, ',');
+                return c && c - e < 90 ? c : e;
+            }
+            if (clearance_range(e, &r)) { /* "(GFR < 60 ml/min)" */
+                *g = r;
+                const char *c = strchr(e, ')');
+                if (c && c - e < 40) e = c + 1;
+            }
+            return e;
+        }
+    label_group r = *g;
+    if (clearance_range(q, &r)) { /* "patients with CrCl < 30 mL/min" */
+        *g = r;
+        g->kind = GRP_RENAL;
+        g->band = ORX_RENAL_UNKNOWN;
+        const char *e = q, *m = strstr(q, "min");
+        if (m && m - q < 40) return m + 3; /* "… mL/min" */
+        while (*e && !strchr(",;.)[(", *e) && e - q < 40) e++;
+        while (e > q && e[-1] == ' ') e--;
+        return *e == ')' ? e + 1 : e;
+    }
+    return NULL;
+}
+
+/* The group a label statement is limited to (kind GRP_NONE when it is not). */
+static void label_group_of(const char *quote, label_group *g) {
+    memset(g, 0, sizeof *g);
+    char t[1024];
+    lower_flat(t, sizeof t, quote);
+    static const char *const NOT_LIMITING[] = {"especially", "particularly", "including", "even", "and", "or",
+                                               "except", "without", "frequently", "often", "occurred", "study",
+                                               "notably", "mainly", NULL};
+    for (const char *p = t; (p = strstr(p, "diabetics,")); p += 9) /* "In diabetics, do not use …" opening it */
+        if (p - t >= 3 && !strncmp(p - 3, "in ", 3) && !strpbrk_alpha(t, p - 3)) {
+            g->kind = GRP_DIABETES;
+            orx_fset(g->words, sizeof g->words, "patients with diabetes");
+            return;
+        }
+    for (const char *p = t; (p = strstr(p, "patients")); p += 8) {
+        label_group cand = {0};
+        const char *start = p, *end = NULL;
+        if (word_before(t, p, "diabetic")) { /* "in diabetic patients" */
+            start = p;
+            while (start > t && start[-1] == ' ') start--;         /* back over the spaces, */
+            while (start > t && isalpha((unsigned char)start[-1])) start--; /* to "diabetic" */
+            cand.kind = GRP_DIABETES;
+            end = p + 8;
+        } else if (!strncmp(p, "patients with ", 14)) {
+            end = group_at(p + 14, &cand);
+        }
+        if (!end || cand.kind == GRP_NONE) continue;
+        /* "in patients with …" / "in diabetic patients"; not "especially in patients …" */
+        const char *in = start;
+        while (in > t && in[-1] == ' ') in--;
+        bool limiting = in - t >= 2 && !strncmp(in - 2, "in", 2) && (in - t == 2 || !isalpha((unsigned char)in[-3]));
+        for (int k = 0; limiting && NOT_LIMITING[k]; k++)
+            if (word_before(t, in - 2, NOT_LIMITING[k])) limiting = false;
+        /* not one group among several: "…, or in patients …", "… or who …" */
+        const char *after = skip_sp(end);
+        bool comma = *after == ',';
+        if (comma) after = skip_sp(after + 1);
+        if (!strncmp(after, "or ", 3) || !strncmp(after, "and in ", 7) || !strncmp(after, "in ", 3) ||
+            !strncmp(after, "and ", 4))
+            limiting = false;
+        if (comma) { /* "…, the elderly, in patients with low blood pressure": one group of a list */
+            char next[48];
+            orx_fset(next, sizeof next, "%s", after);
+            if (strstr(next, "patients") || strstr(next, "elderly")) limiting = false;
+        }
+        if (!limiting) continue;
+        *g = cand;
+        size_t n = (size_t)(end - start), off = (size_t)(start - t);
+        if (n >= sizeof g->words) n = sizeof g->words - 1;
+        memcpy(g->words, quote + off, n); /* the label's own words (t is quote, lower-cased, 1:1) */
+        g->words[n] = 0;
+        for (char *w = g->words; *w; w++)
+            if (*w == '\n' || *w == '\r' || *w == '\t') *w = ' ';
+        return;
+    }
+}
+
+int orx_label_group_kind(const char *quote, char *words, size_t cap) {
+    label_group g;
+    label_group_of(quote ? quote : "", &g);
+    if (words && cap) orx_fset(words, cap, "%s", g.kind ? g.words : "");
+    return (int)g.kind;
+}
+
+static bool names_diabetes(const char *text) {
+    char t[ORX_CLIN_TEXT];
+    lower_flat(t, sizeof t, text);
+    for (const char *p = t; (p = strstr(p, "diabet")); p += 6) {
+        if (p - t >= 3 && !strncmp(p - 3, "pre", 3)) continue;   /* prediabetes */
+        if (strstr(p, "insipidus")) continue;                     /* diabetes insipidus */
+        return true;
+    }
+    return false;
+}
+
+/* Is the patient in g? why: the record's evidence either way, or why it cannot say. */
+static grp_member group_member(const label_group *g, const orx_lexicon *L, const orx_patient *pt,
+                               const orx_proposed_drug *drug, char *why, size_t cap) {
+    why[0] = 0;
+    if (!pt) { orx_fset(why, cap, "no patient record"); return MEMBER_UNKNOWN; }
+    if (g->kind == GRP_DIABETES) {
+        for (size_t i = 0; i < pt->n_conditions; i++)
+            if (names_diabetes(pt->conditions[i].text)) {
+                orx_fset(why, cap, "the problem list has \"%s\"", pt->conditions[i].text);
+                return MEMBER_YES;
+            }
+        for (size_t k = 0; drug && k <= drug->n_others; k++) {
+            const orx_proposed_drug *d = k < drug->n_others ? &drug->others[k] : drug;
+            if (names_diabetes(d->indication)) {
+                orx_fset(why, cap, "%s is given for \"%s\"", d->text, d->indication);
+                return MEMBER_YES;
+            }
+            for (int i = 0; L && i < d->n_ingr; i++) /* a medicine for diabetes stands for the diagnosis */
+                if (orx_lexicon_in_class(L, d->ingr[i].ingredient, "hypoglycemic agents")) {
+                    const char *src = orx_lexicon_class_source_typed(L, d->ingr[i].ingredient, "hypoglycemic agents",
+                                                                     ORX_CLASS_ANY);
+                    orx_fset(why, cap, "%s %s, a hypoglycemic agent (%s)", d->is_current ? "the patient takes" : "the order is",
+                             d->ingr[i].ingredient, src ? src : "lexicon");
+                    return MEMBER_YES;
+                }
+        }
+        if (!pt->n_conditions) { orx_fset(why, cap, "the record lists no problems"); return MEMBER_UNKNOWN; }
+        orx_fset(why, cap, "none of the record's %zu problems is diabetes", pt->n_conditions);
+        return MEMBER_NO;
+    }
+    if (g->hi > 0) { /* a clearance range: the measure it names first */
+        const orx_derived *first = g->gfr ? &pt->egfr : &pt->crcl, *second = g->gfr ? &pt->crcl : &pt->egfr;
+        const orx_derived *v = first->present ? first : second->present ? second : NULL;
+        if (!v) { orx_fset(why, cap, "no CrCl or eGFR in the record"); return MEMBER_UNKNOWN; }
+        bool in = v->value >= g->lo && (g->lo > 0 ? v->value <= g->hi : v->value < g->hi);
+        orx_fset(why, cap, "%s %.0f %s (%s)", v == &pt->egfr ? "eGFR" : "CrCl", v->value, v->unit, v->formula);
+        return in ? MEMBER_YES : MEMBER_NO;
+    }
+    if (pt->renal_band == ORX_RENAL_UNKNOWN) { orx_fset(why, cap, "no CrCl or eGFR in the record"); return MEMBER_UNKNOWN; }
+    orx_fset(why, cap, "renal function %s: %s", orx_renal_band_name(pt->renal_band), pt->renal_basis);
+    return pt->renal_band >= g->band ? MEMBER_YES : MEMBER_NO;
+}
+
+/* Label hits limited to a patient group: note whether this patient is in it; outside → info. */
+static void apply_groups(cand *c, int n, const orx_lexicon *L, const orx_patient *pt, const orx_proposed_drug *drug) {
+    for (int i = 0; i < n; i++) {
+        if (!c[i].label || !c[i].lab.quote) continue;
+        label_group g;
+        label_group_of(c[i].lab.quote, &g);
+        if (g.kind == GRP_NONE) continue;
+        char why[200];
+        grp_member m = group_member(&g, L, pt, drug, why, sizeof why);
+        c[i].label_tier = c[i].tier;
+        const char *cmp = g.no_comparator ? ", read as below that clearance" : "";
+        if (m == MEMBER_NO) {
+            c[i].group_out = true;
+            c[i].tier = ORX_SEV_INFO;
+            orx_fset(c[i].group, sizeof c[i].group, "the label limits this (%s) to %s%s; this patient is not in that "
+                     "group: %s", orx_severity_name(c[i].label_tier), g.words, cmp, why);
+        } else {
+            orx_fset(c[i].group, sizeof c[i].group, "the label limits this to %s%s; %s: %s", g.words, cmp,
+                     m == MEMBER_YES ? "this patient is in that group" : "the record cannot say", why);
+        }
+    }
 }
 
 #define DDI_MAX_CANDS 96 /* hits gathered per pair of drugs */
@@ -477,9 +781,9 @@ orx_status orx_check_interaction(const orx_checker *ck, const orx_patient *pt,
     orx_status st = ORX_OK;
     for (size_t k = 0; k < drug->n_others && !st; k++) {
         int n = gather(s, L, drug, &drug->others[k], c, DDI_MAX_CANDS);
+        apply_groups(c, n, L, pt, drug);
         if (n > 0) st = emit_group(L, c, n, &drug->others[k], out, err);
     }
     free(c);
-    (void)pt;
     return st;
 }
