@@ -20,12 +20,7 @@ static orx_patient *EMPTY;
 static int setup(void **state) {
     (void)state;
     orx_error err = ORX_ERROR_INIT;
-    orx_checker_params p = orx_checker_default_params();
-    p.data_dir = orx_test_path("%s/data", orx_test_source_dir());
-    if (orx_checker_create(&p, &CK, &err)) {
-        print_message("checker: %s\n", err.msg);
-        return -1;
-    }
+    if (!(CK = orx_test_checker())) return -1;
     const char *js = "{\"openrx_patient\":1,\"id\":\"empty\",\"sex\":\"male\"}";
     return orx_patient_parse(js, strlen(js), "empty", "2026-01-01", &EMPTY, &err) == ORX_OK ? 0 : -1;
 }

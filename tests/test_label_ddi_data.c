@@ -26,12 +26,7 @@ static orx_checker *CK;
 
 static int setup(void **state) {
     (void)state;
-    orx_error err = ORX_ERROR_INIT;
-    orx_checker_params p = orx_checker_default_params();
-    p.data_dir = orx_test_path("%s/data", orx_test_source_dir());
-    orx_status st = orx_checker_create(&p, &CK, &err);
-    if (st) print_message("checker: %s\n", err.msg);
-    return st ? -1 : 0;
+    return (CK = orx_test_checker()) ? 0 : -1;
 }
 
 static int teardown(void **state) {

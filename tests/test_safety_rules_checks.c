@@ -23,14 +23,7 @@ static orx_checker *CK;
 
 static int setup(void **state) {
     (void)state;
-    orx_checker_params p = orx_checker_default_params();
-    p.data_dir = orx_test_path("%s/data", orx_test_source_dir());
-    orx_error err = {0};
-    if (orx_checker_create(&p, &CK, &err) != ORX_OK) {
-        print_error("checker: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return (CK = orx_test_checker()) ? 0 : -1;
 }
 
 static int teardown(void **state) {

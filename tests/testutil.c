@@ -1,6 +1,7 @@
 /* testutil.c — see testutil.h. */
 #include "testutil.h"
 #include "kb/kb.h"
+#include "safety/safety.h"
 #include "util/util.h"
 #include <unistd.h>
 #include <stdio.h>
@@ -113,4 +114,16 @@ int orx_test_save_fhir(const char *name, const char *data, size_t len) {
     size_t w = fwrite(data, 1, len, f);
     if (fclose(f) != 0 || w != len) { remove(tmp); return -1; }
     return rename(tmp, path) == 0 ? 0 : -1;
+}
+
+struct orx_checker *orx_test_checker(void) {
+    orx_checker_params p = orx_checker_default_params();
+    p.data_dir = orx_test_path("%s/data", orx_test_source_dir());
+    orx_error err = ORX_ERROR_INIT;
+    orx_checker *ck = NULL;
+    if (orx_checker_create(&p, &ck, &err) != ORX_OK) {
+        print_error("checker: %s\n", err.msg);
+        return NULL;
+    }
+    return ck;
 }

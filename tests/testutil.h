@@ -21,6 +21,10 @@ const char *orx_test_shared_dir(void);
 const char *orx_test_bin(void);
 /* Join into a static rotating buffer: orx_test_path("%s/data/x", dir). */
 const char *orx_test_path(const char *fmt, ...);
+/* The safety checker over the project's data/ (a cmocka group setup's usual first step); NULL,
+ * with the reason printed, when it cannot be created. Free with orx_checker_free. */
+struct orx_checker;
+struct orx_checker *orx_test_checker(void);
 /* Run a shell command; capture stdout (malloc'd, NUL-terminated) and return its exit status. */
 int orx_test_run(char **out, const char *fmt, ...);
 /* Keep a FHIR output of the suite for the schema validation test (tests/cli/fhir_validate.sh):

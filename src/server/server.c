@@ -357,22 +357,24 @@ orx_status orx_server_route_open(orx_server *s, const char *method, const char *
     return st;
 }
 
-orx_status orx_server_route_uses_model(orx_server *s, const char *method, const char *path) {
+static orx_route *route_named(orx_server *s, const char *method, const char *path) {
     for (int i = 0; i < s->n_routes; i++)
-        if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) {
-            s->routes[i].model = true;
-            return ORX_OK;
-        }
-    return ORX_ERR_NOT_FOUND;
+        if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) return &s->routes[i];
+    return NULL;
+}
+
+orx_status orx_server_route_uses_model(orx_server *s, const char *method, const char *path) {
+    orx_route *r = route_named(s, method, path);
+    if (!r) return ORX_ERR_NOT_FOUND;
+    r->model = true;
+    return ORX_OK;
 }
 
 orx_status orx_server_route_blocking(orx_server *s, const char *method, const char *path) {
-    for (int i = 0; i < s->n_routes; i++)
-        if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) {
-            s->routes[i].blocking = true;
-            return ORX_OK;
-        }
-    return ORX_ERR_NOT_FOUND;
+    orx_route *r = route_named(s, method, path);
+    if (!r) return ORX_ERR_NOT_FOUND;
+    r->blocking = true;
+    return ORX_OK;
 }
 
 void orx_server_set_llm(orx_server *s, orx_llm *llm) {
