@@ -7,8 +7,10 @@
  */
 #include "testutil.h"
 #include "llm/llm.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *model_path(void) {
     const char *sh = orx_test_shared_dir();
@@ -99,10 +101,47 @@ static void test_one_slot_evicts(void **state) {
     orx_llm_free(l);
 }
 
+/* Several threads on one handle: every answer is the answer the prompt gets alone (the calls
+ * take turns; without that they would share the slots' KV caches mid-generation). */
+typedef struct turn { orx_llm *l; const char *prompt; char *text; } turn;
+static void *ask_thread(void *v) {
+    turn *t = v;
+    t->text = ask(t->l, t->prompt).text;
+    return NULL;
+}
+
+static void test_threads_share_one_handle(void **state) {
+    (void)state;
+    if (!model_path() || access(model_path(), R_OK) != 0) {
+        print_message("SKIPPED: %s not found (../shared): concurrent calls NOT tested\n", model_path() ? model_path() : "../shared");
+        skip();
+    }
+    answer ra, rb;
+    reference(&ra, &rb);
+    orx_llm *l = open_local(2, true);
+    enum { N = 6 };
+    turn t[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        t[i] = (turn){l, i % 2 ? PB : PA, NULL};
+        assert_int_equal(pthread_create(&th[i], NULL, ask_thread, &t[i]), 0);
+    }
+    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_non_null(t[i].text);
+        assert_string_equal(t[i].text, i % 2 ? rb.text : ra.text);
+        free(t[i].text);
+    }
+    orx_llm_free(l);
+    free(ra.text);
+    free(rb.text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_slots_keep_both),
         cmocka_unit_test(test_one_slot_evicts),
+        cmocka_unit_test(test_threads_share_one_handle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

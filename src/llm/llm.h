@@ -84,7 +84,9 @@ typedef struct orx_llm_privacy {
 } orx_llm_privacy;
 
 /* Run one chat completion. out is zeroed first; on failure out->content is NULL but the request
- * hash (and request_body when keep_body) stay: free with orx_llm_response_clear either way. */
+ * hash (and request_body when keep_body) stay: free with orx_llm_response_clear either way.
+ * Callable from several threads on one handle: the local backend runs one call at a time (its
+ * KV caches belong to the handle), the openai backend runs them side by side. */
 orx_status orx_llm_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err);
 void       orx_llm_free(orx_llm *llm);
 const char *orx_llm_name(const orx_llm *llm);

@@ -16,6 +16,7 @@
 #include "llm/backend.h"
 #include "engine/engine.h"
 #include "util/util.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ typedef struct local_llm {
     char              *replay;     /* benchmarks: the answer replayed under a schema, or NULL */
     orx_model         *dmodel;     /* draft model, or NULL */
     int32_t            draft_max;  /* its longest draft */
+    pthread_mutex_t    mu;         /* one chat at a time: the slots, clock and vocabulary trie are
+                                      per handle (calls from several threads wait their turn) */
 } local_llm;
 
 orx_local_params orx_local_default_params(void) {
@@ -245,8 +248,8 @@ static orx_status decode(local_llm *l, lslot *sl, const orx_llm_request *req, or
     return st;
 }
 
-static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err) {
-    local_llm *l = (local_llm *)llm;
+static orx_status local_chat_locked(local_llm *l, const orx_llm_request *req, orx_llm_response *out,
+                                    orx_error *err) {
     orx_grammar *gram = NULL;
     orx_status st = make_grammar(req, &gram, err);
     if (st != ORX_OK) return st;
@@ -338,8 +341,17 @@ static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_r
     return ORX_OK;
 }
 
+static orx_status local_chat(orx_llm *llm, const orx_llm_request *req, orx_llm_response *out, orx_error *err) {
+    local_llm *l = (local_llm *)llm;
+    pthread_mutex_lock(&l->mu);
+    orx_status st = local_chat_locked(l, req, out, err);
+    pthread_mutex_unlock(&l->mu);
+    return st;
+}
+
 static void local_free(orx_llm *llm) {
     local_llm *l = (local_llm *)llm;
+    pthread_mutex_destroy(&l->mu);
     orx_gvocab_free(l->voc);
     free(l->replay);
     for (int i = 0; i < ORX_LOCAL_MAX_SLOTS; i++) slot_clear(&l->slots[i]);
@@ -366,10 +378,15 @@ orx_status orx_llm_local_create(const orx_local_params *p, orx_llm **out, orx_er
     local_llm *l = calloc(1, sizeof *l);
     if (!l) return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
     l->base.vt = &LOCAL_VT;
+    pthread_mutex_init(&l->mu, NULL);
     l->prefix_cache = !p->no_prefix_cache;
     l->n_slots = p->n_slots < 1 ? 1 : p->n_slots > ORX_LOCAL_MAX_SLOTS ? ORX_LOCAL_MAX_SLOTS : p->n_slots;
     l->draft = !p->no_draft;
-    if (p->replay && !(l->replay = strdup(p->replay))) { free(l); return orx_fail(err, ORX_ERR_NOMEM, "out of memory"); }
+    if (p->replay && !(l->replay = strdup(p->replay))) {
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+        return orx_fail(err, ORX_ERR_NOMEM, "out of memory");
+    }
     orx_status st = orx_model_load(p->model_path, &l->model, err);
     if (st == ORX_OK) st = orx_tokenizer_load(orx_model_gguf(l->model), &l->tok, err);
     if (st == ORX_OK && p->draft_path) {
