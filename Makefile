@@ -31,8 +31,9 @@ test-asan: deps
 
 # ThreadSanitizer build of the library and the tests where threads meet: concurrent recommend
 # (model queue and evidence mode), check, CDS Hooks and chat against shared handles; the model
-# queue's suspend/resume, streams, cancellation and drain; the connection reaper; the audit lock.
-TSAN_TESTS = test_server_concurrency test_server_queue test_server_limits test_audit
+# queue's suspend/resume, streams, cancellation and drain; the connection reaper; the audit lock;
+# several threads on one local model handle.
+TSAN_TESTS = test_server_concurrency test_server_queue test_server_limits test_audit test_local_slots
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORX_TSAN=ON >/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
