@@ -9,8 +9,9 @@
  * Each test runs once as warm-up, then -r times; the table shows mean ± sample sd.
  * Also: time to first token for each prompt size (= the ppN time: the logits of the last prompt
  * token give the first new token), the machine's streaming-read bandwidth (a probe over a buffer
- * larger than the caches, same thread count), and decode as a fraction of that ceiling
- * (weight bytes read per token × tokens/s ÷ bandwidth).
+ * larger than the caches, same thread count, best of 3 passes, run just before and just after
+ * decode and averaged: a shared machine's bandwidth moves), and decode as a fraction of that
+ * ceiling (weight bytes read per token × tokens/s ÷ bandwidth).
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -342,12 +343,15 @@ int cmd_bench(int argc, char **argv) {
     }
     for (int i = 0; i < n_pp && !st; i++)
         if (pp[i] > 0) st = bench_one(ctx, toks, true, pp[i], (int)depth, (int)reps, nth, &res[n_res++], &err);
+    /* the probe just before and just after decode (a shared machine's bandwidth moves): their mean
+     * is what decode is compared with */
+    orx_threadpool *probe = bw_mib > 0 ? orx_threadpool_create(nth) : NULL;
+    double bw_before = probe && gen > 0 && !st ? measure_bandwidth(probe, (size_t)bw_mib, 3) : 0.0;
     if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)depth, (int)reps, nth, &res[n_res++], &err);
-    if (st) goto done;
-
-    orx_threadpool *probe = orx_threadpool_create(nth);
-    double bw = probe && bw_mib > 0 ? measure_bandwidth(probe, (size_t)bw_mib, 3) : 0.0;
+    if (st) { orx_threadpool_free(probe); goto done; }
+    double bw_after = probe ? measure_bandwidth(probe, (size_t)bw_mib, 3) : 0.0;
     orx_threadpool_free(probe);
+    double bw = bw_before > 0 && bw_after > 0 ? (bw_before + bw_after) / 2 : bw_after;
     double tg = gen > 0 ? res[n_res - 1].mean : 0.0;
     double frac = bw > 0 && tg > 0 ? (double)f.bytes_per_tok * tg / 1e9 / bw : 0.0;
 
@@ -365,6 +369,8 @@ int cmd_bench(int argc, char **argv) {
         json_t *top = json_pack("{s:o,s:f,s:I,s:f,s:s}", "results", arr, "bandwidth_gb_s", bw,
                                 "bytes_per_token", (json_int_t)f.bytes_per_tok, "decode_fraction_of_bandwidth", frac,
                                 "cpu", orx_cpu_describe());
+        json_object_set_new(top, "bandwidth_before_decode_gb_s", json_real(bw_before));
+        json_object_set_new(top, "bandwidth_after_decode_gb_s", json_real(bw_after));
         json_object_set_new(top, "weights_resident_bytes", json_integer((json_int_t)orx_model_resident_bytes(m)));
         char *s = json_dumps(top, JSON_INDENT(2));
         if (s) printf("%s\n", s);
@@ -390,7 +396,9 @@ int cmd_bench(int argc, char **argv) {
         for (int i = 0; i < n_res; i++) printf(" %s %.0f %%", res[i].test, 100.0 * res[i].cpu_share);
         printf("\n");
         if (bw > 0) {
-            printf("memory bandwidth (streaming read, %d threads, %ld MiB): %.1f GB/s\n", nth, bw_mib, bw);
+            printf("memory bandwidth (streaming read, %d threads, %ld MiB): %.1f GB/s", nth, bw_mib, bw);
+            if (bw_before > 0) printf(" (mean of %.1f just before decode and %.1f just after)", bw_before, bw_after);
+            printf("\n");
             if (tg > 0)
                 printf("decode: %.1f MB of weights per token x %.2f t/s = %.1f GB/s = %.0f %% of measured bandwidth\n",
                        (double)f.bytes_per_tok / 1e6, tg, (double)f.bytes_per_tok * tg / 1e9, 100.0 * frac);
