@@ -58,6 +58,10 @@ static void test_dose_cases(void **state) {
     assert_true(d.amount == 10 && !strcmp(d.unit, "unit") && d.per_day == 1);
     d = parse_ok("amoxicillin 500 mg three times daily for 10 days");
     assert_true(d.amount == 500 && d.per_day == 3);
+    d = parse_ok("aliskiren 150 mg tablet"); /* strength + dose form: one 150-mg tablet */
+    assert_true(d.amount == 150 && !strcmp(d.unit, "mg"));
+    d = parse_ok("amoxicillin 500 mg capsule three times daily");
+    assert_true(d.amount == 500 && d.per_day == 3);
     d = parse_ok("warfarin sodium 5 MG Oral Tablet");
     assert_true(d.amount == 5 && !strcmp(d.route, "oral") && d.per_day == 0);
     d = parse_ok("24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet");
