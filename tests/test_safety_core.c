@@ -58,6 +58,8 @@ static void test_dose_cases(void **state) {
     assert_true(d.amount == 10 && !strcmp(d.unit, "unit") && d.per_day == 1);
     d = parse_ok("amoxicillin 500 mg three times daily for 10 days");
     assert_true(d.amount == 500 && d.per_day == 3);
+    d = parse_ok("azithromycin 500 mg on day 1"); /* a day number is not an amount */
+    assert_true(d.amount == 500 && !strcmp(d.unit, "mg"));
     d = parse_ok("aliskiren 150 mg tablet"); /* strength + dose form: one 150-mg tablet */
     assert_true(d.amount == 150 && !strcmp(d.unit, "mg"));
     d = parse_ok("amoxicillin 500 mg capsule three times daily");
@@ -88,6 +90,8 @@ static void test_dose_errors(void **state) {
     parse_err("ibuprofen 400", ORX_ERR_PARSE, "has no unit");
     parse_err("ibuprofen 400 zorks", ORX_ERR_PARSE, "unknown unit 'zorks'");
     parse_err("ibuprofen 400 mg mL orally", ORX_ERR_INVALID, "contradictory units 'mg' and 'ml'");
+    parse_err("azithromycin 500 mg day 1 then 250 mg days 2-5", ORX_ERR_INVALID, "a regimen that changes");
+    parse_err("amoxicillin 875/125 mg bid", ORX_ERR_PARSE, "the drug named has one ingredient");
     parse_err("digoxin 5 mg 10 mcg daily", ORX_ERR_INVALID, "contradictory amounts");
     parse_err("drug 400 mg 5 mL daily", ORX_ERR_INVALID, "contradictory units 'mg' and 'mL'");
     parse_err("ibuprofen 400 mg orally intravenously", ORX_ERR_INVALID, "two routes");

@@ -421,6 +421,11 @@ orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_er
         if (k->type == TK_RPAREN) { if (depth) depth--; i++; continue; }
         if (k->type == TK_SLASH) { if (dose->present) combo = true; i++; continue; }
         if (k->type == TK_NUM) {
+            if (i > 0 && (word_is(&s, i - 1, "day") || word_is(&s, i - 1, "days"))) { /* "day 1", "days 2-5" */
+                bool range = (word_is(&s, i + 1, "-") || word_is(&s, i + 1, "to")) && i + 2 < n && t[i + 2].type == TK_NUM;
+                i += range ? 3 : 1;
+                continue;
+            }
             int used = times_clause(&s, i, &st);
             if (used) { i += used; continue; }
             double lo = k->num, hi = lo;
@@ -434,6 +439,10 @@ orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_er
                     return orx_fail(err, ORX_ERR_INVALID, "dose:1:%d: range %g-%g is reversed",
                                     k->col, lo, hi);
             }
+            if (j + 2 < n && t[j].type == TK_SLASH && t[j + 1].type == TK_NUM && n_ingr < 2)
+                return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: '%g/%g' reads as the strengths of a combination, "
+                                "but the drug named has one ingredient (name the combination, e.g. "
+                                "\"amoxicillin/clavulanate\", or give one strength)", k->col, lo, t[j + 1].num);
             if (j >= n || t[j].type != TK_WORD)
                 return orx_fail(err, ORX_ERR_PARSE, "dose:1:%d: amount %g has no unit", k->col, lo);
             const char *w = t[j].w;
@@ -478,6 +487,9 @@ orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_er
         }
         /* words */
         const char *w = k->w;
+        if (!strcmp(w, "then"))
+            return orx_fail(err, ORX_ERR_INVALID, "dose:1:%d: a regimen that changes ('… then …') is not checked as "
+                            "one dose: give the dose and frequency of one step", k->col);
         const char *r = find_route(w);
         if (!strcmp(w, "by") && word_is(&s, i + 1, "mouth")) { st = set_route(&s, "oral", k->col); i += 2; continue; }
         if (r) { st = set_route(&s, r, k->col); i++; continue; }
