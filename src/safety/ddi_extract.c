@@ -567,9 +567,18 @@ static bool pregnancy_statement(const unit *u) {
 /* Statements that are not about using two drugs together: adverse-event management by grade
  * ("If Grade 3 or 4 neutropenia develops, consider ... G-CSF", "Permanently discontinue TAFINLAR
  * and trametinib for all Grade 4 hemorrhagic events"), overdose reports, and trial comparisons
- * that name no co-administration ("trials that compared nabumetone ... or naproxen"), and animal
- * experiments. */
+ * that name no co-administration ("trials that compared nabumetone ... or naproxen"), animal
+ * experiments, a dose that holds either way ("The adult initial dose of MICROZIDE is one capsule
+ * given once daily whether given alone or in combination with other antihypertensives", "BYSTOLIC
+ * may be used alone or in combination with other antihypertensive agents") and a drug's place
+ * after others failed ("…in patients with bronchospastic disease who do not respond to, or cannot
+ * tolerate, other antihypertensive treatment"). */
 static bool not_a_combination(const unit *u) {
+    static const char *const EITHER_WAY[] = {"whether used alone or", "whether given alone or",
+                                             "whether administered alone or", "whether taken alone or",
+                                             "may be used alone or", "may be given alone or",
+                                             "may be administered alone or", "do not respond to", NULL};
+    if (orx_str_has_any(u->low, EITHER_WAY)) return true;
     for (int i = 0; i + 1 < u->nt; i++)
         if (!strcmp(u->tok[i].low, "grade") && (u->tok[i + 1].low[0] >= '1' && u->tok[i + 1].low[0] <= '4')) return true;
     if (strstr(u->low, "overdose") || strstr(u->low, "overdosage")) return true;
