@@ -186,7 +186,7 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
     pj.bytes = bytes;
     /* each type twice: without and with the kernels' software prefetch (orx_cpu_decode_pf) */
 #ifdef ORX_CPU_DECODE_PF
-    bool pf0 = atomic_load(&orx_cpu_decode_pf);
+    int pf0 = atomic_load(&orx_cpu_decode_pf);
 #endif
     for (int r = -1; r < STREAM_ROUNDS; r++) /* round -1: warm-up */
         for (int e = 0; e <= 2 * nt; e++) {
@@ -195,7 +195,7 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
             if (e == 2 * nt) orx_threadpool_run(pool, probe_fn, &pj);
             else {
 #ifdef ORX_CPU_DECODE_PF
-                orx_cpu_set_decode_prefetch(e & 1);
+                orx_cpu_set_decode_prefetch(e & 1 ? ORX_PF_ON : ORX_PF_OFF);
 #endif
                 for (int m = 0; m < nm[i]; m++) orx_matmul(pool, types[i], buf[i] + (size_t)m * mbytes[i], n, n, X, 1, Y);
             }

@@ -422,8 +422,8 @@ static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_pro
  * with ZESTRIL in patients with renal impairment (GFR < 60 ml/min)": the statement speaks of
  * patients with diabetes, or with renal function below a clearance or in a named band. Read only
  * where the group is the statement's own limit: "in patients with X" / "in diabetic patients" not
- * after "especially", "particularly", "including", "even", "and" or "or", and not followed by
- * another group ("…, or in patients …"). Membership from the record: diabetes from the problem
+ * after a word such as "especially", "including", "frequently", "and" or "or" (NOT_LIMITING), and
+ * not followed by another group ("…, or in patients …", "…, the elderly, …"). Membership from the record: diabetes from the problem
  * list, a medicine given for diabetes, or one the lexicon lists as a hypoglycemic agent (MeSH);
  * renal function from CrCl / eGFR (clinical/calc.c).
  * ========================================================================================== */
@@ -450,6 +450,7 @@ static void lower_flat(char *dst, size_t cap, const char *src) {
     dst[i] = 0;
 }
 
+/* Is `word` the word just before `at` (spaces between allowed) in text? */
 static bool word_before(const char *text, const char *at, const char *word) {
     size_t wl = strlen(word), room = (size_t)(at - text);
     if (room < wl + 1) return false;

@@ -26,7 +26,7 @@ static orx_cpu_features g_feat;
 static pthread_once_t   g_once = PTHREAD_ONCE_INIT;
 static char             g_desc[256];
 static int              g_forced = -1; /* -1 none, 0 scalar, 1 avx2, 2 avx512, 3 amx */
-atomic_bool             orx_cpu_decode_pf;  /* orx_cpu_set_decode_prefetch */
+atomic_int              orx_cpu_decode_pf = ORX_PF_AUTO; /* orx_cpu_set_decode_prefetch */
 
 #ifdef ORX_X86
 static unsigned long long xgetbv0(void) {
@@ -75,7 +75,7 @@ static void detect(void) {
     const char *env = getenv("ORX_ISA");
     if (env && g_forced < 0) orx_cpu_force_isa(env);
     const char *pf = getenv("ORX_PREFETCH");
-    if (pf && !strcmp(pf, "1")) orx_cpu_set_decode_prefetch(true);
+    if (pf && (!strcmp(pf, "1") || !strcmp(pf, "0"))) orx_cpu_set_decode_prefetch(pf[0] == '1' ? ORX_PF_ON : ORX_PF_OFF);
 }
 
 const orx_cpu_features *orx_cpu_get(void) {
@@ -104,7 +104,10 @@ void orx_cpu_force_isa(const char *isa) {
     else g_forced = -1;
 }
 
-void orx_cpu_set_decode_prefetch(bool on) { atomic_store_explicit(&orx_cpu_decode_pf, on, memory_order_relaxed); }
+void orx_cpu_set_decode_prefetch(int mode) {
+    atomic_store_explicit(&orx_cpu_decode_pf, mode < 0 ? ORX_PF_AUTO : mode > 0 ? ORX_PF_ON : ORX_PF_OFF,
+                          memory_order_relaxed);
+}
 
 static int level(void) {
     orx_cpu_get();

@@ -243,11 +243,14 @@ const char *orx_cpu_describe(void);
 /* Cap dispatch at "scalar", "avx2", "avx512" or "amx" (tests/bench); NULL = best. Env ORX_ISA too. */
 void orx_cpu_force_isa(const char *isa);
 /* Software prefetch of the weight rows in the AVX-512 decode kernels (Q4_0_R16, Q4_K_R16, Q8_0,
- * Q4_K, Q6_K rows streamed from DRAM): off by default, on with env ORX_PREFETCH=1 (read with the
- * CPU features) or this call (bench/gemv_cpu stream compares both). Results do not change. */
+ * Q4_K, Q6_K rows streamed from DRAM): ORX_PF_AUTO (default) prefetches when a pass over the
+ * weights serves several tokens (drafts, prompt batches) and not for one token; ORX_PF_ON /
+ * ORX_PF_OFF always / never. Env ORX_PREFETCH=1 / 0 (read with the CPU features), or this call
+ * (bench/gemv_cpu stream compares them). Results do not change. */
+enum { ORX_PF_AUTO = -1, ORX_PF_OFF = 0, ORX_PF_ON = 1 };
 #define ORX_CPU_DECODE_PF 1 /* this tree has the setting */
-void orx_cpu_set_decode_prefetch(bool on);
-extern atomic_bool orx_cpu_decode_pf; /* the setting, read by the kernels (relaxed) */
+void orx_cpu_set_decode_prefetch(int mode);
+extern atomic_int orx_cpu_decode_pf; /* the setting, read by the kernels (relaxed) */
 
 /* Scalar reference activation quantisers (as llama.cpp's x86 path does them). */
 void orx_quantize_q8_0_act(const float *x, void *y, int64_t n);
