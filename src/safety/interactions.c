@@ -416,226 +416,17 @@ static orx_status emit_group(const orx_lexicon *L, cand *c, int n, const orx_pro
 }
 
 /* ============================================================================================
- * Patient groups a label statement is limited to
- *
- * "Do not use aliskiren with ARBs or ACEIs in patients with diabetes", "Avoid use of aliskiren
- * with ZESTRIL in patients with renal impairment (GFR < 60 ml/min)": the statement speaks of
- * patients with diabetes, or with renal function below a clearance or in a named band. Read only
- * where the group is the statement's own limit: "in patients with X" / "in diabetic patients" not
- * after a word such as "especially", "including", "frequently", "and" or "or" (NOT_LIMITING), and
- * not followed by another group ("…, or in patients …", "…, the elderly, …"). Membership from the record: diabetes from the problem
- * list, a medicine given for diabetes, or one the lexicon lists as a hypoglycemic agent (MeSH);
- * renal function from CrCl / eGFR (clinical/calc.c).
+ * Patient groups a label statement is limited to (parsed once, when the table is loaded:
+ * label_ddi.c, orx_label_group): whether this patient is in the group. Membership from the
+ * record: diabetes from the problem list, a medicine given for diabetes, or one the lexicon lists
+ * as a hypoglycemic agent (MeSH); renal function from CrCl / eGFR (clinical/calc.c).
  * ========================================================================================== */
-typedef enum grp_kind { GRP_NONE = 0, GRP_DIABETES, GRP_RENAL } grp_kind;
-
-typedef struct label_group {
-    grp_kind       kind;      /* which group */
-    double         lo, hi;    /* renal: clearance range named, mL/min (hi = 0: none, band only) */
-    bool           gfr;       /* the range is a GFR (else CrCl / creatinine clearance) */
-    orx_renal_band band;      /* renal words: the least impairment named ("moderate" → moderate) */
-    bool           no_comparator; /* "GFR 60 ml/min": read as below 60 (the text lost its "<") */
-    char           words[96]; /* the statement's words for the group */
-} label_group;
-
 typedef enum grp_member { MEMBER_UNKNOWN = 0, MEMBER_YES, MEMBER_NO } grp_member;
-
-/* lower-case copy with line breaks as spaces */
-static void lower_flat(char *dst, size_t cap, const char *src) {
-    size_t i = 0;
-    for (; src[i] && i + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[i] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : (char)tolower(ch);
-    }
-    dst[i] = 0;
-}
-
-/* Is `word` the word just before `at` (spaces between allowed) in text? */
-static bool word_before(const char *text, const char *at, const char *word) {
-    size_t wl = strlen(word), room = (size_t)(at - text);
-    if (room < wl + 1) return false;
-    const char *p = at - 1;
-    while (p > text && *p == ' ') p--; /* the word just before */
-    const char *e = p + 1;
-    while (p > text && (isalpha((unsigned char)p[-1]))) p--;
-    return (size_t)(e - p) == wl && !strncmp(p, word, wl);
-}
-
-/* any letter in [s, e) */
-static bool strpbrk_alpha(const char *s, const char *e) {
-    for (; s < e; s++)
-        if (isalpha((unsigned char)*s)) return true;
-    return false;
-}
-
-static const char *skip_sp(const char *p) {
-    while (*p == ' ') p++;
-    return p;
-}
-
-/* "(GFR < 60 ml/min)", "CrCl 30-50 mL/min", "creatinine clearance less than 30": a range at p,
- * or false. */
-static bool clearance_range(const char *p, label_group *g) {
-    p = skip_sp(p);
-    if (*p == '(') p = skip_sp(p + 1);
-    bool gfr = false;
-    if (!strncmp(p, "egfr", 4)) { gfr = true; p += 4; }
-    else if (!strncmp(p, "gfr", 3)) { gfr = true; p += 3; }
-    else if (!strncmp(p, "crcl", 4)) p += 4;
-    else if (!strncmp(p, "creatinine clearance", 20)) p += 20;
-    else return false;
-    p = skip_sp(p);
-    if (!strncmp(p, "ranges from ", 12)) p += 12;
-    else if (!strncmp(p, "of ", 3)) p += 3;
-    bool below = false;
-    if (*p == '<') { below = true; p = skip_sp(p + 1 + (p[1] == '=')); }
-    else if (!strncmp(p, "\xe2\x89\xa4", 3)) { below = true; p = skip_sp(p + 3); } /* ≤ */
-    else if (!strncmp(p, "less than", 9)) { below = true; p = skip_sp(p + 9); }
-    else if (!strncmp(p, "below", 5)) { below = true; p = skip_sp(p + 5); }
-    if (!isdigit((unsigned char)*p)) return false;
-    char *e;
-    double a = strtod(p, &e);
-    const char *q = skip_sp(e);
-    if (!below && !isdigit((unsigned char)*q) && *q != '-' && strncmp(q, "to ", 3) && strncmp(q, "ml/min to ", 10)) {
-        /* "GFR 60 ml/min": the shipped text lost the comparator of the label's "GFR <60 ml/min"
-         * (a character entity); a clearance named as a patient group is the upper bound */
-        below = true;
-        g->no_comparator = true;
-    }
-    if (below) {
-        g->lo = 0, g->hi = a;
-    } else { /* "30-50", "30 to 50", "45 mL/min to 79": an explicit range */
-        if (!strncmp(q, "ml/min ", 7)) q = skip_sp(q + 7);
-        if (*q == '-') q = skip_sp(q + 1);
-        else if (!strncmp(q, "to ", 3)) q = skip_sp(q + 3);
-        else return false;
-        if (!isdigit((unsigned char)*q)) return false;
-        double b = strtod(q, &e);
-        if (b <= a) return false;
-        g->lo = a, g->hi = b;
-    }
-    g->gfr = gfr;
-    return g->hi > 0;
-}
-
-/* The group that follows "patients with " at p: its kind and where its words end. */
-static const char *group_at(const char *p, label_group *g) {
-    static const struct { const char *w; orx_renal_band band; } ADJ[] = {
-        {"mild to moderate ", ORX_RENAL_MILD}, {"moderate to severe ", ORX_RENAL_MODERATE},
-        {"mild ", ORX_RENAL_MILD}, {"moderate ", ORX_RENAL_MODERATE}, {"severe ", ORX_RENAL_SEVERE}};
-    static const char *const RENAL[] = {"renal impairment", "renal insufficiency", "impaired renal function",
-                                        "renal dysfunction", NULL};
-    if (!strncmp(p, "diabetes", 8) && strncmp(p, "diabetes insipidus", 18)) {
-        g->kind = GRP_DIABETES;
-        return p + 8;
-    }
-    const char *q = p;
-    g->band = ORX_RENAL_MILD;
-    for (size_t i = 0; i < sizeof ADJ / sizeof ADJ[0]; i++)
-        if (!strncmp(q, ADJ[i].w, strlen(ADJ[i].w))) {
-            g->band = ADJ[i].band;
-            q += strlen(ADJ[i].w);
-            break;
-        }
-    for (int i = 0; RENAL[i]; i++)
-        if (!strncmp(q, RENAL[i], strlen(RENAL[i]))) {
-            g->kind = GRP_RENAL;
-            const char *e = q + strlen(RENAL[i]);
-            label_group r = *g;
-            if (!strncmp(e, " whose ", 7) && clearance_range(e + 7, &r)) { /* "… whose creatinine clearance
-                                                                               ranges from 45 to 79 mL/min" */
-                *g = r;
-                const char *c = strchr(e, ',');
-                return c && c - e < 90 ? c : e;
-            }
-            if (clearance_range(e, &r)) { /* "(GFR < 60 ml/min)" */
-                *g = r;
-                const char *c = strchr(e, ')');
-                if (c && c - e < 40) e = c + 1;
-            }
-            return e;
-        }
-    label_group r = *g;
-    if (clearance_range(q, &r)) { /* "patients with CrCl < 30 mL/min" */
-        *g = r;
-        g->kind = GRP_RENAL;
-        g->band = ORX_RENAL_UNKNOWN;
-        const char *e = q, *m = strstr(q, "min");
-        if (m && m - q < 40) return m + 3; /* "… mL/min" */
-        while (*e && !strchr(",;.)[(", *e) && e - q < 40) e++;
-        while (e > q && e[-1] == ' ') e--;
-        return *e == ')' ? e + 1 : e;
-    }
-    return NULL;
-}
-
-/* The group a label statement is limited to (kind GRP_NONE when it is not). */
-static void label_group_of(const char *quote, label_group *g) {
-    memset(g, 0, sizeof *g);
-    char t[1024];
-    lower_flat(t, sizeof t, quote);
-    static const char *const NOT_LIMITING[] = {"especially", "particularly", "including", "even", "and", "or",
-                                               "except", "without", "frequently", "often", "occurred", "study",
-                                               "notably", "mainly", NULL};
-    for (const char *p = t; (p = strstr(p, "diabetics,")); p += 9) /* "In diabetics, do not use …" opening it */
-        if (p - t >= 3 && !strncmp(p - 3, "in ", 3) && !strpbrk_alpha(t, p - 3)) {
-            g->kind = GRP_DIABETES;
-            orx_fset(g->words, sizeof g->words, "patients with diabetes");
-            return;
-        }
-    for (const char *p = t; (p = strstr(p, "patients")); p += 8) {
-        label_group cand = {0};
-        const char *start = p, *end = NULL;
-        if (word_before(t, p, "diabetic")) { /* "in diabetic patients" */
-            start = p;
-            while (start > t && start[-1] == ' ') start--;         /* back over the spaces, */
-            while (start > t && isalpha((unsigned char)start[-1])) start--; /* to "diabetic" */
-            cand.kind = GRP_DIABETES;
-            end = p + 8;
-        } else if (!strncmp(p, "patients with ", 14)) {
-            end = group_at(p + 14, &cand);
-        }
-        if (!end || cand.kind == GRP_NONE) continue;
-        /* "in patients with …" / "in diabetic patients"; not "especially in patients …" */
-        const char *in = start;
-        while (in > t && in[-1] == ' ') in--;
-        bool limiting = in - t >= 2 && !strncmp(in - 2, "in", 2) && (in - t == 2 || !isalpha((unsigned char)in[-3]));
-        for (int k = 0; limiting && NOT_LIMITING[k]; k++)
-            if (word_before(t, in - 2, NOT_LIMITING[k])) limiting = false;
-        /* not one group among several: "…, or in patients …", "… or who …" */
-        const char *after = skip_sp(end);
-        bool comma = *after == ',';
-        if (comma) after = skip_sp(after + 1);
-        if (!strncmp(after, "or ", 3) || !strncmp(after, "and in ", 7) || !strncmp(after, "in ", 3) ||
-            !strncmp(after, "and ", 4))
-            limiting = false;
-        if (comma) { /* "…, the elderly, in patients with low blood pressure": one group of a list */
-            char next[48];
-            orx_fset(next, sizeof next, "%s", after);
-            if (strstr(next, "patients") || strstr(next, "elderly")) limiting = false;
-        }
-        if (!limiting) continue;
-        *g = cand;
-        size_t n = (size_t)(end - start), off = (size_t)(start - t);
-        if (n >= sizeof g->words) n = sizeof g->words - 1;
-        memcpy(g->words, quote + off, n); /* the label's own words (t is quote, lower-cased, 1:1) */
-        g->words[n] = 0;
-        for (char *w = g->words; *w; w++)
-            if (*w == '\n' || *w == '\r' || *w == '\t') *w = ' ';
-        return;
-    }
-}
-
-int orx_label_group_kind(const char *quote, char *words, size_t cap) {
-    label_group g;
-    label_group_of(quote ? quote : "", &g);
-    if (words && cap) orx_fset(words, cap, "%s", g.kind ? g.words : "");
-    return (int)g.kind;
-}
 
 static bool names_diabetes(const char *text) {
     char t[ORX_CLIN_TEXT];
-    lower_flat(t, sizeof t, text);
+    orx_fset(t, sizeof t, "%s", text);
+    orx_str_lower(t);
     for (const char *p = t; (p = strstr(p, "diabet")); p += 6) {
         if (p - t >= 3 && !strncmp(p - 3, "pre", 3)) continue;   /* prediabetes */
         if (strstr(p, "insipidus")) continue;                     /* diabetes insipidus */
@@ -645,11 +436,11 @@ static bool names_diabetes(const char *text) {
 }
 
 /* Is the patient in g? why: the record's evidence either way, or why it cannot say. */
-static grp_member group_member(const label_group *g, const orx_lexicon *L, const orx_patient *pt,
+static grp_member group_member(const orx_label_group *g, const orx_lexicon *L, const orx_patient *pt,
                                const orx_proposed_drug *drug, char *why, size_t cap) {
     why[0] = 0;
     if (!pt) { orx_fset(why, cap, "no patient record"); return MEMBER_UNKNOWN; }
-    if (g->kind == GRP_DIABETES) {
+    if (g->kind == ORX_LGROUP_DIABETES) {
         for (size_t i = 0; i < pt->n_conditions; i++)
             if (names_diabetes(pt->conditions[i].text)) {
                 orx_fset(why, cap, "the problem list has \"%s\"", pt->conditions[i].text);
@@ -690,21 +481,19 @@ static grp_member group_member(const label_group *g, const orx_lexicon *L, const
 /* Label hits limited to a patient group: note whether this patient is in it; outside → info. */
 static void apply_groups(cand *c, int n, const orx_lexicon *L, const orx_patient *pt, const orx_proposed_drug *drug) {
     for (int i = 0; i < n; i++) {
-        if (!c[i].label || !c[i].lab.quote) continue;
-        label_group g;
-        label_group_of(c[i].lab.quote, &g);
-        if (g.kind == GRP_NONE) continue;
+        const orx_label_group *g = c[i].label ? c[i].lab.group : NULL;
+        if (!g) continue;
         char why[200];
-        grp_member m = group_member(&g, L, pt, drug, why, sizeof why);
+        grp_member m = group_member(g, L, pt, drug, why, sizeof why);
         c[i].label_tier = c[i].tier;
-        const char *cmp = g.no_comparator ? ", read as below that clearance" : "";
+        const char *cmp = g->no_comparator ? ", read as below that clearance" : "";
         if (m == MEMBER_NO) {
             c[i].group_out = true;
             c[i].tier = ORX_SEV_INFO;
             orx_fset(c[i].group, sizeof c[i].group, "the label limits this (%s) to %s%s; this patient is not in that "
-                     "group: %s", orx_severity_name(c[i].label_tier), g.words, cmp, why);
+                     "group: %s", orx_severity_name(c[i].label_tier), g->words, cmp, why);
         } else {
-            orx_fset(c[i].group, sizeof c[i].group, "the label limits this to %s%s; %s: %s", g.words, cmp,
+            orx_fset(c[i].group, sizeof c[i].group, "the label limits this to %s%s; %s: %s", g->words, cmp,
                      m == MEMBER_YES ? "this patient is in that group" : "the record cannot say", why);
         }
     }

@@ -3,8 +3,10 @@
  * and match the rules against two drugs (see label_ddi.h).
  */
 #include "safety/label_ddi.h"
+#include "safety/checks.h" /* orx_label_group_kind */
 #include "util/util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ typedef struct lrule {
     const char  *quote, *context;     /* verbatim text */
     orx_severity tier;                /* mapped tier */
     bool         topical_label;       /* the label's title names a topical / transdermal form */
+    orx_label_group *group;           /* the patient group the quote is limited to (owned), or NULL */
     int32_t      next;                /* next rule of the same first label ingredient, -1 end */
 } lrule;
 
@@ -122,6 +125,7 @@ void orx_label_ddi_free(orx_label_ddi *t) {
     free(t->cnodes);
     free(t->by_member.keys);
     free(t->by_member.vals);
+    for (size_t i = 0; t->rules && i < t->n_rules; i++) free(t->rules[i].group);
     free(t->rules);
     free(t->members);
     free(t->eclass);
@@ -150,6 +154,210 @@ static void unescape(char *s) {
     *w = 0;
 }
 
+/* ============================================================================================
+ * Patient groups a statement is limited to
+ *
+ * "Do not use aliskiren with ARBs or ACEIs in patients with diabetes", "Avoid use of aliskiren
+ * with ZESTRIL in patients with renal impairment (GFR < 60 ml/min)": the statement speaks of
+ * patients with diabetes, or with renal function below a clearance or in a named band. Read only
+ * where the group is the statement's own limit: "in patients with X" / "in diabetic patients" not
+ * after a word such as "especially", "including", "frequently", "and" or "or" (NOT_LIMITING), and
+ * not followed by another group ("…, or in patients …", "…, the elderly, …"). Parsed once per
+ * rule when the table is loaded; interactions.c judges the patient.
+ * ========================================================================================== */
+/* lower-case copy with line breaks as spaces */
+static void lower_flat(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[i] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : (char)tolower(ch);
+    }
+    dst[i] = 0;
+}
+
+/* Is `word` the word just before `at` (spaces between allowed) in text? */
+static bool word_before(const char *text, const char *at, const char *word) {
+    size_t wl = strlen(word), room = (size_t)(at - text);
+    if (room < wl + 1) return false;
+    const char *p = at - 1;
+    while (p > text && *p == ' ') p--; /* the word just before */
+    const char *e = p + 1;
+    while (p > text && (isalpha((unsigned char)p[-1]))) p--;
+    return (size_t)(e - p) == wl && !strncmp(p, word, wl);
+}
+
+/* any letter in [s, e) */
+static bool strpbrk_alpha(const char *s, const char *e) {
+    for (; s < e; s++)
+        if (isalpha((unsigned char)*s)) return true;
+    return false;
+}
+
+static const char *skip_sp(const char *p) {
+    while (*p == ' ') p++;
+    return p;
+}
+
+/* "(GFR < 60 ml/min)", "CrCl 30-50 mL/min", "creatinine clearance less than 30": a range at p,
+ * or false. */
+static bool clearance_range(const char *p, orx_label_group *g) {
+    p = skip_sp(p);
+    if (*p == '(') p = skip_sp(p + 1);
+    bool gfr = false;
+    if (!strncmp(p, "egfr", 4)) { gfr = true; p += 4; }
+    else if (!strncmp(p, "gfr", 3)) { gfr = true; p += 3; }
+    else if (!strncmp(p, "crcl", 4)) p += 4;
+    else if (!strncmp(p, "creatinine clearance", 20)) p += 20;
+    else return false;
+    p = skip_sp(p);
+    if (!strncmp(p, "ranges from ", 12)) p += 12;
+    else if (!strncmp(p, "of ", 3)) p += 3;
+    bool below = false;
+    if (*p == '<') { below = true; p = skip_sp(p + 1 + (p[1] == '=')); }
+    else if (!strncmp(p, "\xe2\x89\xa4", 3)) { below = true; p = skip_sp(p + 3); } /* ≤ */
+    else if (!strncmp(p, "less than", 9)) { below = true; p = skip_sp(p + 9); }
+    else if (!strncmp(p, "below", 5)) { below = true; p = skip_sp(p + 5); }
+    if (!isdigit((unsigned char)*p)) return false;
+    char *e;
+    double a = strtod(p, &e);
+    const char *q = skip_sp(e);
+    if (!below && !isdigit((unsigned char)*q) && *q != '-' && strncmp(q, "to ", 3) && strncmp(q, "ml/min to ", 10)) {
+        /* "GFR 60 ml/min": the shipped text lost the comparator of the label's "GFR <60 ml/min"
+         * (a character entity); a clearance named as a patient group is the upper bound */
+        below = true;
+        g->no_comparator = true;
+    }
+    if (below) {
+        g->lo = 0, g->hi = a;
+    } else { /* "30-50", "30 to 50", "45 mL/min to 79": an explicit range */
+        if (!strncmp(q, "ml/min ", 7)) q = skip_sp(q + 7);
+        if (*q == '-') q = skip_sp(q + 1);
+        else if (!strncmp(q, "to ", 3)) q = skip_sp(q + 3);
+        else return false;
+        if (!isdigit((unsigned char)*q)) return false;
+        double b = strtod(q, &e);
+        if (b <= a) return false;
+        g->lo = a, g->hi = b;
+    }
+    g->gfr = gfr;
+    return g->hi > 0;
+}
+
+/* The group that follows "patients with " at p: its kind and where its words end. */
+static const char *group_at(const char *p, orx_label_group *g) {
+    static const struct { const char *w; orx_renal_band band; } ADJ[] = {
+        {"mild to moderate ", ORX_RENAL_MILD}, {"moderate to severe ", ORX_RENAL_MODERATE},
+        {"mild ", ORX_RENAL_MILD}, {"moderate ", ORX_RENAL_MODERATE}, {"severe ", ORX_RENAL_SEVERE}};
+    static const char *const RENAL[] = {"renal impairment", "renal insufficiency", "impaired renal function",
+                                        "renal dysfunction", NULL};
+    if (!strncmp(p, "diabetes", 8) && strncmp(p, "diabetes insipidus", 18)) {
+        g->kind = ORX_LGROUP_DIABETES;
+        return p + 8;
+    }
+    const char *q = p;
+    g->band = ORX_RENAL_MILD;
+    for (size_t i = 0; i < sizeof ADJ / sizeof ADJ[0]; i++)
+        if (!strncmp(q, ADJ[i].w, strlen(ADJ[i].w))) {
+            g->band = ADJ[i].band;
+            q += strlen(ADJ[i].w);
+            break;
+        }
+    for (int i = 0; RENAL[i]; i++)
+        if (!strncmp(q, RENAL[i], strlen(RENAL[i]))) {
+            g->kind = ORX_LGROUP_RENAL;
+            const char *e = q + strlen(RENAL[i]);
+            orx_label_group r = *g;
+            if (!strncmp(e, " whose ", 7) && clearance_range(e + 7, &r)) { /* "… whose creatinine clearance
+                                                                               ranges from 45 to 79 mL/min" */
+                *g = r;
+                const char *c = strchr(e, ',');
+                return c && c - e < 90 ? c : e;
+            }
+            if (clearance_range(e, &r)) { /* "(GFR < 60 ml/min)" */
+                *g = r;
+                const char *c = strchr(e, ')');
+                if (c && c - e < 40) e = c + 1;
+            }
+            return e;
+        }
+    orx_label_group r = *g;
+    if (clearance_range(q, &r)) { /* "patients with CrCl < 30 mL/min" */
+        *g = r;
+        g->kind = ORX_LGROUP_RENAL;
+        g->band = ORX_RENAL_UNKNOWN;
+        const char *e = q, *m = strstr(q, "min");
+        if (m && m - q < 40) return m + 3; /* "… mL/min" */
+        while (*e && !strchr(",;.)[(", *e) && e - q < 40) e++;
+        while (e > q && e[-1] == ' ') e--;
+        return *e == ')' ? e + 1 : e;
+    }
+    return NULL;
+}
+
+/* The group a label statement is limited to (kind ORX_LGROUP_NONE when it is not). */
+static void label_group_of(const char *quote, orx_label_group *g) {
+    memset(g, 0, sizeof *g);
+    char t[1024];
+    lower_flat(t, sizeof t, quote);
+    static const char *const NOT_LIMITING[] = {"especially", "particularly", "including", "even", "and", "or",
+                                               "except", "without", "frequently", "often", "occurred", "study",
+                                               "notably", "mainly", NULL};
+    for (const char *p = t; (p = strstr(p, "diabetics,")); p += 9) /* "In diabetics, do not use …" opening it */
+        if (p - t >= 3 && !strncmp(p - 3, "in ", 3) && !strpbrk_alpha(t, p - 3)) {
+            g->kind = ORX_LGROUP_DIABETES;
+            orx_fset(g->words, sizeof g->words, "patients with diabetes");
+            return;
+        }
+    for (const char *p = t; (p = strstr(p, "patients")); p += 8) {
+        orx_label_group cand = {0};
+        const char *start = p, *end = NULL;
+        if (word_before(t, p, "diabetic")) { /* "in diabetic patients" */
+            start = p;
+            while (start > t && start[-1] == ' ') start--;         /* back over the spaces, */
+            while (start > t && isalpha((unsigned char)start[-1])) start--; /* to "diabetic" */
+            cand.kind = ORX_LGROUP_DIABETES;
+            end = p + 8;
+        } else if (!strncmp(p, "patients with ", 14)) {
+            end = group_at(p + 14, &cand);
+        }
+        if (!end || cand.kind == ORX_LGROUP_NONE) continue;
+        /* "in patients with …" / "in diabetic patients"; not "especially in patients …" */
+        const char *in = start;
+        while (in > t && in[-1] == ' ') in--;
+        bool limiting = in - t >= 2 && !strncmp(in - 2, "in", 2) && (in - t == 2 || !isalpha((unsigned char)in[-3]));
+        for (int k = 0; limiting && NOT_LIMITING[k]; k++)
+            if (word_before(t, in - 2, NOT_LIMITING[k])) limiting = false;
+        /* not one group among several: "…, or in patients …", "… or who …" */
+        const char *after = skip_sp(end);
+        bool comma = *after == ',';
+        if (comma) after = skip_sp(after + 1);
+        if (!strncmp(after, "or ", 3) || !strncmp(after, "and in ", 7) || !strncmp(after, "in ", 3) ||
+            !strncmp(after, "and ", 4))
+            limiting = false;
+        if (comma) { /* "…, the elderly, in patients with low blood pressure": one group of a list */
+            char next[48];
+            orx_fset(next, sizeof next, "%s", after);
+            if (strstr(next, "patients") || strstr(next, "elderly")) limiting = false;
+        }
+        if (!limiting) continue;
+        *g = cand;
+        size_t n = (size_t)(end - start), off = (size_t)(start - t);
+        if (n >= sizeof g->words) n = sizeof g->words - 1;
+        memcpy(g->words, quote + off, n); /* the label's own words (t is quote, lower-cased, 1:1) */
+        g->words[n] = 0;
+        for (char *w = g->words; *w; w++)
+            if (*w == '\n' || *w == '\r' || *w == '\t') *w = ' ';
+        return;
+    }
+}
+
+int orx_label_group_kind(const char *quote, char *words, size_t cap) {
+    orx_label_group g;
+    label_group_of(quote ? quote : "", &g);
+    if (words && cap) orx_fset(words, cap, "%s", g.kind ? g.words : "");
+    return (int)g.kind;
+}
+
 static bool topical_title(const char *title) {
     static const char *const W[] = {"gel", "cream", "ointment", "topical", "patch", "transdermal",
                                      "lotion", "solution, for topical", NULL};
@@ -168,6 +376,14 @@ static orx_status add_rule(orx_label_ddi *t, char **f, const char *path, size_t 
     if (!orx_severity_parse(f[5], &r->tier))
         return orx_fail(err, ORX_ERR_PARSE, "%s:%zu:1: unknown tier '%s'", path, line, f[5]);
     r->topical_label = topical_title(r->title);
+    if (strstr(r->quote, "atients") || strstr(r->quote, "iabetics")) { /* the only openings label_group_of reads */
+        orx_label_group g;
+        label_group_of(r->quote, &g);
+        if (g.kind != ORX_LGROUP_NONE) {
+            if (!(r->group = malloc(sizeof g))) return orx_fail(err, ORX_ERR_NOMEM, "label rules: out of memory");
+            *r->group = g;
+        }
+    }
     /* label ingredients: the joined text is kept for display, a copy is split */
     r->label_joined = f[1];
     char *copy = strdup(f[1]);
@@ -734,6 +950,7 @@ static int match_rule(const orx_label_ddi *t, const orx_lexicon *L, const lrule 
             snprintf(h->title, sizeof h->title, "%s", r->title);
             h->quote = r->quote;
             h->context = r->context;
+            h->group = r->group;
             h->class_rule = strncmp(r->other, "class:", 6) == 0 || strncmp(r->other, "role:", 5) == 0 ||
                             strncmp(r->other, "examples:", 9) == 0 || strncmp(r->other, "effect:", 7) == 0;
             if (!strncmp(r->other, "class:", 6))

@@ -35,6 +35,18 @@ const char *orx_label_ddi_effect_name(const orx_label_ddi *t, const char *key);
 /* Rule and member rows loaded. */
 void       orx_label_ddi_counts(const orx_label_ddi *t, size_t *rules, size_t *members);
 
+/* The patient group a statement is limited to (label_ddi.c, "Patient groups"), read once from
+ * its quote when the table is loaded. */
+typedef enum orx_lgroup_kind { ORX_LGROUP_NONE = 0, ORX_LGROUP_DIABETES, ORX_LGROUP_RENAL } orx_lgroup_kind;
+typedef struct orx_label_group {
+    orx_lgroup_kind kind;      /* which group */
+    double          lo, hi;    /* renal: clearance range named, mL/min (hi = 0: none, band only) */
+    bool            gfr;       /* the range is a GFR (else CrCl / creatinine clearance) */
+    orx_renal_band  band;      /* renal words: the least impairment named ("moderate" → moderate) */
+    bool            no_comparator; /* "GFR 60 ml/min": read as below 60 (the text lost its "<") */
+    char            words[96]; /* the statement's words for the group */
+} orx_label_group;
+
 /* One side of a pair: its ingredients and whether it is given topically. */
 typedef struct orx_ddi_side {
     const char *ingr[ORX_MAX_INGR]; /* ingredient names */
@@ -61,6 +73,7 @@ typedef struct orx_label_hit {
     char         title[128];      /* label title */
     const char  *quote;           /* the rule sentence (valid while the table is loaded) */
     const char  *context;         /* neighbour sentence / heading / table lead, "" when none */
+    const orx_label_group *group; /* the patient group the statement is limited to, or NULL */
     bool         class_rule;      /* the rule names a class or role, not the partner itself */
     char         class_key[160];  /* the class names ("a|b") when class_rule and a class */
 } orx_label_hit;
