@@ -470,19 +470,14 @@ orx_status orx_dose_parse_n(const char *text, int n_ingr, orx_dose *dose, orx_er
                     continue;
                 }
             }
-            if (j + 1 < n && t[j + 1].type == TK_WORD && find_unit(t[j + 1].w)) {
-                /* "150 mg tablet": a strength and its dose form (one tablet of 150 mg) */
-                if (find_unit(t[j + 1].w)->d == DIM_COUNT && u->d != DIM_COUNT) {
-                    st = take_amount(&s, lo, hi, u, k->col, depth > 0, combo);
-                    i = j + 2;
-                    continue;
-                }
+            const unit_def *u2 = j + 1 < n && t[j + 1].type == TK_WORD ? find_unit(t[j + 1].w) : NULL;
+            bool form = u2 && u2->d == DIM_COUNT && u->d != DIM_COUNT; /* "150 mg tablet": strength + form */
+            if (u2 && !form)
                 return orx_fail(err, ORX_ERR_INVALID,
                                 "dose:1:%d: contradictory units '%s' and '%s' for one amount",
                                 t[j + 1].col, w, t[j + 1].w);
-            }
             st = take_amount(&s, lo, hi, u, k->col, depth > 0, combo);
-            i = j + 1;
+            i = j + 1 + form; /* the form word is read with its strength */
             continue;
         }
         /* words */
