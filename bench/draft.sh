@@ -2,7 +2,7 @@
 # bench/draft.sh — decode time of the answer with jump-forward + speculative drafts vs one token
 # per pass, per output schema the project sends (recommend's grounded schema with the demo's
 # evidence, its free schema under --no-rag, eval's multiple choice), same model, same seed, runs alternating. Random-weight models cannot write a
-# realistic answer, so the local model's choices replay a realistic one (`--replay`,
+# realistic answer, so the local model's choices replay a realistic one in the tokenizer's own encoding (`--replay`,
 # bench/answers/*.json: label-derived text, the grounded answer citing the demo's evidence); the
 # engine evaluates every token as it would for a model that wrote it. Prints one markdown row per
 # schema: prompt tokens, prefill seconds, answer tokens, forced tokens, passes, decode seconds and

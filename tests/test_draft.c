@@ -191,11 +191,89 @@ static void test_eval_decode_exact(void **state) {
     check_eval_decode("rand-qwen2-gpt2-f32.gguf");
 }
 
+/* ============================================================================================
+ * Replay: the answer comes out in the tokenizer's own encoding, as a model trained on it writes
+ * it (not the vocabulary's longest matches)
+ * ========================================================================================== */
+typedef struct { int32_t ids[256]; int32_t n; } taken;
+
+static bool take_token(void *ud, int32_t t, const char *piece, size_t len) {
+    (void)piece, (void)len;
+    taken *k = ud;
+    if (k->n < 256) k->ids[k->n++] = t;
+    return true;
+}
+
+static void test_replay_tokens(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    orx_model *m = NULL;
+    orx_tokenizer *tok = NULL;
+    orx_context *c = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_model_load(model("rand-llama-spm-F16.gguf"), &m, &e), ORX_OK);
+    assert_int_equal(orx_tokenizer_load(orx_model_gguf(m), &tok, &e), ORX_OK);
+    orx_gvocab *voc = orx_gvocab_create(tok);
+    orx_context_params cp = orx_context_default_params();
+    cp.n_ctx = 256;
+    cp.n_threads = 2;
+    assert_int_equal(orx_context_create(m, &cp, &c, &e), ORX_OK);
+    orx_grammar *g = compile("{\"type\":\"object\",\"properties\":{\"r\":{\"type\":\"string\"}},"
+                             "\"required\":[\"r\"],\"additionalProperties\":false}");
+    const char *prefix = "{\"r\": \"", *rest = "ELIQUIS (apixaban) is indicated to reduce the risk of stroke and "
+                                                  "systemic embolism in patients with nonvalvular atrial fibrillation.\"}";
+    char replay[512];
+    snprintf(replay, sizeof replay, "%s%s", prefix, rest);
+    int32_t want[256], nw = orx_tokenize_continuation(tok, rest, strlen(rest), want, 256);
+    assert_true(nw > 10 && nw < 256);
+    /* the longest matches split it otherwise (else this test could not tell the two apart) */
+    int32_t greedy[256], ng = 0, len;
+    for (size_t at = 0; at < strlen(rest) && ng < 256; at += (size_t)len)
+        greedy[ng++] = orx_gvocab_longest(voc, rest + at, (int32_t)(strlen(rest) - at), &len);
+    assert_true(ng != nw || memcmp(greedy, want, (size_t)nw * sizeof *want));
+    for (int draft = 0; draft < 2; draft++) {
+        int32_t prompt[] = {1, 15043, 29892, 3186};
+        assert_int_equal(orx_context_truncate(c, 0), ORX_OK);
+        assert_int_equal(orx_context_eval(c, prompt, 4, false, &e), ORX_OK);
+        orx_decode_params dp = orx_decode_default_params();
+        dp.n_predict = 200;
+        dp.grammar = g;
+        dp.gvocab = voc;
+        dp.draft = draft;
+        dp.history = prompt;
+        dp.n_history = 4;
+        dp.replay = replay;
+        dp.n_replay = strlen(replay);
+        taken k = {.n = 0};
+        orx_decode_stats st;
+        assert_int_equal(orx_decode(c, tok, NULL, &dp, take_token, &k, &st, &e), ORX_OK);
+        char text[512], piece[64];
+        int32_t at = 0, split = -1;
+        for (int32_t i = 0; i < k.n; i++) {
+            if (at == (int32_t)strlen(prefix)) split = i;
+            int32_t pl = orx_token_to_piece(tok, k.ids[i], piece, (int32_t)sizeof piece);
+            memcpy(text + at, piece, (size_t)pl);
+            at += pl;
+        }
+        text[at] = 0;
+        assert_string_equal(text, replay);
+        assert_true(split > 0); /* the forced run ends at the opening quote */
+        assert_int_equal(k.n - split, nw);
+        assert_memory_equal(k.ids + split, want, (size_t)nw * sizeof *want);
+    }
+    orx_grammar_free(g);
+    orx_context_free(c);
+    orx_gvocab_free(voc);
+    orx_tokenizer_free(tok);
+    orx_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced_bytes),
         cmocka_unit_test(test_draft_sources),
         cmocka_unit_test(test_eval_decode_exact),
+        cmocka_unit_test(test_replay_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,20 @@ static void test_spm_small(void **state) {
     assert_string_equal(buf, "abc");
     /* the cap contract: returns the needed count */
     assert_int_equal(orx_tokenize(t, "abc abc", 7, false, false, ids, 1), 4);
+    /* a continuation has no space prefix: "abc" is one token abc (with the prefix: ▁a, bc);
+     * " abc" keeps its one space and is what "abc" is with the prefix; no BOS, control texts
+     * stay text */
+    n = orx_tokenize_continuation(t, "abc", 3, ids, 32);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], 14);
+    int32_t with_prefix[32];
+    int np = tokenize_all(t, "abc", false, false, with_prefix, 32);
+    n = orx_tokenize_continuation(t, " abc", 4, ids, 32);
+    assert_int_equal(n, np);
+    assert_memory_equal(ids, with_prefix, (size_t)n * sizeof *ids);
+    n = orx_tokenize_continuation(t, "a</s>", 5, ids, 32);
+    assert_int_not_equal(ids[n - 1], 2);
+    assert_int_not_equal(ids[0], 1);
     orx_tokenizer_free(t);
 }
 

@@ -19,7 +19,7 @@ static int32_t forced_tokens(const orx_draft_ctx *dc, orx_gstate *g, int space, 
     char bytes[ORX_FORCED_MAX], piece[512];
     int32_t nb = orx_gstate_forced(g, space, bytes, (int32_t)sizeof bytes);
     if (nb <= 0) return 0;
-    int32_t ids[ORX_FORCED_MAX], k = orx_tokenize(dc->tok, bytes, (size_t)nb, false, false, ids, ORX_FORCED_MAX);
+    int32_t ids[ORX_FORCED_MAX], k = orx_tokenize_continuation(dc->tok, bytes, (size_t)nb, ids, ORX_FORCED_MAX);
     int32_t n = 0, used = 0;
     bool exact = k > 0 && k <= ORX_FORCED_MAX;
     for (int32_t i = 0; exact && i < k; i++) {

@@ -243,9 +243,11 @@ typedef struct orx_decode_params {
                                        (history must then be every token in the context) */
     const int32_t     *history;     /* tokens before the answer (the prompt): penalties, n-gram drafts */
     int32_t            n_history;
-    const char        *replay;      /* benchmarks, with a grammar: instead of sampling, choose the allowed
-                                       token that spells most of these bytes (an answer of realistic
-                                       length for weights that cannot write one); NULL = sample */
+    const char        *replay;      /* benchmarks, with a grammar: instead of sampling, choose the next
+                                       token of these bytes in the tokenizer's own encoding (as a model
+                                       trained on it writes them), else the allowed token that spells
+                                       most of them (an answer of realistic length for weights that
+                                       cannot write one); NULL = sample */
     size_t             n_replay;    /* its length in bytes */
 } orx_decode_params;
 

@@ -53,6 +53,9 @@ typedef struct dec {
     int32_t                  fq[ORX_FORCED_MAX]; /* the grammar's forced run: tokens to take without sampling */
     int32_t                  nfq, ifq; /* its length, and the next one to take */
     size_t                   rpos;    /* bytes of p->replay taken so far (SIZE_MAX: the answer left it) */
+    int32_t                 *rtok;    /* [n_replay + 1] the tokenizer's own token starting at each byte
+                                         offset of the replayed answer, -1 where none starts */
+    size_t                   ranchor; /* offset the last tokenization of the replay started at */
     bool                     by_model; /* the current draft is the draft model's (p->drafter) */
 } dec;
 
@@ -61,17 +64,49 @@ static bool allowed(const dec *d, int32_t t) {
     return orx_grammar_allows(d->gs, d->p->gvocab, d->tok, t, d->nv, d->p->n_predict - d->st->n_gen);
 }
 
-/* Replay (benchmarks): the allowed token spelling the most of the replayed answer's next bytes,
- * -1 when none does. Allowed: not -inf in the masked row (masked: d->logits holds it), else the
- * same read off the unmasked row and the grammar's verdict for that one token. */
-static int32_t replay_choice(const dec *d, const float *row, bool masked) {
+/* Replay (benchmarks): the tokens a model trained on the tokenizer writes the answer in, read off
+ * the tokenizer's own encoding of the replayed bytes from offset `from` on: d->rtok[i] is the token
+ * starting at byte i while the pieces spell the bytes exactly. */
+static void replay_tokenize(dec *d, size_t from) {
+    size_t n = d->p->n_replay;
+    d->ranchor = from;
+    for (size_t i = from; i <= n; i++) d->rtok[i] = -1;
+    int32_t cap = (int32_t)(n - from) + 2, *ids = malloc((size_t)cap * sizeof *ids);
+    int32_t k = ids ? orx_tokenize_continuation(d->tok, d->p->replay + from, n - from, ids, cap) : -1;
+    char piece[512];
+    for (int32_t i = 0, at = (int32_t)from; i < k && i < cap; i++) {
+        int32_t len = orx_token_to_piece(d->tok, ids[i], piece, (int32_t)sizeof piece);
+        if (len <= 0 || len > (int32_t)sizeof piece || (size_t)at + (size_t)len > n ||
+            memcmp(piece, d->p->replay + at, (size_t)len)) break;
+        d->rtok[at] = ids[i];
+        at += len;
+    }
+    free(ids);
+}
+
+/* Whether token t is allowed at this row: not -inf in the masked row (masked: d->logits holds it),
+ * else the same read off the unmasked row and the grammar's verdict for that one token. */
+static bool replay_allowed(const dec *d, const float *row, bool masked, int32_t t) {
+    return masked ? d->logits[t] != -INFINITY : row[t] != -INFINITY && allowed(d, t);
+}
+
+/* Replay (benchmarks): the tokenizer's own next token of the replayed answer when the grammar
+ * allows it (the answer is tokenized again from here when a forced run or a fallback left its
+ * token boundaries), else the allowed token spelling the most of the next bytes; -1 when none
+ * does. */
+static int32_t replay_choice(dec *d, const float *row, bool masked) {
     if (d->rpos >= d->p->n_replay) return -1;
+    if (d->rtok) {
+        if (d->rtok[d->rpos] < 0 && d->ranchor != d->rpos) replay_tokenize(d, d->rpos);
+        int32_t t = d->rtok[d->rpos];
+        if (t >= 0 && replay_allowed(d, row, masked, t)) return t;
+    }
     const char *rest = d->p->replay + d->rpos;
     int32_t lim = (int32_t)(d->p->n_replay - d->rpos < 256 ? d->p->n_replay - d->rpos : 256);
     while (lim > 0) {
         int32_t len, t = orx_gvocab_longest(d->p->gvocab, rest, lim, &len);
         if (t < 0 || len <= 0) return -1;
-        if (masked ? d->logits[t] != -INFINITY : row[t] != -INFINITY && allowed(d, t)) return t;
+        if (replay_allowed(d, row, masked, t)) return t;
         lim = len - 1;
     }
     return -1;
@@ -277,6 +312,7 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
     d.logits = p->grammar ? malloc((size_t)d.nv * sizeof *d.logits) : NULL;
     d.cap_hist = p->draft || p->drafter ? p->n_history + (p->n_predict > 0 ? p->n_predict : 0) : 0;
     d.hist = d.cap_hist > 0 ? malloc((size_t)d.cap_hist * sizeof *d.hist) : NULL;
+    if (p->replay && tok && (d.rtok = malloc((p->n_replay + 1) * sizeof *d.rtok))) replay_tokenize(&d, 0);
     orx_status st = ORX_OK;
     if (!d.smp || (p->grammar && (!d.gs || !d.logits)) || (d.cap_hist > 0 && !d.hist))
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory");
@@ -294,6 +330,7 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
         if (!step(&d, &pend, &st, err)) break;
     free(d.logits);
     free(d.hist);
+    free(d.rtok);
     orx_gstate_free(d.gs);
     orx_sampler_free(d.smp);
     return st;

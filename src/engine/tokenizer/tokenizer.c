@@ -536,13 +536,14 @@ static void encode_spm_fragment(const orx_tokenizer *t, const char *s, size_t n,
     free(buf);
 }
 
-int32_t orx_tokenize(const orx_tokenizer *t, const char *text, size_t len, bool add_special,
-                     bool parse_special, int32_t *ids, int32_t cap) {
+/* cont: the text continues earlier text (no SPM space prefix before its first fragment). */
+static int32_t tokenize(const orx_tokenizer *t, const char *text, size_t len, bool add_special,
+                        bool parse_special, bool cont, int32_t *ids, int32_t cap) {
     if (!t || (!text && len)) return -1;
     frag_list fl = {0};
     tok_vec out = {0};
     if (!partition(t, text, len, parse_special, &fl)) { free(fl.v); return -1; }
-    bool prev_special = true; /* SPM: space prefix for the first fragment */
+    bool prev_special = !cont; /* SPM: space prefix for the first fragment */
     if (add_special && t->add_bos && t->bos >= 0) orx_tok_vec_push(&out, t->bos);
     for (size_t i = 0; i < fl.n; i++) {
         frag f = fl.v[i];
@@ -564,6 +565,15 @@ int32_t orx_tokenize(const orx_tokenizer *t, const char *text, size_t len, bool 
     if (ids && cap > 0 && n > 0) memcpy(ids, out.v, (size_t)(n < cap ? n : cap) * sizeof *ids);
     free(out.v);
     return n;
+}
+
+int32_t orx_tokenize(const orx_tokenizer *t, const char *text, size_t len, bool add_special,
+                     bool parse_special, int32_t *ids, int32_t cap) {
+    return tokenize(t, text, len, add_special, parse_special, false, ids, cap);
+}
+
+int32_t orx_tokenize_continuation(const orx_tokenizer *t, const char *text, size_t len, int32_t *ids, int32_t cap) {
+    return tokenize(t, text, len, false, false, true, ids, cap);
 }
 
 /* ============================================================================================

@@ -65,6 +65,10 @@ orx_status orx_tokenizer_create(const orx_tokenizer_spec *spec, orx_tokenizer **
  * returns the number needed (call again with a bigger buffer if > cap), or -1 on error (OOM). */
 int32_t orx_tokenize(const orx_tokenizer *tok, const char *text, size_t len, bool add_special,
                      bool parse_special, int32_t *ids, int32_t cap);
+/* Tokenize text that continues earlier text, as a model writes it after the prompt: no BOS/EOS,
+ * control-token texts are plain text, and no SPM space prefix before the first word (the bytes
+ * are spelled exactly: "{" stays "{", " x" keeps its one space). Same return as orx_tokenize. */
+int32_t orx_tokenize_continuation(const orx_tokenizer *t, const char *text, size_t len, int32_t *ids, int32_t cap);
 
 /* Bytes of the piece for a token id (SPM: '▁' -> ' ', <0xNN> -> the byte; BPE: byte-level decode).
  * Control and unknown tokens give "" (they are not text); user-defined tokens give their text.
