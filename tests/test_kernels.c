@@ -249,6 +249,86 @@ static void test_r16(void **state) {
     orx_threadpool_free(pool);
 }
 
+/* ============================================================================================
+ * Software prefetch in the decode kernels: the same bits with and without it; the one-token
+ * choice is measured once per kernel, only on weights larger than the caches
+ * ========================================================================================== */
+static void test_prefetch_same_bits(void **state) {
+    (void)state;
+    orx_threadpool *pool = orx_threadpool_create(2);
+    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K, ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q6_K};
+    const int64_t n_out = 96, n_in = 4096, n_tok = 3;
+    float *X = malloc(n_tok * n_in * sizeof *X), *Y[2];
+    for (int64_t i = 0; i < n_tok * n_in; i++) X[i] = rnd_normal();
+    Y[0] = malloc(n_tok * n_out * sizeof(float));
+    Y[1] = malloc(n_tok * n_out * sizeof(float));
+    for (int f = 0; f < 5; f++) {
+        float *deq;
+        void *W = make_weights(fts[f], n_out, n_in, &deq);
+        uint32_t t = fts[f];
+        if (f < 2 && orx_repack_target(fts[f], n_out, n_in, &t)) { /* the R16 layouts */
+            void *Wr = malloc(orx_type_row_bytes(fts[f], n_in) * (size_t)n_out);
+            orx_repack(t, W, Wr, n_out, n_in);
+            free(W);
+            W = Wr;
+        }
+        for (int64_t nt = 1; nt <= n_tok; nt += n_tok - 1)
+            for (int on = 0; on < 2; on++) {
+                orx_cpu_set_decode_prefetch(on ? ORX_PF_ON : ORX_PF_OFF);
+                orx_matmul_decode(pool, t, W, n_out, n_in, X, nt, Y[on]);
+                if (on && memcmp(Y[0], Y[1], (size_t)(nt * n_out) * sizeof(float)))
+                    fail_msg("%s, %ld token(s): results differ with and without prefetch", orx_type_name(t), (long)nt);
+            }
+        print_message("%-8s same bits with and without prefetch (1 and %ld tokens)\n", orx_type_name(t), (long)n_tok);
+        free(W);
+        free(deq);
+    }
+    orx_cpu_set_decode_prefetch(ORX_PF_AUTO);
+    free(X); free(Y[0]); free(Y[1]);
+    orx_threadpool_free(pool);
+}
+
+static void test_prefetch_tune(void **state) {
+    (void)state;
+    if (strcmp(orx_kernel_best(ORX_TYPE_Q8_0).isa, "avx512") && strcmp(orx_kernel_best(ORX_TYPE_Q8_0).isa, "amx")) {
+        print_message("SKIPPED: no AVX-512 kernels on this CPU (the prefetch switch is theirs)\n");
+        skip();
+    }
+    orx_threadpool *pool = orx_threadpool_create(2);
+    enum { NM = 18 };
+    const int64_t n = 2048;
+    size_t mb = orx_type_row_bytes(ORX_TYPE_Q8_0, n) * (size_t)n; /* 4.25 MiB */
+    uint8_t *buf = malloc(mb * NM);
+    assert_non_null(buf);
+    memset(buf, 0x11, mb * NM); /* Q8_0 blocks: a small F16 scale, values 17 */
+    orx_pf_mat mats[NM];
+    for (int i = 0; i < NM; i++) mats[i] = (orx_pf_mat){ORX_TYPE_Q8_0, buf + mb * i, n, n, mb};
+    char rep[512];
+    /* forced on or off: nothing measured */
+    orx_cpu_set_decode_prefetch(ORX_PF_OFF);
+    assert_int_equal(orx_cpu_tune_prefetch(pool, mats, NM), 0);
+    orx_cpu_set_decode_prefetch(ORX_PF_AUTO);
+    /* a model of 12.8 MiB stays in cache: nothing measured */
+    assert_int_equal(orx_cpu_tune_prefetch(pool, mats, 3), 0);
+    assert_int_equal(orx_cpu_prefetch_report(rep, sizeof rep), 0);
+    /* 76.5 MiB: Q8_0 measured once; the bit follows the faster median */
+    assert_int_equal(orx_cpu_tune_prefetch(pool, mats, NM), 1);
+    assert_int_equal(orx_cpu_tune_prefetch(pool, mats, NM), 0);
+    assert_true(orx_cpu_prefetch_report(rep, sizeof rep) > 0);
+    print_message("%s\n", rep);
+    double with = 0, without = 0;
+    char mode[8];
+    assert_int_equal(sscanf(rep, "Q8_0: %3s (%lf ms with, %lf ms without", mode, &with, &without), 3);
+    assert_true(with > 0 && without > 0);
+    bool on = atomic_load(&orx_cpu_pf_one) >> ORX_PFK_Q8_0 & 1;
+    assert_int_equal(on, with < without);
+    assert_string_equal(mode, on ? "on" : "off");
+    assert_int_equal(orx_cpu_pf_kind(ORX_TYPE_Q8_0), ORX_PFK_Q8_0);
+    assert_int_equal(orx_cpu_pf_kind(ORX_TYPE_F16), -1);
+    free(buf);
+    orx_threadpool_free(pool);
+}
+
 static void test_avx2(void **state) { (void)state; run_isa("avx2"); }
 static void test_avx512(void **state) { (void)state; run_isa("avx512"); }
 static void test_amx(void **state) { (void)state; run_isa("amx"); }
@@ -270,6 +350,8 @@ int main(void) {
         cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_amx),
         cmocka_unit_test(test_r16),
+        cmocka_unit_test(test_prefetch_same_bits),
+        cmocka_unit_test(test_prefetch_tune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,6 +355,10 @@ int cmd_bench(int argc, char **argv) {
     double tg = gen > 0 ? res[n_res - 1].mean : 0.0;
     double frac = bw > 0 && tg > 0 ? (double)f.bytes_per_tok * tg / 1e9 / bw : 0.0;
 
+    char pf[512]; /* the one-token prefetch choice (measured when the context was created) */
+    int mode = atomic_load(&orx_cpu_decode_pf);
+    if (mode != ORX_PF_AUTO) snprintf(pf, sizeof pf, "%s (ORX_PREFETCH)", mode == ORX_PF_ON ? "on" : "off");
+    else if (orx_cpu_prefetch_report(pf, sizeof pf) == 0) snprintf(pf, sizeof pf, "off (not measured: weights fit in cache or not AVX-512)");
     if (json) {
         json_t *arr = json_array();
         for (int i = 0; i < n_res; i++) {
@@ -372,6 +376,7 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(top, "bandwidth_before_decode_gb_s", json_real(bw_before));
         json_object_set_new(top, "bandwidth_after_decode_gb_s", json_real(bw_after));
         json_object_set_new(top, "weights_resident_bytes", json_integer((json_int_t)orx_model_resident_bytes(m)));
+        json_object_set_new(top, "prefetch_one_token", json_string(pf));
         char *s = json_dumps(top, JSON_INDENT(2));
         if (s) printf("%s\n", s);
         free(s);
@@ -404,6 +409,7 @@ int cmd_bench(int argc, char **argv) {
                        (double)f.bytes_per_tok / 1e6, tg, (double)f.bytes_per_tok * tg / 1e9, 100.0 * frac);
         }
         printf("kernels: %s\n", orx_cpu_describe());
+        printf("one-token prefetch: %s\n", pf);
         size_t rb = orx_model_resident_bytes(m);
         if (rb) printf("weights: resident copy, %.1f MiB on 2 MiB pages\n", (double)rb / 1048576.0);
         else printf("weights: used in place from the file map%s\n", mp.use_mmap ? " (--mmap)" : " (not enough free memory for a copy)");

@@ -62,6 +62,30 @@ static void free_scratch(orx_context *c) {
     }
 }
 
+/* The model's weight matrices, each once (a fused view instead of its parts), for the machine's
+ * one-token prefetch choice (cpu/pf_tune.c: measured once per kernel and process). */
+static void tune_prefetch(orx_context *c) {
+    const orx_model *m = c->m;
+    int cap = m->hp.n_layer * 7 + 1, n = 0;
+    orx_pf_mat *mats = malloc((size_t)cap * sizeof *mats);
+    if (!mats) return;
+    for (int32_t l = 0; l < m->hp.n_layer; l++) {
+        const orx_layer *L = &m->layers[l];
+        const orx_wmat *w[] = {L->wqkv.data ? &L->wqkv : &L->wq, L->wqkv.data ? NULL : &L->wk,
+                               L->wqkv.data ? NULL : &L->wv, &L->wo, L->wgu.data ? &L->wgu : &L->gate,
+                               L->wgu.data ? NULL : &L->up, &L->down};
+        for (int i = 0; i < 7; i++)
+            if (w[i] && w[i]->data)
+                mats[n++] = (orx_pf_mat){w[i]->type, w[i]->data, w[i]->n_out, w[i]->n_in,
+                                         orx_type_row_bytes(w[i]->type, w[i]->n_in) * (size_t)w[i]->n_out};
+    }
+    if (m->output.data)
+        mats[n++] = (orx_pf_mat){m->output.type, m->output.data, m->output.n_out, m->output.n_in,
+                                 orx_type_row_bytes(m->output.type, m->output.n_in) * (size_t)m->output.n_out};
+    orx_cpu_tune_prefetch(c->pool, mats, n);
+    free(mats);
+}
+
 orx_status orx_context_create(const orx_model *m, const orx_context_params *p, orx_context **out,
                               orx_error *err) {
     *out = NULL;
@@ -106,6 +130,7 @@ orx_status orx_context_create(const orx_model *m, const orx_context_params *p, o
         !c->attn || !c->rope_cos || !c->rope_sin)
         st = orx_fail(err, ORX_ERR_NOMEM, "out of memory for the context scratch");
     if (!st) st = orx_kv_cache_init(&c->kv, hp->n_layer, n_ctx, (int32_t)KD, c->kv_f16, err);
+    if (!st) tune_prefetch(c);
     if (st) orx_context_free(c);
     else *out = c;
     return st;

@@ -244,13 +244,39 @@ const char *orx_cpu_describe(void);
 void orx_cpu_force_isa(const char *isa);
 /* Software prefetch of the weight rows in the AVX-512 decode kernels (Q4_0_R16, Q4_K_R16, Q8_0,
  * Q4_K, Q6_K rows streamed from DRAM): ORX_PF_AUTO (default) prefetches when a pass over the
- * weights serves several tokens (drafts, prompt batches) and not for one token; ORX_PF_ON /
- * ORX_PF_OFF always / never. Env ORX_PREFETCH=1 / 0 (read with the CPU features), or this call
- * (bench/gemv_cpu stream compares them). Results do not change. */
+ * weights serves several tokens (drafts, prompt batches), and in one-token passes for the kernels
+ * whose bit is set in orx_cpu_pf_one (none until orx_cpu_tune_prefetch measured them faster with
+ * it on this machine); ORX_PF_ON / ORX_PF_OFF always / never. Env ORX_PREFETCH=1 / 0 (read with
+ * the CPU features), or this call (bench/gemv_cpu stream compares them). Results do not change. */
 enum { ORX_PF_AUTO = -1, ORX_PF_OFF = 0, ORX_PF_ON = 1 };
 #define ORX_CPU_DECODE_PF 1 /* this tree has the setting */
 void orx_cpu_set_decode_prefetch(int mode);
 extern atomic_int orx_cpu_decode_pf; /* the setting, read by the kernels (relaxed) */
+
+/* Decode kernels with a prefetch switch: bit (1 << kind) of orx_cpu_pf_one. */
+enum { ORX_PFK_Q4_0_R16, ORX_PFK_Q4_K_R16, ORX_PFK_Q8_0, ORX_PFK_Q4_K, ORX_PFK_Q6_K, ORX_PFK_COUNT };
+extern atomic_uint orx_cpu_pf_one; /* under ORX_PF_AUTO: kinds that prefetch in one-token passes */
+/* The kind of weight type wtype's decode kernel (after repacking), -1 for none. */
+int orx_cpu_pf_kind(uint32_t wtype);
+
+/* A weight matrix to measure prefetch on (pf_tune.c). */
+typedef struct orx_pf_mat {
+    uint32_t    type;  /* weight type as the kernels see it (repacked types included) */
+    const void *data;  /* the matrix */
+    int64_t     n_out; /* rows */
+    int64_t     n_in;  /* values per row */
+    size_t      bytes; /* size of the matrix */
+} orx_pf_mat;
+/* Under ORX_PF_AUTO with the AVX-512 kernels, when mats[0..n) (a model's matrices) hold at least
+ * 64 MiB (more than the caches: decode streams them from DRAM): for each kind not measured yet in
+ * this process with at least 16 MiB of matrices, time one-token matmuls over about 128 MiB of them
+ * (fewer: all, after reading 64 MiB to empty the caches) with and without prefetch (8
+ * alternations, ABBA) and set its bit in orx_cpu_pf_one when prefetch was faster. Thread-safe;
+ * 20-60 ms per kind. Returns the kinds measured by this call. */
+int orx_cpu_tune_prefetch(orx_threadpool *pool, const orx_pf_mat *mats, int n);
+/* "Q4_K_R16: on (1.62 ms with, 2.41 ms without, 128 MiB); ..." for the kinds measured (as much as
+ * fits in cap bytes, NUL-terminated); returns the full length. */
+int orx_cpu_prefetch_report(char *buf, size_t cap);
 
 /* Scalar reference activation quantisers (as llama.cpp's x86 path does them). */
 void orx_quantize_q8_0_act(const float *x, void *y, int64_t n);

@@ -16,18 +16,21 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/* Software prefetch in the decode kernels (orx_cpu_decode_pf): by default only when a pass over
- * the weights serves several tokens. Whether it helps depends on the machine and the pass: on one
- * Zen 4 VM, 8 KB ahead streamed Q8_0 and Q6_K 12-15 % faster than 2 KB; on another, one-token
- * decode of Q8_0 and Q4_K_R16 read 9-11 points more of the bandwidth probe with it off and nothing
- * read less, while drafted passes (several tokens) decoded faster with it on (README, "Prefetch
- * distance"; `build/gemv_cpu stream` compares both in one run). PF_STREAM: bytes ahead in a row. */
+/* Software prefetch in the decode kernels (orx_cpu_decode_pf): by default when a pass over the
+ * weights serves several tokens, and in one-token passes for the kernels pf_tune.c measured faster
+ * with it on this machine. Whether it helps depends on the machine and the pass: on one Zen 4 VM,
+ * 8 KB ahead streamed Q8_0 and Q6_K 12-15 % faster than 2 KB; on another, one-token decode of Q8_0
+ * and Q4_K_R16 read 9-11 points more of the bandwidth probe with it off; on a third, one-token
+ * Q4_K_R16 streamed 53-55 GB/s with it and 28-31 GB/s without; drafted passes (several tokens)
+ * decoded faster with it on (README, "Prefetch distance"; `build/gemv_cpu stream` compares both
+ * in one run). PF_STREAM: bytes ahead in a row. */
 #define PF_STREAM 8192
 
-/* prefetch for a pass serving nt tokens? */
-static inline bool decode_pf(int nt) {
+/* prefetch for a pass of kernel `kind` serving nt tokens? */
+static inline bool decode_pf(int nt, int kind) {
     int m = atomic_load_explicit(&orx_cpu_decode_pf, memory_order_relaxed);
-    return m == ORX_PF_ON || (m == ORX_PF_AUTO && nt > 1);
+    return m == ORX_PF_ON ||
+           (m == ORX_PF_AUTO && (nt > 1 || (atomic_load_explicit(&orx_cpu_pf_one, memory_order_relaxed) >> kind & 1)));
 }
 
 /* ============================================================================================
@@ -378,7 +381,7 @@ ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) {
 ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
                                   const float *const *dx, const int32_t *const *corr, int NT, float *y,
                                   int64_t y_stride) {
-    const bool pf = decode_pf(NT); /* software prefetch (see PF_STREAM) */
+    const bool pf = decode_pf(NT, ORX_PFK_Q4_0_R16); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512 acc[R16_TOKS];
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
@@ -508,7 +511,7 @@ ORX_AVX512 static bool gemv_prep_k16(int64_t n, const void *vx, void *buf) {
 
 ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_block_q8_K *const *x,
                                   const int32_t *const *pairs, int NT, float *y, int64_t y_stride) {
-    const bool pf = decode_pf(NT); /* software prefetch (see PF_STREAM) */
+    const bool pf = decode_pf(NT, ORX_PFK_Q4_K_R16); /* software prefetch (see PF_STREAM) */
     const __m512i m6 = _mm512_set1_epi8(0x3F), m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
     const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
     const __m512i b0 = _mm512_set1_epi32(0xFF), p16 = _mm512_set1_epi32(0x00FF00FF);
@@ -677,7 +680,7 @@ static q8_0_prep q8_0_prep_at(const void *buf, int64_t nb) {
 }
 
 ORX_AVX512 ORX_AI void q8_0_row(const orx_block_q8_0 *wb, int64_t nb16, const q8_0_prep *P, int NT, float *sum) {
-    const bool pf = decode_pf(NT); /* software prefetch (see PF_STREAM) */
+    const bool pf = decode_pf(NT, ORX_PFK_Q8_0); /* software prefetch (see PF_STREAM) */
     const __m512i gidx = _mm512_mullo_epi32(_mm512_loadu_si512(kS), _mm512_set1_epi32((int)sizeof(orx_block_q8_0)));
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512 acc[4];
@@ -753,7 +756,7 @@ ORX_AVX512 ORX_AI float k_total(__m512 f, __m256 m8) {
 
 ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx_block_q8_K *const *X,
                               const int8_t *const *XP, int NT, float *out) {
-    const bool pf = decode_pf(NT); /* software prefetch (see PF_STREAM) */
+    const bool pf = decode_pf(NT, ORX_PFK_Q4_K); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     __m512i idx[4];
@@ -797,7 +800,7 @@ ORX_AVX512 ORX_AI void q4_K_row(const orx_block_q4_K *wb, int64_t nsb, const orx
  * by 0 / 2 per 32-byte half) and 64..127 in another (shifted by 4 / 6); 6-bit unsigned values,
  * the offset of 32 taken off through the activations' 16-value sums. */
 ORX_AVX512 ORX_AI void q6_K_row(const orx_block_q6_K *wb, int64_t nsb, const orx_block_q8_K *const *X, int NT, float *out) {
-    const bool pf = decode_pf(NT); /* software prefetch (see PF_STREAM) */
+    const bool pf = decode_pf(NT, ORX_PFK_Q6_K); /* software prefetch (see PF_STREAM) */
     const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
     const __m512i shA = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
     const __m512i shB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
