@@ -44,9 +44,12 @@ for t in Q4_K_M Q8_0; do
     has "wrote"; [ ${#VOCAB[@]} -gt 0 ] && has "ggml-vocab-llama-spm.gguf"
     expect 0 "$BIN" bench -m "$TMP/mini-$t.gguf" -t 2 -p 16 -n 4 -r 1 --bw-mib 8 --json
     has '"test": "pp16"'; has '"test": "tg4"'; has '"bandwidth_gb_s"'
+    has '"prefetch_one_token": "off (not measured' # a few MiB of weights stay in cache
 done
 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 1 -p 8 -n 2 -r 2 --bw-mib 0
-has " tg2 |"; has "time to first token (pp8)"
+has " tg2 |"; has "time to first token (pp8)"; has "one-token prefetch: off (not measured"
+ORX_PREFETCH=1 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 1 -p 8 -n 2 -r 1 --bw-mib 0
+has "one-token prefetch: on (ORX_PREFETCH)"
 # at a context depth (llama-bench's -d), F32 and F16 caches, the file map
 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mib 0 --attn f32
 has "pp8 @ d24"; has "tg2 @ d24"; has "weights: resident copy"
