@@ -86,7 +86,7 @@ static void tune_kind(orx_threadpool *pool, int k, const orx_pf_mat *m, const in
     sweep(pool, m, pick, n, x, y, evict); /* warm-up: page faults, code in cache */
     for (int r = 0; r < ORX_PF_TUNE_ROUNDS; r++)
         for (int h = 0; h < 2; h++) {
-            int on = (r + h) & 1; /* ABBA: on/off, off/on, ... */
+            int on = (r + h) & 1; /* ABBA: off/on, on/off, ... */
             if (on) atomic_fetch_or(bits, bit);
             else atomic_fetch_and(bits, ~bit);
             t[on][r] = sweep(pool, m, pick, n, x, y, evict);
