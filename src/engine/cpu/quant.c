@@ -101,6 +101,7 @@ static const tinfo *tinfo_of(uint32_t t) {
         [ORX_TYPE_BF16] = {"BF16", 1, 2, ORX_TYPE_BF16, true, NO_L},
         [ORX_TYPE_Q4_0_R16] = {"Q4_0_R16", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, false, NO_L},
         [ORX_TYPE_Q4_K_R16] = {"Q4_K_R16", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, false, NO_L},
+        [ORX_TYPE_Q8_0_R16] = {"Q8_0_R16", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, false, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
@@ -653,54 +654,82 @@ static void k16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q4_K *out)
     }
 }
 
+/* Q8_0_R16 */
+#define R8_BLOCK 544 /* bytes of one block of 16 rows */
+
+void orx_repack_q8_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    int64_t nb = n_in / 32;
+    size_t row = (size_t)nb * sizeof(orx_block_q8_0);
+    for (int64_t g = 0; g < n_out / 16; g++) {
+        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
+        for (int64_t b = 0; b < nb; b++, o += R8_BLOCK)
+            for (int r = 0; r < 16; r++) {
+                const orx_block_q8_0 *w = (const orx_block_q8_0 *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + b;
+                memcpy(o + 2 * r, &w->d, 2);
+                for (int j = 0; j < 8; j++)
+                    for (int i = 0; i < 4; i++) o[32 + 64 * j + 4 * r + i] = (uint8_t)w->qs[4 * j + i] ^ 0x80;
+            }
+    }
+}
+
+static void r8_row(const uint8_t *grp, int r, int64_t nb, orx_block_q8_0 *out) {
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *o = grp + (size_t)b * R8_BLOCK;
+        memcpy(&out[b].d, o + 2 * r, 2);
+        for (int j = 0; j < 8; j++)
+            for (int i = 0; i < 4; i++) out[b].qs[4 * j + i] = (int8_t)(o[32 + 64 * j + 4 * r + i] ^ 0x80);
+    }
+}
+
 /* The _R16 references: each row put back in the file's layout and through that type's reference
- * dot product (bit-identical to it). k: Q4_K_R16, else Q4_0_R16. */
-static void r16_ref_rows(bool k, int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
-                         int nt, float *y, int64_t y_stride) {
-    int64_t nb = n / (k ? 256 : 32);
-    void *row = malloc((size_t)(nb ? nb : 1) * (k ? sizeof(orx_block_q4_K) : sizeof(orx_block_q4_0)));
+ * dot product (bit-identical to it). ft: the file type (Q4_0, Q4_K or Q8_0). */
+static void r16_ref_rows(uint32_t ft, int64_t n, const void *w, size_t w_stride, int nr, const void *x,
+                         size_t x_stride, int nt, float *y, int64_t y_stride) {
+    int64_t nb = n / orx_type_block_values(ft);
+    void *row = malloc((size_t)(nb ? nb : 1) * orx_type_block_bytes(ft));
+    orx_vec_dot_fn dot = ft == ORX_TYPE_Q4_K ? dot_q4_K : ft == ORX_TYPE_Q8_0 ? dot_q8_0 : dot_q4_0;
     for (int r = 0; r < nr; r++) {
         const uint8_t *grp = (const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride;
-        if (row && k) k16_row(grp, r % 16, nb, row);
+        if (row && ft == ORX_TYPE_Q4_K) k16_row(grp, r % 16, nb, row);
+        else if (row && ft == ORX_TYPE_Q8_0) r8_row(grp, r % 16, nb, row);
         else if (row) r16_row(grp, r % 16, nb, row);
         for (int t = 0; t < nt; t++) {
             float *o = &y[t * y_stride + r];
-            if (row) (k ? dot_q4_K : dot_q4_0)(n, o, row, (const char *)x + (size_t)t * x_stride);
+            if (row) dot(n, o, row, (const char *)x + (size_t)t * x_stride);
             else *o = 0.0f;
         }
     }
     free(row);
 }
 
-static void gemv_multi_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
-                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    (void)prep, (void)prep_stride;
-    r16_ref_rows(false, n, w, w_stride, nr, x, x_stride, nt, y, y_stride);
-}
-
-static void gemv_r16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
-    (void)prep;
-    r16_ref_rows(false, n, w, w_stride, nr, x, 0, 1, y, 0);
-}
-
-static void gemv_multi_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride,
-                               const void *prep, size_t prep_stride, int nt, float *y, int64_t y_stride) {
-    (void)prep, (void)prep_stride;
-    r16_ref_rows(true, n, w, w_stride, nr, x, x_stride, nt, y, y_stride);
-}
-
-static void gemv_k16_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x, const void *prep, float *y) {
-    (void)prep;
-    r16_ref_rows(true, n, w, w_stride, nr, x, 0, 1, y, 0);
-}
+/* gemv and gemv_multi of the _R16 references, for file type FT */
+#define R16_REF(NAME, FT)                                                                                         \
+    static void gemv_multi_##NAME##_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x,        \
+                                        size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y, \
+                                        int64_t y_stride) {                                                      \
+        (void)prep, (void)prep_stride;                                                                           \
+        r16_ref_rows(FT, n, w, w_stride, nr, x, x_stride, nt, y, y_stride);                                      \
+    }                                                                                                            \
+    static void gemv_##NAME##_ref(int64_t n, const void *w, size_t w_stride, int nr, const void *x,              \
+                                  const void *prep, float *y) {                                                  \
+        (void)prep;                                                                                              \
+        r16_ref_rows(FT, n, w, w_stride, nr, x, 0, 1, y, 0);                                                     \
+    }
+R16_REF(r16, ORX_TYPE_Q4_0)
+R16_REF(k16, ORX_TYPE_Q4_K)
+R16_REF(r8, ORX_TYPE_Q8_0)
 
 void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in) {
     if (to == ORX_TYPE_Q4_0_R16) orx_repack_q4_0_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q4_K_R16) orx_repack_q4_K_r16(src, dst, n_out, n_in);
+    else if (to == ORX_TYPE_Q8_0_R16) orx_repack_q8_0_r16(src, dst, n_out, n_in);
 }
 
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to) {
-    uint32_t r16 = type == ORX_TYPE_Q4_0 ? ORX_TYPE_Q4_0_R16 : type == ORX_TYPE_Q4_K ? ORX_TYPE_Q4_K_R16 : 0;
+    uint32_t r16 = type == ORX_TYPE_Q4_0   ? ORX_TYPE_Q4_0_R16
+                   : type == ORX_TYPE_Q4_K ? ORX_TYPE_Q4_K_R16
+                   : type == ORX_TYPE_Q8_0 ? ORX_TYPE_Q8_0_R16
+                                           : 0;
     int64_t bv = orx_type_block_values(type);
     if (!r16 || n_out <= 0 || n_out % 16 || n_in % bv || n_in / bv * 16 > (int64_t)ORX_GEMV_PREP_BYTES) return false;
     orx_kernel q = orx_kernel_best(type), r = orx_kernel_best(r16);
@@ -730,6 +759,8 @@ orx_kernel orx_kernel_ref(uint32_t type) {
         k.from_float = orx_quantize_q8_0_act; break;
     case ORX_TYPE_Q4_K_R16: k.gemv = gemv_k16_ref; k.gemv_multi = gemv_multi_k16_ref; k.tile_rows = 16;
         k.from_float = orx_quantize_q8_K_act; break;
+    case ORX_TYPE_Q8_0_R16: k.gemv = gemv_r8_ref; k.gemv_multi = gemv_multi_r8_ref; k.tile_rows = 16;
+        k.from_float = orx_quantize_q8_0_act; break;
     default: break;
     }
     return k;

@@ -355,8 +355,9 @@ GEMV_MULTI_Q(q4_0, orx_block_q4_0, 52)
 #define R16_APART(v) __asm__("" : "+v"(v))
 #define R16_TOKS  8   /* tokens per pass over a group (8 accumulators in registers) */
 
-/* prepared layout: d_x [nb] floats, then 8 x sum(x) [nb] int32 */
-ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) {
+/* prepared layout: d_x [nb] floats, then off x sum(x) [nb] int32 (the weights' offset: 8 for the
+ * Q4_0 nibbles, 128 for Q8_0_R16's unsigned bytes) */
+ORX_AVX512 ORX_AI bool prep_d_sum(int64_t n, const void *vx, void *buf, int32_t off) {
     const orx_block_q8_0 *x = vx;
     int64_t nb = n / 32;
     if ((size_t)nb * 8 > ORX_GEMV_PREP_BYTES) return false;
@@ -371,11 +372,13 @@ ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) {
         __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
         s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
         s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-        corr[b] = 8 * _mm_cvtsi128_si32(s);
+        corr[b] = off * _mm_cvtsi128_si32(s);
         dx[b] = orx_h2f(x[b].d);
     }
     return true;
 }
+
+ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) { return prep_d_sum(n, vx, buf, 8); }
 
 /* One 16-row group against NT tokens (a constant after inlining): y[t * y_stride + r]. */
 ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
@@ -474,6 +477,97 @@ ORX_AVX512 static void gemv_multi_r16(int64_t n, const void *w, size_t w_stride,
 ORX_AVX512 static void gemv_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
                                 float *y) {
     gemv_multi_r16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+}
+
+/* ============================================================================================
+ * Q8_0_R16 (quant.h): 16 rows per register, 8-bit values
+ *
+ * Per block of a 16-row group: 16 scales (one vcvtph2ps) and eight 64-byte loads, each 4 values of
+ * each of the 16 rows stored as unsigned bytes (value + 128), straight into vpdpbusd against 4
+ * activation bytes broadcast to every lane; the offset 128 x sum(x) is subtracted and the block
+ * scaled, multiplied and added as the scalar reference does (R16_APART: bit-identical to it), so
+ * one token, several and a prompt batch give every token the same bits, as for Q4_0_R16.
+ * Activation side per token: d_x and 128 x sum(x) per block (gemv_prep_r8).
+ * ========================================================================================== */
+#define R8_BLOCK 544    /* bytes per block of a 16-row group */
+#define R8_PF_BLOCKS 12 /* blocks prefetched ahead (6.5 KB, as far as Q4_0_R16's 24) */
+
+ORX_AVX512 static bool gemv_prep_r8(int64_t n, const void *vx, void *buf) { return prep_d_sum(n, vx, buf, 128); }
+
+/* One 16-row group against NT tokens (a constant after inlining): y[t * y_stride + r]. */
+ORX_AVX512 ORX_AI void r8_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
+                                 const float *const *dx, const int32_t *const *corr, int NT, float *y,
+                                 int64_t y_stride) {
+    const bool pf = decode_pf(NT, ORX_PFK_Q8_0_R16); /* software prefetch (see PF_STREAM) */
+    __m512 acc[R16_TOKS];
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *bp = grp + (size_t)b * R8_BLOCK;
+        if (pf)
+            for (int l = 0; l < 9; l++) _mm_prefetch((const char *)bp + R8_PF_BLOCKS * R8_BLOCK + 64 * l, _MM_HINT_T0);
+        __m512 dwv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
+        __m512i v[8];
+        for (int j = 0; j < 8; j++) v[j] = _mm512_loadu_si512(bp + 32 + 64 * j);
+        for (int t = 0; t < NT; t++) {
+            const int8_t *xq = x[t][b].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
+            for (int c = 2; c < 8; c += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, v[c], _mm512_set1_epi32(orx_ld32(xq + 4 * c)));
+                s1 = _mm512_dpbusd_epi32(s1, v[c + 1], _mm512_set1_epi32(orx_ld32(xq + 4 * c + 4)));
+            }
+            __m512i is = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
+            __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])));
+            R16_APART(p);
+            acc[t] = _mm512_add_ps(acc[t], p);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+/* nr rows (a multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a
+ * group; prep: nt layouts of prep_stride bytes (gemv_prep_r8's), or NULL (prepared here). */
+ORX_AVX512 static void gemv_multi_r8(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                     size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                     int64_t y_stride) {
+    int64_t nb = n / 32;
+    char *own = NULL;
+    if (!prep) {
+        if (!(own = r16_prep_here(gemv_prep_r8, (size_t)nb * 8, n, vx, x_stride, nt, nr, y, y_stride))) return;
+        prep = own;
+        prep_stride = (size_t)nb * 8;
+    }
+    for (int r = 0; r + 16 <= nr; r += 16) {
+        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
+        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
+            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
+            const orx_block_q8_0 *x[R16_TOKS];
+            const float *dx[R16_TOKS];
+            const int32_t *corr[R16_TOKS];
+            for (int t = 0; t < k; t++) {
+                x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+                dx[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
+                corr[t] = (const int32_t *)(dx[t] + nb);
+            }
+            float *yo = y + t0 * y_stride + r;
+            switch (k) {
+            case 1: r8_group(grp, nb, x, dx, corr, 1, yo, y_stride); break;
+            case 2: r8_group(grp, nb, x, dx, corr, 2, yo, y_stride); break;
+            case 3: r8_group(grp, nb, x, dx, corr, 3, yo, y_stride); break;
+            case 4: r8_group(grp, nb, x, dx, corr, 4, yo, y_stride); break;
+            case 5: r8_group(grp, nb, x, dx, corr, 5, yo, y_stride); break;
+            case 6: r8_group(grp, nb, x, dx, corr, 6, yo, y_stride); break;
+            case 7: r8_group(grp, nb, x, dx, corr, 7, yo, y_stride); break;
+            default: r8_group(grp, nb, x, dx, corr, 8, yo, y_stride); break;
+            }
+        }
+    }
+    free(own);
+}
+
+ORX_AVX512 static void gemv_r8(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
+                               float *y) {
+    gemv_multi_r8(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* ============================================================================================
@@ -614,7 +708,7 @@ ORX_AVX512 static void gemv_k16(int64_t n, const void *w, size_t w_stride, int n
     gemv_multi_k16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
-/* Prompt batches (both _R16 types): every token's layout prepared once, then groups of 16 rows
+/* Prompt batches (the _R16 types): every token's layout prepared once, then groups of 16 rows
  * handed out over the pool, each group meeting all the tokens while it sits in L2. */
 typedef struct r16_mm {
     orx_gemv_prep_fn  prep_fn; /* the type's activation layout */
@@ -651,10 +745,11 @@ static void r16_rows_fn(void *vctx, int ith, int nth) {
 
 static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
                    const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
-    bool k = wtype == ORX_TYPE_Q4_K_R16;
+    bool k = wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16;
     size_t pb = k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8;
-    r16_mm j = {k ? gemv_prep_k16 : gemv_prep_r16, k ? gemv_multi_k16 : gemv_multi_r16, pb, W, w_row, n_out, n_in,
-                Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * pb), Y, 0};
+    r16_mm j = {k ? gemv_prep_k16 : q8 ? gemv_prep_r8 : gemv_prep_r16,
+                k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
+                pb, W, w_row, n_out, n_in, Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * pb), Y, 0};
     if (!j.prep) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
@@ -1476,6 +1571,13 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
         k.isa = "avx512";
         k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_0).from_float;
         k.gemv = gemv_r16; k.gemv_prep = gemv_prep_r16; k.gemv_multi = gemv_multi_r16; k.tile_rows = 16;
+        k.mm = mm_r16; k.mm_min_tok = 2;
+        return k;
+    }
+    if (type == ORX_TYPE_Q8_0_R16) {
+        k.isa = "avx512";
+        k.from_float = orx_kernels_avx2(ORX_TYPE_Q8_0).from_float;
+        k.gemv = gemv_r8; k.gemv_prep = gemv_prep_r8; k.gemv_multi = gemv_multi_r8; k.tile_rows = 16;
         k.mm = mm_r16; k.mm_min_tok = 2;
         return k;
     }
