@@ -253,6 +253,8 @@ static void usage(FILE *f) {
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
+            "  --no-repack        keep the file's layout in the resident copy (no 16-row repacking\n"
+            "                     for this CPU's kernels: Q4_0/Q4_K/Q8_0 as in the file)\n"
             "  -d, --depth N      tokens already in the KV cache before each test (llama-bench's -d;\n"
             "                     evaluated once, untimed): decode and prompt speed at that context\n"
             "      --attn MODE    attention numerics: f32 (F32 KV cache) or f16-flash (F16 KV cache,\n"
@@ -282,7 +284,8 @@ int cmd_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 't'},
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
-        {"mmap", no_argument, NULL, 'M'}, {"batch", required_argument, NULL, 'b'},
+        {"mmap", no_argument, NULL, 'M'}, {"no-repack", no_argument, NULL, 'R'},
+        {"batch", required_argument, NULL, 'b'},
         {"attn", required_argument, NULL, 'A'}, {"depth", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
@@ -305,6 +308,7 @@ int cmd_bench(int argc, char **argv) {
         case 'b': if (!orx_cli_parse_int(optarg, 1, 1 << 16, &batch)) return orx_cli_usage("bench", "bad -b '%s'", optarg); break;
         case 'j': json = true; break;
         case 'M': mp.use_mmap = true; break;
+        case 'R': mp.no_repack = true; break;
         case 'A':
             if (!strcmp(optarg, "f32")) attn = ORX_ATTN_F32;
             else if (!strcmp(optarg, "f16-flash")) attn = ORX_ATTN_F16_FLASH;
@@ -385,6 +389,7 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(top, "bandwidth_before_decode_gb_s", json_real(bw_before));
         json_object_set_new(top, "bandwidth_after_decode_gb_s", json_real(bw_after));
         json_object_set_new(top, "weights_resident_bytes", json_integer((json_int_t)orx_model_resident_bytes(m)));
+        json_object_set_new(top, "weights_repack", json_boolean(orx_model_resident_bytes(m) && !mp.no_repack)); /* may lay matrices out for the kernels */
         json_object_set_new(top, "prefetch_one_token", json_string(pf));
         char *s = json_dumps(top, JSON_INDENT(2));
         if (s) printf("%s\n", s);
@@ -420,7 +425,9 @@ int cmd_bench(int argc, char **argv) {
         printf("kernels: %s\n", orx_cpu_describe());
         printf("one-token prefetch: %s\n", pf);
         size_t rb = orx_model_resident_bytes(m);
-        if (rb) printf("weights: resident copy, %.1f MiB on 2 MiB pages\n", (double)rb / 1048576.0);
+        if (rb)
+            printf("weights: resident copy, %.1f MiB on 2 MiB pages%s\n", (double)rb / 1048576.0,
+                   mp.no_repack ? ", the file's layout (--no-repack)" : "");
         else printf("weights: used in place from the file map%s\n", mp.use_mmap ? " (--mmap)" : " (not enough free memory for a copy)");
     }
 done:

@@ -55,6 +55,12 @@ expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mi
 has "pp8 @ d24"; has "tg2 @ d24"; has "weights: resident copy"
 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 -d 24 --bw-mib 0 --attn f16-flash --mmap --json
 has '"test": "tg2 @ d24"'; has '"weights_resident_bytes": 0'
+has '"weights_repack": false'
+# the resident copy in the file's layout (--no-repack), and JSON saying whether repacking was allowed
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 --bw-mib 0 --no-repack
+has "the file's layout (--no-repack)"
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 --bw-mib 0 --json
+has '"weights_repack": true'
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 --attn f8;   has "bad --attn"
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 -d -3;      has "bad -d"
 # synthetic vocabulary when no vocab GGUF is named (../shared is never looked for)
