@@ -167,7 +167,9 @@ static int run(const rec_opts *o, const orx_backend_opts *bo, orx_rx_params *rp)
         b2.n_ctx = o->ctx;
         if ((st = orx_backend_opts_create(&b2, &llm, &err)) != ORX_OK) goto done;
         if (o->ctx > 0) orx_llm_set_n_ctx(llm, o->ctx);
-        if (bo->model_path && orx_sha256_file_hex(bo->model_path, model_hash, NULL) == ORX_OK) rp->model_hash = model_hash;
+        /* the model file's hash is for the audit record only: not read at all without one */
+        if (!o->no_audit && bo->model_path && orx_sha256_file_hex(bo->model_path, model_hash, NULL) == ORX_OK)
+            rp->model_hash = model_hash;
     }
     rp->audit_path = o->no_audit ? NULL : (o->audit ? o->audit : "openrx-audit.jsonl");
     for (int i = 0; i < (o->repeat > 0 ? o->repeat : 1); i++) {

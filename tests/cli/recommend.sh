@@ -83,6 +83,15 @@ expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit --format xml
 expect_rc 2 "$BIN" recommend "${COMMON[@]}" --no-audit -m "$T/missing.gguf"
 has "$T/err" "missing.gguf"
 expect_rc 2 "$BIN" recommend --patient "$T/nope.json" --indication x --no-audit
+# a local model: the audit record names the model file by its SHA-256 (read only when auditing);
+# this synthetic 512-token model cannot hold the prompt, so both runs stop with exit 2
+"$BIN" model synth --shape mini --type Q8_0 -o "$T/mini.gguf" >/dev/null 2>&1 || bad "model synth mini"
+expect_rc 2 "$BIN" recommend "${COMMON[@]}" -m "$T/mini.gguf" -t 1 --audit "$T/audit-model.jsonl"
+has "$T/err" "context of 512 tokens"
+want=$(sha256sum "$T/mini.gguf" | cut -d' ' -f1)
+has "$T/audit-model.jsonl" "\"model_sha256\":\"$want\""
+cd "$T" && expect_rc 2 "$BIN" recommend "${COMMON[@]}" -m "$T/mini.gguf" -t 1 --no-audit; cd - >/dev/null
+[ ! -e "$T/openrx-audit.jsonl" ] && ok || bad "--no-audit wrote openrx-audit.jsonl"
 echo '{"resourceType": "Bundle", "entry": [' > "$T/trunc.json"
 expect_rc 2 "$BIN" recommend --patient "$T/trunc.json" --indication x --no-audit
 has "$T/err" "trunc.json:"
