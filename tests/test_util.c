@@ -1,4 +1,4 @@
-/* test_util.c — util layer: errors, buffers, atomic writes, SHA-256 (FIPS 180-4 test vectors). */
+/* test_util.c — util layer: errors, buffers, atomic writes, SHA-256 (FIPS 180-4 vectors; SHA-NI == portable). */
 #include "testutil.h"
 #include "util/util.h"
 #include <stdint.h>
@@ -6,8 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static void test_sha256_vectors(void **state) {
-    (void)state;
+/* ============================================================================================
+ * SHA-256: FIPS 180-4 vectors through both compressions; the default (SHA extensions where the
+ * CPU has them) against the portable one on random data fed in random pieces
+ * ========================================================================================== */
+static void sha256_vectors_once(void) {
     char hex[65];
     orx_sha256_hex("abc", 3, hex);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -16,7 +19,10 @@ static void test_sha256_vectors(void **state) {
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     orx_sha256_hex(two, strlen(two), hex);
     assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    /* one million 'a' fed in uneven pieces */
+    /* one million 'a' fed in uneven pieces, then in one call */
+    static const uint8_t million_a[32] = {
+        0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7, 0xe2, 0x84, 0xd7, 0x3e, 0x67,
+        0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e, 0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0};
     orx_sha256 h;
     orx_sha256_init(&h);
     char a[997];
@@ -25,8 +31,83 @@ static void test_sha256_vectors(void **state) {
     while (left) { size_t n = left < sizeof a ? left : sizeof a; orx_sha256_update(&h, a, n); left -= n; }
     uint8_t d[32];
     orx_sha256_final(&h, d);
-    assert_int_equal(d[0], 0xcd);
-    assert_int_equal(d[31], 0xd0);
+    assert_memory_equal(d, million_a, 32);
+    char *big = malloc(1000000);
+    assert_non_null(big);
+    memset(big, 'a', 1000000);
+    orx_sha256_init(&h);
+    orx_sha256_update(&h, big, 1000000);
+    orx_sha256_final(&h, d);
+    free(big);
+    assert_memory_equal(d, million_a, 32);
+}
+
+static int sha256_restore_default(void **state) {
+    (void)state;
+    orx_sha256_force_portable(false);
+    return 0;
+}
+
+static void test_sha256_vectors(void **state) {
+    (void)state;
+    orx_sha256_force_portable(true);
+    assert_string_equal(orx_sha256_impl(), "portable");
+    sha256_vectors_once();
+    orx_sha256_force_portable(false);
+    print_message("sha256 default path: %s\n", orx_sha256_impl());
+    sha256_vectors_once();
+}
+
+static uint64_t xorshift64(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Digest of data[0..len) fed in random pieces: mostly short (0..130 bytes, straddling block
+ * edges), sometimes up to 256 KiB. */
+static void sha256_pieces(const uint8_t *data, size_t len, uint64_t *rng, uint8_t out[32]) {
+    orx_sha256 h;
+    orx_sha256_init(&h);
+    size_t off = 0;
+    while (off < len) {
+        uint64_t r = xorshift64(rng);
+        size_t cap = (r & 7) == 0 ? (size_t)256 << 10 : 131;
+        size_t n = (size_t)(r >> 8) % cap;
+        if (n > len - off) n = len - off;
+        orx_sha256_update(&h, data + off, n);
+        off += n;
+    }
+    orx_sha256_final(&h, out);
+}
+
+/* The portable digest in one call vs the default path's digest in random pieces. */
+static void sha256_compare(const uint8_t *data, size_t len, uint64_t *rng) {
+    uint8_t want[32], got[32];
+    orx_sha256 h;
+    orx_sha256_force_portable(true);
+    orx_sha256_init(&h);
+    orx_sha256_update(&h, data, len);
+    orx_sha256_final(&h, want);
+    orx_sha256_force_portable(false);
+    sha256_pieces(data, len, rng, got);
+    if (memcmp(want, got, 32) != 0) fail_msg("sha256 paths differ at length %zu", len);
+}
+
+static void test_sha256_paths_agree(void **state) {
+    (void)state;
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    size_t big = (3u << 20) + 37; /* a few MB, not a whole number of blocks */
+    uint8_t *data = malloc(big);
+    assert_non_null(data);
+    for (size_t i = 0; i < big; i++) data[i] = (uint8_t)(xorshift64(&rng) >> 24);
+    for (size_t len = 0; len <= 300; len++) sha256_compare(data + (len % 7), len, &rng);
+    size_t sizes[] = {4096, 65536 + 63, (1u << 20) + 1, big - 1, big};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) sha256_compare(data + big - sizes[i], sizes[i], &rng);
+    free(data);
+    print_message("sha256 %s == portable: lengths 0..300 and 5 of 4 KiB..3 MiB, random pieces\n",
+                  orx_sha256_impl());
 }
 
 static void test_buf_and_strings(void **state) {
@@ -96,7 +177,8 @@ static void test_grow(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grow),
-        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test_teardown(test_sha256_vectors, sha256_restore_default),
+        cmocka_unit_test_teardown(test_sha256_paths_agree, sha256_restore_default),
         cmocka_unit_test(test_buf_and_strings),
         cmocka_unit_test(test_atomic_write_and_errors),
     };

@@ -170,6 +170,10 @@ void orx_sha256_final(orx_sha256 *h, uint8_t out[32]);
 /* hex digest of a buffer / whole file (65 bytes incl. NUL) */
 void       orx_sha256_hex(const void *data, size_t len, char out[65]);
 orx_status orx_sha256_file_hex(const char *path, char out[65], orx_error *err);
+/* Tests: on = always the portable compression, off = the CPU's fastest (SHA extensions if any). */
+void        orx_sha256_force_portable(bool on);
+/* The compression in use now: "sha-ni" or "portable". */
+const char *orx_sha256_impl(void);
 
 /* ============================================================================================
  * Tamper-evident audit log (util/audit.c): JSON Lines where each record carries "seq" (its line
