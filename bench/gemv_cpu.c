@@ -23,6 +23,9 @@
  * the one compared with); it reports weight bytes per wall second, median and range, and the share
  * of the probe's median. Each type runs twice, the second time ("+pf") with the decode kernels'
  * software prefetch on (orx_cpu_set_decode_prefetch; trees without the setting run it once).
+ * GEMV_TOKS=K (stream mode) passes K tokens through orx_matmul_decode instead, as a pass that
+ * verifies K - 1 drafted tokens does: GB/s of weights, so the cost of the extra rows shows as the
+ * fall from K = 1. GEMV_N sets the matrix side (4096).
  * The source also builds against trees from before the engine/cpu layout (engine/quant.h).
  */
 #if __has_include("engine/cpu/quant.h")
@@ -169,13 +172,15 @@ static int cmp_double(const void *a, const void *b) {
 static int stream_mode(double mb, int threads, char **names, int n_names) {
 #if HAVE_POOL
     const int64_t n = getenv("GEMV_N") ? atoll(getenv("GEMV_N")) : 4096; /* matrix side */
+    const int toks = getenv("GEMV_TOKS") ? atoi(getenv("GEMV_TOKS")) : 1; /* >1: orx_matmul_decode (drafts) */
+    if (toks < 1 || toks > 64) return 2;
     const uint32_t all_types[] = {TYPES};
     uint32_t types[16];
     int nt = 0;
     for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++)
         if (type_named(all_types[ti], names, n_names)) types[nt++] = all_types[ti];
     orx_threadpool *pool = orx_threadpool_create(threads);
-    float *X = malloc((size_t)n * sizeof *X), *Y = malloc((size_t)n * sizeof *Y);
+    float *X = malloc((size_t)n * toks * sizeof *X), *Y = malloc((size_t)n * toks * sizeof *Y);
     size_t bytes = (size_t)(mb * 1e6) / ((size_t)2 << 20) * ((size_t)2 << 20) + ((size_t)2 << 20);
     char *buf[16];
     int nm[16];
@@ -192,8 +197,9 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
         for (int m = 0; m < nm[i]; m++) memcpy(buf[i] + (size_t)m * mbytes[i], one, mbytes[i]);
         free(one);
     }
-    for (int64_t i = 0; i < n; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-    printf("kernels: %s, %d threads, %.0f MB per type\n", orx_cpu_describe(), threads, (double)bytes / 1e6);
+    for (int64_t i = 0; i < n * toks; i++) X[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+    printf("kernels: %s, %d threads, %.0f MB per type, %d token(s) per pass\n", orx_cpu_describe(), threads,
+           (double)bytes / 1e6, toks);
     static probe_job pj;
     pj.buf = buf[nt];
     pj.bytes = bytes;
@@ -211,7 +217,11 @@ static int stream_mode(double mb, int threads, char **names, int n_names) {
 #ifdef ORX_CPU_DECODE_PF
                 orx_cpu_set_decode_prefetch(e & 1 ? ORX_PF_ON : ORX_PF_OFF);
 #endif
-                for (int m = 0; m < nm[i]; m++) orx_matmul(pool, types[i], buf[i] + (size_t)m * mbytes[i], n, n, X, 1, Y);
+                for (int m = 0; m < nm[i]; m++) {
+                    const char *W = buf[i] + (size_t)m * mbytes[i];
+                    if (toks == 1) orx_matmul(pool, types[i], W, n, n, X, 1, Y);
+                    else orx_matmul_decode(pool, types[i], W, n, n, X, toks, Y);
+                }
             }
             double moved = e >= 2 * nt ? (double)bytes : (double)mbytes[i] * nm[i];
             if (r >= 0) gbs[e][r] = moved / (wall_s() - w0) / 1e9;
