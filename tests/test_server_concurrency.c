@@ -14,6 +14,7 @@
 #include "kb/kb.h"
 #include "llm/llm.h"
 #include <pthread.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdatomic.h>
 
@@ -70,8 +71,14 @@ static int teardown(void **state) {
     orx_llm_free(g_llm);
     orx_checker_free(g_ck);
     unlink(g_model);
-    unlink(g_kb);
     unlink(g_audit);
+    /* the knowledge base with SQLite's -wal / -shm files and its impact index sidecars */
+    char pat[300];
+    snprintf(pat, sizeof pat, "%s*", g_kb);
+    glob_t gl;
+    if (glob(pat, 0, NULL, &gl) == 0)
+        for (size_t i = 0; i < gl.gl_pathc; i++) unlink(gl.gl_pathv[i]);
+    globfree(&gl);
     return 0;
 }
 
