@@ -67,7 +67,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", g_dir, g_out);
+    /* the knowledge base with its -wal / -shm files and impact-index sidecars */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'*", g_dir, g_out);
     return system(cmd) == 0 ? 0 : -1;
 }
 
