@@ -121,7 +121,7 @@ static void decode_rows_fn(void *vctx, int ith, int nth) {
  * at least c->chunk), so the chunks shrink towards the end and the threads finish together.
  * Returns o0 (>= n_out: none left). */
 static int64_t take_guided(mm_ctx *c, int nth, int tr, int64_t *o1) {
-    int64_t o0 = atomic_load_explicit(&c->next, memory_order_relaxed);
+    long long o0 = atomic_load_explicit(&c->next, memory_order_relaxed); /* the counter's own type */
     for (;;) {
         if (o0 >= c->n_out) return o0;
         int64_t size = (c->n_out - o0) / (2 * (int64_t)nth) / tr * tr;

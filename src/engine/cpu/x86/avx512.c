@@ -434,50 +434,55 @@ static char *r16_prep_here(orx_gemv_prep_fn prep_fn, size_t pb, int64_t n, const
     return own;
 }
 
-/* nr rows (a multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a
- * group; prep: nt layouts of prep_stride bytes (gemv_prep_r16's), or NULL (prepared here). */
-ORX_AVX512 static void gemv_multi_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
-                                      size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
-                                      int64_t y_stride) {
-    int64_t nb = n / 32;
-    char *own = NULL;
-    if (!prep) {
-        if (!(own = r16_prep_here(gemv_prep_r16, (size_t)nb * 8, n, vx, x_stride, nt, nr, y, y_stride))) return;
-        prep = own;
-        prep_stride = (size_t)nb * 8;
+/* gemv_multi_<T> and gemv_<T> for the 32-value-block _R16 layouts (Q4_0_R16, Q8_0_R16): nr rows (a
+ * multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a group through
+ * GROUP; prep: nt layouts of prep_stride bytes (gemv_prep_<T>'s: d_x, then the offset sums), or NULL
+ * (prepared here). */
+#define GEMV_MULTI_R32(T, GROUP)                                                                                   \
+    ORX_AVX512 static void gemv_multi_##T(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,      \
+                                          size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y, \
+                                          int64_t y_stride) {                                                      \
+        int64_t nb = n / 32;                                                                                       \
+        char *own = NULL;                                                                                          \
+        if (!prep) {                                                                                               \
+            own = r16_prep_here(gemv_prep_##T, (size_t)nb * 8, n, vx, x_stride, nt, nr, y, y_stride);              \
+            if (!own) return;                                                                                      \
+            prep = own;                                                                                            \
+            prep_stride = (size_t)nb * 8;                                                                          \
+        }                                                                                                          \
+        for (int r = 0; r + 16 <= nr; r += 16) {                                                                   \
+            const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;                                        \
+            for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {                                                            \
+                int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;                                                   \
+                const orx_block_q8_0 *x[R16_TOKS];                                                                 \
+                const float *dx[R16_TOKS];                                                                         \
+                const int32_t *corr[R16_TOKS];                                                                     \
+                for (int t = 0; t < k; t++) {                                                                      \
+                    x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);                         \
+                    dx[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);                   \
+                    corr[t] = (const int32_t *)(dx[t] + nb);                                                       \
+                }                                                                                                  \
+                float *yo = y + t0 * y_stride + r;                                                                 \
+                switch (k) {                                                                                       \
+                case 1: GROUP(grp, nb, x, dx, corr, 1, yo, y_stride); break;                                       \
+                case 2: GROUP(grp, nb, x, dx, corr, 2, yo, y_stride); break;                                       \
+                case 3: GROUP(grp, nb, x, dx, corr, 3, yo, y_stride); break;                                       \
+                case 4: GROUP(grp, nb, x, dx, corr, 4, yo, y_stride); break;                                       \
+                case 5: GROUP(grp, nb, x, dx, corr, 5, yo, y_stride); break;                                       \
+                case 6: GROUP(grp, nb, x, dx, corr, 6, yo, y_stride); break;                                       \
+                case 7: GROUP(grp, nb, x, dx, corr, 7, yo, y_stride); break;                                       \
+                default: GROUP(grp, nb, x, dx, corr, 8, yo, y_stride); break;                                      \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+        free(own);                                                                                                 \
+    }                                                                                                              \
+    ORX_AVX512 static void gemv_##T(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,            \
+                                    const void *prep, float *y) {                                                  \
+        gemv_multi_##T(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);                                               \
     }
-    for (int r = 0; r + 16 <= nr; r += 16) {
-        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
-        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
-            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
-            const orx_block_q8_0 *x[R16_TOKS];
-            const float *dx[R16_TOKS];
-            const int32_t *corr[R16_TOKS];
-            for (int t = 0; t < k; t++) {
-                x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-                dx[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
-                corr[t] = (const int32_t *)(dx[t] + nb);
-            }
-            float *yo = y + t0 * y_stride + r;
-            switch (k) {
-            case 1: r16_group(grp, nb, x, dx, corr, 1, yo, y_stride); break;
-            case 2: r16_group(grp, nb, x, dx, corr, 2, yo, y_stride); break;
-            case 3: r16_group(grp, nb, x, dx, corr, 3, yo, y_stride); break;
-            case 4: r16_group(grp, nb, x, dx, corr, 4, yo, y_stride); break;
-            case 5: r16_group(grp, nb, x, dx, corr, 5, yo, y_stride); break;
-            case 6: r16_group(grp, nb, x, dx, corr, 6, yo, y_stride); break;
-            case 7: r16_group(grp, nb, x, dx, corr, 7, yo, y_stride); break;
-            default: r16_group(grp, nb, x, dx, corr, 8, yo, y_stride); break;
-            }
-        }
-    }
-    free(own);
-}
 
-ORX_AVX512 static void gemv_r16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
-                                float *y) {
-    gemv_multi_r16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
-}
+GEMV_MULTI_R32(r16, r16_group)
 
 /* ============================================================================================
  * Q8_0_R16 (quant.h): 16 rows per register, 8-bit values
@@ -525,50 +530,7 @@ ORX_AVX512 ORX_AI void r8_group(const uint8_t *grp, int64_t nb, const orx_block_
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-/* nr rows (a multiple of 16, w at a group's start) x nt tokens, R16_TOKS tokens per pass over a
- * group; prep: nt layouts of prep_stride bytes (gemv_prep_r8's), or NULL (prepared here). */
-ORX_AVX512 static void gemv_multi_r8(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
-                                     size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
-                                     int64_t y_stride) {
-    int64_t nb = n / 32;
-    char *own = NULL;
-    if (!prep) {
-        if (!(own = r16_prep_here(gemv_prep_r8, (size_t)nb * 8, n, vx, x_stride, nt, nr, y, y_stride))) return;
-        prep = own;
-        prep_stride = (size_t)nb * 8;
-    }
-    for (int r = 0; r + 16 <= nr; r += 16) {
-        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
-        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
-            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
-            const orx_block_q8_0 *x[R16_TOKS];
-            const float *dx[R16_TOKS];
-            const int32_t *corr[R16_TOKS];
-            for (int t = 0; t < k; t++) {
-                x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
-                dx[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
-                corr[t] = (const int32_t *)(dx[t] + nb);
-            }
-            float *yo = y + t0 * y_stride + r;
-            switch (k) {
-            case 1: r8_group(grp, nb, x, dx, corr, 1, yo, y_stride); break;
-            case 2: r8_group(grp, nb, x, dx, corr, 2, yo, y_stride); break;
-            case 3: r8_group(grp, nb, x, dx, corr, 3, yo, y_stride); break;
-            case 4: r8_group(grp, nb, x, dx, corr, 4, yo, y_stride); break;
-            case 5: r8_group(grp, nb, x, dx, corr, 5, yo, y_stride); break;
-            case 6: r8_group(grp, nb, x, dx, corr, 6, yo, y_stride); break;
-            case 7: r8_group(grp, nb, x, dx, corr, 7, yo, y_stride); break;
-            default: r8_group(grp, nb, x, dx, corr, 8, yo, y_stride); break;
-            }
-        }
-    }
-    free(own);
-}
-
-ORX_AVX512 static void gemv_r8(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
-                               float *y) {
-    gemv_multi_r8(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
-}
+GEMV_MULTI_R32(r8, r8_group)
 
 /* ============================================================================================
  * Q4_K_R16 (quant.h): 16 rows per register, K-quant super-blocks
