@@ -218,12 +218,11 @@ static void matmul_with(orx_kernel k, orx_threadpool *pool, uint32_t wtype, cons
         if (chunk > fit) chunk = fit > 16 ? fit : 16;
     }
     chunk = (chunk + TR - 1) / TR * TR;
-    c.chunk = chunk;
-    if (n_tok == 1 && k.gemv) { /* decode: shrinking chunks, down to one 16-row group (the pool's
-                                  * waits at the end of each matmul fell from 5.9 to 3.0 % of decode) */
-        c.guided = true;
-        c.chunk = TR > 16 ? TR : 16;
-    }
+    /* decode: guided chunks, shrinking down to one 16-row group (the pool's waits at the end of
+     * each matmul fell from 5.9 to 3.0 % of decode); the fixed size still decides whether the
+     * pool is used at all */
+    c.guided = n_tok == 1 && k.gemv;
+    c.chunk = c.guided ? (TR > 16 ? TR : 16) : chunk;
     atomic_init(&c.next, 0);
     if (nth > 1 && n_out > chunk) orx_threadpool_run(pool, rows_fn, &c);
     else rows_fn(&c, 0, 1);
