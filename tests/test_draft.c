@@ -3,6 +3,9 @@
  *   - the grammar's forced bytes (jump-forward) on a schema, with and without the optional space;
  *   - n-gram drafts continue the latest earlier occurrence; grammar drafts stop where the grammar
  *     refuses; no draft past a complete value;
+ *   - text drafts continue the longest earlier match of the text's last bytes (across a token
+ *     boundary the source spells differently, mid-word), as long as the match allows, none below
+ *     the shortest match;
  *   - orx_context_eval_decode: every logits row of an n-token pass is bit-identical to n one-token
  *     evaluations (Q4_0, Q8_0, Q4_K_M, F16 and F32 models); orx_context_eval_decode_from keeps the
  *     rows from its first kept token on, the same bits, none before (and none at all from = n), and
@@ -82,7 +85,7 @@ static void test_draft_sources(void **state) {
     int32_t out[64];
     /* n-gram: "... 11 12 13 | 20 21 22 23 24 ... 11 12 13" continues with 20 21 22 ... */
     int32_t h[] = {5, 11, 12, 13, 20, 21, 22, 23, 24, 25, 26, 27, 28, 7, 8, 11, 12, 13};
-    orx_draft_ctx dc = {tok, voc, NULL, true};
+    orx_draft_ctx dc = {tok, voc, NULL, true, NULL, 0};
     int32_t n = orx_draft_make(&p, &dc, h, 18, out);
     assert_int_equal(n, p.max_tokens);
     for (int32_t i = 0; i < n; i++) assert_int_equal(out[i], 20 + i);
@@ -113,6 +116,64 @@ static void test_draft_sources(void **state) {
     orx_gstate_free(s);
     orx_grammar_free(g);
     orx_gvocab_free(voc);
+    orx_tokenizer_free(tok);
+    orx_model_free(m);
+}
+
+/* The text drafted tokens spell (concatenated pieces). */
+static const char *spelled(const orx_tokenizer *tok, const int32_t *ids, int32_t n, char *buf, size_t cap) {
+    size_t len = 0;
+    char piece[64];
+    for (int32_t i = 0; i < n; i++) {
+        int32_t k = orx_token_to_piece(tok, ids[i], piece, (int32_t)sizeof piece);
+        if (k < 0 || k > (int32_t)sizeof piece || len + (size_t)k >= cap) fail_msg("token %d: no piece", ids[i]);
+        memcpy(buf + len, piece, (size_t)k);
+        len += (size_t)k;
+    }
+    buf[len] = 0;
+    return buf;
+}
+
+static int32_t text_draft(const orx_tokenizer *tok, const char *text, int32_t max, int32_t *out) {
+    orx_draft_params p = orx_draft_default_params();
+    p.max_tokens = max;
+    p.ngram_max = 0; /* text lookup only */
+    orx_draft_ctx dc = {tok, NULL, NULL, true, text, strlen(text)};
+    int32_t none[] = {1};
+    return orx_draft_make(&p, &dc, none, 1, out);
+}
+
+static void test_text_drafts(void **state) {
+    (void)state;
+    ORX_REQUIRE_SHARED();
+    orx_model *m = NULL;
+    orx_tokenizer *tok = NULL;
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_model_load(model("rand-llama-256-Q8_0.gguf"), &m, &e), ORX_OK);
+    assert_int_equal(orx_tokenizer_load(orx_model_gguf(m), &tok, &e), ORX_OK);
+    int32_t out[64];
+    char buf[512];
+    /* a long match (>= 24 bytes): up to the longest draft, spelling what followed */
+    const char *copy = "ELIQUIS (apixaban) is indicated to reduce the risk of stroke and systemic embolism. "
+                       "Rationale: \"apixaban) is indicated to reduce the r";
+    int32_t n = text_draft(tok, copy, 8, out);
+    assert_int_equal(n, 8);
+    spelled(tok, out, n, buf, sizeof buf);
+    if (strncmp(buf, "isk of stroke and systemic embolism", strlen(buf)))
+        fail_msg("long match drafted '%s'", buf);
+    /* mid-word after a quote (the source has a space before the word): a short match, one token */
+    n = text_draft(tok, "Current medicines: warfarin sodium 5 MG. Alternatives: [\"warf", 8, out);
+    assert_int_equal(n, 1);
+    spelled(tok, out, n, buf, sizeof buf);
+    if (!buf[0] || strncmp(buf, "arin sodium", strlen(buf))) fail_msg("mid-word match drafted '%s'", buf);
+    /* the longest match wins over a later, shorter one */
+    n = text_draft(tok, "x apixaban is 5 mg; warfarin is 7 mg; y apixaban is ", 8, out); /* 13 and 5 bytes */
+    assert_true(n >= 1 && n <= 4); /* a match of 12..23 bytes: at most 4 tokens */
+    spelled(tok, out, n, buf, sizeof buf);
+    if (buf[0] != '5') fail_msg("longest match drafted '%s', want what followed 'apixaban is '", buf);
+    /* below the shortest match (4 bytes), or nothing after it: no draft */
+    assert_int_equal(text_draft(tok, "abc xyz. Then ab", 8, out), 0);
+    assert_int_equal(text_draft(tok, "one two three", 8, out), 0);
     orx_tokenizer_free(tok);
     orx_model_free(m);
 }
@@ -272,6 +333,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced_bytes),
         cmocka_unit_test(test_draft_sources),
+        cmocka_unit_test(test_text_drafts),
         cmocka_unit_test(test_eval_decode_exact),
         cmocka_unit_test(test_replay_tokens),
     };

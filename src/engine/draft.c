@@ -6,7 +6,7 @@
 #define DRAFT_MAX 64 /* longest draft handled (tokens) */
 
 orx_draft_params orx_draft_default_params(void) {
-    return (orx_draft_params){.max_tokens = 8, .ngram_max = 4, .ngram_min = 2, .forced = true};
+    return (orx_draft_params){.max_tokens = 8, .ngram_max = 4, .ngram_min = 2, .text_min = 4, .forced = true};
 }
 
 /* ============================================================================================
@@ -69,6 +69,49 @@ static int32_t ngram_tokens(const orx_draft_params *p, const int32_t *h, int32_t
     return 0;
 }
 
+/* Text lookup: the bytes that followed the earlier occurrence of the longest suffix of the query
+ * (the history's text, then the draft so far) in the history's text (at least p->text_min bytes;
+ * of equally long ones, the latest), tokenized as the model writes a continuation. Matching bytes,
+ * not tokens, finds copies whose first token differs from the source's ("\"warfarin" after a
+ * quote, " warfarin" after a space), and mid-word continuations ("ser" -> "um creatinine").
+ * The last token is left out: the continuation is cut at an arbitrary byte. The longer the match,
+ * the longer the draft (a short match is often a common word). */
+#define TEXT_QUERY 256 /* longest suffix compared (bytes) */
+#define TEXT_CONT  64  /* continuation bytes tokenized */
+
+static size_t text_match(const char *h, size_t nh, const char *q, size_t nq, size_t m, size_t *at) {
+    size_t best = 0;
+    const char *key = q + nq - m;
+    for (size_t p = 0; p + m < nh;) {
+        const char *f = memchr(h + p, key[0], nh - m - p);
+        if (!f) break;
+        p = (size_t)(f - h);
+        if (!memcmp(f, key, m)) {
+            size_t L = m;
+            while (L < nq && L <= p + m - 1 && h[p + m - 1 - L] == q[nq - 1 - L]) L++;
+            if (L >= best) best = L, *at = p + m; /* ties: the latest */
+        }
+        p++;
+    }
+    return best;
+}
+
+static int32_t text_tokens(const orx_draft_params *p, const orx_draft_ctx *dc, const char *q, size_t nq, int32_t max,
+                           int32_t *out) {
+    size_t m = (size_t)p->text_min, at = 0;
+    if (!dc->text || m == 0 || nq < m || dc->n_text <= m) return 0;
+    size_t L = text_match(dc->text, dc->n_text, q, nq, m, &at);
+    if (L == 0) return 0;
+    int32_t cap = L >= 24 ? max : L >= 12 ? (max < 4 ? max : 4) : 1;
+    size_t nc = dc->n_text - at < TEXT_CONT ? dc->n_text - at : TEXT_CONT;
+    int32_t ids[TEXT_CONT + 1], k = orx_tokenize_continuation(dc->tok, dc->text + at, nc, ids, TEXT_CONT + 1);
+    if (k <= 1 || k > TEXT_CONT + 1) return 0;
+    k--; /* the last token may be cut short */
+    if (k > cap) k = cap;
+    memcpy(out, ids, (size_t)k * sizeof *out);
+    return k;
+}
+
 /* ============================================================================================
  * Draft: forced tokens, then n-gram continuation, cut at the first token the grammar refuses
  * ========================================================================================== */
@@ -80,21 +123,33 @@ int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const
     if (dc->gs && (orx_gstate_done(dc->gs) || !(g = orx_gstate_dup(dc->gs)))) return 0; /* a private copy */
     int32_t n = 0;
     if (g && p->forced && dc->voc) n = forced_tokens(dc, g, dc->space ? 1 : 0, max, out); /* advances g past them */
-    if (n < max && p->ngram_max > 0) {
+    int32_t more[DRAFT_MAX], m = 0;
+    char piece[512];
+    if (n < max && p->text_min > 0 && dc->text) {
+        char q[TEXT_QUERY + ORX_FORCED_MAX * 8];
+        size_t tq = dc->n_text < TEXT_QUERY ? dc->n_text : TEXT_QUERY, nq = tq;
+        memcpy(q, dc->text + dc->n_text - tq, tq); /* the history's last bytes, then the forced ones */
+        for (int32_t i = 0; i < n; i++) {
+            int32_t len = orx_token_to_piece(dc->tok, out[i], piece, (int32_t)sizeof piece);
+            if (len <= 0 || nq + (size_t)len > sizeof q) break;
+            memcpy(q + nq, piece, (size_t)len), nq += (size_t)len;
+        }
+        m = text_tokens(p, dc, q, nq, max - n, more);
+    }
+    if (m == 0 && n < max && p->ngram_max > 0) {
         int32_t h[DRAFT_MAX * 2 + 4096], nh = n_hist < 4096 ? n_hist : 4096;
         memcpy(h, hist + n_hist - nh, (size_t)nh * sizeof *h); /* the recent history, then the draft so far */
         memcpy(h + nh, out, (size_t)n * sizeof *h);
-        int32_t more[DRAFT_MAX], m = ngram_tokens(p, h, nh + n, max - n, more);
-        char piece[512];
-        for (int32_t i = 0; i < m; i++) {
-            int32_t t = more[i];
-            if (orx_tokenizer_is_eog(dc->tok, t)) break;
-            if (g) {
-                int32_t len = orx_token_to_piece(dc->tok, t, piece, (int32_t)sizeof piece);
-                if (len <= 0 || len > (int32_t)sizeof piece || !orx_gstate_feed(g, piece, (size_t)len)) break;
-            }
-            out[n++] = t;
+        m = ngram_tokens(p, h, nh + n, max - n, more);
+    }
+    for (int32_t i = 0; i < m; i++) {
+        int32_t t = more[i];
+        if (orx_tokenizer_is_eog(dc->tok, t)) break;
+        if (g) {
+            int32_t len = orx_token_to_piece(dc->tok, t, piece, (int32_t)sizeof piece);
+            if (len <= 0 || len > (int32_t)sizeof piece || !orx_gstate_feed(g, piece, (size_t)len)) break;
         }
+        out[n++] = t;
     }
     orx_gstate_free(g);
     return n;

@@ -6,9 +6,11 @@
  *     Decoding takes them as they are, step by step or as one batch (orx_draft_forced);
  *   - drafts, verified by the model in one pass (orx_context_eval_decode) and kept only where the
  *     model, sampling exactly as it would step by step, chooses the same token: the forced bytes
- *     after a guessed optional space, and n-gram lookup: the tokens that followed the latest
- *     earlier occurrence of the last n tokens in the history (prompt + answer so far): answers
- *     copy drug names, doses and label phrases from the evidence in the prompt.
+ *     after a guessed optional space, then text lookup: the bytes that followed the longest earlier
+ *     match of the last bytes of the history's text (prompt + answer so far), tokenized as the
+ *     model writes them (answers copy drug names, doses and label phrases from the evidence in the
+ *     prompt, often after a different first byte: a quote where the source has a space), else
+ *     n-gram lookup: the tokens that followed the latest earlier occurrence of the last n tokens.
  * A draft never holds an end-of-generation token and, under a grammar, only tokens the grammar
  * accepts in sequence.
  */
@@ -22,16 +24,19 @@ typedef struct orx_draft_params {
     int32_t max_tokens; /* longest draft (0: no drafting) */
     int32_t ngram_max;  /* longest suffix looked up (0: no n-gram drafts) */
     int32_t ngram_min;  /* shortest suffix accepted as a match */
+    int32_t text_min;   /* text lookup: shortest byte suffix accepted as a match (0: off) */
     bool    forced;     /* draft the grammar's forced bytes (jump-forward) */
 } orx_draft_params;
 
-orx_draft_params orx_draft_default_params(void); /* 8 tokens, n-grams 3..1... see draft.c */
+orx_draft_params orx_draft_default_params(void); /* 8 tokens, n-grams 4..2, text matches of >= 4 bytes, forced */
 
 typedef struct orx_draft_ctx {
     const orx_tokenizer *tok;   /* token texts, end-of-generation */
     const orx_gvocab    *voc;   /* longest-match lookup (needed for forced drafts), or NULL */
     const orx_gstate    *gs;    /* grammar state after the history, or NULL (no grammar) */
     bool                 space; /* at an optional space after ':' or ',', guess a space */
+    const char          *text;  /* the history's text (prompt + answer so far, bytes), or NULL */
+    size_t               n_text;
 } orx_draft_ctx;
 
 #define ORX_FORCED_MAX 256 /* longest forced run handled at once (bytes, and so tokens) */

@@ -4,7 +4,7 @@
  * the grammar forces the next bytes (keys, quotes, braces, the rest of an enum value), the tokens
  * spelling them are taken without sampling (jump-forward, engine/draft.h), step by step or, with
  * drafting, all in one pass. With drafting, the pass also carries a draft (the forced bytes after a
- * guessed optional space, tokens copied from earlier in the prompt or answer) verified in the same
+ * guessed optional space, text or tokens copied from earlier in the prompt or answer) verified in the same
  * pass (orx_context_eval_decode: every row bit-identical to one-token decoding). Each drafted row
  * is sampled exactly as step-by-step decoding samples it (same mask, same budget, same random
  * draws) and the draft is kept up to the first token the model did not choose, so the tokens are
@@ -45,6 +45,9 @@ typedef struct dec {
     double                   t0;      /* call start */
     int32_t                 *hist;    /* [n_hist] history then taken tokens (n-gram drafts) */
     int32_t                  n_hist, cap_hist;
+    char                    *text;    /* [cap_text] the history's text, then the taken tokens' pieces
+                                         (text drafts; NULL without drafting) */
+    size_t                   n_text, cap_text; /* bytes */
     bool                     sep;     /* the last byte taken was ':' or ',' */
     bool                     space;   /* the answer so far puts a space after ':' and ',' */
     int32_t                  dlen;    /* longest draft now: doubles while drafts are kept, shrinks on a miss */
@@ -150,7 +153,7 @@ static orx_status choose(dec *d, const float *row, int32_t *tok, orx_error *err)
  * (no random draw), whether one per pass or all in one pass, so drafting cannot change them. */
 static void queue_forced(dec *d) {
     if (!d->gs || !d->p->gvocab || d->ifq < d->nfq) return;
-    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space};
+    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space, NULL, 0};
     d->nfq = orx_draft_forced(&dc, ORX_FORCED_MAX, d->fq);
     d->ifq = 0;
 }
@@ -164,6 +167,25 @@ static orx_status next_token(dec *d, const float *row, int32_t *tok, orx_error *
         return ORX_OK;
     }
     return choose(d, row, tok, err);
+}
+
+/* The history's text grows by each taken token's piece (text drafts); out of memory, text drafts
+ * stop (the answer is the same). */
+static void append_text(dec *d, const char *piece, size_t len) {
+    if (!d->text) return;
+    if (d->n_text + len > d->cap_text) {
+        size_t cap = (d->n_text + len) * 2;
+        char *t = realloc(d->text, cap);
+        if (!t) {
+            free(d->text);
+            d->text = NULL;
+            d->n_text = d->cap_text = 0;
+            return;
+        }
+        d->text = t, d->cap_text = cap;
+    }
+    memcpy(d->text + d->n_text, piece, len);
+    d->n_text += len;
 }
 
 /* Follow the answer's style at the optional spaces after ':' and ',' (the forced-bytes guess). */
@@ -189,6 +211,7 @@ static bool take(dec *d, int32_t t, orx_status *st, orx_error *err) {
         return false;
     }
     note_style(d, piece, len);
+    append_text(d, piece, (size_t)len);
     if (d->p->replay && d->rpos < d->p->n_replay)
         d->rpos = d->rpos + (size_t)len <= d->p->n_replay && !memcmp(d->p->replay + d->rpos, piece, (size_t)len)
                       ? d->rpos + (size_t)len : SIZE_MAX;
@@ -211,7 +234,7 @@ static int32_t draft_sources(dec *d, int32_t *out) {
     int32_t left = d->p->n_predict - d->st->n_gen;
     if (p.max_tokens > d->dlen) p.max_tokens = d->dlen;
     if (p.max_tokens > left) p.max_tokens = left;
-    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space};
+    orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space, d->text, d->n_text};
     return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
 }
 
@@ -314,6 +337,13 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
         for (int32_t i = 0; i < p->n_history; i++) orx_sampler_accept(d.smp, p->history[i]);
         if (d.hist && p->n_history > 0) memcpy(d.hist, p->history, (size_t)p->n_history * sizeof *d.hist);
         d.n_hist = d.hist ? p->n_history : 0;
+        if (p->draft && tok && (d.text = malloc(d.cap_text = 4096))) { /* the history's text */
+            char piece[512];
+            for (int32_t i = 0; i < p->n_history; i++) {
+                int32_t len = orx_token_to_piece(tok, p->history[i], piece, (int32_t)sizeof piece);
+                if (len > 0 && len <= (int32_t)sizeof piece) append_text(&d, piece, (size_t)len);
+            }
+        }
     }
     int32_t pend = -1;
     if (st == ORX_OK && p->n_predict > 0) {
@@ -324,6 +354,7 @@ orx_status orx_decode(orx_context *c, const orx_tokenizer *tok, const float *fir
         if (!step(&d, &pend, &st, err)) break;
     free(d.logits);
     free(d.hist);
+    free(d.text);
     free(d.rtok);
     orx_gstate_free(d.gs);
     orx_sampler_free(d.smp);
