@@ -394,22 +394,23 @@ ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block
             for (int l = 0; l < 5; l++) _mm_prefetch((const char *)bp + R16_PF_BLOCKS * R16_BLOCK + 64 * l, _MM_HINT_T0);
         __m512 dwv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
         __m512i v[8];
-        for (int j = 0; j < 4; j++) {
+        for (int j = 0; j < 4; j++) { /* low nibbles, and high nibbles in place (16 x their value) */
             __m512i p = _mm512_loadu_si512(bp + 32 + 64 * j);
             v[j] = _mm512_and_si512(p, m4);
-            v[4 + j] = _mm512_and_si512(_mm512_srli_epi16(p, 4), m4);
+            v[4 + j] = _mm512_andnot_si512(m4, p);
         }
         for (int t = 0; t < NT; t++) {
             const int8_t *xq = x[t][b].qs;
             __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
-            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
-            s1 = _mm512_dpbusd_epi32(s1, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
-            s0 = _mm512_dpbusd_epi32(s0, v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
+            s0 = _mm512_dpbusd_epi32(s0, v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
             s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
-            s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
+            s1 = _mm512_dpbusd_epi32(s1, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
+            s0 = _mm512_dpbusd_epi32(s0, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
             s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
-            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(corr[t][b]));
+            /* s1 = 16 x the high nibbles' sum exactly: the shift divides it back without rounding */
+            __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, _mm512_srai_epi32(s1, 4)), _mm512_set1_epi32(corr[t][b]));
             __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])));
             R16_APART(p);
             acc[t] = _mm512_add_ps(acc[t], p);
@@ -1302,8 +1303,27 @@ ORX_INLINE void scores(const float *q, const void *K, size_t stride, int np, int
 /* The same for G dividing 16 and head_dim a multiple of 64 (G a constant after inlining): a block
  * of 16 dots is 16/G whole positions, dot i being head i % G of position p0 + i / G, so the K row
  * shared by a position's heads is loaded once. */
-ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
-                         float scale, float *sc) {
+/* dot64 on K values already converted to float: kr[0 .. n64/16), same operations in the same order. */
+ORX_INLINE __m512 dot64r(const float *q, const __m512 *kr, int n64) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 a0 = _mm512_fmadd_ps(kr[0], _mm512_loadu_ps(q), z);
+    __m512 a1 = _mm512_fmadd_ps(kr[1], _mm512_loadu_ps(q + 16), z);
+    __m512 a2 = _mm512_fmadd_ps(kr[2], _mm512_loadu_ps(q + 32), z);
+    __m512 a3 = _mm512_fmadd_ps(kr[3], _mm512_loadu_ps(q + 48), z);
+    for (int i = 64; i < n64; i += 64) {
+        a0 = _mm512_fmadd_ps(kr[i / 16], _mm512_loadu_ps(q + i), a0);
+        a1 = _mm512_fmadd_ps(kr[i / 16 + 1], _mm512_loadu_ps(q + i + 16), a1);
+        a2 = _mm512_fmadd_ps(kr[i / 16 + 2], _mm512_loadu_ps(q + i + 32), a2);
+        a3 = _mm512_fmadd_ps(kr[i / 16 + 3], _mm512_loadu_ps(q + i + 48), a3);
+    }
+    return _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+}
+
+/* scores for G heads sharing a KV head, hd a multiple of 64: 16 dots (16/G positions x G heads) at
+ * a time, each a dot64 reduced in registers. With an F16 cache (HD16 = hd/16 > 0, the 16/G
+ * positions' K rows fitting 16 registers) each K row is converted once for its G heads. */
+ORX_INLINE void scores_gk(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16, int HD16,
+                          float scale, float *sc) {
     const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const int P = 16 / G;
     const size_t esz = f16 ? 2 : 4;
@@ -1313,14 +1333,20 @@ ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, i
             if (p0 + PF_AHEAD + i < np) pf_row((const char *)K + (size_t)(p0 + PF_AHEAD + i) * stride * esz, (size_t)hd * esz);
 #define KO(i) ((size_t)(p0 + (i) / G < last ? p0 + (i) / G : last) * stride) /* past the end: repeat */
 #define QH(i) (q + (size_t)((i) % G) * hd)
+        __m512 kr[16];
+        if (HD16)
+            for (int pp = 0; pp < P; pp++)
+                for (int e = 0; e < HD16; e++) kr[pp * HD16 + e] = ld_kv(K, KO(pp * G) + (size_t)16 * e, true);
+#define DOT(i) (HD16 ? dot64r(QH(i), kr + ((i) / G) * HD16, hd) : dot64(QH(i), K, KO(i), hd, f16))
         __m512 d[4];
 #pragma GCC unroll 4
         for (int b = 0; b < 4; b++) {
             int i = 4 * b;
-            __m512 c0 = bf8(dot64(QH(i), K, KO(i), hd, f16), dot64(QH(i + 1), K, KO(i + 1), hd, f16));
-            __m512 c1 = bf8(dot64(QH(i + 2), K, KO(i + 2), hd, f16), dot64(QH(i + 3), K, KO(i + 3), hd, f16));
+            __m512 c0 = bf8(DOT(i), DOT(i + 1));
+            __m512 c1 = bf8(DOT(i + 2), DOT(i + 3));
             d[b] = bf4(c0, c1);
         }
+#undef DOT
 #undef KO
 #undef QH
         __m512 r = _mm512_permutexvar_ps(perm, bf1(bf2(d[0], d[1]), bf2(d[2], d[3])));
@@ -1328,6 +1354,13 @@ ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, i
         _mm512_mask_storeu_ps(sc + (size_t)p0 * G, (__mmask16)((1u << cnt) - 1),
                               _mm512_mul_ps(r, _mm512_set1_ps(scale)));
     }
+}
+
+ORX_INLINE void scores_g(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
+                         float scale, float *sc) {
+    if (f16 && hd == 64 && G >= 4) scores_gk(q, K, stride, np, G, 64, true, 4, scale, sc);
+    else if (f16 && hd == 128 && G >= 8) scores_gk(q, K, stride, np, G, 128, true, 8, scale, sc);
+    else scores_gk(q, K, stride, np, G, hd, f16, 0, scale, sc);
 }
 
 ORX_STAGE void scores_any(const float *q, const void *K, size_t stride, int np, int G, int hd, bool f16,
