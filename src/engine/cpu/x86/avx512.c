@@ -380,6 +380,15 @@ ORX_AVX512 ORX_AI bool prep_d_sum(int64_t n, const void *vx, void *buf, int32_t 
 
 ORX_AVX512 static bool gemv_prep_r16(int64_t n, const void *vx, void *buf) { return prep_d_sum(n, vx, buf, 8); }
 
+/* acc + the dot products of each lane's 4 unsigned bytes of w with the 4 signed bytes at x4, read
+ * as one memory operand broadcast to every lane (vpdpbusd's {1to16} form: one instruction where a
+ * separate broadcast would add a second per product; the compiler does not fold the broadcast). */
+typedef int32_t i32_any __attribute__((aligned(1), may_alias)); /* 4 bytes at any address */
+ORX_AVX512 ORX_AI __m512i dpbusd_b(__m512i acc, __m512i w, const int8_t *x4) {
+    __asm__("vpdpbusd %[x]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*(const i32_any *)x4));
+    return acc;
+}
+
 /* One 16-row group against NT tokens (a constant after inlining): y[t * y_stride + r]. */
 ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block_q8_0 *const *x,
                                   const float *const *dx, const int32_t *const *corr, int NT, float *y,
@@ -401,14 +410,14 @@ ORX_AVX512 ORX_AI void r16_group(const uint8_t *grp, int64_t nb, const orx_block
         }
         for (int t = 0; t < NT; t++) {
             const int8_t *xq = x[t][b].qs;
-            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(orx_ld32(xq + 4 * 0)));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[4], _mm512_set1_epi32(orx_ld32(xq + 4 * 4)));
-            s0 = _mm512_dpbusd_epi32(s0, v[1], _mm512_set1_epi32(orx_ld32(xq + 4 * 1)));
-            s1 = _mm512_dpbusd_epi32(s1, v[5], _mm512_set1_epi32(orx_ld32(xq + 4 * 5)));
-            s0 = _mm512_dpbusd_epi32(s0, v[2], _mm512_set1_epi32(orx_ld32(xq + 4 * 2)));
-            s1 = _mm512_dpbusd_epi32(s1, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
-            s0 = _mm512_dpbusd_epi32(s0, v[3], _mm512_set1_epi32(orx_ld32(xq + 4 * 3)));
-            s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
+            __m512i s0 = dpbusd_b(_mm512_setzero_si512(), v[0], xq + 4 * 0);
+            __m512i s1 = dpbusd_b(_mm512_setzero_si512(), v[4], xq + 4 * 4);
+            s0 = dpbusd_b(s0, v[1], xq + 4 * 1);
+            s1 = dpbusd_b(s1, v[5], xq + 4 * 5);
+            s0 = dpbusd_b(s0, v[2], xq + 4 * 2);
+            s1 = dpbusd_b(s1, v[6], xq + 4 * 6);
+            s0 = dpbusd_b(s0, v[3], xq + 4 * 3);
+            s1 = dpbusd_b(s1, v[7], xq + 4 * 7);
             /* s1 = 16 x the high nibbles' sum exactly: the shift divides it back without rounding */
             __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, _mm512_srai_epi32(s1, 4)), _mm512_set1_epi32(corr[t][b]));
             __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[t][b])));
