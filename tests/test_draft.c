@@ -71,14 +71,19 @@ static const char *model(const char *name) {
     return orx_test_path("%s/models/random/%s", orx_test_shared_dir(), name);
 }
 
+/* rand-llama-256-Q8_0's model and tokenizer (the drafts' pieces) */
+static void load_tok(orx_model **m, orx_tokenizer **tok) {
+    orx_error e = ORX_ERROR_INIT;
+    assert_int_equal(orx_model_load(model("rand-llama-256-Q8_0.gguf"), m, &e), ORX_OK);
+    assert_int_equal(orx_tokenizer_load(orx_model_gguf(*m), tok, &e), ORX_OK);
+}
+
 static void test_draft_sources(void **state) {
     (void)state;
     ORX_REQUIRE_SHARED();
     orx_model *m = NULL;
     orx_tokenizer *tok = NULL;
-    orx_error e = ORX_ERROR_INIT;
-    assert_int_equal(orx_model_load(model("rand-llama-256-Q8_0.gguf"), &m, &e), ORX_OK);
-    assert_int_equal(orx_tokenizer_load(orx_model_gguf(m), &tok, &e), ORX_OK);
+    load_tok(&m, &tok);
     orx_gvocab *voc = orx_gvocab_create(tok);
     assert_non_null(voc);
     orx_draft_params p = orx_draft_default_params();
@@ -148,9 +153,7 @@ static void test_text_drafts(void **state) {
     ORX_REQUIRE_SHARED();
     orx_model *m = NULL;
     orx_tokenizer *tok = NULL;
-    orx_error e = ORX_ERROR_INIT;
-    assert_int_equal(orx_model_load(model("rand-llama-256-Q8_0.gguf"), &m, &e), ORX_OK);
-    assert_int_equal(orx_tokenizer_load(orx_model_gguf(m), &tok, &e), ORX_OK);
+    load_tok(&m, &tok);
     int32_t out[64];
     char buf[512];
     /* a long match (>= 24 bytes): up to the longest draft, spelling what followed */
