@@ -234,12 +234,14 @@ static int32_t draft_sources(dec *d, int32_t *out) {
     int32_t left = d->p->n_predict - d->st->n_gen;
     if (p.max_tokens > d->dlen) p.max_tokens = d->dlen;
     if (p.max_tokens > left) p.max_tokens = left;
+    if (d->p->drafter && p.text_min < 12) p.text_min = 12; /* short text matches: the draft model's to guess */
     orx_draft_ctx dc = {d->tok, d->p->gvocab, d->gs, d->space, d->text, d->n_text};
     return orx_draft_make(&p, &dc, d->hist, d->n_hist, out);
 }
 
-/* The n-gram drafts (and forced bytes after a guessed space); when they give nothing, the draft
- * model's proposal (draft_model.c), at most room tokens. -1 on a draft-model error. */
+/* The forced bytes after a guessed space, text lookup (with a draft model: matches of 12 bytes
+ * or more) and n-gram drafts; when they give nothing, the draft model's proposal (draft_model.c),
+ * at most room tokens. -1 on a draft-model error. */
 static int32_t draft(dec *d, int32_t *out, int32_t room, orx_status *st, orx_error *err) {
     int32_t n = draft_sources(d, out), left = d->p->n_predict - d->st->n_gen;
     d->by_model = false;
