@@ -1572,28 +1572,24 @@ ORX_TARGET_END
 /* ============================================================================================
  * Table
  * ========================================================================================== */
+/* A 16-row layout's kernel: activations quantised as for the file's type, one-token, several-token
+ * and prompt paths of the layout. */
+static orx_kernel r16_kernel(orx_kernel k, uint32_t file_type, orx_gemv_fn gemv, orx_gemv_prep_fn prep,
+                             orx_gemv_multi_fn multi) {
+    k.isa = "avx512";
+    k.from_float = orx_kernels_avx2(file_type).from_float;
+    k.gemv = gemv; k.gemv_prep = prep; k.gemv_multi = multi; k.tile_rows = 16;
+    k.mm = mm_r16; k.mm_min_tok = 2;
+    return k;
+}
+
 orx_kernel orx_kernels_avx512(uint32_t type) {
     orx_kernel k = orx_kernels_avx2(type);
-    if (type == ORX_TYPE_Q4_0_R16) {
-        k.isa = "avx512";
-        k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_0).from_float;
-        k.gemv = gemv_r16; k.gemv_prep = gemv_prep_r16; k.gemv_multi = gemv_multi_r16; k.tile_rows = 16;
-        k.mm = mm_r16; k.mm_min_tok = 2;
-        return k;
-    }
-    if (type == ORX_TYPE_Q8_0_R16) {
-        k.isa = "avx512";
-        k.from_float = orx_kernels_avx2(ORX_TYPE_Q8_0).from_float;
-        k.gemv = gemv_r8; k.gemv_prep = gemv_prep_r8; k.gemv_multi = gemv_multi_r8; k.tile_rows = 16;
-        k.mm = mm_r16; k.mm_min_tok = 2;
-        return k;
-    }
-    if (type == ORX_TYPE_Q4_K_R16) {
-        k.isa = "avx512";
-        k.from_float = orx_kernels_avx2(ORX_TYPE_Q4_K).from_float;
-        k.gemv = gemv_k16; k.gemv_prep = gemv_prep_k16; k.gemv_multi = gemv_multi_k16; k.tile_rows = 16;
-        k.mm = mm_r16; k.mm_min_tok = 2;
-        return k;
+    switch (type) {
+    case ORX_TYPE_Q4_0_R16: return r16_kernel(k, ORX_TYPE_Q4_0, gemv_r16, gemv_prep_r16, gemv_multi_r16);
+    case ORX_TYPE_Q8_0_R16: return r16_kernel(k, ORX_TYPE_Q8_0, gemv_r8, gemv_prep_r8, gemv_multi_r8);
+    case ORX_TYPE_Q4_K_R16: return r16_kernel(k, ORX_TYPE_Q4_K, gemv_k16, gemv_prep_k16, gemv_multi_k16);
+    default: break;
     }
     if (!k.vec_dot) return k;
     k.isa = "avx512";
