@@ -131,7 +131,7 @@ int32_t orx_draft_make(const orx_draft_params *p, const orx_draft_ctx *dc, const
         memcpy(q, dc->text + dc->n_text - tq, tq); /* the history's last bytes, then the forced ones */
         for (int32_t i = 0; i < n; i++) {
             int32_t len = orx_token_to_piece(dc->tok, out[i], piece, (int32_t)sizeof piece);
-            if (len <= 0 || nq + (size_t)len > sizeof q) break;
+            if (len <= 0 || len > (int32_t)sizeof piece || nq + (size_t)len > sizeof q) break;
             memcpy(q + nq, piece, (size_t)len), nq += (size_t)len;
         }
         m = text_tokens(p, dc, q, nq, max - n, more);
