@@ -5,6 +5,9 @@
  *
  * ppN: evaluate N prompt tokens from an empty cache (one batched pass); t/s = N / time.
  * tgN: generate N tokens one at a time from an empty cache; t/s = N / time.
+ * vK: one decode pass of K tokens with every row's logits (orx_context_eval_decode), as a pass
+ *   that verifies K - 1 drafted tokens runs it; t/s = K / time, and the cost of each row beyond the
+ *   first (against v1 when -v lists 1) is printed below the table.
  * With -d D the cache holds D tokens first ("tg64 @ d1024", as llama-bench prints it).
  * Each test runs once as warm-up, then -r times; the table shows mean ± sample sd.
  * Also: time to first token for each prompt size (= the ppN time: the logits of the last prompt
@@ -199,6 +202,16 @@ static orx_status run_pp(orx_context *c, const int32_t *toks, int n, int depth, 
     return st;
 }
 
+/* One verification pass: n tokens, every row's logits, each row as one-token decoding gives it. */
+static orx_status run_verify(orx_context *c, const int32_t *toks, int n, int depth, double *secs, orx_error *err) {
+    orx_status st = start_at(c, depth);
+    if (st) return orx_fail(err, st, "bench: cannot reuse the %d-token context", depth);
+    double t0 = orx_now();
+    st = orx_context_eval_decode(c, toks, n, err);
+    *secs = orx_now() - t0;
+    return st;
+}
+
 static orx_status run_tg(orx_context *c, const int32_t *toks, int n, int depth, double *secs, orx_error *err) {
     orx_status st = start_at(c, depth);
     if (st) return orx_fail(err, st, "bench: cannot reuse the %d-token context", depth);
@@ -211,13 +224,23 @@ static orx_status run_tg(orx_context *c, const int32_t *toks, int n, int depth, 
     return ORX_OK;
 }
 
-/* One test: ppN or tgN after `depth` tokens already in the cache (llama-bench's -d), which are
+typedef enum test_kind { TEST_PP, TEST_TG, TEST_VERIFY } test_kind;
+
+static orx_status run_test(test_kind k, orx_context *c, const int32_t *toks, int n, int depth, double *secs,
+                           orx_error *err) {
+    if (k == TEST_PP) return run_pp(c, toks, n, depth, secs, err);
+    if (k == TEST_VERIFY) return run_verify(c, toks, n, depth, secs, err);
+    return run_tg(c, toks, n, depth, secs, err);
+}
+
+/* One test: ppN, tgN or vN after `depth` tokens already in the cache (llama-bench's -d), which are
  * evaluated once, untimed, from toks[0..depth); the test's tokens follow them. */
-static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n, int depth, int reps, int nth,
+static orx_status bench_one(orx_context *c, const int32_t *toks, test_kind kind, int n, int depth, int reps, int nth,
                             result *r, orx_error *err) {
     double secs = 0, tps[64];
-    if (depth > 0) snprintf(r->test, sizeof r->test, "%s%d @ d%d", pp ? "pp" : "tg", n, depth);
-    else snprintf(r->test, sizeof r->test, "%s%d", pp ? "pp" : "tg", n);
+    const char *name = kind == TEST_PP ? "pp" : kind == TEST_VERIFY ? "v" : "tg";
+    if (depth > 0) snprintf(r->test, sizeof r->test, "%s%d @ d%d", name, n, depth);
+    else snprintf(r->test, sizeof r->test, "%s%d", name, n);
     r->n = n;
     orx_status st = ORX_OK;
     if (depth > 0) {
@@ -225,10 +248,10 @@ static orx_status bench_one(orx_context *c, const int32_t *toks, bool pp, int n,
         st = orx_context_eval(c, toks, depth, false, err);
     }
     const int32_t *tt = toks + depth;
-    if (!st) st = pp ? run_pp(c, tt, n, depth, &secs, err) : run_tg(c, tt, n, depth, &secs, err); /* warm-up */
+    if (!st) st = run_test(kind, c, tt, n, depth, &secs, err); /* warm-up */
     double ms = 0, cpu0 = cpu_seconds();
     for (int i = 0; i < reps && !st; i++) {
-        st = pp ? run_pp(c, tt, n, depth, &secs, err) : run_tg(c, tt, n, depth, &secs, err);
+        st = run_test(kind, c, tt, n, depth, &secs, err);
         tps[i] = n / secs;
         ms += secs * 1e3;
     }
@@ -250,6 +273,9 @@ static void usage(FILE *f) {
             "  -t, --threads N    threads (default: physical cores)\n"
             "  -p, --prompt LIST  prompt sizes, comma-separated (default 512); 0 = none\n"
             "  -n, --gen N        tokens to generate (default 128); 0 = none\n"
+            "  -v, --verify LIST  tokens per verification pass, comma-separated (e.g. 1,2,4,8): one\n"
+            "                     decode pass with every row's logits, as drafted tokens are checked;\n"
+            "                     prints the time of each row beyond the first (default: none)\n"
             "  -r, --reps N       repetitions after one warm-up (default 5)\n"
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
@@ -285,22 +311,23 @@ int cmd_bench(int argc, char **argv) {
         {"prompt", required_argument, NULL, 'p'}, {"gen", required_argument, NULL, 'n'},
         {"reps", required_argument, NULL, 'r'}, {"bw-mib", required_argument, NULL, 'B'},
         {"mmap", no_argument, NULL, 'M'}, {"no-repack", no_argument, NULL, 'R'},
-        {"batch", required_argument, NULL, 'b'},
+        {"batch", required_argument, NULL, 'b'}, {"verify", required_argument, NULL, 'v'},
         {"attn", required_argument, NULL, 'A'}, {"depth", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *path = NULL;
     long threads = 0, gen = 128, reps = 5, bw_mib = 1024, batch = 0, depth = 0;
-    int pp[16] = {512}, n_pp = 1;
+    int pp[16] = {512}, n_pp = 1, ver[16] = {0}, n_ver = 0;
     bool json = false;
     orx_model_params mp = orx_model_default_params();
     orx_context_params cdef = orx_context_default_params();
     orx_attn_numerics attn = cdef.attn;
     int c;
-    while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:t:p:n:r:b:d:v:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': path = optarg; break;
         case 't': if (!orx_cli_parse_int(optarg, 1, 512, &threads)) return orx_cli_usage("bench", "bad -t '%s'", optarg); break;
         case 'p': if (!parse_list(optarg, pp, &n_pp, 16)) return orx_cli_usage("bench", "bad -p '%s' (e.g. 128,512)", optarg); break;
+        case 'v': if (!parse_list(optarg, ver, &n_ver, 16)) return orx_cli_usage("bench", "bad -v '%s' (e.g. 1,2,4,8)", optarg); break;
         case 'n': if (!orx_cli_parse_int(optarg, 0, 65536, &gen)) return orx_cli_usage("bench", "bad -n '%s'", optarg); break;
         case 'r': if (!orx_cli_parse_int(optarg, 1, 64, &reps)) return orx_cli_usage("bench", "bad -r '%s' (1..64)", optarg); break;
         case 'B': if (!orx_cli_parse_int(optarg, 0, 1 << 16, &bw_mib)) return orx_cli_usage("bench", "bad --bw-mib '%s'", optarg); break;
@@ -329,6 +356,7 @@ int cmd_bench(int argc, char **argv) {
     const orx_hparams *hp = orx_model_hparams(m);
     int max_pp = 0;
     for (int i = 0; i < n_pp; i++) if (pp[i] > max_pp) max_pp = pp[i];
+    for (int i = 0; i < n_ver; i++) if (ver[i] > max_pp) max_pp = ver[i];
     int need = (int)depth + (max_pp > gen ? max_pp : (int)gen) + 1;
     orx_context_params cp = orx_context_default_params();
     cp.n_threads = (int32_t)threads;
@@ -346,7 +374,7 @@ int cmd_bench(int argc, char **argv) {
     facts f;
     get_facts(m, path, &f);
     int32_t *toks = malloc((size_t)need * sizeof *toks);
-    result res[20];
+    result res[40];
     int n_res = 0;
     if (!toks) { st = orx_fail(&err, ORX_ERR_NOMEM, "out of memory"); goto done; }
     uint64_t x = 88172645463325252ull;
@@ -355,12 +383,14 @@ int cmd_bench(int argc, char **argv) {
         toks[i] = (int32_t)(x % (uint64_t)hp->n_vocab);
     }
     for (int i = 0; i < n_pp && !st; i++)
-        if (pp[i] > 0) st = bench_one(ctx, toks, true, pp[i], (int)depth, (int)reps, nth, &res[n_res++], &err);
+        if (pp[i] > 0) st = bench_one(ctx, toks, TEST_PP, pp[i], (int)depth, (int)reps, nth, &res[n_res++], &err);
+    for (int i = 0; i < n_ver && !st; i++)
+        st = bench_one(ctx, toks, TEST_VERIFY, ver[i], (int)depth, (int)reps, nth, &res[n_res++], &err);
     /* the probe just before and just after decode (a shared machine's bandwidth moves): their mean
      * is what decode is compared with */
     orx_threadpool *probe = bw_mib > 0 ? orx_threadpool_create(nth) : NULL;
     double bw_before = probe && gen > 0 && !st ? measure_bandwidth(probe, (size_t)bw_mib, 3) : 0.0;
-    if (gen > 0 && !st) st = bench_one(ctx, toks, false, (int)gen, (int)depth, (int)reps, nth, &res[n_res++], &err);
+    if (gen > 0 && !st) st = bench_one(ctx, toks, TEST_TG, (int)gen, (int)depth, (int)reps, nth, &res[n_res++], &err);
     if (st) { orx_threadpool_free(probe); goto done; }
     double bw_after = probe ? measure_bandwidth(probe, (size_t)bw_mib, 3) : 0.0;
     orx_threadpool_free(probe);
@@ -380,6 +410,7 @@ int cmd_bench(int argc, char **argv) {
                                   "threads", nth, "test", res[i].test, "t_s", res[i].mean, "t_s_sd", res[i].sd,
                                   "ms", res[i].ms_mean);
             if (res[i].test[0] == 'p') json_object_set_new(o, "ttft_ms", json_real(res[i].ms_mean));
+            if (res[i].test[0] == 'v') json_object_set_new(o, "pass_ms", json_real(res[i].ms_mean));
             json_object_set_new(o, "cpu_share", json_real(res[i].cpu_share));
             json_array_append_new(arr, o);
         }
@@ -411,6 +442,18 @@ int cmd_bench(int argc, char **argv) {
                    f.type, nth, tw, res[i].test, res[i].mean, res[i].sd);
         for (int i = 0; i < n_res; i++)
             if (res[i].test[0] == 'p') printf("time to first token (%s): %.1f ms\n", res[i].test, res[i].ms_mean);
+        const result *v1 = NULL; /* the one-row verification pass, when -v lists 1 */
+        for (int i = 0; i < n_res; i++)
+            if (res[i].test[0] == 'v' && res[i].n == 1) v1 = &res[i];
+        for (int i = 0; i < n_res; i++) {
+            if (res[i].test[0] != 'v') continue;
+            printf("verification pass (%s): %.1f ms", res[i].test, res[i].ms_mean);
+            if (v1 && res[i].n > 1)
+                printf(", %+.1f ms per row beyond the first (%.0f %% of a one-row pass)",
+                       (res[i].ms_mean - v1->ms_mean) / (res[i].n - 1),
+                       100.0 * (res[i].ms_mean - v1->ms_mean) / (res[i].n - 1) / v1->ms_mean);
+            printf("\n");
+        }
         printf("CPU obtained (process CPU time / wall x threads; < 100 %% on a shared machine):");
         for (int i = 0; i < n_res; i++) printf(" %s %.0f %%", res[i].test, 100.0 * res[i].cpu_share);
         printf("\n");

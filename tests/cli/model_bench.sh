@@ -61,6 +61,12 @@ expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 --bw-mib 0 --
 has "the file's layout (--no-repack)"
 expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 8 -n 2 -r 1 --bw-mib 0 --json
 has '"weights_repack": true'
+# verification passes (-v): one pass of K rows with every row's logits, the cost of each extra row
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 2 -p 0 -n 0 -v 1,4 -r 2 -d 24 --bw-mib 0
+has " v4 @ d24 |"; has "verification pass (v1 @ d24): "; has "per row beyond the first"
+expect 0 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -t 1 -p 0 -n 0 -v 3 -r 1 --bw-mib 0 --json
+has '"test": "v3"'; has '"pass_ms"'
+expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 0 -n 0 -v 2,x;      has "bad -v"
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 --attn f8;   has "bad --attn"
 expect 2 "$BIN" bench -m "$TMP/mini-Q8_0.gguf" -p 8 -n 2 -d -3;      has "bad -d"
 # synthetic vocabulary when no vocab GGUF is named (../shared is never looked for)
