@@ -102,6 +102,7 @@ static const tinfo *tinfo_of(uint32_t t) {
         [ORX_TYPE_Q4_0_R16] = {"Q4_0_R16", 32, sizeof(orx_block_q4_0), ORX_TYPE_Q8_0, false, NO_L},
         [ORX_TYPE_Q4_K_R16] = {"Q4_K_R16", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, false, NO_L},
         [ORX_TYPE_Q8_0_R16] = {"Q8_0_R16", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, false, NO_L},
+        [ORX_TYPE_Q6_K_R16] = {"Q6_K_R16", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, false, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
@@ -681,17 +682,68 @@ static void r8_row(const uint8_t *grp, int r, int64_t nb, orx_block_q8_0 *out) {
     }
 }
 
+/* Q6_K_R16 */
+#define Q6_16_BLOCK 3360 /* bytes of one super-block of 16 rows */
+
+/* The 6-bit value k (0..63) of a Q6_K block into a file-layout block (ql, qh as q6_get reads them). */
+static void q6_put(orx_block_q6_K *b, int k, int v) {
+    int half = k / 128, r = k % 128, quarter = r / 32, l = r % 32;
+    uint8_t *ql = b->ql + 64 * half + ((quarter & 1) ? 32 : 0), *qh = b->qh + 32 * half;
+    if (quarter >= 2) ql[l] = (uint8_t)((ql[l] & 0x0F) | (v & 0x0F) << 4);
+    else ql[l] = (uint8_t)((ql[l] & 0xF0) | (v & 0x0F));
+    qh[l] = (uint8_t)((qh[l] & ~(3 << (2 * quarter))) | ((v >> 4) & 3) << (2 * quarter));
+}
+
+void orx_repack_q6_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    int64_t nsb = n_in / 256;
+    size_t row = (size_t)nsb * sizeof(orx_block_q6_K);
+    for (int64_t g = 0; g < n_out / 16; g++) {
+        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
+        for (int64_t sb = 0; sb < nsb; sb++, o += Q6_16_BLOCK) {
+            memset(o + 288, 0, Q6_16_BLOCK - 288);
+            for (int r = 0; r < 16; r++) {
+                const orx_block_q6_K *w = (const orx_block_q6_K *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + sb;
+                memcpy(o + 2 * r, &w->d, 2);
+                for (int p = 0; p < 8; p++)
+                    for (int e = 0; e < 2; e++) o[32 + 32 * p + 2 * r + e] = (uint8_t)w->scales[2 * p + e];
+                for (int k = 0; k < 256; k++) {
+                    int v = q6_get(w, k), j = k / 16, c = k % 16 / 4, i = k % 4, p = j / 2;
+                    o[288 + 64 * (4 * p + c) + 4 * r + i] |= (uint8_t)((v & 0x0F) << (j & 1 ? 4 : 0));
+                    o[2336 + 64 * j + 4 * r + i] |= (uint8_t)((v >> 4) << (2 * c));
+                }
+            }
+        }
+    }
+}
+
+static void q6_16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q6_K *out) {
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const uint8_t *o = grp + (size_t)sb * Q6_16_BLOCK;
+        memset(&out[sb], 0, sizeof out[sb]);
+        memcpy(&out[sb].d, o + 2 * r, 2);
+        for (int p = 0; p < 8; p++)
+            for (int e = 0; e < 2; e++) out[sb].scales[2 * p + e] = (int8_t)o[32 + 32 * p + 2 * r + e];
+        for (int k = 0; k < 256; k++) {
+            int j = k / 16, c = k % 16 / 4, i = k % 4, p = j / 2;
+            int lo = o[288 + 64 * (4 * p + c) + 4 * r + i] >> (j & 1 ? 4 : 0) & 0x0F;
+            int hi = o[2336 + 64 * j + 4 * r + i] >> (2 * c) & 3;
+            q6_put(&out[sb], k, lo | hi << 4);
+        }
+    }
+}
+
 /* The _R16 references: each row put back in the file's layout and through that type's reference
- * dot product (bit-identical to it). ft: the file type (Q4_0, Q4_K or Q8_0). */
+ * dot product (bit-identical to it). ft: the file type (Q4_0, Q4_K, Q8_0 or Q6_K). */
 static void r16_ref_rows(uint32_t ft, int64_t n, const void *w, size_t w_stride, int nr, const void *x,
                          size_t x_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / orx_type_block_values(ft);
     void *row = malloc((size_t)(nb ? nb : 1) * orx_type_block_bytes(ft));
-    orx_vec_dot_fn dot = ft == ORX_TYPE_Q4_K ? dot_q4_K : ft == ORX_TYPE_Q8_0 ? dot_q8_0 : dot_q4_0;
+    orx_vec_dot_fn dot = ft == ORX_TYPE_Q4_K ? dot_q4_K : ft == ORX_TYPE_Q8_0 ? dot_q8_0 : ft == ORX_TYPE_Q6_K ? dot_q6_K : dot_q4_0;
     for (int r = 0; r < nr; r++) {
         const uint8_t *grp = (const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride;
         if (row && ft == ORX_TYPE_Q4_K) k16_row(grp, r % 16, nb, row);
         else if (row && ft == ORX_TYPE_Q8_0) r8_row(grp, r % 16, nb, row);
+        else if (row && ft == ORX_TYPE_Q6_K) q6_16_row(grp, r % 16, nb, row);
         else if (row) r16_row(grp, r % 16, nb, row);
         for (int t = 0; t < nt; t++) {
             float *o = &y[t * y_stride + r];
@@ -718,17 +770,20 @@ static void r16_ref_rows(uint32_t ft, int64_t n, const void *w, size_t w_stride,
 R16_REF(r16, ORX_TYPE_Q4_0)
 R16_REF(k16, ORX_TYPE_Q4_K)
 R16_REF(r8, ORX_TYPE_Q8_0)
+R16_REF(q6_16, ORX_TYPE_Q6_K)
 
 void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in) {
     if (to == ORX_TYPE_Q4_0_R16) orx_repack_q4_0_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q4_K_R16) orx_repack_q4_K_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q8_0_R16) orx_repack_q8_0_r16(src, dst, n_out, n_in);
+    else if (to == ORX_TYPE_Q6_K_R16) orx_repack_q6_K_r16(src, dst, n_out, n_in);
 }
 
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to) {
     uint32_t r16 = type == ORX_TYPE_Q4_0   ? ORX_TYPE_Q4_0_R16
                    : type == ORX_TYPE_Q4_K ? ORX_TYPE_Q4_K_R16
                    : type == ORX_TYPE_Q8_0 ? ORX_TYPE_Q8_0_R16
+                   : type == ORX_TYPE_Q6_K ? ORX_TYPE_Q6_K_R16
                                            : 0;
     int64_t bv = orx_type_block_values(type);
     if (!r16 || n_out <= 0 || n_out % 16 || n_in % bv || n_in / bv * 16 > (int64_t)ORX_GEMV_PREP_BYTES) return false;
@@ -761,6 +816,8 @@ orx_kernel orx_kernel_ref(uint32_t type) {
         k.from_float = orx_quantize_q8_K_act; break;
     case ORX_TYPE_Q8_0_R16: k.gemv = gemv_r8_ref; k.gemv_multi = gemv_multi_r8_ref; k.tile_rows = 16;
         k.from_float = orx_quantize_q8_0_act; break;
+    case ORX_TYPE_Q6_K_R16: k.gemv = gemv_q6_16_ref; k.gemv_multi = gemv_multi_q6_16_ref; k.tile_rows = 16;
+        k.from_float = orx_quantize_q8_K_act; break;
     default: break;
     }
     return k;

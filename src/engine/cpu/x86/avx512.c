@@ -683,6 +683,108 @@ ORX_AVX512 static void gemv_k16(int64_t n, const void *w, size_t w_stride, int n
     gemv_multi_k16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
+/* ============================================================================================
+ * Q6_K_R16 (quant.h): 16 rows per register, 6-bit values
+ *
+ * Per super-block of a 16-row group: the 16 rows' scales as int16 pairs (one sign extension per
+ * pair of sub-blocks) and, per sub-block, four value vectors (4 values of each row, 0..63) put
+ * together from the low-nibble plane and the 2-bit plane (a shift and one ternary logic op each);
+ * per token 4 vpdpbusd per sub-block against 4 activation bytes broadcast to every lane, times the
+ * lane's scale (vpmulld), and the offset -32 x sum_j scale_j x bsum_j as int16 pairs (vpdpwssd on
+ * the scale pairs times -32 against the activations' own bsums pairs): each lane ends with the
+ * reference's exact integer sum, then (d_x d_w) x sum is added as the reference rounds it
+ * (bit-identical to it). Each token's operations do not depend on the batch. No activation
+ * layout is prepared: the Q8_K blocks' bsums are already the pairs vpdpwssd takes.
+ * ========================================================================================== */
+#define Q6_16_BLOCK 3360 /* bytes per super-block of a 16-row group */
+#ifndef Q6_16_PF_AHEAD
+#define Q6_16_PF_AHEAD 2 /* super-blocks prefetched ahead */
+#endif
+
+/* Value vector c (0..3) of a sub-block: the 4 low bits (lo, in place) and the top 2 bits, at bits
+ * 2c..2c+1 of each byte of h, moved to bits 4..5. */
+ORX_AVX512 ORX_AI __m512i q6_vec(__m512i lo, __m512i h, int c) {
+    __m512i hs = c == 0 ? _mm512_slli_epi16(h, 4) : c == 1 ? _mm512_slli_epi16(h, 2) : c == 2 ? h : _mm512_srli_epi16(h, 2);
+    return _mm512_ternarylogic_epi32(lo, hs, _mm512_set1_epi8(0x30), 0xF8); /* lo | (hs & 0x30) */
+}
+
+ORX_AVX512 ORX_AI void q6_16_group(const uint8_t *grp, int64_t nsb, const orx_block_q8_K *const *x, int NT, float *y,
+                                   int64_t y_stride) {
+    const bool pf = decode_pf(NT, ORX_PFK_Q6_K_R16); /* software prefetch (see PF_STREAM) */
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc[R16_TOKS];
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const uint8_t *bp = grp + (size_t)sb * Q6_16_BLOCK;
+        if (pf)
+            for (int l = 0; l < Q6_16_BLOCK / 64; l++) _mm_prefetch((const char *)bp + Q6_16_PF_AHEAD * Q6_16_BLOCK + 64 * l, _MM_HINT_T0);
+        __m512i isum[R16_TOKS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
+        for (int p = 0; p < 8; p++) { /* sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) */
+            __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(bp + 32 + 32 * p)));
+            __m512i sc0 = _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16), sc1 = _mm512_srai_epi32(sp, 16);
+            __m512i spo = _mm512_sub_epi16(_mm512_setzero_si512(), _mm512_slli_epi16(sp, 5)); /* -32 x scales */
+            __m512i h0 = _mm512_loadu_si512(bp + 2336 + 64 * (2 * p)), h1 = _mm512_loadu_si512(bp + 2336 + 64 * (2 * p + 1));
+            __m512i v0[4], v1[4];
+            for (int c = 0; c < 4; c++) {
+                __m512i raw = _mm512_loadu_si512(bp + 288 + 64 * (4 * p + c));
+                v0[c] = q6_vec(_mm512_and_si512(raw, m4), h0, c);
+                v1[c] = q6_vec(_mm512_and_si512(_mm512_srli_epi16(raw, 4), m4), h1, c);
+            }
+            for (int t = 0; t < NT; t++) {
+                const int8_t *xq = x[t][sb].qs + 32 * p;
+                __m512i s0 = dpbusd_b(_mm512_setzero_si512(), v0[0], xq);
+                __m512i s1 = dpbusd_b(_mm512_setzero_si512(), v1[0], xq + 16);
+                for (int c = 1; c < 4; c++) {
+                    s0 = dpbusd_b(s0, v0[c], xq + 4 * c);
+                    s1 = dpbusd_b(s1, v1[c], xq + 16 + 4 * c);
+                }
+                __m512i is = _mm512_add_epi32(_mm512_mullo_epi32(s0, sc0), _mm512_mullo_epi32(s1, sc1));
+                is = _mm512_dpwssd_epi32(is, spo, _mm512_set1_epi32(orx_ld32((const int8_t *)(x[t][sb].bsums + 2 * p))));
+                isum[t] = _mm512_add_epi32(isum[t], is);
+            }
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));
+        for (int t = 0; t < NT; t++) {
+            __m512 a = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(x[t][sb].d), dw), _mm512_cvtepi32_ps(isum[t]));
+            R16_APART(a);
+            acc[t] = _mm512_add_ps(acc[t], a);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+ORX_AVX512 static void gemv_multi_q6_16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                        size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                        int64_t y_stride) {
+    (void)prep, (void)prep_stride;
+    int64_t nsb = n / 256;
+    for (int r = 0; r + 16 <= nr; r += 16) {
+        const uint8_t *grp = (const uint8_t *)w + (size_t)r * w_stride;
+        for (int t0 = 0; t0 < nt; t0 += R16_TOKS) {
+            int k = nt - t0 < R16_TOKS ? nt - t0 : R16_TOKS;
+            const orx_block_q8_K *x[R16_TOKS];
+            for (int t = 0; t < k; t++) x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
+            float *yo = y + t0 * y_stride + r;
+            switch (k) {
+            case 1: q6_16_group(grp, nsb, x, 1, yo, y_stride); break;
+            case 2: q6_16_group(grp, nsb, x, 2, yo, y_stride); break;
+            case 3: q6_16_group(grp, nsb, x, 3, yo, y_stride); break;
+            case 4: q6_16_group(grp, nsb, x, 4, yo, y_stride); break;
+            case 5: q6_16_group(grp, nsb, x, 5, yo, y_stride); break;
+            case 6: q6_16_group(grp, nsb, x, 6, yo, y_stride); break;
+            case 7: q6_16_group(grp, nsb, x, 7, yo, y_stride); break;
+            default: q6_16_group(grp, nsb, x, 8, yo, y_stride); break;
+            }
+        }
+    }
+}
+
+ORX_AVX512 static void gemv_q6_16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
+                                  float *y) {
+    gemv_multi_q6_16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+}
+
 /* Prompt batches (the _R16 types): every token's layout prepared once, then groups of 16 rows
  * handed out over the pool, each group meeting all the tokens while it sits in L2. */
 typedef struct r16_mm {
@@ -720,16 +822,16 @@ static void r16_rows_fn(void *vctx, int ith, int nth) {
 
 static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
                    const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
-    bool k = wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16;
-    size_t pb = k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8;
-    r16_mm j = {k ? gemv_prep_k16 : q8 ? gemv_prep_r8 : gemv_prep_r16,
-                k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
-                pb, W, w_row, n_out, n_in, Xq, x_row, n_tok, orx_alloc64((size_t)n_tok * pb), Y, 0};
-    if (!j.prep) {
+    bool k = wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16, q6 = wtype == ORX_TYPE_Q6_K_R16;
+    size_t pb = q6 ? 0 : k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8; /* Q6_K_R16: no layout */
+    r16_mm j = {q6 ? NULL : k ? gemv_prep_k16 : q8 ? gemv_prep_r8 : gemv_prep_r16,
+                q6 ? gemv_multi_q6_16 : k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
+                pb, W, w_row, n_out, n_in, Xq, x_row, n_tok, pb ? orx_alloc64((size_t)n_tok * pb) : NULL, Y, 0};
+    if (pb && !j.prep) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
     }
-    orx_threadpool_run(pool, r16_prep_fn, &j);
+    if (pb) orx_threadpool_run(pool, r16_prep_fn, &j);
     orx_threadpool_run(pool, r16_rows_fn, &j);
     free(j.prep);
 }
@@ -1215,7 +1317,9 @@ ORX_INLINE __m512 ld_kv(const void *base, size_t off, bool f16) {
 /* Prefetch `bytes` of a cache row (K or V of one position) into L1: the cache of a long context
  * does not fit in L2, and rows are a whole KV stride apart, so the hardware prefetchers lag. No
  * effect on results. */
+#ifndef PF_AHEAD
 #define PF_AHEAD 8 /* positions */
+#endif
 ORX_INLINE void pf_row(const void *row, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)row + o, _MM_HINT_T0);
 }
@@ -1589,6 +1693,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     case ORX_TYPE_Q4_0_R16: return r16_kernel(k, ORX_TYPE_Q4_0, gemv_r16, gemv_prep_r16, gemv_multi_r16);
     case ORX_TYPE_Q8_0_R16: return r16_kernel(k, ORX_TYPE_Q8_0, gemv_r8, gemv_prep_r8, gemv_multi_r8);
     case ORX_TYPE_Q4_K_R16: return r16_kernel(k, ORX_TYPE_Q4_K, gemv_k16, gemv_prep_k16, gemv_multi_k16);
+    case ORX_TYPE_Q6_K_R16: return r16_kernel(k, ORX_TYPE_Q6_K, gemv_q6_16, NULL, gemv_multi_q6_16);
     default: break;
     }
     if (!k.vec_dot) return k;
