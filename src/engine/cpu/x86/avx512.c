@@ -357,6 +357,20 @@ GEMV_MULTI_Q(q4_0, orx_block_q4_0, 52)
 #define R16_APART(v) __asm__("" : "+v"(v))
 #define R16_TOKS  8   /* tokens per pass over a group (8 accumulators in registers) */
 
+/* CALL(N) with N = k as a constant, 1 .. R16_TOKS (larger k as R16_TOKS): each token count gets its
+ * own copy of a group kernel, its token loops unrolled. */
+#define R16_NT_SWITCH(k, CALL)                                                                                    \
+    switch (k) {                                                                                                  \
+    case 1: CALL(1); break;                                                                                       \
+    case 2: CALL(2); break;                                                                                       \
+    case 3: CALL(3); break;                                                                                       \
+    case 4: CALL(4); break;                                                                                       \
+    case 5: CALL(5); break;                                                                                       \
+    case 6: CALL(6); break;                                                                                       \
+    case 7: CALL(7); break;                                                                                       \
+    default: CALL(8); break;                                                                                      \
+    }
+
 /* prepared layout: d_x [nb] floats, then off x sum(x) [nb] int32 (the weights' offset: 8 for the
  * Q4_0 nibbles, 128 for Q8_0_R16's unsigned bytes) */
 ORX_AVX512 ORX_AI bool prep_d_sum(int64_t n, const void *vx, void *buf, int32_t off) {
@@ -476,16 +490,7 @@ static char *r16_prep_here(orx_gemv_prep_fn prep_fn, size_t pb, int64_t n, const
                     corr[t] = (const int32_t *)(dx[t] + nb);                                                       \
                 }                                                                                                  \
                 float *yo = y + t0 * y_stride + r;                                                                 \
-                switch (k) {                                                                                       \
-                case 1: GROUP(grp, nb, x, dx, corr, 1, yo, y_stride); break;                                       \
-                case 2: GROUP(grp, nb, x, dx, corr, 2, yo, y_stride); break;                                       \
-                case 3: GROUP(grp, nb, x, dx, corr, 3, yo, y_stride); break;                                       \
-                case 4: GROUP(grp, nb, x, dx, corr, 4, yo, y_stride); break;                                       \
-                case 5: GROUP(grp, nb, x, dx, corr, 5, yo, y_stride); break;                                       \
-                case 6: GROUP(grp, nb, x, dx, corr, 6, yo, y_stride); break;                                       \
-                case 7: GROUP(grp, nb, x, dx, corr, 7, yo, y_stride); break;                                       \
-                default: GROUP(grp, nb, x, dx, corr, 8, yo, y_stride); break;                                      \
-                }                                                                                                  \
+                R16_NT_SWITCH(k, GROUP##_NT)                                                                       \
             }                                                                                                      \
         }                                                                                                          \
         free(own);                                                                                                 \
@@ -495,7 +500,9 @@ static char *r16_prep_here(orx_gemv_prep_fn prep_fn, size_t pb, int64_t n, const
         gemv_multi_##T(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);                                               \
     }
 
+#define r16_group_NT(N) r16_group(grp, nb, x, dx, corr, N, yo, y_stride)
 GEMV_MULTI_R32(r16, r16_group)
+#undef r16_group_NT
 
 /* ============================================================================================
  * Q8_0_R16 (quant.h): 16 rows per register, 8-bit values
@@ -543,7 +550,9 @@ ORX_AVX512 ORX_AI void r8_group(const uint8_t *grp, int64_t nb, const orx_block_
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+#define r8_group_NT(N) r8_group(grp, nb, x, dx, corr, N, yo, y_stride)
 GEMV_MULTI_R32(r8, r8_group)
+#undef r8_group_NT
 
 /* ============================================================================================
  * Q4_K_R16 (quant.h): 16 rows per register, K-quant super-blocks
@@ -663,16 +672,9 @@ ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride,
                 pairs[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
             }
             float *yo = y + t0 * y_stride + r;
-            switch (k) {
-            case 1: k16_group(grp, nsb, x, pairs, 1, yo, y_stride); break;
-            case 2: k16_group(grp, nsb, x, pairs, 2, yo, y_stride); break;
-            case 3: k16_group(grp, nsb, x, pairs, 3, yo, y_stride); break;
-            case 4: k16_group(grp, nsb, x, pairs, 4, yo, y_stride); break;
-            case 5: k16_group(grp, nsb, x, pairs, 5, yo, y_stride); break;
-            case 6: k16_group(grp, nsb, x, pairs, 6, yo, y_stride); break;
-            case 7: k16_group(grp, nsb, x, pairs, 7, yo, y_stride); break;
-            default: k16_group(grp, nsb, x, pairs, 8, yo, y_stride); break;
-            }
+#define K16_NT(N) k16_group(grp, nsb, x, pairs, N, yo, y_stride)
+            R16_NT_SWITCH(k, K16_NT)
+#undef K16_NT
         }
     }
     free(own);
@@ -766,16 +768,9 @@ ORX_AVX512 static void gemv_multi_q6_16(int64_t n, const void *w, size_t w_strid
             const orx_block_q8_K *x[R16_TOKS];
             for (int t = 0; t < k; t++) x[t] = (const void *)((const char *)vx + (size_t)(t0 + t) * x_stride);
             float *yo = y + t0 * y_stride + r;
-            switch (k) {
-            case 1: q6_16_group(grp, nsb, x, 1, yo, y_stride); break;
-            case 2: q6_16_group(grp, nsb, x, 2, yo, y_stride); break;
-            case 3: q6_16_group(grp, nsb, x, 3, yo, y_stride); break;
-            case 4: q6_16_group(grp, nsb, x, 4, yo, y_stride); break;
-            case 5: q6_16_group(grp, nsb, x, 5, yo, y_stride); break;
-            case 6: q6_16_group(grp, nsb, x, 6, yo, y_stride); break;
-            case 7: q6_16_group(grp, nsb, x, 7, yo, y_stride); break;
-            default: q6_16_group(grp, nsb, x, 8, yo, y_stride); break;
-            }
+#define Q6_NT(N) q6_16_group(grp, nsb, x, N, yo, y_stride)
+            R16_NT_SWITCH(k, Q6_NT)
+#undef Q6_NT
         }
     }
 }
