@@ -7,7 +7,7 @@
  * probe's share per thread (openrx bench). Build and run from the repository root:
  *
  *   cc -O2 -Isrc -Iinclude bench/gemv_cpu.c build/libopenrx.a -lm -lpthread -o build/gemv_cpu
- *   build/gemv_cpu [ROWS [REPS]]   (types Q4_0 Q4_0_R16 Q8_0 Q8_0_R16 Q4_K Q4_K_R16 Q5_K Q6_K Q6_K_R16; ORX_ISA caps the level)
+ *   build/gemv_cpu [ROWS [REPS]]   (types Q4_0 Q4_0_R16 Q8_0 Q8_0_R16 Q4_K Q4_K_R16 Q5_K Q5_K_R16 Q6_K Q6_K_R16; ORX_ISA caps the level)
  *
  * Prompt mode, `build/gemv_cpu mm [TOKENS [REPS [TYPE ...]]]`: the same thread runs orx_matmul (no
  * pool) of the 2048 x 2048 matrix by TOKENS tokens (128 by default) — the prompt-batch kernels,
@@ -57,7 +57,11 @@ static double cpu_s(void) {
 
 #if ORX_TYPE_COUNT > 40 /* trees with the load-time Q4_0 repacking */
 #define HAVE_R16 1
-#if defined(ORX_HAVE_Q6_K_R16) /* trees with Q8_0_R16 and Q6_K_R16 too */
+#if defined(ORX_HAVE_Q5_K_R16) /* trees with Q8_0_R16, Q6_K_R16 and Q5_K_R16 too */
+#define TYPES                                                                                                      \
+    ORX_TYPE_Q4_0, ORX_TYPE_Q4_0_R16, ORX_TYPE_Q8_0, ORX_TYPE_Q8_0_R16, ORX_TYPE_Q4_K, ORX_TYPE_Q4_K_R16, ORX_TYPE_Q5_K, \
+        ORX_TYPE_Q5_K_R16, ORX_TYPE_Q6_K, ORX_TYPE_Q6_K_R16
+#elif defined(ORX_HAVE_Q6_K_R16) /* trees with Q8_0_R16 and Q6_K_R16 too */
 #define TYPES                                                                                                      \
     ORX_TYPE_Q4_0, ORX_TYPE_Q4_0_R16, ORX_TYPE_Q8_0, ORX_TYPE_Q8_0_R16, ORX_TYPE_Q4_K, ORX_TYPE_Q4_K_R16, ORX_TYPE_Q5_K, \
         ORX_TYPE_Q6_K, ORX_TYPE_Q6_K_R16
@@ -83,6 +87,9 @@ static char *random_matrix(uint32_t t, int64_t rows, int64_t n, float *f) {
 #endif
 #ifdef ORX_HAVE_Q6_K_R16
     if (t == ORX_TYPE_Q6_K_R16) qt = ORX_TYPE_Q6_K;
+#endif
+#ifdef ORX_HAVE_Q5_K_R16
+    if (t == ORX_TYPE_Q5_K_R16) qt = ORX_TYPE_Q5_K;
 #endif
 #endif
     size_t wrow = orx_type_row_bytes(qt, n);

@@ -163,7 +163,7 @@ static void run_isa(const char *isa) {
     orx_threadpool_free(pool);
 }
 
-/* The _R16 types (Q4_0 / Q4_K / Q8_0 / Q6_K repacked 16 rows to a register at load) at level isa: the reference
+/* The _R16 types (Q4_0 / Q4_K / Q8_0 / Q6_K / Q5_K repacked 16 rows to a register at load) at level isa: the reference
  * through the repacked layout and the level's kernel are both bit-identical to the file type's
  * reference (exactly 0 for a zero row and a zero token); the decode-exact batch and the prompt
  * batch give every token the one-token bits. */
@@ -172,6 +172,7 @@ static int check_r16(uint32_t ft, const char *isa, int64_t n_out, int64_t n_in, 
     const uint32_t rt = ft == ORX_TYPE_Q4_0   ? ORX_TYPE_Q4_0_R16
                         : ft == ORX_TYPE_Q8_0 ? ORX_TYPE_Q8_0_R16
                         : ft == ORX_TYPE_Q6_K ? ORX_TYPE_Q6_K_R16
+                        : ft == ORX_TYPE_Q5_K ? ORX_TYPE_Q5_K_R16
                                               : ORX_TYPE_Q4_K_R16;
     orx_cpu_force_isa(isa);
     orx_kernel k = orx_kernel_best(rt);
@@ -220,9 +221,9 @@ static void test_r16(void **state) {
     (void)state;
     orx_threadpool *pool = orx_threadpool_create(3);
     const char *isas[] = {"scalar", "avx512", "amx"};
-    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K, ORX_TYPE_Q8_0, ORX_TYPE_Q6_K};
+    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K, ORX_TYPE_Q8_0, ORX_TYPE_Q6_K, ORX_TYPE_Q5_K};
     int covered = 0;
-    for (int f = 0; f < 4; f++)
+    for (int f = 0; f < 5; f++)
         for (int i = 0; i < 3; i++) {
             uint32_t ft = fts[f];
             int64_t bv = orx_type_block_values(ft);
@@ -235,8 +236,8 @@ static void test_r16(void **state) {
             print_message("%s_R16 %-6s %s\n", orx_type_name(ft), isas[i], c ? "checked" : "no kernel at this level");
             covered += c > 0;
         }
-    assert_true(covered >= 4);
-    /* repacked only where the kernels want it: Q4_0 / Q4_K / Q8_0 / Q6_K, rows a multiple of 16 */
+    assert_true(covered >= 5);
+    /* repacked only where the kernels want it: Q4_0 / Q4_K / Q8_0 / Q6_K / Q5_K, rows a multiple of 16 */
     uint32_t to = 0;
     bool want = strcmp(orx_kernel_best(ORX_TYPE_Q4_0).isa, "avx512") == 0;
     assert_int_equal(orx_repack_target(ORX_TYPE_Q4_0, 64, 1024, &to), want);
@@ -251,11 +252,14 @@ static void test_r16(void **state) {
     assert_int_equal(orx_repack_target(ORX_TYPE_Q6_K, 64, 1024, &to), want);
     if (want) assert_int_equal(to, ORX_TYPE_Q6_K_R16);
     assert_false(orx_repack_target(ORX_TYPE_Q6_K, 56, 1024, &to));
-    assert_false(orx_repack_target(ORX_TYPE_Q5_K, 64, 1024, &to));
+    assert_int_equal(orx_repack_target(ORX_TYPE_Q5_K, 64, 1024, &to), want);
+    if (want) assert_int_equal(to, ORX_TYPE_Q5_K_R16);
+    assert_false(orx_repack_target(ORX_TYPE_Q5_1, 64, 1024, &to));
     assert_false(orx_type_supported(ORX_TYPE_Q4_0_R16)); /* never accepted from a file */
     assert_false(orx_type_supported(ORX_TYPE_Q4_K_R16));
     assert_false(orx_type_supported(ORX_TYPE_Q8_0_R16));
     assert_false(orx_type_supported(ORX_TYPE_Q6_K_R16));
+    assert_false(orx_type_supported(ORX_TYPE_Q5_K_R16));
     print_message("_R16: repacked at load on this CPU: %s\n", want ? "yes" : "no");
     orx_threadpool_free(pool);
 }
@@ -267,19 +271,19 @@ static void test_r16(void **state) {
 static void test_prefetch_same_bits(void **state) {
     (void)state;
     orx_threadpool *pool = orx_threadpool_create(2);
-    /* the first four repacked (the R16 layouts), the rest in the file's layout */
-    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K, ORX_TYPE_Q8_0, ORX_TYPE_Q6_K,
+    /* the first five repacked (the R16 layouts), the rest in the file's layout */
+    const uint32_t fts[] = {ORX_TYPE_Q4_0, ORX_TYPE_Q4_K, ORX_TYPE_Q8_0, ORX_TYPE_Q6_K, ORX_TYPE_Q5_K,
                             ORX_TYPE_Q8_0, ORX_TYPE_Q4_K, ORX_TYPE_Q6_K};
     const int64_t n_out = 96, n_in = 4096, n_tok = 3;
     float *X = malloc(n_tok * n_in * sizeof *X), *Y[2];
     for (int64_t i = 0; i < n_tok * n_in; i++) X[i] = rnd_normal();
     Y[0] = malloc(n_tok * n_out * sizeof(float));
     Y[1] = malloc(n_tok * n_out * sizeof(float));
-    for (int f = 0; f < 7; f++) {
+    for (int f = 0; f < 8; f++) {
         float *deq;
         void *W = make_weights(fts[f], n_out, n_in, &deq);
         uint32_t t = fts[f];
-        if (f < 4 && orx_repack_target(fts[f], n_out, n_in, &t)) { /* the R16 layouts */
+        if (f < 5 && orx_repack_target(fts[f], n_out, n_in, &t)) { /* the R16 layouts */
             void *Wr = malloc(orx_type_row_bytes(fts[f], n_in) * (size_t)n_out);
             orx_repack(t, W, Wr, n_out, n_in);
             free(W);

@@ -280,7 +280,7 @@ static void usage(FILE *f) {
             "  --bw-mib N         bandwidth probe buffer, MiB (default 1024; 0 = skip)\n"
             "  --mmap             use the weights in place from the file map (no resident copy)\n"
             "  --no-repack        keep the file's layout in the resident copy (no 16-row repacking\n"
-            "                     for this CPU's kernels: Q4_0/Q4_K/Q8_0/Q6_K as in the file)\n"
+            "                     for this CPU's kernels: Q4_0/Q4_K/Q5_K/Q6_K/Q8_0 as in the file)\n"
             "  -d, --depth N      tokens already in the KV cache before each test (llama-bench's -d;\n"
             "                     evaluated once, untimed): decode and prompt speed at that context\n"
             "      --attn MODE    attention numerics: f32 (F32 KV cache) or f16-flash (F16 KV cache,\n"

@@ -66,9 +66,9 @@ typedef struct orx_model_params {
                       false (default): copied once into anonymous memory on huge pages, with
                       q/k/v and gate/up rows laid back to back so each pair is one matmul. Decode
                       reads the copy ~20 % faster (fewer TLB misses); results are identical. */
-    bool no_repack; /* with the copy: false (default) lays Q4_0, Q4_K, Q8_0 and Q6_K matrices out 16
+    bool no_repack; /* with the copy: false (default) lays Q4_0, Q4_K, Q5_K, Q6_K and Q8_0 matrices out 16
                        rows to a register where this CPU's kernels want it (AVX-512 without AMX;
-                       quant.h, Q4_0_R16 / Q4_K_R16 / Q8_0_R16 / Q6_K_R16):
+                       quant.h, the _R16 types):
                        the same values, summed in another order (logits differ in the last bits);
                        true keeps the file's layout (results identical to use_mmap). */
 } orx_model_params;

@@ -34,7 +34,7 @@ static double          g_ms[ORX_PFK_COUNT][2];         /* [kind][off, on] median
 static size_t          g_bytes[ORX_PFK_COUNT];         /* bytes per sweep */
 
 static const char *const KIND_NAME[ORX_PFK_COUNT] = {"Q4_0_R16", "Q4_K_R16", "Q8_0", "Q4_K", "Q6_K", "Q8_0_R16",
-                                                             "Q6_K_R16"};
+                                                             "Q6_K_R16", "Q5_K_R16"};
 
 int orx_cpu_pf_kind(uint32_t wtype) {
     switch (wtype) {
@@ -42,6 +42,7 @@ int orx_cpu_pf_kind(uint32_t wtype) {
     case ORX_TYPE_Q4_K_R16: return ORX_PFK_Q4_K_R16;
     case ORX_TYPE_Q8_0_R16: return ORX_PFK_Q8_0_R16;
     case ORX_TYPE_Q6_K_R16: return ORX_PFK_Q6_K_R16;
+    case ORX_TYPE_Q5_K_R16: return ORX_PFK_Q5_K_R16;
     case ORX_TYPE_Q8_0: return ORX_PFK_Q8_0;
     case ORX_TYPE_Q4_K: return ORX_PFK_Q4_K;
     case ORX_TYPE_Q6_K: return ORX_PFK_Q6_K;

@@ -103,6 +103,7 @@ static const tinfo *tinfo_of(uint32_t t) {
         [ORX_TYPE_Q4_K_R16] = {"Q4_K_R16", 256, sizeof(orx_block_q4_K), ORX_TYPE_Q8_K, false, NO_L},
         [ORX_TYPE_Q8_0_R16] = {"Q8_0_R16", 32, sizeof(orx_block_q8_0), ORX_TYPE_Q8_0, false, NO_L},
         [ORX_TYPE_Q6_K_R16] = {"Q6_K_R16", 256, sizeof(orx_block_q6_K), ORX_TYPE_Q8_K, false, NO_L},
+        [ORX_TYPE_Q5_K_R16] = {"Q5_K_R16", 256, sizeof(orx_block_q5_K), ORX_TYPE_Q8_K, false, NO_L},
     };
     if (t >= ORX_TYPE_COUNT || !tab[t].name) return NULL;
     return &tab[t];
@@ -655,6 +656,35 @@ static void k16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q4_K *out)
     }
 }
 
+/* Q5_K_R16: Q4_K_R16's bytes, then the 5th bits */
+void orx_repack_q5_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    int64_t nsb = n_in / 256;
+    size_t row = (size_t)nsb * sizeof(orx_block_q5_K);
+    for (int64_t g = 0; g < n_out / 16; g++) {
+        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
+        for (int64_t sb = 0; sb < nsb; sb++, o += K16_BLOCK + 512)
+            for (int r = 0; r < 16; r++) {
+                const orx_block_q5_K *w = (const orx_block_q5_K *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + sb;
+                memcpy(o + 2 * r, &w->d, 2);
+                memcpy(o + 32 + 2 * r, &w->dmin, 2);
+                for (int k = 0; k < 3; k++) memcpy(o + 64 + 64 * k + 4 * r, w->scales + 4 * k, 4);
+                for (int q = 0; q < 32; q++) memcpy(o + 256 + 4 * (16 * q + r), w->qs + 4 * q, 4);
+                for (int q = 0; q < 8; q++) memcpy(o + K16_BLOCK + 64 * q + 4 * r, w->qh + 4 * q, 4);
+            }
+    }
+}
+
+static void k5_16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q5_K *out) {
+    for (int64_t sb = 0; sb < nsb; sb++) {
+        const uint8_t *o = grp + (size_t)sb * (K16_BLOCK + 512);
+        memcpy(&out[sb].d, o + 2 * r, 2);
+        memcpy(&out[sb].dmin, o + 32 + 2 * r, 2);
+        for (int k = 0; k < 3; k++) memcpy(out[sb].scales + 4 * k, o + 64 + 64 * k + 4 * r, 4);
+        for (int q = 0; q < 32; q++) memcpy(out[sb].qs + 4 * q, o + 256 + 4 * (16 * q + r), 4);
+        for (int q = 0; q < 8; q++) memcpy(out[sb].qh + 4 * q, o + K16_BLOCK + 64 * q + 4 * r, 4);
+    }
+}
+
 /* Q8_0_R16 */
 #define R8_BLOCK 544 /* bytes of one block of 16 rows */
 
@@ -738,12 +768,17 @@ static void r16_ref_rows(uint32_t ft, int64_t n, const void *w, size_t w_stride,
                          size_t x_stride, int nt, float *y, int64_t y_stride) {
     int64_t nb = n / orx_type_block_values(ft);
     void *row = malloc((size_t)(nb ? nb : 1) * orx_type_block_bytes(ft));
-    orx_vec_dot_fn dot = ft == ORX_TYPE_Q4_K ? dot_q4_K : ft == ORX_TYPE_Q8_0 ? dot_q8_0 : ft == ORX_TYPE_Q6_K ? dot_q6_K : dot_q4_0;
+    orx_vec_dot_fn dot = ft == ORX_TYPE_Q4_K   ? dot_q4_K
+                         : ft == ORX_TYPE_Q8_0 ? dot_q8_0
+                         : ft == ORX_TYPE_Q6_K ? dot_q6_K
+                         : ft == ORX_TYPE_Q5_K ? dot_q5_K
+                                               : dot_q4_0;
     for (int r = 0; r < nr; r++) {
         const uint8_t *grp = (const uint8_t *)w + (size_t)(r / 16) * 16 * w_stride;
         if (row && ft == ORX_TYPE_Q4_K) k16_row(grp, r % 16, nb, row);
         else if (row && ft == ORX_TYPE_Q8_0) r8_row(grp, r % 16, nb, row);
         else if (row && ft == ORX_TYPE_Q6_K) q6_16_row(grp, r % 16, nb, row);
+        else if (row && ft == ORX_TYPE_Q5_K) k5_16_row(grp, r % 16, nb, row);
         else if (row) r16_row(grp, r % 16, nb, row);
         for (int t = 0; t < nt; t++) {
             float *o = &y[t * y_stride + r];
@@ -771,12 +806,14 @@ R16_REF(r16, ORX_TYPE_Q4_0)
 R16_REF(k16, ORX_TYPE_Q4_K)
 R16_REF(r8, ORX_TYPE_Q8_0)
 R16_REF(q6_16, ORX_TYPE_Q6_K)
+R16_REF(k5_16, ORX_TYPE_Q5_K)
 
 void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in) {
     if (to == ORX_TYPE_Q4_0_R16) orx_repack_q4_0_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q4_K_R16) orx_repack_q4_K_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q8_0_R16) orx_repack_q8_0_r16(src, dst, n_out, n_in);
     else if (to == ORX_TYPE_Q6_K_R16) orx_repack_q6_K_r16(src, dst, n_out, n_in);
+    else if (to == ORX_TYPE_Q5_K_R16) orx_repack_q5_K_r16(src, dst, n_out, n_in);
 }
 
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to) {
@@ -784,6 +821,7 @@ bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to)
                    : type == ORX_TYPE_Q4_K ? ORX_TYPE_Q4_K_R16
                    : type == ORX_TYPE_Q8_0 ? ORX_TYPE_Q8_0_R16
                    : type == ORX_TYPE_Q6_K ? ORX_TYPE_Q6_K_R16
+                   : type == ORX_TYPE_Q5_K ? ORX_TYPE_Q5_K_R16
                                            : 0;
     int64_t bv = orx_type_block_values(type);
     if (!r16 || n_out <= 0 || n_out % 16 || n_in % bv || n_in / bv * 16 > (int64_t)ORX_GEMV_PREP_BYTES) return false;
@@ -817,6 +855,8 @@ orx_kernel orx_kernel_ref(uint32_t type) {
     case ORX_TYPE_Q8_0_R16: k.gemv = gemv_r8_ref; k.gemv_multi = gemv_multi_r8_ref; k.tile_rows = 16;
         k.from_float = orx_quantize_q8_0_act; break;
     case ORX_TYPE_Q6_K_R16: k.gemv = gemv_q6_16_ref; k.gemv_multi = gemv_multi_q6_16_ref; k.tile_rows = 16;
+        k.from_float = orx_quantize_q8_K_act; break;
+    case ORX_TYPE_Q5_K_R16: k.gemv = gemv_k5_16_ref; k.gemv_multi = gemv_multi_k5_16_ref; k.tile_rows = 16;
         k.from_float = orx_quantize_q8_K_act; break;
     default: break;
     }

@@ -42,14 +42,16 @@ typedef enum orx_ggml_type {
     ORX_TYPE_Q2_K = 10, ORX_TYPE_Q3_K = 11, ORX_TYPE_Q4_K = 12, ORX_TYPE_Q5_K = 13,
     ORX_TYPE_Q6_K = 14, ORX_TYPE_Q8_K = 15, ORX_TYPE_BF16 = 30,
     /* In memory only, never in a file (above ggml's ids; orx_type_supported() is false for it, so
-     * a GGUF naming it is rejected): Q4_0 / Q4_K / Q8_0 / Q6_K rows repacked 16 to a register at
-     * load (below). */
-    ORX_TYPE_Q4_0_R16 = 63, ORX_TYPE_Q4_K_R16 = 62, ORX_TYPE_Q8_0_R16 = 61, ORX_TYPE_Q6_K_R16 = 60
+     * a GGUF naming it is rejected): Q4_0 / Q4_K / Q8_0 / Q6_K / Q5_K rows repacked 16 to a
+     * register at load (below). */
+    ORX_TYPE_Q4_0_R16 = 63, ORX_TYPE_Q4_K_R16 = 62, ORX_TYPE_Q8_0_R16 = 61, ORX_TYPE_Q6_K_R16 = 60,
+    ORX_TYPE_Q5_K_R16 = 59
 } orx_ggml_type;
 
 #define ORX_TYPE_COUNT 64 /* upper bound of ids in our tables */
 #define ORX_HAVE_Q8_0_R16 1 /* this tree has Q8_0_R16 */
 #define ORX_HAVE_Q6_K_R16 1 /* this tree has Q6_K_R16 */
+#define ORX_HAVE_Q5_K_R16 1 /* this tree has Q5_K_R16 */
 
 const char *orx_type_name(uint32_t type);                 /* "Q4_K"; "?" if unknown */
 bool        orx_type_supported(uint32_t type);            /* we can dequantize + matmul it */
@@ -108,6 +110,10 @@ void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t
  *   qs[2048]         byte 256 + 4 (16 (8c + g) + r) + i (c < 4, g < 8, i < 4) = Q4_K qs[32c + 4g + i]
  *                    of row r: low nibbles are values 4g..4g+3 of sub-block 2c, high nibbles those
  *                    of sub-block 2c + 1 */
+/* Q5_K_R16: Q4_K_R16's 2304 bytes per super-block (d, dmin, scales, qs as there), then
+ *   qh[512]          byte 2304 + 64g + 4r + i (g < 8, i < 4) = Q5_K qh[4g + i] of row r: bit k is
+ *                    the 5th bit of value 4g + i of sub-block k
+ * (2816 bytes: 16 x 176, as the file's). */
 /* Q8_0_R16 likewise: group g at g x 16 x row_bytes; per block b, 544 bytes:
  *   d[16]    f16 block scales, row r's at 2r
  *   qs[512]  byte 32 + 64j + 4r + i (j < 8, i < 4) = Q8_0 qs[4j + i] of row r plus 128 (stored
@@ -128,12 +134,13 @@ void orx_matmul_ref(orx_threadpool *pool, uint32_t wtype, const void *W, int64_t
 /* Whether weights of `type` with these dimensions are repacked at load for this CPU's kernels,
  * and into which type (*to). */
 bool orx_repack_target(uint32_t type, int64_t n_out, int64_t n_in, uint32_t *to);
-/* src: n_out rows of n_in values (Q4_0 / Q4_K / Q8_0 / Q6_K); dst: the same bytes as Q4_0_R16 /
- * Q4_K_R16 / Q8_0_R16 / Q6_K_R16 (n_out % 16 == 0). */
+/* src: n_out rows of n_in values (Q4_0 / Q4_K / Q8_0 / Q6_K / Q5_K); dst: the same bytes as
+ * Q4_0_R16 / Q4_K_R16 / Q8_0_R16 / Q6_K_R16 / Q5_K_R16 (n_out % 16 == 0). */
 void orx_repack_q4_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
 void orx_repack_q4_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
 void orx_repack_q8_0_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
 void orx_repack_q6_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
+void orx_repack_q5_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in);
 /* Repack into `to` (orx_repack_target's answer). */
 void orx_repack(uint32_t to, const void *src, void *dst, int64_t n_out, int64_t n_in);
 
@@ -264,7 +271,7 @@ const orx_cpu_features *orx_cpu_get(void);
 const char *orx_cpu_describe(void);
 /* Cap dispatch at "scalar", "avx2", "avx512" or "amx" (tests/bench); NULL = best. Env ORX_ISA too. */
 void orx_cpu_force_isa(const char *isa);
-/* Software prefetch of the weight rows in the AVX-512 decode kernels (Q4_0_R16, Q4_K_R16, Q8_0_R16, Q6_K_R16,
+/* Software prefetch of the weight rows in the AVX-512 decode kernels (the _R16 layouts,
  * Q8_0, Q4_K, Q6_K rows streamed from DRAM): ORX_PF_AUTO (default) prefetches when a pass over the
  * weights serves several tokens (drafts, prompt batches), and in one-token passes for the kernels
  * whose bit is set in orx_cpu_pf_one (none until orx_cpu_tune_prefetch measured them faster with
@@ -278,7 +285,7 @@ extern atomic_int orx_cpu_decode_pf; /* the setting, read by the kernels (relaxe
 /* Decode kernels with a prefetch switch: bit (1 << kind) of orx_cpu_pf_one. */
 enum {
     ORX_PFK_Q4_0_R16, ORX_PFK_Q4_K_R16, ORX_PFK_Q8_0, ORX_PFK_Q4_K, ORX_PFK_Q6_K, ORX_PFK_Q8_0_R16, ORX_PFK_Q6_K_R16,
-    ORX_PFK_COUNT
+    ORX_PFK_Q5_K_R16, ORX_PFK_COUNT
 };
 extern atomic_uint orx_cpu_pf_one; /* under ORX_PF_AUTO: kinds that prefetch in one-token passes */
 /* The kind of weight type wtype's decode kernel (after repacking), -1 for none. */

@@ -587,18 +587,22 @@ ORX_AVX512 static bool gemv_prep_k16(int64_t n, const void *vx, void *buf) {
     return true;
 }
 
+/* Q5 (a constant after inlining): Q5_K_R16, the same layout with the 5th bits after it (quant.h):
+ * each value vector is its nibbles (high ones shifted down) with bit k of the 5th-bit load moved to
+ * bit 4 (one shift and one ternary logic op), and no sum is shifted back. */
 ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_block_q8_K *const *x,
-                                  const int32_t *const *pairs, int NT, float *y, int64_t y_stride) {
-    const bool pf = decode_pf(NT, ORX_PFK_Q4_K_R16); /* software prefetch (see PF_STREAM) */
+                                  const int32_t *const *pairs, int NT, float *y, int64_t y_stride, bool Q5) {
+    const size_t BLOCK = Q5 ? K16_BLOCK + 512 : K16_BLOCK;
+    const bool pf = decode_pf(NT, Q5 ? ORX_PFK_Q5_K_R16 : ORX_PFK_Q4_K_R16); /* software prefetch (see PF_STREAM) */
     const __m512i m6 = _mm512_set1_epi8(0x3F), m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
     const __m512i lo4 = _mm512_set1_epi8(0x0F), hi4 = _mm512_set1_epi8((char)0xF0);
     const __m512i b0 = _mm512_set1_epi32(0xFF), p16 = _mm512_set1_epi32(0x00FF00FF);
     __m512 acc[R16_TOKS];
     for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t sb = 0; sb < nsb; sb++) {
-        const uint8_t *bp = grp + (size_t)sb * K16_BLOCK;
+        const uint8_t *bp = grp + (size_t)sb * BLOCK;
         if (pf)
-            for (int l = 0; l < K16_BLOCK / 64; l++) _mm_prefetch((const char *)bp + 2 * K16_BLOCK + 64 * l, _MM_HINT_T0);
+            for (size_t l = 0; l < BLOCK / 64; l++) _mm_prefetch((const char *)bp + 2 * BLOCK + 64 * l, _MM_HINT_T0);
         __m512i u0 = _mm512_loadu_si512(bp + 64), u1 = _mm512_loadu_si512(bp + 128), u2 = _mm512_loadu_si512(bp + 192);
         __m512i sc03 = _mm512_and_si512(u0, m6);
         __m512i sc47 = _mm512_or_si512(_mm512_and_si512(u2, m4),
@@ -612,7 +616,17 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
             const uint8_t *q = bp + 256 + 4 * 16 * 8 * (k / 2);
             const __m512i nib = (k & 1) ? hi4 : lo4;
             __m512i v[8];
-            for (int g = 0; g < 8; g++) v[g] = _mm512_and_si512(_mm512_loadu_si512(q + 64 * g), nib);
+            for (int g = 0; g < 8; g++) {
+                __m512i raw = _mm512_loadu_si512(q + 64 * g);
+                if (!Q5) {
+                    v[g] = _mm512_and_si512(raw, nib);
+                    continue;
+                }
+                __m512i lo = (k & 1) ? _mm512_and_si512(_mm512_srli_epi16(raw, 4), lo4) : _mm512_and_si512(raw, lo4);
+                __m512i h = _mm512_loadu_si512(bp + K16_BLOCK + 64 * g); /* bit k: sub-block k's 5th bit */
+                __m512i hs = k < 4 ? _mm512_slli_epi16(h, 4 - k) : k == 4 ? h : _mm512_srli_epi16(h, k - 4);
+                v[g] = _mm512_ternarylogic_epi32(lo, hs, _mm512_set1_epi8(0x10), 0xF8); /* lo | (hs & 0x10) */
+            }
             __m512i sck = _mm512_and_si512(_mm512_srli_epi32(k < 4 ? sc03 : sc47, 8 * (k % 4)), b0);
             for (int t = 0; t < NT; t++) {
                 const int8_t *xq = x[t][sb].qs + 32 * k;
@@ -625,7 +639,7 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
                 s0 = _mm512_dpbusd_epi32(s0, v[6], _mm512_set1_epi32(orx_ld32(xq + 4 * 6)));
                 s1 = _mm512_dpbusd_epi32(s1, v[7], _mm512_set1_epi32(orx_ld32(xq + 4 * 7)));
                 __m512i s = _mm512_add_epi32(s0, s1);
-                if (k & 1) s = _mm512_srai_epi32(s, 4); /* high nibbles in place: 16 x the sum */
+                if ((k & 1) && !Q5) s = _mm512_srai_epi32(s, 4); /* high nibbles in place: 16 x the sum */
                 isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sck));
             }
         }
@@ -651,9 +665,9 @@ ORX_AVX512 ORX_AI void k16_group(const uint8_t *grp, int64_t nsb, const orx_bloc
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
-                                      size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
-                                      int64_t y_stride) {
+ORX_AVX512 ORX_AI void gemv_multi_k16_any(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                           size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                           int64_t y_stride, bool Q5) {
     int64_t nsb = n / 256;
     char *own = NULL;
     if (!prep) {
@@ -672,7 +686,7 @@ ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride,
                 pairs[t] = (const void *)((const char *)prep + (size_t)(t0 + t) * prep_stride);
             }
             float *yo = y + t0 * y_stride + r;
-#define K16_NT(N) k16_group(grp, nsb, x, pairs, N, yo, y_stride)
+#define K16_NT(N) k16_group(grp, nsb, x, pairs, N, yo, y_stride, Q5)
             R16_NT_SWITCH(k, K16_NT)
 #undef K16_NT
         }
@@ -680,9 +694,26 @@ ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride,
     free(own);
 }
 
+ORX_AVX512 static void gemv_multi_k16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                      size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                      int64_t y_stride) {
+    gemv_multi_k16_any(n, w, w_stride, nr, vx, x_stride, prep, prep_stride, nt, y, y_stride, false);
+}
+
+ORX_AVX512 static void gemv_multi_k5_16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx,
+                                        size_t x_stride, const void *prep, size_t prep_stride, int nt, float *y,
+                                        int64_t y_stride) {
+    gemv_multi_k16_any(n, w, w_stride, nr, vx, x_stride, prep, prep_stride, nt, y, y_stride, true);
+}
+
 ORX_AVX512 static void gemv_k16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
                                 float *y) {
     gemv_multi_k16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
+}
+
+ORX_AVX512 static void gemv_k5_16(int64_t n, const void *w, size_t w_stride, int nr, const void *vx, const void *prep,
+                                  float *y) {
+    gemv_multi_k5_16(n, w, w_stride, nr, vx, 0, prep, 0, 1, y, 0);
 }
 
 /* ============================================================================================
@@ -817,10 +848,11 @@ static void r16_rows_fn(void *vctx, int ith, int nth) {
 
 static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
                    const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
-    bool k = wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16, q6 = wtype == ORX_TYPE_Q6_K_R16;
+    bool k5 = wtype == ORX_TYPE_Q5_K_R16, k = k5 || wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16,
+         q6 = wtype == ORX_TYPE_Q6_K_R16;
     size_t pb = q6 ? 0 : k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8; /* Q6_K_R16: no layout */
     r16_mm j = {q6 ? NULL : k ? gemv_prep_k16 : q8 ? gemv_prep_r8 : gemv_prep_r16,
-                q6 ? gemv_multi_q6_16 : k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
+                q6 ? gemv_multi_q6_16 : k5 ? gemv_multi_k5_16 : k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
                 pb, W, w_row, n_out, n_in, Xq, x_row, n_tok, pb ? orx_alloc64((size_t)n_tok * pb) : NULL, Y, 0};
     if (pb && !j.prep) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
@@ -1689,6 +1721,7 @@ orx_kernel orx_kernels_avx512(uint32_t type) {
     case ORX_TYPE_Q8_0_R16: return r16_kernel(k, ORX_TYPE_Q8_0, gemv_r8, gemv_prep_r8, gemv_multi_r8);
     case ORX_TYPE_Q4_K_R16: return r16_kernel(k, ORX_TYPE_Q4_K, gemv_k16, gemv_prep_k16, gemv_multi_k16);
     case ORX_TYPE_Q6_K_R16: return r16_kernel(k, ORX_TYPE_Q6_K, gemv_q6_16, NULL, gemv_multi_q6_16);
+    case ORX_TYPE_Q5_K_R16: return r16_kernel(k, ORX_TYPE_Q5_K, gemv_k5_16, gemv_prep_k16, gemv_multi_k5_16);
     default: break;
     }
     if (!k.vec_dot) return k;
