@@ -627,62 +627,63 @@ static void r16_row(const uint8_t *grp, int r, int64_t nb, orx_block_q4_0 *out) 
 }
 
 
-/* Q4_K_R16 */
-#define K16_BLOCK 2304 /* bytes of one super-block of 16 rows */
+/* Q4_K_R16, and Q5_K_R16 (the same bytes, then the 5th bits) */
+#define K16_BLOCK 2304 /* bytes of one super-block of 16 rows (Q4_K_R16; Q5_K_R16: + 512) */
 
-void orx_repack_q4_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+/* Row r's super-block fields to (put) or from the 16-row block at o; qh: Q5_K's 5th bits, or NULL. */
+static void k16_put(uint8_t *o, int r, const uint16_t *d, const uint16_t *dmin, const uint8_t *scales,
+                    const uint8_t *qs, const uint8_t *qh) {
+    memcpy(o + 2 * r, d, 2);
+    memcpy(o + 32 + 2 * r, dmin, 2);
+    for (int k = 0; k < 3; k++) memcpy(o + 64 + 64 * k + 4 * r, scales + 4 * k, 4);
+    for (int q = 0; q < 32; q++) memcpy(o + 256 + 4 * (16 * q + r), qs + 4 * q, 4);
+    for (int q = 0; qh && q < 8; q++) memcpy(o + K16_BLOCK + 64 * q + 4 * r, qh + 4 * q, 4);
+}
+
+static void k16_get(const uint8_t *o, int r, uint16_t *d, uint16_t *dmin, uint8_t *scales, uint8_t *qs, uint8_t *qh) {
+    memcpy(d, o + 2 * r, 2);
+    memcpy(dmin, o + 32 + 2 * r, 2);
+    for (int k = 0; k < 3; k++) memcpy(scales + 4 * k, o + 64 + 64 * k + 4 * r, 4);
+    for (int q = 0; q < 32; q++) memcpy(qs + 4 * q, o + 256 + 4 * (16 * q + r), 4);
+    for (int q = 0; qh && q < 8; q++) memcpy(qh + 4 * q, o + K16_BLOCK + 64 * q + 4 * r, 4);
+}
+
+static void repack_k16(const void *src, void *dst, int64_t n_out, int64_t n_in, bool q5) {
     int64_t nsb = n_in / 256;
-    size_t row = (size_t)nsb * sizeof(orx_block_q4_K);
+    size_t bb = q5 ? sizeof(orx_block_q5_K) : sizeof(orx_block_q4_K), row = (size_t)nsb * bb;
     for (int64_t g = 0; g < n_out / 16; g++) {
         uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
-        for (int64_t sb = 0; sb < nsb; sb++, o += K16_BLOCK)
+        for (int64_t sb = 0; sb < nsb; sb++, o += 16 * bb)
             for (int r = 0; r < 16; r++) {
-                const orx_block_q4_K *w = (const orx_block_q4_K *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + sb;
-                memcpy(o + 2 * r, &w->d, 2);
-                memcpy(o + 32 + 2 * r, &w->dmin, 2);
-                for (int k = 0; k < 3; k++) memcpy(o + 64 + 64 * k + 4 * r, w->scales + 4 * k, 4);
-                for (int q = 0; q < 32; q++) memcpy(o + 256 + 4 * (16 * q + r), w->qs + 4 * q, 4);
+                const uint8_t *b = (const uint8_t *)src + (size_t)(g * 16 + r) * row + (size_t)sb * bb;
+                if (q5) {
+                    const orx_block_q5_K *w = (const orx_block_q5_K *)b;
+                    k16_put(o, r, &w->d, &w->dmin, w->scales, w->qs, w->qh);
+                } else {
+                    const orx_block_q4_K *w = (const orx_block_q4_K *)b;
+                    k16_put(o, r, &w->d, &w->dmin, w->scales, w->qs, NULL);
+                }
             }
     }
+}
+
+void orx_repack_q4_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    repack_k16(src, dst, n_out, n_in, false);
+}
+
+void orx_repack_q5_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
+    repack_k16(src, dst, n_out, n_in, true);
 }
 
 static void k16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q4_K *out) {
-    for (int64_t sb = 0; sb < nsb; sb++) {
-        const uint8_t *o = grp + (size_t)sb * K16_BLOCK;
-        memcpy(&out[sb].d, o + 2 * r, 2);
-        memcpy(&out[sb].dmin, o + 32 + 2 * r, 2);
-        for (int k = 0; k < 3; k++) memcpy(out[sb].scales + 4 * k, o + 64 + 64 * k + 4 * r, 4);
-        for (int q = 0; q < 32; q++) memcpy(out[sb].qs + 4 * q, o + 256 + 4 * (16 * q + r), 4);
-    }
-}
-
-/* Q5_K_R16: Q4_K_R16's bytes, then the 5th bits */
-void orx_repack_q5_K_r16(const void *src, void *dst, int64_t n_out, int64_t n_in) {
-    int64_t nsb = n_in / 256;
-    size_t row = (size_t)nsb * sizeof(orx_block_q5_K);
-    for (int64_t g = 0; g < n_out / 16; g++) {
-        uint8_t *o = (uint8_t *)dst + (size_t)g * 16 * row;
-        for (int64_t sb = 0; sb < nsb; sb++, o += K16_BLOCK + 512)
-            for (int r = 0; r < 16; r++) {
-                const orx_block_q5_K *w = (const orx_block_q5_K *)((const uint8_t *)src + (size_t)(g * 16 + r) * row) + sb;
-                memcpy(o + 2 * r, &w->d, 2);
-                memcpy(o + 32 + 2 * r, &w->dmin, 2);
-                for (int k = 0; k < 3; k++) memcpy(o + 64 + 64 * k + 4 * r, w->scales + 4 * k, 4);
-                for (int q = 0; q < 32; q++) memcpy(o + 256 + 4 * (16 * q + r), w->qs + 4 * q, 4);
-                for (int q = 0; q < 8; q++) memcpy(o + K16_BLOCK + 64 * q + 4 * r, w->qh + 4 * q, 4);
-            }
-    }
+    for (int64_t sb = 0; sb < nsb; sb++)
+        k16_get(grp + (size_t)sb * K16_BLOCK, r, &out[sb].d, &out[sb].dmin, out[sb].scales, out[sb].qs, NULL);
 }
 
 static void k5_16_row(const uint8_t *grp, int r, int64_t nsb, orx_block_q5_K *out) {
-    for (int64_t sb = 0; sb < nsb; sb++) {
-        const uint8_t *o = grp + (size_t)sb * (K16_BLOCK + 512);
-        memcpy(&out[sb].d, o + 2 * r, 2);
-        memcpy(&out[sb].dmin, o + 32 + 2 * r, 2);
-        for (int k = 0; k < 3; k++) memcpy(out[sb].scales + 4 * k, o + 64 + 64 * k + 4 * r, 4);
-        for (int q = 0; q < 32; q++) memcpy(out[sb].qs + 4 * q, o + 256 + 4 * (16 * q + r), 4);
-        for (int q = 0; q < 8; q++) memcpy(out[sb].qh + 4 * q, o + K16_BLOCK + 64 * q + 4 * r, 4);
-    }
+    for (int64_t sb = 0; sb < nsb; sb++)
+        k16_get(grp + (size_t)sb * (K16_BLOCK + 512), r, &out[sb].d, &out[sb].dmin, out[sb].scales, out[sb].qs,
+                out[sb].qh);
 }
 
 /* Q8_0_R16 */
