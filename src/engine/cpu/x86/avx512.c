@@ -730,9 +730,7 @@ ORX_AVX512 static void gemv_k5_16(int64_t n, const void *w, size_t w_stride, int
  * layout is prepared: the Q8_K blocks' bsums are already the pairs vpdpwssd takes.
  * ========================================================================================== */
 #define Q6_16_BLOCK 3360 /* bytes per super-block of a 16-row group */
-#ifndef Q6_16_PF_AHEAD
-#define Q6_16_PF_AHEAD 2 /* super-blocks prefetched ahead */
-#endif
+#define Q6_16_PF_AHEAD 2 /* super-blocks prefetched ahead (1 to 4 streamed alike, 50-55 GB/s) */
 
 /* Value vector c (0..3) of a sub-block: the 4 low bits (lo, in place) and the top 2 bits, at bits
  * 2c..2c+1 of each byte of h, moved to bits 4..5. */
@@ -848,12 +846,13 @@ static void r16_rows_fn(void *vctx, int ith, int nth) {
 
 static void mm_r16(orx_threadpool *pool, uint32_t wtype, const void *W, size_t w_row, int64_t n_out, int64_t n_in,
                    const void *Xq, size_t x_row, int64_t n_tok, float *Y) {
-    bool k5 = wtype == ORX_TYPE_Q5_K_R16, k = k5 || wtype == ORX_TYPE_Q4_K_R16, q8 = wtype == ORX_TYPE_Q8_0_R16,
-         q6 = wtype == ORX_TYPE_Q6_K_R16;
-    size_t pb = q6 ? 0 : k ? (size_t)(n_in / 256) * 16 : (size_t)(n_in / 32) * 8; /* Q6_K_R16: no layout */
-    r16_mm j = {q6 ? NULL : k ? gemv_prep_k16 : q8 ? gemv_prep_r8 : gemv_prep_r16,
-                q6 ? gemv_multi_q6_16 : k5 ? gemv_multi_k5_16 : k ? gemv_multi_k16 : q8 ? gemv_multi_r8 : gemv_multi_r16,
-                pb, W, w_row, n_out, n_in, Xq, x_row, n_tok, pb ? orx_alloc64((size_t)n_tok * pb) : NULL, Y, 0};
+    orx_kernel kt = orx_kernels_avx512(wtype); /* the layout's activation layout and rows x tokens kernel */
+    int64_t bv = orx_type_block_values(wtype);
+    /* activation layout bytes per token: 8 per 32-value block (d_x, offset sum), 16 per super-block
+     * (the bsums pairs); none for Q6_K_R16 */
+    size_t pb = kt.gemv_prep ? (size_t)(n_in / bv) * (bv == 32 ? 8 : 16) : 0;
+    r16_mm j = {kt.gemv_prep, kt.gemv_multi, pb, W, w_row, n_out, n_in, Xq, x_row, n_tok,
+                pb ? orx_alloc64((size_t)n_tok * pb) : NULL, Y, 0};
     if (pb && !j.prep) {
         memset(Y, 0, (size_t)(n_out * n_tok) * sizeof(float));
         return;
@@ -1344,9 +1343,7 @@ ORX_INLINE __m512 ld_kv(const void *base, size_t off, bool f16) {
 /* Prefetch `bytes` of a cache row (K or V of one position) into L1: the cache of a long context
  * does not fit in L2, and rows are a whole KV stride apart, so the hardware prefetchers lag. No
  * effect on results. */
-#ifndef PF_AHEAD
 #define PF_AHEAD 8 /* positions */
-#endif
 ORX_INLINE void pf_row(const void *row, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)row + o, _MM_HINT_T0);
 }
